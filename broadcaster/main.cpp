@@ -1,0 +1,160 @@
+// treecast-broadcaster: captures and encodes the stream and feeds it to the
+// root of the tree; seed relays and viewers attach to it.
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/program_options.hpp>
+#include <cstdio>
+#include <iostream>
+#include <random>
+
+#include "broadcast_pipeline.hpp"
+#include "runtime/address.hpp"
+#include "runtime/console_log.hpp"
+#include "runtime/node_runtime.hpp"
+#include "runtime/peer_options.hpp"
+#include "runtime/periodic_timer.hpp"
+#include "runtime/program_loop.hpp"
+#include "wire/codec.hpp"
+
+namespace po = boost::program_options;
+using namespace treecast;
+
+namespace {
+
+media::broadcast_settings parse_media(const std::string& resolution, int fps, int bitrate,
+                                      int chunk_ms, const std::string& source) {
+  media::broadcast_settings settings;
+  if (std::sscanf(resolution.c_str(), "%dx%d", &settings.width, &settings.height) != 2) {
+    throw std::invalid_argument("--resolution wants WIDTHxHEIGHT, got '" + resolution + "'");
+  }
+  if (chunk_ms < 20 || chunk_ms > 2000) {
+    throw std::invalid_argument("--chunk-ms must be between 20 and 2000");
+  }
+  settings.fps = fps;
+  settings.video_kbps = bitrate;
+  settings.chunk_duration = std::chrono::milliseconds(chunk_ms);
+  settings.source = source;
+  return settings;
+}
+
+std::string random_stream_id() {
+  std::random_device device;
+  std::string id(16, '\0');
+  for (auto& c : id) {
+    c = static_cast<char>(device());
+  }
+  return id;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  runtime::peer_options options;
+  runtime::peer_options defaults;
+  defaults.listen = "0.0.0.0:7000";
+  defaults.max_children = 3;
+  std::string source = "test";
+  std::string resolution = "640x360";
+  std::string public_host;
+  int fps = 30;
+  int bitrate = 2000;
+  int chunk_ms = 200;
+  po::options_description description("treecast-broadcaster options");
+  // clang-format off
+  description.add_options()
+    ("help,h", "show this help")
+    ("source", po::value(&source)->default_value(source), "media source: test")
+    ("resolution", po::value(&resolution)->default_value(resolution), "video WIDTHxHEIGHT")
+    ("fps", po::value(&fps)->default_value(fps), "video frames per second")
+    ("bitrate", po::value(&bitrate)->default_value(bitrate), "video bitrate, kbit/s")
+    ("chunk-ms", po::value(&chunk_ms)->default_value(chunk_ms), "capture time per chunk, ms")
+    ("public-host", po::value(&public_host)->default_value(""),
+     "host name put in the invite link (default: the listen host, or 127.0.0.1)");
+  // clang-format on
+  runtime::add_peer_options(description, options, defaults);
+
+  core::node_config node_config;
+  runtime::runtime_config runtime_config;
+  media::broadcast_settings media_settings;
+  core::log_level level;
+  try {
+    if (!runtime::parse_command_line(argc, argv, description, {},
+                                     "usage: treecast-broadcaster [options]")) {
+      return runtime::exit_ok;
+    }
+    node_config.role = wire::peer_role::broadcaster;
+    runtime::apply_peer_options(options, node_config, runtime_config);
+    media_settings = parse_media(resolution, fps, bitrate, chunk_ms, source);
+    level = runtime::parse_log_level(options.log_level);
+  } catch (const std::exception& e) {
+    std::cerr << "treecast-broadcaster: " << e.what() << "\n";
+    return runtime::exit_usage;
+  }
+
+  boost::asio::io_context io;
+  runtime::node_runtime root(io, node_config, runtime_config,
+                             runtime::console_log("broadcaster", level));
+  const std::string stream_id = random_stream_id();
+  int exit_code = runtime::exit_ok;
+  std::unique_ptr<runtime::shutdown_signals> shutdown;
+
+  std::unique_ptr<media::broadcast_pipeline> pipeline;
+  try {
+    pipeline = std::make_unique<media::broadcast_pipeline>(
+        media_settings,
+        [&root, &stream_id](media::media_chunk&& m) {
+          // Streaming thread: encode once here, off the network thread.
+          wire::chunk c;
+          c.stream_id = stream_id;
+          c.seq = m.seq;
+          c.capture_time_us = m.capture_time_us;
+          c.flags = m.keyframe ? wire::chunk_flag_keyframe : 0;
+          c.payload = std::move(m.bytes);
+          wire::seal_chunk(c);
+          root.submit_source_chunk(std::move(c));
+        },
+        [&io, &shutdown, &exit_code](const std::string& error) {
+          std::fprintf(stderr, "treecast-broadcaster: media pipeline failed: %s\n", error.c_str());
+          boost::asio::post(io, [&] {
+            exit_code = runtime::exit_failure;
+            shutdown->request_stop();
+          });
+        });
+    root.start();
+    pipeline->start();
+  } catch (const std::exception& e) {
+    std::cerr << "treecast-broadcaster: cannot start: " << e.what() << "\n";
+    return runtime::exit_failure;
+  }
+
+  if (public_host.empty()) {
+    public_host = (runtime_config.listen_host == "0.0.0.0" || runtime_config.listen_host == "::")
+                      ? "127.0.0.1"
+                      : runtime_config.listen_host;
+  }
+  std::printf("listening on %s\n",
+              runtime::format_address({runtime_config.listen_host, root.listen_port()}).c_str());
+  std::printf("link: %s\n", runtime::format_link({public_host, root.listen_port()}).c_str());
+
+  std::uint64_t last_sent_bytes = 0;
+  runtime::periodic_timer status(io, std::chrono::seconds(1), [&] {
+    const core::node& node = root.engine();
+    const std::uint64_t sent = node.stats().get(core::counter::chunk_bytes_sent);
+    std::printf("status t=%llu children=%zu frames=%llu audio=%llu chunks=%llu upload_kbps=%llu\n",
+                static_cast<unsigned long long>(runtime::wall_time_ms()), node.child_count(),
+                static_cast<unsigned long long>(pipeline->video_frames()),
+                static_cast<unsigned long long>(pipeline->audio_buffers()),
+                static_cast<unsigned long long>(pipeline->chunks()),
+                static_cast<unsigned long long>((sent - last_sent_bytes) * 8 / 1000));
+    last_sent_bytes = sent;
+  });
+  status.start();
+  shutdown = std::make_unique<runtime::shutdown_signals>(io, [&] {
+    status.cancel();
+    pipeline->stop();
+    root.stop();
+  });
+  io.run();
+  return exit_code;
+}

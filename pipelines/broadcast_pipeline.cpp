@@ -1,0 +1,193 @@
+#include "broadcast_pipeline.hpp"
+
+#include <gst/app/gstappsink.h>
+#include <gst/gst.h>
+
+#include <chrono>
+#include <mutex>
+#include <stdexcept>
+
+#include "gst_support.hpp"
+#include "ts_chunker.hpp"
+
+namespace treecast::media {
+
+// Streaming-thread state, touched only from the appsink callback (the chunker)
+// or guarded (the handlers, cleared by stop()).
+struct broadcast_pipeline::state {
+  explicit state(ts_chunker::config cfg, chunk_handler on_chunk, error_handler on_error)
+      : chunker(cfg, [this](media_chunk&& c) { emit(std::move(c)); }),
+        on_chunk(std::move(on_chunk)),
+        on_error(std::move(on_error)) {}
+
+  void emit(media_chunk&& c) {
+    if (chunk_counter) {
+      chunk_counter->fetch_add(1);
+    }
+    const std::lock_guard lock(mutex);
+    if (on_chunk) {
+      on_chunk(std::move(c));
+    }
+  }
+
+  void error(const std::string& text) {
+    const std::lock_guard lock(mutex);
+    if (on_error) {
+      on_error(text);
+    }
+  }
+
+  ts_chunker chunker;
+  std::mutex mutex;
+  chunk_handler on_chunk;
+  error_handler on_error;
+  std::atomic<std::uint64_t>* chunk_counter = nullptr;
+  GstElement* pipeline = nullptr;
+};
+
+namespace {
+
+std::string source_description(const broadcast_settings& s) {
+  const std::string caps = "video/x-raw,width=" + std::to_string(s.width) +
+                           ",height=" + std::to_string(s.height) +
+                           ",framerate=" + std::to_string(s.fps) + "/1";
+  if (s.source == "test") {
+    return "videotestsrc is-live=true pattern=smpte horizontal-speed=2 ! " + caps +
+           " ! clockoverlay time-format=\"%H:%M:%S\" font-desc=\"Sans 24\" shaded-background=true"
+           " ! timeoverlay halignment=right valignment=bottom font-desc=\"Sans 18\""
+           " ! videoconvert ! video/x-raw,format=I420";
+  }
+  throw std::runtime_error("unknown source '" + s.source + "' (supported: test)");
+}
+
+std::string audio_description(const broadcast_settings& s) {
+  if (s.source == "test") {
+    return "audiotestsrc is-live=true wave=sine freq=440 volume=0.2 ! "
+           "audio/x-raw,rate=48000,channels=2 ! audioconvert ! audioresample ! "
+           "opusenc name=aenc bitrate=" +
+           std::to_string(s.audio_kbps * 1000);
+  }
+  throw std::runtime_error("unknown source '" + s.source + "'");
+}
+
+std::string pipeline_description(const broadcast_settings& s) {
+  const int keyint = s.keyframe_interval > 0 ? s.keyframe_interval : s.fps;
+  return source_description(s) +
+         " ! x264enc name=venc tune=zerolatency speed-preset=ultrafast bitrate=" +
+         std::to_string(s.video_kbps) + " key-int-max=" + std::to_string(keyint) +
+         " ! video/x-h264,profile=constrained-baseline ! h264parse name=vparse config-interval=-1"
+         " ! mux. " +
+         audio_description(s) +
+         " ! mux. "
+         "mpegtsmux name=mux ! appsink name=sink sync=false max-buffers=0 emit-signals=false";
+}
+
+// Wall time at which the content of a buffer with running time `running`
+// was captured: live sources stamp buffers with the pipeline clock's time at
+// capture, minus the base time.
+std::uint64_t capture_wall_us(GstElement* pipeline, GstClockTime running) {
+  const auto wall_now = std::chrono::duration_cast<std::chrono::microseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+  GstClock* clock = gst_element_get_clock(pipeline);
+  if (!clock || !GST_CLOCK_TIME_IS_VALID(running)) {
+    if (clock) {
+      gst_object_unref(clock);
+    }
+    return static_cast<std::uint64_t>(wall_now);
+  }
+  const GstClockTime clock_now = gst_clock_get_time(clock);
+  gst_object_unref(clock);
+  const GstClockTime captured = gst_element_get_base_time(pipeline) + running;
+  const std::int64_t age_us =
+      clock_now > captured ? static_cast<std::int64_t>((clock_now - captured) / 1000) : 0;
+  return static_cast<std::uint64_t>(wall_now - age_us);
+}
+
+GstFlowReturn on_new_sample(GstAppSink* sink, gpointer user_data) {
+  auto* st = static_cast<broadcast_pipeline::state*>(user_data);
+  GstSample* sample = gst_app_sink_pull_sample(sink);
+  if (!sample) {
+    return GST_FLOW_EOS;
+  }
+  GstBuffer* buffer = gst_sample_get_buffer(sample);
+  const GstSegment* segment = gst_sample_get_segment(sample);
+  GstClockTime running = GST_CLOCK_TIME_NONE;
+  if (segment && GST_BUFFER_PTS_IS_VALID(buffer)) {
+    running = gst_segment_to_running_time(segment, GST_FORMAT_TIME, GST_BUFFER_PTS(buffer));
+  }
+  // mpegtsmux leaves DELTA_UNIT off the first packet of a keyframe (the PAT
+  // written just before it).
+  const bool keyframe = !GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_DELTA_UNIT);
+  GstMapInfo map;
+  if (gst_buffer_map(buffer, &map, GST_MAP_READ)) {
+    st->chunker.push({map.data, map.size}, keyframe, capture_wall_us(st->pipeline, running));
+    gst_buffer_unmap(buffer, &map);
+  }
+  gst_sample_unref(sample);
+  return GST_FLOW_OK;
+}
+
+}  // namespace
+
+broadcast_pipeline::broadcast_pipeline(broadcast_settings settings, chunk_handler on_chunk,
+                                       error_handler on_error)
+    : settings_(std::move(settings)) {
+  if (settings_.width < 16 || settings_.height < 16 || settings_.width > 7680 ||
+      settings_.height > 4320 || settings_.width % 2 || settings_.height % 2) {
+    throw std::runtime_error("resolution must be even and between 16x16 and 7680x4320");
+  }
+  if (settings_.fps < 1 || settings_.fps > 120) {
+    throw std::runtime_error("fps must be between 1 and 120");
+  }
+  if (settings_.video_kbps < 50 || settings_.video_kbps > 50000) {
+    throw std::runtime_error("video bitrate must be between 50 and 50000 kbit/s");
+  }
+  ensure_gst_initialized();
+  require_elements({"videotestsrc", "audiotestsrc", "clockoverlay", "timeoverlay", "x264enc",
+                    "h264parse", "opusenc", "mpegtsmux", "appsink"});
+  description_ = pipeline_description(settings_);
+
+  ts_chunker::config cfg;
+  cfg.target_duration = settings_.chunk_duration;
+  state_ = std::make_unique<state>(cfg, std::move(on_chunk), std::move(on_error));
+  state_->chunk_counter = &chunks_;
+
+  pipeline_ = parse_pipeline(description_);
+  state_->pipeline = pipeline_;
+
+  GstElement* sink = gst_bin_get_by_name(GST_BIN(pipeline_), "sink");
+  GstAppSinkCallbacks callbacks{};
+  callbacks.new_sample = on_new_sample;
+  gst_app_sink_set_callbacks(GST_APP_SINK(sink), &callbacks, state_.get(), nullptr);
+  gst_object_unref(sink);
+
+  count_buffers(pipeline_, "vparse", &video_frames_);
+  count_buffers(pipeline_, "aenc", &audio_buffers_);
+  watch_errors(pipeline_, [st = state_.get()](const std::string& text) { st->error(text); });
+}
+
+broadcast_pipeline::~broadcast_pipeline() {
+  stop();
+  if (pipeline_) {
+    gst_object_unref(pipeline_);
+  }
+}
+
+void broadcast_pipeline::start() {
+  set_playing(pipeline_);
+}
+
+void broadcast_pipeline::stop() {
+  if (!pipeline_) {
+    return;
+  }
+  {
+    const std::lock_guard lock(state_->mutex);
+    state_->on_chunk = nullptr;
+    state_->on_error = nullptr;
+  }
+  gst_element_set_state(pipeline_, GST_STATE_NULL);
+}
+
+}  // namespace treecast::media

@@ -1,0 +1,79 @@
+// The broadcaster's media pipeline:
+//
+//   source -> x264enc (zerolatency) -> h264parse -+
+//                                                  +-> mpegtsmux -> appsink -> ts_chunker
+//   tone   -> opusenc ----------------------------+
+//
+// Each muxer buffer is stamped with the wall time its content was captured
+// (the buffer's running time mapped through the pipeline clock), and the
+// chunker cuts chunks from them. Chunks and errors are reported on GStreamer
+// streaming threads: the handlers must be thread-safe.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "media_chunk.hpp"
+
+typedef struct _GstElement GstElement;
+
+namespace treecast::media {
+
+struct broadcast_settings {
+  // Where the picture and sound come from; "test" = moving test pattern with
+  // a running clock and a 440 Hz tone.
+  std::string source = "test";
+  int width = 640;
+  int height = 360;
+  int fps = 30;
+  int video_kbps = 2000;
+  int audio_kbps = 64;
+  // Frames between keyframes; 0 = one a second. Late joiners start at one.
+  int keyframe_interval = 0;
+  // Capture time one chunk spans.
+  std::chrono::milliseconds chunk_duration{200};
+};
+
+class broadcast_pipeline {
+ public:
+  using chunk_handler = std::function<void(media_chunk&&)>;
+  using error_handler = std::function<void(const std::string&)>;
+
+  // Throws std::runtime_error naming the missing element or bad setting.
+  broadcast_pipeline(broadcast_settings settings, chunk_handler on_chunk, error_handler on_error);
+  ~broadcast_pipeline();
+
+  broadcast_pipeline(const broadcast_pipeline&) = delete;
+  broadcast_pipeline& operator=(const broadcast_pipeline&) = delete;
+
+  // Starts capturing. Throws std::runtime_error when the pipeline will not play.
+  void start();
+
+  // Stops capturing; no handler is called after it returns.
+  void stop();
+
+  // Encoded video frames and audio buffers so far.
+  std::uint64_t video_frames() const { return video_frames_.load(); }
+  std::uint64_t audio_buffers() const { return audio_buffers_.load(); }
+  std::uint64_t chunks() const { return chunks_.load(); }
+
+  // The GStreamer pipeline description used (for logs).
+  const std::string& description() const { return description_; }
+
+  struct state;  // streaming-thread state, defined in the .cpp
+
+ private:
+  broadcast_settings settings_;
+  std::string description_;
+  GstElement* pipeline_ = nullptr;
+  std::unique_ptr<state> state_;
+  std::atomic<std::uint64_t> video_frames_{0};
+  std::atomic<std::uint64_t> audio_buffers_{0};
+  std::atomic<std::uint64_t> chunks_{0};
+};
+
+}  // namespace treecast::media

@@ -1,0 +1,138 @@
+#include "gst_support.hpp"
+
+#include <gst/gst.h>
+
+#include <map>
+#include <mutex>
+#include <stdexcept>
+
+namespace treecast::media {
+namespace {
+
+// Debian package of each element the pipelines use, for error messages.
+const std::map<std::string, std::string>& element_packages() {
+  static const std::map<std::string, std::string> packages = {
+      {"videotestsrc", "gstreamer1.0-plugins-base"}, {"audiotestsrc", "gstreamer1.0-plugins-base"},
+      {"clockoverlay", "gstreamer1.0-plugins-base"}, {"timeoverlay", "gstreamer1.0-plugins-base"},
+      {"appsink", "gstreamer1.0-plugins-base"},      {"appsrc", "gstreamer1.0-plugins-base"},
+      {"opusenc", "gstreamer1.0-plugins-base"},      {"opusdec", "gstreamer1.0-plugins-base"},
+      {"x264enc", "gstreamer1.0-plugins-ugly"},      {"h264parse", "gstreamer1.0-plugins-bad"},
+      {"mpegtsmux", "gstreamer1.0-plugins-bad"},     {"tsdemux", "gstreamer1.0-plugins-bad"},
+      {"avdec_h264", "gstreamer1.0-libav"},          {"ximagesink", "gstreamer1.0-plugins-base"},
+      {"autoaudiosink", "gstreamer1.0-plugins-good"}};
+  return packages;
+}
+
+struct error_watch {
+  GstElement* pipeline;  // not owned: the bus dies with the pipeline
+  std::function<void(const std::string&)> on_error;
+};
+
+// Nothing pops this bus, so every message is handled here and dropped, but
+// errors, which set_playing() may still need to read.
+GstBusSyncReply on_bus_message(GstBus*, GstMessage* message, gpointer user_data) {
+  auto* watch = static_cast<error_watch*>(user_data);
+  if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_LATENCY) {
+    // Pads appear at run time (tsdemux): let the sinks agree on a new latency.
+    gst_bin_recalculate_latency(GST_BIN(watch->pipeline));
+  } else if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_ERROR) {
+    GError* error = nullptr;
+    gchar* debug = nullptr;
+    gst_message_parse_error(message, &error, &debug);
+    std::string text = std::string(GST_OBJECT_NAME(GST_MESSAGE_SRC(message))) + ": " +
+                       (error ? error->message : "unknown error");
+    g_clear_error(&error);
+    g_free(debug);
+    watch->on_error(text);
+  } else if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_EOS) {
+    watch->on_error("end of stream");
+  }
+  return GST_MESSAGE_TYPE(message) == GST_MESSAGE_ERROR ? GST_BUS_PASS : GST_BUS_DROP;
+}
+
+GstPadProbeReturn on_buffer(GstPad*, GstPadProbeInfo* info, gpointer user_data) {
+  auto* counter = static_cast<std::atomic<std::uint64_t>*>(user_data);
+  if (GST_PAD_PROBE_INFO_TYPE(info) & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
+    counter->fetch_add(gst_buffer_list_length(GST_PAD_PROBE_INFO_BUFFER_LIST(info)));
+  } else {
+    counter->fetch_add(1);
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+}  // namespace
+
+void ensure_gst_initialized() {
+  static std::once_flag once;
+  std::call_once(once, [] { gst_init(nullptr, nullptr); });
+}
+
+void require_elements(std::initializer_list<const char*> factories) {
+  ensure_gst_initialized();
+  for (const char* name : factories) {
+    GstElementFactory* factory = gst_element_factory_find(name);
+    if (!factory) {
+      const auto& packages = element_packages();
+      const auto it = packages.find(name);
+      throw std::runtime_error(std::string("GStreamer element '") + name + "' is missing" +
+                               (it != packages.end() ? " (install " + it->second + ")" : ""));
+    }
+    gst_object_unref(factory);
+  }
+}
+
+GstElement* parse_pipeline(const std::string& description) {
+  GError* error = nullptr;
+  GstElement* pipeline = gst_parse_launch(description.c_str(), &error);
+  if (error) {
+    const std::string text = error->message;
+    g_clear_error(&error);
+    if (pipeline) {
+      gst_object_unref(pipeline);
+    }
+    throw std::runtime_error("cannot build pipeline: " + text);
+  }
+  return pipeline;
+}
+
+void count_buffers(GstElement* pipeline, const char* name, std::atomic<std::uint64_t>* counter) {
+  GstElement* element = gst_bin_get_by_name(GST_BIN(pipeline), name);
+  if (!element) {
+    throw std::logic_error(std::string("no element named ") + name);
+  }
+  GstPad* pad = gst_element_get_static_pad(element, "src");
+  gst_pad_add_probe(
+      pad, static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
+      on_buffer, counter, nullptr);
+  gst_object_unref(pad);
+  gst_object_unref(element);
+}
+
+void watch_errors(GstElement* pipeline, std::function<void(const std::string&)> on_error) {
+  GstBus* bus = gst_element_get_bus(pipeline);
+  auto* watch = new error_watch{pipeline, std::move(on_error)};
+  gst_bus_set_sync_handler(bus, on_bus_message, watch,
+                           [](gpointer p) { delete static_cast<error_watch*>(p); });
+  gst_object_unref(bus);
+}
+
+void set_playing(GstElement* pipeline) {
+  if (gst_element_set_state(pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+    std::string text = "pipeline refused to play";
+    GstBus* bus = gst_element_get_bus(pipeline);
+    if (GstMessage* m = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR)) {
+      GError* error = nullptr;
+      gst_message_parse_error(m, &error, nullptr);
+      if (error) {
+        text += ": " + std::string(error->message);
+      }
+      g_clear_error(&error);
+      gst_message_unref(m);
+    }
+    gst_object_unref(bus);
+    gst_element_set_state(pipeline, GST_STATE_NULL);
+    throw std::runtime_error(text);
+  }
+}
+
+}  // namespace treecast::media

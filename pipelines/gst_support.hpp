@@ -1,0 +1,35 @@
+// Small helpers over the GStreamer C API shared by the pipelines.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <initializer_list>
+#include <string>
+
+typedef struct _GstElement GstElement;
+
+namespace treecast::media {
+
+// gst_init() once per process; safe from any thread.
+void ensure_gst_initialized();
+
+// Throws std::runtime_error naming the first missing element and the Debian
+// package that provides it.
+void require_elements(std::initializer_list<const char*> factories);
+
+// gst_parse_launch(); throws std::runtime_error with the parser's message.
+GstElement* parse_pipeline(const std::string& description);
+
+// Adds one to `counter` for every buffer leaving the element `name`'s src pad.
+void count_buffers(GstElement* pipeline, const char* name, std::atomic<std::uint64_t>* counter);
+
+// Calls `on_error` (from a streaming thread) with the text of every ERROR
+// message the pipeline posts, and with "end of stream" at EOS.
+void watch_errors(GstElement* pipeline, std::function<void(const std::string&)> on_error);
+
+// Sets PLAYING; throws std::runtime_error with the bus's error text when the
+// pipeline refuses.
+void set_playing(GstElement* pipeline);
+
+}  // namespace treecast::media

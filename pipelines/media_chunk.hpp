@@ -1,0 +1,17 @@
+// A cut of the broadcaster's MPEG-TS byte stream: what the pipelines hand to
+// the tree. Knows nothing of the wire format.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace treecast::media {
+
+struct media_chunk {
+  std::uint64_t seq = 0;              // 0, 1, 2, ... in stream order
+  std::uint64_t capture_time_us = 0;  // wall clock (Unix epoch) when its first byte was captured
+  bool keyframe = false;              // starts with a video keyframe (PAT/PMT and SPS/PPS first)
+  std::string bytes;                  // whole 188-byte TS packets
+};
+
+}  // namespace treecast::media

@@ -1,0 +1,41 @@
+#include "ts_chunker.hpp"
+
+namespace treecast::media {
+
+ts_chunker::ts_chunker(config cfg, sink out) : config_(cfg), out_(std::move(out)) {}
+
+void ts_chunker::push(std::span<const std::uint8_t> bytes, bool keyframe,
+                      std::uint64_t capture_time_us) {
+  if (open_) {
+    const bool new_pes = capture_time_us != last_capture_us_;
+    const auto spanned = static_cast<std::int64_t>(capture_time_us) -
+                         static_cast<std::int64_t>(current_.capture_time_us);
+    if (keyframe || (new_pes && spanned >= config_.target_duration.count())) {
+      flush();
+    }
+  }
+  if (!open_) {
+    open_ = true;
+    current_.seq = next_seq_;
+    current_.capture_time_us = capture_time_us;
+    current_.keyframe = keyframe;
+    current_.bytes.clear();
+  }
+  current_.bytes.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  last_capture_us_ = capture_time_us;
+  if (current_.bytes.size() >= config_.max_bytes) {
+    flush();
+  }
+}
+
+void ts_chunker::flush() {
+  if (!open_) {
+    return;
+  }
+  open_ = false;
+  ++next_seq_;
+  out_(std::move(current_));
+  current_ = media_chunk{};
+}
+
+}  // namespace treecast::media

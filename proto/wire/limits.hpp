@@ -1,0 +1,29 @@
+// Fixed protocol limits shared by every peer.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace treecast::wire {
+
+// Protocol version carried in Hello.
+inline constexpr std::uint32_t protocol_version = 1;
+
+// Default bound on one frame (length prefix excluded). A 200 ms chunk of an
+// 8 Mbit/s stream is ~200 KB, a keyframe chunk a few times that.
+inline constexpr std::size_t default_max_frame_bytes = 4 * 1024 * 1024;
+
+// Size of the big-endian length prefix in front of every frame.
+inline constexpr std::size_t frame_header_bytes = 4;
+
+// Node ids are exactly this many bytes.
+inline constexpr std::size_t node_id_bytes = 16;
+
+// Upper bounds on repeated fields, so that a hostile message cannot make a
+// peer allocate without limit.
+inline constexpr std::size_t max_path_length = 64;
+inline constexpr std::size_t max_redirect_candidates = 32;
+inline constexpr std::size_t max_text_bytes = 256;  // site labels, reasons, host names
+inline constexpr std::size_t max_stream_id_bytes = 64;
+
+}  // namespace treecast::wire

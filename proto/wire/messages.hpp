@@ -1,0 +1,81 @@
+// Plain C++ forms of the messages in proto/treecast.proto. The engine sees
+// only these; protobuf stays inside the wire library.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "wire/bytes.hpp"
+#include "wire/limits.hpp"
+
+namespace treecast::wire {
+
+using seq_t = std::uint64_t;
+using node_id_t = std::array<std::uint8_t, node_id_bytes>;
+
+enum class peer_role : std::uint8_t { unspecified = 0, broadcaster = 1, relay = 2, viewer = 3 };
+
+struct endpoint {
+  std::string host;
+  std::uint16_t port = 0;
+  bool operator==(const endpoint&) const = default;
+};
+
+struct hello {
+  std::uint32_t version = protocol_version;
+  node_id_t node_id{};
+  std::uint16_t listen_port = 0;
+  peer_role role = peer_role::unspecified;
+  std::string site;
+};
+
+struct join_request {
+  std::optional<seq_t> resume_from;
+};
+
+struct join_accept {
+  std::uint32_t depth = 0;
+  std::vector<node_id_t> path;
+};
+
+struct join_redirect {
+  std::string reason;
+  std::vector<endpoint> candidates;
+};
+
+// Chunk flag bits (ChunkBody.flags).
+inline constexpr std::uint32_t chunk_flag_keyframe = 1u << 0;
+
+struct chunk {
+  std::string stream_id;
+  seq_t seq = 0;
+  std::uint64_t capture_time_us = 0;
+  std::uint32_t flags = 0;
+  std::string payload;
+  std::string signature;
+  // The complete frame (length prefix included) exactly as the broadcaster
+  // encoded it. Relays forward these bytes unchanged.
+  shared_bytes frame;
+
+  bool is_keyframe() const { return (flags & chunk_flag_keyframe) != 0; }
+};
+
+struct heartbeat {
+  std::uint64_t sent_time_us = 0;
+};
+
+struct leave {
+  std::string reason;
+};
+
+using message =
+    std::variant<hello, join_request, join_accept, join_redirect, chunk, heartbeat, leave>;
+
+// Short lower-case name of the message kind, for logs.
+const char* message_name(const message& m);
+
+}  // namespace treecast::wire

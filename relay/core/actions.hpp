@@ -1,0 +1,46 @@
+// What the engine asks its driver to do. The driver drains them in order
+// after every input.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <system_error>
+#include <variant>
+
+#include "core/chunk_window.hpp"
+#include "wire/bytes.hpp"
+#include "wire/messages.hpp"
+
+namespace treecast::core {
+
+// A driver-independent handle for one connection, chosen by the engine.
+using link_id_t = std::uint64_t;
+
+// Write `frame` to the link. Frames to one link are written in order.
+struct send_action {
+  link_id_t link;
+  wire::shared_bytes frame;
+};
+
+// Open a connection to `to`; report it with on_link_connected or
+// on_link_closed under the same id.
+struct connect_action {
+  link_id_t link;
+  wire::endpoint to;
+};
+
+// Close the link once the frames already queued to it are written. The
+// engine has forgotten the link: the driver reports nothing more about it.
+struct close_action {
+  link_id_t link;
+  std::error_code reason;
+};
+
+// A verified chunk for the local consumer (the viewer's player).
+struct deliver_action {
+  shared_chunk chunk;
+};
+
+using action = std::variant<send_action, connect_action, close_action, deliver_action>;
+
+}  // namespace treecast::core

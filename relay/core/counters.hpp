@@ -1,0 +1,44 @@
+// Monotonic counters owned by a node: the runtime exports them, the simulator
+// and the tests assert on them.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+
+namespace treecast::core {
+
+enum class counter : std::size_t {
+  chunks_received,       // chunks accepted from the parent or the source
+  chunks_duplicate,      // chunks dropped because their seq was already held
+  chunks_too_old,        // chunks dropped because they fell before the window
+  chunks_sent,           // chunk frames queued to children (one per child)
+  chunk_bytes_received,  // frame bytes of accepted chunks
+  chunk_bytes_sent,      // frame bytes of chunks queued to children
+  children_accepted,     // joins accepted
+  children_refused,      // joins answered with a redirect
+  protocol_errors,       // links closed because the peer broke the protocol
+  heartbeat_timeouts,    // links closed because the peer went silent
+  parent_attaches,       // times a parent accepted us
+  parent_losses,         // times the parent link went away
+  count_
+};
+
+inline constexpr std::size_t counter_count = static_cast<std::size_t>(counter::count_);
+
+// Names in Prometheus style, indexed by counter.
+inline constexpr std::array<const char*, counter_count> counter_names = {
+    "chunks_received",      "chunks_duplicate",   "chunks_too_old",    "chunks_sent",
+    "chunk_bytes_received", "chunk_bytes_sent",   "children_accepted", "children_refused",
+    "protocol_errors",      "heartbeat_timeouts", "parent_attaches",   "parent_losses"};
+
+class counters {
+ public:
+  void add(counter c, std::uint64_t n = 1) { values_[static_cast<std::size_t>(c)] += n; }
+  std::uint64_t get(counter c) const { return values_[static_cast<std::size_t>(c)]; }
+
+ private:
+  std::array<std::uint64_t, counter_count> values_{};
+};
+
+}  // namespace treecast::core

@@ -1,0 +1,48 @@
+#include "core/errors.hpp"
+
+#include <string>
+
+namespace treecast::core {
+namespace {
+
+class node_category_impl final : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "node"; }
+
+  std::string message(int value) const override {
+    switch (static_cast<node_errc>(value)) {
+      case node_errc::hello_expected:
+        return "first message was not hello";
+      case node_errc::duplicate_hello:
+        return "second hello on one link";
+      case node_errc::version_mismatch:
+        return "protocol version mismatch";
+      case node_errc::unexpected_message:
+        return "unexpected message for the link's state";
+      case node_errc::chunk_not_from_parent:
+        return "chunk from a peer that is not our parent";
+      case node_errc::heartbeat_timeout:
+        return "peer silent for too long";
+      case node_errc::join_refused:
+        return "parent refused the join";
+      case node_errc::loop_detected:
+        return "parent's path contains this node";
+      case node_errc::not_accepting:
+        return "this node accepts no children";
+      case node_errc::shutting_down:
+        return "node shutting down";
+      case node_errc::parent_replaced:
+        return "parent link replaced";
+    }
+    return "unknown node error";
+  }
+};
+
+}  // namespace
+
+const std::error_category& node_category() noexcept {
+  static const node_category_impl category;
+  return category;
+}
+
+}  // namespace treecast::core

@@ -1,0 +1,32 @@
+// Why the engine closes a link. Each value becomes the reason carried by a
+// close action, logged by the driver; none of them stops the node.
+#pragma once
+
+#include <system_error>
+
+namespace treecast::core {
+
+enum class node_errc {
+  hello_expected = 1,     // the first message on a link was not Hello
+  duplicate_hello,        // a second Hello on the same link
+  version_mismatch,       // the peer speaks another protocol version
+  unexpected_message,     // a message that makes no sense in the link's state
+  chunk_not_from_parent,  // a chunk arrived on a link that is not our parent
+  heartbeat_timeout,      // nothing heard from the peer for too long
+  join_refused,           // the parent answered our join with a redirect
+  loop_detected,          // the parent's path contains this node
+  not_accepting,          // this node takes no children (capacity 0)
+  shutting_down,          // the node is stopping
+  parent_replaced,        // a newer link to a parent made this one redundant
+};
+
+const std::error_category& node_category() noexcept;
+
+inline std::error_code make_error_code(node_errc e) noexcept {
+  return {static_cast<int>(e), node_category()};
+}
+
+}  // namespace treecast::core
+
+template <>
+struct std::is_error_code_enum<treecast::core::node_errc> : std::true_type {};

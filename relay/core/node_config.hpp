@@ -1,0 +1,56 @@
+// Configuration of one peer engine. Defaults are the documented defaults of
+// every program; validate() names the first field out of range.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "core/time.hpp"
+#include "wire/messages.hpp"
+
+namespace treecast::core {
+
+using namespace std::chrono_literals;
+
+struct node_config {
+  // What this peer is; the broadcaster is the root and has no parent.
+  wire::peer_role role = wire::peer_role::relay;
+
+  // Free-form site label reported to other peers ("" = unknown).
+  std::string site;
+
+  // Port on which this peer accepts children (0 = it accepts none).
+  std::uint16_t listen_port = 0;
+
+  // The peer to attach to. Required for every role but the broadcaster.
+  std::optional<wire::endpoint> parent;
+
+  // Children accepted at most; a join beyond it is redirected.
+  std::size_t max_children = 8;
+
+  // How far back, in capture time, the chunk window reaches.
+  duration window_span = std::chrono::seconds(10);
+
+  // Bound on the window's bytes, whatever its span (a safety net).
+  std::size_t window_max_bytes = 64 * 1024 * 1024;
+
+  // A heartbeat goes to every linked peer this often.
+  duration heartbeat_interval = std::chrono::milliseconds(250);
+
+  // A peer silent for this many heartbeat intervals is dropped.
+  int heartbeat_misses = 4;
+
+  // First delay before reconnecting to a lost parent; doubles per failure.
+  duration reconnect_min = std::chrono::milliseconds(100);
+
+  // Upper bound of the reconnect delay.
+  duration reconnect_max = std::chrono::seconds(2);
+
+  // Empty when valid, otherwise which field is wrong and why.
+  std::string validate() const;
+};
+
+}  // namespace treecast::core

@@ -1,0 +1,22 @@
+// The engine's notion of time. The engine never reads a clock: every input
+// carries `now`, measured from an epoch the driver chooses (the Asio runtime
+// uses the steady clock, the simulator virtual time).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+
+namespace treecast::core {
+
+struct engine_clock {
+  using rep = std::int64_t;
+  using period = std::micro;
+  using duration = std::chrono::microseconds;
+  using time_point = std::chrono::time_point<engine_clock>;
+  static constexpr bool is_steady = true;
+};
+
+using duration = engine_clock::duration;
+using time_point = engine_clock::time_point;
+
+}  // namespace treecast::core

@@ -1,0 +1,76 @@
+// treecast-relay: a headless peer that attaches to the tree and forwards the
+// stream to its children.
+#include <boost/asio/io_context.hpp>
+#include <boost/program_options.hpp>
+#include <cstdio>
+#include <iostream>
+
+#include "runtime/address.hpp"
+#include "runtime/console_log.hpp"
+#include "runtime/node_runtime.hpp"
+#include "runtime/peer_options.hpp"
+#include "runtime/periodic_timer.hpp"
+#include "runtime/program_loop.hpp"
+
+namespace po = boost::program_options;
+using namespace treecast;
+
+int main(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  std::string link;
+  runtime::peer_options options;
+  runtime::peer_options defaults;
+  defaults.max_children = 16;
+  po::options_description description("treecast-relay options");
+  description.add_options()("help,h", "show this help")(
+      "link", po::value(&link), "invite link or HOST:PORT of the parent (also positional)");
+  runtime::add_peer_options(description, options, defaults);
+  po::positional_options_description positional;
+  positional.add("link", 1);
+
+  core::node_config node_config;
+  runtime::runtime_config runtime_config;
+  core::log_level level;
+  try {
+    if (!runtime::parse_command_line(argc, argv, description, positional,
+                                     "usage: treecast-relay LINK [options]")) {
+      return runtime::exit_ok;
+    }
+    const auto parent = runtime::parse_address(link);
+    if (!parent) {
+      throw std::invalid_argument(link.empty() ? "a LINK is required (see --help)"
+                                               : "cannot read link '" + link + "'");
+    }
+    node_config.role = wire::peer_role::relay;
+    node_config.parent = parent;
+    runtime::apply_peer_options(options, node_config, runtime_config);
+    level = runtime::parse_log_level(options.log_level);
+  } catch (const std::exception& e) {
+    std::cerr << "treecast-relay: " << e.what() << "\n";
+    return runtime::exit_usage;
+  }
+
+  boost::asio::io_context io;
+  runtime::node_runtime relay(io, node_config, runtime_config,
+                              runtime::console_log("relay", level));
+  try {
+    relay.start();
+  } catch (const std::exception& e) {
+    std::cerr << "treecast-relay: cannot start: " << e.what() << "\n";
+    return runtime::exit_failure;
+  }
+  std::printf("listening on %s\n",
+              runtime::format_address({runtime_config.listen_host, relay.listen_port()}).c_str());
+
+  runtime::periodic_timer status(io, std::chrono::seconds(1), [&] {
+    std::printf("status t=%llu %s\n", static_cast<unsigned long long>(runtime::wall_time_ms()),
+                runtime::tree_status(relay.engine()).c_str());
+  });
+  status.start();
+  runtime::shutdown_signals shutdown(io, [&] {
+    status.cancel();
+    relay.stop();
+  });
+  io.run();
+  return runtime::exit_ok;
+}

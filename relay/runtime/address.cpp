@@ -1,0 +1,52 @@
+#include "runtime/address.hpp"
+
+#include <charconv>
+
+namespace treecast::runtime {
+
+std::optional<wire::endpoint> parse_address(const std::string& text) {
+  std::string rest = text;
+  static const std::string scheme = "treecast://";
+  if (rest.rfind(scheme, 0) == 0) {
+    rest = rest.substr(scheme.size());
+    if (const auto slash = rest.find('/'); slash != std::string::npos) {
+      rest = rest.substr(0, slash);
+    }
+  }
+  std::string host;
+  std::string port_text;
+  if (!rest.empty() && rest.front() == '[') {
+    const auto close = rest.find(']');
+    if (close == std::string::npos || close + 1 >= rest.size() || rest[close + 1] != ':') {
+      return std::nullopt;
+    }
+    host = rest.substr(1, close - 1);
+    port_text = rest.substr(close + 2);
+  } else {
+    const auto colon = rest.rfind(':');
+    if (colon == std::string::npos || rest.find(':') != colon) {
+      return std::nullopt;
+    }
+    host = rest.substr(0, colon);
+    port_text = rest.substr(colon + 1);
+  }
+  unsigned port = 0;
+  const auto [end, ec] =
+      std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (host.empty() || ec != std::errc() || end != port_text.data() + port_text.size() ||
+      port == 0 || port > 65535) {
+    return std::nullopt;
+  }
+  return wire::endpoint{host, static_cast<std::uint16_t>(port)};
+}
+
+std::string format_address(const wire::endpoint& e) {
+  const bool v6 = e.host.find(':') != std::string::npos;
+  return (v6 ? "[" + e.host + "]" : e.host) + ":" + std::to_string(e.port);
+}
+
+std::string format_link(const wire::endpoint& e) {
+  return "treecast://" + format_address(e);
+}
+
+}  // namespace treecast::runtime

@@ -1,0 +1,22 @@
+// Text forms of peer addresses: "HOST:PORT", "[V6]:PORT" and invite links
+// "treecast://HOST:PORT".
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "wire/messages.hpp"
+
+namespace treecast::runtime {
+
+// Parses "HOST:PORT", "[V6ADDR]:PORT" or "treecast://HOST:PORT[/...]".
+// Returns nullopt when the text is none of these or the port is not 1-65535.
+std::optional<wire::endpoint> parse_address(const std::string& text);
+
+// "host:port", with brackets around an IPv6 host.
+std::string format_address(const wire::endpoint& e);
+
+// The invite link for a tree whose entry point is `e`.
+std::string format_link(const wire::endpoint& e);
+
+}  // namespace treecast::runtime

@@ -1,0 +1,224 @@
+#include "runtime/link_connection.hpp"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+
+#include "runtime/link_errors.hpp"
+
+namespace treecast::runtime {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+namespace {
+
+constexpr std::size_t read_buffer_bytes = 64 * 1024;
+constexpr std::size_t max_frames_per_write = 64;
+
+}  // namespace
+
+link_connection::link_connection(tcp::socket socket, core::link_id_t id, handler& owner,
+                                 const runtime_config& config)
+    : socket_(std::move(socket)),
+      resolver_(socket_.get_executor()),
+      timer_(socket_.get_executor()),
+      id_(id),
+      owner_(&owner),
+      config_(config),
+      decoder_(config.max_frame_bytes),
+      read_buffer_(read_buffer_bytes) {}
+
+void link_connection::start() {
+  boost::system::error_code ignored;
+  socket_.set_option(tcp::no_delay(true), ignored);
+  read_some();
+}
+
+void link_connection::connect(const std::string& host, std::uint16_t port) {
+  // The timer bounds resolve + connect together; cancelling the socket and
+  // resolver makes the pending handler report operation_aborted.
+  timer_.expires_after(config_.connect_timeout);
+  timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    if (!ec && !self->closed_ && !self->socket_.is_open()) {
+      self->resolver_.cancel();
+    }
+    if (!ec && !self->closed_) {
+      boost::system::error_code ignored;
+      self->socket_.close(ignored);
+    }
+  });
+  resolver_.async_resolve(
+      host, std::to_string(port),
+      [self = shared_from_this()](const boost::system::error_code& ec,
+                                  tcp::resolver::results_type results) {
+        if (ec) {
+          self->fail(self->timer_.expiry() <= asio::steady_timer::clock_type::now()
+                         ? std::error_code(link_errc::connect_timeout)
+                         : std::error_code(ec));
+          return;
+        }
+        asio::async_connect(
+            self->socket_, results,
+            [self](const boost::system::error_code& ec, const tcp::endpoint&) {
+              if (ec) {
+                self->fail(self->timer_.expiry() <= asio::steady_timer::clock_type::now()
+                               ? std::error_code(link_errc::connect_timeout)
+                               : std::error_code(ec));
+                return;
+              }
+              self->timer_.cancel();
+              if (self->closed_ || self->closing_) {
+                return;
+              }
+              self->start();
+              if (self->owner_) {
+                self->owner_->on_link_connected(self->id_);
+              }
+              self->write_queued();
+            });
+      });
+}
+
+void link_connection::read_some() {
+  socket_.async_read_some(
+      asio::buffer(read_buffer_),
+      [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
+        if (self->closed_ || self->closing_) {
+          return;
+        }
+        if (ec) {
+          std::error_code why = ec;
+          if (ec == asio::error::eof) {
+            why = self->decoder_.finish();
+            if (!why) {
+              why = link_errc::closed_by_peer;
+            }
+          }
+          self->fail(why);
+          return;
+        }
+        self->frames_.clear();
+        const std::error_code framing =
+            self->decoder_.feed({self->read_buffer_.data(), n}, self->frames_);
+        // Frames completed before a framing error are still valid input.
+        for (const auto& frame : self->frames_) {
+          if (!self->owner_ || self->closing_) {
+            return;
+          }
+          self->owner_->on_link_frame(self->id_, frame);
+        }
+        if (framing) {
+          handler* owner = self->owner_;
+          self->owner_ = nullptr;
+          self->shutdown_now();
+          if (owner) {
+            owner->on_link_protocol_error(self->id_, framing);
+          }
+          return;
+        }
+        if (self->owner_ && !self->closing_) {
+          self->read_some();
+        }
+      });
+}
+
+void link_connection::send(wire::shared_bytes frame) {
+  if (closed_ || closing_) {
+    return;
+  }
+  pending_bytes_ += frame->size();
+  queue_.push_back(std::move(frame));
+  if (pending_bytes_ > config_.max_pending_bytes) {
+    // Reported asynchronously: we are inside the engine's action drain.
+    asio::post(socket_.get_executor(),
+               [self = shared_from_this()] { self->fail(link_errc::send_queue_full); });
+    closing_ = true;
+    return;
+  }
+  write_queued();
+}
+
+void link_connection::write_queued() {
+  if (in_flight_ > 0 || queue_.empty() || !socket_.is_open() || closed_) {
+    return;
+  }
+  std::vector<asio::const_buffer> buffers;
+  for (const auto& frame : queue_) {
+    if (buffers.size() == max_frames_per_write) {
+      break;
+    }
+    buffers.push_back(asio::buffer(*frame));
+  }
+  in_flight_ = buffers.size();
+  asio::async_write(socket_, buffers,
+                    [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
+                      if (self->closed_) {
+                        self->queue_.clear();  // frames in flight were kept alive until now
+                        self->pending_bytes_ = 0;
+                        self->in_flight_ = 0;
+                        return;
+                      }
+                      for (std::size_t i = 0; i < self->in_flight_; ++i) {
+                        self->pending_bytes_ -= self->queue_.front()->size();
+                        self->queue_.pop_front();
+                      }
+                      self->in_flight_ = 0;
+                      if (ec) {
+                        self->fail(ec);
+                        return;
+                      }
+                      if (self->closing_ && self->queue_.empty()) {
+                        self->shutdown_now();
+                        return;
+                      }
+                      self->write_queued();
+                    });
+}
+
+void link_connection::close_after_flush() {
+  owner_ = nullptr;
+  closing_ = true;
+  if (in_flight_ == 0 && queue_.empty()) {
+    shutdown_now();
+    return;
+  }
+  timer_.expires_after(config_.close_linger);
+  timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    if (!ec) {
+      self->shutdown_now();
+    }
+  });
+}
+
+void link_connection::detach() {
+  owner_ = nullptr;
+  shutdown_now();
+}
+
+void link_connection::fail(std::error_code why) {
+  handler* owner = owner_;
+  owner_ = nullptr;
+  shutdown_now();
+  if (owner) {
+    owner->on_link_failed(id_, why);
+  }
+}
+
+void link_connection::shutdown_now() {
+  if (closed_) {
+    return;
+  }
+  closed_ = true;
+  boost::system::error_code ignored;
+  timer_.cancel();
+  resolver_.cancel();
+  socket_.shutdown(tcp::socket::shutdown_both, ignored);
+  socket_.close(ignored);
+  if (in_flight_ == 0) {
+    queue_.clear();  // otherwise the write handler drops it: its buffers point into it
+    pending_bytes_ = 0;
+  }
+}
+
+}  // namespace treecast::runtime

@@ -1,0 +1,82 @@
+// One TCP connection to a peer: reads frames, writes queued frames in order.
+//
+// Lifetime: every pending asynchronous operation holds a shared_ptr to the
+// connection, so it lives until its last handler has run. The owner
+// (node_runtime) calls detach() before it goes away; a detached connection
+// never calls its handler again.
+//
+// Threading: every member runs on the io_context's single thread.
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <deque>
+#include <memory>
+#include <system_error>
+#include <vector>
+
+#include "core/actions.hpp"
+#include "runtime/runtime_config.hpp"
+#include "wire/bytes.hpp"
+#include "wire/frame_decoder.hpp"
+
+namespace treecast::runtime {
+
+class link_connection : public std::enable_shared_from_this<link_connection> {
+ public:
+  // Receives what happens on the link; implemented by node_runtime.
+  class handler {
+   public:
+    virtual ~handler() = default;
+    virtual void on_link_connected(core::link_id_t link) = 0;
+    virtual void on_link_frame(core::link_id_t link, const wire::shared_bytes& frame) = 0;
+    // The link is gone, by the peer or the network; reported once.
+    virtual void on_link_failed(core::link_id_t link, std::error_code why) = 0;
+    // The peer sent bytes that break the framing; the link no longer reads.
+    virtual void on_link_protocol_error(core::link_id_t link, std::error_code why) = 0;
+  };
+
+  link_connection(boost::asio::ip::tcp::socket socket, core::link_id_t id, handler& owner,
+                  const runtime_config& config);
+
+  // For an accepted socket: starts reading.
+  void start();
+
+  // For an outgoing link: resolves and connects, then starts reading.
+  void connect(const std::string& host, std::uint16_t port);
+
+  // Queues `frame` behind the frames already queued. A queue over the bound
+  // ends the link with link_errc::send_queue_full.
+  void send(wire::shared_bytes frame);
+
+  // Writes what is queued (within close_linger), then closes. No callbacks.
+  void close_after_flush();
+
+  // Stops calling the handler; closes the socket.
+  void detach();
+
+  std::size_t pending_bytes() const { return pending_bytes_; }
+
+ private:
+  void read_some();
+  void write_queued();
+  void fail(std::error_code why);
+  void shutdown_now();
+
+  boost::asio::ip::tcp::socket socket_;
+  boost::asio::ip::tcp::resolver resolver_;
+  boost::asio::steady_timer timer_;  // connect timeout, then close linger
+  core::link_id_t id_;
+  handler* owner_;  // null once detached or closing
+  const runtime_config& config_;
+  wire::frame_decoder decoder_;
+  std::vector<std::uint8_t> read_buffer_;
+  std::vector<wire::shared_bytes> frames_;  // scratch for decoded frames
+  std::deque<wire::shared_bytes> queue_;
+  std::size_t pending_bytes_ = 0;
+  std::size_t in_flight_ = 0;  // frames at the head of queue_ being written
+  bool closing_ = false;
+  bool closed_ = false;
+};
+
+}  // namespace treecast::runtime

@@ -1,0 +1,185 @@
+#include "runtime/node_runtime.hpp"
+
+#include <boost/asio/post.hpp>
+#include <random>
+#include <stdexcept>
+
+namespace treecast::runtime {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+namespace {
+
+wire::node_id_t random_node_id() {
+  std::random_device device;
+  wire::node_id_t id;
+  for (auto& byte : id) {
+    byte = static_cast<std::uint8_t>(device());
+  }
+  return id;
+}
+
+}  // namespace
+
+node_runtime::node_runtime(asio::io_context& io, core::node_config node_config,
+                           runtime_config config, core::log_sink log)
+    : io_(io),
+      node_config_(std::move(node_config)),
+      config_(std::move(config)),
+      log_(std::move(log)),
+      acceptor_(io),
+      timer_(io) {}
+
+node_runtime::~node_runtime() {
+  for (auto& [id, link] : links_) {
+    link->detach();
+  }
+}
+
+core::time_point node_runtime::now() {
+  return core::time_point(std::chrono::duration_cast<core::duration>(
+      std::chrono::steady_clock::now().time_since_epoch()));
+}
+
+void node_runtime::start() {
+  if (!config_.listen_host.empty()) {
+    const tcp::endpoint where(asio::ip::make_address(config_.listen_host), config_.listen_port);
+    acceptor_.open(where.protocol());
+    acceptor_.set_option(tcp::acceptor::reuse_address(true));
+    acceptor_.bind(where);
+    acceptor_.listen();
+    listen_port_ = acceptor_.local_endpoint().port();
+    node_config_.listen_port = listen_port_;
+  }
+  if (const std::string problem = node_config_.validate(); !problem.empty()) {
+    throw std::invalid_argument(problem);
+  }
+  node_.emplace(node_config_, random_node_id(), log_);
+  node_->start(now());
+  drain();
+  if (acceptor_.is_open()) {
+    accept_next();
+  }
+}
+
+void node_runtime::stop() {
+  if (stopped_ || !node_) {
+    return;
+  }
+  stopped_ = true;
+  boost::system::error_code ignored;
+  acceptor_.close(ignored);
+  node_->stop(now());
+  drain();
+  timer_.cancel();
+}
+
+void node_runtime::submit_source_chunk(wire::chunk c) {
+  // The lambda owns the chunk; `this` outlives the io_context's run because
+  // the programs destroy the runtime only after io_context::run() returns.
+  asio::post(io_, [this, c = std::move(c)]() mutable {
+    if (stopped_) {
+      return;
+    }
+    node_->on_source_chunk(std::move(c), now());
+    drain();
+  });
+}
+
+void node_runtime::accept_next() {
+  acceptor_.async_accept([this](const boost::system::error_code& ec, tcp::socket socket) {
+    if (ec) {
+      if (ec != asio::error::operation_aborted && log_) {
+        log_(core::log_level::warn, now(), "accept failed: " + ec.message());
+      }
+      if (!acceptor_.is_open()) {
+        return;
+      }
+    } else if (!stopped_) {
+      boost::system::error_code remote_ec;
+      const tcp::endpoint remote = socket.remote_endpoint(remote_ec);
+      if (!remote_ec) {
+        const core::link_id_t id =
+            node_->on_link_accepted({remote.address().to_string(), remote.port()}, now());
+        auto link = std::make_shared<link_connection>(std::move(socket), id, as_handler(), config_);
+        links_.emplace(id, link);
+        link->start();
+        drain();
+      }
+    }
+    accept_next();
+  });
+}
+
+void node_runtime::on_link_connected(core::link_id_t link) {
+  node_->on_link_connected(link, now());
+  drain();
+}
+
+void node_runtime::on_link_frame(core::link_id_t link, const wire::shared_bytes& frame) {
+  node_->on_frame(link, frame, now());
+  drain();
+}
+
+void node_runtime::on_link_failed(core::link_id_t link, std::error_code why) {
+  links_.erase(link);
+  node_->on_link_closed(link, why, now());
+  drain();
+}
+
+void node_runtime::on_link_protocol_error(core::link_id_t link, std::error_code why) {
+  links_.erase(link);
+  node_->on_protocol_error(link, why, now());
+  drain();
+}
+
+void node_runtime::drain() {
+  // Actions can trigger more input only asynchronously (handlers are posted
+  // or run from the io loop), so one pass empties the outbox.
+  for (core::action& a : node_->take_actions()) {
+    if (auto* send = std::get_if<core::send_action>(&a)) {
+      if (auto it = links_.find(send->link); it != links_.end()) {
+        it->second->send(std::move(send->frame));
+      }
+    } else if (auto* connect = std::get_if<core::connect_action>(&a)) {
+      auto link =
+          std::make_shared<link_connection>(tcp::socket(io_), connect->link, as_handler(), config_);
+      links_.emplace(connect->link, link);
+      link->connect(connect->to.host, connect->to.port);
+    } else if (auto* close = std::get_if<core::close_action>(&a)) {
+      if (auto it = links_.find(close->link); it != links_.end()) {
+        it->second->close_after_flush();
+        links_.erase(it);
+      }
+    } else if (auto* deliver = std::get_if<core::deliver_action>(&a)) {
+      if (deliver_) {
+        deliver_(deliver->chunk);
+      }
+    }
+  }
+  arm_timer();
+}
+
+void node_runtime::arm_timer() {
+  const std::optional<core::time_point> deadline = node_->next_deadline();
+  if (deadline == armed_for_) {
+    return;
+  }
+  armed_for_ = deadline;
+  if (!deadline) {
+    timer_.cancel();
+    return;
+  }
+  timer_.expires_after(*deadline - now());
+  timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || stopped_) {
+      return;
+    }
+    armed_for_.reset();
+    node_->on_timer(now());
+    drain();
+  });
+}
+
+}  // namespace treecast::runtime

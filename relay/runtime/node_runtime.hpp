@@ -1,0 +1,89 @@
+// The Asio driver of one peer engine (core::node): real TCP sockets, one
+// steady timer for the engine's next deadline.
+//
+// After every input it hands the engine, it drains the engine's actions:
+// send -> the link's write queue, connect -> a new outgoing link, close -> a
+// flushed close, deliver -> the delivery callback. No protocol decision is
+// made here.
+//
+// Threading: everything runs on the io_context's thread, except
+// submit_source_chunk(), which may be called from any thread (the media
+// pipeline's streaming thread).
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+
+#include "core/log.hpp"
+#include "core/node.hpp"
+#include "runtime/link_connection.hpp"
+#include "runtime/runtime_config.hpp"
+
+namespace treecast::runtime {
+
+class node_runtime final : private link_connection::handler {
+ public:
+  using delivery_handler = std::function<void(const core::shared_chunk&)>;
+
+  node_runtime(boost::asio::io_context& io, core::node_config node_config, runtime_config config,
+               core::log_sink log);
+  ~node_runtime() override;
+
+  node_runtime(const node_runtime&) = delete;
+  node_runtime& operator=(const node_runtime&) = delete;
+
+  // Binds the listener, then starts the engine. Throws std::system_error when
+  // the listen address cannot be bound and std::invalid_argument when the
+  // engine configuration is invalid.
+  void start();
+
+  // Says goodbye to every peer, flushes and closes every link. The
+  // io_context runs out of work shortly after.
+  void stop();
+
+  // The port children connect to (the bound one when 0 was asked).
+  std::uint16_t listen_port() const { return listen_port_; }
+
+  // Called for every chunk the engine delivers, on the io thread.
+  void set_delivery_handler(delivery_handler handler) { deliver_ = std::move(handler); }
+
+  // Thread-safe: hands a sealed chunk from the media source to the engine.
+  void submit_source_chunk(wire::chunk c);
+
+  // The engine, for status and metrics; only on the io thread.
+  const core::node& engine() const { return *node_; }
+
+  // Engine time now (steady clock).
+  static core::time_point now();
+
+ private:
+  void on_link_connected(core::link_id_t link) override;
+  void on_link_frame(core::link_id_t link, const wire::shared_bytes& frame) override;
+  void on_link_failed(core::link_id_t link, std::error_code why) override;
+  void on_link_protocol_error(core::link_id_t link, std::error_code why) override;
+
+  link_connection::handler& as_handler() { return *this; }
+  void accept_next();
+  void drain();
+  void arm_timer();
+
+  boost::asio::io_context& io_;
+  core::node_config node_config_;
+  runtime_config config_;
+  core::log_sink log_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::steady_timer timer_;
+  std::optional<core::time_point> armed_for_;
+  std::uint16_t listen_port_ = 0;
+  std::optional<core::node> node_;
+  std::map<core::link_id_t, std::shared_ptr<link_connection>> links_;
+  delivery_handler deliver_;
+  bool stopped_ = false;
+};
+
+}  // namespace treecast::runtime

@@ -1,0 +1,95 @@
+#include "runtime/peer_options.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <iostream>
+#include <stdexcept>
+
+#include "runtime/address.hpp"
+
+namespace treecast::runtime {
+
+namespace po = boost::program_options;
+
+void add_peer_options(po::options_description& description, peer_options& values,
+                      const peer_options& defaults) {
+  values = defaults;
+  // clang-format off
+  description.add_options()
+    ("listen", po::value(&values.listen)->default_value(defaults.listen),
+     "HOST:PORT to accept children on (port 0 = any free port)")
+    ("max-children", po::value(&values.max_children)->default_value(defaults.max_children),
+     "children accepted at most")
+    ("site", po::value(&values.site)->default_value(defaults.site),
+     "site label (office, data centre) reported to other peers")
+    ("window", po::value(&values.window_s)->default_value(defaults.window_s),
+     "seconds of stream kept for late joiners and repairs")
+    ("max-frame-bytes", po::value(&values.max_frame_bytes)->default_value(defaults.max_frame_bytes),
+     "largest frame accepted from a peer; larger ones drop the peer")
+    ("log-level", po::value(&values.log_level)->default_value(defaults.log_level),
+     "debug, info, warn or error");
+  // clang-format on
+}
+
+void apply_peer_options(const peer_options& values, core::node_config& node,
+                        runtime_config& runtime) {
+  const auto listen = parse_address(values.listen);
+  if (!listen) {
+    // Port 0 is not a valid address to connect to, but fine to listen on.
+    const auto colon = values.listen.rfind(':');
+    if (colon == std::string::npos || values.listen.substr(colon + 1) != "0") {
+      throw std::invalid_argument("--listen wants HOST:PORT, got '" + values.listen + "'");
+    }
+    runtime.listen_host = values.listen.substr(0, colon);
+    if (runtime.listen_host.size() > 2 && runtime.listen_host.front() == '[') {
+      runtime.listen_host = runtime.listen_host.substr(1, runtime.listen_host.size() - 2);
+    }
+    runtime.listen_port = 0;
+  } else {
+    runtime.listen_host = listen->host;
+    runtime.listen_port = listen->port;
+  }
+  node.max_children = values.max_children;
+  node.site = values.site;
+  if (!(values.window_s >= 1.0 && values.window_s <= 600.0)) {
+    throw std::invalid_argument("--window must be between 1 and 600 seconds");
+  }
+  node.window_span =
+      std::chrono::duration_cast<core::duration>(std::chrono::duration<double>(values.window_s));
+  if (values.max_frame_bytes < 64 * 1024 || values.max_frame_bytes > 64 * 1024 * 1024) {
+    throw std::invalid_argument("--max-frame-bytes must be between 64 KiB and 64 MiB");
+  }
+  runtime.max_frame_bytes = values.max_frame_bytes;
+}
+
+bool parse_command_line(int argc, char** argv, const po::options_description& description,
+                        const po::positional_options_description& positional,
+                        const std::string& usage) {
+  po::variables_map vm;
+  po::store(po::command_line_parser(argc, argv).options(description).positional(positional).run(),
+            vm);
+  // Environment: TREECAST_MAX_CHILDREN -> max-children. Flags win.
+  po::store(po::parse_environment(description,
+                                  [&description](const std::string& variable) -> std::string {
+                                    static const std::string prefix = "TREECAST_";
+                                    if (variable.rfind(prefix, 0) != 0) {
+                                      return {};
+                                    }
+                                    std::string name = variable.substr(prefix.size());
+                                    std::transform(name.begin(), name.end(), name.begin(),
+                                                   [](unsigned char c) {
+                                                     return c == '_' ? '-' : std::tolower(c);
+                                                   });
+                                    return description.find_nothrow(name, false) ? name : "";
+                                  }),
+            vm);
+  if (vm.count("help")) {
+    std::cout << usage << "\n\n" << description << "\n";
+    return false;
+  }
+  po::notify(vm);
+  return true;
+}
+
+}  // namespace treecast::runtime

@@ -1,0 +1,46 @@
+// Command-line options every peer program shares (listen address, capacity,
+// site, window, frame bound, log level), and how they map to the engine's
+// and the runtime's configuration. Each option can also be set from the
+// environment as TREECAST_<NAME> (e.g. TREECAST_MAX_CHILDREN=4).
+#pragma once
+
+#include <boost/program_options.hpp>
+#include <cstddef>
+#include <string>
+
+#include "core/log.hpp"
+#include "core/node_config.hpp"
+#include "runtime/runtime_config.hpp"
+
+namespace treecast::runtime {
+
+struct peer_options {
+  std::string listen = "0.0.0.0:0";
+  std::size_t max_children = 8;
+  std::string site;
+  double window_s = 10.0;
+  std::size_t max_frame_bytes = wire::default_max_frame_bytes;
+  std::string log_level = "info";
+};
+
+// Adds the shared options to `description`, defaulting to `defaults`.
+void add_peer_options(boost::program_options::options_description& description,
+                      peer_options& values, const peer_options& defaults);
+
+// Copies the options into the configs; throws std::invalid_argument on a bad value.
+void apply_peer_options(const peer_options& values, core::node_config& node,
+                        runtime_config& runtime);
+
+// Parses argv and the TREECAST_* environment into `description`'s values.
+// Prints help and returns false for --help; throws on bad input.
+bool parse_command_line(int argc, char** argv,
+                        const boost::program_options::options_description& description,
+                        const boost::program_options::positional_options_description& positional,
+                        const std::string& usage);
+
+// Exit codes shared by every program.
+inline constexpr int exit_ok = 0;
+inline constexpr int exit_failure = 1;  // runtime failure (pipeline, network, peer refused)
+inline constexpr int exit_usage = 2;    // bad flags or arguments
+
+}  // namespace treecast::runtime

@@ -1,0 +1,55 @@
+#include "runtime/program_loop.hpp"
+
+#include <boost/asio/signal_set.hpp>
+#include <chrono>
+#include <csignal>
+
+#include "runtime/address.hpp"
+
+namespace treecast::runtime {
+
+shutdown_signals::shutdown_signals(boost::asio::io_context& io, std::function<void()> on_stop)
+    : signals_(io, SIGINT, SIGTERM), on_stop_(std::move(on_stop)) {
+  // `this` outlives the wait: it is cancelled in request_stop() or by the
+  // destructor of signals_.
+  signals_.async_wait([this](const boost::system::error_code& ec, int signal) {
+    if (!ec) {
+      signal_ = signal;
+      request_stop();
+    }
+  });
+}
+
+void shutdown_signals::request_stop() {
+  if (stopping_) {
+    return;
+  }
+  stopping_ = true;
+  // Back to the default disposition: a second Ctrl-C ends the process at
+  // once, whatever the graceful shutdown is still waiting for.
+  boost::system::error_code ignored;
+  signals_.clear(ignored);
+  signals_.cancel(ignored);
+  on_stop_();
+}
+
+std::string tree_status(const core::node& node) {
+  const auto parent = node.parent_endpoint();
+  const bool attached = node.attached();
+  return "parent=" + (parent && attached ? format_address(*parent) : std::string("-")) +
+         " depth=" + (attached ? std::to_string(node.depth()) : std::string("-")) +
+         " children=" + std::to_string(node.child_count()) +
+         " chunks=" + std::to_string(node.stats().get(core::counter::chunks_received));
+}
+
+std::uint64_t wall_time_us() {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count());
+}
+
+std::uint64_t wall_time_ms() {
+  return wall_time_us() / 1000;
+}
+
+}  // namespace treecast::runtime

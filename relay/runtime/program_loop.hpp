@@ -1,0 +1,40 @@
+// What the three programs share around their io_context: signals, the
+// status line fields, wall-clock helpers.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "core/node.hpp"
+
+namespace treecast::runtime {
+
+// Turns the first SIGINT or SIGTERM into one call of `on_stop`, which stops
+// everything so that io_context::run() returns. A second signal ends the
+// process at once (default disposition). The program may ask for the same
+// stop itself (a fatal pipeline error, say) with request_stop().
+class shutdown_signals {
+ public:
+  shutdown_signals(boost::asio::io_context& io, std::function<void()> on_stop);
+  void request_stop();
+  bool stopping() const { return stopping_; }
+  int signal() const { return signal_; }  // the signal received, 0 if none
+
+ private:
+  boost::asio::signal_set signals_;
+  std::function<void()> on_stop_;
+  bool stopping_ = false;
+  int signal_ = 0;
+};
+
+// "parent=H:P depth=D children=C chunks=N" for the status line.
+std::string tree_status(const core::node& node);
+
+// Wall clock, Unix epoch.
+std::uint64_t wall_time_us();
+std::uint64_t wall_time_ms();
+
+}  // namespace treecast::runtime

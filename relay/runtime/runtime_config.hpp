@@ -1,0 +1,34 @@
+// Settings of the Asio driver (the engine's own are in core::node_config).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "wire/limits.hpp"
+
+namespace treecast::runtime {
+
+struct runtime_config {
+  // Address to accept children on; empty = accept none.
+  std::string listen_host = "0.0.0.0";
+
+  // Port to accept children on; 0 picks a free one (see listen_port()).
+  std::uint16_t listen_port = 0;
+
+  // Frames above this size close the link that sent them.
+  std::size_t max_frame_bytes = wire::default_max_frame_bytes;
+
+  // Bytes queued to one link before it counts as a peer that stopped reading
+  // and is dropped. Bounds memory whatever the peers do.
+  std::size_t max_pending_bytes = 16 * 1024 * 1024;
+
+  // A connection attempt that takes longer fails.
+  std::chrono::milliseconds connect_timeout{3000};
+
+  // After a close asked by the engine, queued frames get this long to drain.
+  std::chrono::milliseconds close_linger{1000};
+};
+
+}  // namespace treecast::runtime

@@ -1,0 +1,186 @@
+// Framing and message codec: round trips, oversize, truncated and garbage input.
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "wire/codec.hpp"
+#include "wire/errors.hpp"
+#include "wire/frame_decoder.hpp"
+
+namespace treecast::wire {
+namespace {
+
+std::vector<shared_bytes> feed_all(frame_decoder& decoder, const byte_buffer& bytes,
+                                   std::size_t step, std::error_code& ec) {
+  std::vector<shared_bytes> frames;
+  for (std::size_t at = 0; at < bytes.size() && !ec; at += step) {
+    const std::size_t n = std::min(step, bytes.size() - at);
+    ec = decoder.feed({bytes.data() + at, n}, frames);
+  }
+  return frames;
+}
+
+message round_trip(const message& in) {
+  const shared_bytes frame = encode_frame(in);
+  frame_decoder decoder(default_max_frame_bytes);
+  std::error_code ec;
+  auto frames = feed_all(decoder, *frame, 7, ec);  // odd split on purpose
+  EXPECT_FALSE(ec) << ec.message();
+  EXPECT_EQ(frames.size(), 1u);
+  EXPECT_FALSE(decoder.finish());
+  message out;
+  EXPECT_FALSE(decode_frame(frames.at(0), out));
+  return out;
+}
+
+TEST(frame_codec, hello_round_trips) {
+  hello h;
+  h.node_id = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+  h.listen_port = 7001;
+  h.role = peer_role::viewer;
+  h.site = "paris";
+  const auto out = std::get<hello>(round_trip(h));
+  EXPECT_EQ(out.node_id, h.node_id);
+  EXPECT_EQ(out.listen_port, 7001);
+  EXPECT_EQ(out.role, peer_role::viewer);
+  EXPECT_EQ(out.site, "paris");
+  EXPECT_EQ(out.version, protocol_version);
+}
+
+TEST(frame_codec, join_messages_round_trip) {
+  EXPECT_FALSE(std::get<join_request>(round_trip(join_request{})).resume_from.has_value());
+  EXPECT_EQ(std::get<join_request>(round_trip(join_request{42})).resume_from, 42u);
+  EXPECT_EQ(std::get<join_request>(round_trip(join_request{0})).resume_from, 0u);
+
+  join_accept a{3, {node_id_t{1}, node_id_t{2}}};
+  const auto accept = std::get<join_accept>(round_trip(a));
+  EXPECT_EQ(accept.depth, 3u);
+  EXPECT_EQ(accept.path, a.path);
+
+  join_redirect r{"full", {{"127.0.0.1", 7002}, {"::1", 7003}}};
+  const auto redirect = std::get<join_redirect>(round_trip(r));
+  EXPECT_EQ(redirect.reason, "full");
+  EXPECT_EQ(redirect.candidates, r.candidates);
+}
+
+TEST(frame_codec, chunk_round_trip_keeps_the_frame_bytes) {
+  chunk c;
+  c.stream_id = "stream";
+  c.seq = 77;
+  c.capture_time_us = 1'700'000'000'000'000;
+  c.flags = chunk_flag_keyframe;
+  c.payload = std::string(188 * 10, '\x47');
+  seal_chunk(c);
+  ASSERT_TRUE(c.frame);
+
+  message out;
+  ASSERT_FALSE(decode_frame(c.frame, out));
+  const auto& got = std::get<chunk>(out);
+  EXPECT_EQ(got.seq, 77u);
+  EXPECT_EQ(got.capture_time_us, c.capture_time_us);
+  EXPECT_TRUE(got.is_keyframe());
+  EXPECT_EQ(got.payload, c.payload);
+  EXPECT_EQ(got.stream_id, "stream");
+  // Forwarding uses the received buffer itself: same object, not a copy.
+  EXPECT_EQ(got.frame.get(), c.frame.get());
+}
+
+TEST(frame_codec, heartbeat_and_leave_round_trip) {
+  EXPECT_EQ(std::get<heartbeat>(round_trip(heartbeat{123})).sent_time_us, 123u);
+  EXPECT_EQ(std::get<leave>(round_trip(leave{"bye"})).reason, "bye");
+}
+
+TEST(frame_codec, several_frames_in_one_read) {
+  byte_buffer stream;
+  for (int i = 0; i < 3; ++i) {
+    const auto f = encode_frame(heartbeat{static_cast<std::uint64_t>(i)});
+    stream.insert(stream.end(), f->begin(), f->end());
+  }
+  frame_decoder decoder(default_max_frame_bytes);
+  std::error_code ec;
+  const auto frames = feed_all(decoder, stream, stream.size(), ec);
+  ASSERT_FALSE(ec);
+  ASSERT_EQ(frames.size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    message m;
+    ASSERT_FALSE(decode_frame(frames[i], m));
+    EXPECT_EQ(std::get<heartbeat>(m).sent_time_us, static_cast<std::uint64_t>(i));
+  }
+}
+
+TEST(frame_codec, oversize_frame_is_refused_from_its_header) {
+  frame_decoder decoder(1024);
+  byte_buffer header(4);
+  write_frame_header(header.data(), 1025);
+  std::vector<shared_bytes> frames;
+  EXPECT_EQ(decoder.feed(header, frames), wire_errc::frame_too_large);
+  EXPECT_TRUE(frames.empty());
+  // The decoder stays failed: nothing further is trusted.
+  const auto ok = encode_frame(heartbeat{1});
+  EXPECT_EQ(decoder.feed(*ok, frames), wire_errc::frame_too_large);
+  EXPECT_TRUE(frames.empty());
+}
+
+TEST(frame_codec, frame_at_the_bound_is_accepted) {
+  chunk c;
+  c.payload = std::string(900, 'x');
+  seal_chunk(c);
+  frame_decoder decoder(c.frame->size() - frame_header_bytes);
+  std::vector<shared_bytes> frames;
+  EXPECT_FALSE(decoder.feed(*c.frame, frames));
+  EXPECT_EQ(frames.size(), 1u);
+}
+
+TEST(frame_codec, truncated_frame_is_reported_at_end_of_stream) {
+  const auto frame = encode_frame(leave{"going"});
+  frame_decoder decoder(default_max_frame_bytes);
+  std::vector<shared_bytes> frames;
+  ASSERT_FALSE(decoder.feed({frame->data(), frame->size() - 2}, frames));
+  EXPECT_TRUE(frames.empty());
+  EXPECT_EQ(decoder.finish(), wire_errc::truncated_frame);
+
+  frame_decoder header_only(default_max_frame_bytes);
+  ASSERT_FALSE(header_only.feed({frame->data(), 2}, frames));
+  EXPECT_EQ(header_only.finish(), wire_errc::truncated_frame);
+}
+
+TEST(frame_codec, garbage_bytes_fail_to_decode) {
+  std::mt19937 random(1234);
+  int refused = 0;
+  for (int round = 0; round < 200; ++round) {
+    byte_buffer frame(4 + 1 + random() % 64);
+    for (auto& b : frame) {
+      b = static_cast<std::uint8_t>(random());
+    }
+    write_frame_header(frame.data(), static_cast<std::uint32_t>(frame.size() - 4));
+    message m;
+    // Random bytes must never crash the decoder; nearly all are refused.
+    if (decode_frame(std::make_shared<byte_buffer>(frame), m)) {
+      ++refused;
+    }
+  }
+  EXPECT_GT(refused, 150);
+}
+
+TEST(frame_codec, empty_envelope_and_bad_fields_are_refused) {
+  message m;
+  auto empty = std::make_shared<byte_buffer>(4, 0);
+  EXPECT_EQ(decode_frame(empty, m), wire_errc::empty_envelope);
+
+  // A Hello whose node id is not 16 bytes: field 1 (hello), containing field 2 (peer_id, 3 bytes).
+  auto bad_hello =
+      std::make_shared<byte_buffer>(byte_buffer{0, 0, 0, 7, 0x0a, 5, 0x12, 3, 1, 2, 3});
+  EXPECT_EQ(decode_frame(bad_hello, m), wire_errc::field_out_of_range);
+
+  // A Chunk whose body is not a ChunkBody: field 5 (chunk) { field 1 (body) = 0xff 0xff }.
+  auto bad_chunk =
+      std::make_shared<byte_buffer>(byte_buffer{0, 0, 0, 6, 0x2a, 4, 0x0a, 2, 0xff, 0xff});
+  EXPECT_EQ(decode_frame(bad_chunk, m), wire_errc::malformed_chunk);
+
+  join_redirect r;
+  r.candidates.assign(max_redirect_candidates + 1, endpoint{"h", 1});
+  EXPECT_EQ(decode_frame(encode_frame(r), m), wire_errc::field_out_of_range);
+}
+
+}  // namespace
+}  // namespace treecast::wire

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs every Debian package that treecast's build, programs and tests need.
+# Idempotent: does nothing (not even `apt-get update`) when all is present.
+# Must run as root on Debian bookworm (or newer).
+set -euo pipefail
+
+packages=(
+  # build
+  cmake g++ pkg-config ccache clang-format
+  libboost-dev libboost-program-options-dev
+  protobuf-compiler libprotobuf-dev libssl-dev
+  libgtest-dev libgmock-dev
+  # media
+  libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-tools
+  gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
+  gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-x
+  # tests
+  xvfb xauth x11-utils imagemagick procps
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "setup: missing packages: ${missing[*]}" >&2
+  echo "setup: run as root to install them" >&2
+  exit 1
+fi
+
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"

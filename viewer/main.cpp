@@ -1,0 +1,142 @@
+// treecast-viewer: a peer that plays the stream (in a window, or headless)
+// and forwards it to a few children of its own.
+#include <algorithm>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/program_options.hpp>
+#include <cstdio>
+#include <iostream>
+#include <vector>
+
+#include "playback_pipeline.hpp"
+#include "runtime/address.hpp"
+#include "runtime/console_log.hpp"
+#include "runtime/node_runtime.hpp"
+#include "runtime/peer_options.hpp"
+#include "runtime/periodic_timer.hpp"
+#include "runtime/program_loop.hpp"
+
+namespace po = boost::program_options;
+using namespace treecast;
+
+namespace {
+
+// Median of the capture-to-receive latencies seen since the last status line.
+class latency_meter {
+ public:
+  void add(std::int64_t micros) { samples_.push_back(micros); }
+  // Median in ms over the samples since the last call; -1 when there were none.
+  long long take_median_ms() {
+    if (samples_.empty()) {
+      return -1;
+    }
+    const auto middle = samples_.begin() + static_cast<std::ptrdiff_t>(samples_.size() / 2);
+    std::nth_element(samples_.begin(), middle, samples_.end());
+    const long long median = *middle / 1000;
+    samples_.clear();
+    return median;
+  }
+
+ private:
+  std::vector<std::int64_t> samples_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  std::string link;
+  bool headless = false;
+  runtime::peer_options options;
+  runtime::peer_options defaults;
+  defaults.max_children = 2;
+  po::options_description description("treecast-viewer options");
+  // clang-format off
+  description.add_options()
+    ("help,h", "show this help")
+    ("link", po::value(&link), "invite link or HOST:PORT of the parent (also positional)")
+    ("headless", po::bool_switch(&headless), "decode without a window or sound (servers, tests)");
+  // clang-format on
+  runtime::add_peer_options(description, options, defaults);
+  po::positional_options_description positional;
+  positional.add("link", 1);
+
+  core::node_config node_config;
+  runtime::runtime_config runtime_config;
+  core::log_level level;
+  try {
+    if (!runtime::parse_command_line(argc, argv, description, positional,
+                                     "usage: treecast-viewer LINK [options]")) {
+      return runtime::exit_ok;
+    }
+    const auto parent = runtime::parse_address(link);
+    if (!parent) {
+      throw std::invalid_argument(link.empty() ? "a LINK is required (see --help)"
+                                               : "cannot read link '" + link + "'");
+    }
+    node_config.role = wire::peer_role::viewer;
+    node_config.parent = parent;
+    runtime::apply_peer_options(options, node_config, runtime_config);
+    level = runtime::parse_log_level(options.log_level);
+  } catch (const std::exception& e) {
+    std::cerr << "treecast-viewer: " << e.what() << "\n";
+    return runtime::exit_usage;
+  }
+
+  if (!headless && !media::playback_pipeline::display_available()) {
+    std::fprintf(stderr,
+                 "treecast-viewer: no display (DISPLAY is unset or cannot be opened); "
+                 "playing headless: decoding without a window or sound\n");
+    headless = true;
+  }
+
+  boost::asio::io_context io;
+  runtime::node_runtime peer(io, node_config, runtime_config,
+                             runtime::console_log("viewer", level));
+  int exit_code = runtime::exit_ok;
+  std::unique_ptr<runtime::shutdown_signals> shutdown;
+  std::unique_ptr<media::playback_pipeline> player;
+  latency_meter latency;
+  try {
+    player = std::make_unique<media::playback_pipeline>(
+        media::playback_settings{headless}, [&](const std::string& error) {
+          // A closed window ends the viewer normally; anything else is a failure.
+          const bool closed = error.find("closed") != std::string::npos;
+          if (!closed) {
+            std::fprintf(stderr, "treecast-viewer: playback failed: %s\n", error.c_str());
+          }
+          boost::asio::post(io, [&, closed] {
+            exit_code = closed ? runtime::exit_ok : runtime::exit_failure;
+            shutdown->request_stop();
+          });
+        });
+    peer.set_delivery_handler([&](const core::shared_chunk& c) {
+      latency.add(static_cast<std::int64_t>(runtime::wall_time_us()) -
+                  static_cast<std::int64_t>(c->capture_time_us));
+      player->push(c->payload.data(), c->payload.size(), c);
+    });
+    player->start();
+    peer.start();
+  } catch (const std::exception& e) {
+    std::cerr << "treecast-viewer: cannot start: " << e.what() << "\n";
+    return runtime::exit_failure;
+  }
+  std::printf("listening on %s\n",
+              runtime::format_address({runtime_config.listen_host, peer.listen_port()}).c_str());
+
+  runtime::periodic_timer status(io, std::chrono::seconds(1), [&] {
+    std::printf("status t=%llu %s frames=%llu audio=%llu latency_ms=%lld\n",
+                static_cast<unsigned long long>(runtime::wall_time_ms()),
+                runtime::tree_status(peer.engine()).c_str(),
+                static_cast<unsigned long long>(player->video_frames()),
+                static_cast<unsigned long long>(player->audio_buffers()), latency.take_median_ms());
+  });
+  status.start();
+  shutdown = std::make_unique<runtime::shutdown_signals>(io, [&] {
+    status.cancel();
+    peer.stop();
+    player->stop();
+  });
+  io.run();
+  return exit_code;
+}
