@@ -1,0 +1,148 @@
+// A peer that sends bad bytes to a real relay is dropped with a logged
+// reason, and the relay's real child keeps playing.
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <fstream>
+#include <sstream>
+
+#include "local_tree.hpp"
+#include "raw_peer.hpp"
+
+namespace treecast::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::vector<std::uint8_t> frame_header(std::uint32_t length) {
+  return {static_cast<std::uint8_t>(length >> 24), static_cast<std::uint8_t>(length >> 16),
+          static_cast<std::uint8_t>(length >> 8), static_cast<std::uint8_t>(length)};
+}
+
+std::vector<std::uint8_t> frame_of(std::vector<std::uint8_t> body) {
+  auto frame = frame_header(static_cast<std::uint32_t>(body.size()));
+  frame.insert(frame.end(), body.begin(), body.end());
+  return frame;
+}
+
+// Envelope{hello{protocol_version=1, peer_id=16 bytes}} in protobuf bytes.
+std::vector<std::uint8_t> hello_frame() {
+  std::vector<std::uint8_t> hello = {0x08, 0x01, 0x12, 16};
+  hello.insert(hello.end(), 16, 0xab);
+  std::vector<std::uint8_t> envelope = {0x0a, static_cast<std::uint8_t>(hello.size())};
+  envelope.insert(envelope.end(), hello.begin(), hello.end());
+  return frame_of(envelope);
+}
+
+class hostile_peer : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    tree_ = new local_tree("hostile");
+    broadcaster_ = new peer_process(
+        tree_->start_broadcaster({"--resolution", "320x180", "--fps", "15", "--bitrate", "500"}));
+    relay_ =
+        new peer_process(tree_->start_relay(broadcaster_->port, {"--max-frame-bytes", "65536"}));
+    viewer_ = new peer_process(tree_->start_viewer(relay_->port));
+  }
+
+  static void TearDownTestSuite() {
+    for (auto* p : {viewer_, relay_, broadcaster_}) {
+      p->process->send_signal(SIGINT);
+      EXPECT_EQ(p->process->wait_exit(10s), 0);
+      delete p;
+    }
+    delete tree_;
+  }
+
+  // The viewer decodes more frames than it had; waits up to a few seconds.
+  static void expect_viewer_still_playing() {
+    long long before = -1;
+    const std::size_t from = viewer_->process->lines().size();
+    const auto progressed = viewer_->process->wait_for_line(
+        [&before](const std::string& l) {
+          if (l.rfind("status ", 0) != 0) {
+            return false;
+          }
+          const long long frames = std::stoll(status_fields(l)["frames"]);
+          if (before < 0) {
+            before = frames;
+            return false;
+          }
+          return frames > before;
+        },
+        10s, from);
+    EXPECT_TRUE(progressed) << "viewer stopped decoding";
+  }
+
+  static void expect_relay_logged(const std::string& reason) {
+    EXPECT_NE(read_file(tree_->log_path("relay1")).find(reason), std::string::npos)
+        << "relay log lacks '" << reason << "'";
+  }
+
+  static local_tree* tree_;
+  static peer_process* broadcaster_;
+  static peer_process* relay_;
+  static peer_process* viewer_;
+};
+
+local_tree* hostile_peer::tree_ = nullptr;
+peer_process* hostile_peer::broadcaster_ = nullptr;
+peer_process* hostile_peer::relay_ = nullptr;
+peer_process* hostile_peer::viewer_ = nullptr;
+
+TEST_F(hostile_peer, oversize_frame_is_refused_from_its_header) {
+  raw_peer peer(relay_->port);
+  ASSERT_TRUE(peer.send(frame_header(10 * 1024 * 1024)));
+  EXPECT_TRUE(peer.wait_closed_by_remote(5s));
+  expect_relay_logged("frame larger than the maximum frame size");
+  expect_viewer_still_playing();
+}
+
+TEST_F(hostile_peer, garbage_bytes_are_refused) {
+  raw_peer peer(relay_->port);
+  ASSERT_TRUE(peer.send(frame_of({0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff})));
+  EXPECT_TRUE(peer.wait_closed_by_remote(5s));
+  expect_relay_logged("frame is not a valid envelope");
+  expect_viewer_still_playing();
+}
+
+TEST_F(hostile_peer, truncated_frame_is_reported) {
+  raw_peer peer(relay_->port);
+  auto partial = frame_header(1000);
+  partial.insert(partial.end(), 10, 0x0a);
+  ASSERT_TRUE(peer.send(partial));
+  peer.finish_sending();
+  EXPECT_TRUE(peer.wait_closed_by_remote(5s));
+  expect_relay_logged("stream ended inside a frame");
+  expect_viewer_still_playing();
+}
+
+TEST_F(hostile_peer, message_before_hello_is_refused) {
+  raw_peer peer(relay_->port);
+  ASSERT_TRUE(peer.send(frame_of({0x12, 0x00})));  // Envelope{join_request{}}
+  EXPECT_TRUE(peer.wait_closed_by_remote(5s));
+  expect_relay_logged("first message was not hello");
+  expect_viewer_still_playing();
+}
+
+TEST_F(hostile_peer, chunk_pushed_by_a_non_parent_is_refused) {
+  raw_peer peer(relay_->port);
+  auto bytes = hello_frame();
+  // Envelope{chunk{body=ChunkBody{seq=999999}}}
+  const auto chunk = frame_of({0x2a, 0x06, 0x0a, 0x04, 0x10, 0xbf, 0x84, 0x3d});
+  bytes.insert(bytes.end(), chunk.begin(), chunk.end());
+  ASSERT_TRUE(peer.send(bytes));
+  EXPECT_TRUE(peer.wait_closed_by_remote(5s));
+  expect_relay_logged("chunk from a peer that is not our parent");
+  expect_viewer_still_playing();
+}
+
+}  // namespace
+}  // namespace treecast::testing

@@ -1,0 +1,62 @@
+#include "local_tree.hpp"
+
+#include <filesystem>
+#include <stdexcept>
+
+namespace treecast::testing {
+
+namespace {
+
+constexpr auto startup_timeout = std::chrono::seconds(15);
+
+bool is_listening(const std::string& line) {
+  return line.rfind("listening on ", 0) == 0;
+}
+
+}  // namespace
+
+local_tree::local_tree(std::string test_name) : test_name_(std::move(test_name)) {
+  std::filesystem::create_directories(TREECAST_TEST_LOG_DIR);
+}
+
+std::string local_tree::log_path(const std::string& program) const {
+  return std::string(TREECAST_TEST_LOG_DIR) + "/" + test_name_ + "-" + program + ".log";
+}
+
+peer_process local_tree::start(const std::string& binary, const std::string& label,
+                               std::vector<std::string> args) {
+  args.insert(args.begin(), binary);
+  const std::string log = log_path(label);
+  std::filesystem::remove(log);
+  peer_process peer;
+  peer.process = std::make_unique<child_process>(std::move(args), log);
+  const auto line = peer.process->wait_for_line(is_listening, startup_timeout);
+  if (!line) {
+    throw std::runtime_error(label + " did not start listening; see " + log);
+  }
+  peer.port = listening_port(*line);
+  ++started_;
+  return peer;
+}
+
+peer_process local_tree::start_broadcaster(std::vector<std::string> extra) {
+  std::vector<std::string> args = {"--listen", "127.0.0.1:0"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return start(TREECAST_BROADCASTER, "broadcaster", std::move(args));
+}
+
+peer_process local_tree::start_relay(std::uint16_t parent_port, std::vector<std::string> extra) {
+  std::vector<std::string> args = {"treecast://127.0.0.1:" + std::to_string(parent_port),
+                                   "--listen", "127.0.0.1:0"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return start(TREECAST_RELAY, "relay" + std::to_string(started_), std::move(args));
+}
+
+peer_process local_tree::start_viewer(std::uint16_t parent_port, std::vector<std::string> extra) {
+  std::vector<std::string> args = {"treecast://127.0.0.1:" + std::to_string(parent_port),
+                                   "--listen", "127.0.0.1:0", "--headless"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return start(TREECAST_VIEWER, "viewer" + std::to_string(started_), std::move(args));
+}
+
+}  // namespace treecast::testing

@@ -1,0 +1,38 @@
+// Starts treecast's real programs on loopback for integration tests, each on
+// a port it picks itself (reported by its "listening on" line).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "child_process.hpp"
+
+namespace treecast::testing {
+
+struct peer_process {
+  std::unique_ptr<child_process> process;
+  std::uint16_t port = 0;
+};
+
+class local_tree {
+ public:
+  // Logs go to <build>/tests/logs/<test_name>-<program>.log.
+  explicit local_tree(std::string test_name);
+
+  // Extra arguments are appended after the defaults (loopback, small logs).
+  peer_process start_broadcaster(std::vector<std::string> extra = {});
+  peer_process start_relay(std::uint16_t parent_port, std::vector<std::string> extra = {});
+  peer_process start_viewer(std::uint16_t parent_port, std::vector<std::string> extra = {});
+
+  std::string log_path(const std::string& program) const;
+
+ private:
+  peer_process start(const std::string& binary, const std::string& label,
+                     std::vector<std::string> args);
+
+  std::string test_name_;
+  int started_ = 0;
+};
+
+}  // namespace treecast::testing

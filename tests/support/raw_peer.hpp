@@ -1,0 +1,34 @@
+// A hostile or broken peer for tests: a plain TCP socket on loopback that
+// sends whatever bytes the test gives it.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <vector>
+
+namespace treecast::testing {
+
+class raw_peer {
+ public:
+  // Connects to 127.0.0.1:port; throws std::runtime_error on failure.
+  explicit raw_peer(std::uint16_t port);
+  ~raw_peer();
+
+  raw_peer(const raw_peer&) = delete;
+  raw_peer& operator=(const raw_peer&) = delete;
+
+  // Sends all of `bytes`; false if the peer already closed.
+  bool send(const std::vector<std::uint8_t>& bytes);
+
+  // Half-closes our side (the remote sees end of stream).
+  void finish_sending();
+
+  // Reads and discards until the remote closes the connection; true if it did
+  // before the deadline.
+  bool wait_closed_by_remote(std::chrono::milliseconds timeout);
+
+ private:
+  int fd_ = -1;
+};
+
+}  // namespace treecast::testing
