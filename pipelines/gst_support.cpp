@@ -33,8 +33,13 @@ struct error_watch {
 GstBusSyncReply on_bus_message(GstBus*, GstMessage* message, gpointer user_data) {
   auto* watch = static_cast<error_watch*>(user_data);
   if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_LATENCY) {
-    // Pads appear at run time (tsdemux): let the sinks agree on a new latency.
-    gst_bin_recalculate_latency(GST_BIN(watch->pipeline));
+    // An element's latency changed (x264enc once it knows its caps, tsdemux
+    // pads appearing): recalculate, but never on this streaming thread, which
+    // may hold locks the recalculation needs.
+    gst_element_call_async(
+        watch->pipeline,
+        [](GstElement* pipeline, gpointer) { gst_bin_recalculate_latency(GST_BIN(pipeline)); },
+        nullptr, nullptr);
   } else if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_ERROR) {
     GError* error = nullptr;
     gchar* debug = nullptr;

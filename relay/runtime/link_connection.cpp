@@ -109,12 +109,14 @@ void link_connection::read_some() {
           self->owner_->on_link_frame(self->id_, frame);
         }
         if (framing) {
+          // Report before closing, so the reason is logged by the time the
+          // peer sees the connection end.
           handler* owner = self->owner_;
           self->owner_ = nullptr;
-          self->shutdown_now();
           if (owner) {
             owner->on_link_protocol_error(self->id_, framing);
           }
+          self->shutdown_now();
           return;
         }
         if (self->owner_ && !self->closing_) {
@@ -199,10 +201,10 @@ void link_connection::detach() {
 void link_connection::fail(std::error_code why) {
   handler* owner = owner_;
   owner_ = nullptr;
-  shutdown_now();
   if (owner) {
     owner->on_link_failed(id_, why);
   }
+  shutdown_now();
 }
 
 void link_connection::shutdown_now() {

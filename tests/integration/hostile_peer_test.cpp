@@ -43,8 +43,11 @@ std::vector<std::uint8_t> hello_frame() {
 
 class hostile_peer : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    tree_ = new local_tree("hostile");
+  // A fresh tree per test (ctest runs each test in its own process anyway),
+  // logged under the test's name.
+  void SetUp() override {
+    tree_ = new local_tree(std::string("hostile-") +
+                           ::testing::UnitTest::GetInstance()->current_test_info()->name());
     broadcaster_ = new peer_process(
         tree_->start_broadcaster({"--resolution", "320x180", "--fps", "15", "--bitrate", "500"}));
     relay_ =
@@ -52,7 +55,7 @@ class hostile_peer : public ::testing::Test {
     viewer_ = new peer_process(tree_->start_viewer(relay_->port));
   }
 
-  static void TearDownTestSuite() {
+  void TearDown() override {
     for (auto* p : {viewer_, relay_, broadcaster_}) {
       p->process->send_signal(SIGINT);
       EXPECT_EQ(p->process->wait_exit(10s), 0);

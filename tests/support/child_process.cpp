@@ -39,6 +39,7 @@ child_process::child_process(std::vector<std::string> argv, const std::string& l
     close(out[0]);
     throw std::runtime_error("cannot start " + argv[0] + ": " + std::strerror(rc));
   }
+  stdout_copy_.open(log_path + ".stdout", std::ios::trunc);
   reader_ = std::thread([this, fd = out[0]] { read_stdout(fd); });
 }
 
@@ -67,6 +68,7 @@ void child_process::read_stdout(int fd) {
         const std::lock_guard lock(mutex_);
         lines_.push_back(pending.substr(0, newline));
       }
+      stdout_copy_ << pending.substr(0, newline + 1) << std::flush;
       changed_.notify_all();
       pending.erase(0, newline + 1);
     }

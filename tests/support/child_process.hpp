@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -19,7 +20,8 @@ namespace treecast::testing {
 
 class child_process {
  public:
-  // Starts `argv[0]` with the arguments; stderr is appended to `log_path`.
+  // Starts `argv[0]` with the arguments; stderr is appended to `log_path`,
+  // stdout copied to `log_path`.stdout.
   // Throws std::runtime_error when the program cannot be started.
   child_process(std::vector<std::string> argv, const std::string& log_path);
   ~child_process();
@@ -48,6 +50,7 @@ class child_process {
 
   pid_t pid_ = -1;
   std::optional<int> exit_code_;
+  std::ofstream stdout_copy_;  // stdout kept beside the log, for post-mortems
   std::thread reader_;
   mutable std::mutex mutex_;
   std::condition_variable changed_;
