@@ -22,11 +22,10 @@ int main(int argc, char** argv) {
   runtime::peer_options defaults;
   defaults.max_children = 16;
   po::options_description description("treecast-relay options");
-  description.add_options()("help,h", "show this help")(
-      "link", po::value(&link), "invite link or HOST:PORT of the parent (also positional)");
-  runtime::add_peer_options(description, options, defaults);
+  description.add_options()("help,h", "show this help");
   po::positional_options_description positional;
-  positional.add("link", 1);
+  runtime::add_link_option(description, positional, link);
+  runtime::add_peer_options(description, options, defaults);
 
   core::node_config node_config;
   runtime::runtime_config runtime_config;
@@ -36,13 +35,8 @@ int main(int argc, char** argv) {
                                      "usage: treecast-relay LINK [options]")) {
       return runtime::exit_ok;
     }
-    const auto parent = runtime::parse_address(link);
-    if (!parent) {
-      throw std::invalid_argument(link.empty() ? "a LINK is required (see --help)"
-                                               : "cannot read link '" + link + "'");
-    }
     node_config.role = wire::peer_role::relay;
-    node_config.parent = parent;
+    node_config.parent = runtime::require_link(link);
     runtime::apply_peer_options(options, node_config, runtime_config);
     level = runtime::parse_log_level(options.log_level);
   } catch (const std::exception& e) {

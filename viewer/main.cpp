@@ -54,12 +54,11 @@ int main(int argc, char** argv) {
   // clang-format off
   description.add_options()
     ("help,h", "show this help")
-    ("link", po::value(&link), "invite link or HOST:PORT of the parent (also positional)")
     ("headless", po::bool_switch(&headless), "decode without a window or sound (servers, tests)");
   // clang-format on
-  runtime::add_peer_options(description, options, defaults);
   po::positional_options_description positional;
-  positional.add("link", 1);
+  runtime::add_link_option(description, positional, link);
+  runtime::add_peer_options(description, options, defaults);
 
   core::node_config node_config;
   runtime::runtime_config runtime_config;
@@ -69,13 +68,8 @@ int main(int argc, char** argv) {
                                      "usage: treecast-viewer LINK [options]")) {
       return runtime::exit_ok;
     }
-    const auto parent = runtime::parse_address(link);
-    if (!parent) {
-      throw std::invalid_argument(link.empty() ? "a LINK is required (see --help)"
-                                               : "cannot read link '" + link + "'");
-    }
     node_config.role = wire::peer_role::viewer;
-    node_config.parent = parent;
+    node_config.parent = runtime::require_link(link);
     runtime::apply_peer_options(options, node_config, runtime_config);
     level = runtime::parse_log_level(options.log_level);
   } catch (const std::exception& e) {

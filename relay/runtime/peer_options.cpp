@@ -63,6 +63,22 @@ void apply_peer_options(const peer_options& values, core::node_config& node,
   runtime.max_frame_bytes = values.max_frame_bytes;
 }
 
+void add_link_option(po::options_description& description,
+                     po::positional_options_description& positional, std::string& link) {
+  description.add_options()("link", po::value(&link),
+                            "invite link or HOST:PORT of the parent (also positional)");
+  positional.add("link", 1);
+}
+
+wire::endpoint require_link(const std::string& link) {
+  const auto parent = parse_address(link);
+  if (!parent) {
+    throw std::invalid_argument(link.empty() ? "a LINK is required (see --help)"
+                                             : "cannot read link '" + link + "'");
+  }
+  return *parent;
+}
+
 bool parse_command_line(int argc, char** argv, const po::options_description& description,
                         const po::positional_options_description& positional,
                         const std::string& usage) {

@@ -31,6 +31,15 @@ void add_peer_options(boost::program_options::options_description& description,
 void apply_peer_options(const peer_options& values, core::node_config& node,
                         runtime_config& runtime);
 
+// Adds the LINK argument (positional, or --link) of a program that joins a tree.
+void add_link_option(boost::program_options::options_description& description,
+                     boost::program_options::positional_options_description& positional,
+                     std::string& link);
+
+// The parent address in `link`; throws std::invalid_argument when it is
+// missing or unreadable.
+wire::endpoint require_link(const std::string& link);
+
 // Parses argv and the TREECAST_* environment into `description`'s values.
 // Prints help and returns false for --help; throws on bad input.
 bool parse_command_line(int argc, char** argv,
