@@ -36,7 +36,7 @@ int main(int argc, char** argv) {
       return runtime::exit_ok;
     }
     node_config.role = wire::peer_role::relay;
-    node_config.parent = runtime::require_link(link);
+    node_config.rendezvous = runtime::require_link(link);
     runtime::apply_peer_options(options, node_config, runtime_config);
     level = runtime::parse_log_level(options.log_level);
   } catch (const std::exception& e) {
@@ -65,6 +65,12 @@ int main(int argc, char** argv) {
     status.cancel();
     relay.stop();
   });
+  int exit_code = runtime::exit_ok;
+  relay.set_give_up_handler([&](const std::string& reason) {
+    std::fprintf(stderr, "treecast-relay: %s\n", reason.c_str());
+    exit_code = runtime::exit_failure;
+    shutdown.request_stop();
+  });
   io.run();
-  return runtime::exit_ok;
+  return exit_code;
 }

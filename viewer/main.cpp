@@ -69,7 +69,7 @@ int main(int argc, char** argv) {
       return runtime::exit_ok;
     }
     node_config.role = wire::peer_role::viewer;
-    node_config.parent = runtime::require_link(link);
+    node_config.rendezvous = runtime::require_link(link);
     runtime::apply_peer_options(options, node_config, runtime_config);
     level = runtime::parse_log_level(options.log_level);
   } catch (const std::exception& e) {
@@ -130,6 +130,11 @@ int main(int argc, char** argv) {
     status.cancel();
     peer.stop();
     player->stop();
+  });
+  peer.set_give_up_handler([&](const std::string& reason) {
+    std::fprintf(stderr, "treecast-viewer: %s\n", reason.c_str());
+    exit_code = runtime::exit_failure;
+    shutdown->request_stop();
   });
   io.run();
   return exit_code;

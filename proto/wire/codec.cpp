@@ -91,11 +91,72 @@ bool text_ok(const std::string& s) {
   return s.size() <= max_text_bytes;
 }
 
+bool role_ok(int role) {
+  return role >= pb::PEER_ROLE_UNSPECIFIED && role <= pb::PEER_ROLE_VIEWER;
+}
+
+void fill(pb::Envelope& e, const ping& m) {
+  e.mutable_ping()->set_nonce(m.nonce);
+}
+
+template <typename Repeated>
+void fill_path(Repeated* out, const std::vector<node_id_t>& path) {
+  for (const auto& id : path) {
+    out->Add(to_bytes(id));
+  }
+}
+
+void fill(pb::Envelope& e, const pong& m) {
+  auto* p = e.mutable_pong();
+  p->set_nonce(m.nonce);
+  p->set_attached(m.attached);
+  p->set_depth(m.depth);
+  p->set_free_slots(m.free_slots);
+  fill_path(p->mutable_path(), m.path);
+}
+
+void fill(pb::Envelope& e, const path_update& m) {
+  auto* p = e.mutable_path_update();
+  p->set_depth(m.depth);
+  fill_path(p->mutable_path(), m.path);
+}
+
+void fill_summary(pb::PeerSummary* out, const peer_summary& in) {
+  out->set_peer_id(to_bytes(in.node_id));
+  out->mutable_endpoint()->set_host(in.address.host);
+  out->mutable_endpoint()->set_port(in.address.port);
+  out->set_depth(in.depth);
+  out->set_free_slots(in.free_slots);
+  out->set_site(in.site);
+  out->set_role(static_cast<pb::PeerRole>(in.role));
+}
+
+void fill(pb::Envelope& e, const report& m) {
+  auto* r = e.mutable_report();
+  r->set_subtree_size(m.subtree_size);
+  r->set_subtree_depth(m.subtree_depth);
+  r->set_free_slots(m.free_slots);
+  for (const auto& c : m.candidates) {
+    fill_summary(r->add_candidates(), c);
+  }
+}
+
+void fill(pb::Envelope& e, const candidates_request& m) {
+  e.mutable_candidates_request()->set_site(m.site);
+}
+
+void fill(pb::Envelope& e, const candidates& m) {
+  auto* c = e.mutable_candidates();
+  for (const auto& p : m.peers) {
+    fill_summary(c->add_peers(), p);
+  }
+}
+
 std::error_code decode(const pb::Hello& in, message& out) {
   hello m;
   m.version = in.protocol_version();
   if (!to_node_id(in.peer_id(), m.node_id) || in.listen_port() > 65535 || !text_ok(in.site()) ||
-      in.role() < pb::PEER_ROLE_UNSPECIFIED || in.role() > pb::PEER_ROLE_VIEWER) {
+      !role_ok(in.role())) {
     return wire_errc::field_out_of_range;
   }
   m.listen_port = static_cast<std::uint16_t>(in.listen_port());
@@ -114,17 +175,95 @@ std::error_code decode(const pb::JoinRequest& in, message& out) {
   return {};
 }
 
+template <typename Repeated>
+bool decode_path(const Repeated& in, std::vector<node_id_t>& out) {
+  if (static_cast<std::size_t>(in.size()) > max_path_length) {
+    return false;
+  }
+  out.resize(in.size());
+  for (int i = 0; i < in.size(); ++i) {
+    if (!to_node_id(in.Get(i), out[i])) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// An empty host is allowed in summaries: it names the peer that sent them.
+bool endpoint_ok(const pb::Endpoint& e) {
+  return text_ok(e.host()) && e.port() != 0 && e.port() <= 65535;
+}
+
+template <typename Repeated>
+bool decode_summaries(const Repeated& in, std::vector<peer_summary>& out) {
+  if (static_cast<std::size_t>(in.size()) > max_peer_summaries) {
+    return false;
+  }
+  for (const auto& s : in) {
+    peer_summary p;
+    if (!to_node_id(s.peer_id(), p.node_id) || !endpoint_ok(s.endpoint()) || !text_ok(s.site()) ||
+        !role_ok(s.role())) {
+      return false;
+    }
+    p.address = {s.endpoint().host(), static_cast<std::uint16_t>(s.endpoint().port())};
+    p.depth = s.depth();
+    p.free_slots = s.free_slots();
+    p.site = s.site();
+    p.role = static_cast<peer_role>(s.role());
+    out.push_back(std::move(p));
+  }
+  return true;
+}
+
 std::error_code decode(const pb::JoinAccept& in, message& out) {
   join_accept m;
   m.depth = in.depth();
-  if (static_cast<std::size_t>(in.path_size()) > max_path_length) {
+  if (!decode_path(in.path(), m.path)) {
     return wire_errc::field_out_of_range;
   }
-  m.path.resize(in.path_size());
-  for (int i = 0; i < in.path_size(); ++i) {
-    if (!to_node_id(in.path(i), m.path[i])) {
-      return wire_errc::field_out_of_range;
-    }
+  out = std::move(m);
+  return {};
+}
+
+std::error_code decode(const pb::Pong& in, message& out) {
+  pong m;
+  m.nonce = in.nonce();
+  m.attached = in.attached();
+  m.depth = in.depth();
+  m.free_slots = in.free_slots();
+  if (!decode_path(in.path(), m.path)) {
+    return wire_errc::field_out_of_range;
+  }
+  out = std::move(m);
+  return {};
+}
+
+std::error_code decode(const pb::PathUpdate& in, message& out) {
+  path_update m;
+  m.depth = in.depth();
+  if (!decode_path(in.path(), m.path)) {
+    return wire_errc::field_out_of_range;
+  }
+  out = std::move(m);
+  return {};
+}
+
+std::error_code decode(const pb::Report& in, message& out) {
+  report m;
+  m.subtree_size = in.subtree_size();
+  m.subtree_depth = in.subtree_depth();
+  m.free_slots = in.free_slots();
+  if (!decode_summaries(in.candidates(), m.candidates)) {
+    return wire_errc::field_out_of_range;
+  }
+  out = std::move(m);
+  return {};
+}
+
+std::error_code decode(const pb::Candidates& in, message& out) {
+  candidates m;
+  if (!decode_summaries(in.peers(), m.peers)) {
+    return wire_errc::field_out_of_range;
   }
   out = std::move(m);
   return {};
@@ -170,8 +309,11 @@ std::error_code decode(pb::Chunk& in, const shared_bytes& frame, message& out) {
 }  // namespace
 
 const char* message_name(const message& m) {
-  static constexpr const char* names[] = {"hello", "join_request", "join_accept", "join_redirect",
-                                          "chunk", "heartbeat",    "leave"};
+  static constexpr const char* names[] = {
+      "hello",     "join_request", "join_accept", "join_redirect", "chunk",  "heartbeat",
+      "leave",     "ping",         "pong",        "path_update",   "report", "candidates_request",
+      "candidates"};
+  static_assert(std::size(names) == std::variant_size_v<message>);
   return names[m.index()];
 }
 
@@ -214,6 +356,23 @@ std::error_code decode_frame(const shared_bytes& frame, message& out) {
       }
       out = leave{envelope.leave().reason()};
       return {};
+    case pb::Envelope::kPing:
+      out = ping{envelope.ping().nonce()};
+      return {};
+    case pb::Envelope::kPong:
+      return decode(envelope.pong(), out);
+    case pb::Envelope::kPathUpdate:
+      return decode(envelope.path_update(), out);
+    case pb::Envelope::kReport:
+      return decode(envelope.report(), out);
+    case pb::Envelope::kCandidatesRequest:
+      if (!text_ok(envelope.candidates_request().site())) {
+        return wire_errc::field_out_of_range;
+      }
+      out = candidates_request{envelope.candidates_request().site()};
+      return {};
+    case pb::Envelope::kCandidates:
+      return decode(envelope.candidates(), out);
     case pb::Envelope::BODY_NOT_SET:
       break;
   }

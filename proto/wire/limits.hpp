@@ -23,7 +23,8 @@ inline constexpr std::size_t node_id_bytes = 16;
 // peer allocate without limit.
 inline constexpr std::size_t max_path_length = 64;
 inline constexpr std::size_t max_redirect_candidates = 32;
-inline constexpr std::size_t max_text_bytes = 256;  // site labels, reasons, host names
+inline constexpr std::size_t max_peer_summaries = 32;  // in Report and Candidates
+inline constexpr std::size_t max_text_bytes = 256;     // site labels, reasons, host names
 inline constexpr std::size_t max_stream_id_bytes = 64;
 
 }  // namespace treecast::wire

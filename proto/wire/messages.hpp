@@ -72,8 +72,50 @@ struct leave {
   std::string reason;
 };
 
+struct ping {
+  std::uint64_t nonce = 0;
+};
+
+struct pong {
+  std::uint64_t nonce = 0;
+  bool attached = false;
+  std::uint32_t depth = 0;
+  std::uint32_t free_slots = 0;
+  std::vector<node_id_t> path;
+};
+
+struct path_update {
+  std::uint32_t depth = 0;
+  std::vector<node_id_t> path;
+};
+
+struct peer_summary {
+  node_id_t node_id{};
+  endpoint address;
+  std::uint32_t depth = 0;
+  std::uint32_t free_slots = 0;
+  std::string site;
+  peer_role role = peer_role::unspecified;
+};
+
+struct report {
+  std::uint32_t subtree_size = 1;
+  std::uint32_t subtree_depth = 0;
+  std::vector<peer_summary> candidates;
+  std::uint32_t free_slots = 0;
+};
+
+struct candidates_request {
+  std::string site;
+};
+
+struct candidates {
+  std::vector<peer_summary> peers;
+};
+
 using message =
-    std::variant<hello, join_request, join_accept, join_redirect, chunk, heartbeat, leave>;
+    std::variant<hello, join_request, join_accept, join_redirect, chunk, heartbeat, leave, ping,
+                 pong, path_update, report, candidates_request, candidates>;
 
 // Short lower-case name of the message kind, for logs.
 const char* message_name(const message& m);

@@ -41,6 +41,13 @@ struct deliver_action {
   shared_chunk chunk;
 };
 
-using action = std::variant<send_action, connect_action, close_action, deliver_action>;
+// The node cannot go on (no parent could be joined within the bounds): the
+// program reports `reason` and exits.
+struct give_up_action {
+  std::string reason;
+};
+
+using action =
+    std::variant<send_action, connect_action, close_action, deliver_action, give_up_action>;
 
 }  // namespace treecast::core

@@ -21,16 +21,21 @@ enum class counter : std::size_t {
   heartbeat_timeouts,    // links closed because the peer went silent
   parent_attaches,       // times a parent accepted us
   parent_losses,         // times the parent link went away
+  join_attempts,         // join rounds started (rendezvous queries)
+  join_redirects,        // redirects followed
+  probes_sent,           // candidates probed
+  loops_refused,         // parents refused because this node was on their path
   count_
 };
 
 inline constexpr std::size_t counter_count = static_cast<std::size_t>(counter::count_);
 
 // Names in Prometheus style, indexed by counter.
-inline constexpr std::array<const char*, counter_count> counter_names = {
+inline constexpr std::array<const char*, counter_count> counter_names{
     "chunks_received",      "chunks_duplicate",   "chunks_too_old",    "chunks_sent",
     "chunk_bytes_received", "chunk_bytes_sent",   "children_accepted", "children_refused",
-    "protocol_errors",      "heartbeat_timeouts", "parent_attaches",   "parent_losses"};
+    "protocol_errors",      "heartbeat_timeouts", "parent_attaches",   "parent_losses",
+    "join_attempts",        "join_redirects",     "probes_sent",       "loops_refused"};
 
 class counters {
  public:

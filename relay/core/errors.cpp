@@ -33,6 +33,10 @@ class node_category_impl final : public std::error_category {
         return "node shutting down";
       case node_errc::parent_replaced:
         return "parent link replaced";
+      case node_errc::probe_done:
+        return "probe finished";
+      case node_errc::query_done:
+        return "rendezvous query answered";
     }
     return "unknown node error";
   }

@@ -18,6 +18,8 @@ enum class node_errc {
   not_accepting,          // this node takes no children (capacity 0)
   shutting_down,          // the node is stopping
   parent_replaced,        // a newer link to a parent made this one redundant
+  probe_done,             // a probe link that was not chosen
+  query_done,             // a rendezvous query link, answered
 };
 
 const std::error_category& node_category() noexcept;

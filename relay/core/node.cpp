@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "core/candidate_sampler.hpp"
 #include "core/errors.hpp"
 #include "wire/codec.hpp"
+#include "wire/errors.hpp"
 
 namespace treecast::core {
 namespace {
@@ -19,28 +21,39 @@ std::string short_id(const wire::node_id_t& id) {
   return text;
 }
 
+bool contains(const std::vector<wire::node_id_t>& path, const wire::node_id_t& id) {
+  return std::find(path.begin(), path.end(), id) != path.end();
+}
+
 }  // namespace
 
-node::node(node_config config, wire::node_id_t id, log_sink log)
+node::node(node_config config, wire::node_id_t id, std::uint64_t seed, log_sink log)
     : config_(std::move(config)),
       id_(id),
+      random_(seed),
       log_(std::move(log)),
+      scoring_(config_.depth_penalty),
       window_(config_.window_span, config_.window_max_bytes),
-      reconnect_delay_(config_.reconnect_min) {
+      backoff_(config_.reconnect_min) {
   if (is_root()) {
     path_ = {id_};
   }
 }
 
+// ---------------------------------------------------------------- lifecycle
+
 void node::start(time_point now) {
+  now_ = now;
   running_ = true;
   next_heartbeat_ = now + config_.heartbeat_interval;
+  next_report_ = now + config_.report_interval;
   if (!is_root()) {
-    connect_to_parent(now);
+    start_join(now);
   }
 }
 
 void node::stop(time_point now) {
+  now_ = now;
   running_ = false;
   for (const auto& [id, l] : links_) {
     if (l.connected) {
@@ -51,8 +64,10 @@ void node::stop(time_point now) {
   links_.clear();
   child_count_ = 0;
   parent_link_.reset();
-  reconnect_at_.reset();
+  rejoin_at_.reset();
+  probe_deadline_.reset();
   next_heartbeat_.reset();
+  next_report_.reset();
   log(log_level::info, now, "stopped");
 }
 
@@ -60,10 +75,7 @@ bool node::attached() const {
   if (is_root()) {
     return running_;
   }
-  if (!parent_link_) {
-    return false;
-  }
-  return links_.at(*parent_link_).accepted;
+  return parent_link_.has_value();
 }
 
 std::optional<wire::endpoint> node::parent_endpoint() const {
@@ -73,18 +85,39 @@ std::optional<wire::endpoint> node::parent_endpoint() const {
   return links_.at(*parent_link_).remote;
 }
 
+std::size_t node::free_slots() const {
+  if (!attached() || child_count_ >= config_.max_children) {
+    return 0;
+  }
+  return config_.max_children - child_count_;
+}
+
+std::uint32_t node::subtree_size() const {
+  std::uint32_t size = 1;
+  for (const auto& [id, l] : links_) {
+    if (l.child) {
+      size += l.last_report ? l.last_report->subtree_size : 1;
+    }
+  }
+  return size;
+}
+
+// -------------------------------------------------------------- link inputs
+
 link_id_t node::on_link_accepted(const wire::endpoint& remote, time_point now) {
+  now_ = now;
   const link_id_t id = next_link_id_++;
   link& l = links_[id];
+  l.kind = link_kind::inbound;
   l.remote = remote;
   l.connected = true;
   l.last_heard = now;
   send(id, my_hello());
-  log(log_level::debug, now, "link " + std::to_string(id) + " accepted from " + describe(remote));
   return id;
 }
 
 void node::on_link_connected(link_id_t id, time_point now) {
+  now_ = now;
   auto it = links_.find(id);
   if (it == links_.end()) {
     return;  // closed meanwhile
@@ -93,23 +126,39 @@ void node::on_link_connected(link_id_t id, time_point now) {
   l.connected = true;
   l.last_heard = now;
   send(id, my_hello());
-  wire::join_request request;
-  if (auto last = window_.last_seq()) {
-    request.resume_from = *last + 1;
+  if (l.kind == link_kind::rendezvous) {
+    send(id, wire::candidates_request{config_.site});
+  } else if (l.kind == link_kind::probe) {
+    l.nonce = random_();
+    l.ping_sent = now;
+    send(id, wire::ping{l.nonce});
   }
-  send(id, request);
-  log(log_level::info, now, "connected to " + describe(l.remote) + ", joining");
 }
 
 void node::on_link_closed(link_id_t id, std::error_code why, time_point now) {
+  now_ = now;
   auto it = links_.find(id);
   if (it == links_.end()) {
     return;
   }
-  log(it->second.outbound ? log_level::warn : log_level::info, now,
-      "link " + std::to_string(id) + " to " + describe(it->second.remote) +
-          " closed: " + why.message());
+  const link_kind kind = it->second.kind;
+  const bool broke_protocol = why.category() == wire::wire_category();  // e.g. truncated frame
+  if (broke_protocol) {
+    counters_.add(counter::protocol_errors);
+  }
+  if (broke_protocol || kind == link_kind::parent || it->second.child) {
+    log(broke_protocol || kind == link_kind::parent ? log_level::warn : log_level::info, now,
+        "link to " + describe(it->second.remote) + " closed: " + why.message());
+  } else {
+    log(log_level::debug, now,
+        "link to " + describe(it->second.remote) + " closed: " + why.message());
+  }
   forget(id, now);
+  if (kind == link_kind::rendezvous && joining()) {
+    join_failed("rendezvous unreachable (" + why.message() + ")", now);
+  } else if (kind == link_kind::joining) {
+    join_failed("chosen parent went away (" + why.message() + ")", now);
+  }
 }
 
 void node::on_frame(link_id_t id, const wire::shared_bytes& frame, time_point now) {
@@ -122,66 +171,69 @@ void node::on_frame(link_id_t id, const wire::shared_bytes& frame, time_point no
 }
 
 void node::on_protocol_error(link_id_t id, std::error_code why, time_point now) {
+  now_ = now;
   counters_.add(counter::protocol_errors);
+  const bool was_joining = links_.count(id) && links_.at(id).kind == link_kind::joining;
   close_link(id, why, now);
+  if (was_joining) {
+    join_failed("chosen parent broke the protocol", now);
+  }
 }
 
 void node::on_message(link_id_t id, wire::message message, time_point now) {
+  now_ = now;
   auto it = links_.find(id);
   if (it == links_.end()) {
     return;
   }
   link& l = it->second;
   l.last_heard = now;
-  const bool is_hello = std::holds_alternative<wire::hello>(message);
-  if (!l.peer_hello && !is_hello) {
-    counters_.add(counter::protocol_errors);
-    close_link(id, node_errc::hello_expected, now);
+  if (!l.peer_hello && !std::holds_alternative<wire::hello>(message)) {
+    on_protocol_error(id, node_errc::hello_expected, now);
     return;
   }
   std::visit([&](auto&& m) { handle(id, l, std::move(m), now); }, std::move(message));
 }
 
+// ------------------------------------------------------------------ handlers
+
 void node::handle(link_id_t id, link& l, wire::hello&& m, time_point now) {
   if (l.peer_hello) {
-    counters_.add(counter::protocol_errors);
-    close_link(id, node_errc::duplicate_hello, now);
+    on_protocol_error(id, node_errc::duplicate_hello, now);
     return;
   }
   if (m.version != wire::protocol_version) {
-    counters_.add(counter::protocol_errors);
-    close_link(id, node_errc::version_mismatch, now);
+    on_protocol_error(id, node_errc::version_mismatch, now);
     return;
   }
   l.peer_hello = std::move(m);
 }
 
 void node::handle(link_id_t id, link& l, wire::join_request&& m, time_point now) {
-  if (l.outbound || l.accepted) {
-    counters_.add(counter::protocol_errors);
-    close_link(id, node_errc::unexpected_message, now);
+  if (l.kind != link_kind::inbound || l.child) {
+    on_protocol_error(id, node_errc::unexpected_message, now);
     return;
   }
-  if (config_.max_children == 0 || child_count_ >= config_.max_children || !attached()) {
+  if (free_slots() == 0) {
     wire::join_redirect redirect;
     redirect.reason = config_.max_children == 0 ? "accepts no children"
                       : attached()              ? "full"
                                                 : "not attached";
     for (const auto& [other_id, other] : links_) {
-      if (other.accepted && !other.outbound && other.peer_hello &&
-          other.peer_hello->listen_port != 0 &&
+      if (other.child && other.peer_hello && other.peer_hello->listen_port != 0 &&
           redirect.candidates.size() < wire::max_redirect_candidates) {
         redirect.candidates.push_back({other.remote.host, other.peer_hello->listen_port});
       }
     }
+    std::shuffle(redirect.candidates.begin(), redirect.candidates.end(), random_);
     send(id, redirect);
     counters_.add(counter::children_refused);
-    log(log_level::info, now, "refused child " + describe(l.remote) + ": " + redirect.reason);
+    log(log_level::debug, now, "redirected joiner " + describe(l.remote) + ": " + redirect.reason);
     outbox_.push_back(close_action{id, node_errc::join_refused});
     links_.erase(id);
     return;
   }
-  l.accepted = true;
+  l.child = true;
   ++child_count_;
   counters_.add(counter::children_accepted);
   send(id, wire::join_accept{depth_, path_});
@@ -190,63 +242,41 @@ void node::handle(link_id_t id, link& l, wire::join_request&& m, time_point now)
   serve_backlog(id, m.resume_from);
 }
 
-void node::serve_backlog(link_id_t child, std::optional<wire::seq_t> resume_from) {
-  std::optional<wire::seq_t> start;
-  const auto first = window_.first_seq();
-  const auto last = window_.last_seq();
-  if (resume_from && first && *resume_from >= *first && *resume_from <= *last + 1) {
-    start = resume_from;
-  } else {
-    start = window_.newest_keyframe();
-  }
-  if (!start) {
-    return;
-  }
-  for (const shared_chunk& c : window_.from(*start)) {
-    outbox_.push_back(send_action{child, c->frame});
-    counters_.add(counter::chunks_sent);
-    counters_.add(counter::chunk_bytes_sent, c->frame->size());
-  }
-}
-
 void node::handle(link_id_t id, link& l, wire::join_accept&& m, time_point now) {
-  if (!l.outbound || l.accepted || parent_link_ != id) {
-    counters_.add(counter::protocol_errors);
-    close_link(id, node_errc::unexpected_message, now);
+  if (l.kind != link_kind::joining) {
+    on_protocol_error(id, node_errc::unexpected_message, now);
     return;
   }
-  if (std::find(m.path.begin(), m.path.end(), id_) != m.path.end()) {
+  if (contains(m.path, id_)) {
+    counters_.add(counter::loops_refused);
     close_link(id, node_errc::loop_detected, now);
+    join_failed("the chosen parent is below this node", now);
     return;
   }
-  l.accepted = true;
-  depth_ = m.depth + 1;
-  path_ = std::move(m.path);
-  path_.push_back(id_);
-  redirect_targets_.clear();
-  reconnect_delay_ = config_.reconnect_min;
-  counters_.add(counter::parent_attaches);
-  log(log_level::info, now,
-      "attached to " + describe(l.remote) + " at depth " + std::to_string(depth_));
+  attach(id, l, m.depth, std::move(m.path), now);
 }
 
 void node::handle(link_id_t id, link& l, wire::join_redirect&& m, time_point now) {
-  if (!l.outbound || l.accepted) {
-    counters_.add(counter::protocol_errors);
-    close_link(id, node_errc::unexpected_message, now);
+  if (l.kind != link_kind::joining) {
+    on_protocol_error(id, node_errc::unexpected_message, now);
     return;
   }
-  log(log_level::info, now,
-      "redirected by " + describe(l.remote) + " (" + m.reason + "), " +
-          std::to_string(m.candidates.size()) + " candidates");
-  redirect_targets_.assign(m.candidates.begin(), m.candidates.end());
+  const std::string from = describe(l.remote);
   close_link(id, node_errc::join_refused, now);
+  counters_.add(counter::join_redirects);
+  if (m.candidates.empty() || ++redirects_ > config_.max_redirects) {
+    join_failed("redirected by " + from + " (" + m.reason + ") with nowhere left to go", now);
+    return;
+  }
+  log(log_level::debug, now,
+      "redirected by " + from + " (" + m.reason + "), probing " +
+          std::to_string(m.candidates.size()) + " of its children");
+  start_probes(m.candidates, now);
 }
 
 void node::handle(link_id_t id, link& l, wire::chunk&& m, time_point now) {
-  if (!l.outbound || !l.accepted || parent_link_ != id) {
-    counters_.add(counter::protocol_errors);
-    close_link(id, node_errc::chunk_not_from_parent, now);
+  if (l.kind != link_kind::parent) {
+    on_protocol_error(id, node_errc::chunk_not_from_parent, now);
     return;
   }
   accept_chunk(std::make_shared<const wire::chunk>(std::move(m)));
@@ -258,11 +288,230 @@ void node::handle(link_id_t, link&, wire::heartbeat&&, time_point) {
 
 void node::handle(link_id_t id, link& l, wire::leave&& m, time_point now) {
   log(log_level::info, now, describe(l.remote) + " left: " + m.reason);
+  const link_kind kind = l.kind;
   outbox_.push_back(close_action{id, node_errc::shutting_down});
   forget(id, now);
+  if (kind == link_kind::joining) {
+    join_failed("chosen parent left", now);
+  }
 }
 
-void node::on_source_chunk(wire::chunk c, time_point) {
+void node::handle(link_id_t id, link&, wire::ping&& m, time_point) {
+  wire::pong answer;
+  answer.nonce = m.nonce;
+  answer.attached = attached();
+  answer.depth = depth_;
+  answer.free_slots = static_cast<std::uint32_t>(free_slots());
+  answer.path = path_;
+  send(id, answer);
+}
+
+void node::handle(link_id_t id, link& l, wire::pong&& m, time_point now) {
+  if (l.kind != link_kind::probe || l.answer || m.nonce != l.nonce) {
+    on_protocol_error(id, node_errc::unexpected_message, now);
+    return;
+  }
+  l.rtt = now - l.ping_sent;
+  l.answer = std::move(m);
+  maybe_choose(now);
+}
+
+void node::handle(link_id_t id, link& l, wire::path_update&& m, time_point now) {
+  if (l.kind != link_kind::parent) {
+    on_protocol_error(id, node_errc::unexpected_message, now);
+    return;
+  }
+  if (contains(m.path, id_)) {
+    // Our parent now hangs below us: leave it and join again.
+    counters_.add(counter::loops_refused);
+    close_link(id, node_errc::loop_detected, now);
+    return;
+  }
+  depth_ = m.depth + 1;
+  path_ = std::move(m.path);
+  path_.push_back(id_);
+  for (const auto& [child_id, child] : links_) {
+    if (child.child) {
+      send(child_id, wire::path_update{depth_, path_});
+    }
+  }
+}
+
+void node::handle(link_id_t id, link& l, wire::report&& m, time_point now) {
+  if (!l.child) {
+    on_protocol_error(id, node_errc::unexpected_message, now);
+    return;
+  }
+  l.last_report = std::move(m);
+}
+
+void node::handle(link_id_t id, link& l, wire::candidates_request&& m, time_point now) {
+  if (l.kind != link_kind::inbound) {
+    on_protocol_error(id, node_errc::unexpected_message, now);
+    return;
+  }
+  // Any attached peer can answer; the broadcaster's view covers the tree.
+  send(id, wire::candidates{known_candidates(m.site, true)});
+}
+
+void node::handle(link_id_t id, link& l, wire::candidates&& m, time_point now) {
+  if (l.kind != link_kind::rendezvous) {
+    on_protocol_error(id, node_errc::unexpected_message, now);
+    return;
+  }
+  const wire::endpoint from = l.remote;
+  close_link(id, node_errc::query_done, now);
+  std::vector<wire::endpoint> targets;
+  for (const auto& p : m.peers) {
+    if (p.node_id != id_) {
+      // An empty host names the peer that answered.
+      targets.push_back({p.address.host.empty() ? from.host : p.address.host, p.address.port});
+    }
+  }
+  if (targets.empty()) {
+    join_failed("the rendezvous knows no peer with room", now);
+    return;
+  }
+  start_probes(targets, now);
+}
+
+// ------------------------------------------------------------------- joining
+
+bool node::joining() const {
+  return !is_root() && running_ && !parent_link_;
+}
+
+void node::start_join(time_point now) {
+  rejoin_at_.reset();
+  redirects_ = 0;
+  counters_.add(counter::join_attempts);
+  open_link(link_kind::rendezvous, *config_.rendezvous, now);
+}
+
+void node::start_probes(const std::vector<wire::endpoint>& targets, time_point now) {
+  close_join_links(std::nullopt);
+  std::size_t opened = 0;
+  for (const auto& target : targets) {
+    if (opened == config_.probe_fanout) {
+      break;
+    }
+    open_link(link_kind::probe, target, now);
+    counters_.add(counter::probes_sent);
+    ++opened;
+  }
+  probe_deadline_ = now + config_.probe_timeout;
+}
+
+void node::maybe_choose(time_point now) {
+  // Choose as soon as every probe has answered or failed.
+  for (const auto& [id, l] : links_) {
+    if (l.kind == link_kind::probe && !l.answer) {
+      return;
+    }
+  }
+  choose_parent(now);
+}
+
+void node::choose_parent(time_point now) {
+  probe_deadline_.reset();
+  std::vector<probe_result> results;
+  std::vector<link_id_t> ids;
+  for (const auto& [id, l] : links_) {
+    if (l.kind != link_kind::probe || !l.answer || !l.answer->attached || !l.peer_hello) {
+      continue;
+    }
+    if (contains(l.answer->path, id_)) {
+      counters_.add(counter::loops_refused);
+      continue;  // below us: attaching there would close a loop
+    }
+    results.push_back(
+        {ids.size(), l.rtt, l.answer->depth, l.answer->free_slots, l.peer_hello->site});
+    ids.push_back(id);
+  }
+  const auto best = scoring_.best(results, config_.site);
+  if (!best) {
+    close_join_links(std::nullopt);
+    join_failed("no probed candidate could take a child", now);
+    return;
+  }
+  const link_id_t chosen = ids[best->index];
+  close_join_links(chosen);
+  link& l = links_.at(chosen);
+  l.kind = link_kind::joining;
+  wire::join_request request;
+  if (auto last = window_.last_seq()) {
+    request.resume_from = *last + 1;
+  }
+  send(chosen, request);
+}
+
+void node::join_failed(const std::string& why, time_point now) {
+  if (!joining()) {
+    return;
+  }
+  close_join_links(std::nullopt);
+  probe_deadline_.reset();
+  ++join_attempts_;
+  if (config_.max_join_attempts > 0 && join_attempts_ >= config_.max_join_attempts) {
+    const std::string reason =
+        "cannot join the tree after " + std::to_string(join_attempts_) + " attempts; last: " + why;
+    log(log_level::error, now, reason);
+    outbox_.push_back(give_up_action{reason});
+    rejoin_at_.reset();
+    return;
+  }
+  log(log_level::warn, now, "join attempt failed: " + why);
+  rejoin_at_ = now + backoff_;
+  backoff_ = std::min(backoff_ * 2, config_.reconnect_max);
+}
+
+void node::attach(link_id_t id, link& l, std::uint32_t parent_depth,
+                  std::vector<wire::node_id_t> parent_path, time_point now) {
+  l.kind = link_kind::parent;
+  parent_link_ = id;
+  depth_ = parent_depth + 1;
+  path_ = std::move(parent_path);
+  path_.push_back(id_);
+  join_attempts_ = 0;
+  redirects_ = 0;
+  backoff_ = config_.reconnect_min;
+  probe_deadline_.reset();
+  close_join_links(id);
+  counters_.add(counter::parent_attaches);
+  log(log_level::info, now,
+      "attached to " + describe(l.remote) + " at depth " + std::to_string(depth_));
+  for (const auto& [child_id, child] : links_) {
+    if (child.child) {
+      send(child_id, wire::path_update{depth_, path_});
+    }
+  }
+}
+
+void node::detach(time_point now) {
+  parent_link_.reset();
+  counters_.add(counter::parent_losses);
+  if (running_) {
+    start_join(now);
+  }
+}
+
+void node::close_join_links(std::optional<link_id_t> keep) {
+  std::vector<link_id_t> done;
+  for (const auto& [id, l] : links_) {
+    if ((l.kind == link_kind::probe || l.kind == link_kind::joining) && id != keep) {
+      done.push_back(id);
+    }
+  }
+  for (link_id_t id : done) {
+    outbox_.push_back(close_action{id, node_errc::probe_done});
+    links_.erase(id);
+  }
+}
+
+// ------------------------------------------------------------------- serving
+
+void node::on_source_chunk(wire::chunk c, time_point now) {
+  now_ = now;
   if (!is_root() || !running_) {
     return;
   }
@@ -282,9 +531,9 @@ void node::accept_chunk(shared_chunk c) {
   }
   counters_.add(counter::chunks_received);
   counters_.add(counter::chunk_bytes_received, c->frame->size());
-  for (const auto& [id, l] : links_) {
-    if (l.accepted && !l.outbound) {
-      outbox_.push_back(send_action{id, c->frame});
+  for (auto& [id, l] : links_) {
+    if (l.child) {
+      send_frame(id, c->frame);
       counters_.add(counter::chunks_sent);
       counters_.add(counter::chunk_bytes_sent, c->frame->size());
     }
@@ -292,39 +541,134 @@ void node::accept_chunk(shared_chunk c) {
   outbox_.push_back(deliver_action{std::move(c)});
 }
 
-void node::on_timer(time_point now) {
-  if (!running_) {
+void node::serve_backlog(link_id_t child, std::optional<wire::seq_t> resume_from) {
+  std::optional<wire::seq_t> start;
+  const auto first = window_.first_seq();
+  const auto last = window_.last_seq();
+  if (resume_from && first && *resume_from >= *first && *resume_from <= *last + 1) {
+    start = resume_from;
+  } else {
+    start = window_.newest_keyframe();
+  }
+  if (!start) {
     return;
   }
-  if (reconnect_at_ && now >= *reconnect_at_) {
-    reconnect_at_.reset();
-    connect_to_parent(now);
+  for (const shared_chunk& c : window_.from(*start)) {
+    send_frame(child, c->frame);
+    counters_.add(counter::chunks_sent);
+    counters_.add(counter::chunk_bytes_sent, c->frame->size());
   }
-  if (next_heartbeat_ && now >= *next_heartbeat_) {
-    next_heartbeat_ = now + config_.heartbeat_interval;
-    const duration silence_limit = config_.heartbeat_interval * config_.heartbeat_misses;
-    std::vector<link_id_t> silent;
-    for (const auto& [id, l] : links_) {
-      if (!l.connected) {
-        continue;  // the driver bounds connection attempts itself
-      }
-      if (now - l.last_heard > silence_limit) {
-        silent.push_back(id);
-      } else if (l.peer_hello) {
-        send(id, wire::heartbeat{static_cast<std::uint64_t>(now.time_since_epoch().count())});
+}
+
+std::vector<wire::peer_summary> node::known_candidates(const std::string& site, bool include_self) {
+  std::vector<known_peer> pool;
+  if (include_self && free_slots() > 0) {
+    // Its host is left empty: the joiner knows it already, as the address it
+    // asked.
+    wire::peer_summary self;
+    self.node_id = id_;
+    self.address = {"", config_.listen_port};
+    self.depth = depth_;
+    self.free_slots = static_cast<std::uint32_t>(free_slots());
+    self.site = config_.site;
+    self.role = config_.role;
+    pool.push_back({self, true});
+  }
+  for (const auto& [id, l] : links_) {
+    if (!l.child || !l.peer_hello || l.peer_hello->listen_port == 0) {
+      continue;
+    }
+    wire::peer_summary child;
+    child.node_id = l.peer_hello->node_id;
+    child.address = {l.remote.host, l.peer_hello->listen_port};
+    child.depth = depth_ + 1;
+    child.free_slots = l.last_report ? l.last_report->free_slots : 0;
+    child.site = l.peer_hello->site;
+    child.role = l.peer_hello->role;
+    pool.push_back({std::move(child), true});
+    if (l.last_report) {
+      for (const auto& deeper : l.last_report->candidates) {
+        pool.push_back({deeper, false});
       }
     }
-    for (link_id_t id : silent) {
-      counters_.add(counter::heartbeat_timeouts);
-      close_link(id, node_errc::heartbeat_timeout, now);
+  }
+  return sample_candidates(std::move(pool), site, config_.candidate_sample, random_);
+}
+
+wire::report node::make_report() {
+  wire::report r;
+  r.subtree_size = subtree_size();
+  r.subtree_depth = depth_;
+  for (const auto& [id, l] : links_) {
+    if (l.child && l.last_report) {
+      r.subtree_depth = std::max(r.subtree_depth, l.last_report->subtree_depth);
+    }
+  }
+  r.free_slots = static_cast<std::uint32_t>(free_slots());
+  // Our children and their samples; the parent adds us itself.
+  r.candidates = known_candidates("", false);
+  return r;
+}
+
+void node::send_reports(time_point now) {
+  next_report_ = now + config_.report_interval;
+  if (parent_link_) {
+    send(*parent_link_, make_report());
+  }
+}
+
+void node::send_heartbeats(time_point now) {
+  next_heartbeat_ = now + config_.heartbeat_interval;
+  const duration silence_limit = config_.heartbeat_interval * config_.heartbeat_misses;
+  std::vector<link_id_t> silent;
+  for (const auto& [id, l] : links_) {
+    if (!l.connected) {
+      continue;  // the driver bounds connection attempts itself
+    }
+    if (now - l.last_heard > silence_limit) {
+      silent.push_back(id);
+    } else if (l.peer_hello && now - l.last_sent >= config_.heartbeat_interval) {
+      // Only idle links need one: chunks and reports prove liveness too.
+      send(id, wire::heartbeat{static_cast<std::uint64_t>(now.time_since_epoch().count())});
+    }
+  }
+  for (link_id_t id : silent) {
+    counters_.add(counter::heartbeat_timeouts);
+    const bool was_joining = links_.at(id).kind == link_kind::joining;
+    close_link(id, node_errc::heartbeat_timeout, now);
+    if (was_joining) {
+      join_failed("chosen parent went silent", now);
     }
   }
 }
 
+// ---------------------------------------------------------------- the timer
+
+void node::on_timer(time_point now) {
+  now_ = now;
+  if (!running_) {
+    return;
+  }
+  if (rejoin_at_ && now >= *rejoin_at_) {
+    start_join(now);
+  }
+  if (probe_deadline_ && now >= *probe_deadline_) {
+    choose_parent(now);
+  }
+  if (next_report_ && now >= *next_report_) {
+    send_reports(now);
+  }
+  if (next_heartbeat_ && now >= *next_heartbeat_) {
+    send_heartbeats(now);
+  }
+}
+
 std::optional<time_point> node::next_deadline() const {
-  std::optional<time_point> next = next_heartbeat_;
-  if (reconnect_at_ && (!next || *reconnect_at_ < *next)) {
-    next = reconnect_at_;
+  std::optional<time_point> next;
+  for (const auto& t : {next_heartbeat_, next_report_, rejoin_at_, probe_deadline_}) {
+    if (t && (!next || *t < *next)) {
+      next = t;
+    }
   }
   return next;
 }
@@ -335,34 +679,16 @@ std::vector<action> node::take_actions() {
   return out;
 }
 
-void node::connect_to_parent(time_point now) {
-  wire::endpoint target = *config_.parent;
-  if (!redirect_targets_.empty()) {
-    target = redirect_targets_.front();
-    redirect_targets_.pop_front();
-  }
+// --------------------------------------------------------------------- links
+
+link_id_t node::open_link(link_kind kind, const wire::endpoint& to, time_point now) {
   const link_id_t id = next_link_id_++;
   link& l = links_[id];
-  l.outbound = true;
-  l.remote = target;
+  l.kind = kind;
+  l.remote = to;
   l.last_heard = now;
-  parent_link_ = id;
-  outbox_.push_back(connect_action{id, target});
-  log(log_level::debug, now, "connecting to " + describe(target));
-}
-
-void node::parent_gone(time_point now) {
-  parent_link_.reset();
-  counters_.add(counter::parent_losses);
-  if (!running_) {
-    return;
-  }
-  if (!redirect_targets_.empty()) {
-    connect_to_parent(now);  // descend at once
-    return;
-  }
-  reconnect_at_ = now + reconnect_delay_;
-  reconnect_delay_ = std::min(reconnect_delay_ * 2, config_.reconnect_max);
+  outbox_.push_back(connect_action{id, to});
+  return id;
 }
 
 void node::close_link(link_id_t id, std::error_code why, time_point now) {
@@ -370,9 +696,12 @@ void node::close_link(link_id_t id, std::error_code why, time_point now) {
   if (it == links_.end()) {
     return;
   }
-  log(log_level::warn, now,
-      "closing link " + std::to_string(id) + " to " + describe(it->second.remote) + ": " +
-          why.message());
+  if (why.category() != node_category() || why == node_errc::loop_detected ||
+      why == node_errc::heartbeat_timeout || why == node_errc::hello_expected ||
+      why == node_errc::unexpected_message || why == node_errc::chunk_not_from_parent) {
+    log(log_level::warn, now,
+        "closing link to " + describe(it->second.remote) + ": " + why.message());
+  }
   outbox_.push_back(close_action{id, why});
   forget(id, now);
 }
@@ -382,17 +711,27 @@ void node::forget(link_id_t id, time_point now) {
   if (it == links_.end()) {
     return;
   }
-  if (it->second.accepted && !it->second.outbound) {
+  if (it->second.child) {
     --child_count_;
   }
+  const bool was_probe = it->second.kind == link_kind::probe;
   links_.erase(it);
   if (parent_link_ == id) {
-    parent_gone(now);
+    detach(now);
+  } else if (was_probe && probe_deadline_) {
+    maybe_choose(now);
   }
 }
 
 void node::send(link_id_t id, const wire::message& m) {
-  outbox_.push_back(send_action{id, wire::encode_frame(m)});
+  send_frame(id, wire::encode_frame(m));
+}
+
+void node::send_frame(link_id_t id, const wire::shared_bytes& frame) {
+  if (auto it = links_.find(id); it != links_.end()) {
+    it->second.last_sent = now_;
+  }
+  outbox_.push_back(send_action{id, frame});
 }
 
 wire::hello node::my_hello() const {

@@ -2,38 +2,47 @@
 //
 // A node owns no socket, thread or clock. Its driver (the Asio runtime or the
 // simulator) calls an on_* input with the current time, then drains the
-// actions the input produced (send, connect, close, deliver) and arms one
-// timer for next_deadline().
+// actions the input produced (send, connect, close, deliver, give up) and
+// arms one timer for next_deadline().
 //
-// Links. Every connection is a link with an id chosen by the node:
-//  - the parent link, opened by the node (connect_action): connect -> both
-//    send Hello -> we send JoinRequest -> parent answers JoinAccept (chunks
-//    follow) or JoinRedirect (we try the candidates, then our configured
-//    parent again);
-//  - inbound links, accepted by the driver (on_link_accepted): we send Hello,
-//    wait for the peer's Hello, then its JoinRequest. Within capacity it
-//    becomes a child: JoinAccept, then the chunks of the window from its
-//    resume point (or the newest keyframe), then every new chunk. Beyond
-//    capacity it gets a JoinRedirect listing our children and is closed.
+// Joining (every node but the root):
+//   discover: connect to the rendezvous, send CandidatesRequest, get
+//             Candidates (seed relays first, then sampled peers with room);
+//   probe:    connect to up to probe_fanout candidates in parallel, Ping each,
+//             collect Pongs (RTT, depth, free slots, path) until all answered
+//             or probe_timeout;
+//   join:     JoinRequest on the best probe link (parent_scoring): a same-site
+//             peer first, then one with a free slot, then the nearest. A
+//             candidate whose path holds this node is skipped (no loop);
+//   accepted: JoinAccept carries the parent's path; chunks follow. A
+//             JoinRedirect starts a probe round over the redirect's
+//             candidates (descend), up to max_redirects;
+//   failed:   an empty round, a refused connection, too many redirects: try
+//             again after a backoff; after max_join_attempts, give up.
 //
-// Chunks. A chunk from the parent (or, at the root, from the source) enters
-// the window once; its frame is queued unchanged to every child and it is
-// delivered to the local consumer. Duplicates and chunks older than the
-// window are dropped and counted.
+// Serving (every node): an inbound link first sends Hello, then Ping (answered
+// with Pong), CandidatesRequest (answered from this node's view of its
+// subtree), or JoinRequest (accepted within capacity, else redirected to the
+// children). Children report their subtree every report_interval; the root's
+// view of its children's reports is the rendezvous.
 //
-// Failures. A malformed frame or a message out of place closes that link
-// with the reason (a close_action carrying the error); other links are not
-// affected. A lost parent is retried with exponential backoff and the join
-// resumes from the next sequence number this node misses, so its children
-// keep their links and see no gap. A link silent for heartbeat_misses
-// heartbeat intervals is closed.
+// Chunks from the parent (at the root, from the source) enter the window
+// once; their frame is queued unchanged to every child and delivered locally.
+// A lost parent is rejoined through the same procedure, resuming from the
+// next missing sequence number; children keep their links meanwhile and get a
+// PathUpdate when the node is attached again (a child finding itself in the
+// new path detaches: no loop survives).
+//
+// Failures: a malformed frame or a message out of place closes that link
+// with the reason; other links are untouched. A link silent for
+// heartbeat_misses intervals is closed.
 //
 // Threading: not thread-safe; the driver calls it from one thread.
 #pragma once
 
-#include <deque>
 #include <map>
 #include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -42,6 +51,7 @@
 #include "core/counters.hpp"
 #include "core/log.hpp"
 #include "core/node_config.hpp"
+#include "core/parent_scoring.hpp"
 #include "core/time.hpp"
 #include "wire/messages.hpp"
 
@@ -49,10 +59,11 @@ namespace treecast::core {
 
 class node {
  public:
-  // `config` must be valid (node_config::validate() empty).
-  node(node_config config, wire::node_id_t id, log_sink log = {});
+  // `config` must be valid (node_config::validate() empty). `seed` drives
+  // every random choice (nonces, sampling), so a run is reproducible.
+  node(node_config config, wire::node_id_t id, std::uint64_t seed, log_sink log = {});
 
-  // Starts the node: a non-root node connects to its parent.
+  // Starts the node: a non-root node starts joining.
   void start(time_point now);
 
   // Says goodbye on every link and closes them; the node stays idle after.
@@ -76,7 +87,7 @@ class node {
   // stopped reading it: counted as a protocol error, logged and closed.
   void on_protocol_error(link_id_t link, std::error_code why, time_point now);
 
-  // A decoded message arrived on `link` (the simulator may skip encoding).
+  // A decoded message arrived on `link`.
   void on_message(link_id_t link, wire::message message, time_point now);
 
   // Root only: a new chunk from the media source, already sealed (frame set).
@@ -98,19 +109,40 @@ class node {
   bool attached() const;
   // Hops from the broadcaster (root = 0); meaningful when attached().
   std::uint32_t depth() const { return depth_; }
+  // Broadcaster .. this node; meaningful when attached().
+  const std::vector<wire::node_id_t>& path() const { return path_; }
   std::optional<wire::endpoint> parent_endpoint() const;
   std::size_t child_count() const { return child_count_; }
+  std::size_t free_slots() const;
+  // Peers in this node's subtree, itself included, as its children last reported.
+  std::uint32_t subtree_size() const;
   const chunk_window& window() const { return window_; }
   const counters& stats() const { return counters_; }
 
  private:
+  enum class link_kind {
+    inbound,     // accepted from a peer; a child once its join is accepted
+    rendezvous,  // our candidates query
+    probe,       // our probe of a candidate parent
+    joining,     // a probe we sent JoinRequest on
+    parent,      // our accepted parent
+  };
+
   struct link {
-    bool outbound = false;  // we opened it (towards a parent)
+    link_kind kind = link_kind::inbound;
     bool connected = false;
     wire::endpoint remote;
     std::optional<wire::hello> peer_hello;
-    bool accepted = false;  // outbound: parent accepted us; inbound: peer is our child
+    bool child = false;  // inbound link whose join we accepted
     time_point last_heard{};
+    time_point last_sent{};
+    // Probes: when the Ping went out, its nonce and the answer.
+    time_point ping_sent{};
+    std::uint64_t nonce = 0;
+    std::optional<wire::pong> answer;
+    duration rtt{};
+    // Children: the latest report of their subtree.
+    std::optional<wire::report> last_report;
   };
 
   void handle(link_id_t id, link& l, wire::hello&& m, time_point now);
@@ -120,39 +152,73 @@ class node {
   void handle(link_id_t id, link& l, wire::chunk&& m, time_point now);
   void handle(link_id_t id, link& l, wire::heartbeat&& m, time_point now);
   void handle(link_id_t id, link& l, wire::leave&& m, time_point now);
+  void handle(link_id_t id, link& l, wire::ping&& m, time_point now);
+  void handle(link_id_t id, link& l, wire::pong&& m, time_point now);
+  void handle(link_id_t id, link& l, wire::path_update&& m, time_point now);
+  void handle(link_id_t id, link& l, wire::report&& m, time_point now);
+  void handle(link_id_t id, link& l, wire::candidates_request&& m, time_point now);
+  void handle(link_id_t id, link& l, wire::candidates&& m, time_point now);
 
+  // Joining.
+  void start_join(time_point now);
+  void start_probes(const std::vector<wire::endpoint>& targets, time_point now);
+  void maybe_choose(time_point now);
+  void choose_parent(time_point now);
+  void join_failed(const std::string& why, time_point now);
+  void attach(link_id_t id, link& l, std::uint32_t parent_depth,
+              std::vector<wire::node_id_t> parent_path, time_point now);
+  void detach(time_point now);
+  void close_join_links(std::optional<link_id_t> keep);
+  bool joining() const;
+
+  // Serving.
   void accept_chunk(shared_chunk c);
   void serve_backlog(link_id_t child, std::optional<wire::seq_t> resume_from);
-  void connect_to_parent(time_point now);
-  void parent_gone(time_point now);
-  // Closes `id` for a protocol violation or timeout, and forgets it.
+  // This node's view of candidate parents in its subtree, for a joiner of
+  // `site`; with `include_self`, itself first when it has room.
+  std::vector<wire::peer_summary> known_candidates(const std::string& site, bool include_self);
+  wire::report make_report();
+  void send_reports(time_point now);
+  void send_heartbeats(time_point now);
+
+  // Links.
+  link_id_t open_link(link_kind kind, const wire::endpoint& to, time_point now);
   void close_link(link_id_t id, std::error_code why, time_point now);
   void forget(link_id_t id, time_point now);
   void send(link_id_t id, const wire::message& m);
+  void send_frame(link_id_t id, const wire::shared_bytes& frame);
   wire::hello my_hello() const;
   void log(log_level level, time_point now, const std::string& text) const;
 
   node_config config_;
   wire::node_id_t id_;
+  std::mt19937_64 random_;
   log_sink log_;
+  parent_scoring scoring_;
   chunk_window window_;
   counters counters_;
   std::vector<action> outbox_;
 
+  time_point now_{};  // of the input being handled
   std::map<link_id_t, link> links_;
   link_id_t next_link_id_ = 1;
   std::size_t child_count_ = 0;
   bool running_ = false;
 
-  // Parent side.
+  // Tree position.
   std::optional<link_id_t> parent_link_;
   std::uint32_t depth_ = 0;
-  std::vector<wire::node_id_t> path_;            // broadcaster .. this node
-  std::deque<wire::endpoint> redirect_targets_;  // from the last JoinRedirect
-  std::optional<time_point> reconnect_at_;
-  duration reconnect_delay_;
+  std::vector<wire::node_id_t> path_;  // broadcaster .. this node
+
+  // Join procedure.
+  int join_attempts_ = 0;  // failed attempts in a row
+  int redirects_ = 0;      // redirects followed in this attempt
+  std::optional<time_point> rejoin_at_;
+  std::optional<time_point> probe_deadline_;
+  duration backoff_;
 
   std::optional<time_point> next_heartbeat_;
+  std::optional<time_point> next_report_;
 };
 
 }  // namespace treecast::core

@@ -4,14 +4,26 @@ namespace treecast::core {
 
 std::string node_config::validate() const {
   const bool is_root = role == wire::peer_role::broadcaster;
-  if (is_root && parent) {
-    return "the broadcaster has no parent";
+  if (!is_root && !rendezvous) {
+    return "a rendezvous address (the invite link) is required";
   }
-  if (!is_root && !parent) {
-    return "a parent address is required";
+  if (rendezvous && (rendezvous->host.empty() || rendezvous->port == 0)) {
+    return "rendezvous address needs a host and a non-zero port";
   }
-  if (parent && (parent->host.empty() || parent->port == 0)) {
-    return "parent address needs a host and a non-zero port";
+  if (probe_fanout < 1 || probe_fanout > wire::max_peer_summaries) {
+    return "probe fanout must be between 1 and 32";
+  }
+  if (probe_timeout < std::chrono::milliseconds(10)) {
+    return "probe timeout must be at least 10 ms";
+  }
+  if (max_redirects < 0 || max_join_attempts < 0) {
+    return "redirect and join attempt bounds must not be negative";
+  }
+  if (report_interval < std::chrono::milliseconds(10)) {
+    return "report interval must be at least 10 ms";
+  }
+  if (candidate_sample < 1 || candidate_sample > wire::max_peer_summaries) {
+    return "candidate sample must be between 1 and 32";
   }
   if (max_children > 10000) {
     return "max_children must be at most 10000";

@@ -25,8 +25,9 @@ struct node_config {
   // Port on which this peer accepts children (0 = it accepts none).
   std::uint16_t listen_port = 0;
 
-  // The peer to attach to. Required for every role but the broadcaster.
-  std::optional<wire::endpoint> parent;
+  // Where joiners ask for candidate parents (the broadcaster's address, from
+  // the invite link). Required for every role but the broadcaster.
+  std::optional<wire::endpoint> rendezvous;
 
   // Children accepted at most; a join beyond it is redirected.
   std::size_t max_children = 8;
@@ -48,6 +49,27 @@ struct node_config {
 
   // Upper bound of the reconnect delay.
   duration reconnect_max = std::chrono::seconds(2);
+
+  // Candidates probed in parallel per join round.
+  std::size_t probe_fanout = 8;
+
+  // How long a join round waits for probe answers before choosing.
+  duration probe_timeout = std::chrono::milliseconds(1000);
+
+  // Redirects followed within one join attempt before starting over.
+  int max_redirects = 16;
+
+  // Join attempts (rendezvous -> probe -> join) before giving up; 0 = never give up.
+  int max_join_attempts = 10;
+
+  // Added to a candidate's RTT per hop of depth when choosing a parent.
+  duration depth_penalty = std::chrono::milliseconds(5);
+
+  // A child reports its subtree to its parent this often.
+  duration report_interval = std::chrono::seconds(1);
+
+  // Candidates kept in a report or handed to a joiner.
+  std::size_t candidate_sample = 16;
 
   // Empty when valid, otherwise which field is wrong and why.
   std::string validate() const;

@@ -55,7 +55,7 @@ void node_runtime::start() {
   if (const std::string problem = node_config_.validate(); !problem.empty()) {
     throw std::invalid_argument(problem);
   }
-  node_.emplace(node_config_, random_node_id(), log_);
+  node_.emplace(node_config_, random_node_id(), std::random_device{}(), log_);
   node_->start(now());
   drain();
   if (acceptor_.is_open()) {
@@ -155,6 +155,12 @@ void node_runtime::drain() {
     } else if (auto* deliver = std::get_if<core::deliver_action>(&a)) {
       if (deliver_) {
         deliver_(deliver->chunk);
+      }
+    } else if (auto* give_up = std::get_if<core::give_up_action>(&a)) {
+      if (give_up_) {
+        // Posted: the handler typically stops this runtime, which must not
+        // happen in the middle of draining.
+        asio::post(io_, [handler = give_up_, reason = give_up->reason] { handler(reason); });
       }
     }
   }

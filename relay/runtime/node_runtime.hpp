@@ -52,6 +52,12 @@ class node_runtime final : private link_connection::handler {
   // Called for every chunk the engine delivers, on the io thread.
   void set_delivery_handler(delivery_handler handler) { deliver_ = std::move(handler); }
 
+  // Called (on the io thread) when the engine cannot join the tree within
+  // its bounds; the program reports the reason and exits.
+  void set_give_up_handler(std::function<void(const std::string&)> handler) {
+    give_up_ = std::move(handler);
+  }
+
   // Thread-safe: hands a sealed chunk from the media source to the engine.
   void submit_source_chunk(wire::chunk c);
 
@@ -83,6 +89,7 @@ class node_runtime final : private link_connection::handler {
   std::optional<core::node> node_;
   std::map<core::link_id_t, std::shared_ptr<link_connection>> links_;
   delivery_handler deliver_;
+  std::function<void(const std::string&)> give_up_;
   bool stopped_ = false;
 };
 

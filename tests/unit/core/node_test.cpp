@@ -38,7 +38,7 @@ wire::hello hello_from(std::uint8_t n, std::uint16_t listen_port = 0) {
 // Drives one node and keeps what it asked for.
 class harness {
  public:
-  explicit harness(node_config config, std::uint8_t id = 100) : node_(config, id_of(id)) {}
+  explicit harness(node_config config, std::uint8_t id = 100) : node_(config, id_of(id), 42) {}
 
   node& engine() { return node_; }
   time_point now() const { return now_; }
@@ -119,6 +119,56 @@ class harness {
   }
   void clear() { actions_.clear(); }
 
+  // The one connect_action since the last clear(), which must exist.
+  connect_action only_connect() const {
+    const auto connects = all<connect_action>();
+    EXPECT_EQ(connects.size(), 1u);
+    return connects.at(0);
+  }
+
+  // Answers the rendezvous query that start() or a parent loss opened with
+  // one candidate (the answering root itself), then the probe's ping with a
+  // pong; returns the probe link, on which the join request now is.
+  link_id_t join_through_rendezvous(std::uint8_t parent = 1, std::uint32_t parent_depth = 0,
+                                    std::vector<wire::node_id_t> path = {}) {
+    if (path.empty()) {
+      path = {id_of(parent)};
+    }
+    const link_id_t query = only_connect().link;
+    clear();
+    connected(query);
+    EXPECT_EQ(only_sent<wire::candidates_request>(query).size(), 1u);
+    receive(query, hello_from(parent, 7000));
+    wire::peer_summary self;
+    self.node_id = id_of(parent);
+    self.address = {"", 7000};
+    self.free_slots = 3;
+    self.depth = parent_depth;
+    receive(query, wire::candidates{{self}});
+    EXPECT_EQ(closed_reason(query), std::error_code(node_errc::query_done));
+    // The root's own entry (empty host) is probed at the address asked.
+    EXPECT_EQ(only_connect().to, (wire::endpoint{"127.0.0.1", 7000}));
+    const link_id_t probe = only_connect().link;
+    clear();
+    connected(probe);
+    const auto pings = only_sent<wire::ping>(probe);
+    EXPECT_EQ(pings.size(), 1u);
+    receive(probe, hello_from(parent, 7000));
+    receive(probe, wire::pong{pings.at(0).nonce, true, parent_depth, 3, path});
+    return probe;
+  }
+
+  template <typename T>
+  std::vector<T> only_sent(link_id_t link) const {
+    std::vector<T> out;
+    for (auto& m : sent_to(link)) {
+      if (auto* x = std::get_if<T>(&m)) {
+        out.push_back(*x);
+      }
+    }
+    return out;
+  }
+
   // Accepts an inbound peer through hello and join.
   link_id_t join_child(std::uint8_t n, std::uint16_t listen_port = 0,
                        std::optional<wire::seq_t> resume = std::nullopt) {
@@ -152,7 +202,7 @@ node_config relay_config() {
   node_config c;
   c.role = wire::peer_role::relay;
   c.listen_port = 7001;
-  c.parent = wire::endpoint{"127.0.0.1", 7000};
+  c.rendezvous = wire::endpoint{"127.0.0.1", 7000};
   return c;
 }
 
@@ -235,22 +285,20 @@ TEST(node, full_node_redirects_to_its_children) {
   EXPECT_EQ(h.engine().stats().get(counter::children_refused), 1u);
 }
 
-TEST(node, relay_joins_and_delivers_chunks_from_its_parent) {
+TEST(node, relay_joins_through_the_rendezvous_and_a_probe) {
   harness h(relay_config());
   h.start();
-  const auto connects = h.all<connect_action>();
-  ASSERT_EQ(connects.size(), 1u);
-  EXPECT_EQ(connects[0].to, (wire::endpoint{"127.0.0.1", 7000}));
-  const link_id_t parent = connects[0].link;
-  h.connected(parent);
-  const auto requests = only<wire::join_request>(h.sent_to(parent));
-  ASSERT_EQ(requests.size(), 1u);
-  EXPECT_FALSE(requests[0].resume_from);
+  const auto query = h.only_connect();
+  EXPECT_EQ(query.to, (wire::endpoint{"127.0.0.1", 7000}));
+  const link_id_t parent = h.join_through_rendezvous();
+  const auto joins = h.only_sent<wire::join_request>(parent);
+  ASSERT_EQ(joins.size(), 1u);
+  EXPECT_FALSE(joins[0].resume_from);
 
-  h.receive(parent, hello_from(1, 7000));
   h.receive(parent, wire::join_accept{0, {id_of(1)}});
   EXPECT_TRUE(h.engine().attached());
   EXPECT_EQ(h.engine().depth(), 1u);
+  EXPECT_EQ(h.engine().path(), (std::vector<wire::node_id_t>{id_of(1), id_of(100)}));
   h.receive(parent, make_chunk(0));
   h.receive(parent, make_chunk(1));
   const auto delivered = h.all<deliver_action>();
@@ -258,12 +306,75 @@ TEST(node, relay_joins_and_delivers_chunks_from_its_parent) {
   EXPECT_EQ(delivered[1].chunk->seq, 1u);
 }
 
+TEST(node, joiner_picks_the_same_site_peer_over_a_nearer_one) {
+  node_config c = relay_config();
+  c.site = "paris";
+  harness h(c);
+  h.start();
+  const link_id_t query = h.only_connect().link;
+  h.clear();
+  h.connected(query);
+  h.receive(query, hello_from(1, 7000));
+  wire::peer_summary near_other{id_of(2), {"10.0.0.2", 7002}, 1, 2, "london", {}};
+  wire::peer_summary far_same{id_of(3), {"10.0.0.3", 7003}, 1, 2, "paris", {}};
+  h.receive(query, wire::candidates{{near_other, far_same}});
+  const auto probes = h.all<connect_action>();
+  ASSERT_EQ(probes.size(), 2u);
+  for (const auto& p : probes) {
+    h.connected(p.link);
+  }
+  // The London peer answers at once, the Paris one 40 ms later.
+  auto answer = [&](const connect_action& p, std::uint8_t id, const std::string& site) {
+    wire::hello hello = hello_from(id, p.to.port);
+    hello.site = site;
+    h.receive(p.link, hello);
+    h.receive(
+        p.link,
+        wire::pong{h.only_sent<wire::ping>(p.link).at(0).nonce, true, 1, 2, {id_of(1), id_of(id)}});
+  };
+  answer(probes[0], 2, "london");
+  h.advance(40ms);
+  answer(probes[1], 3, "paris");
+  EXPECT_EQ(h.only_sent<wire::join_request>(probes[1].link).size(), 1u);
+  EXPECT_TRUE(h.only_sent<wire::join_request>(probes[0].link).empty());
+  EXPECT_EQ(h.closed_reason(probes[0].link), std::error_code(node_errc::probe_done));
+}
+
+TEST(node, probe_round_ends_at_the_timeout_with_the_answers_it_has) {
+  harness h(relay_config());
+  h.start();
+  const link_id_t query = h.only_connect().link;
+  h.clear();
+  h.connected(query);
+  h.receive(query, hello_from(1, 7000));
+  h.receive(query, wire::candidates{{{id_of(2), {"10.0.0.2", 7002}, 1, 2, "", {}},
+                                     {id_of(3), {"10.0.0.3", 7003}, 1, 2, "", {}}}});
+  const auto probes = h.all<connect_action>();
+  ASSERT_EQ(probes.size(), 2u);
+  h.connected(probes[0].link);
+  h.connected(probes[1].link);  // never answers
+  h.receive(probes[0].link, hello_from(2, 7002));
+  h.receive(probes[0].link,
+            wire::pong{h.only_sent<wire::ping>(probes[0].link).at(0).nonce, true, 1, 2, {}});
+  EXPECT_TRUE(h.only_sent<wire::join_request>(probes[0].link).empty());
+  h.advance(relay_config().probe_timeout);
+  EXPECT_EQ(h.only_sent<wire::join_request>(probes[0].link).size(), 1u);
+}
+
+TEST(node, candidate_with_this_node_on_its_path_is_never_chosen) {
+  harness h(relay_config(), 100);
+  h.start();
+  // The only candidate sits below us (its path holds our id 100).
+  const link_id_t probe = h.join_through_rendezvous(5, 3, {id_of(1), id_of(100), id_of(5)});
+  EXPECT_TRUE(h.only_sent<wire::join_request>(probe).empty());
+  EXPECT_FALSE(h.engine().attached());
+  EXPECT_EQ(h.engine().stats().get(counter::loops_refused), 1u);
+}
+
 TEST(node, lost_parent_is_rejoined_from_the_next_missing_chunk) {
   harness h(relay_config());
   h.start();
-  link_id_t parent = h.all<connect_action>()[0].link;
-  h.connected(parent);
-  h.receive(parent, hello_from(1, 7000));
+  link_id_t parent = h.join_through_rendezvous();
   h.receive(parent, wire::join_accept{0, {id_of(1)}});
   for (wire::seq_t s = 0; s < 4; ++s) {
     h.receive(parent, make_chunk(s));
@@ -271,30 +382,110 @@ TEST(node, lost_parent_is_rejoined_from_the_next_missing_chunk) {
   h.clear();
   h.closed(parent);
   EXPECT_FALSE(h.engine().attached());
-  EXPECT_TRUE(h.all<connect_action>().empty());  // waits for the backoff
-  h.advance(relay_config().reconnect_min);
-  const auto connects = h.all<connect_action>();
-  ASSERT_EQ(connects.size(), 1u);
-  parent = connects[0].link;
-  h.connected(parent);
-  const auto requests = only<wire::join_request>(h.sent_to(parent));
+  parent = h.join_through_rendezvous();
+  const auto requests = h.only_sent<wire::join_request>(parent);
   ASSERT_EQ(requests.size(), 1u);
   EXPECT_EQ(requests[0].resume_from, 4u);
   EXPECT_EQ(h.engine().stats().get(counter::parent_losses), 1u);
 }
 
-TEST(node, redirect_makes_the_relay_try_the_candidates) {
+TEST(node, redirect_makes_the_joiner_probe_the_candidates) {
   harness h(relay_config());
   h.start();
-  const link_id_t parent = h.all<connect_action>()[0].link;
-  h.connected(parent);
-  h.receive(parent, hello_from(1, 7000));
+  const link_id_t parent = h.join_through_rendezvous();
   h.clear();
   h.receive(parent, wire::join_redirect{"full", {{"127.0.0.2", 7100}}});
   EXPECT_EQ(h.closed_reason(parent), std::error_code(node_errc::join_refused));
-  const auto connects = h.all<connect_action>();
-  ASSERT_EQ(connects.size(), 1u);
-  EXPECT_EQ(connects[0].to, (wire::endpoint{"127.0.0.2", 7100}));
+  EXPECT_EQ(h.only_connect().to, (wire::endpoint{"127.0.0.2", 7100}));
+  EXPECT_EQ(h.engine().stats().get(counter::join_redirects), 1u);
+}
+
+TEST(node, joiner_gives_up_after_the_bounded_attempts) {
+  node_config c = relay_config();
+  c.max_join_attempts = 3;
+  harness h(c);
+  h.start();
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    const link_id_t query = h.only_connect().link;
+    h.clear();
+    h.closed(query);  // rendezvous unreachable
+    if (attempt < 2) {
+      EXPECT_TRUE(h.all<give_up_action>().empty());
+      h.advance(c.reconnect_max);
+    }
+  }
+  const auto gave_up = h.all<give_up_action>();
+  ASSERT_EQ(gave_up.size(), 1u);
+  EXPECT_NE(gave_up[0].reason.find("rendezvous unreachable"), std::string::npos);
+  EXPECT_FALSE(h.engine().next_deadline() && h.engine().next_deadline() <= h.now());
+}
+
+TEST(node, path_update_with_this_node_inside_detaches) {
+  harness h(relay_config(), 100);
+  h.start();
+  const link_id_t parent = h.join_through_rendezvous();
+  h.receive(parent, wire::join_accept{0, {id_of(1)}});
+  const link_id_t child = h.join_child(7);
+  h.clear();
+  h.receive(parent, wire::path_update{2, {id_of(1), id_of(9), id_of(4)}});
+  EXPECT_EQ(h.engine().depth(), 3u);
+  const auto updates = h.only_sent<wire::path_update>(child);
+  ASSERT_EQ(updates.size(), 1u);
+  EXPECT_EQ(updates[0].depth, 3u);
+  EXPECT_EQ(updates[0].path.back(), id_of(100));
+
+  h.receive(parent, wire::path_update{3, {id_of(1), id_of(100), id_of(7), id_of(4)}});
+  EXPECT_EQ(h.closed_reason(parent), std::error_code(node_errc::loop_detected));
+  EXPECT_FALSE(h.engine().attached());
+  EXPECT_EQ(h.engine().child_count(), 1u);  // children keep their link meanwhile
+}
+
+TEST(node, rendezvous_hands_out_seeds_then_reported_peers_with_room) {
+  harness h(root_config(2));
+  h.start();
+  const link_id_t seed_a = h.join_child(1, 9001);
+  const link_id_t seed_b = h.join_child(2, 9002);
+  wire::report report_a;
+  report_a.subtree_size = 3;
+  report_a.free_slots = 0;
+  report_a.candidates = {{id_of(11), {"10.0.0.11", 9011}, 2, 4, "", {}},
+                         {id_of(12), {"10.0.0.12", 9012}, 2, 0, "", {}}};
+  h.receive(seed_a, report_a);
+  h.receive(seed_b, wire::report{1, 1, {}, 5});
+  EXPECT_EQ(h.engine().subtree_size(), 5u);
+
+  const link_id_t asker = h.accept("10.0.0.99");
+  h.receive(asker, hello_from(50));
+  h.clear();
+  h.receive(asker, wire::candidates_request{});
+  const auto answers = h.only_sent<wire::candidates>(asker);
+  ASSERT_EQ(answers.size(), 1u);
+  const auto& peers = answers[0].peers;
+  // Root is full (2 of 2): the two seeds first, then 11 (room); 12 is full and deep.
+  ASSERT_EQ(peers.size(), 3u);
+  EXPECT_TRUE(peers[0].node_id == id_of(1) || peers[0].node_id == id_of(2));
+  EXPECT_TRUE(peers[1].node_id == id_of(1) || peers[1].node_id == id_of(2));
+  EXPECT_EQ(peers[2].node_id, id_of(11));
+  EXPECT_EQ(peers[2].address, (wire::endpoint{"10.0.0.11", 9011}));
+}
+
+TEST(node, child_reports_its_subtree_to_its_parent) {
+  harness h(relay_config());
+  h.start();
+  const link_id_t parent = h.join_through_rendezvous();
+  h.receive(parent, wire::join_accept{0, {id_of(1)}});
+  const link_id_t child = h.join_child(7, 9007);
+  h.receive(child, wire::report{4, 5, {}, 1});
+  h.clear();
+  h.advance(relay_config().report_interval);
+  const auto reports = h.only_sent<wire::report>(parent);
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_EQ(reports[0].subtree_size, 5u);
+  EXPECT_EQ(reports[0].subtree_depth, 5u);
+  EXPECT_EQ(reports[0].free_slots, relay_config().max_children - 1);
+  ASSERT_EQ(reports[0].candidates.size(), 1u);
+  EXPECT_EQ(reports[0].candidates[0].node_id, id_of(7));
+  EXPECT_EQ(reports[0].candidates[0].free_slots, 1u);
 }
 
 TEST(node, malformed_frame_closes_only_that_link) {
@@ -335,9 +526,7 @@ TEST(node, chunk_from_a_child_is_refused) {
 TEST(node, duplicate_chunk_is_dropped_and_not_forwarded) {
   harness h(relay_config());
   h.start();
-  const link_id_t parent = h.all<connect_action>()[0].link;
-  h.connected(parent);
-  h.receive(parent, hello_from(1, 7000));
+  const link_id_t parent = h.join_through_rendezvous();
   h.receive(parent, wire::join_accept{0, {id_of(1)}});
   h.receive(parent, make_chunk(0));
   h.clear();
@@ -346,12 +535,10 @@ TEST(node, duplicate_chunk_is_dropped_and_not_forwarded) {
   EXPECT_EQ(h.engine().stats().get(counter::chunks_duplicate), 1u);
 }
 
-TEST(node, parent_path_containing_this_node_is_a_loop) {
+TEST(node, join_accept_with_this_node_on_the_path_is_a_loop) {
   harness h(relay_config(), 100);
   h.start();
-  const link_id_t parent = h.all<connect_action>()[0].link;
-  h.connected(parent);
-  h.receive(parent, hello_from(1, 7000));
+  const link_id_t parent = h.join_through_rendezvous();
   h.receive(parent, wire::join_accept{2, {id_of(1), id_of(100), id_of(5)}});
   EXPECT_EQ(h.closed_reason(parent), std::error_code(node_errc::loop_detected));
   EXPECT_FALSE(h.engine().attached());
@@ -378,16 +565,16 @@ TEST(node, deadline_follows_heartbeats_and_reconnects) {
   h.start();
   ASSERT_TRUE(h.engine().next_deadline());
   EXPECT_EQ(*h.engine().next_deadline(), h.now() + relay_config().heartbeat_interval);
-  const link_id_t parent = h.all<connect_action>()[0].link;
-  h.closed(parent);
+  const link_id_t query = h.only_connect().link;
+  h.closed(query);
   EXPECT_EQ(*h.engine().next_deadline(), h.now() + relay_config().reconnect_min);
 }
 
 TEST(node, config_validation_names_the_problem) {
   node_config c = relay_config();
   EXPECT_TRUE(c.validate().empty());
-  c.parent.reset();
-  EXPECT_NE(c.validate().find("parent"), std::string::npos);
+  c.rendezvous.reset();
+  EXPECT_NE(c.validate().find("rendezvous"), std::string::npos);
   node_config r = root_config();
   r.window_span = 100ms;
   EXPECT_NE(r.validate().find("window"), std::string::npos);
