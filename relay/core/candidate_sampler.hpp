@@ -1,10 +1,12 @@
 // Chooses the bounded list of candidate parents a peer reports upward or
 // hands to a joiner, from everything it knows of its subtree.
 //
-// Order of the result: the direct children (at the broadcaster: the seed
-// relays) first, shallowest first, then peers with free slots from deeper
-// levels, shallowest first, with the requester's site moved ahead within each
-// group. Ties are broken at random so joiners spread over equal peers.
+// Order of the result (seeds_first): the direct children (at the
+// broadcaster: the seed relays) first, then peers with free slots from deeper
+// levels; within each group the requester's site first, then one peer per
+// site before a second of any (so every site stays represented as reports
+// climb the tree), shallowest first. room_first puts peers with a free slot
+// before all others. Ties are broken at random so joiners spread out.
 #pragma once
 
 #include <random>
@@ -20,11 +22,17 @@ struct known_peer {
   bool direct_child = false;  // a child of the peer doing the sampling
 };
 
+// How to order the sample.
+enum class sample_order {
+  seeds_first,  // direct children first (the rendezvous: seed relays first)
+  room_first,   // peers with a free slot first (a redirect: send the joiner where it fits)
+};
+
 // At most `limit` of `pool`, as described above. Deeper peers without a free
 // slot are left out; direct children are kept even when full, because a full
 // one redirects a joiner to its own children.
 std::vector<wire::peer_summary> sample_candidates(std::vector<known_peer> pool,
                                                   const std::string& site, std::size_t limit,
-                                                  std::mt19937_64& random);
+                                                  sample_order order, std::mt19937_64& random);
 
 }  // namespace treecast::core

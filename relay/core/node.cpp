@@ -219,13 +219,14 @@ void node::handle(link_id_t id, link& l, wire::join_request&& m, time_point now)
     redirect.reason = config_.max_children == 0 ? "accepts no children"
                       : attached()              ? "full"
                                                 : "not attached";
-    for (const auto& [other_id, other] : links_) {
-      if (other.child && other.peer_hello && other.peer_hello->listen_port != 0 &&
-          redirect.candidates.size() < wire::max_redirect_candidates) {
-        redirect.candidates.push_back({other.remote.host, other.peer_hello->listen_port});
+    // Where the joiner fits: peers of our subtree with room first (as our
+    // children last reported), then our children themselves.
+    const std::string site = l.peer_hello ? l.peer_hello->site : std::string();
+    for (const auto& p : known_candidates(site, false, sample_order::room_first)) {
+      if (redirect.candidates.size() < wire::max_redirect_candidates) {
+        redirect.candidates.push_back(p.address);
       }
     }
-    std::shuffle(redirect.candidates.begin(), redirect.candidates.end(), random_);
     send(id, redirect);
     counters_.add(counter::children_refused);
     log(log_level::debug, now, "redirected joiner " + describe(l.remote) + ": " + redirect.reason);
@@ -235,6 +236,7 @@ void node::handle(link_id_t id, link& l, wire::join_request&& m, time_point now)
   }
   l.child = true;
   ++child_count_;
+  report_soon(now);
   counters_.add(counter::children_accepted);
   send(id, wire::join_accept{depth_, path_});
   log(log_level::info, now,
@@ -342,7 +344,18 @@ void node::handle(link_id_t id, link& l, wire::report&& m, time_point now) {
     on_protocol_error(id, node_errc::unexpected_message, now);
     return;
   }
+  auto same_room = [](const wire::report& a, const wire::report& b) {
+    return a.free_slots == b.free_slots &&
+           std::equal(a.candidates.begin(), a.candidates.end(), b.candidates.begin(),
+                      b.candidates.end(), [](const auto& x, const auto& y) {
+                        return x.node_id == y.node_id && x.free_slots == y.free_slots;
+                      });
+  };
+  const bool room_changed = !l.last_report || !same_room(*l.last_report, m);
   l.last_report = std::move(m);
+  if (room_changed) {
+    report_soon(now);
+  }
 }
 
 void node::handle(link_id_t id, link& l, wire::candidates_request&& m, time_point now) {
@@ -351,7 +364,7 @@ void node::handle(link_id_t id, link& l, wire::candidates_request&& m, time_poin
     return;
   }
   // Any attached peer can answer; the broadcaster's view covers the tree.
-  send(id, wire::candidates{known_candidates(m.site, true)});
+  send(id, wire::candidates{known_candidates(m.site, true, sample_order::seeds_first)});
 }
 
 void node::handle(link_id_t id, link& l, wire::candidates&& m, time_point now) {
@@ -477,6 +490,7 @@ void node::attach(link_id_t id, link& l, std::uint32_t parent_depth,
   backoff_ = config_.reconnect_min;
   probe_deadline_.reset();
   close_join_links(id);
+  report_soon(now);
   counters_.add(counter::parent_attaches);
   log(log_level::info, now,
       "attached to " + describe(l.remote) + " at depth " + std::to_string(depth_));
@@ -560,7 +574,8 @@ void node::serve_backlog(link_id_t child, std::optional<wire::seq_t> resume_from
   }
 }
 
-std::vector<wire::peer_summary> node::known_candidates(const std::string& site, bool include_self) {
+std::vector<wire::peer_summary> node::known_candidates(const std::string& site, bool include_self,
+                                                       sample_order order) {
   std::vector<known_peer> pool;
   if (include_self && free_slots() > 0) {
     // Its host is left empty: the joiner knows it already, as the address it
@@ -592,7 +607,7 @@ std::vector<wire::peer_summary> node::known_candidates(const std::string& site, 
       }
     }
   }
-  return sample_candidates(std::move(pool), site, config_.candidate_sample, random_);
+  return sample_candidates(std::move(pool), site, config_.candidate_sample, order, random_);
 }
 
 wire::report node::make_report() {
@@ -606,14 +621,24 @@ wire::report node::make_report() {
   }
   r.free_slots = static_cast<std::uint32_t>(free_slots());
   // Our children and their samples; the parent adds us itself.
-  r.candidates = known_candidates("", false);
+  r.candidates = known_candidates("", false, sample_order::seeds_first);
   return r;
 }
 
 void node::send_reports(time_point now) {
   next_report_ = now + config_.report_interval;
   if (parent_link_) {
+    last_report_sent_ = now;
     send(*parent_link_, make_report());
+  }
+}
+
+void node::report_soon(time_point now) {
+  // The subtree changed: tell the parent within report_min_interval rather
+  // than at the next regular report, so the rendezvous stays fresh.
+  const time_point soonest = std::max(now, last_report_sent_ + config_.report_min_interval);
+  if (next_report_ && soonest < *next_report_) {
+    next_report_ = soonest;
   }
 }
 
@@ -713,6 +738,7 @@ void node::forget(link_id_t id, time_point now) {
   }
   if (it->second.child) {
     --child_count_;
+    report_soon(now);
   }
   const bool was_probe = it->second.kind == link_kind::probe;
   links_.erase(it);

@@ -47,6 +47,7 @@
 #include <vector>
 
 #include "core/actions.hpp"
+#include "core/candidate_sampler.hpp"
 #include "core/chunk_window.hpp"
 #include "core/counters.hpp"
 #include "core/log.hpp"
@@ -176,9 +177,11 @@ class node {
   void serve_backlog(link_id_t child, std::optional<wire::seq_t> resume_from);
   // This node's view of candidate parents in its subtree, for a joiner of
   // `site`; with `include_self`, itself first when it has room.
-  std::vector<wire::peer_summary> known_candidates(const std::string& site, bool include_self);
+  std::vector<wire::peer_summary> known_candidates(const std::string& site, bool include_self,
+                                                   sample_order order);
   wire::report make_report();
   void send_reports(time_point now);
+  void report_soon(time_point now);
   void send_heartbeats(time_point now);
 
   // Links.
@@ -219,6 +222,7 @@ class node {
 
   std::optional<time_point> next_heartbeat_;
   std::optional<time_point> next_report_;
+  time_point last_report_sent_{};
 };
 
 }  // namespace treecast::core

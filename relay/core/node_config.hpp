@@ -68,6 +68,10 @@ struct node_config {
   // A child reports its subtree to its parent this often.
   duration report_interval = std::chrono::seconds(1);
 
+  // A change in the subtree (a child joins or leaves, a child's room changes)
+  // is reported early, but at most this often.
+  duration report_min_interval = std::chrono::milliseconds(100);
+
   // Candidates kept in a report or handed to a joiner.
   std::size_t candidate_sample = 16;
 

@@ -1,0 +1,67 @@
+// Whole trees in the simulator, driving the real engine: everybody joins, no
+// loop, capacities hold, every path ends at the broadcaster, the tree stays
+// shallow. Failures name their seed.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "simulator.hpp"
+
+namespace treecast::sim {
+namespace {
+
+class tree_scenario : public ::testing::TestWithParam<std::uint64_t> {};
+
+TEST_P(tree_scenario, thousand_peers_build_a_loop_free_tree_within_capacity) {
+  sim_config config;
+  config.peers = 1000;
+  config.seed = GetParam();
+  SCOPED_TRACE("seed " + std::to_string(config.seed));
+  const sim_result r = run_simulation(config);
+  std::printf("%s\n", r.to_json().c_str());
+
+  EXPECT_EQ(r.joined, config.peers - 1);
+  EXPECT_EQ(r.loops, 0u);
+  EXPECT_EQ(r.unrooted, 0u) << "a path does not end at the broadcaster";
+  EXPECT_EQ(r.capacity_violations, 0u);
+  EXPECT_EQ(r.gave_up, 0u);
+  EXPECT_EQ(r.root_upload_streams, config.root_children);
+  ASSERT_GE(r.fanout_median, 2.0);
+  const double bound =
+      std::ceil(std::log(static_cast<double>(config.peers)) / std::log(r.fanout_median)) + 2;
+  EXPECT_LE(static_cast<double>(r.depth_max), bound);
+}
+
+INSTANTIATE_TEST_SUITE_P(seeds, tree_scenario, ::testing::Values(1, 2, 3));
+
+TEST(tree_scenario_sites, site_labels_cut_the_copies_crossing_into_a_site) {
+  sim_config config;
+  config.peers = 1000;
+  config.sites = 10;  // 100 peers per site
+  config.seed = 7;
+  SCOPED_TRACE("seed 7");
+  const sim_result with_labels = run_simulation(config);
+  config.site_labels = false;  // same placement, peers not told their site
+  const sim_result baseline = run_simulation(config);
+  std::printf("WAN copies into the worst site: %zu with site labels, %zu without\n",
+              with_labels.wan_copies_max, baseline.wan_copies_max);
+  EXPECT_EQ(with_labels.joined, config.peers - 1);
+  EXPECT_EQ(with_labels.loops, 0u);
+  EXPECT_LT(with_labels.wan_copies_max * 2, baseline.wan_copies_max);
+}
+
+TEST(tree_scenario_determinism, same_seed_same_tree) {
+  sim_config config;
+  config.peers = 300;
+  config.seed = 11;
+  const sim_result a = run_simulation(config);
+  const sim_result b = run_simulation(config);
+  EXPECT_EQ(a.events, b.events);
+  EXPECT_EQ(a.depth_max, b.depth_max);
+  EXPECT_DOUBLE_EQ(a.depth_mean, b.depth_mean);
+  EXPECT_DOUBLE_EQ(a.stretch_p50, b.stretch_p50);
+  EXPECT_DOUBLE_EQ(a.join_ms_p99, b.join_ms_p99);
+}
+
+}  // namespace
+}  // namespace treecast::sim

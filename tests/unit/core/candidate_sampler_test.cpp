@@ -1,0 +1,86 @@
+// Candidate sampling: seeds first, room, sites kept, bounded, no duplicates.
+#include <gtest/gtest.h>
+
+#include "core/candidate_sampler.hpp"
+
+namespace treecast::core {
+namespace {
+
+known_peer peer(std::uint8_t id, std::uint32_t depth, std::uint32_t free, bool direct,
+                std::string site = "") {
+  wire::peer_summary s;
+  s.node_id[0] = id;
+  s.address = {"10.0.0." + std::to_string(id), 7000};
+  s.depth = depth;
+  s.free_slots = free;
+  s.site = std::move(site);
+  return {s, direct};
+}
+
+std::vector<std::uint8_t> ids(const std::vector<wire::peer_summary>& sample) {
+  std::vector<std::uint8_t> out;
+  for (const auto& p : sample) {
+    out.push_back(p.node_id[0]);
+  }
+  return out;
+}
+
+TEST(candidate_sampler, seeds_come_first_even_when_full_and_deep_full_peers_are_dropped) {
+  std::mt19937_64 random(1);
+  const auto sample = sample_candidates(
+      {peer(1, 1, 0, true), peer(2, 3, 0, false), peer(3, 2, 4, false), peer(4, 1, 1, true)}, "",
+      10, sample_order::seeds_first, random);
+  ASSERT_EQ(sample.size(), 3u);
+  EXPECT_TRUE((ids(sample)[0] == 4 && ids(sample)[1] == 1) ||
+              (ids(sample)[0] == 1 && ids(sample)[1] == 4));
+  EXPECT_EQ(ids(sample)[2], 3);
+}
+
+TEST(candidate_sampler, room_first_puts_peers_with_a_free_slot_ahead) {
+  std::mt19937_64 random(1);
+  const auto sample = sample_candidates({peer(1, 1, 0, true), peer(3, 2, 4, false)}, "", 10,
+                                        sample_order::room_first, random);
+  EXPECT_EQ(ids(sample), (std::vector<std::uint8_t>{3, 1}));
+}
+
+TEST(candidate_sampler, requester_site_first_and_every_site_kept) {
+  std::mt19937_64 random(1);
+  std::vector<known_peer> pool;
+  for (std::uint8_t i = 0; i < 10; ++i) {
+    pool.push_back(peer(10 + i, 2, 1, false, "big"));
+  }
+  pool.push_back(peer(50, 3, 1, false, "small"));
+  pool.push_back(peer(60, 4, 1, false, "mine"));
+  const auto for_report = sample_candidates(pool, "", 3, sample_order::seeds_first, random);
+  // One per site before a second of any: "small" and "mine" survive the bound.
+  auto has = [](const std::vector<wire::peer_summary>& s, std::uint8_t id) {
+    for (const auto& p : s) {
+      if (p.node_id[0] == id) {
+        return true;
+      }
+    }
+    return false;
+  };
+  EXPECT_TRUE(has(for_report, 50));
+  EXPECT_TRUE(has(for_report, 60));
+  const auto for_joiner = sample_candidates(pool, "mine", 3, sample_order::seeds_first, random);
+  EXPECT_EQ(for_joiner[0].node_id[0], 60);
+}
+
+TEST(candidate_sampler, bounded_and_without_duplicates) {
+  std::mt19937_64 random(1);
+  std::vector<known_peer> pool;
+  for (int round = 0; round < 3; ++round) {
+    for (std::uint8_t i = 0; i < 20; ++i) {
+      pool.push_back(peer(i, 2, 1, false));
+    }
+  }
+  const auto sample = sample_candidates(pool, "", 16, sample_order::seeds_first, random);
+  EXPECT_EQ(sample.size(), 16u);
+  auto unique = ids(sample);
+  std::sort(unique.begin(), unique.end());
+  EXPECT_EQ(std::unique(unique.begin(), unique.end()), unique.end());
+}
+
+}  // namespace
+}  // namespace treecast::core

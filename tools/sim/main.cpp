@@ -1,0 +1,99 @@
+// treecast-sim: runs the peer engine at scale in virtual time and prints the
+// tree's figures (one JSON object with --json).
+#include <boost/program_options.hpp>
+#include <cstdio>
+#include <iostream>
+
+#include "simulator.hpp"
+
+namespace po = boost::program_options;
+using namespace treecast;
+
+int main(int argc, char** argv) {
+  sim::sim_config config;
+  bool json = false;
+  double join_window_s = 0;
+  double settle_s = 20;
+  int chunk_ms = 200;
+  double depth_penalty_ms =
+      std::chrono::duration<double, std::milli>(config.node_defaults.depth_penalty).count();
+  po::options_description description("treecast-sim options");
+  // clang-format off
+  description.add_options()
+    ("help,h", "show this help")
+    ("peers", po::value(&config.peers)->default_value(config.peers), "peers, broadcaster included")
+    ("seed", po::value(&config.seed)->default_value(config.seed), "random seed")
+    ("json", po::bool_switch(&json), "print one JSON object")
+    ("sites", po::value(&config.sites)->default_value(0), "sites peers cluster in (0 = none)")
+    ("no-site-labels", po::bool_switch(), "place peers by site but do not tell them (baseline)")
+    ("latency-matrix", po::value(&config.latency_matrix),
+     "file of one-way delays (ms) between M locations; peer i sits at i mod M")
+    ("relay-fraction", po::value(&config.relay_fraction)->default_value(config.relay_fraction),
+     "fraction of peers that are relays")
+    ("relay-children", po::value(&config.relay_children)->default_value(config.relay_children),
+     "children a relay accepts")
+    ("viewer-children", po::value(&config.viewer_children)->default_value(config.viewer_children),
+     "children a viewer accepts")
+    ("root-children", po::value(&config.root_children)->default_value(config.root_children),
+     "children the broadcaster accepts (its seeds)")
+    ("join-window", po::value(&join_window_s)->default_value(0),
+     "seconds over which peers join (0 = peers/2000 per second, at least 10)")
+    ("settle", po::value(&settle_s)->default_value(settle_s), "seconds simulated after the last join")
+    ("chunk-ms", po::value(&chunk_ms)->default_value(chunk_ms), "chunk interval, ms")
+    ("depth-penalty-ms", po::value(&depth_penalty_ms)->default_value(depth_penalty_ms),
+     "added to a candidate's RTT per hop of depth when choosing a parent");
+  // clang-format on
+  try {
+    po::variables_map vm;
+    po::store(po::parse_command_line(argc, argv, description), vm);
+    if (vm.count("help")) {
+      std::cout << "usage: treecast-sim [options]\n\n" << description << "\n";
+      return 0;
+    }
+    po::notify(vm);
+    config.site_labels = !vm["no-site-labels"].as<bool>();
+    if (config.peers < 2 || config.peers > 10'000'000) {
+      throw std::invalid_argument("--peers must be between 2 and 10000000");
+    }
+    if (!(config.relay_fraction >= 0 && config.relay_fraction <= 1)) {
+      throw std::invalid_argument("--relay-fraction must be between 0 and 1");
+    }
+    if (chunk_ms < 10) {
+      throw std::invalid_argument("--chunk-ms must be at least 10");
+    }
+    config.join_window =
+        std::chrono::duration_cast<core::duration>(std::chrono::duration<double>(join_window_s));
+    config.settle =
+        std::chrono::duration_cast<core::duration>(std::chrono::duration<double>(settle_s));
+    config.chunk_interval = std::chrono::milliseconds(chunk_ms);
+    config.node_defaults.depth_penalty = std::chrono::duration_cast<core::duration>(
+        std::chrono::duration<double, std::milli>(depth_penalty_ms));
+    if (const std::string problem = config.node_defaults.validate();
+        !problem.empty() && problem.find("rendezvous") == std::string::npos) {
+      throw std::invalid_argument(problem);
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "treecast-sim: " << e.what() << "\n";
+    return 2;
+  }
+  try {
+    const sim::sim_result r = sim::run_simulation(config);
+    if (json) {
+      std::printf("%s\n", r.to_json().c_str());
+    } else {
+      std::printf(
+          "peers %zu  joined %zu  loops %zu  unrooted %zu  capacity violations %zu\n"
+          "depth max %zu mean %.2f  fan-out median %.1f  stretch p50 %.2f p99 %.2f\n"
+          "join ms p50 %.0f p99 %.0f  root upload streams %zu  control %.1f B/peer/s\n"
+          "simulated %.1f s in %.1f s wall, %llu events, peak RSS %.0f MB\n",
+          r.peers, r.joined, r.loops, r.unrooted, r.capacity_violations, r.depth_max, r.depth_mean,
+          r.fanout_median, r.stretch_p50, r.stretch_p99, r.join_ms_p50, r.join_ms_p99,
+          r.root_upload_streams, r.control_bytes_per_peer_per_s, r.simulated_s, r.wall_s,
+          static_cast<unsigned long long>(r.events), r.peak_rss_mb);
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "treecast-sim: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,397 @@
+#include "simulator.hpp"
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <queue>
+#include <sstream>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "tree_metrics.hpp"
+#include "wire/codec.hpp"
+
+namespace treecast::sim {
+namespace {
+
+using core::duration;
+using core::link_id_t;
+using core::time_point;
+
+enum class event_kind : std::uint8_t {
+  start,      // a peer starts (joins)
+  source,     // the broadcaster's source produces a chunk
+  timer,      // a node's deadline
+  accept,     // a connection attempt reaches its target
+  connected,  // the initiator learns its connection is up
+  refused,    // the initiator learns its connection failed
+  frame,      // a frame arrives
+  closed,     // the remote end closed the link
+};
+
+struct event {
+  time_point at;
+  std::uint64_t order;  // insertion order: ties keep it
+  event_kind kind;
+  std::uint32_t peer;
+  link_id_t link = 0;
+  std::uint32_t from = 0;    // accept: the initiator
+  link_id_t from_link = 0;   // accept: the initiator's link id
+  wire::shared_bytes frame;  // frame
+
+  bool operator>(const event& other) const {
+    return at != other.at ? at > other.at : order > other.order;
+  }
+};
+
+// One end's view of a link: who is at the other end, under which id.
+struct remote_end {
+  std::uint32_t peer;
+  link_id_t link = 0;  // 0 while the connection is being set up
+};
+
+constexpr std::uint16_t listen_port = 1;
+
+std::string host_of(std::size_t peer) {
+  return std::to_string(peer);
+}
+
+std::optional<std::uint32_t> peer_of(const wire::endpoint& e, std::size_t peers) {
+  std::uint32_t value = 0;
+  if (e.host.empty()) {
+    return std::nullopt;
+  }
+  for (char c : e.host) {
+    if (c < '0' || c > '9') {
+      return std::nullopt;
+    }
+    value = value * 10 + static_cast<std::uint32_t>(c - '0');
+  }
+  if (value >= peers) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+class world {
+ public:
+  explicit world(const sim_config& config)
+      : config_(config),
+        random_(config.seed),
+        latency_(config.latency_matrix.empty()
+                     ? latency_model::plane(config.peers, config.sites, random_)
+                     : latency_model::matrix(config.latency_matrix, config.peers)) {
+    const std::size_t n = config.peers;
+    nodes_.resize(n);
+    links_.resize(n);
+    scheduled_.resize(n);
+    uplink_free_.assign(n, time_point{});
+    upload_bps_.resize(n);
+    started_at_.resize(n);
+    attached_at_.resize(n);
+    capacity_.resize(n);
+    std::bernoulli_distribution is_relay(config.relay_fraction);
+    for (std::size_t i = 0; i < n; ++i) {
+      core::node_config c = config.node_defaults;
+      c.listen_port = listen_port;
+      if (i == 0) {
+        c.role = wire::peer_role::broadcaster;
+        c.max_children = config.root_children;
+        c.rendezvous.reset();
+        upload_bps_[i] = config.root_upload_mbps * 1e6;
+      } else {
+        const bool relay = is_relay(random_);
+        c.role = relay ? wire::peer_role::relay : wire::peer_role::viewer;
+        c.max_children = relay ? config.relay_children : config.viewer_children;
+        c.rendezvous = wire::endpoint{host_of(0), listen_port};
+        upload_bps_[i] = (relay ? config.relay_upload_mbps : config.viewer_upload_mbps) * 1e6;
+      }
+      if (config.site_labels && latency_.site_of(i) >= 0) {
+        c.site = "site" + std::to_string(latency_.site_of(i));
+      }
+      capacity_[i] = c.max_children;
+      wire::node_id_t id{};
+      for (std::size_t b = 0; b < id.size(); ++b) {
+        id[b] = static_cast<std::uint8_t>(random_() & 0xff);
+      }
+      core::log_sink log;
+      if (config.log) {
+        log = [this, i](core::log_level level, time_point now, std::string_view text) {
+          config_.log(level, now, "peer " + std::to_string(i) + ": " + std::string(text));
+        };
+      }
+      nodes_[i] = std::make_unique<core::node>(c, id, random_(), std::move(log));
+    }
+  }
+
+  sim_result run() {
+    const auto wall_start = std::chrono::steady_clock::now();
+    const std::size_t n = config_.peers;
+    duration window = config_.join_window;
+    if (window <= duration::zero()) {
+      window = std::max<duration>(std::chrono::seconds(10),
+                                  std::chrono::milliseconds(static_cast<std::int64_t>(n / 2)));
+    }
+    push({time_point{}, 0, event_kind::start, 0});
+    push({time_point{} + config_.chunk_interval, 0, event_kind::source, 0});
+    for (std::size_t i = 1; i < n; ++i) {
+      // Peer i starts at a uniformly spread time in the join window.
+      const auto offset =
+          duration(window.count() * static_cast<std::int64_t>(i) / static_cast<std::int64_t>(n));
+      push({time_point{} + std::chrono::milliseconds(100) + offset, 0, event_kind::start,
+            static_cast<std::uint32_t>(i)});
+    }
+    end_ = time_point{} + std::chrono::milliseconds(100) + window + config_.settle;
+
+    while (!queue_.empty() && queue_.top().at <= end_) {
+      event e = queue_.top();
+      queue_.pop();
+      ++events_;
+      now_ = e.at;
+      dispatch(e);
+    }
+
+    sim_result r =
+        measure_tree(nodes_, capacity_, latency_, [this](std::size_t i) { return parent_of(i); });
+    r.peers = n;
+    r.simulated_s = std::chrono::duration<double>(end_ - time_point{}).count();
+    r.events = events_;
+    r.gave_up = gave_up_;
+    for (const auto& node : nodes_) {
+      r.join_attempts += node->stats().get(core::counter::join_attempts);
+      r.join_redirects += node->stats().get(core::counter::join_redirects);
+    }
+    r.control_bytes_per_peer_per_s =
+        static_cast<double>(control_bytes_) / static_cast<double>(n) / r.simulated_s;
+    std::vector<double> join_ms;
+    for (std::size_t i = 1; i < n; ++i) {
+      if (started_at_[i] && attached_at_[i]) {
+        join_ms.push_back(
+            std::chrono::duration<double, std::milli>(*attached_at_[i] - *started_at_[i]).count());
+      }
+    }
+    r.join_ms_p50 = percentile(join_ms, 0.50);
+    r.join_ms_p99 = percentile(join_ms, 0.99);
+    r.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    r.peak_rss_mb = static_cast<double>(usage.ru_maxrss) / 1024.0;
+    return r;
+  }
+
+ private:
+  void push(event e) {
+    e.order = next_order_++;
+    queue_.push(std::move(e));
+  }
+
+  std::optional<std::size_t> parent_of(std::size_t i) const {
+    const auto parent = nodes_[i]->parent_endpoint();
+    if (!parent || !nodes_[i]->attached()) {
+      return std::nullopt;
+    }
+    return peer_of(*parent, config_.peers);
+  }
+
+  void dispatch(const event& e) {
+    core::node& node = *nodes_[e.peer];
+    switch (e.kind) {
+      case event_kind::start:
+        started_at_[e.peer] = now_;
+        running_.insert(e.peer);
+        node.start(now_);
+        break;
+      case event_kind::source:
+        emit_chunk();
+        push({now_ + config_.chunk_interval, 0, event_kind::source, 0});
+        break;
+      case event_kind::timer:
+        if (scheduled_[e.peer] != e.at) {
+          return;  // superseded by an earlier deadline
+        }
+        scheduled_[e.peer].reset();
+        node.on_timer(now_);
+        break;
+      case event_kind::accept: {
+        auto& initiator = links_[e.from];
+        const auto it = initiator.find(e.from_link);
+        if (it == initiator.end()) {
+          return;  // the initiator gave up before the connection arrived
+        }
+        if (!running_.count(e.peer)) {
+          initiator.erase(it);
+          push({now_ + latency_.one_way(e.peer, e.from), 0, event_kind::refused, e.from,
+                e.from_link});
+          return;
+        }
+        // The initiator learns of it one way later; scheduled before any
+        // frame the acceptor sends, so it is processed first.
+        push({now_ + latency_.one_way(e.peer, e.from), 0, event_kind::connected, e.from,
+              e.from_link});
+        const link_id_t mine = node.on_link_accepted({host_of(e.from), 50000}, now_);
+        links_[e.peer][mine] = {e.from, e.from_link};
+        it->second.link = mine;
+        break;
+      }
+      case event_kind::connected:
+        if (!links_[e.peer].count(e.link)) {
+          return;
+        }
+        node.on_link_connected(e.link, now_);
+        break;
+      case event_kind::refused:
+        node.on_link_closed(e.link, std::make_error_code(std::errc::connection_refused), now_);
+        break;
+      case event_kind::frame:
+        if (!links_[e.peer].count(e.link)) {
+          return;  // closed meanwhile
+        }
+        node.on_frame(e.link, e.frame, now_);
+        break;
+      case event_kind::closed:
+        if (links_[e.peer].erase(e.link) == 0) {
+          return;
+        }
+        node.on_link_closed(e.link, std::make_error_code(std::errc::connection_reset), now_);
+        break;
+    }
+    after_input(e.peer);
+  }
+
+  void emit_chunk() {
+    wire::chunk c;
+    c.stream_id = "sim";
+    c.seq = next_seq_++;
+    c.capture_time_us = static_cast<std::uint64_t>(now_.time_since_epoch().count());
+    c.flags = c.seq % 5 == 0 ? wire::chunk_flag_keyframe : 0;
+    c.payload = "x";
+    wire::seal_chunk(c);
+    chunk_frames_.insert(c.frame.get());
+    recent_chunks_.push_back(c.frame);
+    if (recent_chunks_.size() > 200) {
+      chunk_frames_.erase(recent_chunks_.front().get());
+      recent_chunks_.erase(recent_chunks_.begin());
+    }
+    nodes_[0]->on_source_chunk(std::move(c), now_);
+    after_input(0);
+  }
+
+  void after_input(std::uint32_t peer) {
+    core::node& node = *nodes_[peer];
+    for (core::action& a : node.take_actions()) {
+      if (auto* send = std::get_if<core::send_action>(&a)) {
+        do_send(peer, *send);
+      } else if (auto* connect = std::get_if<core::connect_action>(&a)) {
+        do_connect(peer, *connect);
+      } else if (auto* close = std::get_if<core::close_action>(&a)) {
+        do_close(peer, close->link);
+      } else if (std::holds_alternative<core::give_up_action>(a)) {
+        ++gave_up_;
+      }
+    }
+    if (!attached_at_[peer] && peer != 0 && node.attached()) {
+      attached_at_[peer] = now_;
+    }
+    const auto deadline = node.next_deadline();
+    if (deadline && (!scheduled_[peer] || *deadline < *scheduled_[peer])) {
+      scheduled_[peer] = std::max(*deadline, now_);
+      push({*scheduled_[peer], 0, event_kind::timer, peer});
+    }
+  }
+
+  void do_send(std::uint32_t peer, const core::send_action& send) {
+    const auto it = links_[peer].find(send.link);
+    if (it == links_[peer].end() || it->second.link == 0) {
+      return;
+    }
+    const bool is_chunk = chunk_frames_.count(send.frame.get()) != 0;
+    const std::size_t bytes = is_chunk ? config_.chunk_bytes : send.frame->size();
+    if (!is_chunk) {
+      control_bytes_ += send.frame->size();
+    }
+    // The sender's uplink serializes frames one after another.
+    const auto tx = duration(
+        static_cast<std::int64_t>(static_cast<double>(bytes) * 8.0 * 1e6 / upload_bps_[peer]));
+    const time_point start = std::max(now_, uplink_free_[peer]);
+    uplink_free_[peer] = start + tx;
+    push({start + tx + latency_.one_way(peer, it->second.peer), 0, event_kind::frame,
+          it->second.peer, it->second.link, 0, 0, send.frame});
+  }
+
+  void do_connect(std::uint32_t peer, const core::connect_action& connect) {
+    const auto target = peer_of(connect.to, config_.peers);
+    if (!target || *target == peer) {
+      push({now_ + std::chrono::milliseconds(1), 0, event_kind::refused, peer, connect.link});
+      return;
+    }
+    links_[peer][connect.link] = {*target, 0};
+    push({now_ + latency_.one_way(peer, *target), 0, event_kind::accept, *target, 0, peer,
+          connect.link});
+  }
+
+  void do_close(std::uint32_t peer, link_id_t link) {
+    const auto it = links_[peer].find(link);
+    if (it == links_[peer].end()) {
+      return;
+    }
+    const remote_end remote = it->second;
+    links_[peer].erase(it);
+    if (remote.link != 0) {
+      // After whatever this end still had queued on its uplink.
+      push({std::max(now_, uplink_free_[peer]) + latency_.one_way(peer, remote.peer), 0,
+            event_kind::closed, remote.peer, remote.link});
+    }
+  }
+
+  const sim_config& config_;
+  std::mt19937_64 random_;
+  latency_model latency_;
+  std::vector<std::unique_ptr<core::node>> nodes_;
+  std::vector<std::unordered_map<link_id_t, remote_end>> links_;
+  std::vector<std::optional<time_point>> scheduled_;
+  std::vector<time_point> uplink_free_;
+  std::vector<double> upload_bps_;
+  std::vector<std::optional<time_point>> started_at_;
+  std::vector<std::optional<time_point>> attached_at_;
+  std::vector<std::size_t> capacity_;
+  std::unordered_set<std::uint32_t> running_;
+  std::priority_queue<event, std::vector<event>, std::greater<>> queue_;
+  std::uint64_t next_order_ = 0;
+  std::uint64_t events_ = 0;
+  time_point now_{};
+  time_point end_{};
+  wire::seq_t next_seq_ = 0;
+  std::unordered_set<const void*> chunk_frames_;
+  std::vector<wire::shared_bytes> recent_chunks_;
+  std::uint64_t control_bytes_ = 0;
+  std::size_t gave_up_ = 0;
+};
+
+}  // namespace
+
+sim_result run_simulation(const sim_config& config) {
+  world w(config);
+  return w.run();
+}
+
+std::string sim_result::to_json() const {
+  std::ostringstream out;
+  out.precision(6);
+  out << "{\"peers\": " << peers << ", \"joined\": " << joined << ", \"loops\": " << loops
+      << ", \"unrooted\": " << unrooted << ", \"capacity_violations\": " << capacity_violations
+      << ", \"depth_max\": " << depth_max << ", \"depth_mean\": " << depth_mean
+      << ", \"fanout_median\": " << fanout_median << ", \"stretch_p50\": " << stretch_p50
+      << ", \"stretch_p99\": " << stretch_p99 << ", \"join_ms_p50\": " << join_ms_p50
+      << ", \"join_ms_p99\": " << join_ms_p99
+      << ", \"root_upload_streams\": " << root_upload_streams
+      << ", \"control_bytes_per_peer_per_s\": " << control_bytes_per_peer_per_s
+      << ", \"wan_copies_max\": " << wan_copies_max << ", \"join_attempts\": " << join_attempts
+      << ", \"join_redirects\": " << join_redirects << ", \"gave_up\": " << gave_up
+      << ", \"simulated_s\": " << simulated_s << ", \"events\": " << events
+      << ", \"wall_s\": " << wall_s << ", \"peak_rss_mb\": " << peak_rss_mb << "}";
+  return out.str();
+}
+
+}  // namespace treecast::sim

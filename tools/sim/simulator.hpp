@@ -1,0 +1,84 @@
+// A discrete-event simulator that drives the real peer engine (core::node)
+// with virtual time.
+//
+// Every peer is a core::node exactly as shipped. The simulator plays the
+// driver's part: it turns connect/send/close actions into events delayed by
+// the latency model (plus each sender's upload serialization), delivers
+// frames in order per link, and calls on_timer at each node's deadline.
+// Peer 0 is the broadcaster: it gets a chunk from a virtual source every
+// chunk_interval. Peers join at staggered times. Runs are reproducible: all
+// randomness derives from the seed, and ties in time keep insertion order.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/node.hpp"
+#include "latency_model.hpp"
+
+namespace treecast::sim {
+
+struct sim_config {
+  std::size_t peers = 1000;  // including the broadcaster
+  std::uint64_t seed = 1;
+  // Peers join uniformly over this window (0 = peers / 2000 per second, at least 10 s).
+  core::duration join_window{0};
+  // Simulated time after the last join before measuring.
+  core::duration settle = std::chrono::seconds(20);
+  int sites = 0;               // 0 = no sites
+  bool site_labels = true;     // false: peers are placed by site but not told it (a baseline)
+  std::string latency_matrix;  // empty = plane model
+  // Capacities: a fraction of the peers are relays, the rest viewers.
+  double relay_fraction = 0.1;
+  std::size_t relay_children = 16;
+  std::size_t viewer_children = 2;
+  std::size_t root_children = 3;
+  // Upload rates, for serialization delay of each frame sent.
+  double relay_upload_mbps = 200;
+  double viewer_upload_mbps = 10;
+  double root_upload_mbps = 20;
+  // The stream: a chunk every chunk_interval of chunk_bytes on the wire
+  // (simulated size; the payload carried is small).
+  core::duration chunk_interval = std::chrono::milliseconds(200);
+  std::size_t chunk_bytes = 50'000;
+  // Engine settings every peer uses (role, capacity and addresses are set per peer).
+  core::node_config node_defaults{};
+  // Optional log of every node's events (slow; for debugging small runs).
+  core::log_sink log;
+};
+
+struct sim_result {
+  std::size_t peers = 0;
+  std::size_t joined = 0;               // attached at the end (broadcaster excluded)
+  std::size_t loops = 0;                // peers whose parent chain cycles
+  std::size_t unrooted = 0;             // attached peers whose chain does not reach the broadcaster
+  std::size_t capacity_violations = 0;  // peers with more children than their capacity
+  std::size_t depth_max = 0;
+  double depth_mean = 0;
+  double fanout_median = 0;  // children per peer that has any
+  double stretch_p50 = 0;    // tree path delay / direct delay from the broadcaster
+  double stretch_p99 = 0;
+  double join_ms_p50 = 0;  // start -> first attached
+  double join_ms_p99 = 0;
+  std::size_t root_upload_streams = 0;
+  double control_bytes_per_peer_per_s = 0;
+  std::size_t wan_copies_max = 0;
+  std::uint64_t join_attempts = 0;   // summed over peers
+  std::uint64_t join_redirects = 0;  // summed over peers
+  std::size_t gave_up =
+      0;  // peers that gave up joining  // with sites: most parent links into one site from outside
+  double wall_s = 0;
+  double peak_rss_mb = 0;
+  double simulated_s = 0;
+  std::uint64_t events = 0;
+
+  std::string to_json() const;
+};
+
+sim_result run_simulation(const sim_config& config);
+
+}  // namespace treecast::sim

@@ -1,0 +1,122 @@
+#include "tree_metrics.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+namespace treecast::sim {
+
+double percentile(std::vector<double> values, double q) {
+  if (values.empty()) {
+    return 0;
+  }
+  std::sort(values.begin(), values.end());
+  const auto rank = static_cast<std::size_t>(std::ceil(q * static_cast<double>(values.size())));
+  return values[std::min(values.size() - 1, rank == 0 ? 0 : rank - 1)];
+}
+
+sim_result measure_tree(const std::vector<std::unique_ptr<core::node>>& nodes,
+                        const std::vector<std::size_t>& capacity, const latency_model& latency,
+                        const std::function<std::optional<std::size_t>(std::size_t)>& parent_of) {
+  const std::size_t n = nodes.size();
+  sim_result r;
+  std::vector<std::optional<std::size_t>> parent(n);
+  for (std::size_t i = 1; i < n; ++i) {
+    parent[i] = parent_of(i);
+  }
+
+  // Walk each chain up, memoizing: rooted (with depth and path delay),
+  // unrooted (ends at a detached peer) or looped.
+  enum class state : std::uint8_t { unknown, walking, rooted, unrooted, looped };
+  std::vector<state> status(n, state::unknown);
+  std::vector<std::size_t> depth(n, 0);
+  std::vector<double> path_ms(n, 0);
+  status[0] = state::rooted;
+  std::vector<std::size_t> chain;
+  for (std::size_t start = 1; start < n; ++start) {
+    chain.clear();
+    std::size_t at = start;
+    state outcome = state::unrooted;
+    while (true) {
+      if (status[at] == state::rooted || status[at] == state::unrooted ||
+          status[at] == state::looped) {
+        outcome = status[at];
+        break;
+      }
+      if (status[at] == state::walking) {
+        outcome = state::looped;
+        break;
+      }
+      status[at] = state::walking;
+      chain.push_back(at);
+      if (!parent[at]) {
+        outcome = state::unrooted;
+        break;
+      }
+      at = *parent[at];
+    }
+    // Unwind from the top of the chain down so depths build on the parent's.
+    for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+      const std::size_t i = *it;
+      if (outcome == state::rooted) {
+        const std::size_t p = *parent[i];
+        depth[i] = depth[p] + 1;
+        path_ms[i] =
+            path_ms[p] + std::chrono::duration<double, std::milli>(latency.one_way(p, i)).count();
+      }
+      status[i] = outcome == state::rooted ? state::rooted : outcome;
+      if (!parent[i] && outcome != state::looped) {
+        status[i] = state::unrooted;
+      }
+    }
+  }
+
+  std::vector<double> stretch;
+  std::vector<double> fanouts;
+  double depth_sum = 0;
+  std::map<int, std::size_t> wan_copies;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::size_t children = nodes[i]->child_count();
+    if (children > capacity[i]) {
+      ++r.capacity_violations;
+    }
+    if (children > 0) {
+      fanouts.push_back(static_cast<double>(children));
+    }
+    if (i == 0) {
+      continue;
+    }
+    if (status[i] == state::looped) {
+      ++r.loops;
+    }
+    if (!parent[i]) {
+      continue;
+    }
+    ++r.joined;
+    if (status[i] != state::rooted) {
+      if (status[i] == state::unrooted) {
+        ++r.unrooted;
+      }
+      continue;
+    }
+    r.depth_max = std::max(r.depth_max, depth[i]);
+    depth_sum += static_cast<double>(depth[i]);
+    const double direct = std::chrono::duration<double, std::milli>(latency.one_way(0, i)).count();
+    stretch.push_back(path_ms[i] / direct);
+    const int site = latency.site_of(i);
+    if (site >= 0 && latency.site_of(*parent[i]) != site) {
+      ++wan_copies[site];
+    }
+  }
+  r.depth_mean = r.joined > 0 ? depth_sum / static_cast<double>(r.joined) : 0;
+  r.fanout_median = percentile(fanouts, 0.5);
+  r.stretch_p50 = percentile(stretch, 0.50);
+  r.stretch_p99 = percentile(stretch, 0.99);
+  r.root_upload_streams = nodes[0]->child_count();
+  for (const auto& [site, copies] : wan_copies) {
+    r.wan_copies_max = std::max(r.wan_copies_max, copies);
+  }
+  return r;
+}
+
+}  // namespace treecast::sim
