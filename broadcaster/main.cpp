@@ -141,12 +141,15 @@ int main(int argc, char** argv) {
   runtime::periodic_timer status(io, std::chrono::seconds(1), [&] {
     const core::node& node = root.engine();
     const std::uint64_t sent = node.stats().get(core::counter::chunk_bytes_sent);
-    std::printf("status t=%llu children=%zu frames=%llu audio=%llu chunks=%llu upload_kbps=%llu\n",
-                static_cast<unsigned long long>(runtime::wall_time_ms()), node.child_count(),
-                static_cast<unsigned long long>(pipeline->video_frames()),
-                static_cast<unsigned long long>(pipeline->audio_buffers()),
-                static_cast<unsigned long long>(pipeline->chunks()),
-                static_cast<unsigned long long>((sent - last_sent_bytes) * 8 / 1000));
+    std::printf(
+        "status t=%llu peers=%u tree_depth=%u children=%zu frames=%llu audio=%llu "
+        "chunks=%llu upload_kbps=%llu\n",
+        static_cast<unsigned long long>(runtime::wall_time_ms()), node.subtree_size() - 1,
+        node.subtree_depth(), node.child_count(),
+        static_cast<unsigned long long>(pipeline->video_frames()),
+        static_cast<unsigned long long>(pipeline->audio_buffers()),
+        static_cast<unsigned long long>(pipeline->chunks()),
+        static_cast<unsigned long long>((sent - last_sent_bytes) * 8 / 1000));
     last_sent_bytes = sent;
   });
   status.start();

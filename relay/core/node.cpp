@@ -102,6 +102,16 @@ std::uint32_t node::subtree_size() const {
   return size;
 }
 
+std::uint32_t node::subtree_depth() const {
+  std::uint32_t deepest = depth_;
+  for (const auto& [id, l] : links_) {
+    if (l.child) {
+      deepest = std::max(deepest, l.last_report ? l.last_report->subtree_depth : depth_ + 1);
+    }
+  }
+  return deepest;
+}
+
 // -------------------------------------------------------------- link inputs
 
 link_id_t node::on_link_accepted(const wire::endpoint& remote, time_point now) {
@@ -613,12 +623,7 @@ std::vector<wire::peer_summary> node::known_candidates(const std::string& site, 
 wire::report node::make_report() {
   wire::report r;
   r.subtree_size = subtree_size();
-  r.subtree_depth = depth_;
-  for (const auto& [id, l] : links_) {
-    if (l.child && l.last_report) {
-      r.subtree_depth = std::max(r.subtree_depth, l.last_report->subtree_depth);
-    }
-  }
+  r.subtree_depth = subtree_depth();
   r.free_slots = static_cast<std::uint32_t>(free_slots());
   // Our children and their samples; the parent adds us itself.
   r.candidates = known_candidates("", false, sample_order::seeds_first);

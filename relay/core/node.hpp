@@ -117,6 +117,8 @@ class node {
   std::size_t free_slots() const;
   // Peers in this node's subtree, itself included, as its children last reported.
   std::uint32_t subtree_size() const;
+  // Deepest depth in this node's subtree, as its children last reported.
+  std::uint32_t subtree_depth() const;
   const chunk_window& window() const { return window_; }
   const counters& stats() const { return counters_; }
 
