@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 
 #include "simulator.hpp"
 
@@ -48,6 +49,33 @@ TEST(tree_scenario_sites, site_labels_cut_the_copies_crossing_into_a_site) {
   EXPECT_EQ(with_labels.joined, config.peers - 1);
   EXPECT_EQ(with_labels.loops, 0u);
   EXPECT_LT(with_labels.wan_copies_max * 2, baseline.wan_copies_max);
+}
+
+TEST(tree_scenario_matrix, latencies_from_a_matrix_file) {
+  // Two regions 80 ms apart, 5 ms inside each; the broadcaster sits at location 0.
+  const std::string path = ::testing::TempDir() + "treecast_matrix.txt";
+  {
+    std::FILE* f = std::fopen(path.c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    for (int a = 0; a < 4; ++a) {
+      for (int b = 0; b < 4; ++b) {
+        std::fprintf(f, "%d ", a == b ? 1 : (a / 2 == b / 2 ? 5 : 80));
+      }
+      std::fprintf(f, "\n");
+    }
+    std::fclose(f);
+  }
+  sim_config config;
+  config.peers = 400;
+  config.seed = 5;
+  config.latency_matrix = path;
+  const sim_result r = run_simulation(config);
+  EXPECT_EQ(r.joined, config.peers - 1);
+  EXPECT_EQ(r.loops, 0u);
+  EXPECT_EQ(r.capacity_violations, 0u);
+
+  config.latency_matrix = path + ".missing";
+  EXPECT_THROW(run_simulation(config), std::runtime_error);
 }
 
 TEST(tree_scenario_determinism, same_seed_same_tree) {
