@@ -49,12 +49,23 @@ void fill(pb::Envelope& e, const join_request& m) {
   }
 }
 
+template <typename Repeated>
+void fill_endpoints(Repeated* out, const std::vector<endpoint>& in) {
+  for (const auto& e : in) {
+    auto* ep = out->Add();
+    ep->set_host(e.host);
+    ep->set_port(e.port);
+  }
+}
+
 void fill(pb::Envelope& e, const join_accept& m) {
   auto* a = e.mutable_join_accept();
   a->set_depth(m.depth);
   for (const auto& id : m.path) {
     a->add_path(to_bytes(id));
   }
+  fill_endpoints(a->mutable_ancestors(), m.ancestors);
+  fill_endpoints(a->mutable_backups(), m.backups);
 }
 
 void fill(pb::Envelope& e, const join_redirect& m) {
@@ -85,6 +96,7 @@ void fill(pb::Envelope& e, const heartbeat& m) {
 
 void fill(pb::Envelope& e, const leave& m) {
   e.mutable_leave()->set_reason(m.reason);
+  fill_endpoints(e.mutable_leave()->mutable_handoff(), m.handoff);
 }
 
 bool text_ok(const std::string& s) {
@@ -119,6 +131,8 @@ void fill(pb::Envelope& e, const path_update& m) {
   auto* p = e.mutable_path_update();
   p->set_depth(m.depth);
   fill_path(p->mutable_path(), m.path);
+  fill_endpoints(p->mutable_ancestors(), m.ancestors);
+  fill_endpoints(p->mutable_backups(), m.backups);
 }
 
 void fill_summary(pb::PeerSummary* out, const peer_summary& in) {
@@ -195,6 +209,20 @@ bool endpoint_ok(const pb::Endpoint& e) {
 }
 
 template <typename Repeated>
+bool decode_endpoints(const Repeated& in, std::vector<endpoint>& out, std::size_t limit) {
+  if (static_cast<std::size_t>(in.size()) > limit) {
+    return false;
+  }
+  for (const auto& e : in) {
+    if (!endpoint_ok(e) || e.host().empty()) {
+      return false;
+    }
+    out.push_back({e.host(), static_cast<std::uint16_t>(e.port())});
+  }
+  return true;
+}
+
+template <typename Repeated>
 bool decode_summaries(const Repeated& in, std::vector<peer_summary>& out) {
   if (static_cast<std::size_t>(in.size()) > max_peer_summaries) {
     return false;
@@ -218,7 +246,9 @@ bool decode_summaries(const Repeated& in, std::vector<peer_summary>& out) {
 std::error_code decode(const pb::JoinAccept& in, message& out) {
   join_accept m;
   m.depth = in.depth();
-  if (!decode_path(in.path(), m.path)) {
+  if (!decode_path(in.path(), m.path) ||
+      !decode_endpoints(in.ancestors(), m.ancestors, max_path_length) ||
+      !decode_endpoints(in.backups(), m.backups, max_redirect_candidates)) {
     return wire_errc::field_out_of_range;
   }
   out = std::move(m);
@@ -241,7 +271,9 @@ std::error_code decode(const pb::Pong& in, message& out) {
 std::error_code decode(const pb::PathUpdate& in, message& out) {
   path_update m;
   m.depth = in.depth();
-  if (!decode_path(in.path(), m.path)) {
+  if (!decode_path(in.path(), m.path) ||
+      !decode_endpoints(in.ancestors(), m.ancestors, max_path_length) ||
+      !decode_endpoints(in.backups(), m.backups, max_redirect_candidates)) {
     return wire_errc::field_out_of_range;
   }
   out = std::move(m);
@@ -350,12 +382,15 @@ std::error_code decode_frame(const shared_bytes& frame, message& out) {
     case pb::Envelope::kHeartbeat:
       out = heartbeat{envelope.heartbeat().sent_time_us()};
       return {};
-    case pb::Envelope::kLeave:
-      if (!text_ok(envelope.leave().reason())) {
+    case pb::Envelope::kLeave: {
+      leave m{envelope.leave().reason(), {}};
+      if (!text_ok(m.reason) ||
+          !decode_endpoints(envelope.leave().handoff(), m.handoff, max_redirect_candidates)) {
         return wire_errc::field_out_of_range;
       }
-      out = leave{envelope.leave().reason()};
+      out = std::move(m);
       return {};
+    }
     case pb::Envelope::kPing:
       out = ping{envelope.ping().nonce()};
       return {};

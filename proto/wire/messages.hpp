@@ -40,6 +40,8 @@ struct join_request {
 struct join_accept {
   std::uint32_t depth = 0;
   std::vector<node_id_t> path;
+  std::vector<endpoint> ancestors;  // broadcaster .. the parent's parent
+  std::vector<endpoint> backups;
 };
 
 struct join_redirect {
@@ -70,6 +72,7 @@ struct heartbeat {
 
 struct leave {
   std::string reason;
+  std::vector<endpoint> handoff;  // from a leaving parent: where to go
 };
 
 struct ping {
@@ -87,6 +90,8 @@ struct pong {
 struct path_update {
   std::uint32_t depth = 0;
   std::vector<node_id_t> path;
+  std::vector<endpoint> ancestors;
+  std::vector<endpoint> backups;
 };
 
 struct peer_summary {

@@ -37,6 +37,8 @@ class node_category_impl final : public std::error_category {
         return "probe finished";
       case node_errc::query_done:
         return "rendezvous query answered";
+      case node_errc::starved:
+        return "parent sent no chunk for too long";
     }
     return "unknown node error";
   }

@@ -20,6 +20,7 @@ enum class node_errc {
   parent_replaced,        // a newer link to a parent made this one redundant
   probe_done,             // a probe link that was not chosen
   query_done,             // a rendezvous query link, answered
+  starved,                // the parent sent no chunk for too long
 };
 
 const std::error_category& node_category() noexcept;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <set>
 
 #include "core/candidate_sampler.hpp"
 #include "core/errors.hpp"
@@ -47,6 +48,7 @@ void node::start(time_point now) {
   running_ = true;
   next_heartbeat_ = now + config_.heartbeat_interval;
   next_report_ = now + config_.report_interval;
+  next_backups_ = now + config_.backup_interval;
   if (!is_root()) {
     start_join(now);
   }
@@ -57,7 +59,7 @@ void node::stop(time_point now) {
   running_ = false;
   for (const auto& [id, l] : links_) {
     if (l.connected) {
-      send(id, wire::leave{"shutting down"});
+      send(id, wire::leave{"shutting down", {}});
     }
     outbox_.push_back(close_action{id, node_errc::shutting_down});
   }
@@ -68,7 +70,46 @@ void node::stop(time_point now) {
   probe_deadline_.reset();
   next_heartbeat_.reset();
   next_report_.reset();
+  next_backups_.reset();
+  leave_deadline_.reset();
+  leaving_ = false;
+  stopped_ = true;
   log(log_level::info, now, "stopped");
+}
+
+void node::leave(time_point now) {
+  now_ = now;
+  if (!running_ || leaving_) {
+    return;
+  }
+  std::vector<wire::endpoint> handoff;
+  if (parent_link_) {
+    handoff.push_back(links_.at(*parent_link_).remote);
+  }
+  for (auto it = ancestors_.rbegin(); it != ancestors_.rend() && handoff.size() < 4; ++it) {
+    if (std::find(handoff.begin(), handoff.end(), *it) == handoff.end()) {
+      handoff.push_back(*it);
+    }
+  }
+  if (child_count_ == 0 || handoff.empty()) {
+    stop(now);
+    return;
+  }
+  leaving_ = true;
+  leave_deadline_ = now + config_.leave_linger;
+  for (const auto& [id, l] : links_) {
+    if (l.child) {
+      send(id, wire::leave{"leaving; join one of these", handoff});
+    }
+  }
+  log(log_level::info, now,
+      "leaving: handing " + std::to_string(child_count_) + " children to my parent");
+}
+
+void node::finish_leave(time_point now) {
+  if (leaving_) {
+    stop(now);
+  }
 }
 
 bool node::attached() const {
@@ -86,7 +127,7 @@ std::optional<wire::endpoint> node::parent_endpoint() const {
 }
 
 std::size_t node::free_slots() const {
-  if (!attached() || child_count_ >= config_.max_children) {
+  if (!attached() || leaving_ || child_count_ >= config_.max_children) {
     return 0;
   }
   return config_.max_children - child_count_;
@@ -248,7 +289,7 @@ void node::handle(link_id_t id, link& l, wire::join_request&& m, time_point now)
   ++child_count_;
   report_soon(now);
   counters_.add(counter::children_accepted);
-  send(id, wire::join_accept{depth_, path_});
+  send(id, wire::join_accept{depth_, path_, ancestors_, backups_for(id)});
   log(log_level::info, now,
       "child " + short_id(l.peer_hello->node_id) + " at " + describe(l.remote) + " attached");
   serve_backlog(id, m.resume_from);
@@ -265,6 +306,9 @@ void node::handle(link_id_t id, link& l, wire::join_accept&& m, time_point now) 
     join_failed("the chosen parent is below this node", now);
     return;
   }
+  ancestors_ = std::move(m.ancestors);
+  ancestors_.push_back(l.remote);
+  backups_ = std::move(m.backups);
   attach(id, l, m.depth, std::move(m.path), now);
 }
 
@@ -287,7 +331,7 @@ void node::handle(link_id_t id, link& l, wire::join_redirect&& m, time_point now
 }
 
 void node::handle(link_id_t id, link& l, wire::chunk&& m, time_point now) {
-  if (l.kind != link_kind::parent) {
+  if (l.kind != link_kind::parent && leaving_parent_ != id) {
     on_protocol_error(id, node_errc::chunk_not_from_parent, now);
     return;
   }
@@ -300,6 +344,19 @@ void node::handle(link_id_t, link&, wire::heartbeat&&, time_point) {
 
 void node::handle(link_id_t id, link& l, wire::leave&& m, time_point now) {
   log(log_level::info, now, describe(l.remote) + " left: " + m.reason);
+  if (l.kind == link_kind::parent && !m.handoff.empty() && running_ && !leaving_) {
+    // Make-before-break: keep taking chunks from the leaving parent while we
+    // join one of the peers it handed us; its link closes once we are in.
+    leaving_parent_ = id;
+    parent_link_.reset();
+    repair_started_ = now;
+    counters_.add(counter::parent_losses);
+    std::vector<wire::endpoint> targets = m.handoff;
+    targets.insert(targets.end(), backups_.begin(), backups_.end());
+    repair_round_ = true;
+    start_probes(targets, now);
+    return;
+  }
   const link_kind kind = l.kind;
   outbox_.push_back(close_action{id, node_errc::shutting_down});
   forget(id, now);
@@ -329,6 +386,9 @@ void node::handle(link_id_t id, link& l, wire::pong&& m, time_point now) {
 }
 
 void node::handle(link_id_t id, link& l, wire::path_update&& m, time_point now) {
+  if (leaving_parent_ == id) {
+    return;  // we are moving away from it
+  }
   if (l.kind != link_kind::parent) {
     on_protocol_error(id, node_errc::unexpected_message, now);
     return;
@@ -339,13 +399,15 @@ void node::handle(link_id_t id, link& l, wire::path_update&& m, time_point now) 
     close_link(id, node_errc::loop_detected, now);
     return;
   }
-  depth_ = m.depth + 1;
-  path_ = std::move(m.path);
-  path_.push_back(id_);
-  for (const auto& [child_id, child] : links_) {
-    if (child.child) {
-      send(child_id, wire::path_update{depth_, path_});
-    }
+  ancestors_ = std::move(m.ancestors);
+  ancestors_.push_back(l.remote);
+  backups_ = std::move(m.backups);
+  std::vector<wire::node_id_t> path = std::move(m.path);
+  path.push_back(id_);
+  if (path != path_) {
+    depth_ = m.depth + 1;
+    path_ = std::move(path);
+    send_path_updates();
   }
 }
 
@@ -474,6 +536,13 @@ void node::join_failed(const std::string& why, time_point now) {
   }
   close_join_links(std::nullopt);
   probe_deadline_.reset();
+  if (repair_round_) {
+    repair_round_ = false;
+    log(log_level::info, now,
+        "no ancestor or backup could take us (" + why + "); asking the rendezvous");
+    start_join(now);
+    return;
+  }
   ++join_attempts_;
   if (config_.max_join_attempts > 0 && join_attempts_ >= config_.max_join_attempts) {
     const std::string reason =
@@ -502,21 +571,76 @@ void node::attach(link_id_t id, link& l, std::uint32_t parent_depth,
   close_join_links(id);
   report_soon(now);
   counters_.add(counter::parent_attaches);
+  repair_round_ = false;
   log(log_level::info, now,
       "attached to " + describe(l.remote) + " at depth " + std::to_string(depth_));
+  if (leaving_parent_) {
+    // Make-before-break complete: the new parent serves from our next
+    // missing chunk, so the old one can go.
+    const link_id_t old = *leaving_parent_;
+    leaving_parent_.reset();
+    close_link(old, node_errc::parent_replaced, now);
+  }
+  send_path_updates();
+}
+
+void node::send_path_updates() {
   for (const auto& [child_id, child] : links_) {
     if (child.child) {
-      send(child_id, wire::path_update{depth_, path_});
+      send(child_id, wire::path_update{depth_, path_, ancestors_, backups_for(child_id)});
     }
   }
+}
+
+std::vector<wire::endpoint> node::backups_for(link_id_t child) {
+  // Peers with room outside `child`'s subtree: our other children and what
+  // they reported. Not ourselves: we are what the child would be replacing.
+  std::set<wire::node_id_t> below_child;
+  if (const auto it = links_.find(child); it != links_.end()) {
+    if (it->second.peer_hello) {
+      below_child.insert(it->second.peer_hello->node_id);
+    }
+    if (it->second.last_report) {
+      for (const auto& c : it->second.last_report->candidates) {
+        below_child.insert(c.node_id);
+      }
+    }
+  }
+  std::vector<wire::endpoint> out;
+  for (const auto& p : known_candidates("", false, sample_order::room_first)) {
+    if (out.size() == max_backups) {
+      break;
+    }
+    if (!below_child.count(p.node_id) && p.free_slots > 0) {
+      out.push_back(p.address);
+    }
+  }
+  return out;
 }
 
 void node::detach(time_point now) {
   parent_link_.reset();
   counters_.add(counter::parent_losses);
-  if (running_) {
-    start_join(now);
+  if (!running_ || leaving_) {
+    return;
   }
+  repair_started_ = now;
+  // Grandparent first, then the other ancestors, then the backups our parent
+  // gave us, probed in parallel; the rendezvous only if none of them can
+  // take us (so repair works while the rendezvous is down).
+  std::vector<wire::endpoint> targets;
+  if (!ancestors_.empty()) {
+    for (auto it = ancestors_.rbegin() + 1; it != ancestors_.rend(); ++it) {
+      targets.push_back(*it);
+    }
+  }
+  targets.insert(targets.end(), backups_.begin(), backups_.end());
+  if (targets.empty()) {
+    start_join(now);
+    return;
+  }
+  repair_round_ = true;
+  start_probes(targets, now);
 }
 
 void node::close_join_links(std::optional<link_id_t> keep) {
@@ -555,6 +679,21 @@ void node::accept_chunk(shared_chunk c) {
   }
   counters_.add(counter::chunks_received);
   counters_.add(counter::chunk_bytes_received, c->frame->size());
+  if (highest_seq_ && c->seq > *highest_seq_ + 1) {
+    counters_.add(counter::chunks_missed, c->seq - *highest_seq_ - 1);
+  }
+  if (!highest_seq_ || c->seq > *highest_seq_) {
+    highest_seq_ = c->seq;
+  }
+  last_chunk_at_ = now_;
+  if (repair_started_ && parent_link_) {
+    repairs_.push_back(now_ - *repair_started_);
+    if (repairs_.size() > max_repairs_kept) {
+      repairs_.erase(repairs_.begin());
+    }
+    counters_.add(counter::repairs);
+    repair_started_.reset();
+  }
   for (auto& [id, l] : links_) {
     if (l.child) {
       send_frame(id, c->frame);
@@ -691,11 +830,28 @@ void node::on_timer(time_point now) {
   if (next_heartbeat_ && now >= *next_heartbeat_) {
     send_heartbeats(now);
   }
+  if (next_backups_ && now >= *next_backups_) {
+    next_backups_ = now + config_.backup_interval;
+    send_path_updates();
+  }
+  if (parent_link_ && last_chunk_at_ && now - *last_chunk_at_ > config_.starvation_timeout) {
+    // The parent answers heartbeats but sends no stream: find another.
+    last_chunk_at_.reset();
+    close_link(*parent_link_, node_errc::starved, now);
+  }
+  if (leaving_ && leave_deadline_ && now >= *leave_deadline_) {
+    finish_leave(now);
+  }
 }
 
 std::optional<time_point> node::next_deadline() const {
   std::optional<time_point> next;
-  for (const auto& t : {next_heartbeat_, next_report_, rejoin_at_, probe_deadline_}) {
+  std::optional<time_point> starving;
+  if (parent_link_ && last_chunk_at_) {
+    starving = *last_chunk_at_ + config_.starvation_timeout + std::chrono::milliseconds(1);
+  }
+  for (const auto& t : {next_heartbeat_, next_report_, rejoin_at_, probe_deadline_, next_backups_,
+                        leave_deadline_, starving}) {
     if (t && (!next || *t < *next)) {
       next = t;
     }
@@ -749,8 +905,13 @@ void node::forget(link_id_t id, time_point now) {
   links_.erase(it);
   if (parent_link_ == id) {
     detach(now);
+  } else if (leaving_parent_ == id) {
+    leaving_parent_.reset();  // the handoff round goes on; chunks resume once attached
   } else if (was_probe && probe_deadline_) {
     maybe_choose(now);
+  }
+  if (leaving_ && child_count_ == 0) {
+    finish_leave(now);
   }
 }
 

@@ -43,6 +43,7 @@
 #include <map>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -69,6 +70,18 @@ class node {
 
   // Says goodbye on every link and closes them; the node stays idle after.
   void stop(time_point now);
+
+  // Graceful leave: hands the children to this node's parent and ancestors
+  // (Leave with handoff), keeps forwarding while they rejoin there
+  // (make-before-break), and stops once they are gone or after leave_linger.
+  // Without children, or at the root, the same as stop().
+  void leave(time_point now);
+
+  // True once the node has stopped (after stop() or a finished leave()).
+  bool stopped() const { return stopped_; }
+
+  // Parent lost -> first chunk from the new parent, for the last repairs.
+  const std::vector<duration>& repair_times() const { return repairs_; }
 
   // The driver accepted a connection from `remote`; returns its link id.
   link_id_t on_link_accepted(const wire::endpoint& remote, time_point now);
@@ -171,6 +184,9 @@ class node {
   void attach(link_id_t id, link& l, std::uint32_t parent_depth,
               std::vector<wire::node_id_t> parent_path, time_point now);
   void detach(time_point now);
+  void finish_leave(time_point now);
+  void send_path_updates();
+  std::vector<wire::endpoint> backups_for(link_id_t child);
   void close_join_links(std::optional<link_id_t> keep);
   bool joining() const;
 
@@ -221,6 +237,24 @@ class node {
   std::optional<time_point> rejoin_at_;
   std::optional<time_point> probe_deadline_;
   duration backoff_;
+
+  // Repair.
+  std::vector<wire::endpoint> ancestors_;  // broadcaster .. our parent
+  std::vector<wire::endpoint> backups_;    // from our parent: peers with room elsewhere
+  bool repair_round_ = false;              // probing ancestors/backups, not the rendezvous
+  std::optional<time_point> repair_started_;
+  std::vector<duration> repairs_;
+  std::optional<link_id_t> leaving_parent_;  // still feeding us during a handoff
+  std::optional<wire::seq_t> highest_seq_;
+  std::optional<time_point> last_chunk_at_;
+  static constexpr std::size_t max_repairs_kept = 256;
+  static constexpr std::size_t max_backups = 4;
+
+  // Leaving.
+  bool leaving_ = false;
+  bool stopped_ = false;
+  std::optional<time_point> leave_deadline_;
+  std::optional<time_point> next_backups_;
 
   std::optional<time_point> next_heartbeat_;
   std::optional<time_point> next_report_;

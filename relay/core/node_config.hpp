@@ -72,6 +72,15 @@ struct node_config {
   // is reported early, but at most this often.
   duration report_min_interval = std::chrono::milliseconds(100);
 
+  // A parent that sends no chunk for this long (while alive) is replaced.
+  duration starvation_timeout = std::chrono::seconds(3);
+
+  // Parents refresh their children's ancestors and backups this often.
+  duration backup_interval = std::chrono::seconds(5);
+
+  // A leaving peer waits at most this long for its children to move.
+  duration leave_linger = std::chrono::seconds(2);
+
   // Candidates kept in a report or handed to a joiner.
   std::size_t candidate_sample = 16;
 

@@ -15,6 +15,8 @@ int main(int argc, char** argv) {
   double join_window_s = 0;
   double settle_s = 20;
   int chunk_ms = 200;
+  double churn_s = 60;
+  std::string churn_mode = "crash";
   double depth_penalty_ms =
       std::chrono::duration<double, std::milli>(config.node_defaults.depth_penalty).count();
   po::options_description description("treecast-sim options");
@@ -40,6 +42,10 @@ int main(int argc, char** argv) {
      "seconds over which peers join (0 = peers/2000 per second, at least 10)")
     ("settle", po::value(&settle_s)->default_value(settle_s), "seconds simulated after the last join")
     ("chunk-ms", po::value(&chunk_ms)->default_value(chunk_ms), "chunk interval, ms")
+    ("churn", po::value(&config.churn)->default_value(0), "fraction of peers killed after the joins")
+    ("duration", po::value(&churn_s)->default_value(churn_s), "seconds over which churn kills peers")
+    ("churn-mode", po::value(&churn_mode)->default_value(churn_mode),
+     "how peers die: crash (kill -9), freeze (kill -STOP) or leave (graceful)")
     ("depth-penalty-ms", po::value(&depth_penalty_ms)->default_value(depth_penalty_ms),
      "added to a candidate's RTT per hop of depth when choosing a parent");
   // clang-format on
@@ -66,6 +72,20 @@ int main(int argc, char** argv) {
     config.settle =
         std::chrono::duration_cast<core::duration>(std::chrono::duration<double>(settle_s));
     config.chunk_interval = std::chrono::milliseconds(chunk_ms);
+    if (!(config.churn >= 0 && config.churn < 1)) {
+      throw std::invalid_argument("--churn must be in [0, 1)");
+    }
+    config.churn_duration =
+        std::chrono::duration_cast<core::duration>(std::chrono::duration<double>(churn_s));
+    if (churn_mode == "crash") {
+      config.churn_mode = sim::sim_config::churn_kind::crash;
+    } else if (churn_mode == "freeze") {
+      config.churn_mode = sim::sim_config::churn_kind::freeze;
+    } else if (churn_mode == "leave") {
+      config.churn_mode = sim::sim_config::churn_kind::leave;
+    } else {
+      throw std::invalid_argument("--churn-mode is crash, freeze or leave");
+    }
     config.node_defaults.depth_penalty = std::chrono::duration_cast<core::duration>(
         std::chrono::duration<double, std::milli>(depth_penalty_ms));
     if (const std::string problem = config.node_defaults.validate();
@@ -85,11 +105,15 @@ int main(int argc, char** argv) {
           "peers %zu  joined %zu  loops %zu  unrooted %zu  capacity violations %zu\n"
           "depth max %zu mean %.2f  fan-out median %.1f  stretch p50 %.2f p99 %.2f\n"
           "join ms p50 %.0f p99 %.0f  root upload streams %zu  control %.1f B/peer/s\n"
+          "killed %zu  survivors %zu  repairs %llu  repair ms p50 %.0f p99 %.0f max %.0f\n"
+          "chunks lost %llu  continuity %.5f\n"
           "simulated %.1f s in %.1f s wall, %llu events, peak RSS %.0f MB\n",
           r.peers, r.joined, r.loops, r.unrooted, r.capacity_violations, r.depth_max, r.depth_mean,
           r.fanout_median, r.stretch_p50, r.stretch_p99, r.join_ms_p50, r.join_ms_p99,
-          r.root_upload_streams, r.control_bytes_per_peer_per_s, r.simulated_s, r.wall_s,
-          static_cast<unsigned long long>(r.events), r.peak_rss_mb);
+          r.root_upload_streams, r.control_bytes_per_peer_per_s, r.killed, r.survivors,
+          static_cast<unsigned long long>(r.repairs), r.repair_ms_p50, r.repair_ms_p99,
+          r.repair_ms_max, static_cast<unsigned long long>(r.chunks_lost), r.continuity,
+          r.simulated_s, r.wall_s, static_cast<unsigned long long>(r.events), r.peak_rss_mb);
     }
   } catch (const std::exception& e) {
     std::cerr << "treecast-sim: " << e.what() << "\n";

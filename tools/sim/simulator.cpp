@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <queue>
+#include <random>
 #include <sstream>
 #include <unordered_map>
 #include <unordered_set>
@@ -29,6 +30,7 @@ enum class event_kind : std::uint8_t {
   refused,    // the initiator learns its connection failed
   frame,      // a frame arrives
   closed,     // the remote end closed the link
+  kill,       // churn: a peer crashes, freezes or leaves
 };
 
 struct event {
@@ -92,6 +94,11 @@ class world {
     started_at_.resize(n);
     attached_at_.resize(n);
     capacity_.resize(n);
+    dead_.assign(n, false);
+    survivor_.assign(n, true);
+    first_seq_.resize(n);
+    in_time_.assign(n, 0);
+    repairs_seen_.assign(n, 0);
     std::bernoulli_distribution is_relay(config.relay_fraction);
     for (std::size_t i = 0; i < n; ++i) {
       core::node_config c = config.node_defaults;
@@ -143,7 +150,24 @@ class world {
       push({time_point{} + std::chrono::milliseconds(100) + offset, 0, event_kind::start,
             static_cast<std::uint32_t>(i)});
     }
-    end_ = time_point{} + std::chrono::milliseconds(100) + window + config_.settle;
+    const time_point joined_by = time_point{} + std::chrono::milliseconds(100) + window;
+    end_ = joined_by + config_.settle;
+    if (config_.churn > 0) {
+      // Victims: a random fraction of the peers (never the broadcaster),
+      // killed at uniform times over the churn period after the joins.
+      std::vector<std::uint32_t> victims;
+      for (std::uint32_t i = 1; i < n; ++i) {
+        victims.push_back(i);
+      }
+      std::shuffle(victims.begin(), victims.end(), random_);
+      victims.resize(static_cast<std::size_t>(config_.churn * static_cast<double>(n - 1)));
+      std::uniform_int_distribution<std::int64_t> when(0, config_.churn_duration.count());
+      for (std::uint32_t v : victims) {
+        push({joined_by + std::chrono::seconds(5) + duration(when(random_)), 0, event_kind::kill,
+              v});
+      }
+      end_ = joined_by + std::chrono::seconds(5) + config_.churn_duration + config_.settle;
+    }
 
     while (!queue_.empty() && queue_.top().at <= end_) {
       event e = queue_.top();
@@ -153,8 +177,9 @@ class world {
       dispatch(e);
     }
 
-    sim_result r =
-        measure_tree(nodes_, capacity_, latency_, [this](std::size_t i) { return parent_of(i); });
+    sim_result r = measure_tree(nodes_, capacity_, latency_, dead_,
+                                [this](std::size_t i) { return parent_of(i); });
+    measure_churn(r);
     r.peers = n;
     r.simulated_s = std::chrono::duration<double>(end_ - time_point{}).count();
     r.events = events_;
@@ -197,7 +222,13 @@ class world {
 
   void dispatch(const event& e) {
     core::node& node = *nodes_[e.peer];
+    if (dead_[e.peer] && e.kind != event_kind::accept) {
+      return;  // a crashed or frozen peer does nothing
+    }
     switch (e.kind) {
+      case event_kind::kill:
+        kill(e.peer);
+        return;
       case event_kind::start:
         started_at_[e.peer] = now_;
         running_.insert(e.peer);
@@ -220,7 +251,7 @@ class world {
         if (it == initiator.end()) {
           return;  // the initiator gave up before the connection arrived
         }
-        if (!running_.count(e.peer)) {
+        if (!running_.count(e.peer) || dead_[e.peer]) {
           initiator.erase(it);
           push({now_ + latency_.one_way(e.peer, e.from), 0, event_kind::refused, e.from,
                 e.from_link});
@@ -248,7 +279,13 @@ class world {
         if (!links_[e.peer].count(e.link)) {
           return;  // closed meanwhile
         }
-        node.on_frame(e.link, e.frame, now_);
+        if (const auto chunk = decoded_chunks_.find(e.frame.get());
+            chunk != decoded_chunks_.end()) {
+          // A chunk frame is the same buffer at every hop: decode it once.
+          node.on_message(e.link, chunk->second, now_);
+        } else {
+          node.on_frame(e.link, e.frame, now_);
+        }
         break;
       case event_kind::closed:
         if (links_[e.peer].erase(e.link) == 0) {
@@ -260,6 +297,67 @@ class world {
     after_input(e.peer);
   }
 
+  void kill(std::uint32_t victim) {
+    // Its children now wait for a repair, timed from this moment.
+    for (std::uint32_t i = 1; i < nodes_.size(); ++i) {
+      if (!dead_[i] && parent_of(i) == victim) {
+        waiting_repair_[i] = now_;
+        repairs_seen_[i] = nodes_[i]->stats().get(core::counter::repairs);
+      }
+    }
+    ++killed_;
+    switch (config_.churn_mode) {
+      case sim_config::churn_kind::leave:
+        survivor_[victim] = false;
+        nodes_[victim]->leave(now_);
+        after_input(victim);
+        return;
+      case sim_config::churn_kind::crash:
+        // The kernel resets every connection: peers see the links close.
+        for (const auto& [link, remote] : links_[victim]) {
+          if (remote.link != 0) {
+            push({now_ + latency_.one_way(victim, remote.peer), 0, event_kind::closed, remote.peer,
+                  remote.link});
+          }
+        }
+        links_[victim].clear();
+        break;
+      case sim_config::churn_kind::freeze:
+        break;  // links stay open and silent: only heartbeats tell
+    }
+    dead_[victim] = true;
+    survivor_[victim] = false;
+    running_.erase(victim);
+  }
+
+  void measure_churn(sim_result& r) {
+    r.killed = killed_;
+    r.repairs = repair_ms_.size();
+    r.repair_ms_p50 = percentile(repair_ms_, 0.50);
+    r.repair_ms_p99 = percentile(repair_ms_, 0.99);
+    r.repair_ms_max =
+        repair_ms_.empty() ? 0 : *std::max_element(repair_ms_.begin(), repair_ms_.end());
+    // Chunks due at a survivor: from its first chunk to those captured a
+    // playout deadline before the end.
+    const auto last_due = static_cast<std::int64_t>(next_seq_) - 1 -
+                          config_.playout_deadline / config_.chunk_interval;
+    std::uint64_t due = 0;
+    std::uint64_t in_time = 0;
+    for (std::size_t i = 1; i < nodes_.size(); ++i) {
+      if (!survivor_[i] || !first_seq_[i]) {
+        continue;
+      }
+      ++r.survivors;
+      r.chunks_lost += nodes_[i]->stats().get(core::counter::chunks_missed);
+      if (last_due >= static_cast<std::int64_t>(*first_seq_[i])) {
+        const std::uint64_t span = static_cast<std::uint64_t>(last_due) - *first_seq_[i] + 1;
+        due += span;
+        in_time += std::min<std::uint64_t>(in_time_[i], span);
+      }
+    }
+    r.continuity = due == 0 ? 1.0 : static_cast<double>(in_time) / static_cast<double>(due);
+  }
+
   void emit_chunk() {
     wire::chunk c;
     c.stream_id = "sim";
@@ -268,10 +366,10 @@ class world {
     c.flags = c.seq % 5 == 0 ? wire::chunk_flag_keyframe : 0;
     c.payload = "x";
     wire::seal_chunk(c);
-    chunk_frames_.insert(c.frame.get());
+    decoded_chunks_.emplace(c.frame.get(), c);
     recent_chunks_.push_back(c.frame);
     if (recent_chunks_.size() > 200) {
-      chunk_frames_.erase(recent_chunks_.front().get());
+      decoded_chunks_.erase(recent_chunks_.front().get());
       recent_chunks_.erase(recent_chunks_.begin());
     }
     nodes_[0]->on_source_chunk(std::move(c), now_);
@@ -281,7 +379,16 @@ class world {
   void after_input(std::uint32_t peer) {
     core::node& node = *nodes_[peer];
     for (core::action& a : node.take_actions()) {
-      if (auto* send = std::get_if<core::send_action>(&a)) {
+      if (auto* deliver = std::get_if<core::deliver_action>(&a)) {
+        const wire::chunk& c = *deliver->chunk;
+        if (!first_seq_[peer]) {
+          first_seq_[peer] = c.seq;
+        }
+        const auto age = now_.time_since_epoch() - duration(c.capture_time_us);
+        if (c.seq >= *first_seq_[peer] && age <= config_.playout_deadline) {
+          ++in_time_[peer];
+        }
+      } else if (auto* send = std::get_if<core::send_action>(&a)) {
         do_send(peer, *send);
       } else if (auto* connect = std::get_if<core::connect_action>(&a)) {
         do_connect(peer, *connect);
@@ -293,6 +400,13 @@ class world {
     }
     if (!attached_at_[peer] && peer != 0 && node.attached()) {
       attached_at_[peer] = now_;
+    }
+    if (const auto waiting = waiting_repair_.find(peer);
+        waiting != waiting_repair_.end() &&
+        node.stats().get(core::counter::repairs) > repairs_seen_[peer]) {
+      repair_ms_.push_back(
+          std::chrono::duration<double, std::milli>(now_ - waiting->second).count());
+      waiting_repair_.erase(waiting);
     }
     const auto deadline = node.next_deadline();
     if (deadline && (!scheduled_[peer] || *deadline < *scheduled_[peer])) {
@@ -306,7 +420,7 @@ class world {
     if (it == links_[peer].end() || it->second.link == 0) {
       return;
     }
-    const bool is_chunk = chunk_frames_.count(send.frame.get()) != 0;
+    const bool is_chunk = decoded_chunks_.count(send.frame.get()) != 0;
     const std::size_t bytes = is_chunk ? config_.chunk_bytes : send.frame->size();
     if (!is_chunk) {
       control_bytes_ += send.frame->size();
@@ -356,6 +470,14 @@ class world {
   std::vector<std::optional<time_point>> started_at_;
   std::vector<std::optional<time_point>> attached_at_;
   std::vector<std::size_t> capacity_;
+  std::vector<bool> dead_;      // crashed or frozen: receives and sends nothing
+  std::vector<bool> survivor_;  // not killed by churn in any way
+  std::vector<std::optional<wire::seq_t>> first_seq_;
+  std::vector<std::uint64_t> in_time_;
+  std::vector<std::uint64_t> repairs_seen_;
+  std::unordered_map<std::uint32_t, time_point> waiting_repair_;
+  std::vector<double> repair_ms_;
+  std::size_t killed_ = 0;
   std::unordered_set<std::uint32_t> running_;
   std::priority_queue<event, std::vector<event>, std::greater<>> queue_;
   std::uint64_t next_order_ = 0;
@@ -363,7 +485,8 @@ class world {
   time_point now_{};
   time_point end_{};
   wire::seq_t next_seq_ = 0;
-  std::unordered_set<const void*> chunk_frames_;
+  // The chunks of the last ~40 s by frame buffer, decoded once.
+  std::unordered_map<const void*, wire::message> decoded_chunks_;
   std::vector<wire::shared_bytes> recent_chunks_;
   std::uint64_t control_bytes_ = 0;
   std::size_t gave_up_ = 0;
@@ -387,6 +510,10 @@ std::string sim_result::to_json() const {
       << ", \"join_ms_p99\": " << join_ms_p99
       << ", \"root_upload_streams\": " << root_upload_streams
       << ", \"control_bytes_per_peer_per_s\": " << control_bytes_per_peer_per_s
+      << ", \"killed\": " << killed << ", \"survivors\": " << survivors
+      << ", \"repairs\": " << repairs << ", \"repair_ms_p50\": " << repair_ms_p50
+      << ", \"repair_ms_p99\": " << repair_ms_p99 << ", \"repair_ms_max\": " << repair_ms_max
+      << ", \"chunks_lost\": " << chunks_lost << ", \"continuity\": " << continuity
       << ", \"wan_copies_max\": " << wan_copies_max << ", \"join_attempts\": " << join_attempts
       << ", \"join_redirects\": " << join_redirects << ", \"gave_up\": " << gave_up
       << ", \"simulated_s\": " << simulated_s << ", \"events\": " << events

@@ -45,6 +45,13 @@ struct sim_config {
   // (simulated size; the payload carried is small).
   core::duration chunk_interval = std::chrono::milliseconds(200);
   std::size_t chunk_bytes = 50'000;
+  // Churn: after the joins, this fraction of the peers is killed at random
+  // times over churn_duration, in the given way.
+  double churn = 0;
+  core::duration churn_duration = std::chrono::seconds(60);
+  enum class churn_kind { crash, freeze, leave } churn_mode = churn_kind::crash;
+  // A chunk received later than this after its capture counts as late.
+  core::duration playout_deadline = std::chrono::seconds(3);
   // Engine settings every peer uses (role, capacity and addresses are set per peer).
   core::node_config node_defaults{};
   // Optional log of every node's events (slow; for debugging small runs).
@@ -66,11 +73,19 @@ struct sim_result {
   double join_ms_p99 = 0;
   std::size_t root_upload_streams = 0;
   double control_bytes_per_peer_per_s = 0;
-  std::size_t wan_copies_max = 0;
+  std::size_t wan_copies_max = 0;    // with sites: most parent links into one site from outside
   std::uint64_t join_attempts = 0;   // summed over peers
   std::uint64_t join_redirects = 0;  // summed over peers
-  std::size_t gave_up =
-      0;  // peers that gave up joining  // with sites: most parent links into one site from outside
+  std::size_t gave_up = 0;           // peers that gave up joining
+  // Churn (at the survivors).
+  std::size_t killed = 0;
+  std::size_t survivors = 0;
+  std::uint64_t repairs = 0;  // a child of a killed peer got a chunk from a new parent
+  double repair_ms_p50 = 0;   // kill -> first chunk from the new parent
+  double repair_ms_p99 = 0;
+  double repair_ms_max = 0;
+  std::uint64_t chunks_lost = 0;  // sequence numbers never received by a survivor
+  double continuity = 0;          // chunks received within the playout deadline / chunks due
   double wall_s = 0;
   double peak_rss_mb = 0;
   double simulated_s = 0;

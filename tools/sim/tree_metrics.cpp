@@ -17,12 +17,15 @@ double percentile(std::vector<double> values, double q) {
 
 sim_result measure_tree(const std::vector<std::unique_ptr<core::node>>& nodes,
                         const std::vector<std::size_t>& capacity, const latency_model& latency,
+                        const std::vector<bool>& dead,
                         const std::function<std::optional<std::size_t>(std::size_t)>& parent_of) {
   const std::size_t n = nodes.size();
   sim_result r;
   std::vector<std::optional<std::size_t>> parent(n);
   for (std::size_t i = 1; i < n; ++i) {
-    parent[i] = parent_of(i);
+    if (!dead[i] && !nodes[i]->stopped()) {
+      parent[i] = parent_of(i);
+    }
   }
 
   // Walk each chain up, memoizing: rooted (with depth and path delay),
@@ -34,6 +37,10 @@ sim_result measure_tree(const std::vector<std::unique_ptr<core::node>>& nodes,
   status[0] = state::rooted;
   std::vector<std::size_t> chain;
   for (std::size_t start = 1; start < n; ++start) {
+    if (dead[start]) {
+      status[start] = state::unrooted;
+      continue;
+    }
     chain.clear();
     std::size_t at = start;
     state outcome = state::unrooted;
@@ -83,7 +90,7 @@ sim_result measure_tree(const std::vector<std::unique_ptr<core::node>>& nodes,
     if (children > 0) {
       fanouts.push_back(static_cast<double>(children));
     }
-    if (i == 0) {
+    if (i == 0 || dead[i] || nodes[i]->stopped()) {
       continue;
     }
     if (status[i] == state::looped) {
