@@ -58,7 +58,7 @@ int main(int argc, char** argv) {
 
   runtime::periodic_timer status(io, std::chrono::seconds(1), [&] {
     std::printf("status t=%llu %s\n", static_cast<unsigned long long>(runtime::wall_time_ms()),
-                runtime::tree_status(relay.engine()).c_str());
+                runtime::tree_status(relay).c_str());
   });
   status.start();
   runtime::shutdown_signals shutdown(io, [&] {

@@ -121,7 +121,7 @@ int main(int argc, char** argv) {
   runtime::periodic_timer status(io, std::chrono::seconds(1), [&] {
     std::printf("status t=%llu %s frames=%llu audio=%llu latency_ms=%lld\n",
                 static_cast<unsigned long long>(runtime::wall_time_ms()),
-                runtime::tree_status(peer.engine()).c_str(),
+                runtime::tree_status(peer).c_str(),
                 static_cast<unsigned long long>(player->video_frames()),
                 static_cast<unsigned long long>(player->audio_buffers()), latency.take_median_ms());
   });

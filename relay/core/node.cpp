@@ -348,6 +348,9 @@ void node::handle(link_id_t id, link& l, wire::leave&& m, time_point now) {
     // Make-before-break: keep taking chunks from the leaving parent while we
     // join one of the peers it handed us; its link closes once we are in.
     leaving_parent_ = id;
+    if (l.peer_hello) {
+      avoid_ = l.peer_hello->node_id;
+    }
     parent_link_.reset();
     repair_started_ = now;
     counters_.add(counter::parent_losses);
@@ -470,7 +473,14 @@ void node::start_join(time_point now) {
   rejoin_at_.reset();
   redirects_ = 0;
   counters_.add(counter::join_attempts);
-  open_link(link_kind::rendezvous, *config_.rendezvous, now);
+  // The configured rendezvous (the invite link) first; every other attempt
+  // the broadcaster itself when we know its address and it differs (the link
+  // may name a peer that has gone).
+  wire::endpoint target = *config_.rendezvous;
+  if (join_attempts_ % 2 == 1 && !ancestors_.empty()) {
+    target = ancestors_.front();
+  }
+  open_link(link_kind::rendezvous, target, now);
 }
 
 void node::start_probes(const std::vector<wire::endpoint>& targets, time_point now) {
@@ -508,6 +518,9 @@ void node::choose_parent(time_point now) {
     if (contains(l.answer->path, id_)) {
       counters_.add(counter::loops_refused);
       continue;  // below us: attaching there would close a loop
+    }
+    if (avoid_ && contains(l.answer->path, *avoid_)) {
+      continue;  // below the parent we are leaving: that subtree is going away
     }
     results.push_back(
         {ids.size(), l.rtt, l.answer->depth, l.answer->free_slots, l.peer_hello->site});
@@ -561,6 +574,7 @@ void node::attach(link_id_t id, link& l, std::uint32_t parent_depth,
                   std::vector<wire::node_id_t> parent_path, time_point now) {
   l.kind = link_kind::parent;
   parent_link_ = id;
+  avoid_.reset();
   depth_ = parent_depth + 1;
   path_ = std::move(parent_path);
   path_.push_back(id_);
@@ -902,6 +916,9 @@ void node::forget(link_id_t id, time_point now) {
     report_soon(now);
   }
   const bool was_probe = it->second.kind == link_kind::probe;
+  if (parent_link_ == id && it->second.peer_hello) {
+    avoid_ = it->second.peer_hello->node_id;  // its subtree is no home for us now
+  }
   links_.erase(it);
   if (parent_link_ == id) {
     detach(now);

@@ -245,6 +245,7 @@ class node {
   std::optional<time_point> repair_started_;
   std::vector<duration> repairs_;
   std::optional<link_id_t> leaving_parent_;  // still feeding us during a handoff
+  std::optional<wire::node_id_t> avoid_;     // the parent we lost: its subtree is no home
   std::optional<wire::seq_t> highest_seq_;
   std::optional<time_point> last_chunk_at_;
   static constexpr std::size_t max_repairs_kept = 256;

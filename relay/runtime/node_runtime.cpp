@@ -64,15 +64,16 @@ void node_runtime::start() {
 }
 
 void node_runtime::stop() {
-  if (stopped_ || !node_) {
+  if (leaving_ || stopped_ || !node_) {
     return;
   }
-  stopped_ = true;
+  leaving_ = true;
   boost::system::error_code ignored;
   acceptor_.close(ignored);
-  node_->stop(now());
+  // Graceful: the engine hands our children over and stops once they have
+  // moved (or after its linger); drain() notices and lets the loop run out.
+  node_->leave(now());
   drain();
-  timer_.cancel();
 }
 
 void node_runtime::submit_source_chunk(wire::chunk c) {
@@ -153,6 +154,11 @@ void node_runtime::drain() {
         links_.erase(it);
       }
     } else if (auto* deliver = std::get_if<core::deliver_action>(&a)) {
+      const core::time_point at = now();
+      if (last_delivery_) {
+        max_delivery_gap_ = std::max(max_delivery_gap_, at - *last_delivery_);
+      }
+      last_delivery_ = at;
       if (deliver_) {
         deliver_(deliver->chunk);
       }
@@ -164,7 +170,22 @@ void node_runtime::drain() {
       }
     }
   }
+  if (node_->stopped()) {
+    stopped_ = true;
+    timer_.cancel();
+    return;
+  }
   arm_timer();
+}
+
+std::optional<std::chrono::milliseconds> node_runtime::take_max_delivery_gap() {
+  if (!last_delivery_) {
+    return std::nullopt;
+  }
+  // Time since the last chunk counts too: a stall shows while it lasts.
+  const auto gap = std::max(max_delivery_gap_, now() - *last_delivery_);
+  max_delivery_gap_ = {};
+  return std::chrono::duration_cast<std::chrono::milliseconds>(gap);
 }
 
 void node_runtime::arm_timer() {

@@ -42,8 +42,9 @@ class node_runtime final : private link_connection::handler {
   // engine configuration is invalid.
   void start();
 
-  // Says goodbye to every peer, flushes and closes every link. The
-  // io_context runs out of work shortly after.
+  // Leaves gracefully: children are handed to our parent and move
+  // make-before-break (at most the engine's leave_linger), then every link
+  // is flushed and closed. The io_context runs out of work shortly after.
   void stop();
 
   // The port children connect to (the bound one when 0 was asked).
@@ -63,6 +64,10 @@ class node_runtime final : private link_connection::handler {
 
   // The engine, for status and metrics; only on the io thread.
   const core::node& engine() const { return *node_; }
+
+  // The longest time between two delivered chunks since the previous call;
+  // nullopt before the first chunk.
+  std::optional<std::chrono::milliseconds> take_max_delivery_gap();
 
   // Engine time now (steady clock).
   static core::time_point now();
@@ -90,7 +95,10 @@ class node_runtime final : private link_connection::handler {
   std::map<core::link_id_t, std::shared_ptr<link_connection>> links_;
   delivery_handler deliver_;
   std::function<void(const std::string&)> give_up_;
-  bool stopped_ = false;
+  std::optional<core::time_point> last_delivery_;
+  core::duration max_delivery_gap_{};
+  bool leaving_ = false;  // stop() asked; the engine is handing children over
+  bool stopped_ = false;  // the engine has stopped
 };
 
 }  // namespace treecast::runtime

@@ -5,6 +5,7 @@
 #include <csignal>
 
 #include "runtime/address.hpp"
+#include "runtime/node_runtime.hpp"
 
 namespace treecast::runtime {
 
@@ -33,13 +34,18 @@ void shutdown_signals::request_stop() {
   on_stop_();
 }
 
-std::string tree_status(const core::node& node) {
+std::string tree_status(node_runtime& peer) {
+  const core::node& node = peer.engine();
   const auto parent = node.parent_endpoint();
   const bool attached = node.attached();
+  const auto gap = peer.take_max_delivery_gap();
   return "parent=" + (parent && attached ? format_address(*parent) : std::string("-")) +
          " depth=" + (attached ? std::to_string(node.depth()) : std::string("-")) +
          " children=" + std::to_string(node.child_count()) +
-         " chunks=" + std::to_string(node.stats().get(core::counter::chunks_received));
+         " chunks=" + std::to_string(node.stats().get(core::counter::chunks_received)) +
+         " missed=" + std::to_string(node.stats().get(core::counter::chunks_missed)) +
+         " repairs=" + std::to_string(node.stats().get(core::counter::repairs)) +
+         " max_gap_ms=" + (gap ? std::to_string(gap->count()) : std::string("-"));
 }
 
 std::uint64_t wall_time_us() {

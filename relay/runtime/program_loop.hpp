@@ -30,8 +30,12 @@ class shutdown_signals {
   int signal_ = 0;
 };
 
-// "parent=H:P depth=D children=C chunks=N" for the status line.
-std::string tree_status(const core::node& node);
+class node_runtime;
+
+// "parent=H:P depth=D children=C chunks=N missed=M repairs=R max_gap_ms=G"
+// for the status line; max_gap_ms is the longest time between two delivered
+// chunks since the previous call ("-" before the first chunk).
+std::string tree_status(node_runtime& peer);
 
 // Wall clock, Unix epoch.
 std::uint64_t wall_time_us();

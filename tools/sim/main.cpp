@@ -46,6 +46,7 @@ int main(int argc, char** argv) {
     ("duration", po::value(&churn_s)->default_value(churn_s), "seconds over which churn kills peers")
     ("churn-mode", po::value(&churn_mode)->default_value(churn_mode),
      "how peers die: crash (kill -9), freeze (kill -STOP) or leave (graceful)")
+    ("trace-peer", po::value<std::size_t>(), "debugging: log this peer's events to stderr")
     ("depth-penalty-ms", po::value(&depth_penalty_ms)->default_value(depth_penalty_ms),
      "added to a candidate's RTT per hop of depth when choosing a parent");
   // clang-format on
@@ -58,6 +59,9 @@ int main(int argc, char** argv) {
     }
     po::notify(vm);
     config.site_labels = !vm["no-site-labels"].as<bool>();
+    if (vm.count("trace-peer")) {
+      config.trace_peer = vm["trace-peer"].as<std::size_t>();
+    }
     if (config.peers < 2 || config.peers > 10'000'000) {
       throw std::invalid_argument("--peers must be between 2 and 10000000");
     }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <queue>
 #include <random>
 #include <sstream>
@@ -51,7 +52,8 @@ struct event {
 // One end's view of a link: who is at the other end, under which id.
 struct remote_end {
   std::uint32_t peer;
-  link_id_t link = 0;  // 0 while the connection is being set up
+  link_id_t link = 0;         // 0 while the connection is being set up
+  time_point last_arrival{};  // frames on one link arrive in order
 };
 
 constexpr std::uint16_t listen_port = 1;
@@ -124,7 +126,13 @@ class world {
         id[b] = static_cast<std::uint8_t>(random_() & 0xff);
       }
       core::log_sink log;
-      if (config.log) {
+      if (config.trace_peer && *config.trace_peer == i) {
+        log = [i](core::log_level level, time_point now, std::string_view text) {
+          std::fprintf(stderr, "%10.3f peer %zu %s: %.*s\n",
+                       std::chrono::duration<double>(now.time_since_epoch()).count(), i,
+                       core::log_level_name(level), static_cast<int>(text.size()), text.data());
+        };
+      } else if (config.log) {
         log = [this, i](core::log_level level, time_point now, std::string_view text) {
           config_.log(level, now, "peer " + std::to_string(i) + ": " + std::string(text));
         };
@@ -406,6 +414,9 @@ class world {
         node.stats().get(core::counter::repairs) > repairs_seen_[peer]) {
       repair_ms_.push_back(
           std::chrono::duration<double, std::milli>(now_ - waiting->second).count());
+      if (config_.trace_peer && repair_ms_.back() > 5000) {
+        std::fprintf(stderr, "slow repair: peer %u, %.0f ms\n", peer, repair_ms_.back());
+      }
       waiting_repair_.erase(waiting);
     }
     const auto deadline = node.next_deadline();
@@ -425,13 +436,20 @@ class world {
     if (!is_chunk) {
       control_bytes_ += send.frame->size();
     }
-    // The sender's uplink serializes frames one after another.
+    // Chunks share the sender's uplink, one after another. Control frames
+    // are small and, as with a fair-queueing kernel, do not wait behind other
+    // links' chunk backlog; on their own link they still keep their order.
     const auto tx = duration(
         static_cast<std::int64_t>(static_cast<double>(bytes) * 8.0 * 1e6 / upload_bps_[peer]));
-    const time_point start = std::max(now_, uplink_free_[peer]);
-    uplink_free_[peer] = start + tx;
-    push({start + tx + latency_.one_way(peer, it->second.peer), 0, event_kind::frame,
-          it->second.peer, it->second.link, 0, 0, send.frame});
+    time_point sent = now_ + tx;
+    if (is_chunk) {
+      sent = std::max(now_, uplink_free_[peer]) + tx;
+      uplink_free_[peer] = sent;
+    }
+    const time_point arrival =
+        std::max(sent + latency_.one_way(peer, it->second.peer), it->second.last_arrival);
+    it->second.last_arrival = arrival;
+    push({arrival, 0, event_kind::frame, it->second.peer, it->second.link, 0, 0, send.frame});
   }
 
   void do_connect(std::uint32_t peer, const core::connect_action& connect) {
@@ -453,8 +471,8 @@ class world {
     const remote_end remote = it->second;
     links_[peer].erase(it);
     if (remote.link != 0) {
-      // After whatever this end still had queued on its uplink.
-      push({std::max(now_, uplink_free_[peer]) + latency_.one_way(peer, remote.peer), 0,
+      // After the last frame this end sent on the link.
+      push({std::max(now_ + latency_.one_way(peer, remote.peer), remote.last_arrival), 0,
             event_kind::closed, remote.peer, remote.link});
     }
   }

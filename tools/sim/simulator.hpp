@@ -56,6 +56,8 @@ struct sim_config {
   core::node_config node_defaults{};
   // Optional log of every node's events (slow; for debugging small runs).
   core::log_sink log;
+  // Debugging: log this peer's events, and every repair over 5 s, to stderr.
+  std::optional<std::size_t> trace_peer;
 };
 
 struct sim_result {

@@ -73,6 +73,10 @@ class harness {
     node_.on_link_connected(link, now_);
     collect();
   }
+  void leave() {
+    node_.leave(now_);
+    collect();
+  }
   void closed(link_id_t link) {
     node_.on_link_closed(link, std::make_error_code(std::errc::connection_reset), now_);
     collect();
@@ -371,22 +375,142 @@ TEST(node, candidate_with_this_node_on_its_path_is_never_chosen) {
   EXPECT_EQ(h.engine().stats().get(counter::loops_refused), 1u);
 }
 
-TEST(node, lost_parent_is_rejoined_from_the_next_missing_chunk) {
+TEST(node, lost_parent_is_replaced_by_the_grandparent_from_the_next_missing_chunk) {
   harness h(relay_config());
   h.start();
-  link_id_t parent = h.join_through_rendezvous();
-  h.receive(parent, wire::join_accept{0, {id_of(1)}});
+  // Parent 5 at depth 1 (at 10.0.0.5:7005); the broadcaster 1 is at 127.0.0.1:7000.
+  const link_id_t query = h.only_connect().link;
+  h.clear();
+  h.connected(query);
+  h.receive(query, hello_from(1, 7000));
+  h.receive(query, wire::candidates{{{id_of(5), {"10.0.0.5", 7005}, 1, 2, "", {}}}});
+  link_id_t parent = h.only_connect().link;
+  h.clear();
+  h.connected(parent);
+  h.receive(parent, hello_from(5, 7005));
+  h.receive(
+      parent,
+      wire::pong{h.only_sent<wire::ping>(parent).at(0).nonce, true, 1, 2, {id_of(1), id_of(5)}});
+  h.receive(parent, wire::join_accept{1, {id_of(1), id_of(5)}, {{"127.0.0.1", 7000}}, {}});
+  ASSERT_TRUE(h.engine().attached());
   for (wire::seq_t s = 0; s < 4; ++s) {
     h.receive(parent, make_chunk(s));
   }
   h.clear();
   h.closed(parent);
   EXPECT_FALSE(h.engine().attached());
-  parent = h.join_through_rendezvous();
-  const auto requests = h.only_sent<wire::join_request>(parent);
+  // No rendezvous query: the grandparent is probed at once.
+  const auto probe = h.only_connect();
+  EXPECT_EQ(probe.to, (wire::endpoint{"127.0.0.1", 7000}));
+  h.clear();
+  h.connected(probe.link);
+  h.receive(probe.link, hello_from(1, 7000));
+  h.receive(probe.link,
+            wire::pong{h.only_sent<wire::ping>(probe.link).at(0).nonce, true, 0, 1, {id_of(1)}});
+  const auto requests = h.only_sent<wire::join_request>(probe.link);
   ASSERT_EQ(requests.size(), 1u);
   EXPECT_EQ(requests[0].resume_from, 4u);
-  EXPECT_EQ(h.engine().stats().get(counter::parent_losses), 1u);
+  h.receive(probe.link, wire::join_accept{0, {id_of(1)}, {}, {}});
+  EXPECT_EQ(h.engine().depth(), 1u);
+  h.receive(probe.link, make_chunk(4));
+  EXPECT_EQ(h.engine().stats().get(counter::repairs), 1u);
+  EXPECT_EQ(h.engine().stats().get(counter::chunks_missed), 0u);
+  EXPECT_EQ(h.engine().repair_times().size(), 1u);
+}
+
+TEST(node, repair_skips_candidates_below_the_lost_parent) {
+  harness h(relay_config(), 100);
+  h.start();
+  const link_id_t query = h.only_connect().link;
+  h.clear();
+  h.connected(query);
+  h.receive(query, hello_from(1, 7000));
+  h.receive(query, wire::candidates{{{id_of(5), {"10.0.0.5", 7005}, 1, 2, "", {}}}});
+  const link_id_t parent = h.only_connect().link;
+  h.clear();
+  h.connected(parent);
+  h.receive(parent, hello_from(5, 7005));
+  h.receive(
+      parent,
+      wire::pong{h.only_sent<wire::ping>(parent).at(0).nonce, true, 1, 2, {id_of(1), id_of(5)}});
+  // Our parent names a backup that hangs below it (a sibling of ours).
+  h.receive(parent, wire::join_accept{
+                        1, {id_of(1), id_of(5)}, {{"127.0.0.1", 7000}}, {{"10.0.0.6", 7006}}});
+  h.clear();
+  h.closed(parent);
+  const auto probes = h.all<connect_action>();
+  ASSERT_EQ(probes.size(), 2u);  // grandparent and the backup, in parallel
+  for (const auto& p : probes) {
+    h.connected(p.link);
+  }
+  // The sibling answers first, with room, but its path holds the lost parent 5.
+  h.receive(probes[1].link, hello_from(6, 7006));
+  h.receive(probes[1].link, wire::pong{h.only_sent<wire::ping>(probes[1].link).at(0).nonce,
+                                       true,
+                                       2,
+                                       2,
+                                       {id_of(1), id_of(5), id_of(6)}});
+  h.receive(probes[0].link, hello_from(1, 7000));
+  h.receive(
+      probes[0].link,
+      wire::pong{h.only_sent<wire::ping>(probes[0].link).at(0).nonce, true, 0, 1, {id_of(1)}});
+  EXPECT_TRUE(h.only_sent<wire::join_request>(probes[1].link).empty());
+  EXPECT_EQ(h.only_sent<wire::join_request>(probes[0].link).size(), 1u);
+}
+
+TEST(node, leaving_parent_keeps_feeding_until_the_new_parent_accepts) {
+  harness h(relay_config());
+  h.start();
+  const link_id_t old_parent = h.join_through_rendezvous();
+  h.receive(old_parent, wire::join_accept{0, {id_of(1)}});
+  h.receive(old_parent, make_chunk(0));
+  h.clear();
+  h.receive(old_parent, wire::leave{"leaving", {{"127.0.0.9", 7009}}});
+  EXPECT_FALSE(h.closed_reason(old_parent));  // not yet: make-before-break
+  const auto probe = h.only_connect();
+  EXPECT_EQ(probe.to, (wire::endpoint{"127.0.0.9", 7009}));
+  h.receive(old_parent, make_chunk(1));  // still flowing meanwhile
+  EXPECT_EQ(h.all<deliver_action>().size(), 1u);
+  h.connected(probe.link);
+  h.receive(probe.link, hello_from(9, 7009));
+  h.receive(probe.link,
+            wire::pong{h.only_sent<wire::ping>(probe.link).at(0).nonce, true, 0, 2, {id_of(9)}});
+  EXPECT_EQ(h.only_sent<wire::join_request>(probe.link).at(0).resume_from, 2u);
+  h.receive(probe.link, wire::join_accept{0, {id_of(9)}});
+  EXPECT_EQ(h.closed_reason(old_parent), std::error_code(node_errc::parent_replaced));
+  EXPECT_TRUE(h.engine().attached());
+}
+
+TEST(node, leave_hands_children_to_the_parent_then_stops) {
+  harness h(relay_config());
+  h.start();
+  const link_id_t parent = h.join_through_rendezvous();
+  h.receive(parent, wire::join_accept{0, {id_of(1)}});
+  const link_id_t child = h.join_child(7, 9007);
+  h.clear();
+  h.leave();
+  const auto leaves = h.only_sent<wire::leave>(child);
+  ASSERT_EQ(leaves.size(), 1u);
+  ASSERT_FALSE(leaves[0].handoff.empty());
+  EXPECT_EQ(leaves[0].handoff[0], (wire::endpoint{"127.0.0.1", 7000}));
+  EXPECT_FALSE(h.engine().stopped());
+  EXPECT_EQ(h.engine().free_slots(), 0u);  // takes no one new while leaving
+  h.closed(child);                         // the child moved away
+  EXPECT_TRUE(h.engine().stopped());
+}
+
+TEST(node, starved_parent_is_replaced) {
+  harness h(relay_config());
+  h.start();
+  const link_id_t parent = h.join_through_rendezvous();
+  h.receive(parent, wire::join_accept{0, {id_of(1)}});
+  h.receive(parent, make_chunk(0));
+  h.clear();
+  for (int i = 0; i < 14; ++i) {  // heartbeats but no chunk for 3.5 s
+    h.advance(250ms);
+    h.receive(parent, wire::heartbeat{});
+  }
+  EXPECT_EQ(h.closed_reason(parent), std::error_code(node_errc::starved));
 }
 
 TEST(node, redirect_makes_the_joiner_probe_the_candidates) {
