@@ -71,6 +71,7 @@ int main(int argc, char** argv) {
     exit_code = runtime::exit_failure;
     shutdown.request_stop();
   });
+  runtime::print_repairs(relay);
   io.run();
   return exit_code;
 }

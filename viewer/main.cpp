@@ -136,6 +136,7 @@ int main(int argc, char** argv) {
     exit_code = runtime::exit_failure;
     shutdown->request_stop();
   });
+  runtime::print_repairs(peer);
   io.run();
   return exit_code;
 }

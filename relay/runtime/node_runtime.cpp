@@ -170,6 +170,13 @@ void node_runtime::drain() {
       }
     }
   }
+  const auto& repairs = node_->repair_times();
+  if (node_->stats().get(core::counter::repairs) > repairs_reported_) {
+    repairs_reported_ = node_->stats().get(core::counter::repairs);
+    if (repaired_ && !repairs.empty()) {
+      repaired_(repairs.back());
+    }
+  }
   if (node_->stopped()) {
     stopped_ = true;
     timer_.cancel();

@@ -59,6 +59,12 @@ class node_runtime final : private link_connection::handler {
     give_up_ = std::move(handler);
   }
 
+  // Called (on the io thread) each time the engine completes a repair, with
+  // its duration (parent lost -> first chunk from the new parent).
+  void set_repair_handler(std::function<void(core::duration)> handler) {
+    repaired_ = std::move(handler);
+  }
+
   // Thread-safe: hands a sealed chunk from the media source to the engine.
   void submit_source_chunk(wire::chunk c);
 
@@ -95,6 +101,8 @@ class node_runtime final : private link_connection::handler {
   std::map<core::link_id_t, std::shared_ptr<link_connection>> links_;
   delivery_handler deliver_;
   std::function<void(const std::string&)> give_up_;
+  std::function<void(core::duration)> repaired_;
+  std::size_t repairs_reported_ = 0;
   std::optional<core::time_point> last_delivery_;
   core::duration max_delivery_gap_{};
   bool leaving_ = false;  // stop() asked; the engine is handing children over

@@ -3,6 +3,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <chrono>
 #include <csignal>
+#include <cstdio>
 
 #include "runtime/address.hpp"
 #include "runtime/node_runtime.hpp"
@@ -46,6 +47,14 @@ std::string tree_status(node_runtime& peer) {
          " missed=" + std::to_string(node.stats().get(core::counter::chunks_missed)) +
          " repairs=" + std::to_string(node.stats().get(core::counter::repairs)) +
          " max_gap_ms=" + (gap ? std::to_string(gap->count()) : std::string("-"));
+}
+
+void print_repairs(node_runtime& peer) {
+  peer.set_repair_handler([](core::duration took) {
+    std::printf("repair t=%llu ms=%lld\n", static_cast<unsigned long long>(wall_time_ms()),
+                static_cast<long long>(
+                    std::chrono::duration_cast<std::chrono::milliseconds>(took).count()));
+  });
 }
 
 std::uint64_t wall_time_us() {

@@ -37,6 +37,10 @@ class node_runtime;
 // chunks since the previous call ("-" before the first chunk).
 std::string tree_status(node_runtime& peer);
 
+// Prints "repair t=<unix ms> ms=<duration>" on stdout for every repair the
+// peer completes (parent lost -> first chunk from the new parent).
+void print_repairs(node_runtime& peer);
+
 // Wall clock, Unix epoch.
 std::uint64_t wall_time_us();
 std::uint64_t wall_time_ms();

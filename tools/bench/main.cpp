@@ -1,0 +1,52 @@
+// treecast-bench: benchmarks that print figures (not tests). One subcommand
+// per benchmark; with --json the last line is one JSON object.
+#include <boost/program_options.hpp>
+#include <cstdio>
+#include <iostream>
+
+#include "repair_bench.hpp"
+
+namespace po = boost::program_options;
+
+int main(int argc, char** argv) {
+  const std::string usage =
+      "usage: treecast-bench SUBCOMMAND [options]\n\n"
+      "subcommands:\n"
+      "  repair   kill -9 / kill -STOP a relay with children, repeatedly, on loopback:\n"
+      "           repair time p50/p99 (kill -> first chunk from the new parent), chunks lost\n";
+  if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
+    std::cout << usage;
+    return argc < 2 ? 2 : 0;
+  }
+  const std::string command = argv[1];
+  if (command == "repair") {
+    treecast::bench::repair_options options;
+    po::options_description description("treecast-bench repair options");
+    // clang-format off
+    description.add_options()
+      ("help,h", "show this help")
+      ("rounds", po::value(&options.rounds)->default_value(options.rounds), "rounds per failure kind")
+      ("children", po::value(&options.children)->default_value(options.children),
+       "children of the relay that fails")
+      ("json", po::bool_switch(&options.json), "print a JSON object as the last line");
+    // clang-format on
+    try {
+      po::variables_map vm;
+      po::store(po::parse_command_line(argc - 1, argv + 1, description), vm);
+      if (vm.count("help")) {
+        std::cout << description << "\n";
+        return 0;
+      }
+      po::notify(vm);
+      if (options.rounds < 1 || options.children < 1 || options.children > 16) {
+        throw std::invalid_argument("--rounds >= 1 and --children in 1..16");
+      }
+    } catch (const std::exception& e) {
+      std::cerr << "treecast-bench repair: " << e.what() << "\n";
+      return 2;
+    }
+    return treecast::bench::run_repair_bench(options);
+  }
+  std::cerr << "treecast-bench: unknown subcommand '" << command << "'\n\n" << usage;
+  return 2;
+}
