@@ -17,32 +17,26 @@ using namespace treecast;
 
 int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
-  std::string link;
-  runtime::peer_options options;
   runtime::peer_options defaults;
   defaults.max_children = 16;
   po::options_description description("treecast-relay options");
   description.add_options()("help,h", "show this help");
-  po::positional_options_description positional;
-  runtime::add_link_option(description, positional, link);
-  runtime::add_peer_options(description, options, defaults);
-
-  core::node_config node_config;
-  runtime::runtime_config runtime_config;
-  core::log_level level;
+  runtime::joining_peer_config config;
   try {
-    if (!runtime::parse_command_line(argc, argv, description, positional,
-                                     "usage: treecast-relay LINK [options]")) {
+    auto parsed =
+        runtime::parse_joining_peer(argc, argv, description, defaults, wire::peer_role::relay,
+                                    "usage: treecast-relay LINK [options]");
+    if (!parsed) {
       return runtime::exit_ok;
     }
-    node_config.role = wire::peer_role::relay;
-    node_config.rendezvous = runtime::require_link(link);
-    runtime::apply_peer_options(options, node_config, runtime_config);
-    level = runtime::parse_log_level(options.log_level);
+    config = std::move(*parsed);
   } catch (const std::exception& e) {
     std::cerr << "treecast-relay: " << e.what() << "\n";
     return runtime::exit_usage;
   }
+  const core::node_config& node_config = config.node;
+  const runtime::runtime_config& runtime_config = config.runtime;
+  const core::log_level level = config.level;
 
   boost::asio::io_context io;
   runtime::node_runtime relay(io, node_config, runtime_config,

@@ -45,9 +45,7 @@ class latency_meter {
 
 int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
-  std::string link;
   bool headless = false;
-  runtime::peer_options options;
   runtime::peer_options defaults;
   defaults.max_children = 2;
   po::options_description description("treecast-viewer options");
@@ -56,26 +54,22 @@ int main(int argc, char** argv) {
     ("help,h", "show this help")
     ("headless", po::bool_switch(&headless), "decode without a window or sound (servers, tests)");
   // clang-format on
-  po::positional_options_description positional;
-  runtime::add_link_option(description, positional, link);
-  runtime::add_peer_options(description, options, defaults);
-
-  core::node_config node_config;
-  runtime::runtime_config runtime_config;
-  core::log_level level;
+  runtime::joining_peer_config config;
   try {
-    if (!runtime::parse_command_line(argc, argv, description, positional,
-                                     "usage: treecast-viewer LINK [options]")) {
+    auto parsed =
+        runtime::parse_joining_peer(argc, argv, description, defaults, wire::peer_role::viewer,
+                                    "usage: treecast-viewer LINK [options]");
+    if (!parsed) {
       return runtime::exit_ok;
     }
-    node_config.role = wire::peer_role::viewer;
-    node_config.rendezvous = runtime::require_link(link);
-    runtime::apply_peer_options(options, node_config, runtime_config);
-    level = runtime::parse_log_level(options.log_level);
+    config = std::move(*parsed);
   } catch (const std::exception& e) {
     std::cerr << "treecast-viewer: " << e.what() << "\n";
     return runtime::exit_usage;
   }
+  const core::node_config& node_config = config.node;
+  const runtime::runtime_config& runtime_config = config.runtime;
+  const core::log_level level = config.level;
 
   if (!headless && !media::playback_pipeline::display_available()) {
     std::fprintf(stderr,

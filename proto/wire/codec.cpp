@@ -58,14 +58,24 @@ void fill_endpoints(Repeated* out, const std::vector<endpoint>& in) {
   }
 }
 
-void fill(pb::Envelope& e, const join_accept& m) {
-  auto* a = e.mutable_join_accept();
-  a->set_depth(m.depth);
-  for (const auto& id : m.path) {
-    a->add_path(to_bytes(id));
+template <typename Repeated>
+void fill_path(Repeated* out, const std::vector<node_id_t>& path) {
+  for (const auto& id : path) {
+    out->Add(to_bytes(id));
   }
-  fill_endpoints(a->mutable_ancestors(), m.ancestors);
-  fill_endpoints(a->mutable_backups(), m.backups);
+}
+
+// JoinAccept and PathUpdate carry the same thing: a tree position.
+template <typename Pb, typename Message>
+void fill_position(Pb* out, const Message& m) {
+  out->set_depth(m.depth);
+  fill_path(out->mutable_path(), m.path);
+  fill_endpoints(out->mutable_ancestors(), m.ancestors);
+  fill_endpoints(out->mutable_backups(), m.backups);
+}
+
+void fill(pb::Envelope& e, const join_accept& m) {
+  fill_position(e.mutable_join_accept(), m);
 }
 
 void fill(pb::Envelope& e, const join_redirect& m) {
@@ -111,13 +121,6 @@ void fill(pb::Envelope& e, const ping& m) {
   e.mutable_ping()->set_nonce(m.nonce);
 }
 
-template <typename Repeated>
-void fill_path(Repeated* out, const std::vector<node_id_t>& path) {
-  for (const auto& id : path) {
-    out->Add(to_bytes(id));
-  }
-}
-
 void fill(pb::Envelope& e, const pong& m) {
   auto* p = e.mutable_pong();
   p->set_nonce(m.nonce);
@@ -128,11 +131,7 @@ void fill(pb::Envelope& e, const pong& m) {
 }
 
 void fill(pb::Envelope& e, const path_update& m) {
-  auto* p = e.mutable_path_update();
-  p->set_depth(m.depth);
-  fill_path(p->mutable_path(), m.path);
-  fill_endpoints(p->mutable_ancestors(), m.ancestors);
-  fill_endpoints(p->mutable_backups(), m.backups);
+  fill_position(e.mutable_path_update(), m);
 }
 
 void fill_summary(pb::PeerSummary* out, const peer_summary& in) {
@@ -243,8 +242,10 @@ bool decode_summaries(const Repeated& in, std::vector<peer_summary>& out) {
   return true;
 }
 
-std::error_code decode(const pb::JoinAccept& in, message& out) {
-  join_accept m;
+// JoinAccept and PathUpdate carry the same thing: a tree position.
+template <typename Message, typename Pb>
+std::error_code decode_position(const Pb& in, message& out) {
+  Message m;
   m.depth = in.depth();
   if (!decode_path(in.path(), m.path) ||
       !decode_endpoints(in.ancestors(), m.ancestors, max_path_length) ||
@@ -262,18 +263,6 @@ std::error_code decode(const pb::Pong& in, message& out) {
   m.depth = in.depth();
   m.free_slots = in.free_slots();
   if (!decode_path(in.path(), m.path)) {
-    return wire_errc::field_out_of_range;
-  }
-  out = std::move(m);
-  return {};
-}
-
-std::error_code decode(const pb::PathUpdate& in, message& out) {
-  path_update m;
-  m.depth = in.depth();
-  if (!decode_path(in.path(), m.path) ||
-      !decode_endpoints(in.ancestors(), m.ancestors, max_path_length) ||
-      !decode_endpoints(in.backups(), m.backups, max_redirect_candidates)) {
     return wire_errc::field_out_of_range;
   }
   out = std::move(m);
@@ -374,7 +363,7 @@ std::error_code decode_frame(const shared_bytes& frame, message& out) {
     case pb::Envelope::kJoinRequest:
       return decode(envelope.join_request(), out);
     case pb::Envelope::kJoinAccept:
-      return decode(envelope.join_accept(), out);
+      return decode_position<join_accept>(envelope.join_accept(), out);
     case pb::Envelope::kJoinRedirect:
       return decode(envelope.join_redirect(), out);
     case pb::Envelope::kChunk:
@@ -397,7 +386,7 @@ std::error_code decode_frame(const shared_bytes& frame, message& out) {
     case pb::Envelope::kPong:
       return decode(envelope.pong(), out);
     case pb::Envelope::kPathUpdate:
-      return decode(envelope.path_update(), out);
+      return decode_position<path_update>(envelope.path_update(), out);
     case pb::Envelope::kReport:
       return decode(envelope.report(), out);
     case pb::Envelope::kCandidatesRequest:

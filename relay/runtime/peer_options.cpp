@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "runtime/address.hpp"
+#include "runtime/console_log.hpp"
 
 namespace treecast::runtime {
 
@@ -106,6 +107,31 @@ bool parse_command_line(int argc, char** argv, const po::options_description& de
   }
   po::notify(vm);
   return true;
+}
+
+}  // namespace treecast::runtime
+
+namespace treecast::runtime {
+
+std::optional<joining_peer_config> parse_joining_peer(int argc, char** argv,
+                                                      po::options_description& description,
+                                                      const peer_options& defaults,
+                                                      wire::peer_role role,
+                                                      const std::string& usage) {
+  std::string link;
+  peer_options options;
+  po::positional_options_description positional;
+  add_link_option(description, positional, link);
+  add_peer_options(description, options, defaults);
+  if (!parse_command_line(argc, argv, description, positional, usage)) {
+    return std::nullopt;
+  }
+  joining_peer_config config;
+  config.node.role = role;
+  config.node.rendezvous = require_link(link);
+  apply_peer_options(options, config.node, config.runtime);
+  config.level = parse_log_level(options.log_level);
+  return config;
 }
 
 }  // namespace treecast::runtime

@@ -6,6 +6,7 @@
 
 #include <boost/program_options.hpp>
 #include <cstddef>
+#include <optional>
 #include <string>
 
 #include "core/log.hpp"
@@ -46,6 +47,21 @@ bool parse_command_line(int argc, char** argv,
                         const boost::program_options::options_description& description,
                         const boost::program_options::positional_options_description& positional,
                         const std::string& usage);
+
+// What a peer that joins a tree (relay, viewer) takes from its command line.
+struct joining_peer_config {
+  core::node_config node;
+  runtime_config runtime;
+  core::log_level level = core::log_level::info;
+};
+
+// Adds LINK and the shared options (with `defaults`) to `description`, which
+// may hold the program's own options already, parses argv and the TREECAST_*
+// environment, and builds the configs of a peer of `role`. Returns nullopt
+// after printing --help. Throws std::exception on bad input.
+std::optional<joining_peer_config> parse_joining_peer(
+    int argc, char** argv, boost::program_options::options_description& description,
+    const peer_options& defaults, wire::peer_role role, const std::string& usage);
 
 // Exit codes shared by every program.
 inline constexpr int exit_ok = 0;
