@@ -4,12 +4,14 @@
 #include <boost/asio/post.hpp>
 #include <boost/program_options.hpp>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
-#include <random>
+#include <optional>
 
 #include "broadcast_pipeline.hpp"
 #include "runtime/address.hpp"
 #include "runtime/console_log.hpp"
+#include "runtime/ed25519.hpp"
 #include "runtime/node_runtime.hpp"
 #include "runtime/peer_options.hpp"
 #include "runtime/periodic_timer.hpp"
@@ -37,13 +39,15 @@ media::broadcast_settings parse_media(const std::string& resolution, int fps, in
   return settings;
 }
 
-std::string random_stream_id() {
-  std::random_device device;
-  std::string id(16, '\0');
-  for (auto& c : id) {
-    c = static_cast<char>(device());
+// Where the stream key lives unless --key says otherwise.
+std::string default_key_path() {
+  if (const char* config = std::getenv("XDG_CONFIG_HOME"); config && *config) {
+    return std::string(config) + "/treecast/broadcaster.key";
   }
-  return id;
+  if (const char* home = std::getenv("HOME"); home && *home) {
+    return std::string(home) + "/.config/treecast/broadcaster.key";
+  }
+  return "treecast-broadcaster.key";
 }
 
 }  // namespace
@@ -57,6 +61,7 @@ int main(int argc, char** argv) {
   std::string source = "test";
   std::string resolution = "640x360";
   std::string public_host;
+  std::string key_path = default_key_path();
   int fps = 30;
   int bitrate = 2000;
   int chunk_ms = 200;
@@ -69,6 +74,8 @@ int main(int argc, char** argv) {
     ("fps", po::value(&fps)->default_value(fps), "video frames per second")
     ("bitrate", po::value(&bitrate)->default_value(bitrate), "video bitrate, kbit/s")
     ("chunk-ms", po::value(&chunk_ms)->default_value(chunk_ms), "capture time per chunk, ms")
+    ("key", po::value(&key_path)->default_value(key_path),
+     "the stream's Ed25519 private key (PEM), created on first run; the stream id is its public key")
     ("public-host", po::value(&public_host)->default_value(""),
      "host name put in the invite link (default: the listen host, or 127.0.0.1)");
   // clang-format on
@@ -95,7 +102,14 @@ int main(int argc, char** argv) {
   boost::asio::io_context io;
   runtime::node_runtime root(io, node_config, runtime_config,
                              runtime::console_log("broadcaster", level));
-  const std::string stream_id = random_stream_id();
+  std::optional<runtime::ed25519_key> key;
+  try {
+    key = runtime::ed25519_key::load_or_create(key_path);
+  } catch (const std::exception& e) {
+    std::cerr << "treecast-broadcaster: " << e.what() << "\n";
+    return runtime::exit_failure;
+  }
+  const std::string stream_id = key->public_key();
   int exit_code = runtime::exit_ok;
   std::unique_ptr<runtime::shutdown_signals> shutdown;
 
@@ -103,14 +117,16 @@ int main(int argc, char** argv) {
   try {
     pipeline = std::make_unique<media::broadcast_pipeline>(
         media_settings,
-        [&root, &stream_id](media::media_chunk&& m) {
-          // Streaming thread: encode once here, off the network thread.
+        [&root, &stream_id, &key](media::media_chunk&& m) {
+          // Streaming thread: sign and encode once here, off the network thread.
           wire::chunk c;
           c.stream_id = stream_id;
           c.seq = m.seq;
           c.capture_time_us = m.capture_time_us;
           c.flags = m.keyframe ? wire::chunk_flag_keyframe : 0;
           c.payload = std::move(m.bytes);
+          c.body = wire::encode_chunk_body(c);
+          c.signature = key->sign(c.body);
           wire::seal_chunk(c);
           root.submit_source_chunk(std::move(c));
         },
@@ -135,7 +151,9 @@ int main(int argc, char** argv) {
   }
   std::printf("listening on %s\n",
               runtime::format_address({runtime_config.listen_host, root.listen_port()}).c_str());
-  std::printf("link: %s\n", runtime::format_link({public_host, root.listen_port()}).c_str());
+  std::printf(
+      "link: %s\n",
+      runtime::format_link({public_host, root.listen_port()}, runtime::to_hex(stream_id)).c_str());
 
   std::uint64_t last_sent_bytes = 0;
   runtime::periodic_timer status(io, std::chrono::seconds(1), [&] {

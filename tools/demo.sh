@@ -48,13 +48,22 @@ start() {
   exit 1
 }
 
-start broadcaster "$bin/broadcaster/treecast-broadcaster" --listen 127.0.0.1:0
+start broadcaster "$bin/broadcaster/treecast-broadcaster" --listen 127.0.0.1:0 \
+  --key "$logs/broadcaster.key"
+for _ in $(seq 50); do
+  stream=$(sed -n 's/^link: .*?stream=\([0-9a-f]*\)$/\1/p' "$logs/broadcaster.out")
+  [ -n "$stream" ] && break
+  sleep 0.1
+done
 echo "demo: broadcaster on 127.0.0.1:$port ($(grep '^link:' "$logs/broadcaster.out"))"
-start relay1 "$bin/relay/treecast-relay" "treecast://127.0.0.1:$port" --listen 127.0.0.1:0
+# A chain for the demo: each peer is given the previous one's address.
+start relay1 "$bin/relay/treecast-relay" "treecast://127.0.0.1:$port/?stream=$stream" \
+  --listen 127.0.0.1:0
 echo "demo: relay 1 on 127.0.0.1:$port"
-start relay2 "$bin/relay/treecast-relay" "treecast://127.0.0.1:$port" --listen 127.0.0.1:0
+start relay2 "$bin/relay/treecast-relay" "treecast://127.0.0.1:$port/?stream=$stream" \
+  --listen 127.0.0.1:0
 echo "demo: relay 2 on 127.0.0.1:$port"
-"$bin/viewer/treecast-viewer" "treecast://127.0.0.1:$port" --listen 127.0.0.1:0 \
+"$bin/viewer/treecast-viewer" "treecast://127.0.0.1:$port/?stream=$stream" --listen 127.0.0.1:0 \
   2> >(grep --line-buffered -v '^ALSA lib\|^AL lib' >&2) &
 pids+=($!)
 echo "demo: viewer started at depth 3; its status line follows. Ctrl-C stops everything."

@@ -89,14 +89,10 @@ void fill(pb::Envelope& e, const join_redirect& m) {
 }
 
 void fill(pb::Envelope& e, const chunk& m) {
-  pb::ChunkBody body;
-  body.set_stream_id(m.stream_id);
-  body.set_seq(m.seq);
-  body.set_capture_time_us(m.capture_time_us);
-  body.set_flags(m.flags);
-  body.set_payload(m.payload);
   auto* c = e.mutable_chunk();
-  body.SerializeToString(c->mutable_body());
+  // The signed bytes go out exactly as signed; only an unsigned chunk (tests,
+  // the simulator) is serialized here.
+  c->set_body(m.body.empty() ? encode_chunk_body(m) : m.body);
   c->set_signature(m.signature);
 }
 
@@ -322,12 +318,23 @@ std::error_code decode(pb::Chunk& in, const shared_bytes& frame, message& out) {
   m.flags = body.flags();
   m.payload = std::move(*body.mutable_payload());
   m.signature = std::move(*in.mutable_signature());
+  m.body = std::move(*in.mutable_body());
   m.frame = frame;
   out = std::move(m);
   return {};
 }
 
 }  // namespace
+
+std::string encode_chunk_body(const chunk& c) {
+  pb::ChunkBody body;
+  body.set_stream_id(c.stream_id);
+  body.set_seq(c.seq);
+  body.set_capture_time_us(c.capture_time_us);
+  body.set_flags(c.flags);
+  body.set_payload(c.payload);
+  return body.SerializeAsString();
+}
 
 const char* message_name(const message& m) {
   static constexpr const char* names[] = {

@@ -16,8 +16,12 @@ namespace treecast::wire {
 // `frame` field is ignored and a fresh frame is produced.
 shared_bytes encode_frame(const message& m);
 
+// The bytes the broadcaster signs: a serialized ChunkBody of `c`'s fields.
+std::string encode_chunk_body(const chunk& c);
+
 // Builds a chunk ready to send: fills `c.frame` with its encoding. Called once
-// per chunk by the broadcaster.
+// per chunk by the broadcaster, after it set `c.body` (encode_chunk_body) and
+// `c.signature`; a chunk without a body is encoded unsigned.
 void seal_chunk(chunk& c);
 
 // Decodes one frame as returned by frame_decoder (length prefix included).

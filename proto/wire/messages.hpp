@@ -23,6 +23,7 @@ struct endpoint {
   std::string host;
   std::uint16_t port = 0;
   bool operator==(const endpoint&) const = default;
+  auto operator<=>(const endpoint&) const = default;
 };
 
 struct hello {
@@ -58,6 +59,9 @@ struct chunk {
   std::uint64_t capture_time_us = 0;
   std::uint32_t flags = 0;
   std::string payload;
+  // The serialized ChunkBody exactly as signed, and the broadcaster's Ed25519
+  // signature over it.
+  std::string body;
   std::string signature;
   // The complete frame (length prefix included) exactly as the broadcaster
   // encoded it. Relays forward these bytes unchanged.

@@ -27,6 +27,7 @@ enum class counter : std::size_t {
   loops_refused,         // parents refused because this node was on their path
   repairs,               // parent lost, then a chunk from a new parent
   chunks_missed,         // sequence numbers skipped (gaps that could not be filled)
+  chunks_forged,         // chunks whose signature or stream id failed: sender dropped
   count_
 };
 

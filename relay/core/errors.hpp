@@ -21,6 +21,7 @@ enum class node_errc {
   probe_done,             // a probe link that was not chosen
   query_done,             // a rendezvous query link, answered
   starved,                // the parent sent no chunk for too long
+  bad_signature,          // a chunk's signature or stream id is not the broadcaster's
 };
 
 const std::error_category& node_category() noexcept;

@@ -335,6 +335,21 @@ void node::handle(link_id_t id, link& l, wire::chunk&& m, time_point now) {
     on_protocol_error(id, node_errc::chunk_not_from_parent, now);
     return;
   }
+  const bool right_stream = config_.stream_id.empty() || m.stream_id == config_.stream_id;
+  if (!right_stream || (config_.verifier && !config_.verifier->verify(m.body, m.signature))) {
+    // Forged or altered on the way: drop it, drop the peer, never go back.
+    counters_.add(counter::chunks_forged);
+    banned_.insert(l.remote);
+    if (l.peer_hello) {
+      banned_ids_.insert(l.peer_hello->node_id);
+    }
+    log(log_level::warn, now,
+        "chunk " + std::to_string(m.seq) + " from " + describe(l.remote) +
+            (right_stream ? " fails the broadcaster's signature" : " is of another stream") +
+            "; dropping and banning that peer");
+    close_link(id, node_errc::bad_signature, now);
+    return;
+  }
   accept_chunk(std::make_shared<const wire::chunk>(std::move(m)));
 }
 
@@ -521,6 +536,9 @@ void node::choose_parent(time_point now) {
     }
     if (avoid_ && contains(l.answer->path, *avoid_)) {
       continue;  // below the parent we are leaving: that subtree is going away
+    }
+    if (banned_.count(l.remote) || banned_ids_.count(l.peer_hello->node_id)) {
+      continue;  // it sent us a forged chunk once
     }
     results.push_back(
         {ids.size(), l.rtt, l.answer->depth, l.answer->free_slots, l.peer_hello->site});

@@ -246,6 +246,8 @@ class node {
   std::vector<duration> repairs_;
   std::optional<link_id_t> leaving_parent_;  // still feeding us during a handoff
   std::optional<wire::node_id_t> avoid_;     // the parent we lost: its subtree is no home
+  std::set<wire::endpoint> banned_;          // peers that sent forged chunks
+  std::set<wire::node_id_t> banned_ids_;
   std::optional<wire::seq_t> highest_seq_;
   std::optional<time_point> last_chunk_at_;
   static constexpr std::size_t max_repairs_kept = 256;

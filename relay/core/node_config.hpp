@@ -5,9 +5,11 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
+#include "core/chunk_verifier.hpp"
 #include "core/time.hpp"
 #include "wire/messages.hpp"
 
@@ -21,6 +23,14 @@ struct node_config {
 
   // Free-form site label reported to other peers ("" = unknown).
   std::string site;
+
+  // The stream this peer relays (the broadcaster's public key, from the
+  // invite link). A chunk of another stream is refused. "" = any (tests, sim).
+  std::string stream_id;
+
+  // Checks every chunk's signature before it is stored or forwarded; a chunk
+  // that fails gets its sender dropped and banned. Null = no check (sim).
+  std::shared_ptr<const chunk_verifier> verifier;
 
   // Port on which this peer accepts children (0 = it accepts none).
   std::uint16_t listen_port = 0;

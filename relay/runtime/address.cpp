@@ -1,5 +1,6 @@
 #include "runtime/address.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 namespace treecast::runtime {
@@ -45,8 +46,25 @@ std::string format_address(const wire::endpoint& e) {
   return (v6 ? "[" + e.host + "]" : e.host) + ":" + std::to_string(e.port);
 }
 
-std::string format_link(const wire::endpoint& e) {
-  return "treecast://" + format_address(e);
+std::string format_link(const wire::endpoint& e, const std::string& stream_hex) {
+  return "treecast://" + format_address(e) + "/?stream=" + stream_hex;
+}
+
+std::optional<std::string> link_parameter(const std::string& link, const std::string& name) {
+  const auto query = link.find('?');
+  if (query == std::string::npos) {
+    return std::nullopt;
+  }
+  std::size_t at = query + 1;
+  while (at <= link.size()) {
+    const auto end = std::min(link.find('&', at), link.size());
+    const std::string pair = link.substr(at, end - at);
+    if (pair.rfind(name + "=", 0) == 0) {
+      return pair.substr(name.size() + 1);
+    }
+    at = end + 1;
+  }
+  return std::nullopt;
 }
 
 }  // namespace treecast::runtime

@@ -16,7 +16,13 @@ std::optional<wire::endpoint> parse_address(const std::string& text);
 // "host:port", with brackets around an IPv6 host.
 std::string format_address(const wire::endpoint& e);
 
-// The invite link for a tree whose entry point is `e`.
-std::string format_link(const wire::endpoint& e);
+// The invite link for a tree whose entry point is `e`, carrying the stream
+// id (hex of the broadcaster's public key):
+// "treecast://HOST:PORT/?stream=HEX".
+std::string format_link(const wire::endpoint& e, const std::string& stream_hex);
+
+// The value of query parameter `name` in a link ("...?a=1&stream=ab"), or
+// nullopt.
+std::optional<std::string> link_parameter(const std::string& link, const std::string& name);
 
 }  // namespace treecast::runtime

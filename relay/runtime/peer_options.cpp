@@ -8,6 +8,7 @@
 
 #include "runtime/address.hpp"
 #include "runtime/console_log.hpp"
+#include "runtime/ed25519.hpp"
 
 namespace treecast::runtime {
 
@@ -129,6 +130,22 @@ std::optional<joining_peer_config> parse_joining_peer(int argc, char** argv,
   joining_peer_config config;
   config.node.role = role;
   config.node.rendezvous = require_link(link);
+  // Self-certifying stream: the link names the broadcaster's public key, and
+  // every chunk must carry its signature.
+  const auto stream = link_parameter(link, "stream");
+  if (!stream) {
+    throw std::invalid_argument(
+        "the link has no stream id: use the whole link the broadcaster printed "
+        "(treecast://HOST:PORT/?stream=...)");
+  }
+  std::string stream_id;
+  try {
+    stream_id = from_hex(*stream);
+    config.node.verifier = std::make_shared<ed25519_verifier>(stream_id);
+  } catch (const std::invalid_argument&) {
+    throw std::invalid_argument("the link's stream id is not a 64-digit hex public key");
+  }
+  config.node.stream_id = stream_id;
   apply_peer_options(options, config.node, config.runtime);
   config.level = parse_log_level(options.log_level);
   return config;

@@ -40,21 +40,32 @@ peer_process local_tree::start(const std::string& binary, const std::string& lab
 }
 
 peer_process local_tree::start_broadcaster(std::vector<std::string> extra) {
-  std::vector<std::string> args = {"--listen", "127.0.0.1:0"};
+  // A key of the test's own, not the user's.
+  std::vector<std::string> args = {"--listen", "127.0.0.1:0", "--key",
+                                   std::string(TREECAST_TEST_LOG_DIR) + "/" + test_name_ + ".key"};
   args.insert(args.end(), extra.begin(), extra.end());
-  return start(TREECAST_BROADCASTER, "broadcaster", std::move(args));
+  peer_process broadcaster = start(TREECAST_BROADCASTER, "broadcaster", std::move(args));
+  const auto link = broadcaster.process->wait_for_line(
+      [](const std::string& l) { return l.rfind("link: ", 0) == 0; }, startup_timeout);
+  if (!link) {
+    throw std::runtime_error("broadcaster printed no link");
+  }
+  stream_ = link->substr(link->find("?stream=") + 8);
+  return broadcaster;
+}
+
+std::string local_tree::link_to(std::uint16_t port) const {
+  return "treecast://127.0.0.1:" + std::to_string(port) + "/?stream=" + stream_;
 }
 
 peer_process local_tree::start_relay(std::uint16_t parent_port, std::vector<std::string> extra) {
-  std::vector<std::string> args = {"treecast://127.0.0.1:" + std::to_string(parent_port),
-                                   "--listen", "127.0.0.1:0"};
+  std::vector<std::string> args = {link_to(parent_port), "--listen", "127.0.0.1:0"};
   args.insert(args.end(), extra.begin(), extra.end());
   return start(TREECAST_RELAY, "relay" + std::to_string(started_), std::move(args));
 }
 
 peer_process local_tree::start_viewer(std::uint16_t parent_port, std::vector<std::string> extra) {
-  std::vector<std::string> args = {"treecast://127.0.0.1:" + std::to_string(parent_port),
-                                   "--listen", "127.0.0.1:0", "--headless"};
+  std::vector<std::string> args = {link_to(parent_port), "--listen", "127.0.0.1:0", "--headless"};
   args.insert(args.end(), extra.begin(), extra.end());
   return start(TREECAST_VIEWER, "viewer" + std::to_string(started_), std::move(args));
 }

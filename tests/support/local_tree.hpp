@@ -27,11 +27,16 @@ class local_tree {
 
   std::string log_path(const std::string& program) const;
 
+  // The invite link naming the peer on `port` as rendezvous, for the
+  // broadcaster started last (its stream id).
+  std::string link_to(std::uint16_t port) const;
+
  private:
   peer_process start(const std::string& binary, const std::string& label,
                      std::vector<std::string> args);
 
   std::string test_name_;
+  std::string stream_;  // hex stream id from the broadcaster's link
   int started_ = 0;
 };
 

@@ -706,3 +706,83 @@ TEST(node, config_validation_names_the_problem) {
 
 }  // namespace
 }  // namespace treecast::core
+
+namespace treecast::core {
+namespace {
+
+// Accepts chunks whose signature is "good:" + body.
+class fake_verifier final : public chunk_verifier {
+ public:
+  bool verify(std::string_view body, std::string_view signature) const override {
+    return signature == "good:" + std::string(body);
+  }
+};
+
+wire::chunk signed_chunk(wire::seq_t seq, bool good) {
+  wire::chunk c;
+  c.stream_id = "stream-A";
+  c.seq = seq;
+  c.capture_time_us = seq * 200'000;
+  c.flags = seq % 5 == 0 ? wire::chunk_flag_keyframe : 0;
+  c.payload = "payload";
+  c.body = wire::encode_chunk_body(c);
+  c.signature = good ? "good:" + c.body : "forged";
+  wire::seal_chunk(c);
+  return c;
+}
+
+TEST(node_security, forged_chunk_drops_and_bans_its_sender) {
+  node_config c;
+  c.role = wire::peer_role::relay;
+  c.listen_port = 7001;
+  c.rendezvous = wire::endpoint{"127.0.0.1", 7000};
+  c.stream_id = "stream-A";
+  c.verifier = std::make_shared<fake_verifier>();
+  harness h(c);
+  h.start();
+  const link_id_t parent = h.join_through_rendezvous();
+  h.receive(parent, wire::join_accept{0, {id_of(1)}});
+  const link_id_t child = h.join_child(7);
+  h.receive(parent, signed_chunk(0, true));
+  EXPECT_EQ(h.engine().window().size(), 1u);
+  h.clear();
+  h.receive(parent, signed_chunk(1, false));
+  EXPECT_EQ(h.closed_reason(parent), std::error_code(node_errc::bad_signature));
+  EXPECT_EQ(h.engine().stats().get(counter::chunks_forged), 1u);
+  EXPECT_EQ(h.engine().window().size(), 1u);             // not stored
+  EXPECT_TRUE(h.only_sent<wire::chunk>(child).empty());  // not forwarded
+  EXPECT_TRUE(h.all<deliver_action>().empty());
+
+  // The banned peer is not chosen again, even as the only candidate.
+  const link_id_t query = h.only_connect().link;
+  h.clear();
+  h.connected(query);
+  h.receive(query, hello_from(1, 7000));
+  h.receive(query, wire::candidates{{{id_of(1), {"", 7000}, 0, 3, "", {}}}});
+  const link_id_t probe = h.only_connect().link;
+  h.clear();
+  h.connected(probe);
+  h.receive(probe, hello_from(1, 7000));
+  h.receive(probe, wire::pong{h.only_sent<wire::ping>(probe).at(0).nonce, true, 0, 3, {id_of(1)}});
+  EXPECT_TRUE(h.only_sent<wire::join_request>(probe).empty());
+  EXPECT_FALSE(h.engine().attached());
+}
+
+TEST(node_security, chunk_of_another_stream_is_refused) {
+  node_config c;
+  c.role = wire::peer_role::relay;
+  c.listen_port = 7001;
+  c.rendezvous = wire::endpoint{"127.0.0.1", 7000};
+  c.stream_id = "stream-B";
+  c.verifier = std::make_shared<fake_verifier>();
+  harness h(c);
+  h.start();
+  const link_id_t parent = h.join_through_rendezvous();
+  h.receive(parent, wire::join_accept{0, {id_of(1)}});
+  h.receive(parent, signed_chunk(0, true));  // well signed, but stream-A
+  EXPECT_EQ(h.closed_reason(parent), std::error_code(node_errc::bad_signature));
+  EXPECT_EQ(h.engine().window().size(), 0u);
+}
+
+}  // namespace
+}  // namespace treecast::core

@@ -1,0 +1,76 @@
+// Ed25519 stream keys through OpenSSL, hex, and invite links.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "runtime/address.hpp"
+#include "runtime/ed25519.hpp"
+
+namespace treecast::runtime {
+namespace {
+
+TEST(ed25519, signature_verifies_and_tampering_does_not) {
+  const auto key = ed25519_key::generate();
+  const ed25519_verifier verifier(key.public_key());
+  const std::string body = "chunk body bytes";
+  const std::string signature = key.sign(body);
+  EXPECT_EQ(signature.size(), 64u);
+  EXPECT_TRUE(verifier.verify(body, signature));
+  EXPECT_FALSE(verifier.verify("chunk body bytez", signature));
+  std::string flipped = signature;
+  flipped[10] ^= 1;
+  EXPECT_FALSE(verifier.verify(body, flipped));
+  EXPECT_FALSE(verifier.verify(body, ""));
+  const auto other = ed25519_key::generate();
+  EXPECT_FALSE(verifier.verify(body, other.sign(body)));
+}
+
+TEST(ed25519, stream_key_is_created_once_then_reused) {
+  const std::string dir = ::testing::TempDir() + "treecast_key_test";
+  std::filesystem::remove_all(dir);
+  const std::string path = dir + "/nested/broadcaster.key";
+  const auto first = ed25519_key::load_or_create(path);
+  ASSERT_TRUE(std::filesystem::exists(path));
+  const auto perms = std::filesystem::status(path).permissions();
+  EXPECT_EQ(perms & std::filesystem::perms::group_all, std::filesystem::perms::none);
+  EXPECT_EQ(perms & std::filesystem::perms::others_all, std::filesystem::perms::none);
+  const auto again = ed25519_key::load_or_create(path);
+  EXPECT_EQ(first.public_key(), again.public_key());
+  std::filesystem::remove_all(dir);
+}
+
+TEST(ed25519, a_file_that_is_not_a_key_is_refused) {
+  const std::string path = ::testing::TempDir() + "treecast_not_a_key";
+  {
+    std::FILE* f = std::fopen(path.c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    std::fputs("hello\n", f);
+    std::fclose(f);
+  }
+  EXPECT_THROW(ed25519_key::load_or_create(path), std::runtime_error);
+  std::filesystem::remove(path);
+  EXPECT_THROW(ed25519_verifier("short"), std::invalid_argument);
+}
+
+TEST(ed25519, hex_round_trip_and_bad_hex) {
+  EXPECT_EQ(to_hex(std::string("\x00\xff\x10", 3)), "00ff10");
+  EXPECT_EQ(from_hex("00ff10"), std::string("\x00\xff\x10", 3));
+  EXPECT_THROW(from_hex("abc"), std::invalid_argument);
+  EXPECT_THROW(from_hex("zz"), std::invalid_argument);
+}
+
+TEST(invite_link, carries_the_address_and_the_stream) {
+  const std::string link = format_link({"10.1.2.3", 7000}, "abcd");
+  EXPECT_EQ(link, "treecast://10.1.2.3:7000/?stream=abcd");
+  EXPECT_EQ(parse_address(link), (wire::endpoint{"10.1.2.3", 7000}));
+  EXPECT_EQ(link_parameter(link, "stream"), "abcd");
+  EXPECT_EQ(link_parameter("treecast://h:1/?a=1&stream=ef&b=2", "stream"), "ef");
+  EXPECT_FALSE(link_parameter("treecast://h:1", "stream"));
+  EXPECT_EQ(parse_address("[::1]:7000"), (wire::endpoint{"::1", 7000}));
+  EXPECT_FALSE(parse_address("host:0"));
+  EXPECT_FALSE(parse_address("host:70000"));
+  EXPECT_FALSE(parse_address("nohost"));
+}
+
+}  // namespace
+}  // namespace treecast::runtime
