@@ -1,0 +1,210 @@
+// A hostile parent: a fake peer on loopback answers a real relay's join
+// (candidates, pong, accept), sends one well-signed chunk, then a chunk that
+// is forged, signed by another key (a peer posing as the broadcaster), or
+// tampered with. The relay keeps the good chunk, refuses the bad one with a
+// logged reason and drops the fake parent.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "local_tree.hpp"
+#include "runtime/ed25519.hpp"
+#include "wire/codec.hpp"
+#include "wire/frame_decoder.hpp"
+
+namespace treecast::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+enum class badness { forged_signature, other_key, tampered_payload };
+
+// Plays rendezvous and parent for one joiner, then sends a good chunk and a
+// bad one. Runs on its own thread; every wait is bounded.
+class fake_parent {
+ public:
+  fake_parent(const runtime::ed25519_key& stream_key, badness bad) : key_(stream_key), bad_(bad) {
+    listener_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address);
+    listen(listener_, 4);
+    socklen_t size = sizeof address;
+    getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &size);
+    port_ = ntohs(address.sin_port);
+    id_.fill(0xfa);
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~fake_parent() {
+    stop_ = true;
+    thread_.join();
+    close(listener_);
+  }
+
+  std::uint16_t port() const { return port_; }
+  bool closed_by_relay() const { return closed_by_relay_; }
+
+ private:
+  bool wait_readable(int fd, std::chrono::milliseconds timeout) {
+    pollfd p{fd, POLLIN, 0};
+    return poll(&p, 1, static_cast<int>(timeout.count())) > 0;
+  }
+
+  void send_message(int fd, const wire::message& m) {
+    const auto frame = wire::encode_frame(m);
+    ::send(fd, frame->data(), frame->size(), MSG_NOSIGNAL);
+  }
+
+  wire::chunk make_chunk(wire::seq_t seq, bool good) {
+    wire::chunk c;
+    c.stream_id = key_.public_key();
+    c.seq = seq;
+    c.capture_time_us = 1;
+    c.flags = wire::chunk_flag_keyframe;
+    c.payload = std::string(188, '\x47');
+    c.body = wire::encode_chunk_body(c);
+    c.signature = key_.sign(c.body);
+    if (!good) {
+      switch (bad_) {
+        case badness::forged_signature:
+          c.signature = std::string(64, 'x');
+          break;
+        case badness::other_key:
+          c.signature = runtime::ed25519_key::generate().sign(c.body);
+          break;
+        case badness::tampered_payload:
+          c.body[c.body.size() - 5] ^= 0x01;  // a payload byte, after signing
+          break;
+      }
+    }
+    wire::seal_chunk(c);
+    return c;
+  }
+
+  // One connection: answer until the peer closes or the deadline passes.
+  void converse(int fd) {
+    send_message(fd, wire::hello{wire::protocol_version, id_, port_, wire::peer_role::relay, ""});
+    wire::frame_decoder decoder(wire::default_max_frame_bytes);
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    std::uint8_t buffer[65536];
+    while (!stop_ && std::chrono::steady_clock::now() < deadline) {
+      if (!wait_readable(fd, 100ms)) {
+        continue;
+      }
+      const ssize_t n = recv(fd, buffer, sizeof buffer, 0);
+      if (n <= 0) {
+        if (joined_) {
+          closed_by_relay_ = true;
+        }
+        return;
+      }
+      std::vector<wire::shared_bytes> frames;
+      decoder.feed({buffer, static_cast<std::size_t>(n)}, frames);
+      for (const auto& frame : frames) {
+        wire::message m;
+        if (wire::decode_frame(frame, m)) {
+          continue;
+        }
+        if (std::holds_alternative<wire::candidates_request>(m)) {
+          wire::peer_summary self;
+          self.node_id = id_;
+          self.address = {"", port_};
+          self.free_slots = 3;
+          send_message(fd, wire::candidates{{self}});
+        } else if (auto* ping = std::get_if<wire::ping>(&m)) {
+          send_message(fd, wire::pong{ping->nonce, true, 0, 3, {id_}});
+        } else if (std::holds_alternative<wire::join_request>(m)) {
+          send_message(fd, wire::join_accept{0, {id_}, {}, {}});
+          joined_ = true;
+          const auto good = make_chunk(0, true);
+          ::send(fd, good.frame->data(), good.frame->size(), MSG_NOSIGNAL);
+          const auto bad = make_chunk(1, false);
+          ::send(fd, bad.frame->data(), bad.frame->size(), MSG_NOSIGNAL);
+        }
+      }
+    }
+  }
+
+  void serve() {
+    while (!stop_ && !closed_by_relay_) {
+      if (!wait_readable(listener_, 100ms)) {
+        continue;
+      }
+      const int fd = accept(listener_, nullptr, nullptr);
+      if (fd >= 0) {
+        converse(fd);
+        close(fd);
+      }
+    }
+  }
+
+  const runtime::ed25519_key& key_;
+  badness bad_;
+  int listener_ = -1;
+  std::uint16_t port_ = 0;
+  wire::node_id_t id_{};
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> joined_{false};
+  std::atomic<bool> closed_by_relay_{false};
+};
+
+void expect_refused(badness bad, const std::string& name) {
+  const auto key = runtime::ed25519_key::generate();
+  fake_parent parent(key, bad);
+  local_tree tree("forged-" + name);
+  std::vector<std::string> args = {TREECAST_RELAY,
+                                   "treecast://127.0.0.1:" + std::to_string(parent.port()) +
+                                       "/?stream=" + runtime::to_hex(key.public_key()),
+                                   "--listen", "127.0.0.1:0"};
+  child_process relay(args, tree.log_path("relay"));
+  // The good chunk is taken, then the bad one gets the fake parent dropped.
+  const auto counted = relay.wait_for_line(
+      [](const std::string& l) {
+        return l.rfind("status ", 0) == 0 && status_fields(l)["chunks"] == "1";
+      },
+      15s);
+  EXPECT_TRUE(counted) << "the well-signed chunk was not accepted";
+  const auto dropped = relay.wait_for_line(
+      [](const std::string& l) {
+        return l.rfind("status ", 0) == 0 && status_fields(l)["depth"] == "-";
+      },
+      15s);
+  EXPECT_TRUE(dropped) << "relay kept the hostile parent";
+  EXPECT_TRUE(parent.closed_by_relay());
+  EXPECT_NE(read_file(tree.log_path("relay")).find("fails the broadcaster's signature"),
+            std::string::npos);
+  relay.send_signal(SIGINT);
+  EXPECT_EQ(relay.wait_exit(10s), 0);
+}
+
+TEST(forged_chunk, forged_signature_is_refused) {
+  expect_refused(badness::forged_signature, "signature");
+}
+
+TEST(forged_chunk, chunk_signed_by_another_key_is_refused) {
+  expect_refused(badness::other_key, "other_key");
+}
+
+TEST(forged_chunk, tampered_payload_is_refused) {
+  expect_refused(badness::tampered_payload, "tampered");
+}
+
+}  // namespace
+}  // namespace treecast::testing
