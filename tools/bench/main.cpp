@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "crypto_bench.hpp"
 #include "repair_bench.hpp"
 
 namespace po = boost::program_options;
@@ -13,7 +14,9 @@ int main(int argc, char** argv) {
       "usage: treecast-bench SUBCOMMAND [options]\n\n"
       "subcommands:\n"
       "  repair   kill -9 / kill -STOP a relay with children, repeatedly, on loopback:\n"
-      "           repair time p50/p99 (kill -> first chunk from the new parent), chunks lost\n";
+      "           repair time p50/p99 (kill -> first chunk from the new parent), chunks lost\n"
+      "  crypto   Ed25519 verify/sign per chunk and AES-256-GCM per Mbit, as a fraction of\n"
+      "           one core at the stream's bitrate\n";
   if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
     std::cout << usage;
     return argc < 2 ? 2 : 0;
@@ -46,6 +49,38 @@ int main(int argc, char** argv) {
       return 2;
     }
     return treecast::bench::run_repair_bench(options);
+  }
+  if (command == "crypto") {
+    treecast::bench::crypto_options options;
+    po::options_description description("treecast-bench crypto options");
+    // clang-format off
+    description.add_options()
+      ("help,h", "show this help")
+      ("bitrate", po::value(&options.bitrate_mbps)->default_value(options.bitrate_mbps),
+       "stream bitrate, Mbit/s")
+      ("chunk-ms", po::value(&options.chunk_ms)->default_value(options.chunk_ms),
+       "capture time per chunk, ms")
+      ("seconds", po::value(&options.seconds)->default_value(options.seconds),
+       "measuring time per operation")
+      ("json", po::bool_switch(&options.json), "print a JSON object as the last line");
+    // clang-format on
+    try {
+      po::variables_map vm;
+      po::store(po::parse_command_line(argc - 1, argv + 1, description), vm);
+      if (vm.count("help")) {
+        std::cout << description << "\n";
+        return 0;
+      }
+      po::notify(vm);
+      if (!(options.bitrate_mbps > 0 && options.bitrate_mbps <= 1000) || options.chunk_ms < 1 ||
+          !(options.seconds > 0)) {
+        throw std::invalid_argument("--bitrate in (0, 1000], --chunk-ms >= 1, --seconds > 0");
+      }
+    } catch (const std::exception& e) {
+      std::cerr << "treecast-bench crypto: " << e.what() << "\n";
+      return 2;
+    }
+    return treecast::bench::run_crypto_bench(options);
   }
   std::cerr << "treecast-bench: unknown subcommand '" << command << "'\n\n" << usage;
   return 2;
