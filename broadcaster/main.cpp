@@ -12,6 +12,7 @@
 #include "runtime/address.hpp"
 #include "runtime/console_log.hpp"
 #include "runtime/ed25519.hpp"
+#include "runtime/invite_token.hpp"
 #include "runtime/node_runtime.hpp"
 #include "runtime/peer_options.hpp"
 #include "runtime/periodic_timer.hpp"
@@ -62,6 +63,7 @@ int main(int argc, char** argv) {
   std::string resolution = "640x360";
   std::string public_host;
   std::string key_path = default_key_path();
+  double token_hours = 24;
   int fps = 30;
   int bitrate = 2000;
   int chunk_ms = 200;
@@ -76,6 +78,8 @@ int main(int argc, char** argv) {
     ("chunk-ms", po::value(&chunk_ms)->default_value(chunk_ms), "capture time per chunk, ms")
     ("key", po::value(&key_path)->default_value(key_path),
      "the stream's Ed25519 private key (PEM), created on first run; the stream id is its public key")
+    ("token-hours", po::value(&token_hours)->default_value(token_hours),
+     "how long the printed invite links admit new peers")
     ("public-host", po::value(&public_host)->default_value(""),
      "host name put in the invite link (default: the listen host, or 127.0.0.1)");
   // clang-format on
@@ -99,9 +103,6 @@ int main(int argc, char** argv) {
     return runtime::exit_usage;
   }
 
-  boost::asio::io_context io;
-  runtime::node_runtime root(io, node_config, runtime_config,
-                             runtime::console_log("broadcaster", level));
   std::optional<runtime::ed25519_key> key;
   try {
     key = runtime::ed25519_key::load_or_create(key_path);
@@ -110,6 +111,22 @@ int main(int argc, char** argv) {
     return runtime::exit_failure;
   }
   const std::string stream_id = key->public_key();
+  node_config.stream_id = stream_id;
+  // The root admits only peers holding a token it signed (the seeds too).
+  node_config.admission = std::make_shared<runtime::token_admission>(stream_id);
+  const auto expires =
+      static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
+                                     std::chrono::system_clock::now().time_since_epoch() +
+                                     std::chrono::duration<double, std::ratio<3600>>(token_hours))
+                                     .count());
+  const std::string viewer_token =
+      runtime::to_hex(runtime::make_invite_token(*key, runtime::invite_role::viewer, expires));
+  const std::string relay_token =
+      runtime::to_hex(runtime::make_invite_token(*key, runtime::invite_role::relay, expires));
+
+  boost::asio::io_context io;
+  runtime::node_runtime root(io, node_config, runtime_config,
+                             runtime::console_log("broadcaster", level));
   int exit_code = runtime::exit_ok;
   std::unique_ptr<runtime::shutdown_signals> shutdown;
 
@@ -151,9 +168,10 @@ int main(int argc, char** argv) {
   }
   std::printf("listening on %s\n",
               runtime::format_address({runtime_config.listen_host, root.listen_port()}).c_str());
-  std::printf(
-      "link: %s\n",
-      runtime::format_link({public_host, root.listen_port()}, runtime::to_hex(stream_id)).c_str());
+  const wire::endpoint entry{public_host, root.listen_port()};
+  const std::string stream_hex = runtime::to_hex(stream_id);
+  std::printf("link: %s\n", runtime::format_link(entry, stream_hex, viewer_token).c_str());
+  std::printf("relay-link: %s\n", runtime::format_link(entry, stream_hex, relay_token).c_str());
 
   std::uint64_t last_sent_bytes = 0;
   runtime::periodic_timer status(io, std::chrono::seconds(1), [&] {

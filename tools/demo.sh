@@ -51,19 +51,20 @@ start() {
 start broadcaster "$bin/broadcaster/treecast-broadcaster" --listen 127.0.0.1:0 \
   --key "$logs/broadcaster.key"
 for _ in $(seq 50); do
-  stream=$(sed -n 's/^link: .*?stream=\([0-9a-f]*\)$/\1/p' "$logs/broadcaster.out")
-  [ -n "$stream" ] && break
+  relay_query=$(sed -n 's/^relay-link: [^?]*\(?.*\)$/\1/p' "$logs/broadcaster.out")
+  viewer_query=$(sed -n 's/^link: [^?]*\(?.*\)$/\1/p' "$logs/broadcaster.out")
+  [ -n "$relay_query" ] && [ -n "$viewer_query" ] && break
   sleep 0.1
 done
 echo "demo: broadcaster on 127.0.0.1:$port ($(grep '^link:' "$logs/broadcaster.out"))"
 # A chain for the demo: each peer is given the previous one's address.
-start relay1 "$bin/relay/treecast-relay" "treecast://127.0.0.1:$port/?stream=$stream" \
+start relay1 "$bin/relay/treecast-relay" "treecast://127.0.0.1:$port/$relay_query" \
   --listen 127.0.0.1:0
 echo "demo: relay 1 on 127.0.0.1:$port"
-start relay2 "$bin/relay/treecast-relay" "treecast://127.0.0.1:$port/?stream=$stream" \
+start relay2 "$bin/relay/treecast-relay" "treecast://127.0.0.1:$port/$relay_query" \
   --listen 127.0.0.1:0
 echo "demo: relay 2 on 127.0.0.1:$port"
-"$bin/viewer/treecast-viewer" "treecast://127.0.0.1:$port/?stream=$stream" --listen 127.0.0.1:0 \
+"$bin/viewer/treecast-viewer" "treecast://127.0.0.1:$port/$viewer_query" --listen 127.0.0.1:0 \
   2> >(grep --line-buffered -v '^ALSA lib\|^AL lib' >&2) &
 pids+=($!)
 echo "demo: viewer started at depth 3; its status line follows. Ctrl-C stops everything."

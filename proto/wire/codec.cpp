@@ -40,6 +40,7 @@ void fill(pb::Envelope& e, const hello& m) {
   h->set_listen_port(m.listen_port);
   h->set_role(static_cast<pb::PeerRole>(m.role));
   h->set_site(m.site);
+  h->set_token(m.token);
 }
 
 void fill(pb::Envelope& e, const join_request& m) {
@@ -165,12 +166,13 @@ std::error_code decode(const pb::Hello& in, message& out) {
   hello m;
   m.version = in.protocol_version();
   if (!to_node_id(in.peer_id(), m.node_id) || in.listen_port() > 65535 || !text_ok(in.site()) ||
-      !role_ok(in.role())) {
+      !role_ok(in.role()) || in.token().size() > max_token_bytes) {
     return wire_errc::field_out_of_range;
   }
   m.listen_port = static_cast<std::uint16_t>(in.listen_port());
   m.role = static_cast<peer_role>(in.role());
   m.site = in.site();
+  m.token = in.token();
   out = std::move(m);
   return {};
 }

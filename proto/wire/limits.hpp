@@ -26,5 +26,6 @@ inline constexpr std::size_t max_redirect_candidates = 32;
 inline constexpr std::size_t max_peer_summaries = 32;  // in Report and Candidates
 inline constexpr std::size_t max_text_bytes = 256;     // site labels, reasons, host names
 inline constexpr std::size_t max_stream_id_bytes = 64;
+inline constexpr std::size_t max_token_bytes = 256;
 
 }  // namespace treecast::wire

@@ -32,6 +32,7 @@ struct hello {
   std::uint16_t listen_port = 0;
   peer_role role = peer_role::unspecified;
   std::string site;
+  std::string token;  // invite token, opaque here
 };
 
 struct join_request {

@@ -28,30 +28,22 @@ enum class counter : std::size_t {
   repairs,               // parent lost, then a chunk from a new parent
   chunks_missed,         // sequence numbers skipped (gaps that could not be filled)
   chunks_forged,         // chunks whose signature or stream id failed: sender dropped
+  peers_unauthorized,    // inbound peers refused for their invite token
   count_
 };
 
 inline constexpr std::size_t counter_count = static_cast<std::size_t>(counter::count_);
 
 // Names in Prometheus style, indexed by counter.
-inline constexpr std::array<const char*, counter_count> counter_names{"chunks_received",
-                                                                      "chunks_duplicate",
-                                                                      "chunks_too_old",
-                                                                      "chunks_sent",
-                                                                      "chunk_bytes_received",
-                                                                      "chunk_bytes_sent",
-                                                                      "children_accepted",
-                                                                      "children_refused",
-                                                                      "protocol_errors",
-                                                                      "heartbeat_timeouts",
-                                                                      "parent_attaches",
-                                                                      "parent_losses",
-                                                                      "join_attempts",
-                                                                      "join_redirects",
-                                                                      "probes_sent",
-                                                                      "loops_refused",
-                                                                      "repairs",
-                                                                      "chunks_missed"};
+// clang-format off
+inline constexpr std::array<const char*, counter_count> counter_names{
+    "chunks_received",   "chunks_duplicate",     "chunks_too_old",     "chunks_sent",
+    "chunk_bytes_received", "chunk_bytes_sent",  "children_accepted",  "children_refused",
+    "protocol_errors",   "heartbeat_timeouts",   "parent_attaches",    "parent_losses",
+    "join_attempts",     "join_redirects",       "probes_sent",        "loops_refused",
+    "repairs",           "chunks_missed",        "chunks_forged",      "peers_unauthorized"};
+// clang-format on
+static_assert(counter_names.back() != nullptr, "a counter has no name");
 
 class counters {
  public:

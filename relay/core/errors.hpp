@@ -22,6 +22,7 @@ enum class node_errc {
   query_done,             // a rendezvous query link, answered
   starved,                // the parent sent no chunk for too long
   bad_signature,          // a chunk's signature or stream id is not the broadcaster's
+  unauthorized,           // the peer has no valid invite token
 };
 
 const std::error_category& node_category() noexcept;

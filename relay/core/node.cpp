@@ -257,6 +257,15 @@ void node::handle(link_id_t id, link& l, wire::hello&& m, time_point now) {
     on_protocol_error(id, node_errc::version_mismatch, now);
     return;
   }
+  if (l.kind == link_kind::inbound && config_.admission) {
+    if (const auto refused = config_.admission->check(m.token)) {
+      counters_.add(counter::peers_unauthorized);
+      log(log_level::warn, now, "refused " + describe(l.remote) + ": " + *refused);
+      send(id, wire::leave{"refused: " + *refused, {}});
+      close_link(id, node_errc::unauthorized, now);
+      return;
+    }
+  }
   l.peer_hello = std::move(m);
 }
 
@@ -358,7 +367,8 @@ void node::handle(link_id_t, link&, wire::heartbeat&&, time_point) {
 }
 
 void node::handle(link_id_t id, link& l, wire::leave&& m, time_point now) {
-  log(log_level::info, now, describe(l.remote) + " left: " + m.reason);
+  log(l.kind == link_kind::inbound ? log_level::info : log_level::warn, now,
+      describe(l.remote) + " left: " + m.reason);
   if (l.kind == link_kind::parent && !m.handoff.empty() && running_ && !leaving_) {
     // Make-before-break: keep taking chunks from the leaving parent while we
     // join one of the peers it handed us; its link closes once we are in.
@@ -967,6 +977,7 @@ wire::hello node::my_hello() const {
   h.listen_port = config_.listen_port;
   h.role = config_.role;
   h.site = config_.site;
+  h.token = config_.token;
   return h;
 }
 

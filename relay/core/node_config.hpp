@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "core/admission_policy.hpp"
 #include "core/chunk_verifier.hpp"
 #include "core/time.hpp"
 #include "wire/messages.hpp"
@@ -31,6 +32,13 @@ struct node_config {
   // Checks every chunk's signature before it is stored or forwarded; a chunk
   // that fails gets its sender dropped and banned. Null = no check (sim).
   std::shared_ptr<const chunk_verifier> verifier;
+
+  // Checks the invite token in every inbound Hello; a peer without a valid
+  // one is told why and dropped. Null = everyone is admitted (sim).
+  std::shared_ptr<const admission_policy> admission;
+
+  // This peer's own invite token, presented in its Hello.
+  std::string token;
 
   // Port on which this peer accepts children (0 = it accepts none).
   std::uint16_t listen_port = 0;

@@ -46,8 +46,9 @@ std::string format_address(const wire::endpoint& e) {
   return (v6 ? "[" + e.host + "]" : e.host) + ":" + std::to_string(e.port);
 }
 
-std::string format_link(const wire::endpoint& e, const std::string& stream_hex) {
-  return "treecast://" + format_address(e) + "/?stream=" + stream_hex;
+std::string format_link(const wire::endpoint& e, const std::string& stream_hex,
+                        const std::string& token_hex) {
+  return "treecast://" + format_address(e) + "/?stream=" + stream_hex + "&token=" + token_hex;
 }
 
 std::optional<std::string> link_parameter(const std::string& link, const std::string& name) {

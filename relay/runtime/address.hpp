@@ -17,9 +17,10 @@ std::optional<wire::endpoint> parse_address(const std::string& text);
 std::string format_address(const wire::endpoint& e);
 
 // The invite link for a tree whose entry point is `e`, carrying the stream
-// id (hex of the broadcaster's public key):
-// "treecast://HOST:PORT/?stream=HEX".
-std::string format_link(const wire::endpoint& e, const std::string& stream_hex);
+// id (hex of the broadcaster's public key) and an invite token (hex):
+// "treecast://HOST:PORT/?stream=HEX&token=HEX".
+std::string format_link(const wire::endpoint& e, const std::string& stream_hex,
+                        const std::string& token_hex);
 
 // The value of query parameter `name` in a link ("...?a=1&stream=ab"), or
 // nullopt.

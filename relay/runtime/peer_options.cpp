@@ -9,6 +9,7 @@
 #include "runtime/address.hpp"
 #include "runtime/console_log.hpp"
 #include "runtime/ed25519.hpp"
+#include "runtime/invite_token.hpp"
 
 namespace treecast::runtime {
 
@@ -146,6 +147,18 @@ std::optional<joining_peer_config> parse_joining_peer(int argc, char** argv,
     throw std::invalid_argument("the link's stream id is not a 64-digit hex public key");
   }
   config.node.stream_id = stream_id;
+  // Admission: we present our invite token, and check everyone else's.
+  const auto token = link_parameter(link, "token");
+  if (!token) {
+    throw std::invalid_argument(
+        "the link has no invite token: use the whole link the broadcaster printed");
+  }
+  try {
+    config.node.token = from_hex(*token);
+  } catch (const std::invalid_argument&) {
+    throw std::invalid_argument("the link's invite token is not hex");
+  }
+  config.node.admission = std::make_shared<token_admission>(stream_id);
   apply_peer_options(options, config.node, config.runtime);
   config.level = parse_log_level(options.log_level);
   return config;

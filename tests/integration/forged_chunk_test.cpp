@@ -17,6 +17,7 @@
 
 #include "local_tree.hpp"
 #include "runtime/ed25519.hpp"
+#include "runtime/invite_token.hpp"
 #include "wire/codec.hpp"
 #include "wire/frame_decoder.hpp"
 
@@ -171,7 +172,9 @@ void expect_refused(badness bad, const std::string& name) {
   local_tree tree("forged-" + name);
   std::vector<std::string> args = {TREECAST_RELAY,
                                    "treecast://127.0.0.1:" + std::to_string(parent.port()) +
-                                       "/?stream=" + runtime::to_hex(key.public_key()),
+                                       "/?stream=" + runtime::to_hex(key.public_key()) + "&token=" +
+                                       runtime::to_hex(runtime::make_invite_token(
+                                           key, runtime::invite_role::relay, 4'000'000'000)),
                                    "--listen", "127.0.0.1:0"};
   child_process relay(args, tree.log_path("relay"));
   // The good chunk is taken, then the bad one gets the fake parent dropped.

@@ -8,6 +8,9 @@
 
 #include "local_tree.hpp"
 #include "raw_peer.hpp"
+#include "runtime/ed25519.hpp"
+#include "runtime/invite_token.hpp"
+#include "wire/codec.hpp"
 
 namespace treecast::testing {
 namespace {
@@ -32,13 +35,19 @@ std::vector<std::uint8_t> frame_of(std::vector<std::uint8_t> body) {
   return frame;
 }
 
-// Envelope{hello{protocol_version=1, peer_id=16 bytes}} in protobuf bytes.
-std::vector<std::uint8_t> hello_frame() {
-  std::vector<std::uint8_t> hello = {0x08, 0x01, 0x12, 16};
-  hello.insert(hello.end(), 16, 0xab);
-  std::vector<std::uint8_t> envelope = {0x0a, static_cast<std::uint8_t>(hello.size())};
-  envelope.insert(envelope.end(), hello.begin(), hello.end());
-  return frame_of(envelope);
+// A Hello with `token` (hex-free raw bytes), encoded by the real codec.
+std::vector<std::uint8_t> hello_frame(const std::string& token) {
+  wire::hello hello;
+  hello.node_id.fill(0xab);
+  hello.token = token;
+  const auto frame = wire::encode_frame(hello);
+  return {frame->begin(), frame->end()};
+}
+
+std::uint64_t unix_now() {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count());
 }
 
 class hostile_peer : public ::testing::Test {
@@ -82,6 +91,14 @@ class hostile_peer : public ::testing::Test {
         },
         10s, from);
     EXPECT_TRUE(progressed) << "viewer stopped decoding";
+  }
+
+  // A relay token signed with this tree's stream key, valid for `seconds`.
+  static std::string token(std::int64_t seconds) {
+    const auto key = runtime::ed25519_key::load_or_create(tree_->key_path());
+    return runtime::make_invite_token(
+        key, runtime::invite_role::relay,
+        static_cast<std::uint64_t>(static_cast<std::int64_t>(unix_now()) + seconds));
   }
 
   static void expect_relay_logged(const std::string& reason) {
@@ -137,13 +154,39 @@ TEST_F(hostile_peer, message_before_hello_is_refused) {
 
 TEST_F(hostile_peer, chunk_pushed_by_a_non_parent_is_refused) {
   raw_peer peer(relay_->port);
-  auto bytes = hello_frame();
+  auto bytes = hello_frame(token(3600));
   // Envelope{chunk{body=ChunkBody{seq=999999}}}
   const auto chunk = frame_of({0x2a, 0x06, 0x0a, 0x04, 0x10, 0xbf, 0x84, 0x3d});
   bytes.insert(bytes.end(), chunk.begin(), chunk.end());
   ASSERT_TRUE(peer.send(bytes));
   EXPECT_TRUE(peer.wait_closed_by_remote(5s));
   expect_relay_logged("chunk from a peer that is not our parent");
+  expect_viewer_still_playing();
+}
+
+TEST_F(hostile_peer, peer_without_a_token_is_refused_at_join) {
+  raw_peer peer(relay_->port);
+  ASSERT_TRUE(peer.send(hello_frame("")));
+  EXPECT_TRUE(peer.wait_closed_by_remote(5s));
+  expect_relay_logged("no invite token");
+  expect_viewer_still_playing();
+}
+
+TEST_F(hostile_peer, expired_token_is_refused_at_join) {
+  raw_peer peer(relay_->port);
+  ASSERT_TRUE(peer.send(hello_frame(token(-60))));
+  EXPECT_TRUE(peer.wait_closed_by_remote(5s));
+  expect_relay_logged("invite token expired");
+  expect_viewer_still_playing();
+}
+
+TEST_F(hostile_peer, token_of_another_broadcaster_is_refused_at_join) {
+  raw_peer peer(relay_->port);
+  const auto stranger = runtime::ed25519_key::generate();
+  ASSERT_TRUE(peer.send(hello_frame(
+      runtime::make_invite_token(stranger, runtime::invite_role::relay, unix_now() + 3600))));
+  EXPECT_TRUE(peer.wait_closed_by_remote(5s));
+  expect_relay_logged("invite token not signed by this stream's broadcaster");
   expect_viewer_still_playing();
 }
 

@@ -41,21 +41,29 @@ peer_process local_tree::start(const std::string& binary, const std::string& lab
 
 peer_process local_tree::start_broadcaster(std::vector<std::string> extra) {
   // A key of the test's own, not the user's.
-  std::vector<std::string> args = {"--listen", "127.0.0.1:0", "--key",
-                                   std::string(TREECAST_TEST_LOG_DIR) + "/" + test_name_ + ".key"};
+  std::vector<std::string> args = {"--listen", "127.0.0.1:0", "--key", key_path()};
   args.insert(args.end(), extra.begin(), extra.end());
   peer_process broadcaster = start(TREECAST_BROADCASTER, "broadcaster", std::move(args));
-  const auto link = broadcaster.process->wait_for_line(
+  const auto viewer_link = broadcaster.process->wait_for_line(
       [](const std::string& l) { return l.rfind("link: ", 0) == 0; }, startup_timeout);
-  if (!link) {
-    throw std::runtime_error("broadcaster printed no link");
+  const auto relay_link = broadcaster.process->wait_for_line(
+      [](const std::string& l) { return l.rfind("relay-link: ", 0) == 0; }, startup_timeout);
+  if (!viewer_link || !relay_link) {
+    throw std::runtime_error("broadcaster printed no links");
   }
-  stream_ = link->substr(link->find("?stream=") + 8);
+  // "...?stream=S&token=T": keep the query, the address changes per peer.
+  viewer_query_ = viewer_link->substr(viewer_link->find('?'));
+  relay_query_ = relay_link->substr(relay_link->find('?'));
   return broadcaster;
 }
 
-std::string local_tree::link_to(std::uint16_t port) const {
-  return "treecast://127.0.0.1:" + std::to_string(port) + "/?stream=" + stream_;
+std::string local_tree::key_path() const {
+  return std::string(TREECAST_TEST_LOG_DIR) + "/" + test_name_ + ".key";
+}
+
+std::string local_tree::link_to(std::uint16_t port, bool viewer) const {
+  return "treecast://127.0.0.1:" + std::to_string(port) + "/" +
+         (viewer ? viewer_query_ : relay_query_);
 }
 
 peer_process local_tree::start_relay(std::uint16_t parent_port, std::vector<std::string> extra) {
@@ -65,7 +73,8 @@ peer_process local_tree::start_relay(std::uint16_t parent_port, std::vector<std:
 }
 
 peer_process local_tree::start_viewer(std::uint16_t parent_port, std::vector<std::string> extra) {
-  std::vector<std::string> args = {link_to(parent_port), "--listen", "127.0.0.1:0", "--headless"};
+  std::vector<std::string> args = {link_to(parent_port, true), "--listen", "127.0.0.1:0",
+                                   "--headless"};
   args.insert(args.end(), extra.begin(), extra.end());
   return start(TREECAST_VIEWER, "viewer" + std::to_string(started_), std::move(args));
 }

@@ -27,16 +27,20 @@ class local_tree {
 
   std::string log_path(const std::string& program) const;
 
-  // The invite link naming the peer on `port` as rendezvous, for the
-  // broadcaster started last (its stream id).
-  std::string link_to(std::uint16_t port) const;
+  // The invite link naming the peer on `port` as rendezvous, with the stream
+  // id and a relay's (or a viewer's) token of the broadcaster started last.
+  std::string link_to(std::uint16_t port, bool viewer = false) const;
+
+  // Where the broadcaster's stream key is (each test has its own).
+  std::string key_path() const;
 
  private:
   peer_process start(const std::string& binary, const std::string& label,
                      std::vector<std::string> args);
 
   std::string test_name_;
-  std::string stream_;  // hex stream id from the broadcaster's link
+  std::string viewer_query_;  // "?stream=...&token=..." from the broadcaster's links
+  std::string relay_query_;
   int started_ = 0;
 };
 

@@ -786,3 +786,42 @@ TEST(node_security, chunk_of_another_stream_is_refused) {
 
 }  // namespace
 }  // namespace treecast::core
+
+namespace treecast::core {
+namespace {
+
+// Admits the token "ok" only.
+class fake_admission final : public admission_policy {
+ public:
+  std::optional<std::string> check(std::string_view token) const override {
+    if (token == "ok") {
+      return std::nullopt;
+    }
+    return token.empty() ? "no invite token" : "invite token expired";
+  }
+};
+
+TEST(node_security, peer_without_a_valid_token_is_told_why_and_dropped) {
+  node_config c = root_config();
+  c.admission = std::make_shared<fake_admission>();
+  harness h(c);
+  h.start();
+  const link_id_t stranger = h.accept();
+  wire::hello hello = hello_from(9);
+  hello.token = "stale";
+  h.receive(stranger, hello);
+  const auto leaves = h.only_sent<wire::leave>(stranger);
+  ASSERT_EQ(leaves.size(), 1u);
+  EXPECT_NE(leaves[0].reason.find("invite token expired"), std::string::npos);
+  EXPECT_EQ(h.closed_reason(stranger), std::error_code(node_errc::unauthorized));
+  EXPECT_EQ(h.engine().stats().get(counter::peers_unauthorized), 1u);
+
+  const link_id_t invited = h.accept();
+  hello.token = "ok";
+  h.receive(invited, hello);
+  h.receive(invited, wire::join_request{});
+  EXPECT_EQ(h.engine().child_count(), 1u);
+}
+
+}  // namespace
+}  // namespace treecast::core

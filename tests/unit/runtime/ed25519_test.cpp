@@ -60,8 +60,9 @@ TEST(ed25519, hex_round_trip_and_bad_hex) {
 }
 
 TEST(invite_link, carries_the_address_and_the_stream) {
-  const std::string link = format_link({"10.1.2.3", 7000}, "abcd");
-  EXPECT_EQ(link, "treecast://10.1.2.3:7000/?stream=abcd");
+  const std::string link = format_link({"10.1.2.3", 7000}, "abcd", "0102");
+  EXPECT_EQ(link, "treecast://10.1.2.3:7000/?stream=abcd&token=0102");
+  EXPECT_EQ(link_parameter(link, "token"), "0102");
   EXPECT_EQ(parse_address(link), (wire::endpoint{"10.1.2.3", 7000}));
   EXPECT_EQ(link_parameter(link, "stream"), "abcd");
   EXPECT_EQ(link_parameter("treecast://h:1/?a=1&stream=ef&b=2", "stream"), "ef");
@@ -70,6 +71,37 @@ TEST(invite_link, carries_the_address_and_the_stream) {
   EXPECT_FALSE(parse_address("host:0"));
   EXPECT_FALSE(parse_address("host:70000"));
   EXPECT_FALSE(parse_address("nohost"));
+}
+
+}  // namespace
+}  // namespace treecast::runtime
+
+#include "runtime/invite_token.hpp"
+
+namespace treecast::runtime {
+namespace {
+
+std::uint64_t unix_now() {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count());
+}
+
+TEST(invite_token, admits_a_valid_token_and_says_why_it_refuses_others) {
+  const auto key = ed25519_key::generate();
+  const token_admission admission(key.public_key());
+  EXPECT_FALSE(admission.check(make_invite_token(key, invite_role::viewer, unix_now() + 60)));
+  EXPECT_FALSE(admission.check(make_invite_token(key, invite_role::relay, unix_now() + 60)));
+  EXPECT_EQ(admission.check(""), "no invite token");
+  EXPECT_EQ(admission.check(make_invite_token(key, invite_role::relay, unix_now() - 1)),
+            "invite token expired");
+  const auto other = ed25519_key::generate();
+  EXPECT_EQ(admission.check(make_invite_token(other, invite_role::relay, unix_now() + 60)),
+            "invite token not signed by this stream's broadcaster");
+  std::string tampered = make_invite_token(key, invite_role::relay, unix_now() + 60);
+  tampered[9] ^= 1;  // push the expiry
+  EXPECT_EQ(admission.check(tampered), "invite token not signed by this stream's broadcaster");
+  EXPECT_EQ(admission.check("short"), "malformed invite token");
 }
 
 }  // namespace
