@@ -18,9 +18,10 @@ constexpr std::size_t max_frames_per_write = 64;
 
 }  // namespace
 
-link_connection::link_connection(tcp::socket socket, core::link_id_t id, handler& owner,
-                                 const runtime_config& config)
-    : socket_(std::move(socket)),
+link_connection::link_connection(tcp::socket socket, asio::ssl::context& tls, core::link_id_t id,
+                                 handler& owner, const runtime_config& config)
+    : stream_(std::move(socket), tls),
+      socket_(stream_.next_layer()),
       resolver_(socket_.get_executor()),
       timer_(socket_.get_executor()),
       id_(id),
@@ -30,8 +31,38 @@ link_connection::link_connection(tcp::socket socket, core::link_id_t id, handler
       read_buffer_(read_buffer_bytes) {}
 
 void link_connection::start() {
+  // A peer that never completes the handshake is cut off at the timeout.
+  timer_.expires_after(config_.connect_timeout);
+  timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    if (!ec && !self->closed_ && !self->handshaken_) {
+      self->fail(link_errc::connect_timeout);
+    }
+  });
+  stream_.async_handshake(asio::ssl::stream_base::server,
+                          [self = shared_from_this()](const boost::system::error_code& ec) {
+                            self->timer_.cancel();
+                            if (self->closed_ || self->closing_) {
+                              return;
+                            }
+                            if (ec) {
+                              // Not TLS, or not ours: bad input from that peer.
+                              handler* owner = self->owner_;
+                              self->owner_ = nullptr;
+                              if (owner) {
+                                owner->on_link_protocol_error(self->id_, ec);
+                              }
+                              self->shutdown_now();
+                              return;
+                            }
+                            self->begin_reading();
+                            self->write_queued();
+                          });
+}
+
+void link_connection::begin_reading() {
   boost::system::error_code ignored;
   socket_.set_option(tcp::no_delay(true), ignored);
+  handshaken_ = true;
   read_some();
 }
 
@@ -67,21 +98,31 @@ void link_connection::connect(const std::string& host, std::uint16_t port) {
                                : std::error_code(ec));
                 return;
               }
-              self->timer_.cancel();
               if (self->closed_ || self->closing_) {
                 return;
               }
-              self->start();
-              if (self->owner_) {
-                self->owner_->on_link_connected(self->id_);
-              }
-              self->write_queued();
+              self->stream_.async_handshake(asio::ssl::stream_base::client,
+                                            [self](const boost::system::error_code& ec) {
+                                              self->timer_.cancel();
+                                              if (self->closed_ || self->closing_) {
+                                                return;
+                                              }
+                                              if (ec) {
+                                                self->fail(ec);
+                                                return;
+                                              }
+                                              self->begin_reading();
+                                              if (self->owner_) {
+                                                self->owner_->on_link_connected(self->id_);
+                                              }
+                                              self->write_queued();
+                                            });
             });
       });
 }
 
 void link_connection::read_some() {
-  socket_.async_read_some(
+  stream_.async_read_some(
       asio::buffer(read_buffer_),
       [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
         if (self->closed_ || self->closing_) {
@@ -89,7 +130,9 @@ void link_connection::read_some() {
         }
         if (ec) {
           std::error_code why = ec;
-          if (ec == asio::error::eof) {
+          // The peer closed without a TLS close_notify (as we do): a clean
+          // end, unless it stopped in the middle of a frame.
+          if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) {
             why = self->decoder_.finish();
             if (!why) {
               why = link_errc::closed_by_peer;
@@ -142,7 +185,7 @@ void link_connection::send(wire::shared_bytes frame) {
 }
 
 void link_connection::write_queued() {
-  if (in_flight_ > 0 || queue_.empty() || !socket_.is_open() || closed_) {
+  if (in_flight_ > 0 || queue_.empty() || !socket_.is_open() || closed_ || !handshaken_) {
     return;
   }
   std::vector<asio::const_buffer> buffers;
@@ -153,7 +196,7 @@ void link_connection::write_queued() {
     buffers.push_back(asio::buffer(*frame));
   }
   in_flight_ = buffers.size();
-  asio::async_write(socket_, buffers,
+  asio::async_write(stream_, buffers,
                     [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
                       if (self->closed_) {
                         self->queue_.clear();  // frames in flight were kept alive until now

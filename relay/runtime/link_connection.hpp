@@ -1,4 +1,5 @@
-// One TCP connection to a peer: reads frames, writes queued frames in order.
+// One TLS 1.3 connection to a peer: handshakes, reads frames, writes queued
+// frames in order.
 //
 // Lifetime: every pending asynchronous operation holds a shared_ptr to the
 // connection, so it lives until its last handler has run. The owner
@@ -9,6 +10,7 @@
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <deque>
 #include <memory>
@@ -36,13 +38,15 @@ class link_connection : public std::enable_shared_from_this<link_connection> {
     virtual void on_link_protocol_error(core::link_id_t link, std::error_code why) = 0;
   };
 
-  link_connection(boost::asio::ip::tcp::socket socket, core::link_id_t id, handler& owner,
-                  const runtime_config& config);
+  link_connection(boost::asio::ip::tcp::socket socket, boost::asio::ssl::context& tls,
+                  core::link_id_t id, handler& owner, const runtime_config& config);
 
-  // For an accepted socket: starts reading.
+  // For an accepted socket: TLS handshake (server side), then reads. A peer
+  // that fails the handshake is reported as a protocol error.
   void start();
 
-  // For an outgoing link: resolves and connects, then starts reading.
+  // For an outgoing link: resolves, connects, TLS handshake (client side),
+  // then reads; all within the connect timeout.
   void connect(const std::string& host, std::uint16_t port);
 
   // Queues `frame` behind the frames already queued. A queue over the bound
@@ -58,12 +62,14 @@ class link_connection : public std::enable_shared_from_this<link_connection> {
   std::size_t pending_bytes() const { return pending_bytes_; }
 
  private:
+  void begin_reading();
   void read_some();
   void write_queued();
   void fail(std::error_code why);
   void shutdown_now();
 
-  boost::asio::ip::tcp::socket socket_;
+  boost::asio::ssl::stream<boost::asio::ip::tcp::socket> stream_;
+  boost::asio::ip::tcp::socket& socket_;  // stream_'s TCP layer
   boost::asio::ip::tcp::resolver resolver_;
   boost::asio::steady_timer timer_;  // connect timeout, then close linger
   core::link_id_t id_;
@@ -76,6 +82,7 @@ class link_connection : public std::enable_shared_from_this<link_connection> {
   std::size_t pending_bytes_ = 0;
   std::size_t in_flight_ = 0;  // frames at the head of queue_ being written
   bool closing_ = false;
+  bool handshaken_ = false;  // writes wait for the TLS handshake
   bool closed_ = false;
 };
 

@@ -1,5 +1,7 @@
 #include "runtime/node_runtime.hpp"
 
+#include "runtime/tls_context.hpp"
+
 #include <boost/asio/post.hpp>
 #include <random>
 #include <stdexcept>
@@ -43,6 +45,7 @@ core::time_point node_runtime::now() {
 }
 
 void node_runtime::start() {
+  tls_ = make_tls_context();
   if (!config_.listen_host.empty()) {
     const tcp::endpoint where(asio::ip::make_address(config_.listen_host), config_.listen_port);
     acceptor_.open(where.protocol());
@@ -103,7 +106,8 @@ void node_runtime::accept_next() {
       if (!remote_ec) {
         const core::link_id_t id =
             node_->on_link_accepted({remote.address().to_string(), remote.port()}, now());
-        auto link = std::make_shared<link_connection>(std::move(socket), id, as_handler(), config_);
+        auto link =
+            std::make_shared<link_connection>(std::move(socket), *tls_, id, as_handler(), config_);
         links_.emplace(id, link);
         link->start();
         drain();
@@ -144,8 +148,8 @@ void node_runtime::drain() {
         it->second->send(std::move(send->frame));
       }
     } else if (auto* connect = std::get_if<core::connect_action>(&a)) {
-      auto link =
-          std::make_shared<link_connection>(tcp::socket(io_), connect->link, as_handler(), config_);
+      auto link = std::make_shared<link_connection>(tcp::socket(io_), *tls_, connect->link,
+                                                    as_handler(), config_);
       links_.emplace(connect->link, link);
       link->connect(connect->to.host, connect->to.port);
     } else if (auto* close = std::get_if<core::close_action>(&a)) {

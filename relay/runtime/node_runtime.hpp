@@ -1,4 +1,4 @@
-// The Asio driver of one peer engine (core::node): real TCP sockets, one
+// The Asio driver of one peer engine (core::node): TLS 1.3 over TCP, one
 // steady timer for the engine's next deadline.
 //
 // After every input it hands the engine, it drains the engine's actions:
@@ -13,6 +13,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <functional>
 #include <map>
@@ -93,6 +94,7 @@ class node_runtime final : private link_connection::handler {
   core::node_config node_config_;
   runtime_config config_;
   core::log_sink log_;
+  std::shared_ptr<boost::asio::ssl::context> tls_;  // this process's TLS identity
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer timer_;
   std::optional<core::time_point> armed_for_;

@@ -18,6 +18,7 @@
 #include "local_tree.hpp"
 #include "runtime/ed25519.hpp"
 #include "runtime/invite_token.hpp"
+#include "runtime/tls_context.hpp"
 #include "wire/codec.hpp"
 #include "wire/frame_decoder.hpp"
 
@@ -63,14 +64,18 @@ class fake_parent {
 
  private:
   bool wait_readable(int fd, std::chrono::milliseconds timeout) {
+    if (ssl_ && SSL_pending(ssl_) > 0) {
+      return true;
+    }
     pollfd p{fd, POLLIN, 0};
     return poll(&p, 1, static_cast<int>(timeout.count())) > 0;
   }
 
-  void send_message(int fd, const wire::message& m) {
-    const auto frame = wire::encode_frame(m);
-    ::send(fd, frame->data(), frame->size(), MSG_NOSIGNAL);
+  void send_bytes(const wire::shared_bytes& frame) {
+    SSL_write(ssl_, frame->data(), static_cast<int>(frame->size()));
   }
+
+  void send_message(int, const wire::message& m) { send_bytes(wire::encode_frame(m)); }
 
   wire::chunk make_chunk(wire::seq_t seq, bool good) {
     wire::chunk c;
@@ -108,7 +113,7 @@ class fake_parent {
       if (!wait_readable(fd, 100ms)) {
         continue;
       }
-      const ssize_t n = recv(fd, buffer, sizeof buffer, 0);
+      const int n = SSL_read(ssl_, buffer, sizeof buffer);
       if (n <= 0) {
         if (joined_) {
           closed_by_relay_ = true;
@@ -133,10 +138,8 @@ class fake_parent {
         } else if (std::holds_alternative<wire::join_request>(m)) {
           send_message(fd, wire::join_accept{0, {id_}, {}, {}});
           joined_ = true;
-          const auto good = make_chunk(0, true);
-          ::send(fd, good.frame->data(), good.frame->size(), MSG_NOSIGNAL);
-          const auto bad = make_chunk(1, false);
-          ::send(fd, bad.frame->data(), bad.frame->size(), MSG_NOSIGNAL);
+          send_bytes(make_chunk(0, true).frame);
+          send_bytes(make_chunk(1, false).frame);
         }
       }
     }
@@ -148,15 +151,27 @@ class fake_parent {
         continue;
       }
       const int fd = accept(listener_, nullptr, nullptr);
-      if (fd >= 0) {
-        converse(fd);
-        close(fd);
+      if (fd < 0) {
+        continue;
       }
+      // Peers speak TLS: answer as one (blocking handshake, bounded).
+      timeval five_seconds{5, 0};
+      setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &five_seconds, sizeof five_seconds);
+      ssl_ = SSL_new(tls_->native_handle());
+      SSL_set_fd(ssl_, fd);
+      if (SSL_accept(ssl_) == 1) {
+        converse(fd);
+      }
+      SSL_free(ssl_);
+      ssl_ = nullptr;
+      close(fd);
     }
   }
 
   const runtime::ed25519_key& key_;
   badness bad_;
+  std::shared_ptr<boost::asio::ssl::context> tls_ = runtime::make_tls_context();
+  SSL* ssl_ = nullptr;
   int listener_ = -1;
   std::uint16_t port_ = 0;
   wire::node_id_t id_{};

@@ -164,6 +164,14 @@ TEST_F(hostile_peer, chunk_pushed_by_a_non_parent_is_refused) {
   expect_viewer_still_playing();
 }
 
+TEST_F(hostile_peer, peer_that_does_not_speak_tls_is_refused) {
+  raw_peer peer(relay_->port, false);
+  ASSERT_TRUE(peer.send(hello_frame(token(3600))));  // a valid Hello, but in the clear
+  EXPECT_TRUE(peer.wait_closed_by_remote(5s));
+  expect_relay_logged("wrong version number");
+  expect_viewer_still_playing();
+}
+
 TEST_F(hostile_peer, peer_without_a_token_is_refused_at_join) {
   raw_peer peer(relay_->port);
   ASSERT_TRUE(peer.send(hello_frame("")));

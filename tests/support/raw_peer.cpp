@@ -2,15 +2,19 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <openssl/ssl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <stdexcept>
 
 namespace treecast::testing {
 
-raw_peer::raw_peer(std::uint16_t port) {
+raw_peer::raw_peer(std::uint16_t port, bool tls) {
+  // OpenSSL writes with write(2): a peer that closed must not kill the test.
+  std::signal(SIGPIPE, SIG_IGN);
   fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in address{};
   address.sin_family = AF_INET;
@@ -19,9 +23,27 @@ raw_peer::raw_peer(std::uint16_t port) {
   if (fd_ < 0 || connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
     throw std::runtime_error("raw_peer: cannot connect to port " + std::to_string(port));
   }
+  if (!tls) {
+    return;
+  }
+  timeval five_seconds{5, 0};  // bounds the blocking handshake
+  setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &five_seconds, sizeof five_seconds);
+  context_ = SSL_CTX_new(TLS_client_method());
+  SSL_CTX_set_verify(context_, SSL_VERIFY_NONE, nullptr);
+  ssl_ = SSL_new(context_);
+  SSL_set_fd(ssl_, fd_);
+  if (SSL_connect(ssl_) != 1) {
+    throw std::runtime_error("raw_peer: TLS handshake failed");
+  }
 }
 
 raw_peer::~raw_peer() {
+  if (ssl_) {
+    SSL_free(ssl_);
+  }
+  if (context_) {
+    SSL_CTX_free(context_);
+  }
   if (fd_ >= 0) {
     close(fd_);
   }
@@ -30,7 +52,9 @@ raw_peer::~raw_peer() {
 bool raw_peer::send(const std::vector<std::uint8_t>& bytes) {
   std::size_t done = 0;
   while (done < bytes.size()) {
-    const ssize_t n = ::send(fd_, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL);
+    const ssize_t n =
+        ssl_ ? SSL_write(ssl_, bytes.data() + done, static_cast<int>(bytes.size() - done))
+             : ::send(fd_, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL);
     if (n <= 0) {
       return false;
     }
@@ -53,10 +77,11 @@ bool raw_peer::wait_closed_by_remote(std::chrono::milliseconds timeout) {
       return false;
     }
     pollfd ready{fd_, POLLIN, 0};
-    if (poll(&ready, 1, static_cast<int>(left.count())) <= 0) {
+    if ((!ssl_ || SSL_pending(ssl_) == 0) && poll(&ready, 1, static_cast<int>(left.count())) <= 0) {
       return false;
     }
-    const ssize_t n = recv(fd_, buffer, sizeof buffer, 0);
+    const ssize_t n =
+        ssl_ ? SSL_read(ssl_, buffer, sizeof buffer) : recv(fd_, buffer, sizeof buffer, 0);
     if (n <= 0) {
       return true;  // orderly close or reset
     }

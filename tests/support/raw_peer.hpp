@@ -1,17 +1,22 @@
-// A hostile or broken peer for tests: a plain TCP socket on loopback that
-// sends whatever bytes the test gives it.
+// A hostile or broken peer for tests: a connection on loopback that sends
+// whatever bytes the test gives it, inside TLS (as peers speak) or as plain
+// TCP (a peer that does not speak TLS at all).
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <vector>
 
+typedef struct ssl_ctx_st SSL_CTX;
+typedef struct ssl_st SSL;
+
 namespace treecast::testing {
 
 class raw_peer {
  public:
-  // Connects to 127.0.0.1:port; throws std::runtime_error on failure.
-  explicit raw_peer(std::uint16_t port);
+  // Connects to 127.0.0.1:port (and completes a TLS handshake when `tls`);
+  // throws std::runtime_error on failure.
+  explicit raw_peer(std::uint16_t port, bool tls = true);
   ~raw_peer();
 
   raw_peer(const raw_peer&) = delete;
@@ -29,6 +34,8 @@ class raw_peer {
 
  private:
   int fd_ = -1;
+  SSL_CTX* context_ = nullptr;
+  SSL* ssl_ = nullptr;
 };
 
 }  // namespace treecast::testing
