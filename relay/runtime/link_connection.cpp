@@ -62,6 +62,7 @@ void link_connection::start() {
 void link_connection::begin_reading() {
   boost::system::error_code ignored;
   socket_.set_option(tcp::no_delay(true), ignored);
+  socket_.set_option(asio::socket_base::send_buffer_size(config_.socket_send_buffer), ignored);
   handshaken_ = true;
   read_some();
 }

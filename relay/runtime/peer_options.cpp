@@ -30,6 +30,9 @@ void add_peer_options(po::options_description& description, peer_options& values
      "seconds of stream kept for late joiners and repairs")
     ("max-frame-bytes", po::value(&values.max_frame_bytes)->default_value(defaults.max_frame_bytes),
      "largest frame accepted from a peer; larger ones drop the peer")
+    ("max-pending-bytes",
+     po::value(&values.max_pending_bytes)->default_value(defaults.max_pending_bytes),
+     "bytes queued to one peer before it counts as not reading and is dropped")
     ("log-level", po::value(&values.log_level)->default_value(defaults.log_level),
      "debug, info, warn or error");
   // clang-format on
@@ -64,6 +67,10 @@ void apply_peer_options(const peer_options& values, core::node_config& node,
     throw std::invalid_argument("--max-frame-bytes must be between 64 KiB and 64 MiB");
   }
   runtime.max_frame_bytes = values.max_frame_bytes;
+  if (values.max_pending_bytes < 256 * 1024 || values.max_pending_bytes > 1024 * 1024 * 1024) {
+    throw std::invalid_argument("--max-pending-bytes must be between 256 KiB and 1 GiB");
+  }
+  runtime.max_pending_bytes = values.max_pending_bytes;
 }
 
 void add_link_option(po::options_description& description,

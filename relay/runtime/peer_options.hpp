@@ -21,6 +21,7 @@ struct peer_options {
   std::string site;
   double window_s = 10.0;
   std::size_t max_frame_bytes = wire::default_max_frame_bytes;
+  std::size_t max_pending_bytes = runtime_config{}.max_pending_bytes;
   std::string log_level = "info";
 };
 

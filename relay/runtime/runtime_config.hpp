@@ -22,7 +22,11 @@ struct runtime_config {
 
   // Bytes queued to one link before it counts as a peer that stopped reading
   // and is dropped. Bounds memory whatever the peers do.
-  std::size_t max_pending_bytes = 16 * 1024 * 1024;
+  std::size_t max_pending_bytes = 8 * 1024 * 1024;
+
+  // Kernel send buffer per peer socket. Kept modest so that a backlog shows
+  // in our own queue (bounded above) rather than hiding in the kernel.
+  int socket_send_buffer = 256 * 1024;
 
   // A connection attempt that takes longer fails.
   std::chrono::milliseconds connect_timeout{3000};

@@ -198,5 +198,70 @@ TEST_F(hostile_peer, token_of_another_broadcaster_is_refused_at_join) {
   expect_viewer_still_playing();
 }
 
+// Resident memory of a process, in MiB, from /proc.
+double rss_mib(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) {
+      return std::stod(line.substr(6)) / 1024.0;
+    }
+  }
+  return -1;
+}
+
+TEST(slow_reader, child_that_stops_reading_is_dropped_and_memory_stays_bounded) {
+  local_tree tree("slow-reader");
+  auto broadcaster = tree.start_broadcaster({"--bitrate", "2000"});
+  auto relay = tree.start_relay(broadcaster.port, {"--max-pending-bytes", "262144"});
+  auto viewer = tree.start_viewer(relay.port);
+  ASSERT_TRUE(viewer.process->wait_for_line(
+      [](const std::string& l) {
+        return l.rfind("status ", 0) == 0 && status_fields(l)["frames"] != "0";
+      },
+      20s));
+  const double rss_before = rss_mib(relay.process->pid());
+
+  // Joins as a child, then never reads a byte.
+  raw_peer lazy(relay.port, true, 4096);
+  const auto key = runtime::ed25519_key::load_or_create(tree.key_path());
+  ASSERT_TRUE(lazy.send(hello_frame(
+      runtime::make_invite_token(key, runtime::invite_role::relay, unix_now() + 3600))));
+  const auto join = wire::encode_frame(wire::join_request{});
+  ASSERT_TRUE(lazy.send({join->begin(), join->end()}));
+
+  const std::string log = tree.log_path("relay1");
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  bool dropped = false;
+  double rss_peak = rss_before;
+  // The lazy child keeps sending heartbeats (so it is not dropped for
+  // silence) while reading nothing; we watch the relay's log and memory
+  // until it reports the drop, at most until the deadline.
+  const auto heartbeat = wire::encode_frame(wire::heartbeat{1});
+  while (!dropped && std::chrono::steady_clock::now() < deadline) {
+    lazy.send({heartbeat->begin(), heartbeat->end()});
+    // Paces the heartbeats (the engine wants one per 250 ms) on the viewer's
+    // output, which we check anyway.
+    viewer.process->wait_for_line([](const std::string&) { return false; }, 200ms,
+                                  viewer.process->lines().size());
+    rss_peak = std::max(rss_peak, rss_mib(relay.process->pid()));
+    dropped = read_file(log).find("peer stopped reading") != std::string::npos;
+  }
+  std::printf("relay RSS %.1f MiB before, %.1f MiB peak while the child did not read\n", rss_before,
+              rss_peak);
+  EXPECT_TRUE(dropped) << "the relay never dropped the child that stopped reading";
+  EXPECT_LT(rss_peak - rss_before, 32.0);
+  // The real viewer kept playing all along.
+  const std::size_t from = viewer.process->lines().size();
+  const auto later = viewer.process->wait_for_line(
+      [](const std::string& l) { return l.rfind("status ", 0) == 0; }, 5s, from);
+  ASSERT_TRUE(later);
+  EXPECT_EQ(status_fields(*later)["missed"], "0");
+  for (auto* p : {&viewer, &relay, &broadcaster}) {
+    p->process->send_signal(SIGINT);
+    EXPECT_EQ(p->process->wait_exit(10s), 0);
+  }
+}
+
 }  // namespace
 }  // namespace treecast::testing

@@ -12,10 +12,13 @@
 
 namespace treecast::testing {
 
-raw_peer::raw_peer(std::uint16_t port, bool tls) {
+raw_peer::raw_peer(std::uint16_t port, bool tls, int receive_buffer) {
   // OpenSSL writes with write(2): a peer that closed must not kill the test.
   std::signal(SIGPIPE, SIG_IGN);
   fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (receive_buffer > 0) {
+    setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
+  }
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_port = htons(port);

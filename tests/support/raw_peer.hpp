@@ -16,7 +16,8 @@ class raw_peer {
  public:
   // Connects to 127.0.0.1:port (and completes a TLS handshake when `tls`);
   // throws std::runtime_error on failure.
-  explicit raw_peer(std::uint16_t port, bool tls = true);
+  // `receive_buffer` > 0 shrinks the socket's receive buffer (a slow reader).
+  explicit raw_peer(std::uint16_t port, bool tls = true, int receive_buffer = 0);
   ~raw_peer();
 
   raw_peer(const raw_peer&) = delete;
