@@ -27,13 +27,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 enum class badness { forged_signature, other_key, tampered_payload };
 
 // Plays rendezvous and parent for one joiner, then sends a good chunk and a

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <fstream>
 #include <sstream>
 #include <stdexcept>
 
@@ -145,6 +146,13 @@ std::map<std::string, std::string> status_fields(const std::string& line) {
     }
   }
   return fields;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
 }
 
 std::uint16_t listening_port(const std::string& line) {

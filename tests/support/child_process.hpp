@@ -61,6 +61,9 @@ class child_process {
 // "key=value" fields of a status line.
 std::map<std::string, std::string> status_fields(const std::string& line);
 
+// The whole text of a file ("" when it cannot be read): program logs.
+std::string read_file(const std::string& path);
+
 // The port in a "listening on HOST:PORT" line.
 std::uint16_t listening_port(const std::string& line);
 

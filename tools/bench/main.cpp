@@ -2,12 +2,39 @@
 // per benchmark; with --json the last line is one JSON object.
 #include <boost/program_options.hpp>
 #include <cstdio>
+#include <functional>
 #include <iostream>
 
 #include "crypto_bench.hpp"
 #include "repair_bench.hpp"
 
 namespace po = boost::program_options;
+
+namespace {
+
+// Parses a subcommand's flags (argv[2..]) into `description`'s values and
+// runs `check`. Returns -1 to go on, or the exit code: 0 after --help, 2 for
+// bad flags.
+int parse_subcommand(int argc, char** argv, po::options_description& description,
+                     const std::function<void()>& check) {
+  description.add_options()("help,h", "show this help");
+  try {
+    po::variables_map vm;
+    po::store(po::parse_command_line(argc - 1, argv + 1, description), vm);
+    if (vm.count("help")) {
+      std::cout << description << "\n";
+      return 0;
+    }
+    po::notify(vm);
+    check();
+  } catch (const std::exception& e) {
+    std::cerr << "treecast-bench " << argv[1] << ": " << e.what() << "\n";
+    return 2;
+  }
+  return -1;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   const std::string usage =
@@ -27,35 +54,23 @@ int main(int argc, char** argv) {
     po::options_description description("treecast-bench repair options");
     // clang-format off
     description.add_options()
-      ("help,h", "show this help")
       ("rounds", po::value(&options.rounds)->default_value(options.rounds), "rounds per failure kind")
       ("children", po::value(&options.children)->default_value(options.children),
        "children of the relay that fails")
       ("json", po::bool_switch(&options.json), "print a JSON object as the last line");
     // clang-format on
-    try {
-      po::variables_map vm;
-      po::store(po::parse_command_line(argc - 1, argv + 1, description), vm);
-      if (vm.count("help")) {
-        std::cout << description << "\n";
-        return 0;
-      }
-      po::notify(vm);
+    const int parsed = parse_subcommand(argc, argv, description, [&] {
       if (options.rounds < 1 || options.children < 1 || options.children > 16) {
         throw std::invalid_argument("--rounds >= 1 and --children in 1..16");
       }
-    } catch (const std::exception& e) {
-      std::cerr << "treecast-bench repair: " << e.what() << "\n";
-      return 2;
-    }
-    return treecast::bench::run_repair_bench(options);
+    });
+    return parsed >= 0 ? parsed : treecast::bench::run_repair_bench(options);
   }
   if (command == "crypto") {
     treecast::bench::crypto_options options;
     po::options_description description("treecast-bench crypto options");
     // clang-format off
     description.add_options()
-      ("help,h", "show this help")
       ("bitrate", po::value(&options.bitrate_mbps)->default_value(options.bitrate_mbps),
        "stream bitrate, Mbit/s")
       ("chunk-ms", po::value(&options.chunk_ms)->default_value(options.chunk_ms),
@@ -64,23 +79,13 @@ int main(int argc, char** argv) {
        "measuring time per operation")
       ("json", po::bool_switch(&options.json), "print a JSON object as the last line");
     // clang-format on
-    try {
-      po::variables_map vm;
-      po::store(po::parse_command_line(argc - 1, argv + 1, description), vm);
-      if (vm.count("help")) {
-        std::cout << description << "\n";
-        return 0;
-      }
-      po::notify(vm);
+    const int parsed = parse_subcommand(argc, argv, description, [&] {
       if (!(options.bitrate_mbps > 0 && options.bitrate_mbps <= 1000) || options.chunk_ms < 1 ||
           !(options.seconds > 0)) {
         throw std::invalid_argument("--bitrate in (0, 1000], --chunk-ms >= 1, --seconds > 0");
       }
-    } catch (const std::exception& e) {
-      std::cerr << "treecast-bench crypto: " << e.what() << "\n";
-      return 2;
-    }
-    return treecast::bench::run_crypto_bench(options);
+    });
+    return parsed >= 0 ? parsed : treecast::bench::run_crypto_bench(options);
   }
   std::cerr << "treecast-bench: unknown subcommand '" << command << "'\n\n" << usage;
   return 2;

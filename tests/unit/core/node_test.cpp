@@ -731,14 +731,16 @@ wire::chunk signed_chunk(wire::seq_t seq, bool good) {
   return c;
 }
 
-TEST(node_security, forged_chunk_drops_and_bans_its_sender) {
-  node_config c;
-  c.role = wire::peer_role::relay;
-  c.listen_port = 7001;
-  c.rendezvous = wire::endpoint{"127.0.0.1", 7000};
-  c.stream_id = "stream-A";
+// A relay that checks chunks of `stream` with the fake verifier.
+node_config checking_relay(const std::string& stream) {
+  node_config c = relay_config();
+  c.stream_id = stream;
   c.verifier = std::make_shared<fake_verifier>();
-  harness h(c);
+  return c;
+}
+
+TEST(node_security, forged_chunk_drops_and_bans_its_sender) {
+  harness h(checking_relay("stream-A"));
   h.start();
   const link_id_t parent = h.join_through_rendezvous();
   h.receive(parent, wire::join_accept{0, {id_of(1)}});
@@ -769,13 +771,7 @@ TEST(node_security, forged_chunk_drops_and_bans_its_sender) {
 }
 
 TEST(node_security, chunk_of_another_stream_is_refused) {
-  node_config c;
-  c.role = wire::peer_role::relay;
-  c.listen_port = 7001;
-  c.rendezvous = wire::endpoint{"127.0.0.1", 7000};
-  c.stream_id = "stream-B";
-  c.verifier = std::make_shared<fake_verifier>();
-  harness h(c);
+  harness h(checking_relay("stream-B"));
   h.start();
   const link_id_t parent = h.join_through_rendezvous();
   h.receive(parent, wire::join_accept{0, {id_of(1)}});
