@@ -14,6 +14,7 @@
 #include "runtime/ed25519.hpp"
 #include "runtime/invite_token.hpp"
 #include "runtime/node_runtime.hpp"
+#include "runtime/payload_cipher.hpp"
 #include "runtime/peer_options.hpp"
 #include "runtime/periodic_timer.hpp"
 #include "runtime/program_loop.hpp"
@@ -111,6 +112,17 @@ int main(int argc, char** argv) {
     return runtime::exit_failure;
   }
   const std::string stream_id = key->public_key();
+  // The content key lives beside the stream key, so viewer links stay valid
+  // across restarts; only viewer links carry it.
+  std::optional<runtime::payload_cipher> cipher;
+  std::string content_key;
+  try {
+    content_key = runtime::payload_cipher::load_or_create_key(key_path + ".content");
+    cipher.emplace(content_key);
+  } catch (const std::exception& e) {
+    std::cerr << "treecast-broadcaster: " << e.what() << "\n";
+    return runtime::exit_failure;
+  }
   node_config.stream_id = stream_id;
   // The root admits only peers holding a token it signed (the seeds too).
   node_config.admission = std::make_shared<runtime::token_admission>(stream_id);
@@ -134,14 +146,15 @@ int main(int argc, char** argv) {
   try {
     pipeline = std::make_unique<media::broadcast_pipeline>(
         media_settings,
-        [&root, &stream_id, &key](media::media_chunk&& m) {
-          // Streaming thread: sign and encode once here, off the network thread.
+        [&root, &stream_id, &key, &cipher](media::media_chunk&& m) {
+          // Streaming thread: encrypt, sign and encode once here, off the
+          // network thread.
           wire::chunk c;
           c.stream_id = stream_id;
           c.seq = m.seq;
           c.capture_time_us = m.capture_time_us;
-          c.flags = m.keyframe ? wire::chunk_flag_keyframe : 0;
-          c.payload = std::move(m.bytes);
+          c.flags = wire::chunk_flag_encrypted | (m.keyframe ? wire::chunk_flag_keyframe : 0);
+          c.payload = cipher->seal(m.bytes, c.nonce);
           c.body = wire::encode_chunk_body(c);
           c.signature = key->sign(c.body);
           wire::seal_chunk(c);
@@ -170,7 +183,8 @@ int main(int argc, char** argv) {
               runtime::format_address({runtime_config.listen_host, root.listen_port()}).c_str());
   const wire::endpoint entry{public_host, root.listen_port()};
   const std::string stream_hex = runtime::to_hex(stream_id);
-  std::printf("link: %s\n", runtime::format_link(entry, stream_hex, viewer_token).c_str());
+  std::printf("link: %s&key=%s\n", runtime::format_link(entry, stream_hex, viewer_token).c_str(),
+              runtime::to_hex(content_key).c_str());
   std::printf("relay-link: %s\n", runtime::format_link(entry, stream_hex, relay_token).c_str());
 
   std::uint64_t last_sent_bytes = 0;

@@ -11,7 +11,9 @@
 #include "playback_pipeline.hpp"
 #include "runtime/address.hpp"
 #include "runtime/console_log.hpp"
+#include "runtime/ed25519.hpp"
 #include "runtime/node_runtime.hpp"
+#include "runtime/payload_cipher.hpp"
 #include "runtime/peer_options.hpp"
 #include "runtime/periodic_timer.hpp"
 #include "runtime/program_loop.hpp"
@@ -67,6 +69,20 @@ int main(int argc, char** argv) {
     std::cerr << "treecast-viewer: " << e.what() << "\n";
     return runtime::exit_usage;
   }
+  // The content key: only viewer links carry it; relays forward what they
+  // cannot read.
+  std::optional<runtime::payload_cipher> cipher;
+  try {
+    const auto key = runtime::link_parameter(config.link, "key");
+    if (!key) {
+      throw std::invalid_argument(
+          "this link carries no content key (a relay link?): a viewer needs the viewer link");
+    }
+    cipher.emplace(runtime::from_hex(*key));
+  } catch (const std::exception& e) {
+    std::cerr << "treecast-viewer: " << e.what() << "\n";
+    return runtime::exit_usage;
+  }
   const core::node_config& node_config = config.node;
   const runtime::runtime_config& runtime_config = config.runtime;
   const core::log_level level = config.level;
@@ -85,6 +101,7 @@ int main(int argc, char** argv) {
   std::unique_ptr<runtime::shutdown_signals> shutdown;
   std::unique_ptr<media::playback_pipeline> player;
   latency_meter latency;
+  std::uint64_t undecryptable = 0;
   try {
     player = std::make_unique<media::playback_pipeline>(
         media::playback_settings{headless}, [&](const std::string& error) {
@@ -101,7 +118,24 @@ int main(int argc, char** argv) {
     peer.set_delivery_handler([&](const core::shared_chunk& c) {
       latency.add(static_cast<std::int64_t>(runtime::wall_time_us()) -
                   static_cast<std::int64_t>(c->capture_time_us));
-      player->push(c->payload.data(), c->payload.size(), c);
+      if (!c->is_encrypted()) {
+        player->push(c->payload.data(), c->payload.size(), c);
+        return;
+      }
+      auto plain = cipher->open(c->payload, c->nonce);
+      if (!plain) {
+        // Signed by the broadcaster, so not altered: the link's key is wrong.
+        if (undecryptable++ % 100 == 0) {
+          std::fprintf(stderr,
+                       "treecast-viewer: cannot decrypt chunk %llu: wrong content key in the "
+                       "link (%llu chunks so far)\n",
+                       static_cast<unsigned long long>(c->seq),
+                       static_cast<unsigned long long>(undecryptable));
+        }
+        return;
+      }
+      auto owned = std::make_shared<const std::string>(std::move(*plain));
+      player->push(owned->data(), owned->size(), owned);
     });
     player->start();
     peer.start();

@@ -310,7 +310,7 @@ std::error_code decode(pb::Chunk& in, const shared_bytes& frame, message& out) {
   if (!body.ParseFromString(in.body())) {
     return wire_errc::malformed_chunk;
   }
-  if (body.stream_id().size() > max_stream_id_bytes) {
+  if (body.stream_id().size() > max_stream_id_bytes || body.nonce().size() > 32) {
     return wire_errc::field_out_of_range;
   }
   chunk m;
@@ -319,6 +319,7 @@ std::error_code decode(pb::Chunk& in, const shared_bytes& frame, message& out) {
   m.capture_time_us = body.capture_time_us();
   m.flags = body.flags();
   m.payload = std::move(*body.mutable_payload());
+  m.nonce = std::move(*body.mutable_nonce());
   m.signature = std::move(*in.mutable_signature());
   m.body = std::move(*in.mutable_body());
   m.frame = frame;
@@ -335,6 +336,7 @@ std::string encode_chunk_body(const chunk& c) {
   body.set_capture_time_us(c.capture_time_us);
   body.set_flags(c.flags);
   body.set_payload(c.payload);
+  body.set_nonce(c.nonce);
   return body.SerializeAsString();
 }
 

@@ -53,6 +53,7 @@ struct join_redirect {
 
 // Chunk flag bits (ChunkBody.flags).
 inline constexpr std::uint32_t chunk_flag_keyframe = 1u << 0;
+inline constexpr std::uint32_t chunk_flag_encrypted = 1u << 1;
 
 struct chunk {
   std::string stream_id;
@@ -60,6 +61,7 @@ struct chunk {
   std::uint64_t capture_time_us = 0;
   std::uint32_t flags = 0;
   std::string payload;
+  std::string nonce;  // GCM nonce when the payload is encrypted
   // The serialized ChunkBody exactly as signed, and the broadcaster's Ed25519
   // signature over it.
   std::string body;
@@ -69,6 +71,7 @@ struct chunk {
   shared_bytes frame;
 
   bool is_keyframe() const { return (flags & chunk_flag_keyframe) != 0; }
+  bool is_encrypted() const { return (flags & chunk_flag_encrypted) != 0; }
 };
 
 struct heartbeat {

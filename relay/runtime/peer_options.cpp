@@ -136,6 +136,7 @@ std::optional<joining_peer_config> parse_joining_peer(int argc, char** argv,
     return std::nullopt;
   }
   joining_peer_config config;
+  config.link = link;
   config.node.role = role;
   config.node.rendezvous = require_link(link);
   // Self-certifying stream: the link names the broadcaster's public key, and

@@ -51,6 +51,7 @@ bool parse_command_line(int argc, char** argv,
 
 // What a peer that joins a tree (relay, viewer) takes from its command line.
 struct joining_peer_config {
+  std::string link;  // as given
   core::node_config node;
   runtime_config runtime;
   core::log_level level = core::log_level::info;

@@ -191,6 +191,48 @@ TEST_F(hostile_peer, token_of_another_broadcaster_is_refused_at_join) {
   expect_viewer_still_playing();
 }
 
+TEST(end_to_end, relays_cannot_read_the_stream_and_a_wrong_key_plays_nothing) {
+  local_tree tree("e2e");
+  auto broadcaster = tree.start_broadcaster({"--resolution", "320x180", "--fps", "15"});
+  auto relay = tree.start_relay(broadcaster.port);
+
+  // A relay link has no content key: a viewer refuses it and says why.
+  child_process with_relay_link({TREECAST_VIEWER, tree.link_to(relay.port, false), "--headless"},
+                                tree.log_path("viewer-relay-link"));
+  EXPECT_EQ(with_relay_link.wait_exit(10s), 2);
+  EXPECT_NE(read_file(tree.log_path("viewer-relay-link")).find("carries no content key"),
+            std::string::npos);
+
+  // A viewer link with another key: chunks arrive (signed, verified) but
+  // nothing decrypts, so nothing plays.
+  std::string link = tree.link_to(relay.port, true);
+  link = link.substr(0, link.find("&key=")) + "&key=" + std::string(64, '0');
+  child_process wrong_key({TREECAST_VIEWER, link, "--headless", "--listen", "127.0.0.1:0"},
+                          tree.log_path("viewer-wrong-key"));
+  const auto received = wrong_key.wait_for_line(
+      [](const std::string& l) {
+        return l.rfind("status ", 0) == 0 && std::stoll(status_fields(l)["chunks"]) >= 10;
+      },
+      20s);
+  ASSERT_TRUE(received) << "the viewer with a wrong key got no chunks";
+  EXPECT_EQ(status_fields(*received)["frames"], "0");
+  EXPECT_NE(read_file(tree.log_path("viewer-wrong-key")).find("cannot decrypt"), std::string::npos);
+
+  // The right key plays.
+  auto viewer = tree.start_viewer(relay.port);
+  EXPECT_TRUE(viewer.process->wait_for_line(
+      [](const std::string& l) {
+        return l.rfind("status ", 0) == 0 && status_fields(l)["frames"] != "0";
+      },
+      20s));
+  for (auto* p : {&viewer.process, &relay.process, &broadcaster.process}) {
+    (*p)->send_signal(SIGINT);
+    EXPECT_EQ((*p)->wait_exit(10s), 0);
+  }
+  wrong_key.send_signal(SIGINT);
+  EXPECT_EQ(wrong_key.wait_exit(10s), 0);
+}
+
 // Resident memory of a process, in MiB, from /proc.
 double rss_mib(pid_t pid) {
   std::ifstream status("/proc/" + std::to_string(pid) + "/status");
