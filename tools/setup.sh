@@ -14,8 +14,8 @@ packages=(
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-tools
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-x
-  # tests
-  xvfb xauth x11-utils imagemagick procps
+  # tests (clang: the libFuzzer build, tools/fuzz.sh)
+  xvfb xauth x11-utils imagemagick procps clang libclang-rt-14-dev
 )
 
 missing=()

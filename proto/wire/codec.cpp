@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <mutex>
 
 #include "treecast.pb.h"
 #include "wire/errors.hpp"
@@ -360,6 +361,11 @@ void seal_chunk(chunk& c) {
 }
 
 std::error_code decode_frame(const shared_bytes& frame, message& out) {
+  // protobuf logs each string field that is not UTF-8: a hostile peer could
+  // flood our logs that way. The error is returned instead, and the link
+  // closed with it.
+  static std::once_flag quiet;
+  std::call_once(quiet, [] { google::protobuf::SetLogHandler(nullptr); });
   if (!frame || frame->size() < frame_header_bytes) {
     return wire_errc::malformed_message;
   }
