@@ -29,6 +29,7 @@ enum class counter : std::size_t {
   chunks_missed,         // sequence numbers skipped (gaps that could not be filled)
   chunks_forged,         // chunks whose signature or stream id failed: sender dropped
   peers_unauthorized,    // inbound peers refused for their invite token
+  joins_rate_limited,    // joins and queries refused for the rate bound
   count_
 };
 
@@ -41,7 +42,8 @@ inline constexpr std::array<const char*, counter_count> counter_names{
     "chunk_bytes_received", "chunk_bytes_sent",  "children_accepted",  "children_refused",
     "protocol_errors",   "heartbeat_timeouts",   "parent_attaches",    "parent_losses",
     "join_attempts",     "join_redirects",       "probes_sent",        "loops_refused",
-    "repairs",           "chunks_missed",        "chunks_forged",      "peers_unauthorized"};
+    "repairs",           "chunks_missed",        "chunks_forged",      "peers_unauthorized",
+    "joins_rate_limited"};
 // clang-format on
 static_assert(counter_names.back() != nullptr, "a counter has no name");
 

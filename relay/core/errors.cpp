@@ -39,6 +39,8 @@ class node_category_impl final : public std::error_category {
         return "rendezvous query answered";
       case node_errc::starved:
         return "parent sent no chunk for too long";
+      case node_errc::rate_limited:
+        return "too many joins right now";
       case node_errc::unauthorized:
         return "no valid invite token";
       case node_errc::bad_signature:

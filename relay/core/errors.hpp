@@ -23,6 +23,7 @@ enum class node_errc {
   starved,                // the parent sent no chunk for too long
   bad_signature,          // a chunk's signature or stream id is not the broadcaster's
   unauthorized,           // the peer has no valid invite token
+  rate_limited,           // more joins or queries than this peer serves per second
 };
 
 const std::error_category& node_category() noexcept;

@@ -35,6 +35,7 @@ node::node(node_config config, wire::node_id_t id, std::uint64_t seed, log_sink 
       log_(std::move(log)),
       scoring_(config_.depth_penalty),
       window_(config_.window_span, config_.window_max_bytes),
+      join_limiter_(config_.max_joins_per_second, 2 * config_.max_joins_per_second),
       backoff_(config_.reconnect_min) {
   if (is_root()) {
     path_ = {id_};
@@ -269,9 +270,27 @@ void node::handle(link_id_t id, link& l, wire::hello&& m, time_point now) {
   l.peer_hello = std::move(m);
 }
 
+bool node::within_join_rate(link_id_t id, time_point now) {
+  if (join_limiter_.allow(now)) {
+    return true;
+  }
+  if (counters_.get(counter::joins_rate_limited) % 100 == 0) {
+    log(log_level::warn, now,
+        "too many joins: refusing some (" +
+            std::to_string(counters_.get(counter::joins_rate_limited) + 1) + " so far)");
+  }
+  counters_.add(counter::joins_rate_limited);
+  send(id, wire::leave{"busy: too many joins, try again shortly", {}});
+  close_link(id, node_errc::rate_limited, now);
+  return false;
+}
+
 void node::handle(link_id_t id, link& l, wire::join_request&& m, time_point now) {
   if (l.kind != link_kind::inbound || l.child) {
     on_protocol_error(id, node_errc::unexpected_message, now);
+    return;
+  }
+  if (!within_join_rate(id, now)) {
     return;
   }
   if (free_slots() == 0) {
@@ -461,6 +480,9 @@ void node::handle(link_id_t id, link& l, wire::report&& m, time_point now) {
 void node::handle(link_id_t id, link& l, wire::candidates_request&& m, time_point now) {
   if (l.kind != link_kind::inbound) {
     on_protocol_error(id, node_errc::unexpected_message, now);
+    return;
+  }
+  if (!within_join_rate(id, now)) {
     return;
   }
   // Any attached peer can answer; the broadcaster's view covers the tree.

@@ -54,6 +54,7 @@
 #include "core/log.hpp"
 #include "core/node_config.hpp"
 #include "core/parent_scoring.hpp"
+#include "core/rate_limiter.hpp"
 #include "core/time.hpp"
 #include "wire/messages.hpp"
 
@@ -191,6 +192,8 @@ class node {
   bool joining() const;
 
   // Serving.
+  // False (and the asker told and dropped) when over max_joins_per_second.
+  bool within_join_rate(link_id_t id, time_point now);
   void accept_chunk(shared_chunk c);
   void serve_backlog(link_id_t child, std::optional<wire::seq_t> resume_from);
   // This node's view of candidate parents in its subtree, for a joiner of
@@ -219,6 +222,7 @@ class node {
   chunk_window window_;
   counters counters_;
   std::vector<action> outbox_;
+  rate_limiter join_limiter_;  // joins and candidate queries served
 
   time_point now_{};  // of the input being handled
   std::map<link_id_t, link> links_;

@@ -22,6 +22,9 @@ std::string node_config::validate() const {
   if (report_interval < std::chrono::milliseconds(10)) {
     return "report interval must be at least 10 ms";
   }
+  if (!(max_joins_per_second > 0)) {
+    return "max joins per second must be positive";
+  }
   if (candidate_sample < 1 || candidate_sample > wire::max_peer_summaries) {
     return "candidate sample must be between 1 and 32";
   }

@@ -99,6 +99,10 @@ struct node_config {
   // A leaving peer waits at most this long for its children to move.
   duration leave_linger = std::chrono::seconds(2);
 
+  // Joins and candidate queries served per second at most (bursts of twice
+  // that); beyond it the asker is told to come back later and dropped.
+  double max_joins_per_second = 1000;
+
   // Candidates kept in a report or handed to a joiner.
   std::size_t candidate_sample = 16;
 

@@ -33,6 +33,9 @@ void add_peer_options(po::options_description& description, peer_options& values
     ("max-pending-bytes",
      po::value(&values.max_pending_bytes)->default_value(defaults.max_pending_bytes),
      "bytes queued to one peer before it counts as not reading and is dropped")
+    ("max-joins-per-second",
+     po::value(&values.max_joins_per_second)->default_value(defaults.max_joins_per_second),
+     "joins and candidate queries served per second (bursts of twice that)")
     ("log-level", po::value(&values.log_level)->default_value(defaults.log_level),
      "debug, info, warn or error");
   // clang-format on
@@ -71,6 +74,10 @@ void apply_peer_options(const peer_options& values, core::node_config& node,
     throw std::invalid_argument("--max-pending-bytes must be between 256 KiB and 1 GiB");
   }
   runtime.max_pending_bytes = values.max_pending_bytes;
+  if (!(values.max_joins_per_second >= 1 && values.max_joins_per_second <= 1e6)) {
+    throw std::invalid_argument("--max-joins-per-second must be between 1 and 1000000");
+  }
+  node.max_joins_per_second = values.max_joins_per_second;
 }
 
 void add_link_option(po::options_description& description,

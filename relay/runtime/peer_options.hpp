@@ -22,6 +22,7 @@ struct peer_options {
   double window_s = 10.0;
   std::size_t max_frame_bytes = wire::default_max_frame_bytes;
   std::size_t max_pending_bytes = runtime_config{}.max_pending_bytes;
+  double max_joins_per_second = core::node_config{}.max_joins_per_second;
   std::string log_level = "info";
 };
 

@@ -821,3 +821,33 @@ TEST(node_security, peer_without_a_valid_token_is_told_why_and_dropped) {
 
 }  // namespace
 }  // namespace treecast::core
+
+namespace treecast::core {
+namespace {
+
+TEST(node_security, joins_beyond_the_rate_are_told_to_come_back_later) {
+  node_config c = root_config(100);
+  c.max_joins_per_second = 10;  // bursts of 20
+  harness h(c);
+  h.start();
+  int answered = 0;
+  int refused = 0;
+  for (int i = 0; i < 40; ++i) {
+    const link_id_t asker = h.accept();
+    h.receive(asker, hello_from(static_cast<std::uint8_t>(i)));
+    h.receive(asker, wire::candidates_request{});
+    answered += static_cast<int>(h.only_sent<wire::candidates>(asker).size());
+    refused += h.closed_reason(asker) == std::error_code(node_errc::rate_limited) ? 1 : 0;
+  }
+  EXPECT_EQ(answered, 20);
+  EXPECT_EQ(refused, 20);
+  EXPECT_EQ(h.engine().stats().get(counter::joins_rate_limited), 20u);
+  h.advance(std::chrono::seconds(1));  // ten more tokens
+  const link_id_t later = h.accept();
+  h.receive(later, hello_from(99));
+  h.receive(later, wire::join_request{});
+  EXPECT_EQ(h.only_sent<wire::join_accept>(later).size(), 1u);
+}
+
+}  // namespace
+}  // namespace treecast::core
