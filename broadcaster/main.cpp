@@ -142,16 +142,20 @@ int main(int argc, char** argv) {
   int exit_code = runtime::exit_ok;
   std::unique_ptr<runtime::shutdown_signals> shutdown;
 
+  // Sequence numbers start at the wall clock in ms, so that after a restart
+  // with the same key every new chunk numbers above every old one: an old
+  // signed chunk replayed into the new broadcast is dropped as too old.
+  const std::uint64_t seq_base = runtime::wall_time_ms();
   std::unique_ptr<media::broadcast_pipeline> pipeline;
   try {
     pipeline = std::make_unique<media::broadcast_pipeline>(
         media_settings,
-        [&root, &stream_id, &key, &cipher](media::media_chunk&& m) {
+        [&root, &stream_id, &key, &cipher, seq_base](media::media_chunk&& m) {
           // Streaming thread: encrypt, sign and encode once here, off the
           // network thread.
           wire::chunk c;
           c.stream_id = stream_id;
-          c.seq = m.seq;
+          c.seq = seq_base + m.seq;
           c.capture_time_us = m.capture_time_us;
           c.flags = wire::chunk_flag_encrypted | (m.keyframe ? wire::chunk_flag_keyframe : 0);
           c.payload = cipher->seal(m.bytes, c.nonce);
