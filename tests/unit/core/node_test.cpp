@@ -162,6 +162,14 @@ class harness {
     return probe;
   }
 
+  // Joins through the rendezvous and is accepted by the root (id 1);
+  // returns the parent link.
+  link_id_t attach_under_root() {
+    const link_id_t parent = join_through_rendezvous();
+    receive(parent, wire::join_accept{0, {id_of(1)}});
+    return parent;
+  }
+
   template <typename T>
   std::vector<T> only_sent(link_id_t link) const {
     std::vector<T> out;
@@ -461,8 +469,7 @@ TEST(node, repair_skips_candidates_below_the_lost_parent) {
 TEST(node, leaving_parent_keeps_feeding_until_the_new_parent_accepts) {
   harness h(relay_config());
   h.start();
-  const link_id_t old_parent = h.join_through_rendezvous();
-  h.receive(old_parent, wire::join_accept{0, {id_of(1)}});
+  const link_id_t old_parent = h.attach_under_root();
   h.receive(old_parent, make_chunk(0));
   h.clear();
   h.receive(old_parent, wire::leave{"leaving", {{"127.0.0.9", 7009}}});
@@ -484,8 +491,7 @@ TEST(node, leaving_parent_keeps_feeding_until_the_new_parent_accepts) {
 TEST(node, leave_hands_children_to_the_parent_then_stops) {
   harness h(relay_config());
   h.start();
-  const link_id_t parent = h.join_through_rendezvous();
-  h.receive(parent, wire::join_accept{0, {id_of(1)}});
+  const link_id_t parent = h.attach_under_root();
   const link_id_t child = h.join_child(7, 9007);
   h.clear();
   h.leave();
@@ -502,8 +508,7 @@ TEST(node, leave_hands_children_to_the_parent_then_stops) {
 TEST(node, starved_parent_is_replaced) {
   harness h(relay_config());
   h.start();
-  const link_id_t parent = h.join_through_rendezvous();
-  h.receive(parent, wire::join_accept{0, {id_of(1)}});
+  const link_id_t parent = h.attach_under_root();
   h.receive(parent, make_chunk(0));
   h.clear();
   for (int i = 0; i < 14; ++i) {  // heartbeats but no chunk for 3.5 s
@@ -547,8 +552,7 @@ TEST(node, joiner_gives_up_after_the_bounded_attempts) {
 TEST(node, path_update_with_this_node_inside_detaches) {
   harness h(relay_config(), 100);
   h.start();
-  const link_id_t parent = h.join_through_rendezvous();
-  h.receive(parent, wire::join_accept{0, {id_of(1)}});
+  const link_id_t parent = h.attach_under_root();
   const link_id_t child = h.join_child(7);
   h.clear();
   h.receive(parent, wire::path_update{2, {id_of(1), id_of(9), id_of(4)}});
@@ -596,8 +600,7 @@ TEST(node, rendezvous_hands_out_seeds_then_reported_peers_with_room) {
 TEST(node, child_reports_its_subtree_to_its_parent) {
   harness h(relay_config());
   h.start();
-  const link_id_t parent = h.join_through_rendezvous();
-  h.receive(parent, wire::join_accept{0, {id_of(1)}});
+  const link_id_t parent = h.attach_under_root();
   const link_id_t child = h.join_child(7, 9007);
   h.receive(child, wire::report{4, 5, {}, 1});
   h.clear();
@@ -650,8 +653,7 @@ TEST(node, chunk_from_a_child_is_refused) {
 TEST(node, duplicate_chunk_is_dropped_and_not_forwarded) {
   harness h(relay_config());
   h.start();
-  const link_id_t parent = h.join_through_rendezvous();
-  h.receive(parent, wire::join_accept{0, {id_of(1)}});
+  const link_id_t parent = h.attach_under_root();
   h.receive(parent, make_chunk(0));
   h.clear();
   h.receive(parent, make_chunk(0));
@@ -742,8 +744,7 @@ node_config checking_relay(const std::string& stream) {
 TEST(node_security, forged_chunk_drops_and_bans_its_sender) {
   harness h(checking_relay("stream-A"));
   h.start();
-  const link_id_t parent = h.join_through_rendezvous();
-  h.receive(parent, wire::join_accept{0, {id_of(1)}});
+  const link_id_t parent = h.attach_under_root();
   const link_id_t child = h.join_child(7);
   h.receive(parent, signed_chunk(0, true));
   EXPECT_EQ(h.engine().window().size(), 1u);
@@ -773,8 +774,7 @@ TEST(node_security, forged_chunk_drops_and_bans_its_sender) {
 TEST(node_security, chunk_of_another_stream_is_refused) {
   harness h(checking_relay("stream-B"));
   h.start();
-  const link_id_t parent = h.join_through_rendezvous();
-  h.receive(parent, wire::join_accept{0, {id_of(1)}});
+  const link_id_t parent = h.attach_under_root();
   h.receive(parent, signed_chunk(0, true));  // well signed, but stream-A
   EXPECT_EQ(h.closed_reason(parent), std::error_code(node_errc::bad_signature));
   EXPECT_EQ(h.engine().window().size(), 0u);
