@@ -155,11 +155,36 @@ class harness {
     const link_id_t probe = only_connect().link;
     clear();
     connected(probe);
-    const auto pings = only_sent<wire::ping>(probe);
-    EXPECT_EQ(pings.size(), 1u);
-    receive(probe, hello_from(parent, 7000));
-    receive(probe, wire::pong{pings.at(0).nonce, true, parent_depth, 3, path});
+    EXPECT_EQ(only_sent<wire::ping>(probe).size(), 1u);
+    answer_probe(probe, parent, 7000, parent_depth, 3, path);
     return probe;
+  }
+
+  // Answers the pending rendezvous query (the one connect since the last
+  // clear()) from the root (id 1, port 7000) with `peers`; returns the
+  // probes the node opened, already connected.
+  std::vector<connect_action> answer_query(std::vector<wire::peer_summary> peers) {
+    const link_id_t query = only_connect().link;
+    clear();
+    connected(query);
+    receive(query, hello_from(1, 7000));
+    receive(query, wire::candidates{std::move(peers)});
+    const auto probes = all<connect_action>();
+    for (const auto& p : probes) {
+      connected(p.link);
+    }
+    return probes;
+  }
+
+  // The peer probed on `link` says hello and answers the node's ping.
+  void answer_probe(link_id_t link, std::uint8_t id, std::uint16_t port, std::uint32_t depth,
+                    std::uint32_t free_slots, std::vector<wire::node_id_t> path,
+                    const std::string& site = "") {
+    wire::hello hello = hello_from(id, port);
+    hello.site = site;
+    receive(link, hello);
+    receive(link, wire::pong{only_sent<wire::ping>(link).at(0).nonce, true, depth, free_slots,
+                             std::move(path)});
   }
 
   // Joins through the rendezvous and is accepted by the root (id 1);
@@ -323,30 +348,13 @@ TEST(node, joiner_picks_the_same_site_peer_over_a_nearer_one) {
   c.site = "paris";
   harness h(c);
   h.start();
-  const link_id_t query = h.only_connect().link;
-  h.clear();
-  h.connected(query);
-  h.receive(query, hello_from(1, 7000));
-  wire::peer_summary near_other{id_of(2), {"10.0.0.2", 7002}, 1, 2, "london", {}};
-  wire::peer_summary far_same{id_of(3), {"10.0.0.3", 7003}, 1, 2, "paris", {}};
-  h.receive(query, wire::candidates{{near_other, far_same}});
-  const auto probes = h.all<connect_action>();
+  const auto probes = h.answer_query({{id_of(2), {"10.0.0.2", 7002}, 1, 2, "london", {}},
+                                      {id_of(3), {"10.0.0.3", 7003}, 1, 2, "paris", {}}});
   ASSERT_EQ(probes.size(), 2u);
-  for (const auto& p : probes) {
-    h.connected(p.link);
-  }
   // The London peer answers at once, the Paris one 40 ms later.
-  auto answer = [&](const connect_action& p, std::uint8_t id, const std::string& site) {
-    wire::hello hello = hello_from(id, p.to.port);
-    hello.site = site;
-    h.receive(p.link, hello);
-    h.receive(
-        p.link,
-        wire::pong{h.only_sent<wire::ping>(p.link).at(0).nonce, true, 1, 2, {id_of(1), id_of(id)}});
-  };
-  answer(probes[0], 2, "london");
+  h.answer_probe(probes[0].link, 2, 7002, 1, 2, {id_of(1), id_of(2)}, "london");
   h.advance(40ms);
-  answer(probes[1], 3, "paris");
+  h.answer_probe(probes[1].link, 3, 7003, 1, 2, {id_of(1), id_of(3)}, "paris");
   EXPECT_EQ(h.only_sent<wire::join_request>(probes[1].link).size(), 1u);
   EXPECT_TRUE(h.only_sent<wire::join_request>(probes[0].link).empty());
   EXPECT_EQ(h.closed_reason(probes[0].link), std::error_code(node_errc::probe_done));
@@ -355,19 +363,10 @@ TEST(node, joiner_picks_the_same_site_peer_over_a_nearer_one) {
 TEST(node, probe_round_ends_at_the_timeout_with_the_answers_it_has) {
   harness h(relay_config());
   h.start();
-  const link_id_t query = h.only_connect().link;
-  h.clear();
-  h.connected(query);
-  h.receive(query, hello_from(1, 7000));
-  h.receive(query, wire::candidates{{{id_of(2), {"10.0.0.2", 7002}, 1, 2, "", {}},
-                                     {id_of(3), {"10.0.0.3", 7003}, 1, 2, "", {}}}});
-  const auto probes = h.all<connect_action>();
+  const auto probes = h.answer_query(
+      {{id_of(2), {"10.0.0.2", 7002}, 1, 2, "", {}}, {id_of(3), {"10.0.0.3", 7003}, 1, 2, "", {}}});
   ASSERT_EQ(probes.size(), 2u);
-  h.connected(probes[0].link);
-  h.connected(probes[1].link);  // never answers
-  h.receive(probes[0].link, hello_from(2, 7002));
-  h.receive(probes[0].link,
-            wire::pong{h.only_sent<wire::ping>(probes[0].link).at(0).nonce, true, 1, 2, {}});
+  h.answer_probe(probes[0].link, 2, 7002, 1, 2, {});  // the other never answers
   EXPECT_TRUE(h.only_sent<wire::join_request>(probes[0].link).empty());
   h.advance(relay_config().probe_timeout);
   EXPECT_EQ(h.only_sent<wire::join_request>(probes[0].link).size(), 1u);
@@ -387,18 +386,8 @@ TEST(node, lost_parent_is_replaced_by_the_grandparent_from_the_next_missing_chun
   harness h(relay_config());
   h.start();
   // Parent 5 at depth 1 (at 10.0.0.5:7005); the broadcaster 1 is at 127.0.0.1:7000.
-  const link_id_t query = h.only_connect().link;
-  h.clear();
-  h.connected(query);
-  h.receive(query, hello_from(1, 7000));
-  h.receive(query, wire::candidates{{{id_of(5), {"10.0.0.5", 7005}, 1, 2, "", {}}}});
-  link_id_t parent = h.only_connect().link;
-  h.clear();
-  h.connected(parent);
-  h.receive(parent, hello_from(5, 7005));
-  h.receive(
-      parent,
-      wire::pong{h.only_sent<wire::ping>(parent).at(0).nonce, true, 1, 2, {id_of(1), id_of(5)}});
+  link_id_t parent = h.answer_query({{id_of(5), {"10.0.0.5", 7005}, 1, 2, "", {}}}).at(0).link;
+  h.answer_probe(parent, 5, 7005, 1, 2, {id_of(1), id_of(5)});
   h.receive(parent, wire::join_accept{1, {id_of(1), id_of(5)}, {{"127.0.0.1", 7000}}, {}});
   ASSERT_TRUE(h.engine().attached());
   for (wire::seq_t s = 0; s < 4; ++s) {
@@ -412,9 +401,7 @@ TEST(node, lost_parent_is_replaced_by_the_grandparent_from_the_next_missing_chun
   EXPECT_EQ(probe.to, (wire::endpoint{"127.0.0.1", 7000}));
   h.clear();
   h.connected(probe.link);
-  h.receive(probe.link, hello_from(1, 7000));
-  h.receive(probe.link,
-            wire::pong{h.only_sent<wire::ping>(probe.link).at(0).nonce, true, 0, 1, {id_of(1)}});
+  h.answer_probe(probe.link, 1, 7000, 0, 1, {id_of(1)});
   const auto requests = h.only_sent<wire::join_request>(probe.link);
   ASSERT_EQ(requests.size(), 1u);
   EXPECT_EQ(requests[0].resume_from, 4u);
@@ -429,18 +416,9 @@ TEST(node, lost_parent_is_replaced_by_the_grandparent_from_the_next_missing_chun
 TEST(node, repair_skips_candidates_below_the_lost_parent) {
   harness h(relay_config(), 100);
   h.start();
-  const link_id_t query = h.only_connect().link;
-  h.clear();
-  h.connected(query);
-  h.receive(query, hello_from(1, 7000));
-  h.receive(query, wire::candidates{{{id_of(5), {"10.0.0.5", 7005}, 1, 2, "", {}}}});
-  const link_id_t parent = h.only_connect().link;
-  h.clear();
-  h.connected(parent);
-  h.receive(parent, hello_from(5, 7005));
-  h.receive(
-      parent,
-      wire::pong{h.only_sent<wire::ping>(parent).at(0).nonce, true, 1, 2, {id_of(1), id_of(5)}});
+  const link_id_t parent =
+      h.answer_query({{id_of(5), {"10.0.0.5", 7005}, 1, 2, "", {}}}).at(0).link;
+  h.answer_probe(parent, 5, 7005, 1, 2, {id_of(1), id_of(5)});
   // Our parent names a backup that hangs below it (a sibling of ours).
   h.receive(parent, wire::join_accept{
                         1, {id_of(1), id_of(5)}, {{"127.0.0.1", 7000}}, {{"10.0.0.6", 7006}}});
@@ -452,16 +430,8 @@ TEST(node, repair_skips_candidates_below_the_lost_parent) {
     h.connected(p.link);
   }
   // The sibling answers first, with room, but its path holds the lost parent 5.
-  h.receive(probes[1].link, hello_from(6, 7006));
-  h.receive(probes[1].link, wire::pong{h.only_sent<wire::ping>(probes[1].link).at(0).nonce,
-                                       true,
-                                       2,
-                                       2,
-                                       {id_of(1), id_of(5), id_of(6)}});
-  h.receive(probes[0].link, hello_from(1, 7000));
-  h.receive(
-      probes[0].link,
-      wire::pong{h.only_sent<wire::ping>(probes[0].link).at(0).nonce, true, 0, 1, {id_of(1)}});
+  h.answer_probe(probes[1].link, 6, 7006, 2, 2, {id_of(1), id_of(5), id_of(6)});
+  h.answer_probe(probes[0].link, 1, 7000, 0, 1, {id_of(1)});
   EXPECT_TRUE(h.only_sent<wire::join_request>(probes[1].link).empty());
   EXPECT_EQ(h.only_sent<wire::join_request>(probes[0].link).size(), 1u);
 }
@@ -479,9 +449,7 @@ TEST(node, leaving_parent_keeps_feeding_until_the_new_parent_accepts) {
   h.receive(old_parent, make_chunk(1));  // still flowing meanwhile
   EXPECT_EQ(h.all<deliver_action>().size(), 1u);
   h.connected(probe.link);
-  h.receive(probe.link, hello_from(9, 7009));
-  h.receive(probe.link,
-            wire::pong{h.only_sent<wire::ping>(probe.link).at(0).nonce, true, 0, 2, {id_of(9)}});
+  h.answer_probe(probe.link, 9, 7009, 0, 2, {id_of(9)});
   EXPECT_EQ(h.only_sent<wire::join_request>(probe.link).at(0).resume_from, 2u);
   h.receive(probe.link, wire::join_accept{0, {id_of(9)}});
   EXPECT_EQ(h.closed_reason(old_parent), std::error_code(node_errc::parent_replaced));
@@ -757,16 +725,8 @@ TEST(node_security, forged_chunk_drops_and_bans_its_sender) {
   EXPECT_TRUE(h.all<deliver_action>().empty());
 
   // The banned peer is not chosen again, even as the only candidate.
-  const link_id_t query = h.only_connect().link;
-  h.clear();
-  h.connected(query);
-  h.receive(query, hello_from(1, 7000));
-  h.receive(query, wire::candidates{{{id_of(1), {"", 7000}, 0, 3, "", {}}}});
-  const link_id_t probe = h.only_connect().link;
-  h.clear();
-  h.connected(probe);
-  h.receive(probe, hello_from(1, 7000));
-  h.receive(probe, wire::pong{h.only_sent<wire::ping>(probe).at(0).nonce, true, 0, 3, {id_of(1)}});
+  const link_id_t probe = h.answer_query({{id_of(1), {"", 7000}, 0, 3, "", {}}}).at(0).link;
+  h.answer_probe(probe, 1, 7000, 0, 3, {id_of(1)});
   EXPECT_TRUE(h.only_sent<wire::join_request>(probe).empty());
   EXPECT_FALSE(h.engine().attached());
 }
