@@ -760,9 +760,7 @@ void node::accept_chunk(shared_chunk c) {
   }
   for (auto& [id, l] : links_) {
     if (l.child) {
-      send_frame(id, c->frame);
-      counters_.add(counter::chunks_sent);
-      counters_.add(counter::chunk_bytes_sent, c->frame->size());
+      send_chunk(id, l, *c);
     }
   }
   outbox_.push_back(deliver_action{std::move(c)});
@@ -780,11 +778,18 @@ void node::serve_backlog(link_id_t child, std::optional<wire::seq_t> resume_from
   if (!start) {
     return;
   }
+  link& l = links_.at(child);
   for (const shared_chunk& c : window_.from(*start)) {
-    send_frame(child, c->frame);
-    counters_.add(counter::chunks_sent);
-    counters_.add(counter::chunk_bytes_sent, c->frame->size());
+    send_chunk(child, l, *c);
   }
+}
+
+void node::send_chunk(link_id_t id, link& l, const wire::chunk& c) {
+  // The per-chunk path: the shared frame as received, no lookup, no copy.
+  l.last_sent = now_;
+  outbox_.push_back(send_action{id, c.frame});
+  counters_.add(counter::chunks_sent);
+  counters_.add(counter::chunk_bytes_sent, c.frame->size());
 }
 
 std::vector<wire::peer_summary> node::known_candidates(const std::string& site, bool include_self,

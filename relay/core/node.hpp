@@ -196,6 +196,7 @@ class node {
   bool within_join_rate(link_id_t id, time_point now);
   void accept_chunk(shared_chunk c);
   void serve_backlog(link_id_t child, std::optional<wire::seq_t> resume_from);
+  void send_chunk(link_id_t id, link& l, const wire::chunk& c);
   // This node's view of candidate parents in its subtree, for a joiner of
   // `site`; with `include_self`, itself first when it has room.
   std::vector<wire::peer_summary> known_candidates(const std::string& site, bool include_self,
