@@ -2,30 +2,68 @@
 
 #include <gst/app/gstappsrc.h>
 #include <gst/gst.h>
+#include <gst/video/navigation.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <stdexcept>
 
 #include "gst_support.hpp"
 
 namespace treecast::media {
+
+// Written by the video sink's streaming thread, read by status calls.
+struct playback_pipeline::timing {
+  GstElement* pipeline = nullptr;
+  GstElement* overlay = nullptr;  // toggled by the `o` key
+  std::function<void(std::uint64_t)> on_first_frame;
+  bool first_frame_seen = false;  // streaming thread only
+  error_handler on_error;
+  // Capture wall time of the first chunk pushed and the PTS of the first
+  // frame out of it: together they map every later PTS to its capture time.
+  std::atomic<std::uint64_t> anchor_capture_us{0};
+  std::int64_t anchor_pts_ns = -1;  // streaming thread only
+  // The jitter buffer: frames are due on screen `target_us` after the live
+  // edge, i.e. after the smallest recent arrival delay (capture of a chunk's
+  // first byte -> its arrival).
+  std::int64_t target_us = 0;
+  std::atomic<std::int64_t> live_edge_us{-1};
+  // Where playback is moved in time: the decoders' output pads.
+  GstPad* video_offset_pad = nullptr;
+  GstPad* audio_offset_pad = nullptr;
+  std::int64_t offset_ns = 0;  // streaming thread only
+  std::atomic<std::uint64_t> re_anchors{0};
+  std::atomic<long long> latency_ms{-1};
+  std::atomic<std::uint64_t> shown_capture_us{0};
+};
+
 namespace {
 
+std::uint64_t wall_now_us() {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count());
+}
+
 // Branches linked to tsdemux's pads as they appear. Queues decouple the
-// demuxer from the decoders so one stream never stalls the other.
+// demuxer from the decoders so one stream never stalls the other; they hold
+// up to the latency budget and more.
 std::string video_branch(bool headless) {
   return std::string(
-             "queue max-size-time=2000000000 max-size-bytes=0 max-size-buffers=0 ! "
+             "queue max-size-time=3000000000 max-size-bytes=0 max-size-buffers=0 ! "
              "h264parse ! avdec_h264 name=vdec ! ") +
-         (headless ? "fakesink sync=false" : "videoconvert ! ximagesink sync=false");
+         (headless ? "fakesink name=vsink sync=true"
+                   : "textoverlay name=overlay valignment=top halignment=left "
+                     "font-desc=\"Sans 12\" shaded-background=true ! "
+                     "videoconvert ! ximagesink name=vsink sync=true handle-events=true");
 }
 
 std::string audio_branch(bool headless) {
   return std::string(
-             "queue max-size-time=2000000000 max-size-bytes=0 max-size-buffers=0 ! "
+             "queue max-size-time=3000000000 max-size-bytes=0 max-size-buffers=0 ! "
              "opusdec name=adec ! ") +
-         (headless ? "fakesink sync=false"
-                   : "audioconvert ! audioresample ! autoaudiosink sync=false");
+         (headless ? "fakesink sync=true" : "audioconvert ! audioresample ! autoaudiosink");
 }
 
 struct demux_links {
@@ -58,6 +96,108 @@ void on_pad_added(GstElement*, GstPad* pad, gpointer user_data) {
   gst_object_unref(sink);
 }
 
+// Keeps frames due `target` after the live edge: at the first frame (the
+// join's backlog is then played past quickly rather than in real time) and
+// whenever the delay drifts by more than the tolerances below (a new parent
+// further away; a faster one). The same offset moves audio, keeping sync.
+void move_playback(playback_pipeline::timing& t, std::int64_t& shown_wall_us,
+                   std::int64_t captured_us) {
+  constexpr std::int64_t late_tolerance_us = 30'000;
+  constexpr std::int64_t early_tolerance_us = 100'000;
+  const std::int64_t live_edge = t.live_edge_us.load();
+  if (live_edge < 0) {
+    return;
+  }
+  const std::int64_t wanted = live_edge + t.target_us;
+  const std::int64_t delay = shown_wall_us - captured_us;
+  const bool first = t.re_anchors.load() == 0;
+  if (!first && delay + late_tolerance_us > wanted && delay - early_tolerance_us < wanted) {
+    return;
+  }
+  const std::int64_t shift_us = wanted - delay;
+  t.offset_ns += shift_us * 1000;
+  gst_pad_set_offset(t.video_offset_pad, t.offset_ns);
+  gst_pad_set_offset(t.audio_offset_pad, t.offset_ns);
+  shown_wall_us += shift_us;
+  t.re_anchors.fetch_add(1);
+}
+
+// Each frame reaching the video sink: when it will be shown (its running
+// time + the latency, on the pipeline clock, in wall time) and when it was
+// captured (its PTS relative to the first frame's, from the first chunk's
+// capture time).
+GstPadProbeReturn on_frame(GstPad* pad, GstPadProbeInfo* info, gpointer user_data) {
+  auto* t = static_cast<playback_pipeline::timing*>(user_data);
+  GstBuffer* buffer = GST_PAD_PROBE_INFO_BUFFER(info);
+  if (!buffer || !GST_BUFFER_PTS_IS_VALID(buffer)) {
+    return GST_PAD_PROBE_OK;
+  }
+  const auto pts = static_cast<std::int64_t>(GST_BUFFER_PTS(buffer));
+  if (t->anchor_pts_ns < 0) {
+    t->anchor_pts_ns = pts;
+  }
+  GstEvent* segment_event = gst_pad_get_sticky_event(pad, GST_EVENT_SEGMENT, 0);
+  GstClock* clock = gst_element_get_clock(t->pipeline);
+  if (segment_event && clock) {
+    const GstSegment* segment = nullptr;
+    gst_event_parse_segment(segment_event, &segment);
+    const GstClockTime running =
+        gst_segment_to_running_time(segment, GST_FORMAT_TIME, GST_BUFFER_PTS(buffer));
+    if (GST_CLOCK_TIME_IS_VALID(running)) {
+      const auto show_at =
+          static_cast<std::int64_t>(gst_element_get_base_time(t->pipeline) + running +
+                                    gst_pipeline_get_latency(GST_PIPELINE(t->pipeline)));
+      const auto clock_now = static_cast<std::int64_t>(gst_clock_get_time(clock));
+      std::int64_t shown_wall_us =
+          static_cast<std::int64_t>(wall_now_us()) + (show_at - clock_now) / 1000;
+      const auto captured_us =
+          static_cast<std::int64_t>(t->anchor_capture_us.load()) + (pts - t->anchor_pts_ns) / 1000;
+      move_playback(*t, shown_wall_us, captured_us);
+      t->latency_ms.store((shown_wall_us - captured_us) / 1000);
+      t->shown_capture_us.store(static_cast<std::uint64_t>(captured_us));
+      if (!t->first_frame_seen) {
+        t->first_frame_seen = true;
+        if (t->on_first_frame) {
+          t->on_first_frame(static_cast<std::uint64_t>(shown_wall_us));
+        }
+      }
+    }
+  }
+  if (clock) {
+    gst_object_unref(clock);
+  }
+  if (segment_event) {
+    gst_event_unref(segment_event);
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+void toggle_silent(GstElement* overlay) {
+  gboolean silent = FALSE;
+  g_object_get(overlay, "silent", &silent, nullptr);
+  g_object_set(overlay, "silent", !silent, nullptr);
+}
+
+// Keys pressed in the video window: `o` toggles the overlay, `q` closes.
+GstPadProbeReturn on_navigation(GstPad*, GstPadProbeInfo* info, gpointer user_data) {
+  auto* t = static_cast<playback_pipeline::timing*>(user_data);
+  GstEvent* event = GST_PAD_PROBE_INFO_EVENT(info);
+  if (GST_EVENT_TYPE(event) != GST_EVENT_NAVIGATION ||
+      gst_navigation_event_get_type(event) != GST_NAVIGATION_EVENT_KEY_PRESS) {
+    return GST_PAD_PROBE_OK;
+  }
+  const gchar* key = nullptr;
+  if (!gst_navigation_event_parse_key_event(event, &key) || !key) {
+    return GST_PAD_PROBE_OK;
+  }
+  if (std::strcmp(key, "o") == 0 && t->overlay) {
+    toggle_silent(t->overlay);
+  } else if (std::strcmp(key, "q") == 0 || std::strcmp(key, "Escape") == 0) {
+    t->on_error("window closed");
+  }
+  return GST_PAD_PROBE_OK;
+}
+
 }  // namespace
 
 bool playback_pipeline::display_available() {
@@ -78,15 +218,20 @@ bool playback_pipeline::display_available() {
 }
 
 playback_pipeline::playback_pipeline(playback_settings settings, error_handler on_error)
-    : settings_(settings) {
-  require_elements({"appsrc", "tsdemux", "h264parse", "avdec_h264", "opusdec"});
+    : settings_(settings), timing_(std::make_unique<timing>()) {
+  require_elements({"appsrc", "tsdemux", "h264parse", "avdec_h264", "opusdec", "fakesink"});
   if (!settings_.headless) {
-    require_elements({"ximagesink", "autoaudiosink"});
+    require_elements({"ximagesink", "autoaudiosink", "textoverlay"});
   }
   pipeline_ = parse_pipeline(
       "appsrc name=src is-live=true format=bytes stream-type=stream max-bytes=0 block=false "
       "caps=video/mpegts,systemstream=true,packetsize=188 ! tsdemux name=demux");
   source_ = gst_bin_get_by_name(GST_BIN(pipeline_), "src");
+  // A small fixed pipeline latency (decoder and audio device); the jitter
+  // buffer proper is the offset move_playback() keeps.
+  gst_pipeline_set_latency(GST_PIPELINE(pipeline_), 100 * GST_MSECOND);
+  timing_->target_us =
+      std::chrono::duration_cast<std::chrono::microseconds>(settings_.latency).count();
 
   auto* links = new demux_links{pipeline_, nullptr, nullptr};
   GError* error = nullptr;
@@ -110,6 +255,28 @@ playback_pipeline::playback_pipeline(playback_settings settings, error_handler o
       [](gpointer p, GClosure*) { delete static_cast<demux_links*>(p); }, GConnectFlags{});
   gst_object_unref(demux);
 
+  timing_->pipeline = pipeline_;
+  timing_->on_error = on_error;
+  if (!settings_.headless) {
+    overlay_ = gst_bin_get_by_name(GST_BIN(links->video), "overlay");
+    timing_->overlay = overlay_;
+    g_object_set(overlay_, "silent", !settings_.overlay, nullptr);
+  }
+  GstElement* video_sink = gst_bin_get_by_name(GST_BIN(links->video), "vsink");
+  GstPad* sink_pad = gst_element_get_static_pad(video_sink, "sink");
+  gst_pad_add_probe(sink_pad, GST_PAD_PROBE_TYPE_BUFFER, on_frame, timing_.get(), nullptr);
+  gst_pad_add_probe(sink_pad, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, on_navigation, timing_.get(),
+                    nullptr);
+  gst_object_unref(sink_pad);
+  gst_object_unref(video_sink);
+
+  GstElement* video_decoder = gst_bin_get_by_name(GST_BIN(links->video), "vdec");
+  GstElement* audio_decoder = gst_bin_get_by_name(GST_BIN(links->audio), "adec");
+  timing_->video_offset_pad = gst_element_get_static_pad(video_decoder, "src");
+  timing_->audio_offset_pad = gst_element_get_static_pad(audio_decoder, "src");
+  gst_object_unref(video_decoder);
+  gst_object_unref(audio_decoder);
+
   count_buffers(pipeline_, "vdec", &video_frames_);
   count_buffers(pipeline_, "adec", &audio_buffers_);
   watch_errors(pipeline_, std::move(on_error));
@@ -117,6 +284,11 @@ playback_pipeline::playback_pipeline(playback_settings settings, error_handler o
 
 playback_pipeline::~playback_pipeline() {
   stop();
+  if (overlay_) {
+    gst_object_unref(overlay_);
+  }
+  gst_object_unref(timing_->video_offset_pad);
+  gst_object_unref(timing_->audio_offset_pad);
   if (source_) {
     gst_object_unref(source_);
   }
@@ -125,23 +297,70 @@ playback_pipeline::~playback_pipeline() {
   }
 }
 
-void playback_pipeline::start() {
-  set_playing(pipeline_);
-}
-
 void playback_pipeline::stop() {
   if (pipeline_) {
     gst_element_set_state(pipeline_, GST_STATE_NULL);
   }
 }
 
-void playback_pipeline::push(const void* data, std::size_t size,
+void playback_pipeline::push(const void* data, std::size_t size, std::uint64_t capture_time_us,
                              std::shared_ptr<const void> keep_alive) {
+  if (!playing_) {
+    // The clock starts with the first chunk, so that its first frame is due
+    // one latency from now rather than in the past.
+    timing_->anchor_capture_us.store(capture_time_us);
+    set_playing(pipeline_);
+    playing_ = true;
+  }
+  newest_capture_us_.store(capture_time_us);
+  note_arrival(capture_time_us);
   auto* owner = new std::shared_ptr<const void>(std::move(keep_alive));
   GstBuffer* buffer = gst_buffer_new_wrapped_full(
       GST_MEMORY_FLAG_READONLY, const_cast<void*>(data), size, 0, size, owner,
       [](gpointer p) { delete static_cast<std::shared_ptr<const void>*>(p); });
   gst_app_src_push_buffer(GST_APP_SRC(source_), buffer);
+}
+
+void playback_pipeline::note_arrival(std::uint64_t capture_time_us) {
+  const auto delay =
+      static_cast<std::int64_t>(wall_now_us()) - static_cast<std::int64_t>(capture_time_us);
+  recent_delays_us_[recent_count_++ % recent_delays_us_.size()] = delay;
+  const std::size_t n = std::min(recent_count_, recent_delays_us_.size());
+  timing_->live_edge_us.store(*std::min_element(
+      recent_delays_us_.begin(), recent_delays_us_.begin() + static_cast<std::ptrdiff_t>(n)));
+}
+
+std::uint64_t playback_pipeline::re_anchors() const {
+  return timing_->re_anchors.load();
+}
+
+void playback_pipeline::set_overlay_text(const std::string& text) {
+  if (overlay_) {
+    g_object_set(overlay_, "text", text.c_str(), nullptr);
+  }
+}
+
+void playback_pipeline::toggle_overlay() {
+  if (overlay_) {
+    toggle_silent(overlay_);
+  }
+}
+
+void playback_pipeline::set_first_frame_handler(std::function<void(std::uint64_t)> handler) {
+  timing_->on_first_frame = std::move(handler);
+}
+
+long long playback_pipeline::playback_latency_ms() const {
+  return timing_->latency_ms.load();
+}
+
+long long playback_pipeline::buffer_ms() const {
+  const std::uint64_t shown = timing_->shown_capture_us.load();
+  if (shown == 0) {
+    return -1;
+  }
+  const std::uint64_t newest = newest_capture_us_.load();
+  return newest > shown ? static_cast<long long>((newest - shown) / 1000) : 0;
 }
 
 }  // namespace treecast::media

@@ -1,18 +1,30 @@
 // The viewer's media pipeline:
 //
-//   appsrc (TS bytes) -> tsdemux -+-> h264parse -> avdec_h264 -> video sink
+//   appsrc (TS bytes) -> tsdemux -+-> h264parse -> avdec_h264 -> [overlay] -> video sink
 //                                 +-> opusdec -> audio sink
 //
-// With a window, video goes to ximagesink and audio to the default output;
-// headless, both go to fakesinks and only the counters tell what was decoded.
+// The sinks play in sync with the pipeline clock, started when the first
+// chunk arrives. Every frame is due `latency` after the live edge (the
+// arrival delay of the freshest chunks): that is the jitter buffer. Chunks
+// arrive in bursts (one per ~200 ms of capture) and play out smoothly as
+// long as each arrives within the budget; frames later than that are dropped
+// by the sinks so playback never drifts behind, and the join's backlog (from
+// the newest keyframe) is decoded but not played in real time.
+//
+// With a window, video goes to ximagesink with a status overlay (key `o`
+// toggles it, `q` closes the window) and audio to the default output;
+// headless, both go to fakesinks that keep the same timing.
 // push() may be called from any thread; handlers are called on streaming
 // threads.
 #pragma once
 
+#include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 
 typedef struct _GstElement GstElement;
@@ -20,8 +32,14 @@ typedef struct _GstElement GstElement;
 namespace treecast::media {
 
 struct playback_settings {
-  // Decode only and count; no window, no sound.
+  // Decode and time playback, but show and play nothing.
   bool headless = true;
+  // The jitter buffer: how long after the live edge (the arrival of the
+  // freshest chunks) frames are shown. Glass-to-glass latency is the
+  // arrival delay (chunk duration + path) plus this.
+  std::chrono::milliseconds latency{300};
+  // Whether the status overlay starts visible (windowed only).
+  bool overlay = true;
 };
 
 class playback_pipeline {
@@ -35,26 +53,54 @@ class playback_pipeline {
   playback_pipeline(const playback_pipeline&) = delete;
   playback_pipeline& operator=(const playback_pipeline&) = delete;
 
-  // Throws std::runtime_error when the pipeline will not play (e.g. no display).
-  void start();
   void stop();
 
   // Feeds TS bytes without copying them: `keep_alive` owns the memory until
-  // GStreamer is done with it.
-  void push(const void* data, std::size_t size, std::shared_ptr<const void> keep_alive);
+  // GStreamer is done with it. `capture_time_us` is the wall time the first
+  // byte was captured. The first push starts the clock. Throws
+  // std::runtime_error when the pipeline will not play (e.g. no display).
+  void push(const void* data, std::size_t size, std::uint64_t capture_time_us,
+            std::shared_ptr<const void> keep_alive);
+
+  // Replaces the overlay's text (no effect headless).
+  void set_overlay_text(const std::string& text);
+  void toggle_overlay();
 
   std::uint64_t video_frames() const { return video_frames_.load(); }
   std::uint64_t audio_buffers() const { return audio_buffers_.load(); }
+  // Called once, on a streaming thread, with the wall time (us) the first
+  // frame is due on screen. Set it before the first push().
+  void set_first_frame_handler(std::function<void(std::uint64_t)> handler);
+
+  // Capture-to-screen delay of the latest frame (ms); -1 before the first.
+  long long playback_latency_ms() const;
+  // Media held ahead of the picture on screen (ms): newest chunk received
+  // minus the frame being shown; -1 before the first frame.
+  long long buffer_ms() const;
+
+  // Times playback was moved in time to keep the jitter buffer's target
+  // (1 at the first frame; more when the path to the broadcaster changed).
+  std::uint64_t re_anchors() const;
 
   // True when a display could be opened for a video window.
   static bool display_available();
+
+  struct timing;  // streaming-thread state, defined in the .cpp
 
  private:
   playback_settings settings_;
   GstElement* pipeline_ = nullptr;
   GstElement* source_ = nullptr;
+  GstElement* overlay_ = nullptr;
+  bool playing_ = false;
+  // Arrival delays of the latest chunks (push() thread), for the live edge.
+  void note_arrival(std::uint64_t capture_time_us);
+  std::array<std::int64_t, 10> recent_delays_us_{};
+  std::size_t recent_count_ = 0;
+  std::unique_ptr<timing> timing_;
   std::atomic<std::uint64_t> video_frames_{0};
   std::atomic<std::uint64_t> audio_buffers_{0};
+  std::atomic<std::uint64_t> newest_capture_us_{0};
 };
 
 }  // namespace treecast::media

@@ -1,6 +1,13 @@
 #include "ts_chunker.hpp"
 
 namespace treecast::media {
+namespace {
+
+std::string_view as_view(std::span<const std::uint8_t> bytes) {
+  return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
+}
+
+}  // namespace
 
 ts_chunker::ts_chunker(config cfg, sink out) : config_(cfg), out_(std::move(out)) {}
 
@@ -20,6 +27,14 @@ void ts_chunker::push(std::span<const std::uint8_t> bytes, bool keyframe,
     current_.capture_time_us = capture_time_us;
     current_.keyframe = keyframe;
     current_.bytes.clear();
+    const bool starts_with_pat =
+        bytes.size() >= ts_packet_size && ts_packet_pid(as_view(bytes)) == std::uint16_t{0};
+    if (keyframe && !starts_with_pat) {
+      current_.bytes = tables_.tables();
+    }
+  }
+  for (std::size_t at = 0; at + ts_packet_size <= bytes.size(); at += ts_packet_size) {
+    tables_.observe(as_view(bytes.subspan(at, ts_packet_size)));
   }
   current_.bytes.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
   last_capture_us_ = capture_time_us;

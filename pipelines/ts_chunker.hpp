@@ -1,9 +1,9 @@
 // Cuts the muxer's stream of TS buffers into chunks.
 //
-// A buffer that starts a keyframe always starts a new chunk (flagged), so a
-// late joiner can begin decoding at a chunk boundary. Otherwise a chunk is cut
-// at the first buffer of a new PES (a new timestamp) once the chunk spans
-// `target_duration` of capture time, or when it reaches `max_bytes`.
+// A buffer that starts a keyframe always starts a new chunk (flagged), led by
+// the PAT and PMT, so a late joiner can begin decoding at a chunk boundary. Otherwise a chunk is
+// cut at the first buffer of a new PES (a new timestamp) once the chunk spans `target_duration` of
+// capture time, or when it reaches `max_bytes`.
 //
 // Pure logic, no GStreamer: the broadcast pipeline feeds it from its appsink.
 // Not thread-safe.
@@ -16,6 +16,7 @@
 #include <span>
 
 #include "media_chunk.hpp"
+#include "ts_program_tables.hpp"
 
 namespace treecast::media {
 
@@ -47,6 +48,10 @@ class ts_chunker {
   config config_;
   sink out_;
   media_chunk current_;
+  // The stream's latest PAT and PMT, put first in every keyframe chunk that
+  // does not start with them: mpegtsmux writes them on its own schedule, and
+  // a demuxer that joins at a keyframe chunk needs them before the picture.
+  ts_program_tables tables_;
   bool open_ = false;
   std::uint64_t last_capture_us_ = 0;
   std::uint64_t next_seq_ = 0;

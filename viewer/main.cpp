@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "playback_pipeline.hpp"
+#include "playout_order.hpp"
 #include "runtime/address.hpp"
 #include "runtime/console_log.hpp"
 #include "runtime/ed25519.hpp"
@@ -17,6 +18,7 @@
 #include "runtime/peer_options.hpp"
 #include "runtime/periodic_timer.hpp"
 #include "runtime/program_loop.hpp"
+#include "ts_recorder.hpp"
 
 namespace po = boost::program_options;
 using namespace treecast;
@@ -46,15 +48,25 @@ class latency_meter {
 }  // namespace
 
 int main(int argc, char** argv) {
+  const std::uint64_t launched_us = runtime::wall_time_us();
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   bool headless = false;
+  bool no_overlay = false;
+  int latency_ms = 300;
+  std::string record_path;
   runtime::peer_options defaults;
   defaults.max_children = 2;
   po::options_description description("treecast-viewer options");
   // clang-format off
   description.add_options()
     ("help,h", "show this help")
-    ("headless", po::bool_switch(&headless), "decode without a window or sound (servers, tests)");
+    ("headless", po::bool_switch(&headless), "decode without a window or sound (servers, tests)")
+    ("latency", po::value(&latency_ms)->default_value(latency_ms),
+     "jitter buffer, ms: how long after the freshest chunks arrive frames are shown (50-10000)")
+    ("no-overlay", po::bool_switch(&no_overlay),
+     "start with the status overlay hidden (key o toggles it, q closes the window)")
+    ("record", po::value(&record_path)->default_value(""),
+     "also write what is played to FILE (.ts as received; .mp4 or .mkv remuxed)");
   // clang-format on
   runtime::joining_peer_config config;
   try {
@@ -65,6 +77,9 @@ int main(int argc, char** argv) {
       return runtime::exit_ok;
     }
     config = std::move(*parsed);
+    if (latency_ms < 50 || latency_ms > 10000) {
+      throw std::invalid_argument("--latency must be between 50 and 10000 ms");
+    }
   } catch (const std::exception& e) {
     std::cerr << "treecast-viewer: " << e.what() << "\n";
     return runtime::exit_usage;
@@ -94,32 +109,76 @@ int main(int argc, char** argv) {
     headless = true;
   }
 
+  std::unique_ptr<media::ts_recorder> recorder;
+  try {
+    if (!record_path.empty()) {
+      recorder = std::make_unique<media::ts_recorder>(record_path);
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "treecast-viewer: " << e.what() << "\n";
+    return runtime::exit_failure;
+  }
+
   boost::asio::io_context io;
   runtime::node_runtime peer(io, node_config, runtime_config,
                              runtime::console_log("viewer", level));
   int exit_code = runtime::exit_ok;
   std::unique_ptr<runtime::shutdown_signals> shutdown;
   std::unique_ptr<media::playback_pipeline> player;
+  media::playout_order playout;
   latency_meter latency;
   std::uint64_t undecryptable = 0;
+  const auto fail = [&](const std::string& error) {
+    // From any thread: a closed window ends the viewer normally; anything
+    // else is a failure.
+    const bool closed = error.find("closed") != std::string::npos;
+    if (!closed) {
+      std::fprintf(stderr, "treecast-viewer: playback failed: %s\n", error.c_str());
+    }
+    boost::asio::post(io, [&, closed] {
+      exit_code = closed ? runtime::exit_ok : runtime::exit_failure;
+      shutdown->request_stop();
+    });
+  };
+  // Hands one chunk's plaintext to the player in order, skipping video to
+  // the next keyframe after a gap.
+  const auto play = [&](const core::shared_chunk& c, std::string_view plain) {
+    auto result = playout.accept(c->seq, c->is_keyframe(), plain);
+    if (result.missing) {
+      std::fprintf(stderr,
+                   "treecast-viewer: discontinuity: %llu chunks missing before seq %llu; video "
+                   "%s, audio goes on\n",
+                   static_cast<unsigned long long>(*result.missing),
+                   static_cast<unsigned long long>(c->seq),
+                   c->is_keyframe() ? "resumes at this keyframe" : "skips to the next keyframe");
+    }
+    if (result.bytes.empty()) {
+      return;
+    }
+    if (recorder) {
+      recorder->write(result.bytes);
+    }
+    auto owned = std::make_shared<const std::string>(std::move(result.bytes));
+    try {
+      player->push(owned->data(), owned->size(), c->capture_time_us, owned);
+    } catch (const std::exception& e) {
+      fail(e.what());
+    }
+  };
   try {
     player = std::make_unique<media::playback_pipeline>(
-        media::playback_settings{headless}, [&](const std::string& error) {
-          // A closed window ends the viewer normally; anything else is a failure.
-          const bool closed = error.find("closed") != std::string::npos;
-          if (!closed) {
-            std::fprintf(stderr, "treecast-viewer: playback failed: %s\n", error.c_str());
-          }
-          boost::asio::post(io, [&, closed] {
-            exit_code = closed ? runtime::exit_ok : runtime::exit_failure;
-            shutdown->request_stop();
-          });
-        });
+        media::playback_settings{headless, std::chrono::milliseconds(latency_ms), !no_overlay},
+        fail);
+    player->set_first_frame_handler([&io, launched_us](std::uint64_t shown_us) {
+      boost::asio::post(io, [launched_us, shown_us] {
+        std::printf("first-frame ms=%lld\n", static_cast<long long>(shown_us - launched_us) / 1000);
+      });
+    });
     peer.set_delivery_handler([&](const core::shared_chunk& c) {
       latency.add(static_cast<std::int64_t>(runtime::wall_time_us()) -
                   static_cast<std::int64_t>(c->capture_time_us));
       if (!c->is_encrypted()) {
-        player->push(c->payload.data(), c->payload.size(), c);
+        play(c, c->payload);
         return;
       }
       auto plain = cipher->open(c->payload, c->nonce);
@@ -134,10 +193,8 @@ int main(int argc, char** argv) {
         }
         return;
       }
-      auto owned = std::make_shared<const std::string>(std::move(*plain));
-      player->push(owned->data(), owned->size(), owned);
+      play(c, *plain);
     });
-    player->start();
     peer.start();
   } catch (const std::exception& e) {
     std::cerr << "treecast-viewer: cannot start: " << e.what() << "\n";
@@ -147,17 +204,39 @@ int main(int argc, char** argv) {
               runtime::format_address({runtime_config.listen_host, peer.listen_port()}).c_str());
 
   runtime::periodic_timer status(io, std::chrono::seconds(1), [&] {
-    std::printf("status t=%llu %s frames=%llu audio=%llu latency_ms=%lld\n",
-                static_cast<unsigned long long>(runtime::wall_time_ms()),
-                runtime::tree_status(peer).c_str(),
-                static_cast<unsigned long long>(player->video_frames()),
-                static_cast<unsigned long long>(player->audio_buffers()), latency.take_median_ms());
+    const long long arrival_ms = latency.take_median_ms();
+    const std::string tree = runtime::tree_status(peer);
+    std::printf(
+        "status t=%llu %s frames=%llu audio=%llu latency_ms=%lld play_latency_ms=%lld "
+        "buffer_ms=%lld discontinuities=%llu late_chunks=%llu re_anchors=%llu\n",
+        static_cast<unsigned long long>(runtime::wall_time_ms()), tree.c_str(),
+        static_cast<unsigned long long>(player->video_frames()),
+        static_cast<unsigned long long>(player->audio_buffers()), arrival_ms,
+        player->playback_latency_ms(), player->buffer_ms(),
+        static_cast<unsigned long long>(playout.discontinuities()),
+        static_cast<unsigned long long>(playout.late_chunks()),
+        static_cast<unsigned long long>(player->re_anchors()));
+    const core::node& node = peer.engine();
+    const auto parent = node.parent_endpoint();
+    char overlay[256];
+    std::snprintf(overlay, sizeof overlay,
+                  "latency %lld ms   buffer %lld ms\ndepth %s   parent %s\nmissed %llu   "
+                  "repairs %llu",
+                  player->playback_latency_ms(), player->buffer_ms(),
+                  node.attached() ? std::to_string(node.depth()).c_str() : "-",
+                  parent && node.attached() ? runtime::format_address(*parent).c_str() : "-",
+                  static_cast<unsigned long long>(node.stats().get(core::counter::chunks_missed)),
+                  static_cast<unsigned long long>(node.stats().get(core::counter::repairs)));
+    player->set_overlay_text(overlay);
   });
   status.start();
   shutdown = std::make_unique<runtime::shutdown_signals>(io, [&] {
     status.cancel();
     peer.stop();
     player->stop();
+    if (recorder) {
+      recorder->finish();
+    }
   });
   peer.set_give_up_handler([&](const std::string& reason) {
     std::fprintf(stderr, "treecast-viewer: %s\n", reason.c_str());

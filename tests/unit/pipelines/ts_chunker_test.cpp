@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "ts_chunker.hpp"
+#include "ts_test_packets.hpp"
 
 namespace treecast::media {
 namespace {
@@ -82,6 +83,24 @@ TEST(ts_chunker, flush_without_data_emits_nothing) {
   fixture f;
   f.chunker.flush();
   EXPECT_TRUE(f.out.empty());
+}
+
+TEST(ts_chunker, keyframe_chunk_starts_with_the_latest_tables) {
+  using namespace test_ts;
+  std::vector<media_chunk> out;
+  ts_chunker chunker({}, [&](media_chunk&& c) { out.push_back(std::move(c)); });
+  const auto push = [&](const std::string& ts, bool keyframe, int ms) {
+    chunker.push({reinterpret_cast<const std::uint8_t*>(ts.data()), ts.size()}, keyframe,
+                 static_cast<std::uint64_t>(ms) * 1000);
+  };
+  push(pat() + pmt() + video(), true, 0);  // the stream's start: tables first already
+  push(video(), false, 33);
+  push(video() + audio(), true, 66);  // the muxer wrote no tables before this keyframe
+  chunker.flush();
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].bytes.substr(0, 2 * 188), pat() + pmt());
+  EXPECT_EQ(out[0].bytes.size(), 4u * 188);  // nothing added
+  EXPECT_EQ(out[1].bytes, pat() + pmt() + video() + audio());
 }
 
 }  // namespace
