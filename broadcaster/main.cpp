@@ -9,15 +9,19 @@
 #include <optional>
 
 #include "broadcast_pipeline.hpp"
+#include "gst_support.hpp"
+#include "media_source.hpp"
 #include "runtime/address.hpp"
 #include "runtime/console_log.hpp"
 #include "runtime/ed25519.hpp"
 #include "runtime/invite_token.hpp"
 #include "runtime/node_runtime.hpp"
 #include "runtime/payload_cipher.hpp"
+#include "runtime/peer_metrics.hpp"
 #include "runtime/peer_options.hpp"
 #include "runtime/periodic_timer.hpp"
 #include "runtime/program_loop.hpp"
+#include "ts_recorder.hpp"
 #include "wire/codec.hpp"
 
 namespace po = boost::program_options;
@@ -27,6 +31,7 @@ namespace {
 
 media::broadcast_settings parse_media(const std::string& resolution, int fps, int bitrate,
                                       int chunk_ms, const std::string& source) {
+  media::parse_source(source);  // an unknown source is a usage error
   media::broadcast_settings settings;
   if (std::sscanf(resolution.c_str(), "%dx%d", &settings.width, &settings.height) != 2) {
     throw std::invalid_argument("--resolution wants WIDTHxHEIGHT, got '" + resolution + "'");
@@ -68,11 +73,17 @@ int main(int argc, char** argv) {
   int fps = 30;
   int bitrate = 2000;
   int chunk_ms = 200;
+  std::string device = "/dev/video0";
+  std::string record_path;
   po::options_description description("treecast-broadcaster options");
   // clang-format off
   description.add_options()
     ("help,h", "show this help")
-    ("source", po::value(&source)->default_value(source), "media source: test")
+    ("source", po::value(&source)->default_value(source),
+     "test | camera | mic | screen | file:PATH | camera+mic | screen+mic | test+mic")
+    ("device", po::value(&device)->default_value(device), "camera device for --source camera")
+    ("record", po::value(&record_path)->default_value(""),
+     "keep a local copy in FILE (.ts as sent; .mp4 or .mkv remuxed)")
     ("resolution", po::value(&resolution)->default_value(resolution), "video WIDTHxHEIGHT")
     ("fps", po::value(&fps)->default_value(fps), "video frames per second")
     ("bitrate", po::value(&bitrate)->default_value(bitrate), "video bitrate, kbit/s")
@@ -98,6 +109,7 @@ int main(int argc, char** argv) {
     node_config.role = wire::peer_role::broadcaster;
     runtime::apply_peer_options(options, node_config, runtime_config);
     media_settings = parse_media(resolution, fps, bitrate, chunk_ms, source);
+    media_settings.device = device;
     level = runtime::parse_log_level(options.log_level);
   } catch (const std::exception& e) {
     std::cerr << "treecast-broadcaster: " << e.what() << "\n";
@@ -136,6 +148,16 @@ int main(int argc, char** argv) {
   const std::string relay_token =
       runtime::to_hex(runtime::make_invite_token(*key, runtime::invite_role::relay, expires));
 
+  std::unique_ptr<media::ts_recorder> recorder;
+  try {
+    if (!record_path.empty()) {
+      recorder = std::make_unique<media::ts_recorder>(record_path);
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "treecast-broadcaster: " << e.what() << "\n";
+    return runtime::exit_failure;
+  }
+
   boost::asio::io_context io;
   runtime::node_runtime root(io, node_config, runtime_config,
                              runtime::console_log("broadcaster", level));
@@ -150,9 +172,12 @@ int main(int argc, char** argv) {
   try {
     pipeline = std::make_unique<media::broadcast_pipeline>(
         media_settings,
-        [&root, &stream_id, &key, &cipher, seq_base](media::media_chunk&& m) {
+        [&root, &stream_id, &key, &cipher, &recorder, seq_base](media::media_chunk&& m) {
           // Streaming thread: encrypt, sign and encode once here, off the
           // network thread.
+          if (recorder) {
+            recorder->write(m.bytes);
+          }
           wire::chunk c;
           c.stream_id = stream_id;
           c.seq = seq_base + m.seq;
@@ -165,9 +190,16 @@ int main(int argc, char** argv) {
           root.submit_source_chunk(std::move(c));
         },
         [&io, &shutdown, &exit_code](const std::string& error) {
-          std::fprintf(stderr, "treecast-broadcaster: media pipeline failed: %s\n", error.c_str());
-          boost::asio::post(io, [&] {
-            exit_code = runtime::exit_failure;
+          // A file source that ends ends the broadcast normally.
+          const bool ended = error == media::end_of_stream;
+          if (ended) {
+            std::fprintf(stderr, "treecast-broadcaster: the source ended\n");
+          } else {
+            std::fprintf(stderr, "treecast-broadcaster: media pipeline failed: %s\n",
+                         error.c_str());
+          }
+          boost::asio::post(io, [&, ended] {
+            exit_code = ended ? runtime::exit_ok : runtime::exit_failure;
             shutdown->request_stop();
           });
         });
@@ -191,25 +223,58 @@ int main(int argc, char** argv) {
               runtime::to_hex(content_key).c_str());
   std::printf("relay-link: %s\n", runtime::format_link(entry, stream_hex, relay_token).c_str());
 
-  std::uint64_t last_sent_bytes = 0;
+  // Per-second rates for the status line and /metrics.
+  struct rates {
+    std::uint64_t sent_bytes = 0;
+    std::uint64_t encoder_busy_ns = 0;
+    std::uint64_t upload_kbps = 0;
+    double encoder_load = 0;  // share of real time the encoder is busy
+  } rate;
+  std::unique_ptr<runtime::http_server> metrics;
+  try {
+    metrics = runtime::start_metrics_server(io, options, root, [&] {
+      const core::node& node = root.engine();
+      return std::vector<runtime::program_metric>{
+          {"viewers", static_cast<double>(node.subtree_viewers()), "viewers in the tree"},
+          {"relays", static_cast<double>(node.subtree_relays()), "relays in the tree"},
+          {"upload_kbps", static_cast<double>(rate.upload_kbps), "own upload, kbit/s"},
+          {"encoder_load", rate.encoder_load, "share of real time the video encoder is busy"},
+          {"video_frames", static_cast<double>(pipeline->video_frames()), "frames encoded"}};
+    });
+  } catch (const std::exception& e) {
+    std::cerr << "treecast-broadcaster: cannot serve metrics: " << e.what() << "\n";
+    pipeline->stop();
+    return runtime::exit_failure;
+  }
   runtime::periodic_timer status(io, std::chrono::seconds(1), [&] {
     const core::node& node = root.engine();
     const std::uint64_t sent = node.stats().get(core::counter::chunk_bytes_sent);
+    const std::uint64_t busy = pipeline->encoder_busy_ns();
+    rate.upload_kbps = (sent - rate.sent_bytes) * 8 / 1000;
+    rate.encoder_load = static_cast<double>(busy - rate.encoder_busy_ns) / 1e9;
+    rate.sent_bytes = sent;
+    rate.encoder_busy_ns = busy;
     std::printf(
-        "status t=%llu peers=%u tree_depth=%u children=%zu frames=%llu audio=%llu "
-        "chunks=%llu upload_kbps=%llu\n",
+        "status t=%llu peers=%u viewers=%u relays=%u tree_depth=%u children=%zu frames=%llu "
+        "audio=%llu chunks=%llu upload_kbps=%llu encoder_load=%.2f missed_in_tree=%llu\n",
         static_cast<unsigned long long>(runtime::wall_time_ms()), node.subtree_size() - 1,
-        node.subtree_depth(), node.child_count(),
+        node.subtree_viewers(), node.subtree_relays(), node.subtree_depth(), node.child_count(),
         static_cast<unsigned long long>(pipeline->video_frames()),
         static_cast<unsigned long long>(pipeline->audio_buffers()),
         static_cast<unsigned long long>(pipeline->chunks()),
-        static_cast<unsigned long long>((sent - last_sent_bytes) * 8 / 1000));
-    last_sent_bytes = sent;
+        static_cast<unsigned long long>(rate.upload_kbps), rate.encoder_load,
+        static_cast<unsigned long long>(node.subtree_chunks_missed()));
   });
   status.start();
   shutdown = std::make_unique<runtime::shutdown_signals>(io, [&] {
     status.cancel();
+    if (metrics) {
+      metrics->stop();
+    }
     pipeline->stop();
+    if (recorder) {
+      recorder->finish();
+    }
     root.stop();
   });
   io.run();

@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "gst_support.hpp"
+#include "media_source.hpp"
 #include "ts_chunker.hpp"
 
 namespace treecast::media {
@@ -47,37 +48,13 @@ struct broadcast_pipeline::state {
 
 namespace {
 
-std::string source_description(const broadcast_settings& s) {
-  const std::string caps = "video/x-raw,width=" + std::to_string(s.width) +
-                           ",height=" + std::to_string(s.height) +
-                           ",framerate=" + std::to_string(s.fps) + "/1";
-  if (s.source == "test") {
-    return "videotestsrc is-live=true pattern=smpte horizontal-speed=2 ! " + caps +
-           " ! clockoverlay time-format=\"%H:%M:%S\" font-desc=\"Sans 24\" shaded-background=true"
-           " ! timeoverlay halignment=right valignment=bottom font-desc=\"Sans 18\""
-           " ! videoconvert ! video/x-raw,format=I420";
-  }
-  throw std::runtime_error("unknown source '" + s.source + "' (supported: test)");
-}
-
-std::string audio_description(const broadcast_settings& s) {
-  if (s.source == "test") {
-    return "audiotestsrc is-live=true wave=sine freq=440 volume=0.2 ! "
-           "audio/x-raw,rate=48000,channels=2 ! audioconvert ! audioresample ! "
-           "opusenc name=aenc bitrate=" +
-           std::to_string(s.audio_kbps * 1000);
-  }
-  throw std::runtime_error("unknown source '" + s.source + "'");
-}
-
-std::string pipeline_description(const broadcast_settings& s) {
+std::string pipeline_description(const broadcast_settings& s, const source_description& source) {
   const int keyint = s.keyframe_interval > 0 ? s.keyframe_interval : s.fps;
-  return source_description(s) +
-         " ! x264enc name=venc tune=zerolatency speed-preset=ultrafast bitrate=" +
+  return source.video + " ! x264enc name=venc tune=zerolatency speed-preset=ultrafast bitrate=" +
          std::to_string(s.video_kbps) + " key-int-max=" + std::to_string(keyint) +
          " ! video/x-h264,profile=constrained-baseline ! h264parse name=vparse config-interval=-1"
          " ! mux. " +
-         audio_description(s) +
+         source.audio + " ! opusenc name=aenc bitrate=" + std::to_string(s.audio_kbps * 1000) +
          " ! mux. "
          "mpegtsmux name=mux ! appsink name=sink sync=false max-buffers=0 emit-signals=false";
 }
@@ -144,9 +121,11 @@ broadcast_pipeline::broadcast_pipeline(broadcast_settings settings, chunk_handle
     throw std::runtime_error("video bitrate must be between 50 and 50000 kbit/s");
   }
   ensure_gst_initialized();
-  require_elements({"videotestsrc", "audiotestsrc", "clockoverlay", "timeoverlay", "x264enc",
-                    "h264parse", "opusenc", "mpegtsmux", "appsink"});
-  description_ = pipeline_description(settings_);
+  require_elements({"x264enc", "h264parse", "opusenc", "mpegtsmux", "appsink"});
+  const source_description source =
+      describe_source(parse_source(settings_.source),
+                      {settings_.width, settings_.height, settings_.fps, settings_.device});
+  description_ = pipeline_description(settings_, source);
 
   ts_chunker::config cfg;
   cfg.target_duration = settings_.chunk_duration;
@@ -165,6 +144,7 @@ broadcast_pipeline::broadcast_pipeline(broadcast_settings settings, chunk_handle
   count_buffers(pipeline_, "vparse", &video_frames_);
   count_buffers(pipeline_, "aenc", &audio_buffers_);
   watch_errors(pipeline_, [st = state_.get()](const std::string& text) { st->error(text); });
+  measure_encoder_load(pipeline_, &encode_busy_ns_);
 }
 
 broadcast_pipeline::~broadcast_pipeline() {

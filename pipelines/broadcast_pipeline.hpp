@@ -1,8 +1,8 @@
 // The broadcaster's media pipeline:
 //
-//   source -> x264enc (zerolatency) -> h264parse -+
+//   source -> x264enc (zerolatency) -> h264parse -+     (sources: media_source.hpp)
 //                                                  +-> mpegtsmux -> appsink -> ts_chunker
-//   tone   -> opusenc ----------------------------+
+//   sound  -> opusenc ----------------------------+
 //
 // Each muxer buffer is stamped with the wall time its content was captured
 // (the buffer's running time mapped through the pipeline clock), and the
@@ -24,9 +24,10 @@ typedef struct _GstElement GstElement;
 namespace treecast::media {
 
 struct broadcast_settings {
-  // Where the picture and sound come from; "test" = moving test pattern with
-  // a running clock and a 440 Hz tone.
+  // Where the picture and sound come from (media_source.hpp): "test" =
+  // moving test pattern with a running clock and a 440 Hz tone.
   std::string source = "test";
+  std::string device = "/dev/video0";  // --source camera
   int width = 640;
   int height = 360;
   int fps = 30;
@@ -60,6 +61,10 @@ class broadcast_pipeline {
   std::uint64_t video_frames() const { return video_frames_.load(); }
   std::uint64_t audio_buffers() const { return audio_buffers_.load(); }
   std::uint64_t chunks() const { return chunks_.load(); }
+  // Nanoseconds the video encoder spent on frames so far (time from a raw
+  // frame entering x264enc to its encoded frame leaving): encoder load is its
+  // rate of growth per wall second.
+  std::uint64_t encoder_busy_ns() const { return encode_busy_ns_.load(); }
 
   // The GStreamer pipeline description used (for logs).
   const std::string& description() const { return description_; }
@@ -74,6 +79,7 @@ class broadcast_pipeline {
   std::atomic<std::uint64_t> video_frames_{0};
   std::atomic<std::uint64_t> audio_buffers_{0};
   std::atomic<std::uint64_t> chunks_{0};
+  std::atomic<std::uint64_t> encode_busy_ns_{0};
 };
 
 }  // namespace treecast::media

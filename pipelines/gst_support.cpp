@@ -12,14 +12,33 @@ namespace {
 // Debian package of each element the pipelines use, for error messages.
 const std::map<std::string, std::string>& element_packages() {
   static const std::map<std::string, std::string> packages = {
-      {"videotestsrc", "gstreamer1.0-plugins-base"}, {"audiotestsrc", "gstreamer1.0-plugins-base"},
-      {"clockoverlay", "gstreamer1.0-plugins-base"}, {"timeoverlay", "gstreamer1.0-plugins-base"},
-      {"appsink", "gstreamer1.0-plugins-base"},      {"appsrc", "gstreamer1.0-plugins-base"},
-      {"opusenc", "gstreamer1.0-plugins-base"},      {"opusdec", "gstreamer1.0-plugins-base"},
-      {"x264enc", "gstreamer1.0-plugins-ugly"},      {"h264parse", "gstreamer1.0-plugins-bad"},
-      {"mpegtsmux", "gstreamer1.0-plugins-bad"},     {"tsdemux", "gstreamer1.0-plugins-bad"},
-      {"avdec_h264", "gstreamer1.0-libav"},          {"ximagesink", "gstreamer1.0-plugins-base"},
-      {"autoaudiosink", "gstreamer1.0-plugins-good"}};
+      {"videotestsrc", "gstreamer1.0-plugins-base"},
+      {"audiotestsrc", "gstreamer1.0-plugins-base"},
+      {"clockoverlay", "gstreamer1.0-plugins-base"},
+      {"timeoverlay", "gstreamer1.0-plugins-base"},
+      {"appsink", "gstreamer1.0-plugins-base"},
+      {"appsrc", "gstreamer1.0-plugins-base"},
+      {"opusenc", "gstreamer1.0-plugins-base"},
+      {"opusdec", "gstreamer1.0-plugins-base"},
+      {"x264enc", "gstreamer1.0-plugins-ugly"},
+      {"h264parse", "gstreamer1.0-plugins-bad"},
+      {"mpegtsmux", "gstreamer1.0-plugins-bad"},
+      {"tsdemux", "gstreamer1.0-plugins-bad"},
+      {"avdec_h264", "gstreamer1.0-libav"},
+      {"ximagesink", "gstreamer1.0-plugins-base"},
+      {"autoaudiosink", "gstreamer1.0-plugins-good"},
+      {"autoaudiosrc", "gstreamer1.0-plugins-good"},
+      {"v4l2src", "gstreamer1.0-plugins-good"},
+      {"ximagesrc", "gstreamer1.0-plugins-good"},
+      {"mp4mux", "gstreamer1.0-plugins-good"},
+      {"matroskamux", "gstreamer1.0-plugins-good"},
+      {"decodebin", "gstreamer1.0-plugins-base"},
+      {"textoverlay", "gstreamer1.0-plugins-base"},
+      {"opusparse", "gstreamer1.0-plugins-bad"},
+      {"clocksync", "libgstreamer1.0-0"},
+      {"filesrc", "libgstreamer1.0-0"},
+      {"filesink", "libgstreamer1.0-0"},
+      {"fakesink", "libgstreamer1.0-0"}};
   return packages;
 }
 
@@ -50,7 +69,7 @@ GstBusSyncReply on_bus_message(GstBus*, GstMessage* message, gpointer user_data)
     g_free(debug);
     watch->on_error(text);
   } else if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_EOS) {
-    watch->on_error("end of stream");
+    watch->on_error(end_of_stream);
   }
   return GST_MESSAGE_TYPE(message) == GST_MESSAGE_ERROR ? GST_BUS_PASS : GST_BUS_DROP;
 }
@@ -119,6 +138,63 @@ void watch_errors(GstElement* pipeline, std::function<void(const std::string&)> 
   gst_bus_set_sync_handler(bus, on_bus_message, watch,
                            [](gpointer p) { delete static_cast<error_watch*>(p); });
   gst_object_unref(bus);
+}
+
+namespace {
+
+// Frames in flight through the encoder: entry time by PTS.
+struct encoder_timing {
+  std::atomic<std::uint64_t>* busy_ns;
+  std::mutex mutex;
+  std::map<GstClockTime, std::uint64_t> entered;
+};
+
+std::uint64_t monotonic_ns() {
+  return static_cast<std::uint64_t>(g_get_monotonic_time()) * 1000;
+}
+
+GstPadProbeReturn on_encoder_in(GstPad*, GstPadProbeInfo* info, gpointer user_data) {
+  auto* t = static_cast<encoder_timing*>(user_data);
+  GstBuffer* buffer = GST_PAD_PROBE_INFO_BUFFER(info);
+  if (buffer && GST_BUFFER_PTS_IS_VALID(buffer)) {
+    const std::lock_guard lock(t->mutex);
+    if (t->entered.size() < 256) {  // bounded whatever the encoder does
+      t->entered[GST_BUFFER_PTS(buffer)] = monotonic_ns();
+    }
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+GstPadProbeReturn on_encoder_out(GstPad*, GstPadProbeInfo* info, gpointer user_data) {
+  auto* t = static_cast<encoder_timing*>(user_data);
+  GstBuffer* buffer = GST_PAD_PROBE_INFO_BUFFER(info);
+  if (buffer && GST_BUFFER_PTS_IS_VALID(buffer)) {
+    const std::lock_guard lock(t->mutex);
+    const auto it = t->entered.find(GST_BUFFER_PTS(buffer));
+    if (it != t->entered.end()) {
+      t->busy_ns->fetch_add(monotonic_ns() - it->second);
+      t->entered.erase(t->entered.begin(), std::next(it));
+    }
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+}  // namespace
+
+void measure_encoder_load(GstElement* pipeline, std::atomic<std::uint64_t>* busy_ns) {
+  GstElement* encoder = gst_bin_get_by_name(GST_BIN(pipeline), "venc");
+  if (!encoder) {
+    throw std::logic_error("no element named venc");
+  }
+  auto* timing = new encoder_timing{busy_ns, {}, {}};
+  GstPad* sink = gst_element_get_static_pad(encoder, "sink");
+  GstPad* src = gst_element_get_static_pad(encoder, "src");
+  gst_pad_add_probe(sink, GST_PAD_PROBE_TYPE_BUFFER, on_encoder_in, timing, nullptr);
+  gst_pad_add_probe(src, GST_PAD_PROBE_TYPE_BUFFER, on_encoder_out, timing,
+                    [](gpointer p) { delete static_cast<encoder_timing*>(p); });
+  gst_object_unref(sink);
+  gst_object_unref(src);
+  gst_object_unref(encoder);
 }
 
 void set_playing(GstElement* pipeline) {

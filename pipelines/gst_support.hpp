@@ -24,9 +24,17 @@ GstElement* parse_pipeline(const std::string& description);
 // Adds one to `counter` for every buffer leaving the element `name`'s src pad.
 void count_buffers(GstElement* pipeline, const char* name, std::atomic<std::uint64_t>* counter);
 
+// Text passed to watch_errors' handler when the stream ends.
+inline constexpr const char* end_of_stream = "end of stream";
+
 // Calls `on_error` (from a streaming thread) with the text of every ERROR
-// message the pipeline posts, and with "end of stream" at EOS.
+// message the pipeline posts, and with end_of_stream at EOS.
 void watch_errors(GstElement* pipeline, std::function<void(const std::string&)> on_error);
+
+// Adds to `busy_ns` the time each frame spends inside the element named
+// "venc" (sink pad in -> src pad out; x264enc with zerolatency emits one
+// frame per frame).
+void measure_encoder_load(GstElement* pipeline, std::atomic<std::uint64_t>* busy_ns);
 
 // Sets PLAYING; throws std::runtime_error with the bus's error text when the
 // pipeline refuses.

@@ -8,6 +8,7 @@
 #include "runtime/address.hpp"
 #include "runtime/console_log.hpp"
 #include "runtime/node_runtime.hpp"
+#include "runtime/peer_metrics.hpp"
 #include "runtime/peer_options.hpp"
 #include "runtime/periodic_timer.hpp"
 #include "runtime/program_loop.hpp"
@@ -41,8 +42,10 @@ int main(int argc, char** argv) {
   boost::asio::io_context io;
   runtime::node_runtime relay(io, node_config, runtime_config,
                               runtime::console_log("relay", level));
+  std::unique_ptr<runtime::http_server> metrics;
   try {
     relay.start();
+    metrics = runtime::start_metrics_server(io, config.options, relay, nullptr);
   } catch (const std::exception& e) {
     std::cerr << "treecast-relay: cannot start: " << e.what() << "\n";
     return runtime::exit_failure;
@@ -51,12 +54,18 @@ int main(int argc, char** argv) {
               runtime::format_address({runtime_config.listen_host, relay.listen_port()}).c_str());
 
   runtime::periodic_timer status(io, std::chrono::seconds(1), [&] {
-    std::printf("status t=%llu %s\n", static_cast<unsigned long long>(runtime::wall_time_ms()),
-                runtime::tree_status(relay).c_str());
+    const long long latency_ms = relay.latency().take_median_ms();
+    relay.set_local_health(static_cast<std::int32_t>(latency_ms), -1);
+    std::printf("status t=%llu %s latency_ms=%lld\n",
+                static_cast<unsigned long long>(runtime::wall_time_ms()),
+                runtime::tree_status(relay).c_str(), latency_ms);
   });
   status.start();
   runtime::shutdown_signals shutdown(io, [&] {
     status.cancel();
+    if (metrics) {
+      metrics->stop();
+    }
     relay.stop();
   });
   int exit_code = runtime::exit_ok;

@@ -1,6 +1,5 @@
 // treecast-viewer: a peer that plays the stream (in a window, or headless)
 // and forwards it to a few children of its own.
-#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/program_options.hpp>
@@ -15,6 +14,7 @@
 #include "runtime/ed25519.hpp"
 #include "runtime/node_runtime.hpp"
 #include "runtime/payload_cipher.hpp"
+#include "runtime/peer_metrics.hpp"
 #include "runtime/peer_options.hpp"
 #include "runtime/periodic_timer.hpp"
 #include "runtime/program_loop.hpp"
@@ -22,30 +22,6 @@
 
 namespace po = boost::program_options;
 using namespace treecast;
-
-namespace {
-
-// Median of the capture-to-receive latencies seen since the last status line.
-class latency_meter {
- public:
-  void add(std::int64_t micros) { samples_.push_back(micros); }
-  // Median in ms over the samples since the last call; -1 when there were none.
-  long long take_median_ms() {
-    if (samples_.empty()) {
-      return -1;
-    }
-    const auto middle = samples_.begin() + static_cast<std::ptrdiff_t>(samples_.size() / 2);
-    std::nth_element(samples_.begin(), middle, samples_.end());
-    const long long median = *middle / 1000;
-    samples_.clear();
-    return median;
-  }
-
- private:
-  std::vector<std::int64_t> samples_;
-};
-
-}  // namespace
 
 int main(int argc, char** argv) {
   const std::uint64_t launched_us = runtime::wall_time_us();
@@ -125,8 +101,9 @@ int main(int argc, char** argv) {
   int exit_code = runtime::exit_ok;
   std::unique_ptr<runtime::shutdown_signals> shutdown;
   std::unique_ptr<media::playback_pipeline> player;
+  std::unique_ptr<runtime::http_server> metrics;
   media::playout_order playout;
-  latency_meter latency;
+  std::optional<std::uint64_t> first_frame_ms;
   std::uint64_t undecryptable = 0;
   const auto fail = [&](const std::string& error) {
     // From any thread: a closed window ends the viewer normally; anything
@@ -175,8 +152,6 @@ int main(int argc, char** argv) {
       });
     });
     peer.set_delivery_handler([&](const core::shared_chunk& c) {
-      latency.add(static_cast<std::int64_t>(runtime::wall_time_us()) -
-                  static_cast<std::int64_t>(c->capture_time_us));
       if (!c->is_encrypted()) {
         play(c, c->payload);
         return;
@@ -196,6 +171,19 @@ int main(int argc, char** argv) {
       play(c, *plain);
     });
     peer.start();
+    metrics = runtime::start_metrics_server(io, config.options, peer, [&] {
+      return std::vector<runtime::program_metric>{
+          {"video_frames", static_cast<double>(player->video_frames()), "video frames decoded"},
+          {"audio_buffers", static_cast<double>(player->audio_buffers()), "audio buffers decoded"},
+          {"play_latency_ms", static_cast<double>(player->playback_latency_ms()),
+           "capture -> screen of the latest frame"},
+          {"buffer_ms", static_cast<double>(player->buffer_ms()),
+           "media received ahead of the picture on screen"},
+          {"discontinuities", static_cast<double>(playout.discontinuities()),
+           "gaps skipped to the next keyframe"},
+          {"first_frame_ms", first_frame_ms ? static_cast<double>(*first_frame_ms) : -1.0,
+           "launch -> first frame on screen"}};
+    });
   } catch (const std::exception& e) {
     std::cerr << "treecast-viewer: cannot start: " << e.what() << "\n";
     return runtime::exit_failure;
@@ -204,7 +192,9 @@ int main(int argc, char** argv) {
               runtime::format_address({runtime_config.listen_host, peer.listen_port()}).c_str());
 
   runtime::periodic_timer status(io, std::chrono::seconds(1), [&] {
-    const long long arrival_ms = latency.take_median_ms();
+    const long long arrival_ms = peer.latency().take_median_ms();
+    peer.set_local_health(static_cast<std::int32_t>(arrival_ms),
+                          static_cast<std::int32_t>(player->buffer_ms()));
     const std::string tree = runtime::tree_status(peer);
     std::printf(
         "status t=%llu %s frames=%llu audio=%llu latency_ms=%lld play_latency_ms=%lld "
@@ -232,6 +222,9 @@ int main(int argc, char** argv) {
   status.start();
   shutdown = std::make_unique<runtime::shutdown_signals>(io, [&] {
     status.cancel();
+    if (metrics) {
+      metrics->stop();
+    }
     peer.stop();
     player->stop();
     if (recorder) {

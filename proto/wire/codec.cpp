@@ -142,13 +142,37 @@ void fill_summary(pb::PeerSummary* out, const peer_summary& in) {
   out->set_role(static_cast<pb::PeerRole>(in.role));
 }
 
+void fill_health(pb::PeerHealth* out, const peer_health& in) {
+  out->set_peer_id(in.node_id.data(), in.node_id.size());
+  if (in.parent_id) {
+    out->set_parent_id(in.parent_id->data(), in.parent_id->size());
+  }
+  out->mutable_endpoint()->set_host(in.address.host);
+  out->mutable_endpoint()->set_port(in.address.port);
+  out->set_depth(in.depth);
+  out->set_children(in.children);
+  out->set_max_children(in.max_children);
+  out->set_rtt_ms(in.rtt_ms);
+  out->set_buffer_ms(in.buffer_ms);
+  out->set_chunks_missed(in.chunks_missed);
+  out->set_latency_ms(in.latency_ms);
+  out->set_site(in.site);
+  out->set_role(static_cast<pb::PeerRole>(in.role));
+}
+
 void fill(pb::Envelope& e, const report& m) {
   auto* r = e.mutable_report();
   r->set_subtree_size(m.subtree_size);
   r->set_subtree_depth(m.subtree_depth);
   r->set_free_slots(m.free_slots);
+  r->set_viewers(m.viewers);
+  r->set_relays(m.relays);
+  r->set_chunks_missed(m.chunks_missed);
   for (const auto& c : m.candidates) {
     fill_summary(r->add_candidates(), c);
+  }
+  for (const auto& h : m.health) {
+    fill_health(r->add_health(), h);
   }
 }
 
@@ -268,12 +292,50 @@ std::error_code decode(const pb::Pong& in, message& out) {
   return {};
 }
 
+bool decode_health(const google::protobuf::RepeatedPtrField<pb::PeerHealth>& in,
+                   std::vector<peer_health>& out) {
+  if (static_cast<std::size_t>(in.size()) > max_health_entries) {
+    return false;
+  }
+  out.reserve(static_cast<std::size_t>(in.size()));
+  for (const auto& h : in) {
+    peer_health p;
+    // Port 0: a peer that accepts no children.
+    if (!to_node_id(h.peer_id(), p.node_id) || !text_ok(h.endpoint().host()) ||
+        h.endpoint().port() > 65535 || !text_ok(h.site()) || !role_ok(h.role())) {
+      return false;
+    }
+    if (!h.parent_id().empty()) {
+      node_id_t parent{};
+      if (!to_node_id(h.parent_id(), parent)) {
+        return false;
+      }
+      p.parent_id = parent;
+    }
+    p.address = {h.endpoint().host(), static_cast<std::uint16_t>(h.endpoint().port())};
+    p.depth = h.depth();
+    p.children = h.children();
+    p.max_children = h.max_children();
+    p.rtt_ms = h.rtt_ms();
+    p.buffer_ms = h.buffer_ms();
+    p.chunks_missed = h.chunks_missed();
+    p.latency_ms = h.latency_ms();
+    p.site = h.site();
+    p.role = static_cast<peer_role>(h.role());
+    out.push_back(std::move(p));
+  }
+  return true;
+}
+
 std::error_code decode(const pb::Report& in, message& out) {
   report m;
   m.subtree_size = in.subtree_size();
   m.subtree_depth = in.subtree_depth();
   m.free_slots = in.free_slots();
-  if (!decode_summaries(in.candidates(), m.candidates)) {
+  m.viewers = in.viewers();
+  m.relays = in.relays();
+  m.chunks_missed = in.chunks_missed();
+  if (!decode_summaries(in.candidates(), m.candidates) || !decode_health(in.health(), m.health)) {
     return wire_errc::field_out_of_range;
   }
   out = std::move(m);

@@ -24,7 +24,10 @@ inline constexpr std::size_t node_id_bytes = 16;
 inline constexpr std::size_t max_path_length = 64;
 inline constexpr std::size_t max_redirect_candidates = 32;
 inline constexpr std::size_t max_peer_summaries = 32;  // in Report and Candidates
-inline constexpr std::size_t max_text_bytes = 256;     // site labels, reasons, host names
+// Health entries in one Report: the broadcaster's dashboard lists at most
+// this many peers (counts cover the whole tree). ~70 bytes each.
+inline constexpr std::size_t max_health_entries = 2000;
+inline constexpr std::size_t max_text_bytes = 256;  // site labels, reasons, host names
 inline constexpr std::size_t max_stream_id_bytes = 64;
 inline constexpr std::size_t max_token_bytes = 256;
 

@@ -111,11 +111,31 @@ struct peer_summary {
   peer_role role = peer_role::unspecified;
 };
 
+// One peer's health, carried up the tree in reports (the dashboard's rows).
+struct peer_health {
+  node_id_t node_id{};
+  std::optional<node_id_t> parent_id;
+  endpoint address;
+  std::uint32_t depth = 0;
+  std::uint32_t children = 0;
+  std::uint32_t max_children = 0;
+  std::uint32_t rtt_ms = 0;
+  std::int32_t buffer_ms = -1;
+  std::uint64_t chunks_missed = 0;
+  std::int32_t latency_ms = -1;
+  std::string site;
+  peer_role role = peer_role::unspecified;
+};
+
 struct report {
   std::uint32_t subtree_size = 1;
   std::uint32_t subtree_depth = 0;
   std::vector<peer_summary> candidates;
   std::uint32_t free_slots = 0;
+  std::uint32_t viewers = 0;
+  std::uint32_t relays = 0;
+  std::vector<peer_health> health;
+  std::uint64_t chunks_missed = 0;
 };
 
 struct candidates_request {

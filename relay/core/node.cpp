@@ -144,6 +144,92 @@ std::uint32_t node::subtree_size() const {
   return size;
 }
 
+std::uint32_t node::subtree_viewers() const {
+  std::uint32_t n = config_.role == wire::peer_role::viewer ? 1 : 0;
+  for (const auto& [id, l] : links_) {
+    if (l.child) {
+      n += l.last_report ? l.last_report->viewers
+                         : (l.peer_hello && l.peer_hello->role == wire::peer_role::viewer);
+    }
+  }
+  return n;
+}
+
+std::uint32_t node::subtree_relays() const {
+  std::uint32_t n = config_.role == wire::peer_role::relay ? 1 : 0;
+  for (const auto& [id, l] : links_) {
+    if (l.child) {
+      n += l.last_report ? l.last_report->relays
+                         : (l.peer_hello && l.peer_hello->role == wire::peer_role::relay);
+    }
+  }
+  return n;
+}
+
+std::uint64_t node::subtree_chunks_missed() const {
+  std::uint64_t n = counters_.get(counter::chunks_missed);
+  for (const auto& [id, l] : links_) {
+    if (l.child && l.last_report) {
+      n += l.last_report->chunks_missed;
+    }
+  }
+  return n;
+}
+
+void node::set_local_health(std::int32_t latency_ms, std::int32_t buffer_ms) {
+  local_latency_ms_ = latency_ms;
+  local_buffer_ms_ = buffer_ms;
+}
+
+std::vector<wire::peer_health> node::subtree_health(std::size_t limit) const {
+  std::vector<wire::peer_health> rows;
+  if (limit == 0) {
+    return rows;
+  }
+  wire::peer_health self;
+  self.node_id = id_;
+  if (attached() && !is_root() && path_.size() >= 2) {
+    self.parent_id = path_[path_.size() - 2];
+  }
+  self.address = {"", config_.listen_port};  // the parent fills in our host
+  self.depth = attached() ? depth_ : 0;
+  self.children = static_cast<std::uint32_t>(child_count_);
+  self.max_children = static_cast<std::uint32_t>(config_.max_children);
+  if (parent_link_) {
+    if (const auto it = links_.find(*parent_link_); it != links_.end()) {
+      self.rtt_ms = static_cast<std::uint32_t>(
+          std::chrono::duration_cast<std::chrono::milliseconds>(it->second.rtt).count());
+    }
+  }
+  self.buffer_ms = local_buffer_ms_;
+  self.chunks_missed = counters_.get(counter::chunks_missed);
+  self.latency_ms = local_latency_ms_;
+  self.site = config_.site;
+  self.role = config_.role;
+  rows.push_back(std::move(self));
+  // Breadth first over the children's lists keeps the nearest peers when
+  // the limit cuts: each child's own row first, then the rest in turn.
+  std::vector<const std::vector<wire::peer_health>*> lists;
+  for (const auto& [id, l] : links_) {
+    if (l.child && l.last_report && !l.last_report->health.empty()) {
+      lists.push_back(&l.last_report->health);
+    }
+  }
+  for (std::size_t index = 0; rows.size() < limit; ++index) {
+    bool any = false;
+    for (const auto* list : lists) {
+      if (index < list->size() && rows.size() < limit) {
+        rows.push_back((*list)[index]);
+        any = true;
+      }
+    }
+    if (!any) {
+      break;
+    }
+  }
+  return rows;
+}
+
 std::uint32_t node::subtree_depth() const {
   std::uint32_t deepest = depth_;
   for (const auto& [id, l] : links_) {
@@ -471,6 +557,10 @@ void node::handle(link_id_t id, link& l, wire::report&& m, time_point now) {
                       });
   };
   const bool room_changed = !l.last_report || !same_room(*l.last_report, m);
+  if (!m.health.empty() &&
+      m.health.front().node_id == (l.peer_hello ? l.peer_hello->node_id : wire::node_id_t{})) {
+    m.health.front().address.host = l.remote.host;  // the child's own row
+  }
   l.last_report = std::move(m);
   if (room_changed) {
     report_soon(now);
@@ -833,6 +923,10 @@ wire::report node::make_report() {
   r.subtree_size = subtree_size();
   r.subtree_depth = subtree_depth();
   r.free_slots = static_cast<std::uint32_t>(free_slots());
+  r.viewers = subtree_viewers();
+  r.relays = subtree_relays();
+  r.chunks_missed = subtree_chunks_missed();
+  r.health = subtree_health(config_.max_health_entries);
   // Our children and their samples; the parent adds us itself.
   r.candidates = known_candidates("", false, sample_order::seeds_first);
   return r;

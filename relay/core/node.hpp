@@ -133,6 +133,18 @@ class node {
   std::uint32_t subtree_size() const;
   // Deepest depth in this node's subtree, as its children last reported.
   std::uint32_t subtree_depth() const;
+  // Viewers and relays in this node's subtree, itself included.
+  std::uint32_t subtree_viewers() const;
+  std::uint32_t subtree_relays() const;
+  // Chunks missed summed over this node's subtree.
+  std::uint64_t subtree_chunks_missed() const;
+  // This node's health row, then its subtree's as its children reported
+  // them (nearest first), at most `limit` rows.
+  std::vector<wire::peer_health> subtree_health(std::size_t limit) const;
+  // What only the driver knows of this node's health (the wall clock's view
+  // of latency, the player's buffer): reported with the next report.
+  void set_local_health(std::int32_t latency_ms, std::int32_t buffer_ms);
+
   const chunk_window& window() const { return window_; }
   const counters& stats() const { return counters_; }
 
@@ -266,6 +278,8 @@ class node {
 
   std::optional<time_point> next_heartbeat_;
   std::optional<time_point> next_report_;
+  std::int32_t local_latency_ms_ = -1;
+  std::int32_t local_buffer_ms_ = -1;
   time_point last_report_sent_{};
 };
 

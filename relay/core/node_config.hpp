@@ -12,6 +12,7 @@
 #include "core/admission_policy.hpp"
 #include "core/chunk_verifier.hpp"
 #include "core/time.hpp"
+#include "wire/limits.hpp"
 #include "wire/messages.hpp"
 
 namespace treecast::core {
@@ -46,6 +47,11 @@ struct node_config {
   // Where joiners ask for candidate parents (the broadcaster's address, from
   // the invite link). Required for every role but the broadcaster.
   std::optional<wire::endpoint> rendezvous;
+
+  // Health entries a report carries up (this peer's and its subtree's, the
+  // nearest first): the broadcaster's dashboard rows. 0 = none (the
+  // simulator's large trees); counts are aggregated either way.
+  std::size_t max_health_entries = wire::max_health_entries;
 
   // Children accepted at most; a join beyond it is redirected.
   std::size_t max_children = 8;

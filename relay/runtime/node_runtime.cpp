@@ -1,5 +1,7 @@
 #include "runtime/node_runtime.hpp"
 
+#include "runtime/program_loop.hpp"
+
 #include "runtime/tls_context.hpp"
 
 #include <boost/asio/post.hpp>
@@ -163,6 +165,8 @@ void node_runtime::drain() {
         max_delivery_gap_ = std::max(max_delivery_gap_, at - *last_delivery_);
       }
       last_delivery_ = at;
+      latency_.add(static_cast<std::int64_t>(wall_time_us()) -
+                   static_cast<std::int64_t>(deliver->chunk->capture_time_us));
       if (deliver_) {
         deliver_(deliver->chunk);
       }

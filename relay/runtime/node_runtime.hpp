@@ -22,6 +22,7 @@
 
 #include "core/log.hpp"
 #include "core/node.hpp"
+#include "runtime/arrival_latency.hpp"
 #include "runtime/link_connection.hpp"
 #include "runtime/runtime_config.hpp"
 
@@ -76,6 +77,16 @@ class node_runtime final : private link_connection::handler {
   // nullopt before the first chunk.
   std::optional<std::chrono::milliseconds> take_max_delivery_gap();
 
+  // Reported up the tree with the next report (dashboard): the latest
+  // latency median and, for viewers, the player's buffer (-1 = none).
+  void set_local_health(std::int32_t latency_ms, std::int32_t buffer_ms) {
+    node_->set_local_health(latency_ms, buffer_ms);
+  }
+
+  // Capture -> arrival delays of the chunks this peer received.
+  const arrival_latency& latency() const { return latency_; }
+  arrival_latency& latency() { return latency_; }
+
   // Engine time now (steady clock).
   static core::time_point now();
 
@@ -107,6 +118,7 @@ class node_runtime final : private link_connection::handler {
   std::size_t repairs_reported_ = 0;
   std::optional<core::time_point> last_delivery_;
   core::duration max_delivery_gap_{};
+  arrival_latency latency_;
   bool leaving_ = false;  // stop() asked; the engine is handing children over
   bool stopped_ = false;  // the engine has stopped
 };

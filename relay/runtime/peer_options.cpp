@@ -37,7 +37,11 @@ void add_peer_options(po::options_description& description, peer_options& values
      po::value(&values.max_joins_per_second)->default_value(defaults.max_joins_per_second),
      "joins and candidate queries served per second (bursts of twice that)")
     ("log-level", po::value(&values.log_level)->default_value(defaults.log_level),
-     "debug, info, warn or error");
+     "debug, info, warn or error")
+    ("metrics-port", po::value(&values.metrics_port)->default_value(defaults.metrics_port),
+     "serve Prometheus /metrics and JSON /status on this port (0 = any free port, -1 = off)")
+    ("metrics-host", po::value(&values.metrics_host)->default_value(defaults.metrics_host),
+     "address the metrics port listens on");
   // clang-format on
 }
 
@@ -78,6 +82,9 @@ void apply_peer_options(const peer_options& values, core::node_config& node,
     throw std::invalid_argument("--max-joins-per-second must be between 1 and 1000000");
   }
   node.max_joins_per_second = values.max_joins_per_second;
+  if (values.metrics_port < -1 || values.metrics_port > 65535) {
+    throw std::invalid_argument("--metrics-port must be -1 (off) or a port number");
+  }
 }
 
 void add_link_option(po::options_description& description,
@@ -118,7 +125,11 @@ bool parse_command_line(int argc, char** argv, const po::options_description& de
                                   }),
             vm);
   if (vm.count("help")) {
-    std::cout << usage << "\n\n" << description << "\n";
+    std::cout << usage << "\n\n"
+              << description
+              << "\nEvery option can also be set from the environment as TREECAST_<OPTION>,\n"
+                 "e.g. TREECAST_MAX_CHILDREN=4 for --max-children 4; flags win.\n"
+                 "Exit codes: 0 stopped normally, 1 runtime failure, 2 bad flags or arguments.\n";
     return false;
   }
   po::notify(vm);
@@ -176,6 +187,7 @@ std::optional<joining_peer_config> parse_joining_peer(int argc, char** argv,
   config.node.admission = std::make_shared<token_admission>(stream_id);
   apply_peer_options(options, config.node, config.runtime);
   config.level = parse_log_level(options.log_level);
+  config.options = options;
   return config;
 }
 

@@ -24,6 +24,9 @@ struct peer_options {
   std::size_t max_pending_bytes = runtime_config{}.max_pending_bytes;
   double max_joins_per_second = core::node_config{}.max_joins_per_second;
   std::string log_level = "info";
+  // /metrics and /status (Prometheus text, JSON); -1 = not served.
+  int metrics_port = -1;
+  std::string metrics_host = "127.0.0.1";
 };
 
 // Adds the shared options to `description`, defaulting to `defaults`.
@@ -56,6 +59,7 @@ struct joining_peer_config {
   core::node_config node;
   runtime_config runtime;
   core::log_level level = core::log_level::info;
+  peer_options options;  // as parsed, for what the configs above do not carry
 };
 
 // Adds LINK and the shared options (with `defaults`) to `description`, which
@@ -66,7 +70,7 @@ std::optional<joining_peer_config> parse_joining_peer(
     int argc, char** argv, boost::program_options::options_description& description,
     const peer_options& defaults, wire::peer_role role, const std::string& usage);
 
-// Exit codes shared by every program.
+// Exit codes shared by every program (also listed in --help).
 inline constexpr int exit_ok = 0;
 inline constexpr int exit_failure = 1;  // runtime failure (pipeline, network, peer refused)
 inline constexpr int exit_usage = 2;    // bad flags or arguments

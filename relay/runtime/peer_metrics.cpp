@@ -1,0 +1,124 @@
+#include "runtime/peer_metrics.hpp"
+
+#include <cstdio>
+
+#include "runtime/address.hpp"
+#include "runtime/ed25519.hpp"
+#include "runtime/node_runtime.hpp"
+#include "runtime/peer_options.hpp"
+#include "wire/messages.hpp"
+
+namespace treecast::runtime {
+namespace {
+
+const char* role_name(wire::peer_role role) {
+  switch (role) {
+    case wire::peer_role::broadcaster:
+      return "broadcaster";
+    case wire::peer_role::relay:
+      return "relay";
+    case wire::peer_role::viewer:
+      return "viewer";
+    default:
+      return "unknown";
+  }
+}
+
+void gauge(std::string& out, const std::string& name, double value, const std::string& help,
+           const char* type = "gauge") {
+  char number[64];
+  std::snprintf(number, sizeof number, "%.17g", value);
+  out += "# HELP treecast_" + name + " " + help + "\n";
+  out += "# TYPE treecast_" + name + " " + type + "\n";
+  out += "treecast_" + name + " " + number + "\n";
+}
+
+}  // namespace
+
+std::string prometheus_text(const node_runtime& peer, const std::vector<program_metric>& extra) {
+  const core::node& node = peer.engine();
+  std::string out;
+  for (std::size_t i = 0; i < core::counter_count; ++i) {
+    gauge(out, std::string(core::counter_names[i]) + "_total",
+          static_cast<double>(node.stats().get(static_cast<core::counter>(i))),
+          std::string("engine counter ") + core::counter_names[i], "counter");
+  }
+  gauge(out, "attached", node.attached() ? 1 : 0, "1 when chunks flow to this peer");
+  gauge(out, "depth", node.attached() ? node.depth() : -1, "hops from the broadcaster");
+  gauge(out, "children", static_cast<double>(node.child_count()), "children attached");
+  gauge(out, "max_children", static_cast<double>(node.config().max_children), "child slots");
+  gauge(out, "subtree_peers", node.subtree_size(), "peers in this subtree, itself included");
+  gauge(out, "subtree_depth", node.subtree_depth(), "deepest depth below this peer");
+  gauge(out, "window_chunks", static_cast<double>(node.window().size()), "chunks held");
+
+  const arrival_latency& latency = peer.latency();
+  out += "# HELP treecast_chunk_latency_ms capture at the broadcaster -> arrival here\n";
+  out += "# TYPE treecast_chunk_latency_ms histogram\n";
+  for (std::size_t i = 0; i < latency.buckets().size(); ++i) {
+    out += "treecast_chunk_latency_ms_bucket{le=\"" +
+           std::to_string(arrival_latency::bucket_bounds_ms[i]) + "\"} " +
+           std::to_string(latency.buckets()[i]) + "\n";
+  }
+  out += "treecast_chunk_latency_ms_bucket{le=\"+Inf\"} " + std::to_string(latency.count()) + "\n";
+  out += "treecast_chunk_latency_ms_sum " + std::to_string(latency.sum_ms()) + "\n";
+  out += "treecast_chunk_latency_ms_count " + std::to_string(latency.count()) + "\n";
+  for (const auto& m : extra) {
+    gauge(out, m.name, m.value, m.help);
+  }
+  return out;
+}
+
+nlohmann::json status_json(const node_runtime& peer, const std::vector<program_metric>& extra) {
+  const core::node& node = peer.engine();
+  nlohmann::json status;
+  status["id"] = to_hex(std::string(node.id().begin(), node.id().end()));
+  status["role"] = role_name(node.config().role);
+  status["site"] = node.config().site;
+  status["listen_port"] = peer.listen_port();
+  status["attached"] = node.attached();
+  const auto parent = node.parent_endpoint();
+  status["parent"] = parent && node.attached() ? format_address(*parent) : "";
+  status["depth"] = node.attached() ? static_cast<int>(node.depth()) : -1;
+  status["children"] = node.child_count();
+  status["max_children"] = node.config().max_children;
+  status["subtree_peers"] = node.subtree_size();
+  status["subtree_depth"] = node.subtree_depth();
+  status["latency_ms"] = peer.latency().last_median_ms();
+  nlohmann::json counters;
+  for (std::size_t i = 0; i < core::counter_count; ++i) {
+    counters[core::counter_names[i]] = node.stats().get(static_cast<core::counter>(i));
+  }
+  status["counters"] = std::move(counters);
+  for (const auto& m : extra) {
+    status[m.name] = m.value;
+  }
+  return status;
+}
+
+void serve_peer_metrics(http_server& server, const node_runtime& peer, program_metrics extra) {
+  server.route("/metrics", [&peer, extra](const std::string&) {
+    return http_response{200, "text/plain; version=0.0.4; charset=utf-8",
+                         prometheus_text(peer, extra ? extra() : std::vector<program_metric>{})};
+  });
+  server.route("/status", [&peer, extra](const std::string&) {
+    return http_response{
+        200, "application/json",
+        status_json(peer, extra ? extra() : std::vector<program_metric>{}).dump(2) + "\n"};
+  });
+}
+
+std::unique_ptr<http_server> start_metrics_server(boost::asio::io_context& io,
+                                                  const peer_options& options,
+                                                  const node_runtime& peer, program_metrics extra) {
+  if (options.metrics_port < 0) {
+    return nullptr;
+  }
+  auto server = std::make_unique<http_server>(io, options.metrics_host,
+                                              static_cast<std::uint16_t>(options.metrics_port));
+  serve_peer_metrics(*server, peer, std::move(extra));
+  server->start();
+  std::printf("metrics on %s\n", format_address({options.metrics_host, server->port()}).c_str());
+  return server;
+}
+
+}  // namespace treecast::runtime
