@@ -5,6 +5,7 @@
 #include <gst/video/navigation.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <stdexcept>
@@ -51,19 +52,68 @@ std::uint64_t wall_now_us() {
 // up to the latency budget and more.
 std::string video_branch(bool headless) {
   return std::string(
-             "queue max-size-time=3000000000 max-size-bytes=0 max-size-buffers=0 ! "
+             "queue name=entry max-size-time=3000000000 max-size-bytes=0 max-size-buffers=0 ! "
              "h264parse ! avdec_h264 name=vdec ! ") +
          (headless ? "fakesink name=vsink sync=true"
-                   : "textoverlay name=overlay valignment=top halignment=left "
+                   : "textoverlay name=overlay valignment=bottom halignment=left "
                      "font-desc=\"Sans 12\" shaded-background=true ! "
                      "videoconvert ! ximagesink name=vsink sync=true handle-events=true");
 }
 
+// The first sound output that opens (PulseAudio, then ALSA's default);
+// "" when none does. autoaudiosink is not used: on a machine without sound
+// it may settle on a sink that never plays, and its clock then stalls the
+// picture too.
+std::string working_audio_sink() {
+  for (const char* factory : {"pulsesink", "alsasink"}) {
+    GstElement* sink = gst_element_factory_make(factory, nullptr);
+    if (!sink) {
+      continue;
+    }
+    const bool opens = gst_element_set_state(sink, GST_STATE_READY) == GST_STATE_CHANGE_SUCCESS;
+    gst_element_set_state(sink, GST_STATE_NULL);
+    gst_object_unref(sink);
+    if (opens) {
+      return factory;
+    }
+  }
+  return "";
+}
+
 std::string audio_branch(bool headless) {
-  return std::string(
-             "queue max-size-time=3000000000 max-size-bytes=0 max-size-buffers=0 ! "
-             "opusdec name=adec ! ") +
-         (headless ? "fakesink sync=true" : "audioconvert ! audioresample ! autoaudiosink");
+  std::string sink = "fakesink sync=true";
+  if (!headless) {
+    const std::string output = working_audio_sink();
+    if (output.empty()) {
+      std::fprintf(stderr, "treecast: no sound output could be opened; playing the picture only\n");
+    } else {
+      sink = "audioconvert ! audioresample ! " + output;
+    }
+  }
+  return "queue name=entry max-size-time=3000000000 max-size-bytes=0 max-size-buffers=0 ! "
+         "opusdec name=adec ! " +
+         sink;
+}
+
+// A bin for one branch whose only sink pad is its entry queue's (textoverlay's
+// text pad stays unlinked rather than being offered to the demuxer).
+GstElement* branch_bin(const std::string& description) {
+  GError* error = nullptr;
+  GstElement* bin = gst_parse_bin_from_description(description.c_str(), FALSE, &error);
+  if (error) {
+    const std::string text = error->message;
+    g_clear_error(&error);
+    if (bin) {
+      gst_object_unref(bin);
+    }
+    throw std::runtime_error("cannot build playback pipeline: " + text);
+  }
+  GstElement* entry = gst_bin_get_by_name(GST_BIN(bin), "entry");
+  GstPad* target = gst_element_get_static_pad(entry, "sink");
+  gst_element_add_pad(bin, gst_ghost_pad_new("sink", target));
+  gst_object_unref(target);
+  gst_object_unref(entry);
+  return bin;
 }
 
 struct demux_links {
@@ -221,7 +271,7 @@ playback_pipeline::playback_pipeline(playback_settings settings, error_handler o
     : settings_(settings), timing_(std::make_unique<timing>()) {
   require_elements({"appsrc", "tsdemux", "h264parse", "avdec_h264", "opusdec", "fakesink"});
   if (!settings_.headless) {
-    require_elements({"ximagesink", "autoaudiosink", "textoverlay"});
+    require_elements({"ximagesink", "textoverlay"});
   }
   pipeline_ = parse_pipeline(
       "appsrc name=src is-live=true format=bytes stream-type=stream max-bytes=0 block=false "
@@ -234,18 +284,15 @@ playback_pipeline::playback_pipeline(playback_settings settings, error_handler o
       std::chrono::duration_cast<std::chrono::microseconds>(settings_.latency).count();
 
   auto* links = new demux_links{pipeline_, nullptr, nullptr};
-  GError* error = nullptr;
-  links->video =
-      gst_parse_bin_from_description(video_branch(settings_.headless).c_str(), TRUE, &error);
-  if (!error) {
-    links->audio =
-        gst_parse_bin_from_description(audio_branch(settings_.headless).c_str(), TRUE, &error);
-  }
-  if (error) {
-    const std::string text = error->message;
-    g_clear_error(&error);
+  try {
+    links->video = branch_bin(video_branch(settings_.headless));
+    links->audio = branch_bin(audio_branch(settings_.headless));
+  } catch (...) {
+    if (links->video) {
+      gst_object_unref(links->video);
+    }
     delete links;
-    throw std::runtime_error("cannot build playback pipeline: " + text);
+    throw;
   }
   gst_bin_add_many(GST_BIN(pipeline_), links->video, links->audio, nullptr);
 

@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   # build
   cmake g++ pkg-config ccache clang-format
-  libboost-dev libboost-program-options-dev
+  libboost-dev libboost-program-options-dev nlohmann-json3-dev
   protobuf-compiler libprotobuf-dev libssl-dev
   libgtest-dev libgmock-dev
   # media

@@ -79,4 +79,13 @@ peer_process local_tree::start_viewer(std::uint16_t parent_port, std::vector<std
   return start(TREECAST_VIEWER, "viewer" + std::to_string(started_), std::move(args));
 }
 
+peer_process local_tree::start_windowed_viewer(std::uint16_t parent_port,
+                                               const std::string& display,
+                                               std::vector<std::string> extra) {
+  std::vector<std::string> args = {"DISPLAY=" + display, TREECAST_VIEWER,
+                                   link_to(parent_port, true), "--listen", "127.0.0.1:0"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return start("/usr/bin/env", "viewer" + std::to_string(started_), std::move(args));
+}
+
 }  // namespace treecast::testing

@@ -24,6 +24,9 @@ class local_tree {
   peer_process start_broadcaster(std::vector<std::string> extra = {});
   peer_process start_relay(std::uint16_t parent_port, std::vector<std::string> extra = {});
   peer_process start_viewer(std::uint16_t parent_port, std::vector<std::string> extra = {});
+  // A viewer with a window on X display `display` (e.g. ":7").
+  peer_process start_windowed_viewer(std::uint16_t parent_port, const std::string& display,
+                                     std::vector<std::string> extra = {});
 
   std::string log_path(const std::string& program) const;
 
