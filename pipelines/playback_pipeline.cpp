@@ -203,6 +203,8 @@ GstPadProbeReturn on_frame(GstPad* pad, GstPadProbeInfo* info, gpointer user_dat
       const auto captured_us =
           static_cast<std::int64_t>(t->anchor_capture_us.load()) + (pts - t->anchor_pts_ns) / 1000;
       move_playback(*t, shown_wall_us, captured_us);
+      // A frame due in the past (the join's backlog) is shown on arrival.
+      shown_wall_us = std::max(shown_wall_us, static_cast<std::int64_t>(wall_now_us()));
       t->latency_ms.store((shown_wall_us - captured_us) / 1000);
       t->shown_capture_us.store(static_cast<std::uint64_t>(captured_us));
       if (!t->first_frame_seen) {

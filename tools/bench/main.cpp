@@ -7,6 +7,7 @@
 
 #include "crypto_bench.hpp"
 #include "repair_bench.hpp"
+#include "startup_bench.hpp"
 
 namespace po = boost::program_options;
 
@@ -42,6 +43,8 @@ int main(int argc, char** argv) {
       "subcommands:\n"
       "  repair   kill -9 / kill -STOP a relay with children, repeatedly, on loopback:\n"
       "           repair time p50/p99 (kill -> first chunk from the new parent), chunks lost\n"
+      "  startup  a viewer launched repeatedly against a live broadcast: launch -> first\n"
+      "           frame p50/p90, under the broadcaster and under a relay\n"
       "  crypto   Ed25519 verify/sign per chunk and AES-256-GCM per Mbit, as a fraction of\n"
       "           one core at the stream's bitrate\n";
   if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
@@ -65,6 +68,21 @@ int main(int argc, char** argv) {
       }
     });
     return parsed >= 0 ? parsed : treecast::bench::run_repair_bench(options);
+  }
+  if (command == "startup") {
+    treecast::bench::startup_options options;
+    po::options_description description("treecast-bench startup options");
+    // clang-format off
+    description.add_options()
+      ("runs", po::value(&options.runs)->default_value(options.runs), "viewer launches per placement")
+      ("json", po::bool_switch(&options.json), "print a JSON object as the last line");
+    // clang-format on
+    const int parsed = parse_subcommand(argc, argv, description, [&] {
+      if (options.runs < 1 || options.runs > 1000) {
+        throw std::invalid_argument("--runs in 1..1000");
+      }
+    });
+    return parsed >= 0 ? parsed : treecast::bench::run_startup_bench(options);
   }
   if (command == "crypto") {
     treecast::bench::crypto_options options;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "local_tree.hpp"
+#include "quantile.hpp"
 
 namespace treecast::bench {
 namespace {
@@ -25,15 +26,6 @@ std::uint64_t wall_ms() {
   return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                         std::chrono::system_clock::now().time_since_epoch())
                                         .count());
-}
-
-double quantile(std::vector<double> v, double q) {
-  if (v.empty()) {
-    return 0;
-  }
-  std::sort(v.begin(), v.end());
-  const auto rank = static_cast<std::size_t>(std::ceil(q * static_cast<double>(v.size())));
-  return v[std::min(v.size() - 1, rank == 0 ? 0 : rank - 1)];
 }
 
 bool wait_depth(peer_process& p, const std::string& depth) {
