@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "broadcast_pipeline.hpp"
+#include "dashboard_page.hpp"
 #include "gst_support.hpp"
 #include "media_source.hpp"
 #include "runtime/address.hpp"
@@ -21,6 +22,7 @@
 #include "runtime/peer_options.hpp"
 #include "runtime/periodic_timer.hpp"
 #include "runtime/program_loop.hpp"
+#include "tree_api.hpp"
 #include "ts_recorder.hpp"
 #include "wire/codec.hpp"
 
@@ -228,6 +230,8 @@ int main(int argc, char** argv) {
     std::uint64_t sent_bytes = 0;
     std::uint64_t encoder_busy_ns = 0;
     std::uint64_t upload_kbps = 0;
+    std::uint64_t source_bytes = 0;
+    std::uint64_t stream_kbps = 0;  // what one copy of the stream costs, measured
     double encoder_load = 0;  // share of real time the encoder is busy
   } rate;
   std::unique_ptr<runtime::http_server> metrics;
@@ -241,6 +245,19 @@ int main(int argc, char** argv) {
           {"encoder_load", rate.encoder_load, "share of real time the video encoder is busy"},
           {"video_frames", static_cast<double>(pipeline->video_frames()), "frames encoded"}};
     });
+    if (metrics) {
+      // The dashboard shares the metrics port: one address for operators.
+      metrics->route("/", [](const std::string&) {
+        return runtime::http_response{200, "text/html; charset=utf-8", broadcaster::dashboard_page};
+      });
+      metrics->route("/api/tree", [&](const std::string&) {
+        const broadcaster::upload_figures upload{rate.stream_kbps, rate.upload_kbps};
+        return runtime::http_response{200, "application/json",
+                                      broadcaster::tree_json(root.engine(), upload).dump() + "\n"};
+      });
+      std::printf("dashboard on http://%s/\n",
+                  runtime::format_address({options.metrics_host, metrics->port()}).c_str());
+    }
   } catch (const std::exception& e) {
     std::cerr << "treecast-broadcaster: cannot serve metrics: " << e.what() << "\n";
     pipeline->stop();
@@ -250,7 +267,10 @@ int main(int argc, char** argv) {
     const core::node& node = root.engine();
     const std::uint64_t sent = node.stats().get(core::counter::chunk_bytes_sent);
     const std::uint64_t busy = pipeline->encoder_busy_ns();
+    const std::uint64_t source = node.stats().get(core::counter::chunk_bytes_received);
     rate.upload_kbps = (sent - rate.sent_bytes) * 8 / 1000;
+    rate.stream_kbps = (source - rate.source_bytes) * 8 / 1000;
+    rate.source_bytes = source;
     rate.encoder_load = static_cast<double>(busy - rate.encoder_busy_ns) / 1e9;
     rate.sent_bytes = sent;
     rate.encoder_busy_ns = busy;
