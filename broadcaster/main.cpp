@@ -232,7 +232,7 @@ int main(int argc, char** argv) {
     std::uint64_t upload_kbps = 0;
     std::uint64_t source_bytes = 0;
     std::uint64_t stream_kbps = 0;  // what one copy of the stream costs, measured
-    double encoder_load = 0;  // share of real time the encoder is busy
+    double encoder_load = 0;        // share of real time the encoder is busy
   } rate;
   std::unique_ptr<runtime::http_server> metrics;
   try {

@@ -10,23 +10,6 @@
 namespace treecast::broadcaster {
 namespace {
 
-std::string hex_id(const wire::node_id_t& id) {
-  return runtime::to_hex(std::string(id.begin(), id.end()));
-}
-
-const char* role_name(wire::peer_role role) {
-  switch (role) {
-    case wire::peer_role::broadcaster:
-      return "broadcaster";
-    case wire::peer_role::relay:
-      return "relay";
-    case wire::peer_role::viewer:
-      return "viewer";
-    default:
-      return "unknown";
-  }
-}
-
 // ok: receiving in time; warn: late or a thin buffer; bad: receiving nothing
 // (no latency figure) or very late. Thresholds are for a live meeting.
 const char* health_of(const wire::peer_health& h) {
@@ -67,11 +50,11 @@ nlohmann::json tree_json(const core::node& root, const upload_figures& upload) {
   nlohmann::json nodes = nlohmann::json::array();
   for (const auto& h : rows) {
     nlohmann::json n;
-    n["id"] = hex_id(h.node_id);
-    n["parent"] = h.parent_id ? hex_id(*h.parent_id) : "";
+    n["id"] = runtime::node_id_hex(h.node_id);
+    n["parent"] = h.parent_id ? runtime::node_id_hex(*h.parent_id) : "";
     n["address"] =
         h.address.host.empty() ? "" : h.address.host + ":" + std::to_string(h.address.port);
-    n["role"] = role_name(h.role);
+    n["role"] = wire::role_name(h.role);
     n["site"] = h.site;
     n["depth"] = h.depth;
     n["children"] = h.children;
@@ -83,12 +66,7 @@ nlohmann::json tree_json(const core::node& root, const upload_figures& upload) {
     n["health"] = health_of(h);
     nodes.push_back(std::move(n));
     if (h.role != wire::peer_role::broadcaster && h.latency_ms >= 0) {
-      std::size_t bucket = 0;
-      const auto& bounds = runtime::arrival_latency::bucket_bounds_ms;
-      while (bucket < bounds.size() && static_cast<std::uint32_t>(h.latency_ms) > bounds[bucket]) {
-        ++bucket;
-      }
-      ++counts[bucket];
+      ++counts[runtime::arrival_latency::bucket_of(h.latency_ms)];
     }
   }
   out["listed"] = nodes.size();

@@ -17,7 +17,7 @@ namespace treecast::media {
 // Written by the video sink's streaming thread, read by status calls.
 struct playback_pipeline::timing {
   GstElement* pipeline = nullptr;
-  GstElement* overlay = nullptr;  // toggled by the `o` key
+  GstElement* overlay = nullptr;  // owned; toggled by the `o` key (windowed only)
   std::function<void(std::uint64_t)> on_first_frame;
   bool first_frame_seen = false;  // streaming thread only
   error_handler on_error;
@@ -307,9 +307,8 @@ playback_pipeline::playback_pipeline(playback_settings settings, error_handler o
   timing_->pipeline = pipeline_;
   timing_->on_error = on_error;
   if (!settings_.headless) {
-    overlay_ = gst_bin_get_by_name(GST_BIN(links->video), "overlay");
-    timing_->overlay = overlay_;
-    g_object_set(overlay_, "silent", !settings_.overlay, nullptr);
+    timing_->overlay = gst_bin_get_by_name(GST_BIN(links->video), "overlay");
+    g_object_set(timing_->overlay, "silent", !settings_.overlay, nullptr);
   }
   GstElement* video_sink = gst_bin_get_by_name(GST_BIN(links->video), "vsink");
   GstPad* sink_pad = gst_element_get_static_pad(video_sink, "sink");
@@ -333,8 +332,8 @@ playback_pipeline::playback_pipeline(playback_settings settings, error_handler o
 
 playback_pipeline::~playback_pipeline() {
   stop();
-  if (overlay_) {
-    gst_object_unref(overlay_);
+  if (timing_->overlay) {
+    gst_object_unref(timing_->overlay);
   }
   gst_object_unref(timing_->video_offset_pad);
   gst_object_unref(timing_->audio_offset_pad);
@@ -384,14 +383,14 @@ std::uint64_t playback_pipeline::re_anchors() const {
 }
 
 void playback_pipeline::set_overlay_text(const std::string& text) {
-  if (overlay_) {
-    g_object_set(overlay_, "text", text.c_str(), nullptr);
+  if (timing_->overlay) {
+    g_object_set(timing_->overlay, "text", text.c_str(), nullptr);
   }
 }
 
 void playback_pipeline::toggle_overlay() {
-  if (overlay_) {
-    toggle_silent(overlay_);
+  if (timing_->overlay) {
+    toggle_silent(timing_->overlay);
   }
 }
 

@@ -91,7 +91,6 @@ class playback_pipeline {
   playback_settings settings_;
   GstElement* pipeline_ = nullptr;
   GstElement* source_ = nullptr;
-  GstElement* overlay_ = nullptr;
   bool playing_ = false;
   // Arrival delays of the latest chunks (push() thread), for the live edge.
   void note_arrival(std::uint64_t capture_time_us);

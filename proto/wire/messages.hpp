@@ -19,6 +19,20 @@ using node_id_t = std::array<std::uint8_t, node_id_bytes>;
 
 enum class peer_role : std::uint8_t { unspecified = 0, broadcaster = 1, relay = 2, viewer = 3 };
 
+// "broadcaster", "relay", "viewer" or "unknown" (logs, /status, /api/tree).
+inline const char* role_name(peer_role role) {
+  switch (role) {
+    case peer_role::broadcaster:
+      return "broadcaster";
+    case peer_role::relay:
+      return "relay";
+    case peer_role::viewer:
+      return "viewer";
+    default:
+      return "unknown";
+  }
+}
+
 struct endpoint {
   std::string host;
   std::uint16_t port = 0;

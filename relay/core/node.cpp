@@ -144,23 +144,16 @@ std::uint32_t node::subtree_size() const {
   return size;
 }
 
-std::uint32_t node::subtree_viewers() const {
-  std::uint32_t n = config_.role == wire::peer_role::viewer ? 1 : 0;
+std::uint32_t node::subtree_count(wire::peer_role role) const {
+  std::uint32_t n = config_.role == role ? 1 : 0;
   for (const auto& [id, l] : links_) {
-    if (l.child) {
-      n += l.last_report ? l.last_report->viewers
-                         : (l.peer_hello && l.peer_hello->role == wire::peer_role::viewer);
+    if (!l.child) {
+      continue;
     }
-  }
-  return n;
-}
-
-std::uint32_t node::subtree_relays() const {
-  std::uint32_t n = config_.role == wire::peer_role::relay ? 1 : 0;
-  for (const auto& [id, l] : links_) {
-    if (l.child) {
-      n += l.last_report ? l.last_report->relays
-                         : (l.peer_hello && l.peer_hello->role == wire::peer_role::relay);
+    if (l.last_report) {
+      n += role == wire::peer_role::viewer ? l.last_report->viewers : l.last_report->relays;
+    } else {
+      n += l.peer_hello && l.peer_hello->role == role;  // not reported yet: itself
     }
   }
   return n;

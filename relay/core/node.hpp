@@ -134,8 +134,8 @@ class node {
   // Deepest depth in this node's subtree, as its children last reported.
   std::uint32_t subtree_depth() const;
   // Viewers and relays in this node's subtree, itself included.
-  std::uint32_t subtree_viewers() const;
-  std::uint32_t subtree_relays() const;
+  std::uint32_t subtree_viewers() const { return subtree_count(wire::peer_role::viewer); }
+  std::uint32_t subtree_relays() const { return subtree_count(wire::peer_role::relay); }
   // Chunks missed summed over this node's subtree.
   std::uint64_t subtree_chunks_missed() const;
   // This node's health row, then its subtree's as its children reported
@@ -214,6 +214,8 @@ class node {
   std::vector<wire::peer_summary> known_candidates(const std::string& site, bool include_self,
                                                    sample_order order);
   wire::report make_report();
+  // Peers of `role` (viewer or relay) in this subtree, itself included.
+  std::uint32_t subtree_count(wire::peer_role role) const;
   void send_reports(time_point now);
   void report_soon(time_point now);
   void send_heartbeats(time_point now);

@@ -18,13 +18,25 @@ class arrival_latency {
   static constexpr std::array<std::uint32_t, 10> bucket_bounds_ms{50,  100,  200,  300,  500,
                                                                   750, 1000, 2000, 5000, 10000};
 
+  // Index of the first bucket whose bound holds `ms`; bucket_bounds_ms.size()
+  // for the overflow (+Inf) bucket.
+  static std::size_t bucket_of(std::int64_t ms) {
+    std::size_t i = 0;
+    while (i < bucket_bounds_ms.size() && ms > static_cast<std::int64_t>(bucket_bounds_ms[i])) {
+      ++i;
+    }
+    return i;
+  }
+
   void add(std::int64_t micros) {
     const std::int64_t ms = std::max<std::int64_t>(0, micros / 1000);
-    recent_.push_back(ms);
-    for (std::size_t i = 0; i < bucket_bounds_ms.size(); ++i) {
-      if (ms <= bucket_bounds_ms[i]) {
-        ++buckets_[i];
-      }
+    // A program that never asks for the median (the broadcaster) keeps a
+    // bounded sample rather than every chunk of the broadcast.
+    if (recent_.size() < max_recent) {
+      recent_.push_back(ms);
+    }
+    for (std::size_t i = bucket_of(ms); i < bucket_bounds_ms.size(); ++i) {
+      ++buckets_[i];  // cumulative: every bucket from the first that holds it
     }
     ++count_;
     sum_ms_ += static_cast<std::uint64_t>(ms);
@@ -52,6 +64,7 @@ class arrival_latency {
   std::uint64_t sum_ms() const { return sum_ms_; }
 
  private:
+  static constexpr std::size_t max_recent = 4096;
   std::vector<std::int64_t> recent_;
   std::array<std::uint64_t, bucket_bounds_ms.size()> buckets_{};
   std::uint64_t count_ = 0;

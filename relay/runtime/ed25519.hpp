@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "wire/messages.hpp"
+
 #include "core/chunk_verifier.hpp"
 
 typedef struct evp_pkey_st EVP_PKEY;
@@ -46,5 +48,10 @@ class ed25519_verifier final : public core::chunk_verifier {
 // Lower-case hex and back; from_hex throws std::invalid_argument on bad input.
 std::string to_hex(std::string_view bytes);
 std::string from_hex(std::string_view hex);
+
+// A peer id in hex, as /status and /api/tree show it.
+inline std::string node_id_hex(const wire::node_id_t& id) {
+  return to_hex({reinterpret_cast<const char*>(id.data()), id.size()});
+}
 
 }  // namespace treecast::runtime

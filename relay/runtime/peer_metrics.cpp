@@ -11,19 +11,6 @@
 namespace treecast::runtime {
 namespace {
 
-const char* role_name(wire::peer_role role) {
-  switch (role) {
-    case wire::peer_role::broadcaster:
-      return "broadcaster";
-    case wire::peer_role::relay:
-      return "relay";
-    case wire::peer_role::viewer:
-      return "viewer";
-    default:
-      return "unknown";
-  }
-}
-
 void gauge(std::string& out, const std::string& name, double value, const std::string& help,
            const char* type = "gauge") {
   char number[64];
@@ -71,8 +58,8 @@ std::string prometheus_text(const node_runtime& peer, const std::vector<program_
 nlohmann::json status_json(const node_runtime& peer, const std::vector<program_metric>& extra) {
   const core::node& node = peer.engine();
   nlohmann::json status;
-  status["id"] = to_hex(std::string(node.id().begin(), node.id().end()));
-  status["role"] = role_name(node.config().role);
+  status["id"] = node_id_hex(node.id());
+  status["role"] = wire::role_name(node.config().role);
   status["site"] = node.config().site;
   status["listen_port"] = peer.listen_port();
   status["attached"] = node.attached();
