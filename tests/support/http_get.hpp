@@ -1,5 +1,5 @@
-// A blocking HTTP/1.0 GET against a loopback port, bounded in time, for
-// tests of /metrics, /status and the dashboard's API.
+// A blocking HTTP/1.1 GET (Connection: close; no chunked replies) against a loopback port, bounded
+// in time, for tests of /metrics, /status and the dashboard's API.
 #pragma once
 
 #include <cstdint>
