@@ -11,6 +11,11 @@
 namespace treecast::testing {
 
 std::optional<http_reply> http_get(std::uint16_t port, const std::string& path) {
+  return http_get("127.0.0.1", port, path);
+}
+
+std::optional<http_reply> http_get(const std::string& host, std::uint16_t port,
+                                   const std::string& path) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) {
     return std::nullopt;
@@ -21,11 +26,14 @@ std::optional<http_reply> http_get(std::uint16_t port, const std::string& path) 
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_port = htons(port);
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::inet_pton(AF_INET, host.c_str(), &address.sin_addr) != 1) {
+    ::close(fd);
+    return std::nullopt;
+  }
   std::string raw;
   if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0) {
     const std::string request =
-        "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+        "GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n";
     if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
         static_cast<ssize_t>(request.size())) {
       char buffer[16384];

@@ -16,6 +16,9 @@ struct http_reply {
 
 // nullopt when nothing answered within 5 s.
 std::optional<http_reply> http_get(std::uint16_t port, const std::string& path);
+// The same against an IPv4 `host` (the lab's peers in network namespaces).
+std::optional<http_reply> http_get(const std::string& host, std::uint16_t port,
+                                   const std::string& path);
 
 // The value of the Prometheus sample `name` (exact, with labels if any) in
 // `text`; nullopt when absent.

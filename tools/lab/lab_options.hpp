@@ -1,0 +1,28 @@
+// What a treecast-lab run starts, how it stresses the tree and how it reports.
+#pragma once
+
+#include <string>
+
+namespace treecast::lab {
+
+struct lab_options {
+  int relays = 4;
+  int viewers = 40;
+  double duration_s = 60;
+  int kills = 0;          // relays killed, spread over the run (--kill)
+  std::string plan;       // scripted churn (--plan), added to the kills
+  int sites = 3;          // peers spread round-robin over site1..siteN
+  bool netns = false;     // each site in its own network namespace, WAN between
+  int wan_delay_ms = 40;  // one way, between sites (netns only)
+  int wan_mbit = 100;     // each site's uplink cap, tbf (netns only)
+  int root_children = 0;  // broadcaster's --max-children; 0 = one per relay (min 2)
+  int relay_children = 8;
+  int viewer_children = 3;
+  std::string resolution = "320x180";
+  int fps = 15;
+  int bitrate_kbps = 400;
+  std::string log_dir = "lab-logs";
+  bool json = false;
+};
+
+}  // namespace treecast::lab

@@ -1,0 +1,191 @@
+#include "lab_report.hpp"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "quantile.hpp"
+
+namespace treecast::lab {
+namespace {
+
+using bench::quantile;
+using testing::status_fields;
+
+constexpr unsigned long long repair_window_ms = 30000;
+
+bool starts_with(const std::string& line, const char* prefix) {
+  return line.rfind(prefix, 0) == 0;
+}
+
+long long field_or(const std::map<std::string, std::string>& fields, const std::string& key,
+                   long long fallback) {
+  const auto it = fields.find(key);
+  if (it == fields.end() || it->second.empty() || it->second == "-") {
+    return fallback;
+  }
+  try {
+    return std::stoll(it->second);
+  } catch (const std::exception&) {
+    return fallback;
+  }
+}
+
+std::vector<std::map<std::string, std::string>> status_lines(
+    const std::vector<std::string>& lines) {
+  std::vector<std::map<std::string, std::string>> out;
+  for (const auto& line : lines) {
+    if (starts_with(line, "status ")) {
+      out.push_back(status_fields(line));
+    }
+  }
+  return out;
+}
+
+// Repair time: from the latest churn event before the repair, or the
+// engine's own measure when the repair follows no churn (a better parent).
+double repair_ms(const std::map<std::string, std::string>& repair,
+                 const std::vector<unsigned long long>& churn_wall_ms) {
+  const auto t = static_cast<unsigned long long>(field_or(repair, "t", 0));
+  unsigned long long latest = 0;
+  for (const auto c : churn_wall_ms) {
+    if (c <= t && c > latest) {
+      latest = c;
+    }
+  }
+  if (latest != 0 && t - latest <= repair_window_ms) {
+    return static_cast<double>(t - latest);
+  }
+  return static_cast<double>(field_or(repair, "ms", 0));
+}
+
+void count_wan_copies(const nlohmann::json& tree, lab_report& report) {
+  if (!tree.contains("nodes")) {
+    return;
+  }
+  std::map<std::string, std::string> site_of;
+  for (const auto& n : tree["nodes"]) {
+    site_of[n.value("id", "")] = n.value("site", "");
+  }
+  for (const auto& n : tree["nodes"]) {
+    const std::string site = n.value("site", "");
+    if (n.value("role", "") == "broadcaster" || site.empty()) {
+      continue;
+    }
+    report.wan_copies_per_site.try_emplace(site, 0);
+    const auto parent = site_of.find(n.value("parent", ""));
+    if (parent == site_of.end() || parent->second != site) {
+      ++report.wan_copies_per_site[site];
+    }
+  }
+  report.max_depth = tree.value("max_depth", 0);
+  report.stream_mbps = tree.value("stream_kbps", 0) / 1000.0;
+}
+
+}  // namespace
+
+lab_report make_report(const std::vector<lab_peer>& peers,
+                       const std::vector<unsigned long long>& churn_wall_ms,
+                       const nlohmann::json& tree) {
+  lab_report report;
+  std::vector<double> startup, repairs, upload;
+  std::map<int, std::vector<double>> latency;
+  for (const auto& peer : peers) {
+    for (std::size_t run = 0; run < peer.output.size(); ++run) {
+      const auto& lines = peer.output[run];
+      for (const auto& line : lines) {
+        if (starts_with(line, "first-frame ")) {
+          startup.push_back(static_cast<double>(field_or(status_fields(line), "ms", 0)));
+        } else if (starts_with(line, "repair ")) {
+          repairs.push_back(repair_ms(status_fields(line), churn_wall_ms));
+        }
+      }
+      const auto statuses = status_lines(lines);
+      for (const auto& s : statuses) {
+        if (peer.role == "broadcaster") {
+          upload.push_back(static_cast<double>(field_or(s, "upload_kbps", 0)));
+          continue;
+        }
+        const long long depth = field_or(s, "depth", -1);
+        const long long ms = field_or(s, "latency_ms", -1);
+        if (depth > 0 && ms >= 0) {
+          latency[static_cast<int>(depth)].push_back(static_cast<double>(ms));
+        }
+      }
+      const bool current = run + 1 == peer.output.size();
+      if (!current || !peer.alive || statuses.empty() || peer.role == "broadcaster") {
+        continue;
+      }
+      const auto& last = statuses.back();
+      report.chunks_lost += static_cast<unsigned long long>(field_or(last, "missed", 0));
+      if (field_or(last, "depth", -1) <= 0) {
+        continue;  // not attached at the end
+      }
+      if (peer.role == "relay") {
+        ++report.relays;
+        continue;
+      }
+      ++report.viewers;
+      // Decoding: frames grew over the last three seconds.
+      const auto& earlier = statuses[statuses.size() >= 4 ? statuses.size() - 4 : 0];
+      if (field_or(last, "frames", 0) > field_or(earlier, "frames", 0)) {
+        ++report.decoding;
+      }
+    }
+  }
+  report.startup_ms_p50 = quantile(startup, 0.5);
+  report.startup_ms_p99 = quantile(startup, 0.99);
+  report.repairs = static_cast<int>(repairs.size());
+  report.repair_ms_p50 = quantile(repairs, 0.5);
+  report.repair_ms_p99 = quantile(repairs, 0.99);
+  // The first seconds carry the start-up burst; the median is the steady rate.
+  report.root_upload_mbps = quantile(upload, 0.5) / 1000.0;
+  for (auto& [depth, samples] : latency) {
+    report.latency_ms_by_depth[depth] = {quantile(samples, 0.5), quantile(samples, 0.99),
+                                         samples.size()};
+  }
+  count_wan_copies(tree, report);
+  return report;
+}
+
+void print_report(const lab_report& r) {
+  std::printf("viewers %d (decoding %d), relays %d, max depth %d\n", r.viewers, r.decoding,
+              r.relays, r.max_depth);
+  std::printf("startup (launch -> first frame) p50 %.0f ms, p99 %.0f ms\n", r.startup_ms_p50,
+              r.startup_ms_p99);
+  std::printf("repairs %d: p50 %.0f ms, p99 %.0f ms; chunks lost %llu\n", r.repairs,
+              r.repair_ms_p50, r.repair_ms_p99, r.chunks_lost);
+  std::printf("broadcaster upload %.2f Mbit/s for a %.2f Mbit/s stream\n", r.root_upload_mbps,
+              r.stream_mbps);
+  std::printf("%-6s %8s %8s %8s\n", "depth", "p50_ms", "p99_ms", "samples");
+  for (const auto& [depth, l] : r.latency_ms_by_depth) {
+    std::printf("%-6d %8.0f %8.0f %8zu\n", depth, l.p50, l.p99, l.samples);
+  }
+  std::printf("WAN copies per site:");
+  for (const auto& [site, copies] : r.wan_copies_per_site) {
+    std::printf(" %s=%d", site.c_str(), copies);
+  }
+  std::printf("\n");
+}
+
+nlohmann::json report_json(const lab_report& r) {
+  nlohmann::json by_depth = nlohmann::json::object();
+  for (const auto& [depth, l] : r.latency_ms_by_depth) {
+    by_depth[std::to_string(depth)] = {{"p50", l.p50}, {"p99", l.p99}, {"samples", l.samples}};
+  }
+  return {{"viewers", r.viewers},
+          {"decoding", r.decoding},
+          {"relays", r.relays},
+          {"startup_ms_p50", r.startup_ms_p50},
+          {"startup_ms_p99", r.startup_ms_p99},
+          {"latency_ms_by_depth", by_depth},
+          {"repairs", r.repairs},
+          {"repair_ms_p50", r.repair_ms_p50},
+          {"repair_ms_p99", r.repair_ms_p99},
+          {"chunks_lost", r.chunks_lost},
+          {"root_upload_mbps", r.root_upload_mbps},
+          {"stream_mbps", r.stream_mbps},
+          {"max_depth", r.max_depth},
+          {"wan_copies_per_site", r.wan_copies_per_site}};
+}
+
+}  // namespace treecast::lab

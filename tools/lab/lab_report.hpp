@@ -1,0 +1,47 @@
+// What a lab run measured, computed from the peers' own output lines
+// (lab_peer::output: status, first-frame, repair) and the broadcaster's /api/tree.
+#pragma once
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "lab_peer.hpp"
+
+namespace treecast::lab {
+
+struct depth_latency {
+  double p50 = 0;
+  double p99 = 0;
+  std::size_t samples = 0;
+};
+
+struct lab_report {
+  int viewers = 0;   // viewers attached at the end
+  int decoding = 0;  // of those, viewers whose decoded frames still grow
+  int relays = 0;    // relays attached at the end
+  double startup_ms_p50 = 0;
+  double startup_ms_p99 = 0;
+  std::map<int, depth_latency> latency_ms_by_depth;  // capture -> arrival, per depth
+  int repairs = 0;
+  double repair_ms_p50 = 0;
+  double repair_ms_p99 = 0;
+  unsigned long long chunks_lost = 0;              // missed by peers alive at the end
+  double root_upload_mbps = 0;                     // the broadcaster's upload, median per second
+  double stream_mbps = 0;                          // one copy of the stream
+  std::map<std::string, int> wan_copies_per_site;  // copies entering each site
+  int max_depth = 0;
+};
+
+// `churn_wall_ms`: when each kill or freeze happened (wall clock, ms); a
+// repair is timed from the latest one before it (from the engine's own
+// figure when none precedes it by 30 s). `tree`: /api/tree at the end.
+lab_report make_report(const std::vector<lab_peer>& peers,
+                       const std::vector<unsigned long long>& churn_wall_ms,
+                       const nlohmann::json& tree);
+
+void print_report(const lab_report& report);
+nlohmann::json report_json(const lab_report& report);
+
+}  // namespace treecast::lab
