@@ -18,6 +18,9 @@ packages=(
   xvfb xauth x11-utils imagemagick procps clang libclang-rt-14-dev
   # the dashboard page test (headless, driven over the DevTools protocol)
   chromium
+  # treecast-bench fanout baselines (GStreamer's tcp/srt elements come with
+  # plugins-base/-bad above)
+  nginx-light libnginx-mod-rtmp
   # treecast-lab --netns (namespaces, veth, tbf; offloads off for its bridge)
   iproute2 ethtool
 )

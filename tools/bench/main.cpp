@@ -4,8 +4,12 @@
 #include <cstdio>
 #include <functional>
 #include <iostream>
+#include <sstream>
+#include <vector>
 
 #include "crypto_bench.hpp"
+#include "fanout_bench.hpp"
+#include "fanout_sinks.hpp"
 #include "repair_bench.hpp"
 #include "startup_bench.hpp"
 
@@ -35,6 +39,17 @@ int parse_subcommand(int argc, char** argv, po::options_description& description
   return -1;
 }
 
+std::vector<std::string> split_commas(const std::string& text) {
+  std::vector<std::string> out;
+  std::string item;
+  for (std::istringstream in(text); std::getline(in, item, ',');) {
+    if (!item.empty()) {
+      out.push_back(item);
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -45,6 +60,9 @@ int main(int argc, char** argv) {
       "           repair time p50/p99 (kill -> first chunk from the new parent), chunks lost\n"
       "  startup  a viewer launched repeatedly against a live broadcast: launch -> first\n"
       "           frame p50/p90, under the broadcaster and under a relay\n"
+      "  fanout   one relay fed ~4 Mbit/s forwarding to 1/10/50/100 children: relay CPU per\n"
+      "           second and per forwarded Gbit, peak RSS; treecast beside tcpserversink,\n"
+      "           srtsink (listener) and nginx-rtmp, with the ratios\n"
       "  crypto   Ed25519 verify/sign per chunk and AES-256-GCM per Mbit, as a fraction of\n"
       "           one core at the stream's bitrate\n";
   if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
@@ -83,6 +101,65 @@ int main(int argc, char** argv) {
       }
     });
     return parsed >= 0 ? parsed : treecast::bench::run_startup_bench(options);
+  }
+  if (command == "fanout") {
+    treecast::bench::fanout_options options;
+    std::string children = "1,10,50,100", impls = "treecast,tcpserversink,srtsink,nginx-rtmp";
+    po::options_description description("treecast-bench fanout options");
+    // clang-format off
+    description.add_options()
+      ("children", po::value(&children)->default_value(children), "comma-separated child counts")
+      ("impls", po::value(&impls)->default_value(impls), "comma-separated implementations")
+      ("seconds", po::value(&options.seconds)->default_value(options.seconds),
+       "measured seconds per row")
+      ("json", po::bool_switch(&options.json), "print a JSON object as the last line");
+    // clang-format on
+    const int parsed = parse_subcommand(argc, argv, description, [&] {
+      options.children.clear();
+      for (const auto& c : split_commas(children)) {
+        options.children.push_back(std::stoi(c));
+        if (options.children.back() < 1 || options.children.back() > 500) {
+          throw std::invalid_argument("--children: 1..500 each");
+        }
+      }
+      options.impls = split_commas(impls);
+      for (const auto& i : options.impls) {
+        if (i != "treecast" && i != "tcpserversink" && i != "srtsink" && i != "nginx-rtmp") {
+          throw std::invalid_argument("--impls: treecast, tcpserversink, srtsink, nginx-rtmp");
+        }
+      }
+      if (options.seconds < 1) {
+        throw std::invalid_argument("--seconds >= 1");
+      }
+    });
+    return parsed >= 0 ? parsed : treecast::bench::run_fanout_bench(options);
+  }
+  // The fan-out benchmark's children (started by `fanout` itself).
+  if (command == "treecast-sinks" || command == "gst-sinks") {
+    std::string target;
+    int count = 1;
+    po::options_description description("treecast-bench " + command + " (used by fanout)");
+    // clang-format off
+    description.add_options()
+      ("target", po::value(&target)->required(), "treecast link, or a GStreamer source")
+      ("count", po::value(&count)->default_value(count), "children");
+    // clang-format on
+    po::positional_options_description positional;
+    positional.add("target", 1);
+    try {
+      po::variables_map vm;
+      po::store(po::command_line_parser(argc - 1, argv + 1)
+                    .options(description)
+                    .positional(positional)
+                    .run(),
+                vm);
+      po::notify(vm);
+    } catch (const std::exception& e) {
+      std::cerr << "treecast-bench " << command << ": " << e.what() << "\n";
+      return 2;
+    }
+    return command == "treecast-sinks" ? treecast::bench::run_treecast_sinks(target, count)
+                                       : treecast::bench::run_gst_sinks(target, count);
   }
   if (command == "crypto") {
     treecast::bench::crypto_options options;
