@@ -10,6 +10,7 @@
 #include "crypto_bench.hpp"
 #include "fanout_bench.hpp"
 #include "fanout_sinks.hpp"
+#include "latency_bench.hpp"
 #include "repair_bench.hpp"
 #include "startup_bench.hpp"
 
@@ -63,6 +64,9 @@ int main(int argc, char** argv) {
       "  fanout   one relay fed ~4 Mbit/s forwarding to 1/10/50/100 children: relay CPU per\n"
       "           second and per forwarded Gbit, peak RSS; treecast beside tcpserversink,\n"
       "           srtsink (listener) and nginx-rtmp, with the ratios\n"
+      "  latency  a depth-6 chain on loopback: capture -> arrival at depths 1 and 6, latency\n"
+      "           added per hop (p50/p99), glass-to-glass at the viewer; beside srtsrc/srtsink\n"
+      "           relays at SRT's default latency\n"
       "  crypto   Ed25519 verify/sign per chunk and AES-256-GCM per Mbit, as a fraction of\n"
       "           one core at the stream's bitrate\n";
   if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
@@ -101,6 +105,21 @@ int main(int argc, char** argv) {
       }
     });
     return parsed >= 0 ? parsed : treecast::bench::run_startup_bench(options);
+  }
+  if (command == "latency") {
+    treecast::bench::latency_options options;
+    po::options_description description("treecast-bench latency options");
+    // clang-format off
+    description.add_options()
+      ("seconds", po::value(&options.seconds)->default_value(options.seconds), "measured seconds")
+      ("json", po::bool_switch(&options.json), "print a JSON object as the last line");
+    // clang-format on
+    const int parsed = parse_subcommand(argc, argv, description, [&] {
+      if (options.seconds < 2) {
+        throw std::invalid_argument("--seconds >= 2");
+      }
+    });
+    return parsed >= 0 ? parsed : treecast::bench::run_latency_bench(options);
   }
   if (command == "fanout") {
     treecast::bench::fanout_options options;

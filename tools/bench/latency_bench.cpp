@@ -1,0 +1,378 @@
+#include "latency_bench.hpp"
+
+#include <gst/app/gstappsink.h>
+#include <gst/gst.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <csignal>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <sstream>
+#include <stdexcept>
+
+#include "child_process.hpp"
+#include "local_tree.hpp"
+#include "quantile.hpp"
+#include "ts_video_pts.hpp"
+
+namespace treecast::bench {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::child_process;
+constexpr int chain_depth = 6;
+
+std::uint64_t wall_us() {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count());
+}
+
+struct figures {
+  double p50 = 0, p99 = 0;
+  bool measured = false;
+};
+
+figures of(const std::vector<double>& v) {
+  return {quantile(v, 0.5), quantile(v, 0.99), !v.empty()};
+}
+
+// "p50/p99", or "-" when not measured (SRT has no player of ours to time).
+std::string shown(const figures& f, int decimals) {
+  if (!f.measured)
+    return "-";
+  char text[64];
+  std::snprintf(text, sizeof text, "%.*f/%.*f", decimals, f.p50, decimals, f.p99);
+  return text;
+}
+
+std::string json_pair(const char* name, const figures& f) {
+  if (!f.measured)
+    return "\"" + std::string(name) + "_p50\": null, \"" + name + "_p99\": null";
+  char text[160];
+  std::snprintf(text, sizeof text, "\"%s_p50\": %.1f, \"%s_p99\": %.1f", name, f.p50, name, f.p99);
+  return text;
+}
+
+struct chain_result {
+  std::string impl;
+  figures depth1, depth6, hop, glass;  // glass: treecast's viewer only
+  std::size_t samples = 0;
+};
+
+// ---- treecast: real programs, figures from their status lines -----------
+
+chain_result measure_treecast(const latency_options& options) {
+  testing::local_tree tree("bench-latency");
+  std::vector<testing::peer_process> chain;
+  chain.push_back(tree.start_broadcaster(
+      {"--resolution", "640x360", "--fps", "30", "--bitrate", "4000", "--max-children", "1"}));
+  for (int depth = 1; depth < chain_depth; ++depth) {
+    chain.push_back(tree.start_relay(chain.back().port, {"--max-children", "1"}));
+  }
+  chain.push_back(tree.start_viewer(chain.back().port, {"--max-children", "0"}));
+  auto& viewer = *chain.back().process;
+  const auto is_deep = [](const std::string& l) {
+    return l.rfind("status ", 0) == 0 &&
+           testing::status_fields(l)["depth"] == std::to_string(chain_depth) &&
+           testing::status_fields(l)["frames"] != "0";
+  };
+  if (!viewer.wait_for_line(is_deep, 30s)) {
+    throw std::runtime_error("treecast: the viewer did not reach depth 6");
+  }
+  viewer.wait_for_line([](const std::string&) { return false; }, 3s);  // warm-up, bounded
+  std::vector<std::size_t> marks;
+  for (auto& p : chain) {
+    marks.push_back(p.process->lines().size());
+  }
+  viewer.wait_for_line([](const std::string&) { return false; },
+                       std::chrono::milliseconds(static_cast<int>(options.seconds * 1000)));
+  // Per depth: second -> median capture->arrival of that second.
+  std::vector<std::map<long long, double>> by_second(chain_depth + 1);
+  std::vector<double> glass;
+  for (std::size_t i = 1; i < chain.size(); ++i) {
+    const auto lines = chain[i].process->lines();
+    for (std::size_t n = marks[i]; n < lines.size(); ++n) {
+      if (lines[n].rfind("status ", 0) != 0)
+        continue;
+      auto f = testing::status_fields(lines[n]);
+      if (f["depth"] != std::to_string(i) || f["latency_ms"].empty() || f["latency_ms"][0] == '-') {
+        continue;
+      }
+      by_second[i][std::stoll(f["t"]) / 1000] = std::stod(f["latency_ms"]);
+      if (i == chain.size() - 1 && !f["play_latency_ms"].empty() &&
+          f["play_latency_ms"][0] != '-') {
+        glass.push_back(std::stod(f["play_latency_ms"]));
+      }
+    }
+  }
+  std::vector<double> d1, d6, hop;
+  for (const auto& [s, ms] : by_second[1])
+    d1.push_back(ms);
+  for (const auto& [s, ms] : by_second[chain_depth])
+    d6.push_back(ms);
+  for (int d = 2; d <= chain_depth; ++d) {
+    for (const auto& [s, ms] : by_second[d]) {
+      if (const auto up = by_second[d - 1].find(s); up != by_second[d - 1].end()) {
+        hop.push_back(ms - up->second);
+      }
+    }
+  }
+  for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+    it->process->send_signal(SIGINT);
+    it->process->wait_exit(10s);
+  }
+  return {"treecast", of(d1), of(d6), of(hop), of(glass), d6.size()};
+}
+
+// ---- SRT: the source and the taps in this process, relays as gst-launch ----
+
+std::uint16_t free_udp_port() {
+  const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+std::string srt_uri(std::uint16_t port, const char* mode) {
+  return "srt://127.0.0.1:" + std::to_string(port) + "?mode=" + mode;
+}
+
+// Capture wall time of each frame, by its PTS in the TS (90 kHz).
+class frame_clock {
+ public:
+  void captured(GstClockTime raw_pts) {
+    std::lock_guard lock(mutex_);
+    raw_wall_[raw_pts] = wall_us();
+  }
+  // The first PES leaving the muxer is the first frame captured: that fixes
+  // the mux's PTS offset.
+  void muxed(std::uint64_t pes_pts) {
+    std::lock_guard lock(mutex_);
+    if (!first_pes_ && !raw_wall_.empty()) {
+      first_pes_ = pes_pts;
+      first_raw_ = raw_wall_.begin()->first;
+    }
+  }
+  std::optional<std::uint64_t> capture_wall(std::uint64_t pes_pts) {
+    std::lock_guard lock(mutex_);
+    if (!first_pes_ || pes_pts < *first_pes_)
+      return std::nullopt;
+    const GstClockTime raw = first_raw_ + (pes_pts - *first_pes_) * GST_SECOND / 90000;
+    const auto it = raw_wall_.lower_bound(raw > GST_MSECOND ? raw - GST_MSECOND : 0);
+    if (it == raw_wall_.end() || it->first > raw + GST_MSECOND)
+      return std::nullopt;
+    return it->second;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::map<GstClockTime, std::uint64_t> raw_wall_;
+  std::optional<std::uint64_t> first_pes_;
+  GstClockTime first_raw_ = 0;
+};
+
+// A pipeline whose appsink hands TS bytes to `on_bytes` (streaming thread).
+class ts_pipeline {
+ public:
+  ts_pipeline(const std::string& description,
+              std::function<void(const std::uint8_t*, std::size_t)> on_bytes)
+      : on_bytes_(std::move(on_bytes)) {
+    GError* error = nullptr;
+    pipeline_ = gst_parse_launch(description.c_str(), &error);
+    if (!pipeline_ || error) {
+      throw std::runtime_error(error ? error->message : "cannot build " + description);
+    }
+    GstElement* sink = gst_bin_get_by_name(GST_BIN(pipeline_), "bytes");
+    GstAppSinkCallbacks callbacks{};
+    callbacks.new_sample = [](GstAppSink* s, gpointer self) {
+      GstSample* sample = gst_app_sink_pull_sample(s);
+      GstMapInfo map;
+      GstBuffer* buffer = gst_sample_get_buffer(sample);
+      if (gst_buffer_map(buffer, &map, GST_MAP_READ)) {
+        static_cast<ts_pipeline*>(self)->on_bytes_(map.data, map.size);
+        gst_buffer_unmap(buffer, &map);
+      }
+      gst_sample_unref(sample);
+      return GST_FLOW_OK;
+    };
+    gst_app_sink_set_callbacks(GST_APP_SINK(sink), &callbacks, this, nullptr);
+    gst_object_unref(sink);
+  }
+  ~ts_pipeline() {
+    gst_element_set_state(pipeline_, GST_STATE_NULL);
+    gst_object_unref(pipeline_);
+  }
+  GstElement* get() { return pipeline_; }
+  void play() { gst_element_set_state(pipeline_, GST_STATE_PLAYING); }
+
+ private:
+  GstElement* pipeline_ = nullptr;
+  std::function<void(const std::uint8_t*, std::size_t)> on_bytes_;
+};
+
+// Arrival time of each frame at one depth.
+struct tap {
+  std::mutex mutex;
+  std::condition_variable first;
+  std::map<std::uint64_t, std::uint64_t> arrival_us;  // PES PTS -> wall
+  std::unique_ptr<ts_pipeline> pipeline;
+
+  bool wait_first(std::chrono::seconds timeout) {
+    std::unique_lock lock(mutex);
+    return first.wait_for(lock, timeout, [&] { return !arrival_us.empty(); });
+  }
+};
+
+void start_tap(tap& t, std::uint16_t port) {
+  t.pipeline = std::make_unique<ts_pipeline>(
+      "srtsrc uri=" + srt_uri(port, "caller") + " ! appsink name=bytes sync=false",
+      [&t](const std::uint8_t* data, std::size_t size) {
+        for_each_video_pts(data, size, [&](std::uint64_t pts) {
+          std::lock_guard lock(t.mutex);
+          t.arrival_us.emplace(pts, wall_us());
+          t.first.notify_all();
+        });
+      });
+  t.pipeline->play();
+}
+
+chain_result measure_srt(const latency_options& options, const std::string& log_dir) {
+  gst_init(nullptr, nullptr);
+  frame_clock clock;
+  std::vector<std::uint16_t> ports;  // ports[i]: output of hop i (0 = source)
+  for (int i = 0; i < chain_depth; ++i)
+    ports.push_back(free_udp_port());
+  ts_pipeline source(
+      "videotestsrc is-live=true pattern=smpte horizontal-speed=2 ! "
+      "video/x-raw,format=I420,width=640,height=360,framerate=30/1 ! timeoverlay ! "
+      "x264enc name=enc tune=zerolatency speed-preset=ultrafast bitrate=4000 key-int-max=30 ! "
+      "video/x-h264,profile=constrained-baseline ! h264parse config-interval=-1 ! "
+      "mpegtsmux alignment=7 ! tee name=t ! queue ! srtsink wait-for-connection=false sync=false "
+      "uri=" +
+          srt_uri(ports[0], "listener") + " t. ! queue ! appsink name=bytes sync=false",
+      [&clock](const std::uint8_t* data, std::size_t size) {
+        for_each_video_pts(data, size, [&](std::uint64_t pts) { clock.muxed(pts); });
+      });
+  GstElement* enc = gst_bin_get_by_name(GST_BIN(source.get()), "enc");
+  GstPad* pad = gst_element_get_static_pad(enc, "sink");
+  gst_pad_add_probe(
+      pad, GST_PAD_PROBE_TYPE_BUFFER,
+      [](GstPad*, GstPadProbeInfo* info, gpointer c) {
+        static_cast<frame_clock*>(c)->captured(GST_BUFFER_PTS(GST_PAD_PROBE_INFO_BUFFER(info)));
+        return GST_PAD_PROBE_OK;
+      },
+      &clock, nullptr);
+  gst_object_unref(pad);
+  gst_object_unref(enc);
+  source.play();
+
+  std::vector<std::unique_ptr<tap>> taps;  // taps[d-1] receives what depth d receives
+  std::vector<std::unique_ptr<child_process>> relays;
+  for (int depth = 1; depth <= chain_depth; ++depth) {
+    taps.push_back(std::make_unique<tap>());
+    bool flowing = false;
+    for (int attempt = 0; attempt < 5 && !flowing; ++attempt) {
+      start_tap(*taps.back(), ports[depth - 1]);
+      flowing = taps.back()->wait_first(5s);
+      if (!flowing)
+        taps.back()->pipeline.reset();  // the listener was not up yet: again
+    }
+    if (!flowing)
+      throw std::runtime_error("srt: nothing reached depth " + std::to_string(depth));
+    if (depth < chain_depth) {
+      relays.push_back(std::make_unique<child_process>(
+          std::vector<std::string>{"/usr/bin/gst-launch-1.0", "-q", "srtsrc",
+                                   "uri=" + srt_uri(ports[depth - 1], "caller"), "!", "srtsink",
+                                   "sync=false", "wait-for-connection=false",
+                                   "uri=" + srt_uri(ports[depth], "listener")},
+          log_dir + "/srt-relay" + std::to_string(depth) + ".log"));
+    }
+  }
+  // Warm up, then keep only frames that arrive in the measured window.
+  taps.back()->wait_first(1s);
+  std::this_thread::sleep_for(3s);  // warm-up of a benchmark, not a synchronisation
+  const std::uint64_t from = wall_us();
+  std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int>(options.seconds * 1000)));
+  const std::uint64_t to = wall_us();
+  std::vector<std::map<std::uint64_t, double>> latency(chain_depth + 1);  // pts -> ms
+  for (int depth = 1; depth <= chain_depth; ++depth) {
+    auto& t = *taps[depth - 1];
+    std::lock_guard lock(t.mutex);
+    for (const auto& [pts, at] : t.arrival_us) {
+      const auto captured = clock.capture_wall(pts);
+      if (captured && at >= from && at <= to) {
+        latency[depth][pts] = static_cast<double>(at - *captured) / 1000.0;
+      }
+    }
+  }
+  for (auto& t : taps)
+    t->pipeline.reset();
+  for (auto& r : relays) {
+    r->send_signal(SIGINT);
+    r->wait_exit(10s);
+  }
+  std::vector<double> d1, d6, hop;
+  for (const auto& [pts, ms] : latency[1])
+    d1.push_back(ms);
+  for (const auto& [pts, ms] : latency[chain_depth])
+    d6.push_back(ms);
+  for (int d = 2; d <= chain_depth; ++d) {
+    for (const auto& [pts, ms] : latency[d]) {
+      if (const auto up = latency[d - 1].find(pts); up != latency[d - 1].end()) {
+        hop.push_back(ms - up->second);
+      }
+    }
+  }
+  return {"srt", of(d1), of(d6), of(hop), {}, d6.size()};
+}
+
+}  // namespace
+
+int run_latency_bench(const latency_options& options) {
+  std::vector<chain_result> results;
+  for (const char* impl : {"treecast", "srt"}) {
+    try {
+      results.push_back(std::string(impl) == "treecast"
+                            ? measure_treecast(options)
+                            : measure_srt(options, std::string(TREECAST_TEST_LOG_DIR)));
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "treecast-bench latency: %s: %s\n", impl, e.what());
+    }
+  }
+  std::printf("%-9s %18s %18s %18s %18s %8s\n", "impl", "depth1_ms p50/p99", "hop_ms p50/p99",
+              "depth6_ms p50/p99", "glass_ms p50/p99", "samples");
+  for (const auto& r : results) {
+    std::printf("%-9s %18s %18s %18s %18s %8zu\n", r.impl.c_str(), shown(r.depth1, 0).c_str(),
+                shown(r.hop, 1).c_str(), shown(r.depth6, 0).c_str(), shown(r.glass, 0).c_str(),
+                r.samples);
+  }
+  std::printf(
+      "(capture -> arrival; hop = what each relay adds, depths 2..6 (treecast: from each\n"
+      " peer's per-second median, SRT: per frame); glass = capture -> played at treecast's\n"
+      " viewer with its default --latency 300; samples at depth 6)\n");
+  if (options.json) {
+    std::printf("{\"rows\": [");
+    for (std::size_t i = 0; i < results.size(); ++i) {
+      const auto& r = results[i];
+      std::printf("%s{\"impl\": \"%s\", %s, %s, %s, %s}", i ? ", " : "", r.impl.c_str(),
+                  json_pair("depth1_ms", r.depth1).c_str(), json_pair("hop_ms", r.hop).c_str(),
+                  json_pair("depth6_ms", r.depth6).c_str(), json_pair("glass_ms", r.glass).c_str());
+    }
+    std::printf("]}\n");
+  }
+  return results.size() == 2 ? 0 : 1;
+}
+
+}  // namespace treecast::bench
