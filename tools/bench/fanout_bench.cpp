@@ -1,6 +1,5 @@
 #include "fanout_bench.hpp"
 
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -16,6 +15,7 @@
 
 #include "child_process.hpp"
 #include "local_tree.hpp"
+#include "loopback_port.hpp"
 
 namespace treecast::bench {
 namespace {
@@ -35,18 +35,6 @@ std::string encoder() {
          "video/x-raw,format=I420,width=640,height=360,framerate=30/1 ! timeoverlay ! "
          "x264enc tune=zerolatency speed-preset=ultrafast bitrate=4000 key-int-max=30 ! "
          "video/x-h264,profile=constrained-baseline ! h264parse config-interval=-1";
-}
-
-std::uint16_t free_port(int type) {
-  const int fd = ::socket(AF_INET, type, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
 }
 
 std::vector<std::string> words(const std::string& program, const std::string& line) {
@@ -215,7 +203,6 @@ class fanout {
                   " ! tcpserversink host=127.0.0.1 sync=false port=" + std::to_string(out),
               "tcp-relay"));
       wait_listening(out);
-      wait_listening(out);
       s.gst_source = "tcpclientsrc host=127.0.0.1 port=" + std::to_string(out);
     } else if (impl == "srtsink") {
       const auto in = free_port(SOCK_DGRAM), out = free_port(SOCK_DGRAM);
@@ -253,25 +240,6 @@ class fanout {
     }
     s.relay_pid = s.processes.back()->pid();
     return s;
-  }
-
-  // Until something accepts on 127.0.0.1:port (gst-launch and nginx print
-  // no ready line).
-  static void wait_listening(std::uint16_t port) {
-    for (int attempt = 0; attempt < 100; ++attempt) {
-      const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-      sockaddr_in a{};
-      a.sin_family = AF_INET;
-      a.sin_port = htons(port);
-      a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-      const bool up = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-      ::close(fd);
-      if (up) {
-        return;
-      }
-      ::usleep(50000);  // bounded: 100 attempts, 5 s
-    }
-    throw std::runtime_error("nothing listens on port " + std::to_string(port));
   }
 
   const fanout_options& options_;

@@ -2,9 +2,7 @@
 
 #include <gst/app/gstappsink.h>
 #include <gst/gst.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <condition_variable>
@@ -18,7 +16,9 @@
 
 #include "child_process.hpp"
 #include "local_tree.hpp"
+#include "loopback_port.hpp"
 #include "quantile.hpp"
+#include "runtime/program_loop.hpp"
 #include "ts_video_pts.hpp"
 
 namespace treecast::bench {
@@ -27,12 +27,6 @@ namespace {
 using namespace std::chrono_literals;
 using testing::child_process;
 constexpr int chain_depth = 6;
-
-std::uint64_t wall_us() {
-  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                        std::chrono::system_clock::now().time_since_epoch())
-                                        .count());
-}
 
 struct figures {
   double p50 = 0, p99 = 0;
@@ -133,18 +127,6 @@ chain_result measure_treecast(const latency_options& options) {
 
 // ---- SRT: the source and the taps in this process, relays as gst-launch ----
 
-std::uint16_t free_udp_port() {
-  const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
 std::string srt_uri(std::uint16_t port, const char* mode) {
   return "srt://127.0.0.1:" + std::to_string(port) + "?mode=" + mode;
 }
@@ -154,7 +136,7 @@ class frame_clock {
  public:
   void captured(GstClockTime raw_pts) {
     std::lock_guard lock(mutex_);
-    raw_wall_[raw_pts] = wall_us();
+    raw_wall_[raw_pts] = runtime::wall_time_us();
   }
   // The first PES leaving the muxer is the first frame captured: that fixes
   // the mux's PTS offset.
@@ -241,7 +223,7 @@ void start_tap(tap& t, std::uint16_t port) {
       [&t](const std::uint8_t* data, std::size_t size) {
         for_each_video_pts(data, size, [&](std::uint64_t pts) {
           std::lock_guard lock(t.mutex);
-          t.arrival_us.emplace(pts, wall_us());
+          t.arrival_us.emplace(pts, runtime::wall_time_us());
           t.first.notify_all();
         });
       });
@@ -253,7 +235,7 @@ chain_result measure_srt(const latency_options& options, const std::string& log_
   frame_clock clock;
   std::vector<std::uint16_t> ports;  // ports[i]: output of hop i (0 = source)
   for (int i = 0; i < chain_depth; ++i)
-    ports.push_back(free_udp_port());
+    ports.push_back(free_port(SOCK_DGRAM));
   ts_pipeline source(
       "videotestsrc is-live=true pattern=smpte horizontal-speed=2 ! "
       "video/x-raw,format=I420,width=640,height=360,framerate=30/1 ! timeoverlay ! "
@@ -303,9 +285,9 @@ chain_result measure_srt(const latency_options& options, const std::string& log_
   // Warm up, then keep only frames that arrive in the measured window.
   taps.back()->wait_first(1s);
   std::this_thread::sleep_for(3s);  // warm-up of a benchmark, not a synchronisation
-  const std::uint64_t from = wall_us();
+  const std::uint64_t from = runtime::wall_time_us();
   std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int>(options.seconds * 1000)));
-  const std::uint64_t to = wall_us();
+  const std::uint64_t to = runtime::wall_time_us();
   std::vector<std::map<std::uint64_t, double>> latency(chain_depth + 1);  // pts -> ms
   for (int depth = 1; depth <= chain_depth; ++depth) {
     auto& t = *taps[depth - 1];

@@ -10,6 +10,7 @@
 
 #include "local_tree.hpp"
 #include "quantile.hpp"
+#include "runtime/program_loop.hpp"
 
 namespace treecast::bench {
 namespace {
@@ -20,12 +21,6 @@ using testing::status_fields;
 
 bool is_status(const std::string& l) {
   return l.rfind("status ", 0) == 0;
-}
-
-std::uint64_t wall_ms() {
-  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                        std::chrono::system_clock::now().time_since_epoch())
-                                        .count());
 }
 
 bool wait_depth(peer_process& p, const std::string& depth) {
@@ -71,7 +66,7 @@ round_result run_round(testing::local_tree& tree, std::uint16_t relay_a, int chi
   for (auto& k : kids) {
     marks.push_back(k.process->lines().size());
   }
-  const std::uint64_t killed_at = wall_ms();
+  const std::uint64_t killed_at = runtime::wall_time_ms();
   victim.process->send_signal(signal);
   for (std::size_t i = 0; i < kids.size(); ++i) {
     const auto repaired = kids[i].process->wait_for_line(

@@ -10,6 +10,7 @@
 #include "http_get.hpp"
 #include "lab_peer.hpp"
 #include "lab_report.hpp"
+#include "runtime/program_loop.hpp"
 
 namespace treecast::lab {
 namespace {
@@ -18,12 +19,6 @@ using namespace std::chrono_literals;
 using clock = std::chrono::steady_clock;
 
 constexpr auto start_timeout = 15s;
-
-unsigned long long wall_ms() {
-  return static_cast<unsigned long long>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                             std::chrono::system_clock::now().time_since_epoch())
-                                             .count());
-}
 
 bool starts_with(const std::string& line, const char* prefix) {
   return line.rfind(prefix, 0) == 0;
@@ -211,13 +206,13 @@ class lab {
     progress("%s %s", churn_action_name(e.action), peer.name.c_str());
     switch (e.action) {
       case churn_action::kill:
-        churn_wall_ms_.push_back(wall_ms());
+        churn_wall_ms_.push_back(runtime::wall_time_ms());
         peer.current().send_signal(SIGKILL);
         peer.current().wait_exit(10s);
         peer.alive = false;
         break;
       case churn_action::freeze:
-        churn_wall_ms_.push_back(wall_ms());
+        churn_wall_ms_.push_back(runtime::wall_time_ms());
         peer.current().send_signal(SIGSTOP);
         peer.frozen = true;
         break;
