@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "broadcast_pipeline.hpp"
+#include "core/chunk_sealer.hpp"
 #include "dashboard_page.hpp"
 #include "gst_support.hpp"
 #include "media_source.hpp"
@@ -169,27 +170,20 @@ int main(int argc, char** argv) {
   // Sequence numbers start at the wall clock in ms, so that after a restart
   // with the same key every new chunk numbers above every old one: an old
   // signed chunk replayed into the new broadcast is dropped as too old.
-  const std::uint64_t seq_base = runtime::wall_time_ms();
+  core::chunk_sealer sealer(stream_id, runtime::wall_time_ms(),
+                            std::make_shared<const runtime::ed25519_key>(*key),
+                            std::make_shared<const runtime::payload_cipher>(*cipher));
   std::unique_ptr<media::broadcast_pipeline> pipeline;
   try {
     pipeline = std::make_unique<media::broadcast_pipeline>(
         media_settings,
-        [&root, &stream_id, &key, &cipher, &recorder, seq_base](media::media_chunk&& m) {
+        [&root, &sealer, &recorder](media::media_chunk&& m) {
           // Streaming thread: encrypt, sign and encode once here, off the
           // network thread.
           if (recorder) {
             recorder->write(m.bytes);
           }
-          wire::chunk c;
-          c.stream_id = stream_id;
-          c.seq = seq_base + m.seq;
-          c.capture_time_us = m.capture_time_us;
-          c.flags = wire::chunk_flag_encrypted | (m.keyframe ? wire::chunk_flag_keyframe : 0);
-          c.payload = cipher->seal(m.bytes, c.nonce);
-          c.body = wire::encode_chunk_body(c);
-          c.signature = key->sign(c.body);
-          wire::seal_chunk(c);
-          root.submit_source_chunk(std::move(c));
+          root.submit_source_chunk(sealer.seal(m.bytes, m.capture_time_us, m.keyframe));
         },
         [&io, &shutdown, &exit_code](const std::string& error) {
           // A file source that ends ends the broadcast normally.

@@ -8,6 +8,7 @@
 #include <variant>
 
 #include "core/chunk_window.hpp"
+#include "core/events.hpp"
 #include "wire/bytes.hpp"
 #include "wire/messages.hpp"
 
@@ -29,11 +30,13 @@ struct connect_action {
   wire::endpoint to;
 };
 
-// Close the link once the frames already queued to it are written. The
-// engine has forgotten the link: the driver reports nothing more about it.
+// Close the link once the frames already queued to it are written (with
+// `abort`, at once, dropping them: the peer stopped reading). The engine has
+// forgotten the link: the driver reports nothing more about it.
 struct close_action {
   link_id_t link;
   std::error_code reason;
+  bool abort = false;
 };
 
 // A verified chunk for the local consumer (the viewer's player).
@@ -47,7 +50,12 @@ struct give_up_action {
   std::string reason;
 };
 
-using action =
-    std::variant<send_action, connect_action, close_action, deliver_action, give_up_action>;
+// Something the driver may want to log, show or measure (events.hpp).
+struct event_action {
+  node_event event;
+};
+
+using action = std::variant<send_action, connect_action, close_action, deliver_action,
+                            give_up_action, event_action>;
 
 }  // namespace treecast::core

@@ -43,6 +43,8 @@ class node_category_impl final : public std::error_category {
         return "too many joins right now";
       case node_errc::unauthorized:
         return "no valid invite token";
+      case node_errc::send_queue_full:
+        return "peer stopped reading (send queue over its bound)";
       case node_errc::bad_signature:
         return "chunk not signed by the broadcaster (forged or altered)";
     }

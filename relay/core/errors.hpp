@@ -24,6 +24,7 @@ enum class node_errc {
   bad_signature,          // a chunk's signature or stream id is not the broadcaster's
   unauthorized,           // the peer has no valid invite token
   rate_limited,           // more joins or queries than this peer serves per second
+  send_queue_full,        // the peer stopped reading: its queued bytes passed the bound
 };
 
 const std::error_category& node_category() noexcept;

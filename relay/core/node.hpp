@@ -37,25 +37,33 @@
 // with the reason; other links are untouched. A link silent for
 // heartbeat_misses intervals is closed.
 //
+// The node is a thin front over parts with one responsibility each, which
+// share one node_context (config, now, outbox, counters, log, random):
+//   link_table     links, the Hello/admission gate, liveness, queue bounds;
+//   parent_finder  query, probe, join, backoff, give up; repair and handoff;
+//   tree_position  parent, depth, path, ancestors, backups, loop checks;
+//   children       slots, admission of children, fan-out, backlog;
+//   subtree_view   reports, candidates, backups, health rows;
+//   forwarder      chunk checks, the window, gaps, starvation.
+// It dispatches every input to them and answers next_deadline() as the
+// earliest of theirs. Typed events (events.hpp) go out with the actions.
+//
 // Threading: not thread-safe; the driver calls it from one thread.
 #pragma once
 
-#include <map>
 #include <optional>
-#include <random>
-#include <set>
 #include <string>
 #include <vector>
 
 #include "core/actions.hpp"
-#include "core/candidate_sampler.hpp"
-#include "core/chunk_window.hpp"
-#include "core/counters.hpp"
-#include "core/log.hpp"
-#include "core/node_config.hpp"
-#include "core/parent_scoring.hpp"
+#include "core/children.hpp"
+#include "core/forwarder.hpp"
+#include "core/link_table.hpp"
+#include "core/node_context.hpp"
+#include "core/parent_finder.hpp"
 #include "core/rate_limiter.hpp"
-#include "core/time.hpp"
+#include "core/subtree_view.hpp"
+#include "core/tree_position.hpp"
 #include "wire/messages.hpp"
 
 namespace treecast::core {
@@ -65,6 +73,9 @@ class node {
   // `config` must be valid (node_config::validate() empty). `seed` drives
   // every random choice (nonces, sampling), so a run is reproducible.
   node(node_config config, wire::node_id_t id, std::uint64_t seed, log_sink log = {});
+
+  node(const node&) = delete;
+  node& operator=(const node&) = delete;
 
   // Starts the node: a non-root node starts joining.
   void start(time_point now);
@@ -82,7 +93,12 @@ class node {
   bool stopped() const { return stopped_; }
 
   // Parent lost -> first chunk from the new parent, for the last repairs.
-  const std::vector<duration>& repair_times() const { return repairs_; }
+  const std::vector<duration>& repair_times() const { return finder_.repair_times(); }
+
+  // The driver's wall clock (Unix time, microseconds) read at `now`: the
+  // engine's only source of wall time (invite expiry). Without it, wall
+  // time is taken to be `now`.
+  void on_wall_clock(std::int64_t unix_us, time_point now);
 
   // The driver accepted a connection from `remote`; returns its link id.
   link_id_t on_link_accepted(const wire::endpoint& remote, time_point now);
@@ -93,6 +109,11 @@ class node {
   // The link failed to connect or went away. Not called for links the node
   // closed itself.
   void on_link_closed(link_id_t link, std::error_code why, time_point now);
+
+  // The driver wrote `bytes` of the frames queued to `link` (to the socket
+  // or kernel). Bytes queued and not yet written count against
+  // max_pending_bytes: a peer over it stopped reading and is dropped.
+  void on_link_written(link_id_t link, std::size_t bytes, time_point now);
 
   // A complete frame arrived on `link` (see wire::frame_decoder). Malformed
   // frames close that link.
@@ -115,174 +136,92 @@ class node {
   std::optional<time_point> next_deadline() const;
 
   // Actions produced since the last call, in order.
-  std::vector<action> take_actions();
+  std::vector<action> take_actions() { return ctx_.take_actions(); }
 
-  const wire::node_id_t& id() const { return id_; }
-  const node_config& config() const { return config_; }
-  bool is_root() const { return config_.role == wire::peer_role::broadcaster; }
+  const wire::node_id_t& id() const { return ctx_.id; }
+  const node_config& config() const { return ctx_.config; }
+  bool is_root() const { return ctx_.is_root(); }
   // True when chunks flow to this node: the root always, others once accepted.
   bool attached() const;
   // Hops from the broadcaster (root = 0); meaningful when attached().
-  std::uint32_t depth() const { return depth_; }
+  std::uint32_t depth() const { return position_.depth(); }
   // Broadcaster .. this node; meaningful when attached().
-  const std::vector<wire::node_id_t>& path() const { return path_; }
+  const std::vector<wire::node_id_t>& path() const { return position_.path(); }
   std::optional<wire::endpoint> parent_endpoint() const;
-  std::size_t child_count() const { return child_count_; }
+  std::size_t child_count() const { return children_.count(); }
   std::size_t free_slots() const;
   // Peers in this node's subtree, itself included, as its children last reported.
-  std::uint32_t subtree_size() const;
+  std::uint32_t subtree_size() const { return subtree_.size(); }
   // Deepest depth in this node's subtree, as its children last reported.
-  std::uint32_t subtree_depth() const;
+  std::uint32_t subtree_depth() const { return subtree_.deepest(); }
   // Viewers and relays in this node's subtree, itself included.
-  std::uint32_t subtree_viewers() const { return subtree_count(wire::peer_role::viewer); }
-  std::uint32_t subtree_relays() const { return subtree_count(wire::peer_role::relay); }
+  std::uint32_t subtree_viewers() const { return subtree_.count(wire::peer_role::viewer); }
+  std::uint32_t subtree_relays() const { return subtree_.count(wire::peer_role::relay); }
   // Chunks missed summed over this node's subtree.
-  std::uint64_t subtree_chunks_missed() const;
+  std::uint64_t subtree_chunks_missed() const { return subtree_.chunks_missed(); }
   // This node's health row, then its subtree's as its children reported
   // them (nearest first), at most `limit` rows.
-  std::vector<wire::peer_health> subtree_health(std::size_t limit) const;
+  std::vector<wire::peer_health> subtree_health(std::size_t limit) const {
+    return subtree_.health(limit, self());
+  }
   // What only the driver knows of this node's health (the wall clock's view
   // of latency, the player's buffer): reported with the next report.
-  void set_local_health(std::int32_t latency_ms, std::int32_t buffer_ms);
+  void set_local_health(std::int32_t latency_ms, std::int32_t buffer_ms) {
+    subtree_.set_local_health(latency_ms, buffer_ms);
+  }
 
-  const chunk_window& window() const { return window_; }
-  const counters& stats() const { return counters_; }
+  const chunk_window& window() const { return forwarder_.window(); }
+  const counters& stats() const { return ctx_.stats; }
 
  private:
-  enum class link_kind {
-    inbound,     // accepted from a peer; a child once its join is accepted
-    rendezvous,  // our candidates query
-    probe,       // our probe of a candidate parent
-    joining,     // a probe we sent JoinRequest on
-    parent,      // our accepted parent
-  };
+  void handle(link_id_t id, link& l, wire::hello&& m);
+  void handle(link_id_t id, link& l, wire::join_request&& m);
+  void handle(link_id_t id, link& l, wire::join_accept&& m);
+  void handle(link_id_t id, link& l, wire::join_redirect&& m);
+  void handle(link_id_t id, link& l, wire::chunk&& m);
+  void handle(link_id_t id, link& l, wire::heartbeat&& m);
+  void handle(link_id_t id, link& l, wire::leave&& m);
+  void handle(link_id_t id, link& l, wire::ping&& m);
+  void handle(link_id_t id, link& l, wire::pong&& m);
+  void handle(link_id_t id, link& l, wire::path_update&& m);
+  void handle(link_id_t id, link& l, wire::report&& m);
+  void handle(link_id_t id, link& l, wire::candidates_request&& m);
+  void handle(link_id_t id, link& l, wire::candidates&& m);
 
-  struct link {
-    link_kind kind = link_kind::inbound;
-    bool connected = false;
-    wire::endpoint remote;
-    std::optional<wire::hello> peer_hello;
-    bool child = false;  // inbound link whose join we accepted
-    time_point last_heard{};
-    time_point last_sent{};
-    // Probes: when the Ping went out, its nonce and the answer.
-    time_point ping_sent{};
-    std::uint64_t nonce = 0;
-    std::optional<wire::pong> answer;
-    duration rtt{};
-    // Children: the latest report of their subtree.
-    std::optional<wire::report> last_report;
-  };
+  // Every input: set the time first, close links that overflowed last.
+  void begin_input(time_point now) { ctx_.now = now; }
+  void end_input();
 
-  void handle(link_id_t id, link& l, wire::hello&& m, time_point now);
-  void handle(link_id_t id, link& l, wire::join_request&& m, time_point now);
-  void handle(link_id_t id, link& l, wire::join_accept&& m, time_point now);
-  void handle(link_id_t id, link& l, wire::join_redirect&& m, time_point now);
-  void handle(link_id_t id, link& l, wire::chunk&& m, time_point now);
-  void handle(link_id_t id, link& l, wire::heartbeat&& m, time_point now);
-  void handle(link_id_t id, link& l, wire::leave&& m, time_point now);
-  void handle(link_id_t id, link& l, wire::ping&& m, time_point now);
-  void handle(link_id_t id, link& l, wire::pong&& m, time_point now);
-  void handle(link_id_t id, link& l, wire::path_update&& m, time_point now);
-  void handle(link_id_t id, link& l, wire::report&& m, time_point now);
-  void handle(link_id_t id, link& l, wire::candidates_request&& m, time_point now);
-  void handle(link_id_t id, link& l, wire::candidates&& m, time_point now);
-
-  // Joining.
-  void start_join(time_point now);
-  void start_probes(const std::vector<wire::endpoint>& targets, time_point now);
-  void maybe_choose(time_point now);
-  void choose_parent(time_point now);
-  void join_failed(const std::string& why, time_point now);
+  self_view self() const { return {attached(), free_slots()}; }
+  bool joining() const { return !is_root() && running_ && !position_.has_parent(); }
   void attach(link_id_t id, link& l, std::uint32_t parent_depth,
-              std::vector<wire::node_id_t> parent_path, time_point now);
-  void detach(time_point now);
-  void finish_leave(time_point now);
+              std::vector<wire::node_id_t> parent_path);
+  void detach(const wire::endpoint& lost);
+  void finish_leave();
   void send_path_updates();
-  std::vector<wire::endpoint> backups_for(link_id_t child);
-  void close_join_links(std::optional<link_id_t> keep);
-  bool joining() const;
-
-  // Serving.
   // False (and the asker told and dropped) when over max_joins_per_second.
-  bool within_join_rate(link_id_t id, time_point now);
+  bool within_join_rate(link_id_t id);
   void accept_chunk(shared_chunk c);
-  void serve_backlog(link_id_t child, std::optional<wire::seq_t> resume_from);
-  void send_chunk(link_id_t id, link& l, const wire::chunk& c);
-  // This node's view of candidate parents in its subtree, for a joiner of
-  // `site`; with `include_self`, itself first when it has room.
-  std::vector<wire::peer_summary> known_candidates(const std::string& site, bool include_self,
-                                                   sample_order order);
-  wire::report make_report();
-  // Peers of `role` (viewer or relay) in this subtree, itself included.
-  std::uint32_t subtree_count(wire::peer_role role) const;
-  void send_reports(time_point now);
-  void report_soon(time_point now);
-  void send_heartbeats(time_point now);
+  void protocol_error(link_id_t id, std::error_code why);
+  void close_link(link_id_t id, std::error_code why);
+  // The link is gone: every part that held it lets go.
+  void forget(link_id_t id);
 
-  // Links.
-  link_id_t open_link(link_kind kind, const wire::endpoint& to, time_point now);
-  void close_link(link_id_t id, std::error_code why, time_point now);
-  void forget(link_id_t id, time_point now);
-  void send(link_id_t id, const wire::message& m);
-  void send_frame(link_id_t id, const wire::shared_bytes& frame);
-  wire::hello my_hello() const;
-  void log(log_level level, time_point now, const std::string& text) const;
-
-  node_config config_;
-  wire::node_id_t id_;
-  std::mt19937_64 random_;
-  log_sink log_;
-  parent_scoring scoring_;
-  chunk_window window_;
-  counters counters_;
-  std::vector<action> outbox_;
+  node_context ctx_;
+  link_table links_;
+  tree_position position_;
+  children children_;
+  subtree_view subtree_;
+  forwarder forwarder_;
+  parent_finder finder_;
   rate_limiter join_limiter_;  // joins and candidate queries served
 
-  time_point now_{};  // of the input being handled
-  std::map<link_id_t, link> links_;
-  link_id_t next_link_id_ = 1;
-  std::size_t child_count_ = 0;
   bool running_ = false;
-
-  // Tree position.
-  std::optional<link_id_t> parent_link_;
-  std::uint32_t depth_ = 0;
-  std::vector<wire::node_id_t> path_;  // broadcaster .. this node
-
-  // Join procedure.
-  int join_attempts_ = 0;  // failed attempts in a row
-  int redirects_ = 0;      // redirects followed in this attempt
-  std::optional<time_point> rejoin_at_;
-  std::optional<time_point> probe_deadline_;
-  duration backoff_;
-
-  // Repair.
-  std::vector<wire::endpoint> ancestors_;  // broadcaster .. our parent
-  std::vector<wire::endpoint> backups_;    // from our parent: peers with room elsewhere
-  bool repair_round_ = false;              // probing ancestors/backups, not the rendezvous
-  std::optional<time_point> repair_started_;
-  std::vector<duration> repairs_;
-  std::optional<link_id_t> leaving_parent_;  // still feeding us during a handoff
-  std::optional<wire::node_id_t> avoid_;     // the parent we lost: its subtree is no home
-  std::set<wire::endpoint> banned_;          // peers that sent forged chunks
-  std::set<wire::node_id_t> banned_ids_;
-  std::optional<wire::seq_t> highest_seq_;
-  std::optional<time_point> last_chunk_at_;
-  static constexpr std::size_t max_repairs_kept = 256;
-  static constexpr std::size_t max_backups = 4;
-
-  // Leaving.
   bool leaving_ = false;
   bool stopped_ = false;
   std::optional<time_point> leave_deadline_;
-  std::optional<time_point> next_backups_;
-
   std::optional<time_point> next_heartbeat_;
-  std::optional<time_point> next_report_;
-  std::int32_t local_latency_ms_ = -1;
-  std::int32_t local_buffer_ms_ = -1;
-  time_point last_report_sent_{};
+  std::optional<time_point> next_backups_;
 };
 
 }  // namespace treecast::core

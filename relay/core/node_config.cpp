@@ -43,6 +43,9 @@ std::string node_config::validate() const {
   if (reconnect_min <= duration::zero() || reconnect_max < reconnect_min) {
     return "reconnect delays must be positive and min <= max";
   }
+  if (max_pending_bytes < 64 * 1024) {
+    return "max pending bytes must be at least 64 KiB";
+  }
   return {};
 }
 

@@ -109,6 +109,11 @@ struct node_config {
   // that); beyond it the asker is told to come back later and dropped.
   double max_joins_per_second = 1000;
 
+  // Bytes queued to one link (handed to the driver, not yet written) before
+  // its peer counts as one that stopped reading and is dropped. Bounds memory
+  // whatever the peers do.
+  std::size_t max_pending_bytes = 8 * 1024 * 1024;
+
   // Candidates kept in a report or handed to a joiner.
   std::size_t candidate_sample = 16;
 

@@ -8,13 +8,14 @@
 
 #include "wire/messages.hpp"
 
+#include "core/chunk_sealer.hpp"
 #include "core/chunk_verifier.hpp"
 
 typedef struct evp_pkey_st EVP_PKEY;
 
 namespace treecast::runtime {
 
-class ed25519_key {
+class ed25519_key final : public core::chunk_signer {
  public:
   // Loads the private key at `path` (PEM), or creates one there (directory
   // 0700, file 0600) when there is none. Throws std::runtime_error with the
@@ -27,7 +28,7 @@ class ed25519_key {
   std::string public_key() const;
 
   // The 64-byte signature of `message`. Thread-safe.
-  std::string sign(std::string_view message) const;
+  std::string sign(std::string_view message) const override;
 
  private:
   explicit ed25519_key(EVP_PKEY* key);

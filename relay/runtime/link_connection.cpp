@@ -175,13 +175,6 @@ void link_connection::send(wire::shared_bytes frame) {
   }
   pending_bytes_ += frame->size();
   queue_.push_back(std::move(frame));
-  if (pending_bytes_ > config_.max_pending_bytes) {
-    // Reported asynchronously: we are inside the engine's action drain.
-    asio::post(socket_.get_executor(),
-               [self = shared_from_this()] { self->fail(link_errc::send_queue_full); });
-    closing_ = true;
-    return;
-  }
   write_queued();
 }
 
@@ -205,13 +198,22 @@ void link_connection::write_queued() {
                         self->in_flight_ = 0;
                         return;
                       }
+                      std::size_t written = 0;
                       for (std::size_t i = 0; i < self->in_flight_; ++i) {
-                        self->pending_bytes_ -= self->queue_.front()->size();
+                        written += self->queue_.front()->size();
                         self->queue_.pop_front();
                       }
+                      self->pending_bytes_ -= written;
                       self->in_flight_ = 0;
                       if (ec) {
                         self->fail(ec);
+                        return;
+                      }
+                      if (self->owner_) {
+                        // May queue more or close this link (the engine runs).
+                        self->owner_->on_link_written(self->id_, written);
+                      }
+                      if (self->closed_) {
                         return;
                       }
                       if (self->closing_ && self->queue_.empty()) {

@@ -36,6 +36,9 @@ class link_connection : public std::enable_shared_from_this<link_connection> {
     virtual void on_link_failed(core::link_id_t link, std::error_code why) = 0;
     // The peer sent bytes that break the framing; the link no longer reads.
     virtual void on_link_protocol_error(core::link_id_t link, std::error_code why) = 0;
+    // `bytes` of the queued frames were written (the engine bounds the
+    // backlog: core::node::on_link_written).
+    virtual void on_link_written(core::link_id_t link, std::size_t bytes) = 0;
   };
 
   link_connection(boost::asio::ip::tcp::socket socket, boost::asio::ssl::context& tls,
@@ -49,8 +52,8 @@ class link_connection : public std::enable_shared_from_this<link_connection> {
   // then reads; all within the connect timeout.
   void connect(const std::string& host, std::uint16_t port);
 
-  // Queues `frame` behind the frames already queued. A queue over the bound
-  // ends the link with link_errc::send_queue_full.
+  // Queues `frame` behind the frames already queued. The queue's bound is
+  // the engine's (it closes a link whose peer stopped reading).
   void send(wire::shared_bytes frame);
 
   // Writes what is queued (within close_linger), then closes. No callbacks.

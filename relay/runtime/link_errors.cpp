@@ -11,8 +11,6 @@ class link_category_impl final : public std::error_category {
 
   std::string message(int value) const override {
     switch (static_cast<link_errc>(value)) {
-      case link_errc::send_queue_full:
-        return "peer stopped reading (send queue over its bound)";
       case link_errc::connect_timeout:
         return "connect timed out";
       case link_errc::closed_by_peer:

@@ -7,8 +7,7 @@
 namespace treecast::runtime {
 
 enum class link_errc {
-  send_queue_full = 1,  // the peer stopped reading: its queued bytes passed the bound
-  connect_timeout,      // the connection was not up within the connect timeout
+  connect_timeout = 2,  // the connection was not up within the connect timeout
   closed_by_peer,       // the peer closed the connection cleanly between frames
 };
 

@@ -61,6 +61,7 @@ void node_runtime::start() {
     throw std::invalid_argument(problem);
   }
   node_.emplace(node_config_, random_node_id(), std::random_device{}(), log_);
+  node_->on_wall_clock(static_cast<std::int64_t>(wall_time_us()), now());
   node_->start(now());
   drain();
   if (acceptor_.is_open()) {
@@ -141,6 +142,11 @@ void node_runtime::on_link_protocol_error(core::link_id_t link, std::error_code 
   drain();
 }
 
+void node_runtime::on_link_written(core::link_id_t link, std::size_t bytes) {
+  node_->on_link_written(link, bytes, now());
+  drain();
+}
+
 void node_runtime::drain() {
   // Actions can trigger more input only asynchronously (handlers are posted
   // or run from the io loop), so one pass empties the outbox.
@@ -156,7 +162,11 @@ void node_runtime::drain() {
       link->connect(connect->to.host, connect->to.port);
     } else if (auto* close = std::get_if<core::close_action>(&a)) {
       if (auto it = links_.find(close->link); it != links_.end()) {
-        it->second->close_after_flush();
+        if (close->abort) {
+          it->second->detach();  // its peer stopped reading: nothing queued will go
+        } else {
+          it->second->close_after_flush();
+        }
         links_.erase(it);
       }
     } else if (auto* deliver = std::get_if<core::deliver_action>(&a)) {
@@ -176,13 +186,11 @@ void node_runtime::drain() {
         // happen in the middle of draining.
         asio::post(io_, [handler = give_up_, reason = give_up->reason] { handler(reason); });
       }
-    }
-  }
-  const auto& repairs = node_->repair_times();
-  if (node_->stats().get(core::counter::repairs) > repairs_reported_) {
-    repairs_reported_ = node_->stats().get(core::counter::repairs);
-    if (repaired_ && !repairs.empty()) {
-      repaired_(repairs.back());
+    } else if (auto* event = std::get_if<core::event_action>(&a)) {
+      const auto* repaired = std::get_if<core::repair_finished_event>(&event->event);
+      if (repaired && repaired_) {
+        repaired_(repaired->took);
+      }
     }
   }
   if (node_->stopped()) {
@@ -219,6 +227,7 @@ void node_runtime::arm_timer() {
       return;
     }
     armed_for_.reset();
+    node_->on_wall_clock(static_cast<std::int64_t>(wall_time_us()), now());
     node_->on_timer(now());
     drain();
   });

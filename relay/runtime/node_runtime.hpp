@@ -95,6 +95,7 @@ class node_runtime final : private link_connection::handler {
   void on_link_frame(core::link_id_t link, const wire::shared_bytes& frame) override;
   void on_link_failed(core::link_id_t link, std::error_code why) override;
   void on_link_protocol_error(core::link_id_t link, std::error_code why) override;
+  void on_link_written(core::link_id_t link, std::size_t bytes) override;
 
   link_connection::handler& as_handler() { return *this; }
   void accept_next();
@@ -115,7 +116,6 @@ class node_runtime final : private link_connection::handler {
   delivery_handler deliver_;
   std::function<void(const std::string&)> give_up_;
   std::function<void(core::duration)> repaired_;
-  std::size_t repairs_reported_ = 0;
   std::optional<core::time_point> last_delivery_;
   core::duration max_delivery_gap_{};
   arrival_latency latency_;

@@ -8,9 +8,11 @@
 #include <string>
 #include <string_view>
 
+#include "core/chunk_sealer.hpp"
+
 namespace treecast::runtime {
 
-class payload_cipher {
+class payload_cipher final : public core::payload_encryptor {
  public:
   static constexpr std::size_t key_bytes = 32;
   static constexpr std::size_t nonce_bytes = 12;
@@ -26,7 +28,7 @@ class payload_cipher {
   static std::string load_or_create_key(const std::string& path);
 
   // Ciphertext || tag of `plain`; `nonce` receives the fresh nonce used.
-  std::string seal(std::string_view plain, std::string& nonce) const;
+  std::string seal(std::string_view plain, std::string& nonce) const override;
 
   // The plaintext, or nullopt when the key is wrong or the bytes were altered.
   std::optional<std::string> open(std::string_view sealed, std::string_view nonce) const;

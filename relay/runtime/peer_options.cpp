@@ -77,7 +77,7 @@ void apply_peer_options(const peer_options& values, core::node_config& node,
   if (values.max_pending_bytes < 256 * 1024 || values.max_pending_bytes > 1024 * 1024 * 1024) {
     throw std::invalid_argument("--max-pending-bytes must be between 256 KiB and 1 GiB");
   }
-  runtime.max_pending_bytes = values.max_pending_bytes;
+  node.max_pending_bytes = values.max_pending_bytes;
   if (!(values.max_joins_per_second >= 1 && values.max_joins_per_second <= 1e6)) {
     throw std::invalid_argument("--max-joins-per-second must be between 1 and 1000000");
   }

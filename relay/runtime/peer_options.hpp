@@ -21,7 +21,7 @@ struct peer_options {
   std::string site;
   double window_s = 10.0;
   std::size_t max_frame_bytes = wire::default_max_frame_bytes;
-  std::size_t max_pending_bytes = runtime_config{}.max_pending_bytes;
+  std::size_t max_pending_bytes = core::node_config{}.max_pending_bytes;
   double max_joins_per_second = core::node_config{}.max_joins_per_second;
   std::string log_level = "info";
   // /metrics and /status (Prometheus text, JSON); -1 = not served.

@@ -20,10 +20,6 @@ struct runtime_config {
   // Frames above this size close the link that sent them.
   std::size_t max_frame_bytes = wire::default_max_frame_bytes;
 
-  // Bytes queued to one link before it counts as a peer that stopped reading
-  // and is dropped. Bounds memory whatever the peers do.
-  std::size_t max_pending_bytes = 8 * 1024 * 1024;
-
   // Kernel send buffer per peer socket. Kept modest so that a backlog shows
   // in our own queue (bounded above) rather than hiding in the kernel.
   int socket_send_buffer = 256 * 1024;

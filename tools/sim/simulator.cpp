@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "core/chunk_sealer.hpp"
 #include "tree_metrics.hpp"
 #include "wire/codec.hpp"
 
@@ -100,7 +101,6 @@ class world {
     survivor_.assign(n, true);
     first_seq_.resize(n);
     in_time_.assign(n, 0);
-    repairs_seen_.assign(n, 0);
     std::bernoulli_distribution is_relay(config.relay_fraction);
     for (std::size_t i = 0; i < n; ++i) {
       core::node_config c = config.node_defaults;
@@ -316,7 +316,6 @@ class world {
     for (std::uint32_t i = 1; i < nodes_.size(); ++i) {
       if (!dead_[i] && parent_of(i) == victim) {
         waiting_repair_[i] = now_;
-        repairs_seen_[i] = nodes_[i]->stats().get(core::counter::repairs);
       }
     }
     ++killed_;
@@ -353,7 +352,7 @@ class world {
         repair_ms_.empty() ? 0 : *std::max_element(repair_ms_.begin(), repair_ms_.end());
     // Chunks due at a survivor: from its first chunk to those captured a
     // playout deadline before the end.
-    const auto last_due = static_cast<std::int64_t>(next_seq_) - 1 -
+    const auto last_due = static_cast<std::int64_t>(sealer_.next_seq()) - 1 -
                           config_.playout_deadline / config_.chunk_interval;
     std::uint64_t due = 0;
     std::uint64_t in_time = 0;
@@ -373,13 +372,9 @@ class world {
   }
 
   void emit_chunk() {
-    wire::chunk c;
-    c.stream_id = "sim";
-    c.seq = next_seq_++;
-    c.capture_time_us = static_cast<std::uint64_t>(now_.time_since_epoch().count());
-    c.flags = c.seq % 5 == 0 ? wire::chunk_flag_keyframe : 0;
-    c.payload = "x";
-    wire::seal_chunk(c);
+    const bool keyframe = sealer_.next_seq() % 5 == 0;
+    wire::chunk c =
+        sealer_.seal("x", static_cast<std::uint64_t>(now_.time_since_epoch().count()), keyframe);
     decoded_chunks_.emplace(c.frame.get(), c);
     recent_chunks_.push_back(c.frame);
     if (recent_chunks_.size() > 200) {
@@ -404,32 +399,41 @@ class world {
         }
       } else if (auto* send = std::get_if<core::send_action>(&a)) {
         do_send(peer, *send);
+        // The model has no send queue: what is sent leaves at once.
+        node.on_link_written(send->link, send->frame->size(), now_);
       } else if (auto* connect = std::get_if<core::connect_action>(&a)) {
         do_connect(peer, *connect);
       } else if (auto* close = std::get_if<core::close_action>(&a)) {
         do_close(peer, close->link);
       } else if (std::holds_alternative<core::give_up_action>(a)) {
         ++gave_up_;
+      } else if (auto* event = std::get_if<core::event_action>(&a)) {
+        if (std::holds_alternative<core::repair_finished_event>(event->event)) {
+          repaired(peer);
+        }
       }
     }
     if (!attached_at_[peer] && peer != 0 && node.attached()) {
       attached_at_[peer] = now_;
-    }
-    if (const auto waiting = waiting_repair_.find(peer);
-        waiting != waiting_repair_.end() &&
-        node.stats().get(core::counter::repairs) > repairs_seen_[peer]) {
-      repair_ms_.push_back(
-          std::chrono::duration<double, std::milli>(now_ - waiting->second).count());
-      if (config_.trace_peer && repair_ms_.back() > 5000) {
-        std::fprintf(stderr, "slow repair: peer %u, %.0f ms\n", peer, repair_ms_.back());
-      }
-      waiting_repair_.erase(waiting);
     }
     const auto deadline = node.next_deadline();
     if (deadline && (!scheduled_[peer] || *deadline < *scheduled_[peer])) {
       scheduled_[peer] = std::max(*deadline, now_);
       push({*scheduled_[peer], 0, event_kind::timer, peer});
     }
+  }
+
+  // A repair finished at `peer`: timed from the kill that orphaned it.
+  void repaired(std::uint32_t peer) {
+    const auto waiting = waiting_repair_.find(peer);
+    if (waiting == waiting_repair_.end()) {
+      return;
+    }
+    repair_ms_.push_back(std::chrono::duration<double, std::milli>(now_ - waiting->second).count());
+    if (config_.trace_peer && repair_ms_.back() > 5000) {
+      std::fprintf(stderr, "slow repair: peer %u, %.0f ms\n", peer, repair_ms_.back());
+    }
+    waiting_repair_.erase(waiting);
   }
 
   void do_send(std::uint32_t peer, const core::send_action& send) {
@@ -498,7 +502,6 @@ class world {
   std::vector<bool> survivor_;  // not killed by churn in any way
   std::vector<std::optional<wire::seq_t>> first_seq_;
   std::vector<std::uint64_t> in_time_;
-  std::vector<std::uint64_t> repairs_seen_;
   std::unordered_map<std::uint32_t, time_point> waiting_repair_;
   std::vector<double> repair_ms_;
   std::size_t killed_ = 0;
@@ -508,7 +511,7 @@ class world {
   std::uint64_t events_ = 0;
   time_point now_{};
   time_point end_{};
-  wire::seq_t next_seq_ = 0;
+  core::chunk_sealer sealer_{"sim", 0};  // unsigned, plain chunks
   // The chunks of the last ~40 s by frame buffer, decoded once.
   std::unordered_map<const void*, wire::message> decoded_chunks_;
   std::vector<wire::shared_bytes> recent_chunks_;

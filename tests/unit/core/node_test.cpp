@@ -749,7 +749,7 @@ namespace {
 // Admits the token "ok" only.
 class fake_admission final : public admission_policy {
  public:
-  std::optional<std::string> check(std::string_view token) const override {
+  std::optional<std::string> check(std::string_view token, std::int64_t) const override {
     if (token == "ok") {
       return std::nullopt;
     }

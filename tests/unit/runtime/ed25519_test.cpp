@@ -90,18 +90,21 @@ std::uint64_t unix_now() {
 TEST(invite_token, admits_a_valid_token_and_says_why_it_refuses_others) {
   const auto key = ed25519_key::generate();
   const token_admission admission(key.public_key());
-  EXPECT_FALSE(admission.check(make_invite_token(key, invite_role::viewer, unix_now() + 60)));
-  EXPECT_FALSE(admission.check(make_invite_token(key, invite_role::relay, unix_now() + 60)));
-  EXPECT_EQ(admission.check(""), "no invite token");
-  EXPECT_EQ(admission.check(make_invite_token(key, invite_role::relay, unix_now() - 1)),
+  const auto check = [&](std::string_view token) {
+    return admission.check(token, static_cast<std::int64_t>(unix_now()));
+  };
+  EXPECT_FALSE(check(make_invite_token(key, invite_role::viewer, unix_now() + 60)));
+  EXPECT_FALSE(check(make_invite_token(key, invite_role::relay, unix_now() + 60)));
+  EXPECT_EQ(check(""), "no invite token");
+  EXPECT_EQ(check(make_invite_token(key, invite_role::relay, unix_now() - 1)),
             "invite token expired");
   const auto other = ed25519_key::generate();
-  EXPECT_EQ(admission.check(make_invite_token(other, invite_role::relay, unix_now() + 60)),
+  EXPECT_EQ(check(make_invite_token(other, invite_role::relay, unix_now() + 60)),
             "invite token not signed by this stream's broadcaster");
   std::string tampered = make_invite_token(key, invite_role::relay, unix_now() + 60);
   tampered[9] ^= 1;  // push the expiry
-  EXPECT_EQ(admission.check(tampered), "invite token not signed by this stream's broadcaster");
-  EXPECT_EQ(admission.check("short"), "malformed invite token");
+  EXPECT_EQ(check(tampered), "invite token not signed by this stream's broadcaster");
+  EXPECT_EQ(check("short"), "malformed invite token");
 }
 
 }  // namespace

@@ -1,0 +1,142 @@
+#include "core/link_table.hpp"
+
+#include "core/errors.hpp"
+#include "wire/codec.hpp"
+
+namespace treecast::core {
+
+link_id_t link_table::accept(const wire::endpoint& remote) {
+  const link_id_t id = next_id_++;
+  link& l = links_[id];
+  l.kind = link_kind::inbound;
+  l.remote = remote;
+  l.connected = true;
+  l.last_heard = ctx_.now;
+  return id;
+}
+
+link_id_t link_table::open(link_kind kind, const wire::endpoint& to) {
+  const link_id_t id = next_id_++;
+  link& l = links_[id];
+  l.kind = kind;
+  l.remote = to;
+  l.last_heard = ctx_.now;
+  ctx_.act(connect_action{id, to});
+  return id;
+}
+
+link* link_table::find(link_id_t id) {
+  const auto it = links_.find(id);
+  return it == links_.end() ? nullptr : &it->second;
+}
+
+const link* link_table::find(link_id_t id) const {
+  const auto it = links_.find(id);
+  return it == links_.end() ? nullptr : &it->second;
+}
+
+void link_table::send(link_id_t id, const wire::message& m) {
+  send_frame(id, wire::encode_frame(m));
+}
+
+void link_table::send_frame(link_id_t id, const wire::shared_bytes& frame) {
+  if (link* l = find(id)) {
+    send_frame(id, *l, frame);
+    return;
+  }
+  ctx_.act(send_action{id, frame});  // the driver ignores a link it no longer has
+}
+
+void link_table::send_frame(link_id_t id, link& l, const wire::shared_bytes& frame) {
+  l.last_sent = ctx_.now;
+  l.queued_bytes += frame->size();
+  if (l.queued_bytes > ctx_.config.max_pending_bytes && !l.overflowed) {
+    l.overflowed = true;
+    overflowed_.push_back(id);
+  }
+  ctx_.act(send_action{id, frame});
+}
+
+void link_table::on_written(link_id_t id, std::size_t bytes) {
+  if (link* l = find(id)) {
+    l->queued_bytes -= std::min(bytes, l->queued_bytes);
+  }
+}
+
+std::vector<link_id_t> link_table::take_overflowed() {
+  std::vector<link_id_t> out;
+  out.swap(overflowed_);
+  return out;
+}
+
+void link_table::close(link_id_t id, std::error_code why) {
+  const link* l = find(id);
+  if (!l) {
+    return;
+  }
+  if (why.category() != node_category() || why == node_errc::loop_detected ||
+      why == node_errc::heartbeat_timeout || why == node_errc::hello_expected ||
+      why == node_errc::unexpected_message || why == node_errc::chunk_not_from_parent ||
+      why == node_errc::send_queue_full) {
+    ctx_.log(log_level::warn, "closing link to " + describe(l->remote) + ": " + why.message());
+  }
+  ctx_.act(close_action{id, why, why == node_errc::send_queue_full});
+}
+
+std::optional<link> link_table::remove(link_id_t id) {
+  const auto it = links_.find(id);
+  if (it == links_.end()) {
+    return std::nullopt;
+  }
+  link gone = std::move(it->second);
+  links_.erase(it);
+  return gone;
+}
+
+std::error_code link_table::admit(link& l, wire::hello&& h, std::string& refusal) const {
+  if (l.peer_hello) {
+    return node_errc::duplicate_hello;
+  }
+  if (h.version != wire::protocol_version) {
+    return node_errc::version_mismatch;
+  }
+  if (l.kind == link_kind::inbound && ctx_.config.admission) {
+    if (auto refused = ctx_.config.admission->check(h.token, ctx_.unix_us() / 1'000'000)) {
+      refusal = std::move(*refused);
+      return node_errc::unauthorized;
+    }
+  }
+  l.peer_hello = std::move(h);
+  return {};
+}
+
+wire::hello link_table::my_hello() const {
+  wire::hello h;
+  h.node_id = ctx_.id;
+  h.listen_port = ctx_.config.listen_port;
+  h.role = ctx_.config.role;
+  h.site = ctx_.config.site;
+  h.token = ctx_.config.token;
+  return h;
+}
+
+std::vector<link_id_t> link_table::sweep() {
+  const duration silence_limit = ctx_.config.heartbeat_interval * ctx_.config.heartbeat_misses;
+  std::vector<link_id_t> silent;
+  for (auto& [id, l] : links_) {
+    if (!l.connected) {
+      continue;  // the driver bounds connection attempts itself
+    }
+    if (ctx_.now - l.last_heard > silence_limit) {
+      silent.push_back(id);
+    } else if (l.peer_hello && ctx_.now - l.last_sent >= ctx_.config.heartbeat_interval) {
+      // Only idle links need one: chunks and reports prove liveness too.
+      send_frame(id, l,
+                 wire::encode_frame(wire::heartbeat{
+                     static_cast<std::uint64_t>(ctx_.now.time_since_epoch().count())}));
+    }
+  }
+  return silent;
+}
+
+}  // namespace treecast::core

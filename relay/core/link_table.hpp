@@ -1,0 +1,116 @@
+// The links of one node: every connection it has or is opening, what each is
+// for, the Hello/admission gate, liveness, and the bound on bytes queued to
+// each.
+//
+// A link is opened by the node (connect_action) or accepted by the driver;
+// the first message on it must be the peer's Hello, which the gate checks
+// (version, invite token) before anything else is believed. A link silent
+// for heartbeat_misses intervals is reported by sweep(); an idle one is sent
+// a heartbeat. Bytes handed to the driver and not yet reported written
+// (on_written) count against max_pending_bytes: a link over it has a peer
+// that stopped reading, and take_overflowed() names it for closing.
+//
+// The table only keeps state and produces sends, connects and closes; what a
+// link's loss means for the tree is the node's and its parts' business.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "core/node_context.hpp"
+#include "wire/messages.hpp"
+
+namespace treecast::core {
+
+enum class link_kind {
+  inbound,     // accepted from a peer; a child once its join is accepted
+  rendezvous,  // our candidates query
+  probe,       // our probe of a candidate parent
+  joining,     // a probe we sent JoinRequest on
+  parent,      // our accepted parent
+};
+
+struct link {
+  link_kind kind = link_kind::inbound;
+  bool connected = false;
+  wire::endpoint remote;
+  std::optional<wire::hello> peer_hello;  // set once the gate admitted it
+  time_point last_heard{};
+  time_point last_sent{};
+  std::size_t queued_bytes = 0;  // sent to the driver, not yet written
+  bool overflowed = false;       // queued_bytes passed the bound
+};
+
+class link_table {
+ public:
+  using map = std::map<link_id_t, link>;
+
+  explicit link_table(node_context& context) : ctx_(context) {}
+
+  // A connection the driver accepted: connected, heard from now.
+  link_id_t accept(const wire::endpoint& remote);
+
+  // Asks the driver to connect to `to` (connect_action).
+  link_id_t open(link_kind kind, const wire::endpoint& to);
+
+  link* find(link_id_t id);
+  const link* find(link_id_t id) const;
+  link& at(link_id_t id) { return links_.at(id); }
+  const link& at(link_id_t id) const { return links_.at(id); }
+  bool contains(link_id_t id) const { return links_.count(id) != 0; }
+
+  // Queues `m` (or an encoded frame) to the link; nothing when it is gone.
+  void send(link_id_t id, const wire::message& m);
+  void send_frame(link_id_t id, const wire::shared_bytes& frame);
+  // The per-chunk path: the caller holds the link already, no lookup.
+  void send_frame(link_id_t id, link& l, const wire::shared_bytes& frame);
+
+  // The driver wrote `bytes` of what was queued to the link.
+  void on_written(link_id_t id, std::size_t bytes);
+
+  // Links whose queue passed max_pending_bytes since the last call.
+  std::vector<link_id_t> take_overflowed();
+
+  // Asks the driver to close the link (close_action) and logs why when the
+  // reason is worth a warning. The record stays: the caller removes it.
+  void close(link_id_t id, std::error_code why);
+
+  // Removes the link's record (nothing is sent); nullopt when unknown.
+  std::optional<link> remove(link_id_t id);
+
+  // Removes every link; the driver is told nothing.
+  void clear() {
+    links_.clear();
+    overflowed_.clear();
+  }
+
+  // The Hello gate. Returns a protocol error (duplicate_hello,
+  // version_mismatch) for the caller to close the link with, or
+  // node_errc::unauthorized with `refusal` saying why the token does not
+  // admit the peer; {} when admitted (the Hello is then kept on the link).
+  // Only inbound links are asked for a token.
+  std::error_code admit(link& l, wire::hello&& h, std::string& refusal) const;
+
+  // This node's Hello, sent first on every link.
+  wire::hello my_hello() const;
+
+  // Heartbeats every idle, connected link and returns the links silent for
+  // heartbeat_misses intervals (for the caller to close).
+  std::vector<link_id_t> sweep();
+
+  map::iterator begin() { return links_.begin(); }
+  map::iterator end() { return links_.end(); }
+  map::const_iterator begin() const { return links_.begin(); }
+  map::const_iterator end() const { return links_.end(); }
+
+ private:
+  node_context& ctx_;
+  map links_;
+  link_id_t next_id_ = 1;
+  std::vector<link_id_t> overflowed_;
+};
+
+}  // namespace treecast::core

@@ -1,0 +1,322 @@
+#include "core/parent_finder.hpp"
+
+#include "core/errors.hpp"
+
+namespace treecast::core {
+
+parent_finder::parent_finder(node_context& context, link_table& links,
+                             const tree_position& position, const chunk_window& window)
+    : ctx_(context),
+      links_(links),
+      position_(position),
+      window_(window),
+      scoring_(context.config.depth_penalty),
+      backoff_(context.config.reconnect_min) {}
+
+void parent_finder::start() {
+  running_ = true;
+  if (!ctx_.is_root()) {
+    start_join();
+  }
+}
+
+void parent_finder::stop() {
+  running_ = false;
+  phase_ = phase::idle;
+  deadline_.reset();
+  probes_.clear();
+}
+
+bool parent_finder::joining() const {
+  return !ctx_.is_root() && running_ && !position_.has_parent();
+}
+
+// ------------------------------------------------------------------ rounds
+
+void parent_finder::start_join() {
+  phase_ = phase::querying;
+  round_ = round_kind::join;
+  deadline_.reset();
+  redirects_ = 0;
+  ctx_.stats.add(counter::join_attempts);
+  // The configured rendezvous (the invite link) first; every other attempt
+  // the broadcaster itself when we know its address and it differs (the link
+  // may name a peer that has gone).
+  wire::endpoint target = *ctx_.config.rendezvous;
+  if (attempts_ % 2 == 1 && !position_.ancestors().empty()) {
+    target = position_.ancestors().front();
+  }
+  links_.open(link_kind::rendezvous, target);
+}
+
+void parent_finder::start_repair(const std::vector<wire::endpoint>& targets) {
+  if (targets.empty()) {
+    start_join();
+    return;
+  }
+  round_ = round_kind::repair;
+  start_probes(targets);
+}
+
+void parent_finder::start_handoff(const std::vector<wire::endpoint>& targets) {
+  round_ = round_kind::repair;
+  start_probes(targets);
+}
+
+void parent_finder::start_probes(const std::vector<wire::endpoint>& targets) {
+  close_join_links(std::nullopt);
+  std::size_t opened = 0;
+  for (const auto& target : targets) {
+    if (opened == ctx_.config.probe_fanout) {
+      break;
+    }
+    probes_[links_.open(link_kind::probe, target)] = {};
+    ctx_.stats.add(counter::probes_sent);
+    ++opened;
+  }
+  phase_ = phase::probing;
+  deadline_ = ctx_.now + ctx_.config.probe_timeout;
+}
+
+void parent_finder::failed(const std::string& why) {
+  if (!joining()) {
+    return;
+  }
+  close_join_links(std::nullopt);
+  deadline_.reset();
+  if (round_ == round_kind::repair) {
+    ctx_.log(log_level::info,
+             "no ancestor or backup could take us (" + why + "); asking the rendezvous");
+    start_join();
+    return;
+  }
+  ++attempts_;
+  if (ctx_.config.max_join_attempts > 0 && attempts_ >= ctx_.config.max_join_attempts) {
+    const std::string reason =
+        "cannot join the tree after " + std::to_string(attempts_) + " attempts; last: " + why;
+    ctx_.log(log_level::error, reason);
+    ctx_.act(give_up_action{reason});
+    phase_ = phase::given_up;
+    return;
+  }
+  ctx_.log(log_level::warn, "join attempt failed: " + why);
+  phase_ = phase::backing_off;
+  deadline_ = ctx_.now + backoff_;
+  backoff_ = std::min(backoff_ * 2, ctx_.config.reconnect_max);
+}
+
+void parent_finder::on_attached(link_id_t id) {
+  avoid_.reset();
+  attempts_ = 0;
+  redirects_ = 0;
+  backoff_ = ctx_.config.reconnect_min;
+  phase_ = phase::idle;
+  round_ = round_kind::join;
+  deadline_.reset();
+  probes_.erase(id);
+  close_join_links(id);
+}
+
+duration parent_finder::probe_rtt(link_id_t id) const {
+  const auto it = probes_.find(id);
+  return it == probes_.end() ? duration{} : it->second.rtt;
+}
+
+// ----------------------------------------------------------- link events
+
+void parent_finder::on_connected(link_id_t id, link& l) {
+  if (l.kind == link_kind::rendezvous) {
+    links_.send(id, wire::candidates_request{ctx_.config.site});
+  } else if (l.kind == link_kind::probe) {
+    probe& p = probes_[id];
+    p.nonce = ctx_.random();
+    p.ping_sent = ctx_.now;
+    links_.send(id, wire::ping{p.nonce});
+  }
+}
+
+bool parent_finder::on_candidates(link_id_t id, link& l, wire::candidates&& m) {
+  if (l.kind != link_kind::rendezvous) {
+    return false;
+  }
+  const wire::endpoint from = l.remote;
+  close_own(id, node_errc::query_done);
+  std::vector<wire::endpoint> targets;
+  for (const auto& p : m.peers) {
+    if (p.node_id != ctx_.id) {
+      // An empty host names the peer that answered.
+      targets.push_back({p.address.host.empty() ? from.host : p.address.host, p.address.port});
+    }
+  }
+  if (targets.empty()) {
+    failed("the rendezvous knows no peer with room");
+    return true;
+  }
+  start_probes(targets);
+  return true;
+}
+
+bool parent_finder::on_pong(link_id_t id, link& l, wire::pong&& m) {
+  const auto it = probes_.find(id);
+  if (l.kind != link_kind::probe || it == probes_.end() || it->second.answer ||
+      m.nonce != it->second.nonce) {
+    return false;
+  }
+  it->second.rtt = ctx_.now - it->second.ping_sent;
+  it->second.answer = std::move(m);
+  maybe_choose();
+  return true;
+}
+
+bool parent_finder::on_redirect(link_id_t id, link& l, wire::join_redirect&& m) {
+  if (l.kind != link_kind::joining) {
+    return false;
+  }
+  const std::string from = describe(l.remote);
+  close_own(id, node_errc::join_refused);
+  ctx_.stats.add(counter::join_redirects);
+  if (m.candidates.empty() || ++redirects_ > ctx_.config.max_redirects) {
+    failed("redirected by " + from + " (" + m.reason + ") with nowhere left to go");
+    return true;
+  }
+  ctx_.log(log_level::debug, "redirected by " + from + " (" + m.reason + "), probing " +
+                                 std::to_string(m.candidates.size()) + " of its children");
+  start_probes(m.candidates);
+  return true;
+}
+
+void parent_finder::on_link_gone(link_id_t id, link_kind kind) {
+  probes_.erase(id);
+  if (kind == link_kind::probe && phase_ == phase::probing) {
+    maybe_choose();
+  }
+}
+
+void parent_finder::on_link_failed(link_kind kind, const std::error_code& why) {
+  if (kind == link_kind::rendezvous && joining()) {
+    failed("rendezvous unreachable (" + why.message() + ")");
+  } else if (kind == link_kind::joining) {
+    failed("chosen parent went away (" + why.message() + ")");
+  }
+}
+
+// ---------------------------------------------------------------- choosing
+
+void parent_finder::maybe_choose() {
+  // Choose as soon as every probe has answered or failed.
+  for (const auto& [id, p] : probes_) {
+    const link* l = links_.find(id);
+    if (l && l->kind == link_kind::probe && !p.answer) {
+      return;
+    }
+  }
+  choose();
+}
+
+void parent_finder::choose() {
+  phase_ = phase::idle;
+  deadline_.reset();
+  std::vector<probe_result> results;
+  std::vector<link_id_t> ids;
+  for (const auto& [id, p] : probes_) {
+    const link* l = links_.find(id);
+    if (!l || l->kind != link_kind::probe || !p.answer || !p.answer->attached || !l->peer_hello) {
+      continue;
+    }
+    if (on_path(p.answer->path, ctx_.id)) {
+      ctx_.stats.add(counter::loops_refused);
+      continue;  // below us: attaching there would close a loop
+    }
+    if (avoid_ && on_path(p.answer->path, *avoid_)) {
+      continue;  // below the parent we are leaving: that subtree is going away
+    }
+    if (banned_.count(l->remote) || banned_ids_.count(l->peer_hello->node_id)) {
+      continue;  // it sent us a forged chunk once
+    }
+    results.push_back(
+        {ids.size(), p.rtt, p.answer->depth, p.answer->free_slots, l->peer_hello->site});
+    ids.push_back(id);
+  }
+  const auto best = scoring_.best(results, ctx_.config.site);
+  if (!best) {
+    close_join_links(std::nullopt);
+    failed("no probed candidate could take a child");
+    return;
+  }
+  const link_id_t chosen = ids[best->index];
+  close_join_links(chosen);
+  links_.at(chosen).kind = link_kind::joining;
+  phase_ = phase::requesting;
+  wire::join_request request;
+  if (auto last = window_.last_seq()) {
+    request.resume_from = *last + 1;
+  }
+  links_.send(chosen, request);
+}
+
+void parent_finder::close_join_links(std::optional<link_id_t> keep) {
+  std::vector<link_id_t> done;
+  for (const auto& [id, l] : links_) {
+    if ((l.kind == link_kind::probe || l.kind == link_kind::joining) && id != keep) {
+      done.push_back(id);
+    }
+  }
+  for (link_id_t id : done) {
+    ctx_.act(close_action{id, node_errc::probe_done});
+    links_.remove(id);
+    probes_.erase(id);
+  }
+}
+
+void parent_finder::close_own(link_id_t id, std::error_code why) {
+  links_.close(id, why);
+  links_.remove(id);
+  probes_.erase(id);
+}
+
+// ------------------------------------------------------------- exclusions
+
+void parent_finder::ban(const wire::endpoint& where, const std::optional<wire::node_id_t>& id) {
+  banned_.insert(where);
+  if (id) {
+    banned_ids_.insert(*id);
+  }
+}
+
+// ----------------------------------------------------------------- repairs
+
+void parent_finder::repair_started(const wire::endpoint& lost_parent) {
+  repair_started_ = ctx_.now;
+  ctx_.emit(repair_started_event{lost_parent});
+}
+
+void parent_finder::stream_resumed() {
+  if (!repair_started_) {
+    return;
+  }
+  const duration took = ctx_.now - *repair_started_;
+  repairs_.push_back(took);
+  if (repairs_.size() > max_repairs_kept) {
+    repairs_.erase(repairs_.begin());
+  }
+  ctx_.stats.add(counter::repairs);
+  repair_started_.reset();
+  ctx_.emit(repair_finished_event{took});
+}
+
+// ------------------------------------------------------------------- timer
+
+std::optional<time_point> parent_finder::deadline() const {
+  return deadline_;
+}
+
+void parent_finder::on_timer() {
+  if (phase_ == phase::backing_off && deadline_ && ctx_.now >= *deadline_) {
+    start_join();
+  }
+  if (phase_ == phase::probing && deadline_ && ctx_.now >= *deadline_) {
+    choose();
+  }
+}
+
+}  // namespace treecast::core

@@ -1,0 +1,148 @@
+// Finding a parent: the join procedure of every node but the root, as an
+// explicit state machine, and repair and handoff as rounds of it.
+//
+//   querying    a join round asks the rendezvous (the invite link's
+//               address; every other attempt the broadcaster when known)
+//               for candidates;
+//   probing     up to probe_fanout candidates are connected to and Pinged in
+//               parallel, until every one answered or failed, or
+//               probe_timeout;
+//   requesting  JoinRequest went to the best answer (parent_scoring), from
+//               the next sequence number the window misses. A JoinAccept
+//               makes it the parent (the node attaches); a JoinRedirect
+//               starts probing the redirect's candidates (descend), at most
+//               max_redirects times per round;
+//   backing_off a failed join round waits reconnect_min, doubling up to
+//               reconnect_max, then queries again;
+//   given_up    after max_join_attempts failed rounds (give_up_action).
+//
+// A repair round (the parent was lost) or a handoff round (the parent left
+// and named where to go) starts at probing, over the grandparent, the other
+// ancestors and the backups (or the handoff's targets), so repair needs no
+// rendezvous; if none of them takes us, a join round follows at once.
+//
+// Exclusions: a candidate with this node on its path (a loop), one below the
+// parent being left (its subtree is going away) and one that sent a forged
+// chunk are never chosen.
+//
+// The finder owns its links (rendezvous, probes, the requested one) until
+// one becomes the parent; the node tells it when any of them goes away.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/chunk_window.hpp"
+#include "core/link_table.hpp"
+#include "core/node_context.hpp"
+#include "core/parent_scoring.hpp"
+#include "core/tree_position.hpp"
+
+namespace treecast::core {
+
+class parent_finder {
+ public:
+  enum class phase { idle, querying, probing, requesting, backing_off, given_up };
+
+  parent_finder(node_context& context, link_table& links, const tree_position& position,
+                const chunk_window& window);
+
+  phase current() const { return phase_; }
+
+  // The node runs (start) or has stopped (stop: every round abandoned).
+  void start();
+  void stop();
+
+  // A join round: query the rendezvous.
+  void start_join();
+  // The parent was lost: probe its replacements, or query when there are none.
+  void start_repair(const std::vector<wire::endpoint>& targets);
+  // The parent left and handed us `targets`: probe them (its link keeps
+  // feeding us meanwhile).
+  void start_handoff(const std::vector<wire::endpoint>& targets);
+
+  // One of the finder's links is up: ask it (candidates or a ping).
+  void on_connected(link_id_t id, link& l);
+  // Messages on the finder's links. False when the message is out of place
+  // (a protocol error for the node to close the link with).
+  bool on_candidates(link_id_t id, link& l, wire::candidates&& m);
+  bool on_pong(link_id_t id, link& l, wire::pong&& m);
+  bool on_redirect(link_id_t id, link& l, wire::join_redirect&& m);
+
+  // A link went away (closed by either side): a probe counts as answered.
+  void on_link_gone(link_id_t id, link_kind kind);
+  // The driver reported the link failed or closed: the round it served fails.
+  void on_link_failed(link_kind kind, const std::error_code& why);
+
+  // The current round cannot succeed: try again (after a backoff), or give up.
+  void failed(const std::string& why);
+
+  // `id` (the requested link) accepted us; the round is over.
+  void on_attached(link_id_t id);
+  // Round trip measured by the probe on `id` (zero when none).
+  duration probe_rtt(link_id_t id) const;
+
+  // The parent is being lost: time the repair from now.
+  void repair_started(const wire::endpoint& lost_parent);
+  // The first chunk from a new parent arrived: a repair, if any, is done.
+  void stream_resumed();
+  // Parent lost -> first chunk from the new parent, for the last repairs.
+  const std::vector<duration>& repair_times() const { return repairs_; }
+
+  // Never choose `id`'s subtree while leaving it (reset once attached).
+  void avoid(const wire::node_id_t& id) { avoid_ = id; }
+  // Never choose this peer again (it sent a forged chunk).
+  void ban(const wire::endpoint& where, const std::optional<wire::node_id_t>& id);
+
+  std::optional<time_point> deadline() const;
+  void on_timer();
+
+ private:
+  enum class round_kind {
+    join,    // through the rendezvous
+    repair,  // ancestors and backups, or a handoff's targets
+  };
+
+  struct probe {
+    time_point ping_sent{};
+    std::uint64_t nonce = 0;
+    std::optional<wire::pong> answer;
+    duration rtt{};
+  };
+
+  bool joining() const;
+  void start_probes(const std::vector<wire::endpoint>& targets);
+  void maybe_choose();
+  void choose();
+  void close_join_links(std::optional<link_id_t> keep);
+  void close_own(link_id_t id, std::error_code why);
+
+  static constexpr std::size_t max_repairs_kept = 256;
+
+  node_context& ctx_;
+  link_table& links_;
+  const tree_position& position_;
+  const chunk_window& window_;
+  parent_scoring scoring_;
+
+  bool running_ = false;
+  phase phase_ = phase::idle;
+  round_kind round_ = round_kind::join;
+  std::optional<time_point> deadline_;  // probing: the probe timeout; backing_off: the next round
+  std::map<link_id_t, probe> probes_;
+  int attempts_ = 0;   // failed join rounds in a row
+  int redirects_ = 0;  // redirects followed in this round
+  duration backoff_;
+
+  std::optional<wire::node_id_t> avoid_;  // the parent being left: its subtree is no home
+  std::set<wire::endpoint> banned_;       // peers that sent forged chunks
+  std::set<wire::node_id_t> banned_ids_;
+
+  std::optional<time_point> repair_started_;
+  std::vector<duration> repairs_;
+};
+
+}  // namespace treecast::core

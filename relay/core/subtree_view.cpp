@@ -1,0 +1,220 @@
+#include "core/subtree_view.hpp"
+
+#include <algorithm>
+#include <set>
+
+namespace treecast::core {
+
+std::uint32_t subtree_view::size() const {
+  std::uint32_t size = 1;
+  for (const auto& [id, c] : children_) {
+    size += c.last_report ? c.last_report->subtree_size : 1;
+  }
+  return size;
+}
+
+std::uint32_t subtree_view::deepest() const {
+  const std::uint32_t depth = position_.depth();
+  std::uint32_t deepest = depth;
+  for (const auto& [id, c] : children_) {
+    deepest = std::max(deepest, c.last_report ? c.last_report->subtree_depth : depth + 1);
+  }
+  return deepest;
+}
+
+std::uint32_t subtree_view::count(wire::peer_role role) const {
+  std::uint32_t n = ctx_.config.role == role ? 1 : 0;
+  for (const auto& [id, c] : children_) {
+    if (c.last_report) {
+      n += role == wire::peer_role::viewer ? c.last_report->viewers : c.last_report->relays;
+    } else {
+      n += c.l->peer_hello && c.l->peer_hello->role == role;  // not reported yet: itself
+    }
+  }
+  return n;
+}
+
+std::uint64_t subtree_view::chunks_missed() const {
+  std::uint64_t n = ctx_.stats.get(counter::chunks_missed);
+  for (const auto& [id, c] : children_) {
+    if (c.last_report) {
+      n += c.last_report->chunks_missed;
+    }
+  }
+  return n;
+}
+
+void subtree_view::set_local_health(std::int32_t latency_ms, std::int32_t buffer_ms) {
+  local_latency_ms_ = latency_ms;
+  local_buffer_ms_ = buffer_ms;
+}
+
+std::vector<wire::peer_health> subtree_view::health(std::size_t limit,
+                                                    const self_view& self_state) const {
+  std::vector<wire::peer_health> rows;
+  if (limit == 0) {
+    return rows;
+  }
+  const auto& path = position_.path();
+  wire::peer_health self;
+  self.node_id = ctx_.id;
+  if (self_state.attached && !ctx_.is_root() && path.size() >= 2) {
+    self.parent_id = path[path.size() - 2];
+  }
+  self.address = {"", ctx_.config.listen_port};  // the parent fills in our host
+  self.depth = self_state.attached ? position_.depth() : 0;
+  self.children = static_cast<std::uint32_t>(children_.count());
+  self.max_children = static_cast<std::uint32_t>(ctx_.config.max_children);
+  if (position_.has_parent()) {
+    self.rtt_ms = static_cast<std::uint32_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(position_.parent_rtt()).count());
+  }
+  self.buffer_ms = local_buffer_ms_;
+  self.chunks_missed = ctx_.stats.get(counter::chunks_missed);
+  self.latency_ms = local_latency_ms_;
+  self.site = ctx_.config.site;
+  self.role = ctx_.config.role;
+  rows.push_back(std::move(self));
+  // Breadth first over the children's lists keeps the nearest peers when
+  // the limit cuts: each child's own row first, then the rest in turn.
+  std::vector<const std::vector<wire::peer_health>*> lists;
+  for (const auto& [id, c] : children_) {
+    if (c.last_report && !c.last_report->health.empty()) {
+      lists.push_back(&c.last_report->health);
+    }
+  }
+  for (std::size_t index = 0; rows.size() < limit; ++index) {
+    bool any = false;
+    for (const auto* list : lists) {
+      if (index < list->size() && rows.size() < limit) {
+        rows.push_back((*list)[index]);
+        any = true;
+      }
+    }
+    if (!any) {
+      break;
+    }
+  }
+  return rows;
+}
+
+std::vector<wire::peer_summary> subtree_view::candidates(const std::string& site, bool include_self,
+                                                         sample_order order,
+                                                         const self_view& self_state) {
+  std::vector<known_peer> pool;
+  if (include_self && self_state.free_slots > 0) {
+    // Its host is left empty: the joiner knows it already, as the address it
+    // asked.
+    wire::peer_summary self;
+    self.node_id = ctx_.id;
+    self.address = {"", ctx_.config.listen_port};
+    self.depth = position_.depth();
+    self.free_slots = static_cast<std::uint32_t>(self_state.free_slots);
+    self.site = ctx_.config.site;
+    self.role = ctx_.config.role;
+    pool.push_back({self, true});
+  }
+  for (const auto& [id, c] : children_) {
+    const link& l = *c.l;
+    if (!l.peer_hello || l.peer_hello->listen_port == 0) {
+      continue;
+    }
+    wire::peer_summary summary;
+    summary.node_id = l.peer_hello->node_id;
+    summary.address = {l.remote.host, l.peer_hello->listen_port};
+    summary.depth = position_.depth() + 1;
+    summary.free_slots = c.last_report ? c.last_report->free_slots : 0;
+    summary.site = l.peer_hello->site;
+    summary.role = l.peer_hello->role;
+    pool.push_back({std::move(summary), true});
+    if (c.last_report) {
+      for (const auto& deeper : c.last_report->candidates) {
+        pool.push_back({deeper, false});
+      }
+    }
+  }
+  return sample_candidates(std::move(pool), site, ctx_.config.candidate_sample, order, ctx_.random);
+}
+
+std::vector<wire::endpoint> subtree_view::backups_for(link_id_t child_link, const self_view& self) {
+  std::set<wire::node_id_t> below_child;
+  if (const child* c = children_.find(child_link)) {
+    if (c->l->peer_hello) {
+      below_child.insert(c->l->peer_hello->node_id);
+    }
+    if (c->last_report) {
+      for (const auto& deeper : c->last_report->candidates) {
+        below_child.insert(deeper.node_id);
+      }
+    }
+  }
+  std::vector<wire::endpoint> out;
+  for (const auto& p : candidates("", false, sample_order::room_first, self)) {
+    if (out.size() == max_backups) {
+      break;
+    }
+    if (!below_child.count(p.node_id) && p.free_slots > 0) {
+      out.push_back(p.address);
+    }
+  }
+  return out;
+}
+
+bool subtree_view::on_report(link_id_t, child& c, wire::report&& r) {
+  auto same_room = [](const wire::report& a, const wire::report& b) {
+    return a.free_slots == b.free_slots &&
+           std::equal(a.candidates.begin(), a.candidates.end(), b.candidates.begin(),
+                      b.candidates.end(), [](const auto& x, const auto& y) {
+                        return x.node_id == y.node_id && x.free_slots == y.free_slots;
+                      });
+  };
+  const bool room_changed = !c.last_report || !same_room(*c.last_report, r);
+  const link& l = *c.l;
+  if (!r.health.empty() &&
+      r.health.front().node_id == (l.peer_hello ? l.peer_hello->node_id : wire::node_id_t{})) {
+    r.health.front().address.host = l.remote.host;  // the child's own row
+  }
+  c.last_report = std::move(r);
+  return room_changed;
+}
+
+void subtree_view::start() {
+  next_report_ = ctx_.now + ctx_.config.report_interval;
+}
+
+void subtree_view::report_soon() {
+  // The subtree changed: tell the parent within report_min_interval rather
+  // than at the next regular report, so the rendezvous stays fresh.
+  const time_point soonest =
+      std::max(ctx_.now, last_report_sent_ + ctx_.config.report_min_interval);
+  if (next_report_ && soonest < *next_report_) {
+    next_report_ = soonest;
+  }
+}
+
+void subtree_view::on_timer(const self_view& self) {
+  if (!next_report_ || ctx_.now < *next_report_) {
+    return;
+  }
+  next_report_ = ctx_.now + ctx_.config.report_interval;
+  if (const auto parent = position_.parent()) {
+    last_report_sent_ = ctx_.now;
+    links_.send(*parent, make_report(self));
+  }
+}
+
+wire::report subtree_view::make_report(const self_view& self) {
+  wire::report r;
+  r.subtree_size = size();
+  r.subtree_depth = deepest();
+  r.free_slots = static_cast<std::uint32_t>(self.free_slots);
+  r.viewers = count(wire::peer_role::viewer);
+  r.relays = count(wire::peer_role::relay);
+  r.chunks_missed = chunks_missed();
+  r.health = health(ctx_.config.max_health_entries, self);
+  // Our children and their samples; the parent adds us itself.
+  r.candidates = candidates("", false, sample_order::seeds_first, self);
+  return r;
+}
+
+}  // namespace treecast::core

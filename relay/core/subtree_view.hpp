@@ -1,0 +1,87 @@
+// What one node knows of its subtree, from its children's reports, and what
+// it tells about it: the report it sends its parent, the candidate parents
+// it hands to joiners (the broadcaster's answer is the rendezvous), the
+// backups it gives each child, and the health rows for the dashboard.
+//
+// Reports go up every report_interval, and sooner (at most every
+// report_min_interval) when the subtree changed: a child came or went, or a
+// child's room changed.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/candidate_sampler.hpp"
+#include "core/children.hpp"
+#include "core/link_table.hpp"
+#include "core/node_context.hpp"
+#include "core/tree_position.hpp"
+
+namespace treecast::core {
+
+// What the node says of itself in its views.
+struct self_view {
+  bool attached = false;
+  std::size_t free_slots = 0;
+};
+
+class subtree_view {
+ public:
+  subtree_view(node_context& context, link_table& links, const children& kids,
+               const tree_position& position)
+      : ctx_(context), links_(links), children_(kids), position_(position) {}
+
+  // Peers in the subtree, this node included.
+  std::uint32_t size() const;
+  // Deepest depth in the subtree.
+  std::uint32_t deepest() const;
+  // Peers of `role` (viewer or relay) in the subtree, this node included.
+  std::uint32_t count(wire::peer_role role) const;
+  // Chunks missed summed over the subtree.
+  std::uint64_t chunks_missed() const;
+  // This node's health row, then its subtree's as its children reported them
+  // (nearest first), at most `limit` rows.
+  std::vector<wire::peer_health> health(std::size_t limit, const self_view& self) const;
+
+  // What only the driver knows of this node's health (latency, the player's
+  // buffer): carried by the next report.
+  void set_local_health(std::int32_t latency_ms, std::int32_t buffer_ms);
+
+  // Candidate parents in the subtree for a joiner of `site`; with
+  // `include_self`, this node first when it has room.
+  std::vector<wire::peer_summary> candidates(const std::string& site, bool include_self,
+                                             sample_order order, const self_view& self);
+
+  // Peers with room outside `child`'s subtree: our other children and what
+  // they reported. Not ourselves: we are what the child would be replacing.
+  std::vector<wire::endpoint> backups_for(link_id_t child, const self_view& self);
+
+  // A child's report arrived; true when the room it reports changed (so
+  // ours is worth reporting soon).
+  bool on_report(link_id_t id, child& c, wire::report&& r);
+
+  // Report timing.
+  void start();
+  void stop() { next_report_.reset(); }
+  void report_soon();
+  std::optional<time_point> deadline() const { return next_report_; }
+  // When due: sends the report to the parent (if any) and schedules the next.
+  void on_timer(const self_view& self);
+
+ private:
+  wire::report make_report(const self_view& self);
+
+  static constexpr std::size_t max_backups = 4;
+
+  node_context& ctx_;
+  link_table& links_;
+  const children& children_;
+  const tree_position& position_;
+  std::int32_t local_latency_ms_ = -1;
+  std::int32_t local_buffer_ms_ = -1;
+  std::optional<time_point> next_report_;
+  time_point last_report_sent_{};
+};
+
+}  // namespace treecast::core

@@ -1,0 +1,84 @@
+// Where one node hangs in the tree: its parent link, depth and path (the
+// broadcaster .. this node), the ancestors' addresses and the backups its
+// parent gave it, and, during a handoff, the old parent still feeding it.
+//
+// Loop freedom rests here: a node never attaches below itself (its id on a
+// candidate's path), and a path update that contains it makes it leave its
+// parent (the node closes the link; see node.cpp). The root's path is
+// itself, at depth 0, for good.
+#pragma once
+
+#include <algorithm>
+#include <optional>
+#include <vector>
+
+#include "core/actions.hpp"
+#include "wire/messages.hpp"
+
+namespace treecast::core {
+
+// True when `id` is on `path`.
+inline bool on_path(const std::vector<wire::node_id_t>& path, const wire::node_id_t& id) {
+  return std::find(path.begin(), path.end(), id) != path.end();
+}
+
+class tree_position {
+ public:
+  tree_position(const wire::node_id_t& self, bool is_root);
+
+  std::optional<link_id_t> parent() const { return parent_; }
+  bool has_parent() const { return parent_.has_value(); }
+  // Round trip to the parent, as probed before joining it.
+  duration parent_rtt() const { return parent_rtt_; }
+
+  // Hops from the broadcaster (root = 0); meaningful when attached.
+  std::uint32_t depth() const { return depth_; }
+  // Broadcaster .. this node; meaningful when attached.
+  const std::vector<wire::node_id_t>& path() const { return path_; }
+  // Broadcaster .. our parent, by address.
+  const std::vector<wire::endpoint>& ancestors() const { return ancestors_; }
+  // Peers with room elsewhere in the tree, from our parent.
+  const std::vector<wire::endpoint>& backups() const { return backups_; }
+
+  // What a parent told us in JoinAccept or PathUpdate: its own ancestors
+  // (to which its address `parent` is added) and backups.
+  void set_lineage(std::vector<wire::endpoint> parent_ancestors, const wire::endpoint& parent,
+                   std::vector<wire::endpoint> backups);
+
+  // `parent` accepted us: we hang at parent_depth + 1 below parent_path.
+  void attach(link_id_t parent, duration rtt, std::uint32_t parent_depth,
+              std::vector<wire::node_id_t> parent_path);
+
+  // The parent's path changed (PathUpdate); true when ours changed with it.
+  bool update_path(std::uint32_t parent_depth, std::vector<wire::node_id_t> parent_path);
+
+  // The parent link is gone (or moving away: see feeder()).
+  void lose_parent() { parent_.reset(); }
+
+  // During a handoff, the old parent keeps feeding us until a new one
+  // accepts; its chunks are still taken, its path updates ignored.
+  std::optional<link_id_t> feeder() const { return feeder_; }
+  void set_feeder(link_id_t id) { feeder_ = id; }
+  void clear_feeder() { feeder_.reset(); }
+
+  // A lost parent's replacements, in order: the grandparent, the other
+  // ancestors upward, then the backups.
+  std::vector<wire::endpoint> repair_targets() const;
+
+  // Where a leaving node sends its children: its parent, then its other
+  // ancestors upward, at most `limit` distinct.
+  std::vector<wire::endpoint> handoff_targets(const std::optional<wire::endpoint>& parent,
+                                              std::size_t limit) const;
+
+ private:
+  wire::node_id_t self_;
+  std::optional<link_id_t> parent_;
+  duration parent_rtt_{};
+  std::optional<link_id_t> feeder_;
+  std::uint32_t depth_ = 0;
+  std::vector<wire::node_id_t> path_;
+  std::vector<wire::endpoint> ancestors_;
+  std::vector<wire::endpoint> backups_;
+};
+
+}  // namespace treecast::core
