@@ -4,6 +4,7 @@
 
 #include "core/errors.hpp"
 #include "core/node.hpp"
+#include "core_test_support.hpp"
 #include "wire/codec.hpp"
 
 namespace treecast::core {
@@ -11,29 +12,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-wire::node_id_t id_of(std::uint8_t n) {
-  wire::node_id_t id{};
-  id[0] = n;
-  return id;
-}
-
-wire::chunk make_chunk(wire::seq_t seq, int gop = 5) {
-  wire::chunk c;
-  c.seq = seq;
-  c.capture_time_us = seq * 200'000;
-  c.flags = seq % gop == 0 ? wire::chunk_flag_keyframe : 0;
-  c.payload = "payload-" + std::to_string(seq);
-  wire::seal_chunk(c);
-  return c;
-}
-
-wire::hello hello_from(std::uint8_t n, std::uint16_t listen_port = 0) {
-  wire::hello h;
-  h.node_id = id_of(n);
-  h.listen_port = listen_port;
-  h.role = wire::peer_role::relay;
-  return h;
-}
+using testing::hello_from;
+using testing::id_of;
+using testing::make_chunk;
 
 // Drives one node and keeps what it asked for.
 class harness {
@@ -75,6 +56,10 @@ class harness {
   }
   void leave() {
     node_.leave(now_);
+    collect();
+  }
+  void written(link_id_t link, std::size_t bytes) {
+    node_.on_link_written(link, bytes, now_);
     collect();
   }
   void closed(link_id_t link) {
@@ -807,6 +792,77 @@ TEST(node_security, joins_beyond_the_rate_are_told_to_come_back_later) {
   h.receive(later, hello_from(99));
   h.receive(later, wire::join_request{});
   EXPECT_EQ(h.only_sent<wire::join_accept>(later).size(), 1u);
+}
+
+// ------------------------------------------------------- engine decisions
+
+TEST(node_engine, a_child_that_stops_reading_is_dropped_by_the_engine) {
+  node_config config = root_config();
+  config.max_pending_bytes = 64 * 1024;
+  harness h(config);
+  h.start();
+  const link_id_t reader = h.join_child(7, 9007);
+  const link_id_t stalled = h.join_child(8, 9008);
+  h.clear();
+  wire::seq_t seq = 0;
+  while (!h.closed_reason(stalled) && seq < 1000) {
+    wire::chunk c = make_chunk(seq++);
+    c.payload.assign(4096, 'x');
+    wire::seal_chunk(c);
+    const std::size_t size = c.frame->size();
+    h.source(std::move(c));
+    h.written(reader, size);  // the other child keeps up
+  }
+  EXPECT_EQ(h.closed_reason(stalled), std::error_code(node_errc::send_queue_full));
+  EXPECT_TRUE(h.all<close_action>().back().abort);
+  EXPECT_FALSE(h.closed_reason(reader));
+  EXPECT_EQ(h.engine().child_count(), 1u);
+  EXPECT_LE(seq * 4096, 2 * config.max_pending_bytes);  // dropped near the bound, not later
+}
+
+TEST(node_engine, attach_loss_and_repair_are_reported_as_events) {
+  harness h(relay_config());
+  h.start();
+  const link_id_t parent = h.attach_under_root();
+  ASSERT_EQ(h.all<event_action>().size(), 1u);
+  const auto attached = std::get<parent_changed_event>(h.all<event_action>()[0].event);
+  EXPECT_EQ(attached.depth, 1u);
+  h.receive(parent, make_chunk(0));
+  h.clear();
+  h.closed(parent);
+  const auto lost = h.all<event_action>();
+  ASSERT_EQ(lost.size(), 1u);
+  EXPECT_TRUE(std::holds_alternative<repair_started_event>(lost[0].event));
+  // No ancestor but the lost parent itself: the rendezvous hands out peer 2.
+  const link_id_t next = h.join_through_rendezvous(2, 0, {id_of(2)});
+  h.clear();
+  h.receive(next, wire::join_accept{0, {id_of(2)}, {}, {}});
+  h.advance(40ms);
+  h.receive(next, make_chunk(1));
+  const auto events = h.all<event_action>();
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_TRUE(std::holds_alternative<parent_changed_event>(events[0].event));
+  EXPECT_EQ(std::get<repair_finished_event>(events[1].event).took, 40ms);
+}
+
+TEST(node_engine, a_starved_parent_is_reported_as_a_late_chunk) {
+  harness h(relay_config());
+  h.start();
+  const link_id_t parent = h.attach_under_root();
+  h.receive(parent, make_chunk(0));
+  h.clear();
+  for (int i = 0; i < 14 && !h.closed_reason(parent); ++i) {
+    h.advance(250ms);
+    h.receive(parent, wire::heartbeat{});
+  }
+  std::vector<chunk_late_event> late;
+  for (const auto& e : h.all<event_action>()) {
+    if (const auto* x = std::get_if<chunk_late_event>(&e.event)) {
+      late.push_back(*x);
+    }
+  }
+  ASSERT_EQ(late.size(), 1u);
+  EXPECT_GT(late[0].silent_for, h.engine().config().starvation_timeout);
 }
 
 }  // namespace

@@ -1,0 +1,135 @@
+// link_table: the Hello gate, liveness and the bound on queued bytes.
+#include "core/link_table.hpp"
+
+#include "core/errors.hpp"
+#include "core_test_support.hpp"
+
+namespace treecast::core {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::hello_from;
+using testing::recording_context;
+
+// Admits tokens that say "until:N" while the wall clock is at most N.
+class expiring_admission final : public admission_policy {
+ public:
+  std::optional<std::string> check(std::string_view token, std::int64_t unix_s) const override {
+    if (token.rfind("until:", 0) != 0) {
+      return "no invite token";
+    }
+    return unix_s <= std::stoll(std::string(token.substr(6)))
+               ? std::nullopt
+               : std::optional<std::string>("invite token expired");
+  }
+};
+
+TEST(link_table, open_asks_the_driver_to_connect) {
+  recording_context r;
+  link_table links(r.ctx);
+  const link_id_t id = links.open(link_kind::probe, {"10.0.0.2", 7000});
+  const auto connects = recording_context::only<connect_action>(r.take());
+  ASSERT_EQ(connects.size(), 1u);
+  EXPECT_EQ(connects[0].link, id);
+  EXPECT_EQ(connects[0].to, (wire::endpoint{"10.0.0.2", 7000}));
+  EXPECT_FALSE(links.at(id).connected);
+  EXPECT_EQ(links.at(id).kind, link_kind::probe);
+}
+
+TEST(link_table, gate_refuses_a_second_hello_and_another_version) {
+  recording_context r;
+  link_table links(r.ctx);
+  link& l = links.at(links.accept({"10.0.0.2", 5555}));
+  std::string refusal;
+  wire::hello old = hello_from(7);
+  old.version = wire::protocol_version + 1;
+  EXPECT_EQ(links.admit(l, std::move(old), refusal), std::error_code(node_errc::version_mismatch));
+  EXPECT_FALSE(l.peer_hello);
+  EXPECT_FALSE(links.admit(l, hello_from(7), refusal));
+  ASSERT_TRUE(l.peer_hello);
+  EXPECT_EQ(links.admit(l, hello_from(7), refusal), std::error_code(node_errc::duplicate_hello));
+}
+
+TEST(link_table, gate_checks_tokens_against_the_wall_clock_the_driver_gave) {
+  node_config config;
+  config.admission = std::make_shared<expiring_admission>();
+  recording_context r(config);
+  r.ctx.set_wall_clock(5'000'000'000);  // Unix 5000 s at the context's now
+  link_table links(r.ctx);
+  std::string refusal;
+  wire::hello valid = hello_from(7);
+  valid.token = "until:5000";
+  EXPECT_FALSE(links.admit(links.at(links.accept({"10.0.0.2", 1})), std::move(valid), refusal));
+  r.ctx.now += 2s;  // the wall clock moves with `now`
+  wire::hello late = hello_from(8);
+  late.token = "until:5001";
+  EXPECT_EQ(links.admit(links.at(links.accept({"10.0.0.3", 1})), std::move(late), refusal),
+            std::error_code(node_errc::unauthorized));
+  EXPECT_EQ(refusal, "invite token expired");
+}
+
+TEST(link_table, outbound_links_are_not_asked_for_a_token) {
+  node_config config;
+  config.admission = std::make_shared<expiring_admission>();
+  recording_context r(config);
+  link_table links(r.ctx);
+  std::string refusal;
+  link& probe = links.at(links.open(link_kind::probe, {"10.0.0.2", 7000}));
+  EXPECT_FALSE(links.admit(probe, hello_from(7), refusal));
+}
+
+TEST(link_table, sweep_heartbeats_idle_links_and_names_silent_ones) {
+  recording_context r;
+  link_table links(r.ctx);
+  const link_id_t quiet = links.accept({"10.0.0.2", 1});
+  const link_id_t talking = links.accept({"10.0.0.3", 1});
+  std::string refusal;
+  links.admit(links.at(quiet), hello_from(2), refusal);
+  links.admit(links.at(talking), hello_from(3), refusal);
+  r.take();
+  r.ctx.now += r.ctx.config.heartbeat_interval;
+  links.at(talking).last_heard = r.ctx.now;
+  EXPECT_TRUE(links.sweep().empty());
+  const auto actions = r.take();
+  EXPECT_EQ(recording_context::sent_to(actions, quiet).size(), 1u);  // a heartbeat each
+  EXPECT_EQ(recording_context::sent_to(actions, talking).size(), 1u);
+  r.ctx.now += r.ctx.config.heartbeat_interval * r.ctx.config.heartbeat_misses;
+  links.at(talking).last_heard = r.ctx.now;
+  EXPECT_EQ(links.sweep(), std::vector<link_id_t>{quiet});
+}
+
+TEST(link_table, a_link_whose_queue_passes_the_bound_is_named_once) {
+  node_config config;
+  config.max_pending_bytes = 64 * 1024;
+  recording_context r(config);
+  link_table links(r.ctx);
+  const link_id_t id = links.accept({"10.0.0.2", 1});
+  const auto frame = std::make_shared<wire::byte_buffer>(40 * 1024);
+  links.send_frame(id, frame);
+  links.on_written(id, frame->size());  // the peer reads
+  links.send_frame(id, frame);
+  EXPECT_TRUE(links.take_overflowed().empty());
+  links.send_frame(id, frame);  // 80 KiB queued: it stopped reading
+  links.send_frame(id, frame);
+  EXPECT_EQ(links.take_overflowed(), std::vector<link_id_t>{id});
+  EXPECT_TRUE(links.take_overflowed().empty());
+}
+
+TEST(link_table, close_asks_the_driver_and_aborts_a_link_that_stopped_reading) {
+  recording_context r;
+  link_table links(r.ctx);
+  const link_id_t slow = links.accept({"10.0.0.2", 1});
+  const link_id_t done = links.accept({"10.0.0.3", 1});
+  links.close(slow, node_errc::send_queue_full);
+  links.close(done, node_errc::probe_done);
+  const auto closes = recording_context::only<close_action>(r.take());
+  ASSERT_EQ(closes.size(), 2u);
+  EXPECT_TRUE(closes[0].abort);
+  EXPECT_FALSE(closes[1].abort);
+  EXPECT_TRUE(links.contains(slow));  // the caller removes it
+  EXPECT_TRUE(links.remove(slow));
+  EXPECT_FALSE(links.contains(slow));
+}
+
+}  // namespace
+}  // namespace treecast::core

@@ -1,0 +1,170 @@
+// parent_finder: the join state machine's phases, redirects, backoff, giving
+// up, and repair rounds that fall back to the rendezvous.
+#include "core/parent_finder.hpp"
+
+#include "core/errors.hpp"
+#include "core_test_support.hpp"
+
+namespace treecast::core {
+namespace {
+
+using testing::hello_from;
+using testing::id_of;
+using testing::recording_context;
+using phase = parent_finder::phase;
+
+node_config joiner_config() {
+  node_config c;
+  c.rendezvous = wire::endpoint{"10.0.0.1", 7000};
+  c.max_join_attempts = 2;
+  return c;
+}
+
+wire::peer_summary candidate(std::uint8_t n, std::uint32_t free_slots) {
+  wire::peer_summary p;
+  p.node_id = id_of(n);
+  p.address = {"10.0.0." + std::to_string(n), 7000};
+  p.free_slots = free_slots;
+  return p;
+}
+
+struct finder_fixture {
+  finder_fixture() : r(joiner_config()), finder(r.ctx, links, position, window) {}
+
+  // The connects since the last call, each reported connected and
+  // introduced by a Hello from peer `first_id` + i.
+  std::vector<connect_action> connect_all(std::uint8_t first_id = 1) {
+    const auto connects = recording_context::only<connect_action>(r.take());
+    std::uint8_t n = first_id;
+    for (const auto& c : connects) {
+      link& l = links.at(c.link);
+      l.connected = true;
+      std::string refusal;
+      links.admit(l, hello_from(n++, 7000), refusal);
+      finder.on_connected(c.link, l);
+    }
+    return connects;
+  }
+
+  void pong(link_id_t id, std::uint32_t depth, std::uint32_t free_slots) {
+    const auto pings = testing::recording_context::sent_to(last_, id);
+    wire::pong p;
+    p.nonce = std::get<wire::ping>(pings.at(0)).nonce;
+    p.attached = true;
+    p.depth = depth;
+    p.free_slots = free_slots;
+    p.path = {id_of(1)};
+    ASSERT_TRUE(finder.on_pong(id, links.at(id), std::move(p)));
+  }
+
+  recording_context r;
+  link_table links{r.ctx};
+  tree_position position{id_of(100), false};
+  chunk_window window{std::chrono::seconds(10), 1 << 20};
+  parent_finder finder;
+  std::vector<action> last_;
+};
+
+TEST(parent_finder, query_probe_request_in_order) {
+  finder_fixture f;
+  f.finder.start();
+  EXPECT_EQ(f.finder.current(), phase::querying);
+  const auto query = f.connect_all();
+  ASSERT_EQ(query.size(), 1u);
+  EXPECT_EQ(query[0].to, (wire::endpoint{"10.0.0.1", 7000}));
+  f.r.take();
+  ASSERT_TRUE(f.finder.on_candidates(query[0].link, f.links.at(query[0].link),
+                                     wire::candidates{{candidate(2, 1), candidate(3, 0)}}));
+  EXPECT_EQ(f.finder.current(), phase::probing);
+  EXPECT_FALSE(f.links.contains(query[0].link));
+  const auto probes = f.connect_all(2);
+  ASSERT_EQ(probes.size(), 2u);
+  f.last_ = f.r.take();
+  f.pong(probes[0].link, 1, 1);
+  EXPECT_EQ(f.finder.current(), phase::probing);  // one still to answer
+  f.pong(probes[1].link, 1, 0);
+  EXPECT_EQ(f.finder.current(), phase::requesting);
+  const auto actions = f.r.take();
+  // The one with a free slot is asked; the other probe is closed.
+  const auto to_chosen = recording_context::sent_to(actions, probes[0].link);
+  ASSERT_EQ(to_chosen.size(), 1u);
+  EXPECT_TRUE(std::holds_alternative<wire::join_request>(to_chosen[0]));
+  EXPECT_EQ(f.links.at(probes[0].link).kind, link_kind::joining);
+  EXPECT_FALSE(f.links.contains(probes[1].link));
+  f.finder.on_attached(probes[0].link);
+  EXPECT_EQ(f.finder.current(), phase::idle);
+  EXPECT_FALSE(f.finder.deadline());
+}
+
+TEST(parent_finder, failed_rounds_back_off_then_give_up) {
+  finder_fixture f;
+  f.finder.start();
+  f.finder.failed("test");
+  EXPECT_EQ(f.finder.current(), phase::backing_off);
+  EXPECT_EQ(f.finder.deadline(), f.r.ctx.now + f.r.ctx.config.reconnect_min);
+  f.r.take();
+  f.r.ctx.now = *f.finder.deadline();
+  f.finder.on_timer();
+  EXPECT_EQ(f.finder.current(), phase::querying);
+  EXPECT_EQ(recording_context::only<connect_action>(f.r.take()).size(), 1u);
+  f.finder.failed("again");  // the second of max_join_attempts = 2
+  EXPECT_EQ(f.finder.current(), phase::given_up);
+  EXPECT_EQ(recording_context::only<give_up_action>(f.r.take()).size(), 1u);
+  EXPECT_FALSE(f.finder.deadline());
+}
+
+TEST(parent_finder, a_redirect_descends_and_too_many_fail_the_round) {
+  finder_fixture f;
+  f.finder.start_repair({{"10.0.0.2", 7000}});
+  const auto probes = f.connect_all(2);
+  f.last_ = f.r.take();
+  f.pong(probes[0].link, 1, 0);
+  const link_id_t asked = probes[0].link;
+  ASSERT_TRUE(f.finder.on_redirect(asked, f.links.at(asked),
+                                   wire::join_redirect{"full", {{"10.0.0.3", 7000}}}));
+  EXPECT_EQ(f.finder.current(), phase::probing);
+  EXPECT_EQ(f.r.ctx.stats.get(counter::join_redirects), 1u);
+  EXPECT_FALSE(f.links.contains(asked));
+}
+
+TEST(parent_finder, a_failed_repair_round_asks_the_rendezvous_at_once) {
+  finder_fixture f;
+  f.finder.start();
+  f.r.take();
+  f.finder.start_repair({{"10.0.0.2", 7000}});
+  EXPECT_EQ(f.finder.current(), phase::probing);
+  f.r.take();
+  f.r.ctx.now += f.r.ctx.config.probe_timeout;
+  f.finder.on_timer();  // nobody answered
+  EXPECT_EQ(f.finder.current(), phase::querying);
+  const auto connects = recording_context::only<connect_action>(f.r.take());
+  ASSERT_EQ(connects.size(), 1u);
+  EXPECT_EQ(connects[0].to, (wire::endpoint{"10.0.0.1", 7000}));
+  EXPECT_EQ(f.r.ctx.stats.get(counter::join_attempts), 2u);
+}
+
+TEST(parent_finder, messages_on_the_wrong_link_are_refused) {
+  finder_fixture f;
+  const link_id_t inbound = f.links.accept({"10.0.0.9", 1});
+  link& l = f.links.at(inbound);
+  EXPECT_FALSE(f.finder.on_candidates(inbound, l, {}));
+  EXPECT_FALSE(f.finder.on_pong(inbound, l, {}));
+  EXPECT_FALSE(f.finder.on_redirect(inbound, l, {}));
+}
+
+TEST(parent_finder, a_repair_is_timed_until_the_stream_resumes) {
+  finder_fixture f;
+  f.finder.repair_started({"10.0.0.5", 7000});
+  f.r.ctx.now += std::chrono::milliseconds(150);
+  f.finder.stream_resumed();
+  f.finder.stream_resumed();  // only the first chunk ends it
+  ASSERT_EQ(f.finder.repair_times().size(), 1u);
+  EXPECT_EQ(f.finder.repair_times()[0], std::chrono::milliseconds(150));
+  const auto events = recording_context::only<event_action>(f.r.take());
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_TRUE(std::holds_alternative<repair_started_event>(events[0].event));
+  EXPECT_EQ(std::get<repair_finished_event>(events[1].event).took, std::chrono::milliseconds(150));
+}
+
+}  // namespace
+}  // namespace treecast::core

@@ -1,0 +1,110 @@
+// subtree_view: aggregates of the children's reports, health rows, and the
+// pacing of this node's own report.
+#include "core/subtree_view.hpp"
+
+#include "core_test_support.hpp"
+
+namespace treecast::core {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::hello_from;
+using testing::id_of;
+using testing::recording_context;
+
+wire::peer_health row(std::uint8_t id) {
+  wire::peer_health h;
+  h.node_id = id_of(id);
+  return h;
+}
+
+struct subtree_fixture {
+  explicit subtree_fixture(bool root = true)
+      : position(id_of(100), root), kids(r.ctx, links), view(r.ctx, links, kids, position) {}
+
+  // An inbound peer `n` (a relay) becomes a child.
+  link_id_t add_child(std::uint8_t n) {
+    const link_id_t id = links.accept({"10.0.0." + std::to_string(n), 5555});
+    std::string refusal;
+    links.admit(links.at(id), hello_from(n, 9000), refusal);
+    kids.add(id, links.at(id));
+    return id;
+  }
+
+  void report(link_id_t id, std::uint32_t size, std::uint32_t depth, std::uint32_t free,
+              std::vector<wire::peer_health> health = {}) {
+    wire::report rep;
+    rep.subtree_size = size;
+    rep.subtree_depth = depth;
+    rep.free_slots = free;
+    rep.relays = size;
+    rep.chunks_missed = 2;
+    rep.health = std::move(health);
+    view.on_report(id, *kids.find(id), std::move(rep));
+  }
+
+  recording_context r;
+  link_table links{r.ctx};
+  tree_position position;
+  children kids;
+  subtree_view view;
+};
+
+TEST(subtree_view, counts_come_from_the_reports_or_the_child_itself) {
+  subtree_fixture f;
+  const link_id_t a = f.add_child(2);
+  f.add_child(3);  // not reported yet: counts as itself, one hop down
+  f.report(a, 5, 4, 1);
+  EXPECT_EQ(f.view.size(), 1u + 5u + 1u);
+  EXPECT_EQ(f.view.deepest(), 4u);
+  EXPECT_EQ(f.view.count(wire::peer_role::relay), 1u + 5u + 1u);  // this node is a relay too
+  EXPECT_EQ(f.view.chunks_missed(), 2u);
+}
+
+TEST(subtree_view, a_report_says_whether_the_room_below_changed) {
+  subtree_fixture f;
+  const link_id_t a = f.add_child(2);
+  wire::report first;
+  first.free_slots = 1;
+  EXPECT_TRUE(f.view.on_report(a, *f.kids.find(a), wire::report(first)));
+  EXPECT_FALSE(f.view.on_report(a, *f.kids.find(a), wire::report(first)));
+  first.free_slots = 0;
+  EXPECT_TRUE(f.view.on_report(a, *f.kids.find(a), wire::report(first)));
+}
+
+TEST(subtree_view, health_rows_are_nearest_first_within_the_limit) {
+  subtree_fixture f;
+  const link_id_t a = f.add_child(2);
+  const link_id_t b = f.add_child(3);
+  f.report(a, 2, 2, 0, {row(2), row(20)});
+  f.report(b, 2, 2, 0, {row(3), row(30)});
+  const auto rows = f.view.health(4, {true, 0});
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows[0].node_id, id_of(100));
+  EXPECT_EQ(rows[1].node_id, id_of(2));
+  EXPECT_EQ(rows[1].address.host, "10.0.0.2");  // the child's own row gets its address
+  EXPECT_EQ(rows[2].node_id, id_of(3));
+  EXPECT_EQ(rows[3].node_id, id_of(20));
+}
+
+TEST(subtree_view, reports_go_up_on_time_and_sooner_after_a_change) {
+  subtree_fixture f(false);
+  const link_id_t parent = f.links.accept({"10.0.0.1", 7000});
+  f.position.attach(parent, {}, 0, {id_of(1)});
+  f.view.start();
+  EXPECT_EQ(f.view.deadline(), f.r.ctx.now + f.r.ctx.config.report_interval);
+  f.r.ctx.now += 10ms;
+  f.view.report_soon();
+  EXPECT_EQ(f.view.deadline(), f.r.ctx.now);
+  f.view.on_timer({true, 3});
+  const auto reports =
+      recording_context::only<send_action>(f.r.take());  // one report to the parent
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_EQ(reports[0].link, parent);
+  f.r.ctx.now += 10ms;
+  f.view.report_soon();  // too soon after the last one: held back
+  EXPECT_EQ(f.view.deadline(), f.r.ctx.now - 10ms + f.r.ctx.config.report_min_interval);
+}
+
+}  // namespace
+}  // namespace treecast::core

@@ -1,0 +1,60 @@
+// tree_position: depth and path, the lineage a parent sends, and the order
+// of repair and handoff targets.
+#include "core/tree_position.hpp"
+
+#include "core_test_support.hpp"
+
+namespace treecast::core {
+namespace {
+
+using testing::id_of;
+
+const wire::endpoint root_at{"10.0.0.1", 7000};
+const wire::endpoint a_at{"10.0.0.2", 7000};
+const wire::endpoint b_at{"10.0.0.3", 7000};
+const wire::endpoint backup_at{"10.0.0.9", 7000};
+
+TEST(tree_position, the_root_is_its_own_path_at_depth_0) {
+  const tree_position root(id_of(1), true);
+  EXPECT_EQ(root.path(), std::vector<wire::node_id_t>{id_of(1)});
+  EXPECT_EQ(root.depth(), 0u);
+  EXPECT_FALSE(root.has_parent());
+}
+
+TEST(tree_position, attach_hangs_below_the_parents_path) {
+  tree_position p(id_of(9), false);
+  p.set_lineage({root_at, a_at}, b_at, {backup_at});
+  p.attach(5, std::chrono::milliseconds(12), 2, {id_of(1), id_of(2), id_of(3)});
+  EXPECT_EQ(p.parent(), link_id_t{5});
+  EXPECT_EQ(p.depth(), 3u);
+  EXPECT_EQ(p.path(), (std::vector<wire::node_id_t>{id_of(1), id_of(2), id_of(3), id_of(9)}));
+  EXPECT_EQ(p.ancestors(), (std::vector<wire::endpoint>{root_at, a_at, b_at}));
+  EXPECT_EQ(p.parent_rtt(), std::chrono::milliseconds(12));
+  EXPECT_TRUE(on_path(p.path(), id_of(2)));
+  EXPECT_FALSE(on_path(p.path(), id_of(4)));
+}
+
+TEST(tree_position, path_update_changes_depth_only_when_the_path_changed) {
+  tree_position p(id_of(9), false);
+  p.attach(5, {}, 1, {id_of(1), id_of(2)});
+  EXPECT_FALSE(p.update_path(1, {id_of(1), id_of(2)}));
+  EXPECT_TRUE(p.update_path(2, {id_of(1), id_of(4), id_of(2)}));
+  EXPECT_EQ(p.depth(), 3u);
+  EXPECT_EQ(p.path().back(), id_of(9));
+}
+
+TEST(tree_position, repair_tries_the_grandparent_then_the_ancestors_then_the_backups) {
+  tree_position p(id_of(9), false);
+  p.set_lineage({root_at, a_at}, b_at, {backup_at});
+  EXPECT_EQ(p.repair_targets(), (std::vector<wire::endpoint>{a_at, root_at, backup_at}));
+}
+
+TEST(tree_position, handoff_names_the_parent_then_distinct_ancestors_up_to_the_limit) {
+  tree_position p(id_of(9), false);
+  p.set_lineage({root_at, a_at}, b_at, {});
+  EXPECT_EQ(p.handoff_targets(b_at, 4), (std::vector<wire::endpoint>{b_at, a_at, root_at}));
+  EXPECT_EQ(p.handoff_targets(b_at, 2), (std::vector<wire::endpoint>{b_at, a_at}));
+}
+
+}  // namespace
+}  // namespace treecast::core
