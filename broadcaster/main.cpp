@@ -39,13 +39,13 @@ media::broadcast_settings parse_media(const std::string& resolution, int fps, in
   if (std::sscanf(resolution.c_str(), "%dx%d", &settings.width, &settings.height) != 2) {
     throw std::invalid_argument("--resolution wants WIDTHxHEIGHT, got '" + resolution + "'");
   }
-  if (chunk_ms < 20 || chunk_ms > 2000) {
-    throw std::invalid_argument("--chunk-ms must be between 20 and 2000");
-  }
   settings.fps = fps;
   settings.video_kbps = bitrate;
   settings.chunk_duration = std::chrono::milliseconds(chunk_ms);
   settings.source = source;
+  if (const std::string problem = settings.validate(); !problem.empty()) {
+    throw std::invalid_argument(problem);  // a bad flag: exit 2
+  }
   return settings;
 }
 
@@ -150,6 +150,10 @@ int main(int argc, char** argv) {
       runtime::to_hex(runtime::make_invite_token(*key, runtime::invite_role::viewer, expires));
   const std::string relay_token =
       runtime::to_hex(runtime::make_invite_token(*key, runtime::invite_role::relay, expires));
+  // Peers ask every peer they reach for an invite, the root included; and
+  // the root proves in every Pong that it holds the stream key.
+  node_config.token = runtime::from_hex(relay_token);
+  node_config.root_signer = std::make_shared<const runtime::ed25519_key>(*key);
 
   std::unique_ptr<media::ts_recorder> recorder;
   try {

@@ -107,18 +107,28 @@ GstFlowReturn on_new_sample(GstAppSink* sink, gpointer user_data) {
 
 }  // namespace
 
+std::string broadcast_settings::validate() const {
+  if (width < 16 || height < 16 || width > 7680 || height > 4320 || width % 2 || height % 2) {
+    return "--resolution must be even and between 16x16 and 7680x4320";
+  }
+  if (fps < 1 || fps > 120) {
+    return "--fps must be between 1 and 120";
+  }
+  if (video_kbps < 50 || video_kbps > 50000) {
+    return "--bitrate must be between 50 and 50000 kbit/s";
+  }
+  if (chunk_duration < std::chrono::milliseconds(20) ||
+      chunk_duration > std::chrono::milliseconds(2000)) {
+    return "--chunk-ms must be between 20 and 2000";
+  }
+  return {};
+}
+
 broadcast_pipeline::broadcast_pipeline(broadcast_settings settings, chunk_handler on_chunk,
                                        error_handler on_error)
     : settings_(std::move(settings)) {
-  if (settings_.width < 16 || settings_.height < 16 || settings_.width > 7680 ||
-      settings_.height > 4320 || settings_.width % 2 || settings_.height % 2) {
-    throw std::runtime_error("resolution must be even and between 16x16 and 7680x4320");
-  }
-  if (settings_.fps < 1 || settings_.fps > 120) {
-    throw std::runtime_error("fps must be between 1 and 120");
-  }
-  if (settings_.video_kbps < 50 || settings_.video_kbps > 50000) {
-    throw std::runtime_error("video bitrate must be between 50 and 50000 kbit/s");
+  if (const std::string problem = settings_.validate(); !problem.empty()) {
+    throw std::runtime_error(problem);
   }
   ensure_gst_initialized();
   require_elements({"x264enc", "h264parse", "opusenc", "mpegtsmux", "appsink"});

@@ -37,6 +37,10 @@ struct broadcast_settings {
   int keyframe_interval = 0;
   // Capture time one chunk spans.
   std::chrono::milliseconds chunk_duration{200};
+
+  // Empty when valid, otherwise which setting is out of range, named as
+  // the broadcaster's flag.
+  std::string validate() const;
 };
 
 class broadcast_pipeline {

@@ -1,5 +1,7 @@
 #include "gst_support.hpp"
 
+#include <string_view>
+
 #include <gst/gst.h>
 
 #include <map>
@@ -63,8 +65,13 @@ GstBusSyncReply on_bus_message(GstBus*, GstMessage* message, gpointer user_data)
     GError* error = nullptr;
     gchar* debug = nullptr;
     gst_message_parse_error(message, &error, &debug);
-    std::string text = std::string(GST_OBJECT_NAME(GST_MESSAGE_SRC(message))) + ": " +
-                       (error ? error->message : "unknown error");
+    // The X video sinks say so when the window is closed by its owner.
+    const bool closed_window = error && error->domain == GST_RESOURCE_ERROR &&
+                               error->code == GST_RESOURCE_ERROR_NOT_FOUND &&
+                               std::string_view(error->message) == "Output window was closed";
+    std::string text = closed_window ? std::string(window_closed)
+                                     : std::string(GST_OBJECT_NAME(GST_MESSAGE_SRC(message))) +
+                                           ": " + (error ? error->message : "unknown error");
     g_clear_error(&error);
     g_free(debug);
     watch->on_error(text);

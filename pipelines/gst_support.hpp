@@ -27,6 +27,10 @@ void count_buffers(GstElement* pipeline, const char* name, std::atomic<std::uint
 // Text passed to watch_errors' handler when the stream ends.
 inline constexpr const char* end_of_stream = "end of stream";
 
+// Text passed to watch_errors' handler (and the viewer's key handler) when
+// the person closed the video window: the end of watching, not a failure.
+inline constexpr const char* window_closed = "window closed";
+
 // Calls `on_error` (from a streaming thread) with the text of every ERROR
 // message the pipeline posts, and with end_of_stream at EOS.
 void watch_errors(GstElement* pipeline, std::function<void(const std::string&)> on_error);

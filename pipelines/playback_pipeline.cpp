@@ -245,7 +245,7 @@ GstPadProbeReturn on_navigation(GstPad*, GstPadProbeInfo* info, gpointer user_da
   if (std::strcmp(key, "o") == 0 && t->overlay) {
     toggle_silent(t->overlay);
   } else if (std::strcmp(key, "q") == 0 || std::strcmp(key, "Escape") == 0) {
-    t->on_error("window closed");
+    t->on_error(window_closed);
   }
   return GST_PAD_PROBE_OK;
 }
@@ -276,7 +276,8 @@ playback_pipeline::playback_pipeline(playback_settings settings, error_handler o
     require_elements({"ximagesink", "textoverlay"});
   }
   pipeline_ = parse_pipeline(
-      "appsrc name=src is-live=true format=bytes stream-type=stream max-bytes=0 block=false "
+      "appsrc name=src is-live=true format=bytes stream-type=stream max-bytes=16777216 "
+      "leaky-type=downstream block=false "
       "caps=video/mpegts,systemstream=true,packetsize=188 ! tsdemux name=demux");
   source_ = gst_bin_get_by_name(GST_BIN(pipeline_), "src");
   // A small fixed pipeline latency (decoder and audio device); the jitter

@@ -18,7 +18,8 @@ bool ends_with(const std::string& s, std::string_view suffix) {
 // tsdemux's pads are linked by name pattern: parse-launch links the first
 // video and audio pads to the parsers as they appear.
 std::string remux_description(const std::string& muxer, const std::string& path) {
-  return "appsrc name=src is-live=true format=bytes max-bytes=0 block=false "
+  return "appsrc name=src is-live=true format=bytes max-bytes=16777216 leaky-type=downstream "
+         "block=false "
          "caps=video/mpegts,systemstream=true,packetsize=188 ! tsdemux name=demux "
          "demux. ! queue ! h264parse ! mux. "
          "demux. ! queue ! opusparse ! mux. " +

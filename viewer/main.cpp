@@ -7,6 +7,7 @@
 #include <iostream>
 #include <vector>
 
+#include "gst_support.hpp"
 #include "playback_pipeline.hpp"
 #include "playout_order.hpp"
 #include "runtime/address.hpp"
@@ -105,10 +106,14 @@ int main(int argc, char** argv) {
   media::playout_order playout;
   std::optional<std::uint64_t> first_frame_ms;
   std::uint64_t undecryptable = 0;
+  bool decrypted_any = false;
+  // Chunks (~5 s of stream) that must fail to open before a viewer that
+  // never opened one gives up.
+  constexpr std::uint64_t give_up_undecryptable = 25;
   const auto fail = [&](const std::string& error) {
     // From any thread: a closed window ends the viewer normally; anything
     // else is a failure.
-    const bool closed = error.find("closed") != std::string::npos;
+    const bool closed = error == media::window_closed;
     if (!closed) {
       std::fprintf(stderr, "treecast-viewer: playback failed: %s\n", error.c_str());
     }
@@ -157,6 +162,16 @@ int main(int argc, char** argv) {
         return;
       }
       auto plain = cipher->open(c->payload, c->nonce);
+      if (!plain && !decrypted_any && undecryptable + 1 >= give_up_undecryptable) {
+        // Never one chunk opened: the key in the link is not this stream's.
+        std::fprintf(stderr,
+                     "treecast-viewer: the link's content key opens none of this stream's "
+                     "chunks (%llu tried): ask the broadcaster for the viewer link again\n",
+                     static_cast<unsigned long long>(undecryptable + 1));
+        exit_code = runtime::exit_failure;
+        shutdown->request_stop();
+        return;
+      }
       if (!plain) {
         // Signed by the broadcaster, so not altered: the link's key is wrong.
         if (undecryptable++ % 100 == 0) {
@@ -168,6 +183,7 @@ int main(int argc, char** argv) {
         }
         return;
       }
+      decrypted_any = true;
       play(c, *plain);
     });
     peer.start();

@@ -126,6 +126,7 @@ void fill(pb::Envelope& e, const pong& m) {
   p->set_depth(m.depth);
   p->set_free_slots(m.free_slots);
   fill_path(p->mutable_path(), m.path);
+  p->set_root_signature(m.root_signature);
 }
 
 void fill(pb::Envelope& e, const path_update& m) {
@@ -285,9 +286,10 @@ std::error_code decode(const pb::Pong& in, message& out) {
   m.attached = in.attached();
   m.depth = in.depth();
   m.free_slots = in.free_slots();
-  if (!decode_path(in.path(), m.path)) {
+  if (!decode_path(in.path(), m.path) || in.root_signature().size() > max_signature_bytes) {
     return wire_errc::field_out_of_range;
   }
+  m.root_signature = in.root_signature();
   out = std::move(m);
   return {};
 }

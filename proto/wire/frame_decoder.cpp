@@ -8,7 +8,9 @@
 
 namespace treecast::wire {
 
-frame_decoder::frame_decoder(std::size_t max_frame_bytes) : max_frame_bytes_(max_frame_bytes) {}
+frame_decoder::frame_decoder(std::size_t max_frame_bytes, std::size_t max_first_frame_bytes)
+    : max_frame_bytes_(max_frame_bytes),
+      max_first_frame_bytes_(std::min(max_first_frame_bytes, max_frame_bytes)) {}
 
 std::error_code frame_decoder::feed(std::span<const std::uint8_t> data,
                                     std::vector<shared_bytes>& frames) {
@@ -26,7 +28,7 @@ std::error_code frame_decoder::feed(std::span<const std::uint8_t> data,
       }
       const std::size_t length = (std::size_t{header_[0]} << 24) | (std::size_t{header_[1]} << 16) |
                                  (std::size_t{header_[2]} << 8) | std::size_t{header_[3]};
-      if (length > max_frame_bytes_) {
+      if (length > (first_done_ ? max_frame_bytes_ : max_first_frame_bytes_)) {
         failed_ = true;
         return wire_errc::frame_too_large;
       }
@@ -42,6 +44,7 @@ std::error_code frame_decoder::feed(std::span<const std::uint8_t> data,
     if (body_filled_ == body_size) {
       frames.push_back(std::move(body_));
       body_.reset();
+      first_done_ = true;
       header_filled_ = 0;
     }
   }

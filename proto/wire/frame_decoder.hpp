@@ -9,6 +9,10 @@
 // Not thread-safe; one decoder per link.
 #pragma once
 
+#include <cstdint>
+
+#include "wire/limits.hpp"
+
 #include <cstddef>
 #include <span>
 #include <system_error>
@@ -20,7 +24,11 @@ namespace treecast::wire {
 
 class frame_decoder {
  public:
-  explicit frame_decoder(std::size_t max_frame_bytes);
+  // Frames above `max_frame_bytes` are refused, and the first frame above
+  // `max_first_frame_bytes` (a link's first frame must be a Hello:
+  // max_hello_frame_bytes, so that a peer nobody admitted yet cannot make
+  // us buffer megabytes).
+  explicit frame_decoder(std::size_t max_frame_bytes, std::size_t max_first_frame_bytes = SIZE_MAX);
 
   // Consumes `data` and appends every frame it completes to `frames`.
   // Errors: wire_errc::frame_too_large. After an error the decoder is spent
@@ -36,6 +44,8 @@ class frame_decoder {
 
  private:
   std::size_t max_frame_bytes_;
+  std::size_t max_first_frame_bytes_;
+  bool first_done_ = false;
   std::uint8_t header_[4] = {};
   std::size_t header_filled_ = 0;
   std::shared_ptr<byte_buffer> body_;  // header + body of the frame in progress

@@ -13,6 +13,11 @@ inline constexpr std::uint32_t protocol_version = 1;
 // 8 Mbit/s stream is ~200 KB, a keyframe chunk a few times that.
 inline constexpr std::size_t default_max_frame_bytes = 4 * 1024 * 1024;
 
+// The first frame on a link is the peer's Hello (id, port, role, site,
+// token): a few hundred bytes. Anything larger before it is admitted is
+// refused from the header.
+inline constexpr std::size_t max_hello_frame_bytes = 4 * 1024;
+
 // Size of the big-endian length prefix in front of every frame.
 inline constexpr std::size_t frame_header_bytes = 4;
 
@@ -30,5 +35,6 @@ inline constexpr std::size_t max_health_entries = 2000;
 inline constexpr std::size_t max_text_bytes = 256;  // site labels, reasons, host names
 inline constexpr std::size_t max_stream_id_bytes = 64;
 inline constexpr std::size_t max_token_bytes = 256;
+inline constexpr std::size_t max_signature_bytes = 128;  // Ed25519: 64
 
 }  // namespace treecast::wire

@@ -107,6 +107,7 @@ struct pong {
   std::uint32_t depth = 0;
   std::uint32_t free_slots = 0;
   std::vector<node_id_t> path;
+  std::string root_signature;  // the broadcaster's proof that it is the root (depth 0)
 };
 
 struct path_update {

@@ -23,6 +23,14 @@ const child* children::find(link_id_t id) const {
   return it == children_.end() ? nullptr : &it->second;
 }
 
+std::size_t children::from_host(const std::string& host) const {
+  std::size_t n = 0;
+  for (const auto& [id, c] : children_) {
+    n += c.l->remote.host == host;
+  }
+  return n;
+}
+
 void children::add(link_id_t id, link& l) {
   children_[id].l = &l;
 }

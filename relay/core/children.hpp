@@ -44,6 +44,9 @@ class children {
   const child* find(link_id_t id) const;
   bool contains(link_id_t id) const { return children_.count(id) != 0; }
 
+  // Children whose link comes from `host`.
+  std::size_t from_host(const std::string& host) const;
+
   // The link's join was accepted.
   void add(link_id_t id, link& l);
 

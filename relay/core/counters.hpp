@@ -30,6 +30,10 @@ enum class counter : std::size_t {
   chunks_forged,         // chunks whose signature or stream id failed: sender dropped
   peers_unauthorized,    // inbound peers refused for their invite token
   joins_rate_limited,    // joins and queries refused for the rate bound
+  chunks_stale,          // signed chunks refused as replays (capture time far from the clock)
+  claims_refused,        // probed peers not believed (path, depth 0 or slots they cannot prove)
+  links_refused,         // inbound links turned away because the link bounds were reached
+  reports_clamped,       // children's reports with implausible counts, clamped
   count_
 };
 
@@ -43,7 +47,8 @@ inline constexpr std::array<const char*, counter_count> counter_names{
     "protocol_errors",   "heartbeat_timeouts",   "parent_attaches",    "parent_losses",
     "join_attempts",     "join_redirects",       "probes_sent",        "loops_refused",
     "repairs",           "chunks_missed",        "chunks_forged",      "peers_unauthorized",
-    "joins_rate_limited"};
+    "joins_rate_limited", "chunks_stale",      "claims_refused",
+    "links_refused",     "reports_clamped"};
 // clang-format on
 static_assert(counter_names.back() != nullptr, "a counter has no name");
 

@@ -43,6 +43,14 @@ class node_category_impl final : public std::error_category {
         return "too many joins right now";
       case node_errc::unauthorized:
         return "no valid invite token";
+      case node_errc::too_many_links:
+        return "too many links: new peers are turned away for now";
+      case node_errc::never_joined:
+        return "linked for too long without joining";
+      case node_errc::flooding:
+        return "more messages than a peer may send per second";
+      case node_errc::stale_chunk:
+        return "chunk captured too far from the wall clock (replayed)";
       case node_errc::send_queue_full:
         return "peer stopped reading (send queue over its bound)";
       case node_errc::bad_signature:

@@ -25,6 +25,10 @@ enum class node_errc {
   unauthorized,           // the peer has no valid invite token
   rate_limited,           // more joins or queries than this peer serves per second
   send_queue_full,        // the peer stopped reading: its queued bytes passed the bound
+  stale_chunk,            // a signed chunk captured too far from the wall clock (a replay)
+  too_many_links,         // this node holds as many links as it may
+  never_joined,           // an inbound link that did not join within its time
+  flooding,               // more messages than a link may send per second
 };
 
 const std::error_category& node_category() noexcept;

@@ -1,5 +1,7 @@
 #include "core/forwarder.hpp"
 
+#include <cstdlib>
+
 namespace treecast::core {
 
 forwarder::forwarder(node_context& context)
@@ -12,6 +14,12 @@ forwarder::verdict forwarder::check(const wire::chunk& c) const {
   }
   if (config.verifier && !config.verifier->verify(c.body, c.signature)) {
     return verdict::bad_signature;
+  }
+  if (ctx_.has_wall_clock() && config.max_chunk_age > duration::zero()) {
+    const std::int64_t age_us = ctx_.unix_us() - static_cast<std::int64_t>(c.capture_time_us);
+    if (std::abs(age_us) > config.max_chunk_age.count()) {
+      return verdict::stale;
+    }
   }
   return verdict::good;
 }

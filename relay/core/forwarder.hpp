@@ -8,8 +8,12 @@
 // dropped, a jump in sequence numbers is counted as chunks missed. The node
 // then forwards it to its children and delivers it to the local player.
 //
+// Freshness: once the wall clock is known, a chunk captured more than
+// max_chunk_age away from it is stale (a recording replayed by a peer).
+//
 // Starvation: a parent that keeps its link alive but sends no chunk for
-// starvation_timeout is to be replaced (starving()).
+// starvation_timeout (from the moment it accepted us, or from its last
+// chunk) is to be replaced (starving()).
 #pragma once
 
 #include <optional>
@@ -25,6 +29,7 @@ class forwarder {
     good,           // this stream's, signed by the broadcaster
     other_stream,   // another stream's id
     bad_signature,  // forged or altered on the way
+    stale,          // signed, but captured too far from the wall clock: a replay
   };
 
   explicit forwarder(node_context& context);
@@ -36,6 +41,10 @@ class forwarder {
   bool accept(const shared_chunk& c);
 
   const chunk_window& window() const { return window_; }
+
+  // A parent accepted us: its stream is due from now on (a parent that
+  // never sends a chunk starves us as one that stopped does).
+  void expect_stream() { last_chunk_at_ = ctx_.now; }
 
   // True when a parent has kept us without a chunk past starvation_timeout.
   bool starving(bool has_parent) const;

@@ -1,5 +1,7 @@
 #include "core/link_table.hpp"
 
+#include <algorithm>
+
 #include "core/errors.hpp"
 #include "wire/codec.hpp"
 
@@ -11,6 +13,7 @@ link_id_t link_table::accept(const wire::endpoint& remote) {
   l.kind = link_kind::inbound;
   l.remote = remote;
   l.connected = true;
+  l.opened_at = ctx_.now;
   l.last_heard = ctx_.now;
   return id;
 }
@@ -20,6 +23,7 @@ link_id_t link_table::open(link_kind kind, const wire::endpoint& to) {
   link& l = links_[id];
   l.kind = kind;
   l.remote = to;
+  l.opened_at = ctx_.now;
   l.last_heard = ctx_.now;
   ctx_.act(connect_action{id, to});
   return id;
@@ -77,7 +81,8 @@ void link_table::close(link_id_t id, std::error_code why) {
   if (why.category() != node_category() || why == node_errc::loop_detected ||
       why == node_errc::heartbeat_timeout || why == node_errc::hello_expected ||
       why == node_errc::unexpected_message || why == node_errc::chunk_not_from_parent ||
-      why == node_errc::send_queue_full) {
+      why == node_errc::send_queue_full || why == node_errc::flooding ||
+      why == node_errc::never_joined) {
     ctx_.log(log_level::warn, "closing link to " + describe(l->remote) + ": " + why.message());
   }
   ctx_.act(close_action{id, why, why == node_errc::send_queue_full});
@@ -100,14 +105,42 @@ std::error_code link_table::admit(link& l, wire::hello&& h, std::string& refusal
   if (h.version != wire::protocol_version) {
     return node_errc::version_mismatch;
   }
-  if (l.kind == link_kind::inbound && ctx_.config.admission) {
-    if (auto refused = ctx_.config.admission->check(h.token, ctx_.unix_us() / 1'000'000)) {
+  if (ctx_.config.admission) {
+    if (auto refused = ctx_.config.admission->check(h.token, h.role, std::nullopt)) {
       refusal = std::move(*refused);
       return node_errc::unauthorized;
     }
   }
   l.peer_hello = std::move(h);
   return {};
+}
+
+std::optional<std::string> link_table::newcomer_refusal(const link& l) const {
+  if (!ctx_.config.admission || !l.peer_hello) {
+    return std::nullopt;
+  }
+  return ctx_.config.admission->check(l.peer_hello->token, l.peer_hello->role,
+                                      ctx_.unix_us() / 1'000'000);
+}
+
+std::size_t link_table::inbound_links() const {
+  return static_cast<std::size_t>(std::count_if(links_.begin(), links_.end(), [](const auto& e) {
+    return e.second.kind == link_kind::inbound;
+  }));
+}
+
+std::size_t link_table::unadmitted_links() const {
+  return static_cast<std::size_t>(std::count_if(links_.begin(), links_.end(), [](const auto& e) {
+    return e.second.kind == link_kind::inbound && !e.second.peer_hello;
+  }));
+}
+
+bool link_table::within_message_rate(link& l) const {
+  if (!l.message_budget) {
+    const double rate = ctx_.config.max_messages_per_second;
+    l.message_budget.emplace(rate, 2 * rate);
+  }
+  return l.message_budget->allow(ctx_.now);
 }
 
 wire::hello link_table::my_hello() const {

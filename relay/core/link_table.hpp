@@ -8,7 +8,9 @@
 // for heartbeat_misses intervals is reported by sweep(); an idle one is sent
 // a heartbeat. Bytes handed to the driver and not yet reported written
 // (on_written) count against max_pending_bytes: a link over it has a peer
-// that stopped reading, and take_overflowed() names it for closing.
+// that stopped reading, and take_overflowed() names it for closing. Inbound
+// links are bounded in number (max_links, max_unadmitted_links), in life
+// without joining (idle_inbound) and in message rate.
 //
 // The table only keeps state and produces sends, connects and closes; what a
 // link's loss means for the tree is the node's and its parts' business.
@@ -21,6 +23,7 @@
 #include <vector>
 
 #include "core/node_context.hpp"
+#include "core/rate_limiter.hpp"
 #include "wire/messages.hpp"
 
 namespace treecast::core {
@@ -38,10 +41,12 @@ struct link {
   bool connected = false;
   wire::endpoint remote;
   std::optional<wire::hello> peer_hello;  // set once the gate admitted it
+  time_point opened_at{};
   time_point last_heard{};
   time_point last_sent{};
-  std::size_t queued_bytes = 0;  // sent to the driver, not yet written
-  bool overflowed = false;       // queued_bytes passed the bound
+  std::optional<rate_limiter> message_budget;  // messages other than chunks
+  std::size_t queued_bytes = 0;                // sent to the driver, not yet written
+  bool overflowed = false;                     // queued_bytes passed the bound
 };
 
 class link_table {
@@ -91,8 +96,36 @@ class link_table {
   // version_mismatch) for the caller to close the link with, or
   // node_errc::unauthorized with `refusal` saying why the token does not
   // admit the peer; {} when admitted (the Hello is then kept on the link).
-  // Only inbound links are asked for a token.
+  // Links this node opened are asked too: a parent must be invited as well.
+  // Expiry is not checked here (members stay): see newcomer_refusal().
   std::error_code admit(link& l, wire::hello&& h, std::string& refusal) const;
+
+  // Why a peer that asks to join for the first time (no chunk to resume
+  // from) may not, its invite checked against the wall clock; nullopt when
+  // it may.
+  std::optional<std::string> newcomer_refusal(const link& l) const;
+
+  // Inbound links held now, and those of them not yet past the Hello gate.
+  std::size_t inbound_links() const;
+  std::size_t unadmitted_links() const;
+
+  // True (and counted) when one more message other than a chunk on `l` is
+  // within max_messages_per_second.
+  bool within_message_rate(link& l) const;
+
+  // Inbound links held idle_link_timeout without becoming one of
+  // `is_child`'s children.
+  template <typename IsChild>
+  std::vector<link_id_t> idle_inbound(IsChild is_child) const {
+    std::vector<link_id_t> idle;
+    for (const auto& [id, l] : links_) {
+      if (l.kind == link_kind::inbound && !is_child(id) &&
+          ctx_.now - l.opened_at > ctx_.config.idle_link_timeout) {
+        idle.push_back(id);
+      }
+    }
+    return idle;
+  }
 
   // This node's Hello, sent first on every link.
   wire::hello my_hello() const;

@@ -14,7 +14,7 @@ node::node(node_config config, wire::node_id_t id, std::uint64_t seed, log_sink 
       subtree_(ctx_, links_, children_, position_),
       forwarder_(ctx_),
       finder_(ctx_, links_, position_, forwarder_.window()),
-      join_limiter_(ctx_.config.max_joins_per_second, 2 * ctx_.config.max_joins_per_second) {}
+      joins_(ctx_.config) {}
 
 // ---------------------------------------------------------------- lifecycle
 
@@ -118,8 +118,21 @@ void node::on_wall_clock(std::int64_t unix_us, time_point now) {
 
 link_id_t node::on_link_accepted(const wire::endpoint& remote, time_point now) {
   begin_input(now);
+  const bool full = links_.inbound_links() >= ctx_.config.max_links ||
+                    links_.unadmitted_links() >= ctx_.config.max_unadmitted_links;
   const link_id_t id = links_.accept(remote);
   links_.send(id, links_.my_hello());
+  if (full) {
+    // Told why, so an honest joiner comes back later; logged once per 1000.
+    const std::uint64_t refused = ctx_.stats.get(counter::links_refused);
+    if (refused % 1000 == 0) {
+      ctx_.log(log_level::warn, "too many links: turning new peers away (" +
+                                    std::to_string(refused + 1) + " so far)");
+    }
+    ctx_.stats.add(counter::links_refused);
+    links_.send(id, wire::leave{"busy: too many links, try again shortly", {}});
+    close_link(id, node_errc::too_many_links);
+  }
   end_input();
   return id;
 }
@@ -187,6 +200,8 @@ void node::on_message(link_id_t id, wire::message message, time_point now) {
   l->last_heard = now;
   if (!l->peer_hello && !std::holds_alternative<wire::hello>(message)) {
     protocol_error(id, node_errc::hello_expected);
+  } else if (!std::holds_alternative<wire::chunk>(message) && !links_.within_message_rate(*l)) {
+    protocol_error(id, node_errc::flooding);
   } else {
     std::visit([&](auto&& m) { handle(id, *l, std::move(m)); }, std::move(message));
   }
@@ -196,11 +211,12 @@ void node::on_message(link_id_t id, wire::message message, time_point now) {
 void node::protocol_error(link_id_t id, std::error_code why) {
   ctx_.stats.add(counter::protocol_errors);
   const link* l = links_.find(id);
-  const bool was_joining = l && l->kind == link_kind::joining;
-  close_link(id, why);
-  if (was_joining) {
-    finder_.failed("chosen parent broke the protocol");
+  if (!l) {
+    return;
   }
+  const link_kind kind = l->kind;
+  close_link(id, why);
+  finder_.on_link_failed(kind, why);  // a round that relied on it fails
 }
 
 // ------------------------------------------------------------------ handlers
@@ -215,14 +231,26 @@ void node::handle(link_id_t id, link& l, wire::hello&& m) {
     protocol_error(id, ec);
     return;
   }
+  const link_kind kind = l.kind;
+  const std::string where = describe(l.remote);
+  refuse(id, l, refusal);
+  if (kind == link_kind::rendezvous) {
+    // The address in our link is no peer of this stream: trying again will
+    // not change that.
+    finder_.give_up("the rendezvous at " + where + " is not a peer of this stream (" + refusal +
+                    "): check the link");
+  }
+}
+
+void node::refuse(link_id_t id, const link& l, const std::string& why) {
   ctx_.stats.add(counter::peers_unauthorized);
-  ctx_.log(log_level::warn, "refused " + describe(l.remote) + ": " + refusal);
-  links_.send(id, wire::leave{"refused: " + refusal, {}});
+  ctx_.log(log_level::warn, "refused " + describe(l.remote) + ": " + why);
+  links_.send(id, wire::leave{"refused: " + why, {}});
   close_link(id, node_errc::unauthorized);
 }
 
 bool node::within_join_rate(link_id_t id) {
-  if (join_limiter_.allow(ctx_.now)) {
+  if (joins_.allow(links_.at(id).remote.host, ctx_.now)) {
     return true;
   }
   const std::uint64_t limited = ctx_.stats.get(counter::joins_rate_limited);
@@ -244,9 +272,20 @@ void node::handle(link_id_t id, link& l, wire::join_request&& m) {
   if (!within_join_rate(id)) {
     return;
   }
-  if (free_slots() == 0) {
+  if (!m.resume_from) {
+    // A newcomer (nothing to resume): its invite must still be valid.
+    if (const auto refused = links_.newcomer_refusal(l)) {
+      refuse(id, l, *refused);
+      return;
+    }
+  }
+  const bool address_full =
+      ctx_.config.max_children_per_address > 0 &&
+      children_.from_host(l.remote.host) >= ctx_.config.max_children_per_address;
+  if (free_slots() == 0 || address_full) {
     wire::join_redirect redirect;
-    redirect.reason = children_.refusal(attached());
+    redirect.reason = address_full && free_slots() > 0 ? "enough children from your address"
+                                                       : children_.refusal(attached());
     // Where the joiner fits: peers of our subtree with room first (as our
     // children last reported), then our children themselves.
     const std::string site = l.peer_hello ? l.peer_hello->site : std::string();
@@ -300,6 +339,19 @@ void node::handle(link_id_t id, link& l, wire::chunk&& m) {
     return;
   }
   const forwarder::verdict verdict = forwarder_.check(m);
+  if (verdict == forwarder::verdict::stale) {
+    // Signed, but not live: a replayed recording (or this machine's clock is
+    // off). Leave that peer for a while; the stream is elsewhere.
+    ctx_.stats.add(counter::chunks_stale);
+    finder_.distrust(l.remote, l.peer_hello ? std::optional(l.peer_hello->node_id) : std::nullopt);
+    const auto age_s = (ctx_.unix_us() - static_cast<std::int64_t>(m.capture_time_us)) / 1'000'000;
+    ctx_.log(log_level::warn, "chunk " + std::to_string(m.seq) + " from " + describe(l.remote) +
+                                  " was captured " + std::to_string(age_s) +
+                                  " s from this machine's clock: a replay, or this clock is "
+                                  "wrong; dropping that peer");
+    close_link(id, node_errc::stale_chunk);
+    return;
+  }
   if (verdict != forwarder::verdict::good) {
     // Forged or altered on the way: drop it, drop the peer, never go back.
     ctx_.stats.add(counter::chunks_forged);
@@ -340,9 +392,7 @@ void node::handle(link_id_t id, link& l, wire::leave&& m) {
   const link_kind kind = l.kind;
   ctx_.act(close_action{id, node_errc::shutting_down});
   forget(id);
-  if (kind == link_kind::joining) {
-    finder_.failed("chosen parent left");
-  }
+  finder_.on_turned_away(kind, m.reason);
 }
 
 void node::handle(link_id_t id, link&, wire::ping&& m) {
@@ -352,6 +402,9 @@ void node::handle(link_id_t id, link&, wire::ping&& m) {
   answer.depth = position_.depth();
   answer.free_slots = static_cast<std::uint32_t>(free_slots());
   answer.path = position_.path();
+  if (is_root() && ctx_.config.root_signer) {
+    answer.root_signature = sign_root_proof(*ctx_.config.root_signer, m.nonce, ctx_.id);
+  }
   links_.send(id, answer);
 }
 
@@ -418,6 +471,7 @@ void node::attach(link_id_t id, link& l, std::uint32_t parent_depth,
   l.kind = link_kind::parent;
   position_.attach(id, finder_.probe_rtt(id), parent_depth, std::move(parent_path));
   finder_.on_attached(id);
+  forwarder_.expect_stream();
   subtree_.report_soon();
   ctx_.stats.add(counter::parent_attaches);
   ctx_.log(log_level::info,
@@ -490,11 +544,13 @@ void node::on_timer(time_point now) {
         continue;  // closed by an earlier one's consequences
       }
       ctx_.stats.add(counter::heartbeat_timeouts);
-      const bool was_joining = l->kind == link_kind::joining;
+      const link_kind kind = l->kind;
       close_link(id, node_errc::heartbeat_timeout);
-      if (was_joining) {
-        finder_.failed("chosen parent went silent");
-      }
+      finder_.on_link_failed(kind, node_errc::heartbeat_timeout);
+    }
+    for (const link_id_t id :
+         links_.idle_inbound([this](link_id_t link) { return children_.contains(link); })) {
+      close_link(id, node_errc::never_joined);
     }
   }
   if (next_backups_ && now >= *next_backups_) {
@@ -502,8 +558,16 @@ void node::on_timer(time_point now) {
     send_path_updates();
   }
   if (forwarder_.starving(position_.has_parent())) {
-    // The parent answers heartbeats but sends no stream: find another.
+    // The parent answers heartbeats but sends no stream (never did, or
+    // stopped): find another, and do not go back to it for a while.
+    const link& parent = links_.at(*position_.parent());
+    const auto silent_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(forwarder_.silent_for()).count();
+    ctx_.log(log_level::warn, "parent " + describe(parent.remote) + " sent no chunk for " +
+                                  std::to_string(silent_ms) + " ms; leaving it");
     ctx_.emit(chunk_late_event{forwarder_.silent_for()});
+    finder_.distrust(parent.remote,
+                     parent.peer_hello ? std::optional(parent.peer_hello->node_id) : std::nullopt);
     forwarder_.forget_last_chunk();
     close_link(*position_.parent(), node_errc::starved);
   }

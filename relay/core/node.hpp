@@ -58,10 +58,10 @@
 #include "core/actions.hpp"
 #include "core/children.hpp"
 #include "core/forwarder.hpp"
+#include "core/join_gate.hpp"
 #include "core/link_table.hpp"
 #include "core/node_context.hpp"
 #include "core/parent_finder.hpp"
-#include "core/rate_limiter.hpp"
 #include "core/subtree_view.hpp"
 #include "core/tree_position.hpp"
 #include "wire/messages.hpp"
@@ -203,6 +203,8 @@ class node {
   bool within_join_rate(link_id_t id);
   void accept_chunk(shared_chunk c);
   void protocol_error(link_id_t id, std::error_code why);
+  // The peer's invite does not admit it: tell it why and drop it.
+  void refuse(link_id_t id, const link& l, const std::string& why);
   void close_link(link_id_t id, std::error_code why);
   // The link is gone: every part that held it lets go.
   void forget(link_id_t id);
@@ -214,7 +216,7 @@ class node {
   subtree_view subtree_;
   forwarder forwarder_;
   parent_finder finder_;
-  rate_limiter join_limiter_;  // joins and candidate queries served
+  join_gate joins_;  // joins and candidate queries served
 
   bool running_ = false;
   bool leaving_ = false;

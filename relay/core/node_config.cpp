@@ -43,6 +43,12 @@ std::string node_config::validate() const {
   if (reconnect_min <= duration::zero() || reconnect_max < reconnect_min) {
     return "reconnect delays must be positive and min <= max";
   }
+  if (!(max_joins_per_address_per_second > 0) || !(max_messages_per_second > 0)) {
+    return "per-address join and per-link message rates must be positive";
+  }
+  if (max_links < 1 || max_unadmitted_links < 1) {
+    return "link bounds must be at least 1";
+  }
   if (max_pending_bytes < 64 * 1024) {
     return "max pending bytes must be at least 64 KiB";
   }

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "core/admission_policy.hpp"
+#include "core/chunk_sealer.hpp"
 #include "core/chunk_verifier.hpp"
 #include "core/time.hpp"
 #include "wire/limits.hpp"
@@ -33,6 +34,10 @@ struct node_config {
   // Checks every chunk's signature before it is stored or forwarded; a chunk
   // that fails gets its sender dropped and banned. Null = no check (sim).
   std::shared_ptr<const chunk_verifier> verifier;
+
+  // The root only: the stream key, to prove in every Pong that it is the
+  // root (peers believe no depth-0 claim without it). Null = no proof (sim).
+  std::shared_ptr<const chunk_signer> root_signer;
 
   // Checks the invite token in every inbound Hello; a peer without a valid
   // one is told why and dropped. Null = everyone is admitted (sim).
@@ -96,8 +101,18 @@ struct node_config {
   // is reported early, but at most this often.
   duration report_min_interval = std::chrono::milliseconds(100);
 
-  // A parent that sends no chunk for this long (while alive) is replaced.
+  // A parent that sends no chunk for this long (while alive), counted from
+  // the moment it accepted us, is left and distrusted.
   duration starvation_timeout = std::chrono::seconds(3);
+
+  // A peer that starved us or lied about its place is not chosen again for
+  // this long, whether it comes back under the same address or another id.
+  duration distrust_period = std::chrono::seconds(60);
+
+  // A chunk captured further than this from the wall clock (before or after)
+  // is refused as a replay, and its sender dropped. Checked once the driver
+  // gave the wall clock (node::on_wall_clock); 0 = never.
+  duration max_chunk_age = std::chrono::seconds(120);
 
   // Parents refresh their children's ancestors and backups this often.
   duration backup_interval = std::chrono::seconds(5);
@@ -113,6 +128,31 @@ struct node_config {
   // its peer counts as one that stopped reading and is dropped. Bounds memory
   // whatever the peers do.
   std::size_t max_pending_bytes = 8 * 1024 * 1024;
+
+  // Joins and candidate queries served per second from any one address
+  // (bursts of twice that).
+  double max_joins_per_address_per_second = 100;
+
+  // Children from any one address at most (0 = no bound). A bound limits
+  // what one host can take with many ids (Sybils); offices behind one NAT
+  // address would feel it too, hence off by default.
+  std::size_t max_children_per_address = 0;
+
+  // Inbound links held at most (children, probes, queries); beyond it a new
+  // peer is told "busy" and dropped.
+  std::size_t max_links = 512;
+
+  // Inbound links that have not yet said Hello, at most (a flood of
+  // half-open connections costs little and is cut).
+  std::size_t max_unadmitted_links = 64;
+
+  // An inbound link that has not become a child within this long is closed
+  // (probes and queries last a round trip or two).
+  duration idle_link_timeout = std::chrono::seconds(10);
+
+  // Messages other than chunks one link may send per second (bursts of
+  // twice that); a peer above it is dropped as a flood.
+  double max_messages_per_second = 100;
 
   // Candidates kept in a report or handed to a joiner.
   std::size_t candidate_sample = 16;

@@ -43,7 +43,10 @@ class node_context {
   std::int64_t unix_us() const { return now.time_since_epoch().count() + wall_offset_us_; }
   void set_wall_clock(std::int64_t unix_us_at_now) {
     wall_offset_us_ = unix_us_at_now - now.time_since_epoch().count();
+    has_wall_clock_ = true;
   }
+  // True once the driver gave a wall clock: checks against it apply.
+  bool has_wall_clock() const { return has_wall_clock_; }
 
   // Queues an action for the driver.
   void act(action a) { outbox_.push_back(std::move(a)); }
@@ -57,6 +60,7 @@ class node_context {
   log_sink log_;
   std::vector<action> outbox_;
   std::int64_t wall_offset_us_ = 0;
+  bool has_wall_clock_ = false;
 };
 
 // "host:port", for logs.

@@ -11,6 +11,7 @@ parent_finder::parent_finder(node_context& context, link_table& links,
       position_(position),
       window_(window),
       scoring_(context.config.depth_penalty),
+      claims_(context.config.stream_id, context.config.verifier),
       backoff_(context.config.reconnect_min) {}
 
 void parent_finder::start() {
@@ -79,6 +80,36 @@ void parent_finder::start_probes(const std::vector<wire::endpoint>& targets) {
 }
 
 void parent_finder::failed(const std::string& why) {
+  fail_round(why, true);
+}
+
+void parent_finder::on_turned_away(link_kind kind, const std::string& reason) {
+  if (kind == link_kind::joining) {
+    failed("chosen parent turned us away (" + reason + ")");
+    return;
+  }
+  if (kind != link_kind::rendezvous) {
+    return;  // a probe: the round goes on without it
+  }
+  if (reason.rfind("refused", 0) == 0) {
+    give_up("the rendezvous " + reason);  // our invite: no point trying on
+    return;
+  }
+  fail_round("the rendezvous is " + reason, false);
+}
+
+void parent_finder::give_up(const std::string& why) {
+  if (!joining()) {
+    return;
+  }
+  close_join_links(std::nullopt);
+  ctx_.log(log_level::error, why);
+  ctx_.act(give_up_action{why});
+  phase_ = phase::given_up;
+  deadline_.reset();
+}
+
+void parent_finder::fail_round(const std::string& why, bool counts) {
   if (!joining()) {
     return;
   }
@@ -90,18 +121,27 @@ void parent_finder::failed(const std::string& why) {
     start_join();
     return;
   }
-  ++attempts_;
-  if (ctx_.config.max_join_attempts > 0 && attempts_ >= ctx_.config.max_join_attempts) {
-    const std::string reason =
-        "cannot join the tree after " + std::to_string(attempts_) + " attempts; last: " + why;
-    ctx_.log(log_level::error, reason);
-    ctx_.act(give_up_action{reason});
-    phase_ = phase::given_up;
-    return;
+  duration wait = backoff_;
+  if (counts) {
+    ++attempts_;
+    if (ctx_.config.max_join_attempts > 0 && attempts_ >= ctx_.config.max_join_attempts) {
+      const std::string reason =
+          "cannot join the tree after " + std::to_string(attempts_) + " attempts; last: " + why;
+      ctx_.log(log_level::error, reason);
+      ctx_.act(give_up_action{reason});
+      phase_ = phase::given_up;
+      return;
+    }
+  } else {
+    // Spread the retries of a crowd told "busy" at once: 0.5x .. 1.5x.
+    wait = duration(
+        static_cast<duration::rep>(static_cast<double>(backoff_.count()) *
+                                   std::uniform_real_distribution<double>(0.5, 1.5)(ctx_.random)));
   }
-  ctx_.log(log_level::warn, "join attempt failed: " + why);
+  ctx_.log(counts ? log_level::warn : log_level::info,
+           (counts ? "join attempt failed: " : "join attempt deferred: ") + why);
   phase_ = phase::backing_off;
-  deadline_ = ctx_.now + backoff_;
+  deadline_ = ctx_.now + wait;
   backoff_ = std::min(backoff_ * 2, ctx_.config.reconnect_max);
 }
 
@@ -164,6 +204,15 @@ bool parent_finder::on_pong(link_id_t id, link& l, wire::pong&& m) {
   }
   it->second.rtt = ctx_.now - it->second.ping_sent;
   it->second.answer = std::move(m);
+  const bool same_site =
+      ctx_.config.site.empty() || (l.peer_hello && l.peer_hello->site == ctx_.config.site);
+  if (phase_ == phase::probing && deadline_ && it->second.answer->attached &&
+      it->second.answer->free_slots > 0 && same_site) {
+    // One usable answer (of our site, when we know it): wait only a little
+    // longer for nearer ones, not the whole probe timeout for a candidate
+    // that may never answer.
+    deadline_ = std::min(*deadline_, ctx_.now + 2 * it->second.rtt + probe_grace);
+  }
   maybe_choose();
   return true;
 }
@@ -193,7 +242,7 @@ void parent_finder::on_link_gone(link_id_t id, link_kind kind) {
 }
 
 void parent_finder::on_link_failed(link_kind kind, const std::error_code& why) {
-  if (kind == link_kind::rendezvous && joining()) {
+  if (kind == link_kind::rendezvous && phase_ == phase::querying) {
     failed("rendezvous unreachable (" + why.message() + ")");
   } else if (kind == link_kind::joining) {
     failed("chosen parent went away (" + why.message() + ")");
@@ -232,6 +281,15 @@ void parent_finder::choose() {
     }
     if (banned_.count(l->remote) || banned_ids_.count(l->peer_hello->node_id)) {
       continue;  // it sent us a forged chunk once
+    }
+    if (!trusted(l->remote, l->peer_hello->node_id)) {
+      continue;  // it starved us or lied lately
+    }
+    if (const auto lie = claims_.check(*p.answer, p.nonce, l->peer_hello->node_id)) {
+      ctx_.stats.add(counter::claims_refused);
+      ctx_.log(log_level::warn, "not believing " + describe(l->remote) + ": " + *lie);
+      distrust(l->remote, l->peer_hello->node_id);
+      continue;
     }
     results.push_back(
         {ids.size(), p.rtt, p.answer->depth, p.answer->free_slots, l->peer_hello->site});
@@ -281,6 +339,32 @@ void parent_finder::ban(const wire::endpoint& where, const std::optional<wire::n
   if (id) {
     banned_ids_.insert(*id);
   }
+}
+
+void parent_finder::distrust(const wire::endpoint& where,
+                             const std::optional<wire::node_id_t>& id) {
+  const time_point until = ctx_.now + ctx_.config.distrust_period;
+  auto forget_expired = [this](auto& entries) {
+    std::erase_if(entries, [this](const auto& e) { return e.second <= ctx_.now; });
+    if (entries.size() >= max_distrusted) {
+      entries.erase(entries.begin());  // bounded, whatever a liar does
+    }
+  };
+  forget_expired(distrusted_);
+  distrusted_[where] = until;
+  if (id) {
+    forget_expired(distrusted_ids_);
+    distrusted_ids_[*id] = until;
+  }
+}
+
+bool parent_finder::trusted(const wire::endpoint& where, const wire::node_id_t& id) const {
+  const auto at = distrusted_.find(where);
+  if (at != distrusted_.end() && at->second > ctx_.now) {
+    return false;
+  }
+  const auto by_id = distrusted_ids_.find(id);
+  return by_id == distrusted_ids_.end() || by_id->second <= ctx_.now;
 }
 
 // ----------------------------------------------------------------- repairs

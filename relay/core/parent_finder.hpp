@@ -6,7 +6,8 @@
 //               for candidates;
 //   probing     up to probe_fanout candidates are connected to and Pinged in
 //               parallel, until every one answered or failed, or
-//               probe_timeout;
+//               probe_timeout, or twice the first usable answer's RTT (so
+//               one candidate that never answers does not hold the round);
 //   requesting  JoinRequest went to the best answer (parent_scoring), from
 //               the next sequence number the window misses. A JoinAccept
 //               makes it the parent (the node attaches); a JoinRedirect
@@ -39,6 +40,7 @@
 #include "core/link_table.hpp"
 #include "core/node_context.hpp"
 #include "core/parent_scoring.hpp"
+#include "core/peer_claims.hpp"
 #include "core/tree_position.hpp"
 
 namespace treecast::core {
@@ -80,6 +82,19 @@ class parent_finder {
   // The current round cannot succeed: try again (after a backoff), or give up.
   void failed(const std::string& why);
 
+  // Nothing can succeed (the link is not for this stream, our invite is
+  // refused): stop joining, and tell the driver why (give_up_action).
+  void give_up(const std::string& why);
+
+  // A peer we asked answered with Leave instead. "busy: ..." (a join rate
+  // bound) from the rendezvous: try again after a jittered backoff that does
+  // not count as a failed attempt (a flash crowd is not a failure).
+  // "refused: ..." from the rendezvous: our invite does not admit us; give
+  // up at once, naming why (from any other peer it could be a lie meant to
+  // make us give up). From the peer we asked to join: the round failed. From
+  // a probe: that candidate is gone from this round.
+  void on_turned_away(link_kind kind, const std::string& reason);
+
   // `id` (the requested link) accepted us; the round is over.
   void on_attached(link_id_t id);
   // Round trip measured by the probe on `id` (zero when none).
@@ -96,6 +111,10 @@ class parent_finder {
   void avoid(const wire::node_id_t& id) { avoid_ = id; }
   // Never choose this peer again (it sent a forged chunk).
   void ban(const wire::endpoint& where, const std::optional<wire::node_id_t>& id);
+  // Do not choose this peer, by address or by id, for distrust_period (it
+  // starved us or lied about its place).
+  void distrust(const wire::endpoint& where, const std::optional<wire::node_id_t>& id);
+  bool trusted(const wire::endpoint& where, const wire::node_id_t& id) const;
 
   std::optional<time_point> deadline() const;
   void on_timer();
@@ -114,6 +133,7 @@ class parent_finder {
   };
 
   bool joining() const;
+  void fail_round(const std::string& why, bool counts);
   void start_probes(const std::vector<wire::endpoint>& targets);
   void maybe_choose();
   void choose();
@@ -121,12 +141,15 @@ class parent_finder {
   void close_own(link_id_t id, std::error_code why);
 
   static constexpr std::size_t max_repairs_kept = 256;
+  // After the first usable Pong, the round waits twice its RTT plus this.
+  static constexpr duration probe_grace = std::chrono::milliseconds(20);
 
   node_context& ctx_;
   link_table& links_;
   const tree_position& position_;
   const chunk_window& window_;
   parent_scoring scoring_;
+  peer_claims claims_;
 
   bool running_ = false;
   phase phase_ = phase::idle;
@@ -140,6 +163,9 @@ class parent_finder {
   std::optional<wire::node_id_t> avoid_;  // the parent being left: its subtree is no home
   std::set<wire::endpoint> banned_;       // peers that sent forged chunks
   std::set<wire::node_id_t> banned_ids_;
+  std::map<wire::endpoint, time_point> distrusted_;  // until when
+  std::map<wire::node_id_t, time_point> distrusted_ids_;
+  static constexpr std::size_t max_distrusted = 1024;
 
   std::optional<time_point> repair_started_;
   std::vector<duration> repairs_;

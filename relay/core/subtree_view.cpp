@@ -1,16 +1,61 @@
 #include "core/subtree_view.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <set>
+#include <type_traits>
 
 namespace treecast::core {
 
+namespace {
+
+constexpr std::uint64_t max_count = std::numeric_limits<std::uint32_t>::max();
+
+std::uint32_t saturate(std::uint64_t n) {
+  return static_cast<std::uint32_t>(std::min(n, max_count));
+}
+
+// A child's report of its subtree, made plausible: counts that contradict
+// each other or jump beyond what the subtree could do since its last report
+// are clamped. True when anything was.
+bool clamp_report(wire::report& r, const std::optional<wire::report>& before,
+                  std::uint32_t child_depth) {
+  bool clamped = false;
+  auto at_most = [&clamped](auto& value, auto bound) {
+    if (value > bound) {
+      value = static_cast<std::remove_reference_t<decltype(value)>>(bound);
+      clamped = true;
+    }
+  };
+  if (r.subtree_size == 0) {
+    r.subtree_size = 1;
+    clamped = true;
+  }
+  // A subtree at most doubles (or grows by 64) from one report to the next.
+  const std::uint64_t size_before = before ? before->subtree_size : 1;
+  at_most(r.subtree_size, saturate(size_before + std::max<std::uint64_t>(64, size_before)));
+  at_most(r.viewers, r.subtree_size);
+  at_most(r.relays, r.subtree_size - r.viewers);
+  at_most(r.subtree_depth, child_depth + wire::max_path_length);
+  if (r.subtree_depth < child_depth) {
+    r.subtree_depth = child_depth;
+    clamped = true;
+  }
+  // Misses grow by at most 100 per peer between two reports.
+  const std::uint64_t missed_before = before ? before->chunks_missed : 0;
+  at_most(r.chunks_missed, missed_before + 100 * std::uint64_t{r.subtree_size});
+  at_most(r.free_slots, 10000u);
+  return clamped;
+}
+
+}  // namespace
+
 std::uint32_t subtree_view::size() const {
-  std::uint32_t size = 1;
+  std::uint64_t size = 1;
   for (const auto& [id, c] : children_) {
     size += c.last_report ? c.last_report->subtree_size : 1;
   }
-  return size;
+  return saturate(size);
 }
 
 std::uint32_t subtree_view::deepest() const {
@@ -23,7 +68,7 @@ std::uint32_t subtree_view::deepest() const {
 }
 
 std::uint32_t subtree_view::count(wire::peer_role role) const {
-  std::uint32_t n = ctx_.config.role == role ? 1 : 0;
+  std::uint64_t n = ctx_.config.role == role ? 1 : 0;
   for (const auto& [id, c] : children_) {
     if (c.last_report) {
       n += role == wire::peer_role::viewer ? c.last_report->viewers : c.last_report->relays;
@@ -31,7 +76,7 @@ std::uint32_t subtree_view::count(wire::peer_role role) const {
       n += c.l->peer_hello && c.l->peer_hello->role == role;  // not reported yet: itself
     }
   }
-  return n;
+  return saturate(n);
 }
 
 std::uint64_t subtree_view::chunks_missed() const {
@@ -168,6 +213,14 @@ bool subtree_view::on_report(link_id_t, child& c, wire::report&& r) {
                         return x.node_id == y.node_id && x.free_slots == y.free_slots;
                       });
   };
+  if (clamp_report(r, c.last_report, position_.depth() + 1)) {
+    ctx_.stats.add(counter::reports_clamped);
+    if (ctx_.stats.get(counter::reports_clamped) % 100 == 1) {
+      ctx_.log(log_level::warn, "implausible report from " + describe(c.l->remote) + " clamped (" +
+                                    std::to_string(ctx_.stats.get(counter::reports_clamped)) +
+                                    " so far)");
+    }
+  }
   const bool room_changed = !c.last_report || !same_room(*c.last_report, r);
   const link& l = *c.l;
   if (!r.health.empty() &&

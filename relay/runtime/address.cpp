@@ -5,7 +5,13 @@
 
 namespace treecast::runtime {
 
-std::optional<wire::endpoint> parse_address(const std::string& text) {
+std::optional<wire::endpoint> parse_address(const std::string& text, std::string* why) {
+  const auto fail = [why](std::string reason) -> std::optional<wire::endpoint> {
+    if (why) {
+      *why = std::move(reason);
+    }
+    return std::nullopt;
+  };
   std::string rest = text;
   static const std::string scheme = "treecast://";
   if (rest.rfind(scheme, 0) == 0) {
@@ -19,14 +25,14 @@ std::optional<wire::endpoint> parse_address(const std::string& text) {
   if (!rest.empty() && rest.front() == '[') {
     const auto close = rest.find(']');
     if (close == std::string::npos || close + 1 >= rest.size() || rest[close + 1] != ':') {
-      return std::nullopt;
+      return fail("an IPv6 address wants [HOST]:PORT");
     }
     host = rest.substr(1, close - 1);
     port_text = rest.substr(close + 2);
   } else {
     const auto colon = rest.rfind(':');
     if (colon == std::string::npos || rest.find(':') != colon) {
-      return std::nullopt;
+      return fail("no HOST:PORT in it");
     }
     host = rest.substr(0, colon);
     port_text = rest.substr(colon + 1);
@@ -34,9 +40,12 @@ std::optional<wire::endpoint> parse_address(const std::string& text) {
   unsigned port = 0;
   const auto [end, ec] =
       std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (host.empty() || ec != std::errc() || end != port_text.data() + port_text.size() ||
-      port == 0 || port > 65535) {
-    return std::nullopt;
+  if (host.empty()) {
+    return fail("the host is empty");
+  }
+  if (ec != std::errc() || end != port_text.data() + port_text.size() || port == 0 ||
+      port > 65535) {
+    return fail("port '" + port_text + "' is not a number from 1 to 65535");
   }
   return wire::endpoint{host, static_cast<std::uint16_t>(port)};
 }

@@ -11,7 +11,8 @@ namespace treecast::runtime {
 
 // Parses "HOST:PORT", "[V6ADDR]:PORT" or "treecast://HOST:PORT[/...]".
 // Returns nullopt when the text is none of these or the port is not 1-65535.
-std::optional<wire::endpoint> parse_address(const std::string& text);
+// `why`, when given, receives what is wrong with `text` when it is not one.
+std::optional<wire::endpoint> parse_address(const std::string& text, std::string* why = nullptr);
 
 // "host:port", with brackets around an IPv6 host.
 std::string format_address(const wire::endpoint& e);

@@ -1,9 +1,13 @@
 #include "runtime/http_server.hpp"
 
 #include <boost/asio/ip/address.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
+#include <cstdio>
+
+#include "runtime/accept_backoff.hpp"
 
 namespace treecast::runtime {
 
@@ -12,8 +16,13 @@ namespace http = beast::http;
 using tcp = boost::asio::ip::tcp;
 
 struct http_server::state {
-  explicit state(boost::asio::io_context& io) : acceptor(io) {}
+  explicit state(boost::asio::io_context& io)
+      : acceptor(io), accept_timer(io), accept_pacing("http listener", [](const std::string& line) {
+          std::fprintf(stderr, "%s\n", line.c_str());
+        }) {}
   tcp::acceptor acceptor;
+  boost::asio::steady_timer accept_timer;  // the next accept after a failed one
+  accept_backoff accept_pacing;
   std::map<std::string, handler> routes;
   bool stopped = false;
 };
@@ -107,6 +116,7 @@ void http_server::stop() {
   state_->stopped = true;
   boost::system::error_code ignored;
   state_->acceptor.close(ignored);
+  state_->accept_timer.cancel();
 }
 
 void http_server::accept_next() {
@@ -115,9 +125,16 @@ void http_server::accept_next() {
         if (s->stopped) {
           return;  // `this` may be gone; the state is not
         }
-        if (!ec) {
-          std::make_shared<http_connection>(std::move(socket), s)->start();
+        if (const auto wait = s->accept_pacing.after(ec); wait.count() > 0) {
+          s->accept_timer.expires_after(wait);
+          s->accept_timer.async_wait([s, this](const boost::system::error_code& timer_ec) {
+            if (!timer_ec && !s->stopped) {
+              accept_next();
+            }
+          });
+          return;
         }
+        std::make_shared<http_connection>(std::move(socket), s)->start();
         accept_next();
       });
 }

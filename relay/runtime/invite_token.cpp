@@ -24,8 +24,8 @@ std::string make_invite_token(const ed25519_key& stream_key, invite_role role,
 token_admission::token_admission(std::string stream_id)
     : stream_id_(std::move(stream_id)), verifier_(stream_id_) {}
 
-std::optional<std::string> token_admission::check(std::string_view token,
-                                                  std::int64_t unix_s) const {
+std::optional<std::string> token_admission::check(std::string_view token, wire::peer_role role,
+                                                  std::optional<std::int64_t> unix_s) const {
   if (token.empty()) {
     return "no invite token";
   }
@@ -42,8 +42,11 @@ std::optional<std::string> token_admission::check(std::string_view token,
   for (std::size_t i = 2; i < signed_part; ++i) {
     expires = (expires << 8) | static_cast<std::uint8_t>(token[i]);
   }
-  if (unix_s < 0 || static_cast<std::uint64_t>(unix_s) > expires) {
+  if (unix_s && (*unix_s < 0 || static_cast<std::uint64_t>(*unix_s) > expires)) {
     return "invite token expired";
+  }
+  if (token[1] == static_cast<char>(invite_role::viewer) && role != wire::peer_role::viewer) {
+    return "a viewer invite does not admit a relay or broadcaster";
   }
   return std::nullopt;
 }

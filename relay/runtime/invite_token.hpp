@@ -28,7 +28,8 @@ class token_admission final : public core::admission_policy {
   // std::invalid_argument when it is not one.
   explicit token_admission(std::string stream_id);
 
-  std::optional<std::string> check(std::string_view token, std::int64_t unix_s) const override;
+  std::optional<std::string> check(std::string_view token, wire::peer_role role,
+                                   std::optional<std::int64_t> unix_s) const override;
 
  private:
   std::string stream_id_;

@@ -27,8 +27,7 @@ link_connection::link_connection(tcp::socket socket, asio::ssl::context& tls, co
       id_(id),
       owner_(&owner),
       config_(config),
-      decoder_(config.max_frame_bytes),
-      read_buffer_(read_buffer_bytes) {}
+      decoder_(config.max_frame_bytes, wire::max_hello_frame_bytes) {}
 
 void link_connection::start() {
   // A peer that never completes the handshake is cut off at the timeout.
@@ -64,6 +63,9 @@ void link_connection::begin_reading() {
   socket_.set_option(tcp::no_delay(true), ignored);
   socket_.set_option(asio::socket_base::send_buffer_size(config_.socket_send_buffer), ignored);
   handshaken_ = true;
+  // Allocated only now: a flood of connections that never finish the
+  // handshake costs no read buffers.
+  read_buffer_.resize(read_buffer_bytes);
   read_some();
 }
 

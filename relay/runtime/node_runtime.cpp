@@ -1,5 +1,6 @@
 #include "runtime/node_runtime.hpp"
 
+#include "core/peer_claims.hpp"
 #include "runtime/program_loop.hpp"
 
 #include "runtime/tls_context.hpp"
@@ -33,6 +34,13 @@ node_runtime::node_runtime(asio::io_context& io, core::node_config node_config,
       config_(std::move(config)),
       log_(std::move(log)),
       acceptor_(io),
+      accept_timer_(io),
+      accept_pacing_("peer listener",
+                     [this](const std::string& line) {
+                       if (log_) {
+                         log_(core::log_level::warn, now(), line);
+                       }
+                     }),
       timer_(io) {}
 
 node_runtime::~node_runtime() {
@@ -60,7 +68,13 @@ void node_runtime::start() {
   if (const std::string problem = node_config_.validate(); !problem.empty()) {
     throw std::invalid_argument(problem);
   }
-  node_.emplace(node_config_, random_node_id(), std::random_device{}(), log_);
+  // The root's id is derived from the stream key, so every peer knows which
+  // id a path must start with (core/peer_claims.hpp).
+  const bool root = node_config_.role == wire::peer_role::broadcaster;
+  const wire::node_id_t id = root && !node_config_.stream_id.empty()
+                                 ? core::root_node_id(node_config_.stream_id)
+                                 : random_node_id();
+  node_.emplace(node_config_, id, std::random_device{}(), log_);
   node_->on_wall_clock(static_cast<std::int64_t>(wall_time_us()), now());
   node_->start(now());
   drain();
@@ -76,6 +90,7 @@ void node_runtime::stop() {
   leaving_ = true;
   boost::system::error_code ignored;
   acceptor_.close(ignored);
+  accept_timer_.cancel();
   // Graceful: the engine hands our children over and stops once they have
   // moved (or after its linger); drain() notices and lets the loop run out.
   node_->leave(now());
@@ -96,25 +111,30 @@ void node_runtime::submit_source_chunk(wire::chunk c) {
 
 void node_runtime::accept_next() {
   acceptor_.async_accept([this](const boost::system::error_code& ec, tcp::socket socket) {
-    if (ec) {
-      if (ec != asio::error::operation_aborted && log_) {
-        log_(core::log_level::warn, now(), "accept failed: " + ec.message());
-      }
-      if (!acceptor_.is_open()) {
-        return;
-      }
-    } else if (!stopped_) {
-      boost::system::error_code remote_ec;
-      const tcp::endpoint remote = socket.remote_endpoint(remote_ec);
-      if (!remote_ec) {
-        const core::link_id_t id =
-            node_->on_link_accepted({remote.address().to_string(), remote.port()}, now());
-        auto link =
-            std::make_shared<link_connection>(std::move(socket), *tls_, id, as_handler(), config_);
-        links_.emplace(id, link);
-        link->start();
-        drain();
-      }
+    if (ec == asio::error::operation_aborted || !acceptor_.is_open() || stopped_) {
+      return;
+    }
+    if (const auto wait = accept_pacing_.after(ec); wait.count() > 0) {
+      // Out of descriptors (or another accept failure): try again later
+      // rather than at once.
+      accept_timer_.expires_after(wait);
+      accept_timer_.async_wait([this](const boost::system::error_code& timer_ec) {
+        if (!timer_ec && !stopped_) {
+          accept_next();
+        }
+      });
+      return;
+    }
+    boost::system::error_code remote_ec;
+    const tcp::endpoint remote = socket.remote_endpoint(remote_ec);
+    if (!remote_ec) {
+      const core::link_id_t id =
+          node_->on_link_accepted({remote.address().to_string(), remote.port()}, now());
+      auto link =
+          std::make_shared<link_connection>(std::move(socket), *tls_, id, as_handler(), config_);
+      links_.emplace(id, link);
+      link->start();
+      drain();
     }
     accept_next();
   });

@@ -22,6 +22,7 @@
 
 #include "core/log.hpp"
 #include "core/node.hpp"
+#include "runtime/accept_backoff.hpp"
 #include "runtime/arrival_latency.hpp"
 #include "runtime/link_connection.hpp"
 #include "runtime/runtime_config.hpp"
@@ -108,6 +109,8 @@ class node_runtime final : private link_connection::handler {
   core::log_sink log_;
   std::shared_ptr<boost::asio::ssl::context> tls_;  // this process's TLS identity
   boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::steady_timer accept_timer_;  // the next accept after a failed one
+  accept_backoff accept_pacing_;
   boost::asio::steady_timer timer_;
   std::optional<core::time_point> armed_for_;
   std::uint16_t listen_port_ = 0;

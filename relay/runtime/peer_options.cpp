@@ -95,10 +95,11 @@ void add_link_option(po::options_description& description,
 }
 
 wire::endpoint require_link(const std::string& link) {
-  const auto parent = parse_address(link);
+  std::string why;
+  const auto parent = parse_address(link, &why);
   if (!parent) {
     throw std::invalid_argument(link.empty() ? "a LINK is required (see --help)"
-                                             : "cannot read link '" + link + "'");
+                                             : "cannot read link '" + link + "': " + why);
   }
   return *parent;
 }

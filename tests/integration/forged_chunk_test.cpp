@@ -15,9 +15,11 @@
 #include <sstream>
 #include <thread>
 
+#include "core/peer_claims.hpp"
 #include "local_tree.hpp"
 #include "runtime/ed25519.hpp"
 #include "runtime/invite_token.hpp"
+#include "runtime/program_loop.hpp"
 #include "runtime/tls_context.hpp"
 #include "wire/codec.hpp"
 #include "wire/frame_decoder.hpp"
@@ -43,7 +45,10 @@ class fake_parent {
     socklen_t size = sizeof address;
     getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &size);
     port_ = ntohs(address.sin_port);
-    id_.fill(0xfa);
+    // It holds the stream key (the test's), so it can pass as the root: the
+    // relay must still check every chunk it sends.
+    id_ = core::root_node_id(key_.public_key());
+    std::signal(SIGPIPE, SIG_IGN);  // the relay closes on us mid-write
     thread_ = std::thread([this] { serve(); });
   }
   ~fake_parent() {
@@ -74,7 +79,7 @@ class fake_parent {
     wire::chunk c;
     c.stream_id = key_.public_key();
     c.seq = seq;
-    c.capture_time_us = 1;
+    c.capture_time_us = runtime::wall_time_us();
     c.flags = wire::chunk_flag_keyframe;
     c.payload = std::string(188, '\x47');
     c.body = wire::encode_chunk_body(c);
@@ -98,7 +103,10 @@ class fake_parent {
 
   // One connection: answer until the peer closes or the deadline passes.
   void converse(int fd) {
-    send_message(fd, wire::hello{wire::protocol_version, id_, port_, wire::peer_role::relay, ""});
+    send_message(
+        fd,
+        wire::hello{wire::protocol_version, id_, port_, wire::peer_role::broadcaster, "",
+                    runtime::make_invite_token(key_, runtime::invite_role::relay, 4'000'000'000)});
     wire::frame_decoder decoder(wire::default_max_frame_bytes);
     const auto deadline = std::chrono::steady_clock::now() + 10s;
     std::uint8_t buffer[65536];
@@ -127,7 +135,10 @@ class fake_parent {
           self.free_slots = 3;
           send_message(fd, wire::candidates{{self}});
         } else if (auto* ping = std::get_if<wire::ping>(&m)) {
-          send_message(fd, wire::pong{ping->nonce, true, 0, 3, {id_}});
+          send_message(
+              fd,
+              wire::pong{
+                  ping->nonce, true, 0, 3, {id_}, core::sign_root_proof(key_, ping->nonce, id_)});
         } else if (std::holds_alternative<wire::join_request>(m)) {
           send_message(fd, wire::join_accept{0, {id_}, {}, {}});
           joined_ = true;

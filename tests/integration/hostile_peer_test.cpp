@@ -174,8 +174,13 @@ TEST_F(hostile_peer, peer_without_a_token_is_refused_at_join) {
 }
 
 TEST_F(hostile_peer, expired_token_is_refused_at_join) {
+  // An expired invite still identifies a member (who may stay and repair),
+  // but a newcomer's join (nothing to resume) is refused.
   raw_peer peer(relay_->port);
-  ASSERT_TRUE(peer.send(hello_frame(token(-60))));
+  auto bytes = hello_frame(token(-60));
+  const auto join = wire::encode_frame(wire::join_request{});
+  bytes.insert(bytes.end(), join->begin(), join->end());
+  ASSERT_TRUE(peer.send(bytes));
   EXPECT_TRUE(peer.wait_closed_by_remote(5s));
   expect_relay_logged("invite token expired");
   expect_viewer_still_playing();

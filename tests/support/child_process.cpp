@@ -115,24 +115,28 @@ void child_process::send_signal(int signal) {
 }
 
 std::optional<int> child_process::wait_exit(std::chrono::milliseconds timeout) {
-  if (exit_code_) {
-    return exit_code_;
-  }
-  // waitpid has no timeout; a pidfd becomes readable when the process ends.
-  const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid_, 0));
-  if (pidfd >= 0) {
-    pollfd ready{pidfd, POLLIN, 0};
-    const int n = poll(&ready, 1, static_cast<int>(timeout.count()));
-    close(pidfd);
-    if (n == 0) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  if (!exit_code_) {
+    // waitpid has no timeout; a pidfd becomes readable when the process ends.
+    const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid_, 0));
+    if (pidfd >= 0) {
+      pollfd ready{pidfd, POLLIN, 0};
+      const int n = poll(&ready, 1, static_cast<int>(timeout.count()));
+      close(pidfd);
+      if (n == 0) {
+        return std::nullopt;
+      }
+    }
+    int status = 0;
+    if (waitpid(pid_, &status, pidfd >= 0 ? 0 : WNOHANG) != pid_) {
       return std::nullopt;
     }
+    exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   }
-  int status = 0;
-  if (waitpid(pid_, &status, pidfd >= 0 ? 0 : WNOHANG) != pid_) {
-    return std::nullopt;
-  }
-  exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  // The reader thread may not have read the last lines yet: wait for it to
+  // reach the end of stdout, so lines() after wait_exit() is complete.
+  std::unique_lock lock(mutex_);
+  changed_.wait_until(lock, deadline, [this] { return stdout_closed_; });
   return exit_code_;
 }
 

@@ -39,8 +39,9 @@ class child_process {
 
   void send_signal(int signal);
 
-  // Waits for the process to end; its exit code (128 + signal when killed),
-  // or nullopt at the deadline.
+  // Waits for the process to end and for its stdout to be read to the end
+  // (so lines() is then complete); its exit code (128 + signal when
+  // killed), or nullopt at the deadline.
   std::optional<int> wait_exit(std::chrono::milliseconds timeout);
 
   pid_t pid() const { return pid_; }

@@ -28,6 +28,8 @@ int main(int argc, char** argv) {
     ("json", po::bool_switch(&json), "print one JSON object")
     ("sites", po::value(&config.sites)->default_value(0), "sites peers cluster in (0 = none)")
     ("no-site-labels", po::bool_switch(), "place peers by site but do not tell them (baseline)")
+    ("join-limit", po::bool_switch(&config.join_limit),
+     "serve joins at the engine's rate bound (a flash crowd is told busy and retries)")
     ("latency-matrix", po::value(&config.latency_matrix),
      "file of one-way delays (ms) between M locations; peer i sits at i mod M")
     ("relay-fraction", po::value(&config.relay_fraction)->default_value(config.relay_fraction),

@@ -29,8 +29,12 @@ struct sim_config {
   core::duration join_window{0};
   // Simulated time after the last join before measuring.
   core::duration settle = std::chrono::seconds(20);
-  int sites = 0;               // 0 = no sites
-  bool site_labels = true;     // false: peers are placed by site but not told it (a baseline)
+  int sites = 0;            // 0 = no sites
+  bool site_labels = true;  // false: peers are placed by site but not told it (a baseline)
+  // Serve joins at the engine's own rate bound (node_config's
+  // max_joins_per_second): a flash crowd meets "busy" and retries. Off:
+  // joins are served at any rate (tree building measured on its own).
+  bool join_limit = false;
   std::string latency_matrix;  // empty = plane model
   // Capacities: a fraction of the peers are relays, the rest viewers.
   double relay_fraction = 0.1;
@@ -73,6 +77,7 @@ struct sim_result {
   double stretch_p99 = 0;
   double join_ms_p50 = 0;  // start -> first attached
   double join_ms_p99 = 0;
+  double join_ms_max = 0;  // the longest wait of any peer that joined
   std::size_t root_upload_streams = 0;
   double control_bytes_per_peer_per_s = 0;
   std::size_t wan_copies_max = 0;    // with sites: most parent links into one site from outside

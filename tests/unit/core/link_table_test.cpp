@@ -14,11 +14,12 @@ using testing::recording_context;
 // Admits tokens that say "until:N" while the wall clock is at most N.
 class expiring_admission final : public admission_policy {
  public:
-  std::optional<std::string> check(std::string_view token, std::int64_t unix_s) const override {
+  std::optional<std::string> check(std::string_view token, wire::peer_role,
+                                   std::optional<std::int64_t> unix_s) const override {
     if (token.rfind("until:", 0) != 0) {
       return "no invite token";
     }
-    return unix_s <= std::stoll(std::string(token.substr(6)))
+    return !unix_s || *unix_s <= std::stoll(std::string(token.substr(6)))
                ? std::nullopt
                : std::optional<std::string>("invite token expired");
   }
@@ -50,32 +51,35 @@ TEST(link_table, gate_refuses_a_second_hello_and_another_version) {
   EXPECT_EQ(links.admit(l, hello_from(7), refusal), std::error_code(node_errc::duplicate_hello));
 }
 
-TEST(link_table, gate_checks_tokens_against_the_wall_clock_the_driver_gave) {
+TEST(link_table, expiry_bounds_newcomers_by_the_drivers_wall_clock_not_members) {
   node_config config;
   config.admission = std::make_shared<expiring_admission>();
   recording_context r(config);
   r.ctx.set_wall_clock(5'000'000'000);  // Unix 5000 s at the context's now
   link_table links(r.ctx);
   std::string refusal;
-  wire::hello valid = hello_from(7);
-  valid.token = "until:5000";
-  EXPECT_FALSE(links.admit(links.at(links.accept({"10.0.0.2", 1})), std::move(valid), refusal));
-  r.ctx.now += 2s;  // the wall clock moves with `now`
-  wire::hello late = hello_from(8);
-  late.token = "until:5001";
-  EXPECT_EQ(links.admit(links.at(links.accept({"10.0.0.3", 1})), std::move(late), refusal),
-            std::error_code(node_errc::unauthorized));
-  EXPECT_EQ(refusal, "invite token expired");
+  wire::hello hello = hello_from(7);
+  hello.token = "until:5001";
+  link& l = links.at(links.accept({"10.0.0.2", 1}));
+  EXPECT_FALSE(links.admit(l, std::move(hello), refusal));
+  EXPECT_FALSE(links.newcomer_refusal(l));
+  r.ctx.now += std::chrono::seconds(2);  // the wall clock moves with `now`: 5002
+  EXPECT_EQ(links.newcomer_refusal(l), "invite token expired");
+  wire::hello member = hello_from(8);
+  member.token = "until:5001";  // expired, but a member repairing is let in
+  EXPECT_FALSE(links.admit(links.at(links.accept({"10.0.0.3", 1})), std::move(member), refusal));
 }
 
-TEST(link_table, outbound_links_are_not_asked_for_a_token) {
+TEST(link_table, a_peer_we_connect_to_must_be_invited_too) {
   node_config config;
   config.admission = std::make_shared<expiring_admission>();
   recording_context r(config);
   link_table links(r.ctx);
   std::string refusal;
   link& probe = links.at(links.open(link_kind::probe, {"10.0.0.2", 7000}));
-  EXPECT_FALSE(links.admit(probe, hello_from(7), refusal));
+  EXPECT_EQ(links.admit(probe, hello_from(7), refusal), std::error_code(node_errc::unauthorized));
+  EXPECT_EQ(refusal, "no invite token");
+  EXPECT_FALSE(probe.peer_hello);
 }
 
 TEST(link_table, sweep_heartbeats_idle_links_and_names_silent_ones) {

@@ -4,6 +4,7 @@
 
 #include "core/errors.hpp"
 #include "core/node.hpp"
+#include "core/peer_claims.hpp"
 #include "core_test_support.hpp"
 #include "wire/codec.hpp"
 
@@ -168,8 +169,10 @@ class harness {
     wire::hello hello = hello_from(id, port);
     hello.site = site;
     receive(link, hello);
-    receive(link, wire::pong{only_sent<wire::ping>(link).at(0).nonce, true, depth, free_slots,
-                             std::move(path)});
+    const std::uint64_t nonce = only_sent<wire::ping>(link).at(0).nonce;
+    // A root proves it is one (signed as the fake verifiers below accept).
+    const std::string proof = depth == 0 ? "good:" + root_proof_message(nonce, id_of(id)) : "";
+    receive(link, wire::pong{nonce, true, depth, free_slots, std::move(path), proof});
   }
 
   // Joins through the rendezvous and is accepted by the root (id 1);
@@ -351,7 +354,7 @@ TEST(node, probe_round_ends_at_the_timeout_with_the_answers_it_has) {
   const auto probes = h.answer_query(
       {{id_of(2), {"10.0.0.2", 7002}, 1, 2, "", {}}, {id_of(3), {"10.0.0.3", 7003}, 1, 2, "", {}}});
   ASSERT_EQ(probes.size(), 2u);
-  h.answer_probe(probes[0].link, 2, 7002, 1, 2, {});  // the other never answers
+  h.answer_probe(probes[0].link, 2, 7002, 1, 2, {id_of(1), id_of(2)});  // the other never answers
   EXPECT_TRUE(h.only_sent<wire::join_request>(probes[0].link).empty());
   h.advance(relay_config().probe_timeout);
   EXPECT_EQ(h.only_sent<wire::join_request>(probes[0].link).size(), 1u);
@@ -673,9 +676,16 @@ class fake_verifier final : public chunk_verifier {
   }
 };
 
+// A stream id whose key starts with the root's id (id_of(1)), as a real
+// stream key names its broadcaster.
+std::string stream_named(const std::string& name) {
+  const wire::node_id_t root = id_of(1);
+  return std::string(root.begin(), root.end()) + name;
+}
+
 wire::chunk signed_chunk(wire::seq_t seq, bool good) {
   wire::chunk c;
-  c.stream_id = "stream-A";
+  c.stream_id = stream_named("stream-A");
   c.seq = seq;
   c.capture_time_us = seq * 200'000;
   c.flags = seq % 5 == 0 ? wire::chunk_flag_keyframe : 0;
@@ -695,7 +705,7 @@ node_config checking_relay(const std::string& stream) {
 }
 
 TEST(node_security, forged_chunk_drops_and_bans_its_sender) {
-  harness h(checking_relay("stream-A"));
+  harness h(checking_relay(stream_named("stream-A")));
   h.start();
   const link_id_t parent = h.attach_under_root();
   const link_id_t child = h.join_child(7);
@@ -717,7 +727,7 @@ TEST(node_security, forged_chunk_drops_and_bans_its_sender) {
 }
 
 TEST(node_security, chunk_of_another_stream_is_refused) {
-  harness h(checking_relay("stream-B"));
+  harness h(checking_relay(stream_named("stream-B")));
   h.start();
   const link_id_t parent = h.attach_under_root();
   h.receive(parent, signed_chunk(0, true));  // well signed, but stream-A
@@ -734,7 +744,8 @@ namespace {
 // Admits the token "ok" only.
 class fake_admission final : public admission_policy {
  public:
-  std::optional<std::string> check(std::string_view token, std::int64_t) const override {
+  std::optional<std::string> check(std::string_view token, wire::peer_role,
+                                   std::optional<std::int64_t>) const override {
     if (token == "ok") {
       return std::nullopt;
     }
@@ -863,6 +874,245 @@ TEST(node_engine, a_starved_parent_is_reported_as_a_late_chunk) {
   }
   ASSERT_EQ(late.size(), 1u);
   EXPECT_GT(late[0].silent_for, h.engine().config().starvation_timeout);
+}
+
+// ---------------------------------------------------- hostile insiders
+
+TEST(node_hostile, a_parent_that_never_sends_a_chunk_is_left_and_not_chosen_again) {
+  harness h(relay_config());
+  h.start();
+  const link_id_t parent = h.attach_under_root();  // it accepts us, answers heartbeats, no stream
+  for (int i = 0; i < 14 && !h.closed_reason(parent); ++i) {
+    h.advance(250ms);
+    h.receive(parent, wire::heartbeat{});
+  }
+  EXPECT_EQ(h.closed_reason(parent), std::error_code(node_errc::starved));
+  // It comes back under another id at the same address: not chosen.
+  const auto connects = h.all<connect_action>();
+  ASSERT_EQ(connects.size(), 1u);  // the rendezvous query
+  const link_id_t query = connects[0].link;
+  h.clear();
+  h.connected(query);
+  h.receive(query, hello_from(1, 7000));
+  h.receive(query, wire::candidates{{{id_of(44), {"", 7000}, 0, 3, "", {}}}});
+  const link_id_t probe = h.only_connect().link;
+  h.connected(probe);
+  h.answer_probe(probe, 44, 7000, 0, 3, {id_of(44)});
+  EXPECT_TRUE(h.only_sent<wire::join_request>(probe).empty());
+  EXPECT_FALSE(h.engine().attached());
+}
+
+TEST(node_hostile, a_busy_rendezvous_is_asked_again_later_without_giving_up) {
+  node_config config = relay_config();
+  config.max_join_attempts = 2;
+  harness h(config);
+  h.start();
+  for (int round = 0; round < 5; ++round) {  // more "busy" answers than attempts allowed
+    const link_id_t query = h.only_connect().link;
+    h.clear();
+    h.connected(query);
+    h.receive(query, hello_from(1, 7000));
+    h.receive(query, wire::leave{"busy: too many joins, try again shortly", {}});
+    EXPECT_TRUE(h.all<give_up_action>().empty());
+    h.advance(config.reconnect_max * 3 / 2 + 1ms);  // the longest jittered backoff
+  }
+  EXPECT_EQ(h.all<connect_action>().size(), 1u);  // asking again
+  EXPECT_EQ(h.engine().stats().get(counter::join_attempts), 6u);
+}
+
+TEST(node_hostile, a_refusing_rendezvous_ends_the_join_naming_why) {
+  harness h(relay_config());
+  h.start();
+  const link_id_t query = h.only_connect().link;
+  h.connected(query);
+  h.receive(query, hello_from(1, 7000));
+  h.receive(query, wire::leave{"refused: invite token expired", {}});
+  const auto gave_up = h.all<give_up_action>();
+  ASSERT_EQ(gave_up.size(), 1u);
+  EXPECT_NE(gave_up[0].reason.find("invite token expired"), std::string::npos);
+}
+
+TEST(node_hostile, a_replayed_old_chunk_is_refused_once_the_wall_clock_is_known) {
+  harness h(relay_config());
+  h.start();
+  h.engine().on_wall_clock(3'600'000'000, h.now());  // Unix 3600 s
+  const link_id_t parent = h.attach_under_root();
+  wire::chunk live = make_chunk(1);
+  live.capture_time_us = 3'599'000'000;  // a second ago
+  wire::seal_chunk(live);
+  h.receive(parent, live);
+  EXPECT_EQ(h.engine().window().size(), 1u);
+  wire::chunk old = make_chunk(2);
+  old.capture_time_us = 0;  // an hour ago
+  wire::seal_chunk(old);
+  h.receive(parent, old);
+  EXPECT_EQ(h.closed_reason(parent), std::error_code(node_errc::stale_chunk));
+  EXPECT_EQ(h.engine().window().size(), 1u);
+  EXPECT_EQ(h.engine().stats().get(counter::chunks_stale), 1u);
+}
+
+// Admits tokens "member" always and "newcomer" while no wall clock is asked.
+class expiring_invites final : public admission_policy {
+ public:
+  std::optional<std::string> check(std::string_view token, wire::peer_role,
+                                   std::optional<std::int64_t> unix_s) const override {
+    if (token == "member" || (token == "newcomer" && !unix_s)) {
+      return std::nullopt;
+    }
+    return "invite token expired";
+  }
+};
+
+TEST(node_hostile, an_expired_invite_keeps_a_member_but_admits_no_newcomer) {
+  node_config config = root_config();
+  config.admission = std::make_shared<expiring_invites>();
+  harness h(config);
+  h.start();
+  h.source(make_chunk(0));
+  auto join = [&](std::uint8_t n, std::optional<wire::seq_t> resume) {
+    const link_id_t link = h.accept();
+    wire::hello hello = hello_from(n);
+    hello.token = "newcomer";
+    h.receive(link, hello);
+    h.receive(link, wire::join_request{resume});
+    return link;
+  };
+  const link_id_t newcomer = join(7, std::nullopt);
+  EXPECT_EQ(h.closed_reason(newcomer), std::error_code(node_errc::unauthorized));
+  const auto told = h.only_sent<wire::leave>(newcomer);
+  ASSERT_EQ(told.size(), 1u);
+  EXPECT_EQ(told[0].reason, "refused: invite token expired");
+  const link_id_t member = join(8, 1);  // resuming after a repair
+  EXPECT_FALSE(h.closed_reason(member));
+  EXPECT_EQ(h.engine().child_count(), 1u);
+}
+
+TEST(node_hostile, a_claim_to_be_the_root_without_its_signature_is_not_believed) {
+  node_config config = relay_config();
+  config.verifier = std::make_shared<fake_verifier>();
+  harness h(config);
+  h.start();
+  const link_id_t probe =
+      h.answer_query({{id_of(9), {"10.0.0.9", 7009}, 0, 50, "", {}}}).at(0).link;
+  h.receive(probe, hello_from(9, 7009));
+  const std::uint64_t nonce = h.only_sent<wire::ping>(probe).at(0).nonce;
+  h.receive(probe, wire::pong{nonce, true, 0, 50, {id_of(9)}, "forged"});
+  EXPECT_TRUE(h.only_sent<wire::join_request>(probe).empty());
+  EXPECT_EQ(h.engine().stats().get(counter::claims_refused), 1u);
+}
+
+TEST(node_hostile, links_beyond_the_bounds_are_told_busy_and_closed) {
+  node_config config = root_config();
+  config.max_links = 3;
+  config.max_unadmitted_links = 2;
+  harness h(config);
+  h.start();
+  const link_id_t a = h.accept();
+  const link_id_t b = h.accept();
+  const link_id_t c = h.accept();  // a third before anyone said hello
+  EXPECT_FALSE(h.closed_reason(a));
+  EXPECT_FALSE(h.closed_reason(b));
+  EXPECT_EQ(h.closed_reason(c), std::error_code(node_errc::too_many_links));
+  EXPECT_EQ(h.only_sent<wire::leave>(c).at(0).reason, "busy: too many links, try again shortly");
+  h.receive(a, hello_from(2));
+  h.receive(b, hello_from(3));
+  const link_id_t d = h.accept();
+  EXPECT_FALSE(h.closed_reason(d));
+  const link_id_t e = h.accept();  // a fourth link
+  EXPECT_EQ(h.closed_reason(e), std::error_code(node_errc::too_many_links));
+  EXPECT_EQ(h.engine().stats().get(counter::links_refused), 2u);
+}
+
+TEST(node_hostile, a_link_that_never_joins_is_closed) {
+  harness h(root_config());
+  h.start();
+  const link_id_t idle = h.accept();
+  h.receive(idle, hello_from(2));
+  const link_id_t child = h.join_child(3);
+  for (int i = 0; i < 48 && !h.closed_reason(idle); ++i) {
+    h.advance(250ms);
+    h.receive(idle, wire::ping{static_cast<std::uint64_t>(i)});  // talks, never joins
+    h.receive(child, wire::heartbeat{});
+  }
+  EXPECT_EQ(h.closed_reason(idle), std::error_code(node_errc::never_joined));
+  EXPECT_FALSE(h.closed_reason(child));
+}
+
+TEST(node_hostile, a_peer_flooding_messages_is_dropped) {
+  harness h(root_config());
+  h.start();
+  const link_id_t flood = h.accept();
+  h.receive(flood, hello_from(2));
+  for (int i = 0; i < 1000 && !h.closed_reason(flood); ++i) {
+    h.receive(flood, wire::ping{static_cast<std::uint64_t>(i)});
+  }
+  EXPECT_EQ(h.closed_reason(flood), std::error_code(node_errc::flooding));
+  EXPECT_LE(h.only_sent<wire::pong>(flood).size(), 201u);
+}
+
+TEST(node_hostile, children_per_address_are_bounded_when_asked) {
+  node_config config = root_config(8);
+  config.max_children_per_address = 2;
+  harness h(config);
+  h.start();
+  std::vector<link_id_t> sybils;
+  for (std::uint8_t n = 10; n < 14; ++n) {
+    const link_id_t link = h.accept("10.0.0.66");
+    h.receive(link, hello_from(n));
+    h.receive(link, wire::join_request{});
+    sybils.push_back(link);
+  }
+  EXPECT_EQ(h.engine().child_count(), 2u);
+  EXPECT_EQ(h.only_sent<wire::join_redirect>(sybils[2]).at(0).reason,
+            "enough children from your address");
+  h.join_child(20);  // another address still gets in
+  EXPECT_EQ(h.engine().child_count(), 3u);
+}
+
+TEST(node_hostile, a_childs_implausible_report_is_clamped) {
+  harness h(root_config());
+  h.start();
+  const link_id_t child = h.join_child(7, 9007);
+  wire::report lie;
+  lie.subtree_size = 1'000'000;
+  lie.viewers = 4'000'000'000u;
+  lie.chunks_missed = 123'456'789;
+  lie.subtree_depth = 2;
+  h.receive(child, lie);
+  EXPECT_LE(h.engine().subtree_size(), 1u + 65u);
+  EXPECT_LE(h.engine().subtree_viewers(), 1u + 65u);
+  EXPECT_LE(h.engine().subtree_chunks_missed(), 100u * 65u);
+  EXPECT_EQ(h.engine().stats().get(counter::reports_clamped), 1u);
+  // Sizes that do not overflow the sum either.
+  lie.subtree_size = 4'294'967'295u;
+  for (int i = 0; i < 40; ++i) {
+    h.receive(child, lie);
+  }
+  EXPECT_EQ(h.engine().subtree_size(), 4'294'967'295u);
+}
+
+TEST(node_hostile, one_usable_answer_does_not_wait_for_a_silent_candidate) {
+  harness h(relay_config());
+  h.start();
+  const auto probes = h.answer_query(
+      {{id_of(2), {"10.0.0.2", 7002}, 1, 2, "", {}}, {id_of(3), {"10.0.0.3", 7003}, 1, 2, "", {}}});
+  h.advance(10ms);
+  h.answer_probe(probes[0].link, 2, 7002, 1, 2,
+                 {id_of(1), id_of(2)});  // the other accepts TCP only
+  h.advance(50ms);                       // far less than the 1 s probe timeout
+  EXPECT_EQ(h.only_sent<wire::join_request>(probes[0].link).size(), 1u);
+}
+
+TEST(node_hostile, a_rendezvous_that_breaks_the_protocol_fails_the_round) {
+  harness h(relay_config());
+  h.start();
+  const link_id_t query = h.only_connect().link;
+  h.connected(query);
+  h.receive_raw(query, {0, 0, 0, 2, 0xff, 0xff});  // garbage
+  EXPECT_TRUE(h.engine().next_deadline());
+  h.clear();
+  h.advance(relay_config().reconnect_min);
+  EXPECT_EQ(h.all<connect_action>().size(), 1u);  // asked again
 }
 
 }  // namespace

@@ -46,7 +46,8 @@ struct finder_fixture {
     return connects;
   }
 
-  void pong(link_id_t id, std::uint32_t depth, std::uint32_t free_slots) {
+  // Peer `n` (as connect_all introduced it) answers the ping on `id`.
+  void pong(link_id_t id, std::uint8_t n, std::uint32_t depth, std::uint32_t free_slots) {
     const auto pings = testing::recording_context::sent_to(last_, id);
     wire::pong p;
     p.nonce = std::get<wire::ping>(pings.at(0)).nonce;
@@ -54,6 +55,10 @@ struct finder_fixture {
     p.depth = depth;
     p.free_slots = free_slots;
     p.path = {id_of(1)};
+    if (depth > 0) {
+      p.path.resize(depth);
+      p.path.push_back(id_of(n));
+    }
     ASSERT_TRUE(finder.on_pong(id, links.at(id), std::move(p)));
   }
 
@@ -80,9 +85,9 @@ TEST(parent_finder, query_probe_request_in_order) {
   const auto probes = f.connect_all(2);
   ASSERT_EQ(probes.size(), 2u);
   f.last_ = f.r.take();
-  f.pong(probes[0].link, 1, 1);
+  f.pong(probes[0].link, 2, 1, 1);
   EXPECT_EQ(f.finder.current(), phase::probing);  // one still to answer
-  f.pong(probes[1].link, 1, 0);
+  f.pong(probes[1].link, 3, 1, 0);
   EXPECT_EQ(f.finder.current(), phase::requesting);
   const auto actions = f.r.take();
   // The one with a free slot is asked; the other probe is closed.
@@ -118,7 +123,7 @@ TEST(parent_finder, a_redirect_descends_and_too_many_fail_the_round) {
   f.finder.start_repair({{"10.0.0.2", 7000}});
   const auto probes = f.connect_all(2);
   f.last_ = f.r.take();
-  f.pong(probes[0].link, 1, 0);
+  f.pong(probes[0].link, 2, 1, 0);
   const link_id_t asked = probes[0].link;
   ASSERT_TRUE(f.finder.on_redirect(asked, f.links.at(asked),
                                    wire::join_redirect{"full", {{"10.0.0.3", 7000}}}));

@@ -91,7 +91,7 @@ TEST(invite_token, admits_a_valid_token_and_says_why_it_refuses_others) {
   const auto key = ed25519_key::generate();
   const token_admission admission(key.public_key());
   const auto check = [&](std::string_view token) {
-    return admission.check(token, static_cast<std::int64_t>(unix_now()));
+    return admission.check(token, wire::peer_role::viewer, static_cast<std::int64_t>(unix_now()));
   };
   EXPECT_FALSE(check(make_invite_token(key, invite_role::viewer, unix_now() + 60)));
   EXPECT_FALSE(check(make_invite_token(key, invite_role::relay, unix_now() + 60)));
@@ -105,6 +105,21 @@ TEST(invite_token, admits_a_valid_token_and_says_why_it_refuses_others) {
   tampered[9] ^= 1;  // push the expiry
   EXPECT_EQ(check(tampered), "invite token not signed by this stream's broadcaster");
   EXPECT_EQ(check("short"), "malformed invite token");
+}
+
+TEST(invite_token, a_viewer_invite_admits_only_a_viewer) {
+  const auto key = ed25519_key::generate();
+  const token_admission admission(key.public_key());
+  const auto now = static_cast<std::int64_t>(unix_now());
+  const std::string viewer = make_invite_token(key, invite_role::viewer, unix_now() + 60);
+  const std::string relay = make_invite_token(key, invite_role::relay, unix_now() + 60);
+  EXPECT_FALSE(admission.check(viewer, wire::peer_role::viewer, now));
+  EXPECT_EQ(admission.check(viewer, wire::peer_role::relay, now),
+            "a viewer invite does not admit a relay or broadcaster");
+  EXPECT_EQ(admission.check(viewer, wire::peer_role::broadcaster, now),
+            "a viewer invite does not admit a relay or broadcaster");
+  EXPECT_FALSE(admission.check(relay, wire::peer_role::relay, now));
+  EXPECT_FALSE(admission.check(relay, wire::peer_role::viewer, now));
 }
 
 }  // namespace

@@ -121,6 +121,23 @@ TEST(frame_codec, oversize_frame_is_refused_from_its_header) {
   EXPECT_TRUE(frames.empty());
 }
 
+TEST(frame_codec, a_large_first_frame_is_refused_before_the_hello) {
+  chunk c;
+  c.payload = std::string(2 * max_hello_frame_bytes, 'x');
+  seal_chunk(c);
+  std::vector<shared_bytes> frames;
+  frame_decoder before_hello(default_max_frame_bytes, max_hello_frame_bytes);
+  EXPECT_EQ(before_hello.feed(*c.frame, frames), wire_errc::frame_too_large);
+  EXPECT_TRUE(frames.empty());
+  // After a small first frame, the same chunk is fine.
+  frame_decoder after_hello(default_max_frame_bytes, max_hello_frame_bytes);
+  const auto hello_frame = encode_frame(hello{});
+  byte_buffer stream(hello_frame->begin(), hello_frame->end());
+  stream.insert(stream.end(), c.frame->begin(), c.frame->end());
+  EXPECT_FALSE(after_hello.feed(stream, frames));
+  EXPECT_EQ(frames.size(), 2u);
+}
+
 TEST(frame_codec, frame_at_the_bound_is_accepted) {
   chunk c;
   c.payload = std::string(900, 'x');
