@@ -179,6 +179,7 @@ void fill(pb::Envelope& e, const report& m) {
 
 void fill(pb::Envelope& e, const candidates_request& m) {
   e.mutable_candidates_request()->set_site(m.site);
+  e.mutable_candidates_request()->set_member(m.member);
 }
 
 void fill(pb::Envelope& e, const candidates& m) {
@@ -474,7 +475,8 @@ std::error_code decode_frame(const shared_bytes& frame, message& out) {
       if (!text_ok(envelope.candidates_request().site())) {
         return wire_errc::field_out_of_range;
       }
-      out = candidates_request{envelope.candidates_request().site()};
+      out = candidates_request{envelope.candidates_request().site(),
+                               envelope.candidates_request().member()};
       return {};
     case pb::Envelope::kCandidates:
       return decode(envelope.candidates(), out);

@@ -155,6 +155,7 @@ struct report {
 
 struct candidates_request {
   std::string site;
+  bool member = false;  // has been in the tree (holds chunks): expiry does not apply
 };
 
 struct candidates {

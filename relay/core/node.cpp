@@ -249,8 +249,9 @@ void node::refuse(link_id_t id, const link& l, const std::string& why) {
   close_link(id, node_errc::unauthorized);
 }
 
-bool node::within_join_rate(link_id_t id) {
-  if (joins_.allow(links_.at(id).remote.host, ctx_.now)) {
+bool node::within_join_rate(link_id_t id, bool query) {
+  const std::string& host = links_.at(id).remote.host;
+  if (query ? joins_.allow_query(host, ctx_.now) : joins_.allow_join(host, ctx_.now)) {
     return true;
   }
   const std::uint64_t limited = ctx_.stats.get(counter::joins_rate_limited);
@@ -269,7 +270,7 @@ void node::handle(link_id_t id, link& l, wire::join_request&& m) {
     protocol_error(id, node_errc::unexpected_message);
     return;
   }
-  if (!within_join_rate(id)) {
+  if (!within_join_rate(id, false)) {
     return;
   }
   if (!m.resume_from) {
@@ -450,8 +451,15 @@ void node::handle(link_id_t id, link& l, wire::candidates_request&& m) {
     protocol_error(id, node_errc::unexpected_message);
     return;
   }
-  if (!within_join_rate(id)) {
+  if (!within_join_rate(id, true)) {
     return;
+  }
+  if (!m.member) {
+    // A newcomer: its invite must still be valid (told now, not after a join).
+    if (const auto refused = links_.newcomer_refusal(l)) {
+      refuse(id, l, *refused);
+      return;
+    }
   }
   // Any attached peer can answer; the broadcaster's view covers the tree.
   links_.send(

@@ -199,8 +199,9 @@ class node {
   void detach(const wire::endpoint& lost);
   void finish_leave();
   void send_path_updates();
-  // False (and the asker told and dropped) when over max_joins_per_second.
-  bool within_join_rate(link_id_t id);
+  // False (and the asker told and dropped) when a candidate `query` or a
+  // join is over its bound (join_gate).
+  bool within_join_rate(link_id_t id, bool query);
   void accept_chunk(shared_chunk c);
   void protocol_error(link_id_t id, std::error_code why);
   // The peer's invite does not admit it: tell it why and drop it.

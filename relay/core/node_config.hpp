@@ -140,11 +140,11 @@ struct node_config {
 
   // Inbound links held at most (children, probes, queries); beyond it a new
   // peer is told "busy" and dropped.
-  std::size_t max_links = 512;
+  std::size_t max_links = 1000;
 
   // Inbound links that have not yet said Hello, at most (a flood of
   // half-open connections costs little and is cut).
-  std::size_t max_unadmitted_links = 64;
+  std::size_t max_unadmitted_links = 256;
 
   // An inbound link that has not become a child within this long is closed
   // (probes and queries last a round trip or two).

@@ -85,7 +85,8 @@ void parent_finder::failed(const std::string& why) {
 
 void parent_finder::on_turned_away(link_kind kind, const std::string& reason) {
   if (kind == link_kind::joining) {
-    failed("chosen parent turned us away (" + reason + ")");
+    // Busy is a crowd, not a failure of ours: try again without counting it.
+    fail_round("chosen parent turned us away (" + reason + ")", reason.rfind("busy", 0) != 0);
     return;
   }
   if (kind != link_kind::rendezvous) {
@@ -166,7 +167,7 @@ duration parent_finder::probe_rtt(link_id_t id) const {
 
 void parent_finder::on_connected(link_id_t id, link& l) {
   if (l.kind == link_kind::rendezvous) {
-    links_.send(id, wire::candidates_request{ctx_.config.site});
+    links_.send(id, wire::candidates_request{ctx_.config.site, window_.last_seq().has_value()});
   } else if (l.kind == link_kind::probe) {
     probe& p = probes_[id];
     p.nonce = ctx_.random();

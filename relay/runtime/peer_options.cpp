@@ -35,7 +35,12 @@ void add_peer_options(po::options_description& description, peer_options& values
      "bytes queued to one peer before it counts as not reading and is dropped")
     ("max-joins-per-second",
      po::value(&values.max_joins_per_second)->default_value(defaults.max_joins_per_second),
-     "joins and candidate queries served per second (bursts of twice that)")
+     "candidate queries served per second (bursts of twice that); 100 per address")
+    ("max-links", po::value(&values.max_links)->default_value(defaults.max_links),
+     "inbound links held at most (children, probes, queries); more are told to come back")
+    ("max-children-per-address",
+     po::value(&values.max_children_per_address)->default_value(defaults.max_children_per_address),
+     "children from any one address at most (0 = no bound; offices behind one NAT share one)")
     ("log-level", po::value(&values.log_level)->default_value(defaults.log_level),
      "debug, info, warn or error")
     ("metrics-port", po::value(&values.metrics_port)->default_value(defaults.metrics_port),
@@ -82,6 +87,12 @@ void apply_peer_options(const peer_options& values, core::node_config& node,
     throw std::invalid_argument("--max-joins-per-second must be between 1 and 1000000");
   }
   node.max_joins_per_second = values.max_joins_per_second;
+  if (values.max_links < 8 || values.max_links > 100000) {
+    throw std::invalid_argument("--max-links must be between 8 and 100000");
+  }
+  node.max_links = values.max_links;
+  node.max_unadmitted_links = std::min(node.max_unadmitted_links, values.max_links);
+  node.max_children_per_address = values.max_children_per_address;
   if (values.metrics_port < -1 || values.metrics_port > 65535) {
     throw std::invalid_argument("--metrics-port must be -1 (off) or a port number");
   }

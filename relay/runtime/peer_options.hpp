@@ -23,6 +23,8 @@ struct peer_options {
   std::size_t max_frame_bytes = wire::default_max_frame_bytes;
   std::size_t max_pending_bytes = core::node_config{}.max_pending_bytes;
   double max_joins_per_second = core::node_config{}.max_joins_per_second;
+  std::size_t max_links = core::node_config{}.max_links;
+  std::size_t max_children_per_address = core::node_config{}.max_children_per_address;
   std::string log_level = "info";
   // /metrics and /status (Prometheus text, JSON); -1 = not served.
   int metrics_port = -1;

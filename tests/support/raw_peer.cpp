@@ -2,13 +2,17 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/ssl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <csignal>
+
 #include <stdexcept>
+#include "runtime/tls_context.hpp"
+#include "wire/codec.hpp"
 
 namespace treecast::testing {
 
@@ -38,6 +42,68 @@ raw_peer::raw_peer(std::uint16_t port, bool tls, int receive_buffer) {
   if (SSL_connect(ssl_) != 1) {
     throw std::runtime_error("raw_peer: TLS handshake failed");
   }
+}
+
+namespace {
+
+boost::asio::ssl::context& server_tls() {
+  static const std::shared_ptr<boost::asio::ssl::context> tls = runtime::make_tls_context();
+  return *tls;
+}
+
+}  // namespace
+
+void raw_peer::warm_up() {
+  server_tls();
+}
+
+std::unique_ptr<raw_peer> raw_peer::accepted(int fd) {
+  std::signal(SIGPIPE, SIG_IGN);
+  std::unique_ptr<raw_peer> peer(new raw_peer());
+  peer->fd_ = fd;
+  const int one = 1;  // as peers do: small messages go out at once
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  timeval five_seconds{5, 0};  // bounds the blocking handshake
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &five_seconds, sizeof five_seconds);
+  peer->ssl_ = SSL_new(server_tls().native_handle());
+  SSL_set_fd(peer->ssl_, fd);
+  if (SSL_accept(peer->ssl_) != 1) {
+    throw std::runtime_error("raw_peer: TLS handshake (server side) failed");
+  }
+  return peer;
+}
+
+bool raw_peer::send_message(const wire::message& m) {
+  const auto frame = wire::encode_frame(m);
+  return send({frame->begin(), frame->end()});
+}
+
+std::optional<wire::message> raw_peer::receive(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::uint8_t buffer[16384];
+  while (frames_.empty()) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      return std::nullopt;
+    }
+    pollfd ready{fd_, POLLIN, 0};
+    if ((!ssl_ || SSL_pending(ssl_) == 0) && poll(&ready, 1, static_cast<int>(left.count())) <= 0) {
+      return std::nullopt;
+    }
+    const ssize_t n =
+        ssl_ ? SSL_read(ssl_, buffer, sizeof buffer) : recv(fd_, buffer, sizeof buffer, 0);
+    if (n <= 0 || decoder_.feed({buffer, static_cast<std::size_t>(n)}, frames_)) {
+      return std::nullopt;
+    }
+  }
+  const wire::shared_bytes frame = frames_.front();
+  frames_.erase(frames_.begin());
+  wire::message m;
+  if (wire::decode_frame(frame, m)) {
+    return std::nullopt;
+  }
+  return m;
 }
 
 raw_peer::~raw_peer() {

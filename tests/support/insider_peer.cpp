@@ -1,0 +1,152 @@
+#include "insider_peer.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+
+namespace treecast::testing {
+
+using namespace std::chrono_literals;
+
+constexpr std::size_t max_conversations = 64;
+
+insider_peer::insider_peer(std::uint16_t broadcaster_port, std::string token, wire::node_id_t root,
+                           claims lies)
+    : token_(std::move(token)), root_(root), lies_(lies) {
+  id_.fill(0x66);
+  if (lies_.pose_as_root) {
+    id_ = root_;
+  }
+  // Ready to answer at once: a probe round does not wait for slow answers.
+  raw_peer::warm_up();
+  listener_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address);
+  listen(listener_, 16);
+  socklen_t size = sizeof address;
+  getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &size);
+  port_ = ntohs(address.sin_port);
+  server_ = std::thread([this] { serve(); });
+  place_ = std::thread([this, broadcaster_port] { keep_place(broadcaster_port); });
+}
+
+insider_peer::~insider_peer() {
+  stop_ = true;
+  place_.join();
+  server_.join();
+  for (auto& t : conversations_) {
+    t.join();
+  }
+  close(listener_);
+}
+
+wire::hello insider_peer::my_hello() const {
+  wire::hello h;
+  h.node_id = id_;
+  h.listen_port = port_;
+  h.role = wire::peer_role::viewer;
+  h.token = token_;
+  return h;
+}
+
+bool insider_peer::wait_attached(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  return attached_changed_.wait_for(lock, timeout, [this] { return attached_; });
+}
+
+void insider_peer::keep_place(std::uint16_t broadcaster_port) {
+  try {
+    raw_peer parent(broadcaster_port);
+    parent.send_message(my_hello());
+    parent.send_message(wire::join_request{});
+    auto next_report = std::chrono::steady_clock::now();
+    while (!stop_) {
+      if (std::chrono::steady_clock::now() >= next_report) {
+        // Room to spare, so the rendezvous hands it out to joiners.
+        wire::report r;
+        r.free_slots = lies_.free_slots;
+        r.viewers = 1;
+        if (!parent.send_message(r)) {
+          return;
+        }
+        next_report += 300ms;
+      }
+      if (const auto m = parent.receive(50ms); m && std::holds_alternative<wire::join_accept>(*m)) {
+        {
+          const std::lock_guard lock(mutex_);
+          attached_ = true;
+        }
+        attached_changed_.notify_all();
+      }
+    }
+  } catch (const std::exception&) {
+    // The broadcaster refused or went away: wait_attached() says so.
+  }
+}
+
+void insider_peer::serve() {
+  while (!stop_) {
+    pollfd ready{listener_, POLLIN, 0};
+    if (poll(&ready, 1, 100) <= 0) {
+      continue;
+    }
+    const int fd = accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd < 0) {
+      continue;
+    }
+    const std::lock_guard lock(mutex_);
+    if (conversations_.size() == max_conversations) {
+      close(fd);
+      continue;
+    }
+    conversations_.emplace_back([this, fd] {
+      try {
+        converse(raw_peer::accepted(fd));
+      } catch (const std::exception&) {
+        // not a TLS peer: nothing to lie to
+      }
+    });
+  }
+}
+
+void insider_peer::converse(std::unique_ptr<raw_peer> link) {
+  link->send_message(my_hello());
+  std::vector<wire::node_id_t> path;
+  if (lies_.path_from_root && lies_.depth > 0 && !lies_.pose_as_root) {
+    path.push_back(root_);
+  }
+  while (path.size() < lies_.depth) {
+    path.push_back(wire::node_id_t{});  // made-up ancestors
+  }
+  path.push_back(id_);
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (!stop_ && std::chrono::steady_clock::now() < deadline) {
+    const auto m = link->receive(100ms);
+    if (!m) {
+      continue;
+    }
+    if (const auto* ping = std::get_if<wire::ping>(&*m)) {
+      ++probes_;
+      link->send_message(wire::pong{ping->nonce, true, lies_.depth, lies_.free_slots, path, ""});
+    } else if (std::holds_alternative<wire::join_request>(*m)) {
+      ++joins_;
+      link->send_message(wire::join_accept{lies_.depth, path, {}, {}});
+      // ... and never a chunk; heartbeats keep the link looking alive.
+    } else if (std::holds_alternative<wire::candidates_request>(*m)) {
+      wire::peer_summary self;
+      self.node_id = id_;
+      self.address = {"", port_};
+      self.free_slots = lies_.free_slots;
+      link->send_message(wire::candidates{{self}});
+    }
+    link->send_message(wire::heartbeat{});
+  }
+}
+
+}  // namespace treecast::testing
