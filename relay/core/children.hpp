@@ -23,6 +23,7 @@ namespace treecast::core {
 struct child {
   link* l = nullptr;                        // its link in the table (stable while it is a child)
   std::optional<wire::report> last_report;  // its latest report of its subtree
+  time_point reported_at{};                 // when it came
 };
 
 class children {

@@ -18,7 +18,7 @@ std::uint32_t saturate(std::uint64_t n) {
 // A child's report of its subtree, made plausible: counts that contradict
 // each other or jump beyond what the subtree could do since its last report
 // are clamped. True when anything was.
-bool clamp_report(wire::report& r, const std::optional<wire::report>& before,
+bool clamp_report(wire::report& r, const std::optional<wire::report>& before, duration since,
                   std::uint32_t child_depth) {
   bool clamped = false;
   auto at_most = [&clamped](auto& value, auto bound) {
@@ -31,9 +31,15 @@ bool clamp_report(wire::report& r, const std::optional<wire::report>& before,
     r.subtree_size = 1;
     clamped = true;
   }
-  // A subtree at most doubles (or grows by 64) from one report to the next.
+  // A subtree at most doubles (or grows by 64) per second, flash crowd
+  // included; a child's first report counts as a second's growth.
   const std::uint64_t size_before = before ? before->subtree_size : 1;
-  at_most(r.subtree_size, saturate(size_before + std::max<std::uint64_t>(64, size_before)));
+  const double seconds =
+      before ? std::min(60.0, std::chrono::duration<double>(since).count()) : 1.0;
+  at_most(r.subtree_size,
+          saturate(size_before +
+                   static_cast<std::uint64_t>(
+                       seconds * static_cast<double>(std::max<std::uint64_t>(64, size_before)))));
   at_most(r.viewers, r.subtree_size);
   at_most(r.relays, r.subtree_size - r.viewers);
   at_most(r.subtree_depth, child_depth + wire::max_path_length);
@@ -213,7 +219,7 @@ bool subtree_view::on_report(link_id_t, child& c, wire::report&& r) {
                         return x.node_id == y.node_id && x.free_slots == y.free_slots;
                       });
   };
-  if (clamp_report(r, c.last_report, position_.depth() + 1)) {
+  if (clamp_report(r, c.last_report, ctx_.now - c.reported_at, position_.depth() + 1)) {
     ctx_.stats.add(counter::reports_clamped);
     if (ctx_.stats.get(counter::reports_clamped) % 100 == 1) {
       ctx_.log(log_level::warn, "implausible report from " + describe(c.l->remote) + " clamped (" +
@@ -228,6 +234,7 @@ bool subtree_view::on_report(link_id_t, child& c, wire::report&& r) {
     r.health.front().address.host = l.remote.host;  // the child's own row
   }
   c.last_report = std::move(r);
+  c.reported_at = ctx_.now;
   return room_changed;
 }
 

@@ -29,7 +29,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-enum class badness { forged_signature, other_key, tampered_payload };
+enum class badness { forged_signature, other_key, tampered_payload, replayed };
 
 // Plays rendezvous and parent for one joiner, then sends a good chunk and a
 // bad one. Runs on its own thread; every wait is bounded.
@@ -79,7 +79,9 @@ class fake_parent {
     wire::chunk c;
     c.stream_id = key_.public_key();
     c.seq = seq;
-    c.capture_time_us = runtime::wall_time_us();
+    // A replayed chunk is well signed, but was captured an hour ago.
+    c.capture_time_us =
+        runtime::wall_time_us() - (!good && bad_ == badness::replayed ? 3'600'000'000 : 0);
     c.flags = wire::chunk_flag_keyframe;
     c.payload = std::string(188, '\x47');
     c.body = wire::encode_chunk_body(c);
@@ -95,6 +97,8 @@ class fake_parent {
         case badness::tampered_payload:
           c.body[c.body.size() - 5] ^= 0x01;  // a payload byte, after signing
           break;
+        case badness::replayed:
+          break;  // signed above, as recorded
       }
     }
     wire::seal_chunk(c);
@@ -185,7 +189,8 @@ class fake_parent {
   std::atomic<bool> closed_by_relay_{false};
 };
 
-void expect_refused(badness bad, const std::string& name) {
+void expect_refused(badness bad, const std::string& name,
+                    const std::string& reason = "fails the broadcaster's signature") {
   const auto key = runtime::ed25519_key::generate();
   fake_parent parent(key, bad);
   local_tree tree("forged-" + name);
@@ -210,8 +215,7 @@ void expect_refused(badness bad, const std::string& name) {
       15s);
   EXPECT_TRUE(dropped) << "relay kept the hostile parent";
   EXPECT_TRUE(parent.closed_by_relay());
-  EXPECT_NE(read_file(tree.log_path("relay")).find("fails the broadcaster's signature"),
-            std::string::npos);
+  EXPECT_NE(read_file(tree.log_path("relay")).find(reason), std::string::npos);
   relay.send_signal(SIGINT);
   EXPECT_EQ(relay.wait_exit(10s), 0);
 }
@@ -226,6 +230,10 @@ TEST(forged_chunk, chunk_signed_by_another_key_is_refused) {
 
 TEST(forged_chunk, tampered_payload_is_refused) {
   expect_refused(badness::tampered_payload, "tampered");
+}
+
+TEST(forged_chunk, a_chunk_recorded_an_hour_ago_is_refused) {
+  expect_refused(badness::replayed, "replayed", "a replay, or this clock is wrong");
 }
 
 }  // namespace

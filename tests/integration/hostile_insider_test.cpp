@@ -130,6 +130,24 @@ TEST_F(insider, a_peer_claiming_to_be_the_broadcaster_is_not_believed) {
             std::string::npos);
 }
 
+TEST_F(insider, a_report_of_a_million_peers_is_clamped) {
+  start_tree({1, 50, true, false, 1'000'002});
+  child_process& broadcaster = *peers_[0].process;
+  // Three seconds of its lies, a report every 300 ms.
+  std::optional<std::string> status;
+  for (int i = 0; i < 3; ++i) {
+    status =
+        broadcaster.wait_for_line([](const std::string& l) { return l.rfind("status ", 0) == 0; },
+                                  5s, broadcaster.lines().size());
+    ASSERT_TRUE(status);
+  }
+  auto fields = status_fields(*status);
+  EXPECT_LT(std::stoll(fields["peers"]), 2000) << *status;
+  EXPECT_LT(std::stoll(fields["missed_in_tree"]), 1'000'000) << *status;
+  EXPECT_NE(read_file(tree_->log_path("broadcaster")).find("implausible report"),
+            std::string::npos);
+}
+
 TEST(crowd, viewers_told_busy_come_back_and_all_play) {
   local_tree tree("crowd-busy");
   std::vector<peer_process> peers;
@@ -205,6 +223,47 @@ TEST(flood, a_relay_out_of_descriptors_backs_off_and_keeps_serving) {
   stop_all(viewers);
   relay.send_signal(SIGINT);
   EXPECT_EQ(relay.wait_exit(10s), 0);
+  stop_all(peers);
+}
+
+TEST(flood, many_ids_from_one_address_get_no_more_than_its_share_of_slots) {
+  local_tree tree("sybils");
+  std::vector<peer_process> peers;
+  peers.push_back(tree.start_broadcaster({"--resolution", "320x180", "--fps", "15"}));
+  peers.push_back(
+      tree.start_relay(peers[0].port, {"--max-children", "16", "--max-children-per-address", "4"}));
+  const auto key = runtime::ed25519_key::load_or_create(tree.key_path());
+  const std::string token = runtime::make_invite_token(key, runtime::invite_role::viewer,
+                                                       runtime::wall_time_ms() / 1000 + 3600);
+  std::vector<std::unique_ptr<raw_peer>> sybils;
+  int accepted = 0;
+  int redirected = 0;
+  for (std::uint8_t n = 1; n <= 15; ++n) {  // one host, fifteen ids
+    auto sybil = std::make_unique<raw_peer>(peers[1].port);
+    wire::hello hello;
+    hello.node_id.fill(n);
+    hello.role = wire::peer_role::viewer;
+    hello.token = token;
+    sybil->send_message(hello);
+    sybil->send_message(wire::join_request{});
+    for (int i = 0; i < 20; ++i) {  // its answer comes within a few messages
+      const auto m = sybil->receive(2s);
+      if (!m) {
+        break;
+      }
+      if (std::holds_alternative<wire::join_accept>(*m)) {
+        ++accepted;
+        break;
+      }
+      if (std::holds_alternative<wire::join_redirect>(*m)) {
+        ++redirected;
+        break;
+      }
+    }
+    sybils.push_back(std::move(sybil));
+  }
+  EXPECT_EQ(accepted, 4);
+  EXPECT_EQ(redirected, 11);
   stop_all(peers);
 }
 

@@ -11,6 +11,7 @@
 #include "runtime/ed25519.hpp"
 #include "runtime/invite_token.hpp"
 #include "wire/codec.hpp"
+#include "wire/messages.hpp"
 
 namespace treecast::testing {
 namespace {
@@ -183,6 +184,28 @@ TEST_F(hostile_peer, expired_token_is_refused_at_join) {
   ASSERT_TRUE(peer.send(bytes));
   EXPECT_TRUE(peer.wait_closed_by_remote(5s));
   expect_relay_logged("invite token expired");
+  expect_viewer_still_playing();
+}
+
+TEST_F(hostile_peer, a_peer_flooding_messages_is_dropped) {
+  raw_peer peer(relay_->port);
+  auto bytes = hello_frame(token(3600));
+  for (int i = 0; i < 1000; ++i) {
+    const auto ping = wire::encode_frame(wire::ping{static_cast<std::uint64_t>(i)});
+    bytes.insert(bytes.end(), ping->begin(), ping->end());
+  }
+  peer.send(bytes);  // may fail part way: the relay closes on us
+  EXPECT_TRUE(peer.wait_closed_by_remote(5s));
+  expect_relay_logged("more messages than a peer may send per second");
+  expect_viewer_still_playing();
+}
+
+TEST_F(hostile_peer, a_large_frame_before_hello_is_refused_from_its_header) {
+  raw_peer peer(relay_->port);
+  // 10 KB: under the relay's frame bound, over what a Hello can be.
+  ASSERT_TRUE(peer.send(frame_header(10 * 1024)));
+  EXPECT_TRUE(peer.wait_closed_by_remote(5s));
+  expect_relay_logged("frame larger than the maximum frame size");
   expect_viewer_still_playing();
 }
 

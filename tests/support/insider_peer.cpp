@@ -72,6 +72,11 @@ void insider_peer::keep_place(std::uint16_t broadcaster_port) {
         wire::report r;
         r.free_slots = lies_.free_slots;
         r.viewers = 1;
+        if (lies_.report_size > 0) {
+          r.subtree_size = lies_.report_size;
+          r.viewers = lies_.report_size;
+          r.chunks_missed = 123'456'789;
+        }
         if (!parent.send_message(r)) {
           return;
         }

@@ -30,8 +30,9 @@ class insider_peer {
   struct claims {
     std::uint32_t depth = 1;  // 0: it says it is the broadcaster
     std::uint32_t free_slots = 50;
-    bool path_from_root = true;  // its path starts at the real root's id
-    bool pose_as_root = false;   // it says hello with the root's id (and path)
+    bool path_from_root = true;     // its path starts at the real root's id
+    bool pose_as_root = false;      // it says hello with the root's id (and path)
+    std::uint32_t report_size = 0;  // > 0: its reports claim a subtree this big, much missed
   };
 
   // Joins the broadcaster at 127.0.0.1:`broadcaster_port` with `token`

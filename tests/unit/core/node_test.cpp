@@ -1083,9 +1083,15 @@ TEST(node_hostile, a_childs_implausible_report_is_clamped) {
   EXPECT_LE(h.engine().subtree_viewers(), 1u + 65u);
   EXPECT_LE(h.engine().subtree_chunks_missed(), 100u * 65u);
   EXPECT_EQ(h.engine().stats().get(counter::reports_clamped), 1u);
-  // Sizes that do not overflow the sum either.
+  // Repeating the lie at once gains nothing: growth is bounded per second.
   lie.subtree_size = 4'294'967'295u;
   for (int i = 0; i < 40; ++i) {
+    h.receive(child, lie);
+  }
+  EXPECT_LE(h.engine().subtree_size(), 1u + 65u);
+  // Kept up for long, it saturates rather than wrapping the sum.
+  for (int i = 0; i < 200; ++i) {
+    h.advance(250ms);
     h.receive(child, lie);
   }
   EXPECT_EQ(h.engine().subtree_size(), 4'294'967'295u);
