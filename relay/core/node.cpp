@@ -118,7 +118,7 @@ void node::on_wall_clock(std::int64_t unix_us, time_point now) {
 
 link_id_t node::on_link_accepted(const wire::endpoint& remote, time_point now) {
   begin_input(now);
-  const bool full = links_.inbound_links() >= ctx_.config.max_links ||
+  const bool full = links_.inbound_links() - children_.count() >= ctx_.config.max_links ||
                     links_.unadmitted_links() >= ctx_.config.max_unadmitted_links;
   const link_id_t id = links_.accept(remote);
   links_.send(id, links_.my_hello());

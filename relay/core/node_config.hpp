@@ -138,13 +138,14 @@ struct node_config {
   // address would feel it too, hence off by default.
   std::size_t max_children_per_address = 0;
 
-  // Inbound links held at most (children, probes, queries); beyond it a new
-  // peer is told "busy" and dropped.
+  // Inbound links held at most besides children (probes, queries, joiners);
+  // beyond it a new peer is told "busy" and dropped. Children never
+  // compete for these: max_children bounds them.
   std::size_t max_links = 1000;
 
   // Inbound links that have not yet said Hello, at most (a flood of
-  // half-open connections costs little and is cut).
-  std::size_t max_unadmitted_links = 256;
+  // half-open connections costs little, is cut, and cannot take every link).
+  std::size_t max_unadmitted_links = 512;
 
   // An inbound link that has not become a child within this long is closed
   // (probes and queries last a round trip or two).

@@ -37,7 +37,8 @@ void add_peer_options(po::options_description& description, peer_options& values
      po::value(&values.max_joins_per_second)->default_value(defaults.max_joins_per_second),
      "candidate queries served per second (bursts of twice that); 100 per address")
     ("max-links", po::value(&values.max_links)->default_value(defaults.max_links),
-     "inbound links held at most (children, probes, queries); more are told to come back")
+     "inbound links held at most besides children (probes, queries, joiners); more are told "
+     "to come back")
     ("max-children-per-address",
      po::value(&values.max_children_per_address)->default_value(defaults.max_children_per_address),
      "children from any one address at most (0 = no bound; offices behind one NAT share one)")

@@ -1021,6 +1021,9 @@ TEST(node_hostile, links_beyond_the_bounds_are_told_busy_and_closed) {
   const link_id_t e = h.accept();  // a fourth link
   EXPECT_EQ(h.closed_reason(e), std::error_code(node_errc::too_many_links));
   EXPECT_EQ(h.engine().stats().get(counter::links_refused), 2u);
+  h.receive(a, wire::join_request{});  // children do not count against the bound
+  ASSERT_EQ(h.engine().child_count(), 1u);
+  EXPECT_FALSE(h.closed_reason(h.accept()));
 }
 
 TEST(node_hostile, a_link_that_never_joins_is_closed) {
