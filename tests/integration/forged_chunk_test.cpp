@@ -17,6 +17,7 @@
 
 #include "core/peer_claims.hpp"
 #include "local_tree.hpp"
+#include "raw_peer.hpp"
 #include "runtime/ed25519.hpp"
 #include "runtime/invite_token.hpp"
 #include "runtime/program_loop.hpp"
@@ -36,15 +37,7 @@ enum class badness { forged_signature, other_key, tampered_payload, replayed };
 class fake_parent {
  public:
   fake_parent(const runtime::ed25519_key& stream_key, badness bad) : key_(stream_key), bad_(bad) {
-    listener_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address);
-    listen(listener_, 4);
-    socklen_t size = sizeof address;
-    getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &size);
-    port_ = ntohs(address.sin_port);
+    listener_ = listen_on_loopback(port_);
     // It holds the stream key (the test's), so it can pass as the root: the
     // relay must still check every chunk it sends.
     id_ = core::root_node_id(key_.public_key());

@@ -23,15 +23,7 @@ insider_peer::insider_peer(std::uint16_t broadcaster_port, std::string token, wi
   }
   // Ready to answer at once: a probe round does not wait for slow answers.
   raw_peer::warm_up();
-  listener_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address);
-  listen(listener_, 16);
-  socklen_t size = sizeof address;
-  getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &size);
-  port_ = ntohs(address.sin_port);
+  listener_ = listen_on_loopback(port_);
   server_ = std::thread([this] { serve(); });
   place_ = std::thread([this, broadcaster_port] { keep_place(broadcaster_port); });
 }

@@ -17,6 +17,10 @@ typedef struct ssl_st SSL;
 
 namespace treecast::testing {
 
+// A listening socket on 127.0.0.1 at a free port (written to `port`), for
+// scripted peers that others connect to; the caller closes it.
+int listen_on_loopback(std::uint16_t& port);
+
 class raw_peer {
  public:
   // Connects to 127.0.0.1:port (and completes a TLS handshake when `tls`);

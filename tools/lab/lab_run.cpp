@@ -62,11 +62,20 @@ class lab {
         wait_attached(p);
       }
     }
+    // The viewers come as a crowd does: all launched at once, then each
+    // waited for.
     for (int i = 1; i <= options_.viewers && !interrupt_.raised(); ++i) {
       const std::string site = site_of(i, options_.sites);
       start_peer(
           "viewer" + std::to_string(i), "viewer", site, TREECAST_VIEWER,
-          {viewer_link_, "--headless", "--max-children", std::to_string(options_.viewer_children)});
+          {viewer_link_, "--headless", "--max-children", std::to_string(options_.viewer_children)},
+          false);
+    }
+    progress("all %zu peers launched", peers_.size() - 1);
+    for (auto& p : peers_) {
+      if (p.role == "viewer") {
+        wait_listening(p);
+      }
     }
     progress("all %zu peers started", peers_.size() - 1);
     for (const auto& e : events) {
@@ -134,10 +143,17 @@ class lab {
     return false;
   }
 
-  void launch(lab_peer& peer) {
+  // Starts the peer's process; with `wait`, until it listens.
+  void launch(lab_peer& peer, bool wait = true) {
     peer.runs.push_back(std::make_unique<testing::child_process>(peer.argv, peer.log_path));
     peer.alive = true;
     peer.frozen = false;
+    if (wait) {
+      wait_listening(peer);
+    }
+  }
+
+  static void wait_listening(lab_peer& peer) {
     if (!peer.current().wait_for_line(
             [](const std::string& l) { return starts_with(l, "listening on "); }, start_timeout)) {
       throw std::runtime_error(peer.name + " did not start; see " + peer.log_path);
@@ -145,7 +161,7 @@ class lab {
   }
 
   lab_peer& start_peer(const std::string& name, const std::string& role, const std::string& site,
-                       const std::string& binary, std::vector<std::string> args) {
+                       const std::string& binary, std::vector<std::string> args, bool wait = true) {
     lab_peer peer;
     peer.name = name;
     peer.role = role;
@@ -163,7 +179,7 @@ class lab {
     peer.log_path = options_.log_dir + "/" + name + ".log";
     std::filesystem::remove(peer.log_path);
     peers_.push_back(std::move(peer));
-    launch(peers_.back());
+    launch(peers_.back(), wait);
     return peers_.back();
   }
 
