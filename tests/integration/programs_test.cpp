@@ -301,6 +301,25 @@ TEST(broadcaster, missing_camera_is_named_in_the_error) {
             std::string::npos);
 }
 
+TEST(programs, out_of_range_flags_and_unreadable_links_are_usage_errors) {
+  const std::string log = std::string(TREECAST_TEST_LOG_DIR) + "/bad-flags.log";
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{TREECAST_BROADCASTER, "--resolution", "0x0"}, "--resolution must be"},
+      {{TREECAST_BROADCASTER, "--bitrate", "-5"}, "--bitrate must be"},
+      {{TREECAST_BROADCASTER, "--fps", "1000"}, "--fps must be"},
+      {{TREECAST_VIEWER, "treecast://127.0.0.1:99999/?stream=00", "--headless"},
+       "port '99999' is not a number from 1 to 65535"},
+      {{TREECAST_RELAY, "--max-links", "2",
+        "treecast://127.0.0.1:7000/?stream=" + std::string(64, '0') + "&token=00"},
+       "--max-links must be"}};
+  for (const auto& [argv, says] : cases) {
+    std::filesystem::remove(log);
+    child_process program(argv, log);
+    EXPECT_EQ(program.wait_exit(10s), 2) << argv[1];
+    EXPECT_NE(read_file(log).find(says), std::string::npos) << read_file(log);
+  }
+}
+
 TEST(broadcaster, unknown_source_is_a_usage_error) {
   local_tree tree("unknown_source");
   child_process p({TREECAST_BROADCASTER, "--source", "webcam"}, tree.log_path("broadcaster"));
