@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -235,6 +236,7 @@ TEST(end_to_end, relays_cannot_read_the_stream_and_a_wrong_key_plays_nothing) {
   // nothing decrypts, so nothing plays.
   std::string link = tree.link_to(relay.port, true);
   link = link.substr(0, link.find("&key=")) + "&key=" + std::string(64, '0');
+  std::filesystem::remove(tree.log_path("viewer-wrong-key"));  // appended to otherwise
   child_process wrong_key({TREECAST_VIEWER, link, "--headless", "--listen", "127.0.0.1:0"},
                           tree.log_path("viewer-wrong-key"));
   const auto received = wrong_key.wait_for_line(
@@ -253,15 +255,15 @@ TEST(end_to_end, relays_cannot_read_the_stream_and_a_wrong_key_plays_nothing) {
         return l.rfind("status ", 0) == 0 && status_fields(l)["frames"] != "0";
       },
       20s));
-  for (auto* p : {&viewer.process, &relay.process, &broadcaster.process}) {
-    (*p)->send_signal(SIGINT);
-    EXPECT_EQ((*p)->wait_exit(10s), 0);
-  }
   // Having opened none of 25 chunks, the wrong-key viewer ends by itself
   // (exit 1), saying why, rather than playing nothing forever.
   EXPECT_EQ(wrong_key.wait_exit(20s), 1);
   EXPECT_NE(read_file(tree.log_path("viewer-wrong-key")).find("opens none of this stream's chunks"),
             std::string::npos);
+  for (auto* p : {&viewer.process, &relay.process, &broadcaster.process}) {
+    (*p)->send_signal(SIGINT);
+    EXPECT_EQ((*p)->wait_exit(10s), 0);
+  }
 }
 
 // Resident memory of a process, in MiB, from /proc.
