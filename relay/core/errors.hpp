@@ -29,6 +29,7 @@ enum class node_errc {
   too_many_links,         // this node holds as many links as it may
   never_joined,           // an inbound link that did not join within its time
   flooding,               // more messages than a link may send per second
+  impostor,               // the peer's Hello carries this node's own id
 };
 
 const std::error_category& node_category() noexcept;

@@ -82,7 +82,7 @@ void link_table::close(link_id_t id, std::error_code why) {
       why == node_errc::heartbeat_timeout || why == node_errc::hello_expected ||
       why == node_errc::unexpected_message || why == node_errc::chunk_not_from_parent ||
       why == node_errc::send_queue_full || why == node_errc::flooding ||
-      why == node_errc::never_joined) {
+      why == node_errc::never_joined || why == node_errc::impostor) {
     ctx_.log(log_level::warn, "closing link to " + describe(l->remote) + ": " + why.message());
   }
   ctx_.act(close_action{id, why, why == node_errc::send_queue_full});
@@ -104,6 +104,9 @@ std::error_code link_table::admit(link& l, wire::hello&& h, std::string& refusal
   }
   if (h.version != wire::protocol_version) {
     return node_errc::version_mismatch;
+  }
+  if (h.node_id == ctx_.id) {
+    return node_errc::impostor;  // another peer with our id, or ourselves: no link
   }
   if (ctx_.config.admission) {
     if (auto refused = ctx_.config.admission->check(h.token, h.role, std::nullopt)) {

@@ -93,7 +93,8 @@ class link_table {
   }
 
   // The Hello gate. Returns a protocol error (duplicate_hello,
-  // version_mismatch) for the caller to close the link with, or
+  // version_mismatch, impostor: the peer says it has our id) for the caller
+  // to close the link with, or
   // node_errc::unauthorized with `refusal` saying why the token does not
   // admit the peer; {} when admitted (the Hello is then kept on the link).
   // Links this node opened are asked too: a parent must be invited as well.

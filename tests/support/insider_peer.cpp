@@ -18,9 +18,6 @@ insider_peer::insider_peer(std::uint16_t broadcaster_port, std::string token, wi
                            claims lies)
     : token_(std::move(token)), root_(root), lies_(lies) {
   id_.fill(0x66);
-  if (lies_.pose_as_root) {
-    id_ = root_;
-  }
   // Ready to answer at once: a probe round does not wait for slow answers.
   raw_peer::warm_up();
   listener_ = listen_on_loopback(port_);
@@ -113,7 +110,12 @@ void insider_peer::serve() {
 }
 
 void insider_peer::converse(std::unique_ptr<raw_peer> link) {
-  link->send_message(my_hello());
+  // Posing as the root: the root's id toward those who probe it (its own
+  // toward the real root, which would not take a peer with its id).
+  const wire::node_id_t shown_id = lies_.pose_as_root ? root_ : id_;
+  wire::hello hello = my_hello();
+  hello.node_id = shown_id;
+  link->send_message(hello);
   std::vector<wire::node_id_t> path;
   if (lies_.path_from_root && lies_.depth > 0 && !lies_.pose_as_root) {
     path.push_back(root_);
@@ -121,7 +123,7 @@ void insider_peer::converse(std::unique_ptr<raw_peer> link) {
   while (path.size() < lies_.depth) {
     path.push_back(wire::node_id_t{});  // made-up ancestors
   }
-  path.push_back(id_);
+  path.push_back(shown_id);
   const auto deadline = std::chrono::steady_clock::now() + 30s;
   while (!stop_ && std::chrono::steady_clock::now() < deadline) {
     const auto m = link->receive(100ms);
@@ -137,7 +139,7 @@ void insider_peer::converse(std::unique_ptr<raw_peer> link) {
       // ... and never a chunk; heartbeats keep the link looking alive.
     } else if (std::holds_alternative<wire::candidates_request>(*m)) {
       wire::peer_summary self;
-      self.node_id = id_;
+      self.node_id = shown_id;
       self.address = {"", port_};
       self.free_slots = lies_.free_slots;
       link->send_message(wire::candidates{{self}});

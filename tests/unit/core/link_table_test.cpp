@@ -51,6 +51,15 @@ TEST(link_table, gate_refuses_a_second_hello_and_another_version) {
   EXPECT_EQ(links.admit(l, hello_from(7), refusal), std::error_code(node_errc::duplicate_hello));
 }
 
+TEST(link_table, a_peer_with_our_own_id_is_refused) {
+  recording_context r;  // this node is id 100
+  link_table links(r.ctx);
+  std::string refusal;
+  link& l = links.at(links.accept({"10.0.0.2", 1}));
+  EXPECT_EQ(links.admit(l, hello_from(100), refusal), std::error_code(node_errc::impostor));
+  EXPECT_FALSE(l.peer_hello);
+}
+
 TEST(link_table, expiry_bounds_newcomers_by_the_drivers_wall_clock_not_members) {
   node_config config;
   config.admission = std::make_shared<expiring_admission>();
