@@ -80,14 +80,7 @@ void node::end_input() {
   // A peer whose queue passed the bound stopped reading: drop it now, at
   // once (its queued frames would never be read), as if its link had failed.
   for (const link_id_t id : links_.take_overflowed()) {
-    const link* l = links_.find(id);
-    if (!l) {
-      continue;
-    }
-    const link_kind kind = l->kind;
-    links_.close(id, node_errc::send_queue_full);
-    forget(id);
-    finder_.on_link_failed(kind, node_errc::send_queue_full);
+    drop(id, node_errc::send_queue_full);
   }
 }
 
@@ -123,15 +116,9 @@ link_id_t node::on_link_accepted(const wire::endpoint& remote, time_point now) {
   const link_id_t id = links_.accept(remote);
   links_.send(id, links_.my_hello());
   if (full) {
-    // Told why, so an honest joiner comes back later; logged once per 1000.
-    const std::uint64_t refused = ctx_.stats.get(counter::links_refused);
-    if (refused % 1000 == 0) {
-      ctx_.log(log_level::warn, "too many links: turning new peers away (" +
-                                    std::to_string(refused + 1) + " so far)");
-    }
-    ctx_.stats.add(counter::links_refused);
-    links_.send(id, wire::leave{"busy: too many links, try again shortly", {}});
-    close_link(id, node_errc::too_many_links);
+    // Told why, so an honest joiner comes back later.
+    ctx_.count_and_log(counter::links_refused, 1000, "too many links: turning new peers away");
+    turn_away(id, "busy: too many links, try again shortly", node_errc::too_many_links);
   }
   end_input();
   return id;
@@ -210,13 +197,22 @@ void node::on_message(link_id_t id, wire::message message, time_point now) {
 
 void node::protocol_error(link_id_t id, std::error_code why) {
   ctx_.stats.add(counter::protocol_errors);
+  drop(id, why);
+}
+
+void node::drop(link_id_t id, std::error_code why) {
   const link* l = links_.find(id);
   if (!l) {
-    return;
+    return;  // gone already, by an earlier consequence
   }
   const link_kind kind = l->kind;
   close_link(id, why);
   finder_.on_link_failed(kind, why);  // a round that relied on it fails
+}
+
+void node::turn_away(link_id_t id, const std::string& reason, node_errc why) {
+  links_.send(id, wire::leave{reason, {}});
+  close_link(id, why);
 }
 
 // ------------------------------------------------------------------ handlers
@@ -245,8 +241,7 @@ void node::handle(link_id_t id, link& l, wire::hello&& m) {
 void node::refuse(link_id_t id, const link& l, const std::string& why) {
   ctx_.stats.add(counter::peers_unauthorized);
   ctx_.log(log_level::warn, "refused " + describe(l.remote) + ": " + why);
-  links_.send(id, wire::leave{"refused: " + why, {}});
-  close_link(id, node_errc::unauthorized);
+  turn_away(id, "refused: " + why, node_errc::unauthorized);
 }
 
 bool node::within_join_rate(link_id_t id, bool query) {
@@ -254,14 +249,8 @@ bool node::within_join_rate(link_id_t id, bool query) {
   if (query ? joins_.allow_query(host, ctx_.now) : joins_.allow_join(host, ctx_.now)) {
     return true;
   }
-  const std::uint64_t limited = ctx_.stats.get(counter::joins_rate_limited);
-  if (limited % 100 == 0) {
-    ctx_.log(log_level::warn,
-             "too many joins: refusing some (" + std::to_string(limited + 1) + " so far)");
-  }
-  ctx_.stats.add(counter::joins_rate_limited);
-  links_.send(id, wire::leave{"busy: too many joins, try again shortly", {}});
-  close_link(id, node_errc::rate_limited);
+  ctx_.count_and_log(counter::joins_rate_limited, 100, "too many joins: refusing some");
+  turn_away(id, "busy: too many joins, try again shortly", node_errc::rate_limited);
   return false;
 }
 
@@ -547,14 +536,10 @@ void node::on_timer(time_point now) {
   if (next_heartbeat_ && now >= *next_heartbeat_) {
     next_heartbeat_ = now + ctx_.config.heartbeat_interval;
     for (const link_id_t id : links_.sweep()) {
-      const link* l = links_.find(id);
-      if (!l) {
-        continue;  // closed by an earlier one's consequences
+      if (links_.contains(id)) {  // else closed by an earlier one's consequences
+        ctx_.stats.add(counter::heartbeat_timeouts);
+        drop(id, node_errc::heartbeat_timeout);
       }
-      ctx_.stats.add(counter::heartbeat_timeouts);
-      const link_kind kind = l->kind;
-      close_link(id, node_errc::heartbeat_timeout);
-      finder_.on_link_failed(kind, node_errc::heartbeat_timeout);
     }
     for (const link_id_t id :
          links_.idle_inbound([this](link_id_t link) { return children_.contains(link); })) {

@@ -57,6 +57,7 @@
 
 #include "core/actions.hpp"
 #include "core/children.hpp"
+#include "core/errors.hpp"
 #include "core/forwarder.hpp"
 #include "core/join_gate.hpp"
 #include "core/link_table.hpp"
@@ -112,7 +113,9 @@ class node {
 
   // The driver wrote `bytes` of the frames queued to `link` (to the socket
   // or kernel). Bytes queued and not yet written count against
-  // max_pending_bytes: a peer over it stopped reading and is dropped.
+  // max_pending_bytes: a peer over it stopped reading and is dropped (at
+  // the end of the input that queued too much). This input produces no
+  // action: the driver need not drain after it.
   void on_link_written(link_id_t link, std::size_t bytes, time_point now);
 
   // A complete frame arrived on `link` (see wire::frame_decoder). Malformed
@@ -204,6 +207,10 @@ class node {
   bool within_join_rate(link_id_t id, bool query);
   void accept_chunk(shared_chunk c);
   void protocol_error(link_id_t id, std::error_code why);
+  // Closes the link for `why` and fails the join round that relied on it.
+  void drop(link_id_t id, std::error_code why);
+  // Tells the peer `reason` (Leave) and closes its link.
+  void turn_away(link_id_t id, const std::string& reason, node_errc why);
   // The peer's invite does not admit it: tell it why and drop it.
   void refuse(link_id_t id, const link& l, const std::string& why);
   void close_link(link_id_t id, std::error_code why);

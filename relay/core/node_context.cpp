@@ -20,6 +20,14 @@ void node_context::log(log_level level, const std::string& text) const {
   }
 }
 
+void node_context::count_and_log(counter c, std::uint64_t every, const std::string& text) {
+  const std::uint64_t before = stats.get(c);
+  stats.add(c);
+  if (before % every == 0) {
+    log(log_level::warn, text + " (" + std::to_string(before + 1) + " so far)");
+  }
+}
+
 std::string describe(const wire::endpoint& e) {
   return e.host + ":" + std::to_string(e.port);
 }

@@ -56,6 +56,10 @@ class node_context {
   // Logs through the injected sink, stamped with `now`.
   void log(log_level level, const std::string& text) const;
 
+  // Counts one more `c`; logs "`text` (N so far)" as a warning for the
+  // first and then every `every`-th, so a flood costs a few log lines.
+  void count_and_log(counter c, std::uint64_t every, const std::string& text);
+
  private:
   log_sink log_;
   std::vector<action> outbox_;

@@ -126,11 +126,8 @@ void parent_finder::fail_round(const std::string& why, bool counts) {
   if (counts) {
     ++attempts_;
     if (ctx_.config.max_join_attempts > 0 && attempts_ >= ctx_.config.max_join_attempts) {
-      const std::string reason =
-          "cannot join the tree after " + std::to_string(attempts_) + " attempts; last: " + why;
-      ctx_.log(log_level::error, reason);
-      ctx_.act(give_up_action{reason});
-      phase_ = phase::given_up;
+      give_up("cannot join the tree after " + std::to_string(attempts_) +
+              " attempts; last: " + why);
       return;
     }
   } else {

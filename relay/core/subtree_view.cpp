@@ -220,12 +220,8 @@ bool subtree_view::on_report(link_id_t, child& c, wire::report&& r) {
                       });
   };
   if (clamp_report(r, c.last_report, ctx_.now - c.reported_at, position_.depth() + 1)) {
-    ctx_.stats.add(counter::reports_clamped);
-    if (ctx_.stats.get(counter::reports_clamped) % 100 == 1) {
-      ctx_.log(log_level::warn, "implausible report from " + describe(c.l->remote) + " clamped (" +
-                                    std::to_string(ctx_.stats.get(counter::reports_clamped)) +
-                                    " so far)");
-    }
+    ctx_.count_and_log(counter::reports_clamped, 100,
+                       "implausible report from " + describe(c.l->remote) + " clamped");
   }
   const bool room_changed = !c.last_report || !same_room(*c.last_report, r);
   const link& l = *c.l;

@@ -7,6 +7,8 @@
 // Threading: one loop, one thread.
 #pragma once
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/system/error_code.hpp>
 #include <chrono>
 #include <functional>
@@ -18,11 +20,16 @@ class accept_backoff {
  public:
   // `what` names the listener in the log ("peer listener", "metrics");
   // `log` receives the two lines of an episode.
-  accept_backoff(std::string what, std::function<void(const std::string&)> log);
+  accept_backoff(boost::asio::io_context& io, std::string what,
+                 std::function<void(const std::string&)> log);
 
-  // After an accept that ended with `ec`: how long to wait before the next
-  // one (zero after a success).
-  std::chrono::milliseconds after(const boost::system::error_code& ec);
+  // After an accept that ended with `ec`: false after a success (accept
+  // the next one now); after a failure, true, and `retry` is called on the
+  // io thread when the back-off has passed (unless cancel() came first).
+  bool retry_later(const boost::system::error_code& ec, std::function<void()> retry);
+
+  // The listener is closing: no pending retry runs.
+  void cancel() { timer_.cancel(); }
 
   // Failed accepts in the current episode (0 when accepting works).
   std::uint64_t failures() const { return failures_; }
@@ -31,6 +38,7 @@ class accept_backoff {
   static constexpr std::chrono::milliseconds first_delay{10};
   static constexpr std::chrono::milliseconds max_delay{1000};
 
+  boost::asio::steady_timer timer_;
   std::string what_;
   std::function<void(const std::string&)> log_;
   std::chrono::milliseconds delay_{first_delay};

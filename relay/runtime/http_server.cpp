@@ -1,7 +1,6 @@
 #include "runtime/http_server.hpp"
 
 #include <boost/asio/ip/address.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
@@ -17,12 +16,11 @@ using tcp = boost::asio::ip::tcp;
 
 struct http_server::state {
   explicit state(boost::asio::io_context& io)
-      : acceptor(io), accept_timer(io), accept_pacing("http listener", [](const std::string& line) {
+      : acceptor(io), accept_pacing(io, "http listener", [](const std::string& line) {
           std::fprintf(stderr, "%s\n", line.c_str());
         }) {}
   tcp::acceptor acceptor;
-  boost::asio::steady_timer accept_timer;  // the next accept after a failed one
-  accept_backoff accept_pacing;
+  accept_backoff accept_pacing;  // the next accept after a failed one
   std::map<std::string, handler> routes;
   bool stopped = false;
 };
@@ -116,7 +114,7 @@ void http_server::stop() {
   state_->stopped = true;
   boost::system::error_code ignored;
   state_->acceptor.close(ignored);
-  state_->accept_timer.cancel();
+  state_->accept_pacing.cancel();
 }
 
 void http_server::accept_next() {
@@ -125,13 +123,11 @@ void http_server::accept_next() {
         if (s->stopped) {
           return;  // `this` may be gone; the state is not
         }
-        if (const auto wait = s->accept_pacing.after(ec); wait.count() > 0) {
-          s->accept_timer.expires_after(wait);
-          s->accept_timer.async_wait([s, this](const boost::system::error_code& timer_ec) {
-            if (!timer_ec && !s->stopped) {
-              accept_next();
-            }
-          });
+        if (s->accept_pacing.retry_later(ec, [s, this] {
+              if (!s->stopped) {
+                accept_next();
+              }
+            })) {
           return;
         }
         std::make_shared<http_connection>(std::move(socket), s)->start();

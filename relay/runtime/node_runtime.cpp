@@ -34,8 +34,7 @@ node_runtime::node_runtime(asio::io_context& io, core::node_config node_config,
       config_(std::move(config)),
       log_(std::move(log)),
       acceptor_(io),
-      accept_timer_(io),
-      accept_pacing_("peer listener",
+      accept_pacing_(io, "peer listener",
                      [this](const std::string& line) {
                        if (log_) {
                          log_(core::log_level::warn, now(), line);
@@ -90,7 +89,7 @@ void node_runtime::stop() {
   leaving_ = true;
   boost::system::error_code ignored;
   acceptor_.close(ignored);
-  accept_timer_.cancel();
+  accept_pacing_.cancel();
   // Graceful: the engine hands our children over and stops once they have
   // moved (or after its linger); drain() notices and lets the loop run out.
   node_->leave(now());
@@ -114,15 +113,13 @@ void node_runtime::accept_next() {
     if (ec == asio::error::operation_aborted || !acceptor_.is_open() || stopped_) {
       return;
     }
-    if (const auto wait = accept_pacing_.after(ec); wait.count() > 0) {
-      // Out of descriptors (or another accept failure): try again later
-      // rather than at once.
-      accept_timer_.expires_after(wait);
-      accept_timer_.async_wait([this](const boost::system::error_code& timer_ec) {
-        if (!timer_ec && !stopped_) {
-          accept_next();
-        }
-      });
+    // Out of descriptors (or another accept failure): try again later
+    // rather than at once.
+    if (accept_pacing_.retry_later(ec, [this] {
+          if (!stopped_) {
+            accept_next();
+          }
+        })) {
       return;
     }
     boost::system::error_code remote_ec;
@@ -163,8 +160,9 @@ void node_runtime::on_link_protocol_error(core::link_id_t link, std::error_code 
 }
 
 void node_runtime::on_link_written(core::link_id_t link, std::size_t bytes) {
+  // Only bookkeeping in the engine (it never acts on a write): no drain, so
+  // the per-chunk write path stays cheap.
   node_->on_link_written(link, bytes, now());
-  drain();
 }
 
 void node_runtime::drain() {

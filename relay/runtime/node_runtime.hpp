@@ -109,8 +109,7 @@ class node_runtime final : private link_connection::handler {
   core::log_sink log_;
   std::shared_ptr<boost::asio::ssl::context> tls_;  // this process's TLS identity
   boost::asio::ip::tcp::acceptor acceptor_;
-  boost::asio::steady_timer accept_timer_;  // the next accept after a failed one
-  accept_backoff accept_pacing_;
+  accept_backoff accept_pacing_;  // the next accept after a failed one
   boost::asio::steady_timer timer_;
   std::optional<core::time_point> armed_for_;
   std::uint16_t listen_port_ = 0;

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <queue>
 #include <random>
 #include <sstream>
@@ -112,6 +113,9 @@ class world {
       // Per-peer health rows are the dashboard's; copying them up every
       // second would dominate a 100 000-peer run. Counts still aggregate.
       c.max_health_entries = 0;
+      // The model has no send queue (what is sent leaves at once): no peer
+      // ever counts as one that stopped reading.
+      c.max_pending_bytes = std::numeric_limits<std::size_t>::max();
       c.listen_port = listen_port;
       if (i == 0) {
         c.role = wire::peer_role::broadcaster;
@@ -402,8 +406,6 @@ class world {
         }
       } else if (auto* send = std::get_if<core::send_action>(&a)) {
         do_send(peer, *send);
-        // The model has no send queue: what is sent leaves at once.
-        node.on_link_written(send->link, send->frame->size(), now_);
       } else if (auto* connect = std::get_if<core::connect_action>(&a)) {
         do_connect(peer, *connect);
       } else if (auto* close = std::get_if<core::close_action>(&a)) {
