@@ -16,6 +16,8 @@ packages=(
   gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-x
   # tests (clang: the libFuzzer build, tools/fuzz.sh)
   xvfb xauth x11-utils imagemagick procps clang libclang-rt-14-dev
+  # prlimit: the descriptor-exhaustion test runs a relay with few open files
+  util-linux
   # the dashboard page test (headless, driven over the DevTools protocol)
   chromium
   # treecast-bench fanout baselines (GStreamer's tcp/srt elements come with
