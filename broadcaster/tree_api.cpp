@@ -44,6 +44,8 @@ nlohmann::json tree_json(const core::node& root, const upload_figures& upload) {
           : 1.0 - static_cast<double>(upload.upload_kbps) /
                       (static_cast<double>(peers) * static_cast<double>(upload.stream_kbps));
   out["chunks_missed"] = root.subtree_chunks_missed();
+  out["stall_ms"] = root.subtree_stall_ms();
+  out["peers_stalled"] = root.subtree_peers_stalled();
 
   const auto rows = root.subtree_health(wire::max_health_entries + 1);
   std::array<std::uint64_t, runtime::arrival_latency::bucket_bounds_ms.size() + 1> counts{};
@@ -63,6 +65,8 @@ nlohmann::json tree_json(const core::node& root, const upload_figures& upload) {
     n["latency_ms"] = h.latency_ms;
     n["buffer_ms"] = h.buffer_ms;
     n["chunks_missed"] = h.chunks_missed;
+    n["stalls"] = h.stalls;
+    n["stall_ms"] = h.stall_ms;
     n["health"] = health_of(h);
     nodes.push_back(std::move(n));
     if (h.role != wire::peer_role::broadcaster && h.latency_ms >= 0) {

@@ -3,10 +3,12 @@
 //
 //   {"t": unix ms, "peers": N, "viewers": V, "relays": R, "max_depth": D,
 //    "stream_kbps": S, "upload_kbps": U, "upload_saved": 1 - U / (N * S),
-//    "chunks_missed": M, "listed": L,
+//    "chunks_missed": M, "stall_ms": time viewers' pictures stood still,
+//    "peers_stalled": viewers that ever stalled, "listed": L,
 //    "nodes": [{"id", "parent", "address", "role", "site", "depth", "children",
 //               "max_children", "rtt_ms", "latency_ms", "buffer_ms",
-//               "chunks_missed", "health": "ok" | "warn" | "bad"}, ...],
+//               "chunks_missed", "stalls", "stall_ms",
+//               "health": "ok" | "warn" | "bad"}, ...],
 //    "latency_histogram": {"bounds_ms": [...], "counts": [...]}}
 //
 // `nodes` lists the broadcaster and up to wire::max_health_entries peers,

@@ -37,6 +37,9 @@ struct playback_pipeline::timing {
   std::atomic<std::uint64_t> re_anchors{0};
   std::atomic<long long> latency_ms{-1};
   std::atomic<std::uint64_t> shown_capture_us{0};
+  // Frames as shown on screen: time the picture stood still.
+  mutable std::mutex stall_mutex;
+  stall_meter stalls;
 };
 
 namespace {
@@ -207,6 +210,10 @@ GstPadProbeReturn on_frame(GstPad* pad, GstPadProbeInfo* info, gpointer user_dat
       shown_wall_us = std::max(shown_wall_us, static_cast<std::int64_t>(wall_now_us()));
       t->latency_ms.store((shown_wall_us - captured_us) / 1000);
       t->shown_capture_us.store(static_cast<std::uint64_t>(captured_us));
+      {
+        const std::lock_guard lock(t->stall_mutex);
+        t->stalls.on_frame_shown(shown_wall_us, pts / 1000);
+      }
       if (!t->first_frame_seen) {
         t->first_frame_seen = true;
         if (t->on_first_frame) {
@@ -401,6 +408,13 @@ void playback_pipeline::set_first_frame_handler(std::function<void(std::uint64_t
 
 long long playback_pipeline::playback_latency_ms() const {
   return timing_->latency_ms.load();
+}
+
+stall_figures playback_pipeline::stalls() const {
+  const auto now = static_cast<std::int64_t>(wall_now_us());
+  const std::lock_guard lock(timing_->stall_mutex);
+  const stall_meter& m = timing_->stalls;
+  return {m.stalls(now), m.stall_us(now) / 1000, m.watch_us(now) / 1000, m.rebuffer_ratio(now)};
 }
 
 long long playback_pipeline::buffer_ms() const {

@@ -27,6 +27,8 @@
 #include <mutex>
 #include <string>
 
+#include "stall_meter.hpp"
+
 typedef struct _GstElement GstElement;
 
 namespace treecast::media {
@@ -40,6 +42,14 @@ struct playback_settings {
   std::chrono::milliseconds latency{300};
   // Whether the status overlay starts visible (windowed only).
   bool overlay = true;
+};
+
+// What the viewer saw of the stream standing still (stall_meter).
+struct stall_figures {
+  std::uint64_t stalls = 0;
+  std::int64_t stall_ms = 0;
+  std::int64_t watch_ms = 0;  // first frame -> now
+  double rebuffer_ratio = 0;  // stall time / watch time
 };
 
 class playback_pipeline {
@@ -77,6 +87,9 @@ class playback_pipeline {
   // Media held ahead of the picture on screen (ms): newest chunk received
   // minus the frame being shown; -1 before the first frame.
   long long buffer_ms() const;
+
+  // Time the picture stood still so far (an ongoing freeze included).
+  stall_figures stalls() const;
 
   // Times playback was moved in time to keep the jitter buffer's target
   // (1 at the first frame; more when the path to the broadcaster changed).

@@ -55,7 +55,7 @@ int main(int argc, char** argv) {
 
   runtime::periodic_timer status(io, std::chrono::seconds(1), [&] {
     const long long latency_ms = relay.latency().take_median_ms();
-    relay.set_local_health(static_cast<std::int32_t>(latency_ms), -1);
+    relay.set_local_health({.latency_ms = static_cast<std::int32_t>(latency_ms)});
     std::printf("status t=%llu %s latency_ms=%lld\n",
                 static_cast<unsigned long long>(runtime::wall_time_ms()),
                 runtime::tree_status(relay).c_str(), latency_ms);

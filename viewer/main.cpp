@@ -198,7 +198,12 @@ int main(int argc, char** argv) {
           {"discontinuities", static_cast<double>(playout.discontinuities()),
            "gaps skipped to the next keyframe"},
           {"first_frame_ms", first_frame_ms ? static_cast<double>(*first_frame_ms) : -1.0,
-           "launch -> first frame on screen"}};
+           "launch -> first frame on screen"},
+          {"stalls", static_cast<double>(player->stalls().stalls), "times the picture stood still"},
+          {"stall_ms", static_cast<double>(player->stalls().stall_ms),
+           "time the picture stood still, in all"},
+          {"rebuffer_ratio", player->stalls().rebuffer_ratio,
+           "time the picture stood still / time watched"}};
     });
   } catch (const std::exception& e) {
     std::cerr << "treecast-viewer: cannot start: " << e.what() << "\n";
@@ -209,30 +214,36 @@ int main(int argc, char** argv) {
 
   runtime::periodic_timer status(io, std::chrono::seconds(1), [&] {
     const long long arrival_ms = peer.latency().take_median_ms();
-    peer.set_local_health(static_cast<std::int32_t>(arrival_ms),
-                          static_cast<std::int32_t>(player->buffer_ms()));
+    const media::stall_figures stalled = player->stalls();
+    peer.set_local_health(
+        {static_cast<std::int32_t>(arrival_ms), static_cast<std::int32_t>(player->buffer_ms()),
+         static_cast<std::uint32_t>(stalled.stalls), static_cast<std::uint64_t>(stalled.stall_ms)});
     const std::string tree = runtime::tree_status(peer);
     std::printf(
         "status t=%llu %s frames=%llu audio=%llu latency_ms=%lld play_latency_ms=%lld "
-        "buffer_ms=%lld discontinuities=%llu late_chunks=%llu re_anchors=%llu\n",
+        "buffer_ms=%lld discontinuities=%llu late_chunks=%llu re_anchors=%llu stalls=%llu "
+        "stall_ms=%lld watch_ms=%lld rebuffer=%.5f\n",
         static_cast<unsigned long long>(runtime::wall_time_ms()), tree.c_str(),
         static_cast<unsigned long long>(player->video_frames()),
         static_cast<unsigned long long>(player->audio_buffers()), arrival_ms,
         player->playback_latency_ms(), player->buffer_ms(),
         static_cast<unsigned long long>(playout.discontinuities()),
         static_cast<unsigned long long>(playout.late_chunks()),
-        static_cast<unsigned long long>(player->re_anchors()));
+        static_cast<unsigned long long>(player->re_anchors()),
+        static_cast<unsigned long long>(stalled.stalls), static_cast<long long>(stalled.stall_ms),
+        static_cast<long long>(stalled.watch_ms), stalled.rebuffer_ratio);
     const core::node& node = peer.engine();
     const auto parent = node.parent_endpoint();
     char overlay[256];
     std::snprintf(overlay, sizeof overlay,
                   "latency %lld ms   buffer %lld ms\ndepth %s   parent %s\nmissed %llu   "
-                  "repairs %llu",
+                  "repairs %llu   stalled %lld ms",
                   player->playback_latency_ms(), player->buffer_ms(),
                   node.attached() ? std::to_string(node.depth()).c_str() : "-",
                   parent && node.attached() ? runtime::format_address(*parent).c_str() : "-",
                   static_cast<unsigned long long>(node.stats().get(core::counter::chunks_missed)),
-                  static_cast<unsigned long long>(node.stats().get(core::counter::repairs)));
+                  static_cast<unsigned long long>(node.stats().get(core::counter::repairs)),
+                  static_cast<long long>(stalled.stall_ms));
     player->set_overlay_text(overlay);
   });
   status.start();

@@ -159,6 +159,8 @@ void fill_health(pb::PeerHealth* out, const peer_health& in) {
   out->set_latency_ms(in.latency_ms);
   out->set_site(in.site);
   out->set_role(static_cast<pb::PeerRole>(in.role));
+  out->set_stalls(in.stalls);
+  out->set_stall_ms(in.stall_ms);
 }
 
 void fill(pb::Envelope& e, const report& m) {
@@ -169,6 +171,8 @@ void fill(pb::Envelope& e, const report& m) {
   r->set_viewers(m.viewers);
   r->set_relays(m.relays);
   r->set_chunks_missed(m.chunks_missed);
+  r->set_stall_ms(m.stall_ms);
+  r->set_peers_stalled(m.peers_stalled);
   for (const auto& c : m.candidates) {
     fill_summary(r->add_candidates(), c);
   }
@@ -325,6 +329,8 @@ bool decode_health(const google::protobuf::RepeatedPtrField<pb::PeerHealth>& in,
     p.latency_ms = h.latency_ms();
     p.site = h.site();
     p.role = static_cast<peer_role>(h.role());
+    p.stalls = h.stalls();
+    p.stall_ms = h.stall_ms();
     out.push_back(std::move(p));
   }
   return true;
@@ -338,6 +344,8 @@ std::error_code decode(const pb::Report& in, message& out) {
   m.viewers = in.viewers();
   m.relays = in.relays();
   m.chunks_missed = in.chunks_missed();
+  m.stall_ms = in.stall_ms();
+  m.peers_stalled = in.peers_stalled();
   if (!decode_summaries(in.candidates(), m.candidates) || !decode_health(in.health(), m.health)) {
     return wire_errc::field_out_of_range;
   }

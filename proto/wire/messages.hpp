@@ -140,6 +140,8 @@ struct peer_health {
   std::int32_t latency_ms = -1;
   std::string site;
   peer_role role = peer_role::unspecified;
+  std::uint32_t stalls = 0;
+  std::uint64_t stall_ms = 0;
 };
 
 struct report {
@@ -151,6 +153,8 @@ struct report {
   std::uint32_t relays = 0;
   std::vector<peer_health> health;
   std::uint64_t chunks_missed = 0;
+  std::uint64_t stall_ms = 0;       // summed over the subtree
+  std::uint32_t peers_stalled = 0;  // viewers of the subtree that ever stalled
 };
 
 struct candidates_request {

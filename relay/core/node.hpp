@@ -167,11 +167,13 @@ class node {
   std::vector<wire::peer_health> subtree_health(std::size_t limit) const {
     return subtree_.health(limit, self());
   }
+  // Time viewers' pictures stood still, summed over this node's subtree,
+  // and the viewers of it whose picture ever did.
+  std::uint64_t subtree_stall_ms() const { return subtree_.stall_ms(); }
+  std::uint32_t subtree_peers_stalled() const { return subtree_.peers_stalled(); }
   // What only the driver knows of this node's health (the wall clock's view
-  // of latency, the player's buffer): reported with the next report.
-  void set_local_health(std::int32_t latency_ms, std::int32_t buffer_ms) {
-    subtree_.set_local_health(latency_ms, buffer_ms);
-  }
+  // of latency, the player's buffer and stalls): reported with the next report.
+  void set_local_health(const local_health& health) { subtree_.set_local_health(health); }
 
   const chunk_window& window() const { return forwarder_.window(); }
   const counters& stats() const { return ctx_.stats; }

@@ -50,6 +50,11 @@ bool clamp_report(wire::report& r, const std::optional<wire::report>& before, du
   // Misses grow by at most 100 per peer between two reports.
   const std::uint64_t missed_before = before ? before->chunks_missed : 0;
   at_most(r.chunks_missed, missed_before + 100 * std::uint64_t{r.subtree_size});
+  // Stall time grows by at most the time since the last report per peer.
+  const std::uint64_t stall_before = before ? before->stall_ms : 0;
+  at_most(r.stall_ms, stall_before + static_cast<std::uint64_t>(seconds * 1000.0 + 1000.0) *
+                                         std::uint64_t{r.subtree_size});
+  at_most(r.peers_stalled, r.viewers);
   at_most(r.free_slots, 10000u);
   return clamped;
 }
@@ -95,9 +100,24 @@ std::uint64_t subtree_view::chunks_missed() const {
   return n;
 }
 
-void subtree_view::set_local_health(std::int32_t latency_ms, std::int32_t buffer_ms) {
-  local_latency_ms_ = latency_ms;
-  local_buffer_ms_ = buffer_ms;
+std::uint64_t subtree_view::stall_ms() const {
+  std::uint64_t n = local_.stall_ms;
+  for (const auto& [id, c] : children_) {
+    if (c.last_report) {
+      n += c.last_report->stall_ms;
+    }
+  }
+  return n;
+}
+
+std::uint32_t subtree_view::peers_stalled() const {
+  std::uint64_t n = local_.stalls > 0 ? 1 : 0;
+  for (const auto& [id, c] : children_) {
+    if (c.last_report) {
+      n += c.last_report->peers_stalled;
+    }
+  }
+  return saturate(n);
 }
 
 std::vector<wire::peer_health> subtree_view::health(std::size_t limit,
@@ -120,9 +140,11 @@ std::vector<wire::peer_health> subtree_view::health(std::size_t limit,
     self.rtt_ms = static_cast<std::uint32_t>(
         std::chrono::duration_cast<std::chrono::milliseconds>(position_.parent_rtt()).count());
   }
-  self.buffer_ms = local_buffer_ms_;
+  self.buffer_ms = local_.buffer_ms;
   self.chunks_missed = ctx_.stats.get(counter::chunks_missed);
-  self.latency_ms = local_latency_ms_;
+  self.latency_ms = local_.latency_ms;
+  self.stalls = local_.stalls;
+  self.stall_ms = local_.stall_ms;
   self.site = ctx_.config.site;
   self.role = ctx_.config.role;
   rows.push_back(std::move(self));
@@ -267,6 +289,8 @@ wire::report subtree_view::make_report(const self_view& self) {
   r.viewers = count(wire::peer_role::viewer);
   r.relays = count(wire::peer_role::relay);
   r.chunks_missed = chunks_missed();
+  r.stall_ms = stall_ms();
+  r.peers_stalled = peers_stalled();
   r.health = health(ctx_.config.max_health_entries, self);
   // Our children and their samples; the parent adds us itself.
   r.candidates = candidates("", false, sample_order::seeds_first, self);

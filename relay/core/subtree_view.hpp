@@ -20,6 +20,15 @@
 
 namespace treecast::core {
 
+// What only the driver knows of this node's health: the wall clock's view
+// of latency, the player's buffer and the time its picture stood still.
+struct local_health {
+  std::int32_t latency_ms = -1;  // capture -> arrival, -1 unknown
+  std::int32_t buffer_ms = -1;   // media ahead of the picture (viewers), -1 unknown
+  std::uint32_t stalls = 0;      // times the picture stood still (viewers)
+  std::uint64_t stall_ms = 0;    // and for how long, in all
+};
+
 // What the node says of itself in its views.
 struct self_view {
   bool attached = false;
@@ -40,13 +49,17 @@ class subtree_view {
   std::uint32_t count(wire::peer_role role) const;
   // Chunks missed summed over the subtree.
   std::uint64_t chunks_missed() const;
+  // Time pictures stood still summed over the subtree, and the peers of it
+  // whose picture ever did.
+  std::uint64_t stall_ms() const;
+  std::uint32_t peers_stalled() const;
   // This node's health row, then its subtree's as its children reported them
   // (nearest first), at most `limit` rows.
   std::vector<wire::peer_health> health(std::size_t limit, const self_view& self) const;
 
-  // What only the driver knows of this node's health (latency, the player's
-  // buffer): carried by the next report.
-  void set_local_health(std::int32_t latency_ms, std::int32_t buffer_ms);
+  // What only the driver knows of this node's health: carried by the next
+  // report.
+  void set_local_health(const local_health& health) { local_ = health; }
 
   // Candidate parents in the subtree for a joiner of `site`; with
   // `include_self`, this node first when it has room.
@@ -78,8 +91,7 @@ class subtree_view {
   link_table& links_;
   const children& children_;
   const tree_position& position_;
-  std::int32_t local_latency_ms_ = -1;
-  std::int32_t local_buffer_ms_ = -1;
+  local_health local_;
   std::optional<time_point> next_report_;
   time_point last_report_sent_{};
 };

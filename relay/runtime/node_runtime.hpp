@@ -80,9 +80,7 @@ class node_runtime final : private link_connection::handler {
 
   // Reported up the tree with the next report (dashboard): the latest
   // latency median and, for viewers, the player's buffer (-1 = none).
-  void set_local_health(std::int32_t latency_ms, std::int32_t buffer_ms) {
-    node_->set_local_health(latency_ms, buffer_ms);
-  }
+  void set_local_health(const core::local_health& health) { node_->set_local_health(health); }
 
   // Capture -> arrival delays of the chunks this peer received.
   const arrival_latency& latency() const { return latency_; }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <set>
 
 #include "quantile.hpp"
 
@@ -43,17 +44,20 @@ std::vector<std::map<std::string, std::string>> status_lines(
 
 // Repair time: from the latest churn event before the repair, or the
 // engine's own measure when the repair follows no churn (a better parent).
+// `after_freeze` says whether that event was a freeze.
 double repair_ms(const std::map<std::string, std::string>& repair,
-                 const std::vector<unsigned long long>& churn_wall_ms) {
+                 const std::vector<churn_moment>& churn, bool& after_freeze) {
   const auto t = static_cast<unsigned long long>(field_or(repair, "t", 0));
-  unsigned long long latest = 0;
-  for (const auto c : churn_wall_ms) {
-    if (c <= t && c > latest) {
-      latest = c;
+  const churn_moment* latest = nullptr;
+  for (const auto& c : churn) {
+    if (c.wall_ms <= t && (!latest || c.wall_ms > latest->wall_ms)) {
+      latest = &c;
     }
   }
-  if (latest != 0 && t - latest <= repair_window_ms) {
-    return static_cast<double>(t - latest);
+  after_freeze = false;
+  if (latest && t - latest->wall_ms <= repair_window_ms) {
+    after_freeze = latest->freeze;
+    return static_cast<double>(t - latest->wall_ms);
   }
   return static_cast<double>(field_or(repair, "ms", 0));
 }
@@ -83,11 +87,12 @@ void count_wan_copies(const nlohmann::json& tree, lab_report& report) {
 
 }  // namespace
 
-lab_report make_report(const std::vector<lab_peer>& peers,
-                       const std::vector<unsigned long long>& churn_wall_ms,
+lab_report make_report(const std::vector<lab_peer>& peers, const std::vector<churn_moment>& churn,
                        const nlohmann::json& tree) {
   lab_report report;
-  std::vector<double> startup, repairs, upload;
+  std::vector<double> startup, repairs, freeze_repairs, upload;
+  long long watch_ms_total = 0;
+  std::set<std::string> stalled_viewers;
   std::map<int, std::vector<double>> latency;
   for (const auto& peer : peers) {
     for (std::size_t run = 0; run < peer.output.size(); ++run) {
@@ -96,7 +101,11 @@ lab_report make_report(const std::vector<lab_peer>& peers,
         if (starts_with(line, "first-frame ")) {
           startup.push_back(static_cast<double>(field_or(status_fields(line), "ms", 0)));
         } else if (starts_with(line, "repair ")) {
-          repairs.push_back(repair_ms(status_fields(line), churn_wall_ms));
+          bool after_freeze = false;
+          repairs.push_back(repair_ms(status_fields(line), churn, after_freeze));
+          if (after_freeze) {
+            freeze_repairs.push_back(repairs.back());
+          }
         }
       }
       const auto statuses = status_lines(lines);
@@ -109,6 +118,15 @@ lab_report make_report(const std::vector<lab_peer>& peers,
         const long long ms = field_or(s, "latency_ms", -1);
         if (depth > 0 && ms >= 0) {
           latency[static_cast<int>(depth)].push_back(static_cast<double>(ms));
+        }
+      }
+      if (peer.role == "viewer" && !statuses.empty()) {
+        // Every run of a viewer watched; its last line holds its totals.
+        const long long stalled = field_or(statuses.back(), "stall_ms", 0);
+        report.stall_ms_total += stalled;
+        watch_ms_total += field_or(statuses.back(), "watch_ms", 0);
+        if (stalled > 0) {
+          stalled_viewers.insert(peer.name);
         }
       }
       const bool current = run + 1 == peer.output.size();
@@ -137,6 +155,12 @@ lab_report make_report(const std::vector<lab_peer>& peers,
   report.repairs = static_cast<int>(repairs.size());
   report.repair_ms_p50 = quantile(repairs, 0.5);
   report.repair_ms_p99 = quantile(repairs, 0.99);
+  report.freeze_repairs = static_cast<int>(freeze_repairs.size());
+  report.freeze_repair_ms_p99 = quantile(freeze_repairs, 0.99);
+  report.viewers_stalled = static_cast<int>(stalled_viewers.size());
+  report.rebuffer_ratio = watch_ms_total > 0 ? static_cast<double>(report.stall_ms_total) /
+                                                   static_cast<double>(watch_ms_total)
+                                             : 0.0;
   // The first seconds carry the start-up burst; the median is the steady rate.
   report.root_upload_mbps = quantile(upload, 0.5) / 1000.0;
   for (auto& [depth, samples] : latency) {
@@ -152,8 +176,13 @@ void print_report(const lab_report& r) {
               r.relays, r.max_depth);
   std::printf("startup (launch -> first frame) p50 %.0f ms, p99 %.0f ms\n", r.startup_ms_p50,
               r.startup_ms_p99);
-  std::printf("repairs %d: p50 %.0f ms, p99 %.0f ms; chunks lost %llu\n", r.repairs,
-              r.repair_ms_p50, r.repair_ms_p99, r.chunks_lost);
+  std::printf(
+      "repairs %d: p50 %.0f ms, p99 %.0f ms (after a freeze: %d, p99 %.0f ms); chunks "
+      "lost %llu\n",
+      r.repairs, r.repair_ms_p50, r.repair_ms_p99, r.freeze_repairs, r.freeze_repair_ms_p99,
+      r.chunks_lost);
+  std::printf("stalls: %lld ms in all, %d viewers stalled, rebuffering ratio %.5f\n",
+              r.stall_ms_total, r.viewers_stalled, r.rebuffer_ratio);
   std::printf("broadcaster upload %.2f Mbit/s for a %.2f Mbit/s stream\n", r.root_upload_mbps,
               r.stream_mbps);
   std::printf("%-6s %8s %8s %8s\n", "depth", "p50_ms", "p99_ms", "samples");
@@ -181,6 +210,11 @@ nlohmann::json report_json(const lab_report& r) {
           {"repairs", r.repairs},
           {"repair_ms_p50", r.repair_ms_p50},
           {"repair_ms_p99", r.repair_ms_p99},
+          {"freeze_repairs", r.freeze_repairs},
+          {"freeze_repair_ms_p99", r.freeze_repair_ms_p99},
+          {"stall_ms_total", r.stall_ms_total},
+          {"rebuffer_ratio", r.rebuffer_ratio},
+          {"viewers_stalled", r.viewers_stalled},
           {"chunks_lost", r.chunks_lost},
           {"root_upload_mbps", r.root_upload_mbps},
           {"stream_mbps", r.stream_mbps},

@@ -27,18 +27,28 @@ struct lab_report {
   int repairs = 0;
   double repair_ms_p50 = 0;
   double repair_ms_p99 = 0;
-  unsigned long long chunks_lost = 0;              // missed by peers alive at the end
-  double root_upload_mbps = 0;                     // the broadcaster's upload, median per second
-  double stream_mbps = 0;                          // one copy of the stream
+  int freeze_repairs = 0;  // of those, repairs after a peer froze (SIGSTOP)
+  double freeze_repair_ms_p99 = 0;
+  long long stall_ms_total = 0;        // time viewers' pictures stood still, summed
+  double rebuffer_ratio = 0;           // stall time / watch time, over all viewers
+  int viewers_stalled = 0;             // viewers whose picture stood still at least once
+  unsigned long long chunks_lost = 0;  // missed by peers alive at the end
+  double root_upload_mbps = 0;         // the broadcaster's upload, median per second
+  double stream_mbps = 0;              // one copy of the stream
   std::map<std::string, int> wan_copies_per_site;  // copies entering each site
   int max_depth = 0;
 };
 
-// `churn_wall_ms`: when each kill or freeze happened (wall clock, ms); a
-// repair is timed from the latest one before it (from the engine's own
-// figure when none precedes it by 30 s). `tree`: /api/tree at the end.
-lab_report make_report(const std::vector<lab_peer>& peers,
-                       const std::vector<unsigned long long>& churn_wall_ms,
+// A kill or a freeze, when it happened (wall clock, ms).
+struct churn_moment {
+  unsigned long long wall_ms = 0;
+  bool freeze = false;
+};
+
+// `churn`: every kill and freeze; a repair is timed from the latest one
+// before it (from the engine's own figure when none precedes it by 30 s).
+// `tree`: /api/tree at the end.
+lab_report make_report(const std::vector<lab_peer>& peers, const std::vector<churn_moment>& churn,
                        const nlohmann::json& tree);
 
 void print_report(const lab_report& report);

@@ -101,7 +101,7 @@ class lab {
       }
     }
     stop_all();
-    const lab_report report = make_report(peers_, churn_wall_ms_, tree);
+    const lab_report report = make_report(peers_, churn_, tree);
     print_report(report);
     if (options_.json) {
       std::printf("%s\n", report_json(report).dump().c_str());
@@ -222,13 +222,13 @@ class lab {
     progress("%s %s", churn_action_name(e.action), peer.name.c_str());
     switch (e.action) {
       case churn_action::kill:
-        churn_wall_ms_.push_back(runtime::wall_time_ms());
+        churn_.push_back({runtime::wall_time_ms(), false});
         peer.current().send_signal(SIGKILL);
         peer.current().wait_exit(10s);
         peer.alive = false;
         break;
       case churn_action::freeze:
-        churn_wall_ms_.push_back(runtime::wall_time_ms());
+        churn_.push_back({runtime::wall_time_ms(), true});
         peer.current().send_signal(SIGSTOP);
         peer.frozen = true;
         break;
@@ -275,7 +275,7 @@ class lab {
   const interrupt_signal& interrupt_;
   clock::time_point started_;
   std::vector<lab_peer> peers_;
-  std::vector<unsigned long long> churn_wall_ms_;
+  std::vector<churn_moment> churn_;
   std::string viewer_link_, relay_link_;
   std::uint16_t metrics_port_ = 0;
   bool stopped_ = false;
