@@ -163,6 +163,13 @@ void node::on_link_written(link_id_t id, std::size_t bytes, time_point now) {
   links_.on_written(id, bytes);
 }
 
+void node::on_link_heard(link_id_t id, time_point now) {
+  begin_input(now);
+  if (link* l = links_.find(id)) {
+    l->last_heard = now;
+  }
+}
+
 void node::on_frame(link_id_t id, const wire::shared_bytes& frame, time_point now) {
   wire::message message;
   if (const std::error_code ec = wire::decode_frame(frame, message)) {

@@ -118,6 +118,12 @@ class node {
   // action: the driver need not drain after it.
   void on_link_written(link_id_t link, std::size_t bytes, time_point now);
 
+  // Bytes arrived on `link` that complete no frame yet: the peer is alive
+  // and sending (liveness counts bytes, not whole frames: a large chunk on a
+  // slow link or TCP's retransmission backoff is no silence). No action
+  // follows: the driver need not drain after it.
+  void on_link_heard(link_id_t link, time_point now);
+
   // A complete frame arrived on `link` (see wire::frame_decoder). Malformed
   // frames close that link.
   void on_frame(link_id_t link, const wire::shared_bytes& frame, time_point now);

@@ -154,6 +154,11 @@ void link_connection::read_some() {
           }
           self->owner_->on_link_frame(self->id_, frame);
         }
+        if (self->frames_.empty() && !framing && self->owner_) {
+          // Part of a frame: the peer is alive and sending (a large chunk on
+          // a slow link, or a retransmission) though no frame is whole yet.
+          self->owner_->on_link_bytes(self->id_);
+        }
         if (framing) {
           // Report before closing, so the reason is logged by the time the
           // peer sees the connection end.

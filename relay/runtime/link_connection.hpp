@@ -36,6 +36,8 @@ class link_connection : public std::enable_shared_from_this<link_connection> {
     virtual void on_link_failed(core::link_id_t link, std::error_code why) = 0;
     // The peer sent bytes that break the framing; the link no longer reads.
     virtual void on_link_protocol_error(core::link_id_t link, std::error_code why) = 0;
+    // Bytes arrived that complete no frame yet (liveness: core::node::on_link_heard).
+    virtual void on_link_bytes(core::link_id_t link) = 0;
     // `bytes` of the queued frames were written (the engine bounds the
     // backlog: core::node::on_link_written).
     virtual void on_link_written(core::link_id_t link, std::size_t bytes) = 0;

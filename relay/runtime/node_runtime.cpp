@@ -165,6 +165,10 @@ void node_runtime::on_link_written(core::link_id_t link, std::size_t bytes) {
   node_->on_link_written(link, bytes, now());
 }
 
+void node_runtime::on_link_bytes(core::link_id_t link) {
+  node_->on_link_heard(link, now());  // no action follows: no drain
+}
+
 void node_runtime::drain() {
   // Actions can trigger more input only asynchronously (handlers are posted
   // or run from the io loop), so one pass empties the outbox.

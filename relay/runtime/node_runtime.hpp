@@ -95,6 +95,7 @@ class node_runtime final : private link_connection::handler {
   void on_link_failed(core::link_id_t link, std::error_code why) override;
   void on_link_protocol_error(core::link_id_t link, std::error_code why) override;
   void on_link_written(core::link_id_t link, std::size_t bytes) override;
+  void on_link_bytes(core::link_id_t link) override;
 
   link_connection::handler& as_handler() { return *this; }
   void accept_next();

@@ -1,0 +1,246 @@
+// A harness driving one whole node by hand with a fake clock and a
+// recording outbox (no sockets, no threads), shared by the node's tests.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include "core/node.hpp"
+#include "core/peer_claims.hpp"
+#include "core_test_support.hpp"
+#include "wire/codec.hpp"
+
+namespace treecast::core::testing {
+
+using namespace std::chrono_literals;
+
+// Drives one node and keeps what it asked for.
+class harness {
+ public:
+  explicit harness(node_config config, std::uint8_t id = 100) : node_(config, id_of(id), 42) {}
+
+  node& engine() { return node_; }
+  time_point now() const { return now_; }
+  void advance(duration d) {
+    now_ += d;
+    node_.on_timer(now_);
+    collect();
+  }
+
+  void start() {
+    node_.start(now_);
+    collect();
+  }
+  link_id_t accept(std::string host = "10.0.0.1") {
+    const link_id_t id = node_.on_link_accepted({host, 5555}, now_);
+    collect();
+    return id;
+  }
+  void receive(link_id_t link, const wire::message& m) {
+    node_.on_frame(link, wire::encode_frame(m), now_);
+    collect();
+  }
+  // Bytes of a frame not yet whole arrived on `link`.
+  void heard(link_id_t link) {
+    node_.on_link_heard(link, now_);
+    collect();
+  }
+  void receive_raw(link_id_t link, wire::byte_buffer bytes) {
+    node_.on_frame(link, std::make_shared<wire::byte_buffer>(std::move(bytes)), now_);
+    collect();
+  }
+  void source(wire::chunk c) {
+    node_.on_source_chunk(std::move(c), now_);
+    collect();
+  }
+  void connected(link_id_t link) {
+    node_.on_link_connected(link, now_);
+    collect();
+  }
+  void leave() {
+    node_.leave(now_);
+    collect();
+  }
+  void written(link_id_t link, std::size_t bytes) {
+    node_.on_link_written(link, bytes, now_);
+    collect();
+  }
+  void closed(link_id_t link) {
+    node_.on_link_closed(link, std::make_error_code(std::errc::connection_reset), now_);
+    collect();
+  }
+
+  // Messages sent to `link` since the last clear(), decoded.
+  std::vector<wire::message> sent_to(link_id_t link) const {
+    std::vector<wire::message> out;
+    for (const auto& a : actions_) {
+      if (const auto* s = std::get_if<send_action>(&a); s && s->link == link) {
+        wire::message m;
+        EXPECT_FALSE(wire::decode_frame(s->frame, m));
+        out.push_back(std::move(m));
+      }
+    }
+    return out;
+  }
+  std::vector<wire::shared_bytes> frames_to(link_id_t link) const {
+    std::vector<wire::shared_bytes> out;
+    for (const auto& a : actions_) {
+      if (const auto* s = std::get_if<send_action>(&a); s && s->link == link) {
+        out.push_back(s->frame);
+      }
+    }
+    return out;
+  }
+  template <typename T>
+  std::vector<T> all() const {
+    std::vector<T> out;
+    for (const auto& a : actions_) {
+      if (const auto* x = std::get_if<T>(&a)) {
+        out.push_back(*x);
+      }
+    }
+    return out;
+  }
+  std::optional<std::error_code> closed_reason(link_id_t link) const {
+    for (const auto& c : all<close_action>()) {
+      if (c.link == link) {
+        return c.reason;
+      }
+    }
+    return std::nullopt;
+  }
+  void clear() { actions_.clear(); }
+
+  // The one connect_action since the last clear(), which must exist.
+  connect_action only_connect() const {
+    const auto connects = all<connect_action>();
+    EXPECT_EQ(connects.size(), 1u);
+    return connects.at(0);
+  }
+
+  // Answers the rendezvous query that start() or a parent loss opened with
+  // one candidate (the answering root itself), then the probe's ping with a
+  // pong; returns the probe link, on which the join request now is.
+  link_id_t join_through_rendezvous(std::uint8_t parent = 1, std::uint32_t parent_depth = 0,
+                                    std::vector<wire::node_id_t> path = {}) {
+    if (path.empty()) {
+      path = {id_of(parent)};
+    }
+    const link_id_t query = only_connect().link;
+    clear();
+    connected(query);
+    EXPECT_EQ(only_sent<wire::candidates_request>(query).size(), 1u);
+    receive(query, hello_from(parent, 7000));
+    wire::peer_summary self;
+    self.node_id = id_of(parent);
+    self.address = {"", 7000};
+    self.free_slots = 3;
+    self.depth = parent_depth;
+    receive(query, wire::candidates{{self}});
+    EXPECT_EQ(closed_reason(query), std::error_code(node_errc::query_done));
+    // The root's own entry (empty host) is probed at the address asked.
+    EXPECT_EQ(only_connect().to, (wire::endpoint{"127.0.0.1", 7000}));
+    const link_id_t probe = only_connect().link;
+    clear();
+    connected(probe);
+    EXPECT_EQ(only_sent<wire::ping>(probe).size(), 1u);
+    answer_probe(probe, parent, 7000, parent_depth, 3, path);
+    return probe;
+  }
+
+  // Answers the pending rendezvous query (the one connect since the last
+  // clear()) from the root (id 1, port 7000) with `peers`; returns the
+  // probes the node opened, already connected.
+  std::vector<connect_action> answer_query(std::vector<wire::peer_summary> peers) {
+    const link_id_t query = only_connect().link;
+    clear();
+    connected(query);
+    receive(query, hello_from(1, 7000));
+    receive(query, wire::candidates{std::move(peers)});
+    const auto probes = all<connect_action>();
+    for (const auto& p : probes) {
+      connected(p.link);
+    }
+    return probes;
+  }
+
+  // The peer probed on `link` says hello and answers the node's ping.
+  void answer_probe(link_id_t link, std::uint8_t id, std::uint16_t port, std::uint32_t depth,
+                    std::uint32_t free_slots, std::vector<wire::node_id_t> path,
+                    const std::string& site = "") {
+    wire::hello hello = hello_from(id, port);
+    hello.site = site;
+    receive(link, hello);
+    const std::uint64_t nonce = only_sent<wire::ping>(link).at(0).nonce;
+    // A root proves it is one (signed as the fake verifiers below accept).
+    const std::string proof = depth == 0 ? "good:" + root_proof_message(nonce, id_of(id)) : "";
+    receive(link, wire::pong{nonce, true, depth, free_slots, std::move(path), proof});
+  }
+
+  // Joins through the rendezvous and is accepted by the root (id 1);
+  // returns the parent link.
+  link_id_t attach_under_root() {
+    const link_id_t parent = join_through_rendezvous();
+    receive(parent, wire::join_accept{0, {id_of(1)}});
+    return parent;
+  }
+
+  template <typename T>
+  std::vector<T> only_sent(link_id_t link) const {
+    std::vector<T> out;
+    for (auto& m : sent_to(link)) {
+      if (auto* x = std::get_if<T>(&m)) {
+        out.push_back(*x);
+      }
+    }
+    return out;
+  }
+
+  // Accepts an inbound peer through hello and join.
+  link_id_t join_child(std::uint8_t n, std::uint16_t listen_port = 0,
+                       std::optional<wire::seq_t> resume = std::nullopt) {
+    const link_id_t link = accept();
+    receive(link, hello_from(n, listen_port));
+    receive(link, wire::join_request{resume});
+    return link;
+  }
+
+ private:
+  void collect() {
+    for (auto& a : node_.take_actions()) {
+      actions_.push_back(std::move(a));
+    }
+  }
+
+  node node_;
+  time_point now_{std::chrono::seconds(1000)};
+  std::vector<action> actions_;
+};
+
+inline node_config root_config(std::size_t max_children = 3) {
+  node_config c;
+  c.role = wire::peer_role::broadcaster;
+  c.listen_port = 7000;
+  c.max_children = max_children;
+  return c;
+}
+
+inline node_config relay_config() {
+  node_config c;
+  c.role = wire::peer_role::relay;
+  c.listen_port = 7001;
+  c.rendezvous = wire::endpoint{"127.0.0.1", 7000};
+  return c;
+}
+
+template <typename T>
+std::vector<T> only(const std::vector<wire::message>& messages) {
+  std::vector<T> out;
+  for (const auto& m : messages) {
+    if (const auto* x = std::get_if<T>(&m)) {
+      out.push_back(*x);
+    }
+  }
+  return out;
+}
+
+}  // namespace treecast::core::testing
