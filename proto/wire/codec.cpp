@@ -107,6 +107,22 @@ void fill(pb::Envelope& e, const leave& m) {
   fill_endpoints(e.mutable_leave()->mutable_handoff(), m.handoff);
 }
 
+void fill(pb::Envelope& e, const standby_request&) {
+  e.mutable_standby_request();
+}
+
+void fill(pb::Envelope& e, const standby_offer& m) {
+  auto* o = e.mutable_standby_offer();
+  o->set_depth(m.depth);
+  fill_path(o->mutable_path(), m.path);
+  o->set_free_slots(m.free_slots);
+}
+
+void fill(pb::Envelope& e, const have& m) {
+  e.mutable_have()->set_seq(m.seq);
+  e.mutable_have()->set_free_slots(m.free_slots);
+}
+
 bool text_ok(const std::string& s) {
   return s.size() <= max_text_bytes;
 }
@@ -416,9 +432,10 @@ std::string encode_chunk_body(const chunk& c) {
 
 const char* message_name(const message& m) {
   static constexpr const char* names[] = {
-      "hello",     "join_request", "join_accept", "join_redirect", "chunk",  "heartbeat",
-      "leave",     "ping",         "pong",        "path_update",   "report", "candidates_request",
-      "candidates"};
+      "hello",      "join_request",    "join_accept",   "join_redirect",
+      "chunk",      "heartbeat",       "leave",         "ping",
+      "pong",       "path_update",     "report",        "candidates_request",
+      "candidates", "standby_request", "standby_offer", "have"};
   static_assert(std::size(names) == std::variant_size_v<message>);
   return names[m.index()];
 }
@@ -488,6 +505,22 @@ std::error_code decode_frame(const shared_bytes& frame, message& out) {
       return {};
     case pb::Envelope::kCandidates:
       return decode(envelope.candidates(), out);
+    case pb::Envelope::kStandbyRequest:
+      out = standby_request{};
+      return {};
+    case pb::Envelope::kStandbyOffer: {
+      standby_offer m;
+      m.depth = envelope.standby_offer().depth();
+      m.free_slots = envelope.standby_offer().free_slots();
+      if (!decode_path(envelope.standby_offer().path(), m.path)) {
+        return wire_errc::field_out_of_range;
+      }
+      out = std::move(m);
+      return {};
+    }
+    case pb::Envelope::kHave:
+      out = have{envelope.have().seq(), envelope.have().free_slots()};
+      return {};
     case pb::Envelope::BODY_NOT_SET:
       break;
   }

@@ -166,9 +166,23 @@ struct candidates {
   std::vector<peer_summary> peers;
 };
 
-using message =
-    std::variant<hello, join_request, join_accept, join_redirect, chunk, heartbeat, leave, ping,
-                 pong, path_update, report, candidates_request, candidates>;
+// Hold me as a standby child (see treecast.proto).
+struct standby_request {};
+
+struct standby_offer {
+  std::uint32_t depth = 0;
+  std::vector<node_id_t> path;
+  std::uint32_t free_slots = 0;
+};
+
+struct have {
+  seq_t seq = 0;
+  std::uint32_t free_slots = 0;
+};
+
+using message = std::variant<hello, join_request, join_accept, join_redirect, chunk, heartbeat,
+                             leave, ping, pong, path_update, report, candidates_request, candidates,
+                             standby_request, standby_offer, have>;
 
 // Short lower-case name of the message kind, for logs.
 const char* message_name(const message& m);

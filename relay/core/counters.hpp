@@ -34,6 +34,9 @@ enum class counter : std::size_t {
   claims_refused,        // probed peers not believed (path, depth 0 or slots they cannot prove)
   links_refused,         // inbound links turned away because the link bounds were reached
   reports_clamped,       // children's reports with implausible counts, clamped
+  standby_promotions,    // a lost or lagging parent replaced by the warm standby
+  parents_behind,        // parents left because they fell behind the standby
+  standby_bytes_sent,    // bytes of Have and StandbyOffer sent to standby children
   count_
 };
 
@@ -48,7 +51,8 @@ inline constexpr std::array<const char*, counter_count> counter_names{
     "join_attempts",     "join_redirects",       "probes_sent",        "loops_refused",
     "repairs",           "chunks_missed",        "chunks_forged",      "peers_unauthorized",
     "joins_rate_limited", "chunks_stale",      "claims_refused",
-    "links_refused",     "reports_clamped"};
+    "links_refused",     "reports_clamped",      "standby_promotions", "parents_behind",
+    "standby_bytes_sent"};
 // clang-format on
 static_assert(counter_names.back() != nullptr, "a counter has no name");
 

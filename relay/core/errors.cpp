@@ -47,6 +47,10 @@ class node_category_impl final : public std::error_category {
         return "too many links: new peers are turned away for now";
       case node_errc::never_joined:
         return "linked for too long without joining";
+      case node_errc::standby_declined:
+        return "standby offer declined";
+      case node_errc::parent_behind:
+        return "parent fell behind the standby";
       case node_errc::impostor:
         return "the peer says hello with this node's own id";
       case node_errc::flooding:

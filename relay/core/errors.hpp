@@ -30,6 +30,8 @@ enum class node_errc {
   never_joined,           // an inbound link that did not join within its time
   flooding,               // more messages than a link may send per second
   impostor,               // the peer's Hello carries this node's own id
+  standby_declined,       // a standby offer this node cannot use (no room, below us or our parent)
+  parent_behind,          // the parent fell behind the standby: replaced by it
 };
 
 const std::error_category& node_category() noexcept;

@@ -34,6 +34,7 @@ enum class link_kind {
   probe,       // our probe of a candidate parent
   joining,     // a probe we sent JoinRequest on
   parent,      // our accepted parent
+  standby,     // our warm standby parent (asked or held)
 };
 
 struct link {

@@ -14,7 +14,9 @@ node::node(node_config config, wire::node_id_t id, std::uint64_t seed, log_sink 
       subtree_(ctx_, links_, children_, position_),
       forwarder_(ctx_),
       finder_(ctx_, links_, position_, forwarder_.window()),
-      joins_(ctx_.config) {}
+      joins_(ctx_.config),
+      standby_(ctx_, links_, position_, forwarder_.window()),
+      standby_children_(ctx_, links_) {}
 
 // ---------------------------------------------------------------- lifecycle
 
@@ -39,6 +41,8 @@ void node::stop(time_point now) {
   }
   links_.clear();
   children_.clear();
+  standby_.stop();
+  standby_children_.clear();
   position_.lose_parent();
   finder_.stop();
   subtree_.stop();
@@ -77,6 +81,9 @@ void node::finish_leave() {
 }
 
 void node::end_input() {
+  if (const auto spare = finder_.take_spare()) {
+    standby_.adopt(*spare);  // the join round's runner-up: our standby-to-be
+  }
   // A peer whose queue passed the bound stopped reading: drop it now, at
   // once (its queued frames would never be read), as if its link had failed.
   for (const link_id_t id : links_.take_overflowed()) {
@@ -131,6 +138,7 @@ void node::on_link_connected(link_id_t id, time_point now) {
     l->last_heard = now;
     links_.send(id, links_.my_hello());
     finder_.on_connected(id, *l);
+    standby_.on_connected(id);
   }
   end_input();
 }
@@ -280,17 +288,9 @@ void node::handle(link_id_t id, link& l, wire::join_request&& m) {
       ctx_.config.max_children_per_address > 0 &&
       children_.from_host(l.remote.host) >= ctx_.config.max_children_per_address;
   if (free_slots() == 0 || address_full) {
-    wire::join_redirect redirect;
-    redirect.reason = address_full && free_slots() > 0 ? "enough children from your address"
-                                                       : children_.refusal(attached());
-    // Where the joiner fits: peers of our subtree with room first (as our
-    // children last reported), then our children themselves.
-    const std::string site = l.peer_hello ? l.peer_hello->site : std::string();
-    for (const auto& p : subtree_.candidates(site, false, sample_order::room_first, self())) {
-      if (redirect.candidates.size() < wire::max_redirect_candidates) {
-        redirect.candidates.push_back(p.address);
-      }
-    }
+    const wire::join_redirect redirect =
+        redirect_for(l, address_full && free_slots() > 0 ? "enough children from your address"
+                                                         : children_.refusal(attached()));
     links_.send(id, redirect);
     ctx_.stats.add(counter::children_refused);
     ctx_.log(log_level::debug, "redirected joiner " + describe(l.remote) + ": " + redirect.reason);
@@ -300,6 +300,7 @@ void node::handle(link_id_t id, link& l, wire::join_request&& m) {
     return;
   }
   children_.add(id, l);
+  standby_children_.remove(id);  // a standby child promoting itself
   subtree_.report_soon();
   ctx_.stats.add(counter::children_accepted);
   links_.send(id, wire::join_accept{position_.depth(), position_.path(), position_.ancestors(),
@@ -307,6 +308,60 @@ void node::handle(link_id_t id, link& l, wire::join_request&& m) {
   ctx_.log(log_level::info,
            "child " + short_id(l.peer_hello->node_id) + " at " + describe(l.remote) + " attached");
   children_.serve_backlog(id, forwarder_.window(), m.resume_from);
+}
+
+wire::join_redirect node::redirect_for(const link& l, std::string reason) {
+  wire::join_redirect redirect;
+  redirect.reason = std::move(reason);
+  // Where the joiner fits: peers of our subtree with room first (as our
+  // children last reported), then our children themselves.
+  const std::string site = l.peer_hello ? l.peer_hello->site : std::string();
+  for (const auto& p : subtree_.candidates(site, false, sample_order::room_first, self())) {
+    if (redirect.candidates.size() < wire::max_redirect_candidates) {
+      redirect.candidates.push_back(p.address);
+    }
+  }
+  return redirect;
+}
+
+void node::handle(link_id_t id, link& l, wire::standby_request&&) {
+  if (l.kind != link_kind::inbound || children_.contains(id) || standby_children_.contains(id)) {
+    protocol_error(id, node_errc::unexpected_message);
+    return;
+  }
+  if (!within_join_rate(id, true)) {
+    return;
+  }
+  if (attached() && free_slots() > 0 && standby_children_.has_room()) {
+    standby_children_.add(id, standby_offer());
+    return;
+  }
+  links_.send(id, redirect_for(l, attached() && free_slots() > 0 ? "no room for another standby"
+                                                                 : children_.refusal(attached())));
+  ctx_.act(close_action{id, node_errc::join_refused});
+  links_.remove(id);
+}
+
+void node::handle(link_id_t id, link& l, wire::standby_offer&& m) {
+  if (l.kind == link_kind::joining || l.kind == link_kind::parent) {
+    return;  // sent before it heard our JoinRequest: it is our parent now
+  }
+  if (!standby_.on_offer(id, l, std::move(m))) {
+    protocol_error(id, node_errc::unexpected_message);
+  }
+}
+
+void node::handle(link_id_t id, link& l, wire::have&& m) {
+  if (l.kind == link_kind::joining || l.kind == link_kind::parent) {
+    return;  // sent before it heard our JoinRequest: it is our parent now
+  }
+  if (!standby_.on_have(id, m)) {
+    protocol_error(id, node_errc::unexpected_message);
+  }
+}
+
+wire::standby_offer node::standby_offer() {
+  return {position_.depth(), position_.path(), static_cast<std::uint32_t>(free_slots())};
 }
 
 void node::handle(link_id_t id, link& l, wire::join_accept&& m) {
@@ -325,6 +380,10 @@ void node::handle(link_id_t id, link& l, wire::join_accept&& m) {
 }
 
 void node::handle(link_id_t id, link& l, wire::join_redirect&& m) {
+  if (l.kind == link_kind::standby) {
+    standby_.on_redirect(id, m);  // the peer asked to be our standby refused
+    return;
+  }
   if (!finder_.on_redirect(id, l, std::move(m))) {
     protocol_error(id, node_errc::unexpected_message);
   }
@@ -383,7 +442,12 @@ void node::handle(link_id_t id, link& l, wire::leave&& m) {
     ctx_.stats.add(counter::parent_losses);
     std::vector<wire::endpoint> targets = m.handoff;
     targets.insert(targets.end(), position_.backups().begin(), position_.backups().end());
-    finder_.start_handoff(targets);
+    const auto leaving_id = l.peer_hello ? std::optional(l.peer_hello->node_id) : std::nullopt;
+    if (const auto standby = standby_.take_for(leaving_id)) {
+      finder_.start_promotion(*standby, targets);  // one message, on a link already up
+    } else {
+      finder_.start_handoff(targets);
+    }
     return;
   }
   const link_kind kind = l.kind;
@@ -475,6 +539,7 @@ void node::attach(link_id_t id, link& l, std::uint32_t parent_depth,
   l.kind = link_kind::parent;
   position_.attach(id, finder_.probe_rtt(id), parent_depth, std::move(parent_path));
   finder_.on_attached(id);
+  standby_.on_attached();
   forwarder_.expect_stream();
   subtree_.report_soon();
   ctx_.stats.add(counter::parent_attaches);
@@ -490,17 +555,49 @@ void node::attach(link_id_t id, link& l, std::uint32_t parent_depth,
   send_path_updates();
 }
 
-void node::detach(const wire::endpoint& lost) {
+void node::detach(const wire::endpoint& lost, const std::optional<wire::node_id_t>& lost_id) {
   position_.lose_parent();
   ctx_.stats.add(counter::parent_losses);
   if (!running_ || leaving_) {
     return;
   }
-  // Grandparent first, then the other ancestors, then the backups our parent
-  // gave us, probed in parallel; the rendezvous only if none of them can
-  // take us (so repair works while the rendezvous is down).
   finder_.repair_started(lost);
+  // The warm standby first: one JoinRequest on a link already up. Else (or
+  // if it cannot take us) grandparent first, then the other ancestors, then
+  // the backups our parent gave us, probed in parallel; the rendezvous only
+  // if none of them can take us (so repair works while the rendezvous is
+  // down).
+  if (const auto standby = standby_.take_for(lost_id)) {
+    finder_.start_promotion(*standby, position_.repair_targets());
+    return;
+  }
   finder_.start_repair(position_.repair_targets());
+}
+
+void node::leave_lagging_parent() {
+  const link_id_t parent = *position_.parent();
+  const link& l = links_.at(parent);
+  const auto lost_id = l.peer_hello ? std::optional(l.peer_hello->node_id) : std::nullopt;
+  const auto standby = standby_.take_for(lost_id);
+  if (!standby) {
+    return;
+  }
+  const duration lag = standby_.parent_lag();
+  ctx_.stats.add(counter::parents_behind);
+  ctx_.log(log_level::warn,
+           "parent " + describe(l.remote) + " is " +
+               std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(lag).count()) +
+               " ms behind the standby and silent; switching to the standby");
+  ctx_.emit(chunk_late_event{lag});
+  // Its chunks still count until the standby accepts (make-before-break).
+  position_.set_feeder(parent);
+  if (lost_id) {
+    finder_.avoid(*lost_id);
+  }
+  position_.lose_parent();
+  ctx_.stats.add(counter::parent_losses);
+  finder_.repair_started(l.remote);
+  finder_.start_promotion(*standby, position_.repair_targets());
 }
 
 void node::send_path_updates() {
@@ -508,6 +605,7 @@ void node::send_path_updates() {
     links_.send(id, wire::path_update{position_.depth(), position_.path(), position_.ancestors(),
                                       subtree_.backups_for(id, self())});
   }
+  standby_children_.offer_all(standby_offer());
 }
 
 // ------------------------------------------------------------------ stream
@@ -526,8 +624,10 @@ void node::accept_chunk(shared_chunk c) {
   }
   if (position_.has_parent()) {
     finder_.stream_resumed();
+    standby_.on_parent_chunk(c->seq);
   }
   children_.forward(*c);
+  standby_children_.announce(c->seq, free_slots());
   ctx_.act(deliver_action{std::move(c)});
 }
 
@@ -539,6 +639,7 @@ void node::on_timer(time_point now) {
     return;
   }
   finder_.on_timer();
+  standby_.on_timer();
   subtree_.on_timer(self());
   if (next_heartbeat_ && now >= *next_heartbeat_) {
     next_heartbeat_ = now + ctx_.config.heartbeat_interval;
@@ -548,14 +649,19 @@ void node::on_timer(time_point now) {
         drop(id, node_errc::heartbeat_timeout);
       }
     }
-    for (const link_id_t id :
-         links_.idle_inbound([this](link_id_t link) { return children_.contains(link); })) {
+    for (const link_id_t id : links_.idle_inbound([this](link_id_t link) {
+           return children_.contains(link) || standby_children_.contains(link);
+         })) {
       close_link(id, node_errc::never_joined);
     }
   }
   if (next_backups_ && now >= *next_backups_) {
     next_backups_ = now + ctx_.config.backup_interval;
     send_path_updates();
+  }
+  if (const auto parent = position_.parent();
+      parent && standby_.parent_behind(links_.at(*parent).last_heard)) {
+    leave_lagging_parent();
   }
   if (forwarder_.starving(position_.has_parent())) {
     // The parent answers heartbeats but sends no stream (never did, or
@@ -579,8 +685,11 @@ void node::on_timer(time_point now) {
 
 std::optional<time_point> node::next_deadline() const {
   std::optional<time_point> next;
-  for (const auto& t : {next_heartbeat_, subtree_.deadline(), finder_.deadline(), next_backups_,
-                        leave_deadline_, forwarder_.starvation_deadline(position_.has_parent())}) {
+  const auto parent = position_.parent();
+  const auto parent_heard = parent ? std::optional(links_.at(*parent).last_heard) : std::nullopt;
+  for (const auto& t :
+       {next_heartbeat_, subtree_.deadline(), finder_.deadline(), next_backups_, leave_deadline_,
+        forwarder_.starvation_deadline(position_.has_parent()), standby_.deadline(parent_heard)}) {
     if (t && (!next || *t < *next)) {
       next = t;
     }
@@ -606,6 +715,7 @@ void node::forget(link_id_t id) {
   if (children_.remove(id)) {
     subtree_.report_soon();
   }
+  standby_children_.remove(id);
   const link_kind kind = l->kind;
   const bool was_parent = position_.parent() == id;
   if (was_parent && l->peer_hello) {
@@ -613,9 +723,12 @@ void node::forget(link_id_t id) {
   }
   const std::optional<link> gone = links_.remove(id);
   if (was_parent) {
-    detach(gone->remote);
+    detach(gone->remote,
+           gone->peer_hello ? std::optional(gone->peer_hello->node_id) : std::nullopt);
   } else if (position_.feeder() == id) {
     position_.clear_feeder();  // the handoff round goes on; chunks resume once attached
+  } else if (kind == link_kind::standby) {
+    standby_.on_link_gone(id);
   } else {
     finder_.on_link_gone(id, kind);
   }

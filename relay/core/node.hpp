@@ -44,7 +44,9 @@
 //   tree_position  parent, depth, path, ancestors, backups, loop checks;
 //   children       slots, admission of children, fan-out, backlog;
 //   subtree_view   reports, candidates, backups, health rows;
-//   forwarder      chunk checks, the window, gaps, starvation.
+//   forwarder      chunk checks, the window, gaps, starvation;
+//   warm_standby   our standby parent, and a parent falling behind it;
+//   standby_children  the peers we are the standby of (Have, offers).
 // It dispatches every input to them and answers next_deadline() as the
 // earliest of theirs. Typed events (events.hpp) go out with the actions.
 //
@@ -63,8 +65,10 @@
 #include "core/link_table.hpp"
 #include "core/node_context.hpp"
 #include "core/parent_finder.hpp"
+#include "core/standby_children.hpp"
 #include "core/subtree_view.hpp"
 #include "core/tree_position.hpp"
+#include "core/warm_standby.hpp"
 #include "wire/messages.hpp"
 
 namespace treecast::core {
@@ -198,6 +202,9 @@ class node {
   void handle(link_id_t id, link& l, wire::report&& m);
   void handle(link_id_t id, link& l, wire::candidates_request&& m);
   void handle(link_id_t id, link& l, wire::candidates&& m);
+  void handle(link_id_t id, link& l, wire::standby_request&& m);
+  void handle(link_id_t id, link& l, wire::standby_offer&& m);
+  void handle(link_id_t id, link& l, wire::have&& m);
 
   // Every input: set the time first, close links that overflowed last.
   void begin_input(time_point now) { ctx_.now = now; }
@@ -207,7 +214,13 @@ class node {
   bool joining() const { return !is_root() && running_ && !position_.has_parent(); }
   void attach(link_id_t id, link& l, std::uint32_t parent_depth,
               std::vector<wire::node_id_t> parent_path);
-  void detach(const wire::endpoint& lost);
+  void detach(const wire::endpoint& lost, const std::optional<wire::node_id_t>& lost_id);
+  // The parent fell behind the warm standby: switch to it, taking the old
+  // parent's chunks until the standby accepts.
+  void leave_lagging_parent();
+  // Where a joiner (or a would-be standby child) on `l` fits instead of here.
+  wire::join_redirect redirect_for(const link& l, std::string reason);
+  wire::standby_offer standby_offer();
   void finish_leave();
   void send_path_updates();
   // False (and the asker told and dropped) when a candidate `query` or a
@@ -232,7 +245,9 @@ class node {
   subtree_view subtree_;
   forwarder forwarder_;
   parent_finder finder_;
-  join_gate joins_;  // joins and candidate queries served
+  join_gate joins_;                    // joins and candidate queries served
+  warm_standby standby_;               // our standby parent
+  standby_children standby_children_;  // peers we are the standby of
 
   bool running_ = false;
   bool leaving_ = false;

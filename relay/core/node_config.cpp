@@ -49,6 +49,11 @@ std::string node_config::validate() const {
   if (max_links < 1 || max_unadmitted_links < 1) {
     return "link bounds must be at least 1";
   }
+  if (parent_lag_tolerance < std::chrono::milliseconds(10) || max_standby_tries < 1 ||
+      standby_retry < std::chrono::milliseconds(100)) {
+    return "parent lag tolerance must be at least 10 ms, standby tries at least 1 and the "
+           "standby retry at least 100 ms";
+  }
   if (max_pending_bytes < 64 * 1024) {
     return "max pending bytes must be at least 64 KiB";
   }

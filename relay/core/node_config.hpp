@@ -155,6 +155,22 @@ struct node_config {
   // twice that); a peer above it is dropped as a flood.
   double max_messages_per_second = 100;
 
+  // Keep a warm standby parent (warm_standby.hpp): a switch is one message
+  // and a parent falling behind it is noticed within a chunk.
+  bool warm_standby = true;
+
+  // A parent this far behind the standby (beyond its usual lag), and silent
+  // as long, is replaced by the standby.
+  duration parent_lag_tolerance = std::chrono::milliseconds(60);
+
+  // Peers held as standby children at most (each costs a few bytes a chunk).
+  std::size_t max_standby_children = 16;
+
+  // Peers asked per round when looking for a standby, and the pause after a
+  // round that found none.
+  int max_standby_tries = 6;
+  duration standby_retry = std::chrono::seconds(2);
+
   // Candidates kept in a report or handed to a joiner.
   std::size_t candidate_sample = 16;
 

@@ -64,6 +64,14 @@ void parent_finder::start_handoff(const std::vector<wire::endpoint>& targets) {
   start_probes(targets);
 }
 
+void parent_finder::start_promotion(link_id_t standby, std::vector<wire::endpoint> fallback) {
+  close_join_links(std::nullopt);
+  round_ = round_kind::promotion;
+  fallback_ = std::move(fallback);
+  redirects_ = 0;
+  request(standby);
+}
+
 void parent_finder::start_probes(const std::vector<wire::endpoint>& targets) {
   close_join_links(std::nullopt);
   std::size_t opened = 0;
@@ -116,6 +124,12 @@ void parent_finder::fail_round(const std::string& why, bool counts) {
   }
   close_join_links(std::nullopt);
   deadline_.reset();
+  if (round_ == round_kind::promotion) {
+    ctx_.log(log_level::info, "the standby could not take us (" + why + "); probing the others");
+    round_ = round_kind::repair;
+    start_repair(std::exchange(fallback_, {}));
+    return;
+  }
   if (round_ == round_kind::repair) {
     ctx_.log(log_level::info,
              "no ancestor or backup could take us (" + why + "); asking the rendezvous");
@@ -228,7 +242,14 @@ bool parent_finder::on_redirect(link_id_t id, link& l, wire::join_redirect&& m) 
   }
   ctx_.log(log_level::debug, "redirected by " + from + " (" + m.reason + "), probing " +
                                  std::to_string(m.candidates.size()) + " of its children");
-  start_probes(m.candidates);
+  std::vector<wire::endpoint> targets = m.candidates;
+  if (round_ == round_kind::promotion) {
+    // The standby is full: the peers it names, then the usual repair targets.
+    round_ = round_kind::repair;
+    targets.insert(targets.end(), fallback_.begin(), fallback_.end());
+    fallback_.clear();
+  }
+  start_probes(targets);
   return true;
 }
 
@@ -300,22 +321,53 @@ void parent_finder::choose() {
     return;
   }
   const link_id_t chosen = ids[best->index];
-  close_join_links(chosen);
-  links_.at(chosen).kind = link_kind::joining;
+  std::optional<link_id_t> spare;
+  if (ctx_.config.warm_standby) {
+    if (const auto second = runner_up(results, ids, chosen)) {
+      spare = ids[*second];
+    }
+  }
+  close_join_links(chosen, spare);
+  spare_ = spare;
+  request(chosen);
+}
+
+void parent_finder::request(link_id_t id) {
+  links_.at(id).kind = link_kind::joining;
   phase_ = phase::requesting;
   wire::join_request request;
   if (auto last = window_.last_seq()) {
     request.resume_from = *last + 1;
   }
-  links_.send(chosen, request);
+  links_.send(id, request);
 }
 
-void parent_finder::close_join_links(std::optional<link_id_t> keep) {
+std::optional<std::size_t> parent_finder::runner_up(const std::vector<probe_result>& results,
+                                                    const std::vector<link_id_t>& ids,
+                                                    link_id_t chosen) const {
+  const wire::node_id_t& chosen_id = links_.at(chosen).peer_hello->node_id;
+  std::vector<probe_result> others;
+  for (const auto& r : results) {
+    const link_id_t id = ids[r.index];
+    const auto& answer = *probes_.at(id).answer;
+    if (id != chosen && answer.free_slots > 0 && !on_path(answer.path, chosen_id)) {
+      others.push_back(r);
+    }
+  }
+  const auto best = scoring_.best(others, ctx_.config.site);
+  return best ? std::optional(best->index) : std::nullopt;
+}
+
+void parent_finder::close_join_links(std::optional<link_id_t> keep,
+                                     std::optional<link_id_t> spare) {
   std::vector<link_id_t> done;
   for (const auto& [id, l] : links_) {
-    if ((l.kind == link_kind::probe || l.kind == link_kind::joining) && id != keep) {
+    if ((l.kind == link_kind::probe || l.kind == link_kind::joining) && id != keep && id != spare) {
       done.push_back(id);
     }
+  }
+  if (spare) {
+    probes_.erase(*spare);
   }
   for (link_id_t id : done) {
     ctx_.act(close_action{id, node_errc::probe_done});

@@ -34,6 +34,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/chunk_window.hpp"
@@ -65,6 +66,14 @@ class parent_finder {
   // The parent left and handed us `targets`: probe them (its link keeps
   // feeding us meanwhile).
   void start_handoff(const std::vector<wire::endpoint>& targets);
+  // The parent is being replaced by the warm standby on `standby` (a link up
+  // and admitted): JoinRequest on it at once. If it cannot take us, a repair
+  // round over the peers it names and `fallback` follows.
+  void start_promotion(link_id_t standby, std::vector<wire::endpoint> fallback);
+
+  // The runner-up of the last probe round, kept open to become the warm
+  // standby (connected, admitted, not below the chosen parent); once.
+  std::optional<link_id_t> take_spare() { return std::exchange(spare_, std::nullopt); }
 
   // One of the finder's links is up: ask it (candidates or a ping).
   void on_connected(link_id_t id, link& l);
@@ -121,8 +130,9 @@ class parent_finder {
 
  private:
   enum class round_kind {
-    join,    // through the rendezvous
-    repair,  // ancestors and backups, or a handoff's targets
+    join,       // through the rendezvous
+    repair,     // ancestors and backups, or a handoff's targets
+    promotion,  // the warm standby, asked directly
   };
 
   struct probe {
@@ -137,7 +147,12 @@ class parent_finder {
   void start_probes(const std::vector<wire::endpoint>& targets);
   void maybe_choose();
   void choose();
-  void close_join_links(std::optional<link_id_t> keep);
+  void request(link_id_t id);
+  // The best usable answer after `chosen`, not below it, with room.
+  std::optional<std::size_t> runner_up(const std::vector<probe_result>& results,
+                                       const std::vector<link_id_t>& ids, link_id_t chosen) const;
+  void close_join_links(std::optional<link_id_t> keep,
+                        std::optional<link_id_t> spare = std::nullopt);
   void close_own(link_id_t id, std::error_code why);
 
   static constexpr std::size_t max_repairs_kept = 256;
@@ -167,6 +182,8 @@ class parent_finder {
   std::map<wire::node_id_t, time_point> distrusted_ids_;
   static constexpr std::size_t max_distrusted = 1024;
 
+  std::optional<link_id_t> spare_;        // the runner-up kept for the standby
+  std::vector<wire::endpoint> fallback_;  // a promotion's repair targets
   std::optional<time_point> repair_started_;
   std::vector<duration> repairs_;
 };

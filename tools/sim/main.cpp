@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   int chunk_ms = 200;
   double churn_s = 60;
   std::string churn_mode = "crash";
+  int buffer_ms = 300;
   double depth_penalty_ms =
       std::chrono::duration<double, std::milli>(config.node_defaults.depth_penalty).count();
   po::options_description description("treecast-sim options");
@@ -47,7 +48,11 @@ int main(int argc, char** argv) {
     ("churn", po::value(&config.churn)->default_value(0), "fraction of peers killed after the joins")
     ("duration", po::value(&churn_s)->default_value(churn_s), "seconds over which churn kills peers")
     ("churn-mode", po::value(&churn_mode)->default_value(churn_mode),
-     "how peers die: crash (kill -9), freeze (kill -STOP) or leave (graceful)")
+     "how peers die: crash (kill -9), freeze (kill -STOP, a closed lid, a vanished host), "
+     "leave (graceful) or mixed (each victim one of them)")
+    ("buffer-ms", po::value(&buffer_ms)->default_value(buffer_ms),
+     "viewers' jitter buffer, ms: stalls are counted against it")
+    ("no-standby", po::bool_switch(), "no warm standby parent (the baseline before it)")
     ("trace-peer", po::value<std::size_t>(), "debugging: log this peer's events to stderr")
     ("depth-penalty-ms", po::value(&depth_penalty_ms)->default_value(depth_penalty_ms),
      "added to a candidate's RTT per hop of depth when choosing a parent");
@@ -89,9 +94,16 @@ int main(int argc, char** argv) {
       config.churn_mode = sim::sim_config::churn_kind::freeze;
     } else if (churn_mode == "leave") {
       config.churn_mode = sim::sim_config::churn_kind::leave;
+    } else if (churn_mode == "mixed") {
+      config.churn_mode = sim::sim_config::churn_kind::mixed;
     } else {
-      throw std::invalid_argument("--churn-mode is crash, freeze or leave");
+      throw std::invalid_argument("--churn-mode is crash, freeze, leave or mixed");
     }
+    if (buffer_ms < 0) {
+      throw std::invalid_argument("--buffer-ms must not be negative");
+    }
+    config.playout_buffer = std::chrono::milliseconds(buffer_ms);
+    config.node_defaults.warm_standby = !vm["no-standby"].as<bool>();
     config.node_defaults.depth_penalty = std::chrono::duration_cast<core::duration>(
         std::chrono::duration<double, std::milli>(depth_penalty_ms));
     if (const std::string problem = config.node_defaults.validate();
@@ -112,14 +124,19 @@ int main(int argc, char** argv) {
           "depth max %zu mean %.2f  fan-out median %.1f  stretch p50 %.2f p99 %.2f\n"
           "join ms p50 %.0f p99 %.0f  root upload streams %zu  control %.1f B/peer/s\n"
           "killed %zu  survivors %zu  repairs %llu  repair ms p50 %.0f p99 %.0f max %.0f\n"
-          "chunks lost %llu  continuity %.5f\n"
+          "chunks lost %llu  continuity %.5f  freeze repair ms p99 %.0f\n"
+          "stalls: %.0f ms in all, %zu viewers stalled, rebuffering ratio %.6f\n"
+          "standby: %llu promotions, %llu parents left behind, upload share %.5f\n"
           "simulated %.1f s in %.1f s wall, %llu events, peak RSS %.0f MB\n",
           r.peers, r.joined, r.loops, r.unrooted, r.capacity_violations, r.depth_max, r.depth_mean,
           r.fanout_median, r.stretch_p50, r.stretch_p99, r.join_ms_p50, r.join_ms_p99,
           r.root_upload_streams, r.control_bytes_per_peer_per_s, r.killed, r.survivors,
           static_cast<unsigned long long>(r.repairs), r.repair_ms_p50, r.repair_ms_p99,
           r.repair_ms_max, static_cast<unsigned long long>(r.chunks_lost), r.continuity,
-          r.simulated_s, r.wall_s, static_cast<unsigned long long>(r.events), r.peak_rss_mb);
+          r.freeze_repair_ms_p99, r.stall_ms_total, r.viewers_stalled, r.rebuffer_ratio,
+          static_cast<unsigned long long>(r.standby_promotions),
+          static_cast<unsigned long long>(r.parents_behind), r.standby_upload_share, r.simulated_s,
+          r.wall_s, static_cast<unsigned long long>(r.events), r.peak_rss_mb);
     }
   } catch (const std::exception& e) {
     std::cerr << "treecast-sim: " << e.what() << "\n";

@@ -14,6 +14,7 @@
 #include <unordered_set>
 
 #include "core/chunk_sealer.hpp"
+#include "playout_model.hpp"
 #include "tree_metrics.hpp"
 #include "wire/codec.hpp"
 
@@ -28,10 +29,12 @@ enum class event_kind : std::uint8_t {
   start,      // a peer starts (joins)
   source,     // the broadcaster's source produces a chunk
   timer,      // a node's deadline
-  accept,     // a connection attempt reaches its target
-  connected,  // the initiator learns its connection is up
+  syn,        // a connection attempt reaches its target's host
+  accept,     // the TLS handshake reached the target: it accepts
+  connected,  // the initiator learns its connection is up (TLS done)
   refused,    // the initiator learns its connection failed
   frame,      // a frame arrives
+  heard,      // the first bytes of a long frame arrive
   closed,     // the remote end closed the link
   kill,       // churn: a peer crashes, freezes or leaves
 };
@@ -99,6 +102,8 @@ class world {
     attached_at_.resize(n);
     capacity_.resize(n);
     dead_.assign(n, false);
+    frozen_.assign(n, false);
+    playout_.assign(n, playout_model(config.playout_buffer));
     survivor_.assign(n, true);
     first_seq_.resize(n);
     in_time_.assign(n, 0);
@@ -243,7 +248,7 @@ class world {
 
   void dispatch(const event& e) {
     core::node& node = *nodes_[e.peer];
-    if (dead_[e.peer] && e.kind != event_kind::accept) {
+    if (dead_[e.peer] && e.kind != event_kind::syn && e.kind != event_kind::accept) {
       return;  // a crashed or frozen peer does nothing
     }
     switch (e.kind) {
@@ -266,22 +271,38 @@ class world {
         scheduled_[e.peer].reset();
         node.on_timer(now_);
         break;
+      case event_kind::syn:
       case event_kind::accept: {
         auto& initiator = links_[e.from];
         const auto it = initiator.find(e.from_link);
         if (it == initiator.end()) {
           return;  // the initiator gave up before the connection arrived
         }
-        if (!running_.count(e.peer) || dead_[e.peer]) {
+        const core::duration back = latency_.one_way(e.peer, e.from);
+        if (frozen_[e.peer]) {
+          // Nothing answers (a stopped process's kernel may complete TCP,
+          // but TLS never does; a vanished host drops the SYN): the
+          // initiator's connect timeout ends it.
           initiator.erase(it);
-          push({now_ + latency_.one_way(e.peer, e.from), 0, event_kind::refused, e.from,
+          push({started_connect(e) + config_.connect_timeout, 0, event_kind::refused, e.from,
                 e.from_link});
           return;
         }
-        // The initiator learns of it one way later; scheduled before any
-        // frame the acceptor sends, so it is processed first.
-        push({now_ + latency_.one_way(e.peer, e.from), 0, event_kind::connected, e.from,
-              e.from_link});
+        if (!running_.count(e.peer) || dead_[e.peer]) {
+          initiator.erase(it);  // the host resets it
+          push({now_ + back, 0, event_kind::refused, e.from, e.from_link});
+          return;
+        }
+        if (e.kind == event_kind::syn) {
+          // SYN-ACK back, then the TLS ClientHello: the acceptor's handshake
+          // is done a round trip later.
+          push({now_ + 2 * back, 0, event_kind::accept, e.peer, 0, e.from, e.from_link});
+          return;
+        }
+        // The initiator learns of it one way later (its TLS Finished);
+        // scheduled before any frame the acceptor sends, so it is
+        // processed first.
+        push({now_ + back, 0, event_kind::connected, e.from, e.from_link});
         const link_id_t mine = node.on_link_accepted({host_of(e.from), 50000}, now_);
         links_[e.peer][mine] = {e.from, e.from_link};
         it->second.link = mine;
@@ -308,6 +329,12 @@ class world {
           node.on_frame(e.link, e.frame, now_);
         }
         break;
+      case event_kind::heard:
+        if (!links_[e.peer].count(e.link)) {
+          return;
+        }
+        node.on_link_heard(e.link, now_);
+        break;
       case event_kind::closed:
         if (links_[e.peer].erase(e.link) == 0) {
           return;
@@ -326,7 +353,19 @@ class world {
       }
     }
     ++killed_;
-    switch (config_.churn_mode) {
+    sim_config::churn_kind mode = config_.churn_mode;
+    if (mode == sim_config::churn_kind::mixed) {
+      mode = static_cast<sim_config::churn_kind>(std::uniform_int_distribution<int>(0, 2)(random_));
+    }
+    if (mode == sim_config::churn_kind::freeze) {
+      for (auto& [child, since] : waiting_repair_) {
+        if (since == now_) {
+          froze_repair_.insert(child);
+        }
+      }
+    }
+    switch (mode) {
+      case sim_config::churn_kind::mixed:  // chosen above
       case sim_config::churn_kind::leave:
         survivor_[victim] = false;
         nodes_[victim]->leave(now_);
@@ -343,7 +382,8 @@ class world {
         links_[victim].clear();
         break;
       case sim_config::churn_kind::freeze:
-        break;  // links stay open and silent: only heartbeats tell
+        frozen_[victim] = true;  // links stay open and silent
+        break;
     }
     dead_[victim] = true;
     survivor_[victim] = false;
@@ -376,6 +416,31 @@ class world {
       }
     }
     r.continuity = due == 0 ? 1.0 : static_cast<double>(in_time) / static_cast<double>(due);
+    r.freeze_repair_ms_p99 = percentile(freeze_repair_ms_, 0.99);
+    duration stalled{};
+    duration watched{};
+    std::uint64_t standby_bytes = 0;
+    for (std::size_t i = 0; i < nodes_.size(); ++i) {
+      const core::node& node = *nodes_[i];
+      r.standby_promotions += node.stats().get(core::counter::standby_promotions);
+      r.parents_behind += node.stats().get(core::counter::parents_behind);
+      standby_bytes += node.stats().get(core::counter::standby_bytes_sent);
+      if (i == 0 || !survivor_[i] || node.config().role != wire::peer_role::viewer) {
+        continue;
+      }
+      stalled += playout_[i].stalled();
+      watched += playout_[i].watched(end_);
+      r.viewers_stalled += playout_[i].stalls() > 0 ? 1 : 0;
+    }
+    r.stall_ms_total = std::chrono::duration<double, std::milli>(stalled).count();
+    r.rebuffer_ratio = watched.count() > 0 ? static_cast<double>(stalled.count()) /
+                                                 static_cast<double>(watched.count())
+                                           : 0.0;
+    const double stream_bytes_per_s = static_cast<double>(config_.chunk_bytes) /
+                                      std::chrono::duration<double>(config_.chunk_interval).count();
+    const double simulated_s = std::chrono::duration<double>(end_ - time_point{}).count();
+    r.standby_upload_share = static_cast<double>(standby_bytes) /
+                             static_cast<double>(nodes_.size()) / simulated_s / stream_bytes_per_s;
   }
 
   void emit_chunk() {
@@ -404,6 +469,7 @@ class world {
         if (c.seq >= *first_seq_[peer] && age <= config_.playout_deadline) {
           ++in_time_[peer];
         }
+        playout_[peer].on_chunk(time_point(duration(c.capture_time_us)), now_);
       } else if (auto* send = std::get_if<core::send_action>(&a)) {
         do_send(peer, *send);
       } else if (auto* connect = std::get_if<core::connect_action>(&a)) {
@@ -435,6 +501,9 @@ class world {
       return;
     }
     repair_ms_.push_back(std::chrono::duration<double, std::milli>(now_ - waiting->second).count());
+    if (froze_repair_.erase(peer) != 0) {
+      freeze_repair_ms_.push_back(repair_ms_.back());
+    }
     if (config_.trace_peer && repair_ms_.back() > 5000) {
       std::fprintf(stderr, "slow repair: peer %u, %.0f ms\n", peer, repair_ms_.back());
     }
@@ -461,8 +530,15 @@ class world {
       sent = std::max(now_, uplink_free_[peer]) + tx;
       uplink_free_[peer] = sent;
     }
-    const time_point arrival =
-        std::max(sent + latency_.one_way(peer, it->second.peer), it->second.last_arrival);
+    const duration one_way = latency_.one_way(peer, it->second.peer);
+    const time_point arrival = std::max(sent + one_way, it->second.last_arrival);
+    if (is_chunk && tx >= heard_threshold) {
+      // A long frame: its first bytes tell the receiver the sender is alive.
+      const time_point first_bytes = std::max(sent - tx + one_way, it->second.last_arrival);
+      if (first_bytes + heard_threshold <= arrival) {
+        push({first_bytes, 0, event_kind::heard, it->second.peer, it->second.link});
+      }
+    }
     it->second.last_arrival = arrival;
     push({arrival, 0, event_kind::frame, it->second.peer, it->second.link, 0, 0, send.frame});
   }
@@ -474,8 +550,14 @@ class world {
       return;
     }
     links_[peer][connect.link] = {*target, 0};
-    push({now_ + latency_.one_way(peer, *target), 0, event_kind::accept, *target, 0, peer,
+    push({now_ + latency_.one_way(peer, *target), 0, event_kind::syn, *target, 0, peer,
           connect.link});
+  }
+
+  // When the connection that `e` (a syn or an accept) belongs to was started.
+  time_point started_connect(const event& e) const {
+    const duration one_way = latency_.one_way(e.from, e.peer);
+    return now_ - (e.kind == event_kind::syn ? one_way : 3 * one_way);
   }
 
   void do_close(std::uint32_t peer, link_id_t link) {
@@ -503,7 +585,14 @@ class world {
   std::vector<std::optional<time_point>> started_at_;
   std::vector<std::optional<time_point>> attached_at_;
   std::vector<std::size_t> capacity_;
-  std::vector<bool> dead_;      // crashed or frozen: receives and sends nothing
+  std::vector<bool> dead_;    // crashed or frozen: receives and sends nothing
+  std::vector<bool> frozen_;  // frozen (or its host vanished): answers no connection
+  std::vector<playout_model> playout_;
+  std::unordered_set<std::uint32_t> froze_repair_;  // waiting for a repair after a freeze
+  std::vector<double> freeze_repair_ms_;
+  // Chunk frames whose transmission takes this long announce their first
+  // bytes (the runtime reports partial reads: node::on_link_heard).
+  static constexpr duration heard_threshold = std::chrono::milliseconds(5);
   std::vector<bool> survivor_;  // not killed by churn in any way
   std::vector<std::optional<wire::seq_t>> first_seq_;
   std::vector<std::uint64_t> in_time_;
@@ -545,7 +634,13 @@ std::string sim_result::to_json() const {
       << ", \"killed\": " << killed << ", \"survivors\": " << survivors
       << ", \"repairs\": " << repairs << ", \"repair_ms_p50\": " << repair_ms_p50
       << ", \"repair_ms_p99\": " << repair_ms_p99 << ", \"repair_ms_max\": " << repair_ms_max
+      << ", \"freeze_repair_ms_p99\": " << freeze_repair_ms_p99
       << ", \"chunks_lost\": " << chunks_lost << ", \"continuity\": " << continuity
+      << ", \"stall_ms_total\": " << stall_ms_total << ", \"viewers_stalled\": " << viewers_stalled
+      << ", \"rebuffer_ratio\": " << rebuffer_ratio
+      << ", \"standby_promotions\": " << standby_promotions
+      << ", \"parents_behind\": " << parents_behind
+      << ", \"standby_upload_share\": " << standby_upload_share
       << ", \"wan_copies_max\": " << wan_copies_max << ", \"join_attempts\": " << join_attempts
       << ", \"join_redirects\": " << join_redirects << ", \"gave_up\": " << gave_up
       << ", \"simulated_s\": " << simulated_s << ", \"events\": " << events

@@ -53,7 +53,17 @@ struct sim_config {
   // times over churn_duration, in the given way.
   double churn = 0;
   core::duration churn_duration = std::chrono::seconds(60);
-  enum class churn_kind { crash, freeze, leave } churn_mode = churn_kind::crash;
+  // crash: the process dies, its host resets every connection; freeze: the
+  // process stops (laptop lid, paused VM) or the host vanishes: links go
+  // silent and new connections are never answered; leave: graceful; mixed:
+  // each victim one of the three at random.
+  enum class churn_kind { crash, freeze, leave, mixed } churn_mode = churn_kind::crash;
+  // A connection not up within this long fails (the runtime's connect
+  // timeout): what a frozen or vanished peer costs whoever calls it.
+  core::duration connect_timeout = std::chrono::seconds(3);
+  // The viewers' jitter buffer (the viewer's --latency): stalls are counted
+  // against it (playout_model).
+  core::duration playout_buffer = std::chrono::milliseconds(300);
   // A chunk received later than this after its capture counts as late.
   core::duration playout_deadline = std::chrono::seconds(3);
   // Engine settings every peer uses (role, capacity and addresses are set per peer).
@@ -91,8 +101,19 @@ struct sim_result {
   double repair_ms_p50 = 0;   // kill -> first chunk from the new parent
   double repair_ms_p99 = 0;
   double repair_ms_max = 0;
-  std::uint64_t chunks_lost = 0;  // sequence numbers never received by a survivor
-  double continuity = 0;          // chunks received within the playout deadline / chunks due
+  double freeze_repair_ms_p99 = 0;  // repairs after a freeze (or a vanished host)
+  std::uint64_t chunks_lost = 0;    // sequence numbers never received by a survivor
+  // What surviving viewers saw at the playout buffer (playout_model).
+  double stall_ms_total = 0;
+  std::size_t viewers_stalled = 0;
+  double rebuffer_ratio = 0;  // stall time / watch time, over surviving viewers
+  // Warm standby: switches to it, parents left for falling behind it, and
+  // what announcing chunks to standby children costs, per peer, as a
+  // fraction of the stream.
+  std::uint64_t standby_promotions = 0;
+  std::uint64_t parents_behind = 0;
+  double standby_upload_share = 0;
+  double continuity = 0;  // chunks received within the playout deadline / chunks due
   double wall_s = 0;
   double peak_rss_mb = 0;
   double simulated_s = 0;

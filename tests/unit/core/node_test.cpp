@@ -125,7 +125,9 @@ TEST(node, joiner_picks_the_same_site_peer_over_a_nearer_one) {
   h.answer_probe(probes[1].link, 3, 7003, 1, 2, {id_of(1), id_of(3)}, "paris");
   EXPECT_EQ(h.only_sent<wire::join_request>(probes[1].link).size(), 1u);
   EXPECT_TRUE(h.only_sent<wire::join_request>(probes[0].link).empty());
-  EXPECT_EQ(h.closed_reason(probes[0].link), std::error_code(node_errc::probe_done));
+  // The London peer is not chosen, but kept and asked to be the warm standby.
+  EXPECT_FALSE(h.closed_reason(probes[0].link));
+  EXPECT_EQ(h.only_sent<wire::standby_request>(probes[0].link).size(), 1u);
 }
 
 TEST(node, probe_round_ends_at_the_timeout_with_the_answers_it_has) {

@@ -1,0 +1,39 @@
+#include "core/standby_children.hpp"
+
+#include "wire/codec.hpp"
+
+namespace treecast::core {
+
+void standby_children::add(link_id_t id, const wire::standby_offer& offer) {
+  held_.insert(id);
+  send(id, wire::encode_frame(offer));
+}
+
+void standby_children::announce(wire::seq_t seq, std::size_t free_slots) {
+  if (held_.empty()) {
+    return;
+  }
+  // One frame for all: the same few bytes to each.
+  const wire::shared_bytes frame =
+      wire::encode_frame(wire::have{seq, static_cast<std::uint32_t>(free_slots)});
+  for (const link_id_t id : held_) {
+    send(id, frame);
+  }
+}
+
+void standby_children::offer_all(const wire::standby_offer& offer) {
+  if (held_.empty()) {
+    return;
+  }
+  const wire::shared_bytes frame = wire::encode_frame(offer);
+  for (const link_id_t id : held_) {
+    send(id, frame);
+  }
+}
+
+void standby_children::send(link_id_t id, const wire::shared_bytes& frame) {
+  ctx_.stats.add(counter::standby_bytes_sent, frame->size());
+  links_.send_frame(id, frame);
+}
+
+}  // namespace treecast::core

@@ -1,0 +1,46 @@
+// The peers this node holds as standby children: each keeps a link to us,
+// outside its own parent's subtree, so that it can switch to us with one
+// JoinRequest when its parent fails. We tell each what we hold as we get it
+// (Have, a few bytes per chunk), so that it notices its parent falling
+// behind within a chunk, and our position whenever it changes (StandbyOffer,
+// so it never holds a standby that has moved below it or below its parent).
+//
+// A standby child is no child: it takes no slot and receives no chunk until
+// its JoinRequest is accepted like any other (and then leaves this set).
+#pragma once
+
+#include <set>
+
+#include "core/link_table.hpp"
+#include "core/node_context.hpp"
+
+namespace treecast::core {
+
+class standby_children {
+ public:
+  standby_children(node_context& context, link_table& links) : ctx_(context), links_(links) {}
+
+  bool contains(link_id_t id) const { return held_.count(id) != 0; }
+  std::size_t count() const { return held_.size(); }
+  bool has_room() const { return held_.size() < ctx_.config.max_standby_children; }
+
+  // Holds the link and sends it `offer`.
+  void add(link_id_t id, const wire::standby_offer& offer);
+  // The link became a child or went away.
+  void remove(link_id_t id) { held_.erase(id); }
+  void clear() { held_.clear(); }
+
+  // A chunk was accepted: Have to every standby child.
+  void announce(wire::seq_t seq, std::size_t free_slots);
+  // Our position changed: the new offer to every standby child.
+  void offer_all(const wire::standby_offer& offer);
+
+ private:
+  void send(link_id_t id, const wire::shared_bytes& frame);
+
+  node_context& ctx_;
+  link_table& links_;
+  std::set<link_id_t> held_;
+};
+
+}  // namespace treecast::core

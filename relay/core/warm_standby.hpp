@@ -1,0 +1,119 @@
+// This node's warm standby parent: a peer outside its parent's subtree that
+// holds it as a standby child (standby_children on its side). The link is
+// up, admitted and asked, so that replacing a failed parent costs one
+// JoinRequest, not a connect, a TLS handshake and a probe round across the
+// WAN; and the standby announces each chunk it gets (Have), so a parent
+// that falls behind it is noticed from the stream itself within about a
+// chunk, not after missed heartbeats.
+//
+// Where a standby comes from: the runner-up of the join round that found
+// the parent (already probed, adopt()); else the ancestors above the parent,
+// nearest first, and the peers with room that a full one names (its
+// JoinRedirect), at most max_standby_tries a round, then again after
+// standby_retry. An offer is declined when the holder has no room or its
+// path holds this node (a loop) or the parent (it would fail with it; the
+// broadcaster excepted, on every path).
+//
+// Suspicion (parent_behind): the standby announced a chunk this node does
+// not hold, parent_lag_tolerance plus the parent's usual lag behind the
+// standby ago, and the parent has sent nothing at all for as long. A live
+// parent whose own upstream stalled is left as well: the standby has the
+// stream, so it is the better parent now.
+#pragma once
+
+#include <deque>
+#include <map>
+#include <optional>
+#include <vector>
+
+#include "core/chunk_window.hpp"
+#include "core/link_table.hpp"
+#include "core/node_context.hpp"
+#include "core/tree_position.hpp"
+
+namespace treecast::core {
+
+class warm_standby {
+ public:
+  warm_standby(node_context& context, link_table& links, const tree_position& position,
+               const chunk_window& window)
+      : ctx_(context), links_(links), position_(position), window_(window) {}
+
+  // The link of the standby held (its offer taken), if any.
+  std::optional<link_id_t> held() const;
+
+  // A connected, admitted link (the join round's runner-up): ask it.
+  void adopt(link_id_t id);
+
+  // Attached to a new parent: a standby below it is dropped; one is looked
+  // for at once when there is none.
+  void on_attached();
+
+  // The held standby, if it can replace the lost parent `lost` (its path
+  // clear of it), is handed over (the link is no longer the standby's) for
+  // a JoinRequest; nullopt otherwise.
+  std::optional<link_id_t> take_for(const std::optional<wire::node_id_t>& lost);
+
+  // Messages on a standby link. False when out of place (a protocol error).
+  bool on_offer(link_id_t id, link& l, wire::standby_offer&& m);
+  bool on_have(link_id_t id, const wire::have& m);
+  // The asked peer refused, naming peers with room: they are asked next.
+  bool on_redirect(link_id_t id, const wire::join_redirect& m);
+  void on_connected(link_id_t id);
+  // The link is gone (either side): look for another.
+  void on_link_gone(link_id_t id);
+
+  // A chunk came from the parent: its lag behind the standby, for the tolerance.
+  void on_parent_chunk(wire::seq_t seq);
+  // True when the parent fell behind the standby (see above); `parent_heard`
+  // is when the parent last sent anything.
+  bool parent_behind(time_point parent_heard) const;
+  // How far behind the standby the parent is (zero when it is not).
+  duration parent_lag() const;
+
+  void stop();
+  std::optional<time_point> deadline(std::optional<time_point> parent_heard) const;
+  void on_timer();
+
+ private:
+  enum class state { none, asking, held };
+
+  void reset();
+  void ask_next();
+  void fill_targets();
+  void drop(std::error_code why);
+  // Parent lag tolerated before suspicion: the configured tolerance plus the
+  // parent's usual lag.
+  duration tolerance() const;
+  // Whether the held standby can replace `lost` (its path clear of it).
+  bool can_replace(const std::optional<wire::node_id_t>& lost) const;
+  // When the parent, last heard at `parent_heard`, counts as behind.
+  std::optional<time_point> suspicion_due(time_point parent_heard) const;
+  // When the standby announced the oldest chunk we do not hold.
+  std::optional<time_point> oldest_unmatched_have() const;
+  std::optional<wire::node_id_t> parent_id() const;
+
+  static constexpr std::size_t haves_kept = 64;
+  static constexpr std::size_t lags_kept = 16;
+  // Lag samples needed before the parent's usual lag is believed, and the
+  // lag assumed until then.
+  static constexpr std::size_t lags_needed = 3;
+  static constexpr duration unknown_lag = std::chrono::milliseconds(300);
+
+  node_context& ctx_;
+  link_table& links_;
+  const tree_position& position_;
+  const chunk_window& window_;
+
+  state state_ = state::none;
+  std::optional<link_id_t> link_;
+  std::uint32_t free_slots_ = 0;
+  std::vector<wire::node_id_t> path_;
+  std::map<wire::seq_t, time_point> haves_;  // seq -> when announced, not yet from the parent
+  std::deque<duration> lags_;                // parent arrival - standby's Have, recent chunks
+  std::deque<wire::endpoint> targets_;       // to ask next, this round
+  int tries_ = 0;                            // asked this round
+  std::optional<time_point> next_round_;
+};
+
+}  // namespace treecast::core

@@ -1,0 +1,210 @@
+// The warm standby, both sides: a child keeps a standby parent (the join
+// round's runner-up, or an ancestor), notices a parent falling behind it
+// from the stream, and switches to it with one message; a holder announces
+// what it has and accepts the switch as a join.
+#include <gtest/gtest.h>
+
+#include "core/errors.hpp"
+#include "node_harness.hpp"
+
+namespace treecast::core {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::harness;
+using testing::hello_from;
+using testing::id_of;
+using testing::make_chunk;
+using testing::only;
+using testing::relay_config;
+using testing::root_config;
+
+// A relay (id 100) that joined parent 5 (depth 1) and holds peer 6 (depth
+// 1, another branch) as its warm standby, with `chunks` chunks from its
+// parent.
+struct attached_with_standby {
+  explicit attached_with_standby(node_config config = relay_config(), wire::seq_t chunks = 4)
+      : h(config) {
+    h.start();
+    const auto probes = h.answer_query({{id_of(5), {"10.0.0.5", 7005}, 1, 2, "", {}},
+                                        {id_of(6), {"10.0.0.6", 7006}, 1, 2, "", {}}});
+    parent = probes.at(0).link;
+    standby = probes.at(1).link;
+    h.answer_probe(parent, 5, 7005, 1, 2, {id_of(1), id_of(5)});
+    h.advance(5ms);
+    h.answer_probe(standby, 6, 7006, 1, 2, {id_of(1), id_of(6)});
+    h.receive(parent, wire::join_accept{1, {id_of(1), id_of(5)}, {{"127.0.0.1", 7000}}, {}});
+    h.receive(standby, wire::standby_offer{1, {id_of(1), id_of(6)}, 2});
+    for (wire::seq_t s = 0; s < chunks; ++s) {
+      h.receive(parent, make_chunk(s));
+      h.receive(standby, wire::have{s, 2});  // the standby hears them as we do
+    }
+    h.clear();
+  }
+
+  harness h;
+  link_id_t parent = 0;
+  link_id_t standby = 0;
+};
+
+TEST(warm_standby, the_join_rounds_runner_up_becomes_the_standby) {
+  attached_with_standby t;
+  EXPECT_TRUE(t.h.engine().attached());
+  EXPECT_FALSE(t.h.closed_reason(t.standby));
+  EXPECT_EQ(t.h.engine().depth(), 2u);
+}
+
+TEST(warm_standby, a_crashed_parent_is_replaced_with_one_message_on_the_standby_link) {
+  attached_with_standby t;
+  t.h.closed(t.parent);
+  // No connect, no probe: the JoinRequest goes on the standby link at once.
+  EXPECT_TRUE(t.h.all<connect_action>().empty());
+  const auto requests = t.h.only_sent<wire::join_request>(t.standby);
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].resume_from, 4u);
+  t.h.receive(t.standby, wire::join_accept{1, {id_of(1), id_of(6)}, {{"127.0.0.1", 7000}}, {}});
+  t.h.receive(t.standby, make_chunk(4));
+  EXPECT_TRUE(t.h.engine().attached());
+  EXPECT_EQ(t.h.engine().stats().get(counter::standby_promotions), 1u);
+  EXPECT_EQ(t.h.engine().stats().get(counter::repairs), 1u);
+  EXPECT_EQ(t.h.engine().stats().get(counter::chunks_missed), 0u);
+}
+
+TEST(warm_standby, a_parent_silent_behind_the_standby_is_left_within_a_chunk) {
+  attached_with_standby t;
+  // The standby has chunk 4; the parent sends nothing at all.
+  t.h.receive(t.standby, wire::have{4, 2});
+  t.h.advance(50ms);
+  EXPECT_TRUE(t.h.only_sent<wire::join_request>(t.standby).empty());  // within the tolerance
+  t.h.advance(20ms);
+  const auto requests = t.h.only_sent<wire::join_request>(t.standby);
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].resume_from, 4u);
+  EXPECT_EQ(t.h.engine().stats().get(counter::parents_behind), 1u);
+  // Make-before-break: the old parent's chunks still count meanwhile.
+  EXPECT_FALSE(t.h.closed_reason(t.parent));
+  t.h.receive(t.parent, make_chunk(4));
+  EXPECT_EQ(t.h.all<deliver_action>().size(), 1u);
+  t.h.receive(t.standby, wire::join_accept{1, {id_of(1), id_of(6)}, {{"127.0.0.1", 7000}}, {}});
+  EXPECT_EQ(t.h.closed_reason(t.parent), std::error_code(node_errc::parent_replaced));
+}
+
+TEST(warm_standby, a_parent_still_sending_a_long_chunk_is_not_suspected) {
+  attached_with_standby t;
+  t.h.receive(t.standby, wire::have{4, 2});
+  for (int i = 0; i < 10; ++i) {  // 400 ms of a chunk arriving byte by byte
+    t.h.advance(40ms);
+    t.h.heard(t.parent);
+  }
+  EXPECT_TRUE(t.h.only_sent<wire::join_request>(t.standby).empty());
+  EXPECT_EQ(t.h.engine().stats().get(counter::parents_behind), 0u);
+}
+
+TEST(warm_standby, a_parent_usually_behind_the_standby_gets_its_usual_lag) {
+  attached_with_standby t(relay_config(), 0);
+  // Every chunk reaches us through the parent 100 ms after the standby has it.
+  wire::seq_t s = 0;
+  for (; s < 5; ++s) {
+    t.h.receive(t.standby, wire::have{s, 2});
+    t.h.advance(100ms);
+    t.h.receive(t.parent, make_chunk(s));
+    t.h.advance(100ms);
+  }
+  t.h.receive(t.standby, wire::have{s, 2});
+  t.h.advance(140ms);  // usual lag + less than the tolerance
+  EXPECT_TRUE(t.h.only_sent<wire::join_request>(t.standby).empty());
+  t.h.advance(30ms);
+  EXPECT_EQ(t.h.only_sent<wire::join_request>(t.standby).size(), 1u);
+}
+
+TEST(warm_standby, a_standby_below_the_parent_is_declined_and_an_ancestor_asked) {
+  harness h(relay_config());
+  h.start();
+  const auto probes = h.answer_query(
+      {{id_of(5), {"10.0.0.5", 7005}, 1, 2, "", {}}, {id_of(7), {"10.0.0.7", 7007}, 2, 2, "", {}}});
+  h.answer_probe(probes[0].link, 5, 7005, 1, 2, {id_of(1), id_of(5)});
+  h.advance(5ms);
+  // Peer 7 hangs below peer 5 at probe time it said otherwise, but its offer
+  // tells the truth.
+  h.answer_probe(probes[1].link, 7, 7007, 1, 2, {id_of(1), id_of(7)});
+  h.receive(probes[0].link, wire::join_accept{1, {id_of(1), id_of(5)}, {{"127.0.0.1", 7000}}, {}});
+  h.clear();
+  h.receive(probes[1].link, wire::standby_offer{2, {id_of(1), id_of(5), id_of(7)}, 2});
+  EXPECT_EQ(h.closed_reason(probes[1].link), std::error_code(node_errc::standby_declined));
+  // The ancestor above the parent (the broadcaster) is asked instead.
+  EXPECT_EQ(h.only_connect().to, (wire::endpoint{"127.0.0.1", 7000}));
+}
+
+TEST(warm_standby, a_full_holder_names_peers_with_room_which_are_asked_next) {
+  attached_with_standby t;
+  t.h.receive(t.standby, wire::join_redirect{"no room", {{"10.0.0.8", 7008}}});
+  EXPECT_EQ(t.h.closed_reason(t.standby), std::error_code(node_errc::standby_declined));
+  const auto next = t.h.only_connect();
+  EXPECT_EQ(next.to, (wire::endpoint{"10.0.0.8", 7008}));
+  t.h.clear();
+  t.h.connected(next.link);
+  EXPECT_EQ(t.h.only_sent<wire::standby_request>(next.link).size(), 1u);
+}
+
+TEST(warm_standby, without_it_the_runner_up_is_closed) {
+  node_config c = relay_config();
+  c.warm_standby = false;
+  harness h(c);
+  h.start();
+  const auto probes = h.answer_query(
+      {{id_of(5), {"10.0.0.5", 7005}, 1, 2, "", {}}, {id_of(6), {"10.0.0.6", 7006}, 1, 2, "", {}}});
+  h.answer_probe(probes[0].link, 5, 7005, 1, 2, {id_of(1), id_of(5)});
+  h.answer_probe(probes[1].link, 6, 7006, 1, 2, {id_of(1), id_of(6)});
+  EXPECT_EQ(h.closed_reason(probes[1].link), std::error_code(node_errc::probe_done));
+}
+
+TEST(standby_holder, announces_each_chunk_and_takes_the_switch_as_a_join) {
+  harness h(root_config());
+  h.start();
+  for (wire::seq_t s = 0; s < 6; ++s) {
+    h.source(make_chunk(s));
+  }
+  const link_id_t peer = h.accept();
+  h.receive(peer, hello_from(9, 9009));
+  h.clear();
+  h.receive(peer, wire::standby_request{});
+  const auto offers = h.only_sent<wire::standby_offer>(peer);
+  ASSERT_EQ(offers.size(), 1u);
+  EXPECT_EQ(offers[0].path, std::vector<wire::node_id_t>{id_of(100)});
+  EXPECT_EQ(offers[0].free_slots, 3u);
+  h.source(make_chunk(6));
+  const auto haves = h.only_sent<wire::have>(peer);
+  ASSERT_EQ(haves.size(), 1u);
+  EXPECT_EQ(haves[0].seq, 6u);
+  EXPECT_TRUE(h.only_sent<wire::chunk>(peer).empty());  // no stream before it switches
+  EXPECT_EQ(h.engine().child_count(), 0u);              // and no slot taken
+  // Held longer than a probe may linger: not closed as idle.
+  for (int i = 0; i < 44; ++i) {
+    h.advance(250ms);
+    h.receive(peer, wire::heartbeat{});
+  }
+  EXPECT_FALSE(h.closed_reason(peer));
+  h.clear();
+  h.receive(peer, wire::join_request{5});
+  EXPECT_EQ(h.engine().child_count(), 1u);
+  const auto chunks = h.only_sent<wire::chunk>(peer);
+  ASSERT_FALSE(chunks.empty());
+  EXPECT_EQ(chunks.front().seq, 5u);
+  h.clear();
+  h.source(make_chunk(7));
+  EXPECT_TRUE(h.only_sent<wire::have>(peer).empty());  // a child now: chunks, not haves
+}
+
+TEST(standby_holder, without_room_it_redirects) {
+  harness h(root_config(1));
+  h.start();
+  h.join_child(2);
+  const link_id_t peer = h.accept();
+  h.receive(peer, hello_from(9, 9009));
+  h.receive(peer, wire::standby_request{});
+  EXPECT_EQ(h.only_sent<wire::join_redirect>(peer).size(), 1u);
+  EXPECT_EQ(h.closed_reason(peer), std::error_code(node_errc::join_refused));
+}
+
+}  // namespace
+}  // namespace treecast::core

@@ -1,0 +1,44 @@
+// What a viewer's player would show, modelled from the chunks' arrival: the
+// time the picture stood still.
+//
+// The player plays each chunk `buffer` after the live edge, as the viewer's
+// pipeline does: the first chunk sets the offset from capture time to play
+// time (its arrival delay plus the buffer). A chunk that arrives after its
+// play time stalls the picture until it arrives, and playback continues
+// that much later (rebuffering). When chunks come well ahead of the target
+// (the buffer plus the player's early tolerance), playback moves back to the
+// target, as the real player re-anchors after a repair brought a nearer path.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+#include "core/time.hpp"
+
+namespace treecast::sim {
+
+class playout_model {
+ public:
+  // The real player's tolerance before moving playback earlier.
+  static constexpr core::duration early_tolerance = std::chrono::milliseconds(100);
+
+  explicit playout_model(core::duration buffer) : buffer_(buffer) {}
+
+  // A chunk captured at `captured` arrived at `arrived` (both on one clock).
+  void on_chunk(core::time_point captured, core::time_point arrived);
+
+  std::uint64_t stalls() const { return stalls_; }
+  core::duration stalled() const { return stalled_; }
+  // First chunk -> `now`.
+  core::duration watched(core::time_point now) const;
+
+ private:
+  core::duration buffer_;
+  std::optional<core::duration> offset_;  // play time - capture time
+  std::optional<core::time_point> first_arrival_;
+  core::time_point newest_capture_{};
+  std::uint64_t stalls_ = 0;
+  core::duration stalled_{};
+};
+
+}  // namespace treecast::sim
