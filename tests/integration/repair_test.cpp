@@ -1,6 +1,8 @@
 // A relay in the middle of a tree of depth 4 crashes (kill -9), freezes
 // (kill -STOP) or leaves (SIGTERM). Everybody below it keeps playing with no
-// chunk lost; the longest gap in received chunks is reported.
+// chunk lost, and the viewers' pictures never stand still at the default
+// 300 ms buffer (each holds a warm standby: relay A); the longest gap in
+// received chunks is reported.
 //
 //   broadcaster -> relay A -> relay B (victim) -> viewer V1
 //                                              -> relay C -> viewer V2
@@ -117,6 +119,19 @@ class repair : public ::testing::Test {
     return longest_gap;
   }
 
+  // The viewers' pictures never stood still (stall_ms in their last status).
+  void expect_no_stall() {
+    for (auto* v : {&viewer1_, &viewer2_}) {
+      const auto lines = v->process->lines();
+      for (auto it = lines.rbegin(); it != lines.rend(); ++it) {
+        if (is_status(*it)) {
+          EXPECT_EQ(status_fields(*it)["stall_ms"], "0") << "the picture stood still: " << *it;
+          break;
+        }
+      }
+    }
+  }
+
   std::unique_ptr<local_tree> tree_;
   peer_process broadcaster_, relay_a_, victim_, viewer1_, relay_c_, viewer2_;
 };
@@ -124,11 +139,13 @@ class repair : public ::testing::Test {
 TEST_F(repair, crashed_relay_kill_9) {
   const long long gap = survive([&] { victim_.process->send_signal(SIGKILL); });
   EXPECT_LT(gap, 5000);
+  expect_no_stall();
 }
 
 TEST_F(repair, frozen_relay_kill_stop) {
   const long long gap = survive([&] { victim_.process->send_signal(SIGSTOP); });
   EXPECT_LT(gap, 8000);
+  expect_no_stall();
   victim_.process->send_signal(SIGKILL);
 }
 

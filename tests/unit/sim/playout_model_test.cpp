@@ -1,0 +1,69 @@
+#include "playout_model.hpp"
+
+#include <gtest/gtest.h>
+
+namespace treecast::sim {
+namespace {
+
+using namespace std::chrono_literals;
+using core::time_point;
+
+constexpr auto chunk = 200ms;
+
+time_point at(core::duration d) {
+  return time_point{} + d;
+}
+
+TEST(playout_model, steady_arrival_never_stalls) {
+  playout_model m(300ms);
+  for (int i = 0; i < 50; ++i) {
+    m.on_chunk(at(i * chunk), at(i * chunk + 80ms + (i % 3) * 20ms));  // jitter within the buffer
+  }
+  EXPECT_EQ(m.stalls(), 0u);
+  EXPECT_EQ(m.stalled(), core::duration{});
+  EXPECT_EQ(m.watched(at(49 * chunk + 80ms)), 49 * chunk);
+}
+
+TEST(playout_model, a_repair_longer_than_the_buffer_stalls_for_the_excess_once) {
+  playout_model m(300ms);
+  for (int i = 0; i < 10; ++i) {
+    m.on_chunk(at(i * chunk), at(i * chunk + 100ms));
+  }
+  // Chunks 10.. come 500 ms later than usual (a repair), then steadily.
+  for (int i = 10; i < 20; ++i) {
+    m.on_chunk(at(i * chunk), at(i * chunk + 600ms));
+  }
+  EXPECT_EQ(m.stalls(), 1u);
+  EXPECT_EQ(m.stalled(), 200ms);  // 500 ms late against a 300 ms buffer
+}
+
+TEST(playout_model, a_repair_within_the_buffer_does_not_stall) {
+  playout_model m(300ms);
+  for (int i = 0; i < 10; ++i) {
+    m.on_chunk(at(i * chunk), at(i * chunk + 100ms));
+  }
+  m.on_chunk(at(10 * chunk), at(10 * chunk + 390ms));
+  EXPECT_EQ(m.stalls(), 0u);
+}
+
+TEST(playout_model, playback_returns_to_the_target_after_a_nearer_path) {
+  playout_model m(300ms);
+  m.on_chunk(at(0ms), at(900ms));  // a far first path (or the join's backlog)
+  for (int i = 1; i < 5; ++i) {
+    m.on_chunk(at(i * chunk), at(i * chunk + 100ms));  // then a near one
+  }
+  // Back at 100 ms + the buffer: a 450 ms delay now stalls.
+  m.on_chunk(at(5 * chunk), at(5 * chunk + 550ms));
+  EXPECT_EQ(m.stalls(), 1u);
+  EXPECT_EQ(m.stalled(), 150ms);
+}
+
+TEST(playout_model, old_copies_are_ignored) {
+  playout_model m(300ms);
+  m.on_chunk(at(1s), at(1100ms));
+  m.on_chunk(at(800ms), at(3s));  // a backlog copy of an older chunk
+  EXPECT_EQ(m.stalls(), 0u);
+}
+
+}  // namespace
+}  // namespace treecast::sim
