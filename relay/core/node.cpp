@@ -578,11 +578,11 @@ void node::leave_lagging_parent() {
   const link_id_t parent = *position_.parent();
   const link& l = links_.at(parent);
   const auto lost_id = l.peer_hello ? std::optional(l.peer_hello->node_id) : std::nullopt;
+  const duration lag = standby_.parent_lag();
   const auto standby = standby_.take_for(lost_id);
   if (!standby) {
     return;
   }
-  const duration lag = standby_.parent_lag();
   ctx_.stats.add(counter::parents_behind);
   ctx_.log(log_level::warn,
            "parent " + describe(l.remote) + " is " +

@@ -160,8 +160,10 @@ struct node_config {
   bool warm_standby = true;
 
   // A parent this far behind the standby (beyond its usual lag), and silent
-  // as long, is replaced by the standby.
-  duration parent_lag_tolerance = std::chrono::milliseconds(60);
+  // as long, is replaced by the standby. Wide enough for a busy machine's
+  // scheduling delays (a 2-core box running 30 peers missed 60 ms), narrow
+  // enough that detection plus a switch fits in the viewer's 300 ms buffer.
+  duration parent_lag_tolerance = std::chrono::milliseconds(150);
 
   // Peers held as standby children at most (each costs a few bytes a chunk).
   std::size_t max_standby_children = 16;
