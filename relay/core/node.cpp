@@ -589,8 +589,10 @@ void node::leave_lagging_parent() {
                std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(lag).count()) +
                " ms behind the standby and silent; switching to the standby");
   ctx_.emit(chunk_late_event{lag});
-  // Its chunks still count until the standby accepts (make-before-break).
+  // Its chunks still count until the standby accepts (make-before-break);
+  // frozen or starving us, it is not chosen again for a while.
   position_.set_feeder(parent);
+  finder_.distrust(l.remote, lost_id);
   if (lost_id) {
     finder_.avoid(*lost_id);
   }
