@@ -188,6 +188,7 @@ int main(int argc, char** argv) {
     });
     peer.start();
     metrics = runtime::start_metrics_server(io, config.options, peer, [&] {
+      const media::stall_figures stalled = player->stalls();
       return std::vector<runtime::program_metric>{
           {"video_frames", static_cast<double>(player->video_frames()), "video frames decoded"},
           {"audio_buffers", static_cast<double>(player->audio_buffers()), "audio buffers decoded"},
@@ -199,10 +200,10 @@ int main(int argc, char** argv) {
            "gaps skipped to the next keyframe"},
           {"first_frame_ms", first_frame_ms ? static_cast<double>(*first_frame_ms) : -1.0,
            "launch -> first frame on screen"},
-          {"stalls", static_cast<double>(player->stalls().stalls), "times the picture stood still"},
-          {"stall_ms", static_cast<double>(player->stalls().stall_ms),
+          {"stalls", static_cast<double>(stalled.stalls), "times the picture stood still"},
+          {"stall_ms", static_cast<double>(stalled.stall_ms),
            "time the picture stood still, in all"},
-          {"rebuffer_ratio", player->stalls().rebuffer_ratio,
+          {"rebuffer_ratio", stalled.rebuffer_ratio,
            "time the picture stood still / time watched"}};
     });
   } catch (const std::exception& e) {

@@ -50,6 +50,11 @@ struct link {
   bool overflowed = false;                     // queued_bytes passed the bound
 };
 
+// The id the peer's Hello gave; nullopt before the gate admitted it.
+inline std::optional<wire::node_id_t> peer_id(const link& l) {
+  return l.peer_hello ? std::optional(l.peer_hello->node_id) : std::nullopt;
+}
+
 class link_table {
  public:
   using map = std::map<link_id_t, link>;

@@ -399,7 +399,7 @@ void node::handle(link_id_t id, link& l, wire::chunk&& m) {
     // Signed, but not live: a replayed recording (or this machine's clock is
     // off). Leave that peer for a while; the stream is elsewhere.
     ctx_.stats.add(counter::chunks_stale);
-    finder_.distrust(l.remote, l.peer_hello ? std::optional(l.peer_hello->node_id) : std::nullopt);
+    finder_.distrust(l.remote, peer_id(l));
     const auto age_s = (ctx_.unix_us() - static_cast<std::int64_t>(m.capture_time_us)) / 1'000'000;
     ctx_.log(log_level::warn, "chunk " + std::to_string(m.seq) + " from " + describe(l.remote) +
                                   " was captured " + std::to_string(age_s) +
@@ -411,7 +411,7 @@ void node::handle(link_id_t id, link& l, wire::chunk&& m) {
   if (verdict != forwarder::verdict::good) {
     // Forged or altered on the way: drop it, drop the peer, never go back.
     ctx_.stats.add(counter::chunks_forged);
-    finder_.ban(l.remote, l.peer_hello ? std::optional(l.peer_hello->node_id) : std::nullopt);
+    finder_.ban(l.remote, peer_id(l));
     ctx_.log(log_level::warn, "chunk " + std::to_string(m.seq) + " from " + describe(l.remote) +
                                   (verdict == forwarder::verdict::other_stream
                                        ? " is of another stream"
@@ -431,19 +431,11 @@ void node::handle(link_id_t id, link& l, wire::leave&& m) {
   ctx_.log(l.kind == link_kind::inbound ? log_level::info : log_level::warn,
            describe(l.remote) + " left: " + m.reason);
   if (l.kind == link_kind::parent && !m.handoff.empty() && running_ && !leaving_) {
-    // Make-before-break: keep taking chunks from the leaving parent while we
-    // join one of the peers it handed us; its link closes once we are in.
-    position_.set_feeder(id);
-    if (l.peer_hello) {
-      finder_.avoid(l.peer_hello->node_id);
-    }
-    position_.lose_parent();
-    finder_.repair_started(l.remote);
-    ctx_.stats.add(counter::parent_losses);
+    // Join one of the peers it handed us; its link closes once we are in.
+    move_off_parent(id, l);
     std::vector<wire::endpoint> targets = m.handoff;
     targets.insert(targets.end(), position_.backups().begin(), position_.backups().end());
-    const auto leaving_id = l.peer_hello ? std::optional(l.peer_hello->node_id) : std::nullopt;
-    if (const auto standby = standby_.take_for(leaving_id)) {
+    if (const auto standby = standby_.take_for(peer_id(l))) {
       finder_.start_promotion(*standby, targets);  // one message, on a link already up
     } else {
       finder_.start_handoff(targets);
@@ -577,7 +569,7 @@ void node::detach(const wire::endpoint& lost, const std::optional<wire::node_id_
 void node::leave_lagging_parent() {
   const link_id_t parent = *position_.parent();
   const link& l = links_.at(parent);
-  const auto lost_id = l.peer_hello ? std::optional(l.peer_hello->node_id) : std::nullopt;
+  const auto lost_id = peer_id(l);
   const duration lag = standby_.parent_lag();
   const auto standby = standby_.take_for(lost_id);
   if (!standby) {
@@ -589,17 +581,20 @@ void node::leave_lagging_parent() {
                std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(lag).count()) +
                " ms behind the standby and silent; switching to the standby");
   ctx_.emit(chunk_late_event{lag});
-  // Its chunks still count until the standby accepts (make-before-break);
-  // frozen or starving us, it is not chosen again for a while.
-  position_.set_feeder(parent);
+  // Frozen or starving us, it is not chosen again for a while.
   finder_.distrust(l.remote, lost_id);
-  if (lost_id) {
+  move_off_parent(parent, l);
+  finder_.start_promotion(*standby, position_.repair_targets());
+}
+
+void node::move_off_parent(link_id_t id, const link& l) {
+  position_.set_feeder(id);
+  if (const auto lost_id = peer_id(l)) {
     finder_.avoid(*lost_id);
   }
   position_.lose_parent();
-  ctx_.stats.add(counter::parent_losses);
   finder_.repair_started(l.remote);
-  finder_.start_promotion(*standby, position_.repair_targets());
+  ctx_.stats.add(counter::parent_losses);
 }
 
 void node::send_path_updates() {
@@ -674,8 +669,7 @@ void node::on_timer(time_point now) {
     ctx_.log(log_level::warn, "parent " + describe(parent.remote) + " sent no chunk for " +
                                   std::to_string(silent_ms) + " ms; leaving it");
     ctx_.emit(chunk_late_event{forwarder_.silent_for()});
-    finder_.distrust(parent.remote,
-                     parent.peer_hello ? std::optional(parent.peer_hello->node_id) : std::nullopt);
+    finder_.distrust(parent.remote, peer_id(parent));
     forwarder_.forget_last_chunk();
     close_link(*position_.parent(), node_errc::starved);
   }
@@ -725,8 +719,7 @@ void node::forget(link_id_t id) {
   }
   const std::optional<link> gone = links_.remove(id);
   if (was_parent) {
-    detach(gone->remote,
-           gone->peer_hello ? std::optional(gone->peer_hello->node_id) : std::nullopt);
+    detach(gone->remote, peer_id(*gone));
   } else if (position_.feeder() == id) {
     position_.clear_feeder();  // the handoff round goes on; chunks resume once attached
   } else if (kind == link_kind::standby) {

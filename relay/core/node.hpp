@@ -218,6 +218,10 @@ class node {
   // The parent fell behind the warm standby: switch to it, taking the old
   // parent's chunks until the standby accepts.
   void leave_lagging_parent();
+  // Make-before-break: the parent on `id` is left but keeps feeding us until
+  // a new one accepts; its subtree is no home meanwhile; the repair is timed
+  // from now.
+  void move_off_parent(link_id_t id, const link& l);
   // Where a joiner (or a would-be standby child) on `l` fits instead of here.
   wire::join_redirect redirect_for(const link& l, std::string reason);
   wire::standby_offer standby_offer();

@@ -90,34 +90,27 @@ std::uint32_t subtree_view::count(wire::peer_role role) const {
   return saturate(n);
 }
 
-std::uint64_t subtree_view::chunks_missed() const {
-  std::uint64_t n = ctx_.stats.get(counter::chunks_missed);
+template <typename Field>
+std::uint64_t subtree_view::sum_reports(Field field) const {
+  std::uint64_t n = 0;
   for (const auto& [id, c] : children_) {
     if (c.last_report) {
-      n += c.last_report->chunks_missed;
+      n += (*c.last_report).*field;
     }
   }
   return n;
+}
+
+std::uint64_t subtree_view::chunks_missed() const {
+  return ctx_.stats.get(counter::chunks_missed) + sum_reports(&wire::report::chunks_missed);
 }
 
 std::uint64_t subtree_view::stall_ms() const {
-  std::uint64_t n = local_.stall_ms;
-  for (const auto& [id, c] : children_) {
-    if (c.last_report) {
-      n += c.last_report->stall_ms;
-    }
-  }
-  return n;
+  return local_.stall_ms + sum_reports(&wire::report::stall_ms);
 }
 
 std::uint32_t subtree_view::peers_stalled() const {
-  std::uint64_t n = local_.stalls > 0 ? 1 : 0;
-  for (const auto& [id, c] : children_) {
-    if (c.last_report) {
-      n += c.last_report->peers_stalled;
-    }
-  }
-  return saturate(n);
+  return saturate((local_.stalls > 0 ? 1 : 0) + sum_reports(&wire::report::peers_stalled));
 }
 
 std::vector<wire::peer_health> subtree_view::health(std::size_t limit,

@@ -84,6 +84,9 @@ class subtree_view {
 
  private:
   wire::report make_report(const self_view& self);
+  // A report field summed over the children that reported.
+  template <typename Field>
+  std::uint64_t sum_reports(Field field) const;
 
   static constexpr std::size_t max_backups = 4;
 

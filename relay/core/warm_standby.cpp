@@ -86,7 +86,6 @@ bool warm_standby::on_offer(link_id_t id, link& l, wire::standby_offer&& m) {
              "warm standby: " + describe(l.remote) + " at depth " + std::to_string(m.depth + 1));
   }
   state_ = state::held;
-  free_slots_ = m.free_slots;
   path_ = std::move(m.path);
   tries_ = 0;
   targets_.clear();
@@ -97,7 +96,6 @@ bool warm_standby::on_have(link_id_t id, const wire::have& m) {
   if (link_ != id || state_ != state::held) {
     return false;
   }
-  free_slots_ = m.free_slots;
   const auto last = window_.last_seq();
   if (last && m.seq <= *last) {
     if (window_.contains(m.seq)) {
@@ -123,11 +121,7 @@ bool warm_standby::on_redirect(link_id_t id, const wire::join_redirect& m) {
   for (auto it = m.candidates.rbegin(); it != m.candidates.rend(); ++it) {
     targets_.push_front(*it);
   }
-  links_.close(id, node_errc::standby_declined);
-  links_.remove(id);
-  link_.reset();
-  state_ = state::none;
-  ask_next();
+  drop(node_errc::standby_declined);
   return true;
 }
 
@@ -141,13 +135,8 @@ void warm_standby::on_link_gone(link_id_t id) {
   if (link_ != id) {
     return;
   }
-  link_.reset();
-  state_ = state::none;
-  haves_.clear();
-  lags_.clear();
-  if (position_.has_parent()) {
-    ask_next();
-  }
+  forget_link();
+  ask_next();
 }
 
 void warm_standby::on_parent_chunk(wire::seq_t seq) {
@@ -210,12 +199,7 @@ void warm_standby::stop() {
 }
 
 void warm_standby::reset() {
-  link_.reset();
-  state_ = state::none;
-  free_slots_ = 0;
-  path_.clear();
-  haves_.clear();
-  lags_.clear();
+  forget_link();
   targets_.clear();
   tries_ = 0;
 }
@@ -227,11 +211,16 @@ void warm_standby::drop(std::error_code why) {
   const link_id_t id = *link_;
   links_.close(id, why);
   links_.remove(id);
+  forget_link();
+  ask_next();
+}
+
+void warm_standby::forget_link() {
   link_.reset();
   state_ = state::none;
+  path_.clear();
   haves_.clear();
   lags_.clear();
-  ask_next();
 }
 
 void warm_standby::ask_next() {

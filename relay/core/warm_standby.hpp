@@ -78,6 +78,9 @@ class warm_standby {
  private:
   enum class state { none, asking, held };
 
+  // Forgets the standby link and what it told (the link itself is the
+  // caller's to close); reset() forgets the round of targets too.
+  void forget_link();
   void reset();
   void ask_next();
   void fill_targets();
@@ -107,7 +110,6 @@ class warm_standby {
 
   state state_ = state::none;
   std::optional<link_id_t> link_;
-  std::uint32_t free_slots_ = 0;
   std::vector<wire::node_id_t> path_;
   std::map<wire::seq_t, time_point> haves_;  // seq -> when announced, not yet from the parent
   std::deque<duration> lags_;                // parent arrival - standby's Have, recent chunks

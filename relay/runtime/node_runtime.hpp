@@ -79,7 +79,7 @@ class node_runtime final : private link_connection::handler {
   std::optional<std::chrono::milliseconds> take_max_delivery_gap();
 
   // Reported up the tree with the next report (dashboard): the latest
-  // latency median and, for viewers, the player's buffer (-1 = none).
+  // latency median and, for viewers, the player's buffer and stalls.
   void set_local_health(const core::local_health& health) { node_->set_local_health(health); }
 
   // Capture -> arrival delays of the chunks this peer received.
