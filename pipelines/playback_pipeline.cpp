@@ -152,7 +152,11 @@ void on_pad_added(GstElement*, GstPad* pad, gpointer user_data) {
 // Keeps frames due `target` after the live edge: at the first frame (the
 // join's backlog is then played past quickly rather than in real time) and
 // whenever the delay drifts by more than the tolerances below (a new parent
-// further away; a faster one). The same offset moves audio, keeping sync.
+// further away; a faster one). Playback moves later only once frames reach
+// the sink with less than the late tolerance to spare: holding back frames
+// that are still on time would stand the picture still while there is
+// something to show (the live edge moves with the chunks' own sizes by more
+// than the tolerance). The same offset moves audio, keeping sync.
 void move_playback(playback_pipeline::timing& t, std::int64_t& shown_wall_us,
                    std::int64_t captured_us) {
   constexpr std::int64_t late_tolerance_us = 30'000;
@@ -164,7 +168,11 @@ void move_playback(playback_pipeline::timing& t, std::int64_t& shown_wall_us,
   const std::int64_t wanted = live_edge + t.target_us;
   const std::int64_t delay = shown_wall_us - captured_us;
   const bool first = t.re_anchors.load() == 0;
-  if (!first && delay + late_tolerance_us > wanted && delay - early_tolerance_us < wanted) {
+  const bool running_dry =
+      shown_wall_us - static_cast<std::int64_t>(wall_now_us()) < late_tolerance_us;
+  const bool buffer_short = delay + late_tolerance_us <= wanted && running_dry;
+  const bool buffer_long = delay - early_tolerance_us >= wanted;
+  if (!first && !buffer_short && !buffer_long) {
     return;
   }
   const std::int64_t shift_us = wanted - delay;
