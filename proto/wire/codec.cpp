@@ -107,8 +107,8 @@ void fill(pb::Envelope& e, const leave& m) {
   fill_endpoints(e.mutable_leave()->mutable_handoff(), m.handoff);
 }
 
-void fill(pb::Envelope& e, const standby_request&) {
-  e.mutable_standby_request();
+void fill(pb::Envelope& e, const standby_request& m) {
+  fill_path(e.mutable_standby_request()->mutable_path(), m.path);
 }
 
 void fill(pb::Envelope& e, const standby_offer& m) {
@@ -505,9 +505,14 @@ std::error_code decode_frame(const shared_bytes& frame, message& out) {
       return {};
     case pb::Envelope::kCandidates:
       return decode(envelope.candidates(), out);
-    case pb::Envelope::kStandbyRequest:
-      out = standby_request{};
+    case pb::Envelope::kStandbyRequest: {
+      standby_request m;
+      if (!decode_path(envelope.standby_request().path(), m.path)) {
+        return wire_errc::field_out_of_range;
+      }
+      out = std::move(m);
       return {};
+    }
     case pb::Envelope::kStandbyOffer: {
       standby_offer m;
       m.depth = envelope.standby_offer().depth();

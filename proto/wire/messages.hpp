@@ -167,7 +167,9 @@ struct candidates {
 };
 
 // Hold me as a standby child (see treecast.proto).
-struct standby_request {};
+struct standby_request {
+  std::vector<node_id_t> path;  // broadcaster .. the asker
+};
 
 struct standby_offer {
   std::uint32_t depth = 0;

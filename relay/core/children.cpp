@@ -9,6 +9,10 @@ std::size_t children::free_slots(bool open) const {
   return ctx_.config.max_children - count();
 }
 
+bool children::room_for_promotion(bool open) const {
+  return open && count() < ctx_.config.max_children + ctx_.config.standby_headroom;
+}
+
 std::string children::refusal(bool attached) const {
   return ctx_.config.max_children == 0 ? "accepts no children" : attached ? "full" : "not attached";
 }

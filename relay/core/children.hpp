@@ -37,6 +37,9 @@ class children {
   // Slots a joiner could take now; `open` = this node is attached and not
   // leaving.
   std::size_t free_slots(bool open) const;
+  // Whether a standby child switching to us fits: within max_children plus
+  // standby_headroom.
+  bool room_for_promotion(bool open) const;
 
   // Why a join is refused when there is no free slot.
   std::string refusal(bool attached) const;

@@ -287,7 +287,9 @@ void node::handle(link_id_t id, link& l, wire::join_request&& m) {
   const bool address_full =
       ctx_.config.max_children_per_address > 0 &&
       children_.from_host(l.remote.host) >= ctx_.config.max_children_per_address;
-  if (free_slots() == 0 || address_full) {
+  const bool promised =
+      standby_children_.contains(id) && children_.room_for_promotion(attached() && !leaving_);
+  if ((free_slots() == 0 && !promised) || address_full) {
     const wire::join_redirect redirect =
         redirect_for(l, address_full && free_slots() > 0 ? "enough children from your address"
                                                          : children_.refusal(attached()));
@@ -310,13 +312,14 @@ void node::handle(link_id_t id, link& l, wire::join_request&& m) {
   children_.serve_backlog(id, forwarder_.window(), m.resume_from);
 }
 
-wire::join_redirect node::redirect_for(const link& l, std::string reason) {
+wire::join_redirect node::redirect_for(const link& l, std::string reason,
+                                       std::span<const wire::node_id_t> avoid) {
   wire::join_redirect redirect;
   redirect.reason = std::move(reason);
   // Where the joiner fits: peers of our subtree with room first (as our
   // children last reported), then our children themselves.
   const std::string site = l.peer_hello ? l.peer_hello->site : std::string();
-  for (const auto& p : subtree_.candidates(site, false, sample_order::room_first, self())) {
+  for (const auto& p : subtree_.candidates(site, false, sample_order::room_first, self(), avoid)) {
     if (redirect.candidates.size() < wire::max_redirect_candidates) {
       redirect.candidates.push_back(p.address);
     }
@@ -324,20 +327,32 @@ wire::join_redirect node::redirect_for(const link& l, std::string reason) {
   return redirect;
 }
 
-void node::handle(link_id_t id, link& l, wire::standby_request&&) {
+void node::handle(link_id_t id, link& l, wire::standby_request&& m) {
   if (l.kind != link_kind::inbound || children_.contains(id) || standby_children_.contains(id)) {
+    protocol_error(id, node_errc::unexpected_message);
+    return;
+  }
+  if (m.path.size() < 2) {  // the broadcaster .. its parent .. itself
     protocol_error(id, node_errc::unexpected_message);
     return;
   }
   if (!within_join_rate(id, true)) {
     return;
   }
-  if (attached() && free_slots() > 0 && standby_children_.has_room()) {
-    standby_children_.add(id, standby_offer());
+  const wire::node_id_t& its_parent = m.path[m.path.size() - 2];
+  const bool room = attached() && free_slots() > 0;
+  const bool siblings_fit =
+      standby_children_.of_parent(its_parent) < free_slots() + ctx_.config.standby_headroom;
+  if (room && standby_children_.has_room() && siblings_fit) {
+    standby_children_.add(id, its_parent, standby_offer());
     return;
   }
-  links_.send(id, redirect_for(l, attached() && free_slots() > 0 ? "no room for another standby"
-                                                                 : children_.refusal(attached())));
+  // Peers with room outside the asker's parent's subtree (they would fail
+  // with the parent) and its own.
+  const std::string why = !room                           ? children_.refusal(attached())
+                          : !standby_children_.has_room() ? "no room for another standby"
+                                                          : "holds as many of your siblings as fit";
+  links_.send(id, redirect_for(l, why, m.path));
   ctx_.act(close_action{id, node_errc::join_refused});
   links_.remove(id);
 }
@@ -430,6 +445,9 @@ void node::handle(link_id_t, link&, wire::heartbeat&&) {
 void node::handle(link_id_t id, link& l, wire::leave&& m) {
   ctx_.log(l.kind == link_kind::inbound ? log_level::info : log_level::warn,
            describe(l.remote) + " left: " + m.reason);
+  if (position_.feeder() == id) {
+    return;  // already moving off it: that round goes on; it feeds us until then
+  }
   if (l.kind == link_kind::parent && !m.handoff.empty() && running_ && !leaving_) {
     // Join one of the peers it handed us; its link closes once we are in.
     move_off_parent(id, l);

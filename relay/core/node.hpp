@@ -223,7 +223,9 @@ class node {
   // from now.
   void move_off_parent(link_id_t id, const link& l);
   // Where a joiner (or a would-be standby child) on `l` fits instead of here.
-  wire::join_redirect redirect_for(const link& l, std::string reason);
+  // Peers on `avoid` (the asker's path) and below them are left out.
+  wire::join_redirect redirect_for(const link& l, std::string reason,
+                                   std::span<const wire::node_id_t> avoid = {});
   wire::standby_offer standby_offer();
   void finish_leave();
   void send_path_updates();

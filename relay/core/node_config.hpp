@@ -168,6 +168,11 @@ struct node_config {
   // Peers held as standby children at most (each costs a few bytes a chunk).
   std::size_t max_standby_children = 16;
 
+  // Children above max_children a node takes when its standby children
+  // switch to it: it promised each a one-message repair, and slots fill
+  // after the promise (a redirect then costs a probe round across the WAN).
+  std::size_t standby_headroom = 1;
+
   // Peers asked per round when looking for a standby, and the pause after a
   // round that found none.
   int max_standby_tries = 6;

@@ -4,8 +4,17 @@
 
 namespace treecast::core {
 
-void standby_children::add(link_id_t id, const wire::standby_offer& offer) {
-  held_.insert(id);
+std::size_t standby_children::of_parent(const wire::node_id_t& parent) const {
+  std::size_t n = 0;
+  for (const auto& [id, p] : held_) {
+    n += p == parent;
+  }
+  return n;
+}
+
+void standby_children::add(link_id_t id, const wire::node_id_t& parent,
+                           const wire::standby_offer& offer) {
+  held_[id] = parent;
   send(id, wire::encode_frame(offer));
 }
 
@@ -16,7 +25,7 @@ void standby_children::announce(wire::seq_t seq, std::size_t free_slots) {
   // One frame for all: the same few bytes to each.
   const wire::shared_bytes frame =
       wire::encode_frame(wire::have{seq, static_cast<std::uint32_t>(free_slots)});
-  for (const link_id_t id : held_) {
+  for (const auto& [id, parent] : held_) {
     send(id, frame);
   }
 }
@@ -26,7 +35,7 @@ void standby_children::offer_all(const wire::standby_offer& offer) {
     return;
   }
   const wire::shared_bytes frame = wire::encode_frame(offer);
-  for (const link_id_t id : held_) {
+  for (const auto& [id, parent] : held_) {
     send(id, frame);
   }
 }

@@ -6,10 +6,13 @@
 // so it never holds a standby that has moved below it or below its parent).
 //
 // A standby child is no child: it takes no slot and receives no chunk until
-// its JoinRequest is accepted like any other (and then leaves this set).
+// its JoinRequest is accepted (and then leaves this set), above max_children
+// if need be (standby_headroom). Children of one parent lose it together and
+// switch together, so a holder takes no more of them than it has room for
+// (free slots and headroom): their siblings look elsewhere.
 #pragma once
 
-#include <set>
+#include <map>
 
 #include "core/link_table.hpp"
 #include "core/node_context.hpp"
@@ -24,8 +27,11 @@ class standby_children {
   std::size_t count() const { return held_.size(); }
   bool has_room() const { return held_.size() < ctx_.config.max_standby_children; }
 
-  // Holds the link and sends it `offer`.
-  void add(link_id_t id, const wire::standby_offer& offer);
+  // Standby children held whose parent is `parent`.
+  std::size_t of_parent(const wire::node_id_t& parent) const;
+
+  // Holds the link (whose parent is `parent`) and sends it `offer`.
+  void add(link_id_t id, const wire::node_id_t& parent, const wire::standby_offer& offer);
   // The link became a child or went away.
   void remove(link_id_t id) { held_.erase(id); }
   void clear() { held_.clear(); }
@@ -40,7 +46,7 @@ class standby_children {
 
   node_context& ctx_;
   link_table& links_;
-  std::set<link_id_t> held_;
+  std::map<link_id_t, wire::node_id_t> held_;  // link -> its parent
 };
 
 }  // namespace treecast::core

@@ -166,7 +166,8 @@ std::vector<wire::peer_health> subtree_view::health(std::size_t limit,
 
 std::vector<wire::peer_summary> subtree_view::candidates(const std::string& site, bool include_self,
                                                          sample_order order,
-                                                         const self_view& self_state) {
+                                                         const self_view& self_state,
+                                                         std::span<const wire::node_id_t> avoid) {
   std::vector<known_peer> pool;
   if (include_self && self_state.free_slots > 0) {
     // Its host is left empty: the joiner knows it already, as the address it
@@ -182,7 +183,7 @@ std::vector<wire::peer_summary> subtree_view::candidates(const std::string& site
   }
   for (const auto& [id, c] : children_) {
     const link& l = *c.l;
-    if (!l.peer_hello || l.peer_hello->listen_port == 0) {
+    if (!l.peer_hello || l.peer_hello->listen_port == 0 || on_path(avoid, l.peer_hello->node_id)) {
       continue;
     }
     wire::peer_summary summary;

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -62,9 +63,12 @@ class subtree_view {
   void set_local_health(const local_health& health) { local_ = health; }
 
   // Candidate parents in the subtree for a joiner of `site`; with
-  // `include_self`, this node first when it has room.
+  // `include_self`, this node first when it has room. The subtree of a
+  // child on `avoid` (the asker's path) is left out: the asker's parent, or
+  // the asker itself, is somewhere in it.
   std::vector<wire::peer_summary> candidates(const std::string& site, bool include_self,
-                                             sample_order order, const self_view& self);
+                                             sample_order order, const self_view& self,
+                                             std::span<const wire::node_id_t> avoid = {});
 
   // Peers with room outside `child`'s subtree: our other children and what
   // they reported. Not ourselves: we are what the child would be replacing.

@@ -12,13 +12,15 @@
 #include <optional>
 #include <vector>
 
+#include <span>
+
 #include "core/actions.hpp"
 #include "wire/messages.hpp"
 
 namespace treecast::core {
 
 // True when `id` is on `path`.
-inline bool on_path(const std::vector<wire::node_id_t>& path, const wire::node_id_t& id) {
+inline bool on_path(std::span<const wire::node_id_t> path, const wire::node_id_t& id) {
   return std::find(path.begin(), path.end(), id) != path.end();
 }
 

@@ -30,7 +30,12 @@ void warm_standby::adopt(link_id_t id) {
   l->kind = link_kind::standby;
   link_ = id;
   state_ = state::asking;
-  links_.send(id, wire::standby_request{});
+  request(id);
+}
+
+void warm_standby::request(link_id_t id) {
+  // Our path, so that a holder that refuses names no peer below our parent.
+  links_.send(id, wire::standby_request{position_.path()});
 }
 
 void warm_standby::on_attached() {
@@ -127,7 +132,7 @@ bool warm_standby::on_redirect(link_id_t id, const wire::join_redirect& m) {
 
 void warm_standby::on_connected(link_id_t id) {
   if (link_ == id && state_ == state::asking) {
-    links_.send(id, wire::standby_request{});
+    request(id);
   }
 }
 

@@ -83,6 +83,7 @@ class warm_standby {
   void forget_link();
   void reset();
   void ask_next();
+  void request(link_id_t id);
   void fill_targets();
   void drop(std::error_code why);
   // Parent lag tolerated before suspicion: the configured tolerance plus the

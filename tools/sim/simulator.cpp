@@ -137,7 +137,8 @@ class world {
       if (config.site_labels && latency_.site_of(i) >= 0) {
         c.site = "site" + std::to_string(latency_.site_of(i));
       }
-      capacity_[i] = c.max_children;
+      // A standby child switching may take one slot above max_children.
+      capacity_[i] = c.max_children + (c.warm_standby ? c.standby_headroom : 0);
       wire::node_id_t id{};
       for (std::size_t b = 0; b < id.size(); ++b) {
         id[b] = static_cast<std::uint8_t>(random_() & 0xff);

@@ -89,6 +89,21 @@ TEST(warm_standby, a_parent_silent_behind_the_standby_is_left_within_a_chunk) {
   EXPECT_EQ(t.h.closed_reason(t.parent), std::error_code(node_errc::parent_replaced));
 }
 
+TEST(warm_standby, the_left_parent_leaving_too_does_not_restart_the_switch) {
+  attached_with_standby t;
+  t.h.receive(t.standby, wire::have{4, 2});
+  t.h.advance(200ms);
+  ASSERT_EQ(t.h.only_sent<wire::join_request>(t.standby).size(), 1u);
+  t.h.clear();
+  // The old parent saw its own upstream fail and hands its children on: we
+  // are already on our way to the standby, so no new round starts.
+  t.h.receive(t.parent, wire::leave{"leaving; join one of these", {{"10.0.0.9", 7009}}});
+  EXPECT_TRUE(t.h.all<connect_action>().empty());
+  t.h.receive(t.standby, wire::join_accept{1, {id_of(1), id_of(6)}, {{"127.0.0.1", 7000}}, {}});
+  EXPECT_TRUE(t.h.engine().attached());
+  EXPECT_EQ(t.h.engine().depth(), 2u);
+}
+
 TEST(warm_standby, a_parent_still_sending_a_long_chunk_is_not_suspected) {
   attached_with_standby t;
   t.h.receive(t.standby, wire::have{4, 2});
@@ -167,7 +182,7 @@ TEST(standby_holder, announces_each_chunk_and_takes_the_switch_as_a_join) {
   const link_id_t peer = h.accept();
   h.receive(peer, hello_from(9, 9009));
   h.clear();
-  h.receive(peer, wire::standby_request{});
+  h.receive(peer, wire::standby_request{{id_of(100), id_of(3), id_of(9)}});
   const auto offers = h.only_sent<wire::standby_offer>(peer);
   ASSERT_EQ(offers.size(), 1u);
   EXPECT_EQ(offers[0].path, std::vector<wire::node_id_t>{id_of(100)});
@@ -201,9 +216,90 @@ TEST(standby_holder, without_room_it_redirects) {
   h.join_child(2);
   const link_id_t peer = h.accept();
   h.receive(peer, hello_from(9, 9009));
-  h.receive(peer, wire::standby_request{});
+  h.receive(peer, wire::standby_request{{id_of(100), id_of(3), id_of(9)}});
   EXPECT_EQ(h.only_sent<wire::join_redirect>(peer).size(), 1u);
   EXPECT_EQ(h.closed_reason(peer), std::error_code(node_errc::join_refused));
+}
+
+TEST(standby_holder, a_standby_child_switching_finds_room_even_after_the_slots_filled) {
+  harness h(root_config(1));
+  h.start();
+  h.source(make_chunk(0));
+  const link_id_t peer = h.accept();
+  h.receive(peer, hello_from(9, 9009));
+  h.receive(peer, wire::standby_request{{id_of(100), id_of(3), id_of(9)}});
+  ASSERT_EQ(h.only_sent<wire::standby_offer>(peer).size(), 1u);
+  h.join_child(2);  // the last slot goes to a newcomer
+  ASSERT_EQ(h.engine().free_slots(), 0u);
+  h.clear();
+  h.receive(peer, wire::join_request{0});
+  EXPECT_EQ(h.engine().child_count(), 2u);  // standby_headroom: one above max_children
+  EXPECT_EQ(h.only_sent<wire::join_accept>(peer).size(), 1u);
+  // A newcomer still finds it full.
+  const link_id_t late = h.join_child(4);
+  EXPECT_EQ(h.only_sent<wire::join_redirect>(late).size(), 1u);
+}
+
+TEST(standby_holder, holds_no_more_siblings_than_can_switch_to_it_at_once) {
+  // One free slot and one of headroom: two children of peer 3 fit, a third
+  // is sent elsewhere (they would all switch when 3 fails); a child of
+  // another parent is still held.
+  harness h(root_config(1));
+  h.start();
+  auto ask = [&h](std::uint8_t n, std::uint8_t parent) {
+    const link_id_t link = h.accept();
+    h.receive(link, hello_from(n, static_cast<std::uint16_t>(9000 + n)));
+    h.receive(link, wire::standby_request{{id_of(100), id_of(parent), id_of(n)}});
+    return link;
+  };
+  const link_id_t first = ask(10, 3);
+  const link_id_t second = ask(11, 3);
+  const link_id_t third = ask(12, 3);
+  const link_id_t cousin = ask(13, 4);
+  EXPECT_EQ(h.only_sent<wire::standby_offer>(first).size(), 1u);
+  EXPECT_EQ(h.only_sent<wire::standby_offer>(second).size(), 1u);
+  EXPECT_TRUE(h.only_sent<wire::standby_offer>(third).empty());
+  EXPECT_EQ(h.only_sent<wire::join_redirect>(third).size(), 1u);
+  EXPECT_EQ(h.only_sent<wire::standby_offer>(cousin).size(), 1u);
+}
+
+TEST(standby_holder, a_request_without_the_askers_path_is_a_protocol_error) {
+  harness h(root_config());
+  h.start();
+  const link_id_t peer = h.accept();
+  h.receive(peer, hello_from(9, 9009));
+  h.receive(peer, wire::standby_request{{id_of(9)}});
+  EXPECT_EQ(h.closed_reason(peer), std::error_code(node_errc::unexpected_message));
+}
+
+TEST(standby_holder, redirects_only_to_peers_outside_the_askers_branch) {
+  // The broadcaster, full: children 2 and 3, each with a peer with room
+  // below it. The asker hangs below child 2, so nothing of 2's subtree
+  // would survive 2's failure: only 3's branch is named.
+  harness h(root_config(2));
+  h.start();
+  const link_id_t two = h.join_child(2, 7002);
+  const link_id_t three = h.join_child(3, 7003);
+  wire::report from_two;
+  from_two.free_slots = 0;
+  from_two.candidates = {{id_of(7), {"10.0.0.7", 7007}, 2, 2, "", {}}};
+  h.receive(two, from_two);
+  wire::report from_three;
+  from_three.free_slots = 1;
+  from_three.candidates = {{id_of(8), {"10.0.0.8", 7008}, 2, 2, "", {}}};
+  h.receive(three, from_three);
+  const link_id_t peer = h.accept();
+  h.receive(peer, hello_from(9, 9009));
+  h.clear();
+  h.receive(peer, wire::standby_request{{id_of(100), id_of(2), id_of(9)}});
+  const auto redirects = h.only_sent<wire::join_redirect>(peer);
+  ASSERT_EQ(redirects.size(), 1u);
+  std::vector<std::uint16_t> ports;
+  for (const auto& e : redirects[0].candidates) {
+    ports.push_back(e.port);
+  }
+  std::sort(ports.begin(), ports.end());
+  EXPECT_EQ(ports, (std::vector<std::uint16_t>{7003, 7008}));
 }
 
 }  // namespace

@@ -63,6 +63,19 @@ TEST(frame_codec, join_messages_round_trip) {
   EXPECT_EQ(redirect.candidates, r.candidates);
 }
 
+TEST(frame_codec, standby_messages_round_trip) {
+  const standby_request q{{node_id_t{1}, node_id_t{2}, node_id_t{3}}};
+  EXPECT_EQ(std::get<standby_request>(round_trip(q)).path, q.path);
+  const standby_offer o{2, {node_id_t{1}, node_id_t{4}}, 3};
+  const auto offer = std::get<standby_offer>(round_trip(o));
+  EXPECT_EQ(offer.depth, 2u);
+  EXPECT_EQ(offer.path, o.path);
+  EXPECT_EQ(offer.free_slots, 3u);
+  const auto h = std::get<have>(round_trip(have{99, 1}));
+  EXPECT_EQ(h.seq, 99u);
+  EXPECT_EQ(h.free_slots, 1u);
+}
+
 TEST(frame_codec, chunk_round_trip_keeps_the_frame_bytes) {
   chunk c;
   c.stream_id = "stream";
