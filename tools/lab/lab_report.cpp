@@ -12,7 +12,10 @@ namespace {
 using bench::quantile;
 using testing::status_fields;
 
-constexpr unsigned long long repair_window_ms = 30000;
+// A repair whose loss was noticed this soon after a churn event is that
+// event's: the slowest notice is the 3 s starvation timeout (a parent that
+// answers heartbeats and sends no chunk).
+constexpr unsigned long long notice_window_ms = 5000;
 
 bool starts_with(const std::string& line, const char* prefix) {
   return line.rfind(prefix, 0) == 0;
@@ -42,24 +45,28 @@ std::vector<std::map<std::string, std::string>> status_lines(
   return out;
 }
 
-// Repair time: from the latest churn event before the repair, or the
-// engine's own measure when the repair follows no churn (a better parent).
-// `after_freeze` says whether that event was a freeze.
+// Repair time: from the churn event that caused it (the latest before the
+// loss was noticed, if it was noticed within notice_window_ms), so that the
+// time to notice counts; else the engine's own measure (loss noticed ->
+// stream flowing: a parent that fell behind on its own). `after_freeze`
+// says whether that event was a freeze.
 double repair_ms(const std::map<std::string, std::string>& repair,
                  const std::vector<churn_moment>& churn, bool& after_freeze) {
   const auto t = static_cast<unsigned long long>(field_or(repair, "t", 0));
+  const auto own_ms = static_cast<unsigned long long>(field_or(repair, "ms", 0));
+  const unsigned long long noticed = t - std::min(t, own_ms);
   const churn_moment* latest = nullptr;
   for (const auto& c : churn) {
-    if (c.wall_ms <= t && (!latest || c.wall_ms > latest->wall_ms)) {
+    if (c.wall_ms <= noticed && (!latest || c.wall_ms > latest->wall_ms)) {
       latest = &c;
     }
   }
   after_freeze = false;
-  if (latest && t - latest->wall_ms <= repair_window_ms) {
+  if (latest && noticed - latest->wall_ms <= notice_window_ms) {
     after_freeze = latest->freeze;
     return static_cast<double>(t - latest->wall_ms);
   }
-  return static_cast<double>(field_or(repair, "ms", 0));
+  return static_cast<double>(own_ms);
 }
 
 void count_wan_copies(const nlohmann::json& tree, lab_report& report) {
