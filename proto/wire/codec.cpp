@@ -123,6 +123,11 @@ void fill(pb::Envelope& e, const have& m) {
   e.mutable_have()->set_free_slots(m.free_slots);
 }
 
+void fill(pb::Envelope& e, const fetch& m) {
+  e.mutable_fetch()->set_from_seq(m.from_seq);
+  e.mutable_fetch()->set_count(m.count);
+}
+
 bool text_ok(const std::string& s) {
   return s.size() <= max_text_bytes;
 }
@@ -435,7 +440,8 @@ const char* message_name(const message& m) {
       "hello",      "join_request",    "join_accept",   "join_redirect",
       "chunk",      "heartbeat",       "leave",         "ping",
       "pong",       "path_update",     "report",        "candidates_request",
-      "candidates", "standby_request", "standby_offer", "have"};
+      "candidates", "standby_request", "standby_offer", "have",
+      "fetch"};
   static_assert(std::size(names) == std::variant_size_v<message>);
   return names[m.index()];
 }
@@ -525,6 +531,12 @@ std::error_code decode_frame(const shared_bytes& frame, message& out) {
     }
     case pb::Envelope::kHave:
       out = have{envelope.have().seq(), envelope.have().free_slots()};
+      return {};
+    case pb::Envelope::kFetch:
+      if (envelope.fetch().count() == 0 || envelope.fetch().count() > max_fetch_chunks) {
+        return wire_errc::field_out_of_range;
+      }
+      out = fetch{envelope.fetch().from_seq(), envelope.fetch().count()};
       return {};
     case pb::Envelope::BODY_NOT_SET:
       break;

@@ -36,5 +36,7 @@ inline constexpr std::size_t max_text_bytes = 256;  // site labels, reasons, hos
 inline constexpr std::size_t max_stream_id_bytes = 64;
 inline constexpr std::size_t max_token_bytes = 256;
 inline constexpr std::size_t max_signature_bytes = 128;  // Ed25519: 64
+// Chunks one Fetch may ask for (a gap fill covers a chunk or two).
+inline constexpr std::uint32_t max_fetch_chunks = 8;
 
 }  // namespace treecast::wire

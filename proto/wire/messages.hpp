@@ -182,9 +182,15 @@ struct have {
   std::uint32_t free_slots = 0;
 };
 
+// Send me these chunks on the standby link (see treecast.proto).
+struct fetch {
+  seq_t from_seq = 0;
+  std::uint32_t count = 0;
+};
+
 using message = std::variant<hello, join_request, join_accept, join_redirect, chunk, heartbeat,
                              leave, ping, pong, path_update, report, candidates_request, candidates,
-                             standby_request, standby_offer, have>;
+                             standby_request, standby_offer, have, fetch>;
 
 // Short lower-case name of the message kind, for logs.
 const char* message_name(const message& m);

@@ -49,6 +49,24 @@ std::vector<shared_chunk> chunk_window::from(wire::seq_t seq) const {
   return out;
 }
 
+std::optional<wire::seq_t> chunk_window::resume_point(std::size_t reach) const {
+  const auto last = last_seq();
+  if (!last) {
+    return std::nullopt;
+  }
+  const wire::seq_t from = std::max(*first_seq(), *last >= reach ? *last - reach + 1 : 0);
+  return first_missing(from, *last).value_or(*last + 1);
+}
+
+std::optional<wire::seq_t> chunk_window::first_missing(wire::seq_t from, wire::seq_t to) const {
+  for (wire::seq_t s = from; s <= to; ++s) {
+    if (!contains(s)) {
+      return s;
+    }
+  }
+  return std::nullopt;
+}
+
 std::optional<wire::seq_t> chunk_window::newest_keyframe() const {
   for (auto it = chunks_.rbegin(); it != chunks_.rend(); ++it) {
     if (it->second->is_keyframe()) {

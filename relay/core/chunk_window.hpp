@@ -38,6 +38,12 @@ class chunk_window {
   std::vector<shared_chunk> from(wire::seq_t seq) const;
 
   std::optional<wire::seq_t> newest_keyframe() const;
+  // Where a new parent should resume: the first chunk missing within `reach`
+  // of the newest (a gap fill may have run ahead of the parent), else the
+  // chunk after the newest. Nullopt when empty.
+  std::optional<wire::seq_t> resume_point(std::size_t reach) const;
+  // The first sequence number in [from, to] not held.
+  std::optional<wire::seq_t> first_missing(wire::seq_t from, wire::seq_t to) const;
   std::optional<wire::seq_t> first_seq() const;
   std::optional<wire::seq_t> last_seq() const;
   bool contains(wire::seq_t seq) const { return chunks_.count(seq) != 0; }

@@ -2,6 +2,7 @@
 // and the tests assert on them.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -37,6 +38,9 @@ enum class counter : std::size_t {
   standby_promotions,    // a lost or lagging parent replaced by the warm standby
   parents_behind,        // parents left because they fell behind the standby
   standby_bytes_sent,    // bytes of Have and StandbyOffer sent to standby children
+  gap_fills,             // Fetches sent: the parent was late with chunks the standby had
+  gap_fill_chunks_sent,  // chunks sent to standby children that fetched them
+  gap_fill_bytes_sent,   // and their bytes
   count_
 };
 
@@ -52,13 +56,18 @@ inline constexpr std::array<const char*, counter_count> counter_names{
     "repairs",           "chunks_missed",        "chunks_forged",      "peers_unauthorized",
     "joins_rate_limited", "chunks_stale",      "claims_refused",
     "links_refused",     "reports_clamped",      "standby_promotions", "parents_behind",
-    "standby_bytes_sent"};
+    "standby_bytes_sent", "gap_fills", "gap_fill_chunks_sent", "gap_fill_bytes_sent"};
 // clang-format on
 static_assert(counter_names.back() != nullptr, "a counter has no name");
 
 class counters {
  public:
   void add(counter c, std::uint64_t n = 1) { values_[static_cast<std::size_t>(c)] += n; }
+  // Takes back what was counted too soon (never below zero).
+  void take_back(counter c, std::uint64_t n = 1) {
+    auto& v = values_[static_cast<std::size_t>(c)];
+    v -= std::min(v, n);
+  }
   std::uint64_t get(counter c) const { return values_[static_cast<std::size_t>(c)]; }
 
  private:

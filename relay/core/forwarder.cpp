@@ -39,6 +39,8 @@ bool forwarder::accept(const shared_chunk& c) {
   ctx_.stats.add(counter::chunk_bytes_received, c->frame->size());
   if (highest_seq_ && c->seq > *highest_seq_ + 1) {
     ctx_.stats.add(counter::chunks_missed, c->seq - *highest_seq_ - 1);
+  } else if (highest_seq_ && c->seq < *highest_seq_) {
+    ctx_.stats.take_back(counter::chunks_missed);  // a gap filled after all (gap fill, backlog)
   }
   if (!highest_seq_ || c->seq > *highest_seq_) {
     highest_seq_ = c->seq;

@@ -372,6 +372,20 @@ void node::handle(link_id_t id, link& l, wire::have&& m) {
   }
   if (!standby_.on_have(id, m)) {
     protocol_error(id, node_errc::unexpected_message);
+    return;
+  }
+  check_parent_pace();  // the parent may be late already
+}
+
+void node::handle(link_id_t id, link& l, wire::fetch&& m) {
+  if (!standby_children_.contains(id)) {
+    protocol_error(id, node_errc::unexpected_message);
+    return;
+  }
+  if (!standby_children_.serve_fetch(id, m, forwarder_.window())) {
+    ctx_.log(log_level::warn, describe(l.remote) + " fetched chunk " + std::to_string(m.from_seq) +
+                                  " again; dropping it as a flood");
+    protocol_error(id, node_errc::flooding);
   }
 }
 
@@ -405,7 +419,8 @@ void node::handle(link_id_t id, link& l, wire::join_redirect&& m) {
 }
 
 void node::handle(link_id_t id, link& l, wire::chunk&& m) {
-  if (l.kind != link_kind::parent && position_.feeder() != id) {
+  const bool from_parent = l.kind == link_kind::parent || position_.feeder() == id;
+  if (!from_parent && !standby_.fetched(id, m.seq)) {
     protocol_error(id, node_errc::chunk_not_from_parent);
     return;
   }
@@ -435,7 +450,7 @@ void node::handle(link_id_t id, link& l, wire::chunk&& m) {
     close_link(id, node_errc::bad_signature);
     return;
   }
-  accept_chunk(std::make_shared<const wire::chunk>(std::move(m)));
+  accept_chunk(std::make_shared<const wire::chunk>(std::move(m)), from_parent);
 }
 
 void node::handle(link_id_t, link&, wire::heartbeat&&) {
@@ -584,6 +599,18 @@ void node::detach(const wire::endpoint& lost, const std::optional<wire::node_id_
   finder_.start_repair(position_.repair_targets());
 }
 
+void node::check_parent_pace() {
+  const auto parent = position_.parent();
+  if (!parent || !running_) {
+    return;
+  }
+  // Late: the chunks the standby has, from it. Later still: the standby.
+  standby_.fill_gap(links_.at(*parent).last_heard);
+  if (standby_.parent_behind(links_.at(*parent).last_heard)) {
+    leave_lagging_parent();
+  }
+}
+
 void node::leave_lagging_parent() {
   const link_id_t parent = *position_.parent();
   const link& l = links_.at(parent);
@@ -628,18 +655,21 @@ void node::send_path_updates() {
 void node::on_source_chunk(wire::chunk c, time_point now) {
   begin_input(now);
   if (is_root() && running_) {
-    accept_chunk(std::make_shared<const wire::chunk>(std::move(c)));
+    accept_chunk(std::make_shared<const wire::chunk>(std::move(c)), true);
   }
   end_input();
 }
 
-void node::accept_chunk(shared_chunk c) {
+void node::accept_chunk(shared_chunk c, bool from_parent) {
+  const bool parent_sent = from_parent && position_.has_parent();
+  if (parent_sent) {
+    standby_.on_parent_chunk(c->seq);  // alive, even when the standby filled this one in
+  }
   if (!forwarder_.accept(c)) {
     return;
   }
-  if (position_.has_parent()) {
+  if (parent_sent) {
     finder_.stream_resumed();
-    standby_.on_parent_chunk(c->seq);
   }
   children_.forward(*c);
   standby_children_.announce(c->seq, free_slots());
@@ -674,10 +704,7 @@ void node::on_timer(time_point now) {
     next_backups_ = now + ctx_.config.backup_interval;
     send_path_updates();
   }
-  if (const auto parent = position_.parent();
-      parent && standby_.parent_behind(links_.at(*parent).last_heard)) {
-    leave_lagging_parent();
-  }
+  check_parent_pace();
   if (forwarder_.starving(position_.has_parent())) {
     // The parent answers heartbeats but sends no stream (never did, or
     // stopped): find another, and do not go back to it for a while.

@@ -205,6 +205,7 @@ class node {
   void handle(link_id_t id, link& l, wire::standby_request&& m);
   void handle(link_id_t id, link& l, wire::standby_offer&& m);
   void handle(link_id_t id, link& l, wire::have&& m);
+  void handle(link_id_t id, link& l, wire::fetch&& m);
 
   // Every input: set the time first, close links that overflowed last.
   void begin_input(time_point now) { ctx_.now = now; }
@@ -215,6 +216,9 @@ class node {
   void attach(link_id_t id, link& l, std::uint32_t parent_depth,
               std::vector<wire::node_id_t> parent_path);
   void detach(const wire::endpoint& lost, const std::optional<wire::node_id_t>& lost_id);
+  // Measures the parent against the standby's Haves: a late chunk is
+  // fetched from the standby, a parent later still is left for it.
+  void check_parent_pace();
   // The parent fell behind the warm standby: switch to it, taking the old
   // parent's chunks until the standby accepts.
   void leave_lagging_parent();
@@ -232,7 +236,8 @@ class node {
   // False (and the asker told and dropped) when a candidate `query` or a
   // join is over its bound (join_gate).
   bool within_join_rate(link_id_t id, bool query);
-  void accept_chunk(shared_chunk c);
+  // `from_parent`: the chunk came down the tree (not a gap fill).
+  void accept_chunk(shared_chunk c, bool from_parent);
   void protocol_error(link_id_t id, std::error_code why);
   // Closes the link for `why` and fails the join round that relied on it.
   void drop(link_id_t id, std::error_code why);

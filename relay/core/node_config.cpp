@@ -54,6 +54,10 @@ std::string node_config::validate() const {
     return "parent lag tolerance must be at least 10 ms, standby tries at least 1 and the "
            "standby retry at least 100 ms";
   }
+  if (gap_fill_tolerance < std::chrono::milliseconds(10) ||
+      gap_fill_tolerance > parent_lag_tolerance) {
+    return "gap fill tolerance must be at least 10 ms and at most the parent lag tolerance";
+  }
   if (max_pending_bytes < 64 * 1024) {
     return "max pending bytes must be at least 64 KiB";
   }

@@ -165,6 +165,11 @@ struct node_config {
   // enough that detection plus a switch fits in the viewer's 300 ms buffer.
   duration parent_lag_tolerance = std::chrono::milliseconds(150);
 
+  // A parent this late with a chunk the standby announced (and silent as
+  // long) has that chunk fetched from the standby (gap fill): a false alarm
+  // costs one chunk of the standby's upload, not a switch.
+  duration gap_fill_tolerance = std::chrono::milliseconds(50);
+
   // Peers held as standby children at most (each costs a few bytes a chunk).
   std::size_t max_standby_children = 16;
 

@@ -6,15 +6,15 @@ namespace treecast::core {
 
 std::size_t standby_children::of_parent(const wire::node_id_t& parent) const {
   std::size_t n = 0;
-  for (const auto& [id, p] : held_) {
-    n += p == parent;
+  for (const auto& [id, h] : held_) {
+    n += h.parent == parent;
   }
   return n;
 }
 
 void standby_children::add(link_id_t id, const wire::node_id_t& parent,
                            const wire::standby_offer& offer) {
-  held_[id] = parent;
+  held_[id] = held{parent};
   send(id, wire::encode_frame(offer));
 }
 
@@ -25,7 +25,7 @@ void standby_children::announce(wire::seq_t seq, std::size_t free_slots) {
   // One frame for all: the same few bytes to each.
   const wire::shared_bytes frame =
       wire::encode_frame(wire::have{seq, static_cast<std::uint32_t>(free_slots)});
-  for (const auto& [id, parent] : held_) {
+  for (const auto& [id, h] : held_) {
     send(id, frame);
   }
 }
@@ -35,9 +35,26 @@ void standby_children::offer_all(const wire::standby_offer& offer) {
     return;
   }
   const wire::shared_bytes frame = wire::encode_frame(offer);
-  for (const auto& [id, parent] : held_) {
+  for (const auto& [id, h] : held_) {
     send(id, frame);
   }
+}
+
+bool standby_children::serve_fetch(link_id_t id, const wire::fetch& m, const chunk_window& window) {
+  held& h = held_.at(id);
+  if (h.fetch_end && m.from_seq < *h.fetch_end) {
+    return false;
+  }
+  h.fetch_end = m.from_seq + m.count;
+  for (const shared_chunk& c : window.from(m.from_seq)) {
+    if (c->seq >= m.from_seq + m.count) {
+      break;
+    }
+    ctx_.stats.add(counter::gap_fill_chunks_sent);
+    ctx_.stats.add(counter::gap_fill_bytes_sent, c->frame->size());
+    links_.send_frame(id, c->frame);
+  }
+  return true;
 }
 
 void standby_children::send(link_id_t id, const wire::shared_bytes& frame) {

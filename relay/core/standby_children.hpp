@@ -5,6 +5,10 @@
 // behind within a chunk, and our position whenever it changes (StandbyOffer,
 // so it never holds a standby that has moved below it or below its parent).
 //
+// A standby child whose parent is late may fetch the chunks we announced
+// (gap fill, Fetch), each chunk once: it costs at most what a child costs.
+// Asking again for a chunk it had is a flood.
+//
 // A standby child is no child: it takes no slot and receives no chunk until
 // its JoinRequest is accepted (and then leaves this set), above max_children
 // if need be (standby_headroom). Children of one parent lose it together and
@@ -13,7 +17,9 @@
 #pragma once
 
 #include <map>
+#include <optional>
 
+#include "core/chunk_window.hpp"
 #include "core/link_table.hpp"
 #include "core/node_context.hpp"
 
@@ -41,12 +47,21 @@ class standby_children {
   // Our position changed: the new offer to every standby child.
   void offer_all(const wire::standby_offer& offer);
 
+  // A standby child's Fetch: the chunks asked for that `window` holds go on
+  // its link. False when it asked for a chunk it fetched before.
+  bool serve_fetch(link_id_t id, const wire::fetch& m, const chunk_window& window);
+
  private:
+  struct held {
+    wire::node_id_t parent;                // its parent: children of one parent fail together
+    std::optional<wire::seq_t> fetch_end;  // it fetched the chunks before this
+  };
+
   void send(link_id_t id, const wire::shared_bytes& frame);
 
   node_context& ctx_;
   link_table& links_;
-  std::map<link_id_t, wire::node_id_t> held_;  // link -> its parent
+  std::map<link_id_t, held> held_;
 };
 
 }  // namespace treecast::core

@@ -30,12 +30,15 @@ void warm_standby::adopt(link_id_t id) {
   l->kind = link_kind::standby;
   link_ = id;
   state_ = state::asking;
-  request(id);
+  if (position_.has_parent()) {
+    request(id);  // else once attached: the request carries our path
+  }
 }
 
 void warm_standby::request(link_id_t id) {
   // Our path, so that a holder that refuses names no peer below our parent.
   links_.send(id, wire::standby_request{position_.path()});
+  asked_ = true;
 }
 
 void warm_standby::on_attached() {
@@ -53,6 +56,8 @@ void warm_standby::on_attached() {
   }
   if (!link_) {
     next_round_ = ctx_.now;  // look for one now
+  } else if (state_ == state::asking && !asked_ && links_.at(*link_).connected) {
+    request(*link_);  // the runner-up, adopted before the parent accepted us
   }
 }
 
@@ -101,15 +106,12 @@ bool warm_standby::on_have(link_id_t id, const wire::have& m) {
   if (link_ != id || state_ != state::held) {
     return false;
   }
-  const auto last = window_.last_seq();
-  if (last && m.seq <= *last) {
-    if (window_.contains(m.seq)) {
-      lags_.push_back(duration::zero());  // the parent was first
-      if (lags_.size() > lags_kept) {
-        lags_.pop_front();
-      }
-    }
+  if (const auto sent = arrivals_.find(m.seq); sent != arrivals_.end()) {
+    record_lag(sent->second - ctx_.now);  // the parent was first
     return true;
+  }
+  if (window_.contains(m.seq)) {
+    return true;  // older than what we remember of the parent
   }
   haves_.try_emplace(m.seq, ctx_.now);
   while (haves_.size() > haves_kept) {
@@ -131,7 +133,7 @@ bool warm_standby::on_redirect(link_id_t id, const wire::join_redirect& m) {
 }
 
 void warm_standby::on_connected(link_id_t id) {
-  if (link_ == id && state_ == state::asking) {
+  if (link_ == id && state_ == state::asking && position_.has_parent()) {
     request(id);
   }
 }
@@ -145,57 +147,98 @@ void warm_standby::on_link_gone(link_id_t id) {
 }
 
 void warm_standby::on_parent_chunk(wire::seq_t seq) {
-  if (haves_.empty()) {
+  if (state_ != state::held) {
     return;
   }
+  arrivals_[seq] = ctx_.now;
+  while (arrivals_.size() > arrivals_kept) {
+    arrivals_.erase(arrivals_.begin());
+  }
   if (const auto it = haves_.find(seq); it != haves_.end()) {
-    lags_.push_back(ctx_.now - it->second);
-    if (lags_.size() > lags_kept) {
-      lags_.pop_front();
-    }
+    record_lag(ctx_.now - it->second);
   }
   haves_.erase(haves_.begin(), haves_.upper_bound(seq));
 }
 
-duration warm_standby::tolerance() const {
-  // Until the parent's usual lag is known, assume it is long: a parent
-  // whose uplink is slower than the standby's is no failed one.
-  duration usual = lags_.size() < lags_needed ? unknown_lag : duration{};
-  for (const duration lag : lags_) {
-    usual = std::max(usual, lag);
+void warm_standby::record_lag(duration lag) {
+  lags_.push_back(lag);
+  if (lags_.size() > lags_kept) {
+    lags_.pop_front();
   }
-  return std::min(ctx_.config.parent_lag_tolerance + usual, ctx_.config.starvation_timeout);
 }
 
-std::optional<time_point> warm_standby::oldest_unmatched_have() const {
-  const auto last = window_.last_seq();
-  for (const auto& [seq, at] : haves_) {
-    if (!last || seq > *last) {
-      return at;
-    }
+duration warm_standby::usual_lag() const {
+  // Until it is known, assume it is long: a parent whose uplink is slower
+  // than the standby's is no failed one.
+  if (lags_.size() < lags_needed) {
+    return unknown_lag;
   }
-  return std::nullopt;
+  return *std::max_element(lags_.begin(), lags_.end());
+}
+
+std::optional<time_point> warm_standby::late_by(duration tolerance, time_point parent_heard) const {
+  if (!position_.has_parent() || !can_replace(parent_id()) || haves_.empty()) {
+    return std::nullopt;
+  }
+  // The parent's copy of the oldest announced chunk it has not sent was due
+  // at `expected`; it is late once `tolerance` has passed since then and
+  // since it last sent anything at all (a long chunk still arriving is no
+  // silence).
+  const time_point announced = haves_.begin()->second;
+  const time_point expected = announced + usual_lag();
+  const duration wait = std::min(tolerance, ctx_.config.starvation_timeout);
+  return std::max({announced, expected + wait, parent_heard + wait});
 }
 
 bool warm_standby::parent_behind(time_point parent_heard) const {
-  const auto due = suspicion_due(parent_heard);
+  const auto due = late_by(ctx_.config.parent_lag_tolerance, parent_heard);
   return due && ctx_.now >= *due;
 }
 
-std::optional<time_point> warm_standby::suspicion_due(time_point parent_heard) const {
-  if (!position_.has_parent() || !can_replace(parent_id())) {
+std::optional<wire::seq_t> warm_standby::first_to_fetch() const {
+  if (haves_.empty()) {
     return std::nullopt;
   }
-  const auto announced = oldest_unmatched_have();
-  if (!announced) {
-    return std::nullopt;
+  // The first chunk we lack up to the newest announced, from the gap after
+  // our newest chunk (the standby holds the ones before its first Have
+  // too), never one fetched before on this link.
+  const wire::seq_t last = haves_.rbegin()->first;
+  const auto ours = window_.last_seq();
+  wire::seq_t from = std::min(haves_.begin()->first, ours ? *ours + 1 : last);
+  from = std::max<wire::seq_t>(
+      from, last >= wire::max_fetch_chunks ? last - wire::max_fetch_chunks + 1 : 0);
+  if (fetch_ && fetch_->link == link_) {
+    from = std::max(from, fetch_->end);
   }
-  return std::max(*announced, parent_heard) + tolerance();
+  return from <= last ? window_.first_missing(from, last) : std::nullopt;
+}
+
+void warm_standby::fill_gap(time_point parent_heard) {
+  const auto due = late_by(ctx_.config.gap_fill_tolerance, parent_heard);
+  const auto from = first_to_fetch();
+  if (!due || ctx_.now < *due || !from) {
+    return;
+  }
+  // Every chunk announced since, each once: they come on the standby link
+  // in one go.
+  const wire::seq_t last = haves_.rbegin()->first;
+  const auto count =
+      static_cast<std::uint32_t>(std::min<wire::seq_t>(last - *from + 1, wire::max_fetch_chunks));
+  // Fetches on one link only move forward: the record covers them all, as
+  // an earlier one's chunks may still be on the way.
+  const bool same_link = fetch_ && fetch_->link == *link_;
+  fetch_ = fetch_record{*link_, same_link ? fetch_->from : *from, *from + count};
+  ctx_.stats.add(counter::gap_fills);
+  links_.send(*link_, wire::fetch{*from, count});
+}
+
+bool warm_standby::fetched(link_id_t id, wire::seq_t seq) const {
+  // Also once the link is promoted: what it sent before our JoinRequest.
+  return fetch_ && fetch_->link == id && seq >= fetch_->from && seq < fetch_->end;
 }
 
 duration warm_standby::parent_lag() const {
-  const auto announced = oldest_unmatched_have();
-  return announced ? ctx_.now - *announced : duration::zero();
+  return haves_.empty() ? duration::zero() : ctx_.now - haves_.begin()->second;
 }
 
 void warm_standby::stop() {
@@ -223,8 +266,10 @@ void warm_standby::drop(std::error_code why) {
 void warm_standby::forget_link() {
   link_.reset();
   state_ = state::none;
+  asked_ = false;
   path_.clear();
   haves_.clear();
+  arrivals_.clear();
   lags_.clear();
 }
 
@@ -251,8 +296,14 @@ void warm_standby::ask_next() {
 std::optional<time_point> warm_standby::deadline(std::optional<time_point> parent_heard) const {
   std::optional<time_point> next = link_ || !position_.has_parent() ? std::nullopt : next_round_;
   if (parent_heard) {
-    if (const auto due = suspicion_due(*parent_heard); due && (!next || *due < *next)) {
-      next = due;
+    // The gap fill only while there is a chunk left to fetch (its time
+    // stays past once done).
+    for (const duration tolerance :
+         {first_to_fetch() ? ctx_.config.gap_fill_tolerance : ctx_.config.parent_lag_tolerance,
+          ctx_.config.parent_lag_tolerance}) {
+      if (const auto due = late_by(tolerance, *parent_heard); due && (!next || *due < *next)) {
+        next = due;
+      }
     }
   }
   return next;

@@ -14,11 +14,15 @@
 // path holds this node (a loop) or the parent (it would fail with it; the
 // broadcaster excepted, on every path).
 //
-// Suspicion (parent_behind): the standby announced a chunk this node does
-// not hold, parent_lag_tolerance plus the parent's usual lag behind the
-// standby ago, and the parent has sent nothing at all for as long. A live
-// parent whose own upstream stalled is left as well: the standby has the
-// stream, so it is the better parent now.
+// The parent's usual lag behind the standby (signed: negative when the
+// parent is usually first) turns each Have into the time the parent's copy
+// is due. Gap fill: gap_fill_tolerance past that, the parent silent as long,
+// the chunks the standby announced are fetched from it (Fetch, each once),
+// so the picture goes on while the parent may yet catch up. Suspicion
+// (parent_behind): parent_lag_tolerance past it, the parent silent as long,
+// the standby replaces the parent. A live parent whose own upstream stalled
+// is left as well: the standby has the stream, so it is the better parent
+// now.
 #pragma once
 
 #include <deque>
@@ -65,6 +69,11 @@ class warm_standby {
 
   // A chunk came from the parent: its lag behind the standby, for the tolerance.
   void on_parent_chunk(wire::seq_t seq);
+  // When the parent is late (see above): Fetch the missing chunks from the
+  // standby; `parent_heard` is when the parent last sent anything.
+  void fill_gap(time_point parent_heard);
+  // Whether a chunk `seq` on link `id` is one this node fetched.
+  bool fetched(link_id_t id, wire::seq_t seq) const;
   // True when the parent fell behind the standby (see above); `parent_heard`
   // is when the parent last sent anything.
   bool parent_behind(time_point parent_heard) const;
@@ -86,18 +95,22 @@ class warm_standby {
   void request(link_id_t id);
   void fill_targets();
   void drop(std::error_code why);
-  // Parent lag tolerated before suspicion: the configured tolerance plus the
-  // parent's usual lag.
-  duration tolerance() const;
+  // The parent's usual lag behind the standby (the largest recent one; long
+  // until enough are known).
+  duration usual_lag() const;
+  void record_lag(duration lag);
   // Whether the held standby can replace `lost` (its path clear of it).
   bool can_replace(const std::optional<wire::node_id_t>& lost) const;
-  // When the parent, last heard at `parent_heard`, counts as behind.
-  std::optional<time_point> suspicion_due(time_point parent_heard) const;
-  // When the standby announced the oldest chunk we do not hold.
-  std::optional<time_point> oldest_unmatched_have() const;
+  // When the parent, last heard at `parent_heard`, is `tolerance` late with
+  // the oldest chunk the standby announced and it has not sent.
+  std::optional<time_point> late_by(duration tolerance, time_point parent_heard) const;
+  // The oldest announced chunk the parent has not sent and we have not
+  // fetched.
+  std::optional<wire::seq_t> first_to_fetch() const;
   std::optional<wire::node_id_t> parent_id() const;
 
   static constexpr std::size_t haves_kept = 64;
+  static constexpr std::size_t arrivals_kept = 64;
   static constexpr std::size_t lags_kept = 16;
   // Lag samples needed before the parent's usual lag is believed, and the
   // lag assumed until then.
@@ -111,11 +124,19 @@ class warm_standby {
 
   state state_ = state::none;
   std::optional<link_id_t> link_;
+  bool asked_ = false;  // the StandbyRequest went out on link_
   std::vector<wire::node_id_t> path_;
-  std::map<wire::seq_t, time_point> haves_;  // seq -> when announced, not yet from the parent
-  std::deque<duration> lags_;                // parent arrival - standby's Have, recent chunks
-  std::deque<wire::endpoint> targets_;       // to ask next, this round
-  int tries_ = 0;                            // asked this round
+  std::map<wire::seq_t, time_point> haves_;     // seq -> when announced, not yet from the parent
+  std::map<wire::seq_t, time_point> arrivals_;  // seq -> when the parent sent it, recent
+  std::deque<duration> lags_;  // parent arrival - standby's Have, recent chunks (signed)
+  struct fetch_record {
+    link_id_t link;
+    wire::seq_t from;
+    wire::seq_t end;  // the chunks [from, end) were asked for on `link`, in one or more Fetches
+  };
+  std::optional<fetch_record> fetch_;   // the latest (kept when the link is promoted)
+  std::deque<wire::endpoint> targets_;  // to ask next, this round
+  int tries_ = 0;                       // asked this round
   std::optional<time_point> next_round_;
 };
 

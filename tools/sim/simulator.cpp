@@ -425,7 +425,10 @@ class world {
       const core::node& node = *nodes_[i];
       r.standby_promotions += node.stats().get(core::counter::standby_promotions);
       r.parents_behind += node.stats().get(core::counter::parents_behind);
-      standby_bytes += node.stats().get(core::counter::standby_bytes_sent);
+      // Fetched chunks at the stream's chunk size (the simulator's own chunk
+      // frames are small).
+      standby_bytes += node.stats().get(core::counter::standby_bytes_sent) +
+                       node.stats().get(core::counter::gap_fill_chunks_sent) * config_.chunk_bytes;
       if (i == 0 || !survivor_[i] || node.config().role != wire::peer_role::viewer) {
         continue;
       }

@@ -125,9 +125,14 @@ TEST(node, joiner_picks_the_same_site_peer_over_a_nearer_one) {
   h.answer_probe(probes[1].link, 3, 7003, 1, 2, {id_of(1), id_of(3)}, "paris");
   EXPECT_EQ(h.only_sent<wire::join_request>(probes[1].link).size(), 1u);
   EXPECT_TRUE(h.only_sent<wire::join_request>(probes[0].link).empty());
-  // The London peer is not chosen, but kept and asked to be the warm standby.
+  // The London peer is not chosen, but kept, and asked to be the warm
+  // standby once the Paris one accepted (the request carries our path).
   EXPECT_FALSE(h.closed_reason(probes[0].link));
-  EXPECT_EQ(h.only_sent<wire::standby_request>(probes[0].link).size(), 1u);
+  EXPECT_TRUE(h.only_sent<wire::standby_request>(probes[0].link).empty());
+  h.receive(probes[1].link, wire::join_accept{1, {id_of(1), id_of(3)}, {}, {}});
+  const auto requests = h.only_sent<wire::standby_request>(probes[0].link);
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].path, (std::vector<wire::node_id_t>{id_of(1), id_of(3), id_of(100)}));
 }
 
 TEST(node, probe_round_ends_at_the_timeout_with_the_answers_it_has) {

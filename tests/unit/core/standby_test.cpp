@@ -104,6 +104,106 @@ TEST(warm_standby, the_left_parent_leaving_too_does_not_restart_the_switch) {
   EXPECT_EQ(t.h.engine().depth(), 2u);
 }
 
+TEST(warm_standby, a_late_chunk_is_fetched_from_the_standby_and_the_parent_kept) {
+  attached_with_standby t;
+  t.h.receive(t.standby, wire::have{4, 2});
+  t.h.advance(40ms);
+  EXPECT_TRUE(t.h.only_sent<wire::fetch>(t.standby).empty());  // within the gap fill tolerance
+  t.h.advance(15ms);
+  const auto fetches = t.h.only_sent<wire::fetch>(t.standby);
+  ASSERT_EQ(fetches.size(), 1u);
+  EXPECT_EQ(fetches[0].from_seq, 4u);
+  EXPECT_EQ(fetches[0].count, 1u);
+  EXPECT_EQ(t.h.engine().stats().get(counter::gap_fills), 1u);
+  // The standby's copy plays; the parent's, late, is a duplicate, and the
+  // parent, alive after all, is kept.
+  t.h.receive(t.standby, make_chunk(4));
+  EXPECT_EQ(t.h.all<deliver_action>().size(), 1u);
+  EXPECT_FALSE(t.h.closed_reason(t.standby));
+  t.h.advance(40ms);
+  t.h.receive(t.parent, make_chunk(4));
+  t.h.advance(200ms);
+  t.h.receive(t.parent, make_chunk(5));
+  EXPECT_TRUE(t.h.only_sent<wire::join_request>(t.standby).empty());
+  EXPECT_EQ(t.h.engine().stats().get(counter::parents_behind), 0u);
+  EXPECT_EQ(t.h.only_sent<wire::fetch>(t.standby).size(), 1u);  // each chunk fetched once
+  EXPECT_EQ(t.h.engine().stats().get(counter::chunks_missed), 0u);
+}
+
+TEST(warm_standby, a_frozen_parent_is_gap_filled_then_replaced_from_the_next_chunk) {
+  attached_with_standby t;
+  t.h.receive(t.standby, wire::have{4, 2});
+  t.h.advance(55ms);
+  ASSERT_EQ(t.h.only_sent<wire::fetch>(t.standby).size(), 1u);
+  t.h.receive(t.standby, make_chunk(4));
+  t.h.advance(100ms);
+  const auto requests = t.h.only_sent<wire::join_request>(t.standby);
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].resume_from, 5u);  // chunk 4 it had already
+}
+
+TEST(warm_standby, a_fetched_chunk_arriving_after_the_switch_began_still_counts) {
+  attached_with_standby t;
+  t.h.receive(t.standby, wire::have{4, 2});
+  t.h.advance(155ms);  // fetched at 50 ms, switching at 150 ms, chunk 4 not here yet
+  ASSERT_EQ(t.h.only_sent<wire::join_request>(t.standby).size(), 1u);
+  t.h.receive(t.standby, make_chunk(4));
+  EXPECT_FALSE(t.h.closed_reason(t.standby));
+  EXPECT_EQ(t.h.all<deliver_action>().size(), 1u);
+}
+
+TEST(warm_standby, a_gap_fill_fetches_from_the_parents_last_chunk_and_a_switch_resumes_there) {
+  // The parent's chunk 3 never came; the standby, held since, announced 4.
+  attached_with_standby t(relay_config(), 0);
+  for (wire::seq_t s = 0; s < 3; ++s) {
+    t.h.receive(t.parent, make_chunk(s));
+    t.h.receive(t.standby, wire::have{s, 2});
+  }
+  t.h.advance(200ms);
+  t.h.receive(t.standby, wire::have{4, 2});
+  t.h.advance(55ms);
+  const auto fetches = t.h.only_sent<wire::fetch>(t.standby);
+  ASSERT_EQ(fetches.size(), 1u);
+  EXPECT_EQ(fetches[0].from_seq, 3u);
+  EXPECT_EQ(fetches[0].count, 2u);
+  // Only chunk 4 came before the switch: the standby resumes us from 3.
+  t.h.receive(t.standby, make_chunk(4));
+  t.h.advance(100ms);
+  const auto requests = t.h.only_sent<wire::join_request>(t.standby);
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].resume_from, 3u);
+  t.h.receive(t.standby, make_chunk(3));
+  EXPECT_EQ(t.h.engine().stats().get(counter::chunks_missed), 0u);
+}
+
+TEST(warm_standby, a_chunk_on_the_standby_link_that_was_not_fetched_is_refused) {
+  attached_with_standby t;
+  t.h.receive(t.standby, make_chunk(4));
+  EXPECT_EQ(t.h.closed_reason(t.standby), std::error_code(node_errc::chunk_not_from_parent));
+  EXPECT_TRUE(t.h.all<deliver_action>().empty());
+}
+
+TEST(warm_standby, a_parent_usually_first_is_due_before_the_standbys_have) {
+  attached_with_standby t(relay_config(), 0);
+  // The parent is 100 ms ahead of the standby on every chunk.
+  wire::seq_t s = 0;
+  for (; s < 5; ++s) {
+    t.h.receive(t.parent, make_chunk(s));
+    t.h.advance(100ms);
+    t.h.receive(t.standby, wire::have{s, 2});
+    t.h.advance(100ms);
+  }
+  // The parent freezes: its copy of chunk 5 was due 100 ms before the
+  // standby's Have, so the fill and the switch come that much sooner.
+  t.h.advance(100ms);
+  t.h.receive(t.standby, wire::have{s, 2});
+  EXPECT_EQ(t.h.only_sent<wire::fetch>(t.standby).size(), 1u);
+  t.h.advance(40ms);
+  EXPECT_TRUE(t.h.only_sent<wire::join_request>(t.standby).empty());
+  t.h.advance(20ms);
+  EXPECT_EQ(t.h.only_sent<wire::join_request>(t.standby).size(), 1u);
+}
+
 TEST(warm_standby, a_parent_still_sending_a_long_chunk_is_not_suspected) {
   attached_with_standby t;
   t.h.receive(t.standby, wire::have{4, 2});
@@ -208,6 +308,37 @@ TEST(standby_holder, announces_each_chunk_and_takes_the_switch_as_a_join) {
   h.clear();
   h.source(make_chunk(7));
   EXPECT_TRUE(h.only_sent<wire::have>(peer).empty());  // a child now: chunks, not haves
+}
+
+TEST(standby_holder, serves_a_fetch_once_and_drops_a_child_that_fetches_again) {
+  harness h(root_config());
+  h.start();
+  for (wire::seq_t s = 0; s < 6; ++s) {
+    h.source(make_chunk(s));
+  }
+  const link_id_t peer = h.accept();
+  h.receive(peer, hello_from(9, 9009));
+  h.receive(peer, wire::standby_request{{id_of(100), id_of(3), id_of(9)}});
+  h.clear();
+  h.receive(peer, wire::fetch{4, 2});
+  const auto chunks = h.only_sent<wire::chunk>(peer);
+  ASSERT_EQ(chunks.size(), 2u);
+  EXPECT_EQ(chunks[0].seq, 4u);
+  EXPECT_EQ(chunks[1].seq, 5u);
+  EXPECT_EQ(h.engine().stats().get(counter::gap_fill_chunks_sent), 2u);
+  // Asking again for what it had: a flood (amplification), not a gap.
+  h.receive(peer, wire::fetch{5, 1});
+  EXPECT_EQ(h.closed_reason(peer), std::error_code(node_errc::flooding));
+}
+
+TEST(standby_holder, a_fetch_from_a_peer_it_does_not_hold_is_a_protocol_error) {
+  harness h(root_config());
+  h.start();
+  h.source(make_chunk(0));
+  const link_id_t peer = h.accept();
+  h.receive(peer, hello_from(9, 9009));
+  h.receive(peer, wire::fetch{0, 1});
+  EXPECT_EQ(h.closed_reason(peer), std::error_code(node_errc::unexpected_message));
 }
 
 TEST(standby_holder, without_room_it_redirects) {

@@ -74,6 +74,9 @@ TEST(frame_codec, standby_messages_round_trip) {
   const auto h = std::get<have>(round_trip(have{99, 1}));
   EXPECT_EQ(h.seq, 99u);
   EXPECT_EQ(h.free_slots, 1u);
+  const auto f = std::get<fetch>(round_trip(fetch{40, 2}));
+  EXPECT_EQ(f.from_seq, 40u);
+  EXPECT_EQ(f.count, 2u);
 }
 
 TEST(frame_codec, chunk_round_trip_keeps_the_frame_bytes) {
@@ -210,6 +213,11 @@ TEST(frame_codec, empty_envelope_and_bad_fields_are_refused) {
   join_redirect r;
   r.candidates.assign(max_redirect_candidates + 1, endpoint{"h", 1});
   EXPECT_EQ(decode_frame(encode_frame(r), m), wire_errc::field_out_of_range);
+
+  // A Fetch for more chunks than a gap fill needs, or for none.
+  EXPECT_EQ(decode_frame(encode_frame(fetch{1, max_fetch_chunks + 1}), m),
+            wire_errc::field_out_of_range);
+  EXPECT_EQ(decode_frame(encode_frame(fetch{1, 0}), m), wire_errc::field_out_of_range);
 }
 
 }  // namespace
