@@ -47,6 +47,23 @@ struct attached_with_standby {
   link_id_t standby = 0;
 };
 
+// Peer `n`, child of `parent`, asks the node under test (id 100, the
+// broadcaster) to hold it as a standby child; its link.
+link_id_t ask_standby(harness& h, std::uint8_t n, std::uint8_t parent) {
+  const link_id_t link = h.accept();
+  h.receive(link, hello_from(n, static_cast<std::uint16_t>(9000 + n)));
+  h.receive(link, wire::standby_request{{id_of(100), id_of(parent), id_of(n)}});
+  return link;
+}
+
+// The broadcaster, started, with chunks 0..5 in its window.
+void start_with_chunks(harness& h) {
+  h.start();
+  for (wire::seq_t s = 0; s < 6; ++s) {
+    h.source(make_chunk(s));
+  }
+}
+
 TEST(warm_standby, the_join_rounds_runner_up_becomes_the_standby) {
   attached_with_standby t;
   EXPECT_TRUE(t.h.engine().attached());
@@ -275,14 +292,8 @@ TEST(warm_standby, without_it_the_runner_up_is_closed) {
 
 TEST(standby_holder, announces_each_chunk_and_takes_the_switch_as_a_join) {
   harness h(root_config());
-  h.start();
-  for (wire::seq_t s = 0; s < 6; ++s) {
-    h.source(make_chunk(s));
-  }
-  const link_id_t peer = h.accept();
-  h.receive(peer, hello_from(9, 9009));
-  h.clear();
-  h.receive(peer, wire::standby_request{{id_of(100), id_of(3), id_of(9)}});
+  start_with_chunks(h);
+  const link_id_t peer = ask_standby(h, 9, 3);
   const auto offers = h.only_sent<wire::standby_offer>(peer);
   ASSERT_EQ(offers.size(), 1u);
   EXPECT_EQ(offers[0].path, std::vector<wire::node_id_t>{id_of(100)});
@@ -312,13 +323,8 @@ TEST(standby_holder, announces_each_chunk_and_takes_the_switch_as_a_join) {
 
 TEST(standby_holder, serves_a_fetch_once_and_drops_a_child_that_fetches_again) {
   harness h(root_config());
-  h.start();
-  for (wire::seq_t s = 0; s < 6; ++s) {
-    h.source(make_chunk(s));
-  }
-  const link_id_t peer = h.accept();
-  h.receive(peer, hello_from(9, 9009));
-  h.receive(peer, wire::standby_request{{id_of(100), id_of(3), id_of(9)}});
+  start_with_chunks(h);
+  const link_id_t peer = ask_standby(h, 9, 3);
   h.clear();
   h.receive(peer, wire::fetch{4, 2});
   const auto chunks = h.only_sent<wire::chunk>(peer);
@@ -377,16 +383,10 @@ TEST(standby_holder, holds_no_more_siblings_than_can_switch_to_it_at_once) {
   // another parent is still held.
   harness h(root_config(1));
   h.start();
-  auto ask = [&h](std::uint8_t n, std::uint8_t parent) {
-    const link_id_t link = h.accept();
-    h.receive(link, hello_from(n, static_cast<std::uint16_t>(9000 + n)));
-    h.receive(link, wire::standby_request{{id_of(100), id_of(parent), id_of(n)}});
-    return link;
-  };
-  const link_id_t first = ask(10, 3);
-  const link_id_t second = ask(11, 3);
-  const link_id_t third = ask(12, 3);
-  const link_id_t cousin = ask(13, 4);
+  const link_id_t first = ask_standby(h, 10, 3);
+  const link_id_t second = ask_standby(h, 11, 3);
+  const link_id_t third = ask_standby(h, 12, 3);
+  const link_id_t cousin = ask_standby(h, 13, 4);
   EXPECT_EQ(h.only_sent<wire::standby_offer>(first).size(), 1u);
   EXPECT_EQ(h.only_sent<wire::standby_offer>(second).size(), 1u);
   EXPECT_TRUE(h.only_sent<wire::standby_offer>(third).empty());
