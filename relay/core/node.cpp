@@ -293,12 +293,10 @@ void node::handle(link_id_t id, link& l, wire::join_request&& m) {
     const wire::join_redirect redirect =
         redirect_for(l, address_full && free_slots() > 0 ? "enough children from your address"
                                                          : children_.refusal(attached()));
-    links_.send(id, redirect);
     ctx_.stats.add(counter::children_refused);
     ctx_.log(log_level::debug, "redirected joiner " + describe(l.remote) + ": " + redirect.reason);
     ctx_.emit(child_refused_event{l.remote, redirect.reason});
-    ctx_.act(close_action{id, node_errc::join_refused});
-    links_.remove(id);
+    send_away(id, redirect);
     return;
   }
   children_.add(id, l);
@@ -328,11 +326,9 @@ wire::join_redirect node::redirect_for(const link& l, std::string reason,
 }
 
 void node::handle(link_id_t id, link& l, wire::standby_request&& m) {
-  if (l.kind != link_kind::inbound || children_.contains(id) || standby_children_.contains(id)) {
-    protocol_error(id, node_errc::unexpected_message);
-    return;
-  }
-  if (m.path.size() < 2) {  // the broadcaster .. its parent .. itself
+  // Its path runs from the broadcaster through its parent to itself.
+  if (l.kind != link_kind::inbound || children_.contains(id) || standby_children_.contains(id) ||
+      m.path.size() < 2) {
     protocol_error(id, node_errc::unexpected_message);
     return;
   }
@@ -352,7 +348,11 @@ void node::handle(link_id_t id, link& l, wire::standby_request&& m) {
   const std::string why = !room                           ? children_.refusal(attached())
                           : !standby_children_.has_room() ? "no room for another standby"
                                                           : "holds as many of your siblings as fit";
-  links_.send(id, redirect_for(l, why, m.path));
+  send_away(id, redirect_for(l, why, m.path));
+}
+
+void node::send_away(link_id_t id, const wire::join_redirect& redirect) {
+  links_.send(id, redirect);
   ctx_.act(close_action{id, node_errc::join_refused});
   links_.remove(id);
 }

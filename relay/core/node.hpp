@@ -231,6 +231,8 @@ class node {
   wire::join_redirect redirect_for(const link& l, std::string reason,
                                    std::span<const wire::node_id_t> avoid = {});
   wire::standby_offer standby_offer();
+  // Tells the peer where to go instead (JoinRedirect) and closes its link.
+  void send_away(link_id_t id, const wire::join_redirect& redirect);
   void finish_leave();
   void send_path_updates();
   // False (and the asker told and dropped) when a candidate `query` or a

@@ -5,6 +5,16 @@
 #include "core/errors.hpp"
 
 namespace treecast::core {
+namespace {
+
+// Whether a peer whose path is `path` would fail with `peer` (it hangs below
+// it). The broadcaster is on every path and excepted.
+bool hangs_below(const std::vector<wire::node_id_t>& path,
+                 const std::optional<wire::node_id_t>& peer) {
+  return peer && !path.empty() && *peer != path.front() && on_path(path, *peer);
+}
+
+}  // namespace
 
 std::optional<link_id_t> warm_standby::held() const {
   return state_ == state::held ? link_ : std::nullopt;
@@ -46,10 +56,7 @@ void warm_standby::on_attached() {
     return;
   }
   if (state_ == state::held) {
-    const auto parent = parent_id();
-    const bool below_parent =
-        parent && !path_.empty() && *parent != path_.front() && on_path(path_, *parent);
-    if (below_parent || on_path(path_, ctx_.id)) {
+    if (hangs_below(path_, parent_id()) || on_path(path_, ctx_.id)) {
       drop(node_errc::standby_declined);
       return;
     }
@@ -62,10 +69,7 @@ void warm_standby::on_attached() {
 }
 
 bool warm_standby::can_replace(const std::optional<wire::node_id_t>& lost) const {
-  // The broadcaster is on every path; any other lost peer must not be on
-  // the standby's.
-  return state_ == state::held &&
-         !(lost && !path_.empty() && *lost != path_.front() && on_path(path_, *lost));
+  return state_ == state::held && !hangs_below(path_, lost);
 }
 
 std::optional<link_id_t> warm_standby::take_for(const std::optional<wire::node_id_t>& lost) {
@@ -82,10 +86,7 @@ bool warm_standby::on_offer(link_id_t id, link& l, wire::standby_offer&& m) {
   if (l.kind != link_kind::standby || link_ != id) {
     return false;
   }
-  const auto parent = parent_id();
-  const bool below_parent =
-      parent && !m.path.empty() && *parent != m.path.front() && on_path(m.path, *parent);
-  if (m.free_slots == 0 || below_parent || on_path(m.path, ctx_.id)) {
+  if (m.free_slots == 0 || hangs_below(m.path, parent_id()) || on_path(m.path, ctx_.id)) {
     ctx_.log(log_level::debug, "standby " + describe(l.remote) + " declined: " +
                                    (m.free_slots == 0 ? "no room" : "below us or our parent"));
     drop(node_errc::standby_declined);
@@ -296,14 +297,12 @@ void warm_standby::ask_next() {
 std::optional<time_point> warm_standby::deadline(std::optional<time_point> parent_heard) const {
   std::optional<time_point> next = link_ || !position_.has_parent() ? std::nullopt : next_round_;
   if (parent_heard) {
-    // The gap fill only while there is a chunk left to fetch (its time
-    // stays past once done).
-    for (const duration tolerance :
-         {first_to_fetch() ? ctx_.config.gap_fill_tolerance : ctx_.config.parent_lag_tolerance,
-          ctx_.config.parent_lag_tolerance}) {
-      if (const auto due = late_by(tolerance, *parent_heard); due && (!next || *due < *next)) {
-        next = due;
-      }
+    // The gap fill comes first (its tolerance is the smaller), but only
+    // while a chunk is left to fetch: its time stays past once done.
+    const duration tolerance =
+        first_to_fetch() ? ctx_.config.gap_fill_tolerance : ctx_.config.parent_lag_tolerance;
+    if (const auto due = late_by(tolerance, *parent_heard); due && (!next || *due < *next)) {
+      next = due;
     }
   }
   return next;
