@@ -336,8 +336,8 @@ void parent_finder::request(link_id_t id) {
   links_.at(id).kind = link_kind::joining;
   phase_ = phase::requesting;
   wire::join_request request;
-  // From the newest gap, if a gap fill ran ahead of the old parent: the
-  // chunks after it come twice, the gap is not lost.
+  // From the first chunk missing near the newest, if a gap fill ran ahead
+  // of the old parent: the chunks after it come twice, the gap is not lost.
   request.resume_from = window_.resume_point(wire::max_fetch_chunks);
   links_.send(id, request);
 }
