@@ -32,6 +32,7 @@ enum class node_errc {
   impostor,               // the peer's Hello carries this node's own id
   standby_declined,       // a standby offer this node cannot use (no room, below us or our parent)
   parent_behind,          // the parent fell behind the standby: replaced by it
+  standby_replaced,       // a standby whose stream comes sooner replaced this one
 };
 
 const std::error_category& node_category() noexcept;

@@ -58,6 +58,10 @@ std::string node_config::validate() const {
       gap_fill_tolerance > parent_lag_tolerance) {
     return "gap fill tolerance must be at least 10 ms and at most the parent lag tolerance";
   }
+  if (standby_max_trail < duration::zero() ||
+      standby_challenge_pause < std::chrono::milliseconds(100)) {
+    return "standby max trail must not be negative and the challenge pause at least 100 ms";
+  }
   if (max_pending_bytes < 64 * 1024) {
     return "max pending bytes must be at least 64 KiB";
   }

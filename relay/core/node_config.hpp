@@ -183,6 +183,12 @@ struct node_config {
   int max_standby_tries = 6;
   duration standby_retry = std::chrono::seconds(2);
 
+  // A standby whose stream usually comes this much later than the parent's
+  // is challenged by a sooner one (warm_standby.hpp): a switch to it would
+  // eat that much of the viewers' buffer. At most one challenge a pause.
+  duration standby_max_trail = std::chrono::milliseconds(50);
+  duration standby_challenge_pause = std::chrono::seconds(10);
+
   // Candidates kept in a report or handed to a joiner.
   std::size_t candidate_sample = 16;
 

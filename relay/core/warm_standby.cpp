@@ -55,11 +55,12 @@ void warm_standby::on_attached() {
   if (!ctx_.config.warm_standby) {
     return;
   }
-  if (state_ == state::held) {
-    if (hangs_below(path_, parent_id()) || on_path(path_, ctx_.id)) {
-      drop(node_errc::standby_declined);
-      return;
-    }
+  if (challenger_ && challenger_->held && !usable(challenger_->path)) {
+    end_challenge(node_errc::standby_declined);
+  }
+  if (state_ == state::held && !usable(path_)) {
+    drop(node_errc::standby_declined);
+    return;
   }
   if (!link_) {
     next_round_ = ctx_.now;  // look for one now
@@ -77,16 +78,32 @@ std::optional<link_id_t> warm_standby::take_for(const std::optional<wire::node_i
     return std::nullopt;
   }
   const link_id_t id = *link_;
+  std::optional<challenger> next = std::move(challenger_);
+  challenger_.reset();
   reset();
+  if (next) {
+    take_challenger(std::move(*next));  // the next standby, if the new parent allows
+  }
   ctx_.stats.add(counter::standby_promotions);
   return id;
 }
 
+bool warm_standby::usable(const std::vector<wire::node_id_t>& path) const {
+  return !hangs_below(path, parent_id()) && !on_path(path, ctx_.id);
+}
+
 bool warm_standby::on_offer(link_id_t id, link& l, wire::standby_offer&& m) {
-  if (l.kind != link_kind::standby || link_ != id) {
+  if (l.kind != link_kind::standby) {
     return false;
   }
-  if (m.free_slots == 0 || hangs_below(m.path, parent_id()) || on_path(m.path, ctx_.id)) {
+  if (challenger_ && challenger_->link == id) {
+    on_challenger_offer(l, std::move(m));
+    return true;
+  }
+  if (link_ != id) {
+    return false;
+  }
+  if (m.free_slots == 0 || !usable(m.path)) {
     ctx_.log(log_level::debug, "standby " + describe(l.remote) + " declined: " +
                                    (m.free_slots == 0 ? "no room" : "below us or our parent"));
     drop(node_errc::standby_declined);
@@ -104,24 +121,31 @@ bool warm_standby::on_offer(link_id_t id, link& l, wire::standby_offer&& m) {
 }
 
 bool warm_standby::on_have(link_id_t id, const wire::have& m) {
-  if (link_ != id || state_ != state::held) {
+  standby_lead* lead = nullptr;
+  if (link_ == id && state_ == state::held) {
+    lead = &lead_;
+  } else if (challenger_ && challenger_->link == id && challenger_->held) {
+    lead = &challenger_->lead;
+  } else {
     return false;
   }
-  if (const auto sent = arrivals_.find(m.seq); sent != arrivals_.end()) {
-    record_lag(sent->second - ctx_.now);  // the parent was first
-    return true;
-  }
-  if (window_.contains(m.seq)) {
-    return true;  // older than what we remember of the parent
-  }
-  haves_.try_emplace(m.seq, ctx_.now);
-  while (haves_.size() > haves_kept) {
-    haves_.erase(haves_.begin());
-  }
+  const auto sent = arrivals_.find(m.seq);
+  lead->on_have(m.seq, ctx_.now,
+                sent != arrivals_.end() ? std::optional(sent->second) : std::nullopt,
+                window_.contains(m.seq));
+  weigh_standbys();
   return true;
 }
 
 bool warm_standby::on_redirect(link_id_t id, const wire::join_redirect& m) {
+  if (challenger_ && challenger_->link == id) {
+    for (auto it = m.candidates.rbegin(); it != m.candidates.rend(); ++it) {
+      challenge_targets_.push_front(*it);
+    }
+    end_challenge(node_errc::standby_declined);
+    challenge_next();
+    return true;
+  }
   if (link_ != id) {
     return false;
   }
@@ -134,16 +158,33 @@ bool warm_standby::on_redirect(link_id_t id, const wire::join_redirect& m) {
 }
 
 void warm_standby::on_connected(link_id_t id) {
-  if (link_ == id && state_ == state::asking && position_.has_parent()) {
+  if (!position_.has_parent()) {
+    return;
+  }
+  if (link_ == id && state_ == state::asking) {
     request(id);
+  } else if (challenger_ && challenger_->link == id) {
+    links_.send(id, wire::standby_request{position_.path()});
+    challenger_->asked = true;
   }
 }
 
 void warm_standby::on_link_gone(link_id_t id) {
+  if (challenger_ && challenger_->link == id) {
+    challenger_.reset();
+    challenge_next();
+    return;
+  }
   if (link_ != id) {
     return;
   }
   forget_link();
+  if (challenger_) {
+    std::optional<challenger> next = std::move(challenger_);
+    challenger_.reset();
+    take_challenger(std::move(*next));
+    return;
+  }
   ask_next();
 }
 
@@ -155,37 +196,36 @@ void warm_standby::on_parent_chunk(wire::seq_t seq) {
   while (arrivals_.size() > arrivals_kept) {
     arrivals_.erase(arrivals_.begin());
   }
-  if (const auto it = haves_.find(seq); it != haves_.end()) {
-    record_lag(ctx_.now - it->second);
+  lead_.on_parent_chunk(seq, ctx_.now);
+  if (challenger_ && challenger_->held) {
+    challenger_->lead.on_parent_chunk(seq, ctx_.now);
   }
-  haves_.erase(haves_.begin(), haves_.upper_bound(seq));
+  weigh_standbys();
 }
 
-void warm_standby::record_lag(duration lag) {
-  lags_.push_back(lag);
-  if (lags_.size() > lags_kept) {
-    lags_.pop_front();
+void warm_standby::weigh_standbys() {
+  if (challenger_ && challenger_->held) {
+    settle_challenge();
   }
+  challenge_if_trailing();
 }
 
 duration warm_standby::usual_lag() const {
   // Until it is known, assume it is long: a parent whose uplink is slower
   // than the standby's is no failed one.
-  if (lags_.size() < lags_needed) {
-    return unknown_lag;
-  }
-  return *std::max_element(lags_.begin(), lags_.end());
+  return lead_.usual(unknown_lag);
 }
 
 std::optional<time_point> warm_standby::late_by(duration tolerance, time_point parent_heard) const {
-  if (!position_.has_parent() || !can_replace(parent_id()) || haves_.empty()) {
+  const auto& haves = lead_.pending();
+  if (!position_.has_parent() || !can_replace(parent_id()) || haves.empty()) {
     return std::nullopt;
   }
   // The parent's copy of the oldest announced chunk it has not sent was due
   // at `expected`; it is late once `tolerance` has passed since then and
   // since it last sent anything at all (a long chunk still arriving is no
   // silence).
-  const time_point announced = haves_.begin()->second;
+  const time_point announced = haves.begin()->second;
   const time_point expected = announced + usual_lag();
   const duration wait = std::min(tolerance, ctx_.config.starvation_timeout);
   return std::max({announced, expected + wait, parent_heard + wait});
@@ -197,15 +237,16 @@ bool warm_standby::parent_behind(time_point parent_heard) const {
 }
 
 std::optional<wire::seq_t> warm_standby::first_to_fetch() const {
-  if (haves_.empty()) {
+  const auto& haves = lead_.pending();
+  if (haves.empty()) {
     return std::nullopt;
   }
   // The first chunk we lack up to the newest announced, from the gap after
   // our newest chunk (the standby holds the ones before its first Have
   // too), never one fetched before on this link.
-  const wire::seq_t last = haves_.rbegin()->first;
+  const wire::seq_t last = haves.rbegin()->first;
   const auto ours = window_.last_seq();
-  wire::seq_t from = std::min(haves_.begin()->first, ours ? *ours + 1 : last);
+  wire::seq_t from = std::min(haves.begin()->first, ours ? *ours + 1 : last);
   from = std::max<wire::seq_t>(
       from, last >= wire::max_fetch_chunks ? last - wire::max_fetch_chunks + 1 : 0);
   if (fetch_ && fetch_->link == link_) {
@@ -222,7 +263,7 @@ void warm_standby::fill_gap(time_point parent_heard) {
   }
   // Every chunk announced since, each once: they come on the standby link
   // in one go.
-  const wire::seq_t last = haves_.rbegin()->first;
+  const wire::seq_t last = lead_.pending().rbegin()->first;
   const auto count =
       static_cast<std::uint32_t>(std::min<wire::seq_t>(last - *from + 1, wire::max_fetch_chunks));
   // Fetches on one link only move forward: the record covers them all, as
@@ -239,10 +280,12 @@ bool warm_standby::fetched(link_id_t id, wire::seq_t seq) const {
 }
 
 duration warm_standby::parent_lag() const {
-  return haves_.empty() ? duration::zero() : ctx_.now - haves_.begin()->second;
+  const auto& haves = lead_.pending();
+  return haves.empty() ? duration::zero() : ctx_.now - haves.begin()->second;
 }
 
 void warm_standby::stop() {
+  end_challenge(node_errc::shutting_down);
   reset();
   next_round_.reset();
 }
@@ -269,9 +312,8 @@ void warm_standby::forget_link() {
   state_ = state::none;
   asked_ = false;
   path_.clear();
-  haves_.clear();
+  lead_.clear();
   arrivals_.clear();
-  lags_.clear();
 }
 
 void warm_standby::ask_next() {
@@ -324,6 +366,125 @@ void warm_standby::fill_targets() {
   for (std::size_t i = ancestors.size(); i-- > 1;) {
     targets_.push_back(ancestors[i - 1]);
   }
+}
+
+// ------------------------------------------------------------- challenges
+
+void warm_standby::challenge_if_trailing() {
+  const auto lead = lead_.typical();
+  if (challenger_ || state_ != state::held || !lead || *lead >= -ctx_.config.standby_max_trail ||
+      (next_challenge_ && ctx_.now < *next_challenge_)) {
+    return;
+  }
+  // The stream would come later through the standby than it does now: a
+  // switch to it would cost the viewers below that much of their buffer.
+  // Look for one that is sooner, keeping this one until it is found.
+  ctx_.log(
+      log_level::debug,
+      "warm standby trails the parent by " +
+          std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(-*lead).count()) +
+          " ms; looking for a sooner one");
+  challenge_tries_ = 0;
+  challenge_targets_.clear();
+  next_challenge_ = ctx_.now + ctx_.config.standby_challenge_pause;
+  challenge_next();
+}
+
+void warm_standby::challenge_next() {
+  if (challenge_targets_.empty() && challenge_tries_ == 0) {
+    // The ancestors above the parent, nearest first: a full one names peers
+    // with room outside our branch.
+    const auto& ancestors = position_.ancestors();
+    for (std::size_t i = ancestors.size(); i-- > 1;) {
+      challenge_targets_.push_back(ancestors[i - 1]);
+    }
+  }
+  const std::optional<wire::endpoint> current =
+      link_ ? std::optional(links_.at(*link_).remote) : std::nullopt;
+  while (!challenge_targets_.empty() && challenge_tries_ < ctx_.config.max_standby_tries) {
+    const wire::endpoint target = challenge_targets_.front();
+    challenge_targets_.pop_front();
+    const bool outrun = std::any_of(outrun_.begin(), outrun_.end(), [&](const auto& o) {
+      return o.first == target && ctx_.now < o.second;
+    });
+    if (target == current || outrun) {
+      continue;  // the one we have, or one measured no sooner lately
+    }
+    ++challenge_tries_;
+    challenger_ = challenger{links_.open(link_kind::standby, target)};
+    return;
+  }
+  challenge_targets_.clear();
+}
+
+void warm_standby::on_challenger_offer(const link& l, wire::standby_offer&& m) {
+  if (m.free_slots == 0 || !usable(m.path)) {
+    end_challenge(node_errc::standby_declined);
+    challenge_next();
+    return;
+  }
+  if (!challenger_->held) {
+    ctx_.log(log_level::debug, "standby challenger " + describe(l.remote) + " at depth " +
+                                   std::to_string(m.depth + 1) + ": measuring its lead");
+  }
+  challenger_->held = true;
+  challenger_->path = std::move(m.path);
+}
+
+void warm_standby::settle_challenge() {
+  const auto theirs = challenger_->lead.typical();
+  const auto ours = lead_.typical();
+  if (!theirs) {
+    return;
+  }
+  if (state_ == state::held && ours && *theirs <= *ours + challenge_margin) {
+    // No sooner than the one we hold: not asked again for a while.
+    outrun_.emplace_back(links_.at(challenger_->link).remote, ctx_.now + outrun_memory);
+    if (outrun_.size() > outrun_kept) {
+      outrun_.pop_front();
+    }
+    end_challenge(node_errc::standby_declined);
+    challenge_next();
+    return;
+  }
+  ctx_.log(log_level::info,
+           "warm standby: " + describe(links_.at(challenger_->link).remote) + " at depth " +
+               std::to_string(challenger_->path.size()) + ", " +
+               std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  *theirs - ours.value_or(*theirs))
+                                  .count()) +
+               " ms sooner than the one it replaces");
+  std::optional<challenger> next = std::move(challenger_);
+  challenger_.reset();
+  if (link_) {
+    const link_id_t old = *link_;
+    links_.close(old, node_errc::standby_replaced);
+    links_.remove(old);
+  }
+  take_challenger(std::move(*next));
+  challenge_targets_.clear();
+}
+
+void warm_standby::take_challenger(challenger&& c) {
+  link_ = c.link;
+  state_ = c.held ? state::held : state::asking;
+  asked_ = c.asked;
+  path_ = std::move(c.path);
+  lead_ = std::move(c.lead);
+  tries_ = 0;
+  targets_.clear();
+  if (state_ == state::held && !usable(path_)) {
+    drop(node_errc::standby_declined);
+  }
+}
+
+void warm_standby::end_challenge(std::error_code why) {
+  if (!challenger_) {
+    return;
+  }
+  links_.close(challenger_->link, why);
+  links_.remove(challenger_->link);
+  challenger_.reset();
 }
 
 }  // namespace treecast::core

@@ -23,6 +23,13 @@
 // the standby replaces the parent. A live parent whose own upstream stalled
 // is left as well: the standby has the stream, so it is the better parent
 // now.
+//
+// Kept sooner: a held standby whose stream trails the parent's by more than
+// standby_max_trail (the median of recent chunks) would cost the viewers
+// below that much of their buffer when it takes over. It is challenged: the
+// ancestors, then the peers they name, are asked one at a time on a second
+// link, and once a challenger's lead is known the sooner of the two is kept
+// (make-before-break: the held one serves until then).
 #pragma once
 
 #include <deque>
@@ -33,6 +40,7 @@
 #include "core/chunk_window.hpp"
 #include "core/link_table.hpp"
 #include "core/node_context.hpp"
+#include "core/standby_lead.hpp"
 #include "core/tree_position.hpp"
 
 namespace treecast::core {
@@ -87,6 +95,15 @@ class warm_standby {
  private:
   enum class state { none, asking, held };
 
+  // A peer asked to replace the held standby, on its own link.
+  struct challenger {
+    link_id_t link;
+    bool asked = false;  // the StandbyRequest went out
+    bool held = false;   // it offered: its lead is being measured
+    std::vector<wire::node_id_t> path;
+    standby_lead lead;
+  };
+
   // Forgets the standby link and what it told (the link itself is the
   // caller's to close); reset() forgets the round of targets too.
   void forget_link();
@@ -98,7 +115,19 @@ class warm_standby {
   // The parent's usual lag behind the standby (the largest recent one; long
   // until enough are known).
   duration usual_lag() const;
-  void record_lag(duration lag);
+  // Whether a standby whose path is `path` may serve us (not below our
+  // parent, not below us).
+  bool usable(const std::vector<wire::node_id_t>& path) const;
+  // Challenges (see above): start one when the held standby trails; ask the
+  // next target; a challenger's offer; keep the sooner once its lead is
+  // known; make a challenger the standby; close it.
+  void weigh_standbys();  // a lead changed: settle or start a challenge
+  void challenge_if_trailing();
+  void challenge_next();
+  void on_challenger_offer(const link& l, wire::standby_offer&& m);
+  void settle_challenge();
+  void take_challenger(challenger&& c);
+  void end_challenge(std::error_code why);
   // Whether the held standby can replace `lost` (its path clear of it).
   bool can_replace(const std::optional<wire::node_id_t>& lost) const;
   // When the parent, last heard at `parent_heard`, is `tolerance` late with
@@ -109,13 +138,15 @@ class warm_standby {
   std::optional<wire::seq_t> first_to_fetch() const;
   std::optional<wire::node_id_t> parent_id() const;
 
-  static constexpr std::size_t haves_kept = 64;
   static constexpr std::size_t arrivals_kept = 64;
-  static constexpr std::size_t lags_kept = 16;
-  // Lag samples needed before the parent's usual lag is believed, and the
-  // lag assumed until then.
-  static constexpr std::size_t lags_needed = 3;
+  // The parent's lag assumed until the standby's lead is known.
   static constexpr duration unknown_lag = std::chrono::milliseconds(300);
+  // A challenger replaces the standby only when this much sooner (noise).
+  static constexpr duration challenge_margin = std::chrono::milliseconds(20);
+  // Peers measured no sooner than the standby: not asked again for this
+  // long (paths change), and at most this many remembered.
+  static constexpr duration outrun_memory = std::chrono::seconds(60);
+  static constexpr std::size_t outrun_kept = 8;
 
   node_context& ctx_;
   link_table& links_;
@@ -126,9 +157,8 @@ class warm_standby {
   std::optional<link_id_t> link_;
   bool asked_ = false;  // the StandbyRequest went out on link_
   std::vector<wire::node_id_t> path_;
-  std::map<wire::seq_t, time_point> haves_;     // seq -> when announced, not yet from the parent
+  standby_lead lead_;                           // the held standby's, against the parent
   std::map<wire::seq_t, time_point> arrivals_;  // seq -> when the parent sent it, recent
-  std::deque<duration> lags_;  // parent arrival - standby's Have, recent chunks (signed)
   struct fetch_record {
     link_id_t link;
     wire::seq_t from;
@@ -138,6 +168,12 @@ class warm_standby {
   std::deque<wire::endpoint> targets_;  // to ask next, this round
   int tries_ = 0;                       // asked this round
   std::optional<time_point> next_round_;
+
+  std::optional<challenger> challenger_;
+  std::deque<wire::endpoint> challenge_targets_;              // to ask next, this challenge
+  int challenge_tries_ = 0;                                   // asked this challenge
+  std::optional<time_point> next_challenge_;                  // none started before then
+  std::deque<std::pair<wire::endpoint, time_point>> outrun_;  // no sooner, until then
 };
 
 }  // namespace treecast::core

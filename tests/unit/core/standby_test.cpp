@@ -249,6 +249,105 @@ TEST(warm_standby, a_parent_usually_behind_the_standby_gets_its_usual_lag) {
   EXPECT_EQ(t.h.only_sent<wire::join_request>(t.standby).size(), 1u);
 }
 
+// Chunks from..to-1: the parent's copy `parent_first_by` before the
+// standby's Have (after it when negative), one every 200 ms; and the Haves
+// of a challenger `challenger_lead` before the parent's copy, if it is held.
+void stream(attached_with_standby& t, wire::seq_t from, wire::seq_t to,
+            std::chrono::milliseconds parent_first_by,
+            std::optional<std::pair<link_id_t, std::chrono::milliseconds>> challenger = {}) {
+  for (wire::seq_t s = from; s < to; ++s) {
+    if (challenger) {
+      t.h.receive(challenger->first, wire::have{s, 2});
+      t.h.advance(challenger->second);
+    }
+    t.h.receive(t.parent, make_chunk(s));
+    t.h.advance(parent_first_by);
+    t.h.receive(t.standby, wire::have{s, 2});
+    t.h.advance(200ms - parent_first_by - (challenger ? challenger->second : 0ms));
+  }
+}
+
+// A standby whose Haves trail the parent by 100 ms (more than the 50 ms
+// allowed) is challenged: the ancestor above the parent (the broadcaster)
+// is asked, and being full names peer 8, which offers. Peer 8's link.
+link_id_t challenged(attached_with_standby& t) {
+  stream(t, 0, 2, 100ms);
+  EXPECT_TRUE(t.h.all<connect_action>().empty());  // its lead is not known yet
+  stream(t, 2, 3, 100ms);
+  const auto ancestor = t.h.only_connect();
+  EXPECT_EQ(ancestor.to, (wire::endpoint{"127.0.0.1", 7000}));
+  t.h.connected(ancestor.link);
+  EXPECT_EQ(t.h.only_sent<wire::standby_request>(ancestor.link).size(), 1u);
+  t.h.clear();
+  t.h.receive(ancestor.link, hello_from(1, 7000));
+  t.h.receive(ancestor.link, wire::join_redirect{"full", {{"10.0.0.8", 7008}}});
+  const auto challenge = t.h.only_connect();
+  EXPECT_EQ(challenge.to, (wire::endpoint{"10.0.0.8", 7008}));
+  t.h.connected(challenge.link);
+  t.h.receive(challenge.link, hello_from(8, 7008));
+  t.h.receive(challenge.link, wire::standby_offer{1, {id_of(1), id_of(8)}, 2});
+  t.h.clear();
+  return challenge.link;
+}
+
+TEST(warm_standby, a_trailing_standby_is_replaced_by_a_sooner_challenger_make_before_break) {
+  attached_with_standby t(relay_config(), 0);
+  const link_id_t challenger = challenged(t);
+  // The broadcaster announces each chunk 30 ms before the parent sends it.
+  stream(t, 3, 5, 100ms, std::pair{challenger, 30ms});
+  EXPECT_FALSE(t.h.closed_reason(t.standby));  // kept until the challenger's lead is known
+  stream(t, 5, 6, 100ms, std::pair{challenger, 30ms});
+  EXPECT_EQ(t.h.closed_reason(t.standby), std::error_code(node_errc::standby_replaced));
+  EXPECT_FALSE(t.h.closed_reason(challenger));
+  // It is the standby now: a crashed parent is replaced on its link.
+  t.h.closed(t.parent);
+  EXPECT_EQ(t.h.only_sent<wire::join_request>(challenger).size(), 1u);
+}
+
+TEST(warm_standby, a_challenger_no_sooner_is_closed_and_not_asked_again_soon) {
+  attached_with_standby t(relay_config(), 0);
+  const link_id_t challenger = challenged(t);
+  // The challenger's Haves come 150 ms after the parent's chunks: later
+  // than the standby's.
+  for (wire::seq_t s = 3; s < 6; ++s) {
+    t.h.receive(t.parent, make_chunk(s));
+    t.h.advance(100ms);
+    t.h.receive(t.standby, wire::have{s, 2});
+    t.h.advance(50ms);
+    t.h.receive(challenger, wire::have{s, 2});
+    t.h.advance(50ms);
+  }
+  EXPECT_EQ(t.h.closed_reason(challenger), std::error_code(node_errc::standby_declined));
+  EXPECT_FALSE(t.h.closed_reason(t.standby));
+  t.h.clear();
+  // The standby still trails, but the next challenge waits for the pause,
+  // and then asks the ancestor again, not peer 8.
+  stream(t, 6, 50, 100ms);
+  EXPECT_TRUE(t.h.all<connect_action>().empty());
+  stream(t, 50, 60, 100ms);
+  EXPECT_EQ(t.h.only_connect().to, (wire::endpoint{"127.0.0.1", 7000}));
+}
+
+TEST(warm_standby, a_standby_within_the_allowed_trail_is_not_challenged) {
+  attached_with_standby t(relay_config(), 0);
+  stream(t, 0, 20, 40ms);
+  EXPECT_TRUE(t.h.all<connect_action>().empty());
+}
+
+TEST(warm_standby, a_challenger_held_when_the_parent_fails_becomes_the_next_standby) {
+  attached_with_standby t(relay_config(), 0);
+  const link_id_t challenger = challenged(t);
+  t.h.closed(t.parent);
+  ASSERT_EQ(t.h.only_sent<wire::join_request>(t.standby).size(), 1u);
+  t.h.receive(t.standby, wire::join_accept{1, {id_of(1), id_of(6)}, {{"127.0.0.1", 7000}}, {}});
+  EXPECT_TRUE(t.h.engine().attached());
+  EXPECT_FALSE(t.h.closed_reason(challenger));
+  // The old standby is the parent now; the challenger fails over for it.
+  t.h.clear();
+  t.h.closed(t.standby);
+  EXPECT_EQ(t.h.only_sent<wire::join_request>(challenger).size(), 1u);
+}
+
 TEST(warm_standby, a_standby_below_the_parent_is_declined_and_an_ancestor_asked) {
   harness h(relay_config());
   h.start();
