@@ -111,6 +111,8 @@ class warm_standby {
   void ask_next();
   void request(link_id_t id);
   void fill_targets();
+  // Appends the ancestors a standby is asked of (see fill_targets).
+  void ancestors_to_ask(std::deque<wire::endpoint>& targets) const;
   void drop(std::error_code why);
   // The parent's usual lag behind the standby (the largest recent one; long
   // until enough are known).
