@@ -10,9 +10,8 @@
 
 #include <algorithm>
 #include <optional>
-#include <vector>
-
 #include <span>
+#include <vector>
 
 #include "core/actions.hpp"
 #include "wire/messages.hpp"

@@ -41,14 +41,14 @@ void warm_standby::adopt(link_id_t id) {
   link_ = id;
   state_ = state::asking;
   if (position_.has_parent()) {
-    request(id);  // else once attached: the request carries our path
+    request(id, asked_);  // else once attached: the request carries our path
   }
 }
 
-void warm_standby::request(link_id_t id) {
+void warm_standby::request(link_id_t id, bool& asked) {
   // Our path, so that a holder that refuses names no peer below our parent.
   links_.send(id, wire::standby_request{position_.path()});
-  asked_ = true;
+  asked = true;
 }
 
 void warm_standby::on_attached() {
@@ -65,7 +65,7 @@ void warm_standby::on_attached() {
   if (!link_) {
     next_round_ = ctx_.now;  // look for one now
   } else if (state_ == state::asking && !asked_ && links_.at(*link_).connected) {
-    request(*link_);  // the runner-up, adopted before the parent accepted us
+    request(*link_, asked_);  // the runner-up, adopted before the parent accepted us
   }
 }
 
@@ -78,11 +78,9 @@ std::optional<link_id_t> warm_standby::take_for(const std::optional<wire::node_i
     return std::nullopt;
   }
   const link_id_t id = *link_;
-  std::optional<challenger> next = std::move(challenger_);
-  challenger_.reset();
   reset();
-  if (next) {
-    take_challenger(std::move(*next));  // the next standby, if the new parent allows
+  if (challenger_) {
+    take_challenger();  // the next standby, if the new parent allows
   }
   ctx_.stats.add(counter::standby_promotions);
   return id;
@@ -162,10 +160,9 @@ void warm_standby::on_connected(link_id_t id) {
     return;
   }
   if (link_ == id && state_ == state::asking) {
-    request(id);
+    request(id, asked_);
   } else if (challenger_ && challenger_->link == id) {
-    links_.send(id, wire::standby_request{position_.path()});
-    challenger_->asked = true;
+    request(id, challenger_->asked);
   }
 }
 
@@ -180,9 +177,7 @@ void warm_standby::on_link_gone(link_id_t id) {
   }
   forget_link();
   if (challenger_) {
-    std::optional<challenger> next = std::move(challenger_);
-    challenger_.reset();
-    take_challenger(std::move(*next));
+    take_challenger();
     return;
   }
   ask_next();
@@ -457,18 +452,18 @@ void warm_standby::settle_challenge() {
                                   *theirs - ours.value_or(*theirs))
                                   .count()) +
                " ms sooner than the one it replaces");
-  std::optional<challenger> next = std::move(challenger_);
-  challenger_.reset();
   if (link_) {
     const link_id_t old = *link_;
     links_.close(old, node_errc::standby_replaced);
     links_.remove(old);
   }
-  take_challenger(std::move(*next));
+  take_challenger();
   challenge_targets_.clear();
 }
 
-void warm_standby::take_challenger(challenger&& c) {
+void warm_standby::take_challenger() {
+  challenger c = std::move(*challenger_);
+  challenger_.reset();
   link_ = c.link;
   state_ = c.held ? state::held : state::asking;
   asked_ = c.asked;

@@ -109,7 +109,8 @@ class warm_standby {
   void forget_link();
   void reset();
   void ask_next();
-  void request(link_id_t id);
+  // Sends our StandbyRequest on `id` and marks it `asked`.
+  void request(link_id_t id, bool& asked);
   void fill_targets();
   // Appends the ancestors a standby is asked of (see fill_targets).
   void ancestors_to_ask(std::deque<wire::endpoint>& targets) const;
@@ -122,13 +123,13 @@ class warm_standby {
   bool usable(const std::vector<wire::node_id_t>& path) const;
   // Challenges (see above): start one when the held standby trails; ask the
   // next target; a challenger's offer; keep the sooner once its lead is
-  // known; make a challenger the standby; close it.
+  // known; make the challenger the standby; close it.
   void weigh_standbys();  // a lead changed: settle or start a challenge
   void challenge_if_trailing();
   void challenge_next();
   void on_challenger_offer(const link& l, wire::standby_offer&& m);
   void settle_challenge();
-  void take_challenger(challenger&& c);
+  void take_challenger();
   void end_challenge(std::error_code why);
   // Whether the held standby can replace `lost` (its path clear of it).
   bool can_replace(const std::optional<wire::node_id_t>& lost) const;

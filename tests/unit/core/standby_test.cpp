@@ -510,14 +510,9 @@ TEST(standby_holder, redirects_only_to_peers_outside_the_askers_branch) {
   h.start();
   const link_id_t two = h.join_child(2, 7002);
   const link_id_t three = h.join_child(3, 7003);
-  wire::report from_two;
-  from_two.free_slots = 0;
-  from_two.candidates = {{id_of(7), {"10.0.0.7", 7007}, 2, 2, "", {}}};
-  h.receive(two, from_two);
-  wire::report from_three;
-  from_three.free_slots = 1;
-  from_three.candidates = {{id_of(8), {"10.0.0.8", 7008}, 2, 2, "", {}}};
-  h.receive(three, from_three);
+  // Reports: subtree size, depth, candidates, free slots.
+  h.receive(two, wire::report{2, 1, {{id_of(7), {"10.0.0.7", 7007}, 2, 2, "", {}}}, 0});
+  h.receive(three, wire::report{2, 1, {{id_of(8), {"10.0.0.8", 7008}, 2, 2, "", {}}}, 1});
   const link_id_t peer = h.accept();
   h.receive(peer, hello_from(9, 9009));
   h.clear();
