@@ -74,6 +74,7 @@ void fill_position(Pb* out, const Message& m) {
   fill_path(out->mutable_path(), m.path);
   fill_endpoints(out->mutable_ancestors(), m.ancestors);
   fill_endpoints(out->mutable_backups(), m.backups);
+  out->set_root_delay_us(m.root_delay_us);
 }
 
 void fill(pb::Envelope& e, const join_accept& m) {
@@ -148,6 +149,7 @@ void fill(pb::Envelope& e, const pong& m) {
   p->set_free_slots(m.free_slots);
   fill_path(p->mutable_path(), m.path);
   p->set_root_signature(m.root_signature);
+  p->set_root_delay_us(m.root_delay_us);
 }
 
 void fill(pb::Envelope& e, const path_update& m) {
@@ -297,6 +299,7 @@ template <typename Message, typename Pb>
 std::error_code decode_position(const Pb& in, message& out) {
   Message m;
   m.depth = in.depth();
+  m.root_delay_us = in.root_delay_us();
   if (!decode_path(in.path(), m.path) ||
       !decode_endpoints(in.ancestors(), m.ancestors, max_path_length) ||
       !decode_endpoints(in.backups(), m.backups, max_redirect_candidates)) {
@@ -312,6 +315,7 @@ std::error_code decode(const pb::Pong& in, message& out) {
   m.attached = in.attached();
   m.depth = in.depth();
   m.free_slots = in.free_slots();
+  m.root_delay_us = in.root_delay_us();
   if (!decode_path(in.path(), m.path) || in.root_signature().size() > max_signature_bytes) {
     return wire_errc::field_out_of_range;
   }

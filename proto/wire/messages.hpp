@@ -58,6 +58,7 @@ struct join_accept {
   std::vector<node_id_t> path;
   std::vector<endpoint> ancestors;  // broadcaster .. the parent's parent
   std::vector<endpoint> backups;
+  std::uint32_t root_delay_us = 0;  // the parent's delay from the broadcaster
 };
 
 struct join_redirect {
@@ -107,7 +108,8 @@ struct pong {
   std::uint32_t depth = 0;
   std::uint32_t free_slots = 0;
   std::vector<node_id_t> path;
-  std::string root_signature;  // the broadcaster's proof that it is the root (depth 0)
+  std::string root_signature;       // the broadcaster's proof that it is the root (depth 0)
+  std::uint32_t root_delay_us = 0;  // its delay from the broadcaster (half round trips, summed)
 };
 
 struct path_update {
@@ -115,6 +117,7 @@ struct path_update {
   std::vector<node_id_t> path;
   std::vector<endpoint> ancestors;
   std::vector<endpoint> backups;
+  std::uint32_t root_delay_us = 0;
 };
 
 struct peer_summary {

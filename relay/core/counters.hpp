@@ -41,6 +41,7 @@ enum class counter : std::size_t {
   gap_fills,             // Fetches sent: the parent was late with chunks the standby had
   gap_fill_chunks_sent,  // chunks sent to standby children that fetched them
   gap_fill_bytes_sent,   // and their bytes
+  parent_moves,          // moves to a parent through which the stream comes sooner
   count_
 };
 
@@ -56,7 +57,8 @@ inline constexpr std::array<const char*, counter_count> counter_names{
     "repairs",           "chunks_missed",        "chunks_forged",      "peers_unauthorized",
     "joins_rate_limited", "chunks_stale",      "claims_refused",
     "links_refused",     "reports_clamped",      "standby_promotions", "parents_behind",
-    "standby_bytes_sent", "gap_fills", "gap_fill_chunks_sent", "gap_fill_bytes_sent"};
+    "standby_bytes_sent", "gap_fills", "gap_fill_chunks_sent", "gap_fill_bytes_sent",
+    "parent_moves"};
 // clang-format on
 static_assert(counter_names.back() != nullptr, "a counter has no name");
 

@@ -48,6 +48,8 @@ struct link {
   std::optional<rate_limiter> message_budget;  // messages other than chunks
   std::size_t queued_bytes = 0;                // sent to the driver, not yet written
   bool overflowed = false;                     // queued_bytes passed the bound
+  duration rtt{};  // round trip once measured (a probe's Ping, a StandbyRequest), else zero
+  std::optional<time_point> asked_at;  // a StandbyRequest went out then: its offer times the trip
 };
 
 // The id the peer's Hello gave; nullopt before the gate admitted it.

@@ -16,7 +16,8 @@ node::node(node_config config, wire::node_id_t id, std::uint64_t seed, log_sink 
       finder_(ctx_, links_, position_, forwarder_.window()),
       joins_(ctx_.config),
       standby_(ctx_, links_, position_, forwarder_.window()),
-      standby_children_(ctx_, links_) {}
+      standby_children_(ctx_, links_),
+      improver_(ctx_, position_) {}
 
 // ---------------------------------------------------------------- lifecycle
 
@@ -45,6 +46,7 @@ void node::stop(time_point now) {
   standby_children_.clear();
   position_.lose_parent();
   finder_.stop();
+  improver_.stop();
   subtree_.stop();
   next_heartbeat_.reset();
   next_backups_.reset();
@@ -303,8 +305,9 @@ void node::handle(link_id_t id, link& l, wire::join_request&& m) {
   standby_children_.remove(id);  // a standby child promoting itself
   subtree_.report_soon();
   ctx_.stats.add(counter::children_accepted);
-  links_.send(id, wire::join_accept{position_.depth(), position_.path(), position_.ancestors(),
-                                    subtree_.backups_for(id, self())});
+  links_.send(
+      id, wire::join_accept{position_.depth(), position_.path(), position_.ancestors(),
+                            subtree_.backups_for(id, self()), to_wire_us(position_.root_delay())});
   ctx_.log(log_level::info,
            "child " + short_id(l.peer_hello->node_id) + " at " + describe(l.remote) + " attached");
   children_.serve_backlog(id, forwarder_.window(), m.resume_from);
@@ -404,8 +407,14 @@ void node::handle(link_id_t id, link& l, wire::join_accept&& m) {
     finder_.failed("the chosen parent is below this node");
     return;
   }
+  if (const auto old = position_.parent()) {
+    // An improvement move: the old parent fed us until now; attach() closes it.
+    position_.set_feeder(*old);
+    position_.lose_parent();
+    ctx_.stats.add(counter::parent_moves);
+  }
   position_.set_lineage(std::move(m.ancestors), l.remote, std::move(m.backups));
-  attach(id, l, m.depth, std::move(m.path));
+  attach(id, l, m.depth, std::move(m.path), duration(m.root_delay_us));
 }
 
 void node::handle(link_id_t id, link& l, wire::join_redirect&& m) {
@@ -488,6 +497,7 @@ void node::handle(link_id_t id, link&, wire::ping&& m) {
   answer.depth = position_.depth();
   answer.free_slots = static_cast<std::uint32_t>(free_slots());
   answer.path = position_.path();
+  answer.root_delay_us = to_wire_us(position_.root_delay());
   if (is_root() && ctx_.config.root_signer) {
     answer.root_signature = sign_root_proof(*ctx_.config.root_signer, m.nonce, ctx_.id);
   }
@@ -515,7 +525,7 @@ void node::handle(link_id_t id, link& l, wire::path_update&& m) {
     return;
   }
   position_.set_lineage(std::move(m.ancestors), l.remote, std::move(m.backups));
-  if (position_.update_path(m.depth, std::move(m.path))) {
+  if (position_.update_path(m.depth, std::move(m.path), duration(m.root_delay_us))) {
     send_path_updates();
   }
 }
@@ -560,11 +570,12 @@ void node::handle(link_id_t id, link& l, wire::candidates&& m) {
 // --------------------------------------------------------- tree position
 
 void node::attach(link_id_t id, link& l, std::uint32_t parent_depth,
-                  std::vector<wire::node_id_t> parent_path) {
+                  std::vector<wire::node_id_t> parent_path, duration parent_root_delay) {
   l.kind = link_kind::parent;
-  position_.attach(id, finder_.probe_rtt(id), parent_depth, std::move(parent_path));
+  position_.attach(id, l.rtt, parent_depth, std::move(parent_path), parent_root_delay);
   finder_.on_attached(id);
   standby_.on_attached();
+  improver_.on_attached();
   forwarder_.expect_stream();
   subtree_.report_soon();
   ctx_.stats.add(counter::parent_attaches);
@@ -645,7 +656,8 @@ void node::move_off_parent(link_id_t id, const link& l) {
 void node::send_path_updates() {
   for (const auto& [id, c] : children_) {
     links_.send(id, wire::path_update{position_.depth(), position_.path(), position_.ancestors(),
-                                      subtree_.backups_for(id, self())});
+                                      subtree_.backups_for(id, self()),
+                                      to_wire_us(position_.root_delay())});
   }
   standby_children_.offer_all(standby_offer());
 }
@@ -704,6 +716,9 @@ void node::on_timer(time_point now) {
     next_backups_ = now + ctx_.config.backup_interval;
     send_path_updates();
   }
+  if (const auto ask = improver_.take_round(finder_.idle() && !position_.feeder() && !leaving_)) {
+    finder_.start_improvement(*ask);
+  }
   check_parent_pace();
   if (forwarder_.starving(position_.has_parent())) {
     // The parent answers heartbeats but sends no stream (never did, or
@@ -730,7 +745,8 @@ std::optional<time_point> node::next_deadline() const {
   const auto parent_heard = parent ? std::optional(links_.at(*parent).last_heard) : std::nullopt;
   for (const auto& t :
        {next_heartbeat_, subtree_.deadline(), finder_.deadline(), next_backups_, leave_deadline_,
-        forwarder_.starvation_deadline(position_.has_parent()), standby_.deadline(parent_heard)}) {
+        improver_.deadline(), forwarder_.starvation_deadline(position_.has_parent()),
+        standby_.deadline(parent_heard)}) {
     if (t && (!next || *t < *next)) {
       next = t;
     }

@@ -46,7 +46,9 @@
 //   subtree_view   reports, candidates, backups, health rows;
 //   forwarder      chunk checks, the window, gaps, starvation;
 //   warm_standby   our standby parent, and a parent falling behind it;
-//   standby_children  the peers we are the standby of (Have, offers).
+//   standby_children  the peers we are the standby of (Have, offers);
+//   parent_improver   when to look for a parent through which the stream
+//                     comes sooner (the finder's improvement round moves).
 // It dispatches every input to them and answers next_deadline() as the
 // earliest of theirs. Typed events (events.hpp) go out with the actions.
 //
@@ -65,6 +67,7 @@
 #include "core/link_table.hpp"
 #include "core/node_context.hpp"
 #include "core/parent_finder.hpp"
+#include "core/parent_improver.hpp"
 #include "core/standby_children.hpp"
 #include "core/subtree_view.hpp"
 #include "core/tree_position.hpp"
@@ -214,7 +217,7 @@ class node {
   self_view self() const { return {attached(), free_slots()}; }
   bool joining() const { return !is_root() && running_ && !position_.has_parent(); }
   void attach(link_id_t id, link& l, std::uint32_t parent_depth,
-              std::vector<wire::node_id_t> parent_path);
+              std::vector<wire::node_id_t> parent_path, duration parent_root_delay);
   void detach(const wire::endpoint& lost, const std::optional<wire::node_id_t>& lost_id);
   // Measures the parent against the standby's Haves: a late chunk is
   // fetched from the standby, a parent later still is left for it.
@@ -261,6 +264,7 @@ class node {
   join_gate joins_;                    // joins and candidate queries served
   warm_standby standby_;               // our standby parent
   standby_children standby_children_;  // peers we are the standby of
+  parent_improver improver_;           // when to look for a sooner parent
 
   bool running_ = false;
   bool leaving_ = false;

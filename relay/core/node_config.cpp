@@ -62,6 +62,10 @@ std::string node_config::validate() const {
       standby_challenge_pause < std::chrono::milliseconds(100)) {
     return "standby max trail must not be negative and the challenge pause at least 100 ms";
   }
+  if (improve_interval < duration::zero() || improve_min_gain < duration::zero() ||
+      improve_min_gain_fraction < 0 || improve_min_gain_fraction >= 1) {
+    return "the improve interval and gain must not be negative, the gain fraction in [0, 1)";
+  }
   if (max_pending_bytes < 64 * 1024) {
     return "max pending bytes must be at least 64 KiB";
   }

@@ -11,6 +11,7 @@ parent_finder::parent_finder(node_context& context, link_table& links,
       position_(position),
       window_(window),
       scoring_(context.config.depth_penalty),
+      moves_(context.config.improve_min_gain, context.config.improve_min_gain_fraction),
       claims_(context.config.stream_id, context.config.verifier),
       backoff_(context.config.reconnect_min) {}
 
@@ -48,6 +49,61 @@ void parent_finder::start_join() {
     target = position_.ancestors().front();
   }
   links_.open(link_kind::rendezvous, target);
+}
+
+void parent_finder::start_improvement(const wire::endpoint& ancestor) {
+  phase_ = phase::querying;
+  round_ = round_kind::improve;
+  deadline_.reset();
+  redirects_ = 0;
+  links_.open(link_kind::rendezvous, ancestor);
+}
+
+void parent_finder::end_improvement(const std::string& why) {
+  close_join_links(std::nullopt);
+  phase_ = phase::idle;
+  round_ = round_kind::join;
+  deadline_.reset();
+  ctx_.log(log_level::debug, "staying with our parent: " + why);
+}
+
+move_policy::option parent_finder::current_option() const {
+  probe_result parent;
+  parent.rtt = position_.parent_rtt();
+  parent.depth = position_.depth() - 1;
+  parent.root_delay = position_.parent_root_delay();
+  const link& l = links_.at(*position_.parent());
+  return {scoring_.through(parent), l.peer_hello && of_my_site(l.peer_hello->site)};
+}
+
+bool parent_finder::of_my_site(const std::string& site) const {
+  return !ctx_.config.site.empty() && site == ctx_.config.site;
+}
+
+void parent_finder::choose_move(const std::vector<probe_result>& results,
+                                const std::vector<link_id_t>& ids) {
+  const move_policy::option current = current_option();
+  const wire::node_id_t& parent_id = links_.at(*position_.parent()).peer_hello->node_id;
+  std::optional<std::size_t> best;
+  move_policy::option best_option;
+  for (const auto& r : results) {
+    const move_policy::option option{scoring_.through(r), of_my_site(r.site)};
+    if (r.free_slots > 0 && links_.at(ids[r.index]).peer_hello->node_id != parent_id &&
+        (!best || moves_.better(option, best_option))) {
+      best = r.index;
+      best_option = option;
+    }
+  }
+  if (!best || !moves_.worth_moving(current, best_option)) {
+    end_improvement("no peer with room is clearly sooner");
+    return;
+  }
+  ctx_.log(log_level::debug, "moving to " + describe(links_.at(ids[*best]).remote) + ": " +
+                                 std::to_string(best_option.delay.count() / 1000) +
+                                 " ms from the broadcaster, not " +
+                                 std::to_string(current.delay.count() / 1000));
+  close_join_links(ids[*best]);
+  request(ids[*best]);
 }
 
 void parent_finder::start_repair(const std::vector<wire::endpoint>& targets) {
@@ -92,6 +148,12 @@ void parent_finder::failed(const std::string& why) {
 }
 
 void parent_finder::on_turned_away(link_kind kind, const std::string& reason) {
+  if (round_ == round_kind::improve) {
+    if (kind != link_kind::probe) {
+      end_improvement("turned away (" + reason + ")");
+    }
+    return;
+  }
   if (kind == link_kind::joining) {
     // Busy is a crowd, not a failure of ours: try again without counting it.
     fail_round("chosen parent turned us away (" + reason + ")", reason.rfind("busy", 0) != 0);
@@ -119,6 +181,10 @@ void parent_finder::give_up(const std::string& why) {
 }
 
 void parent_finder::fail_round(const std::string& why, bool counts) {
+  if (round_ == round_kind::improve) {
+    end_improvement(why);
+    return;
+  }
   if (!joining()) {
     return;
   }
@@ -169,11 +235,6 @@ void parent_finder::on_attached(link_id_t id) {
   close_join_links(id);
 }
 
-duration parent_finder::probe_rtt(link_id_t id) const {
-  const auto it = probes_.find(id);
-  return it == probes_.end() ? duration{} : it->second.rtt;
-}
-
 // ----------------------------------------------------------- link events
 
 void parent_finder::on_connected(link_id_t id, link& l) {
@@ -215,6 +276,7 @@ bool parent_finder::on_pong(link_id_t id, link& l, wire::pong&& m) {
     return false;
   }
   it->second.rtt = ctx_.now - it->second.ping_sent;
+  l.rtt = it->second.rtt;
   it->second.answer = std::move(m);
   const bool same_site =
       ctx_.config.site.empty() || (l.peer_hello && l.peer_hello->site == ctx_.config.site);
@@ -236,6 +298,10 @@ bool parent_finder::on_redirect(link_id_t id, link& l, wire::join_redirect&& m) 
   const std::string from = describe(l.remote);
   close_own(id, node_errc::join_refused);
   ctx_.stats.add(counter::join_redirects);
+  if (round_ == round_kind::improve) {
+    end_improvement("redirected by " + from + " (" + m.reason + ")");
+    return true;
+  }
   if (m.candidates.empty() || ++redirects_ > ctx_.config.max_redirects) {
     failed("redirected by " + from + " (" + m.reason + ") with nowhere left to go");
     return true;
@@ -310,9 +376,13 @@ void parent_finder::choose() {
       distrust(l->remote, l->peer_hello->node_id);
       continue;
     }
-    results.push_back(
-        {ids.size(), p.rtt, p.answer->depth, p.answer->free_slots, l->peer_hello->site});
+    results.push_back({ids.size(), p.rtt, p.answer->depth, p.answer->free_slots,
+                       l->peer_hello->site, duration(p.answer->root_delay_us)});
     ids.push_back(id);
+  }
+  if (round_ == round_kind::improve) {
+    choose_move(results, ids);
+    return;
   }
   const auto best = scoring_.best(results, ctx_.config.site);
   if (!best) {
@@ -335,6 +405,8 @@ void parent_finder::choose() {
 void parent_finder::request(link_id_t id) {
   links_.at(id).kind = link_kind::joining;
   phase_ = phase::requesting;
+  deadline_
+      .reset();  // a round replaced mid-probe (an improvement, when the parent is lost) left one
   wire::join_request request;
   // From the first chunk missing near the newest, if a gap fill ran ahead
   // of the old parent: the chunks after it come twice, the gap is not lost.
@@ -362,7 +434,11 @@ void parent_finder::close_join_links(std::optional<link_id_t> keep,
                                      std::optional<link_id_t> spare) {
   std::vector<link_id_t> done;
   for (const auto& [id, l] : links_) {
-    if ((l.kind == link_kind::probe || l.kind == link_kind::joining) && id != keep && id != spare) {
+    // A query still open belongs to a round being replaced (an improvement
+    // round when the parent is lost): its answer must not start probes.
+    if ((l.kind == link_kind::probe || l.kind == link_kind::joining ||
+         l.kind == link_kind::rendezvous) &&
+        id != keep && id != spare) {
       done.push_back(id);
     }
   }

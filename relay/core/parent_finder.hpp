@@ -22,6 +22,12 @@
 // ancestors and the backups (or the handoff's targets), so repair needs no
 // rendezvous; if none of them takes us, a join round follows at once.
 //
+// An improvement round (parent_improver decides when, and whom to ask)
+// queries an ancestor while the parent still feeds us, probes the peers with
+// room it names, and sends JoinRequest to the best only when move_policy
+// says the delay through it is clearly lower; otherwise, or if anything
+// fails, the round ends quietly and the parent stays.
+//
 // Exclusions: a candidate with this node on its path (a loop), one below the
 // parent being left (its subtree is going away) and one that sent a forged
 // chunk are never chosen.
@@ -39,6 +45,7 @@
 
 #include "core/chunk_window.hpp"
 #include "core/link_table.hpp"
+#include "core/move_policy.hpp"
 #include "core/node_context.hpp"
 #include "core/parent_scoring.hpp"
 #include "core/peer_claims.hpp"
@@ -70,6 +77,11 @@ class parent_finder {
   // and admitted): JoinRequest on it at once. If it cannot take us, a repair
   // round over the peers it names and `fallback` follows.
   void start_promotion(link_id_t standby, std::vector<wire::endpoint> fallback);
+
+  // While attached and idle: ask `ancestor` for peers with room and move to
+  // one if the stream comes clearly sooner through it (see above).
+  void start_improvement(const wire::endpoint& ancestor);
+  bool idle() const { return phase_ == phase::idle; }
 
   // The runner-up of the last probe round, kept open to become the warm
   // standby (connected, admitted, not below the chosen parent); once.
@@ -106,8 +118,6 @@ class parent_finder {
 
   // `id` (the requested link) accepted us; the round is over.
   void on_attached(link_id_t id);
-  // Round trip measured by the probe on `id` (zero when none).
-  duration probe_rtt(link_id_t id) const;
 
   // The parent is being lost: time the repair from now.
   void repair_started(const wire::endpoint& lost_parent);
@@ -133,6 +143,7 @@ class parent_finder {
     join,       // through the rendezvous
     repair,     // ancestors and backups, or a handoff's targets
     promotion,  // the warm standby, asked directly
+    improve,    // attached: looking for a parent through which the stream comes sooner
   };
 
   struct probe {
@@ -144,6 +155,13 @@ class parent_finder {
 
   bool joining() const;
   void fail_round(const std::string& why, bool counts);
+  // An improvement round found nothing better, or failed: the parent stays.
+  void end_improvement(const std::string& why);
+  // The parent as move_policy sees it; whether `site` is ours.
+  move_policy::option current_option() const;
+  bool of_my_site(const std::string& site) const;
+  // An improvement round's probes answered: request the best if worth it.
+  void choose_move(const std::vector<probe_result>& results, const std::vector<link_id_t>& ids);
   void start_probes(const std::vector<wire::endpoint>& targets);
   void maybe_choose();
   void choose();
@@ -164,6 +182,7 @@ class parent_finder {
   const tree_position& position_;
   const chunk_window& window_;
   parent_scoring scoring_;
+  move_policy moves_;
   peer_claims claims_;
 
   bool running_ = false;

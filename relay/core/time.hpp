@@ -3,6 +3,7 @@
 // uses the steady clock, the simulator virtual time).
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 
@@ -18,5 +19,10 @@ struct engine_clock {
 
 using duration = engine_clock::duration;
 using time_point = engine_clock::time_point;
+
+// A delay as the wire carries it (microseconds, saturating; never negative).
+inline std::uint32_t to_wire_us(duration d) {
+  return static_cast<std::uint32_t>(std::clamp<duration::rep>(d.count(), 0, UINT32_MAX));
+}
 
 }  // namespace treecast::core

@@ -16,16 +16,19 @@ void tree_position::set_lineage(std::vector<wire::endpoint> parent_ancestors,
 }
 
 void tree_position::attach(link_id_t parent, duration rtt, std::uint32_t parent_depth,
-                           std::vector<wire::node_id_t> parent_path) {
+                           std::vector<wire::node_id_t> parent_path, duration parent_root_delay) {
   parent_ = parent;
   parent_rtt_ = rtt;
+  parent_root_delay_ = parent_root_delay;
   depth_ = parent_depth + 1;
   path_ = std::move(parent_path);
   path_.push_back(self_);
 }
 
 bool tree_position::update_path(std::uint32_t parent_depth,
-                                std::vector<wire::node_id_t> parent_path) {
+                                std::vector<wire::node_id_t> parent_path,
+                                duration parent_root_delay) {
+  parent_root_delay_ = parent_root_delay;
   parent_path.push_back(self_);
   if (parent_path == path_) {
     return false;

@@ -31,6 +31,12 @@ class tree_position {
   bool has_parent() const { return parent_.has_value(); }
   // Round trip to the parent, as probed before joining it.
   duration parent_rtt() const { return parent_rtt_; }
+  // Our delay from the broadcaster, without clocks: the parent's (as it
+  // told us) plus half our round trip to it; zero at the root. It ranks
+  // parents by what a viewer sees, not by hops.
+  duration root_delay() const { return parent_root_delay_ + parent_rtt_ / 2; }
+  // The parent's, as it told us.
+  duration parent_root_delay() const { return parent_root_delay_; }
 
   // Hops from the broadcaster (root = 0); meaningful when attached.
   std::uint32_t depth() const { return depth_; }
@@ -46,12 +52,15 @@ class tree_position {
   void set_lineage(std::vector<wire::endpoint> parent_ancestors, const wire::endpoint& parent,
                    std::vector<wire::endpoint> backups);
 
-  // `parent` accepted us: we hang at parent_depth + 1 below parent_path.
+  // `parent` accepted us: we hang at parent_depth + 1 below parent_path,
+  // parent_root_delay from the broadcaster and `rtt` from it.
   void attach(link_id_t parent, duration rtt, std::uint32_t parent_depth,
-              std::vector<wire::node_id_t> parent_path);
+              std::vector<wire::node_id_t> parent_path, duration parent_root_delay);
 
   // The parent's path changed (PathUpdate); true when ours changed with it.
-  bool update_path(std::uint32_t parent_depth, std::vector<wire::node_id_t> parent_path);
+  // Its root delay is taken either way.
+  bool update_path(std::uint32_t parent_depth, std::vector<wire::node_id_t> parent_path,
+                   duration parent_root_delay);
 
   // The parent link is gone (or moving away: see feeder()).
   void lose_parent() { parent_.reset(); }
@@ -75,6 +84,7 @@ class tree_position {
   wire::node_id_t self_;
   std::optional<link_id_t> parent_;
   duration parent_rtt_{};
+  duration parent_root_delay_{};
   std::optional<link_id_t> feeder_;
   std::uint32_t depth_ = 0;
   std::vector<wire::node_id_t> path_;

@@ -1,6 +1,7 @@
 #include "core/warm_standby.hpp"
 
 #include <algorithm>
+#include <utility>
 
 #include "core/errors.hpp"
 
@@ -49,11 +50,22 @@ void warm_standby::request(link_id_t id, bool& asked) {
   // Our path, so that a holder that refuses names no peer below our parent.
   links_.send(id, wire::standby_request{position_.path()});
   asked = true;
+  link& l = links_.at(id);
+  if (l.rtt == duration{}) {
+    l.asked_at = ctx_.now;  // its offer times the round trip (our root delay, if it takes us)
+  }
 }
 
 void warm_standby::on_attached() {
   if (!ctx_.config.warm_standby) {
     return;
+  }
+  // Leads were measured against the old parent: the new one's lag is
+  // learnt anew (a stale short one made a slower new parent look failed).
+  lead_.clear();
+  arrivals_.clear();
+  if (challenger_) {
+    challenger_->lead.clear();
   }
   if (challenger_ && challenger_->held && !usable(challenger_->path)) {
     end_challenge(node_errc::standby_declined);
@@ -93,6 +105,9 @@ bool warm_standby::usable(const std::vector<wire::node_id_t>& path) const {
 bool warm_standby::on_offer(link_id_t id, link& l, wire::standby_offer&& m) {
   if (l.kind != link_kind::standby) {
     return false;
+  }
+  if (const auto asked = std::exchange(l.asked_at, std::nullopt)) {
+    l.rtt = ctx_.now - *asked;
   }
   if (challenger_ && challenger_->link == id) {
     on_challenger_offer(l, std::move(m));

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   double churn_s = 60;
   std::string churn_mode = "crash";
   int buffer_ms = 300;
+  double improve_s = 0;
   double depth_penalty_ms =
       std::chrono::duration<double, std::milli>(config.node_defaults.depth_penalty).count();
   po::options_description description("treecast-sim options");
@@ -53,6 +54,8 @@ int main(int argc, char** argv) {
     ("buffer-ms", po::value(&buffer_ms)->default_value(buffer_ms),
      "viewers' jitter buffer, ms: stalls are counted against it")
     ("no-standby", po::bool_switch(), "no warm standby parent (the baseline before it)")
+    ("improve-interval", po::value(&improve_s)->default_value(0),
+     "seconds between a peer's rounds of the improvement loop (0 = off, the default)")
     ("trace-peer", po::value<std::size_t>(), "debugging: log this peer's events to stderr")
     ("depth-penalty-ms", po::value(&depth_penalty_ms)->default_value(depth_penalty_ms),
      "added to a candidate's RTT per hop of depth when choosing a parent");
@@ -104,6 +107,11 @@ int main(int argc, char** argv) {
     }
     config.playout_buffer = std::chrono::milliseconds(buffer_ms);
     config.node_defaults.warm_standby = !vm["no-standby"].as<bool>();
+    if (improve_s < 0) {
+      throw std::invalid_argument("--improve-interval must not be negative");
+    }
+    config.node_defaults.improve_interval =
+        std::chrono::duration_cast<core::duration>(std::chrono::duration<double>(improve_s));
     config.node_defaults.depth_penalty = std::chrono::duration_cast<core::duration>(
         std::chrono::duration<double, std::milli>(depth_penalty_ms));
     if (const std::string problem = config.node_defaults.validate();

@@ -1,4 +1,5 @@
-// Parent choice: same site, then a free slot, then RTT plus a depth penalty.
+// Parent choice: same site, then a free slot, then RTT plus a depth penalty;
+// and the delay from the broadcaster through a candidate.
 #include <gtest/gtest.h>
 
 #include "core/parent_scoring.hpp"
@@ -9,8 +10,9 @@ namespace {
 using namespace std::chrono_literals;
 
 probe_result candidate(std::size_t index, int rtt_ms, std::uint32_t depth, std::uint32_t free,
-                       std::string site = "") {
-  return {index, std::chrono::milliseconds(rtt_ms), depth, free, std::move(site)};
+                       std::string site = "", int root_delay_ms = 0) {
+  return {index,           std::chrono::milliseconds(rtt_ms),       depth, free,
+          std::move(site), std::chrono::milliseconds(root_delay_ms)};
 }
 
 TEST(parent_scoring, nearest_with_a_free_slot_wins) {
@@ -41,6 +43,17 @@ TEST(parent_scoring, depth_penalty_breaks_near_ties_towards_the_shallower) {
   parent_scoring scoring(10ms);
   // 30 ms at depth 4 (70) loses to 45 ms at depth 1 (55).
   EXPECT_EQ(scoring.best({candidate(0, 30, 4, 1), candidate(1, 45, 1, 1)}, "")->index, 1u);
+}
+
+TEST(parent_scoring, through_is_the_delay_from_the_broadcaster_via_the_candidate) {
+  parent_scoring scoring(5ms);
+  // Its root delay, half our round trip to it, 5 ms a hop.
+  const auto near_but_deep = candidate(0, 10, 6, 1, "", 200);
+  const auto far_but_short = candidate(1, 60, 1, 1, "", 50);
+  EXPECT_EQ(scoring.through(near_but_deep), 235ms);
+  EXPECT_EQ(scoring.through(far_but_short), 85ms);
+  // A joiner still takes the nearest (see parent_scoring.hpp).
+  EXPECT_EQ(scoring.best({near_but_deep, far_but_short}, "")->index, 0u);
 }
 
 TEST(parent_scoring, nothing_to_choose_from) {

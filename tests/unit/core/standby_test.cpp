@@ -476,6 +476,36 @@ TEST(standby_holder, a_standby_child_switching_finds_room_even_after_the_slots_f
   EXPECT_EQ(h.only_sent<wire::join_redirect>(late).size(), 1u);
 }
 
+TEST(warm_standby, a_promotion_during_an_improvement_round_leaves_no_deadline_behind) {
+  node_config config = relay_config();
+  config.improve_interval = 15s;
+  attached_with_standby t(config);
+  // Keep the stream going to the improvement round (chunks every 200 ms).
+  wire::seq_t s = 4;
+  while (t.h.all<connect_action>().empty() && s < 200) {
+    t.h.advance(200ms);
+    t.h.receive(t.parent, make_chunk(s));
+    t.h.receive(t.standby, wire::have{s++, 2});
+  }
+  const auto query = t.h.only_connect();  // the round's query, to the broadcaster
+  EXPECT_EQ(query.to, (wire::endpoint{"127.0.0.1", 7000}));
+  const auto probes = t.h.answer_query({{id_of(9), {"10.0.0.9", 7009}, 1, 2, "", {}}});
+  ASSERT_EQ(probes.size(), 1u);  // probing, its timeout armed
+  t.h.clear();
+  t.h.closed(t.parent);
+  ASSERT_EQ(t.h.only_sent<wire::join_request>(t.standby).size(), 1u);
+  EXPECT_TRUE(t.h.closed_reason(probes[0].link));  // the round is over
+  // The standby is slow to answer, past the round's probe timeout: nothing
+  // may stay due in the past (a timer firing for it forever).
+  for (int step = 0; step < 15; ++step) {
+    t.h.advance(100ms);
+    t.h.receive(t.standby, wire::heartbeat{});
+    const auto next = t.h.engine().next_deadline();
+    ASSERT_TRUE(next);
+    EXPECT_GT(*next, t.h.now());
+  }
+}
+
 TEST(standby_holder, holds_no_more_siblings_than_can_switch_to_it_at_once) {
   // One free slot and one of headroom: two children of peer 3 fit, a third
   // is sent elsewhere (they would all switch when 3 fails); a child of

@@ -90,7 +90,7 @@ TEST(subtree_view, health_rows_are_nearest_first_within_the_limit) {
 TEST(subtree_view, reports_go_up_on_time_and_sooner_after_a_change) {
   subtree_fixture f(false);
   const link_id_t parent = f.links.accept({"10.0.0.1", 7000});
-  f.position.attach(parent, {}, 0, {id_of(1)});
+  f.position.attach(parent, {}, 0, {id_of(1)}, {});
   f.view.start();
   EXPECT_EQ(f.view.deadline(), f.r.ctx.now + f.r.ctx.config.report_interval);
   f.r.ctx.now += 10ms;

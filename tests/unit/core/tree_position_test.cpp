@@ -24,7 +24,7 @@ TEST(tree_position, the_root_is_its_own_path_at_depth_0) {
 TEST(tree_position, attach_hangs_below_the_parents_path) {
   tree_position p(id_of(9), false);
   p.set_lineage({root_at, a_at}, b_at, {backup_at});
-  p.attach(5, std::chrono::milliseconds(12), 2, {id_of(1), id_of(2), id_of(3)});
+  p.attach(5, std::chrono::milliseconds(12), 2, {id_of(1), id_of(2), id_of(3)}, {});
   EXPECT_EQ(p.parent(), link_id_t{5});
   EXPECT_EQ(p.depth(), 3u);
   EXPECT_EQ(p.path(), (std::vector<wire::node_id_t>{id_of(1), id_of(2), id_of(3), id_of(9)}));
@@ -36,11 +36,22 @@ TEST(tree_position, attach_hangs_below_the_parents_path) {
 
 TEST(tree_position, path_update_changes_depth_only_when_the_path_changed) {
   tree_position p(id_of(9), false);
-  p.attach(5, {}, 1, {id_of(1), id_of(2)});
-  EXPECT_FALSE(p.update_path(1, {id_of(1), id_of(2)}));
-  EXPECT_TRUE(p.update_path(2, {id_of(1), id_of(4), id_of(2)}));
+  p.attach(5, {}, 1, {id_of(1), id_of(2)}, {});
+  EXPECT_FALSE(p.update_path(1, {id_of(1), id_of(2)}, {}));
+  EXPECT_TRUE(p.update_path(2, {id_of(1), id_of(4), id_of(2)}, {}));
   EXPECT_EQ(p.depth(), 3u);
   EXPECT_EQ(p.path().back(), id_of(9));
+}
+
+TEST(tree_position, root_delay_is_the_parents_plus_half_the_round_trip_to_it) {
+  using std::chrono::milliseconds;
+  tree_position p(id_of(9), false);
+  p.attach(5, milliseconds(12), 1, {id_of(1), id_of(2)}, milliseconds(40));
+  EXPECT_EQ(p.root_delay(), milliseconds(46));
+  // The parent moved nearer the broadcaster: ours follows, the path unchanged.
+  EXPECT_FALSE(p.update_path(1, {id_of(1), id_of(2)}, milliseconds(25)));
+  EXPECT_EQ(p.root_delay(), milliseconds(31));
+  EXPECT_EQ(tree_position(id_of(1), true).root_delay(), milliseconds(0));
 }
 
 TEST(tree_position, repair_tries_the_grandparent_then_the_ancestors_then_the_backups) {

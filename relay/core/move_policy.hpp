@@ -1,0 +1,39 @@
+// When an attached peer moves to another parent (the improvement loop,
+// parent_improver), make-before-break.
+//
+// Place first: a parent of our own site is never left for one of another
+// site (the site's WAN link would carry the stream once more), and a parent
+// of another site is left for one of ours whatever the delay (after a
+// repair across the WAN, a site's peers gather under one of their own
+// again). Then delay from the broadcaster, only for a clear gain, so that
+// noise in round trips does not make the tree oscillate: lower by at least
+// min_gain and by at least min_gain_fraction of the current delay (both: a
+// few ms matter near the broadcaster, a few percent far from it).
+#pragma once
+
+#include "core/time.hpp"
+
+namespace treecast::core {
+
+class move_policy {
+ public:
+  // A parent, current or candidate, as the policy sees it.
+  struct option {
+    duration delay{};        // ours from the broadcaster through it (parent_scoring::through)
+    bool same_site = false;  // of our site (false when we know none)
+  };
+
+  move_policy(duration min_gain, double min_gain_fraction)
+      : min_gain_(min_gain), min_gain_fraction_(min_gain_fraction) {}
+
+  bool worth_moving(const option& current, const option& candidate) const;
+
+  // True when `a` is the better place to move to (the same order).
+  bool better(const option& a, const option& b) const;
+
+ private:
+  duration min_gain_;
+  double min_gain_fraction_;
+};
+
+}  // namespace treecast::core

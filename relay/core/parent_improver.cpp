@@ -1,0 +1,36 @@
+#include "core/parent_improver.hpp"
+
+#include <random>
+
+namespace treecast::core {
+
+void parent_improver::on_attached() {
+  schedule();
+}
+
+void parent_improver::schedule() {
+  if (ctx_.config.improve_interval <= duration{}) {
+    next_round_.reset();  // the loop is off
+    return;
+  }
+  // 0.5x .. 1.5x: peers attached together do not ask together.
+  const double spread = std::uniform_real_distribution<double>(0.5, 1.5)(ctx_.random);
+  next_round_ = ctx_.now + duration(static_cast<duration::rep>(
+                               static_cast<double>(ctx_.config.improve_interval.count()) * spread));
+}
+
+std::optional<wire::endpoint> parent_improver::take_round(bool idle) {
+  if (!next_round_ || ctx_.now < *next_round_) {
+    return std::nullopt;
+  }
+  schedule();
+  // ancestors(): the broadcaster .. our parent; the parent itself is not asked.
+  const auto& ancestors = position_.ancestors();
+  if (!idle || !position_.has_parent() || ancestors.size() < 2) {
+    return std::nullopt;  // busy, or our parent is the broadcaster: nothing nearer
+  }
+  std::uniform_int_distribution<std::size_t> pick(0, ancestors.size() - 2);
+  return ancestors[pick(ctx_.random)];
+}
+
+}  // namespace treecast::core

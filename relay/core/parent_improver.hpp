@@ -1,0 +1,58 @@
+// The improvement loop: an attached peer keeps looking for a parent through
+// which the stream reaches it sooner, and moves there make-before-break.
+//
+// The tree is built in join order, and every repair lengthens paths; nothing
+// else would ever shorten them. So every improve_interval (jittered, so
+// peers do not ask in step), a peer asks one of its ancestors above its
+// parent, chosen at random (the broadcaster as often as any, so no one peer
+// carries the load), for peers with room in its subtree; parent_finder
+// probes them and, if the delay through the best (parent_scoring::through)
+// beats ours by move_policy's margin, asks it to take us while our parent
+// keeps feeding us; once it accepts, the old parent is closed. No chunk is
+// lost: the new parent serves from the next one we miss.
+//
+// Bounded: one round per interval, no round while a join, repair or handoff
+// is under way, and none within improve_interval of a move (at most one
+// move per interval, so the tree cannot oscillate faster than that).
+#pragma once
+
+#include <optional>
+
+#include "core/move_policy.hpp"
+#include "core/node_context.hpp"
+#include "core/tree_position.hpp"
+#include "wire/messages.hpp"
+
+namespace treecast::core {
+
+class parent_improver {
+ public:
+  parent_improver(node_context& context, const tree_position& position)
+      : ctx_(context),
+        position_(position),
+        policy_(context.config.improve_min_gain, context.config.improve_min_gain_fraction) {}
+
+  const move_policy& policy() const { return policy_; }
+
+  // A new parent (a join, a repair or a move): the next round is an
+  // interval away.
+  void on_attached();
+  void stop() { next_round_.reset(); }
+
+  // When a round is due and there is an ancestor above the parent to ask:
+  // whom to ask (the next round is scheduled). `idle`: no join, repair or
+  // handoff under way.
+  std::optional<wire::endpoint> take_round(bool idle);
+
+  std::optional<time_point> deadline() const { return next_round_; }
+
+ private:
+  void schedule();
+
+  node_context& ctx_;
+  const tree_position& position_;
+  move_policy policy_;
+  std::optional<time_point> next_round_;
+};
+
+}  // namespace treecast::core

@@ -1,0 +1,199 @@
+// The improvement loop: when a move is worth it (move_policy), when a round
+// is due and whom it asks (parent_improver), and the move itself, make-
+// before-break, through a whole node.
+#include <gtest/gtest.h>
+
+#include "core/errors.hpp"
+#include "core/move_policy.hpp"
+#include "core/parent_improver.hpp"
+#include "node_harness.hpp"
+
+namespace treecast::core {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::harness;
+using testing::id_of;
+using testing::make_chunk;
+using testing::relay_config;
+
+TEST(move_policy, a_move_needs_both_the_absolute_and_the_relative_gain) {
+  const move_policy policy(10ms, 0.1);
+  // 200 ms now: 10% is 20 ms, more than the 10 ms floor.
+  EXPECT_TRUE(policy.worth_moving({200ms, false}, {180ms, false}));
+  EXPECT_FALSE(policy.worth_moving({200ms, false}, {181ms, false}));
+  // 50 ms now: the 10 ms floor rules (10% would be 5 ms).
+  EXPECT_TRUE(policy.worth_moving({50ms, false}, {40ms, false}));
+  EXPECT_FALSE(policy.worth_moving({50ms, false}, {44ms, false}));
+  // Never for a worse or equal parent.
+  EXPECT_FALSE(policy.worth_moving({50ms, false}, {50ms, false}));
+  EXPECT_FALSE(policy.worth_moving({50ms, false}, {90ms, false}));
+}
+
+TEST(move_policy, a_site_gathers_under_its_own_peers_and_never_leaves_them) {
+  const move_policy policy(10ms, 0.1);
+  // A parent across the WAN is left for one of our site, even a slower one.
+  EXPECT_TRUE(policy.worth_moving({50ms, false}, {120ms, true}));
+  // A parent of our site is not left for another site's, however much sooner.
+  EXPECT_FALSE(policy.worth_moving({120ms, true}, {20ms, false}));
+  // Both of our site: by delay.
+  EXPECT_TRUE(policy.worth_moving({120ms, true}, {60ms, true}));
+  EXPECT_TRUE(policy.better({120ms, true}, {20ms, false}));
+  EXPECT_TRUE(policy.better({20ms, true}, {30ms, true}));
+  EXPECT_FALSE(policy.better({30ms, true}, {20ms, true}));
+}
+
+struct improver_fixture {
+  explicit improver_fixture(duration interval = 15s)
+      : context(with_interval(interval), id_of(100), 7, {}) {}
+  static node_config with_interval(duration interval) {
+    node_config c;
+    c.improve_interval = interval;
+    return c;
+  }
+  node_context context;
+  tree_position position{id_of(100), false};
+  parent_improver improver{context, position};
+
+  void attach_at_depth_3() {
+    // Broadcaster 1 -> 2 -> our parent 3.
+    position.set_lineage({{"10.0.0.1", 7000}, {"10.0.0.2", 7000}}, {"10.0.0.3", 7000}, {});
+    position.attach(5, 20ms, 2, {id_of(1), id_of(2), id_of(3)}, 60ms);
+    improver.on_attached();
+  }
+};
+
+TEST(parent_improver, a_round_asks_an_ancestor_above_the_parent_once_an_interval) {
+  improver_fixture f;
+  f.attach_at_depth_3();
+  ASSERT_TRUE(f.improver.deadline());
+  // Jittered to 0.5x .. 1.5x of the interval.
+  EXPECT_GE(*f.improver.deadline() - f.context.now, 7500ms);
+  EXPECT_LE(*f.improver.deadline() - f.context.now, 22500ms);
+  EXPECT_FALSE(f.improver.take_round(true));  // not yet due
+  std::set<std::string> asked;
+  for (int round = 0; round < 40; ++round) {
+    f.context.now = *f.improver.deadline();
+    const auto ask = f.improver.take_round(true);
+    ASSERT_TRUE(ask);
+    asked.insert(ask->host);
+    EXPECT_GT(*f.improver.deadline(), f.context.now);  // the next one is scheduled
+  }
+  // The broadcaster and the grandparent, never the parent itself.
+  EXPECT_EQ(asked, (std::set<std::string>{"10.0.0.1", "10.0.0.2"}));
+}
+
+TEST(parent_improver, no_round_while_busy_or_right_below_the_broadcaster) {
+  improver_fixture f;
+  f.attach_at_depth_3();
+  f.context.now = *f.improver.deadline();
+  EXPECT_FALSE(f.improver.take_round(false));  // a repair or a handoff under way
+  EXPECT_TRUE(f.improver.deadline());          // but the loop goes on
+
+  improver_fixture below_root;
+  below_root.position.set_lineage({}, {"10.0.0.1", 7000}, {});
+  below_root.position.attach(5, 20ms, 0, {id_of(1)}, 0ms);
+  below_root.improver.on_attached();
+  below_root.context.now = *below_root.improver.deadline();
+  EXPECT_FALSE(below_root.improver.take_round(true));  // nothing is nearer than the root
+}
+
+TEST(parent_improver, an_interval_of_zero_turns_the_loop_off) {
+  improver_fixture f(duration{});
+  f.attach_at_depth_3();
+  EXPECT_FALSE(f.improver.deadline());
+}
+
+// A relay (id 100) under parent 5 (depth 1, 80 ms from the broadcaster, at
+// 10.0.0.5); the broadcaster is at 127.0.0.1:7000. Without a standby, so
+// that only the improvement round opens links.
+struct attached_far {
+  attached_far() : h(config()) {
+    h.start();
+    parent = h.answer_query({{id_of(5), {"10.0.0.5", 7005}, 1, 2, "", {}}}).at(0).link;
+    h.answer_probe(parent, 5, 7005, 1, 2, {id_of(1), id_of(5)});
+    wire::join_accept accept{1, {id_of(1), id_of(5)}, {{"127.0.0.1", 7000}}, {}};
+    accept.root_delay_us = to_wire_us(80ms);
+    h.receive(parent, accept);
+    for (; next_seq < 4; ++next_seq) {
+      h.receive(parent, make_chunk(next_seq));
+    }
+    h.clear();
+  }
+  static node_config config() {
+    node_config c = relay_config();
+    c.warm_standby = false;
+    c.improve_interval = 15s;
+    return c;
+  }
+  // Runs to the improvement round and answers its query with peer 9 (at
+  // 10.0.0.9, with room); returns the probe link, connected.
+  link_id_t round_probing_peer_9() {
+    // The stream goes on (a chunk every 200 ms) until the round asks.
+    while (h.all<connect_action>().empty() && next_seq < 200) {
+      h.advance(200ms);
+      h.receive(parent, make_chunk(next_seq++));
+    }
+    const auto query = h.only_connect();
+    EXPECT_EQ(query.to, (wire::endpoint{"127.0.0.1", 7000}));  // the only ancestor above the parent
+    const auto probes = h.answer_query({{id_of(9), {"10.0.0.9", 7009}, 1, 2, "", {}}});
+    EXPECT_EQ(probes.size(), 1u);
+    return probes.at(0).link;
+  }
+
+  harness h;
+  link_id_t parent = 0;
+  wire::seq_t next_seq = 0;
+};
+
+TEST(improvement, a_clearly_sooner_parent_takes_us_make_before_break) {
+  attached_far t;
+  const link_id_t probe = t.round_probing_peer_9();
+  // 10 ms from the broadcaster (15 with a hop's penalty) against our 85.
+  t.h.answer_probe(probe, 9, 7009, 1, 2, {id_of(1), id_of(9)}, "", 10ms);
+  const auto requests = t.h.only_sent<wire::join_request>(probe);
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].resume_from, t.next_seq);  // from the next chunk we miss
+  // The old parent still feeds us meanwhile.
+  EXPECT_FALSE(t.h.closed_reason(t.parent));
+  t.h.clear();
+  t.h.receive(t.parent, make_chunk(t.next_seq++));
+  EXPECT_EQ(t.h.all<deliver_action>().size(), 1u);
+  wire::join_accept accept{1, {id_of(1), id_of(9)}, {{"127.0.0.1", 7000}}, {}};
+  accept.root_delay_us = to_wire_us(10ms);
+  t.h.receive(probe, accept);
+  EXPECT_EQ(t.h.closed_reason(t.parent), std::error_code(node_errc::parent_replaced));
+  EXPECT_EQ(t.h.engine().parent_endpoint(), (wire::endpoint{"10.0.0.9", 7009}));
+  EXPECT_EQ(t.h.engine().stats().get(counter::parent_moves), 1u);
+  EXPECT_EQ(t.h.engine().stats().get(counter::parent_losses), 0u);  // a move, not a repair
+  t.h.receive(probe, make_chunk(t.next_seq));
+  EXPECT_EQ(t.h.engine().stats().get(counter::chunks_missed), 0u);
+}
+
+TEST(improvement, a_candidate_not_clearly_sooner_leaves_us_where_we_are) {
+  attached_far t;
+  const link_id_t probe = t.round_probing_peer_9();
+  // 75 ms + 5: better by 5 ms, less than the 10 ms margin.
+  t.h.answer_probe(probe, 9, 7009, 1, 2, {id_of(1), id_of(9)}, "", 75ms);
+  EXPECT_TRUE(t.h.only_sent<wire::join_request>(probe).empty());
+  EXPECT_TRUE(t.h.closed_reason(probe));
+  EXPECT_FALSE(t.h.closed_reason(t.parent));
+  EXPECT_EQ(t.h.engine().parent_endpoint(), (wire::endpoint{"10.0.0.5", 7005}));
+  EXPECT_EQ(t.h.engine().stats().get(counter::parent_moves), 0u);
+}
+
+TEST(improvement, a_parent_lost_during_a_round_is_repaired_and_no_deadline_is_left_behind) {
+  attached_far t;
+  t.round_probing_peer_9();  // probing: the round's probe timeout is armed
+  t.h.clear();
+  t.h.closed(t.parent);
+  EXPECT_FALSE(t.h.engine().attached());
+  // The repair probes the grandparent; the round's probe is gone with it.
+  EXPECT_EQ(t.h.only_connect().to, (wire::endpoint{"127.0.0.1", 7000}));
+  const auto next = t.h.engine().next_deadline();
+  ASSERT_TRUE(next);
+  EXPECT_GT(*next, t.h.now());
+}
+
+}  // namespace
+}  // namespace treecast::core
