@@ -60,13 +60,6 @@ void warm_standby::on_attached() {
   if (!ctx_.config.warm_standby) {
     return;
   }
-  // Leads were measured against the old parent: the new one's lag is
-  // learnt anew (a stale short one made a slower new parent look failed).
-  lead_.clear();
-  arrivals_.clear();
-  if (challenger_) {
-    challenger_->lead.clear();
-  }
   if (challenger_ && challenger_->held && !usable(challenger_->path)) {
     end_challenge(node_errc::standby_declined);
   }
