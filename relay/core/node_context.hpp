@@ -30,6 +30,13 @@ class node_context {
   // so a run is reproducible.
   std::mt19937_64 random;
 
+  // `d` times a random factor in 0.5 .. 1.5, so that peers started or
+  // turned away together do not come back together.
+  duration spread(duration d) {
+    const double factor = std::uniform_real_distribution<double>(0.5, 1.5)(random);
+    return duration(static_cast<duration::rep>(static_cast<double>(d.count()) * factor));
+  }
+
   counters stats;
 
   // The time of the input being handled; set by the node on every input.

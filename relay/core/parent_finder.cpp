@@ -211,10 +211,8 @@ void parent_finder::fail_round(const std::string& why, bool counts) {
       return;
     }
   } else {
-    // Spread the retries of a crowd told "busy" at once: 0.5x .. 1.5x.
-    wait = duration(
-        static_cast<duration::rep>(static_cast<double>(backoff_.count()) *
-                                   std::uniform_real_distribution<double>(0.5, 1.5)(ctx_.random)));
+    // Spread the retries of a crowd told "busy" at once.
+    wait = ctx_.spread(backoff_);
   }
   ctx_.log(counts ? log_level::warn : log_level::info,
            (counts ? "join attempt failed: " : "join attempt deferred: ") + why);
@@ -275,8 +273,7 @@ bool parent_finder::on_pong(link_id_t id, link& l, wire::pong&& m) {
       m.nonce != it->second.nonce) {
     return false;
   }
-  it->second.rtt = ctx_.now - it->second.ping_sent;
-  l.rtt = it->second.rtt;
+  l.rtt = ctx_.now - it->second.ping_sent;
   it->second.answer = std::move(m);
   const bool same_site =
       ctx_.config.site.empty() || (l.peer_hello && l.peer_hello->site == ctx_.config.site);
@@ -285,7 +282,7 @@ bool parent_finder::on_pong(link_id_t id, link& l, wire::pong&& m) {
     // One usable answer (of our site, when we know it): wait only a little
     // longer for nearer ones, not the whole probe timeout for a candidate
     // that may never answer.
-    deadline_ = std::min(*deadline_, ctx_.now + 2 * it->second.rtt + probe_grace);
+    deadline_ = std::min(*deadline_, ctx_.now + 2 * l.rtt + probe_grace);
   }
   maybe_choose();
   return true;
@@ -376,7 +373,7 @@ void parent_finder::choose() {
       distrust(l->remote, l->peer_hello->node_id);
       continue;
     }
-    results.push_back({ids.size(), p.rtt, p.answer->depth, p.answer->free_slots,
+    results.push_back({ids.size(), l->rtt, p.answer->depth, p.answer->free_slots,
                        l->peer_hello->site, duration(p.answer->root_delay_us)});
     ids.push_back(id);
   }
@@ -405,8 +402,9 @@ void parent_finder::choose() {
 void parent_finder::request(link_id_t id) {
   links_.at(id).kind = link_kind::joining;
   phase_ = phase::requesting;
-  deadline_
-      .reset();  // a round replaced mid-probe (an improvement, when the parent is lost) left one
+  // A round replaced mid-probe (an improvement, when the parent is lost)
+  // left its probe timeout: nothing is due while we wait for the answer.
+  deadline_.reset();
   wire::join_request request;
   // From the first chunk missing near the newest, if a gap fill ran ahead
   // of the old parent: the chunks after it come twice, the gap is not lost.

@@ -150,7 +150,6 @@ class parent_finder {
     time_point ping_sent{};
     std::uint64_t nonce = 0;
     std::optional<wire::pong> answer;
-    duration rtt{};
   };
 
   bool joining() const;

@@ -13,10 +13,7 @@ void parent_improver::schedule() {
     next_round_.reset();  // the loop is off
     return;
   }
-  // 0.5x .. 1.5x: peers attached together do not ask together.
-  const double spread = std::uniform_real_distribution<double>(0.5, 1.5)(ctx_.random);
-  next_round_ = ctx_.now + duration(static_cast<duration::rep>(
-                               static_cast<double>(ctx_.config.improve_interval.count()) * spread));
+  next_round_ = ctx_.now + ctx_.spread(ctx_.config.improve_interval);
 }
 
 std::optional<wire::endpoint> parent_improver::take_round(bool idle) {

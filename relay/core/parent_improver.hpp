@@ -18,7 +18,6 @@
 
 #include <optional>
 
-#include "core/move_policy.hpp"
 #include "core/node_context.hpp"
 #include "core/tree_position.hpp"
 #include "wire/messages.hpp"
@@ -28,11 +27,7 @@ namespace treecast::core {
 class parent_improver {
  public:
   parent_improver(node_context& context, const tree_position& position)
-      : ctx_(context),
-        position_(position),
-        policy_(context.config.improve_min_gain, context.config.improve_min_gain_fraction) {}
-
-  const move_policy& policy() const { return policy_; }
+      : ctx_(context), position_(position) {}
 
   // A new parent (a join, a repair or a move): the next round is an
   // interval away.
@@ -51,7 +46,6 @@ class parent_improver {
 
   node_context& ctx_;
   const tree_position& position_;
-  move_policy policy_;
   std::optional<time_point> next_round_;
 };
 
