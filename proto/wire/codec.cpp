@@ -42,6 +42,7 @@ void fill(pb::Envelope& e, const hello& m) {
   h->set_role(static_cast<pb::PeerRole>(m.role));
   h->set_site(m.site);
   h->set_token(m.token);
+  h->set_max_children(m.max_children);
 }
 
 void fill(pb::Envelope& e, const join_request& m) {
@@ -49,6 +50,7 @@ void fill(pb::Envelope& e, const join_request& m) {
   if (m.resume_from) {
     j->set_resume_from(*m.resume_from);
   }
+  j->set_can_adopt(m.can_adopt);
 }
 
 template <typename Repeated>
@@ -79,6 +81,9 @@ void fill_position(Pb* out, const Message& m) {
 
 void fill(pb::Envelope& e, const join_accept& m) {
   fill_position(e.mutable_join_accept(), m);
+  if (m.adoptee) {
+    e.mutable_join_accept()->set_adoptee(to_bytes(*m.adoptee));
+  }
 }
 
 void fill(pb::Envelope& e, const join_redirect& m) {
@@ -124,6 +129,10 @@ void fill(pb::Envelope& e, const have& m) {
   e.mutable_have()->set_free_slots(m.free_slots);
 }
 
+void fill(pb::Envelope& e, const move& m) {
+  fill_endpoints(e.mutable_move()->mutable_targets(), m.targets);
+}
+
 void fill(pb::Envelope& e, const fetch& m) {
   e.mutable_fetch()->set_from_seq(m.from_seq);
   e.mutable_fetch()->set_count(m.count);
@@ -150,6 +159,7 @@ void fill(pb::Envelope& e, const pong& m) {
   fill_path(p->mutable_path(), m.path);
   p->set_root_signature(m.root_signature);
   p->set_root_delay_us(m.root_delay_us);
+  p->set_room_for_max_children(m.room_for_max_children);
 }
 
 void fill(pb::Envelope& e, const path_update& m) {
@@ -227,6 +237,7 @@ std::error_code decode(const pb::Hello& in, message& out) {
   m.role = static_cast<peer_role>(in.role());
   m.site = in.site();
   m.token = in.token();
+  m.max_children = in.max_children();
   out = std::move(m);
   return {};
 }
@@ -236,6 +247,7 @@ std::error_code decode(const pb::JoinRequest& in, message& out) {
   if (in.has_resume_from()) {
     m.resume_from = in.resume_from();
   }
+  m.can_adopt = in.can_adopt();
   out = m;
   return {};
 }
@@ -316,6 +328,7 @@ std::error_code decode(const pb::Pong& in, message& out) {
   m.depth = in.depth();
   m.free_slots = in.free_slots();
   m.root_delay_us = in.root_delay_us();
+  m.room_for_max_children = in.room_for_max_children();
   if (!decode_path(in.path(), m.path) || in.root_signature().size() > max_signature_bytes) {
     return wire_errc::field_out_of_range;
   }
@@ -440,12 +453,15 @@ std::string encode_chunk_body(const chunk& c) {
 }
 
 const char* message_name(const message& m) {
-  static constexpr const char* names[] = {
-      "hello",      "join_request",    "join_accept",   "join_redirect",
-      "chunk",      "heartbeat",       "leave",         "ping",
-      "pong",       "path_update",     "report",        "candidates_request",
-      "candidates", "standby_request", "standby_offer", "have",
-      "fetch"};
+  static constexpr const char* names[] = {"hello",         "join_request",
+                                          "join_accept",   "join_redirect",
+                                          "chunk",         "heartbeat",
+                                          "leave",         "ping",
+                                          "pong",          "path_update",
+                                          "report",        "candidates_request",
+                                          "candidates",    "standby_request",
+                                          "standby_offer", "have",
+                                          "fetch",         "move"};
   static_assert(std::size(names) == std::variant_size_v<message>);
   return names[m.index()];
 }
@@ -479,8 +495,20 @@ std::error_code decode_frame(const shared_bytes& frame, message& out) {
       return decode(envelope.hello(), out);
     case pb::Envelope::kJoinRequest:
       return decode(envelope.join_request(), out);
-    case pb::Envelope::kJoinAccept:
-      return decode_position<join_accept>(envelope.join_accept(), out);
+    case pb::Envelope::kJoinAccept: {
+      if (const std::error_code ec = decode_position<join_accept>(envelope.join_accept(), out)) {
+        return ec;
+      }
+      const std::string& adoptee = envelope.join_accept().adoptee();
+      if (!adoptee.empty()) {
+        node_id_t id{};
+        if (!to_node_id(adoptee, id)) {
+          return wire_errc::field_out_of_range;
+        }
+        std::get<join_accept>(out).adoptee = id;
+      }
+      return {};
+    }
     case pb::Envelope::kJoinRedirect:
       return decode(envelope.join_redirect(), out);
     case pb::Envelope::kChunk:
@@ -542,6 +570,15 @@ std::error_code decode_frame(const shared_bytes& frame, message& out) {
       }
       out = fetch{envelope.fetch().from_seq(), envelope.fetch().count()};
       return {};
+    case pb::Envelope::kMove: {
+      move m;
+      if (envelope.move().targets().empty() ||
+          !decode_endpoints(envelope.move().targets(), m.targets, max_redirect_candidates)) {
+        return wire_errc::field_out_of_range;
+      }
+      out = std::move(m);
+      return {};
+    }
     case pb::Envelope::BODY_NOT_SET:
       break;
   }

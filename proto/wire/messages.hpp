@@ -46,11 +46,13 @@ struct hello {
   std::uint16_t listen_port = 0;
   peer_role role = peer_role::unspecified;
   std::string site;
-  std::string token;  // invite token, opaque here
+  std::string token;               // invite token, opaque here
+  std::uint32_t max_children = 0;  // children it accepts at most
 };
 
 struct join_request {
   std::optional<seq_t> resume_from;
+  bool can_adopt = false;  // a full parent may move a weaker child below the joiner
 };
 
 struct join_accept {
@@ -58,7 +60,8 @@ struct join_accept {
   std::vector<node_id_t> path;
   std::vector<endpoint> ancestors;  // broadcaster .. the parent's parent
   std::vector<endpoint> backups;
-  std::uint32_t root_delay_us = 0;  // the parent's delay from the broadcaster
+  std::uint32_t root_delay_us = 0;   // the parent's delay from the broadcaster
+  std::optional<node_id_t> adoptee;  // the child that gives way to the joiner: keep it a slot
 };
 
 struct join_redirect {
@@ -110,6 +113,8 @@ struct pong {
   std::vector<node_id_t> path;
   std::string root_signature;       // the broadcaster's proof that it is the root (depth 0)
   std::uint32_t root_delay_us = 0;  // its delay from the broadcaster (half round trips, summed)
+  std::uint32_t room_for_max_children =
+      0;  // when full: a joiner accepting this many is still taken
 };
 
 struct path_update {
@@ -191,9 +196,14 @@ struct fetch {
   std::uint32_t count = 0;
 };
 
+// Parent -> child: join one of these; the parent feeds you until you have.
+struct move {
+  std::vector<endpoint> targets;
+};
+
 using message = std::variant<hello, join_request, join_accept, join_redirect, chunk, heartbeat,
                              leave, ping, pong, path_update, report, candidates_request, candidates,
-                             standby_request, standby_offer, have, fetch>;
+                             standby_request, standby_offer, have, fetch, move>;
 
 // Short lower-case name of the message kind, for logs.
 const char* message_name(const message& m);

@@ -34,7 +34,7 @@ std::vector<wire::peer_summary> sample_candidates(std::vector<known_peer> pool,
     auto key = [&](std::size_t i) {
       const known_peer& p = pool[i];
       if (order == sample_order::room_first) {
-        return std::make_tuple(room(p), same_site(p) ? 0 : 1, p.direct_child ? 0 : 1, site_rank[i]);
+        return std::make_tuple(room(p), same_site(p) ? 0 : 1, site_rank[i], p.direct_child ? 0 : 1);
       }
       return std::make_tuple(p.direct_child ? 0 : 1, same_site(p) ? 0 : 1, site_rank[i], room(p));
     };

@@ -1,12 +1,19 @@
 #include "core/children.hpp"
 
+#include <utility>
+
 namespace treecast::core {
 
 std::size_t children::free_slots(bool open) const {
-  if (!open || count() >= ctx_.config.max_children) {
+  const std::size_t taken = count() + (reserving() ? 1 : 0);
+  if (!open || taken >= ctx_.config.max_children) {
     return 0;
   }
-  return ctx_.config.max_children - count();
+  return ctx_.config.max_children - taken;
+}
+
+bool children::reserved_for(const wire::node_id_t& id) const {
+  return reserving() && reserved_->id == id && count() < ctx_.config.max_children;
 }
 
 bool children::room_for_promotion(bool open) const {
@@ -37,6 +44,44 @@ std::size_t children::from_host(const std::string& host) const {
 
 void children::add(link_id_t id, link& l) {
   children_[id].l = &l;
+  if (reserved_ && l.peer_hello && l.peer_hello->node_id == reserved_->id) {
+    reserved_.reset();  // it came: the slot is its own now
+  }
+}
+
+bool children::remove(link_id_t id) {
+  if (moving_out_ && moving_out_->id == id) {
+    moving_out_.reset();  // it moved (or went): done
+  }
+  return children_.erase(id) != 0;
+}
+
+void children::clear() {
+  children_.clear();
+  moving_out_.reset();
+  reserved_.reset();
+}
+
+std::vector<capacity_policy::child_view> children::capacities() const {
+  std::vector<capacity_policy::child_view> out;
+  out.reserve(children_.size());
+  for (const auto& [id, c] : children_) {
+    const auto& hello = c.l->peer_hello;
+    out.push_back({id, hello ? hello->max_children : 0,
+                   c.last_report ? c.last_report->subtree_size : 1, hello ? hello->site : ""});
+  }
+  return out;
+}
+
+std::optional<time_point> children::move_out_deadline() const {
+  return moving_out_ ? std::optional(moving_out_->until) : std::nullopt;
+}
+
+std::optional<link_id_t> children::take_overdue_move_out() {
+  if (!moving_out_ || ctx_.now < moving_out_->until) {
+    return std::nullopt;
+  }
+  return std::exchange(moving_out_, std::nullopt)->id;
 }
 
 void children::forward(const wire::chunk& c) {

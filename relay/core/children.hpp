@@ -8,12 +8,22 @@
 // or returning child is first served its backlog from the window: from the
 // sequence number it asks to resume from when the window still holds it,
 // else from the newest keyframe.
+//
+// A full node may still take a joiner clearly stronger than its weakest
+// child (capacity_policy): that child is asked to move below the joiner and
+// is fed until it has, or until move_out_timeout, when its link is closed;
+// one such child at a time, so the node is over its slots by one at most.
+// The joiner keeps one of its slots for that child (reserve_for) as long, so
+// a flash crowd does not take it first and the child lands one hop down, not
+// wherever there is room.
 #pragma once
 
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "core/capacity_policy.hpp"
 #include "core/chunk_window.hpp"
 #include "core/link_table.hpp"
 #include "core/node_context.hpp"
@@ -55,9 +65,23 @@ class children {
   void add(link_id_t id, link& l);
 
   // The link went away; true when it was a child.
-  bool remove(link_id_t id) { return children_.erase(id) != 0; }
+  bool remove(link_id_t id);
 
-  void clear() { children_.clear(); }
+  void clear();
+
+  // Keep one slot for `id` (a child moving below us) until `until`.
+  void reserve_for(const wire::node_id_t& id, time_point until) { reserved_ = {id, until}; }
+  // Whether a slot is kept for `id`.
+  bool reserved_for(const wire::node_id_t& id) const;
+
+  // The children as capacity_policy sees them.
+  std::vector<capacity_policy::child_view> capacities() const;
+  // `id` was asked to move below a stronger joiner: fed until `until`.
+  void start_move_out(link_id_t id, time_point until) { moving_out_ = {id, until}; }
+  bool moving_out() const { return moving_out_.has_value(); }
+  std::optional<time_point> move_out_deadline() const;
+  // The child asked to move that has not by now: its link is to close.
+  std::optional<link_id_t> take_overdue_move_out();
 
   // Queues the chunk's shared frame to every child.
   void forward(const wire::chunk& c);
@@ -78,6 +102,17 @@ class children {
   node_context& ctx_;
   link_table& links_;
   map children_;
+  struct move_out {
+    link_id_t id = 0;
+    time_point until{};
+  };
+  std::optional<move_out> moving_out_;
+  struct reservation {
+    wire::node_id_t id{};
+    time_point until{};
+  };
+  std::optional<reservation> reserved_;
+  bool reserving() const { return reserved_ && ctx_.now < reserved_->until; }
 };
 
 }  // namespace treecast::core

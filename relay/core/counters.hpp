@@ -42,6 +42,7 @@ enum class counter : std::size_t {
   gap_fill_chunks_sent,  // chunks sent to standby children that fetched them
   gap_fill_bytes_sent,   // and their bytes
   parent_moves,          // moves to a parent through which the stream comes sooner
+  children_moved_out,    // children asked to move below a stronger joiner that took their place
   count_
 };
 
@@ -58,7 +59,8 @@ inline constexpr std::array<const char*, counter_count> counter_names{
     "joins_rate_limited", "chunks_stale",      "claims_refused",
     "links_refused",     "reports_clamped",      "standby_promotions", "parents_behind",
     "standby_bytes_sent", "gap_fills", "gap_fill_chunks_sent", "gap_fill_bytes_sent",
-    "parent_moves"};
+    "parent_moves",
+    "children_moved_out"};
 // clang-format on
 static_assert(counter_names.back() != nullptr, "a counter has no name");
 

@@ -33,6 +33,7 @@ enum class node_errc {
   standby_declined,       // a standby offer this node cannot use (no room, below us or our parent)
   parent_behind,          // the parent fell behind the standby: replaced by it
   standby_replaced,       // a standby whose stream comes sooner replaced this one
+  moved_out,              // a child asked to move below a stronger joiner did not in time
 };
 
 const std::error_category& node_category() noexcept;

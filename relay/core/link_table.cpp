@@ -153,6 +153,7 @@ wire::hello link_table::my_hello() const {
   h.role = ctx_.config.role;
   h.site = ctx_.config.site;
   h.token = ctx_.config.token;
+  h.max_children = static_cast<std::uint32_t>(ctx_.config.max_children);
   return h;
 }
 

@@ -13,7 +13,7 @@ node::node(node_config config, wire::node_id_t id, std::uint64_t seed, log_sink 
       children_(ctx_, links_),
       subtree_(ctx_, links_, children_, position_),
       forwarder_(ctx_),
-      finder_(ctx_, links_, position_, forwarder_.window()),
+      finder_(ctx_, links_, position_, children_, forwarder_.window()),
       joins_(ctx_.config),
       standby_(ctx_, links_, position_, forwarder_.window()),
       standby_children_(ctx_, links_),
@@ -290,8 +290,11 @@ void node::handle(link_id_t id, link& l, wire::join_request&& m) {
       ctx_.config.max_children_per_address > 0 &&
       children_.from_host(l.remote.host) >= ctx_.config.max_children_per_address;
   const bool promised =
-      standby_children_.contains(id) && children_.room_for_promotion(attached() && !leaving_);
-  if ((free_slots() == 0 && !promised) || address_full) {
+      (standby_children_.contains(id) && children_.room_for_promotion(attached() && !leaving_)) ||
+      (attached() && !leaving_ && children_.reserved_for(l.peer_hello->node_id));
+  const bool full = free_slots() == 0 && !promised;
+  const auto gives_way = full && !address_full ? child_giving_way(l, m.can_adopt) : std::nullopt;
+  if ((full && !gives_way) || address_full) {
     const wire::join_redirect redirect =
         redirect_for(l, address_full && free_slots() > 0 ? "enough children from your address"
                                                          : children_.refusal(attached()));
@@ -305,12 +308,43 @@ void node::handle(link_id_t id, link& l, wire::join_request&& m) {
   standby_children_.remove(id);  // a standby child promoting itself
   subtree_.report_soon();
   ctx_.stats.add(counter::children_accepted);
-  links_.send(
-      id, wire::join_accept{position_.depth(), position_.path(), position_.ancestors(),
-                            subtree_.backups_for(id, self()), to_wire_us(position_.root_delay())});
+  wire::join_accept accept{position_.depth(), position_.path(), position_.ancestors(),
+                           subtree_.backups_for(id, self()), to_wire_us(position_.root_delay())};
+  if (gives_way) {
+    accept.adoptee = links_.at(*gives_way).peer_hello->node_id;
+  }
+  links_.send(id, accept);
   ctx_.log(log_level::info,
            "child " + short_id(l.peer_hello->node_id) + " at " + describe(l.remote) + " attached");
+  if (gives_way) {
+    move_out(*gives_way, l);  // before the joiner's backlog: the child learns at once
+  }
   children_.serve_backlog(id, forwarder_.window(), m.resume_from);
+}
+
+std::optional<link_id_t> node::child_giving_way(const link& l, bool can_adopt) const {
+  if (!can_adopt || !attached() || leaving_ || children_.moving_out() || !l.peer_hello ||
+      l.peer_hello->listen_port == 0) {
+    return std::nullopt;
+  }
+  return capacity_policy::gives_way(
+      children_.capacities(), {l.peer_hello->max_children, l.peer_hello->site, ctx_.config.site});
+}
+
+void node::move_out(link_id_t child, const link& joiner) {
+  // The joiner first; the child's backups in case the joiner cannot take it.
+  std::vector<wire::endpoint> targets{{joiner.remote.host, joiner.peer_hello->listen_port}};
+  for (auto& backup : subtree_.backups_for(child, self())) {
+    if (targets.size() < wire::max_redirect_candidates) {
+      targets.push_back(std::move(backup));
+    }
+  }
+  links_.send(child, wire::move{std::move(targets)});
+  children_.start_move_out(child, ctx_.now + ctx_.config.move_out_timeout);
+  ctx_.stats.add(counter::children_moved_out);
+  ctx_.log(log_level::info, "full: " + describe(joiner.remote) +
+                                " takes a weaker child's place; asked " +
+                                describe(links_.at(child).remote) + " to move below it");
 }
 
 wire::join_redirect node::redirect_for(const link& l, std::string reason,
@@ -380,6 +414,22 @@ void node::handle(link_id_t id, link& l, wire::have&& m) {
   check_parent_pace();  // the parent may be late already
 }
 
+void node::handle(link_id_t id, link& l, wire::move&& m) {
+  if (position_.feeder() == id) {
+    return;  // already moving off it
+  }
+  if (l.kind != link_kind::parent) {
+    protocol_error(id, node_errc::unexpected_message);
+    return;
+  }
+  if (!running_ || leaving_) {
+    return;
+  }
+  ctx_.log(log_level::info,
+           "parent " + describe(l.remote) + " gave our slot to a stronger peer; moving below it");
+  finder_.start_move(m.targets);
+}
+
 void node::handle(link_id_t id, link& l, wire::fetch&& m) {
   if (!standby_children_.contains(id)) {
     protocol_error(id, node_errc::unexpected_message);
@@ -412,6 +462,10 @@ void node::handle(link_id_t id, link& l, wire::join_accept&& m) {
     position_.set_feeder(*old);
     position_.lose_parent();
     ctx_.stats.add(counter::parent_moves);
+  }
+  if (m.adoptee) {
+    // Our parent's child that gave way to us comes below us: keep it a slot.
+    children_.reserve_for(*m.adoptee, ctx_.now + ctx_.config.move_out_timeout);
   }
   position_.set_lineage(std::move(m.ancestors), l.remote, std::move(m.backups));
   attach(id, l, m.depth, std::move(m.path), duration(m.root_delay_us));
@@ -477,11 +531,7 @@ void node::handle(link_id_t id, link& l, wire::leave&& m) {
     move_off_parent(id, l);
     std::vector<wire::endpoint> targets = m.handoff;
     targets.insert(targets.end(), position_.backups().begin(), position_.backups().end());
-    if (const auto standby = standby_.take_for(peer_id(l))) {
-      finder_.start_promotion(*standby, targets);  // one message, on a link already up
-    } else {
-      finder_.start_handoff(targets);
-    }
+    finder_.start_handoff(targets);
     return;
   }
   const link_kind kind = l.kind;
@@ -490,14 +540,20 @@ void node::handle(link_id_t id, link& l, wire::leave&& m) {
   finder_.on_turned_away(kind, m.reason);
 }
 
-void node::handle(link_id_t id, link&, wire::ping&& m) {
+void node::handle(link_id_t id, link& l, wire::ping&& m) {
   wire::pong answer;
   answer.nonce = m.nonce;
   answer.attached = attached();
   answer.depth = position_.depth();
-  answer.free_slots = static_cast<std::uint32_t>(free_slots());
+  // The slot kept for a child moving below us counts for it alone.
+  const bool kept = attached() && !leaving_ && children_.reserved_for(l.peer_hello->node_id);
+  answer.free_slots = static_cast<std::uint32_t>(free_slots() + (kept ? 1 : 0));
   answer.path = position_.path();
   answer.root_delay_us = to_wire_us(position_.root_delay());
+  if (answer.free_slots == 0 && attached() && !leaving_ && !children_.moving_out()) {
+    answer.room_for_max_children = capacity_policy::room_for(
+        children_.capacities(), {0, l.peer_hello->site, ctx_.config.site});
+  }
   if (is_root() && ctx_.config.root_signer) {
     answer.root_signature = sign_root_proof(*ctx_.config.root_signer, m.nonce, ctx_.id);
   }
@@ -712,6 +768,9 @@ void node::on_timer(time_point now) {
       close_link(id, node_errc::never_joined);
     }
   }
+  if (const auto overdue = children_.take_overdue_move_out()) {
+    close_link(*overdue, node_errc::moved_out);
+  }
   if (next_backups_ && now >= *next_backups_) {
     next_backups_ = now + ctx_.config.backup_interval;
     send_path_updates();
@@ -745,8 +804,8 @@ std::optional<time_point> node::next_deadline() const {
   const auto parent_heard = parent ? std::optional(links_.at(*parent).last_heard) : std::nullopt;
   for (const auto& t :
        {next_heartbeat_, subtree_.deadline(), finder_.deadline(), next_backups_, leave_deadline_,
-        improver_.deadline(), forwarder_.starvation_deadline(position_.has_parent()),
-        standby_.deadline(parent_heard)}) {
+        improver_.deadline(), children_.move_out_deadline(),
+        forwarder_.starvation_deadline(position_.has_parent()), standby_.deadline(parent_heard)}) {
     if (t && (!next || *t < *next)) {
       next = t;
     }

@@ -209,6 +209,7 @@ class node {
   void handle(link_id_t id, link& l, wire::standby_offer&& m);
   void handle(link_id_t id, link& l, wire::have&& m);
   void handle(link_id_t id, link& l, wire::fetch&& m);
+  void handle(link_id_t id, link& l, wire::move&& m);
 
   // Every input: set the time first, close links that overflowed last.
   void begin_input(time_point now) { ctx_.now = now; }
@@ -234,6 +235,11 @@ class node {
   wire::join_redirect redirect_for(const link& l, std::string reason,
                                    std::span<const wire::node_id_t> avoid = {});
   wire::standby_offer standby_offer();
+  // Full: the child that gives way to the joiner on `l` (capacity_policy),
+  // if it is clearly stronger and no other child is moving out.
+  std::optional<link_id_t> child_giving_way(const link& l, bool can_adopt) const;
+  // Asks `child` to move below the joiner on `joiner` (Move).
+  void move_out(link_id_t child, const link& joiner);
   // Tells the peer where to go instead (JoinRedirect) and closes its link.
   void send_away(link_id_t id, const wire::join_redirect& redirect);
   void finish_leave();

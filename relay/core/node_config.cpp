@@ -66,6 +66,9 @@ std::string node_config::validate() const {
       improve_min_gain_fraction < 0 || improve_min_gain_fraction >= 1) {
     return "the improve interval and gain must not be negative, the gain fraction in [0, 1)";
   }
+  if (move_out_timeout < std::chrono::milliseconds(100)) {
+    return "the move-out timeout must be at least 100 ms";
+  }
   if (max_pending_bytes < 64 * 1024) {
     return "max pending bytes must be at least 64 KiB";
   }

@@ -61,6 +61,11 @@ struct node_config {
   // Children accepted at most; a join beyond it is redirected.
   std::size_t max_children = 8;
 
+  // A full node still takes a joiner clearly stronger than its weakest
+  // child (capacity_policy) and asks that child to move below it; the child
+  // is fed until it has, or this long, then its link is closed.
+  duration move_out_timeout = std::chrono::seconds(3);
+
   // How far back, in capture time, the chunk window reaches.
   duration window_span = std::chrono::seconds(10);
 

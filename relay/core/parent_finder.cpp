@@ -1,16 +1,21 @@
 #include "core/parent_finder.hpp"
 
+#include "core/capacity_policy.hpp"
 #include "core/errors.hpp"
 
 namespace treecast::core {
 
 parent_finder::parent_finder(node_context& context, link_table& links,
-                             const tree_position& position, const chunk_window& window)
+                             const tree_position& position, const children& kids,
+                             const chunk_window& window)
     : ctx_(context),
       links_(links),
       position_(position),
+      children_(kids),
       window_(window),
-      scoring_(context.config.depth_penalty),
+      scoring_(context.config.depth_penalty,
+               capacity_policy::strong(static_cast<std::uint32_t>(context.config.max_children))),
+      move_scoring_(context.config.depth_penalty, true),
       moves_(context.config.improve_min_gain, context.config.improve_min_gain_fraction),
       claims_(context.config.stream_id, context.config.verifier),
       backoff_(context.config.reconnect_min) {}
@@ -59,7 +64,24 @@ void parent_finder::start_improvement(const wire::endpoint& ancestor) {
   links_.open(link_kind::rendezvous, ancestor);
 }
 
+void parent_finder::start_move(const std::vector<wire::endpoint>& targets) {
+  close_join_links(std::nullopt);  // an improvement round under way gives way
+  round_ = round_kind::move;
+  redirects_ = 0;
+  move_fell_back_ = false;
+  move_target_ = targets.empty() ? wire::endpoint{} : targets.front();
+  start_probes(targets);
+}
+
 void parent_finder::end_improvement(const std::string& why) {
+  if (round_ == round_kind::move && !move_fell_back_) {
+    // None of the peers our parent named took us (a flash crowd filled
+    // them): our ancestors and backups, while the parent still feeds us.
+    move_fell_back_ = true;
+    ctx_.log(log_level::debug, "moving: " + why + "; probing our ancestors and backups");
+    start_probes(position_.repair_targets());
+    return;
+  }
   close_join_links(std::nullopt);
   phase_ = phase::idle;
   round_ = round_kind::join;
@@ -148,7 +170,7 @@ void parent_finder::failed(const std::string& why) {
 }
 
 void parent_finder::on_turned_away(link_kind kind, const std::string& reason) {
-  if (round_ == round_kind::improve) {
+  if (while_attached()) {
     if (kind != link_kind::probe) {
       end_improvement("turned away (" + reason + ")");
     }
@@ -181,7 +203,7 @@ void parent_finder::give_up(const std::string& why) {
 }
 
 void parent_finder::fail_round(const std::string& why, bool counts) {
-  if (round_ == round_kind::improve) {
+  if (while_attached()) {
     end_improvement(why);
     return;
   }
@@ -373,12 +395,39 @@ void parent_finder::choose() {
       distrust(l->remote, l->peer_hello->node_id);
       continue;
     }
-    results.push_back({ids.size(), l->rtt, p.answer->depth, p.answer->free_slots,
-                       l->peer_hello->site, duration(p.answer->root_delay_us)});
+    // A full peer that would make room for us counts as one slot.
+    const std::uint32_t room = p.answer->free_slots > 0           ? p.answer->free_slots
+                               : makes_room_for_us(*l, *p.answer) ? 1
+                                                                  : 0;
+    results.push_back({ids.size(), l->rtt, p.answer->depth, room, l->peer_hello->site,
+                       duration(p.answer->root_delay_us)});
     ids.push_back(id);
   }
   if (round_ == round_kind::improve) {
     choose_move(results, ids);
+    return;
+  }
+  if (round_ == round_kind::move) {
+    const auto parent = position_.parent();
+    const wire::node_id_t* parent_id = parent ? &links_.at(*parent).peer_hello->node_id : nullptr;
+    std::erase_if(results, [&](const probe_result& r) {
+      return r.free_slots == 0 ||
+             (parent_id && links_.at(ids[r.index]).peer_hello->node_id == *parent_id);
+    });
+    // The joiner that took our place keeps us a slot: one hop down, near
+    // where we were. Else the least added delay, whatever our strength.
+    auto best = move_scoring_.best(results, ctx_.config.site);
+    for (const auto& r : results) {
+      if (links_.at(ids[r.index]).remote == move_target_) {
+        best = r;
+      }
+    }
+    if (!best) {
+      end_improvement("none of the peers our parent named could take us");
+      return;
+    }
+    close_join_links(ids[best->index]);
+    request(ids[best->index]);
     return;
   }
   const auto best = scoring_.best(results, ctx_.config.site);
@@ -409,7 +458,20 @@ void parent_finder::request(link_id_t id) {
   // From the first chunk missing near the newest, if a gap fill ran ahead
   // of the old parent: the chunks after it come twice, the gap is not lost.
   request.resume_from = window_.resume_point(wire::max_fetch_chunks);
+  request.can_adopt = can_adopt_from(links_.at(id));
   links_.send(id, request);
+}
+
+bool parent_finder::can_adopt_from(const link& l) const {
+  // Attached, we may be below it: the child giving way could be our own
+  // ancestor.
+  return children_.count() < ctx_.config.max_children && l.peer_hello &&
+         !(position_.has_parent() && on_path(position_.path(), l.peer_hello->node_id));
+}
+
+bool parent_finder::makes_room_for_us(const link& l, const wire::pong& answer) const {
+  return answer.room_for_max_children > 0 &&
+         ctx_.config.max_children >= answer.room_for_max_children && can_adopt_from(l);
 }
 
 std::optional<std::size_t> parent_finder::runner_up(const std::vector<probe_result>& results,

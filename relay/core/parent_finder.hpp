@@ -22,6 +22,17 @@
 // ancestors and the backups (or the handoff's targets), so repair needs no
 // rendezvous; if none of them takes us, a join round follows at once.
 //
+// A move round (our parent took a stronger joiner in our place and asks us
+// to go below it: Move) probes the peers it named, follows redirects, and
+// joins the best while the parent still feeds us; if none takes us, our
+// ancestors and backups once more; if none of them either, the parent stays
+// until it closes our link (children::move_out) and we repair.
+//
+// A strong joiner (capacity_policy) counts a full peer that would make room
+// for it (Pong.room_for_max_children) as one with room, and says it can
+// adopt (JoinRequest.can_adopt) when it has a free slot and the peer is not
+// above it (the child that gives way could be our own ancestor).
+//
 // An improvement round (parent_improver decides when, and whom to ask)
 // queries an ancestor while the parent still feeds us, probes the peers with
 // room it names, and sends JoinRequest to the best only when move_policy
@@ -43,6 +54,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/children.hpp"
 #include "core/chunk_window.hpp"
 #include "core/link_table.hpp"
 #include "core/move_policy.hpp"
@@ -58,7 +70,7 @@ class parent_finder {
   enum class phase { idle, querying, probing, requesting, backing_off, given_up };
 
   parent_finder(node_context& context, link_table& links, const tree_position& position,
-                const chunk_window& window);
+                const children& kids, const chunk_window& window);
 
   phase current() const { return phase_; }
 
@@ -81,6 +93,9 @@ class parent_finder {
   // While attached and idle: ask `ancestor` for peers with room and move to
   // one if the stream comes clearly sooner through it (see above).
   void start_improvement(const wire::endpoint& ancestor);
+  // Our parent gave our slot to a stronger joiner: join one of `targets`
+  // (it first) while the parent still feeds us.
+  void start_move(const std::vector<wire::endpoint>& targets);
   bool idle() const { return phase_ == phase::idle; }
 
   // The runner-up of the last probe round, kept open to become the warm
@@ -144,6 +159,7 @@ class parent_finder {
     repair,     // ancestors and backups, or a handoff's targets
     promotion,  // the warm standby, asked directly
     improve,    // attached: looking for a parent through which the stream comes sooner
+    move,       // attached: the parent asked us to go below a stronger joiner
   };
 
   struct probe {
@@ -153,9 +169,17 @@ class parent_finder {
   };
 
   bool joining() const;
+  // An improvement or move round: the parent feeds us meanwhile.
+  bool while_attached() const {
+    return round_ == round_kind::improve || round_ == round_kind::move;
+  }
   void fail_round(const std::string& why, bool counts);
-  // An improvement round found nothing better, or failed: the parent stays.
+  // An improvement or move round found nothing, or failed: the parent stays.
   void end_improvement(const std::string& why);
+  // A full peer that answered `answer` on `l` would take us all the same.
+  bool makes_room_for_us(const link& l, const wire::pong& answer) const;
+  // Whether we can take a child of `l`'s peer in our place.
+  bool can_adopt_from(const link& l) const;
   // The parent as move_policy sees it; whether `site` is ours.
   move_policy::option current_option() const;
   bool of_my_site(const std::string& site) const;
@@ -179,8 +203,10 @@ class parent_finder {
   node_context& ctx_;
   link_table& links_;
   const tree_position& position_;
+  const children& children_;
   const chunk_window& window_;
   parent_scoring scoring_;
+  parent_scoring move_scoring_;  // a move round: by delay through the candidate
   move_policy moves_;
   peer_claims claims_;
 
@@ -189,8 +215,10 @@ class parent_finder {
   round_kind round_ = round_kind::join;
   std::optional<time_point> deadline_;  // probing: the probe timeout; backing_off: the next round
   std::map<link_id_t, probe> probes_;
-  int attempts_ = 0;   // failed join rounds in a row
-  int redirects_ = 0;  // redirects followed in this round
+  int attempts_ = 0;             // failed join rounds in a row
+  int redirects_ = 0;            // redirects followed in this round
+  bool move_fell_back_ = false;  // a move round went on to our ancestors and backups
+  wire::endpoint move_target_;   // the joiner that took our place (keeps us a slot)
   duration backoff_;
 
   std::optional<wire::node_id_t> avoid_;  // the parent being left: its subtree is no home

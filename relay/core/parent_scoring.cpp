@@ -8,8 +8,8 @@ bool parent_scoring::better(const probe_result& a, const probe_result& b,
                             const std::string& my_site) const {
   auto key = [&](const probe_result& r) {
     const bool same_site = !my_site.empty() && r.site == my_site;
-    return std::make_tuple(same_site ? 0 : 1, r.free_slots > 0 ? 0 : 1,
-                           (r.rtt + depth_penalty_ * r.depth).count(), r.index);
+    const duration cost = by_delay_ ? through(r) : r.rtt + depth_penalty_ * r.depth;
+    return std::make_tuple(same_site ? 0 : 1, r.free_slots > 0 ? 0 : 1, cost.count(), r.index);
   };
   return key(a) < key(b);
 }

@@ -6,12 +6,13 @@
 // small penalty per hop of depth (so that among near peers the shallower
 // wins, keeping the tree flat).
 //
-// Joiners take the nearest, not the one with the lowest delay from the
-// broadcaster through it: arriving in random order, peers that each took
-// the lowest delay spent the shallow slots on far peers (treecast-sim, 1000
-// peers, 20% crashing, seeds 1-6: stretch p50 4.44 -> 4.88, stall time
-// 150 -> 258 s). Delay through a peer (through()) is what the improvement
-// loop moves by, once the tree stands (move_policy).
+// Weak joiners (few slots) take the nearest, not the one with the lowest
+// delay from the broadcaster through it: arriving in random order, peers
+// that each took the lowest delay spent the shallow slots on far peers
+// (treecast-sim, 1000 peers, 20% crashing, seeds 1-6: stretch p50 4.44 ->
+// 4.88, stall time 150 -> 258 s). Strong joiners (capacity_policy), whose
+// slots serve many, take the lowest delay through the candidate (through()),
+// which is also what the improvement loop moves by (move_policy).
 #pragma once
 
 #include <optional>
@@ -34,7 +35,10 @@ struct probe_result {
 
 class parent_scoring {
  public:
-  explicit parent_scoring(duration depth_penalty) : depth_penalty_(depth_penalty) {}
+  // `by_delay`: rank by delay from the broadcaster through the candidate (a
+  // strong joiner), else by round trip (a weak one).
+  explicit parent_scoring(duration depth_penalty, bool by_delay = false)
+      : depth_penalty_(depth_penalty), by_delay_(by_delay) {}
 
   // The best of `results` for a joiner of `my_site` ("" = no site); nullopt
   // when `results` is empty.
@@ -53,6 +57,7 @@ class parent_scoring {
 
  private:
   duration depth_penalty_;
+  bool by_delay_;
 };
 
 }  // namespace treecast::core

@@ -286,8 +286,9 @@ wire::report subtree_view::make_report(const self_view& self) {
   r.stall_ms = stall_ms();
   r.peers_stalled = peers_stalled();
   r.health = health(ctx_.config.max_health_entries, self);
-  // Our children and their samples; the parent adds us itself.
-  r.candidates = candidates("", false, sample_order::seeds_first, self);
+  // Peers of our subtree with room, every site represented; the parent adds
+  // us itself.
+  r.candidates = candidates("", false, sample_order::room_first, self);
   return r;
 }
 

@@ -425,6 +425,8 @@ class world {
       const core::node& node = *nodes_[i];
       r.standby_promotions += node.stats().get(core::counter::standby_promotions);
       r.parents_behind += node.stats().get(core::counter::parents_behind);
+      r.parent_moves += node.stats().get(core::counter::parent_moves);
+      r.children_moved_out += node.stats().get(core::counter::children_moved_out);
       // Fetched chunks at the stream's chunk size (the simulator's own chunk
       // frames are small).
       standby_bytes += node.stats().get(core::counter::standby_bytes_sent) +
@@ -645,6 +647,8 @@ std::string sim_result::to_json() const {
       << ", \"standby_promotions\": " << standby_promotions
       << ", \"parents_behind\": " << parents_behind
       << ", \"standby_upload_share\": " << standby_upload_share
+      << ", \"parent_moves\": " << parent_moves
+      << ", \"children_moved_out\": " << children_moved_out
       << ", \"wan_copies_max\": " << wan_copies_max << ", \"join_attempts\": " << join_attempts
       << ", \"join_redirects\": " << join_redirects << ", \"gave_up\": " << gave_up
       << ", \"simulated_s\": " << simulated_s << ", \"events\": " << events

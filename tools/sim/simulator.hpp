@@ -113,6 +113,10 @@ struct sim_result {
   std::uint64_t standby_promotions = 0;
   std::uint64_t parents_behind = 0;
   double standby_upload_share = 0;
+  // The tree improving itself: moves to a sooner parent (the improvement
+  // loop) and children moved below a stronger joiner that took their slot.
+  std::uint64_t parent_moves = 0;
+  std::uint64_t children_moved_out = 0;
   double continuity = 0;  // chunks received within the playout deadline / chunks due
   double wall_s = 0;
   double peak_rss_mb = 0;

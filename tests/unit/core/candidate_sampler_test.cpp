@@ -1,6 +1,8 @@
 // Candidate sampling: seeds first, room, sites kept, bounded, no duplicates.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "core/candidate_sampler.hpp"
 
 namespace treecast::core {
@@ -41,6 +43,22 @@ TEST(candidate_sampler, room_first_puts_peers_with_a_free_slot_ahead) {
   const auto sample = sample_candidates({peer(1, 1, 0, true), peer(3, 2, 4, false)}, "", 10,
                                         sample_order::room_first, random);
   EXPECT_EQ(ids(sample), (std::vector<std::uint8_t>{3, 1}));
+}
+
+TEST(candidate_sampler, a_report_keeps_deeper_sites_past_many_direct_children) {
+  std::mt19937_64 random(1);
+  // A relay's 16 children with room, all of one site, and two deeper peers
+  // of other sites: a report of 4 still names both of those.
+  std::vector<known_peer> pool;
+  for (std::uint8_t i = 0; i < 16; ++i) {
+    pool.push_back(peer(10 + i, 2, 2, true, "relay-site"));
+  }
+  pool.push_back(peer(50, 3, 1, false, "north"));
+  pool.push_back(peer(60, 4, 1, false, "south"));
+  const auto report = ids(sample_candidates(pool, "", 4, sample_order::room_first, random));
+  ASSERT_EQ(report.size(), 4u);
+  EXPECT_NE(std::find(report.begin(), report.end(), 50), report.end());
+  EXPECT_NE(std::find(report.begin(), report.end(), 60), report.end());
 }
 
 TEST(candidate_sampler, requester_site_first_and_every_site_kept) {

@@ -29,7 +29,7 @@ wire::peer_summary candidate(std::uint8_t n, std::uint32_t free_slots) {
 }
 
 struct finder_fixture {
-  finder_fixture() : r(joiner_config()), finder(r.ctx, links, position, window) {}
+  finder_fixture() : r(joiner_config()), finder(r.ctx, links, position, kids, window) {}
 
   // The connects since the last call, each reported connected and
   // introduced by a Hello from peer `first_id` + i.
@@ -66,6 +66,7 @@ struct finder_fixture {
   link_table links{r.ctx};
   tree_position position{id_of(100), false};
   chunk_window window{std::chrono::seconds(10), 1 << 20};
+  children kids{r.ctx, links};
   parent_finder finder;
   std::vector<action> last_;
 };

@@ -39,7 +39,9 @@ TEST(frame_codec, hello_round_trips) {
   h.listen_port = 7001;
   h.role = peer_role::viewer;
   h.site = "paris";
+  h.max_children = 16;
   const auto out = std::get<hello>(round_trip(h));
+  EXPECT_EQ(out.max_children, 16u);
   EXPECT_EQ(out.node_id, h.node_id);
   EXPECT_EQ(out.listen_port, 7001);
   EXPECT_EQ(out.role, peer_role::viewer);
@@ -51,11 +53,16 @@ TEST(frame_codec, join_messages_round_trip) {
   EXPECT_FALSE(std::get<join_request>(round_trip(join_request{})).resume_from.has_value());
   EXPECT_EQ(std::get<join_request>(round_trip(join_request{42})).resume_from, 42u);
   EXPECT_EQ(std::get<join_request>(round_trip(join_request{0})).resume_from, 0u);
+  EXPECT_FALSE(std::get<join_request>(round_trip(join_request{})).can_adopt);
+  EXPECT_TRUE(std::get<join_request>(round_trip(join_request{7, true})).can_adopt);
 
   join_accept a{3, {node_id_t{1}, node_id_t{2}}};
   const auto accept = std::get<join_accept>(round_trip(a));
   EXPECT_EQ(accept.depth, 3u);
   EXPECT_EQ(accept.path, a.path);
+  EXPECT_FALSE(accept.adoptee.has_value());
+  a.adoptee = node_id_t{9};
+  EXPECT_EQ(std::get<join_accept>(round_trip(a)).adoptee, node_id_t{9});
 
   join_redirect r{"full", {{"127.0.0.1", 7002}, {"::1", 7003}}};
   const auto redirect = std::get<join_redirect>(round_trip(r));
@@ -99,6 +106,19 @@ TEST(frame_codec, chunk_round_trip_keeps_the_frame_bytes) {
   EXPECT_EQ(got.stream_id, "stream");
   // Forwarding uses the received buffer itself: same object, not a copy.
   EXPECT_EQ(got.frame.get(), c.frame.get());
+}
+
+TEST(frame_codec, move_round_trips_and_needs_a_target) {
+  const move m{{{"10.0.0.7", 7002}, {"::1", 7003}}};
+  EXPECT_EQ(std::get<move>(round_trip(m)).targets, m.targets);
+  message out;
+  EXPECT_EQ(decode_frame(encode_frame(move{}), out), wire_errc::field_out_of_range);
+}
+
+TEST(frame_codec, pong_carries_room_for_strong_joiners) {
+  pong p;
+  p.room_for_max_children = 2;
+  EXPECT_EQ(std::get<pong>(round_trip(p)).room_for_max_children, 2u);
 }
 
 TEST(frame_codec, heartbeat_and_leave_round_trip) {

@@ -1,0 +1,44 @@
+#include "core/capacity_policy.hpp"
+
+#include <tuple>
+
+namespace treecast::core {
+
+namespace {
+
+bool same_place(const std::string& a, const std::string& b) {
+  return a.empty() || b.empty() || a == b;
+}
+
+}  // namespace
+
+const capacity_policy::child_view* capacity_policy::weakest(std::span<const child_view> kids,
+                                                            const joiner_view& joiner) {
+  const child_view* out = nullptr;
+  for (const auto& k : kids) {
+    const bool place_kept =
+        same_place(k.site, joiner.site) || same_place(joiner.site, joiner.parent_site);
+    if (place_kept && (!out || std::tie(k.max_children, k.subtree_size) <
+                                   std::tie(out->max_children, out->subtree_size))) {
+      out = &k;
+    }
+  }
+  return out;
+}
+
+std::uint32_t capacity_policy::room_for(std::span<const child_view> kids,
+                                        const joiner_view& joiner) {
+  const child_view* w = weakest(kids, joiner);
+  return w ? std::max(min_strong, 2 * w->max_children) : 0;
+}
+
+std::optional<link_id_t> capacity_policy::gives_way(std::span<const child_view> kids,
+                                                    const joiner_view& joiner) {
+  const std::uint32_t needed = room_for(kids, joiner);
+  if (needed == 0 || joiner.max_children < needed) {
+    return std::nullopt;
+  }
+  return weakest(kids, joiner)->id;
+}
+
+}  // namespace treecast::core

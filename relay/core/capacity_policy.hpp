@@ -1,0 +1,71 @@
+// Strong peers up, weak peers down: when a full parent gives a joiner the
+// place of one of its children.
+//
+// A peer that accepts many children belongs high in the tree, where its
+// slots serve many; one that accepts few belongs near the leaves (Overcast,
+// Narada, Skype's supernodes). Joiners arrive in any order, so without this
+// the upper tree fills with 2-slot viewers and the tree grows as deep as a
+// binary one. A full parent therefore still takes a joiner that accepts
+// clearly more children than its weakest child (at least min_strong, and at
+// least twice as many), and asks that child to move below the joiner (Move),
+// feeding it until it has: the child goes one hop down, the joiner and the
+// slots it brings come up.
+//
+// Of several weakest children, the one with the smallest subtree moves: the
+// fewest peers go a hop deeper.
+//
+// Place first: the stream must not cross a site's WAN more often because of
+// a move. A child gives way only to a joiner of its own site, or of the
+// parent's (then the WAN edge the child had becomes the joiner's edge to it).
+// An empty site (unknown) matches any.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "core/actions.hpp"
+
+namespace treecast::core {
+
+class capacity_policy {
+ public:
+  // A child as the policy sees it.
+  struct child_view {
+    link_id_t id = 0;
+    std::uint32_t max_children = 0;  // as its Hello said
+    std::uint32_t subtree_size = 1;  // as it last reported
+    std::string site;                // as its Hello said
+  };
+
+  // A joiner as the policy sees it, and the parent's site.
+  struct joiner_view {
+    std::uint32_t max_children = 0;
+    std::string site;
+    std::string parent_site;
+  };
+
+  static constexpr std::uint32_t min_strong = 4;
+
+  // A peer accepting this many children belongs high in the tree: it joins
+  // where the stream comes soonest, and may take a weaker child's place.
+  static bool strong(std::uint32_t max_children) { return max_children >= min_strong; }
+
+  // A joiner of `joiner` site (max_children unused) accepting at least this
+  // many children may take the place of one of `kids`; 0 when none would
+  // give way to it.
+  static std::uint32_t room_for(std::span<const child_view> kids, const joiner_view& joiner);
+
+  // The child that gives way to `joiner`; nullopt when the joiner is not
+  // clearly stronger than the weakest child that may give way to it.
+  static std::optional<link_id_t> gives_way(std::span<const child_view> kids,
+                                            const joiner_view& joiner);
+
+ private:
+  // The weakest of `kids` that may give way to `joiner` (place), of those
+  // the one with the smallest subtree.
+  static const child_view* weakest(std::span<const child_view> kids, const joiner_view& joiner);
+};
+
+}  // namespace treecast::core

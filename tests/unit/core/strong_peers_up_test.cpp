@@ -1,0 +1,336 @@
+// Strong peers up, weak peers down: which child gives way to a stronger
+// joiner (capacity_policy), the slot the joiner keeps for it (children), and
+// the whole exchange through nodes: the full parent takes the joiner and
+// asks its weakest child to move (Move), the child moves make-before-break,
+// the joiner keeps it a slot.
+#include <gtest/gtest.h>
+
+#include "core/capacity_policy.hpp"
+#include "core/children.hpp"
+#include "core/errors.hpp"
+#include "node_harness.hpp"
+
+namespace treecast::core {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::harness;
+using testing::hello_from;
+using testing::id_of;
+using testing::make_chunk;
+using testing::recording_context;
+using testing::relay_config;
+using testing::root_config;
+
+using view = capacity_policy::child_view;
+
+// A joiner offering `slots`, all of one (unknown) site.
+capacity_policy::joiner_view joiner(std::uint32_t slots) {
+  return {slots, "", ""};
+}
+
+TEST(capacity_policy, a_joiner_takes_a_place_only_when_clearly_stronger) {
+  const std::vector<view> viewers{{1, 2, 5, ""}, {2, 2, 1, ""}, {3, 16, 40, ""}};
+  // Twice the weakest's slots, and at least min_strong.
+  EXPECT_EQ(capacity_policy::room_for(viewers, joiner(0)), 4u);
+  EXPECT_FALSE(capacity_policy::gives_way(viewers, joiner(3)));
+  // Of the weakest, the one with the smallest subtree moves.
+  EXPECT_EQ(capacity_policy::gives_way(viewers, joiner(4)), link_id_t{2});
+  EXPECT_EQ(capacity_policy::gives_way(viewers, joiner(16)), link_id_t{2});
+  // Among relays only, a relay of the same strength takes nothing.
+  const std::vector<view> relays{{1, 16, 5, ""}, {2, 8, 9, ""}};
+  EXPECT_EQ(capacity_policy::room_for(relays, joiner(0)), 16u);
+  EXPECT_FALSE(capacity_policy::gives_way(relays, joiner(8)));
+  EXPECT_EQ(capacity_policy::gives_way(relays, joiner(16)), link_id_t{2});
+  // A leaf that takes no children gives way to any strong joiner.
+  EXPECT_EQ(capacity_policy::room_for(std::vector<view>{{7, 0, 1, ""}}, joiner(0)),
+            capacity_policy::min_strong);
+  // No children: nothing to give.
+  EXPECT_EQ(capacity_policy::room_for({}, joiner(0)), 0u);
+  EXPECT_FALSE(capacity_policy::gives_way({}, joiner(100)));
+  EXPECT_TRUE(capacity_policy::strong(capacity_policy::min_strong));
+  EXPECT_FALSE(capacity_policy::strong(capacity_policy::min_strong - 1));
+}
+
+TEST(capacity_policy, a_move_never_adds_a_wan_crossing) {
+  // Parent in paris; a paris viewer and a berlin viewer below it.
+  const std::vector<view> kids{{1, 2, 1, "paris"}, {2, 2, 1, "berlin"}};
+  // A berlin relay takes the berlin viewer's place (its WAN edge becomes the
+  // relay's), never the paris viewer's (two crossings where there were none).
+  EXPECT_EQ(capacity_policy::gives_way(kids, {16, "berlin", "paris"}), link_id_t{2});
+  EXPECT_EQ(capacity_policy::gives_way(std::vector<view>{kids[0]}, {16, "berlin", "paris"}),
+            std::nullopt);
+  EXPECT_EQ(capacity_policy::room_for(std::vector<view>{kids[0]}, {0, "berlin", "paris"}), 0u);
+  // A paris relay may take either place.
+  EXPECT_TRUE(capacity_policy::gives_way(std::vector<view>{kids[0]}, {16, "paris", "paris"}));
+  EXPECT_TRUE(capacity_policy::gives_way(std::vector<view>{kids[1]}, {16, "paris", "paris"}));
+  // Unknown sites match any.
+  EXPECT_TRUE(capacity_policy::gives_way(std::vector<view>{kids[0]}, {16, "", "paris"}));
+}
+
+struct children_fixture {
+  children_fixture() : r(config()) {}
+  static node_config config() {
+    node_config c;
+    c.max_children = 2;
+    return c;
+  }
+  // A child `n`, linked and introduced; returns its link id.
+  link_id_t linked(std::uint8_t n) {
+    const link_id_t id = links.accept({"10.0.0." + std::to_string(n), 5555});
+    std::string refusal;
+    links.admit(links.at(id), hello_from(n, 7000), refusal);
+    return id;
+  }
+  void add(link_id_t id) { kids.add(id, links.at(id)); }
+  recording_context r;
+  link_table links{r.ctx};
+  children kids{r.ctx, links};
+};
+
+TEST(children, a_slot_kept_for_a_moving_child_is_its_alone_until_it_comes_or_time_is_up) {
+  children_fixture f;
+  f.kids.reserve_for(id_of(30), f.r.ctx.now + 3s);
+  EXPECT_EQ(f.kids.free_slots(true), 1u);
+  EXPECT_TRUE(f.kids.reserved_for(id_of(30)));
+  EXPECT_FALSE(f.kids.reserved_for(id_of(31)));
+  // Another peer takes the free slot: the kept one is still there.
+  const link_id_t other = f.linked(31);
+  f.add(other);
+  EXPECT_EQ(f.kids.free_slots(true), 0u);
+  EXPECT_TRUE(f.kids.reserved_for(id_of(30)));
+  // The child comes: the slot is its own, nothing is kept any more.
+  f.add(f.linked(30));
+  EXPECT_FALSE(f.kids.reserved_for(id_of(30)));
+  EXPECT_EQ(f.kids.free_slots(true), 0u);
+  // A slot kept for a child that never comes frees itself.
+  f.kids.remove(other);
+  f.kids.reserve_for(id_of(40), f.r.ctx.now + 3s);
+  EXPECT_EQ(f.kids.free_slots(true), 0u);
+  f.r.ctx.now += 3s;
+  EXPECT_FALSE(f.kids.reserved_for(id_of(40)));
+  EXPECT_EQ(f.kids.free_slots(true), 1u);
+}
+
+TEST(children, a_child_asked_to_move_out_is_overdue_only_at_its_deadline) {
+  children_fixture f;
+  const link_id_t c = f.linked(31);
+  f.add(c);
+  f.kids.start_move_out(c, f.r.ctx.now + 3s);
+  EXPECT_TRUE(f.kids.moving_out());
+  EXPECT_EQ(f.kids.move_out_deadline(), f.r.ctx.now + 3s);
+  EXPECT_FALSE(f.kids.take_overdue_move_out());
+  f.r.ctx.now += 3s;
+  EXPECT_EQ(f.kids.take_overdue_move_out(), c);
+  EXPECT_FALSE(f.kids.moving_out());
+  // One that moved in time is no longer waited for.
+  f.kids.start_move_out(c, f.r.ctx.now + 3s);
+  f.kids.remove(c);
+  EXPECT_FALSE(f.kids.moving_out());
+  EXPECT_FALSE(f.kids.move_out_deadline());
+}
+
+// A joiner `n` at 10.0.0.n, listening on 7000 + n, offering `max_children`.
+link_id_t join(harness& h, std::uint8_t n, std::uint32_t max_children, bool can_adopt) {
+  const link_id_t link = h.accept("10.0.0." + std::to_string(n));
+  wire::hello hello = hello_from(n, static_cast<std::uint16_t>(7000 + n));
+  hello.max_children = max_children;
+  h.receive(link, hello);
+  wire::join_request request;
+  request.can_adopt = can_adopt;
+  h.receive(link, request);
+  return link;
+}
+
+// A broadcaster with two slots, both taken by 2-slot viewers (11, 12).
+struct full_of_viewers {
+  full_of_viewers() : h(root_config(2), 1) {
+    h.start();
+    first = join(h, 11, 2, true);
+    second = join(h, 12, 2, true);
+    h.clear();
+  }
+  harness h;
+  link_id_t first = 0;
+  link_id_t second = 0;
+};
+
+TEST(strong_peers_up, a_full_parent_takes_a_relay_and_moves_its_weakest_child_below_it) {
+  full_of_viewers t;
+  // Its Pong says a joiner of 4 slots or more would still be taken.
+  const link_id_t prober = t.h.accept("10.0.0.50");
+  t.h.receive(prober, hello_from(50, 7050));
+  t.h.receive(prober, wire::ping{7});
+  EXPECT_EQ(t.h.only_sent<wire::pong>(prober).at(0).free_slots, 0u);
+  EXPECT_EQ(t.h.only_sent<wire::pong>(prober).at(0).room_for_max_children, 4u);
+
+  const link_id_t relay = join(t.h, 20, 16, true);
+  const auto accepts = t.h.only_sent<wire::join_accept>(relay);
+  ASSERT_EQ(accepts.size(), 1u);
+  EXPECT_EQ(accepts[0].adoptee, id_of(11));  // the weakest; the first of equals
+  const auto moves = t.h.only_sent<wire::move>(t.first);
+  ASSERT_EQ(moves.size(), 1u);
+  EXPECT_EQ(moves[0].targets.at(0), (wire::endpoint{"10.0.0.20", 7020}));
+  EXPECT_TRUE(t.h.only_sent<wire::move>(t.second).empty());
+  EXPECT_EQ(t.h.engine().stats().get(counter::children_moved_out), 1u);
+  // The child is fed until it moves: not closed yet.
+  EXPECT_FALSE(t.h.closed_reason(t.first));
+
+  // One child moving out at a time: the next strong joiner is redirected.
+  t.h.clear();
+  const link_id_t another = join(t.h, 21, 16, true);
+  EXPECT_EQ(t.h.only_sent<wire::join_redirect>(another).size(), 1u);
+
+  // The child moved: its link closes, nobody is waited for any more, and the
+  // next relay may take the other viewer's place.
+  t.h.closed(t.first);
+  t.h.clear();
+  const link_id_t third = join(t.h, 22, 16, true);
+  EXPECT_EQ(t.h.only_sent<wire::join_accept>(third).at(0).adoptee, id_of(12));
+  EXPECT_EQ(t.h.only_sent<wire::move>(t.second).size(), 1u);
+}
+
+TEST(strong_peers_up, a_child_that_does_not_move_in_time_is_dropped) {
+  full_of_viewers t;
+  join(t.h, 20, 16, true);
+  // Both children keep answering heartbeats; the one asked never moves.
+  auto alive_for = [&t](duration d) {
+    for (duration passed{}; passed < d; passed += 100ms) {
+      t.h.heard(t.first);
+      t.h.heard(t.second);
+      t.h.advance(100ms);
+    }
+  };
+  alive_for(2900ms);
+  EXPECT_FALSE(t.h.closed_reason(t.first));
+  alive_for(100ms);
+  EXPECT_EQ(t.h.closed_reason(t.first), std::error_code(node_errc::moved_out));
+  EXPECT_FALSE(t.h.closed_reason(t.second));
+}
+
+TEST(strong_peers_up, a_weak_joiner_or_one_that_cannot_adopt_is_redirected) {
+  full_of_viewers t;
+  const link_id_t weak = join(t.h, 20, 3, true);
+  EXPECT_EQ(t.h.only_sent<wire::join_redirect>(weak).size(), 1u);
+  // Strong, but without a free slot or below us: it cannot take the child.
+  const link_id_t cannot = join(t.h, 21, 16, false);
+  EXPECT_EQ(t.h.only_sent<wire::join_redirect>(cannot).size(), 1u);
+  EXPECT_TRUE(t.h.only_sent<wire::move>(t.first).empty());
+  EXPECT_TRUE(t.h.only_sent<wire::move>(t.second).empty());
+  EXPECT_EQ(t.h.engine().stats().get(counter::children_moved_out), 0u);
+}
+
+// A viewer (id 100, 2 slots) under parent 5 (depth 1) at 10.0.0.5, fed
+// chunks 0-3. Without a standby, so that only the move opens links.
+struct attached_viewer {
+  attached_viewer() : h(config()) {
+    h.start();
+    parent = h.answer_query({{id_of(5), {"10.0.0.5", 7005}, 1, 2, "", {}}}).at(0).link;
+    h.answer_probe(parent, 5, 7005, 1, 2, {id_of(1), id_of(5)});
+    h.receive(parent, wire::join_accept{1, {id_of(1), id_of(5)}, {{"127.0.0.1", 7000}}, {}});
+    for (; next_seq < 4; ++next_seq) {
+      h.receive(parent, make_chunk(next_seq));
+    }
+    h.clear();
+  }
+  static node_config config() {
+    node_config c = relay_config();
+    c.role = wire::peer_role::viewer;
+    c.max_children = 2;
+    c.warm_standby = false;
+    return c;
+  }
+  harness h;
+  link_id_t parent = 0;
+  wire::seq_t next_seq = 0;
+};
+
+TEST(strong_peers_up, a_child_asked_to_move_joins_the_relay_make_before_break) {
+  attached_viewer t;
+  t.h.receive(t.parent, wire::move{{{"10.0.0.20", 7020}}});
+  const auto probe = t.h.only_connect();
+  EXPECT_EQ(probe.to, (wire::endpoint{"10.0.0.20", 7020}));
+  t.h.connected(probe.link);
+  // The relay at depth 2 (below our parent), with the slot it keeps for us.
+  t.h.answer_probe(probe.link, 20, 7020, 2, 1, {id_of(1), id_of(5), id_of(20)});
+  const auto requests = t.h.only_sent<wire::join_request>(probe.link);
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].resume_from, t.next_seq);
+  // The old parent feeds us until the relay accepts.
+  t.h.clear();
+  t.h.receive(t.parent, make_chunk(t.next_seq++));
+  EXPECT_EQ(t.h.all<deliver_action>().size(), 1u);
+  EXPECT_FALSE(t.h.closed_reason(t.parent));
+  t.h.receive(probe.link,
+              wire::join_accept{2, {id_of(1), id_of(5), id_of(20)}, {{"127.0.0.1", 7000}}, {}});
+  EXPECT_EQ(t.h.closed_reason(t.parent), std::error_code(node_errc::parent_replaced));
+  EXPECT_EQ(t.h.engine().parent_endpoint(), (wire::endpoint{"10.0.0.20", 7020}));
+  EXPECT_EQ(t.h.engine().stats().get(counter::parent_losses), 0u);  // a move, not a repair
+  t.h.receive(probe.link, make_chunk(t.next_seq));
+  EXPECT_EQ(t.h.engine().stats().get(counter::chunks_missed), 0u);
+}
+
+TEST(strong_peers_up, a_move_nobody_can_take_falls_back_to_the_ancestors_while_the_parent_feeds) {
+  attached_viewer t;
+  t.h.receive(t.parent, wire::move{{{"10.0.0.20", 7020}}});
+  const auto probe = t.h.only_connect();
+  t.h.connected(probe.link);
+  // Full by now, and nothing to redirect us to.
+  t.h.answer_probe(probe.link, 20, 7020, 2, 0, {id_of(1), id_of(5), id_of(20)});
+  EXPECT_TRUE(t.h.only_sent<wire::join_request>(probe.link).empty());
+  // Our ancestors next (the broadcaster), the parent still ours.
+  const auto connects = t.h.all<connect_action>();
+  ASSERT_EQ(connects.size(), 2u);
+  EXPECT_EQ(connects[1].to, (wire::endpoint{"127.0.0.1", 7000}));
+  EXPECT_FALSE(t.h.closed_reason(t.parent));
+  EXPECT_TRUE(t.h.engine().attached());
+}
+
+TEST(strong_peers_up, a_move_from_a_peer_that_is_not_our_parent_is_a_protocol_error) {
+  attached_viewer t;
+  const link_id_t stranger = t.h.accept("10.0.0.66");
+  t.h.receive(stranger, hello_from(66, 7066));
+  t.h.receive(stranger, wire::move{{{"10.0.0.20", 7020}}});
+  EXPECT_EQ(t.h.closed_reason(stranger), std::error_code(node_errc::unexpected_message));
+  EXPECT_TRUE(t.h.all<connect_action>().empty());
+}
+
+TEST(strong_peers_up, a_relay_joins_a_full_parent_that_makes_room_and_keeps_a_slot_for_the_mover) {
+  node_config c = relay_config();
+  c.max_children = 4;
+  c.warm_standby = false;
+  harness h(c);
+  h.start();
+  const link_id_t probe = h.answer_query({{id_of(5), {"10.0.0.5", 7005}, 1, 0, "", {}}}).at(0).link;
+  h.receive(probe, hello_from(5, 7005));
+  // Full, but a joiner of 4 slots or more would still be taken.
+  wire::pong full{h.only_sent<wire::ping>(probe).at(0).nonce, true, 1, 0, {id_of(1), id_of(5)}};
+  full.room_for_max_children = 4;
+  h.receive(probe, full);
+  const auto requests = h.only_sent<wire::join_request>(probe);
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_TRUE(requests[0].can_adopt);
+  wire::join_accept accept{1, {id_of(1), id_of(5)}, {{"127.0.0.1", 7000}}, {}};
+  accept.adoptee = id_of(30);
+  h.receive(probe, accept);
+  ASSERT_TRUE(h.engine().attached());
+  h.clear();
+
+  // One of our 4 slots is kept for peer 30: others see 3, it sees 4.
+  auto pong_to = [&h](std::uint8_t n) {
+    const link_id_t asker = h.accept("10.0.1." + std::to_string(n));
+    h.receive(asker, hello_from(n, 7000));
+    h.receive(asker, wire::ping{n});
+    return h.only_sent<wire::pong>(asker).at(0).free_slots;
+  };
+  EXPECT_EQ(pong_to(31), 3u);
+  EXPECT_EQ(pong_to(30), 4u);
+  for (std::uint8_t n = 41; n <= 43; ++n) {
+    EXPECT_EQ(h.only_sent<wire::join_accept>(join(h, n, 2, true)).size(), 1u);
+  }
+  EXPECT_EQ(h.only_sent<wire::join_redirect>(join(h, 44, 2, true)).size(), 1u);
+  EXPECT_EQ(h.only_sent<wire::join_accept>(join(h, 30, 2, true)).size(), 1u);
+}
+
+}  // namespace
+}  // namespace treecast::core
