@@ -40,9 +40,12 @@
 // The node is a thin front over parts with one responsibility each, which
 // share one node_context (config, now, outbox, counters, log, random):
 //   link_table     links, the Hello/admission gate, liveness, queue bounds;
-//   parent_finder  query, probe, join, backoff, give up; repair and handoff;
+//   parent_finder  query, probe, join, backoff, give up; repair, handoff,
+//                  and moves (improvement, or below a stronger joiner);
 //   tree_position  parent, depth, path, ancestors, backups, loop checks;
-//   children       slots, admission of children, fan-out, backlog;
+//   children       slots, admission of children, fan-out, backlog, the child
+//                  moving out below a stronger joiner (capacity_policy) and
+//                  the slot kept for one moving in;
 //   subtree_view   reports, candidates, backups, health rows;
 //   forwarder      chunk checks, the window, gaps, starvation;
 //   warm_standby   our standby parent, and a parent falling behind it;
