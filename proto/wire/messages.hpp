@@ -113,8 +113,8 @@ struct pong {
   std::vector<node_id_t> path;
   std::string root_signature;       // the broadcaster's proof that it is the root (depth 0)
   std::uint32_t root_delay_us = 0;  // its delay from the broadcaster (half round trips, summed)
-  std::uint32_t room_for_max_children =
-      0;  // when full: a joiner accepting this many is still taken
+  // When full: a joiner accepting this many children is still taken.
+  std::uint32_t room_for_max_children = 0;
 };
 
 struct path_update {

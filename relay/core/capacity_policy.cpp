@@ -1,5 +1,6 @@
 #include "core/capacity_policy.hpp"
 
+#include <algorithm>
 #include <tuple>
 
 namespace treecast::core {
@@ -26,19 +27,23 @@ const capacity_policy::child_view* capacity_policy::weakest(std::span<const chil
   return out;
 }
 
+std::uint32_t capacity_policy::needed_against(const child_view& child) {
+  return std::max(min_strong, 2 * child.max_children);
+}
+
 std::uint32_t capacity_policy::room_for(std::span<const child_view> kids,
                                         const joiner_view& joiner) {
   const child_view* w = weakest(kids, joiner);
-  return w ? std::max(min_strong, 2 * w->max_children) : 0;
+  return w ? needed_against(*w) : 0;
 }
 
 std::optional<link_id_t> capacity_policy::gives_way(std::span<const child_view> kids,
                                                     const joiner_view& joiner) {
-  const std::uint32_t needed = room_for(kids, joiner);
-  if (needed == 0 || joiner.max_children < needed) {
+  const child_view* w = weakest(kids, joiner);
+  if (!w || joiner.max_children < needed_against(*w)) {
     return std::nullopt;
   }
-  return weakest(kids, joiner)->id;
+  return w->id;
 }
 
 }  // namespace treecast::core

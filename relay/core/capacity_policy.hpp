@@ -63,6 +63,8 @@ class capacity_policy {
                                             const joiner_view& joiner);
 
  private:
+  // What a joiner must accept to take `child`'s place.
+  static std::uint32_t needed_against(const child_view& child);
   // The weakest of `kids` that may give way to `joiner` (place), of those
   // the one with the smallest subtree.
   static const child_view* weakest(std::span<const child_view> kids, const joiner_view& joiner);

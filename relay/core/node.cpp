@@ -291,7 +291,7 @@ void node::handle(link_id_t id, link& l, wire::join_request&& m) {
       children_.from_host(l.remote.host) >= ctx_.config.max_children_per_address;
   const bool promised =
       (standby_children_.contains(id) && children_.room_for_promotion(attached() && !leaving_)) ||
-      (attached() && !leaving_ && children_.reserved_for(l.peer_hello->node_id));
+      slot_kept_for(l);
   const bool full = free_slots() == 0 && !promised;
   const auto gives_way = full && !address_full ? child_giving_way(l, m.can_adopt) : std::nullopt;
   if ((full && !gives_way) || address_full) {
@@ -323,12 +323,16 @@ void node::handle(link_id_t id, link& l, wire::join_request&& m) {
 }
 
 std::optional<link_id_t> node::child_giving_way(const link& l, bool can_adopt) const {
-  if (!can_adopt || !attached() || leaving_ || children_.moving_out() || !l.peer_hello ||
+  if (!can_adopt || !attached() || leaving_ || children_.moving_out() ||
       l.peer_hello->listen_port == 0) {
     return std::nullopt;
   }
   return capacity_policy::gives_way(
       children_.capacities(), {l.peer_hello->max_children, l.peer_hello->site, ctx_.config.site});
+}
+
+bool node::slot_kept_for(const link& l) const {
+  return attached() && !leaving_ && children_.reserved_for(l.peer_hello->node_id);
 }
 
 void node::move_out(link_id_t child, const link& joiner) {
@@ -546,8 +550,7 @@ void node::handle(link_id_t id, link& l, wire::ping&& m) {
   answer.attached = attached();
   answer.depth = position_.depth();
   // The slot kept for a child moving below us counts for it alone.
-  const bool kept = attached() && !leaving_ && children_.reserved_for(l.peer_hello->node_id);
-  answer.free_slots = static_cast<std::uint32_t>(free_slots() + (kept ? 1 : 0));
+  answer.free_slots = static_cast<std::uint32_t>(free_slots() + (slot_kept_for(l) ? 1 : 0));
   answer.path = position_.path();
   answer.root_delay_us = to_wire_us(position_.root_delay());
   if (answer.free_slots == 0 && attached() && !leaving_ && !children_.moving_out()) {

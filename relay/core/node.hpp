@@ -241,6 +241,9 @@ class node {
   // Full: the child that gives way to the joiner on `l` (capacity_policy),
   // if it is clearly stronger and no other child is moving out.
   std::optional<link_id_t> child_giving_way(const link& l, bool can_adopt) const;
+  // Whether one of our slots is kept for the peer on `l` (it is moving
+  // below us from a parent that gave its place to us).
+  bool slot_kept_for(const link& l) const;
   // Asks `child` to move below the joiner on `joiner` (Move).
   void move_out(link_id_t child, const link& joiner);
   // Tells the peer where to go instead (JoinRedirect) and closes its link.

@@ -73,7 +73,7 @@ void parent_finder::start_move(const std::vector<wire::endpoint>& targets) {
   start_probes(targets);
 }
 
-void parent_finder::end_improvement(const std::string& why) {
+void parent_finder::end_attached_round(const std::string& why) {
   if (round_ == round_kind::move && !move_fell_back_) {
     // None of the peers our parent named took us (a flash crowd filled
     // them): our ancestors and backups, while the parent still feeds us.
@@ -102,22 +102,26 @@ bool parent_finder::of_my_site(const std::string& site) const {
   return !ctx_.config.site.empty() && site == ctx_.config.site;
 }
 
+bool parent_finder::is_parent(link_id_t probe) const {
+  const auto parent = position_.parent();
+  return parent && links_.at(probe).peer_hello->node_id == links_.at(*parent).peer_hello->node_id;
+}
+
 void parent_finder::choose_move(const std::vector<probe_result>& results,
                                 const std::vector<link_id_t>& ids) {
   const move_policy::option current = current_option();
-  const wire::node_id_t& parent_id = links_.at(*position_.parent()).peer_hello->node_id;
   std::optional<std::size_t> best;
   move_policy::option best_option;
   for (const auto& r : results) {
     const move_policy::option option{scoring_.through(r), of_my_site(r.site)};
-    if (r.free_slots > 0 && links_.at(ids[r.index]).peer_hello->node_id != parent_id &&
+    if (r.free_slots > 0 && !is_parent(ids[r.index]) &&
         (!best || moves_.better(option, best_option))) {
       best = r.index;
       best_option = option;
     }
   }
   if (!best || !moves_.worth_moving(current, best_option)) {
-    end_improvement("no peer with room is clearly sooner");
+    end_attached_round("no peer with room is clearly sooner");
     return;
   }
   ctx_.log(log_level::debug, "moving to " + describe(links_.at(ids[*best]).remote) + ": " +
@@ -126,6 +130,26 @@ void parent_finder::choose_move(const std::vector<probe_result>& results,
                                  std::to_string(current.delay.count() / 1000));
   close_join_links(ids[*best]);
   request(ids[*best]);
+}
+
+void parent_finder::choose_move_below(std::vector<probe_result> results,
+                                      const std::vector<link_id_t>& ids) {
+  std::erase_if(
+      results, [&](const probe_result& r) { return r.free_slots == 0 || is_parent(ids[r.index]); });
+  // The joiner that took our place keeps us a slot: one hop down, near
+  // where we were. Else the least added delay, whatever our strength.
+  auto best = move_scoring_.best(results, ctx_.config.site);
+  for (const auto& r : results) {
+    if (links_.at(ids[r.index]).remote == move_target_) {
+      best = r;
+    }
+  }
+  if (!best) {
+    end_attached_round("none of the peers our parent named could take us");
+    return;
+  }
+  close_join_links(ids[best->index]);
+  request(ids[best->index]);
 }
 
 void parent_finder::start_repair(const std::vector<wire::endpoint>& targets) {
@@ -172,7 +196,7 @@ void parent_finder::failed(const std::string& why) {
 void parent_finder::on_turned_away(link_kind kind, const std::string& reason) {
   if (while_attached()) {
     if (kind != link_kind::probe) {
-      end_improvement("turned away (" + reason + ")");
+      end_attached_round("turned away (" + reason + ")");
     }
     return;
   }
@@ -204,7 +228,7 @@ void parent_finder::give_up(const std::string& why) {
 
 void parent_finder::fail_round(const std::string& why, bool counts) {
   if (while_attached()) {
-    end_improvement(why);
+    end_attached_round(why);
     return;
   }
   if (!joining()) {
@@ -318,7 +342,7 @@ bool parent_finder::on_redirect(link_id_t id, link& l, wire::join_redirect&& m) 
   close_own(id, node_errc::join_refused);
   ctx_.stats.add(counter::join_redirects);
   if (round_ == round_kind::improve) {
-    end_improvement("redirected by " + from + " (" + m.reason + ")");
+    end_attached_round("redirected by " + from + " (" + m.reason + ")");
     return true;
   }
   if (m.candidates.empty() || ++redirects_ > ctx_.config.max_redirects) {
@@ -408,26 +432,7 @@ void parent_finder::choose() {
     return;
   }
   if (round_ == round_kind::move) {
-    const auto parent = position_.parent();
-    const wire::node_id_t* parent_id = parent ? &links_.at(*parent).peer_hello->node_id : nullptr;
-    std::erase_if(results, [&](const probe_result& r) {
-      return r.free_slots == 0 ||
-             (parent_id && links_.at(ids[r.index]).peer_hello->node_id == *parent_id);
-    });
-    // The joiner that took our place keeps us a slot: one hop down, near
-    // where we were. Else the least added delay, whatever our strength.
-    auto best = move_scoring_.best(results, ctx_.config.site);
-    for (const auto& r : results) {
-      if (links_.at(ids[r.index]).remote == move_target_) {
-        best = r;
-      }
-    }
-    if (!best) {
-      end_improvement("none of the peers our parent named could take us");
-      return;
-    }
-    close_join_links(ids[best->index]);
-    request(ids[best->index]);
+    choose_move_below(std::move(results), ids);
     return;
   }
   const auto best = scoring_.best(results, ctx_.config.site);

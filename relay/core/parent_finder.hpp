@@ -175,7 +175,7 @@ class parent_finder {
   }
   void fail_round(const std::string& why, bool counts);
   // An improvement or move round found nothing, or failed: the parent stays.
-  void end_improvement(const std::string& why);
+  void end_attached_round(const std::string& why);
   // A full peer that answered `answer` on `l` would take us all the same.
   bool makes_room_for_us(const link& l, const wire::pong& answer) const;
   // Whether we can take a child of `l`'s peer in our place.
@@ -183,6 +183,11 @@ class parent_finder {
   // The parent as move_policy sees it; whether `site` is ours.
   move_policy::option current_option() const;
   bool of_my_site(const std::string& site) const;
+  // Whether the peer probed on `probe` is our parent.
+  bool is_parent(link_id_t probe) const;
+  // A move round's probes answered: request the joiner that took our place,
+  // else the peer with room through which the stream comes soonest.
+  void choose_move_below(std::vector<probe_result> results, const std::vector<link_id_t>& ids);
   // An improvement round's probes answered: request the best if worth it.
   void choose_move(const std::vector<probe_result>& results, const std::vector<link_id_t>& ids);
   void start_probes(const std::vector<wire::endpoint>& targets);
