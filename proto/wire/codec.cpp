@@ -34,6 +34,29 @@ shared_bytes frame_of(const pb::Envelope& envelope) {
   return frame;
 }
 
+void fill_coordinate(pb::Coordinate* out, const coordinate& in) {
+  out->set_x(in.x);
+  out->set_y(in.y);
+  out->set_height(in.height);
+  out->set_error_permille(in.error_permille);
+}
+
+// Absent stays absent; present must be within the limits.
+bool decode_coordinate(bool present, const pb::Coordinate& in, std::optional<coordinate>& out) {
+  if (!present) {
+    return true;
+  }
+  const auto within = [](std::int64_t v) {
+    return v >= -max_coordinate_component && v <= max_coordinate_component;
+  };
+  if (!within(in.x()) || !within(in.y()) || !within(in.height()) ||
+      in.error_permille() > max_coordinate_error_permille) {
+    return false;
+  }
+  out = coordinate{in.x(), in.y(), in.height(), in.error_permille()};
+  return true;
+}
+
 void fill(pb::Envelope& e, const hello& m) {
   auto* h = e.mutable_hello();
   h->set_protocol_version(m.version);
@@ -51,6 +74,9 @@ void fill(pb::Envelope& e, const join_request& m) {
     j->set_resume_from(*m.resume_from);
   }
   j->set_can_adopt(m.can_adopt);
+  if (m.where) {
+    fill_coordinate(j->mutable_coordinate(), *m.where);
+  }
 }
 
 template <typename Repeated>
@@ -160,6 +186,9 @@ void fill(pb::Envelope& e, const pong& m) {
   p->set_root_signature(m.root_signature);
   p->set_root_delay_us(m.root_delay_us);
   p->set_room_for_max_children(m.room_for_max_children);
+  if (m.where) {
+    fill_coordinate(p->mutable_coordinate(), *m.where);
+  }
 }
 
 void fill(pb::Envelope& e, const path_update& m) {
@@ -174,6 +203,10 @@ void fill_summary(pb::PeerSummary* out, const peer_summary& in) {
   out->set_free_slots(in.free_slots);
   out->set_site(in.site);
   out->set_role(static_cast<pb::PeerRole>(in.role));
+  if (in.where) {
+    fill_coordinate(out->mutable_coordinate(), *in.where);
+  }
+  out->set_root_delay_us(in.root_delay_us);
 }
 
 void fill_health(pb::PeerHealth* out, const peer_health& in) {
@@ -206,6 +239,10 @@ void fill(pb::Envelope& e, const report& m) {
   r->set_chunks_missed(m.chunks_missed);
   r->set_stall_ms(m.stall_ms);
   r->set_peers_stalled(m.peers_stalled);
+  if (m.where) {
+    fill_coordinate(r->mutable_coordinate(), *m.where);
+  }
+  r->set_root_delay_us(m.root_delay_us);
   for (const auto& c : m.candidates) {
     fill_summary(r->add_candidates(), c);
   }
@@ -217,6 +254,9 @@ void fill(pb::Envelope& e, const report& m) {
 void fill(pb::Envelope& e, const candidates_request& m) {
   e.mutable_candidates_request()->set_site(m.site);
   e.mutable_candidates_request()->set_member(m.member);
+  if (m.where) {
+    fill_coordinate(e.mutable_candidates_request()->mutable_coordinate(), *m.where);
+  }
 }
 
 void fill(pb::Envelope& e, const candidates& m) {
@@ -248,6 +288,9 @@ std::error_code decode(const pb::JoinRequest& in, message& out) {
     m.resume_from = in.resume_from();
   }
   m.can_adopt = in.can_adopt();
+  if (!decode_coordinate(in.has_coordinate(), in.coordinate(), m.where)) {
+    return wire_errc::field_out_of_range;
+  }
   out = m;
   return {};
 }
@@ -293,7 +336,7 @@ bool decode_summaries(const Repeated& in, std::vector<peer_summary>& out) {
   for (const auto& s : in) {
     peer_summary p;
     if (!to_node_id(s.peer_id(), p.node_id) || !endpoint_ok(s.endpoint()) || !text_ok(s.site()) ||
-        !role_ok(s.role())) {
+        !role_ok(s.role()) || !decode_coordinate(s.has_coordinate(), s.coordinate(), p.where)) {
       return false;
     }
     p.address = {s.endpoint().host(), static_cast<std::uint16_t>(s.endpoint().port())};
@@ -301,6 +344,7 @@ bool decode_summaries(const Repeated& in, std::vector<peer_summary>& out) {
     p.free_slots = s.free_slots();
     p.site = s.site();
     p.role = static_cast<peer_role>(s.role());
+    p.root_delay_us = s.root_delay_us();
     out.push_back(std::move(p));
   }
   return true;
@@ -329,7 +373,8 @@ std::error_code decode(const pb::Pong& in, message& out) {
   m.free_slots = in.free_slots();
   m.root_delay_us = in.root_delay_us();
   m.room_for_max_children = in.room_for_max_children();
-  if (!decode_path(in.path(), m.path) || in.root_signature().size() > max_signature_bytes) {
+  if (!decode_path(in.path(), m.path) || in.root_signature().size() > max_signature_bytes ||
+      !decode_coordinate(in.has_coordinate(), in.coordinate(), m.where)) {
     return wire_errc::field_out_of_range;
   }
   m.root_signature = in.root_signature();
@@ -384,7 +429,9 @@ std::error_code decode(const pb::Report& in, message& out) {
   m.chunks_missed = in.chunks_missed();
   m.stall_ms = in.stall_ms();
   m.peers_stalled = in.peers_stalled();
-  if (!decode_summaries(in.candidates(), m.candidates) || !decode_health(in.health(), m.health)) {
+  m.root_delay_us = in.root_delay_us();
+  if (!decode_summaries(in.candidates(), m.candidates) || !decode_health(in.health(), m.health) ||
+      !decode_coordinate(in.has_coordinate(), in.coordinate(), m.where)) {
     return wire_errc::field_out_of_range;
   }
   out = std::move(m);
@@ -534,13 +581,16 @@ std::error_code decode_frame(const shared_bytes& frame, message& out) {
       return decode_position<path_update>(envelope.path_update(), out);
     case pb::Envelope::kReport:
       return decode(envelope.report(), out);
-    case pb::Envelope::kCandidatesRequest:
-      if (!text_ok(envelope.candidates_request().site())) {
+    case pb::Envelope::kCandidatesRequest: {
+      const auto& in = envelope.candidates_request();
+      candidates_request m{in.site(), in.member(), std::nullopt};
+      if (!text_ok(in.site()) ||
+          !decode_coordinate(in.has_coordinate(), in.coordinate(), m.where)) {
         return wire_errc::field_out_of_range;
       }
-      out = candidates_request{envelope.candidates_request().site(),
-                               envelope.candidates_request().member()};
+      out = std::move(m);
       return {};
+    }
     case pb::Envelope::kCandidates:
       return decode(envelope.candidates(), out);
     case pb::Envelope::kStandbyRequest: {

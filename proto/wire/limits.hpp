@@ -36,6 +36,10 @@ inline constexpr std::size_t max_text_bytes = 256;  // site labels, reasons, hos
 inline constexpr std::size_t max_stream_id_bytes = 64;
 inline constexpr std::size_t max_token_bytes = 256;
 inline constexpr std::size_t max_signature_bytes = 128;  // Ed25519: 64
+// A network coordinate's components (0.1 ms units): at most 10 s of round
+// trip from the origin, and a relative error of at most 1.5.
+inline constexpr std::int32_t max_coordinate_component = 100000;
+inline constexpr std::uint32_t max_coordinate_error_permille = 1500;
 // Chunks one Fetch may ask for (a gap fill covers a chunk or two).
 inline constexpr std::uint32_t max_fetch_chunks = 8;
 

@@ -40,6 +40,16 @@ struct endpoint {
   auto operator<=>(const endpoint&) const = default;
 };
 
+// A Vivaldi network coordinate (see Coordinate in treecast.proto), in units
+// of 0.1 ms of round trip; the codec refuses values beyond the limits.
+struct coordinate {
+  std::int32_t x = 0;
+  std::int32_t y = 0;
+  std::uint32_t height = 0;
+  std::uint32_t error_permille = 0;
+  bool operator==(const coordinate&) const = default;
+};
+
 struct hello {
   std::uint32_t version = protocol_version;
   node_id_t node_id{};
@@ -52,7 +62,8 @@ struct hello {
 
 struct join_request {
   std::optional<seq_t> resume_from;
-  bool can_adopt = false;  // a full parent may move a weaker child below the joiner
+  bool can_adopt = false;           // a full parent may move a weaker child below the joiner
+  std::optional<coordinate> where;  // where the joiner sits
 };
 
 struct join_accept {
@@ -115,6 +126,7 @@ struct pong {
   std::uint32_t root_delay_us = 0;  // its delay from the broadcaster (half round trips, summed)
   // When full: a joiner accepting this many children is still taken.
   std::uint32_t room_for_max_children = 0;
+  std::optional<coordinate> where;  // where the answering peer sits
 };
 
 struct path_update {
@@ -132,6 +144,8 @@ struct peer_summary {
   std::uint32_t free_slots = 0;
   std::string site;
   peer_role role = peer_role::unspecified;
+  std::optional<coordinate> where;  // where it sits
+  std::uint32_t root_delay_us = 0;  // its delay from the broadcaster
 };
 
 // One peer's health, carried up the tree in reports (the dashboard's rows).
@@ -163,11 +177,14 @@ struct report {
   std::uint64_t chunks_missed = 0;
   std::uint64_t stall_ms = 0;       // summed over the subtree
   std::uint32_t peers_stalled = 0;  // viewers of the subtree that ever stalled
+  std::optional<coordinate> where;  // where the child sits
+  std::uint32_t root_delay_us = 0;  // the child's delay from the broadcaster
 };
 
 struct candidates_request {
   std::string site;
-  bool member = false;  // has been in the tree (holds chunks): expiry does not apply
+  bool member = false;              // has been in the tree (holds chunks): expiry does not apply
+  std::optional<coordinate> where;  // where the asker sits: the nearest first
 };
 
 struct candidates {

@@ -1,53 +1,106 @@
 #include "core/candidate_sampler.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <set>
 #include <tuple>
 
+#include "core/network_coordinate.hpp"
+
 namespace treecast::core {
+namespace {
+
+place place_of(const wire::peer_summary& p) {
+  return {p.site, p.where};
+}
+
+// The region a peer counts for when a sample keeps every region: its label,
+// else the cell of its coordinate, else none.
+std::string region(const wire::peer_summary& p) {
+  if (!p.site.empty() || !site_inference::usable(p.where)) {
+    return p.site;
+  }
+  const double cell_units = std::chrono::duration<double, std::ratio<1, 10000>>(place_cell).count();
+  return "@" + std::to_string(std::lround(std::floor(p.where->x / cell_units))) + "," +
+         std::to_string(std::lround(std::floor(p.where->y / cell_units)));
+}
+
+// The stream's estimated delay to `requester` through `p`.
+duration delay_through(const wire::peer_summary& p, const wire::coordinate& requester) {
+  return duration(p.root_delay_us) + network_coordinate::estimate(*p.where, requester) / 2;
+}
+
+}  // namespace
 
 std::vector<wire::peer_summary> sample_candidates(std::vector<known_peer> pool,
-                                                  const std::string& site, std::size_t limit,
-                                                  sample_order order, std::mt19937_64& random) {
+                                                  const place& requester, std::size_t limit,
+                                                  sample_order order, const site_inference& sites,
+                                                  std::mt19937_64& random) {
   std::erase_if(pool,
                 [](const known_peer& p) { return !p.direct_child && p.summary.free_slots == 0; });
   std::shuffle(pool.begin(), pool.end(), random);  // random among equals
-  auto same_site = [&site](const known_peer& p) { return !site.empty() && p.summary.site == site; };
+  std::vector<bool> same_site(pool.size());
+  for (std::size_t i = 0; i < pool.size(); ++i) {
+    same_site[i] = sites.same(requester, place_of(pool[i].summary));
+  }
   auto room = [](const known_peer& p) { return p.summary.free_slots > 0 ? 0 : 1; };
-  // Within a group, the first peer of each site comes before the second of
-  // any: a report keeps every site represented, so that joiners of that site
-  // can find it higher up.
-  std::stable_sort(pool.begin(), pool.end(), [&](const known_peer& a, const known_peer& b) {
-    return std::make_tuple(room(a), a.summary.depth) < std::make_tuple(room(b), b.summary.depth);
+  // Within a group, the first peer of each region comes before the second of
+  // any: a report keeps every region represented, so that joiners there can
+  // find it higher up.
+  std::vector<std::size_t> by_depth(pool.size());
+  for (std::size_t i = 0; i < pool.size(); ++i) {
+    by_depth[i] = i;
+  }
+  std::stable_sort(by_depth.begin(), by_depth.end(), [&](std::size_t a, std::size_t b) {
+    return std::make_tuple(room(pool[a]), pool[a].summary.depth) <
+           std::make_tuple(room(pool[b]), pool[b].summary.depth);
   });
-  std::map<std::string, int> seen_per_site;
-  std::vector<int> site_rank(pool.size());
-  for (std::size_t i = 0; i < pool.size(); ++i) {
-    site_rank[i] = seen_per_site[pool[i].summary.site]++;
+  std::map<std::string, int> seen_per_region;
+  std::vector<int> region_rank(pool.size());
+  for (std::size_t i : by_depth) {
+    region_rank[i] = seen_per_region[region(pool[i].summary)]++;
   }
-  std::vector<std::size_t> order_index(pool.size());
-  for (std::size_t i = 0; i < pool.size(); ++i) {
-    order_index[i] = i;
-  }
-  std::stable_sort(order_index.begin(), order_index.end(), [&](std::size_t x, std::size_t y) {
+  std::vector<std::size_t> ordered = by_depth;
+  std::stable_sort(ordered.begin(), ordered.end(), [&](std::size_t x, std::size_t y) {
     auto key = [&](std::size_t i) {
       const known_peer& p = pool[i];
+      const int site_first = same_site[i] ? 0 : 1;
       if (order == sample_order::room_first) {
-        return std::make_tuple(room(p), same_site(p) ? 0 : 1, site_rank[i], p.direct_child ? 0 : 1);
+        return std::make_tuple(room(p), site_first, region_rank[i], p.direct_child ? 0 : 1);
       }
-      return std::make_tuple(p.direct_child ? 0 : 1, same_site(p) ? 0 : 1, site_rank[i], room(p));
+      return std::make_tuple(p.direct_child ? 0 : 1, site_first, region_rank[i], room(p));
     };
     return key(x) < key(y);
   });
+
+  std::vector<std::size_t> picks;
+  if (site_inference::usable(requester.where)) {
+    std::vector<std::size_t> nearest;
+    for (std::size_t i : by_depth) {
+      if (room(pool[i]) == 0 && site_inference::usable(pool[i].summary.where)) {
+        nearest.push_back(i);
+      }
+    }
+    std::stable_sort(nearest.begin(), nearest.end(), [&](std::size_t a, std::size_t b) {
+      return std::make_tuple(same_site[a] ? 0 : 1,
+                             delay_through(pool[a].summary, *requester.where)) <
+             std::make_tuple(same_site[b] ? 0 : 1,
+                             delay_through(pool[b].summary, *requester.where));
+    });
+    nearest.resize(std::min(nearest.size(), (limit + 1) / 2));
+    picks = std::move(nearest);
+  }
+  picks.insert(picks.end(), ordered.begin(), ordered.end());
+
   std::vector<wire::peer_summary> out;
   std::set<wire::node_id_t> seen;
-  for (std::size_t i : order_index) {
+  for (std::size_t i : picks) {
     if (out.size() >= limit) {
       break;
     }
     if (seen.insert(pool[i].summary.node_id).second) {
-      out.push_back(std::move(pool[i].summary));
+      out.push_back(pool[i].summary);
     }
   }
   return out;

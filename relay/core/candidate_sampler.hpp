@@ -12,12 +12,25 @@
 // other sites (joiners of those sites found none and crossed the WAN:
 // treecast-sim 1000 peers, 10 sites, seed 7, most copies into a site 49 ->
 // 11). Ties are broken at random so joiners spread out.
+//
+// "Site" is site_inference's: labels, else network coordinates (peers
+// without labels are grouped by where they sit, in cells of
+// place_cell, so a report still names every region).
+//
+// When the requester tells where it sits, half the sample (the first half)
+// is the peers with room through which the stream would reach it soonest by
+// estimate (their delay from the broadcaster plus half the estimated round
+// trip to them), its site first; the other half is the sample above. The
+// estimate picks whom a joiner probes, the probe picks its parent, so a
+// peer lying about its coordinate wins a place in the sample, not a child.
 #pragma once
 
 #include <random>
 #include <string>
 #include <vector>
 
+#include "core/site_inference.hpp"
+#include "core/time.hpp"
 #include "wire/messages.hpp"
 
 namespace treecast::core {
@@ -33,11 +46,17 @@ enum class sample_order {
   room_first,   // peers with a free slot first (a redirect or a report: where joiners fit)
 };
 
-// At most `limit` of `pool`, as described above. Deeper peers without a free
-// slot are left out; direct children are kept even when full, because a full
-// one redirects a joiner to its own children.
+// Unlabelled peers this far apart (estimated round trip) count as two
+// regions when a sample keeps every region represented.
+inline constexpr duration place_cell = std::chrono::milliseconds(30);
+
+// At most `limit` of `pool` for a requester at `requester`, as described
+// above. Deeper peers without a free slot are left out; direct children are
+// kept even when full, because a full one redirects a joiner to its own
+// children.
 std::vector<wire::peer_summary> sample_candidates(std::vector<known_peer> pool,
-                                                  const std::string& site, std::size_t limit,
-                                                  sample_order order, std::mt19937_64& random);
+                                                  const place& requester, std::size_t limit,
+                                                  sample_order order, const site_inference& sites,
+                                                  std::mt19937_64& random);
 
 }  // namespace treecast::core

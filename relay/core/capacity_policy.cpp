@@ -5,20 +5,12 @@
 
 namespace treecast::core {
 
-namespace {
-
-bool same_place(const std::string& a, const std::string& b) {
-  return a.empty() || b.empty() || a == b;
-}
-
-}  // namespace
-
 const capacity_policy::child_view* capacity_policy::weakest(std::span<const child_view> kids,
-                                                            const joiner_view& joiner) {
+                                                            const joiner_view& joiner) const {
   const child_view* out = nullptr;
   for (const auto& k : kids) {
     const bool place_kept =
-        same_place(k.site, joiner.site) || same_place(joiner.site, joiner.parent_site);
+        may_share_site(k.at, joiner.at) || may_share_site(joiner.at, joiner.parent_at);
     if (place_kept && (!out || std::tie(k.max_children, k.subtree_size) <
                                    std::tie(out->max_children, out->subtree_size))) {
       out = &k;
@@ -32,13 +24,13 @@ std::uint32_t capacity_policy::needed_against(const child_view& child) {
 }
 
 std::uint32_t capacity_policy::room_for(std::span<const child_view> kids,
-                                        const joiner_view& joiner) {
+                                        const joiner_view& joiner) const {
   const child_view* w = weakest(kids, joiner);
   return w ? needed_against(*w) : 0;
 }
 
 std::optional<link_id_t> capacity_policy::gives_way(std::span<const child_view> kids,
-                                                    const joiner_view& joiner) {
+                                                    const joiner_view& joiner) const {
   const child_view* w = weakest(kids, joiner);
   if (!w || joiner.max_children < needed_against(*w)) {
     return std::nullopt;

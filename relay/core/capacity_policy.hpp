@@ -16,8 +16,9 @@
 //
 // Place first: the stream must not cross a site's WAN more often because of
 // a move. A child gives way only to a joiner of its own site, or of the
-// parent's (then the WAN edge the child had becomes the joiner's edge to it).
-// An empty site (unknown) matches any.
+// parent's (then the WAN edge the child had becomes the joiner's edge to it),
+// as site_inference tells (labels, else round trips estimated from network
+// coordinates). A site nobody can tell matches any.
 #pragma once
 
 #include <cstdint>
@@ -26,6 +27,7 @@
 #include <string>
 
 #include "core/actions.hpp"
+#include "core/site_inference.hpp"
 
 namespace treecast::core {
 
@@ -36,15 +38,17 @@ class capacity_policy {
     link_id_t id = 0;
     std::uint32_t max_children = 0;  // as its Hello said
     std::uint32_t subtree_size = 1;  // as it last reported
-    std::string site;                // as its Hello said
+    place at;                        // its Hello's label, its last report's coordinate
   };
 
-  // A joiner as the policy sees it, and the parent's site.
+  // A joiner as the policy sees it, and the parent's place.
   struct joiner_view {
     std::uint32_t max_children = 0;
-    std::string site;
-    std::string parent_site;
+    place at;
+    place parent_at;
   };
+
+  explicit capacity_policy(site_inference sites) : sites_(sites) {}
 
   static constexpr std::uint32_t min_strong = 4;
 
@@ -52,22 +56,28 @@ class capacity_policy {
   // where the stream comes soonest, and may take a weaker child's place.
   static bool strong(std::uint32_t max_children) { return max_children >= min_strong; }
 
-  // A joiner of `joiner` site (max_children unused) accepting at least this
+  // A joiner at `joiner`'s place (max_children unused) accepting at least this
   // many children may take the place of one of `kids`; 0 when none would
   // give way to it.
-  static std::uint32_t room_for(std::span<const child_view> kids, const joiner_view& joiner);
+  std::uint32_t room_for(std::span<const child_view> kids, const joiner_view& joiner) const;
 
   // The child that gives way to `joiner`; nullopt when the joiner is not
   // clearly stronger than the weakest child that may give way to it.
-  static std::optional<link_id_t> gives_way(std::span<const child_view> kids,
-                                            const joiner_view& joiner);
+  std::optional<link_id_t> gives_way(std::span<const child_view> kids,
+                                     const joiner_view& joiner) const;
 
  private:
   // What a joiner must accept to take `child`'s place.
   static std::uint32_t needed_against(const child_view& child);
   // The weakest of `kids` that may give way to `joiner` (place), of those
   // the one with the smallest subtree.
-  static const child_view* weakest(std::span<const child_view> kids, const joiner_view& joiner);
+  const child_view* weakest(std::span<const child_view> kids, const joiner_view& joiner) const;
+  // Unless surely of other sites.
+  bool may_share_site(const place& a, const place& b) const {
+    return sites_.match(a, b) != site_match::other;
+  }
+
+  site_inference sites_;
 };
 
 }  // namespace treecast::core

@@ -67,8 +67,11 @@ std::vector<capacity_policy::child_view> children::capacities() const {
   out.reserve(children_.size());
   for (const auto& [id, c] : children_) {
     const auto& hello = c.l->peer_hello;
-    out.push_back({id, hello ? hello->max_children : 0,
-                   c.last_report ? c.last_report->subtree_size : 1, hello ? hello->site : ""});
+    out.push_back(
+        {id,
+         hello ? hello->max_children : 0,
+         c.last_report ? c.last_report->subtree_size : 1,
+         {hello ? hello->site : "", c.last_report ? c.last_report->where : std::nullopt}});
   }
   return out;
 }

@@ -9,11 +9,12 @@ namespace treecast::core {
 node::node(node_config config, wire::node_id_t id, std::uint64_t seed, log_sink log)
     : ctx_(std::move(config), id, seed, std::move(log)),
       links_(ctx_),
+      capacity_(site_inference(ctx_.config.same_site_rtt)),
       position_(ctx_.id, ctx_.is_root()),
       children_(ctx_, links_),
-      subtree_(ctx_, links_, children_, position_),
+      subtree_(ctx_, links_, children_, position_, coordinate_),
       forwarder_(ctx_),
-      finder_(ctx_, links_, position_, children_, forwarder_.window()),
+      finder_(ctx_, links_, position_, children_, forwarder_.window(), coordinate_),
       joins_(ctx_.config),
       standby_(ctx_, links_, position_, forwarder_.window()),
       standby_children_(ctx_, links_),
@@ -293,11 +294,13 @@ void node::handle(link_id_t id, link& l, wire::join_request&& m) {
       (standby_children_.contains(id) && children_.room_for_promotion(attached() && !leaving_)) ||
       slot_kept_for(l);
   const bool full = free_slots() == 0 && !promised;
-  const auto gives_way = full && !address_full ? child_giving_way(l, m.can_adopt) : std::nullopt;
+  const auto gives_way = full && !address_full ? child_giving_way(l, m) : std::nullopt;
   if ((full && !gives_way) || address_full) {
     const wire::join_redirect redirect =
-        redirect_for(l, address_full && free_slots() > 0 ? "enough children from your address"
-                                                         : children_.refusal(attached()));
+        redirect_for(l,
+                     address_full && free_slots() > 0 ? "enough children from your address"
+                                                      : children_.refusal(attached()),
+                     m.where);
     ctx_.stats.add(counter::children_refused);
     ctx_.log(log_level::debug, "redirected joiner " + describe(l.remote) + ": " + redirect.reason);
     ctx_.emit(child_refused_event{l.remote, redirect.reason});
@@ -322,13 +325,13 @@ void node::handle(link_id_t id, link& l, wire::join_request&& m) {
   children_.serve_backlog(id, forwarder_.window(), m.resume_from);
 }
 
-std::optional<link_id_t> node::child_giving_way(const link& l, bool can_adopt) const {
-  if (!can_adopt || !attached() || leaving_ || children_.moving_out() ||
+std::optional<link_id_t> node::child_giving_way(const link& l, const wire::join_request& m) const {
+  if (!m.can_adopt || !attached() || leaving_ || children_.moving_out() ||
       l.peer_hello->listen_port == 0) {
     return std::nullopt;
   }
-  return capacity_policy::gives_way(
-      children_.capacities(), {l.peer_hello->max_children, l.peer_hello->site, ctx_.config.site});
+  return capacity_.gives_way(children_.capacities(),
+                             {l.peer_hello->max_children, {l.peer_hello->site, m.where}, here()});
 }
 
 bool node::slot_kept_for(const link& l) const {
@@ -352,13 +355,15 @@ void node::move_out(link_id_t child, const link& joiner) {
 }
 
 wire::join_redirect node::redirect_for(const link& l, std::string reason,
+                                       const std::optional<wire::coordinate>& where,
                                        std::span<const wire::node_id_t> avoid) {
   wire::join_redirect redirect;
   redirect.reason = std::move(reason);
   // Where the joiner fits: peers of our subtree with room first (as our
   // children last reported), then our children themselves.
-  const std::string site = l.peer_hello ? l.peer_hello->site : std::string();
-  for (const auto& p : subtree_.candidates(site, false, sample_order::room_first, self(), avoid)) {
+  const place requester{l.peer_hello ? l.peer_hello->site : std::string(), where};
+  for (const auto& p :
+       subtree_.candidates(requester, false, sample_order::room_first, self(), avoid)) {
     if (redirect.candidates.size() < wire::max_redirect_candidates) {
       redirect.candidates.push_back(p.address);
     }
@@ -389,7 +394,7 @@ void node::handle(link_id_t id, link& l, wire::standby_request&& m) {
   const std::string why = !room                           ? children_.refusal(attached())
                           : !standby_children_.has_room() ? "no room for another standby"
                                                           : "holds as many of your siblings as fit";
-  send_away(id, redirect_for(l, why, m.path));
+  send_away(id, redirect_for(l, why, std::nullopt, m.path));
 }
 
 void node::send_away(link_id_t id, const wire::join_redirect& redirect) {
@@ -554,9 +559,11 @@ void node::handle(link_id_t id, link& l, wire::ping&& m) {
   answer.path = position_.path();
   answer.root_delay_us = to_wire_us(position_.root_delay());
   if (answer.free_slots == 0 && attached() && !leaving_ && !children_.moving_out()) {
-    answer.room_for_max_children = capacity_policy::room_for(
-        children_.capacities(), {0, l.peer_hello->site, ctx_.config.site});
+    // Its coordinate is not known yet (its JoinRequest will tell).
+    answer.room_for_max_children =
+        capacity_.room_for(children_.capacities(), {0, {l.peer_hello->site, {}}, here()});
   }
+  answer.where = coordinate_.current();
   if (is_root() && ctx_.config.root_signer) {
     answer.root_signature = sign_root_proof(*ctx_.config.root_signer, m.nonce, ctx_.id);
   }
@@ -616,8 +623,8 @@ void node::handle(link_id_t id, link& l, wire::candidates_request&& m) {
     }
   }
   // Any attached peer can answer; the broadcaster's view covers the tree.
-  links_.send(
-      id, wire::candidates{subtree_.candidates(m.site, true, sample_order::seeds_first, self())});
+  links_.send(id, wire::candidates{subtree_.candidates({m.site, m.where}, true,
+                                                       sample_order::seeds_first, self())});
 }
 
 void node::handle(link_id_t id, link& l, wire::candidates&& m) {

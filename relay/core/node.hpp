@@ -42,6 +42,8 @@
 //   link_table     links, the Hello/admission gate, liveness, queue bounds;
 //   parent_finder  query, probe, join, backoff, give up; repair, handoff,
 //                  and moves (improvement, or below a stronger joiner);
+//   network_coordinate  where we sit in the network (Vivaldi), from the
+//                  round trips our probes measure;
 //   tree_position  parent, depth, path, ancestors, backups, loop checks;
 //   children       slots, admission of children, fan-out, backlog, the child
 //                  moving out below a stronger joiner (capacity_policy) and
@@ -68,6 +70,7 @@
 #include "core/forwarder.hpp"
 #include "core/join_gate.hpp"
 #include "core/link_table.hpp"
+#include "core/network_coordinate.hpp"
 #include "core/node_context.hpp"
 #include "core/parent_finder.hpp"
 #include "core/parent_improver.hpp"
@@ -164,6 +167,8 @@ class node {
   bool attached() const;
   // Hops from the broadcaster (root = 0); meaningful when attached().
   std::uint32_t depth() const { return position_.depth(); }
+  // Where this node sits in the network (its Vivaldi coordinate).
+  wire::coordinate coordinate() const { return coordinate_.current(); }
   // Broadcaster .. this node; meaningful when attached().
   const std::vector<wire::node_id_t>& path() const { return position_.path(); }
   std::optional<wire::endpoint> parent_endpoint() const;
@@ -233,14 +238,18 @@ class node {
   // a new one accepts; its subtree is no home meanwhile; the repair is timed
   // from now.
   void move_off_parent(link_id_t id, const link& l);
-  // Where a joiner (or a would-be standby child) on `l` fits instead of here.
-  // Peers on `avoid` (the asker's path) and below them are left out.
+  // Where a joiner (or a would-be standby child) on `l`, sitting at
+  // `where`, fits instead of here. Peers on `avoid` (the asker's path) and
+  // below them are left out.
   wire::join_redirect redirect_for(const link& l, std::string reason,
+                                   const std::optional<wire::coordinate>& where = std::nullopt,
                                    std::span<const wire::node_id_t> avoid = {});
   wire::standby_offer standby_offer();
   // Full: the child that gives way to the joiner on `l` (capacity_policy),
   // if it is clearly stronger and no other child is moving out.
-  std::optional<link_id_t> child_giving_way(const link& l, bool can_adopt) const;
+  std::optional<link_id_t> child_giving_way(const link& l, const wire::join_request& m) const;
+  // Where we sit: our label and coordinate.
+  place here() const { return {ctx_.config.site, coordinate_.current()}; }
   // Whether one of our slots is kept for the peer on `l` (it is moving
   // below us from a parent that gave its place to us).
   bool slot_kept_for(const link& l) const;
@@ -268,6 +277,8 @@ class node {
 
   node_context ctx_;
   link_table links_;
+  network_coordinate coordinate_;  // where we sit in the network
+  capacity_policy capacity_;
   tree_position position_;
   children children_;
   subtree_view subtree_;

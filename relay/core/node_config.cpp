@@ -66,6 +66,9 @@ std::string node_config::validate() const {
       improve_min_gain_fraction < 0 || improve_min_gain_fraction >= 1) {
     return "the improve interval and gain must not be negative, the gain fraction in [0, 1)";
   }
+  if (same_site_rtt < duration::zero() || same_site_rtt > std::chrono::seconds(1)) {
+    return "the same-site round trip must be between 0 and 1 s";
+  }
   if (move_out_timeout < std::chrono::milliseconds(100)) {
     return "the move-out timeout must be at least 100 ms";
   }

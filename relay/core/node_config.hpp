@@ -204,6 +204,15 @@ struct node_config {
   duration improve_min_gain = std::chrono::milliseconds(40);
   double improve_min_gain_fraction = 0.25;
 
+  // Peers without a common --site label this close (round trip, measured or
+  // estimated from network coordinates) are taken as one site
+  // (site_inference.hpp): a LAN answers in a millisecond or two, the WAN
+  // between offices in tens. 0 = labels only, the default for now: on a
+  // dense map of unlabelled peers a fixed threshold also groups neighbours
+  // of no common WAN, and coordinates fitted from one probe round are too
+  // rough to tell (issue 16's note has the figures).
+  duration same_site_rtt{};
+
   // Candidates kept in a report or handed to a joiner.
   std::size_t candidate_sample = 16;
 

@@ -7,12 +7,14 @@ namespace treecast::core {
 
 parent_finder::parent_finder(node_context& context, link_table& links,
                              const tree_position& position, const children& kids,
-                             const chunk_window& window)
+                             const chunk_window& window, network_coordinate& coordinate)
     : ctx_(context),
       links_(links),
       position_(position),
       children_(kids),
       window_(window),
+      coordinate_(coordinate),
+      sites_(context.config.same_site_rtt),
       scoring_(context.config.depth_penalty,
                capacity_policy::strong(static_cast<std::uint32_t>(context.config.max_children))),
       move_scoring_(context.config.depth_penalty, true),
@@ -95,11 +97,19 @@ move_policy::option parent_finder::current_option() const {
   parent.depth = position_.depth() - 1;
   parent.root_delay = position_.parent_root_delay();
   const link& l = links_.at(*position_.parent());
-  return {scoring_.through(parent), l.peer_hello && of_my_site(l.peer_hello->site)};
+  const auto rtt = parent.rtt > duration::zero() ? std::optional(parent.rtt) : std::nullopt;
+  return {scoring_.through(parent),
+          l.peer_hello && of_my_site(l.peer_hello->site, std::nullopt, rtt)};
 }
 
-bool parent_finder::of_my_site(const std::string& site) const {
-  return !ctx_.config.site.empty() && site == ctx_.config.site;
+bool parent_finder::of_my_site(const std::string& site,
+                               const std::optional<wire::coordinate>& where,
+                               std::optional<duration> rtt) const {
+  return sites_.same({ctx_.config.site, coordinate_.current()}, {site, where}, rtt);
+}
+
+std::optional<wire::coordinate> parent_finder::where_we_sit() const {
+  return coordinate_.samples() > 0 ? std::optional(coordinate_.current()) : std::nullopt;
 }
 
 bool parent_finder::is_parent(link_id_t probe) const {
@@ -113,7 +123,7 @@ void parent_finder::choose_move(const std::vector<probe_result>& results,
   std::optional<std::size_t> best;
   move_policy::option best_option;
   for (const auto& r : results) {
-    const move_policy::option option{scoring_.through(r), of_my_site(r.site)};
+    const move_policy::option option{scoring_.through(r), r.same_site};
     if (r.free_slots > 0 && !is_parent(ids[r.index]) &&
         (!best || moves_.better(option, best_option))) {
       best = r.index;
@@ -138,7 +148,7 @@ void parent_finder::choose_move_below(std::vector<probe_result> results,
       results, [&](const probe_result& r) { return r.free_slots == 0 || is_parent(ids[r.index]); });
   // The joiner that took our place keeps us a slot: one hop down, near
   // where we were. Else the least added delay, whatever our strength.
-  auto best = move_scoring_.best(results, ctx_.config.site);
+  auto best = move_scoring_.best(results);
   for (const auto& r : results) {
     if (links_.at(ids[r.index]).remote == move_target_) {
       best = r;
@@ -283,7 +293,8 @@ void parent_finder::on_attached(link_id_t id) {
 
 void parent_finder::on_connected(link_id_t id, link& l) {
   if (l.kind == link_kind::rendezvous) {
-    links_.send(id, wire::candidates_request{ctx_.config.site, window_.last_seq().has_value()});
+    links_.send(id, wire::candidates_request{ctx_.config.site, window_.last_seq().has_value(),
+                                             where_we_sit()});
   } else if (l.kind == link_kind::probe) {
     probe& p = probes_[id];
     p.nonce = ctx_.random();
@@ -320,7 +331,11 @@ bool parent_finder::on_pong(link_id_t id, link& l, wire::pong&& m) {
     return false;
   }
   l.rtt = ctx_.now - it->second.ping_sent;
+  if (m.where) {
+    coordinate_.observe(l.rtt, *m.where, ctx_.random);
+  }
   it->second.answer = std::move(m);
+  // Without a label the first answers are the nearest anyway.
   const bool same_site =
       ctx_.config.site.empty() || (l.peer_hello && l.peer_hello->site == ctx_.config.site);
   if (phase_ == phase::probing && deadline_ && it->second.answer->attached &&
@@ -423,7 +438,8 @@ void parent_finder::choose() {
     const std::uint32_t room = p.answer->free_slots > 0           ? p.answer->free_slots
                                : makes_room_for_us(*l, *p.answer) ? 1
                                                                   : 0;
-    results.push_back({ids.size(), l->rtt, p.answer->depth, room, l->peer_hello->site,
+    results.push_back({ids.size(), l->rtt, p.answer->depth, room,
+                       of_my_site(l->peer_hello->site, p.answer->where, l->rtt),
                        duration(p.answer->root_delay_us)});
     ids.push_back(id);
   }
@@ -435,7 +451,7 @@ void parent_finder::choose() {
     choose_move_below(std::move(results), ids);
     return;
   }
-  const auto best = scoring_.best(results, ctx_.config.site);
+  const auto best = scoring_.best(results);
   if (!best) {
     close_join_links(std::nullopt);
     failed("no probed candidate could take a child");
@@ -464,6 +480,7 @@ void parent_finder::request(link_id_t id) {
   // of the old parent: the chunks after it come twice, the gap is not lost.
   request.resume_from = window_.resume_point(wire::max_fetch_chunks);
   request.can_adopt = can_adopt_from(links_.at(id));
+  request.where = where_we_sit();
   links_.send(id, request);
 }
 
@@ -491,7 +508,7 @@ std::optional<std::size_t> parent_finder::runner_up(const std::vector<probe_resu
       others.push_back(r);
     }
   }
-  const auto best = scoring_.best(others, ctx_.config.site);
+  const auto best = scoring_.best(others);
   return best ? std::optional(best->index) : std::nullopt;
 }
 

@@ -58,9 +58,11 @@
 #include "core/chunk_window.hpp"
 #include "core/link_table.hpp"
 #include "core/move_policy.hpp"
+#include "core/network_coordinate.hpp"
 #include "core/node_context.hpp"
 #include "core/parent_scoring.hpp"
 #include "core/peer_claims.hpp"
+#include "core/site_inference.hpp"
 #include "core/tree_position.hpp"
 
 namespace treecast::core {
@@ -69,8 +71,9 @@ class parent_finder {
  public:
   enum class phase { idle, querying, probing, requesting, backing_off, given_up };
 
+  // Every probe's round trip places `coordinate`.
   parent_finder(node_context& context, link_table& links, const tree_position& position,
-                const children& kids, const chunk_window& window);
+                const children& kids, const chunk_window& window, network_coordinate& coordinate);
 
   phase current() const { return phase_; }
 
@@ -180,9 +183,14 @@ class parent_finder {
   bool makes_room_for_us(const link& l, const wire::pong& answer) const;
   // Whether we can take a child of `l`'s peer in our place.
   bool can_adopt_from(const link& l) const;
-  // The parent as move_policy sees it; whether `site` is ours.
+  // The parent as move_policy sees it.
   move_policy::option current_option() const;
-  bool of_my_site(const std::string& site) const;
+  // Whether a peer labelled `site`, at `where` if it told, `rtt` away if
+  // measured, is of our site.
+  bool of_my_site(const std::string& site, const std::optional<wire::coordinate>& where,
+                  std::optional<duration> rtt) const;
+  // Our coordinate once a round trip placed it, else nothing to tell.
+  std::optional<wire::coordinate> where_we_sit() const;
   // Whether the peer probed on `probe` is our parent.
   bool is_parent(link_id_t probe) const;
   // A move round's probes answered: request the joiner that took our place,
@@ -210,6 +218,8 @@ class parent_finder {
   const tree_position& position_;
   const children& children_;
   const chunk_window& window_;
+  network_coordinate& coordinate_;
+  site_inference sites_;
   parent_scoring scoring_;
   parent_scoring move_scoring_;  // a move round: by delay through the candidate
   move_policy moves_;

@@ -4,21 +4,18 @@
 
 namespace treecast::core {
 
-bool parent_scoring::better(const probe_result& a, const probe_result& b,
-                            const std::string& my_site) const {
+bool parent_scoring::better(const probe_result& a, const probe_result& b) const {
   auto key = [&](const probe_result& r) {
-    const bool same_site = !my_site.empty() && r.site == my_site;
     const duration cost = by_delay_ ? through(r) : r.rtt + depth_penalty_ * r.depth;
-    return std::make_tuple(same_site ? 0 : 1, r.free_slots > 0 ? 0 : 1, cost.count(), r.index);
+    return std::make_tuple(r.same_site ? 0 : 1, r.free_slots > 0 ? 0 : 1, cost.count(), r.index);
   };
   return key(a) < key(b);
 }
 
-std::optional<probe_result> parent_scoring::best(const std::vector<probe_result>& results,
-                                                 const std::string& my_site) const {
+std::optional<probe_result> parent_scoring::best(const std::vector<probe_result>& results) const {
   std::optional<probe_result> winner;
   for (const auto& r : results) {
-    if (!winner || better(r, *winner, my_site)) {
+    if (!winner || better(r, *winner)) {
       winner = r;
     }
   }

@@ -1,8 +1,9 @@
 // Which probed peer a joiner attaches to.
 //
-// Order: a peer of the joiner's own site first (so a site's WAN link carries
-// the stream as few times as possible), then one with a free slot (a full one
-// only redirects us to its children), then the lowest round-trip time plus a
+// Order: a peer of the joiner's own site first (site_inference: by label,
+// else by round trip; so a site's WAN link carries the stream as few times
+// as possible), then one with a free slot (a full one only redirects us to
+// its children), then the lowest round-trip time plus a
 // small penalty per hop of depth (so that among near peers the shallower
 // wins, keeping the tree flat).
 //
@@ -16,7 +17,6 @@
 #pragma once
 
 #include <optional>
-#include <string>
 #include <vector>
 
 #include "core/time.hpp"
@@ -29,8 +29,8 @@ struct probe_result {
   duration rtt{};
   std::uint32_t depth = 0;
   std::uint32_t free_slots = 0;
-  std::string site;
-  duration root_delay{};  // its delay from the broadcaster, as it claims
+  bool same_site = false;  // of the joiner's site (site_inference)
+  duration root_delay{};   // its delay from the broadcaster, as it claims
 };
 
 class parent_scoring {
@@ -40,13 +40,11 @@ class parent_scoring {
   explicit parent_scoring(duration depth_penalty, bool by_delay = false)
       : depth_penalty_(depth_penalty), by_delay_(by_delay) {}
 
-  // The best of `results` for a joiner of `my_site` ("" = no site); nullopt
-  // when `results` is empty.
-  std::optional<probe_result> best(const std::vector<probe_result>& results,
-                                   const std::string& my_site) const;
+  // The best of `results`; nullopt when `results` is empty.
+  std::optional<probe_result> best(const std::vector<probe_result>& results) const;
 
   // True when `a` is preferred to `b`.
-  bool better(const probe_result& a, const probe_result& b, const std::string& my_site) const;
+  bool better(const probe_result& a, const probe_result& b) const;
 
   // Our delay from the broadcaster if `r` were our parent: its root delay
   // plus half our round trip to it, plus the depth penalty (each hop costs

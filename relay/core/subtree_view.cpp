@@ -164,7 +164,7 @@ std::vector<wire::peer_health> subtree_view::health(std::size_t limit,
   return rows;
 }
 
-std::vector<wire::peer_summary> subtree_view::candidates(const std::string& site, bool include_self,
+std::vector<wire::peer_summary> subtree_view::candidates(const place& requester, bool include_self,
                                                          sample_order order,
                                                          const self_view& self_state,
                                                          std::span<const wire::node_id_t> avoid) {
@@ -179,6 +179,8 @@ std::vector<wire::peer_summary> subtree_view::candidates(const std::string& site
     self.free_slots = static_cast<std::uint32_t>(self_state.free_slots);
     self.site = ctx_.config.site;
     self.role = ctx_.config.role;
+    self.where = coordinate_.current();
+    self.root_delay_us = to_wire_us(position_.root_delay());
     pool.push_back({self, true});
   }
   for (const auto& [id, c] : children_) {
@@ -193,6 +195,10 @@ std::vector<wire::peer_summary> subtree_view::candidates(const std::string& site
     summary.free_slots = c.last_report ? c.last_report->free_slots : 0;
     summary.site = l.peer_hello->site;
     summary.role = l.peer_hello->role;
+    if (c.last_report) {
+      summary.where = c.last_report->where;
+      summary.root_delay_us = c.last_report->root_delay_us;
+    }
     pool.push_back({std::move(summary), true});
     if (c.last_report) {
       for (const auto& deeper : c.last_report->candidates) {
@@ -200,7 +206,8 @@ std::vector<wire::peer_summary> subtree_view::candidates(const std::string& site
       }
     }
   }
-  return sample_candidates(std::move(pool), site, ctx_.config.candidate_sample, order, ctx_.random);
+  return sample_candidates(std::move(pool), requester, ctx_.config.candidate_sample, order, sites_,
+                           ctx_.random);
 }
 
 std::vector<wire::endpoint> subtree_view::backups_for(link_id_t child_link, const self_view& self) {
@@ -216,7 +223,7 @@ std::vector<wire::endpoint> subtree_view::backups_for(link_id_t child_link, cons
     }
   }
   std::vector<wire::endpoint> out;
-  for (const auto& p : candidates("", false, sample_order::room_first, self)) {
+  for (const auto& p : candidates({}, false, sample_order::room_first, self)) {
     if (out.size() == max_backups) {
       break;
     }
@@ -288,7 +295,9 @@ wire::report subtree_view::make_report(const self_view& self) {
   r.health = health(ctx_.config.max_health_entries, self);
   // Peers of our subtree with room, every site represented; the parent adds
   // us itself.
-  r.candidates = candidates("", false, sample_order::room_first, self);
+  r.candidates = candidates({}, false, sample_order::room_first, self);
+  r.where = coordinate_.current();
+  r.root_delay_us = to_wire_us(position_.root_delay());
   return r;
 }
 

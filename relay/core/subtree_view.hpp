@@ -16,6 +16,7 @@
 #include "core/candidate_sampler.hpp"
 #include "core/children.hpp"
 #include "core/link_table.hpp"
+#include "core/network_coordinate.hpp"
 #include "core/node_context.hpp"
 #include "core/tree_position.hpp"
 
@@ -39,8 +40,13 @@ struct self_view {
 class subtree_view {
  public:
   subtree_view(node_context& context, link_table& links, const children& kids,
-               const tree_position& position)
-      : ctx_(context), links_(links), children_(kids), position_(position) {}
+               const tree_position& position, const network_coordinate& coordinate)
+      : ctx_(context),
+        links_(links),
+        children_(kids),
+        position_(position),
+        coordinate_(coordinate),
+        sites_(context.config.same_site_rtt) {}
 
   // Peers in the subtree, this node included.
   std::uint32_t size() const;
@@ -62,11 +68,11 @@ class subtree_view {
   // report.
   void set_local_health(const local_health& health) { local_ = health; }
 
-  // Candidate parents in the subtree for a joiner of `site`; with
+  // Candidate parents in the subtree for a joiner at `requester`; with
   // `include_self`, this node first when it has room. The subtree of a
   // child on `avoid` (the asker's path) is left out: the asker's parent, or
   // the asker itself, is somewhere in it.
-  std::vector<wire::peer_summary> candidates(const std::string& site, bool include_self,
+  std::vector<wire::peer_summary> candidates(const place& requester, bool include_self,
                                              sample_order order, const self_view& self,
                                              std::span<const wire::node_id_t> avoid = {});
 
@@ -98,6 +104,8 @@ class subtree_view {
   link_table& links_;
   const children& children_;
   const tree_position& position_;
+  const network_coordinate& coordinate_;
+  site_inference sites_;
   local_health local_;
   std::optional<time_point> next_report_;
   time_point last_report_sent_{};

@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   std::string churn_mode = "crash";
   int buffer_ms = 300;
   double improve_s = 0;
+  double same_site_rtt_ms = 0;
   double depth_penalty_ms =
       std::chrono::duration<double, std::milli>(config.node_defaults.depth_penalty).count();
   po::options_description description("treecast-sim options");
@@ -56,6 +57,9 @@ int main(int argc, char** argv) {
     ("no-standby", po::bool_switch(), "no warm standby parent (the baseline before it)")
     ("improve-interval", po::value(&improve_s)->default_value(0),
      "seconds between a peer's rounds of the improvement loop (0 = off, the default)")
+    ("same-site-rtt-ms", po::value(&same_site_rtt_ms)->default_value(0),
+     "peers without labels this close (round trip) are taken as one site (0 = labels only, the "
+     "default)")
     ("trace-peer", po::value<std::size_t>(), "debugging: log this peer's events to stderr")
     ("depth-penalty-ms", po::value(&depth_penalty_ms)->default_value(depth_penalty_ms),
      "added to a candidate's RTT per hop of depth when choosing a parent");
@@ -114,6 +118,8 @@ int main(int argc, char** argv) {
         std::chrono::duration_cast<core::duration>(std::chrono::duration<double>(improve_s));
     config.node_defaults.depth_penalty = std::chrono::duration_cast<core::duration>(
         std::chrono::duration<double, std::milli>(depth_penalty_ms));
+    config.node_defaults.same_site_rtt = std::chrono::duration_cast<core::duration>(
+        std::chrono::duration<double, std::milli>(same_site_rtt_ms));
     if (const std::string problem = config.node_defaults.validate();
         !problem.empty() && problem.find("rendezvous") == std::string::npos) {
       throw std::invalid_argument(problem);

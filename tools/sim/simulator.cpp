@@ -649,10 +649,13 @@ std::string sim_result::to_json() const {
       << ", \"standby_upload_share\": " << standby_upload_share
       << ", \"parent_moves\": " << parent_moves
       << ", \"children_moved_out\": " << children_moved_out
-      << ", \"wan_copies_max\": " << wan_copies_max << ", \"join_attempts\": " << join_attempts
-      << ", \"join_redirects\": " << join_redirects << ", \"gave_up\": " << gave_up
-      << ", \"simulated_s\": " << simulated_s << ", \"events\": " << events
-      << ", \"wall_s\": " << wall_s << ", \"peak_rss_mb\": " << peak_rss_mb << "}";
+      << ", \"wan_copies_max\": " << wan_copies_max
+      << ", \"coordinate_error_p50\": " << coordinate_error_p50
+      << ", \"coordinates_settled\": " << coordinates_settled
+      << ", \"join_attempts\": " << join_attempts << ", \"join_redirects\": " << join_redirects
+      << ", \"gave_up\": " << gave_up << ", \"simulated_s\": " << simulated_s
+      << ", \"events\": " << events << ", \"wall_s\": " << wall_s
+      << ", \"peak_rss_mb\": " << peak_rss_mb << "}";
   return out.str();
 }
 

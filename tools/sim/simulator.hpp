@@ -91,6 +91,8 @@ struct sim_result {
   std::size_t root_upload_streams = 0;
   double control_bytes_per_peer_per_s = 0;
   std::size_t wan_copies_max = 0;    // with sites: most parent links into one site from outside
+  double coordinate_error_p50 = 0;   // network coordinates: median |estimate - rtt| / rtt
+  double coordinates_settled = 0;    // share of rooted peers whose coordinate is usable
   std::uint64_t join_attempts = 0;   // summed over peers
   std::uint64_t join_redirects = 0;  // summed over peers
   std::size_t gave_up = 0;           // peers that gave up joining

@@ -4,6 +4,9 @@
 #include <cmath>
 #include <map>
 
+#include "core/network_coordinate.hpp"
+#include "core/site_inference.hpp"
+
 namespace treecast::sim {
 
 double percentile(std::vector<double> values, double q) {
@@ -14,6 +17,43 @@ double percentile(std::vector<double> values, double q) {
   const auto rank = static_cast<std::size_t>(std::ceil(q * static_cast<double>(values.size())));
   return values[std::min(values.size() - 1, rank == 0 ? 0 : rank - 1)];
 }
+
+namespace {
+
+// How well network coordinates estimate round trips: the median relative
+// error over pairs of rooted peers (each with the next one in index
+// order, so the figure is the same for the same tree), and the share of
+// peers whose coordinate has settled enough to be used.
+template <typename Status>
+void measure_coordinates(const std::vector<std::unique_ptr<core::node>>& nodes,
+                         const latency_model& latency, const std::vector<Status>& status,
+                         sim_result& r) {
+  std::vector<std::size_t> rooted;
+  for (std::size_t i = 1; i < nodes.size(); ++i) {
+    if (status[i] == Status::rooted) {
+      rooted.push_back(i);
+    }
+  }
+  std::vector<double> errors;
+  std::size_t settled = 0;
+  for (std::size_t k = 0; k < rooted.size(); ++k) {
+    const auto a = nodes[rooted[k]]->coordinate();
+    settled += core::site_inference::usable(a) ? 1 : 0;
+    if (k + 1 < rooted.size()) {
+      const auto b = nodes[rooted[k + 1]]->coordinate();
+      const double truth =
+          2 * std::chrono::duration<double>(latency.one_way(rooted[k], rooted[k + 1])).count();
+      const double estimate =
+          std::chrono::duration<double>(core::network_coordinate::estimate(a, b)).count();
+      errors.push_back(std::abs(estimate - truth) / truth);
+    }
+  }
+  r.coordinate_error_p50 = percentile(errors, 0.5);
+  r.coordinates_settled =
+      rooted.empty() ? 0 : static_cast<double>(settled) / static_cast<double>(rooted.size());
+}
+
+}  // namespace
 
 sim_result measure_tree(const std::vector<std::unique_ptr<core::node>>& nodes,
                         const std::vector<std::size_t>& capacity, const latency_model& latency,
@@ -123,6 +163,7 @@ sim_result measure_tree(const std::vector<std::unique_ptr<core::node>>& nodes,
   for (const auto& [site, copies] : wan_copies) {
     r.wan_copies_max = std::max(r.wan_copies_max, copies);
   }
+  measure_coordinates(nodes, latency, status, r);
   return r;
 }
 

@@ -8,6 +8,10 @@
 namespace treecast::core {
 namespace {
 
+using namespace std::chrono_literals;
+
+const site_inference sites{15ms};
+
 known_peer peer(std::uint8_t id, std::uint32_t depth, std::uint32_t free, bool direct,
                 std::string site = "") {
   wire::peer_summary s;
@@ -30,8 +34,8 @@ std::vector<std::uint8_t> ids(const std::vector<wire::peer_summary>& sample) {
 TEST(candidate_sampler, seeds_come_first_even_when_full_and_deep_full_peers_are_dropped) {
   std::mt19937_64 random(1);
   const auto sample = sample_candidates(
-      {peer(1, 1, 0, true), peer(2, 3, 0, false), peer(3, 2, 4, false), peer(4, 1, 1, true)}, "",
-      10, sample_order::seeds_first, random);
+      {peer(1, 1, 0, true), peer(2, 3, 0, false), peer(3, 2, 4, false), peer(4, 1, 1, true)},
+      place{}, 10, sample_order::seeds_first, sites, random);
   ASSERT_EQ(sample.size(), 3u);
   EXPECT_TRUE((ids(sample)[0] == 4 && ids(sample)[1] == 1) ||
               (ids(sample)[0] == 1 && ids(sample)[1] == 4));
@@ -40,8 +44,8 @@ TEST(candidate_sampler, seeds_come_first_even_when_full_and_deep_full_peers_are_
 
 TEST(candidate_sampler, room_first_puts_peers_with_a_free_slot_ahead) {
   std::mt19937_64 random(1);
-  const auto sample = sample_candidates({peer(1, 1, 0, true), peer(3, 2, 4, false)}, "", 10,
-                                        sample_order::room_first, random);
+  const auto sample = sample_candidates({peer(1, 1, 0, true), peer(3, 2, 4, false)}, {}, 10,
+                                        sample_order::room_first, sites, random);
   EXPECT_EQ(ids(sample), (std::vector<std::uint8_t>{3, 1}));
 }
 
@@ -55,7 +59,8 @@ TEST(candidate_sampler, a_report_keeps_deeper_sites_past_many_direct_children) {
   }
   pool.push_back(peer(50, 3, 1, false, "north"));
   pool.push_back(peer(60, 4, 1, false, "south"));
-  const auto report = ids(sample_candidates(pool, "", 4, sample_order::room_first, random));
+  const auto report =
+      ids(sample_candidates(pool, place{}, 4, sample_order::room_first, sites, random));
   ASSERT_EQ(report.size(), 4u);
   EXPECT_NE(std::find(report.begin(), report.end(), 50), report.end());
   EXPECT_NE(std::find(report.begin(), report.end(), 60), report.end());
@@ -69,7 +74,8 @@ TEST(candidate_sampler, requester_site_first_and_every_site_kept) {
   }
   pool.push_back(peer(50, 3, 1, false, "small"));
   pool.push_back(peer(60, 4, 1, false, "mine"));
-  const auto for_report = sample_candidates(pool, "", 3, sample_order::seeds_first, random);
+  const auto for_report =
+      sample_candidates(pool, place{}, 3, sample_order::seeds_first, sites, random);
   // One per site before a second of any: "small" and "mine" survive the bound.
   auto has = [](const std::vector<wire::peer_summary>& s, std::uint8_t id) {
     for (const auto& p : s) {
@@ -81,7 +87,8 @@ TEST(candidate_sampler, requester_site_first_and_every_site_kept) {
   };
   EXPECT_TRUE(has(for_report, 50));
   EXPECT_TRUE(has(for_report, 60));
-  const auto for_joiner = sample_candidates(pool, "mine", 3, sample_order::seeds_first, random);
+  const auto for_joiner =
+      sample_candidates(pool, place{"mine", {}}, 3, sample_order::seeds_first, sites, random);
   EXPECT_EQ(for_joiner[0].node_id[0], 60);
 }
 
@@ -93,11 +100,60 @@ TEST(candidate_sampler, bounded_and_without_duplicates) {
       pool.push_back(peer(i, 2, 1, false));
     }
   }
-  const auto sample = sample_candidates(pool, "", 16, sample_order::seeds_first, random);
+  const auto sample =
+      sample_candidates(pool, place{}, 16, sample_order::seeds_first, sites, random);
   EXPECT_EQ(sample.size(), 16u);
   auto unique = ids(sample);
   std::sort(unique.begin(), unique.end());
   EXPECT_EQ(std::unique(unique.begin(), unique.end()), unique.end());
+}
+
+}  // namespace
+}  // namespace treecast::core
+
+namespace treecast::core {
+namespace {
+
+// A peer with room at (x, y) ms on the coordinate plane, `root_delay_ms` from
+// the broadcaster.
+known_peer placed(std::uint8_t id, int x_ms, int y_ms, int root_delay_ms) {
+  known_peer p = peer(id, 3, 1, false);
+  p.summary.where = wire::coordinate{x_ms * 10, y_ms * 10, 10, 100};
+  p.summary.root_delay_us = static_cast<std::uint32_t>(root_delay_ms * 1000);
+  return p;
+}
+
+TEST(candidate_sampler, a_requester_that_tells_where_it_sits_gets_the_soonest_through_delay_first) {
+  std::mt19937_64 random(3);
+  std::vector<known_peer> pool{
+      placed(1, 100, 0, 10),  // near the requester, 10 ms from the broadcaster
+      placed(2, 0, 100, 10),  // far from it
+      placed(3, 120, 0, 90),  // nearer still, but deep: 90 ms
+      placed(4, 50, 0, 15),   // half way, shallow
+  };
+  for (std::uint8_t i = 0; i < 8; ++i) {
+    pool.push_back(peer(20 + i, 1, 1, false));  // shallower, placed nowhere
+  }
+  const place requester{"", wire::coordinate{1400, 0, 10, 100}};
+  const auto sample =
+      ids(sample_candidates(pool, requester, 4, sample_order::room_first, sites, random));
+  ASSERT_EQ(sample.size(), 4u);
+  // The first half by delay through them: 1 (10 + 21) before 4 (15 + 46).
+  EXPECT_EQ(sample[0], 1);
+  EXPECT_EQ(sample[1], 4);
+  // Without a coordinate, the shallowest come first instead.
+  const auto blind = ids(sample_candidates(pool, {}, 4, sample_order::room_first, sites, random));
+  EXPECT_GE(blind[0], 20);
+}
+
+TEST(candidate_sampler, the_requesters_site_inferred_from_coordinates_comes_first) {
+  std::mt19937_64 random(4);
+  // 3 sits in the requester's office (2 ms) but is deeper than 1.
+  std::vector<known_peer> pool{placed(1, 40, 0, 5), placed(3, 102, 0, 60)};
+  const place requester{"", wire::coordinate{1000, 0, 10, 100}};
+  const auto sample =
+      ids(sample_candidates(pool, requester, 2, sample_order::room_first, sites, random));
+  EXPECT_EQ(sample, (std::vector<std::uint8_t>{3, 1}));
 }
 
 }  // namespace

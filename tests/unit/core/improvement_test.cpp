@@ -124,6 +124,7 @@ struct attached_far {
     node_config c = relay_config();
     c.warm_standby = false;
     c.improve_interval = 15s;
+    c.same_site_rtt = duration::zero();  // by delay alone (sites: see below)
     return c;
   }
   // Runs to the improvement round and answers its query with peer 9 (at
@@ -145,6 +146,30 @@ struct attached_far {
   link_id_t parent = 0;
   wire::seq_t next_seq = 0;
 };
+
+TEST(improvement, without_labels_a_peer_a_lan_away_is_our_site_and_we_gather_under_it) {
+  node_config c = attached_far::config();
+  c.same_site_rtt = 15ms;
+  harness h(c);
+  h.start();
+  // Our parent answers its probe in 40 ms: across the WAN.
+  const link_id_t parent =
+      h.answer_query({{id_of(5), {"10.0.0.5", 7005}, 1, 2, "", {}}}).at(0).link;
+  h.advance(40ms);
+  h.answer_probe(parent, 5, 7005, 1, 2, {id_of(1), id_of(5)});
+  h.receive(parent, wire::join_accept{1, {id_of(1), id_of(5)}, {{"127.0.0.1", 7000}}, {}});
+  wire::seq_t seq = 0;
+  while (h.all<connect_action>().empty() && seq < 200) {
+    h.advance(200ms);
+    h.receive(parent, make_chunk(seq++));
+  }
+  const link_id_t probe = h.answer_query({{id_of(9), {"10.0.0.9", 7009}, 1, 2, "", {}}}).at(0).link;
+  // Peer 9 answers in 2 ms, and the stream reaches it later than our
+  // parent: we still go, the WAN then carries it once for both of us.
+  h.advance(2ms);
+  h.answer_probe(probe, 9, 7009, 1, 2, {id_of(1), id_of(9)}, "", 30ms);
+  EXPECT_EQ(h.only_sent<wire::join_request>(probe).size(), 1u);
+}
 
 TEST(improvement, a_clearly_sooner_parent_takes_us_make_before_break) {
   attached_far t;

@@ -29,7 +29,7 @@ wire::peer_summary candidate(std::uint8_t n, std::uint32_t free_slots) {
 }
 
 struct finder_fixture {
-  finder_fixture() : r(joiner_config()), finder(r.ctx, links, position, kids, window) {}
+  finder_fixture() : r(joiner_config()), finder(r.ctx, links, position, kids, window, coordinate) {}
 
   // The connects since the last call, each reported connected and
   // introduced by a Hello from peer `first_id` + i.
@@ -67,6 +67,7 @@ struct finder_fixture {
   tree_position position{id_of(100), false};
   chunk_window window{std::chrono::seconds(10), 1 << 20};
   children kids{r.ctx, links};
+  network_coordinate coordinate;
   parent_finder finder;
   std::vector<action> last_;
 };

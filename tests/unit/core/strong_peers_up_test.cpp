@@ -26,46 +26,79 @@ using view = capacity_policy::child_view;
 
 // A joiner offering `slots`, all of one (unknown) site.
 capacity_policy::joiner_view joiner(std::uint32_t slots) {
-  return {slots, "", ""};
+  return {slots, {}, {}};
 }
 
+// Labels only, as --site gives them.
+place labelled(std::string site) {
+  return {std::move(site), std::nullopt};
+}
+
+// Unlabelled, at (x, y) ms on the coordinate plane, settled.
+place at(int x_ms, int y_ms) {
+  return {"", wire::coordinate{x_ms * 10, y_ms * 10, 10, 100}};
+}
+
+const capacity_policy policy{site_inference(15ms)};
+
 TEST(capacity_policy, a_joiner_takes_a_place_only_when_clearly_stronger) {
-  const std::vector<view> viewers{{1, 2, 5, ""}, {2, 2, 1, ""}, {3, 16, 40, ""}};
+  const std::vector<view> viewers{{1, 2, 5, {}}, {2, 2, 1, {}}, {3, 16, 40, {}}};
   // Twice the weakest's slots, and at least min_strong.
-  EXPECT_EQ(capacity_policy::room_for(viewers, joiner(0)), 4u);
-  EXPECT_FALSE(capacity_policy::gives_way(viewers, joiner(3)));
+  EXPECT_EQ(policy.room_for(viewers, joiner(0)), 4u);
+  EXPECT_FALSE(policy.gives_way(viewers, joiner(3)));
   // Of the weakest, the one with the smallest subtree moves.
-  EXPECT_EQ(capacity_policy::gives_way(viewers, joiner(4)), link_id_t{2});
-  EXPECT_EQ(capacity_policy::gives_way(viewers, joiner(16)), link_id_t{2});
+  EXPECT_EQ(policy.gives_way(viewers, joiner(4)), link_id_t{2});
+  EXPECT_EQ(policy.gives_way(viewers, joiner(16)), link_id_t{2});
   // Among relays only, a relay of the same strength takes nothing.
-  const std::vector<view> relays{{1, 16, 5, ""}, {2, 8, 9, ""}};
-  EXPECT_EQ(capacity_policy::room_for(relays, joiner(0)), 16u);
-  EXPECT_FALSE(capacity_policy::gives_way(relays, joiner(8)));
-  EXPECT_EQ(capacity_policy::gives_way(relays, joiner(16)), link_id_t{2});
+  const std::vector<view> relays{{1, 16, 5, {}}, {2, 8, 9, {}}};
+  EXPECT_EQ(policy.room_for(relays, joiner(0)), 16u);
+  EXPECT_FALSE(policy.gives_way(relays, joiner(8)));
+  EXPECT_EQ(policy.gives_way(relays, joiner(16)), link_id_t{2});
   // A leaf that takes no children gives way to any strong joiner.
-  EXPECT_EQ(capacity_policy::room_for(std::vector<view>{{7, 0, 1, ""}}, joiner(0)),
+  EXPECT_EQ(policy.room_for(std::vector<view>{{7, 0, 1, {}}}, joiner(0)),
             capacity_policy::min_strong);
   // No children: nothing to give.
-  EXPECT_EQ(capacity_policy::room_for({}, joiner(0)), 0u);
-  EXPECT_FALSE(capacity_policy::gives_way({}, joiner(100)));
+  EXPECT_EQ(policy.room_for({}, joiner(0)), 0u);
+  EXPECT_FALSE(policy.gives_way({}, joiner(100)));
   EXPECT_TRUE(capacity_policy::strong(capacity_policy::min_strong));
   EXPECT_FALSE(capacity_policy::strong(capacity_policy::min_strong - 1));
 }
 
 TEST(capacity_policy, a_move_never_adds_a_wan_crossing) {
   // Parent in paris; a paris viewer and a berlin viewer below it.
-  const std::vector<view> kids{{1, 2, 1, "paris"}, {2, 2, 1, "berlin"}};
+  const std::vector<view> kids{{1, 2, 1, labelled("paris")}, {2, 2, 1, labelled("berlin")}};
   // A berlin relay takes the berlin viewer's place (its WAN edge becomes the
   // relay's), never the paris viewer's (two crossings where there were none).
-  EXPECT_EQ(capacity_policy::gives_way(kids, {16, "berlin", "paris"}), link_id_t{2});
-  EXPECT_EQ(capacity_policy::gives_way(std::vector<view>{kids[0]}, {16, "berlin", "paris"}),
-            std::nullopt);
-  EXPECT_EQ(capacity_policy::room_for(std::vector<view>{kids[0]}, {0, "berlin", "paris"}), 0u);
+  EXPECT_EQ(policy.gives_way(kids, {16, labelled("berlin"), labelled("paris")}), link_id_t{2});
+  EXPECT_EQ(
+      policy.gives_way(std::vector<view>{kids[0]}, {16, labelled("berlin"), labelled("paris")}),
+      std::nullopt);
+  EXPECT_EQ(policy.room_for(std::vector<view>{kids[0]}, {0, labelled("berlin"), labelled("paris")}),
+            0u);
   // A paris relay may take either place.
-  EXPECT_TRUE(capacity_policy::gives_way(std::vector<view>{kids[0]}, {16, "paris", "paris"}));
-  EXPECT_TRUE(capacity_policy::gives_way(std::vector<view>{kids[1]}, {16, "paris", "paris"}));
+  EXPECT_TRUE(
+      policy.gives_way(std::vector<view>{kids[0]}, {16, labelled("paris"), labelled("paris")}));
+  EXPECT_TRUE(
+      policy.gives_way(std::vector<view>{kids[1]}, {16, labelled("paris"), labelled("paris")}));
   // Unknown sites match any.
-  EXPECT_TRUE(capacity_policy::gives_way(std::vector<view>{kids[0]}, {16, "", "paris"}));
+  EXPECT_TRUE(policy.gives_way(std::vector<view>{kids[0]}, {16, labelled(""), labelled("paris")}));
+}
+
+TEST(capacity_policy, without_labels_sites_are_told_by_coordinates) {
+  // Parent at the origin; one child next to it, one 80 ms away (another
+  // office across the WAN).
+  const place parent = at(0, 0);
+  const std::vector<view> kids{{1, 2, 1, at(1, 0)}, {2, 2, 1, at(80, 0)}};
+  // A relay in the far office takes the far child's place, not the near one's.
+  EXPECT_EQ(policy.gives_way(kids, {16, at(81, 0), parent}), link_id_t{2});
+  EXPECT_EQ(policy.gives_way(std::vector<view>{kids[0]}, {16, at(81, 0), parent}), std::nullopt);
+  // A relay of the parent's office may take either.
+  EXPECT_TRUE(policy.gives_way(std::vector<view>{kids[0]}, {16, at(2, 0), parent}));
+  EXPECT_TRUE(policy.gives_way(std::vector<view>{kids[1]}, {16, at(2, 0), parent}));
+  // An unsettled coordinate tells nothing: it matches any.
+  place unsure = at(81, 0);
+  unsure.where->error_permille = 1500;
+  EXPECT_TRUE(policy.gives_way(std::vector<view>{kids[0]}, {16, unsure, parent}));
 }
 
 struct children_fixture {

@@ -20,7 +20,9 @@ wire::peer_health row(std::uint8_t id) {
 
 struct subtree_fixture {
   explicit subtree_fixture(bool root = true)
-      : position(id_of(100), root), kids(r.ctx, links), view(r.ctx, links, kids, position) {}
+      : position(id_of(100), root),
+        kids(r.ctx, links),
+        view(r.ctx, links, kids, position, coordinate) {}
 
   // An inbound peer `n` (a relay) becomes a child.
   link_id_t add_child(std::uint8_t n) {
@@ -47,6 +49,7 @@ struct subtree_fixture {
   link_table links{r.ctx};
   tree_position position;
   children kids;
+  network_coordinate coordinate;
   subtree_view view;
 };
 
