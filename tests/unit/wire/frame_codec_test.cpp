@@ -121,6 +121,45 @@ TEST(frame_codec, pong_carries_room_for_strong_joiners) {
   EXPECT_EQ(std::get<pong>(round_trip(p)).room_for_max_children, 2u);
 }
 
+TEST(frame_codec, coordinates_round_trip_where_they_are_carried_and_absent_stays_absent) {
+  const coordinate here{-1234, 5678, 20, 300};
+  pong p;
+  p.where = here;
+  EXPECT_EQ(std::get<pong>(round_trip(p)).where, here);
+  EXPECT_FALSE(std::get<pong>(round_trip(pong{})).where);
+  join_request j;
+  j.where = here;
+  EXPECT_EQ(std::get<join_request>(round_trip(j)).where, here);
+  candidates_request q{"paris", true, here};
+  EXPECT_EQ(std::get<candidates_request>(round_trip(q)).where, here);
+  report r;
+  r.where = here;
+  r.root_delay_us = 42000;
+  peer_summary s;
+  s.address = {"10.0.0.1", 7000};
+  s.where = here;
+  s.root_delay_us = 9000;
+  r.candidates.push_back(s);
+  const auto back = std::get<report>(round_trip(r));
+  EXPECT_EQ(back.where, here);
+  EXPECT_EQ(back.root_delay_us, 42000u);
+  EXPECT_EQ(back.candidates.at(0).where, here);
+  EXPECT_EQ(back.candidates.at(0).root_delay_us, 9000u);
+}
+
+TEST(frame_codec, a_coordinate_beyond_the_limits_is_refused) {
+  message out;
+  pong far;
+  far.where = coordinate{max_coordinate_component + 1, 0, 0, 0};
+  EXPECT_EQ(decode_frame(encode_frame(far), out), wire_errc::field_out_of_range);
+  pong unsure;
+  unsure.where = coordinate{0, 0, 0, max_coordinate_error_permille + 1};
+  EXPECT_EQ(decode_frame(encode_frame(unsure), out), wire_errc::field_out_of_range);
+  join_request tall;
+  tall.where = coordinate{0, 0, static_cast<std::uint32_t>(max_coordinate_component) + 1, 0};
+  EXPECT_EQ(decode_frame(encode_frame(tall), out), wire_errc::field_out_of_range);
+}
+
 TEST(frame_codec, heartbeat_and_leave_round_trip) {
   EXPECT_EQ(std::get<heartbeat>(round_trip(heartbeat{123})).sent_time_us, 123u);
   EXPECT_EQ(std::get<leave>(round_trip(leave{"bye"})).reason, "bye");
