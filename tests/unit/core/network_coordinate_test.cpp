@@ -54,6 +54,18 @@ void converge(std::vector<network_coordinate>& peers, const plane& p, int rounds
   }
 }
 
+// The median relative error of `newcomer`'s estimates to each of `peers`,
+// the newcomer being point `self` of `p`.
+double median_error_from(const network_coordinate& newcomer, std::size_t self,
+                         const std::vector<network_coordinate>& peers, const plane& p) {
+  std::vector<double> errors;
+  for (std::size_t j = 0; j < peers.size(); ++j) {
+    errors.push_back(relative_error(
+        network_coordinate::estimate(newcomer.current(), peers[j].current()), p.rtt(self, j)));
+  }
+  return median(errors);
+}
+
 TEST(network_coordinate, peers_that_measure_each_other_estimate_round_trips_they_never_measured) {
   std::mt19937_64 random(7);
   const plane p(60, random);
@@ -96,12 +108,7 @@ TEST(network_coordinate, a_newcomer_placed_by_one_probe_round_finds_its_neighbou
   EXPECT_LT(rank, 6);
   // A random pick would be off by ~50% on average; the estimate is within a
   // quarter of the truth for most peers.
-  std::vector<double> errors;
-  for (std::size_t j = 0; j < 60; ++j) {
-    errors.push_back(relative_error(
-        network_coordinate::estimate(newcomer.current(), peers[j].current()), p.rtt(60, j)));
-  }
-  EXPECT_LT(median(errors), 0.25);
+  EXPECT_LT(median_error_from(newcomer, 60, peers, p), 0.25);
 }
 
 TEST(network_coordinate, impossible_round_trips_are_ignored) {
@@ -131,12 +138,7 @@ TEST(network_coordinate, one_lying_peer_among_a_probe_round_does_not_misplace_us
       newcomer.observe(20ms, liar, random);
     }
   }
-  std::vector<double> errors;
-  for (std::size_t j = 0; j < 60; ++j) {
-    errors.push_back(relative_error(
-        network_coordinate::estimate(newcomer.current(), peers[j].current()), p.rtt(60, j)));
-  }
-  EXPECT_LT(median(errors), 0.35);
+  EXPECT_LT(median_error_from(newcomer, 60, peers, p), 0.35);
   // Our coordinate stays one the wire can carry.
   const wire::coordinate ours = newcomer.current();
   EXPECT_LE(std::abs(ours.x), wire::max_coordinate_component);
