@@ -81,11 +81,23 @@ TEST(network_coordinate, peers_that_measure_each_other_estimate_round_trips_they
   EXPECT_LT(median(errors), 0.10);
 }
 
+// 60 peers that have measured each other long enough, and a 61st point of
+// the plane for a newcomer.
+struct settled_plane {
+  std::mt19937_64 random{8};
+  plane p{61, random};
+  std::vector<network_coordinate> peers = settle();
+
+  std::vector<network_coordinate> settle() {
+    std::vector<network_coordinate> out(60);
+    converge(out, p, 60, random);
+    return out;
+  }
+};
+
 TEST(network_coordinate, a_newcomer_placed_by_one_probe_round_finds_its_neighbours) {
-  std::mt19937_64 random(8);
-  const plane p(61, random);
-  std::vector<network_coordinate> peers(60);
-  converge(peers, p, 60, random);
+  settled_plane world;
+  auto& [random, p, peers] = world;
   // Peer 60 probes 16 of them once, as a joiner's probe round does.
   network_coordinate newcomer;
   for (std::size_t j = 0; j < 16; ++j) {
@@ -124,10 +136,8 @@ TEST(network_coordinate, impossible_round_trips_are_ignored) {
 }
 
 TEST(network_coordinate, one_lying_peer_among_a_probe_round_does_not_misplace_us) {
-  std::mt19937_64 random(8);
-  const plane p(61, random);
-  std::vector<network_coordinate> peers(60);
-  converge(peers, p, 60, random);
+  settled_plane world;
+  auto& [random, p, peers] = world;
   // Peer 60 probes 15 honest peers, and one that claims to be sure (error
   // 0) and 10 s away while answering in 20 ms, in the middle of the round.
   network_coordinate newcomer;
