@@ -25,7 +25,6 @@
 #pragma once
 
 #include <deque>
-#include <optional>
 #include <random>
 
 #include "core/time.hpp"

@@ -21,19 +21,12 @@ double percentile(std::vector<double> values, double q) {
 namespace {
 
 // How well network coordinates estimate round trips: the median relative
-// error over pairs of rooted peers (each with the next one in index
+// error over pairs of `rooted` peers (each with the next one in index
 // order, so the figure is the same for the same tree), and the share of
-// peers whose coordinate has settled enough to be used.
-template <typename Status>
+// them whose coordinate has settled enough to be used.
 void measure_coordinates(const std::vector<std::unique_ptr<core::node>>& nodes,
-                         const latency_model& latency, const std::vector<Status>& status,
+                         const latency_model& latency, const std::vector<std::size_t>& rooted,
                          sim_result& r) {
-  std::vector<std::size_t> rooted;
-  for (std::size_t i = 1; i < nodes.size(); ++i) {
-    if (status[i] == Status::rooted) {
-      rooted.push_back(i);
-    }
-  }
   std::vector<double> errors;
   std::size_t settled = 0;
   for (std::size_t k = 0; k < rooted.size(); ++k) {
@@ -122,6 +115,7 @@ sim_result measure_tree(const std::vector<std::unique_ptr<core::node>>& nodes,
   std::vector<double> fanouts;
   double depth_sum = 0;
   std::map<int, std::size_t> wan_copies;
+  std::vector<std::size_t> rooted;  // live peers below the broadcaster, in index order
   for (std::size_t i = 0; i < n; ++i) {
     const std::size_t children = nodes[i]->child_count();
     if (children > capacity[i]) {
@@ -150,6 +144,7 @@ sim_result measure_tree(const std::vector<std::unique_ptr<core::node>>& nodes,
     depth_sum += static_cast<double>(depth[i]);
     const double direct = std::chrono::duration<double, std::milli>(latency.one_way(0, i)).count();
     stretch.push_back(path_ms[i] / direct);
+    rooted.push_back(i);
     const int site = latency.site_of(i);
     if (site >= 0 && latency.site_of(*parent[i]) != site) {
       ++wan_copies[site];
@@ -163,7 +158,7 @@ sim_result measure_tree(const std::vector<std::unique_ptr<core::node>>& nodes,
   for (const auto& [site, copies] : wan_copies) {
     r.wan_copies_max = std::max(r.wan_copies_max, copies);
   }
-  measure_coordinates(nodes, latency, status, r);
+  measure_coordinates(nodes, latency, rooted, r);
   return r;
 }
 
