@@ -338,8 +338,15 @@ bool parent_finder::on_pong(link_id_t id, link& l, wire::pong&& m) {
   // Without a label the first answers are the nearest anyway.
   const bool same_site =
       ctx_.config.site.empty() || (l.peer_hello && l.peer_hello->site == ctx_.config.site);
-  if (phase_ == phase::probing && deadline_ && it->second.answer->attached &&
-      it->second.answer->free_slots > 0 && same_site) {
+  const bool usable = it->second.answer->attached && it->second.answer->free_slots > 0;
+  if (round_ == round_kind::move) {
+    // The joiner that took our place keeps us a slot: wait for its answer
+    // (our parent feeds us meanwhile), not for the first one nearby.
+    if (phase_ == phase::probing && usable && l.remote == move_target_) {
+      choose();
+      return true;
+    }
+  } else if (phase_ == phase::probing && deadline_ && usable && same_site) {
     // One usable answer (of our site, when we know it): wait only a little
     // longer for nearer ones, not the whole probe timeout for a candidate
     // that may never answer.

@@ -20,6 +20,8 @@ int main(int argc, char** argv) {
   int buffer_ms = 300;
   double improve_s = 0;
   double same_site_rtt_ms = 0;
+  double improve_min_gain_ms =
+      std::chrono::duration<double, std::milli>(config.node_defaults.improve_min_gain).count();
   double depth_penalty_ms =
       std::chrono::duration<double, std::milli>(config.node_defaults.depth_penalty).count();
   po::options_description description("treecast-sim options");
@@ -57,6 +59,12 @@ int main(int argc, char** argv) {
     ("no-standby", po::bool_switch(), "no warm standby parent (the baseline before it)")
     ("improve-interval", po::value(&improve_s)->default_value(0),
      "seconds between a peer's rounds of the improvement loop (0 = off, the default)")
+    ("improve-min-gain-ms", po::value(&improve_min_gain_ms)->default_value(improve_min_gain_ms),
+     "the improvement loop moves only for at least this much less delay from the broadcaster")
+    ("improve-min-gain-fraction",
+     po::value(&config.node_defaults.improve_min_gain_fraction)
+         ->default_value(config.node_defaults.improve_min_gain_fraction),
+     "... and at least this fraction of the current delay")
     ("same-site-rtt-ms", po::value(&same_site_rtt_ms)->default_value(0),
      "peers without labels this close (round trip) are taken as one site (0 = labels only, the "
      "default)")
@@ -116,6 +124,8 @@ int main(int argc, char** argv) {
     }
     config.node_defaults.improve_interval =
         std::chrono::duration_cast<core::duration>(std::chrono::duration<double>(improve_s));
+    config.node_defaults.improve_min_gain = std::chrono::duration_cast<core::duration>(
+        std::chrono::duration<double, std::milli>(improve_min_gain_ms));
     config.node_defaults.depth_penalty = std::chrono::duration_cast<core::duration>(
         std::chrono::duration<double, std::milli>(depth_penalty_ms));
     config.node_defaults.same_site_rtt = std::chrono::duration_cast<core::duration>(
