@@ -13,9 +13,14 @@
 //
 // Bounded: one round per interval, no round while a join, repair or handoff
 // is under way, and none within improve_interval of a move (at most one
-// move per interval, so the tree cannot oscillate faster than that).
+// move per interval, so the tree cannot oscillate faster than that). Each
+// round that does not move us doubles the next interval, up to
+// max_backoff times it: once the tree has settled, the rounds (a query and
+// a probe round each, ~2 KB) cost little; a move, a repair or a join
+// starts again at one interval.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 
 #include "core/node_context.hpp"
@@ -44,9 +49,13 @@ class parent_improver {
  private:
   void schedule();
 
+  static constexpr std::uint32_t max_quiet_rounds = 3;
+  static constexpr std::uint32_t max_backoff = 1u << max_quiet_rounds;
+
   node_context& ctx_;
   const tree_position& position_;
   std::optional<time_point> next_round_;
+  std::uint32_t quiet_rounds_ = 0;  // rounds since we last attached
 };
 
 }  // namespace treecast::core

@@ -3,6 +3,9 @@
 // before-break, through a whole node.
 #include <gtest/gtest.h>
 
+#include <utility>
+#include <vector>
+
 #include "core/errors.hpp"
 #include "core/move_policy.hpp"
 #include "core/parent_improver.hpp"
@@ -81,6 +84,24 @@ TEST(parent_improver, a_round_asks_an_ancestor_above_the_parent_once_an_interval
   }
   // The broadcaster and the grandparent, never the parent itself.
   EXPECT_EQ(asked, (std::set<std::string>{"10.0.0.1", "10.0.0.2"}));
+}
+
+TEST(parent_improver, rounds_that_do_not_move_us_come_ever_less_often_until_we_attach_again) {
+  improver_fixture f;
+  f.attach_at_depth_3();
+  // Each quiet round doubles the next interval (15 s): 30 s, 60 s, then at
+  // most 120 s, each jittered to 0.5x .. 1.5x.
+  const std::vector<std::pair<duration, duration>> expected{
+      {15s, 45s}, {30s, 90s}, {60s, 180s}, {60s, 180s}};
+  for (const auto& [at_least, at_most] : expected) {
+    f.context.now = *f.improver.deadline();
+    ASSERT_TRUE(f.improver.take_round(true));
+    EXPECT_GE(*f.improver.deadline() - f.context.now, at_least);
+    EXPECT_LE(*f.improver.deadline() - f.context.now, at_most);
+  }
+  // A move (or a repair): one interval again.
+  f.improver.on_attached();
+  EXPECT_LE(*f.improver.deadline() - f.context.now, 22500ms);
 }
 
 TEST(parent_improver, no_round_while_busy_or_right_below_the_broadcaster) {
