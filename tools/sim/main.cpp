@@ -35,6 +35,8 @@ int main(int argc, char** argv) {
     ("no-site-labels", po::bool_switch(), "place peers by site but do not tell them (baseline)")
     ("join-limit", po::bool_switch(&config.join_limit),
      "serve joins at the engine's rate bound (a flash crowd is told busy and retries)")
+    ("no-health-rows", po::bool_switch(),
+     "reports carry no health rows (faster for very large trees; control bytes then too low)")
     ("latency-matrix", po::value(&config.latency_matrix),
      "file of one-way delays (ms) between M locations; peer i sits at i mod M")
     ("relay-fraction", po::value(&config.relay_fraction)->default_value(config.relay_fraction),
@@ -119,6 +121,7 @@ int main(int argc, char** argv) {
     }
     config.playout_buffer = std::chrono::milliseconds(buffer_ms);
     config.node_defaults.warm_standby = !vm["no-standby"].as<bool>();
+    config.health_rows = !vm["no-health-rows"].as<bool>();
     if (improve_s < 0) {
       throw std::invalid_argument("--improve-interval must not be negative");
     }

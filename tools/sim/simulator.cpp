@@ -115,9 +115,9 @@ class world {
       if (!config.join_limit) {
         c.max_joins_per_second = 1e9;
       }
-      // Per-peer health rows are the dashboard's; copying them up every
-      // second would dominate a 100 000-peer run. Counts still aggregate.
-      c.max_health_entries = 0;
+      if (!config.health_rows) {
+        c.max_health_entries = 0;  // counts still aggregate
+      }
       // The model has no send queue (what is sent leaves at once): no peer
       // ever counts as one that stopped reading.
       c.max_pending_bytes = std::numeric_limits<std::size_t>::max();

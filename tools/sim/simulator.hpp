@@ -35,6 +35,10 @@ struct sim_config {
   // max_joins_per_second): a flash crowd meets "busy" and retries. Off:
   // joins are served at any rate (tree building measured on its own).
   bool join_limit = false;
+  // Peers put their subtree's health rows (the dashboard's) in their
+  // reports, as real peers do, so that control bytes are counted right.
+  // Off: a faster run of a very large tree, control bytes too low.
+  bool health_rows = true;
   std::string latency_matrix;  // empty = plane model
   // Capacities: a fraction of the peers are relays, the rest viewers.
   double relay_fraction = 0.1;
