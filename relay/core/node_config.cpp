@@ -22,6 +22,9 @@ std::string node_config::validate() const {
   if (report_interval < std::chrono::milliseconds(10)) {
     return "report interval must be at least 10 ms";
   }
+  if (report_refresh < report_interval) {
+    return "report refresh must be at least the report interval";
+  }
   if (!(max_joins_per_second > 0)) {
     return "max joins per second must be positive";
   }

@@ -99,8 +99,11 @@ struct node_config {
   // Added to a candidate's RTT per hop of depth when choosing a parent.
   duration depth_penalty = std::chrono::milliseconds(5);
 
-  // A child reports its subtree to its parent this often.
+  // A child reports its subtree to its parent this often when the report
+  // says something new (report_change.hpp), and every report_refresh
+  // regardless.
   duration report_interval = std::chrono::seconds(1);
+  duration report_refresh = std::chrono::seconds(10);
 
   // A change in the subtree (a child joins or leaves, a child's room changes)
   // is reported early, but at most this often.

@@ -1,5 +1,7 @@
 #include "core/subtree_view.hpp"
 
+#include "core/report_change.hpp"
+
 #include <algorithm>
 #include <limits>
 #include <set>
@@ -168,6 +170,12 @@ std::vector<wire::peer_summary> subtree_view::candidates(const place& requester,
                                                          sample_order order,
                                                          const self_view& self_state,
                                                          std::span<const wire::node_id_t> avoid) {
+  return sample_candidates(known_peers(include_self, self_state, avoid), requester,
+                           ctx_.config.candidate_sample, order, sites_, ctx_.random);
+}
+
+std::vector<known_peer> subtree_view::known_peers(bool include_self, const self_view& self_state,
+                                                  std::span<const wire::node_id_t> avoid) const {
   std::vector<known_peer> pool;
   if (include_self && self_state.free_slots > 0) {
     // Its host is left empty: the joiner knows it already, as the address it
@@ -206,8 +214,7 @@ std::vector<wire::peer_summary> subtree_view::candidates(const place& requester,
       }
     }
   }
-  return sample_candidates(std::move(pool), requester, ctx_.config.candidate_sample, order, sites_,
-                           ctx_.random);
+  return pool;
 }
 
 std::vector<wire::endpoint> subtree_view::backups_for(link_id_t child_link, const self_view& self) {
@@ -276,10 +283,19 @@ void subtree_view::on_timer(const self_view& self) {
     return;
   }
   next_report_ = ctx_.now + ctx_.config.report_interval;
-  if (const auto parent = position_.parent()) {
-    last_report_sent_ = ctx_.now;
-    links_.send(*parent, make_report(self));
+  const auto parent = position_.parent();
+  if (!parent) {
+    return;
   }
+  wire::report report = make_report(self);
+  const bool refresh_due = ctx_.now - last_report_sent_ >= ctx_.config.report_refresh;
+  if (last_sent_ && last_sent_->first == *parent && !refresh_due &&
+      !says_something_new(last_sent_->second, report)) {
+    return;  // the parent knows all this already
+  }
+  last_report_sent_ = ctx_.now;
+  links_.send(*parent, report);
+  last_sent_.emplace(*parent, std::move(report));
 }
 
 wire::report subtree_view::make_report(const self_view& self) {
@@ -294,8 +310,12 @@ wire::report subtree_view::make_report(const self_view& self) {
   r.peers_stalled = peers_stalled();
   r.health = health(ctx_.config.max_health_entries, self);
   // Peers of our subtree with room, every site represented; the parent adds
-  // us itself.
-  r.candidates = candidates({}, false, sample_order::room_first, self);
+  // us itself. Ties broken the same way every time: the same subtree gives
+  // the same list, so a report with nothing new is not sent
+  // (report_change.hpp); the parent's own sample for a joiner spreads them.
+  std::mt19937_64 same_ties(report_ties_seed);
+  r.candidates = sample_candidates(known_peers(false, self, {}), {}, ctx_.config.candidate_sample,
+                                   sample_order::room_first, sites_, same_ties);
   r.where = coordinate_.current();
   r.root_delay_us = to_wire_us(position_.root_delay());
   return r;

@@ -3,14 +3,16 @@
 // it hands to joiners (the broadcaster's answer is the rendezvous), the
 // backups it gives each child, and the health rows for the dashboard.
 //
-// Reports go up every report_interval, and sooner (at most every
-// report_min_interval) when the subtree changed: a child came or went, or a
-// child's room changed.
+// Reports go up every report_interval when they say something new
+// (report_change.hpp) and every report_refresh regardless, and sooner (at
+// most every report_min_interval) when the subtree changed: a child came or
+// went, or a child's room changed.
 #pragma once
 
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/candidate_sampler.hpp"
@@ -94,11 +96,17 @@ class subtree_view {
 
  private:
   wire::report make_report(const self_view& self);
+  // Everything we know of our subtree as candidates: ourselves (with
+  // `include_self`, when we have room), our children, what they reported;
+  // leaving out the subtrees of children on `avoid`.
+  std::vector<known_peer> known_peers(bool include_self, const self_view& self,
+                                      std::span<const wire::node_id_t> avoid) const;
   // A report field summed over the children that reported.
   template <typename Field>
   std::uint64_t sum_reports(Field field) const;
 
   static constexpr std::size_t max_backups = 4;
+  static constexpr std::uint64_t report_ties_seed = 0x7265706f7274;  // "report"
 
   node_context& ctx_;
   link_table& links_;
@@ -109,6 +117,8 @@ class subtree_view {
   local_health local_;
   std::optional<time_point> next_report_;
   time_point last_report_sent_{};
+  // The last report sent, and the parent link it went to.
+  std::optional<std::pair<link_id_t, wire::report>> last_sent_;
 };
 
 }  // namespace treecast::core

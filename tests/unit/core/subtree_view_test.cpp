@@ -109,5 +109,39 @@ TEST(subtree_view, reports_go_up_on_time_and_sooner_after_a_change) {
   EXPECT_EQ(f.view.deadline(), f.r.ctx.now - 10ms + f.r.ctx.config.report_min_interval);
 }
 
+TEST(subtree_view, a_report_with_nothing_new_is_not_sent_until_the_refresh) {
+  subtree_fixture f(false);
+  const link_id_t parent = f.links.accept({"10.0.0.1", 7000});
+  f.position.attach(parent, {}, 0, {id_of(1)}, {});
+  f.view.start();
+  const link_id_t child = f.add_child(2);
+  f.report(child, 1, 2, 2);
+  auto reports_sent = [&f] {
+    f.r.ctx.now = *f.view.deadline();
+    f.view.on_timer({true, 1});
+    return recording_context::only<send_action>(f.r.take()).size();
+  };
+  EXPECT_EQ(reports_sent(), 1u);  // the first
+  EXPECT_EQ(reports_sent(), 0u);  // the same again: the parent knows it
+  f.report(child, 3, 3, 2);       // the subtree grew
+  EXPECT_EQ(reports_sent(), 1u);
+  // Nothing new for report_refresh: sent anyway, once.
+  std::size_t sent = 0;
+  const time_point refresh_due = f.r.ctx.now + f.r.ctx.config.report_refresh;
+  while (f.r.ctx.now < refresh_due) {
+    sent += reports_sent();
+  }
+  EXPECT_EQ(sent, 1u);
+  // A new parent hears it at once.
+  const link_id_t other = f.links.accept({"10.0.0.9", 7000});
+  f.position.lose_parent();
+  f.position.attach(other, {}, 0, {id_of(1)}, {});
+  f.r.ctx.now = *f.view.deadline();
+  f.view.on_timer({true, 1});
+  const auto reports = recording_context::only<send_action>(f.r.take());
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_EQ(reports[0].link, other);
+}
+
 }  // namespace
 }  // namespace treecast::core
