@@ -158,15 +158,18 @@ wire::hello link_table::my_hello() const {
 }
 
 std::vector<link_id_t> link_table::sweep() {
-  const duration silence_limit = ctx_.config.heartbeat_interval * ctx_.config.heartbeat_misses;
+  const auto& c = ctx_.config;
   std::vector<link_id_t> silent;
   for (auto& [id, l] : links_) {
     if (!l.connected) {
       continue;  // the driver bounds connection attempts itself
     }
-    if (ctx_.now - l.last_heard > silence_limit) {
+    const duration theirs = l.slow_peer ? c.standby_heartbeat_interval : c.heartbeat_interval;
+    const duration ours =
+        l.kind == link_kind::standby ? c.standby_heartbeat_interval : c.heartbeat_interval;
+    if (ctx_.now - l.last_heard > theirs * c.heartbeat_misses) {
       silent.push_back(id);
-    } else if (l.peer_hello && ctx_.now - l.last_sent >= ctx_.config.heartbeat_interval) {
+    } else if (l.peer_hello && ctx_.now - l.last_sent >= ours) {
       // Only idle links need one: chunks and reports prove liveness too.
       send_frame(id, l,
                  wire::encode_frame(wire::heartbeat{

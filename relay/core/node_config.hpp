@@ -72,10 +72,16 @@ struct node_config {
   // Bound on the window's bytes, whatever its span (a safety net).
   std::size_t window_max_bytes = 64 * 1024 * 1024;
 
-  // A heartbeat goes to every linked peer this often.
+  // A heartbeat goes to every idle linked peer this often, except from a
+  // standby child to its standby: that one feeds it (a Have per chunk)
+  // and it only proves it is alive, every standby_heartbeat_interval; a
+  // vanished standby child costs its holder a standby place for a few
+  // seconds, nothing a viewer sees. (A child's heartbeats to its parent
+  // stay fast: a frozen child's slot is the first its orphans ask for.)
   duration heartbeat_interval = std::chrono::milliseconds(250);
+  duration standby_heartbeat_interval = std::chrono::seconds(1);
 
-  // A peer silent for this many heartbeat intervals is dropped.
+  // A peer silent for this many of its heartbeat intervals is dropped.
   int heartbeat_misses = 4;
 
   // First delay before reconnecting to a lost parent; doubles per failure.

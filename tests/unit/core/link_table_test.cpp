@@ -111,6 +111,46 @@ TEST(link_table, sweep_heartbeats_idle_links_and_names_silent_ones) {
   EXPECT_EQ(links.sweep(), std::vector<link_id_t>{quiet});
 }
 
+TEST(link_table, a_warm_standby_link_carries_heartbeats_seldom_toward_the_holder) {
+  recording_context r;
+  link_table links(r.ctx);
+  const auto& c = r.ctx.config;
+  std::string refusal;
+  // The child's side: it dialled its standby, which feeds it Haves.
+  const link_id_t standby = links.open(link_kind::standby, {"10.0.0.2", 7000});
+  links.admit(links.at(standby), hello_from(2), refusal);
+  links.at(standby).connected = true;  // as the node marks it
+  // The holder's side: a standby child it accepted.
+  const link_id_t standby_child = links.accept({"10.0.0.3", 1});
+  links.admit(links.at(standby_child), hello_from(3), refusal);
+  links.at(standby_child).slow_peer = true;
+  for (const link_id_t id : {standby, standby_child}) {
+    links.at(id).last_sent = r.ctx.now;
+  }
+  r.take();
+  // The child heartbeats its standby once a standby interval, not before.
+  r.ctx.now += c.heartbeat_interval;
+  links.at(standby).last_heard = r.ctx.now;
+  links.at(standby_child).last_heard = r.ctx.now;
+  EXPECT_TRUE(links.sweep().empty());
+  auto actions = r.take();
+  EXPECT_TRUE(recording_context::sent_to(actions, standby).empty());
+  EXPECT_EQ(recording_context::sent_to(actions, standby_child).size(), 1u);  // the holder: fast
+  r.ctx.now += c.standby_heartbeat_interval;
+  links.at(standby).last_heard = r.ctx.now;
+  EXPECT_TRUE(links.sweep().empty());
+  EXPECT_EQ(recording_context::sent_to(r.take(), standby).size(), 1u);
+  // The holder lets its standby child miss as many of those; the child
+  // still wants to hear its standby every heartbeat_interval.
+  r.ctx.now += c.heartbeat_interval * c.heartbeat_misses + std::chrono::milliseconds(1);
+  EXPECT_EQ(links.sweep(), std::vector<link_id_t>{standby});
+  r.ctx.now =
+      links.at(standby_child).last_heard + c.standby_heartbeat_interval * c.heartbeat_misses;
+  EXPECT_EQ(links.sweep(), std::vector<link_id_t>{standby});
+  r.ctx.now += std::chrono::milliseconds(1);
+  EXPECT_EQ(links.sweep(), (std::vector<link_id_t>{standby, standby_child}));
+}
+
 TEST(link_table, a_link_whose_queue_passes_the_bound_is_named_once) {
   node_config config;
   config.max_pending_bytes = 64 * 1024;
