@@ -71,6 +71,8 @@ int main(int argc, char** argv) {
      "peers without labels this close (round trip) are taken as one site (0 = labels only, the "
      "default)")
     ("trace-peer", po::value<std::size_t>(), "debugging: log this peer's events to stderr")
+    ("trace-stalls", po::bool_switch(&config.trace_stalls),
+     "debugging: log every stall to stderr with the viewer's path up to the broadcaster")
     ("depth-penalty-ms", po::value(&depth_penalty_ms)->default_value(depth_penalty_ms),
      "added to a candidate's RTT per hop of depth when choosing a parent");
   // clang-format on

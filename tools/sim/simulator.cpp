@@ -10,6 +10,7 @@
 #include <queue>
 #include <random>
 #include <sstream>
+#include <string>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -237,6 +238,22 @@ class world {
   void push(event e) {
     e.order = next_order_++;
     queue_.push(std::move(e));
+  }
+
+  // One line per stall: when, who, how long, how old the chunk was, and
+  // the viewer's path up to the broadcaster ("?" where a peer is between
+  // parents).
+  void trace_stall(std::uint32_t peer, duration stall, duration age) const {
+    std::string path;
+    std::optional<std::size_t> at = peer;
+    for (std::size_t hops = 0; at && *at != 0 && hops < wire::max_path_length; ++hops) {
+      at = parent_of(*at);
+      path += at ? " " + std::to_string(*at) : " ?";
+    }
+    std::fprintf(stderr, "%10.3f stall: peer %u, %.0f ms (chunk %.0f ms old); path up:%s\n",
+                 std::chrono::duration<double>(now_.time_since_epoch()).count(), peer,
+                 std::chrono::duration<double, std::milli>(stall).count(),
+                 std::chrono::duration<double, std::milli>(age).count(), path.c_str());
   }
 
   std::optional<std::size_t> parent_of(std::size_t i) const {
@@ -475,7 +492,11 @@ class world {
         if (c.seq >= *first_seq_[peer] && age <= config_.playout_deadline) {
           ++in_time_[peer];
         }
+        const duration stalled_before = playout_[peer].stalled();
         playout_[peer].on_chunk(time_point(duration(c.capture_time_us)), now_);
+        if (config_.trace_stalls && playout_[peer].stalled() > stalled_before) {
+          trace_stall(peer, playout_[peer].stalled() - stalled_before, age);
+        }
       } else if (auto* send = std::get_if<core::send_action>(&a)) {
         do_send(peer, *send);
       } else if (auto* connect = std::get_if<core::connect_action>(&a)) {

@@ -76,6 +76,9 @@ struct sim_config {
   core::log_sink log;
   // Debugging: log this peer's events, and every repair over 5 s, to stderr.
   std::optional<std::size_t> trace_peer;
+  // Debugging: every stall to stderr, with the viewer's path to the
+  // broadcaster at that moment (which repair or move caused it).
+  bool trace_stalls = false;
 };
 
 struct sim_result {
