@@ -7,10 +7,12 @@
 // (version, invite token) before anything else is believed. A link silent
 // for heartbeat_misses of the peer's heartbeat intervals is reported by
 // sweep(); an idle one is sent a heartbeat (seldom on a warm standby link:
-// node_config's standby_heartbeat_interval). Bytes handed to the driver and not yet reported
-// written (on_written) count against max_pending_bytes: a link over it has a peer that stopped
-// reading, and take_overflowed() names it for closing. Inbound links are bounded in number
-// (max_links, max_unadmitted_links), in life without joining (idle_inbound) and in message rate.
+// node_config's standby_heartbeat_interval). Bytes handed to the driver and
+// not yet reported written (on_written) count against max_pending_bytes: a
+// link over it has a peer that stopped reading, and take_overflowed() names
+// it for closing. Inbound links are bounded in number (max_links,
+// max_unadmitted_links), in life without joining (idle_inbound) and in
+// message rate.
 //
 // The table only keeps state and produces sends, connects and closes; what a
 // link's loss means for the tree is the node's and its parts' business.
@@ -51,7 +53,7 @@ struct link {
   duration rtt{};  // round trip once measured (a probe's Ping, a StandbyRequest), else zero
   std::optional<time_point> asked_at;  // a StandbyRequest went out then: its offer times the trip
   // The peer heartbeats only every standby_heartbeat_interval (we hold it
-  // as a standby child).
+  // as a standby child: standby_children marks it).
   bool slow_peer = false;
 };
 

@@ -309,7 +309,6 @@ void node::handle(link_id_t id, link& l, wire::join_request&& m) {
   }
   children_.add(id, l);
   standby_children_.remove(id);  // a standby child promoting itself
-  l.slow_peer = false;
   subtree_.report_soon();
   ctx_.stats.add(counter::children_accepted);
   wire::join_accept accept{position_.depth(), position_.path(), position_.ancestors(),
@@ -388,7 +387,6 @@ void node::handle(link_id_t id, link& l, wire::standby_request&& m) {
       standby_children_.of_parent(its_parent) < free_slots() + ctx_.config.standby_headroom;
   if (room && standby_children_.has_room() && siblings_fit) {
     standby_children_.add(id, its_parent, standby_offer());
-    l.slow_peer = true;  // it only proves it is alive (node_config)
     return;
   }
   // Peers with room outside the asker's parent's subtree (they would fail

@@ -12,6 +12,8 @@
 // broadcaster.
 #pragma once
 
+#include <cstdint>
+
 #include "core/time.hpp"
 #include "wire/messages.hpp"
 

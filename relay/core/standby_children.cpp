@@ -15,7 +15,16 @@ std::size_t standby_children::of_parent(const wire::node_id_t& parent) const {
 void standby_children::add(link_id_t id, const wire::node_id_t& parent,
                            const wire::standby_offer& offer) {
   held_[id] = held{parent};
+  links_.at(id).slow_peer = true;
   send(id, wire::encode_frame(offer));
+}
+
+void standby_children::remove(link_id_t id) {
+  if (held_.erase(id) != 0) {
+    if (link* l = links_.find(id)) {
+      l->slow_peer = false;  // a child now: its heartbeats are a child's
+    }
+  }
 }
 
 void standby_children::announce(wire::seq_t seq, std::size_t free_slots) {

@@ -36,10 +36,12 @@ class standby_children {
   // Standby children held whose parent is `parent`.
   std::size_t of_parent(const wire::node_id_t& parent) const;
 
-  // Holds the link (whose parent is `parent`) and sends it `offer`.
+  // Holds the link (whose parent is `parent`) and sends it `offer`. A
+  // standby child heartbeats only every standby_heartbeat_interval (it
+  // only proves it is alive): its link is marked so.
   void add(link_id_t id, const wire::node_id_t& parent, const wire::standby_offer& offer);
   // The link became a child or went away.
-  void remove(link_id_t id) { held_.erase(id); }
+  void remove(link_id_t id);
   void clear() { held_.clear(); }
 
   // A chunk was accepted: Have to every standby child.

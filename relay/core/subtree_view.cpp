@@ -1,11 +1,11 @@
 #include "core/subtree_view.hpp"
 
-#include "core/report_change.hpp"
-
 #include <algorithm>
 #include <limits>
 #include <set>
 #include <type_traits>
+
+#include "core/report_change.hpp"
 
 namespace treecast::core {
 
