@@ -249,6 +249,10 @@ void fill(pb::Envelope& e, const report& m) {
   for (const auto& h : m.health) {
     fill_health(r->add_health(), h);
   }
+  r->set_health_delta(m.health_delta);
+  for (const auto& id : m.health_gone) {
+    r->add_health_gone(id.data(), id.size());
+  }
 }
 
 void fill(pb::Envelope& e, const candidates_request& m) {
@@ -295,9 +299,10 @@ std::error_code decode(const pb::JoinRequest& in, message& out) {
   return {};
 }
 
+// At most `limit` peer ids of the right length.
 template <typename Repeated>
-bool decode_path(const Repeated& in, std::vector<node_id_t>& out) {
-  if (static_cast<std::size_t>(in.size()) > max_path_length) {
+bool decode_node_ids(const Repeated& in, std::size_t limit, std::vector<node_id_t>& out) {
+  if (static_cast<std::size_t>(in.size()) > limit) {
     return false;
   }
   out.resize(in.size());
@@ -307,6 +312,11 @@ bool decode_path(const Repeated& in, std::vector<node_id_t>& out) {
     }
   }
   return true;
+}
+
+template <typename Repeated>
+bool decode_path(const Repeated& in, std::vector<node_id_t>& out) {
+  return decode_node_ids(in, max_path_length, out);
 }
 
 // An empty host is allowed in summaries: it names the peer that sent them.
@@ -430,7 +440,9 @@ std::error_code decode(const pb::Report& in, message& out) {
   m.stall_ms = in.stall_ms();
   m.peers_stalled = in.peers_stalled();
   m.root_delay_us = in.root_delay_us();
+  m.health_delta = in.health_delta();
   if (!decode_summaries(in.candidates(), m.candidates) || !decode_health(in.health(), m.health) ||
+      !decode_node_ids(in.health_gone(), max_health_entries, m.health_gone) ||
       !decode_coordinate(in.has_coordinate(), in.coordinate(), m.where)) {
     return wire_errc::field_out_of_range;
   }

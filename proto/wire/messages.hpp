@@ -179,6 +179,10 @@ struct report {
   std::uint32_t peers_stalled = 0;  // viewers of the subtree that ever stalled
   std::optional<coordinate> where;  // where the child sits
   std::uint32_t root_delay_us = 0;  // the child's delay from the broadcaster
+  // false: `health` is the whole list; true: the rows changed since the last
+  // report on this link, and `health_gone` the ids of rows that left.
+  bool health_delta = false;
+  std::vector<node_id_t> health_gone;
 };
 
 struct candidates_request {

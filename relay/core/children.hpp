@@ -25,6 +25,7 @@
 
 #include "core/capacity_policy.hpp"
 #include "core/chunk_window.hpp"
+#include "core/health_table.hpp"
 #include "core/link_table.hpp"
 #include "core/node_context.hpp"
 
@@ -32,7 +33,8 @@ namespace treecast::core {
 
 struct child {
   link* l = nullptr;                        // its link in the table (stable while it is a child)
-  std::optional<wire::report> last_report;  // its latest report of its subtree
+  std::optional<wire::report> last_report;  // its latest report of its subtree, rows aside
+  health_table health;                      // its subtree's health rows, as its reports built them
   time_point reported_at{};                 // when it came
 };
 

@@ -49,15 +49,6 @@ bool candidate_changed(const wire::peer_summary& a, const wire::peer_summary& b,
          coordinate_moved(a.where, b.where, t) || delay_moved(a.root_delay_us, b.root_delay_us, t);
 }
 
-bool health_changed(const wire::peer_health& a, const wire::peer_health& b,
-                    const report_tolerance& t) {
-  return a.node_id != b.node_id || a.parent_id != b.parent_id || a.address != b.address ||
-         a.depth != b.depth || a.children != b.children || a.max_children != b.max_children ||
-         a.chunks_missed != b.chunks_missed || a.site != b.site || a.role != b.role ||
-         a.stalls != b.stalls || a.stall_ms != b.stall_ms || gauge_moved(a.rtt_ms, b.rtt_ms, t) ||
-         gauge_moved(a.buffer_ms, b.buffer_ms, t) || gauge_moved(a.latency_ms, b.latency_ms, t);
-}
-
 template <typename T, typename Changed>
 bool lists_differ(const std::vector<T>& a, const std::vector<T>& b, Changed changed) {
   if (a.size() != b.size()) {
@@ -73,6 +64,15 @@ bool lists_differ(const std::vector<T>& a, const std::vector<T>& b, Changed chan
 
 }  // namespace
 
+bool row_says_something_new(const wire::peer_health& a, const wire::peer_health& b,
+                            const report_tolerance& t) {
+  return a.node_id != b.node_id || a.parent_id != b.parent_id || a.address != b.address ||
+         a.depth != b.depth || a.children != b.children || a.max_children != b.max_children ||
+         a.chunks_missed != b.chunks_missed || a.site != b.site || a.role != b.role ||
+         a.stalls != b.stalls || a.stall_ms != b.stall_ms || gauge_moved(a.rtt_ms, b.rtt_ms, t) ||
+         gauge_moved(a.buffer_ms, b.buffer_ms, t) || gauge_moved(a.latency_ms, b.latency_ms, t);
+}
+
 bool says_something_new(const wire::report& last, const wire::report& next,
                         const report_tolerance& t) {
   if (last.subtree_size != next.subtree_size || last.subtree_depth != next.subtree_depth ||
@@ -87,8 +87,9 @@ bool says_something_new(const wire::report& last, const wire::report& next,
   }
   return lists_differ(last.candidates, next.candidates,
                       [&](const auto& a, const auto& b) { return candidate_changed(a, b, t); }) ||
-         lists_differ(last.health, next.health,
-                      [&](const auto& a, const auto& b) { return health_changed(a, b, t); });
+         lists_differ(last.health, next.health, [&](const auto& a, const auto& b) {
+           return row_says_something_new(a, b, t);
+         });
 }
 
 }  // namespace treecast::core

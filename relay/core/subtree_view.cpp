@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 #include <set>
+#include <tuple>
 #include <type_traits>
 
 #include "core/report_change.hpp"
@@ -143,25 +144,29 @@ std::vector<wire::peer_health> subtree_view::health(std::size_t limit,
   self.site = ctx_.config.site;
   self.role = ctx_.config.role;
   rows.push_back(std::move(self));
-  // Breadth first over the children's lists keeps the nearest peers when
-  // the limit cuts: each child's own row first, then the rest in turn.
-  std::vector<const std::vector<wire::peer_health>*> lists;
+  // The nearest peers first when the limit cuts: by depth, then child by
+  // child (the order a breadth-first walk of the subtree would meet them).
+  struct ranked {
+    std::uint32_t depth;
+    std::size_t child_index;
+    const wire::peer_health* row;
+  };
+  std::vector<ranked> below;
+  std::size_t child_index = 0;
   for (const auto& [id, c] : children_) {
-    if (c.last_report && !c.last_report->health.empty()) {
-      lists.push_back(&c.last_report->health);
+    for (const auto& [peer, row] : c.health.rows()) {
+      below.push_back({row.depth, child_index, &row});
     }
+    ++child_index;
   }
-  for (std::size_t index = 0; rows.size() < limit; ++index) {
-    bool any = false;
-    for (const auto* list : lists) {
-      if (index < list->size() && rows.size() < limit) {
-        rows.push_back((*list)[index]);
-        any = true;
-      }
-    }
-    if (!any) {
-      break;
-    }
+  const std::size_t kept = std::min(below.size(), limit - rows.size());
+  std::partial_sort(below.begin(), below.begin() + static_cast<std::ptrdiff_t>(kept), below.end(),
+                    [](const ranked& a, const ranked& b) {
+                      return std::tie(a.depth, a.child_index, a.row->node_id) <
+                             std::tie(b.depth, b.child_index, b.row->node_id);
+                    });
+  for (std::size_t i = 0; i < kept; ++i) {
+    rows.push_back(*below[i].row);
   }
   return rows;
 }
@@ -254,10 +259,19 @@ bool subtree_view::on_report(link_id_t, child& c, wire::report&& r) {
                        "implausible report from " + describe(c.l->remote) + " clamped");
   }
   const bool room_changed = !c.last_report || !same_room(*c.last_report, r);
-  const link& l = *c.l;
-  if (!r.health.empty() &&
-      r.health.front().node_id == (l.peer_hello ? l.peer_hello->node_id : wire::node_id_t{})) {
-    r.health.front().address.host = l.remote.host;  // the child's own row
+  if (!r.health_delta) {
+    c.health.clear();
+  }
+  if (!c.health.apply(std::move(r.health), r.health_gone, wire::max_health_entries)) {
+    ctx_.count_and_log(counter::reports_clamped, 100,
+                       "health rows past the limit from " + describe(c.l->remote) + " dropped");
+  }
+  r.health.clear();
+  r.health_gone.clear();
+  if (c.l->peer_hello) {
+    if (wire::peer_health* own = c.health.find(c.l->peer_hello->node_id)) {
+      own->address.host = c.l->remote.host;  // the child's own row: we know its address
+    }
   }
   c.last_report = std::move(r);
   c.reported_at = ctx_.now;
@@ -288,13 +302,23 @@ void subtree_view::on_timer(const self_view& self) {
     return;
   }
   wire::report report = make_report(self);
+  const bool same_parent = last_sent_ && last_sent_->first == *parent;
+  if (!same_parent) {
+    parent_health_.clear();  // a new link starts from the whole table
+  }
   const bool refresh_due = ctx_.now - last_report_sent_ >= ctx_.config.report_refresh;
-  if (last_sent_ && last_sent_->first == *parent && !refresh_due &&
-      !says_something_new(last_sent_->second, report)) {
+  const bool news = !same_parent || refresh_due || says_something_new(last_sent_->second, report);
+  health_delta rows = parent_health_.advance_to(health(ctx_.config.max_health_entries, self));
+  if (!news && rows.empty()) {
     return;  // the parent knows all this already
   }
+  report.health = std::move(rows.changed);
+  report.health_gone = std::move(rows.gone);
+  report.health_delta = same_parent;
   last_report_sent_ = ctx_.now;
   links_.send(*parent, report);
+  report.health.clear();
+  report.health_gone.clear();
   last_sent_.emplace(*parent, std::move(report));
 }
 
@@ -308,7 +332,6 @@ wire::report subtree_view::make_report(const self_view& self) {
   r.chunks_missed = chunks_missed();
   r.stall_ms = stall_ms();
   r.peers_stalled = peers_stalled();
-  r.health = health(ctx_.config.max_health_entries, self);
   // Peers of our subtree with room, every site represented; the parent adds
   // us itself. Ties broken the same way every time: the same subtree gives
   // the same list, so a report with nothing new is not sent

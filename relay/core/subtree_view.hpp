@@ -6,7 +6,8 @@
 // Reports go up every report_interval when they say something new
 // (report_change.hpp) and every report_refresh regardless, and sooner (at
 // most every report_min_interval) when the subtree changed: a child came or
-// went, or a child's room changed.
+// went, or a child's room changed. Their health rows go as changes to what
+// the parent holds (health_table.hpp).
 #pragma once
 
 #include <optional>
@@ -17,6 +18,7 @@
 
 #include "core/candidate_sampler.hpp"
 #include "core/children.hpp"
+#include "core/health_table.hpp"
 #include "core/link_table.hpp"
 #include "core/network_coordinate.hpp"
 #include "core/node_context.hpp"
@@ -117,8 +119,10 @@ class subtree_view {
   local_health local_;
   std::optional<time_point> next_report_;
   time_point last_report_sent_{};
-  // The last report sent, and the parent link it went to.
+  // The last report sent (its rows aside), and the parent link it went to.
   std::optional<std::pair<link_id_t, wire::report>> last_sent_;
+  // The health rows the parent holds from us: reports carry what changed.
+  health_table parent_health_;
 };
 
 }  // namespace treecast::core

@@ -2,6 +2,9 @@
 // pacing of this node's own report.
 #include "core/subtree_view.hpp"
 
+#include <algorithm>
+#include <set>
+
 #include "core_test_support.hpp"
 
 namespace treecast::core {
@@ -12,15 +15,17 @@ using testing::hello_from;
 using testing::id_of;
 using testing::recording_context;
 
-wire::peer_health row(std::uint8_t id) {
+wire::peer_health row(std::uint8_t id, std::uint32_t depth = 1) {
   wire::peer_health h;
   h.node_id = id_of(id);
+  h.depth = depth;
   return h;
 }
 
 struct subtree_fixture {
-  explicit subtree_fixture(bool root = true)
-      : position(id_of(100), root),
+  explicit subtree_fixture(bool root = true, std::uint8_t id = 100)
+      : r({}, id),
+        position(id_of(id), root),
         kids(r.ctx, links),
         view(r.ctx, links, kids, position, coordinate) {}
 
@@ -79,8 +84,8 @@ TEST(subtree_view, health_rows_are_nearest_first_within_the_limit) {
   subtree_fixture f;
   const link_id_t a = f.add_child(2);
   const link_id_t b = f.add_child(3);
-  f.report(a, 2, 2, 0, {row(2), row(20)});
-  f.report(b, 2, 2, 0, {row(3), row(30)});
+  f.report(a, 2, 2, 0, {row(2, 1), row(20, 2)});
+  f.report(b, 2, 2, 0, {row(3, 1), row(30, 2)});
   const auto rows = f.view.health(4, {true, 0});
   ASSERT_EQ(rows.size(), 4u);
   EXPECT_EQ(rows[0].node_id, id_of(100));
@@ -141,6 +146,67 @@ TEST(subtree_view, a_report_with_nothing_new_is_not_sent_until_the_refresh) {
   const auto reports = recording_context::only<send_action>(f.r.take());
   ASSERT_EQ(reports.size(), 1u);
   EXPECT_EQ(reports[0].link, other);
+}
+
+TEST(subtree_view, health_rows_go_up_as_changes_and_the_parent_holds_the_whole_table) {
+  // A child node with two children of its own, and its parent's view of it.
+  subtree_fixture f(false);
+  subtree_fixture up(true, 1);
+  const link_id_t to_parent = f.links.accept({"10.0.0.1", 7000});
+  f.position.attach(to_parent, {}, 0, {id_of(1)}, {});
+  f.view.start();
+  const link_id_t from_child = up.add_child(100);
+  const link_id_t a = f.add_child(2);
+  const link_id_t b = f.add_child(3);
+  f.report(a, 2, 3, 0, {row(2, 2), row(20, 3)});
+  f.report(b, 1, 2, 0, {row(3, 2)});
+  // Sends f's report and hands it to the parent; returns what it carried.
+  auto send_up = [&] {
+    f.r.ctx.now = *f.view.deadline();
+    f.view.on_timer({true, 0});
+    const auto sent = recording_context::sent_to(f.r.take(), to_parent);
+    EXPECT_LE(sent.size(), 1u);
+    if (sent.empty()) {
+      return wire::report{};
+    }
+    wire::report r = std::get<wire::report>(sent[0]);
+    up.view.on_report(from_child, *up.kids.find(from_child), wire::report(r));
+    return r;
+  };
+  auto ids_at_parent = [&] {
+    std::set<wire::node_id_t> ids;
+    for (const auto& h : up.view.health(100, {true, 0})) {
+      ids.insert(h.node_id);
+    }
+    return ids;
+  };
+  const wire::report first = send_up();
+  EXPECT_FALSE(first.health_delta);
+  EXPECT_EQ(first.health.size(), 4u);  // f itself, 2, 20, 3
+  EXPECT_EQ(ids_at_parent(), (std::set{id_of(1), id_of(100), id_of(2), id_of(20), id_of(3)}));
+
+  // Peer 20 stalls, peer 3 leaves: the report says just that.
+  wire::peer_health stalled = row(20, 3);
+  stalled.stalls = 1;
+  stalled.latency_ms = 100;
+  f.report(a, 2, 3, 0, {row(2, 2), stalled});
+  f.kids.remove(b);
+  const wire::report second = send_up();
+  EXPECT_TRUE(second.health_delta);
+  ASSERT_EQ(second.health.size(), 2u);  // f's row (one child fewer) and 20's
+  EXPECT_EQ(second.health_gone, std::vector{id_of(3)});
+  EXPECT_EQ(ids_at_parent(), (std::set{id_of(1), id_of(100), id_of(2), id_of(20)}));
+  const auto at_parent = up.view.health(100, {true, 0});
+  const auto row_20 = std::find_if(at_parent.begin(), at_parent.end(),
+                                   [](const auto& h) { return h.node_id == id_of(20); });
+  ASSERT_NE(row_20, at_parent.end());
+  EXPECT_EQ(row_20->stalls, 1u);
+
+  // A gauge that drifts within the tolerance is not news.
+  wire::peer_health drifted = stalled;
+  drifted.latency_ms = 110;
+  f.report(a, 2, 3, 0, {row(2, 2), drifted});
+  EXPECT_TRUE(send_up().health.empty());
 }
 
 }  // namespace

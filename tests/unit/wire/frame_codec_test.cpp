@@ -160,6 +160,21 @@ TEST(frame_codec, a_coordinate_beyond_the_limits_is_refused) {
   EXPECT_EQ(decode_frame(encode_frame(tall), out), wire_errc::field_out_of_range);
 }
 
+TEST(frame_codec, a_reports_health_delta_round_trips_and_too_many_gone_ids_are_refused) {
+  report r;
+  r.health_delta = true;
+  node_id_t gone{};
+  gone[0] = 7;
+  r.health_gone = {gone};
+  const auto back = std::get<report>(round_trip(r));
+  EXPECT_TRUE(back.health_delta);
+  EXPECT_EQ(back.health_gone, r.health_gone);
+  EXPECT_FALSE(std::get<report>(round_trip(report{})).health_delta);
+  r.health_gone.assign(max_health_entries + 1, gone);
+  message out;
+  EXPECT_EQ(decode_frame(encode_frame(r), out), wire_errc::field_out_of_range);
+}
+
 TEST(frame_codec, heartbeat_and_leave_round_trip) {
   EXPECT_EQ(std::get<heartbeat>(round_trip(heartbeat{123})).sent_time_us, 123u);
   EXPECT_EQ(std::get<leave>(round_trip(leave{"bye"})).reason, "bye");
