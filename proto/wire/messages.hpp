@@ -204,6 +204,7 @@ struct standby_offer {
   std::uint32_t depth = 0;
   std::vector<node_id_t> path;
   std::uint32_t free_slots = 0;
+  bool operator==(const standby_offer&) const = default;
 };
 
 struct have {

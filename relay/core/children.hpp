@@ -36,6 +36,7 @@ struct child {
   std::optional<wire::report> last_report;  // its latest report of its subtree, rows aside
   health_table health;                      // its subtree's health rows, as its reports built them
   time_point reported_at{};                 // when it came
+  std::optional<wire::path_update> told;    // the last path update sent to it
 };
 
 class children {

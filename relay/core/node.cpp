@@ -1,6 +1,7 @@
 #include "core/node.hpp"
 
 #include "core/errors.hpp"
+#include "core/report_change.hpp"
 #include "wire/codec.hpp"
 #include "wire/errors.hpp"
 
@@ -313,6 +314,8 @@ void node::handle(link_id_t id, link& l, wire::join_request&& m) {
   ctx_.stats.add(counter::children_accepted);
   wire::join_accept accept{position_.depth(), position_.path(), position_.ancestors(),
                            subtree_.backups_for(id, self()), to_wire_us(position_.root_delay())};
+  children_.find(id)->told = wire::path_update{accept.depth, accept.path, accept.ancestors,
+                                               accept.backups, accept.root_delay_us};
   if (gives_way) {
     accept.adoptee = links_.at(*gives_way).peer_hello->node_id;
   }
@@ -720,10 +723,14 @@ void node::move_off_parent(link_id_t id, const link& l) {
 }
 
 void node::send_path_updates() {
-  for (const auto& [id, c] : children_) {
-    links_.send(id, wire::path_update{position_.depth(), position_.path(), position_.ancestors(),
-                                      subtree_.backups_for(id, self()),
-                                      to_wire_us(position_.root_delay())});
+  for (auto& [id, c] : children_) {
+    wire::path_update update{position_.depth(), position_.path(), position_.ancestors(),
+                             subtree_.backups_for(id, self()), to_wire_us(position_.root_delay())};
+    if (c.told && !says_something_new(*c.told, update)) {
+      continue;  // the child knows all this already
+    }
+    links_.send(id, update);
+    c.told = std::move(update);
   }
   standby_children_.offer_all(standby_offer());
 }

@@ -33,6 +33,11 @@ struct report_tolerance {
 bool says_something_new(const wire::report& last, const wire::report& next,
                         const report_tolerance& tolerance = {});
 
+// The same test for a path update: depth, path, ancestors and backups
+// exactly, the delay from the broadcaster within the tolerance.
+bool says_something_new(const wire::path_update& last, const wire::path_update& next,
+                        const report_tolerance& tolerance = {});
+
 // The same test for one health row (health_table.hpp sends only the rows
 // for which it holds).
 bool row_says_something_new(const wire::peer_health& last, const wire::peer_health& next,

@@ -14,7 +14,7 @@ std::size_t standby_children::of_parent(const wire::node_id_t& parent) const {
 
 void standby_children::add(link_id_t id, const wire::node_id_t& parent,
                            const wire::standby_offer& offer) {
-  held_[id] = held{parent};
+  held_[id] = held{parent, {}, offer};
   links_.at(id).slow_peer = true;
   send(id, wire::encode_frame(offer));
 }
@@ -43,9 +43,16 @@ void standby_children::offer_all(const wire::standby_offer& offer) {
   if (held_.empty()) {
     return;
   }
-  const wire::shared_bytes frame = wire::encode_frame(offer);
-  for (const auto& [id, h] : held_) {
+  wire::shared_bytes frame;
+  for (auto& [id, h] : held_) {
+    if (h.offered == offer) {
+      continue;  // it knows this already
+    }
+    if (!frame) {
+      frame = wire::encode_frame(offer);
+    }
     send(id, frame);
+    h.offered = offer;
   }
 }
 

@@ -46,7 +46,8 @@ class standby_children {
 
   // A chunk was accepted: Have to every standby child.
   void announce(wire::seq_t seq, std::size_t free_slots);
-  // Our position changed: the new offer to every standby child.
+  // Our position may have changed: the new offer to every standby child
+  // that was offered something else.
   void offer_all(const wire::standby_offer& offer);
 
   // A standby child's Fetch: the chunks asked for that `window` holds go on
@@ -57,6 +58,7 @@ class standby_children {
   struct held {
     wire::node_id_t parent;                // its parent: children of one parent fail together
     std::optional<wire::seq_t> fetch_end;  // it fetched the chunks before this
+    wire::standby_offer offered;           // the last offer sent to it
   };
 
   void send(link_id_t id, const wire::shared_bytes& frame);

@@ -234,8 +234,14 @@ std::vector<wire::endpoint> subtree_view::backups_for(link_id_t child_link, cons
       }
     }
   }
+  // Ties broken the same way for this child every time: the same subtree
+  // gives it the same backups, so a path update with nothing new is not
+  // sent (node::send_path_updates); children of one parent still differ.
+  std::mt19937_64 same_ties(report_ties_seed ^ child_link);
   std::vector<wire::endpoint> out;
-  for (const auto& p : candidates({}, false, sample_order::room_first, self)) {
+  for (const auto& p :
+       sample_candidates(known_peers(false, self, {}), {}, ctx_.config.candidate_sample,
+                         sample_order::room_first, sites_, same_ties)) {
     if (out.size() == max_backups) {
       break;
     }

@@ -60,6 +60,8 @@ void warm_standby::on_attached() {
   if (!ctx_.config.warm_standby) {
     return;
   }
+  // A new place in the tree: a sooner standby may be there to find.
+  fruitless_challenges_ = 0;
   if (challenger_ && challenger_->held && !usable(challenger_->path)) {
     end_challenge(node_errc::standby_declined);
   }
@@ -397,7 +399,9 @@ void warm_standby::challenge_if_trailing() {
           " ms; looking for a sooner one");
   challenge_tries_ = 0;
   challenge_targets_.clear();
-  next_challenge_ = ctx_.now + ctx_.config.standby_challenge_pause;
+  // Counted fruitless until it replaces the standby (settle_challenge).
+  next_challenge_ = ctx_.now + ctx_.config.standby_challenge_pause * (1 << fruitless_challenges_);
+  fruitless_challenges_ = std::min(fruitless_challenges_ + 1, max_challenge_backoff);
   challenge_next();
 }
 
@@ -467,6 +471,7 @@ void warm_standby::settle_challenge() {
   }
   take_challenger();
   challenge_targets_.clear();
+  fruitless_challenges_ = 0;
 }
 
 void warm_standby::take_challenger() {

@@ -29,7 +29,8 @@
 // below that much of their buffer when it takes over. It is challenged: the
 // ancestors, then the peers they name, are asked one at a time on a second
 // link, and once a challenger's lead is known the sooner of the two is kept
-// (make-before-break: the held one serves until then).
+// (make-before-break: the held one serves until then). Challenges that find
+// nothing sooner come ever less often, until the parent changes.
 #pragma once
 
 #include <deque>
@@ -150,6 +151,12 @@ class warm_standby {
   // long (paths change), and at most this many remembered.
   static constexpr duration outrun_memory = std::chrono::seconds(60);
   static constexpr std::size_t outrun_kept = 8;
+  // Challenges that found nothing sooner double the pause before the next,
+  // up to 2^this times standby_challenge_pause (10 s -> 80 s): where no
+  // sooner standby exists, asking every 10 s was the largest control cost
+  // of a settled tree (connect, hello, request, redirect, six times). A new
+  // parent or a sooner standby starts again from the pause.
+  static constexpr int max_challenge_backoff = 3;
 
   node_context& ctx_;
   link_table& links_;
@@ -173,9 +180,10 @@ class warm_standby {
   std::optional<time_point> next_round_;
 
   std::optional<challenger> challenger_;
-  std::deque<wire::endpoint> challenge_targets_;              // to ask next, this challenge
-  int challenge_tries_ = 0;                                   // asked this challenge
-  std::optional<time_point> next_challenge_;                  // none started before then
+  std::deque<wire::endpoint> challenge_targets_;  // to ask next, this challenge
+  int challenge_tries_ = 0;                       // asked this challenge
+  std::optional<time_point> next_challenge_;      // none started before then
+  int fruitless_challenges_ = 0;  // in a row: each doubles the pause, up to max_challenge_backoff
   std::deque<std::pair<wire::endpoint, time_point>> outrun_;  // no sooner, until then
 };
 

@@ -328,6 +328,31 @@ TEST(warm_standby, a_challenger_no_sooner_is_closed_and_not_asked_again_soon) {
   EXPECT_EQ(t.h.only_connect().to, (wire::endpoint{"127.0.0.1", 7000}));
 }
 
+TEST(warm_standby, challenges_that_find_nothing_sooner_come_ever_less_often) {
+  attached_with_standby t(relay_config(), 0);
+  // The standby trails by 100 ms for good; the ancestor a challenge asks
+  // cannot be reached, so each challenge finds nothing.
+  std::vector<time_point> challenges;
+  for (wire::seq_t s = 0; challenges.size() < 5 && s < 2000; ++s) {
+    stream(t, s, s + 1, 100ms);
+    for (const auto& c : t.h.all<connect_action>()) {
+      challenges.push_back(t.h.now());
+      t.h.closed(c.link);
+    }
+    t.h.clear();
+  }
+  ASSERT_EQ(challenges.size(), 5u);
+  auto apart_s = [&](std::size_t i) {
+    return std::chrono::duration<double>(challenges[i + 1] - challenges[i]).count();
+  };
+  const double pause_s =
+      std::chrono::duration<double>(relay_config().standby_challenge_pause).count();
+  EXPECT_NEAR(apart_s(0), pause_s, 0.3);
+  EXPECT_NEAR(apart_s(1), 2 * pause_s, 0.3);
+  EXPECT_NEAR(apart_s(2), 4 * pause_s, 0.3);
+  EXPECT_NEAR(apart_s(3), 8 * pause_s, 0.3);  // at most
+}
+
 TEST(warm_standby, a_standby_within_the_allowed_trail_is_not_challenged) {
   attached_with_standby t(relay_config(), 0);
   stream(t, 0, 20, 40ms);
@@ -387,6 +412,32 @@ TEST(warm_standby, without_it_the_runner_up_is_closed) {
   h.answer_probe(probes[0].link, 5, 7005, 1, 2, {id_of(1), id_of(5)});
   h.answer_probe(probes[1].link, 6, 7006, 1, 2, {id_of(1), id_of(6)});
   EXPECT_EQ(h.closed_reason(probes[1].link), std::error_code(node_errc::probe_done));
+}
+
+TEST(standby_holder, path_updates_and_offers_go_again_only_when_they_changed) {
+  harness h(relay_config(), 100);
+  h.start();
+  const link_id_t parent = h.attach_under_root();
+  const link_id_t child = h.join_child(7);
+  const link_id_t standby = h.accept();
+  h.receive(standby, hello_from(9, 9009));
+  h.receive(standby, wire::standby_request{{id_of(1), id_of(3), id_of(9)}});
+  ASSERT_EQ(h.only_sent<wire::standby_offer>(standby).size(), 1u);
+  h.clear();
+  // Three rounds of backups with nothing new: nothing sent again.
+  const auto settled = h.now() + 3 * relay_config().backup_interval;
+  for (wire::seq_t s = 0; h.now() < settled; ++s) {
+    h.receive(parent, make_chunk(s));
+    h.heard(child);
+    h.heard(standby);
+    h.advance(200ms);
+  }
+  EXPECT_TRUE(h.only_sent<wire::path_update>(child).empty());
+  EXPECT_TRUE(h.only_sent<wire::standby_offer>(standby).empty());
+  // Our path changes: both hear it once.
+  h.receive(parent, wire::path_update{2, {id_of(1), id_of(9), id_of(4)}});
+  EXPECT_EQ(h.only_sent<wire::path_update>(child).size(), 1u);
+  EXPECT_EQ(h.only_sent<wire::standby_offer>(standby).size(), 1u);
 }
 
 TEST(standby_holder, announces_each_chunk_and_takes_the_switch_as_a_join) {
