@@ -130,8 +130,8 @@ void fill(pb::Envelope& e, const chunk& m) {
   c->set_signature(m.signature);
 }
 
-void fill(pb::Envelope& e, const heartbeat& m) {
-  e.mutable_heartbeat()->set_sent_time_us(m.sent_time_us);
+void fill(pb::Envelope& e, const heartbeat&) {
+  e.mutable_heartbeat();
 }
 
 void fill(pb::Envelope& e, const leave& m) {
@@ -573,7 +573,7 @@ std::error_code decode_frame(const shared_bytes& frame, message& out) {
     case pb::Envelope::kChunk:
       return decode(*envelope.mutable_chunk(), frame, out);
     case pb::Envelope::kHeartbeat:
-      out = heartbeat{envelope.heartbeat().sent_time_us()};
+      out = heartbeat{};
       return {};
     case pb::Envelope::kLeave: {
       leave m{envelope.leave().reason(), {}};

@@ -103,9 +103,7 @@ struct chunk {
   bool is_encrypted() const { return (flags & chunk_flag_encrypted) != 0; }
 };
 
-struct heartbeat {
-  std::uint64_t sent_time_us = 0;
-};
+struct heartbeat {};
 
 struct leave {
   std::string reason;

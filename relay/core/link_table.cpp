@@ -171,9 +171,7 @@ std::vector<link_id_t> link_table::sweep() {
       silent.push_back(id);
     } else if (l.peer_hello && ctx_.now - l.last_sent >= ours) {
       // Only idle links need one: chunks and reports prove liveness too.
-      send_frame(id, l,
-                 wire::encode_frame(wire::heartbeat{
-                     static_cast<std::uint64_t>(ctx_.now.time_since_epoch().count())}));
+      send_frame(id, l, wire::encode_frame(wire::heartbeat{}));
     }
   }
   return silent;

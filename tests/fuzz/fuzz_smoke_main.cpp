@@ -34,7 +34,7 @@ std::vector<byte_buffer> seeds() {
   c.body = encode_chunk_body(c);
   c.signature = std::string(64, 's');
   messages.push_back(c);
-  messages.push_back(heartbeat{1});
+  messages.push_back(heartbeat{});
   messages.push_back(leave{"bye", {{"10.0.0.4", 7004}}});
   messages.push_back(ping{9});
   messages.push_back(pong{9, true, 1, 2, {node_id_t{1}}});

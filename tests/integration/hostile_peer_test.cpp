@@ -305,7 +305,7 @@ TEST(slow_reader, child_that_stops_reading_is_dropped_and_memory_stays_bounded) 
   // The lazy child keeps sending heartbeats (so it is not dropped for
   // silence) while reading nothing; we watch the relay's log and memory
   // until it reports the drop, at most until the deadline.
-  const auto heartbeat = wire::encode_frame(wire::heartbeat{1});
+  const auto heartbeat = wire::encode_frame(wire::heartbeat{});
   while (!dropped && std::chrono::steady_clock::now() < deadline) {
     lazy.send({heartbeat->begin(), heartbeat->end()});
     // Paces the heartbeats (the engine wants one per 250 ms) on the viewer's

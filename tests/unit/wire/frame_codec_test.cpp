@@ -176,14 +176,15 @@ TEST(frame_codec, a_reports_health_delta_round_trips_and_too_many_gone_ids_are_r
 }
 
 TEST(frame_codec, heartbeat_and_leave_round_trip) {
-  EXPECT_EQ(std::get<heartbeat>(round_trip(heartbeat{123})).sent_time_us, 123u);
+  EXPECT_TRUE(std::holds_alternative<heartbeat>(round_trip(heartbeat{})));
+  EXPECT_LE(encode_frame(heartbeat{})->size(), 8u);  // four times a second on every link
   EXPECT_EQ(std::get<leave>(round_trip(leave{"bye"})).reason, "bye");
 }
 
 TEST(frame_codec, several_frames_in_one_read) {
   byte_buffer stream;
   for (int i = 0; i < 3; ++i) {
-    const auto f = encode_frame(heartbeat{static_cast<std::uint64_t>(i)});
+    const auto f = encode_frame(leave{std::to_string(i)});
     stream.insert(stream.end(), f->begin(), f->end());
   }
   frame_decoder decoder(default_max_frame_bytes);
@@ -194,7 +195,7 @@ TEST(frame_codec, several_frames_in_one_read) {
   for (int i = 0; i < 3; ++i) {
     message m;
     ASSERT_FALSE(decode_frame(frames[i], m));
-    EXPECT_EQ(std::get<heartbeat>(m).sent_time_us, static_cast<std::uint64_t>(i));
+    EXPECT_EQ(std::get<leave>(m).reason, std::to_string(i));
   }
 }
 
@@ -206,7 +207,7 @@ TEST(frame_codec, oversize_frame_is_refused_from_its_header) {
   EXPECT_EQ(decoder.feed(header, frames), wire_errc::frame_too_large);
   EXPECT_TRUE(frames.empty());
   // The decoder stays failed: nothing further is trusted.
-  const auto ok = encode_frame(heartbeat{1});
+  const auto ok = encode_frame(heartbeat{});
   EXPECT_EQ(decoder.feed(*ok, frames), wire_errc::frame_too_large);
   EXPECT_TRUE(frames.empty());
 }
