@@ -73,10 +73,9 @@ bool row_says_something_new(const wire::peer_health& a, const wire::peer_health&
          gauge_moved(a.buffer_ms, b.buffer_ms, t) || gauge_moved(a.latency_ms, b.latency_ms, t);
 }
 
-bool says_something_new(const wire::path_update& last, const wire::path_update& next,
-                        const report_tolerance& t) {
+bool says_something_new(const wire::path_update& last, const wire::path_update& next) {
   return last.depth != next.depth || last.path != next.path || last.ancestors != next.ancestors ||
-         last.backups != next.backups || delay_moved(last.root_delay_us, next.root_delay_us, t);
+         last.backups != next.backups || last.root_delay_us != next.root_delay_us;
 }
 
 bool says_something_new(const wire::report& last, const wire::report& next,

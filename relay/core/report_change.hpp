@@ -33,10 +33,11 @@ struct report_tolerance {
 bool says_something_new(const wire::report& last, const wire::report& next,
                         const report_tolerance& tolerance = {});
 
-// The same test for a path update: depth, path, ancestors and backups
-// exactly, the delay from the broadcaster within the tolerance.
-bool says_something_new(const wire::path_update& last, const wire::path_update& next,
-                        const report_tolerance& tolerance = {});
+// The same test for a path update, all of it exactly: the child computes
+// its own delay from the broadcaster from ours, and its children from
+// theirs, so a tolerance would add up hop by hop (it changes only when a
+// peer above reattaches anyway).
+bool says_something_new(const wire::path_update& last, const wire::path_update& next);
 
 // The same test for one health row (health_table.hpp sends only the rows
 // for which it holds).
