@@ -4,11 +4,6 @@
 
 namespace treecast::core {
 
-void health_table::replace(std::vector<wire::peer_health>&& rows, std::size_t limit) {
-  rows_.clear();
-  apply(std::move(rows), {}, limit);
-}
-
 bool health_table::apply(std::vector<wire::peer_health>&& changed,
                          const std::vector<wire::node_id_t>& gone, std::size_t limit) {
   for (const auto& id : gone) {

@@ -29,10 +29,8 @@ class health_table {
  public:
   using rows_by_id = std::map<wire::node_id_t, wire::peer_health>;
 
-  // The whole table, from a report that carries it (a new link).
-  void replace(std::vector<wire::peer_health>&& rows, std::size_t limit);
-  // A report's delta. Rows past `limit` are dropped; false when any were
-  // (a sender that keeps adding rows is lying about its subtree).
+  // A report's rows (onto an empty table when it carries the whole one). Rows past `limit` are
+  // dropped; false when any were (a sender that keeps adding rows is lying about its subtree).
   bool apply(std::vector<wire::peer_health>&& changed, const std::vector<wire::node_id_t>& gone,
              std::size_t limit);
   // What turns this table into `next` (rows of `next` that say something new

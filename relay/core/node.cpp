@@ -312,10 +312,8 @@ void node::handle(link_id_t id, link& l, wire::join_request&& m) {
   standby_children_.remove(id);  // a standby child promoting itself
   subtree_.report_soon();
   ctx_.stats.add(counter::children_accepted);
-  wire::join_accept accept{position_.depth(), position_.path(), position_.ancestors(),
-                           subtree_.backups_for(id, self()), to_wire_us(position_.root_delay())};
-  children_.find(id)->told = wire::path_update{accept.depth, accept.path, accept.ancestors,
-                                               accept.backups, accept.root_delay_us};
+  const wire::path_update& told = children_.find(id)->told.emplace(lineage_for(id));
+  wire::join_accept accept{told.depth, told.path, told.ancestors, told.backups, told.root_delay_us};
   if (gives_way) {
     accept.adoptee = links_.at(*gives_way).peer_hello->node_id;
   }
@@ -722,10 +720,14 @@ void node::move_off_parent(link_id_t id, const link& l) {
   ctx_.stats.add(counter::parent_losses);
 }
 
+wire::path_update node::lineage_for(link_id_t child) {
+  return {position_.depth(), position_.path(), position_.ancestors(),
+          subtree_.backups_for(child, self()), to_wire_us(position_.root_delay())};
+}
+
 void node::send_path_updates() {
   for (auto& [id, c] : children_) {
-    wire::path_update update{position_.depth(), position_.path(), position_.ancestors(),
-                             subtree_.backups_for(id, self()), to_wire_us(position_.root_delay())};
+    wire::path_update update = lineage_for(id);
     if (c.told && !says_something_new(*c.told, update)) {
       continue;  // the child knows all this already
     }

@@ -245,6 +245,8 @@ class node {
                                    const std::optional<wire::coordinate>& where = std::nullopt,
                                    std::span<const wire::node_id_t> avoid = {});
   wire::standby_offer standby_offer();
+  // What a child is told of where we hang (JoinAccept, then PathUpdate).
+  wire::path_update lineage_for(link_id_t child);
   // Full: the child that gives way to the joiner on `l` (capacity_policy),
   // if it is clearly stronger and no other child is moving out.
   std::optional<link_id_t> child_giving_way(const link& l, const wire::join_request& m) const;
