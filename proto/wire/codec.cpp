@@ -103,6 +103,7 @@ void fill_position(Pb* out, const Message& m) {
   fill_endpoints(out->mutable_ancestors(), m.ancestors);
   fill_endpoints(out->mutable_backups(), m.backups);
   out->set_root_delay_us(m.root_delay_us);
+  out->set_site_entry_hops(m.site_entry_hops);
 }
 
 void fill(pb::Envelope& e, const join_accept& m) {
@@ -189,6 +190,7 @@ void fill(pb::Envelope& e, const pong& m) {
   if (m.where) {
     fill_coordinate(p->mutable_coordinate(), *m.where);
   }
+  p->set_site_entry_hops(m.site_entry_hops);
 }
 
 void fill(pb::Envelope& e, const path_update& m) {
@@ -207,6 +209,8 @@ void fill_summary(pb::PeerSummary* out, const peer_summary& in) {
     fill_coordinate(out->mutable_coordinate(), *in.where);
   }
   out->set_root_delay_us(in.root_delay_us);
+  out->set_site_entry_hops(in.site_entry_hops);
+  out->set_site_entry_tag(in.site_entry_tag);
 }
 
 void fill_health(pb::PeerHealth* out, const peer_health& in) {
@@ -243,6 +247,8 @@ void fill(pb::Envelope& e, const report& m) {
     fill_coordinate(r->mutable_coordinate(), *m.where);
   }
   r->set_root_delay_us(m.root_delay_us);
+  r->set_site_entry_hops(m.site_entry_hops);
+  r->set_site_entry_tag(m.site_entry_tag);
   for (const auto& c : m.candidates) {
     fill_summary(r->add_candidates(), c);
   }
@@ -258,6 +264,7 @@ void fill(pb::Envelope& e, const report& m) {
 void fill(pb::Envelope& e, const candidates_request& m) {
   e.mutable_candidates_request()->set_site(m.site);
   e.mutable_candidates_request()->set_member(m.member);
+  e.mutable_candidates_request()->set_gathering(m.gathering);
   if (m.where) {
     fill_coordinate(e.mutable_candidates_request()->mutable_coordinate(), *m.where);
   }
@@ -346,7 +353,8 @@ bool decode_summaries(const Repeated& in, std::vector<peer_summary>& out) {
   for (const auto& s : in) {
     peer_summary p;
     if (!to_node_id(s.peer_id(), p.node_id) || !endpoint_ok(s.endpoint()) || !text_ok(s.site()) ||
-        !role_ok(s.role()) || !decode_coordinate(s.has_coordinate(), s.coordinate(), p.where)) {
+        !role_ok(s.role()) || !decode_coordinate(s.has_coordinate(), s.coordinate(), p.where) ||
+        s.site_entry_hops() > s.depth()) {
       return false;
     }
     p.address = {s.endpoint().host(), static_cast<std::uint16_t>(s.endpoint().port())};
@@ -355,6 +363,8 @@ bool decode_summaries(const Repeated& in, std::vector<peer_summary>& out) {
     p.site = s.site();
     p.role = static_cast<peer_role>(s.role());
     p.root_delay_us = s.root_delay_us();
+    p.site_entry_hops = s.site_entry_hops();
+    p.site_entry_tag = s.site_entry_tag();
     out.push_back(std::move(p));
   }
   return true;
@@ -366,7 +376,8 @@ std::error_code decode_position(const Pb& in, message& out) {
   Message m;
   m.depth = in.depth();
   m.root_delay_us = in.root_delay_us();
-  if (!decode_path(in.path(), m.path) ||
+  m.site_entry_hops = in.site_entry_hops();
+  if (!decode_path(in.path(), m.path) || m.site_entry_hops > m.depth ||
       !decode_endpoints(in.ancestors(), m.ancestors, max_path_length) ||
       !decode_endpoints(in.backups(), m.backups, max_redirect_candidates)) {
     return wire_errc::field_out_of_range;
@@ -383,7 +394,9 @@ std::error_code decode(const pb::Pong& in, message& out) {
   m.free_slots = in.free_slots();
   m.root_delay_us = in.root_delay_us();
   m.room_for_max_children = in.room_for_max_children();
+  m.site_entry_hops = in.site_entry_hops();
   if (!decode_path(in.path(), m.path) || in.root_signature().size() > max_signature_bytes ||
+      m.site_entry_hops > m.depth ||
       !decode_coordinate(in.has_coordinate(), in.coordinate(), m.where)) {
     return wire_errc::field_out_of_range;
   }
@@ -441,6 +454,8 @@ std::error_code decode(const pb::Report& in, message& out) {
   m.peers_stalled = in.peers_stalled();
   m.root_delay_us = in.root_delay_us();
   m.health_delta = in.health_delta();
+  m.site_entry_hops = in.site_entry_hops();
+  m.site_entry_tag = in.site_entry_tag();
   if (!decode_summaries(in.candidates(), m.candidates) || !decode_health(in.health(), m.health) ||
       !decode_node_ids(in.health_gone(), max_health_entries, m.health_gone) ||
       !decode_coordinate(in.has_coordinate(), in.coordinate(), m.where)) {
@@ -595,7 +610,7 @@ std::error_code decode_frame(const shared_bytes& frame, message& out) {
       return decode(envelope.report(), out);
     case pb::Envelope::kCandidatesRequest: {
       const auto& in = envelope.candidates_request();
-      candidates_request m{in.site(), in.member(), std::nullopt};
+      candidates_request m{in.site(), in.member(), std::nullopt, in.gathering()};
       if (!text_ok(in.site()) ||
           !decode_coordinate(in.has_coordinate(), in.coordinate(), m.where)) {
         return wire_errc::field_out_of_range;

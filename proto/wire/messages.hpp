@@ -71,8 +71,9 @@ struct join_accept {
   std::vector<node_id_t> path;
   std::vector<endpoint> ancestors;  // broadcaster .. the parent's parent
   std::vector<endpoint> backups;
-  std::uint32_t root_delay_us = 0;   // the parent's delay from the broadcaster
-  std::optional<node_id_t> adoptee;  // the child that gives way to the joiner: keep it a slot
+  std::uint32_t root_delay_us = 0;    // the parent's delay from the broadcaster
+  std::optional<node_id_t> adoptee;   // the child that gives way to the joiner: keep it a slot
+  std::uint32_t site_entry_hops = 0;  // hops up to where the stream enters the parent's site
 };
 
 struct join_redirect {
@@ -124,7 +125,8 @@ struct pong {
   std::uint32_t root_delay_us = 0;  // its delay from the broadcaster (half round trips, summed)
   // When full: a joiner accepting this many children is still taken.
   std::uint32_t room_for_max_children = 0;
-  std::optional<coordinate> where;  // where the answering peer sits
+  std::optional<coordinate> where;    // where the answering peer sits
+  std::uint32_t site_entry_hops = 0;  // hops up to where the stream enters its site
 };
 
 struct path_update {
@@ -133,6 +135,7 @@ struct path_update {
   std::vector<endpoint> ancestors;
   std::vector<endpoint> backups;
   std::uint32_t root_delay_us = 0;
+  std::uint32_t site_entry_hops = 0;
 };
 
 struct peer_summary {
@@ -142,8 +145,10 @@ struct peer_summary {
   std::uint32_t free_slots = 0;
   std::string site;
   peer_role role = peer_role::unspecified;
-  std::optional<coordinate> where;  // where it sits
-  std::uint32_t root_delay_us = 0;  // its delay from the broadcaster
+  std::optional<coordinate> where;    // where it sits
+  std::uint32_t root_delay_us = 0;    // its delay from the broadcaster
+  std::uint32_t site_entry_hops = 0;  // hops up to where the stream enters its site
+  std::uint32_t site_entry_tag = 0;   // that entry's id, first 4 bytes; 0 = no site known
 };
 
 // One peer's health, carried up the tree in reports (the dashboard's rows).
@@ -181,12 +186,15 @@ struct report {
   // report on this link, and `health_gone` the ids of rows that left.
   bool health_delta = false;
   std::vector<node_id_t> health_gone;
+  std::uint32_t site_entry_hops = 0;  // hops up to where the stream enters the child's site
+  std::uint32_t site_entry_tag = 0;   // as in peer_summary
 };
 
 struct candidates_request {
   std::string site;
   bool member = false;              // has been in the tree (holds chunks): expiry does not apply
   std::optional<coordinate> where;  // where the asker sits: the nearest first
+  bool gathering = false;           // site gathering: its site's first-ranked entry first
 };
 
 struct candidates {

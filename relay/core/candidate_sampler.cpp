@@ -26,6 +26,14 @@ std::string region(const wire::peer_summary& p) {
          std::to_string(std::lround(std::floor(p.where->y / cell_units)));
 }
 
+// Where the stream enters p's site, ranked as tree_position.hpp's
+// site_entry (by depth, then the id's first bytes): the peers below the
+// entry every peer of a site gathers under come first. A peer that cannot
+// tell its site is its own entry, tag 0 (the order by depth alone).
+std::pair<std::uint32_t, std::uint32_t> entry_rank(const wire::peer_summary& p) {
+  return {p.depth - std::min(p.site_entry_hops, p.depth), p.site_entry_tag};
+}
+
 // The stream's estimated delay to `requester` through `p`.
 duration delay_through(const wire::peer_summary& p, const wire::coordinate& requester) {
   return duration(p.root_delay_us) + network_coordinate::estimate(*p.where, requester) / 2;
@@ -53,8 +61,13 @@ std::vector<wire::peer_summary> sample_candidates(std::vector<known_peer> pool,
     by_depth[i] = i;
   }
   std::stable_sort(by_depth.begin(), by_depth.end(), [&](std::size_t a, std::size_t b) {
-    return std::make_tuple(room(pool[a]), pool[a].summary.depth) <
-           std::make_tuple(room(pool[b]), pool[b].summary.depth);
+    // Where the stream enters their site before their own depth: a report
+    // names first, for each site, the peers below its first-ranked entry,
+    // so the broadcaster hears of the one every peer of the site gathers
+    // under. (Without site gathering every peer is its own entry, tag 0:
+    // the order by depth alone.)
+    return std::make_tuple(room(pool[a]), entry_rank(pool[a].summary), pool[a].summary.depth) <
+           std::make_tuple(room(pool[b]), entry_rank(pool[b].summary), pool[b].summary.depth);
   });
   std::map<std::string, int> seen_per_region;
   std::vector<int> region_rank(pool.size());
@@ -66,16 +79,27 @@ std::vector<wire::peer_summary> sample_candidates(std::vector<known_peer> pool,
     auto key = [&](std::size_t i) {
       const known_peer& p = pool[i];
       const int site_first = same_site[i] ? 0 : 1;
-      if (order == sample_order::room_first) {
+      if (order != sample_order::seeds_first) {
         return std::make_tuple(room(p), site_first, region_rank[i], p.direct_child ? 0 : 1);
       }
       return std::make_tuple(p.direct_child ? 0 : 1, site_first, region_rank[i], room(p));
     };
     return key(x) < key(y);
   });
+  if (order == sample_order::site_entry_first) {
+    // Peers of the requester's site with room, below the first-ranked entry
+    // first; the rest as for a report.
+    auto key = [&](std::size_t i) {
+      const auto entry =
+          same_site[i] ? entry_rank(pool[i].summary) : std::pair<std::uint32_t, std::uint32_t>{};
+      return std::make_tuple(room(pool[i]), same_site[i] ? 0 : 1, entry);
+    };
+    std::stable_sort(ordered.begin(), ordered.end(),
+                     [&](std::size_t x, std::size_t y) { return key(x) < key(y); });
+  }
 
   std::vector<std::size_t> picks;
-  if (site_inference::usable(requester.where)) {
+  if (site_inference::usable(requester.where) && order != sample_order::site_entry_first) {
     std::vector<std::size_t> nearest;
     for (std::size_t i : by_depth) {
       if (room(pool[i]) == 0 && site_inference::usable(pool[i].summary.where)) {

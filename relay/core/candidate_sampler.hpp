@@ -44,6 +44,10 @@ struct known_peer {
 enum class sample_order {
   seeds_first,  // direct children first (the rendezvous: seed relays first)
   room_first,   // peers with a free slot first (a redirect or a report: where joiners fit)
+  // Site gathering (move_policy): peers of the requester's site with room
+  // first, those below the first-ranked place where the stream enters the
+  // site (tree_position.hpp's site_entry) ahead; then as room_first.
+  site_entry_first,
 };
 
 // Unlabelled peers this far apart (estimated round trip) count as two

@@ -6,7 +6,7 @@ namespace treecast::core {
 
 bool move_policy::worth_moving(const option& current, const option& candidate) const {
   if (current.same_site != candidate.same_site) {
-    return candidate.same_site;
+    return candidate.same_site && candidate.entry_ranks_first;
   }
   const auto fraction = duration(
       static_cast<duration::rep>(static_cast<double>(current.delay.count()) * min_gain_fraction_));

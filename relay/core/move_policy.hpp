@@ -3,12 +3,17 @@
 //
 // Place first: a parent of our own site is never left for one of another
 // site (the site's WAN link would carry the stream once more), and a parent
-// of another site is left for one of ours whatever the delay (after a
-// repair across the WAN, a site's peers gather under one of their own
-// again). Then delay from the broadcaster, only for a clear gain, so that
-// noise in round trips does not make the tree oscillate: lower by at least
-// min_gain and by at least min_gain_fraction of the current delay (both: a
-// few ms matter near the broadcaster, a few percent far from it).
+// of another site is left for one of ours whatever the delay (site
+// gathering: after a flash crowd or a repair across the WAN, a site's peers
+// gather under one of their own again), if the site's entry through it
+// ranks before ours (site_entry: shallower, then by id): so every peer of
+// a site gathers below the same one, and two peers where the stream enters
+// one site, each looking at the other's subtree, never move below each
+// other at once (a loop). Ranking by delay instead left two entries a few
+// ms apart stuck: neither was later than the other's subtree. Then delay from the broadcaster, only
+// for a clear gain, so that noise in round trips does not make the tree oscillate: lower by at
+// least min_gain and by at least min_gain_fraction of the current delay (both: a few ms matter near
+// the broadcaster, a few percent far from it).
 #pragma once
 
 #include "core/time.hpp"
@@ -21,6 +26,9 @@ class move_policy {
   struct option {
     duration delay{};        // ours from the broadcaster through it (parent_scoring::through)
     bool same_site = false;  // of our site (false when we know none)
+    // Where the stream enters our site through it, ranked before where it
+    // enters through us (site_entry's order).
+    bool entry_ranks_first = false;
   };
 
   move_policy(duration min_gain, double min_gain_fraction)

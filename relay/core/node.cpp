@@ -314,6 +314,7 @@ void node::handle(link_id_t id, link& l, wire::join_request&& m) {
   ctx_.stats.add(counter::children_accepted);
   const wire::path_update& told = children_.find(id)->told.emplace(lineage_for(id));
   wire::join_accept accept{told.depth, told.path, told.ancestors, told.backups, told.root_delay_us};
+  accept.site_entry_hops = told.site_entry_hops;
   if (gives_way) {
     accept.adoptee = links_.at(*gives_way).peer_hello->node_id;
   }
@@ -478,7 +479,7 @@ void node::handle(link_id_t id, link& l, wire::join_accept&& m) {
     children_.reserve_for(*m.adoptee, ctx_.now + ctx_.config.move_out_timeout);
   }
   position_.set_lineage(std::move(m.ancestors), l.remote, std::move(m.backups));
-  attach(id, l, m.depth, std::move(m.path), duration(m.root_delay_us));
+  attach(id, l, m.depth, std::move(m.path), duration(m.root_delay_us), m.site_entry_hops);
 }
 
 void node::handle(link_id_t id, link& l, wire::join_redirect&& m) {
@@ -559,6 +560,7 @@ void node::handle(link_id_t id, link& l, wire::ping&& m) {
   answer.free_slots = static_cast<std::uint32_t>(free_slots() + (slot_kept_for(l) ? 1 : 0));
   answer.path = position_.path();
   answer.root_delay_us = to_wire_us(position_.root_delay());
+  answer.site_entry_hops = attached() ? finder_.site_entry_hops() : 0;
   if (answer.free_slots == 0 && attached() && !leaving_ && !children_.moving_out()) {
     // Its coordinate is not known yet (its JoinRequest will tell).
     answer.room_for_max_children =
@@ -592,7 +594,10 @@ void node::handle(link_id_t id, link& l, wire::path_update&& m) {
     return;
   }
   position_.set_lineage(std::move(m.ancestors), l.remote, std::move(m.backups));
-  if (position_.update_path(m.depth, std::move(m.path), duration(m.root_delay_us))) {
+  const std::uint32_t entry = finder_.site_entry_hops();
+  const bool moved = position_.update_path(m.depth, std::move(m.path), duration(m.root_delay_us));
+  position_.set_parent_site_entry_hops(m.site_entry_hops);
+  if (moved || finder_.site_entry_hops() != entry) {
     send_path_updates();
   }
 }
@@ -624,8 +629,9 @@ void node::handle(link_id_t id, link& l, wire::candidates_request&& m) {
     }
   }
   // Any attached peer can answer; the broadcaster's view covers the tree.
-  links_.send(id, wire::candidates{subtree_.candidates({m.site, m.where}, true,
-                                                       sample_order::seeds_first, self())});
+  const sample_order order =
+      m.gathering ? sample_order::site_entry_first : sample_order::seeds_first;
+  links_.send(id, wire::candidates{subtree_.candidates({m.site, m.where}, true, order, self())});
 }
 
 void node::handle(link_id_t id, link& l, wire::candidates&& m) {
@@ -637,9 +643,11 @@ void node::handle(link_id_t id, link& l, wire::candidates&& m) {
 // --------------------------------------------------------- tree position
 
 void node::attach(link_id_t id, link& l, std::uint32_t parent_depth,
-                  std::vector<wire::node_id_t> parent_path, duration parent_root_delay) {
+                  std::vector<wire::node_id_t> parent_path, duration parent_root_delay,
+                  std::uint32_t parent_site_entry_hops) {
   l.kind = link_kind::parent;
   position_.attach(id, l.rtt, parent_depth, std::move(parent_path), parent_root_delay);
+  position_.set_parent_site_entry_hops(parent_site_entry_hops);
   finder_.on_attached(id);
   standby_.on_attached();
   improver_.on_attached();
@@ -721,8 +729,12 @@ void node::move_off_parent(link_id_t id, const link& l) {
 }
 
 wire::path_update node::lineage_for(link_id_t child) {
-  return {position_.depth(), position_.path(), position_.ancestors(),
-          subtree_.backups_for(child, self()), to_wire_us(position_.root_delay())};
+  return {position_.depth(),
+          position_.path(),
+          position_.ancestors(),
+          subtree_.backups_for(child, self()),
+          to_wire_us(position_.root_delay()),
+          finder_.site_entry_hops()};
 }
 
 void node::send_path_updates() {
@@ -794,8 +806,9 @@ void node::on_timer(time_point now) {
     next_backups_ = now + ctx_.config.backup_interval;
     send_path_updates();
   }
-  if (const auto ask = improver_.take_round(finder_.idle() && !position_.feeder() && !leaving_)) {
-    finder_.start_improvement(*ask);
+  if (const auto ask = improver_.take_round(finder_.idle() && !position_.feeder() && !leaving_,
+                                            finder_.parent_site() == site_match::other)) {
+    finder_.start_improvement(ask->ask, ask->site_gathering);
   }
   check_parent_pace();
   if (forwarder_.starving(position_.has_parent())) {

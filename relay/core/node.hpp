@@ -223,10 +223,13 @@ class node {
   void begin_input(time_point now) { ctx_.now = now; }
   void end_input();
 
-  self_view self() const { return {attached(), free_slots()}; }
+  self_view self() const {
+    return {attached(), free_slots(), finder_.site_entry_hops(), finder_.site_entry_tag()};
+  }
   bool joining() const { return !is_root() && running_ && !position_.has_parent(); }
   void attach(link_id_t id, link& l, std::uint32_t parent_depth,
-              std::vector<wire::node_id_t> parent_path, duration parent_root_delay);
+              std::vector<wire::node_id_t> parent_path, duration parent_root_delay,
+              std::uint32_t parent_site_entry_hops);
   void detach(const wire::endpoint& lost, const std::optional<wire::node_id_t>& lost_id);
   // Measures the parent against the standby's Haves: a late chunk is
   // fetched from the standby, a parent later still is left for it.

@@ -211,6 +211,17 @@ struct node_config {
   // note says what is measured and what is left).
   duration improve_interval{};
   duration improve_min_gain = std::chrono::milliseconds(40);
+  // Site gathering (parent_improver.hpp, move_policy.hpp): a peer whose
+  // parent is of another site looks for a parent of its own this often (0 =
+  // never). Off by default for now: it brings the WAN copies into each site
+  // down to one, but under churn the gathered sites stall more
+  // (treecast-sim --site-gather-interval 5; issue 16's note has the figures).
+  duration site_gather_interval{};
+  // Whether site gathering runs: an interval, and a way to tell our site
+  // (a label, or inference from round trips).
+  bool gathers_sites() const {
+    return site_gather_interval > duration{} && (!site.empty() || same_site_rtt > duration{});
+  }
   double improve_min_gain_fraction = 0.25;
 
   // Peers without a common --site label this close (round trip, measured or

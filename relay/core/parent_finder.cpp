@@ -58,9 +58,10 @@ void parent_finder::start_join() {
   links_.open(link_kind::rendezvous, target);
 }
 
-void parent_finder::start_improvement(const wire::endpoint& ancestor) {
+void parent_finder::start_improvement(const wire::endpoint& ancestor, bool site_gathering) {
   phase_ = phase::querying;
   round_ = round_kind::improve;
+  site_gathering_ = site_gathering;
   deadline_.reset();
   redirects_ = 0;
   links_.open(link_kind::rendezvous, ancestor);
@@ -102,6 +103,36 @@ move_policy::option parent_finder::current_option() const {
           l.peer_hello && of_my_site(l.peer_hello->site, std::nullopt, rtt)};
 }
 
+site_match parent_finder::parent_site() const {
+  const auto parent = position_.parent();
+  if (!parent || !links_.at(*parent).peer_hello) {
+    return site_match::unknown;
+  }
+  const auto rtt = position_.parent_rtt() > duration::zero() ? std::optional(position_.parent_rtt())
+                                                             : std::nullopt;
+  return sites_.match({ctx_.config.site, coordinate_.current()},
+                      {links_.at(*parent).peer_hello->site, std::nullopt}, rtt);
+}
+
+std::uint32_t parent_finder::site_entry_hops() const {
+  if (!ctx_.config.gathers_sites()) {
+    return 0;  // nobody gathers: not worth a byte on the wire
+  }
+  if (parent_site() == site_match::same) {
+    return position_.parent_site_entry_hops() + 1;
+  }
+  return 0;
+}
+
+std::uint32_t parent_finder::site_entry_tag() const {
+  if (!ctx_.config.gathers_sites() || !position_.has_parent() ||
+      parent_site() == site_match::unknown) {
+    return 0;
+  }
+  const auto entry = entry_on(position_.path(), position_.depth() - site_entry_hops());
+  return entry ? entry->tag() : 0;
+}
+
 bool parent_finder::of_my_site(const std::string& site,
                                const std::optional<wire::coordinate>& where,
                                std::optional<duration> rtt) const {
@@ -120,10 +151,14 @@ bool parent_finder::is_parent(link_id_t probe) const {
 void parent_finder::choose_move(const std::vector<probe_result>& results,
                                 const std::vector<link_id_t>& ids) {
   const move_policy::option current = current_option();
+  const auto our_entry = entry_on(position_.path(), position_.depth() - site_entry_hops());
   std::optional<std::size_t> best;
   move_policy::option best_option;
   for (const auto& r : results) {
-    const move_policy::option option{scoring_.through(r), r.same_site};
+    const wire::pong& answer = *probes_.at(ids[r.index]).answer;
+    const auto their_entry = entry_on(answer.path, answer.depth - answer.site_entry_hops);
+    const move_policy::option option{scoring_.through(r), r.same_site,
+                                     our_entry && their_entry && *their_entry < *our_entry};
     if (r.free_slots > 0 && !is_parent(ids[r.index]) &&
         (!best || moves_.better(option, best_option))) {
       best = r.index;
@@ -293,8 +328,9 @@ void parent_finder::on_attached(link_id_t id) {
 
 void parent_finder::on_connected(link_id_t id, link& l) {
   if (l.kind == link_kind::rendezvous) {
+    const bool gathering = round_ == round_kind::improve && site_gathering_;
     links_.send(id, wire::candidates_request{ctx_.config.site, window_.last_seq().has_value(),
-                                             where_we_sit()});
+                                             where_we_sit(), gathering});
   } else if (l.kind == link_kind::probe) {
     probe& p = probes_[id];
     p.nonce = ctx_.random();

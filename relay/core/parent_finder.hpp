@@ -95,11 +95,21 @@ class parent_finder {
 
   // While attached and idle: ask `ancestor` for peers with room and move to
   // one if the stream comes clearly sooner through it (see above).
-  void start_improvement(const wire::endpoint& ancestor);
+  // `site_gathering`: we are where the stream enters our site, and ask for
+  // peers of our site (parent_improver).
+  void start_improvement(const wire::endpoint& ancestor, bool site_gathering);
   // Our parent gave our slot to a stronger joiner: join one of `targets`
   // (it first) while the parent still feeds us.
   void start_move(const std::vector<wire::endpoint>& targets);
   bool idle() const { return phase_ == phase::idle; }
+  // Whether our parent is of our site (site_inference).
+  site_match parent_site() const;
+  // Hops up to where the stream enters our site (tree_position.hpp's
+  // site_entry): one more than our parent's when it is surely of our site,
+  // else 0 (the stream enters it through us).
+  std::uint32_t site_entry_hops() const;
+  // site_entry::tag() of that entry; 0 when we cannot tell our site.
+  std::uint32_t site_entry_tag() const;
 
   // The runner-up of the last probe round, kept open to become the warm
   // standby (connected, admitted, not below the chosen parent); once.
@@ -191,6 +201,7 @@ class parent_finder {
                   std::optional<duration> rtt) const;
   // Our coordinate once a round trip placed it, else nothing to tell.
   std::optional<wire::coordinate> where_we_sit() const;
+  bool site_gathering_ = false;  // the improvement round under way gathers our site
   // Whether the peer probed on `probe` is our parent.
   bool is_parent(link_id_t probe) const;
   // A move round's probes answered: request the joiner that took our place,

@@ -18,6 +18,15 @@
 // max_backoff times it: once the tree has settled, the rounds (a query and
 // a probe round each, ~2 KB) cost little; a move, a repair or a join
 // starts again at one interval.
+//
+// Site gathering (site_gather_interval; node_config::gathers_sites): a
+// peer whose parent is surely of another site is where the stream enters
+// its site. Its rounds, loop on or off, ask the broadcaster, whose view
+// covers every site, with CandidatesRequest.gathering: the peers of its
+// site below the site's first-ranked entry come first (candidate_sampler),
+// and move_policy takes one of them whatever the delay. So after a flash
+// crowd or a repair across the WAN, a site's peers end up below one entry
+// and its WAN carries the stream once.
 #pragma once
 
 #include <cstdint>
@@ -42,12 +51,18 @@ class parent_improver {
   // When a round is due and there is an ancestor above the parent to ask:
   // whom to ask (the next round is scheduled). `idle`: no join, repair or
   // handoff under way.
-  std::optional<wire::endpoint> take_round(bool idle);
+  // `site_entry`: our parent is of another site (site gathering, below).
+  struct round {
+    wire::endpoint ask;
+    bool site_gathering = false;  // ask for peers of our site (CandidatesRequest.gathering)
+  };
+  std::optional<round> take_round(bool idle, bool site_entry);
 
   std::optional<time_point> deadline() const { return next_round_; }
 
  private:
   void schedule();
+  duration interval() const;  // between rounds, before the back-off
 
   static constexpr std::uint32_t max_quiet_rounds = 3;
   static constexpr std::uint32_t max_backoff = 1u << max_quiet_rounds;

@@ -46,6 +46,7 @@ bool candidate_changed(const wire::peer_summary& a, const wire::peer_summary& b,
                        const report_tolerance& t) {
   return a.node_id != b.node_id || a.address != b.address || a.depth != b.depth ||
          a.free_slots != b.free_slots || a.site != b.site || a.role != b.role ||
+         a.site_entry_hops != b.site_entry_hops || a.site_entry_tag != b.site_entry_tag ||
          coordinate_moved(a.where, b.where, t) || delay_moved(a.root_delay_us, b.root_delay_us, t);
 }
 
@@ -75,7 +76,8 @@ bool row_says_something_new(const wire::peer_health& a, const wire::peer_health&
 
 bool says_something_new(const wire::path_update& last, const wire::path_update& next) {
   return last.depth != next.depth || last.path != next.path || last.ancestors != next.ancestors ||
-         last.backups != next.backups || last.root_delay_us != next.root_delay_us;
+         last.backups != next.backups || last.root_delay_us != next.root_delay_us ||
+         last.site_entry_hops != next.site_entry_hops;
 }
 
 bool says_something_new(const wire::report& last, const wire::report& next,
@@ -83,7 +85,8 @@ bool says_something_new(const wire::report& last, const wire::report& next,
   if (last.subtree_size != next.subtree_size || last.subtree_depth != next.subtree_depth ||
       last.free_slots != next.free_slots || last.viewers != next.viewers ||
       last.relays != next.relays || last.chunks_missed != next.chunks_missed ||
-      last.stall_ms != next.stall_ms || last.peers_stalled != next.peers_stalled) {
+      last.stall_ms != next.stall_ms || last.peers_stalled != next.peers_stalled ||
+      last.site_entry_hops != next.site_entry_hops || last.site_entry_tag != next.site_entry_tag) {
     return true;
   }
   if (coordinate_moved(last.where, next.where, t) ||

@@ -194,6 +194,8 @@ std::vector<known_peer> subtree_view::known_peers(bool include_self, const self_
     self.role = ctx_.config.role;
     self.where = coordinate_.current();
     self.root_delay_us = to_wire_us(position_.root_delay());
+    self.site_entry_hops = self_state.site_entry_hops;
+    self.site_entry_tag = self_state.site_entry_tag;
     pool.push_back({self, true});
   }
   for (const auto& [id, c] : children_) {
@@ -211,6 +213,8 @@ std::vector<known_peer> subtree_view::known_peers(bool include_self, const self_
     if (c.last_report) {
       summary.where = c.last_report->where;
       summary.root_delay_us = c.last_report->root_delay_us;
+      summary.site_entry_hops = std::min(c.last_report->site_entry_hops, summary.depth);
+      summary.site_entry_tag = c.last_report->site_entry_tag;
     }
     pool.push_back({std::move(summary), true});
     if (c.last_report) {
@@ -347,6 +351,8 @@ wire::report subtree_view::make_report(const self_view& self) {
                                    sample_order::room_first, sites_, same_ties);
   r.where = coordinate_.current();
   r.root_delay_us = to_wire_us(position_.root_delay());
+  r.site_entry_hops = self.site_entry_hops;
+  r.site_entry_tag = self.site_entry_tag;
   return r;
 }
 

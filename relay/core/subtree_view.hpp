@@ -39,6 +39,8 @@ struct local_health {
 struct self_view {
   bool attached = false;
   std::size_t free_slots = 0;
+  std::uint32_t site_entry_hops = 0;  // parent_finder::site_entry_hops
+  std::uint32_t site_entry_tag = 0;   // parent_finder::site_entry_tag
 };
 
 class subtree_view {

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <optional>
 #include <span>
+#include <tuple>
 #include <vector>
 
 #include "core/actions.hpp"
@@ -21,6 +22,36 @@ namespace treecast::core {
 // True when `id` is on `path`.
 inline bool on_path(std::span<const wire::node_id_t> path, const wire::node_id_t& id) {
   return std::find(path.begin(), path.end(), id) != path.end();
+}
+
+// Where the stream enters a site: the peer at `depth` on `path` (the first
+// of an unbroken run of one site's peers: Pong.site_entry_hops above the
+// answering peer). Entries
+// rank shallower first, then by id. Every peer below an entry but itself is
+// deeper, so an entry ranks before every other entry in its subtree: peers
+// that move only below a better-ranked entry than their own can never,
+// moving at once, end up below each other (a loop).
+struct site_entry {
+  std::uint32_t depth = 0;
+  wire::node_id_t id{};
+  bool operator<(const site_entry& other) const {
+    return std::tie(depth, id) < std::tie(other.depth, other.id);
+  }
+  // The first 4 bytes of the id, big-endian: ordered as the id is (ties
+  // aside), and what reports carry (PeerSummary.site_entry_tag).
+  std::uint32_t tag() const {
+    return (std::uint32_t{id[0]} << 24) | (std::uint32_t{id[1]} << 16) |
+           (std::uint32_t{id[2]} << 8) | std::uint32_t{id[3]};
+  }
+};
+
+// The entry at `depth` on `path`; nullopt when the path is too short (a lie).
+inline std::optional<site_entry> entry_on(std::span<const wire::node_id_t> path,
+                                          std::uint32_t depth) {
+  if (depth >= path.size()) {
+    return std::nullopt;
+  }
+  return site_entry{depth, path[depth]};
 }
 
 class tree_position {
@@ -37,6 +68,12 @@ class tree_position {
   duration root_delay() const { return parent_root_delay_ + parent_rtt_ / 2; }
   // The parent's, as it told us.
   duration parent_root_delay() const { return parent_root_delay_; }
+  // Hops above our parent to where the stream enters its site, as it told
+  // us (JoinAccept/PathUpdate.site_entry_hops; at most its depth).
+  std::uint32_t parent_site_entry_hops() const { return parent_site_entry_hops_; }
+  void set_parent_site_entry_hops(std::uint32_t hops) {
+    parent_site_entry_hops_ = std::min(hops, depth_ > 0 ? depth_ - 1 : 0);
+  }
 
   // Hops from the broadcaster (root = 0); meaningful when attached.
   std::uint32_t depth() const { return depth_; }
@@ -85,6 +122,7 @@ class tree_position {
   std::optional<link_id_t> parent_;
   duration parent_rtt_{};
   duration parent_root_delay_{};
+  std::uint32_t parent_site_entry_hops_ = 0;
   std::optional<link_id_t> feeder_;
   std::uint32_t depth_ = 0;
   std::vector<wire::node_id_t> path_;

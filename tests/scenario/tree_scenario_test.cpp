@@ -52,6 +52,30 @@ TEST(tree_scenario_sites, site_labels_cut_the_copies_crossing_into_a_site) {
   EXPECT_LT(with_labels.wan_copies_max * 2, baseline.wan_copies_max);
 }
 
+TEST(tree_scenario_sites, site_gathering_leaves_each_site_about_one_copy) {
+  // Flash-crowd joins leave several peers of a site below another site's
+  // (a joiner finds no peer of its own with room yet); gathering moves them
+  // below the site's first-ranked entry, make-before-break, with no loop.
+  sim_config config;
+  config.peers = 1000;
+  config.sites = 10;
+  config.seed = 8;
+  config.settle = std::chrono::seconds(60);
+  SCOPED_TRACE("seed 8");
+  const sim_result scattered = run_simulation(config);
+  config.node_defaults.site_gather_interval = std::chrono::seconds(5);
+  const sim_result gathered = run_simulation(config);
+  std::printf("WAN copies into the worst site: %zu without gathering, %zu with\n",
+              scattered.wan_copies_max, gathered.wan_copies_max);
+  EXPECT_EQ(gathered.joined, config.peers - 1);
+  EXPECT_EQ(gathered.loops, 0u);
+  EXPECT_EQ(gathered.unrooted, 0u);
+  EXPECT_EQ(gathered.capacity_violations, 0u);
+  EXPECT_EQ(gathered.chunks_lost, 0u);
+  EXPECT_LE(gathered.wan_copies_max, 2u);
+  EXPECT_GE(scattered.wan_copies_max, 4u);
+}
+
 TEST(tree_scenario_matrix, latencies_from_a_matrix_file) {
   // Two regions 80 ms apart, 5 ms inside each; the broadcaster sits at location 0.
   const std::string path = ::testing::TempDir() + "treecast_matrix.txt";

@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   int buffer_ms = 300;
   double improve_s = 0;
   double same_site_rtt_ms = 0;
+  double gather_s = 0;
   double improve_min_gain_ms =
       std::chrono::duration<double, std::milli>(config.node_defaults.improve_min_gain).count();
   double depth_penalty_ms =
@@ -61,6 +62,9 @@ int main(int argc, char** argv) {
     ("no-standby", po::bool_switch(), "no warm standby parent (the baseline before it)")
     ("improve-interval", po::value(&improve_s)->default_value(0),
      "seconds between a peer's rounds of the improvement loop (0 = off, the default)")
+    ("site-gather-interval", po::value(&gather_s)->default_value(gather_s),
+     "seconds between rounds of a peer whose parent is of another site, looking for one of its "
+     "own (site gathering; 0 = off, the default)")
     ("improve-min-gain-ms", po::value(&improve_min_gain_ms)->default_value(improve_min_gain_ms),
      "the improvement loop moves only for at least this much less delay from the broadcaster")
     ("improve-min-gain-fraction",
@@ -129,6 +133,11 @@ int main(int argc, char** argv) {
     }
     config.node_defaults.improve_interval =
         std::chrono::duration_cast<core::duration>(std::chrono::duration<double>(improve_s));
+    if (gather_s < 0) {
+      throw std::invalid_argument("--site-gather-interval must not be negative");
+    }
+    config.node_defaults.site_gather_interval =
+        std::chrono::duration_cast<core::duration>(std::chrono::duration<double>(gather_s));
     config.node_defaults.improve_min_gain = std::chrono::duration_cast<core::duration>(
         std::chrono::duration<double, std::milli>(improve_min_gain_ms));
     config.node_defaults.depth_penalty = std::chrono::duration_cast<core::duration>(

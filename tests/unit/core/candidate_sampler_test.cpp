@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <set>
 
 #include "core/candidate_sampler.hpp"
 
@@ -90,6 +91,38 @@ TEST(candidate_sampler, requester_site_first_and_every_site_kept) {
   const auto for_joiner =
       sample_candidates(pool, place{"mine", {}}, 3, sample_order::seeds_first, sites, random);
   EXPECT_EQ(for_joiner[0].node_id[0], 60);
+}
+
+// A peer of `site` `hops` below where the stream enters its site, at an
+// entry whose tag is `entry_tag`.
+known_peer in_site_run(std::uint8_t id, std::uint32_t depth, std::uint32_t hops,
+                       std::uint32_t entry_tag) {
+  known_peer p = peer(id, depth, 1, false, "office");
+  p.summary.site_entry_hops = hops;
+  p.summary.site_entry_tag = entry_tag;
+  return p;
+}
+
+TEST(candidate_sampler, a_gathering_peer_gets_those_below_its_sites_first_ranked_entry_first) {
+  // Three places where the stream enters the office: depth 1 (tags 0x20..
+  // and 0x10..) and depth 2. For a peer gathering the office, the peers
+  // below the shallowest, lowest-tagged one come first, whatever their own
+  // depth: every entry of the office then moves below that one.
+  const std::vector<known_peer> pool{
+      in_site_run(1, 2, 0, 0x30000000),  // an entry itself, at depth 2
+      in_site_run(2, 3, 2, 0x20000000),  // below the entry at depth 1, tag 0x20..
+      in_site_run(3, 4, 3, 0x10000000),  // below the entry at depth 1, tag 0x10..
+      peer(4, 1, 1, false, "elsewhere")};
+  for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+    std::mt19937_64 random(seed);
+    const auto gathering = ids(sample_candidates(pool, place{"office", {}}, 4,
+                                                 sample_order::site_entry_first, sites, random));
+    EXPECT_EQ(gathering, (std::vector<std::uint8_t>{3, 2, 1, 4}));
+    // A report names one peer per site first: for the office, that one.
+    const auto report =
+        ids(sample_candidates(pool, place{}, 2, sample_order::room_first, sites, random));
+    EXPECT_EQ(std::set<std::uint8_t>(report.begin(), report.end()), (std::set<std::uint8_t>{3, 4}));
+  }
 }
 
 TEST(candidate_sampler, bounded_and_without_duplicates) {

@@ -35,8 +35,11 @@ TEST(move_policy, a_move_needs_both_the_absolute_and_the_relative_gain) {
 
 TEST(move_policy, a_site_gathers_under_its_own_peers_and_never_leaves_them) {
   const move_policy policy(10ms, 0.1);
-  // A parent across the WAN is left for one of our site, even a slower one.
-  EXPECT_TRUE(policy.worth_moving({50ms, false}, {120ms, true}));
+  // A parent across the WAN is left for one of our site, even a slower
+  // one, if the stream enters our site through it at an entry ranked
+  // before ours (site_entry), not otherwise: that entry moves instead.
+  EXPECT_TRUE(policy.worth_moving({50ms, false}, {120ms, true, true}));
+  EXPECT_FALSE(policy.worth_moving({50ms, false}, {120ms, true, false}));
   // A parent of our site is not left for another site's, however much sooner.
   EXPECT_FALSE(policy.worth_moving({120ms, true}, {20ms, false}));
   // Both of our site: by delay.
@@ -47,8 +50,8 @@ TEST(move_policy, a_site_gathers_under_its_own_peers_and_never_leaves_them) {
 }
 
 struct improver_fixture {
-  explicit improver_fixture(duration interval = 15s)
-      : context(with_interval(interval), id_of(100), 7, {}) {}
+  explicit improver_fixture(duration interval = 15s) : improver_fixture(with_interval(interval)) {}
+  explicit improver_fixture(const node_config& c) : context(c, id_of(100), 7, {}) {}
   static node_config with_interval(duration interval) {
     node_config c;
     c.improve_interval = interval;
@@ -73,13 +76,14 @@ TEST(parent_improver, a_round_asks_an_ancestor_above_the_parent_once_an_interval
   // Jittered to 0.5x .. 1.5x of the interval.
   EXPECT_GE(*f.improver.deadline() - f.context.now, 7500ms);
   EXPECT_LE(*f.improver.deadline() - f.context.now, 22500ms);
-  EXPECT_FALSE(f.improver.take_round(true));  // not yet due
+  EXPECT_FALSE(f.improver.take_round(true, false));  // not yet due
   std::set<std::string> asked;
   for (int round = 0; round < 40; ++round) {
     f.context.now = *f.improver.deadline();
-    const auto ask = f.improver.take_round(true);
+    const auto ask = f.improver.take_round(true, false);
     ASSERT_TRUE(ask);
-    asked.insert(ask->host);
+    asked.insert(ask->ask.host);
+    EXPECT_FALSE(ask->site_gathering);
     EXPECT_GT(*f.improver.deadline(), f.context.now);  // the next one is scheduled
   }
   // The broadcaster and the grandparent, never the parent itself.
@@ -95,7 +99,7 @@ TEST(parent_improver, rounds_that_do_not_move_us_come_ever_less_often_until_we_a
       {15s, 45s}, {30s, 90s}, {60s, 180s}, {60s, 180s}};
   for (const auto& [at_least, at_most] : expected) {
     f.context.now = *f.improver.deadline();
-    ASSERT_TRUE(f.improver.take_round(true));
+    ASSERT_TRUE(f.improver.take_round(true, false));
     EXPECT_GE(*f.improver.deadline() - f.context.now, at_least);
     EXPECT_LE(*f.improver.deadline() - f.context.now, at_most);
   }
@@ -108,21 +112,61 @@ TEST(parent_improver, no_round_while_busy_or_right_below_the_broadcaster) {
   improver_fixture f;
   f.attach_at_depth_3();
   f.context.now = *f.improver.deadline();
-  EXPECT_FALSE(f.improver.take_round(false));  // a repair or a handoff under way
-  EXPECT_TRUE(f.improver.deadline());          // but the loop goes on
+  EXPECT_FALSE(f.improver.take_round(false, false));  // a repair or a handoff under way
+  EXPECT_TRUE(f.improver.deadline());                 // but the loop goes on
 
   improver_fixture below_root;
   below_root.position.set_lineage({}, {"10.0.0.1", 7000}, {});
   below_root.position.attach(5, 20ms, 0, {id_of(1)}, 0ms);
   below_root.improver.on_attached();
   below_root.context.now = *below_root.improver.deadline();
-  EXPECT_FALSE(below_root.improver.take_round(true));  // nothing is nearer than the root
+  EXPECT_FALSE(below_root.improver.take_round(true, false));  // nothing is nearer than the root
 }
 
 TEST(parent_improver, an_interval_of_zero_turns_the_loop_off) {
   improver_fixture f(duration{});
   f.attach_at_depth_3();
   EXPECT_FALSE(f.improver.deadline());
+}
+
+TEST(parent_improver, where_the_stream_enters_our_site_a_round_asks_the_broadcaster_loop_off) {
+  node_config c;  // the improvement loop off, site gathering every 5 s
+  c.site = "office";
+  c.site_gather_interval = 5s;
+  improver_fixture f(c);
+  f.attach_at_depth_3();
+  ASSERT_TRUE(f.improver.deadline());
+  EXPECT_LE(*f.improver.deadline() - f.context.now, 7500ms);
+  // Our parent is of our site: nothing to gather, and the loop is off.
+  f.context.now = *f.improver.deadline();
+  EXPECT_FALSE(f.improver.take_round(true, false));
+  ASSERT_TRUE(f.improver.deadline());
+  // Our parent is another site's: the broadcaster hears of every site.
+  f.context.now = *f.improver.deadline();
+  const auto ask = f.improver.take_round(true, true);
+  ASSERT_TRUE(ask);
+  EXPECT_EQ(ask->ask.host, "10.0.0.1");
+  EXPECT_TRUE(ask->site_gathering);
+
+  improver_fixture below_root(c);  // a seed of another site gathers too
+  below_root.position.set_lineage({}, {"10.0.0.1", 7000}, {});
+  below_root.position.attach(5, 20ms, 0, {id_of(1)}, 0ms);
+  below_root.improver.on_attached();
+  below_root.context.now = *below_root.improver.deadline();
+  EXPECT_TRUE(below_root.improver.take_round(true, true));
+}
+
+TEST(parent_improver, a_peer_that_cannot_tell_its_site_never_gathers) {
+  node_config c;  // no label, same_site_rtt 0: no peer is surely of our site
+  c.site_gather_interval = 5s;
+  improver_fixture f(c);
+  f.attach_at_depth_3();
+  EXPECT_FALSE(f.improver.deadline());
+  c.site_gather_interval = duration{};  // or gathering off
+  c.site = "office";
+  improver_fixture off(c);
+  off.attach_at_depth_3();
+  EXPECT_FALSE(off.improver.deadline());
 }
 
 // A relay (id 100) under parent 5 (depth 1, 80 ms from the broadcaster, at
@@ -239,6 +283,101 @@ TEST(improvement, a_parent_lost_during_a_round_is_repaired_and_no_deadline_is_le
   const auto next = t.h.engine().next_deadline();
   ASSERT_TRUE(next);
   EXPECT_GT(*next, t.h.now());
+}
+
+// A relay (id 100) of site "office" under parent 5 of site "hq" (depth 1),
+// the improvement loop off: site gathering alone runs rounds.
+struct entry_of_the_office {
+  entry_of_the_office() : h(config()) {
+    h.start();
+    parent = h.answer_query({{id_of(5), {"10.0.0.5", 7005}, 1, 2, "hq", {}}}).at(0).link;
+    h.answer_probe(parent, 5, 7005, 1, 2, {id_of(1), id_of(5)}, "hq");
+    h.receive(parent, wire::join_accept{1, {id_of(1), id_of(5)}, {{"127.0.0.1", 7000}}, {}});
+    h.clear();
+  }
+  static node_config config() {
+    node_config c = relay_config();
+    c.warm_standby = false;
+    c.site = "office";
+    c.site_gather_interval = 5s;
+    return c;
+  }
+  // Runs to the gathering round, answers its query (at the broadcaster)
+  // with peer 9 of the office, and returns the probe, connected.
+  link_id_t round_probing_peer_9() {
+    while (h.all<connect_action>().empty() && next_seq < 200) {
+      h.advance(200ms);
+      h.receive(parent, make_chunk(next_seq++));
+    }
+    EXPECT_EQ(h.only_connect().to, (wire::endpoint{"127.0.0.1", 7000}));
+    const auto probes = h.answer_query({{id_of(9), {"10.0.0.9", 7009}, 3, 2, "office", {}}});
+    EXPECT_EQ(probes.size(), 1u);
+    return probes.at(0).link;
+  }
+
+  harness h;
+  link_id_t parent = 0;
+  wire::seq_t next_seq = 0;
+};
+
+TEST(site_gathering, an_entry_moves_below_a_peer_of_its_site_whose_entry_ranks_first) {
+  entry_of_the_office t;  // we (id 100) are where the stream enters the office, at depth 2
+  const link_id_t probe = t.round_probing_peer_9();
+  // Peer 9 (depth 3) is two hops below the office's entry at depth 1 (peer
+  // 7): shallower than ours, so we go, slower or not.
+  t.h.answer_probe(probe, 9, 7009, 3, 2, {id_of(1), id_of(7), id_of(8), id_of(9)}, "office", 300ms,
+                   2);
+  EXPECT_EQ(t.h.only_sent<wire::join_request>(probe).size(), 1u);
+  EXPECT_FALSE(t.h.closed_reason(t.parent));  // make-before-break
+}
+
+TEST(site_gathering, an_entry_ranked_first_stays_and_the_other_comes_to_it) {
+  entry_of_the_office t;
+  const link_id_t probe = t.round_probing_peer_9();
+  // Peer 9 is itself where the stream enters the office, at depth 3: ours
+  // (depth 2) ranks first, so we stay; it is the one to move.
+  t.h.answer_probe(probe, 9, 7009, 3, 2, {id_of(1), id_of(7), id_of(8), id_of(9)}, "office", 10ms,
+                   0);
+  EXPECT_TRUE(t.h.only_sent<wire::join_request>(probe).empty());
+  EXPECT_EQ(t.h.engine().parent_endpoint(), (wire::endpoint{"10.0.0.5", 7005}));
+}
+
+TEST(site_gathering, at_one_depth_the_entry_with_the_lower_id_ranks_first) {
+  // Peer 9 is an entry at our depth (2): id 9 against our 100.
+  entry_of_the_office lower;
+  const link_id_t probe = lower.round_probing_peer_9();
+  lower.h.answer_probe(probe, 9, 7009, 2, 2, {id_of(1), id_of(6), id_of(9)}, "office", 300ms, 0);
+  EXPECT_EQ(lower.h.only_sent<wire::join_request>(probe).size(), 1u);
+}
+
+TEST(site_gathering, a_peer_of_another_site_is_no_place_to_gather) {
+  entry_of_the_office t;
+  const link_id_t probe = t.round_probing_peer_9();
+  t.h.answer_probe(probe, 9, 7009, 1, 2, {id_of(1), id_of(9)}, "hq", 1ms, 0);
+  EXPECT_TRUE(t.h.only_sent<wire::join_request>(probe).empty());
+}
+
+TEST(site_gathering, a_child_learns_how_far_up_the_stream_enters_our_site) {
+  node_config c = entry_of_the_office::config();
+  harness h(c);
+  h.start();
+  // Our parent is of the office too, and is where the stream enters it.
+  const link_id_t parent =
+      h.answer_query({{id_of(5), {"10.0.0.5", 7005}, 1, 2, "office", {}}}).at(0).link;
+  h.answer_probe(parent, 5, 7005, 1, 2, {id_of(1), id_of(5)}, "office");
+  h.receive(parent, wire::join_accept{1, {id_of(1), id_of(5)}, {{"127.0.0.1", 7000}}, {}});
+  const link_id_t child = h.join_child(20, 7020);
+  const auto accepts = h.only_sent<wire::join_accept>(child);
+  ASSERT_EQ(accepts.size(), 1u);
+  EXPECT_EQ(accepts[0].site_entry_hops, 1u);  // one hop above us: our parent
+  // Our parent's entry is now one hop above it: the child hears at once.
+  wire::path_update u{1, {id_of(1), id_of(5)}, {{"127.0.0.1", 7000}}, {}};
+  u.site_entry_hops = 1;
+  h.clear();
+  h.receive(parent, u);
+  const auto updates = h.only_sent<wire::path_update>(child);
+  ASSERT_EQ(updates.size(), 1u);
+  EXPECT_EQ(updates[0].site_entry_hops, 2u);
 }
 
 }  // namespace

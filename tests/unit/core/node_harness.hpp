@@ -166,15 +166,17 @@ class harness {
   // The peer probed on `link` says hello and answers the node's ping.
   void answer_probe(link_id_t link, std::uint8_t id, std::uint16_t port, std::uint32_t depth,
                     std::uint32_t free_slots, std::vector<wire::node_id_t> path,
-                    const std::string& site = "", duration root_delay = {}) {
+                    const std::string& site = "", duration root_delay = {},
+                    std::uint32_t site_entry_hops = 0) {
     wire::hello hello = hello_from(id, port);
     hello.site = site;
     receive(link, hello);
     const std::uint64_t nonce = only_sent<wire::ping>(link).at(0).nonce;
     // A root proves it is one (signed as the fake verifiers below accept).
     const std::string proof = depth == 0 ? "good:" + root_proof_message(nonce, id_of(id)) : "";
-    receive(link, wire::pong{nonce, true, depth, free_slots, std::move(path), proof,
-                             to_wire_us(root_delay)});
+    wire::pong pong{nonce, true, depth, free_slots, std::move(path), proof, to_wire_us(root_delay)};
+    pong.site_entry_hops = site_entry_hops;
+    receive(link, pong);
   }
 
   // Joins through the rendezvous and is accepted by the root (id 1);

@@ -54,6 +54,31 @@ TEST(tree_position, root_delay_is_the_parents_plus_half_the_round_trip_to_it) {
   EXPECT_EQ(tree_position(id_of(1), true).root_delay(), milliseconds(0));
 }
 
+TEST(tree_position, site_entries_rank_shallower_first_then_by_id_and_their_tag_keeps_that_order) {
+  wire::node_id_t low{}, high{};
+  low[0] = 0x10;
+  high[0] = 0x20;
+  EXPECT_LT((site_entry{1, high}), (site_entry{2, low}));  // shallower first
+  EXPECT_LT((site_entry{2, low}), (site_entry{2, high}));  // then by id
+  EXPECT_FALSE((site_entry{2, low}) < (site_entry{2, low}));
+  EXPECT_LT((site_entry{2, low}).tag(), (site_entry{2, high}).tag());
+  EXPECT_EQ((site_entry{2, high}).tag(), 0x20000000u);
+  // The entry on a path: its peer at that depth; none past the path's end.
+  const std::vector<wire::node_id_t> path{id_of(1), id_of(2), id_of(3)};
+  EXPECT_EQ(entry_on(path, 1)->id, id_of(2));
+  EXPECT_EQ(entry_on(path, 1)->depth, 1u);
+  EXPECT_FALSE(entry_on(path, 3));
+}
+
+TEST(tree_position, the_parents_site_entry_is_never_below_it) {
+  tree_position p(id_of(9), false);
+  p.attach(4, 10ms, 2, {id_of(1), id_of(2), id_of(3)}, 30ms);
+  p.set_parent_site_entry_hops(1);
+  EXPECT_EQ(p.parent_site_entry_hops(), 1u);
+  p.set_parent_site_entry_hops(7);  // more than the parent has above it
+  EXPECT_EQ(p.parent_site_entry_hops(), 2u);
+}
+
 TEST(tree_position, repair_tries_the_grandparent_then_the_ancestors_then_the_backups) {
   tree_position p(id_of(9), false);
   p.set_lineage({root_at, a_at}, b_at, {backup_at});

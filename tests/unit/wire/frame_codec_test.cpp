@@ -175,6 +175,39 @@ TEST(frame_codec, a_reports_health_delta_round_trips_and_too_many_gone_ids_are_r
   EXPECT_EQ(decode_frame(encode_frame(r), out), wire_errc::field_out_of_range);
 }
 
+TEST(frame_codec, where_the_stream_enters_a_site_round_trips_and_never_lies_below_the_peer) {
+  pong p;
+  p.depth = 3;
+  p.site_entry_hops = 2;
+  EXPECT_EQ(std::get<pong>(round_trip(p)).site_entry_hops, 2u);
+  path_update u;
+  u.depth = 2;
+  u.site_entry_hops = 1;
+  EXPECT_EQ(std::get<path_update>(round_trip(u)).site_entry_hops, 1u);
+  report r;
+  r.site_entry_hops = 4;
+  r.site_entry_tag = 0xdeadbeef;
+  peer_summary s;
+  s.depth = 5;
+  s.site_entry_hops = 5;
+  s.site_entry_tag = 0x01020304;
+  s.address = {"10.0.0.9", 7000};
+  r.candidates = {s};
+  const auto back = std::get<report>(round_trip(r));
+  EXPECT_EQ(back.site_entry_hops, 4u);
+  EXPECT_EQ(back.site_entry_tag, 0xdeadbeefu);
+  EXPECT_EQ(back.candidates.at(0).site_entry_hops, 5u);
+  EXPECT_EQ(back.candidates.at(0).site_entry_tag, 0x01020304u);
+  // More hops up than the peer has above it: a lie, refused.
+  message out;
+  p.site_entry_hops = 4;
+  EXPECT_EQ(decode_frame(encode_frame(p), out), wire_errc::field_out_of_range);
+  u.site_entry_hops = 3;
+  EXPECT_EQ(decode_frame(encode_frame(u), out), wire_errc::field_out_of_range);
+  r.candidates[0].site_entry_hops = 6;
+  EXPECT_EQ(decode_frame(encode_frame(r), out), wire_errc::field_out_of_range);
+}
+
 TEST(frame_codec, heartbeat_and_leave_round_trip) {
   EXPECT_TRUE(std::holds_alternative<heartbeat>(round_trip(heartbeat{})));
   EXPECT_LE(encode_frame(heartbeat{})->size(), 8u);  // four times a second on every link
