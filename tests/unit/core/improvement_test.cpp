@@ -169,11 +169,33 @@ TEST(parent_improver, a_peer_that_cannot_tell_its_site_never_gathers) {
   EXPECT_FALSE(off.improver.deadline());
 }
 
+// A node attached below `parent`, its stream going on; the broadcaster is
+// at 127.0.0.1:7000, the only ancestor above the parent.
+struct fed_node {
+  explicit fed_node(const node_config& c) : h(c) {}
+  // Feeds the stream (a chunk every 200 ms) until a round asks the
+  // broadcaster, answers with `offered`, and returns the probe, connected.
+  link_id_t round_probing(wire::peer_summary offered) {
+    while (h.all<connect_action>().empty() && next_seq < 200) {
+      h.advance(200ms);
+      h.receive(parent, make_chunk(next_seq++));
+    }
+    EXPECT_EQ(h.only_connect().to, (wire::endpoint{"127.0.0.1", 7000}));
+    const auto probes = h.answer_query({std::move(offered)});
+    EXPECT_EQ(probes.size(), 1u);
+    return probes.at(0).link;
+  }
+
+  harness h;
+  link_id_t parent = 0;
+  wire::seq_t next_seq = 0;
+};
+
 // A relay (id 100) under parent 5 (depth 1, 80 ms from the broadcaster, at
-// 10.0.0.5); the broadcaster is at 127.0.0.1:7000. Without a standby, so
-// that only the improvement round opens links.
-struct attached_far {
-  attached_far() : h(config()) {
+// 10.0.0.5). Without a standby, so that only the improvement round opens
+// links.
+struct attached_far : fed_node {
+  attached_far() : fed_node(config()) {
     h.start();
     parent = h.answer_query({{id_of(5), {"10.0.0.5", 7005}, 1, 2, "", {}}}).at(0).link;
     h.answer_probe(parent, 5, 7005, 1, 2, {id_of(1), id_of(5)});
@@ -193,23 +215,10 @@ struct attached_far {
     return c;
   }
   // Runs to the improvement round and answers its query with peer 9 (at
-  // 10.0.0.9, with room); returns the probe link, connected.
+  // 10.0.0.9, with room).
   link_id_t round_probing_peer_9() {
-    // The stream goes on (a chunk every 200 ms) until the round asks.
-    while (h.all<connect_action>().empty() && next_seq < 200) {
-      h.advance(200ms);
-      h.receive(parent, make_chunk(next_seq++));
-    }
-    const auto query = h.only_connect();
-    EXPECT_EQ(query.to, (wire::endpoint{"127.0.0.1", 7000}));  // the only ancestor above the parent
-    const auto probes = h.answer_query({{id_of(9), {"10.0.0.9", 7009}, 1, 2, "", {}}});
-    EXPECT_EQ(probes.size(), 1u);
-    return probes.at(0).link;
+    return round_probing({id_of(9), {"10.0.0.9", 7009}, 1, 2, "", {}});
   }
-
-  harness h;
-  link_id_t parent = 0;
-  wire::seq_t next_seq = 0;
 };
 
 TEST(improvement, without_labels_a_peer_a_lan_away_is_our_site_and_we_gather_under_it) {
@@ -287,8 +296,8 @@ TEST(improvement, a_parent_lost_during_a_round_is_repaired_and_no_deadline_is_le
 
 // A relay (id 100) of site "office" under parent 5 of site "hq" (depth 1),
 // the improvement loop off: site gathering alone runs rounds.
-struct entry_of_the_office {
-  entry_of_the_office() : h(config()) {
+struct entry_of_the_office : fed_node {
+  entry_of_the_office() : fed_node(config()) {
     h.start();
     parent = h.answer_query({{id_of(5), {"10.0.0.5", 7005}, 1, 2, "hq", {}}}).at(0).link;
     h.answer_probe(parent, 5, 7005, 1, 2, {id_of(1), id_of(5)}, "hq");
@@ -302,22 +311,11 @@ struct entry_of_the_office {
     c.site_gather_interval = 5s;
     return c;
   }
-  // Runs to the gathering round, answers its query (at the broadcaster)
-  // with peer 9 of the office, and returns the probe, connected.
+  // Runs to the gathering round and answers its query with peer 9 of the
+  // office.
   link_id_t round_probing_peer_9() {
-    while (h.all<connect_action>().empty() && next_seq < 200) {
-      h.advance(200ms);
-      h.receive(parent, make_chunk(next_seq++));
-    }
-    EXPECT_EQ(h.only_connect().to, (wire::endpoint{"127.0.0.1", 7000}));
-    const auto probes = h.answer_query({{id_of(9), {"10.0.0.9", 7009}, 3, 2, "office", {}}});
-    EXPECT_EQ(probes.size(), 1u);
-    return probes.at(0).link;
+    return round_probing({id_of(9), {"10.0.0.9", 7009}, 3, 2, "office", {}});
   }
-
-  harness h;
-  link_id_t parent = 0;
-  wire::seq_t next_seq = 0;
 };
 
 TEST(site_gathering, an_entry_moves_below_a_peer_of_its_site_whose_entry_ranks_first) {
