@@ -365,7 +365,7 @@ wire::join_redirect node::redirect_for(const link& l, std::string reason,
   // children last reported), then our children themselves.
   const place requester{l.peer_hello ? l.peer_hello->site : std::string(), where};
   for (const auto& p :
-       subtree_.candidates(requester, false, sample_order::room_first, self(), avoid)) {
+       subtree_.candidates(requester, false, sample_order::room_first, self(), avoid, peer_id(l))) {
     if (redirect.candidates.size() < wire::max_redirect_candidates) {
       redirect.candidates.push_back(p.address);
     }
@@ -631,7 +631,8 @@ void node::handle(link_id_t id, link& l, wire::candidates_request&& m) {
   // Any attached peer can answer; the broadcaster's view covers the tree.
   const sample_order order =
       m.gathering ? sample_order::site_entry_first : sample_order::seeds_first;
-  links_.send(id, wire::candidates{subtree_.candidates({m.site, m.where}, true, order, self())});
+  links_.send(id, wire::candidates{
+                      subtree_.candidates({m.site, m.where}, true, order, self(), {}, peer_id(l))});
 }
 
 void node::handle(link_id_t id, link& l, wire::candidates&& m) {

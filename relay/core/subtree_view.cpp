@@ -171,12 +171,18 @@ std::vector<wire::peer_health> subtree_view::health(std::size_t limit,
   return rows;
 }
 
-std::vector<wire::peer_summary> subtree_view::candidates(const place& requester, bool include_self,
-                                                         sample_order order,
-                                                         const self_view& self_state,
-                                                         std::span<const wire::node_id_t> avoid) {
-  return sample_candidates(known_peers(include_self, self_state, avoid), requester,
-                           ctx_.config.candidate_sample, order, sites_, ctx_.random);
+std::vector<wire::peer_summary> subtree_view::candidates(
+    const place& requester, bool include_self, sample_order order, const self_view& self_state,
+    std::span<const wire::node_id_t> avoid, const std::optional<wire::node_id_t>& asker) {
+  std::vector<known_peer> pool = known_peers(include_self, self_state, avoid);
+  if (asker) {
+    const std::uint32_t below_asker = site_entry{0, *asker}.tag();
+    std::erase_if(pool, [&](const known_peer& p) {
+      return p.summary.site_entry_hops > 0 && p.summary.site_entry_tag == below_asker;
+    });
+  }
+  return sample_candidates(std::move(pool), requester, ctx_.config.candidate_sample, order, sites_,
+                           ctx_.random);
 }
 
 std::vector<known_peer> subtree_view::known_peers(bool include_self, const self_view& self_state,

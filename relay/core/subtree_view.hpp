@@ -77,10 +77,14 @@ class subtree_view {
   // Candidate parents in the subtree for a joiner at `requester`; with
   // `include_self`, this node first when it has room. The subtree of a
   // child on `avoid` (the asker's path) is left out: the asker's parent, or
-  // the asker itself, is somewhere in it.
+  // the asker itself, is somewhere in it. So are the peers whose site entry
+  // is the `asker` (site gathering): they hang below it, and once its site
+  // has gathered, a same-site-first sample of them alone would leave an
+  // entry that lost its parent nowhere to go.
   std::vector<wire::peer_summary> candidates(const place& requester, bool include_self,
                                              sample_order order, const self_view& self,
-                                             std::span<const wire::node_id_t> avoid = {});
+                                             std::span<const wire::node_id_t> avoid = {},
+                                             const std::optional<wire::node_id_t>& asker = {});
 
   // Peers with room outside `child`'s subtree: our other children and what
   // they reported. Not ourselves: we are what the child would be replacing.

@@ -80,6 +80,43 @@ TEST(subtree_view, a_report_says_whether_the_room_below_changed) {
   EXPECT_TRUE(f.view.on_report(a, *f.kids.find(a), wire::report(first)));
 }
 
+TEST(subtree_view, an_asker_is_not_handed_the_peers_of_its_site_below_it) {
+  subtree_fixture f;
+  const link_id_t a = f.add_child(2);
+  // Child 2 reports two peers with room of the office: 30 below the
+  // office's entry 7 (the asker), 31 below another entry.
+  auto in_office = [](std::uint8_t id, std::uint8_t entry) {
+    wire::peer_summary p;
+    p.node_id = id_of(id);
+    p.address = {"10.0.0." + std::to_string(id), 7000};
+    p.depth = 4;
+    p.free_slots = 1;
+    p.site = "office";
+    p.site_entry_hops = 2;
+    p.site_entry_tag = site_entry{0, id_of(entry)}.tag();
+    return p;
+  };
+  wire::report rep;
+  rep.candidates = {in_office(30, 7), in_office(31, 8)};
+  f.view.on_report(a, *f.kids.find(a), std::move(rep));
+  auto ids = [](const std::vector<wire::peer_summary>& sample) {
+    std::set<wire::node_id_t> out;
+    for (const auto& p : sample) {
+      out.insert(p.node_id);
+    }
+    return out;
+  };
+  const self_view self{true, 0};
+  const auto for_7 =
+      ids(f.view.candidates({"office", {}}, false, sample_order::seeds_first, self, {}, id_of(7)));
+  EXPECT_FALSE(for_7.count(id_of(30)));  // below the asker: a loop, and its own site
+  EXPECT_TRUE(for_7.count(id_of(31)));
+  const auto for_9 =
+      ids(f.view.candidates({"office", {}}, false, sample_order::seeds_first, self, {}, id_of(9)));
+  EXPECT_TRUE(for_9.count(id_of(30)));
+  EXPECT_TRUE(for_9.count(id_of(31)));
+}
+
 TEST(subtree_view, health_rows_are_nearest_first_within_the_limit) {
   subtree_fixture f;
   const link_id_t a = f.add_child(2);
