@@ -124,12 +124,16 @@ std::uint32_t parent_finder::site_entry_hops() const {
   return 0;
 }
 
+std::optional<site_entry> parent_finder::our_site_entry() const {
+  return entry_on(position_.path(), position_.depth() - site_entry_hops());
+}
+
 std::uint32_t parent_finder::site_entry_tag() const {
   if (!ctx_.config.gathers_sites() || !position_.has_parent() ||
       parent_site() == site_match::unknown) {
     return 0;
   }
-  const auto entry = entry_on(position_.path(), position_.depth() - site_entry_hops());
+  const auto entry = our_site_entry();
   return entry ? entry->tag() : 0;
 }
 
@@ -151,7 +155,7 @@ bool parent_finder::is_parent(link_id_t probe) const {
 void parent_finder::choose_move(const std::vector<probe_result>& results,
                                 const std::vector<link_id_t>& ids) {
   const move_policy::option current = current_option();
-  const auto our_entry = entry_on(position_.path(), position_.depth() - site_entry_hops());
+  const auto our_entry = our_site_entry();
   std::optional<std::size_t> best;
   move_policy::option best_option;
   for (const auto& r : results) {

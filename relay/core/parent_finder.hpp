@@ -110,6 +110,7 @@ class parent_finder {
   std::uint32_t site_entry_hops() const;
   // site_entry::tag() of that entry; 0 when we cannot tell our site.
   std::uint32_t site_entry_tag() const;
+  std::optional<site_entry> our_site_entry() const;
 
   // The runner-up of the last probe round, kept open to become the warm
   // standby (connected, admitted, not below the chosen parent); once.
