@@ -163,13 +163,15 @@ void parent_finder::choose_move(const std::vector<probe_result>& results,
     const auto their_entry = entry_on(answer.path, answer.depth - answer.site_entry_hops);
     const move_policy::option option{scoring_.through(r), r.same_site,
                                      our_entry && their_entry && *their_entry < *our_entry};
-    if (r.free_slots > 0 && !is_parent(ids[r.index]) &&
+    // The best of those worth moving to: the soonest peer of our site may
+    // be below an entry that does not rank before ours, a later one not.
+    if (r.free_slots > 0 && !is_parent(ids[r.index]) && moves_.worth_moving(current, option) &&
         (!best || moves_.better(option, best_option))) {
       best = r.index;
       best_option = option;
     }
   }
-  if (!best || !moves_.worth_moving(current, best_option)) {
+  if (!best) {
     end_attached_round("no peer with room is clearly sooner");
     return;
   }

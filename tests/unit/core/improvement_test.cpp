@@ -348,6 +348,26 @@ TEST(site_gathering, at_one_depth_the_entry_with_the_lower_id_ranks_first) {
   EXPECT_EQ(lower.h.only_sent<wire::join_request>(probe).size(), 1u);
 }
 
+TEST(site_gathering, the_soonest_peer_of_our_site_is_passed_over_when_its_entry_ranks_after_ours) {
+  entry_of_the_office t;
+  t.h.clear();
+  while (t.h.all<connect_action>().empty() && t.next_seq < 200) {
+    t.h.advance(200ms);
+    t.h.receive(t.parent, make_chunk(t.next_seq++));
+  }
+  const auto probes = t.h.answer_query({{id_of(9), {"10.0.0.9", 7009}, 3, 2, "office", {}},
+                                        {id_of(8), {"10.0.0.8", 7008}, 3, 2, "office", {}}});
+  ASSERT_EQ(probes.size(), 2u);
+  // Peer 9 is soon but an entry itself at depth 3 (ours, at 2, ranks first);
+  // peer 8 is late but two hops below an entry at depth 1: we go to 8.
+  t.h.answer_probe(probes[0].link, 9, 7009, 3, 2, {id_of(1), id_of(6), id_of(7), id_of(9)},
+                   "office", 10ms, 0);
+  t.h.answer_probe(probes[1].link, 8, 7008, 3, 2, {id_of(1), id_of(2), id_of(3), id_of(8)},
+                   "office", 300ms, 2);
+  EXPECT_TRUE(t.h.only_sent<wire::join_request>(probes[0].link).empty());
+  EXPECT_EQ(t.h.only_sent<wire::join_request>(probes[1].link).size(), 1u);
+}
+
 TEST(site_gathering, a_peer_of_another_site_is_no_place_to_gather) {
   entry_of_the_office t;
   const link_id_t probe = t.round_probing_peer_9();
