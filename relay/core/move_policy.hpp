@@ -10,10 +10,12 @@
 // a site gathers below the same one, and two peers where the stream enters
 // one site, each looking at the other's subtree, never move below each
 // other at once (a loop). Ranking by delay instead left two entries a few
-// ms apart stuck: neither was later than the other's subtree. Then delay from the broadcaster, only
-// for a clear gain, so that noise in round trips does not make the tree oscillate: lower by at
-// least min_gain and by at least min_gain_fraction of the current delay (both: a few ms matter near
-// the broadcaster, a few percent far from it).
+// ms apart stuck: neither was later than the other's subtree.
+//
+// Then delay from the broadcaster, only for a clear gain, so that noise in
+// round trips does not make the tree oscillate: lower by at least min_gain
+// and by at least min_gain_fraction of the current delay (both: a few ms
+// matter near the broadcaster, a few percent far from it).
 #pragma once
 
 #include "core/time.hpp"

@@ -211,6 +211,8 @@ struct node_config {
   // note says what is measured and what is left).
   duration improve_interval{};
   duration improve_min_gain = std::chrono::milliseconds(40);
+  double improve_min_gain_fraction = 0.25;
+
   // Site gathering (parent_improver.hpp, move_policy.hpp): a peer whose
   // parent is of another site looks for a parent of its own this often (0 =
   // never). Off by default for now: it brings the WAN copies into each site
@@ -222,7 +224,6 @@ struct node_config {
   bool gathers_sites() const {
     return site_gather_interval > duration{} && (!site.empty() || same_site_rtt > duration{});
   }
-  double improve_min_gain_fraction = 0.25;
 
   // Peers without a common --site label this close (round trip, measured or
   // estimated from network coordinates) are taken as one site

@@ -97,10 +97,7 @@ move_policy::option parent_finder::current_option() const {
   parent.rtt = position_.parent_rtt();
   parent.depth = position_.depth() - 1;
   parent.root_delay = position_.parent_root_delay();
-  const link& l = links_.at(*position_.parent());
-  const auto rtt = parent.rtt > duration::zero() ? std::optional(parent.rtt) : std::nullopt;
-  return {scoring_.through(parent),
-          l.peer_hello && of_my_site(l.peer_hello->site, std::nullopt, rtt)};
+  return {scoring_.through(parent), parent_site() == site_match::same};
 }
 
 site_match parent_finder::parent_site() const {
@@ -129,8 +126,7 @@ std::optional<site_entry> parent_finder::our_site_entry() const {
 }
 
 std::uint32_t parent_finder::site_entry_tag() const {
-  if (!ctx_.config.gathers_sites() || !position_.has_parent() ||
-      parent_site() == site_match::unknown) {
+  if (!ctx_.config.gathers_sites() || parent_site() == site_match::unknown) {
     return 0;
   }
   const auto entry = our_site_entry();

@@ -202,7 +202,6 @@ class parent_finder {
                   std::optional<duration> rtt) const;
   // Our coordinate once a round trip placed it, else nothing to tell.
   std::optional<wire::coordinate> where_we_sit() const;
-  bool site_gathering_ = false;  // the improvement round under way gathers our site
   // Whether the peer probed on `probe` is our parent.
   bool is_parent(link_id_t probe) const;
   // A move round's probes answered: request the joiner that took our place,
@@ -246,6 +245,7 @@ class parent_finder {
   int redirects_ = 0;            // redirects followed in this round
   bool move_fell_back_ = false;  // a move round went on to our ancestors and backups
   wire::endpoint move_target_;   // the joiner that took our place (keeps us a slot)
+  bool site_gathering_ = false;  // the improvement round under way gathers our site
   duration backoff_;
 
   std::optional<wire::node_id_t> avoid_;  // the parent being left: its subtree is no home

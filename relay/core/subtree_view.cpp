@@ -176,7 +176,7 @@ std::vector<wire::peer_summary> subtree_view::candidates(
     std::span<const wire::node_id_t> avoid, const std::optional<wire::node_id_t>& asker) {
   std::vector<known_peer> pool = known_peers(include_self, self_state, avoid);
   if (asker) {
-    const std::uint32_t below_asker = site_entry{0, *asker}.tag();
+    const std::uint32_t below_asker = site_entry::tag_of(*asker);
     std::erase_if(pool, [&](const known_peer& p) {
       return p.summary.site_entry_hops > 0 && p.summary.site_entry_tag == below_asker;
     });

@@ -26,11 +26,11 @@ inline bool on_path(std::span<const wire::node_id_t> path, const wire::node_id_t
 
 // Where the stream enters a site: the peer at `depth` on `path` (the first
 // of an unbroken run of one site's peers: Pong.site_entry_hops above the
-// answering peer). Entries
-// rank shallower first, then by id. Every peer below an entry but itself is
-// deeper, so an entry ranks before every other entry in its subtree: peers
-// that move only below a better-ranked entry than their own can never,
-// moving at once, end up below each other (a loop).
+// answering peer). Entries rank shallower first, then by id. Every peer
+// below an entry but itself is deeper, so an entry ranks before every other
+// entry in its subtree: peers that move only below a better-ranked entry
+// than their own can never, moving at once, end up below each other (a
+// loop).
 struct site_entry {
   std::uint32_t depth = 0;
   wire::node_id_t id{};
@@ -39,7 +39,8 @@ struct site_entry {
   }
   // The first 4 bytes of the id, big-endian: ordered as the id is (ties
   // aside), and what reports carry (PeerSummary.site_entry_tag).
-  std::uint32_t tag() const {
+  std::uint32_t tag() const { return tag_of(id); }
+  static std::uint32_t tag_of(const wire::node_id_t& id) {
     return (std::uint32_t{id[0]} << 24) | (std::uint32_t{id[1]} << 16) |
            (std::uint32_t{id[2]} << 8) | std::uint32_t{id[3]};
   }
