@@ -111,6 +111,14 @@ int main(int argc, char** argv) {
     }
     node_config.role = wire::peer_role::broadcaster;
     runtime::apply_peer_options(options, node_config, runtime_config);
+    // The root's address is the one it is reached at: --public-host, else a
+    // specific --listen address.
+    const bool wildcard =
+        runtime_config.listen_host == "0.0.0.0" || runtime_config.listen_host == "::";
+    runtime::apply_site(options, node_config,
+                        !public_host.empty() ? public_host
+                        : wildcard           ? ""
+                                             : runtime_config.listen_host);
     media_settings = parse_media(resolution, fps, bitrate, chunk_ms, source);
     media_settings.device = device;
     level = runtime::parse_log_level(options.log_level);

@@ -24,7 +24,8 @@ struct node_config {
   // What this peer is; the broadcaster is the root and has no parent.
   wire::peer_role role = wire::peer_role::relay;
 
-  // Free-form site label reported to other peers ("" = unknown).
+  // Site label reported to other peers ("" = unknown): given (--site), or
+  // inferred from the peer's address ("net:...", site_inference.hpp).
   std::string site;
 
   // The stream this peer relays (the broadcaster's public key, from the

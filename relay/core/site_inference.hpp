@@ -1,8 +1,11 @@
 // Whether two peers are of one site (an office behind one WAN link), so that
 // the stream crosses each site's WAN as few times as possible.
 //
-// A label decides when both peers have one (--site: whoever set it knows).
-// Otherwise the round trip does: peers within same_site_rtt of each other
+// A label decides when both peers have one of the same kind: both given
+// (--site: whoever set it knows), or both inferred from the peer's address
+// (label_of_address: the network an office's peers share). A given label
+// and an inferred one say nothing about each other. Otherwise the round
+// trip does: peers within same_site_rtt of each other
 // are one site (an office LAN or campus answers in a millisecond or two, the
 // WAN between offices in tens). The round trip is the measured one where
 // there is one (a probe), else the estimate from both network coordinates,
@@ -11,6 +14,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "core/time.hpp"
 #include "wire/messages.hpp"
@@ -37,6 +41,15 @@ class site_inference {
             std::optional<duration> measured_rtt = std::nullopt) const {
     return match(a, b, measured_rtt) == site_match::same;
   }
+
+  // The site label a peer without --site takes from its own address: its
+  // network, "net:10.20.3.0/24" (IPv4 /24) or "net:2001:db8:0:100::/56"
+  // (IPv6 /56, what an ISP or an office plan gives one place). "" for
+  // addresses that tell no place (loopback, link-local, unspecified) and
+  // for what is not an address. IPv4-mapped IPv6 counts as IPv4.
+  static std::string label_of_address(const std::string& host);
+  static bool inferred(const std::string& label) { return label.starts_with(inferred_prefix); }
+  static constexpr std::string_view inferred_prefix = "net:";
 
   // A coordinate this unsure (relative error, per mille) tells nothing yet.
   static constexpr std::uint32_t max_usable_error_permille = 600;

@@ -1,6 +1,7 @@
 #include "runtime/node_runtime.hpp"
 
 #include "core/peer_claims.hpp"
+#include "core/site_inference.hpp"
 #include "runtime/program_loop.hpp"
 
 #include "runtime/tls_context.hpp"
@@ -74,6 +75,10 @@ void node_runtime::start() {
                                  ? core::root_node_id(node_config_.stream_id)
                                  : random_node_id();
   node_.emplace(node_config_, id, std::random_device{}(), log_);
+  if (core::site_inference::inferred(node_config_.site)) {
+    log_(core::log_level::info, now(),
+         "site " + node_config_.site + ", inferred from this peer's address (--site overrides)");
+  }
   node_->on_wall_clock(static_cast<std::int64_t>(wall_time_us()), now());
   node_->start(now());
   drain();

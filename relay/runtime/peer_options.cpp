@@ -10,6 +10,7 @@
 #include "runtime/console_log.hpp"
 #include "runtime/ed25519.hpp"
 #include "runtime/invite_token.hpp"
+#include "runtime/own_site.hpp"
 
 namespace treecast::runtime {
 
@@ -25,7 +26,15 @@ void add_peer_options(po::options_description& description, peer_options& values
     ("max-children", po::value(&values.max_children)->default_value(defaults.max_children),
      "children accepted at most")
     ("site", po::value(&values.site)->default_value(defaults.site),
-     "site label (office, data centre) reported to other peers")
+     "site label (office, data centre) reported to other peers; default: inferred from this "
+     "peer's address (its /24, or IPv6 /56); 'none' for no site")
+    ("improve-interval",
+     po::value(&values.improve_interval_s)->default_value(defaults.improve_interval_s),
+     "seconds between rounds looking for a nearer or shallower parent (0 = off)")
+    ("site-gather-interval",
+     po::value(&values.site_gather_interval_s)->default_value(defaults.site_gather_interval_s),
+     "seconds between rounds of a peer fed from another site, looking for a parent of its own "
+     "site so the stream crosses each site's WAN once (0 = off)")
     ("window", po::value(&values.window_s)->default_value(defaults.window_s),
      "seconds of stream kept for late joiners and repairs")
     ("max-frame-bytes", po::value(&values.max_frame_bytes)->default_value(defaults.max_frame_bytes),
@@ -70,7 +79,15 @@ void apply_peer_options(const peer_options& values, core::node_config& node,
     runtime.listen_port = listen->port;
   }
   node.max_children = values.max_children;
-  node.site = values.site;
+  apply_site(values, node, "");
+  const auto seconds = [](double s, const char* flag) {
+    if (!(s >= 0 && s <= 3600)) {
+      throw std::invalid_argument(std::string(flag) + " must be between 0 and 3600 seconds");
+    }
+    return std::chrono::duration_cast<core::duration>(std::chrono::duration<double>(s));
+  };
+  node.improve_interval = seconds(values.improve_interval_s, "--improve-interval");
+  node.site_gather_interval = seconds(values.site_gather_interval_s, "--site-gather-interval");
   if (!(values.window_s >= 1.0 && values.window_s <= 600.0)) {
     throw std::invalid_argument("--window must be between 1 and 600 seconds");
   }
@@ -97,6 +114,11 @@ void apply_peer_options(const peer_options& values, core::node_config& node,
   if (values.metrics_port < -1 || values.metrics_port > 65535) {
     throw std::invalid_argument("--metrics-port must be -1 (off) or a port number");
   }
+}
+
+void apply_site(const peer_options& values, core::node_config& node,
+                const std::string& own_address) {
+  node.site = own_site(values.site, own_address);
 }
 
 void add_link_option(po::options_description& description,
@@ -199,6 +221,8 @@ std::optional<joining_peer_config> parse_joining_peer(int argc, char** argv,
   }
   config.node.admission = std::make_shared<token_admission>(stream_id);
   apply_peer_options(options, config.node, config.runtime);
+  apply_site(options, config.node,
+             local_address_toward(config.node.rendezvous->host, config.node.rendezvous->port));
   config.level = parse_log_level(options.log_level);
   config.options = options;
   return config;

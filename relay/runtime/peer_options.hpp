@@ -18,7 +18,11 @@ namespace treecast::runtime {
 struct peer_options {
   std::string listen = "0.0.0.0:0";
   std::size_t max_children = 8;
-  std::string site;
+  std::string site;  // "" = inferred from the peer's address; "none" = no site
+  // The tree's self-improvement (node_config's improve_interval and
+  // site_gather_interval), seconds; 0 = off.
+  double improve_interval_s = 0;
+  double site_gather_interval_s = 0;
   double window_s = 10.0;
   std::size_t max_frame_bytes = wire::default_max_frame_bytes;
   std::size_t max_pending_bytes = core::node_config{}.max_pending_bytes;
@@ -63,6 +67,11 @@ struct joining_peer_config {
   core::log_level level = core::log_level::info;
   peer_options options;  // as parsed, for what the configs above do not carry
 };
+
+// Sets node.site from --site, or, when none was given, from the label
+// `own_address` tells (runtime/own_site.hpp).
+void apply_site(const peer_options& values, core::node_config& node,
+                const std::string& own_address);
 
 // Adds LINK and the shared options (with `defaults`) to `description`, which
 // may hold the program's own options already, parses argv and the TREECAST_*

@@ -43,7 +43,8 @@ TEST(tree_scenario_sites, site_labels_cut_the_copies_crossing_into_a_site) {
   config.seed = 7;
   SCOPED_TRACE("seed 7");
   const sim_result with_labels = run_simulation(config);
-  config.site_labels = false;  // same placement, peers not told their site
+  // Same placement, peers neither told their site nor inferring it.
+  config.site_labels = sim_config::site_labels_kind::none;
   const sim_result baseline = run_simulation(config);
   std::printf("WAN copies into the worst site: %zu with site labels, %zu without\n",
               with_labels.wan_copies_max, baseline.wan_copies_max);
@@ -56,9 +57,12 @@ TEST(tree_scenario_sites, site_gathering_leaves_each_site_about_one_copy) {
   // Flash-crowd joins leave several peers of a site below another site's
   // (a joiner finds no peer of its own with room yet); gathering moves them
   // below the site's first-ranked entry, make-before-break, with no loop.
+  // No peer is told its site: each infers it from its address, as the
+  // programs do without --site.
   sim_config config;
   config.peers = 1000;
   config.sites = 10;
+  config.site_labels = sim_config::site_labels_kind::inferred;
   config.seed = 8;
   config.settle = std::chrono::seconds(60);
   SCOPED_TRACE("seed 8");

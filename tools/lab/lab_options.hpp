@@ -9,10 +9,14 @@ struct lab_options {
   int relays = 4;
   int viewers = 40;
   double duration_s = 60;
-  int kills = 0;          // relays killed, spread over the run (--kill)
-  std::string plan;       // scripted churn (--plan), added to the kills
-  int sites = 3;          // peers spread round-robin over site1..siteN
-  bool netns = false;     // each site in its own network namespace, WAN between
+  int kills = 0;            // relays killed, spread over the run (--kill)
+  std::string plan;         // scripted churn (--plan), added to the kills
+  int sites = 3;            // peers spread round-robin over site1..siteN
+  bool netns = false;       // each site in its own network namespace, WAN between
+  bool site_labels = true;  // false: no --site; peers infer their site from their address
+  // Passed to relays and viewers (seconds, 0 = off): the tree's self-improvement.
+  double improve_interval_s = 0;
+  double site_gather_interval_s = 0;
   int wan_delay_ms = 40;  // one way, between sites (netns only)
   int wan_mbit = 100;     // each site's uplink cap, tbf (netns only)
   int root_children = 0;  // broadcaster's --max-children; 0 = one per relay (min 2)

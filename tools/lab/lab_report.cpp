@@ -69,16 +69,41 @@ double repair_ms(const std::map<std::string, std::string>& repair,
   return static_cast<double>(own_ms);
 }
 
-void count_wan_copies(const nlohmann::json& tree, lab_report& report) {
+// Where each peer listened, by the lab's own sites (not the label a peer
+// reports, which it may have inferred wrongly): "listening on HOST:PORT".
+std::map<std::string, std::string> lab_site_by_address(const std::vector<lab_peer>& peers) {
+  std::map<std::string, std::string> sites;
+  static constexpr char listening[] = "listening on ";
+  for (const auto& peer : peers) {
+    for (const auto& lines : peer.output) {
+      for (const auto& line : lines) {
+        if (starts_with(line, listening)) {
+          sites[line.substr(sizeof listening - 1)] = peer.site;
+        }
+      }
+    }
+  }
+  return sites;
+}
+
+// Parent links that cross into each site, counted by the sites the lab put
+// the peers in (a peer it cannot place counts by its reported label).
+void count_wan_copies(const nlohmann::json& tree, const std::vector<lab_peer>& peers,
+                      lab_report& report) {
   if (!tree.contains("nodes")) {
     return;
   }
+  const auto by_address = lab_site_by_address(peers);
+  const auto site_of_node = [&](const nlohmann::json& n) {
+    const auto it = by_address.find(n.value("address", ""));
+    return it != by_address.end() ? it->second : n.value("site", "");
+  };
   std::map<std::string, std::string> site_of;
   for (const auto& n : tree["nodes"]) {
-    site_of[n.value("id", "")] = n.value("site", "");
+    site_of[n.value("id", "")] = site_of_node(n);
   }
   for (const auto& n : tree["nodes"]) {
-    const std::string site = n.value("site", "");
+    const std::string site = site_of_node(n);
     if (n.value("role", "") == "broadcaster" || site.empty()) {
       continue;
     }
@@ -174,7 +199,7 @@ lab_report make_report(const std::vector<lab_peer>& peers, const std::vector<chu
     report.latency_ms_by_depth[depth] = {quantile(samples, 0.5), quantile(samples, 0.99),
                                          samples.size()};
   }
-  count_wan_copies(tree, report);
+  count_wan_copies(tree, peers, report);
   return report;
 }
 

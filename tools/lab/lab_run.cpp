@@ -172,9 +172,17 @@ class lab {
     for (const auto& extra : {std::string("--listen"), network_.host(site) + ":0"}) {
       peer.argv.push_back(extra);
     }
-    if (!site.empty()) {
+    if (!site.empty() && options_.site_labels) {
       peer.argv.push_back("--site");
       peer.argv.push_back(site);
+    }
+    if (role != "broadcaster") {
+      for (const auto& [flag, seconds] :
+           {std::pair{"--improve-interval", options_.improve_interval_s},
+            {"--site-gather-interval", options_.site_gather_interval_s}}) {
+        peer.argv.push_back(flag);
+        peer.argv.push_back(std::to_string(seconds));
+      }
     }
     peer.log_path = options_.log_dir + "/" + name + ".log";
     std::filesystem::remove(peer.log_path);

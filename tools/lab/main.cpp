@@ -35,6 +35,13 @@ int main(int argc, char** argv) {
      "peers spread round-robin over site1..siteN (0: no sites); the broadcaster is outside them")
     ("netns", po::bool_switch(&o.netns),
      "as root: one network namespace per site, joined by a user-space WAN forwarder")
+    ("no-site-labels", po::bool_switch(),
+     "sites stay as they are, but no peer is told its own (--site): peers infer it")
+    ("improve-interval", po::value(&o.improve_interval_s)->default_value(o.improve_interval_s),
+     "relays' and viewers' --improve-interval (seconds, 0 = off)")
+    ("site-gather-interval",
+     po::value(&o.site_gather_interval_s)->default_value(o.site_gather_interval_s),
+     "relays' and viewers' --site-gather-interval (seconds, 0 = off)")
     ("wan-delay-ms", po::value(&o.wan_delay_ms)->default_value(o.wan_delay_ms),
      "one-way delay between sites (--netns)")
     ("wan-mbit", po::value(&o.wan_mbit)->default_value(o.wan_mbit),
@@ -58,12 +65,14 @@ int main(int argc, char** argv) {
       return 0;
     }
     po::notify(vm);
+    o.site_labels = !vm["no-site-labels"].as<bool>();
     if (o.relays < 0 || o.viewers < 0 || o.relays + o.viewers == 0 || o.duration_s <= 0 ||
         o.kills < 0 || o.kills > o.relays || o.sites < 0 || o.sites > 200 || o.fps <= 0 ||
-        o.bitrate_kbps <= 0 || o.wan_delay_ms < 0 || o.wan_mbit <= 0) {
+        o.bitrate_kbps <= 0 || o.wan_delay_ms < 0 || o.wan_mbit <= 0 ||
+        !(o.improve_interval_s >= 0) || !(o.site_gather_interval_s >= 0)) {
       throw std::invalid_argument(
           "need relays + viewers > 0, duration > 0, 0 <= kill <= relays, 0 <= sites <= 200, "
-          "positive fps, bitrate and wan-mbit");
+          "positive fps, bitrate and wan-mbit, intervals >= 0");
     }
     if (o.netns && o.sites == 0) {
       throw std::invalid_argument("--netns needs --sites >= 1");

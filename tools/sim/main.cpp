@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   int buffer_ms = 300;
   double improve_s = 0;
   double same_site_rtt_ms = 0;
+  std::string site_labels = "given";
   double gather_s = 0;
   double improve_min_gain_ms =
       std::chrono::duration<double, std::milli>(config.node_defaults.improve_min_gain).count();
@@ -33,7 +34,10 @@ int main(int argc, char** argv) {
     ("seed", po::value(&config.seed)->default_value(config.seed), "random seed")
     ("json", po::bool_switch(&json), "print one JSON object")
     ("sites", po::value(&config.sites)->default_value(0), "sites peers cluster in (0 = none)")
-    ("no-site-labels", po::bool_switch(), "place peers by site but do not tell them (baseline)")
+    ("site-labels", po::value(&site_labels)->default_value(site_labels),
+     "how peers know their site: given (--site), inferred (from their addresses, 250 to a /24 of "
+     "their site's 10.<site>.0.0/16) or none (a baseline)")
+    ("no-site-labels", po::bool_switch(), "the same as --site-labels none")
     ("join-limit", po::bool_switch(&config.join_limit),
      "serve joins at the engine's rate bound (a flash crowd is told busy and retries)")
     ("no-health-rows", po::bool_switch(),
@@ -88,7 +92,14 @@ int main(int argc, char** argv) {
       return 0;
     }
     po::notify(vm);
-    config.site_labels = !vm["no-site-labels"].as<bool>();
+    using labels = sim::sim_config::site_labels_kind;
+    if (vm["no-site-labels"].as<bool>() || site_labels == "none") {
+      config.site_labels = labels::none;
+    } else if (site_labels == "inferred") {
+      config.site_labels = labels::inferred;
+    } else if (site_labels != "given") {
+      throw std::invalid_argument("--site-labels must be given, inferred or none");
+    }
     if (vm.count("trace-peer")) {
       config.trace_peer = vm["trace-peer"].as<std::size_t>();
     }

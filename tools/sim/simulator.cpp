@@ -15,6 +15,7 @@
 #include <unordered_set>
 
 #include "core/chunk_sealer.hpp"
+#include "core/site_inference.hpp"
 #include "playout_model.hpp"
 #include "tree_metrics.hpp"
 #include "wire/codec.hpp"
@@ -68,6 +69,15 @@ std::string host_of(std::size_t peer) {
   return std::to_string(peer);
 }
 
+// The address a peer of a site holds when sites are inferred from addresses:
+// 250 to a /24 in its site's 10.<site>.0.0/16 (peers are dealt to sites in
+// turn, so the k-th of a site is peer k * sites + site).
+std::string site_address(int site, std::size_t peer, int sites) {
+  const std::size_t k = peer / static_cast<std::size_t>(sites);
+  return "10." + std::to_string(site) + "." + std::to_string(k / 250) + "." +
+         std::to_string(k % 250 + 1);
+}
+
 std::optional<std::uint32_t> peer_of(const wire::endpoint& e, std::size_t peers) {
   std::uint32_t value = 0;
   if (e.host.empty()) {
@@ -87,6 +97,20 @@ std::optional<std::uint32_t> peer_of(const wire::endpoint& e, std::size_t peers)
 
 class world {
  public:
+  // The site label peer i starts with, as config.site_labels says.
+  std::string site_label(const sim_config& config, std::size_t i) const {
+    using kind = sim_config::site_labels_kind;
+    if (config.sites == 0 || config.site_labels == kind::none) {
+      return "";
+    }
+    const int site = latency_.site_of(i);
+    if (config.site_labels == kind::given) {
+      return site >= 0 ? "site" + std::to_string(site) : "";
+    }
+    return core::site_inference::label_of_address(site >= 0 ? site_address(site, i, config.sites)
+                                                            : "10.255.0.1");
+  }
+
   explicit world(const sim_config& config)
       : config_(config),
         random_(config.seed),
@@ -135,9 +159,7 @@ class world {
         c.rendezvous = wire::endpoint{host_of(0), listen_port};
         upload_bps_[i] = (relay ? config.relay_upload_mbps : config.viewer_upload_mbps) * 1e6;
       }
-      if (config.site_labels && latency_.site_of(i) >= 0) {
-        c.site = "site" + std::to_string(latency_.site_of(i));
-      }
+      c.site = site_label(config, i);
       // A standby child switching may take one slot above max_children.
       capacity_[i] = c.max_children + (c.warm_standby ? c.standby_headroom : 0);
       wire::node_id_t id{};

@@ -29,8 +29,13 @@ struct sim_config {
   core::duration join_window{0};
   // Simulated time after the last join before measuring.
   core::duration settle = std::chrono::seconds(20);
-  int sites = 0;            // 0 = no sites
-  bool site_labels = true;  // false: peers are placed by site but not told it (a baseline)
+  int sites = 0;  // 0 = no sites
+  // How peers placed in a site know it: told (--site), inferred from their
+  // address as the runtime does (each site's peers hold addresses in
+  // 10.<site>.0.0/16, up to 250 per /24; the broadcaster 10.255.0.1), or
+  // not at all (a baseline).
+  enum class site_labels_kind { given, inferred, none };
+  site_labels_kind site_labels = site_labels_kind::given;
   // Serve joins at the engine's own rate bound (node_config's
   // max_joins_per_second): a flash crowd meets "busy" and retries. Off:
   // joins are served at any rate (tree building measured on its own).
