@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "simulator.hpp"
+#include "site_gathering_runs.hpp"
 
 namespace treecast::sim {
 namespace {
@@ -90,26 +91,14 @@ INSTANTIATE_TEST_SUITE_P(modes, churn_scenario,
 
 // Repairs pick speed over place, so churn scatters a site's peers below
 // other sites' again; gathering brings each site back to about one copy
-// within the 5 s the run goes on after the churn. No peer is told its site:
-// each infers it from its address.
+// within the 5 s the run goes on after the churn.
 TEST(churn_scenario_sites, sites_gather_again_after_churn) {
-  sim_config config;
-  config.peers = 1000;
-  config.sites = 10;
-  config.site_labels = sim_config::site_labels_kind::inferred;
-  config.seed = 21;
+  sim_config config = sites_inferred(21);
   config.churn = 0.2;
   config.churn_duration = std::chrono::seconds(30);
   config.churn_mode = sim_config::churn_kind::mixed;
   SCOPED_TRACE("seed 21, mixed");
-  const sim_result scattered = run_simulation(config);
-  config.node_defaults.site_gather_interval = std::chrono::seconds(5);
-  const sim_result gathered = run_simulation(config);
-  std::printf("WAN copies into the worst site after churn: %zu without gathering, %zu with\n",
-              scattered.wan_copies_max, gathered.wan_copies_max);
-  EXPECT_EQ(gathered.chunks_lost, 0u);
-  EXPECT_EQ(gathered.loops, 0u);
-  EXPECT_EQ(gathered.unrooted, 0u);
+  const auto [scattered, gathered] = run_without_and_with_gathering(config);
   EXPECT_EQ(gathered.joined, gathered.survivors);
   EXPECT_LE(gathered.wan_copies_max, 2u);
   EXPECT_GE(scattered.wan_copies_max, 5u);
