@@ -111,14 +111,14 @@ int main(int argc, char** argv) {
     }
     node_config.role = wire::peer_role::broadcaster;
     runtime::apply_peer_options(options, node_config, runtime_config);
-    // The root's address is the one it is reached at: --public-host, else a
-    // specific --listen address.
+    // The root is reached at --public-host, else at a specific --listen
+    // address (a wildcard one names no machine); its site is that address's.
     const bool wildcard =
         runtime_config.listen_host == "0.0.0.0" || runtime_config.listen_host == "::";
-    runtime::apply_site(options, node_config,
-                        !public_host.empty() ? public_host
-                        : wildcard           ? ""
-                                             : runtime_config.listen_host);
+    if (public_host.empty() && !wildcard) {
+      public_host = runtime_config.listen_host;
+    }
+    runtime::apply_site(options, node_config, public_host);
     media_settings = parse_media(resolution, fps, bitrate, chunk_ms, source);
     media_settings.device = device;
     level = runtime::parse_log_level(options.log_level);
@@ -219,9 +219,7 @@ int main(int argc, char** argv) {
   }
 
   if (public_host.empty()) {
-    public_host = (runtime_config.listen_host == "0.0.0.0" || runtime_config.listen_host == "::")
-                      ? "127.0.0.1"
-                      : runtime_config.listen_host;
+    public_host = "127.0.0.1";  // listening on every address: links name this machine
   }
   std::printf("listening on %s\n",
               runtime::format_address({runtime_config.listen_host, root.listen_port()}).c_str());

@@ -97,20 +97,6 @@ std::optional<std::uint32_t> peer_of(const wire::endpoint& e, std::size_t peers)
 
 class world {
  public:
-  // The site label peer i starts with, as config.site_labels says.
-  std::string site_label(const sim_config& config, std::size_t i) const {
-    using kind = sim_config::site_labels_kind;
-    if (config.sites == 0 || config.site_labels == kind::none) {
-      return "";
-    }
-    const int site = latency_.site_of(i);
-    if (config.site_labels == kind::given) {
-      return site >= 0 ? "site" + std::to_string(site) : "";
-    }
-    return core::site_inference::label_of_address(site >= 0 ? site_address(site, i, config.sites)
-                                                            : "10.255.0.1");
-  }
-
   explicit world(const sim_config& config)
       : config_(config),
         random_(config.seed),
@@ -159,7 +145,7 @@ class world {
         c.rendezvous = wire::endpoint{host_of(0), listen_port};
         upload_bps_[i] = (relay ? config.relay_upload_mbps : config.viewer_upload_mbps) * 1e6;
       }
-      c.site = site_label(config, i);
+      c.site = site_label(i);
       // A standby child switching may take one slot above max_children.
       capacity_[i] = c.max_children + (c.warm_standby ? c.standby_headroom : 0);
       wire::node_id_t id{};
@@ -257,6 +243,20 @@ class world {
   }
 
  private:
+  // The site label peer i starts with, as config_.site_labels says.
+  std::string site_label(std::size_t i) const {
+    using kind = sim_config::site_labels_kind;
+    if (config_.sites == 0 || config_.site_labels == kind::none) {
+      return "";
+    }
+    const int site = latency_.site_of(i);
+    if (config_.site_labels == kind::given) {
+      return site >= 0 ? "site" + std::to_string(site) : "";
+    }
+    return core::site_inference::label_of_address(site >= 0 ? site_address(site, i, config_.sites)
+                                                            : "10.255.0.1");
+  }
+
   void push(event e) {
     e.order = next_order_++;
     queue_.push(std::move(e));
