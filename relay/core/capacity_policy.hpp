@@ -21,6 +21,8 @@
 // coordinates). A site nobody can tell matches any.
 #pragma once
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -56,6 +58,12 @@ class capacity_policy {
   // where the stream comes soonest, and may take a weaker child's place.
   static bool strong(std::uint32_t max_children) { return max_children >= min_strong; }
 
+  // Whether a peer accepting `stronger` children may take the place of one
+  // accepting `weaker` (the measure gives_way applies).
+  static bool clearly_stronger(std::size_t stronger, std::size_t weaker) {
+    return stronger >= std::max<std::size_t>(min_strong, 2 * weaker);
+  }
+
   // A joiner at `joiner`'s place (max_children unused) accepting at least this
   // many children may take the place of one of `kids`; 0 when none would
   // give way to it.
@@ -66,12 +74,21 @@ class capacity_policy {
   std::optional<link_id_t> gives_way(std::span<const child_view> kids,
                                      const joiner_view& joiner) const;
 
+  // A parent one child over its slots (it rose and took the child that
+  // gave way to it below: parent_improver.hpp) moves one out, below that
+  // child `newcomer`: the weakest of the others, preferably one that may
+  // share its site (the WAN carries the stream no more often); nullopt
+  // when there is no other.
+  std::optional<link_id_t> to_shed(std::span<const child_view> kids, link_id_t newcomer,
+                                   const joiner_view& newcomer_place) const;
+
  private:
   // What a joiner must accept to take `child`'s place.
   static std::uint32_t needed_against(const child_view& child);
   // The weakest of `kids` that may give way to `joiner` (place), of those
   // the one with the smallest subtree.
-  const child_view* weakest(std::span<const child_view> kids, const joiner_view& joiner) const;
+  const child_view* weakest(std::span<const child_view> kids, const joiner_view& joiner,
+                            bool any_place = false) const;
   // Unless surely of other sites.
   bool may_share_site(const place& a, const place& b) const {
     return sites_.match(a, b) != site_match::other;

@@ -13,7 +13,8 @@ std::size_t children::free_slots(bool open) const {
 }
 
 bool children::reserved_for(const wire::node_id_t& id) const {
-  return reserving() && reserved_->id == id && count() < ctx_.config.max_children;
+  // One over our slots at most: a peer that rose full sheds a child for it.
+  return reserving() && reserved_->id == id && count() <= ctx_.config.max_children;
 }
 
 bool children::room_for_promotion(bool open) const {

@@ -74,8 +74,9 @@ class children {
 
   // Keep one slot for `id` (a child moving below us) until `until`.
   void reserve_for(const wire::node_id_t& id, time_point until) { reserved_ = {id, until}; }
-  // Whether a slot is kept for `id`.
+  // Whether a slot is kept for `id`; for anyone.
   bool reserved_for(const wire::node_id_t& id) const;
+  bool keeping_slot() const { return reserving(); }
 
   // The children as capacity_policy sees them.
   std::vector<capacity_policy::child_view> capacities() const;

@@ -294,6 +294,7 @@ void node::handle(link_id_t id, link& l, wire::join_request&& m) {
   const bool promised =
       (standby_children_.contains(id) && children_.room_for_promotion(attached() && !leaving_)) ||
       slot_kept_for(l);
+  const bool adoptee = slot_kept_for(l);
   const bool full = free_slots() == 0 && !promised;
   const auto gives_way = full && !address_full ? child_giving_way(l, m) : std::nullopt;
   if ((full && !gives_way) || address_full) {
@@ -324,16 +325,32 @@ void node::handle(link_id_t id, link& l, wire::join_request&& m) {
   if (gives_way) {
     move_out(*gives_way, l);  // before the joiner's backlog: the child learns at once
   }
+  if (adoptee && children_.count() > ctx_.config.max_children && !children_.moving_out()) {
+    // We rose full, in its place: one of the others goes below it.
+    if (const auto shed = capacity_.to_shed(children_.capacities(), id,
+                                            {0, {l.peer_hello->site, m.where}, here()})) {
+      move_out(*shed, l);
+    }
+  }
   children_.serve_backlog(id, forwarder_.window(), m.resume_from);
 }
 
 std::optional<link_id_t> node::child_giving_way(const link& l, const wire::join_request& m) const {
+  // One child over our slots at most: none gives way while one moves out or
+  // while a slot is kept for one moving in.
   if (!m.can_adopt || !attached() || leaving_ || children_.moving_out() ||
-      l.peer_hello->listen_port == 0) {
+      children_.keeping_slot() || l.peer_hello->listen_port == 0) {
     return std::nullopt;
   }
   return capacity_.gives_way(children_.capacities(),
                              {l.peer_hello->max_children, {l.peer_hello->site, m.where}, here()});
+}
+
+bool node::outranks_parent() const {
+  const auto parent = position_.parent();
+  const link* l = parent ? links_.find(*parent) : nullptr;
+  return l && l->peer_hello &&
+         capacity_policy::clearly_stronger(ctx_.config.max_children, l->peer_hello->max_children);
 }
 
 bool node::slot_kept_for(const link& l) const {
@@ -351,8 +368,7 @@ void node::move_out(link_id_t child, const link& joiner) {
   links_.send(child, wire::move{std::move(targets)});
   children_.start_move_out(child, ctx_.now + ctx_.config.move_out_timeout);
   ctx_.stats.add(counter::children_moved_out);
-  ctx_.log(log_level::info, "full: " + describe(joiner.remote) +
-                                " takes a weaker child's place; asked " +
+  ctx_.log(log_level::info, "full: " + describe(joiner.remote) + " takes a child's place; asked " +
                                 describe(links_.at(child).remote) + " to move below it");
 }
 
@@ -561,7 +577,8 @@ void node::handle(link_id_t id, link& l, wire::ping&& m) {
   answer.path = position_.path();
   answer.root_delay_us = to_wire_us(position_.root_delay());
   answer.site_entry_hops = attached() ? finder_.site_entry_hops() : 0;
-  if (answer.free_slots == 0 && attached() && !leaving_ && !children_.moving_out()) {
+  if (answer.free_slots == 0 && attached() && !leaving_ && !children_.moving_out() &&
+      !children_.keeping_slot()) {
     // Its coordinate is not known yet (its JoinRequest will tell).
     answer.room_for_max_children =
         capacity_.room_for(children_.capacities(), {0, {l.peer_hello->site, {}}, here()});
@@ -651,7 +668,7 @@ void node::attach(link_id_t id, link& l, std::uint32_t parent_depth,
   position_.set_parent_site_entry_hops(parent_site_entry_hops);
   finder_.on_attached(id);
   standby_.on_attached();
-  improver_.on_attached();
+  improver_.on_attached(outranks_parent());
   forwarder_.expect_stream();
   subtree_.report_soon();
   ctx_.stats.add(counter::parent_attaches);
@@ -807,9 +824,16 @@ void node::on_timer(time_point now) {
     next_backups_ = now + ctx_.config.backup_interval;
     send_path_updates();
   }
-  if (const auto ask = improver_.take_round(finder_.idle() && !position_.feeder() && !leaving_,
-                                            finder_.parent_site() == site_match::other)) {
-    finder_.start_improvement(ask->ask, ask->site_gathering);
+  parent_improver::situation situation;
+  situation.idle = finder_.idle() && !position_.feeder() && !leaving_;
+  situation.site_entry = finder_.parent_site() == site_match::other;
+  situation.outranks_parent = outranks_parent();
+  if (const auto round = improver_.take_round(situation)) {
+    if (round->kind == parent_improver::kind::rise) {
+      finder_.start_rise(round->ask);
+    } else {
+      finder_.start_improvement(round->ask, round->kind == parent_improver::kind::gather);
+    }
   }
   check_parent_pace();
   if (forwarder_.starving(position_.has_parent())) {

@@ -69,9 +69,10 @@ std::string node_config::validate() const {
     return "standby max trail must not be negative and the challenge pause at least 100 ms";
   }
   if (improve_interval < duration::zero() || site_gather_interval < duration::zero() ||
-      improve_min_gain < duration::zero() || improve_min_gain_fraction < 0 ||
-      improve_min_gain_fraction >= 1) {
-    return "the improve and site gather intervals and the gain must not be negative, the gain "
+      rise_interval < duration::zero() || improve_min_gain < duration::zero() ||
+      improve_min_gain_fraction < 0 || improve_min_gain_fraction >= 1) {
+    return "the improve, rise and site gather intervals and the gain must not be negative, the "
+           "gain "
            "fraction in [0, 1)";
   }
   if (same_site_rtt < duration::zero() || same_site_rtt > std::chrono::seconds(1)) {

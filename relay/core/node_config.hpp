@@ -214,6 +214,12 @@ struct node_config {
   duration improve_min_gain = std::chrono::milliseconds(40);
   double improve_min_gain_fraction = 0.25;
 
+  // Strong peers up (parent_improver.hpp): a peer clearly stronger than its
+  // parent (capacity_policy) asks its grandparent to take it in a weaker
+  // child's place this long after it attached, backing off while it is
+  // refused (0 = never).
+  duration rise_interval = std::chrono::seconds(5);
+
   // Site gathering (parent_improver.hpp, move_policy.hpp): a peer whose
   // parent is of another site looks for a parent of its own this often (0 =
   // never). Off by default for now: it brings the WAN copies into each site

@@ -67,6 +67,12 @@ void parent_finder::start_improvement(const wire::endpoint& ancestor, bool site_
   links_.open(link_kind::rendezvous, ancestor);
 }
 
+void parent_finder::start_rise(const wire::endpoint& grandparent) {
+  round_ = round_kind::rise;
+  redirects_ = 0;
+  start_probes({grandparent});
+}
+
 void parent_finder::start_move(const std::vector<wire::endpoint>& targets) {
   close_join_links(std::nullopt);  // an improvement round under way gives way
   round_ = round_kind::move;
@@ -148,6 +154,11 @@ bool parent_finder::is_parent(link_id_t probe) const {
   return parent && links_.at(probe).peer_hello->node_id == links_.at(*parent).peer_hello->node_id;
 }
 
+bool parent_finder::is_grandparent(const wire::node_id_t& id) const {
+  const auto& path = position_.path();  // the broadcaster .. us
+  return path.size() >= 3 && path[path.size() - 3] == id;
+}
+
 void parent_finder::choose_move(const std::vector<probe_result>& results,
                                 const std::vector<link_id_t>& ids) {
   const move_policy::option current = current_option();
@@ -177,6 +188,26 @@ void parent_finder::choose_move(const std::vector<probe_result>& results,
                                  std::to_string(current.delay.count() / 1000));
   close_join_links(ids[*best]);
   request(ids[*best]);
+}
+
+void parent_finder::choose_rise(const std::vector<probe_result>& results,
+                                const std::vector<link_id_t>& ids) {
+  if (results.empty() || results.front().free_slots == 0 ||
+      !is_grandparent(links_.at(ids[results.front().index]).peer_hello->node_id)) {
+    end_attached_round("our grandparent would not take us");
+    return;
+  }
+  const probe_result& grandparent = results.front();
+  const bool adopts = probes_.at(ids[grandparent.index]).answer->free_slots == 0;
+  if (!adopts && !grandparent.same_site && parent_site() == site_match::same) {
+    end_attached_round("our grandparent is of another site");
+    return;
+  }
+  ctx_.log(log_level::debug, "rising to our grandparent " +
+                                 describe(links_.at(ids[grandparent.index]).remote) +
+                                 (adopts ? ", in a weaker child's place" : ""));
+  close_join_links(ids[grandparent.index]);
+  request(ids[grandparent.index]);
 }
 
 void parent_finder::choose_move_below(std::vector<probe_result> results,
@@ -401,7 +432,7 @@ bool parent_finder::on_redirect(link_id_t id, link& l, wire::join_redirect&& m) 
   const std::string from = describe(l.remote);
   close_own(id, node_errc::join_refused);
   ctx_.stats.add(counter::join_redirects);
-  if (round_ == round_kind::improve) {
+  if (round_ == round_kind::improve || round_ == round_kind::rise) {
     end_attached_round("redirected by " + from + " (" + m.reason + ")");
     return true;
   }
@@ -496,6 +527,10 @@ void parent_finder::choose() {
     choose_move_below(std::move(results), ids);
     return;
   }
+  if (round_ == round_kind::rise) {
+    choose_rise(results, ids);
+    return;
+  }
   const auto best = scoring_.best(results);
   if (!best) {
     close_join_links(std::nullopt);
@@ -530,9 +565,18 @@ void parent_finder::request(link_id_t id) {
 }
 
 bool parent_finder::can_adopt_from(const link& l) const {
+  if (!l.peer_hello) {
+    return false;
+  }
+  if (round_ == round_kind::rise) {
+    // Our grandparent's child giving way can only be our parent, which we
+    // leave for it, or our parent's sibling. Full, we shed a child below it
+    // (node.cpp).
+    return is_grandparent(l.peer_hello->node_id);
+  }
   // Attached, we may be below it: the child giving way could be our own
   // ancestor.
-  return children_.count() < ctx_.config.max_children && l.peer_hello &&
+  return children_.count() < ctx_.config.max_children &&
          !(position_.has_parent() && on_path(position_.path(), l.peer_hello->node_id));
 }
 

@@ -39,6 +39,13 @@
 // says the delay through it is clearly lower; otherwise, or if anything
 // fails, the round ends quietly and the parent stays.
 //
+// A rise round (parent_improver: we are clearly stronger than our parent)
+// probes our grandparent alone and asks it to take us, saying we can adopt
+// (the child giving way may be our parent: it comes below us once we have
+// left it), if it has room or would make room for us, and unless that
+// would leave a parent of our site for one of another (the WAN would carry
+// the stream once more; a parent adopted below us keeps it once).
+//
 // Exclusions: a candidate with this node on its path (a loop), one below the
 // parent being left (its subtree is going away) and one that sent a forged
 // chunk are never chosen.
@@ -98,6 +105,8 @@ class parent_finder {
   // `site_gathering`: we are where the stream enters our site, and ask for
   // peers of our site (parent_improver).
   void start_improvement(const wire::endpoint& ancestor, bool site_gathering);
+  // While attached and idle: ask our grandparent to take us (see above).
+  void start_rise(const wire::endpoint& grandparent);
   // Our parent gave our slot to a stronger joiner: join one of `targets`
   // (it first) while the parent still feeds us.
   void start_move(const std::vector<wire::endpoint>& targets);
@@ -174,6 +183,7 @@ class parent_finder {
     promotion,  // the warm standby, asked directly
     improve,    // attached: looking for a parent through which the stream comes sooner
     move,       // attached: the parent asked us to go below a stronger joiner
+    rise,       // attached: asking our grandparent to take us
   };
 
   struct probe {
@@ -185,7 +195,8 @@ class parent_finder {
   bool joining() const;
   // An improvement or move round: the parent feeds us meanwhile.
   bool while_attached() const {
-    return round_ == round_kind::improve || round_ == round_kind::move;
+    return round_ == round_kind::improve || round_ == round_kind::move ||
+           round_ == round_kind::rise;
   }
   void fail_round(const std::string& why, bool counts);
   // An improvement or move round found nothing, or failed: the parent stays.
@@ -204,9 +215,12 @@ class parent_finder {
   std::optional<wire::coordinate> where_we_sit() const;
   // Whether the peer probed on `probe` is our parent.
   bool is_parent(link_id_t probe) const;
+  bool is_grandparent(const wire::node_id_t& id) const;
   // A move round's probes answered: request the joiner that took our place,
   // else the peer with room through which the stream comes soonest.
   void choose_move_below(std::vector<probe_result> results, const std::vector<link_id_t>& ids);
+  // A rise round's probe answered: request the grandparent if it may take us.
+  void choose_rise(const std::vector<probe_result>& results, const std::vector<link_id_t>& ids);
   // An improvement round's probes answered: request the best if worth it.
   void choose_move(const std::vector<probe_result>& results, const std::vector<link_id_t>& ids);
   void start_probes(const std::vector<wire::endpoint>& targets);

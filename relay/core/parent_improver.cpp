@@ -5,9 +5,21 @@
 
 namespace treecast::core {
 
-void parent_improver::on_attached() {
+void parent_improver::on_attached(bool outranks_parent) {
   quiet_rounds_ = 0;
   schedule();
+  refused_rises_ = 0;
+  next_rise_.reset();
+  if (outranks_parent && ctx_.config.rise_interval > duration{}) {
+    next_rise_ = ctx_.now + ctx_.spread(ctx_.config.rise_interval);
+  }
+}
+
+std::optional<time_point> parent_improver::deadline() const {
+  if (!next_round_ || !next_rise_) {
+    return next_round_ ? next_round_ : next_rise_;
+  }
+  return std::min(*next_round_, *next_rise_);
 }
 
 duration parent_improver::interval() const {
@@ -29,15 +41,36 @@ void parent_improver::schedule() {
   next_round_ = ctx_.now + ctx_.spread(interval() * backoff);
 }
 
-std::optional<parent_improver::round> parent_improver::take_round(bool idle, bool site_entry) {
+std::optional<parent_improver::round> parent_improver::take_rise(const situation& now) {
+  // ancestors(): the broadcaster .. our parent.
+  const auto& ancestors = position_.ancestors();
+  if (!now.outranks_parent || ancestors.size() < 2 || !position_.has_parent()) {
+    next_rise_.reset();  // nothing to rise above until we attach elsewhere
+    return std::nullopt;
+  }
+  if (!now.idle) {
+    next_rise_ = ctx_.now + ctx_.spread(ctx_.config.rise_interval);
+    return std::nullopt;
+  }
+  // Until a rise moves us (on_attached), each wait is twice the last.
+  refused_rises_ = std::min(refused_rises_ + 1, max_quiet_rounds);
+  next_rise_ = ctx_.now + ctx_.spread(ctx_.config.rise_interval * (1u << refused_rises_));
+  return round{ancestors[ancestors.size() - 2], kind::rise};
+}
+
+std::optional<parent_improver::round> parent_improver::take_round(const situation& now) {
+  if (next_rise_ && ctx_.now >= *next_rise_) {
+    if (auto rise = take_rise(now)) {
+      return rise;
+    }
+  }
   if (!next_round_ || ctx_.now < *next_round_) {
     return std::nullopt;
   }
-  // ancestors(): the broadcaster .. our parent.
   const auto& ancestors = position_.ancestors();
-  const bool gathering = site_entry && ctx_.config.gathers_sites();
+  const bool gathering = now.site_entry && ctx_.config.gathers_sites();
   const bool improving = ctx_.config.improve_interval > duration{} && ancestors.size() >= 2;
-  if (!idle || !position_.has_parent() || ancestors.empty() || (!gathering && !improving)) {
+  if (!now.idle || !position_.has_parent() || ancestors.empty() || (!gathering && !improving)) {
     schedule();
     return std::nullopt;  // busy, or nothing to look for
   }
@@ -46,11 +79,11 @@ std::optional<parent_improver::round> parent_improver::take_round(bool idle, boo
   quiet_rounds_ = std::min(quiet_rounds_ + 1, max_quiet_rounds);
   schedule();
   if (gathering) {
-    return round{ancestors.front(), true};  // the broadcaster hears of peers of every site
+    return round{ancestors.front(), kind::gather};  // the broadcaster hears of every site
   }
   // The parent itself is not asked: its subtree holds nothing nearer.
   std::uniform_int_distribution<std::size_t> pick(0, ancestors.size() - 2);
-  return round{ancestors[pick(ctx_.random)], false};
+  return round{ancestors[pick(ctx_.random)], kind::improve};
 }
 
 }  // namespace treecast::core

@@ -19,6 +19,16 @@
 // a probe round each, ~2 KB) cost little; a move, a repair or a join
 // starts again at one interval.
 //
+// Strong peers up (rise_interval): a peer clearly stronger than its parent
+// (capacity_policy::clearly_stronger) asks its grandparent, rise_interval
+// after it attached, to take it; the grandparent, full, gives a weaker
+// child's place (capacity_policy: its own site rule included), often our
+// parent's, which then moves below us. So a relay that joined below a
+// viewer (it came late, or a repair or site gathering put it there) climbs
+// hop by hop until its parent is as strong as it, and the tree's fan-out
+// is the strong peers' (10 000 peers: half the relays sat below viewers).
+// Refused, it asks again after twice the wait, up to max_backoff times.
+//
 // Site gathering (site_gather_interval; node_config::gathers_sites): a
 // peer whose parent is surely of another site is where the stream enters
 // its site. Its rounds, loop on or off, ask the broadcaster, whose view
@@ -44,25 +54,38 @@ class parent_improver {
       : ctx_(context), position_(position) {}
 
   // A new parent (a join, a repair or a move): the next round is an
-  // interval away.
-  void on_attached();
-  void stop() { next_round_.reset(); }
+  // interval away; so is a rise, if we are clearly stronger than it.
+  void on_attached(bool outranks_parent);
+  void stop() {
+    next_round_.reset();
+    next_rise_.reset();
+  }
 
-  // When a round is due and there is an ancestor above the parent to ask:
-  // whom to ask (the next round is scheduled). `idle`: no join, repair or
-  // handoff under way.
-  // `site_entry`: our parent is of another site (site gathering, below).
+  // What the node knows when a round may be due.
+  struct situation {
+    bool idle = false;             // no join, repair or handoff under way
+    bool site_entry = false;       // our parent is of another site (site gathering)
+    bool outranks_parent = false;  // clearly stronger than our parent (a rise)
+  };
+  enum class kind {
+    improve,  // ask an ancestor for peers with room through which the stream comes sooner
+    gather,   // ask the broadcaster for peers of our site (CandidatesRequest.gathering)
+    rise,     // ask our grandparent to take us
+  };
+  // When a round is due and there is someone to ask: whom, and what for
+  // (the next round is scheduled).
   struct round {
     wire::endpoint ask;
-    bool site_gathering = false;  // ask for peers of our site (CandidatesRequest.gathering)
+    enum kind kind = kind::improve;
   };
-  std::optional<round> take_round(bool idle, bool site_entry);
+  std::optional<round> take_round(const situation& now);
 
-  std::optional<time_point> deadline() const { return next_round_; }
+  std::optional<time_point> deadline() const;
 
  private:
   void schedule();
   duration interval() const;  // between rounds, before the back-off
+  std::optional<round> take_rise(const situation& now);
 
   static constexpr std::uint32_t max_quiet_rounds = 3;
   static constexpr std::uint32_t max_backoff = 1u << max_quiet_rounds;
@@ -71,6 +94,8 @@ class parent_improver {
   const tree_position& position_;
   std::optional<time_point> next_round_;
   std::uint32_t quiet_rounds_ = 0;  // rounds since we last attached
+  std::optional<time_point> next_rise_;
+  std::uint32_t refused_rises_ = 0;  // since we last attached
 };
 
 }  // namespace treecast::core

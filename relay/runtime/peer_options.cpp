@@ -31,6 +31,9 @@ void add_peer_options(po::options_description& description, peer_options& values
     ("improve-interval",
      po::value(&values.improve_interval_s)->default_value(defaults.improve_interval_s),
      "seconds between rounds looking for a nearer or shallower parent (0 = off)")
+    ("rise-interval", po::value(&values.rise_interval_s)->default_value(defaults.rise_interval_s),
+     "seconds after attaching that a peer with clearly more slots than its parent asks its "
+     "grandparent to take it in a weaker child's place (0 = never)")
     ("site-gather-interval",
      po::value(&values.site_gather_interval_s)->default_value(defaults.site_gather_interval_s),
      "seconds between rounds of a peer fed from another site, looking for a parent of its own "
@@ -88,6 +91,7 @@ void apply_peer_options(const peer_options& values, core::node_config& node,
   };
   node.improve_interval = seconds(values.improve_interval_s, "--improve-interval");
   node.site_gather_interval = seconds(values.site_gather_interval_s, "--site-gather-interval");
+  node.rise_interval = seconds(values.rise_interval_s, "--rise-interval");
   if (!(values.window_s >= 1.0 && values.window_s <= 600.0)) {
     throw std::invalid_argument("--window must be between 1 and 600 seconds");
   }

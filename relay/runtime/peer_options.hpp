@@ -23,6 +23,7 @@ struct peer_options {
   // site_gather_interval), seconds; 0 = off.
   double improve_interval_s = 0;
   double site_gather_interval_s = 0;
+  double rise_interval_s = 5;  // node_config::rise_interval
   double window_s = 10.0;
   std::size_t max_frame_bytes = wire::default_max_frame_bytes;
   std::size_t max_pending_bytes = core::node_config{}.max_pending_bytes;

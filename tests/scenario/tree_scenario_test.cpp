@@ -37,6 +37,25 @@ TEST_P(tree_scenario, thousand_peers_build_a_loop_free_tree_within_capacity) {
 
 INSTANTIATE_TEST_SUITE_P(seeds, tree_scenario, ::testing::Values(1, 2, 3));
 
+TEST(tree_scenario_rise, relays_that_joined_below_viewers_rise_above_them) {
+  sim_config config;
+  config.peers = 1000;
+  config.seed = 1;
+  SCOPED_TRACE("seed 1");
+  const sim_result risen = run_simulation(config);
+  config.node_defaults.rise_interval = core::duration::zero();
+  const sim_result baseline = run_simulation(config);
+  std::printf("relays below viewers: %zu with rises, %zu without; depth mean %.2f, %.2f\n",
+              risen.strong_below_weak, baseline.strong_below_weak, risen.depth_mean,
+              baseline.depth_mean);
+  EXPECT_EQ(risen.joined, config.peers - 1);
+  EXPECT_EQ(risen.loops, 0u);
+  EXPECT_EQ(risen.capacity_violations, 0u);
+  EXPECT_GE(baseline.strong_below_weak, 20u);  // a flash crowd arrives in any order
+  EXPECT_LE(risen.strong_below_weak, 2u);
+  EXPECT_LT(risen.depth_mean, baseline.depth_mean);
+}
+
 TEST(tree_scenario_sites, site_labels_cut_the_copies_crossing_into_a_site) {
   sim_config config;
   config.peers = 1000;

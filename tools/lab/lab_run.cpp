@@ -179,7 +179,8 @@ class lab {
     if (role != "broadcaster") {
       for (const auto& [flag, seconds] :
            {std::pair{"--improve-interval", options_.improve_interval_s},
-            {"--site-gather-interval", options_.site_gather_interval_s}}) {
+            {"--site-gather-interval", options_.site_gather_interval_s},
+            {"--rise-interval", options_.rise_interval_s}}) {
         peer.argv.push_back(flag);
         peer.argv.push_back(std::to_string(seconds));
       }

@@ -42,6 +42,8 @@ int main(int argc, char** argv) {
     ("site-gather-interval",
      po::value(&o.site_gather_interval_s)->default_value(o.site_gather_interval_s),
      "relays' and viewers' --site-gather-interval (seconds, 0 = off)")
+    ("rise-interval", po::value(&o.rise_interval_s)->default_value(o.rise_interval_s),
+     "relays' and viewers' --rise-interval (seconds, 0 = never)")
     ("wan-delay-ms", po::value(&o.wan_delay_ms)->default_value(o.wan_delay_ms),
      "one-way delay between sites (--netns)")
     ("wan-mbit", po::value(&o.wan_mbit)->default_value(o.wan_mbit),

@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   double same_site_rtt_ms = 0;
   std::string site_labels = "given";
   double gather_s = 0;
+  double rise_s = std::chrono::duration<double>(core::node_config{}.rise_interval).count();
   double improve_min_gain_ms =
       std::chrono::duration<double, std::milli>(config.node_defaults.improve_min_gain).count();
   double depth_penalty_ms =
@@ -66,6 +67,9 @@ int main(int argc, char** argv) {
     ("no-standby", po::bool_switch(), "no warm standby parent (the baseline before it)")
     ("improve-interval", po::value(&improve_s)->default_value(0),
      "seconds between a peer's rounds of the improvement loop (0 = off, the default)")
+    ("rise-interval", po::value(&rise_s)->default_value(rise_s),
+     "seconds after attaching that a peer clearly stronger than its parent asks its grandparent "
+     "to take it (strong peers up; 0 = never)")
     ("site-gather-interval", po::value(&gather_s)->default_value(gather_s),
      "seconds between rounds of a peer whose parent is of another site, looking for one of its "
      "own (site gathering; 0 = off, the default)")
@@ -139,16 +143,15 @@ int main(int argc, char** argv) {
     config.playout_buffer = std::chrono::milliseconds(buffer_ms);
     config.node_defaults.warm_standby = !vm["no-standby"].as<bool>();
     config.health_rows = !vm["no-health-rows"].as<bool>();
-    if (improve_s < 0) {
-      throw std::invalid_argument("--improve-interval must not be negative");
-    }
-    config.node_defaults.improve_interval =
-        std::chrono::duration_cast<core::duration>(std::chrono::duration<double>(improve_s));
-    if (gather_s < 0) {
-      throw std::invalid_argument("--site-gather-interval must not be negative");
-    }
-    config.node_defaults.site_gather_interval =
-        std::chrono::duration_cast<core::duration>(std::chrono::duration<double>(gather_s));
+    auto interval = [](double s, const char* flag) {
+      if (!(s >= 0)) {
+        throw std::invalid_argument(std::string(flag) + " must not be negative");
+      }
+      return std::chrono::duration_cast<core::duration>(std::chrono::duration<double>(s));
+    };
+    config.node_defaults.improve_interval = interval(improve_s, "--improve-interval");
+    config.node_defaults.rise_interval = interval(rise_s, "--rise-interval");
+    config.node_defaults.site_gather_interval = interval(gather_s, "--site-gather-interval");
     config.node_defaults.improve_min_gain = std::chrono::duration_cast<core::duration>(
         std::chrono::duration<double, std::milli>(improve_min_gain_ms));
     config.node_defaults.depth_penalty = std::chrono::duration_cast<core::duration>(

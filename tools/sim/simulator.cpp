@@ -674,10 +674,11 @@ std::string sim_result::to_json() const {
   out.precision(6);
   out << "{\"peers\": " << peers << ", \"joined\": " << joined << ", \"loops\": " << loops
       << ", \"unrooted\": " << unrooted << ", \"capacity_violations\": " << capacity_violations
-      << ", \"depth_max\": " << depth_max << ", \"depth_mean\": " << depth_mean
-      << ", \"fanout_median\": " << fanout_median << ", \"stretch_p50\": " << stretch_p50
-      << ", \"stretch_p99\": " << stretch_p99 << ", \"join_ms_p50\": " << join_ms_p50
-      << ", \"join_ms_p99\": " << join_ms_p99 << ", \"join_ms_max\": " << join_ms_max
+      << ", \"depth_max\": " << depth_max << ", \"strong_below_weak\": " << strong_below_weak
+      << ", \"depth_mean\": " << depth_mean << ", \"fanout_median\": " << fanout_median
+      << ", \"stretch_p50\": " << stretch_p50 << ", \"stretch_p99\": " << stretch_p99
+      << ", \"join_ms_p50\": " << join_ms_p50 << ", \"join_ms_p99\": " << join_ms_p99
+      << ", \"join_ms_max\": " << join_ms_max
       << ", \"root_upload_streams\": " << root_upload_streams
       << ", \"control_bytes_per_peer_per_s\": " << control_bytes_per_peer_per_s
       << ", \"killed\": " << killed << ", \"survivors\": " << survivors

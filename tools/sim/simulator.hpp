@@ -93,6 +93,9 @@ struct sim_result {
   std::size_t unrooted = 0;             // attached peers whose chain does not reach the broadcaster
   std::size_t capacity_violations = 0;  // peers with more children than their capacity
   std::size_t depth_max = 0;
+  // Peers below a parent, not the broadcaster, they are clearly stronger
+  // than (capacity_policy::clearly_stronger): strong peers not yet up.
+  std::size_t strong_below_weak = 0;
   double depth_mean = 0;
   double fanout_median = 0;  // children per peer that has any
   double stretch_p50 = 0;    // tree path delay / direct delay from the broadcaster

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <map>
 
+#include "core/capacity_policy.hpp"
 #include "core/network_coordinate.hpp"
 #include "core/site_inference.hpp"
 
@@ -141,6 +142,11 @@ sim_result measure_tree(const std::vector<std::unique_ptr<core::node>>& nodes,
       continue;
     }
     r.depth_max = std::max(r.depth_max, depth[i]);
+    const std::size_t up = *parent[i];
+    if (up != 0 && core::capacity_policy::clearly_stronger(nodes[i]->config().max_children,
+                                                           nodes[up]->config().max_children)) {
+      ++r.strong_below_weak;
+    }
     depth_sum += static_cast<double>(depth[i]);
     const double direct = std::chrono::duration<double, std::milli>(latency.one_way(0, i)).count();
     stretch.push_back(path_ms[i] / direct);

@@ -38,6 +38,7 @@ inline wire::hello hello_from(std::uint8_t n, std::uint16_t listen_port = 0) {
   h.node_id = id_of(n);
   h.listen_port = listen_port;
   h.role = wire::peer_role::relay;
+  h.max_children = 8;  // a relay's default (node_config)
   return h;
 }
 

@@ -65,7 +65,7 @@ struct improver_fixture {
     // Broadcaster 1 -> 2 -> our parent 3.
     position.set_lineage({{"10.0.0.1", 7000}, {"10.0.0.2", 7000}}, {"10.0.0.3", 7000}, {});
     position.attach(5, 20ms, 2, {id_of(1), id_of(2), id_of(3)}, 60ms);
-    improver.on_attached();
+    improver.on_attached(false);
   }
 };
 
@@ -76,14 +76,14 @@ TEST(parent_improver, a_round_asks_an_ancestor_above_the_parent_once_an_interval
   // Jittered to 0.5x .. 1.5x of the interval.
   EXPECT_GE(*f.improver.deadline() - f.context.now, 7500ms);
   EXPECT_LE(*f.improver.deadline() - f.context.now, 22500ms);
-  EXPECT_FALSE(f.improver.take_round(true, false));  // not yet due
+  EXPECT_FALSE(f.improver.take_round({true, false}));  // not yet due
   std::set<std::string> asked;
   for (int round = 0; round < 40; ++round) {
     f.context.now = *f.improver.deadline();
-    const auto ask = f.improver.take_round(true, false);
+    const auto ask = f.improver.take_round({true, false});
     ASSERT_TRUE(ask);
     asked.insert(ask->ask.host);
-    EXPECT_FALSE(ask->site_gathering);
+    EXPECT_EQ(ask->kind, parent_improver::kind::improve);
     EXPECT_GT(*f.improver.deadline(), f.context.now);  // the next one is scheduled
   }
   // The broadcaster and the grandparent, never the parent itself.
@@ -99,12 +99,12 @@ TEST(parent_improver, rounds_that_do_not_move_us_come_ever_less_often_until_we_a
       {15s, 45s}, {30s, 90s}, {60s, 180s}, {60s, 180s}};
   for (const auto& [at_least, at_most] : expected) {
     f.context.now = *f.improver.deadline();
-    ASSERT_TRUE(f.improver.take_round(true, false));
+    ASSERT_TRUE(f.improver.take_round({true, false}));
     EXPECT_GE(*f.improver.deadline() - f.context.now, at_least);
     EXPECT_LE(*f.improver.deadline() - f.context.now, at_most);
   }
   // A move (or a repair): one interval again.
-  f.improver.on_attached();
+  f.improver.on_attached(false);
   EXPECT_LE(*f.improver.deadline() - f.context.now, 22500ms);
 }
 
@@ -112,15 +112,15 @@ TEST(parent_improver, no_round_while_busy_or_right_below_the_broadcaster) {
   improver_fixture f;
   f.attach_at_depth_3();
   f.context.now = *f.improver.deadline();
-  EXPECT_FALSE(f.improver.take_round(false, false));  // a repair or a handoff under way
-  EXPECT_TRUE(f.improver.deadline());                 // but the loop goes on
+  EXPECT_FALSE(f.improver.take_round({false, false}));  // a repair or a handoff under way
+  EXPECT_TRUE(f.improver.deadline());                   // but the loop goes on
 
   improver_fixture below_root;
   below_root.position.set_lineage({}, {"10.0.0.1", 7000}, {});
   below_root.position.attach(5, 20ms, 0, {id_of(1)}, 0ms);
-  below_root.improver.on_attached();
+  below_root.improver.on_attached(false);
   below_root.context.now = *below_root.improver.deadline();
-  EXPECT_FALSE(below_root.improver.take_round(true, false));  // nothing is nearer than the root
+  EXPECT_FALSE(below_root.improver.take_round({true, false}));  // nothing is nearer than the root
 }
 
 TEST(parent_improver, an_interval_of_zero_turns_the_loop_off) {
@@ -139,21 +139,21 @@ TEST(parent_improver, where_the_stream_enters_our_site_a_round_asks_the_broadcas
   EXPECT_LE(*f.improver.deadline() - f.context.now, 7500ms);
   // Our parent is of our site: nothing to gather, and the loop is off.
   f.context.now = *f.improver.deadline();
-  EXPECT_FALSE(f.improver.take_round(true, false));
+  EXPECT_FALSE(f.improver.take_round({true, false}));
   ASSERT_TRUE(f.improver.deadline());
   // Our parent is another site's: the broadcaster hears of every site.
   f.context.now = *f.improver.deadline();
-  const auto ask = f.improver.take_round(true, true);
+  const auto ask = f.improver.take_round({true, true});
   ASSERT_TRUE(ask);
   EXPECT_EQ(ask->ask.host, "10.0.0.1");
-  EXPECT_TRUE(ask->site_gathering);
+  EXPECT_EQ(ask->kind, parent_improver::kind::gather);
 
   improver_fixture below_root(c);  // a seed of another site gathers too
   below_root.position.set_lineage({}, {"10.0.0.1", 7000}, {});
   below_root.position.attach(5, 20ms, 0, {id_of(1)}, 0ms);
-  below_root.improver.on_attached();
+  below_root.improver.on_attached(false);
   below_root.context.now = *below_root.improver.deadline();
-  EXPECT_TRUE(below_root.improver.take_round(true, true));
+  EXPECT_TRUE(below_root.improver.take_round({true, true}));
 }
 
 TEST(parent_improver, a_peer_that_cannot_tell_its_site_never_gathers) {
