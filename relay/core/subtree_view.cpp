@@ -20,46 +20,62 @@ std::uint32_t saturate(std::uint64_t n) {
 
 // A child's report of its subtree, made plausible: counts that contradict
 // each other or jump beyond what the subtree could do since its last report
-// are clamped. True when anything was.
-bool clamp_report(wire::report& r, const std::optional<wire::report>& before, duration since,
-                  std::uint32_t child_depth) {
-  bool clamped = false;
-  auto at_most = [&clamped](auto& value, auto bound) {
+// are clamped. True when the report tells a lie: a contradiction, or a
+// claim that outgrew the child's own last claim. A child that moved to us
+// (a rise, a handoff) brings its subtree and its history: its first report
+// is clamped to a second's growth like any, and its counts are believed as
+// they grow toward what it keeps claiming, without calling it a liar.
+bool clamp_report(wire::report& r, const std::optional<wire::report>& before,
+                  std::uint32_t claimed_before, duration since, std::uint32_t child_depth) {
+  bool lie = false;
+  auto at_most = [&](auto& value, auto bound) {
     if (value > bound) {
       value = static_cast<std::remove_reference_t<decltype(value)>>(bound);
-      clamped = true;
+      lie = true;
     }
   };
   if (r.subtree_size == 0) {
     r.subtree_size = 1;
-    clamped = true;
+    lie = true;
   }
-  // A subtree at most doubles (or grows by 64) per second, flash crowd
-  // included; a child's first report counts as a second's growth.
-  const std::uint64_t size_before = before ? before->subtree_size : 1;
-  const double seconds =
-      before ? std::min(60.0, std::chrono::duration<double>(since).count()) : 1.0;
-  at_most(r.subtree_size,
-          saturate(size_before +
-                   static_cast<std::uint64_t>(
-                       seconds * static_cast<double>(std::max<std::uint64_t>(64, size_before)))));
   at_most(r.viewers, r.subtree_size);
   at_most(r.relays, r.subtree_size - r.viewers);
+  at_most(r.peers_stalled, r.viewers);
   at_most(r.subtree_depth, child_depth + wire::max_path_length);
   if (r.subtree_depth < child_depth) {
     r.subtree_depth = child_depth;
-    clamped = true;
+    lie = true;
   }
-  // Misses grow by at most 100 per peer between two reports.
-  const std::uint64_t missed_before = before ? before->chunks_missed : 0;
-  at_most(r.chunks_missed, missed_before + 100 * std::uint64_t{r.subtree_size});
-  // Stall time grows by at most the time since the last report per peer.
-  const std::uint64_t stall_before = before ? before->stall_ms : 0;
-  at_most(r.stall_ms, stall_before + static_cast<std::uint64_t>(seconds * 1000.0 + 1000.0) *
-                                         std::uint64_t{r.subtree_size});
-  at_most(r.peers_stalled, r.viewers);
   at_most(r.free_slots, 10000u);
-  return clamped;
+  // A subtree at most doubles (or grows by 64) per second, flash crowd
+  // included; a child's first report counts as a second's growth.
+  const double seconds =
+      before ? std::min(60.0, std::chrono::duration<double>(since).count()) : 1.0;
+  auto grown = [seconds](std::uint64_t from) {
+    return saturate(from + static_cast<std::uint64_t>(
+                               seconds * static_cast<double>(std::max<std::uint64_t>(64, from))));
+  };
+  const std::uint32_t claimed = r.subtree_size;
+  if (before && claimed > grown(claimed_before)) {
+    lie = true;
+  }
+  // Misses grow by at most 100 per peer between two reports, stall time by
+  // the time since the last report per peer.
+  const std::uint64_t missed_before = before ? before->chunks_missed : 0;
+  const std::uint64_t stall_before = before ? before->stall_ms : 0;
+  const auto stall_per_peer = static_cast<std::uint64_t>(seconds * 1000.0 + 1000.0);
+  if (before && (r.chunks_missed > missed_before + 100 * std::uint64_t{claimed} ||
+                 r.stall_ms > stall_before + stall_per_peer * claimed)) {
+    lie = true;
+  }
+  r.subtree_size = std::min(r.subtree_size, grown(before ? before->subtree_size : 1));
+  r.viewers = std::min(r.viewers, r.subtree_size);
+  r.relays = std::min(r.relays, r.subtree_size - r.viewers);
+  r.peers_stalled = std::min(r.peers_stalled, r.viewers);
+  r.chunks_missed =
+      std::min<std::uint64_t>(r.chunks_missed, missed_before + 100 * std::uint64_t{r.subtree_size});
+  r.stall_ms = std::min<std::uint64_t>(r.stall_ms, stall_before + stall_per_peer * r.subtree_size);
+  return lie;
 }
 
 }  // namespace
@@ -270,7 +286,9 @@ bool subtree_view::on_report(link_id_t, child& c, wire::report&& r) {
                         return x.node_id == y.node_id && x.free_slots == y.free_slots;
                       });
   };
-  if (clamp_report(r, c.last_report, ctx_.now - c.reported_at, position_.depth() + 1)) {
+  const std::uint32_t claimed = r.subtree_size;
+  if (clamp_report(r, c.last_report, c.claimed_size, ctx_.now - c.reported_at,
+                   position_.depth() + 1)) {
     ctx_.count_and_log(counter::reports_clamped, 100,
                        "implausible report from " + describe(c.l->remote) + " clamped");
   }
@@ -290,6 +308,7 @@ bool subtree_view::on_report(link_id_t, child& c, wire::report&& r) {
     }
   }
   c.last_report = std::move(r);
+  c.claimed_size = claimed;
   c.reported_at = ctx_.now;
   return room_changed;
 }

@@ -907,6 +907,28 @@ TEST(node_hostile, a_childs_implausible_report_is_clamped) {
   EXPECT_EQ(h.engine().subtree_size(), 4'294'967'295u);
 }
 
+TEST(node_hostile,
+     a_child_that_moved_in_with_its_subtree_is_believed_as_it_grows_not_called_a_liar) {
+  harness h(root_config());
+  h.start();
+  const link_id_t child = h.join_child(7, 9007);  // a relay that rose, 500 peers below it
+  wire::report moved;
+  moved.subtree_size = 500;
+  moved.viewers = 450;
+  moved.relays = 50;
+  moved.chunks_missed = 20'000;
+  moved.subtree_depth = 4;
+  h.receive(child, moved);
+  EXPECT_LE(h.engine().subtree_size(), 1u + 65u);
+  EXPECT_EQ(h.engine().stats().get(counter::reports_clamped), 0u);
+  for (int i = 0; i < 4; ++i) {
+    h.advance(1s);
+    h.receive(child, moved);
+  }
+  EXPECT_EQ(h.engine().subtree_size(), 501u);
+  EXPECT_EQ(h.engine().stats().get(counter::reports_clamped), 0u);
+}
+
 TEST(node_hostile, one_usable_answer_does_not_wait_for_a_silent_candidate) {
   harness h(relay_config());
   h.start();
