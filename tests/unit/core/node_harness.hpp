@@ -198,6 +198,19 @@ class harness {
     return out;
   }
 
+  // Peer `n` at 10.0.0.n, listening on 7000 + n, offering `max_children`,
+  // joins (saying whether it can adopt a child that gives way to it).
+  link_id_t join_peer(std::uint8_t n, std::uint32_t max_children = 8, bool can_adopt = false) {
+    const link_id_t link = accept("10.0.0." + std::to_string(n));
+    wire::hello hello = hello_from(n, static_cast<std::uint16_t>(7000 + n));
+    hello.max_children = max_children;
+    receive(link, hello);
+    wire::join_request request;
+    request.can_adopt = can_adopt;
+    receive(link, request);
+    return link;
+  }
+
   // Accepts an inbound peer through hello and join.
   link_id_t join_child(std::uint8_t n, std::uint16_t listen_port = 0,
                        std::optional<wire::seq_t> resume = std::nullopt) {

@@ -114,14 +114,6 @@ TEST(parent_improver, no_rise_below_a_parent_as_strong_below_the_broadcaster_or_
   EXPECT_FALSE(off.improver.deadline());
 }
 
-// Peer `n` at 10.0.0.n:7000+n joins us.
-link_id_t join(harness& h, std::uint8_t n) {
-  const link_id_t link = h.accept("10.0.0." + std::to_string(n));
-  h.receive(link, hello_from(n, static_cast<std::uint16_t>(7000 + n)));
-  h.receive(link, wire::join_request{});
-  return link;
-}
-
 // A relay (id 100) with 4 slots under viewer 5 (2 slots, depth 1, at
 // 10.0.0.5), below the broadcaster at 127.0.0.1:7000; no standby, so only
 // the rise opens links.
@@ -187,14 +179,14 @@ TEST(rise, a_relay_below_a_viewer_takes_a_place_under_its_grandparent_make_befor
   EXPECT_EQ(t.h.engine().stats().get(counter::parent_losses), 0u);
   // Our old parent comes below us, into the slot kept for it.
   t.h.clear();
-  EXPECT_EQ(t.h.only_sent<wire::join_accept>(join(t.h, 5)).size(), 1u);
+  EXPECT_EQ(t.h.only_sent<wire::join_accept>(t.h.join_peer(5)).size(), 1u);
 }
 
 TEST(rise, a_full_riser_sheds_a_child_below_the_parent_that_came_below_it) {
   relay_below_a_viewer t;
   std::vector<link_id_t> kids;
   for (std::uint8_t n = 41; n <= 44; ++n) {
-    kids.push_back(join(t.h, n));
+    kids.push_back(t.h.join_peer(n));
   }
   t.h.clear();
   const link_id_t probe = t.rise_probing_the_full_broadcaster(kids);
@@ -205,8 +197,8 @@ TEST(rise, a_full_riser_sheds_a_child_below_the_parent_that_came_below_it) {
   t.h.receive(probe, accept);
   t.h.clear();
   // Others find us full; our old parent is taken, one over our slots.
-  EXPECT_EQ(t.h.only_sent<wire::join_redirect>(join(t.h, 45)).size(), 1u);
-  const link_id_t old_parent = join(t.h, 5);
+  EXPECT_EQ(t.h.only_sent<wire::join_redirect>(t.h.join_peer(45)).size(), 1u);
+  const link_id_t old_parent = t.h.join_peer(5);
   EXPECT_EQ(t.h.only_sent<wire::join_accept>(old_parent).size(), 1u);
   // One of the others is asked to move below it, and fed meanwhile.
   std::size_t moves = 0;

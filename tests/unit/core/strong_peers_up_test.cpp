@@ -163,24 +163,12 @@ TEST(children, a_child_asked_to_move_out_is_overdue_only_at_its_deadline) {
   EXPECT_FALSE(f.kids.move_out_deadline());
 }
 
-// A joiner `n` at 10.0.0.n, listening on 7000 + n, offering `max_children`.
-link_id_t join(harness& h, std::uint8_t n, std::uint32_t max_children, bool can_adopt) {
-  const link_id_t link = h.accept("10.0.0." + std::to_string(n));
-  wire::hello hello = hello_from(n, static_cast<std::uint16_t>(7000 + n));
-  hello.max_children = max_children;
-  h.receive(link, hello);
-  wire::join_request request;
-  request.can_adopt = can_adopt;
-  h.receive(link, request);
-  return link;
-}
-
 // A broadcaster with two slots, both taken by 2-slot viewers (11, 12).
 struct full_of_viewers {
   full_of_viewers() : h(root_config(2), 1) {
     h.start();
-    first = join(h, 11, 2, true);
-    second = join(h, 12, 2, true);
+    first = h.join_peer(11, 2, true);
+    second = h.join_peer(12, 2, true);
     h.clear();
   }
   harness h;
@@ -197,7 +185,7 @@ TEST(strong_peers_up, a_full_parent_takes_a_relay_and_moves_its_weakest_child_be
   EXPECT_EQ(t.h.only_sent<wire::pong>(prober).at(0).free_slots, 0u);
   EXPECT_EQ(t.h.only_sent<wire::pong>(prober).at(0).room_for_max_children, 4u);
 
-  const link_id_t relay = join(t.h, 20, 16, true);
+  const link_id_t relay = t.h.join_peer(20, 16, true);
   const auto accepts = t.h.only_sent<wire::join_accept>(relay);
   ASSERT_EQ(accepts.size(), 1u);
   EXPECT_EQ(accepts[0].adoptee, id_of(11));  // the weakest; the first of equals
@@ -211,21 +199,21 @@ TEST(strong_peers_up, a_full_parent_takes_a_relay_and_moves_its_weakest_child_be
 
   // One child moving out at a time: the next strong joiner is redirected.
   t.h.clear();
-  const link_id_t another = join(t.h, 21, 16, true);
+  const link_id_t another = t.h.join_peer(21, 16, true);
   EXPECT_EQ(t.h.only_sent<wire::join_redirect>(another).size(), 1u);
 
   // The child moved: its link closes, nobody is waited for any more, and the
   // next relay may take the other viewer's place.
   t.h.closed(t.first);
   t.h.clear();
-  const link_id_t third = join(t.h, 22, 16, true);
+  const link_id_t third = t.h.join_peer(22, 16, true);
   EXPECT_EQ(t.h.only_sent<wire::join_accept>(third).at(0).adoptee, id_of(12));
   EXPECT_EQ(t.h.only_sent<wire::move>(t.second).size(), 1u);
 }
 
 TEST(strong_peers_up, a_child_that_does_not_move_in_time_is_dropped) {
   full_of_viewers t;
-  join(t.h, 20, 16, true);
+  t.h.join_peer(20, 16, true);
   // Both children keep answering heartbeats; the one asked never moves.
   auto alive_for = [&t](duration d) {
     for (duration passed{}; passed < d; passed += 100ms) {
@@ -243,10 +231,10 @@ TEST(strong_peers_up, a_child_that_does_not_move_in_time_is_dropped) {
 
 TEST(strong_peers_up, a_weak_joiner_or_one_that_cannot_adopt_is_redirected) {
   full_of_viewers t;
-  const link_id_t weak = join(t.h, 20, 3, true);
+  const link_id_t weak = t.h.join_peer(20, 3, true);
   EXPECT_EQ(t.h.only_sent<wire::join_redirect>(weak).size(), 1u);
   // Strong, but without a free slot or below us: it cannot take the child.
-  const link_id_t cannot = join(t.h, 21, 16, false);
+  const link_id_t cannot = t.h.join_peer(21, 16, false);
   EXPECT_EQ(t.h.only_sent<wire::join_redirect>(cannot).size(), 1u);
   EXPECT_TRUE(t.h.only_sent<wire::move>(t.first).empty());
   EXPECT_TRUE(t.h.only_sent<wire::move>(t.second).empty());
@@ -379,10 +367,10 @@ TEST(strong_peers_up, a_relay_joins_a_full_parent_that_makes_room_and_keeps_a_sl
   EXPECT_EQ(pong_to(31), 3u);
   EXPECT_EQ(pong_to(30), 4u);
   for (std::uint8_t n = 41; n <= 43; ++n) {
-    EXPECT_EQ(h.only_sent<wire::join_accept>(join(h, n, 2, true)).size(), 1u);
+    EXPECT_EQ(h.only_sent<wire::join_accept>(h.join_peer(n, 2, true)).size(), 1u);
   }
-  EXPECT_EQ(h.only_sent<wire::join_redirect>(join(h, 44, 2, true)).size(), 1u);
-  EXPECT_EQ(h.only_sent<wire::join_accept>(join(h, 30, 2, true)).size(), 1u);
+  EXPECT_EQ(h.only_sent<wire::join_redirect>(h.join_peer(44, 2, true)).size(), 1u);
+  EXPECT_EQ(h.only_sent<wire::join_accept>(h.join_peer(30, 2, true)).size(), 1u);
 }
 
 }  // namespace
