@@ -41,7 +41,8 @@
 // share one node_context (config, now, outbox, counters, log, random):
 //   link_table     links, the Hello/admission gate, liveness, queue bounds;
 //   parent_finder  query, probe, join, backoff, give up; repair, handoff,
-//                  and moves (improvement, or below a stronger joiner);
+//                  and moves (improvement, a rise, or below a stronger
+//                  joiner);
 //   network_coordinate  where we sit in the network (Vivaldi), from the
 //                  round trips our probes measure;
 //   tree_position  parent, depth, path, ancestors, backups, loop checks;
@@ -53,7 +54,9 @@
 //   warm_standby   our standby parent, and a parent falling behind it;
 //   standby_children  the peers we are the standby of (Have, offers);
 //   parent_improver   when to look for a parent through which the stream
-//                     comes sooner (the finder's improvement round moves).
+//                     comes sooner, or of our site, and when a peer clearly
+//                     stronger than its parent asks its grandparent to take
+//                     it (the finder's improvement and rise rounds move).
 // It dispatches every input to them and answers next_deadline() as the
 // earliest of theirs. Typed events (events.hpp) go out with the actions.
 //
