@@ -21,14 +21,10 @@ const capacity_policy::child_view* capacity_policy::weakest(std::span<const chil
   return out;
 }
 
-std::uint32_t capacity_policy::needed_against(const child_view& child) {
-  return std::max(min_strong, 2 * child.max_children);
-}
-
 std::uint32_t capacity_policy::room_for(std::span<const child_view> kids,
                                         const joiner_view& joiner) const {
   const child_view* w = weakest(kids, joiner);
-  return w ? needed_against(*w) : 0;
+  return w ? static_cast<std::uint32_t>(needed_against(w->max_children)) : 0;
 }
 
 std::optional<link_id_t> capacity_policy::gives_way(std::span<const child_view> kids,

@@ -61,7 +61,7 @@ class capacity_policy {
   // Whether a peer accepting `stronger` children may take the place of one
   // accepting `weaker` (the measure gives_way applies).
   static bool clearly_stronger(std::size_t stronger, std::size_t weaker) {
-    return stronger >= std::max<std::size_t>(min_strong, 2 * weaker);
+    return stronger >= needed_against(weaker);
   }
 
   // A joiner at `joiner`'s place (max_children unused) accepting at least this
@@ -83,8 +83,10 @@ class capacity_policy {
                                    const joiner_view& newcomer_place) const;
 
  private:
-  // What a joiner must accept to take `child`'s place.
-  static std::uint32_t needed_against(const child_view& child);
+  // What a joiner must accept to take the place of a child accepting `weaker`.
+  static std::size_t needed_against(std::size_t weaker) {
+    return std::max<std::size_t>(min_strong, 2 * weaker);
+  }
   // The weakest of `kids` that may give way to `joiner` (place), of those
   // the one with the smallest subtree.
   const child_view* weakest(std::span<const child_view> kids, const joiner_view& joiner,

@@ -291,10 +291,10 @@ void node::handle(link_id_t id, link& l, wire::join_request&& m) {
   const bool address_full =
       ctx_.config.max_children_per_address > 0 &&
       children_.from_host(l.remote.host) >= ctx_.config.max_children_per_address;
+  const bool adoptee = slot_kept_for(l);
   const bool promised =
       (standby_children_.contains(id) && children_.room_for_promotion(attached() && !leaving_)) ||
-      slot_kept_for(l);
-  const bool adoptee = slot_kept_for(l);
+      adoptee;
   const bool full = free_slots() == 0 && !promised;
   const auto gives_way = full && !address_full ? child_giving_way(l, m) : std::nullopt;
   if ((full && !gives_way) || address_full) {

@@ -72,8 +72,7 @@ std::string node_config::validate() const {
       rise_interval < duration::zero() || improve_min_gain < duration::zero() ||
       improve_min_gain_fraction < 0 || improve_min_gain_fraction >= 1) {
     return "the improve, rise and site gather intervals and the gain must not be negative, the "
-           "gain "
-           "fraction in [0, 1)";
+           "gain fraction in [0, 1)";
   }
   if (same_site_rtt < duration::zero() || same_site_rtt > std::chrono::seconds(1)) {
     return "the same-site round trip must be between 0 and 1 s";

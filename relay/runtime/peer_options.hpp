@@ -5,6 +5,7 @@
 #pragma once
 
 #include <boost/program_options.hpp>
+#include <chrono>
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -23,7 +24,7 @@ struct peer_options {
   // site_gather_interval), seconds; 0 = off.
   double improve_interval_s = 0;
   double site_gather_interval_s = 0;
-  double rise_interval_s = 5;  // node_config::rise_interval
+  double rise_interval_s = std::chrono::duration<double>(core::node_config{}.rise_interval).count();
   double window_s = 10.0;
   std::size_t max_frame_bytes = wire::default_max_frame_bytes;
   std::size_t max_pending_bytes = core::node_config{}.max_pending_bytes;

@@ -3,6 +3,8 @@
 
 #include <string>
 
+#include "runtime/peer_options.hpp"
+
 namespace treecast::lab {
 
 struct lab_options {
@@ -17,7 +19,7 @@ struct lab_options {
   // Passed to relays and viewers (seconds, 0 = off): the tree's self-improvement.
   double improve_interval_s = 0;
   double site_gather_interval_s = 0;
-  double rise_interval_s = 5;
+  double rise_interval_s = runtime::peer_options{}.rise_interval_s;
   int wan_delay_ms = 40;  // one way, between sites (netns only)
   int wan_mbit = 100;     // each site's uplink cap, tbf (netns only)
   int root_children = 0;  // broadcaster's --max-children; 0 = one per relay (min 2)
