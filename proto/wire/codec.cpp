@@ -74,6 +74,7 @@ void fill(pb::Envelope& e, const join_request& m) {
     j->set_resume_from(*m.resume_from);
   }
   j->set_can_adopt(m.can_adopt);
+  j->set_rtt_us(m.rtt_us);
   if (m.where) {
     fill_coordinate(j->mutable_coordinate(), *m.where);
   }
@@ -191,6 +192,7 @@ void fill(pb::Envelope& e, const pong& m) {
     fill_coordinate(p->mutable_coordinate(), *m.where);
   }
   p->set_site_entry_hops(m.site_entry_hops);
+  p->set_room_within_rtt_us(m.room_within_rtt_us);
 }
 
 void fill(pb::Envelope& e, const path_update& m) {
@@ -299,6 +301,7 @@ std::error_code decode(const pb::JoinRequest& in, message& out) {
     m.resume_from = in.resume_from();
   }
   m.can_adopt = in.can_adopt();
+  m.rtt_us = in.rtt_us();
   if (!decode_coordinate(in.has_coordinate(), in.coordinate(), m.where)) {
     return wire_errc::field_out_of_range;
   }
@@ -395,6 +398,7 @@ std::error_code decode(const pb::Pong& in, message& out) {
   m.root_delay_us = in.root_delay_us();
   m.room_for_max_children = in.room_for_max_children();
   m.site_entry_hops = in.site_entry_hops();
+  m.room_within_rtt_us = in.room_within_rtt_us();
   if (!decode_path(in.path(), m.path) || in.root_signature().size() > max_signature_bytes ||
       m.site_entry_hops > m.depth ||
       !decode_coordinate(in.has_coordinate(), in.coordinate(), m.where)) {

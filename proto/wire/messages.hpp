@@ -64,6 +64,7 @@ struct join_request {
   std::optional<seq_t> resume_from;
   bool can_adopt = false;           // a full parent may move a weaker child below the joiner
   std::optional<coordinate> where;  // where the joiner sits
+  std::uint32_t rtt_us = 0;         // its round trip to the parent as measured (0 = not)
 };
 
 struct join_accept {
@@ -127,6 +128,9 @@ struct pong {
   std::uint32_t room_for_max_children = 0;
   std::optional<coordinate> where;    // where the answering peer sits
   std::uint32_t site_entry_hops = 0;  // hops up to where the stream enters its site
+  // When full: the prober would still be taken with a round trip below this
+  // (in the place of a farther child as strong); 0 = no.
+  std::uint32_t room_within_rtt_us = 0;
 };
 
 struct path_update {

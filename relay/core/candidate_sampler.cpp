@@ -39,6 +39,9 @@ duration delay_through(const wire::peer_summary& p, const wire::coordinate& requ
   return duration(p.root_delay_us) + network_coordinate::estimate(*p.where, requester) / 2;
 }
 
+// Free slots that make a peer "roomy": more than a 2-slot viewer ever has.
+constexpr std::uint32_t roomy = 3;
+
 }  // namespace
 
 std::vector<wire::peer_summary> sample_candidates(std::vector<known_peer> pool,
@@ -56,25 +59,33 @@ std::vector<wire::peer_summary> sample_candidates(std::vector<known_peer> pool,
   // Within a group, the first peer of each region comes before the second of
   // any: a report keeps every region represented, so that joiners there can
   // find it higher up.
-  std::vector<std::size_t> by_depth(pool.size());
+  std::vector<std::size_t> by_rank(pool.size());
   for (std::size_t i = 0; i < pool.size(); ++i) {
-    by_depth[i] = i;
+    by_rank[i] = i;
   }
-  std::stable_sort(by_depth.begin(), by_depth.end(), [&](std::size_t a, std::size_t b) {
-    // Where the stream enters their site before their own depth: a report
-    // names first, for each site, the peers below its first-ranked entry,
-    // so the broadcaster hears of the one every peer of the site gathers
-    // under. (Without site gathering every peer is its own entry, tag 0:
-    // the order by depth alone.)
-    return std::make_tuple(room(pool[a]), entry_rank(pool[a].summary), pool[a].summary.depth) <
-           std::make_tuple(room(pool[b]), entry_rank(pool[b].summary), pool[b].summary.depth);
-  });
+  auto rank = [&](std::size_t i) {
+    const wire::peer_summary& p = pool[i].summary;
+    // Where the stream enters their site first, for peers that tell it: a
+    // report names first, for each site, the peers below its first-ranked
+    // entry, so the broadcaster hears of the one every peer of the site
+    // gathers under (site gathering; otherwise every tag is 0).
+    const auto gathered =
+        p.site_entry_tag != 0 ? entry_rank(p) : std::pair<std::uint32_t, std::uint32_t>{};
+    // Then room for several before room for one or two, so that joiners are
+    // handed relays, not viewers with a slot left, and viewers end up as
+    // leaves: a viewer forwarding to viewers sends each chunk over a home
+    // uplink, twice. Then the shallower.
+    return std::make_tuple(room(pool[i]), gathered, p.free_slots >= roomy ? 0 : 1, entry_rank(p),
+                           p.depth);
+  };
+  std::stable_sort(by_rank.begin(), by_rank.end(),
+                   [&](std::size_t a, std::size_t b) { return rank(a) < rank(b); });
   std::map<std::string, int> seen_per_region;
   std::vector<int> region_rank(pool.size());
-  for (std::size_t i : by_depth) {
+  for (std::size_t i : by_rank) {
     region_rank[i] = seen_per_region[region(pool[i].summary)]++;
   }
-  std::vector<std::size_t> ordered = by_depth;
+  std::vector<std::size_t> ordered = by_rank;
   std::stable_sort(ordered.begin(), ordered.end(), [&](std::size_t x, std::size_t y) {
     auto key = [&](std::size_t i) {
       const known_peer& p = pool[i];
@@ -101,7 +112,7 @@ std::vector<wire::peer_summary> sample_candidates(std::vector<known_peer> pool,
   std::vector<std::size_t> picks;
   if (site_inference::usable(requester.where) && order != sample_order::site_entry_first) {
     std::vector<std::size_t> nearest;
-    for (std::size_t i : by_depth) {
+    for (std::size_t i : by_rank) {
       if (room(pool[i]) == 0 && site_inference::usable(pool[i].summary.where)) {
         nearest.push_back(i);
       }

@@ -5,7 +5,11 @@
 // broadcaster: the seed relays) first, then peers with free slots from deeper
 // levels; within each group the requester's site first, then one peer per
 // site before a second of any (so every site stays represented as reports
-// climb the tree), shallowest first. room_first puts peers with a free slot
+// climb the tree), peers with room for several joiners (relays) before those
+// with room for one or two (viewers), then the shallowest first: so joiners
+// are handed relays and viewers end up as leaves (treecast-sim 3000 peers,
+// seeds 1-4, with nearer strong peers up: stretch p50 2.51 -> 2.28, depth
+// mean 4.77 -> 4.47). room_first puts peers with a free slot
 // before all others, then the requester's site, then one peer per site
 // before a second of any, direct children only after that: reports use it,
 // so that a relay's many children do not crowd out the deeper peers of

@@ -43,8 +43,9 @@ std::size_t children::from_host(const std::string& host) const {
   return n;
 }
 
-void children::add(link_id_t id, link& l) {
+void children::add(link_id_t id, link& l, duration rtt) {
   children_[id].l = &l;
+  children_[id].rtt = rtt;
   if (reserved_ && l.peer_hello && l.peer_hello->node_id == reserved_->id) {
     reserved_.reset();  // it came: the slot is its own now
   }
@@ -68,11 +69,11 @@ std::vector<capacity_policy::child_view> children::capacities() const {
   out.reserve(children_.size());
   for (const auto& [id, c] : children_) {
     const auto& hello = c.l->peer_hello;
-    out.push_back(
-        {id,
-         hello ? hello->max_children : 0,
-         c.last_report ? c.last_report->subtree_size : 1,
-         {hello ? hello->site : "", c.last_report ? c.last_report->where : std::nullopt}});
+    out.push_back({id,
+                   hello ? hello->max_children : 0,
+                   c.last_report ? c.last_report->subtree_size : 1,
+                   {hello ? hello->site : "", c.last_report ? c.last_report->where : std::nullopt},
+                   c.rtt});
   }
   return out;
 }

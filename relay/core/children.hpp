@@ -38,6 +38,7 @@ struct child {
   health_table health;                      // its subtree's health rows, as its reports built them
   time_point reported_at{};                 // when it came
   std::optional<wire::path_update> told;    // the last path update sent to it
+  duration rtt{};                           // its round trip to us as it measured it; 0 = unknown
 };
 
 class children {
@@ -65,8 +66,9 @@ class children {
   // Children whose link comes from `host`.
   std::size_t from_host(const std::string& host) const;
 
-  // The link's join was accepted.
-  void add(link_id_t id, link& l);
+  // The link's join was accepted; `rtt`: its round trip to us as its
+  // JoinRequest said.
+  void add(link_id_t id, link& l, duration rtt = {});
 
   // The link went away; true when it was a child.
   bool remove(link_id_t id);

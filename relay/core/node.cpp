@@ -309,7 +309,7 @@ void node::handle(link_id_t id, link& l, wire::join_request&& m) {
     send_away(id, redirect);
     return;
   }
-  children_.add(id, l);
+  children_.add(id, l, duration(m.rtt_us));
   standby_children_.remove(id);  // a standby child promoting itself
   subtree_.report_soon();
   ctx_.stats.add(counter::children_accepted);
@@ -342,15 +342,14 @@ std::optional<link_id_t> node::child_giving_way(const link& l, const wire::join_
       children_.keeping_slot() || l.peer_hello->listen_port == 0) {
     return std::nullopt;
   }
-  return capacity_.gives_way(children_.capacities(),
-                             {l.peer_hello->max_children, {l.peer_hello->site, m.where}, here()});
+  return capacity_.gives_way(
+      children_.capacities(),
+      {l.peer_hello->max_children, {l.peer_hello->site, m.where}, here(), duration(m.rtt_us)});
 }
 
-bool node::outranks_parent() const {
-  const auto parent = position_.parent();
-  const link* l = parent ? links_.find(*parent) : nullptr;
-  return l && l->peer_hello &&
-         capacity_policy::clearly_stronger(ctx_.config.max_children, l->peer_hello->max_children);
+bool node::may_rise() const {
+  return finder_.outranks_parent() ||
+         capacity_policy::strong(static_cast<std::uint32_t>(ctx_.config.max_children));
 }
 
 bool node::slot_kept_for(const link& l) const {
@@ -580,8 +579,11 @@ void node::handle(link_id_t id, link& l, wire::ping&& m) {
   if (answer.free_slots == 0 && attached() && !leaving_ && !children_.moving_out() &&
       !children_.keeping_slot()) {
     // Its coordinate is not known yet (its JoinRequest will tell).
-    answer.room_for_max_children =
-        capacity_.room_for(children_.capacities(), {0, {l.peer_hello->site, {}}, here()});
+    const auto kids = children_.capacities();
+    const capacity_policy::joiner_view prober{
+        l.peer_hello->max_children, {l.peer_hello->site, {}}, here()};
+    answer.room_for_max_children = capacity_.room_for(kids, prober);
+    answer.room_within_rtt_us = to_wire_us(capacity_.room_within(kids, prober));
   }
   answer.where = coordinate_.current();
   if (is_root() && ctx_.config.root_signer) {
@@ -668,7 +670,7 @@ void node::attach(link_id_t id, link& l, std::uint32_t parent_depth,
   position_.set_parent_site_entry_hops(parent_site_entry_hops);
   finder_.on_attached(id);
   standby_.on_attached();
-  improver_.on_attached(outranks_parent());
+  improver_.on_attached(may_rise());
   forwarder_.expect_stream();
   subtree_.report_soon();
   ctx_.stats.add(counter::parent_attaches);
@@ -827,10 +829,10 @@ void node::on_timer(time_point now) {
   parent_improver::situation situation;
   situation.idle = finder_.idle() && !position_.feeder() && !leaving_;
   situation.site_entry = finder_.parent_site() == site_match::other;
-  situation.outranks_parent = outranks_parent();
+  situation.may_rise = may_rise();
   if (const auto round = improver_.take_round(situation)) {
     if (round->kind == parent_improver::kind::rise) {
-      finder_.start_rise(round->ask);
+      finder_.start_rise();
     } else {
       finder_.start_improvement(round->ask, round->kind == parent_improver::kind::gather);
     }

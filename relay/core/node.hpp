@@ -258,8 +258,9 @@ class node {
   std::optional<link_id_t> child_giving_way(const link& l, const wire::join_request& m) const;
   // Where we sit: our label and coordinate.
   place here() const { return {ctx_.config.site, coordinate_.current()}; }
-  // Whether we are clearly stronger than our parent (a rise: parent_improver).
-  bool outranks_parent() const;
+  // Whether a rise may find us a place above our parent (parent_improver):
+  // we are clearly stronger than it, or strong (a nearer place).
+  bool may_rise() const;
   // Whether one of our slots is kept for the peer on `l` (it is moving
   // below us from a parent that gave its place to us).
   bool slot_kept_for(const link& l) const;

@@ -1,5 +1,7 @@
 #include "core/parent_finder.hpp"
 
+#include <algorithm>
+
 #include "core/capacity_policy.hpp"
 #include "core/errors.hpp"
 
@@ -67,10 +69,22 @@ void parent_finder::start_improvement(const wire::endpoint& ancestor, bool site_
   links_.open(link_kind::rendezvous, ancestor);
 }
 
-void parent_finder::start_rise(const wire::endpoint& grandparent) {
+void parent_finder::start_rise() {
   round_ = round_kind::rise;
   redirects_ = 0;
-  start_probes({grandparent});
+  // ancestors(): the broadcaster .. our parent. The grandparent first: a
+  // rise by strength goes there, and the probes are bounded.
+  const auto& ancestors = position_.ancestors();
+  std::vector<wire::endpoint> above(ancestors.rbegin() + std::min<std::size_t>(1, ancestors.size()),
+                                    ancestors.rend());
+  start_probes(above);
+}
+
+bool parent_finder::outranks_parent() const {
+  const auto parent = position_.parent();
+  const link* l = parent ? links_.find(*parent) : nullptr;
+  return l && l->peer_hello &&
+         capacity_policy::clearly_stronger(ctx_.config.max_children, l->peer_hello->max_children);
 }
 
 void parent_finder::start_move(const std::vector<wire::endpoint>& targets) {
@@ -159,6 +173,11 @@ bool parent_finder::is_grandparent(const wire::node_id_t& id) const {
   return path.size() >= 3 && path[path.size() - 3] == id;
 }
 
+bool parent_finder::is_above_parent(const wire::node_id_t& id) const {
+  const auto& path = position_.path();  // the broadcaster .. us
+  return path.size() >= 3 && std::find(path.begin(), path.end() - 2, id) != path.end() - 2;
+}
+
 void parent_finder::choose_move(const std::vector<probe_result>& results,
                                 const std::vector<link_id_t>& ids) {
   const move_policy::option current = current_option();
@@ -192,22 +211,34 @@ void parent_finder::choose_move(const std::vector<probe_result>& results,
 
 void parent_finder::choose_rise(const std::vector<probe_result>& results,
                                 const std::vector<link_id_t>& ids) {
-  if (results.empty() || results.front().free_slots == 0 ||
-      !is_grandparent(links_.at(ids[results.front().index]).peer_hello->node_id)) {
-    end_attached_round("our grandparent would not take us");
+  const move_policy::option current = current_option();
+  const bool outranks = outranks_parent();
+  std::optional<probe_result> best;
+  for (const auto& r : results) {
+    const wire::node_id_t& id = links_.at(ids[r.index]).peer_hello->node_id;
+    if (r.free_slots == 0 || !is_above_parent(id)) {
+      continue;
+    }
+    const bool adopts = probes_.at(ids[r.index]).answer->free_slots == 0;
+    // By strength: the grandparent, whatever the delay, unless we would
+    // leave our site's parent for another site's free slot. Else by delay.
+    const bool by_strength = outranks && is_grandparent(id) &&
+                             (adopts || r.same_site || parent_site() != site_match::same);
+    const bool sooner = moves_.worth_moving(current, {scoring_.through(r), r.same_site});
+    if ((by_strength || sooner) && (!best || scoring_.through(r) < scoring_.through(*best))) {
+      best = r;
+    }
+  }
+  if (!best) {
+    end_attached_round("no ancestor above our parent would take us");
     return;
   }
-  const probe_result& grandparent = results.front();
-  const bool adopts = probes_.at(ids[grandparent.index]).answer->free_slots == 0;
-  if (!adopts && !grandparent.same_site && parent_site() == site_match::same) {
-    end_attached_round("our grandparent is of another site");
-    return;
-  }
-  ctx_.log(log_level::debug, "rising to our grandparent " +
-                                 describe(links_.at(ids[grandparent.index]).remote) +
-                                 (adopts ? ", in a weaker child's place" : ""));
-  close_join_links(ids[grandparent.index]);
-  request(ids[grandparent.index]);
+  const link_id_t chosen = ids[best->index];
+  ctx_.log(log_level::debug,
+           "rising to " + describe(links_.at(chosen).remote) +
+               (probes_.at(chosen).answer->free_slots == 0 ? ", in another child's place" : ""));
+  close_join_links(chosen);
+  request(chosen);
 }
 
 void parent_finder::choose_move_below(std::vector<probe_result> results,
@@ -407,7 +438,11 @@ bool parent_finder::on_pong(link_id_t id, link& l, wire::pong&& m) {
   // Without a label the first answers are the nearest anyway.
   const bool same_site =
       ctx_.config.site.empty() || (l.peer_hello && l.peer_hello->site == ctx_.config.site);
-  const bool usable = it->second.answer->attached && it->second.answer->free_slots > 0;
+  // As choose() will see it: one below us or below the parent we leave is
+  // no reason to stop waiting for the others (a peer whose parent left
+  // stopped after the first answer, a sibling, and failed round after round).
+  const bool usable = it->second.answer->attached && it->second.answer->free_slots > 0 &&
+                      !excluded(l, *it->second.answer);
   if (round_ == round_kind::move) {
     // The joiner that took our place keeps us a slot: wait for its answer
     // (our parent feeds us meanwhile), not for the first one nearby.
@@ -493,16 +528,9 @@ void parent_finder::choose() {
     }
     if (on_path(p.answer->path, ctx_.id)) {
       ctx_.stats.add(counter::loops_refused);
-      continue;  // below us: attaching there would close a loop
     }
-    if (avoid_ && on_path(p.answer->path, *avoid_)) {
-      continue;  // below the parent we are leaving: that subtree is going away
-    }
-    if (banned_.count(l->remote) || banned_ids_.count(l->peer_hello->node_id)) {
-      continue;  // it sent us a forged chunk once
-    }
-    if (!trusted(l->remote, l->peer_hello->node_id)) {
-      continue;  // it starved us or lied lately
+    if (excluded(*l, *p.answer)) {
+      continue;
     }
     if (const auto lie = claims_.check(*p.answer, p.nonce, l->peer_hello->node_id)) {
       ctx_.stats.add(counter::claims_refused);
@@ -561,6 +589,7 @@ void parent_finder::request(link_id_t id) {
   request.resume_from = window_.resume_point(wire::max_fetch_chunks);
   request.can_adopt = can_adopt_from(links_.at(id));
   request.where = where_we_sit();
+  request.rtt_us = to_wire_us(links_.at(id).rtt);
   links_.send(id, request);
 }
 
@@ -569,10 +598,10 @@ bool parent_finder::can_adopt_from(const link& l) const {
     return false;
   }
   if (round_ == round_kind::rise) {
-    // Our grandparent's child giving way can only be our parent, which we
-    // leave for it, or our parent's sibling. Full, we shed a child below it
-    // (node.cpp).
-    return is_grandparent(l.peer_hello->node_id);
+    // The child of our ancestor giving way may be our own ancestor: it comes
+    // below us once we have left its subtree for its parent. Full, we shed
+    // a child below it (node.cpp).
+    return is_above_parent(l.peer_hello->node_id);
   }
   // Attached, we may be below it: the child giving way could be our own
   // ancestor.
@@ -580,9 +609,21 @@ bool parent_finder::can_adopt_from(const link& l) const {
          !(position_.has_parent() && on_path(position_.path(), l.peer_hello->node_id));
 }
 
+bool parent_finder::excluded(const link& l, const wire::pong& answer) const {
+  if (!l.peer_hello || on_path(answer.path, ctx_.id) ||  // unknown, or below us: a loop
+      (avoid_ && on_path(answer.path, *avoid_))) {       // below the parent we are leaving
+    return true;
+  }
+  // It sent us a forged chunk once, or starved us or lied lately.
+  return banned_.count(l.remote) || banned_ids_.count(l.peer_hello->node_id) ||
+         !trusted(l.remote, l.peer_hello->node_id);
+}
+
 bool parent_finder::makes_room_for_us(const link& l, const wire::pong& answer) const {
-  return answer.room_for_max_children > 0 &&
-         ctx_.config.max_children >= answer.room_for_max_children && can_adopt_from(l);
+  const bool stronger =
+      answer.room_for_max_children > 0 && ctx_.config.max_children >= answer.room_for_max_children;
+  const bool nearer = l.rtt > duration{} && l.rtt <= duration(answer.room_within_rtt_us);
+  return (stronger || nearer) && can_adopt_from(l);
 }
 
 std::optional<std::size_t> parent_finder::runner_up(const std::vector<probe_result>& results,

@@ -39,12 +39,17 @@
 // says the delay through it is clearly lower; otherwise, or if anything
 // fails, the round ends quietly and the parent stays.
 //
-// A rise round (parent_improver: we are clearly stronger than our parent)
-// probes our grandparent alone and asks it to take us, saying we can adopt
-// (the child giving way may be our parent: it comes below us once we have
-// left it), if it has room or would make room for us, and unless that
-// would leave a parent of our site for one of another (the WAN would carry
-// the stream once more; a parent adopted below us keeps it once).
+// A rise round (parent_improver: we are clearly stronger than our parent,
+// or strong) probes our ancestors above our parent and asks one to take us,
+// saying we can adopt (the child giving way may be our own ancestor: it
+// comes below us once we have left its subtree): the grandparent if we are
+// clearly stronger than our parent and it has room or would make room for
+// us (Pong.room_for_max_children), unless that would leave a parent of our
+// site for one of another (the WAN would carry the stream once more; a
+// parent adopted below us keeps it once); else the one through which the
+// stream comes soonest, among those with room or that would give us a
+// farther child's place (Pong.room_within_rtt_us: capacity_policy's nearer
+// strong peers up), if move_policy says it is worth moving.
 //
 // Exclusions: a candidate with this node on its path (a loop), one below the
 // parent being left (its subtree is going away) and one that sent a forged
@@ -105,8 +110,12 @@ class parent_finder {
   // `site_gathering`: we are where the stream enters our site, and ask for
   // peers of our site (parent_improver).
   void start_improvement(const wire::endpoint& ancestor, bool site_gathering);
-  // While attached and idle: ask our grandparent to take us (see above).
-  void start_rise(const wire::endpoint& grandparent);
+  // While attached and idle: ask our ancestors above our parent to take us
+  // (see above).
+  void start_rise();
+  // Whether we are clearly stronger than our parent (a rise to the
+  // grandparent: parent_improver).
+  bool outranks_parent() const;
   // Our parent gave our slot to a stronger joiner: join one of `targets`
   // (it first) while the parent still feeds us.
   void start_move(const std::vector<wire::endpoint>& targets);
@@ -183,7 +192,7 @@ class parent_finder {
     promotion,  // the warm standby, asked directly
     improve,    // attached: looking for a parent through which the stream comes sooner
     move,       // attached: the parent asked us to go below a stronger joiner
-    rise,       // attached: asking our grandparent to take us
+    rise,       // attached: asking an ancestor above our parent to take us
   };
 
   struct probe {
@@ -201,6 +210,9 @@ class parent_finder {
   void fail_round(const std::string& why, bool counts);
   // An improvement or move round found nothing, or failed: the parent stays.
   void end_attached_round(const std::string& why);
+  // Never a parent: below us (a loop), below the parent we are leaving (its
+  // subtree is going away), banned or distrusted.
+  bool excluded(const link& l, const wire::pong& answer) const;
   // A full peer that answered `answer` on `l` would take us all the same.
   bool makes_room_for_us(const link& l, const wire::pong& answer) const;
   // Whether we can take a child of `l`'s peer in our place.
@@ -216,10 +228,13 @@ class parent_finder {
   // Whether the peer probed on `probe` is our parent.
   bool is_parent(link_id_t probe) const;
   bool is_grandparent(const wire::node_id_t& id) const;
+  // Whether `id` is on our path above our parent.
+  bool is_above_parent(const wire::node_id_t& id) const;
   // A move round's probes answered: request the joiner that took our place,
   // else the peer with room through which the stream comes soonest.
   void choose_move_below(std::vector<probe_result> results, const std::vector<link_id_t>& ids);
-  // A rise round's probe answered: request the grandparent if it may take us.
+  // A rise round's probes answered: request the ancestor that may take us
+  // (see above), if any.
   void choose_rise(const std::vector<probe_result>& results, const std::vector<link_id_t>& ids);
   // An improvement round's probes answered: request the best if worth it.
   void choose_move(const std::vector<probe_result>& results, const std::vector<link_id_t>& ids);

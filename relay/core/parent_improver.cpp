@@ -5,12 +5,12 @@
 
 namespace treecast::core {
 
-void parent_improver::on_attached(bool outranks_parent) {
+void parent_improver::on_attached(bool may_rise) {
   quiet_rounds_ = 0;
   schedule();
   refused_rises_ = 0;
   next_rise_.reset();
-  if (outranks_parent && ctx_.config.rise_interval > duration{}) {
+  if (may_rise && ctx_.config.rise_interval > duration{}) {
     next_rise_ = ctx_.now + ctx_.spread(ctx_.config.rise_interval);
   }
 }
@@ -44,7 +44,7 @@ void parent_improver::schedule() {
 std::optional<parent_improver::round> parent_improver::take_rise(const situation& now) {
   // ancestors(): the broadcaster .. our parent.
   const auto& ancestors = position_.ancestors();
-  if (!now.outranks_parent || ancestors.size() < 2 || !position_.has_parent()) {
+  if (!now.may_rise || ancestors.size() < 2 || !position_.has_parent()) {
     next_rise_.reset();  // nothing to rise above until we attach elsewhere
     return std::nullopt;
   }

@@ -27,6 +27,10 @@
 // viewer (it came late, or a repair or site gathering put it there) climbs
 // hop by hop until its parent is as strong as it, and the tree's fan-out
 // is the strong peers' (10 000 peers: half the relays sat below viewers).
+// A strong peer also asks the ancestors above its parent (nearer strong
+// peers up: capacity_policy): one that is full may give it the place of a
+// farther child as strong, if the stream then comes clearly sooner
+// (move_policy); so the relays nearest the broadcaster end up on top.
 // Refused, it asks again after twice the wait, up to max_backoff times.
 //
 // Site gathering (site_gather_interval; node_config::gathers_sites): a
@@ -54,8 +58,8 @@ class parent_improver {
       : ctx_(context), position_(position) {}
 
   // A new parent (a join, a repair or a move): the next round is an
-  // interval away; so is a rise, if we are clearly stronger than it.
-  void on_attached(bool outranks_parent);
+  // interval away; so is a rise, if we may rise (situation::may_rise).
+  void on_attached(bool may_rise);
   void stop() {
     next_round_.reset();
     next_rise_.reset();
@@ -63,14 +67,14 @@ class parent_improver {
 
   // What the node knows when a round may be due.
   struct situation {
-    bool idle = false;             // no join, repair or handoff under way
-    bool site_entry = false;       // our parent is of another site (site gathering)
-    bool outranks_parent = false;  // clearly stronger than our parent (a rise)
+    bool idle = false;        // no join, repair or handoff under way
+    bool site_entry = false;  // our parent is of another site (site gathering)
+    bool may_rise = false;    // clearly stronger than our parent, or strong (a rise)
   };
   enum class kind {
     improve,  // ask an ancestor for peers with room through which the stream comes sooner
     gather,   // ask the broadcaster for peers of our site (CandidatesRequest.gathering)
-    rise,     // ask our grandparent to take us
+    rise,     // ask our ancestors above our parent to take us (`ask`: the grandparent)
   };
   // When a round is due and there is someone to ask: whom, and what for
   // (the next round is scheduled).

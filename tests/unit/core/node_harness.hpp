@@ -199,14 +199,17 @@ class harness {
   }
 
   // Peer `n` at 10.0.0.n, listening on 7000 + n, offering `max_children`,
-  // joins (saying whether it can adopt a child that gives way to it).
-  link_id_t join_peer(std::uint8_t n, std::uint32_t max_children = 8, bool can_adopt = false) {
+  // joins (saying whether it can adopt a child that gives way to it, and
+  // the round trip it measured to us).
+  link_id_t join_peer(std::uint8_t n, std::uint32_t max_children = 8, bool can_adopt = false,
+                      duration rtt = {}) {
     const link_id_t link = accept("10.0.0." + std::to_string(n));
     wire::hello hello = hello_from(n, static_cast<std::uint16_t>(7000 + n));
     hello.max_children = max_children;
     receive(link, hello);
     wire::join_request request;
     request.can_adopt = can_adopt;
+    request.rtt_us = to_wire_us(rtt);
     receive(link, request);
     return link;
   }
@@ -245,6 +248,7 @@ inline node_config relay_config() {
   c.role = wire::peer_role::relay;
   c.listen_port = 7001;
   c.rendezvous = wire::endpoint{"127.0.0.1", 7000};
+  c.rise_interval = duration::zero();  // rounds nobody answers: rises only where a test asks
   return c;
 }
 

@@ -134,6 +134,7 @@ struct relay_below_a_viewer {
     node_config c = relay_config();
     c.max_children = 4;
     c.warm_standby = false;
+    c.rise_interval = 5s;
     return c;
   }
   // Feeds the stream (and hears from `kids`) until the rise probes the

@@ -55,6 +55,9 @@ TEST(frame_codec, join_messages_round_trip) {
   EXPECT_EQ(std::get<join_request>(round_trip(join_request{0})).resume_from, 0u);
   EXPECT_FALSE(std::get<join_request>(round_trip(join_request{})).can_adopt);
   EXPECT_TRUE(std::get<join_request>(round_trip(join_request{7, true})).can_adopt);
+  join_request measured;
+  measured.rtt_us = 12'500;
+  EXPECT_EQ(std::get<join_request>(round_trip(measured)).rtt_us, 12'500u);
 
   join_accept a{3, {node_id_t{1}, node_id_t{2}}};
   const auto accept = std::get<join_accept>(round_trip(a));
@@ -173,6 +176,13 @@ TEST(frame_codec, a_reports_health_delta_round_trips_and_too_many_gone_ids_are_r
   r.health_gone.assign(max_health_entries + 1, gone);
   message out;
   EXPECT_EQ(decode_frame(encode_frame(r), out), wire_errc::field_out_of_range);
+}
+
+TEST(frame_codec, room_for_a_nearer_prober_round_trips) {
+  pong p;
+  p.room_within_rtt_us = 9'000;
+  EXPECT_EQ(std::get<pong>(round_trip(p)).room_within_rtt_us, 9'000u);
+  EXPECT_EQ(std::get<pong>(round_trip(pong{})).room_within_rtt_us, 0u);
 }
 
 TEST(frame_codec, where_the_stream_enters_a_site_round_trips_and_never_lies_below_the_peer) {
