@@ -150,6 +150,36 @@ TEST(parent_finder, a_failed_repair_round_asks_the_rendezvous_at_once) {
   EXPECT_EQ(f.r.ctx.stats.get(counter::join_attempts), 2u);
 }
 
+TEST(parent_finder, an_answer_it_would_refuse_does_not_end_the_wait_for_the_others) {
+  // Our parent (peer 5) is gone. Peer 2, below it, answers at once with
+  // room; peer 3, elsewhere, 100 ms later. Waiting only a little longer
+  // after peer 2's answer, the round used to refuse it and fail.
+  finder_fixture f;
+  f.finder.start();
+  f.r.take();
+  f.finder.avoid(id_of(5));
+  f.finder.start_repair({{"10.0.0.2", 7000}, {"10.0.0.3", 7000}});
+  const auto probes = f.connect_all(2);
+  ASSERT_EQ(probes.size(), 2u);
+  f.last_ = f.r.take();
+  wire::pong below_lost;
+  below_lost.nonce =
+      std::get<wire::ping>(recording_context::sent_to(f.last_, probes[0].link).at(0)).nonce;
+  below_lost.attached = true;
+  below_lost.depth = 2;
+  below_lost.free_slots = 1;
+  below_lost.path = {id_of(1), id_of(5), id_of(2)};
+  ASSERT_TRUE(f.finder.on_pong(probes[0].link, f.links.at(probes[0].link), std::move(below_lost)));
+  f.r.ctx.now += std::chrono::milliseconds(100);
+  f.finder.on_timer();
+  EXPECT_EQ(f.finder.current(), phase::probing);  // still waiting for peer 3
+  f.pong(probes[1].link, 3, 1, 1);
+  EXPECT_EQ(f.finder.current(), phase::requesting);
+  const auto to_3 = recording_context::sent_to(f.r.take(), probes[1].link);
+  ASSERT_EQ(to_3.size(), 1u);
+  EXPECT_TRUE(std::holds_alternative<wire::join_request>(to_3[0]));
+}
+
 TEST(parent_finder, messages_on_the_wrong_link_are_refused) {
   finder_fixture f;
   const link_id_t inbound = f.links.accept({"10.0.0.9", 1});
