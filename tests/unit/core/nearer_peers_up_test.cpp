@@ -90,21 +90,11 @@ struct full_broadcaster {
 
 TEST(nearer_peers_up, a_full_parent_tells_a_strong_prober_how_near_it_must_be) {
   full_broadcaster t;
-  const link_id_t probe = t.h.accept("10.0.0.9");
-  wire::hello relay = hello_from(9, 7009);
-  relay.max_children = 16;
-  t.h.receive(probe, relay);
-  t.h.receive(probe, wire::ping{5});
-  const auto pong = t.h.only_sent<wire::pong>(probe).at(0);
-  EXPECT_EQ(pong.free_slots, 0u);
-  EXPECT_EQ(pong.room_within_rtt_us, 30'000u);  // half the farthest's 60 ms
+  const wire::pong to_relay = t.h.pong_to_prober(9, 16);
+  EXPECT_EQ(to_relay.free_slots, 0u);
+  EXPECT_EQ(to_relay.room_within_rtt_us, 30'000u);  // half the farthest's 60 ms
   // A viewer is told nothing of the kind.
-  const link_id_t viewer_probe = t.h.accept("10.0.0.8");
-  wire::hello viewer = hello_from(8, 7008);
-  viewer.max_children = 2;
-  t.h.receive(viewer_probe, viewer);
-  t.h.receive(viewer_probe, wire::ping{6});
-  EXPECT_EQ(t.h.only_sent<wire::pong>(viewer_probe).at(0).room_within_rtt_us, 0u);
+  EXPECT_EQ(t.h.pong_to_prober(8, 2).room_within_rtt_us, 0u);
 }
 
 TEST(nearer_peers_up, a_clearly_nearer_relay_takes_the_farthest_relays_place_which_moves_below_it) {
@@ -155,19 +145,12 @@ struct relay_at_depth_2 {
   // Streams until the rise probes the broadcaster, which answers, 10 ms
   // away, full, that it would take a prober up to `within` away.
   link_id_t rise_probing_the_broadcaster(duration within) {
-    while (h.all<connect_action>().empty() && seq < 100) {
-      h.advance(200ms);
-      h.receive(parent, make_chunk(seq++));
-    }
-    const link_id_t probe = h.only_connect().link;
+    const link_id_t probe = h.stream_until_connect(parent, seq);
     EXPECT_EQ(h.only_connect().to, (wire::endpoint{"127.0.0.1", 7000}));
-    h.connected(probe);
-    h.receive(probe, hello_from(1, 7000));
-    const std::uint64_t nonce = h.only_sent<wire::ping>(probe).at(0).nonce;
     h.advance(10ms);
-    wire::pong full{nonce, true, 0, 0, {id_of(1)}, "good:" + root_proof_message(nonce, id_of(1))};
+    wire::pong full{0, true, 0, 0, {id_of(1)}};
     full.room_within_rtt_us = to_wire_us(within);
-    h.receive(probe, full);
+    h.answer_as_root(probe, full);
     return probe;
   }
   harness h;

@@ -179,6 +179,43 @@ class harness {
     receive(link, pong);
   }
 
+  // Streams chunks from `parent` every 200 ms from `seq` on (hearing from
+  // `kids` meanwhile) until the node opens a link (a rise's or an
+  // improvement's probe); returns it, connected.
+  link_id_t stream_until_connect(link_id_t parent, wire::seq_t& seq,
+                                 const std::vector<link_id_t>& kids = {}) {
+    while (all<connect_action>().empty() && seq < 100) {
+      advance(200ms);
+      receive(parent, make_chunk(seq++));
+      for (const link_id_t kid : kids) {
+        heard(kid);
+      }
+    }
+    const link_id_t probe = only_connect().link;
+    connected(probe);
+    return probe;
+  }
+
+  // The broadcaster (id 1) says hello on `probe` and answers the node's
+  // ping with `pong` (its nonce and root proof filled in).
+  void answer_as_root(link_id_t probe, wire::pong pong) {
+    receive(probe, hello_from(1, 7000));
+    pong.nonce = only_sent<wire::ping>(probe).at(0).nonce;
+    pong.root_signature = "good:" + root_proof_message(pong.nonce, id_of(1));
+    receive(probe, pong);
+  }
+
+  // Peer `n` at 10.0.0.n, offering `max_children`, probes the node; its
+  // answer.
+  wire::pong pong_to_prober(std::uint8_t n, std::uint32_t max_children) {
+    const link_id_t prober = accept("10.0.0." + std::to_string(n));
+    wire::hello hello = hello_from(n, static_cast<std::uint16_t>(7000 + n));
+    hello.max_children = max_children;
+    receive(prober, hello);
+    receive(prober, wire::ping{n});
+    return only_sent<wire::pong>(prober).at(0);
+  }
+
   // Joins through the rendezvous and is accepted by the root (id 1);
   // returns the parent link.
   link_id_t attach_under_root() {

@@ -141,21 +141,11 @@ struct relay_below_a_viewer {
   // broadcaster; the broadcaster, full, answers that it would take a peer
   // of 4 slots. Returns the probe.
   link_id_t rise_probing_the_full_broadcaster(const std::vector<link_id_t>& kids = {}) {
-    while (h.all<connect_action>().empty() && seq < 100) {
-      h.advance(200ms);
-      h.receive(parent, make_chunk(seq++));
-      for (const link_id_t kid : kids) {
-        h.heard(kid);
-      }
-    }
-    const link_id_t probe = h.only_connect().link;
+    const link_id_t probe = h.stream_until_connect(parent, seq, kids);
     EXPECT_EQ(h.only_connect().to, (wire::endpoint{"127.0.0.1", 7000}));
-    h.connected(probe);
-    h.receive(probe, hello_from(1, 7000));
-    const std::uint64_t nonce = h.only_sent<wire::ping>(probe).at(0).nonce;
-    wire::pong full{nonce, true, 0, 0, {id_of(1)}, "good:" + root_proof_message(nonce, id_of(1))};
+    wire::pong full{0, true, 0, 0, {id_of(1)}};
     full.room_for_max_children = 4;
-    h.receive(probe, full);
+    h.answer_as_root(probe, full);
     return probe;
   }
   harness h;

@@ -179,11 +179,9 @@ struct full_of_viewers {
 TEST(strong_peers_up, a_full_parent_takes_a_relay_and_moves_its_weakest_child_below_it) {
   full_of_viewers t;
   // Its Pong says a joiner of 4 slots or more would still be taken.
-  const link_id_t prober = t.h.accept("10.0.0.50");
-  t.h.receive(prober, hello_from(50, 7050));
-  t.h.receive(prober, wire::ping{7});
-  EXPECT_EQ(t.h.only_sent<wire::pong>(prober).at(0).free_slots, 0u);
-  EXPECT_EQ(t.h.only_sent<wire::pong>(prober).at(0).room_for_max_children, 4u);
+  const wire::pong pong = t.h.pong_to_prober(50, 8);
+  EXPECT_EQ(pong.free_slots, 0u);
+  EXPECT_EQ(pong.room_for_max_children, 4u);
 
   const link_id_t relay = t.h.join_peer(20, 16, true);
   const auto accepts = t.h.only_sent<wire::join_accept>(relay);
