@@ -31,6 +31,10 @@ class playout_model {
   core::duration stalled() const { return stalled_; }
   // First chunk -> `now`.
   core::duration watched(core::time_point now) const;
+  // Capture -> play as it stands (the viewer's glass-to-glass, less its
+  // decoder): the delay through the tree, each hop's uplink serialization
+  // included, plus the buffer and any stall since; nullopt before a chunk.
+  std::optional<core::duration> play_latency() const { return offset_; }
 
  private:
   core::duration buffer_;

@@ -459,6 +459,7 @@ class world {
     r.freeze_repair_ms_p99 = percentile(freeze_repair_ms_, 0.99);
     duration stalled{};
     duration watched{};
+    std::vector<double> play_latency_ms;
     std::uint64_t standby_bytes = 0;
     for (std::size_t i = 0; i < nodes_.size(); ++i) {
       const core::node& node = *nodes_[i];
@@ -476,7 +477,12 @@ class world {
       stalled += playout_[i].stalled();
       watched += playout_[i].watched(end_);
       r.viewers_stalled += playout_[i].stalls() > 0 ? 1 : 0;
+      if (const auto latency = playout_[i].play_latency()) {
+        play_latency_ms.push_back(std::chrono::duration<double, std::milli>(*latency).count());
+      }
     }
+    r.play_latency_ms_p50 = percentile(play_latency_ms, 0.50);
+    r.play_latency_ms_p99 = percentile(play_latency_ms, 0.99);
     r.stall_ms_total = std::chrono::duration<double, std::milli>(stalled).count();
     r.rebuffer_ratio = watched.count() > 0 ? static_cast<double>(stalled.count()) /
                                                  static_cast<double>(watched.count())
@@ -688,6 +694,8 @@ std::string sim_result::to_json() const {
       << ", \"chunks_lost\": " << chunks_lost << ", \"continuity\": " << continuity
       << ", \"stall_ms_total\": " << stall_ms_total << ", \"viewers_stalled\": " << viewers_stalled
       << ", \"rebuffer_ratio\": " << rebuffer_ratio
+      << ", \"play_latency_ms_p50\": " << play_latency_ms_p50
+      << ", \"play_latency_ms_p99\": " << play_latency_ms_p99
       << ", \"standby_promotions\": " << standby_promotions
       << ", \"parents_behind\": " << parents_behind
       << ", \"standby_upload_share\": " << standby_upload_share

@@ -124,6 +124,11 @@ struct sim_result {
   double stall_ms_total = 0;
   std::size_t viewers_stalled = 0;
   double rebuffer_ratio = 0;  // stall time / watch time, over surviving viewers
+  // Capture -> play at the end, over surviving viewers: unlike stretch,
+  // it counts every hop's uplink (a viewer forwarding to two children
+  // sends each chunk twice over a home uplink).
+  double play_latency_ms_p50 = 0;
+  double play_latency_ms_p99 = 0;
   // Warm standby: switches to it, parents left for falling behind it, and
   // what announcing chunks to standby children costs, per peer, as a
   // fraction of the stream.

@@ -37,6 +37,15 @@ TEST(playout_model, a_repair_longer_than_the_buffer_stalls_for_the_excess_once) 
   EXPECT_EQ(m.stalled(), 200ms);  // 500 ms late against a 300 ms buffer
 }
 
+TEST(playout_model, play_latency_is_the_first_arrival_delay_plus_the_buffer_and_grows_by_a_stall) {
+  playout_model m(300ms);
+  EXPECT_FALSE(m.play_latency());
+  m.on_chunk(at(0ms), at(100ms));
+  EXPECT_EQ(m.play_latency(), 400ms);
+  m.on_chunk(at(chunk), at(chunk + 600ms));  // 200 ms late against the buffer
+  EXPECT_EQ(m.play_latency(), 600ms);
+}
+
 TEST(playout_model, a_repair_within_the_buffer_does_not_stall) {
   playout_model m(300ms);
   for (int i = 0; i < 10; ++i) {
