@@ -348,8 +348,8 @@ std::optional<link_id_t> node::child_giving_way(const link& l, const wire::join_
 }
 
 bool node::may_rise() const {
-  return finder_.outranks_parent() ||
-         capacity_policy::strong(static_cast<std::uint32_t>(ctx_.config.max_children));
+  // Clearly stronger than our parent implies strong (capacity_policy).
+  return capacity_policy::strong(static_cast<std::uint32_t>(ctx_.config.max_children));
 }
 
 bool node::slot_kept_for(const link& l) const {

@@ -54,9 +54,9 @@
 //   warm_standby   our standby parent, and a parent falling behind it;
 //   standby_children  the peers we are the standby of (Have, offers);
 //   parent_improver   when to look for a parent through which the stream
-//                     comes sooner, or of our site, and when a peer clearly
-//                     stronger than its parent asks its grandparent to take
-//                     it (the finder's improvement and rise rounds move).
+//                     comes sooner, or of our site, and when a strong peer
+//                     asks its ancestors above its parent to take it (the
+//                     finder's improvement and rise rounds move).
 // It dispatches every input to them and answers next_deadline() as the
 // earliest of theirs. Typed events (events.hpp) go out with the actions.
 //
@@ -259,7 +259,8 @@ class node {
   // Where we sit: our label and coordinate.
   place here() const { return {ctx_.config.site, coordinate_.current()}; }
   // Whether a rise may find us a place above our parent (parent_improver):
-  // we are clearly stronger than it, or strong (a nearer place).
+  // we are strong (clearly stronger than the parent, or nearer than a
+  // child of an ancestor: parent_finder decides which).
   bool may_rise() const;
   // Whether one of our slots is kept for the peer on `l` (it is moving
   // below us from a parent that gave its place to us).

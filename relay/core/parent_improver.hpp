@@ -69,7 +69,7 @@ class parent_improver {
   struct situation {
     bool idle = false;        // no join, repair or handoff under way
     bool site_entry = false;  // our parent is of another site (site gathering)
-    bool may_rise = false;    // clearly stronger than our parent, or strong (a rise)
+    bool may_rise = false;    // strong: a rise may find us a place above our parent
   };
   enum class kind {
     improve,  // ask an ancestor for peers with room through which the stream comes sooner
