@@ -91,18 +91,30 @@ void parent_finder::start_move(const std::vector<wire::endpoint>& targets) {
   close_join_links(std::nullopt);  // an improvement round under way gives way
   round_ = round_kind::move;
   redirects_ = 0;
-  move_fell_back_ = false;
+  move_stage_ = move_stage::named;
   move_target_ = targets.empty() ? wire::endpoint{} : targets.front();
   start_probes(targets);
 }
 
 void parent_finder::end_attached_round(const std::string& why) {
-  if (round_ == round_kind::move && !move_fell_back_) {
+  // The parent that asked us to move closes our link soon (move_out_timeout):
+  // staying is the last resort, so a move goes on while it still feeds us.
+  if (round_ == round_kind::move && move_stage_ == move_stage::named) {
     // None of the peers our parent named took us (a flash crowd filled
-    // them): our ancestors and backups, while the parent still feeds us.
-    move_fell_back_ = true;
+    // them): our ancestors and backups.
+    move_stage_ = move_stage::ancestors_and_backups;
     ctx_.log(log_level::debug, "moving: " + why + "; probing our ancestors and backups");
     start_probes(position_.repair_targets());
+    return;
+  }
+  if (round_ == round_kind::move && move_stage_ == move_stage::ancestors_and_backups) {
+    // Full too: peers with room anywhere, as a join finds them.
+    move_stage_ = move_stage::rendezvous;
+    ctx_.log(log_level::debug, "moving: " + why + "; asking the rendezvous");
+    close_join_links(std::nullopt);
+    phase_ = phase::querying;
+    deadline_.reset();
+    links_.open(link_kind::rendezvous, *ctx_.config.rendezvous);
     return;
   }
   close_join_links(std::nullopt);
@@ -601,7 +613,8 @@ bool parent_finder::can_adopt_from(const link& l) const {
     // The child of our ancestor giving way may be our own ancestor: it comes
     // below us once we have left its subtree for its parent. Full, we shed
     // a child below it (node.cpp).
-    return is_above_parent(l.peer_hello->node_id);
+    // Over our slots already (a standby promoted), we could not keep it one.
+    return is_above_parent(l.peer_hello->node_id) && children_.count() <= ctx_.config.max_children;
   }
   // Attached, we may be below it: the child giving way could be our own
   // ancestor.
@@ -610,8 +623,12 @@ bool parent_finder::can_adopt_from(const link& l) const {
 }
 
 bool parent_finder::excluded(const link& l, const wire::pong& answer) const {
-  if (!l.peer_hello || on_path(answer.path, ctx_.id) ||  // unknown, or below us: a loop
-      (avoid_ && on_path(answer.path, *avoid_))) {       // below the parent we are leaving
+  if (!l.peer_hello || on_path(answer.path, ctx_.id)) {  // unknown, or below us: a loop
+    return true;
+  }
+  // Below the parent we are leaving; but every peer is below the
+  // broadcaster, which goes on (it asked us to move and closed our link).
+  if (avoid_ && on_path(answer.path, *avoid_) && answer.path.front() != *avoid_) {
     return true;
   }
   // It sent us a forged chunk once, or starved us or lied lately.

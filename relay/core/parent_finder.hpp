@@ -25,8 +25,9 @@
 // A move round (our parent took a stronger joiner in our place and asks us
 // to go below it: Move) probes the peers it named, follows redirects, and
 // joins the best while the parent still feeds us; if none takes us, our
-// ancestors and backups once more; if none of them either, the parent stays
-// until it closes our link (children::move_out) and we repair.
+// ancestors and backups once more, then peers with room the rendezvous
+// names; if none of them either, the parent stays until it closes our link
+// (children::move_out) and we repair.
 //
 // A strong joiner (capacity_policy) counts a full peer that would make room
 // for it (Pong.room_for_max_children) as one with room, and says it can
@@ -41,8 +42,9 @@
 //
 // A rise round (parent_improver: we are clearly stronger than our parent,
 // or strong) probes our ancestors above our parent and asks one to take us,
-// saying we can adopt (the child giving way may be our own ancestor: it
-// comes below us once we have left its subtree): the grandparent if we are
+// saying we can adopt unless we are over our slots already (the child
+// giving way may be our own ancestor: it comes below us once we have left
+// its subtree): the grandparent if we are
 // clearly stronger than our parent and it has room or would make room for
 // us (Pong.room_for_max_children), unless that would leave a parent of our
 // site for one of another (the WAN would carry the stream once more; a
@@ -52,8 +54,9 @@
 // strong peers up), if move_policy says it is worth moving.
 //
 // Exclusions: a candidate with this node on its path (a loop), one below the
-// parent being left (its subtree is going away) and one that sent a forged
-// chunk are never chosen.
+// parent being left (its subtree is going away; unless that parent is the
+// broadcaster, above everyone) and one that sent a forged chunk are never
+// chosen.
 //
 // The finder owns its links (rendezvous, probes, the requested one) until
 // one becomes the parent; the node tells it when any of them goes away.
@@ -270,9 +273,12 @@ class parent_finder {
   round_kind round_ = round_kind::join;
   std::optional<time_point> deadline_;  // probing: the probe timeout; backing_off: the next round
   std::map<link_id_t, probe> probes_;
-  int attempts_ = 0;             // failed join rounds in a row
-  int redirects_ = 0;            // redirects followed in this round
-  bool move_fell_back_ = false;  // a move round went on to our ancestors and backups
+  int attempts_ = 0;   // failed join rounds in a row
+  int redirects_ = 0;  // redirects followed in this round
+  // How far a move round has looked: the peers our parent named, then our
+  // ancestors and backups, then the rendezvous's peers with room.
+  enum class move_stage { named, ancestors_and_backups, rendezvous };
+  move_stage move_stage_ = move_stage::named;
   wire::endpoint move_target_;   // the joiner that took our place (keeps us a slot)
   bool site_gathering_ = false;  // the improvement round under way gathers our site
   duration backoff_;

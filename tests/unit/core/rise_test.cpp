@@ -204,5 +204,28 @@ TEST(rise, a_full_riser_sheds_a_child_below_the_parent_that_came_below_it) {
   EXPECT_EQ(moves, 1u);
 }
 
+TEST(rise, a_riser_over_its_slots_takes_no_place_it_could_not_keep_a_slot_in) {
+  relay_below_a_viewer t;
+  std::vector<link_id_t> kids;
+  for (std::uint8_t n = 41; n <= 43; ++n) {
+    kids.push_back(t.h.join_peer(n));
+  }
+  // A standby child, switching to us once the last slot has gone: one over
+  // our slots (standby_headroom).
+  const link_id_t promoted = t.h.accept("10.0.0.45");
+  t.h.receive(promoted, hello_from(45, 7045));
+  t.h.receive(promoted, wire::standby_request{{id_of(1), id_of(3), id_of(45)}});
+  kids.push_back(t.h.join_peer(44));
+  t.h.receive(promoted, wire::join_request{});
+  ASSERT_EQ(t.h.engine().child_count(), 5u);
+  kids.push_back(promoted);
+  t.h.clear();
+  const link_id_t probe = t.rise_probing_the_full_broadcaster(kids);
+  // The child giving way would find no slot here, and the broadcaster would
+  // drop it: no rise into its place.
+  EXPECT_TRUE(t.h.only_sent<wire::join_request>(probe).empty());
+  EXPECT_FALSE(t.h.closed_reason(t.parent));
+}
+
 }  // namespace
 }  // namespace treecast::core

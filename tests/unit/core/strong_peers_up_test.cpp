@@ -325,6 +325,48 @@ TEST(strong_peers_up, a_move_nobody_can_take_falls_back_to_the_ancestors_while_t
   EXPECT_TRUE(t.h.engine().attached());
 }
 
+TEST(strong_peers_up, a_move_the_ancestors_cannot_take_either_asks_the_rendezvous) {
+  attached_viewer t;
+  t.h.receive(t.parent, wire::move{{{"10.0.0.20", 7020}}});
+  const auto named = t.h.only_connect();
+  t.h.connected(named.link);
+  t.h.answer_probe(named.link, 20, 7020, 2, 0, {id_of(1), id_of(5), id_of(20)});
+  // The broadcaster is full too (a flash crowd).
+  const auto connects = t.h.all<connect_action>();
+  ASSERT_EQ(connects.size(), 2u);
+  const auto ancestor = connects[1];
+  ASSERT_EQ(ancestor.to, (wire::endpoint{"127.0.0.1", 7000}));
+  t.h.clear();
+  t.h.connected(ancestor.link);
+  t.h.answer_as_root(ancestor.link, wire::pong{0, true, 0, 0, {id_of(1)}});
+  // Our parent closes our link soon: staying is no option yet. Peers with
+  // room anywhere, as a join finds them.
+  const auto probes = t.h.answer_query({{id_of(30), {"10.0.0.30", 7030}, 2, 2, "", {}}});
+  ASSERT_EQ(probes.size(), 1u);
+  EXPECT_EQ(probes[0].to, (wire::endpoint{"10.0.0.30", 7030}));
+  t.h.answer_probe(probes[0].link, 30, 7030, 2, 2, {id_of(1), id_of(7), id_of(30)});
+  EXPECT_EQ(t.h.only_sent<wire::join_request>(probes[0].link).size(), 1u);
+  EXPECT_FALSE(t.h.closed_reason(t.parent));  // fed until it accepts
+  EXPECT_TRUE(t.h.engine().attached());
+}
+
+TEST(strong_peers_up, a_seed_the_broadcaster_dropped_rejoins_below_it) {
+  node_config c = relay_config();
+  c.warm_standby = false;
+  harness h(c);
+  h.start();
+  const link_id_t broadcaster = h.attach_under_root();
+  // It moved us out and, nobody taking us in time, closed our link. Every
+  // peer is below the broadcaster: its subtree is still a home.
+  h.clear();
+  h.closed(broadcaster);
+  h.advance(c.reconnect_max);
+  const auto probes = h.answer_query({{id_of(30), {"10.0.0.30", 7030}, 2, 2, "", {}}});
+  ASSERT_EQ(probes.size(), 1u);
+  h.answer_probe(probes[0].link, 30, 7030, 2, 2, {id_of(1), id_of(7), id_of(30)});
+  EXPECT_EQ(h.only_sent<wire::join_request>(probes[0].link).size(), 1u);
+}
+
 TEST(strong_peers_up, a_move_from_a_peer_that_is_not_our_parent_is_a_protocol_error) {
   attached_viewer t;
   const link_id_t stranger = t.h.accept("10.0.0.66");
