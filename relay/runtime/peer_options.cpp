@@ -32,8 +32,8 @@ void add_peer_options(po::options_description& description, peer_options& values
      po::value(&values.improve_interval_s)->default_value(defaults.improve_interval_s),
      "seconds between rounds looking for a nearer or shallower parent (0 = off)")
     ("rise-interval", po::value(&values.rise_interval_s)->default_value(defaults.rise_interval_s),
-     "seconds after attaching that a peer with clearly more slots than its parent asks its "
-     "grandparent to take it in a weaker child's place (0 = never)")
+     "seconds after attaching that a strong peer asks its ancestors above its parent to take it, "
+     "in a weaker or farther child's place (0 = never)")
     ("site-gather-interval",
      po::value(&values.site_gather_interval_s)->default_value(defaults.site_gather_interval_s),
      "seconds between rounds of a peer fed from another site, looking for a parent of its own "

@@ -22,7 +22,8 @@ struct peer_options {
   std::string site;  // "" = inferred from the peer's address; "none" = no site
   // The tree's self-improvement (node_config's improve_interval and
   // site_gather_interval), seconds; 0 = off.
-  double improve_interval_s = 0;
+  double improve_interval_s =
+      std::chrono::duration<double>(core::node_config{}.improve_interval).count();
   double site_gather_interval_s = 0;
   double rise_interval_s = std::chrono::duration<double>(core::node_config{}.rise_interval).count();
   double window_s = 10.0;

@@ -41,6 +41,7 @@ TEST(tree_scenario_rise, relays_that_joined_below_viewers_rise_above_them) {
   sim_config config;
   config.peers = 1000;
   config.seed = 1;
+  config.node_defaults.improve_interval = core::duration::zero();  // rises alone
   SCOPED_TRACE("seed 1");
   const sim_result risen = run_simulation(config);
   config.node_defaults.rise_interval = core::duration::zero();

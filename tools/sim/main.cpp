@@ -18,7 +18,7 @@ int main(int argc, char** argv) {
   double churn_s = 60;
   std::string churn_mode = "crash";
   int buffer_ms = 300;
-  double improve_s = 0;
+  double improve_s = std::chrono::duration<double>(core::node_config{}.improve_interval).count();
   double same_site_rtt_ms = 0;
   std::string site_labels = "given";
   double gather_s = 0;
@@ -65,11 +65,11 @@ int main(int argc, char** argv) {
     ("buffer-ms", po::value(&buffer_ms)->default_value(buffer_ms),
      "viewers' jitter buffer, ms: stalls are counted against it")
     ("no-standby", po::bool_switch(), "no warm standby parent (the baseline before it)")
-    ("improve-interval", po::value(&improve_s)->default_value(0),
-     "seconds between a peer's rounds of the improvement loop (0 = off, the default)")
+    ("improve-interval", po::value(&improve_s)->default_value(improve_s),
+     "seconds between a peer's rounds of the improvement loop (0 = off)")
     ("rise-interval", po::value(&rise_s)->default_value(rise_s),
-     "seconds after attaching that a peer clearly stronger than its parent asks its grandparent "
-     "to take it (strong peers up; 0 = never)")
+     "seconds after attaching that a strong peer asks its ancestors above its parent to take it "
+     "(strong and nearer peers up; 0 = never)")
     ("site-gather-interval", po::value(&gather_s)->default_value(gather_s),
      "seconds between rounds of a peer whose parent is of another site, looking for one of its "
      "own (site gathering; 0 = off, the default)")

@@ -131,6 +131,7 @@ TEST(parent_improver, an_interval_of_zero_turns_the_loop_off) {
 
 TEST(parent_improver, where_the_stream_enters_our_site_a_round_asks_the_broadcaster_loop_off) {
   node_config c;  // the improvement loop off, site gathering every 5 s
+  c.improve_interval = duration{};
   c.site = "office";
   c.site_gather_interval = 5s;
   improver_fixture f(c);
@@ -157,7 +158,8 @@ TEST(parent_improver, where_the_stream_enters_our_site_a_round_asks_the_broadcas
 }
 
 TEST(parent_improver, a_peer_that_cannot_tell_its_site_never_gathers) {
-  node_config c;  // no label, same_site_rtt 0: no peer is surely of our site
+  node_config c;                    // no label, same_site_rtt 0: no peer is surely of our site
+  c.improve_interval = duration{};  // the loop off
   c.site_gather_interval = 5s;
   improver_fixture f(c);
   f.attach_at_depth_3();

@@ -285,7 +285,10 @@ inline node_config relay_config() {
   c.role = wire::peer_role::relay;
   c.listen_port = 7001;
   c.rendezvous = wire::endpoint{"127.0.0.1", 7000};
-  c.rise_interval = duration::zero();  // rounds nobody answers: rises only where a test asks
+  // Rounds nobody answers: rises and the improvement loop only where a
+  // test asks for them.
+  c.rise_interval = duration::zero();
+  c.improve_interval = duration::zero();
   return c;
 }
 

@@ -55,7 +55,12 @@ TEST(capacity_policy, a_parent_over_its_slots_sheds_the_weakest_other_child_of_a
 
 struct rise_fixture {
   // By default rise_interval 5 s, the improvement loop off.
-  explicit rise_fixture(node_config c = {}) : context(std::move(c), id_of(100), 7, {}) {}
+  explicit rise_fixture(node_config c = loop_off()) : context(std::move(c), id_of(100), 7, {}) {}
+  static node_config loop_off() {
+    node_config c;
+    c.improve_interval = duration::zero();
+    return c;
+  }
   node_context context;
   tree_position position{id_of(100), false};
   parent_improver improver{context, position};
@@ -107,7 +112,7 @@ TEST(parent_improver, no_rise_below_a_parent_as_strong_below_the_broadcaster_or_
   EXPECT_FALSE(below_root.improver.take_round({true, false, true}));
   EXPECT_FALSE(below_root.improver.deadline());  // nothing to rise above until we move
 
-  node_config never;
+  node_config never = rise_fixture::loop_off();
   never.rise_interval = duration::zero();
   rise_fixture off(never);
   off.attach_at_depth_3(true);
