@@ -267,6 +267,7 @@ void fill(pb::Envelope& e, const candidates_request& m) {
   e.mutable_candidates_request()->set_site(m.site);
   e.mutable_candidates_request()->set_member(m.member);
   e.mutable_candidates_request()->set_gathering(m.gathering);
+  e.mutable_candidates_request()->set_max_peers(m.max_peers);
   if (m.where) {
     fill_coordinate(e.mutable_candidates_request()->mutable_coordinate(), *m.where);
   }
@@ -614,7 +615,7 @@ std::error_code decode_frame(const shared_bytes& frame, message& out) {
       return decode(envelope.report(), out);
     case pb::Envelope::kCandidatesRequest: {
       const auto& in = envelope.candidates_request();
-      candidates_request m{in.site(), in.member(), std::nullopt, in.gathering()};
+      candidates_request m{in.site(), in.member(), std::nullopt, in.gathering(), in.max_peers()};
       if (!text_ok(in.site()) ||
           !decode_coordinate(in.has_coordinate(), in.coordinate(), m.where)) {
         return wire_errc::field_out_of_range;

@@ -199,6 +199,7 @@ struct candidates_request {
   bool member = false;              // has been in the tree (holds chunks): expiry does not apply
   std::optional<coordinate> where;  // where the asker sits: the nearest first
   bool gathering = false;           // site gathering: its site's first-ranked entry first
+  std::uint32_t max_peers = 0;      // at most this many in the answer (0 = no bound asked)
 };
 
 struct candidates {

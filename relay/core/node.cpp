@@ -650,8 +650,12 @@ void node::handle(link_id_t id, link& l, wire::candidates_request&& m) {
   // Any attached peer can answer; the broadcaster's view covers the tree.
   const sample_order order =
       m.gathering ? sample_order::site_entry_first : sample_order::seeds_first;
-  links_.send(id, wire::candidates{
-                      subtree_.candidates({m.site, m.where}, true, order, self(), {}, peer_id(l))});
+  std::vector<wire::peer_summary> sample =
+      subtree_.candidates({m.site, m.where}, true, order, self(), {}, peer_id(l));
+  if (m.max_peers > 0 && sample.size() > m.max_peers) {
+    sample.resize(m.max_peers);  // the sample's best first: the asker probes no more
+  }
+  links_.send(id, wire::candidates{std::move(sample)});
 }
 
 void node::handle(link_id_t id, link& l, wire::candidates&& m) {

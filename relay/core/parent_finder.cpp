@@ -406,7 +406,8 @@ void parent_finder::on_connected(link_id_t id, link& l) {
   if (l.kind == link_kind::rendezvous) {
     const bool gathering = round_ == round_kind::improve && site_gathering_;
     links_.send(id, wire::candidates_request{ctx_.config.site, window_.last_seq().has_value(),
-                                             where_we_sit(), gathering});
+                                             where_we_sit(), gathering,
+                                             static_cast<std::uint32_t>(ctx_.config.probe_fanout)});
   } else if (l.kind == link_kind::probe) {
     probe& p = probes_[id];
     p.nonce = ctx_.random();

@@ -174,7 +174,8 @@ int main(int argc, char** argv) {
       std::printf(
           "peers %zu  joined %zu  loops %zu  unrooted %zu  capacity violations %zu\n"
           "depth max %zu mean %.2f  fan-out median %.1f  stretch p50 %.2f p99 %.2f\n"
-          "join ms p50 %.0f p99 %.0f  root upload streams %zu  control %.1f B/peer/s\n"
+          "join ms p50 %.0f p99 %.0f  root upload streams %zu  control %.1f B/peer/s (settled "
+          "%.1f)\n"
           "killed %zu  survivors %zu  repairs %llu  repair ms p50 %.0f p99 %.0f max %.0f\n"
           "chunks lost %llu  continuity %.5f  freeze repair ms p99 %.0f\n"
           "stalls: %.0f ms in all, %zu viewers stalled, rebuffering ratio %.6f\n"
@@ -183,7 +184,8 @@ int main(int argc, char** argv) {
           "simulated %.1f s in %.1f s wall, %llu events, peak RSS %.0f MB\n",
           r.peers, r.joined, r.loops, r.unrooted, r.capacity_violations, r.depth_max, r.depth_mean,
           r.fanout_median, r.stretch_p50, r.stretch_p99, r.join_ms_p50, r.join_ms_p99,
-          r.root_upload_streams, r.control_bytes_per_peer_per_s, r.killed, r.survivors,
+          r.root_upload_streams, r.control_bytes_per_peer_per_s,
+          r.settled_control_bytes_per_peer_per_s, r.killed, r.survivors,
           static_cast<unsigned long long>(r.repairs), r.repair_ms_p50, r.repair_ms_p99,
           r.repair_ms_max, static_cast<unsigned long long>(r.chunks_lost), r.continuity,
           r.freeze_repair_ms_p99, r.stall_ms_total, r.viewers_stalled, r.rebuffer_ratio,

@@ -203,6 +203,8 @@ class world {
       }
       end_ = joined_by + std::chrono::seconds(5) + config_.churn_duration + config_.settle;
     }
+    const duration settled_span = std::min<duration>(std::chrono::seconds(10), config_.settle / 2);
+    settled_from_ = end_ - settled_span;
 
     while (!queue_.empty() && queue_.top().at <= end_) {
       event e = queue_.top();
@@ -225,6 +227,11 @@ class world {
     }
     r.control_bytes_per_peer_per_s =
         static_cast<double>(control_bytes_) / static_cast<double>(n) / r.simulated_s;
+    if (settled_span > duration::zero()) {
+      r.settled_control_bytes_per_peer_per_s = static_cast<double>(settled_control_bytes_) /
+                                               static_cast<double>(n) /
+                                               std::chrono::duration<double>(settled_span).count();
+    }
     std::vector<double> join_ms;
     for (std::size_t i = 1; i < n; ++i) {
       if (started_at_[i] && attached_at_[i]) {
@@ -574,6 +581,9 @@ class world {
     const std::size_t bytes = is_chunk ? config_.chunk_bytes : send.frame->size();
     if (!is_chunk) {
       control_bytes_ += send.frame->size();
+      if (now_ >= settled_from_) {
+        settled_control_bytes_ += send.frame->size();
+      }
     }
     // Chunks share the sender's uplink, one after another. Control frames
     // are small and, as with a fair-queueing kernel, do not wait behind other
@@ -665,6 +675,10 @@ class world {
   std::unordered_map<const void*, wire::message> decoded_chunks_;
   std::vector<wire::shared_bytes> recent_chunks_;
   std::uint64_t control_bytes_ = 0;
+  // Control bytes once the tree settled: the last half of the settle
+  // period, at most 10 s, with no join or kill in it.
+  time_point settled_from_ = time_point::max();
+  std::uint64_t settled_control_bytes_ = 0;
   std::size_t gave_up_ = 0;
 };
 
@@ -687,6 +701,7 @@ std::string sim_result::to_json() const {
       << ", \"join_ms_max\": " << join_ms_max
       << ", \"root_upload_streams\": " << root_upload_streams
       << ", \"control_bytes_per_peer_per_s\": " << control_bytes_per_peer_per_s
+      << ", \"settled_control_bytes_per_peer_per_s\": " << settled_control_bytes_per_peer_per_s
       << ", \"killed\": " << killed << ", \"survivors\": " << survivors
       << ", \"repairs\": " << repairs << ", \"repair_ms_p50\": " << repair_ms_p50
       << ", \"repair_ms_p99\": " << repair_ms_p99 << ", \"repair_ms_max\": " << repair_ms_max

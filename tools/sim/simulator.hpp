@@ -104,7 +104,8 @@ struct sim_result {
   double join_ms_p99 = 0;
   double join_ms_max = 0;  // the longest wait of any peer that joined
   std::size_t root_upload_streams = 0;
-  double control_bytes_per_peer_per_s = 0;
+  double control_bytes_per_peer_per_s = 0;          // over the whole run, joins included
+  double settled_control_bytes_per_peer_per_s = 0;  // the settled tree's (see simulator.cpp)
   std::size_t wan_copies_max = 0;    // with sites: most parent links into one site from outside
   double coordinate_error_p50 = 0;   // network coordinates: median |estimate - rtt| / rtt
   double coordinates_settled = 0;    // share of rooted peers whose coordinate is usable

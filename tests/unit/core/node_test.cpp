@@ -311,7 +311,7 @@ TEST(node, path_update_with_this_node_inside_detaches) {
   EXPECT_EQ(h.engine().child_count(), 1u);  // children keep their link meanwhile
 }
 
-TEST(node, rendezvous_hands_out_seeds_then_reported_peers_with_room) {
+TEST(node, rendezvous_hands_out_seeds_then_reported_peers_with_room_as_many_as_asked) {
   harness h(root_config(2));
   h.start();
   const link_id_t seed_a = h.join_child(1, 9001);
@@ -338,6 +338,19 @@ TEST(node, rendezvous_hands_out_seeds_then_reported_peers_with_room) {
   EXPECT_TRUE(peers[1].node_id == id_of(1) || peers[1].node_id == id_of(2));
   EXPECT_EQ(peers[2].node_id, id_of(11));
   EXPECT_EQ(peers[2].address, (wire::endpoint{"10.0.0.11", 9011}));
+
+  // An asker that probes two at most gets the first two, nothing more.
+  const link_id_t frugal = h.accept("10.0.0.98");
+  h.receive(frugal, hello_from(51));
+  h.clear();
+  wire::candidates_request two;
+  two.max_peers = 2;
+  h.receive(frugal, two);
+  const auto short_answers = h.only_sent<wire::candidates>(frugal);
+  ASSERT_EQ(short_answers.size(), 1u);
+  ASSERT_EQ(short_answers[0].peers.size(), 2u);
+  EXPECT_NE(short_answers[0].peers[0].node_id, id_of(11));
+  EXPECT_NE(short_answers[0].peers[1].node_id, id_of(11));
 }
 
 TEST(node, child_reports_its_subtree_to_its_parent) {

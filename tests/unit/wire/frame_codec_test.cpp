@@ -133,8 +133,9 @@ TEST(frame_codec, coordinates_round_trip_where_they_are_carried_and_absent_stays
   join_request j;
   j.where = here;
   EXPECT_EQ(std::get<join_request>(round_trip(j)).where, here);
-  candidates_request q{"paris", true, here};
+  candidates_request q{"paris", true, here, false, 8};
   EXPECT_EQ(std::get<candidates_request>(round_trip(q)).where, here);
+  EXPECT_EQ(std::get<candidates_request>(round_trip(q)).max_peers, 8u);
   report r;
   r.where = here;
   r.root_delay_us = 42000;
