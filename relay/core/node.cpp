@@ -379,6 +379,8 @@ wire::join_redirect node::redirect_for(const link& l, std::string reason,
   // Where the joiner fits: peers of our subtree with room first (as our
   // children last reported), then our children themselves.
   const place requester{l.peer_hello ? l.peer_hello->site : std::string(), where};
+  // Not counted in handout_ledger: a repair's orphans, redirected at once,
+  // stalled longer when the next ones were handed farther peers.
   for (const auto& p :
        subtree_.candidates(requester, false, sample_order::room_first, self(), avoid, peer_id(l))) {
     if (redirect.candidates.size() < wire::max_redirect_candidates) {
@@ -650,12 +652,10 @@ void node::handle(link_id_t id, link& l, wire::candidates_request&& m) {
   // Any attached peer can answer; the broadcaster's view covers the tree.
   const sample_order order =
       m.gathering ? sample_order::site_entry_first : sample_order::seeds_first;
-  std::vector<wire::peer_summary> sample =
-      subtree_.candidates({m.site, m.where}, true, order, self(), {}, peer_id(l));
-  if (m.max_peers > 0 && sample.size() > m.max_peers) {
-    sample.resize(m.max_peers);  // the sample's best first: the asker probes no more
-  }
-  links_.send(id, wire::candidates{std::move(sample)});
+  // The sample's best first: the asker probes no more than it asks for.
+  const std::size_t limit = m.max_peers > 0 ? m.max_peers : wire::max_peer_summaries;
+  links_.send(id, wire::candidates{subtree_.hand_out({m.site, m.where}, true, order, self(), {},
+                                                     peer_id(l), limit)});
 }
 
 void node::handle(link_id_t id, link& l, wire::candidates&& m) {

@@ -190,7 +190,28 @@ std::vector<wire::peer_health> subtree_view::health(std::size_t limit,
 std::vector<wire::peer_summary> subtree_view::candidates(
     const place& requester, bool include_self, sample_order order, const self_view& self_state,
     std::span<const wire::node_id_t> avoid, const std::optional<wire::node_id_t>& asker) {
+  return sample(known_peers(include_self, self_state, avoid), requester, order, asker);
+}
+
+std::vector<wire::peer_summary> subtree_view::hand_out(const place& requester, bool include_self,
+                                                       sample_order order,
+                                                       const self_view& self_state,
+                                                       std::span<const wire::node_id_t> avoid,
+                                                       const std::optional<wire::node_id_t>& asker,
+                                                       std::size_t limit) {
   std::vector<known_peer> pool = known_peers(include_self, self_state, avoid);
+  for (auto& p : pool) {
+    p.summary.free_slots = handouts_.free_slots(p.summary, ctx_.now);
+  }
+  std::vector<wire::peer_summary> handed = sample(std::move(pool), requester, order, asker);
+  handed.resize(std::min(handed.size(), limit));
+  handouts_.record(handed, ctx_.now);
+  return handed;
+}
+
+std::vector<wire::peer_summary> subtree_view::sample(std::vector<known_peer> pool,
+                                                     const place& requester, sample_order order,
+                                                     const std::optional<wire::node_id_t>& asker) {
   if (asker) {
     const std::uint32_t below_asker = site_entry::tag_of(*asker);
     std::erase_if(pool, [&](const known_peer& p) {

@@ -18,6 +18,7 @@
 
 #include "core/candidate_sampler.hpp"
 #include "core/children.hpp"
+#include "core/handout_ledger.hpp"
 #include "core/health_table.hpp"
 #include "core/link_table.hpp"
 #include "core/network_coordinate.hpp"
@@ -86,6 +87,15 @@ class subtree_view {
                                              std::span<const wire::node_id_t> avoid = {},
                                              const std::optional<wire::node_id_t>& asker = {});
 
+  // The same, at most `limit`, for a joiner to probe (a rendezvous answer,
+  // a redirect), counting the peers recently handed out as fuller than
+  // reported (handout_ledger), and remembering these.
+  std::vector<wire::peer_summary> hand_out(const place& requester, bool include_self,
+                                           sample_order order, const self_view& self,
+                                           std::span<const wire::node_id_t> avoid,
+                                           const std::optional<wire::node_id_t>& asker,
+                                           std::size_t limit);
+
   // Peers with room outside `child`'s subtree: our other children and what
   // they reported. Not ourselves: we are what the child would be replacing.
   std::vector<wire::endpoint> backups_for(link_id_t child, const self_view& self);
@@ -109,6 +119,9 @@ class subtree_view {
   // leaving out the subtrees of children on `avoid`.
   std::vector<known_peer> known_peers(bool include_self, const self_view& self,
                                       std::span<const wire::node_id_t> avoid) const;
+  std::vector<wire::peer_summary> sample(std::vector<known_peer> pool, const place& requester,
+                                         sample_order order,
+                                         const std::optional<wire::node_id_t>& asker);
   // A report field summed over the children that reported.
   template <typename Field>
   std::uint64_t sum_reports(Field field) const;
@@ -122,6 +135,10 @@ class subtree_view {
   const tree_position& position_;
   const network_coordinate& coordinate_;
   site_inference sites_;
+  // Four handouts a slot, for two report intervals (treecast-sim 10 000
+  // peers, seed 7, redirects counted too: join p50 850 -> 630 ms with 4;
+  // 2, 6 and 8 no better).
+  handout_ledger handouts_{std::chrono::seconds(2), 4};
   local_health local_;
   std::optional<time_point> next_report_;
   time_point last_report_sent_{};

@@ -52,7 +52,9 @@ TEST(tree_scenario_rise, relays_that_joined_below_viewers_rise_above_them) {
   EXPECT_EQ(risen.joined, config.peers - 1);
   EXPECT_EQ(risen.loops, 0u);
   EXPECT_EQ(risen.capacity_violations, 0u);
-  EXPECT_GE(baseline.strong_below_weak, 20u);  // a flash crowd arrives in any order
+  // A flash crowd arrives in any order (fewer since handout_ledger spreads
+  // joiners over the relays with room: 11 here, 20-odd before).
+  EXPECT_GE(baseline.strong_below_weak, 8u);
   EXPECT_LE(risen.strong_below_weak, 2u);
   EXPECT_LT(risen.depth_mean, baseline.depth_mean);
 }
