@@ -252,6 +252,17 @@ struct attached_viewer {
     }
     h.clear();
   }
+  // Our parent asks us to move below the joiner at 10.0.0.20, which is
+  // full by now and names nowhere else; returns the links opened since the
+  // Move (the joiner's probe, then our ancestors').
+  std::vector<connect_action> move_the_named_joiner_cannot_take() {
+    h.receive(parent, wire::move{{{"10.0.0.20", 7020}}});
+    const auto named = h.only_connect();
+    h.connected(named.link);
+    h.answer_probe(named.link, 20, 7020, 2, 0, {id_of(1), id_of(5), id_of(20)});
+    EXPECT_TRUE(h.only_sent<wire::join_request>(named.link).empty());
+    return h.all<connect_action>();
+  }
   static node_config config() {
     node_config c = relay_config();
     c.role = wire::peer_role::viewer;
@@ -311,14 +322,8 @@ TEST(strong_peers_up, a_moving_child_waits_for_the_joiner_that_keeps_it_a_slot) 
 
 TEST(strong_peers_up, a_move_nobody_can_take_falls_back_to_the_ancestors_while_the_parent_feeds) {
   attached_viewer t;
-  t.h.receive(t.parent, wire::move{{{"10.0.0.20", 7020}}});
-  const auto probe = t.h.only_connect();
-  t.h.connected(probe.link);
-  // Full by now, and nothing to redirect us to.
-  t.h.answer_probe(probe.link, 20, 7020, 2, 0, {id_of(1), id_of(5), id_of(20)});
-  EXPECT_TRUE(t.h.only_sent<wire::join_request>(probe.link).empty());
+  const auto connects = t.move_the_named_joiner_cannot_take();
   // Our ancestors next (the broadcaster), the parent still ours.
-  const auto connects = t.h.all<connect_action>();
   ASSERT_EQ(connects.size(), 2u);
   EXPECT_EQ(connects[1].to, (wire::endpoint{"127.0.0.1", 7000}));
   EXPECT_FALSE(t.h.closed_reason(t.parent));
@@ -327,12 +332,8 @@ TEST(strong_peers_up, a_move_nobody_can_take_falls_back_to_the_ancestors_while_t
 
 TEST(strong_peers_up, a_move_the_ancestors_cannot_take_either_asks_the_rendezvous) {
   attached_viewer t;
-  t.h.receive(t.parent, wire::move{{{"10.0.0.20", 7020}}});
-  const auto named = t.h.only_connect();
-  t.h.connected(named.link);
-  t.h.answer_probe(named.link, 20, 7020, 2, 0, {id_of(1), id_of(5), id_of(20)});
+  const auto connects = t.move_the_named_joiner_cannot_take();
   // The broadcaster is full too (a flash crowd).
-  const auto connects = t.h.all<connect_action>();
   ASSERT_EQ(connects.size(), 2u);
   const auto ancestor = connects[1];
   ASSERT_EQ(ancestor.to, (wire::endpoint{"127.0.0.1", 7000}));
