@@ -654,7 +654,7 @@ void node::handle(link_id_t id, link& l, wire::candidates_request&& m) {
       m.gathering ? sample_order::site_entry_first : sample_order::seeds_first;
   // The sample's best first: the asker probes no more than it asks for.
   const std::size_t limit = m.max_peers > 0 ? m.max_peers : wire::max_peer_summaries;
-  links_.send(id, wire::candidates{subtree_.hand_out({m.site, m.where}, true, order, self(), {},
+  links_.send(id, wire::candidates{subtree_.hand_out({m.site, m.where}, true, order, self(),
                                                      peer_id(l), limit)});
 }
 

@@ -44,10 +44,14 @@ bool parent_finder::joining() const {
 
 // ------------------------------------------------------------------ rounds
 
-void parent_finder::start_join() {
+void parent_finder::start_query(const wire::endpoint& target) {
   phase_ = phase::querying;
-  round_ = round_kind::join;
   deadline_.reset();
+  links_.open(link_kind::rendezvous, target);
+}
+
+void parent_finder::start_join() {
+  round_ = round_kind::join;
   redirects_ = 0;
   ctx_.stats.add(counter::join_attempts);
   // The configured rendezvous (the invite link) first; every other attempt
@@ -57,16 +61,14 @@ void parent_finder::start_join() {
   if (attempts_ % 2 == 1 && !position_.ancestors().empty()) {
     target = position_.ancestors().front();
   }
-  links_.open(link_kind::rendezvous, target);
+  start_query(target);
 }
 
 void parent_finder::start_improvement(const wire::endpoint& ancestor, bool site_gathering) {
-  phase_ = phase::querying;
   round_ = round_kind::improve;
   site_gathering_ = site_gathering;
-  deadline_.reset();
   redirects_ = 0;
-  links_.open(link_kind::rendezvous, ancestor);
+  start_query(ancestor);
 }
 
 void parent_finder::start_rise() {
@@ -112,9 +114,7 @@ void parent_finder::end_attached_round(const std::string& why) {
     move_stage_ = move_stage::rendezvous;
     ctx_.log(log_level::debug, "moving: " + why + "; asking the rendezvous");
     close_join_links(std::nullopt);
-    phase_ = phase::querying;
-    deadline_.reset();
-    links_.open(link_kind::rendezvous, *ctx_.config.rendezvous);
+    start_query(*ctx_.config.rendezvous);
     return;
   }
   close_join_links(std::nullopt);

@@ -241,6 +241,8 @@ class parent_finder {
   void choose_rise(const std::vector<probe_result>& results, const std::vector<link_id_t>& ids);
   // An improvement round's probes answered: request the best if worth it.
   void choose_move(const std::vector<probe_result>& results, const std::vector<link_id_t>& ids);
+  // Asks `target` for candidates (querying); the round is set by the caller.
+  void start_query(const wire::endpoint& target);
   void start_probes(const std::vector<wire::endpoint>& targets);
   void maybe_choose();
   void choose();

@@ -196,10 +196,9 @@ std::vector<wire::peer_summary> subtree_view::candidates(
 std::vector<wire::peer_summary> subtree_view::hand_out(const place& requester, bool include_self,
                                                        sample_order order,
                                                        const self_view& self_state,
-                                                       std::span<const wire::node_id_t> avoid,
                                                        const std::optional<wire::node_id_t>& asker,
                                                        std::size_t limit) {
-  std::vector<known_peer> pool = known_peers(include_self, self_state, avoid);
+  std::vector<known_peer> pool = known_peers(include_self, self_state, {});
   for (auto& p : pool) {
     p.summary.free_slots = handouts_.free_slots(p.summary, ctx_.now);
   }

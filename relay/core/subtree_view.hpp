@@ -87,12 +87,11 @@ class subtree_view {
                                              std::span<const wire::node_id_t> avoid = {},
                                              const std::optional<wire::node_id_t>& asker = {});
 
-  // The same, at most `limit`, for a joiner to probe (a rendezvous answer,
-  // a redirect), counting the peers recently handed out as fuller than
+  // The same, at most `limit`, for a joiner to probe (the rendezvous's
+  // answer), counting the peers recently handed out as fuller than
   // reported (handout_ledger), and remembering these.
   std::vector<wire::peer_summary> hand_out(const place& requester, bool include_self,
                                            sample_order order, const self_view& self,
-                                           std::span<const wire::node_id_t> avoid,
                                            const std::optional<wire::node_id_t>& asker,
                                            std::size_t limit);
 
@@ -119,6 +118,8 @@ class subtree_view {
   // leaving out the subtrees of children on `avoid`.
   std::vector<known_peer> known_peers(bool include_self, const self_view& self,
                                       std::span<const wire::node_id_t> avoid) const;
+  // `pool` sampled for `requester` (candidate_sampler), less what hangs
+  // below `asker` as its site's entry.
   std::vector<wire::peer_summary> sample(std::vector<known_peer> pool, const place& requester,
                                          sample_order order,
                                          const std::optional<wire::node_id_t>& asker);
