@@ -85,6 +85,9 @@ int main(int argc, char** argv) {
     ("trace-peer", po::value<std::size_t>(), "debugging: log this peer's events to stderr")
     ("trace-stalls", po::bool_switch(&config.trace_stalls),
      "debugging: log every stall to stderr with the viewer's path up to the broadcaster")
+    ("dump-tree", po::value(&config.dump_tree),
+     "debugging: write the tree at the end as CSV (peer, parent, slots, depth, direct_ms, "
+     "path_ms) to this file")
     ("depth-penalty-ms", po::value(&depth_penalty_ms)->default_value(depth_penalty_ms),
      "added to a candidate's RTT per hop of depth when choosing a parent");
   // clang-format on

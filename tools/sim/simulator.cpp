@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <fstream>
 #include <limits>
 #include <queue>
 #include <random>
@@ -214,8 +215,13 @@ class world {
       dispatch(e);
     }
 
-    sim_result r = measure_tree(nodes_, capacity_, latency_, dead_,
-                                [this](std::size_t i) { return parent_of(i); });
+    std::ofstream dump;
+    if (!config_.dump_tree.empty()) {
+      dump.open(config_.dump_tree);
+    }
+    sim_result r = measure_tree(
+        nodes_, capacity_, latency_, dead_, [this](std::size_t i) { return parent_of(i); },
+        dump.is_open() ? &dump : nullptr);
     measure_churn(r);
     r.peers = n;
     r.simulated_s = std::chrono::duration<double>(end_ - time_point{}).count();

@@ -84,6 +84,9 @@ struct sim_config {
   // Debugging: every stall to stderr, with the viewer's path to the
   // broadcaster at that moment (which repair or move caused it).
   bool trace_stalls = false;
+  // Debugging: the settled tree as CSV to this file (peer, parent, slots,
+  // depth, direct and path delay in ms), for looking at its tail.
+  std::string dump_tree;
 };
 
 struct sim_result {

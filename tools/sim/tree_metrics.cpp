@@ -52,7 +52,8 @@ void measure_coordinates(const std::vector<std::unique_ptr<core::node>>& nodes,
 sim_result measure_tree(const std::vector<std::unique_ptr<core::node>>& nodes,
                         const std::vector<std::size_t>& capacity, const latency_model& latency,
                         const std::vector<bool>& dead,
-                        const std::function<std::optional<std::size_t>(std::size_t)>& parent_of) {
+                        const std::function<std::optional<std::size_t>(std::size_t)>& parent_of,
+                        std::ostream* dump) {
   const std::size_t n = nodes.size();
   sim_result r;
   std::vector<std::optional<std::size_t>> parent(n);
@@ -117,6 +118,9 @@ sim_result measure_tree(const std::vector<std::unique_ptr<core::node>>& nodes,
   double depth_sum = 0;
   std::map<int, std::size_t> wan_copies;
   std::vector<std::size_t> rooted;  // live peers below the broadcaster, in index order
+  if (dump) {
+    *dump << "peer,parent,slots,depth,direct_ms,path_ms\n";
+  }
   for (std::size_t i = 0; i < n; ++i) {
     const std::size_t children = nodes[i]->child_count();
     if (children > capacity[i]) {
@@ -150,6 +154,10 @@ sim_result measure_tree(const std::vector<std::unique_ptr<core::node>>& nodes,
     depth_sum += static_cast<double>(depth[i]);
     const double direct = std::chrono::duration<double, std::milli>(latency.one_way(0, i)).count();
     stretch.push_back(path_ms[i] / direct);
+    if (dump) {
+      *dump << i << ',' << up << ',' << nodes[i]->config().max_children << ',' << depth[i] << ','
+            << direct << ',' << path_ms[i] << '\n';
+    }
     rooted.push_back(i);
     const int site = latency.site_of(i);
     if (site >= 0 && latency.site_of(*parent[i]) != site) {
