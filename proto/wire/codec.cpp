@@ -213,6 +213,7 @@ void fill_summary(pb::PeerSummary* out, const peer_summary& in) {
   out->set_root_delay_us(in.root_delay_us);
   out->set_site_entry_hops(in.site_entry_hops);
   out->set_site_entry_tag(in.site_entry_tag);
+  out->set_room_for_max_children(in.room_for_max_children);
 }
 
 void fill_health(pb::PeerHealth* out, const peer_health& in) {
@@ -251,6 +252,7 @@ void fill(pb::Envelope& e, const report& m) {
   r->set_root_delay_us(m.root_delay_us);
   r->set_site_entry_hops(m.site_entry_hops);
   r->set_site_entry_tag(m.site_entry_tag);
+  r->set_room_for_max_children(m.room_for_max_children);
   for (const auto& c : m.candidates) {
     fill_summary(r->add_candidates(), c);
   }
@@ -369,6 +371,7 @@ bool decode_summaries(const Repeated& in, std::vector<peer_summary>& out) {
     p.root_delay_us = s.root_delay_us();
     p.site_entry_hops = s.site_entry_hops();
     p.site_entry_tag = s.site_entry_tag();
+    p.room_for_max_children = s.room_for_max_children();
     out.push_back(std::move(p));
   }
   return true;
@@ -461,6 +464,7 @@ std::error_code decode(const pb::Report& in, message& out) {
   m.health_delta = in.health_delta();
   m.site_entry_hops = in.site_entry_hops();
   m.site_entry_tag = in.site_entry_tag();
+  m.room_for_max_children = in.room_for_max_children();
   if (!decode_summaries(in.candidates(), m.candidates) || !decode_health(in.health(), m.health) ||
       !decode_node_ids(in.health_gone(), max_health_entries, m.health_gone) ||
       !decode_coordinate(in.has_coordinate(), in.coordinate(), m.where)) {

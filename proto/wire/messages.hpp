@@ -153,6 +153,9 @@ struct peer_summary {
   std::uint32_t root_delay_us = 0;    // its delay from the broadcaster
   std::uint32_t site_entry_hops = 0;  // hops up to where the stream enters its site
   std::uint32_t site_entry_tag = 0;   // that entry's id, first 4 bytes; 0 = no site known
+  // Full, it would take a joiner accepting at least this many children in a
+  // weaker child's place; 0 = it would not.
+  std::uint32_t room_for_max_children = 0;
 };
 
 // One peer's health, carried up the tree in reports (the dashboard's rows).
@@ -190,8 +193,9 @@ struct report {
   // report on this link, and `health_gone` the ids of rows that left.
   bool health_delta = false;
   std::vector<node_id_t> health_gone;
-  std::uint32_t site_entry_hops = 0;  // hops up to where the stream enters the child's site
-  std::uint32_t site_entry_tag = 0;   // as in peer_summary
+  std::uint32_t site_entry_hops = 0;        // hops up to where the stream enters the child's site
+  std::uint32_t site_entry_tag = 0;         // as in peer_summary
+  std::uint32_t room_for_max_children = 0;  // the child's own, as in peer_summary
 };
 
 struct candidates_request {

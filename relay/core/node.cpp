@@ -347,6 +347,15 @@ std::optional<link_id_t> node::child_giving_way(const link& l, const wire::join_
       {l.peer_hello->max_children, {l.peer_hello->site, m.where}, here(), duration(m.rtt_us)});
 }
 
+bool node::may_give_place() const {
+  return free_slots() == 0 && attached() && !leaving_ && !children_.moving_out() &&
+         !children_.keeping_slot();
+}
+
+std::uint32_t node::room_for_strong() const {
+  return may_give_place() ? capacity_.room_for(children_.capacities(), {0, {}, here()}) : 0;
+}
+
 bool node::may_rise() const {
   // Clearly stronger than our parent implies strong (capacity_policy).
   return capacity_policy::strong(static_cast<std::uint32_t>(ctx_.config.max_children));
@@ -382,7 +391,8 @@ wire::join_redirect node::redirect_for(const link& l, std::string reason,
   // Not counted in handout_ledger: a repair's orphans, redirected at once,
   // stalled longer when the next ones were handed farther peers.
   for (const auto& p :
-       subtree_.candidates(requester, false, sample_order::room_first, self(), avoid, peer_id(l))) {
+       subtree_.candidates(requester, false, sample_order::room_first, self(), avoid, peer_id(l),
+                           l.peer_hello ? l.peer_hello->max_children : 0)) {
     if (redirect.candidates.size() < wire::max_redirect_candidates) {
       redirect.candidates.push_back(p.address);
     }
@@ -578,8 +588,7 @@ void node::handle(link_id_t id, link& l, wire::ping&& m) {
   answer.path = position_.path();
   answer.root_delay_us = to_wire_us(position_.root_delay());
   answer.site_entry_hops = attached() ? finder_.site_entry_hops() : 0;
-  if (answer.free_slots == 0 && attached() && !leaving_ && !children_.moving_out() &&
-      !children_.keeping_slot()) {
+  if (answer.free_slots == 0 && may_give_place()) {
     // Its coordinate is not known yet (its JoinRequest will tell).
     const auto kids = children_.capacities();
     const capacity_policy::joiner_view prober{
@@ -654,8 +663,9 @@ void node::handle(link_id_t id, link& l, wire::candidates_request&& m) {
       m.gathering ? sample_order::site_entry_first : sample_order::seeds_first;
   // The sample's best first: the asker probes no more than it asks for.
   const std::size_t limit = m.max_peers > 0 ? m.max_peers : wire::max_peer_summaries;
-  links_.send(id, wire::candidates{subtree_.hand_out({m.site, m.where}, true, order, self(),
-                                                     peer_id(l), limit)});
+  links_.send(id, wire::candidates{
+                      subtree_.hand_out({m.site, m.where}, true, order, self(), peer_id(l),
+                                        l.peer_hello ? l.peer_hello->max_children : 0, limit)});
 }
 
 void node::handle(link_id_t id, link& l, wire::candidates&& m) {

@@ -227,8 +227,14 @@ class node {
   void end_input();
 
   self_view self() const {
-    return {attached(), free_slots(), finder_.site_entry_hops(), finder_.site_entry_tag()};
+    return {attached(), free_slots(), finder_.site_entry_hops(), finder_.site_entry_tag(),
+            room_for_strong()};
   }
+  // Full and settled (attached, no child moving out or slot kept): a joiner
+  // may yet be given a child's place (capacity_policy).
+  bool may_give_place() const;
+  // What a joiner of any place must accept to be given one: 0 = none.
+  std::uint32_t room_for_strong() const;
   bool joining() const { return !is_root() && running_ && !position_.has_parent(); }
   void attach(link_id_t id, link& l, std::uint32_t parent_depth,
               std::vector<wire::node_id_t> parent_path, duration parent_root_delay,

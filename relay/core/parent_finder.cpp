@@ -203,7 +203,10 @@ void parent_finder::choose_move(const std::vector<probe_result>& results,
                                      our_entry && their_entry && *their_entry < *our_entry};
     // The best of those worth moving to: the soonest peer of our site may
     // be below an entry that does not rank before ours, a later one not.
-    if (r.free_slots > 0 && !is_parent(ids[r.index]) && moves_.worth_moving(current, option) &&
+    const bool worth =
+        moves_.worth_moving(current, option) ||
+        (option.same_site == current.same_site && takes_weaker_place(r, ids[r.index], current));
+    if (r.free_slots > 0 && !is_parent(ids[r.index]) && worth &&
         (!best || moves_.better(option, best_option))) {
       best = r.index;
       best_option = option;
@@ -233,9 +236,11 @@ void parent_finder::choose_rise(const std::vector<probe_result>& results,
     }
     const bool adopts = probes_.at(ids[r.index]).answer->free_slots == 0;
     // By strength: the grandparent, whatever the delay, unless we would
-    // leave our site's parent for another site's free slot. Else by delay.
-    const bool by_strength = outranks && is_grandparent(id) &&
-                             (adopts || r.same_site || parent_site() != site_match::same);
+    // leave our site's parent for another site's free slot; or any ancestor
+    // higher up that gives us a weaker child's place. Else by delay.
+    const bool by_strength = (outranks && is_grandparent(id) &&
+                              (adopts || r.same_site || parent_site() != site_match::same)) ||
+                             takes_weaker_place(r, ids[r.index], current);
     const bool sooner = moves_.worth_moving(current, {scoring_.through(r), r.same_site});
     if ((by_strength || sooner) && (!best || scoring_.through(r) < scoring_.through(*best))) {
       best = r;
@@ -642,6 +647,14 @@ bool parent_finder::makes_room_for_us(const link& l, const wire::pong& answer) c
       answer.room_for_max_children > 0 && ctx_.config.max_children >= answer.room_for_max_children;
   const bool nearer = l.rtt > duration{} && l.rtt <= duration(answer.room_within_rtt_us);
   return (stronger || nearer) && can_adopt_from(l);
+}
+
+bool parent_finder::takes_weaker_place(const probe_result& r, link_id_t id,
+                                       const move_policy::option& current) const {
+  const wire::pong& answer = *probes_.at(id).answer;
+  return r.free_slots > 0 && answer.free_slots == 0 && answer.room_for_max_children > 0 &&
+         ctx_.config.max_children >= answer.room_for_max_children &&
+         scoring_.through(r) <= current.delay;
 }
 
 std::optional<std::size_t> parent_finder::runner_up(const std::vector<probe_result>& results,

@@ -218,6 +218,13 @@ class parent_finder {
   bool excluded(const link& l, const wire::pong& answer) const;
   // A full peer that answered `answer` on `l` would take us all the same.
   bool makes_room_for_us(const link& l, const wire::pong& answer) const;
+  // Whether the probed peer `r` (on link `id`), full, gives us a weaker
+  // child's place and the stream comes no later through it than through
+  // our parent (`current`): a strong peer takes it whatever the gain, so
+  // relays end up above viewers all the way up (relays first, as a planner
+  // with full knowledge builds the tree).
+  bool takes_weaker_place(const probe_result& r, link_id_t id,
+                          const move_policy::option& current) const;
   // Whether we can take a child of `l`'s peer in our place.
   bool can_adopt_from(const link& l) const;
   // The parent as move_policy sees it.

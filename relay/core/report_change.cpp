@@ -47,6 +47,7 @@ bool candidate_changed(const wire::peer_summary& a, const wire::peer_summary& b,
   return a.node_id != b.node_id || a.address != b.address || a.depth != b.depth ||
          a.free_slots != b.free_slots || a.site != b.site || a.role != b.role ||
          a.site_entry_hops != b.site_entry_hops || a.site_entry_tag != b.site_entry_tag ||
+         a.room_for_max_children != b.room_for_max_children ||
          coordinate_moved(a.where, b.where, t) || delay_moved(a.root_delay_us, b.root_delay_us, t);
 }
 
@@ -86,7 +87,8 @@ bool says_something_new(const wire::report& last, const wire::report& next,
       last.free_slots != next.free_slots || last.viewers != next.viewers ||
       last.relays != next.relays || last.chunks_missed != next.chunks_missed ||
       last.stall_ms != next.stall_ms || last.peers_stalled != next.peers_stalled ||
-      last.site_entry_hops != next.site_entry_hops || last.site_entry_tag != next.site_entry_tag) {
+      last.site_entry_hops != next.site_entry_hops || last.site_entry_tag != next.site_entry_tag ||
+      last.room_for_max_children != next.room_for_max_children) {
     return true;
   }
   if (coordinate_moved(last.where, next.where, t) ||

@@ -189,20 +189,24 @@ std::vector<wire::peer_health> subtree_view::health(std::size_t limit,
 
 std::vector<wire::peer_summary> subtree_view::candidates(
     const place& requester, bool include_self, sample_order order, const self_view& self_state,
-    std::span<const wire::node_id_t> avoid, const std::optional<wire::node_id_t>& asker) {
-  return sample(known_peers(include_self, self_state, avoid), requester, order, asker);
+    std::span<const wire::node_id_t> avoid, const std::optional<wire::node_id_t>& asker,
+    std::uint32_t asker_max_children) {
+  return sample(known_peers(include_self, self_state, avoid), requester, order, asker,
+                asker_max_children);
 }
 
 std::vector<wire::peer_summary> subtree_view::hand_out(const place& requester, bool include_self,
                                                        sample_order order,
                                                        const self_view& self_state,
                                                        const std::optional<wire::node_id_t>& asker,
+                                                       std::uint32_t asker_max_children,
                                                        std::size_t limit) {
   std::vector<known_peer> pool = known_peers(include_self, self_state, {});
   for (auto& p : pool) {
     p.summary.free_slots = handouts_.free_slots(p.summary, ctx_.now);
   }
-  std::vector<wire::peer_summary> handed = sample(std::move(pool), requester, order, asker);
+  std::vector<wire::peer_summary> handed =
+      sample(std::move(pool), requester, order, asker, asker_max_children);
   handed.resize(std::min(handed.size(), limit));
   handouts_.record(handed, ctx_.now);
   return handed;
@@ -210,7 +214,14 @@ std::vector<wire::peer_summary> subtree_view::hand_out(const place& requester, b
 
 std::vector<wire::peer_summary> subtree_view::sample(std::vector<known_peer> pool,
                                                      const place& requester, sample_order order,
-                                                     const std::optional<wire::node_id_t>& asker) {
+                                                     const std::optional<wire::node_id_t>& asker,
+                                                     std::uint32_t asker_max_children) {
+  for (auto& p : pool) {
+    const std::uint32_t needed = p.summary.room_for_max_children;
+    if (p.summary.free_slots == 0 && needed > 0 && asker_max_children >= needed) {
+      p.summary.free_slots = 1;  // the place a weaker child gives up
+    }
+  }
   if (asker) {
     const std::uint32_t below_asker = site_entry::tag_of(*asker);
     std::erase_if(pool, [&](const known_peer& p) {
@@ -224,7 +235,7 @@ std::vector<wire::peer_summary> subtree_view::sample(std::vector<known_peer> poo
 std::vector<known_peer> subtree_view::known_peers(bool include_self, const self_view& self_state,
                                                   std::span<const wire::node_id_t> avoid) const {
   std::vector<known_peer> pool;
-  if (include_self && self_state.free_slots > 0) {
+  if (include_self && (self_state.free_slots > 0 || self_state.room_for_max_children > 0)) {
     // Its host is left empty: the joiner knows it already, as the address it
     // asked.
     wire::peer_summary self;
@@ -238,7 +249,10 @@ std::vector<known_peer> subtree_view::known_peers(bool include_self, const self_
     self.root_delay_us = to_wire_us(position_.root_delay());
     self.site_entry_hops = self_state.site_entry_hops;
     self.site_entry_tag = self_state.site_entry_tag;
-    pool.push_back({self, true});
+    self.room_for_max_children = self_state.room_for_max_children;
+    // Full, we are kept only for an asker we would give a child's place
+    // (sample()); else the sampler leaves us out as any full deeper peer.
+    pool.push_back({self, self_state.free_slots > 0});
   }
   for (const auto& [id, c] : children_) {
     const link& l = *c.l;
@@ -257,6 +271,7 @@ std::vector<known_peer> subtree_view::known_peers(bool include_self, const self_
       summary.root_delay_us = c.last_report->root_delay_us;
       summary.site_entry_hops = std::min(c.last_report->site_entry_hops, summary.depth);
       summary.site_entry_tag = c.last_report->site_entry_tag;
+      summary.room_for_max_children = c.last_report->room_for_max_children;
     }
     pool.push_back({std::move(summary), true});
     if (c.last_report) {
@@ -300,10 +315,11 @@ std::vector<wire::endpoint> subtree_view::backups_for(link_id_t child_link, cons
 
 bool subtree_view::on_report(link_id_t, child& c, wire::report&& r) {
   auto same_room = [](const wire::report& a, const wire::report& b) {
-    return a.free_slots == b.free_slots &&
+    return a.free_slots == b.free_slots && a.room_for_max_children == b.room_for_max_children &&
            std::equal(a.candidates.begin(), a.candidates.end(), b.candidates.begin(),
                       b.candidates.end(), [](const auto& x, const auto& y) {
-                        return x.node_id == y.node_id && x.free_slots == y.free_slots;
+                        return x.node_id == y.node_id && x.free_slots == y.free_slots &&
+                               x.room_for_max_children == y.room_for_max_children;
                       });
   };
   const std::uint32_t claimed = r.subtree_size;
@@ -391,14 +407,48 @@ wire::report subtree_view::make_report(const self_view& self) {
   // us itself. Ties broken the same way every time: the same subtree gives
   // the same list, so a report with nothing new is not sent
   // (report_change.hpp); the parent's own sample for a joiner spreads them.
+  // A quarter of the rows, at most, name full peers that would give a
+  // strong joiner a weaker child's place: the relays that the flash crowd
+  // put below viewers find those places near the top.
   std::mt19937_64 same_ties(report_ties_seed);
-  r.candidates = sample_candidates(known_peers(false, self, {}), {}, ctx_.config.candidate_sample,
+  std::vector<known_peer> pool = known_peers(false, self, {});
+  const std::size_t limit = ctx_.config.candidate_sample;
+  std::vector<wire::peer_summary> for_strong = places_for_strong(pool, limit / 4);
+  r.candidates = sample_candidates(std::move(pool), {}, limit - for_strong.size(),
                                    sample_order::room_first, sites_, same_ties);
+  for (auto& p : for_strong) {
+    if (std::none_of(r.candidates.begin(), r.candidates.end(),
+                     [&](const wire::peer_summary& c) { return c.node_id == p.node_id; })) {
+      r.candidates.push_back(std::move(p));
+    }
+  }
   r.where = coordinate_.current();
   r.root_delay_us = to_wire_us(position_.root_delay());
   r.site_entry_hops = self.site_entry_hops;
   r.site_entry_tag = self.site_entry_tag;
+  r.room_for_max_children = self.room_for_max_children;
   return r;
+}
+
+std::vector<wire::peer_summary> subtree_view::places_for_strong(const std::vector<known_peer>& pool,
+                                                                std::size_t limit) {
+  std::vector<const wire::peer_summary*> full;
+  for (const auto& p : pool) {
+    if (p.summary.free_slots == 0 && p.summary.room_for_max_children > 0) {
+      full.push_back(&p.summary);
+    }
+  }
+  const std::size_t kept = std::min(full.size(), limit);
+  std::partial_sort(full.begin(), full.begin() + static_cast<std::ptrdiff_t>(kept), full.end(),
+                    [](const wire::peer_summary* a, const wire::peer_summary* b) {
+                      return std::tie(a->depth, a->room_for_max_children, a->node_id) <
+                             std::tie(b->depth, b->room_for_max_children, b->node_id);
+                    });
+  std::vector<wire::peer_summary> out;
+  for (std::size_t i = 0; i < kept; ++i) {
+    out.push_back(*full[i]);
+  }
+  return out;
 }
 
 }  // namespace treecast::core

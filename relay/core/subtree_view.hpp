@@ -42,6 +42,9 @@ struct self_view {
   std::size_t free_slots = 0;
   std::uint32_t site_entry_hops = 0;  // parent_finder::site_entry_hops
   std::uint32_t site_entry_tag = 0;   // parent_finder::site_entry_tag
+  // Full: a joiner accepting at least this many children still gets a
+  // weaker child's place (capacity_policy::room_for, any place); 0 = none.
+  std::uint32_t room_for_max_children = 0;
 };
 
 class subtree_view {
@@ -82,10 +85,14 @@ class subtree_view {
   // is the `asker` (site gathering): they hang below it, and once its site
   // has gathered, a same-site-first sample of them alone would leave an
   // entry that lost its parent nowhere to go.
+  // A full peer that would give a joiner accepting `asker_max_children` a
+  // weaker child's place (room_for_max_children) counts as one with a slot:
+  // so a relay finds the places near the top that viewers hold.
   std::vector<wire::peer_summary> candidates(const place& requester, bool include_self,
                                              sample_order order, const self_view& self,
                                              std::span<const wire::node_id_t> avoid = {},
-                                             const std::optional<wire::node_id_t>& asker = {});
+                                             const std::optional<wire::node_id_t>& asker = {},
+                                             std::uint32_t asker_max_children = 0);
 
   // The same, at most `limit`, for a joiner to probe (the rendezvous's
   // answer), counting the peers recently handed out as fuller than
@@ -93,7 +100,7 @@ class subtree_view {
   std::vector<wire::peer_summary> hand_out(const place& requester, bool include_self,
                                            sample_order order, const self_view& self,
                                            const std::optional<wire::node_id_t>& asker,
-                                           std::size_t limit);
+                                           std::uint32_t asker_max_children, std::size_t limit);
 
   // Peers with room outside `child`'s subtree: our other children and what
   // they reported. Not ourselves: we are what the child would be replacing.
@@ -119,10 +126,17 @@ class subtree_view {
   std::vector<known_peer> known_peers(bool include_self, const self_view& self,
                                       std::span<const wire::node_id_t> avoid) const;
   // `pool` sampled for `requester` (candidate_sampler), less what hangs
-  // below `asker` as its site's entry.
+  // below `asker` as its site's entry; the places a joiner accepting
+  // `asker_max_children` would be given count as slots (see candidates()).
   std::vector<wire::peer_summary> sample(std::vector<known_peer> pool, const place& requester,
                                          sample_order order,
-                                         const std::optional<wire::node_id_t>& asker);
+                                         const std::optional<wire::node_id_t>& asker,
+                                         std::uint32_t asker_max_children);
+  // Full peers of `pool` that would give a strong joiner a weaker child's
+  // place, the shallowest first, at most `limit`: a report carries them up
+  // beside the peers with free slots.
+  static std::vector<wire::peer_summary> places_for_strong(const std::vector<known_peer>& pool,
+                                                           std::size_t limit);
   // A report field summed over the children that reported.
   template <typename Field>
   std::uint64_t sum_reports(Field field) const;

@@ -283,6 +283,31 @@ TEST(improvement, a_candidate_not_clearly_sooner_leaves_us_where_we_are) {
   EXPECT_EQ(t.h.engine().stats().get(counter::parent_moves), 0u);
 }
 
+TEST(improvement, a_strong_peer_takes_a_weaker_childs_place_no_later_than_its_own) {
+  attached_far t;
+  const link_id_t probe = t.round_probing_peer_9();
+  // Peer 9 is full but would give a peer of 4 slots or more (we have 8) a
+  // viewer's place: only 5 ms sooner, yet relays belong above viewers.
+  t.h.answer_probe(probe, 9, 7009, 1, 0, {id_of(1), id_of(9)}, "", 75ms, 0, 4);
+  const auto requests = t.h.only_sent<wire::join_request>(probe);
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_TRUE(requests[0].can_adopt);
+  EXPECT_FALSE(t.h.closed_reason(t.parent));  // make-before-break
+}
+
+TEST(improvement, a_weaker_childs_place_is_not_taken_where_the_stream_comes_later) {
+  attached_far t;
+  const link_id_t probe = t.round_probing_peer_9();
+  t.h.answer_probe(probe, 9, 7009, 1, 0, {id_of(1), id_of(9)}, "", 120ms, 0, 4);
+  EXPECT_TRUE(t.h.only_sent<wire::join_request>(probe).empty());
+  // Nor by a peer too weak for it: 16 slots needed, we have 8.
+  attached_far weak;
+  const link_id_t other = weak.round_probing_peer_9();
+  weak.h.answer_probe(other, 9, 7009, 1, 0, {id_of(1), id_of(9)}, "", 75ms, 0, 16);
+  EXPECT_TRUE(weak.h.only_sent<wire::join_request>(other).empty());
+  EXPECT_EQ(weak.h.engine().parent_endpoint(), (wire::endpoint{"10.0.0.5", 7005}));
+}
+
 TEST(improvement, a_parent_lost_during_a_round_is_repaired_and_no_deadline_is_left_behind) {
   attached_far t;
   t.round_probing_peer_9();  // probing: the round's probe timeout is armed

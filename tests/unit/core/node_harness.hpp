@@ -163,11 +163,13 @@ class harness {
     return probes;
   }
 
-  // The peer probed on `link` says hello and answers the node's ping.
+  // The peer probed on `link` says hello and answers the node's ping;
+  // full, it may offer a joiner accepting `room_for_max_children` a
+  // weaker child's place.
   void answer_probe(link_id_t link, std::uint8_t id, std::uint16_t port, std::uint32_t depth,
                     std::uint32_t free_slots, std::vector<wire::node_id_t> path,
                     const std::string& site = "", duration root_delay = {},
-                    std::uint32_t site_entry_hops = 0) {
+                    std::uint32_t site_entry_hops = 0, std::uint32_t room_for_max_children = 0) {
     wire::hello hello = hello_from(id, port);
     hello.site = site;
     receive(link, hello);
@@ -176,6 +178,7 @@ class harness {
     const std::string proof = depth == 0 ? "good:" + root_proof_message(nonce, id_of(id)) : "";
     wire::pong pong{nonce, true, depth, free_slots, std::move(path), proof, to_wire_us(root_delay)};
     pong.site_entry_hops = site_entry_hops;
+    pong.room_for_max_children = room_for_max_children;
     receive(link, pong);
   }
 

@@ -2,6 +2,8 @@
 // recording outbox: no sockets, no threads.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "core/errors.hpp"
 #include "core/node.hpp"
 #include "core/peer_claims.hpp"
@@ -369,6 +371,54 @@ TEST(node, child_reports_its_subtree_to_its_parent) {
   ASSERT_EQ(reports[0].candidates.size(), 1u);
   EXPECT_EQ(reports[0].candidates[0].node_id, id_of(7));
   EXPECT_EQ(reports[0].candidates[0].free_slots, 1u);
+}
+
+TEST(node, a_full_parent_reports_the_places_it_would_give_a_strong_joiner_and_hands_them_out) {
+  node_config c = relay_config();
+  c.max_children = 2;
+  harness h(c);
+  h.start();
+  const link_id_t parent = h.attach_under_root();
+  h.join_peer(7, 2);  // a viewer: it gives way to a joiner of 4 slots or more
+  const link_id_t relay = h.join_peer(8, 8);
+  // Below the relay: 30, full, would give such a joiner a place; 31 has a slot.
+  wire::peer_summary full{id_of(30), {"10.0.0.30", 7030}, 4, 0, "", {}};
+  full.room_for_max_children = 4;
+  wire::report below;
+  below.subtree_size = 3;
+  below.candidates = {full, {id_of(31), {"10.0.0.31", 7031}, 4, 1, "", {}}};
+  h.receive(relay, below);
+  h.clear();
+  h.advance(c.report_interval);
+  const auto reports = h.only_sent<wire::report>(parent);
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_EQ(reports[0].room_for_max_children, 4u);
+  auto named = [](const std::vector<wire::peer_summary>& peers, std::uint8_t id) {
+    return std::find_if(peers.begin(), peers.end(),
+                        [&](const wire::peer_summary& p) { return p.node_id == id_of(id); });
+  };
+  const auto climbed = named(reports[0].candidates, 30);
+  ASSERT_NE(climbed, reports[0].candidates.end());  // full, yet it climbs
+  EXPECT_EQ(climbed->room_for_max_children, 4u);
+
+  // A relay asking is handed those places, as slots; a viewer is not.
+  auto ask = [&](std::uint8_t n, std::uint32_t max_children) {
+    const link_id_t asker = h.accept("10.0.0." + std::to_string(n));
+    wire::hello hello = hello_from(n);
+    hello.max_children = max_children;
+    h.receive(asker, hello);
+    h.clear();
+    h.receive(asker, wire::candidates_request{});
+    return h.only_sent<wire::candidates>(asker).at(0).peers;
+  };
+  const auto for_relay = ask(50, 8);
+  ASSERT_NE(named(for_relay, 30), for_relay.end());
+  EXPECT_EQ(named(for_relay, 30)->free_slots, 1u);
+  EXPECT_NE(named(for_relay, 100), for_relay.end());  // ourselves: the viewer's place
+  const auto for_viewer = ask(51, 2);
+  EXPECT_EQ(named(for_viewer, 30), for_viewer.end());
+  EXPECT_EQ(named(for_viewer, 100), for_viewer.end());
+  EXPECT_NE(named(for_viewer, 31), for_viewer.end());
 }
 
 TEST(node, malformed_frame_closes_only_that_link) {

@@ -198,10 +198,12 @@ TEST(frame_codec, where_the_stream_enters_a_site_round_trips_and_never_lies_belo
   report r;
   r.site_entry_hops = 4;
   r.site_entry_tag = 0xdeadbeef;
+  r.room_for_max_children = 4;
   peer_summary s;
   s.depth = 5;
   s.site_entry_hops = 5;
   s.site_entry_tag = 0x01020304;
+  s.room_for_max_children = 8;
   s.address = {"10.0.0.9", 7000};
   r.candidates = {s};
   const auto back = std::get<report>(round_trip(r));
@@ -209,6 +211,8 @@ TEST(frame_codec, where_the_stream_enters_a_site_round_trips_and_never_lies_belo
   EXPECT_EQ(back.site_entry_tag, 0xdeadbeefu);
   EXPECT_EQ(back.candidates.at(0).site_entry_hops, 5u);
   EXPECT_EQ(back.candidates.at(0).site_entry_tag, 0x01020304u);
+  EXPECT_EQ(back.room_for_max_children, 4u);
+  EXPECT_EQ(back.candidates.at(0).room_for_max_children, 8u);
   // More hops up than the peer has above it: a lie, refused.
   message out;
   p.site_entry_hops = 4;
