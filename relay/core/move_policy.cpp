@@ -8,6 +8,10 @@ bool move_policy::worth_moving(const option& current, const option& candidate) c
   if (current.same_site != candidate.same_site) {
     return candidate.same_site && candidate.entry_ranks_first;
   }
+  if (current.same_site && candidate.same_site && candidate.hops + min_hops_saved <= current.hops &&
+      candidate.delay <= current.delay) {
+    return true;
+  }
   const auto fraction = duration(
       static_cast<duration::rep>(static_cast<double>(current.delay.count()) * min_gain_fraction_));
   return current.delay - candidate.delay >= std::max(min_gain_, fraction);

@@ -16,7 +16,15 @@
 // round trips does not make the tree oscillate: lower by at least min_gain
 // and by at least min_gain_fraction of the current delay (both: a few ms
 // matter near the broadcaster, a few percent far from it).
+//
+// Within our site, hops: every delay there is a few ms, so a site's peers
+// gathered one below another in a chain of 2-slot viewers never gained
+// enough to move, and each hop costs an uplink's serialization and a peer
+// whose failure stalls everyone below. A parent of our site two hops
+// shallower, no later, is worth it.
 #pragma once
+
+#include <cstdint>
 
 #include "core/time.hpp"
 
@@ -31,6 +39,7 @@ class move_policy {
     // Where the stream enters our site through it, ranked before where it
     // enters through us (site_entry's order).
     bool entry_ranks_first = false;
+    std::uint32_t hops = 0;  // ours from the broadcaster through it (its depth + 1)
   };
 
   move_policy(duration min_gain, double min_gain_fraction)
@@ -42,6 +51,7 @@ class move_policy {
   bool better(const option& a, const option& b) const;
 
  private:
+  static constexpr std::uint32_t min_hops_saved = 2;
   duration min_gain_;
   double min_gain_fraction_;
 };

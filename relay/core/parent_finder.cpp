@@ -129,7 +129,7 @@ move_policy::option parent_finder::current_option() const {
   parent.rtt = position_.parent_rtt();
   parent.depth = position_.depth() - 1;
   parent.root_delay = position_.parent_root_delay();
-  return {scoring_.through(parent), parent_site() == site_match::same};
+  return {scoring_.through(parent), parent_site() == site_match::same, false, position_.depth()};
 }
 
 site_match parent_finder::parent_site() const {
@@ -200,7 +200,8 @@ void parent_finder::choose_move(const std::vector<probe_result>& results,
     const wire::pong& answer = *probes_.at(ids[r.index]).answer;
     const auto their_entry = entry_on(answer.path, answer.depth - answer.site_entry_hops);
     const move_policy::option option{scoring_.through(r), r.same_site,
-                                     our_entry && their_entry && *their_entry < *our_entry};
+                                     our_entry && their_entry && *their_entry < *our_entry,
+                                     r.depth + 1};
     // The best of those worth moving to: the soonest peer of our site may
     // be below an entry that does not rank before ours, a later one not.
     const bool worth =

@@ -49,6 +49,18 @@ TEST(move_policy, a_site_gathers_under_its_own_peers_and_never_leaves_them) {
   EXPECT_FALSE(policy.better({30ms, true}, {20ms, true}));
 }
 
+TEST(move_policy, within_our_site_two_hops_fewer_no_later_is_worth_it) {
+  const move_policy policy(10ms, 0.1);
+  // Our parent and the candidate both of our site, at 6 hops from the
+  // broadcaster through it now.
+  const move_policy::option now{50ms, true, false, 6};
+  EXPECT_TRUE(policy.worth_moving(now, {50ms, true, false, 4}));
+  EXPECT_FALSE(policy.worth_moving(now, {48ms, true, false, 5}));  // one hop only
+  EXPECT_FALSE(policy.worth_moving(now, {51ms, true, false, 2}));  // later
+  // Not both of our site: by delay alone.
+  EXPECT_FALSE(policy.worth_moving({50ms, false, false, 6}, {48ms, false, false, 2}));
+}
+
 struct improver_fixture {
   explicit improver_fixture(duration interval = 15s) : improver_fixture(with_interval(interval)) {}
   explicit improver_fixture(const node_config& c) : context(c, id_of(100), 7, {}) {}
