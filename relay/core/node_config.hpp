@@ -223,10 +223,13 @@ struct node_config {
 
   // Site gathering (parent_improver.hpp, move_policy.hpp): a peer whose
   // parent is of another site looks for a parent of its own this often (0 =
-  // never). Off by default for now: it brings the WAN copies into each site
-  // down to one, but under churn the gathered sites stall more
-  // (treecast-sim --site-gather-interval 5; issue 16's note has the figures).
-  duration site_gather_interval{};
+  // never). It brings the WAN copies into each site down to one (netns lab:
+  // 1/2/1 and 2/4/1 -> 1/1/1); under churn the gathered sites still stall a
+  // little more (treecast-sim, 10 sites, 20% churn: ~10 s against ~2 s in
+  // six runs of 75 s), which a site's WAN carrying the stream 7 times would
+  // cost far more on a thin office uplink (the simulator gives WANs no
+  // capacity).
+  duration site_gather_interval = std::chrono::seconds(5);
   // Whether site gathering runs: an interval, and a way to tell our site
   // (a label, or inference from round trips).
   bool gathers_sites() const {

@@ -24,7 +24,8 @@ struct peer_options {
   // site_gather_interval), seconds; 0 = off.
   double improve_interval_s =
       std::chrono::duration<double>(core::node_config{}.improve_interval).count();
-  double site_gather_interval_s = 0;
+  double site_gather_interval_s =
+      std::chrono::duration<double>(core::node_config{}.site_gather_interval).count();
   double rise_interval_s = std::chrono::duration<double>(core::node_config{}.rise_interval).count();
   double window_s = 10.0;
   std::size_t max_frame_bytes = wire::default_max_frame_bytes;

@@ -29,6 +29,7 @@ inline sim_config sites_inferred(std::uint64_t seed) {
 // what gathering must never cost: a chunk, a loop, a peer left unrooted.
 inline site_gathering_runs run_without_and_with_gathering(sim_config config) {
   site_gathering_runs runs;
+  config.node_defaults.site_gather_interval = core::duration{};
   runs.scattered = run_simulation(config);
   config.node_defaults.site_gather_interval = std::chrono::seconds(5);
   runs.gathered = run_simulation(config);

@@ -18,7 +18,7 @@ struct lab_options {
   bool site_labels = true;  // false: no --site; peers infer their site from their address
   // Passed to relays and viewers (seconds, 0 = off): the tree's self-improvement.
   double improve_interval_s = runtime::peer_options{}.improve_interval_s;
-  double site_gather_interval_s = 0;
+  double site_gather_interval_s = runtime::peer_options{}.site_gather_interval_s;
   double rise_interval_s = runtime::peer_options{}.rise_interval_s;
   int wan_delay_ms = 40;  // one way, between sites (netns only)
   int wan_mbit = 100;     // each site's uplink cap, tbf (netns only)

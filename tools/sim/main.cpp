@@ -21,7 +21,7 @@ int main(int argc, char** argv) {
   double improve_s = std::chrono::duration<double>(core::node_config{}.improve_interval).count();
   double same_site_rtt_ms = 0;
   std::string site_labels = "given";
-  double gather_s = 0;
+  double gather_s = std::chrono::duration<double>(core::node_config{}.site_gather_interval).count();
   double rise_s = std::chrono::duration<double>(core::node_config{}.rise_interval).count();
   double improve_min_gain_ms =
       std::chrono::duration<double, std::milli>(config.node_defaults.improve_min_gain).count();
@@ -72,7 +72,7 @@ int main(int argc, char** argv) {
      "(strong and nearer peers up; 0 = never)")
     ("site-gather-interval", po::value(&gather_s)->default_value(gather_s),
      "seconds between rounds of a peer whose parent is of another site, looking for one of its "
-     "own (site gathering; 0 = off, the default)")
+     "own (site gathering; 0 = off)")
     ("improve-min-gain-ms", po::value(&improve_min_gain_ms)->default_value(improve_min_gain_ms),
      "the improvement loop moves only for at least this much less delay from the broadcaster")
     ("improve-min-gain-fraction",
