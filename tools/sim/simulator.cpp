@@ -208,7 +208,9 @@ class world {
     settled_from_ = end_ - settled_span;
 
     while (!queue_.empty() && queue_.top().at <= end_) {
-      event e = queue_.top();
+      // Moved out, not copied (its frame is a shared buffer): the heap
+      // orders by time and insertion alone, and the top is popped at once.
+      event e = std::move(const_cast<event&>(queue_.top()));
       queue_.pop();
       ++events_;
       now_ = e.at;
