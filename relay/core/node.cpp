@@ -818,7 +818,10 @@ void node::on_timer(time_point now) {
   }
   finder_.on_timer();
   standby_.on_timer();
-  subtree_.on_timer(self());
+  // self() weighs our children (room_for_strong): only when a report is due.
+  if (subtree_.report_due()) {
+    subtree_.on_timer(self());
+  }
   if (next_heartbeat_ && now >= *next_heartbeat_) {
     next_heartbeat_ = now + ctx_.config.heartbeat_interval;
     for (const link_id_t id : links_.sweep()) {

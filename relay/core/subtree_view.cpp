@@ -364,7 +364,7 @@ void subtree_view::report_soon() {
 }
 
 void subtree_view::on_timer(const self_view& self) {
-  if (!next_report_ || ctx_.now < *next_report_) {
+  if (!report_due()) {
     return;
   }
   next_report_ = ctx_.now + ctx_.config.report_interval;

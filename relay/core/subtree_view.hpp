@@ -115,6 +115,7 @@ class subtree_view {
   void stop() { next_report_.reset(); }
   void report_soon();
   std::optional<time_point> deadline() const { return next_report_; }
+  bool report_due() const { return next_report_ && ctx_.now >= *next_report_; }
   // When due: sends the report to the parent (if any) and schedules the next.
   void on_timer(const self_view& self);
 
