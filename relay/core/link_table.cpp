@@ -15,6 +15,8 @@ link_id_t link_table::accept(const wire::endpoint& remote) {
   l.connected = true;
   l.opened_at = ctx_.now;
   l.last_heard = ctx_.now;
+  ++inbound_;
+  ++unadmitted_;
   return id;
 }
 
@@ -95,10 +97,14 @@ std::optional<link> link_table::remove(link_id_t id) {
   }
   link gone = std::move(it->second);
   links_.erase(it);
+  if (gone.kind == link_kind::inbound) {
+    --inbound_;
+    unadmitted_ -= gone.peer_hello ? 0 : 1;
+  }
   return gone;
 }
 
-std::error_code link_table::admit(link& l, wire::hello&& h, std::string& refusal) const {
+std::error_code link_table::admit(link& l, wire::hello&& h, std::string& refusal) {
   if (l.peer_hello) {
     return node_errc::duplicate_hello;
   }
@@ -115,6 +121,7 @@ std::error_code link_table::admit(link& l, wire::hello&& h, std::string& refusal
     }
   }
   l.peer_hello = std::move(h);
+  unadmitted_ -= l.kind == link_kind::inbound ? 1 : 0;
   return {};
 }
 
@@ -124,18 +131,6 @@ std::optional<std::string> link_table::newcomer_refusal(const link& l) const {
   }
   return ctx_.config.admission->check(l.peer_hello->token, l.peer_hello->role,
                                       ctx_.unix_us() / 1'000'000);
-}
-
-std::size_t link_table::inbound_links() const {
-  return static_cast<std::size_t>(std::count_if(links_.begin(), links_.end(), [](const auto& e) {
-    return e.second.kind == link_kind::inbound;
-  }));
-}
-
-std::size_t link_table::unadmitted_links() const {
-  return static_cast<std::size_t>(std::count_if(links_.begin(), links_.end(), [](const auto& e) {
-    return e.second.kind == link_kind::inbound && !e.second.peer_hello;
-  }));
 }
 
 bool link_table::within_message_rate(link& l) const {

@@ -103,6 +103,8 @@ class link_table {
   void clear() {
     links_.clear();
     overflowed_.clear();
+    inbound_ = 0;
+    unadmitted_ = 0;
   }
 
   // The Hello gate. Returns a protocol error (duplicate_hello,
@@ -112,16 +114,17 @@ class link_table {
   // admit the peer; {} when admitted (the Hello is then kept on the link).
   // Links this node opened are asked too: a parent must be invited as well.
   // Expiry is not checked here (members stay): see newcomer_refusal().
-  std::error_code admit(link& l, wire::hello&& h, std::string& refusal) const;
+  std::error_code admit(link& l, wire::hello&& h, std::string& refusal);
 
   // Why a peer that asks to join for the first time (no chunk to resume
   // from) may not, its invite checked against the wall clock; nullopt when
   // it may.
   std::optional<std::string> newcomer_refusal(const link& l) const;
 
-  // Inbound links held now, and those of them not yet past the Hello gate.
-  std::size_t inbound_links() const;
-  std::size_t unadmitted_links() const;
+  // Inbound links held now, and those of them not yet past the Hello gate
+  // (counted as they come and go: a root in a flash crowd holds thousands).
+  std::size_t inbound_links() const { return inbound_; }
+  std::size_t unadmitted_links() const { return unadmitted_; }
 
   // True (and counted) when one more message other than a chunk on `l` is
   // within max_messages_per_second.
@@ -158,6 +161,8 @@ class link_table {
   map links_;
   link_id_t next_id_ = 1;
   std::vector<link_id_t> overflowed_;
+  std::size_t inbound_ = 0;
+  std::size_t unadmitted_ = 0;
 };
 
 }  // namespace treecast::core

@@ -17,6 +17,8 @@
 
 #include "core/chunk_sealer.hpp"
 #include "core/site_inference.hpp"
+#include "event_queue.hpp"
+#include "link_ends.hpp"
 #include "playout_model.hpp"
 #include "tree_metrics.hpp"
 #include "wire/codec.hpp"
@@ -55,13 +57,6 @@ struct event {
   bool operator>(const event& other) const {
     return at != other.at ? at > other.at : order > other.order;
   }
-};
-
-// One end's view of a link: who is at the other end, under which id.
-struct remote_end {
-  std::uint32_t peer;
-  link_id_t link = 0;         // 0 while the connection is being set up
-  time_point last_arrival{};  // frames on one link arrive in order
 };
 
 constexpr std::uint16_t listen_port = 1;
@@ -208,10 +203,7 @@ class world {
     settled_from_ = end_ - settled_span;
 
     while (!queue_.empty() && queue_.top().at <= end_) {
-      // Moved out, not copied (its frame is a shared buffer): the heap
-      // orders by time and insertion alone, and the top is popped at once.
-      event e = std::move(const_cast<event&>(queue_.top()));
-      queue_.pop();
+      event e = queue_.pop();
       ++events_;
       now_ = e.at;
       dispatch(e);
@@ -329,8 +321,8 @@ class world {
       case event_kind::syn:
       case event_kind::accept: {
         auto& initiator = links_[e.from];
-        const auto it = initiator.find(e.from_link);
-        if (it == initiator.end()) {
+        remote_end* const pending = initiator.find(e.from_link);
+        if (pending == nullptr) {
           return;  // the initiator gave up before the connection arrived
         }
         const core::duration back = latency_.one_way(e.peer, e.from);
@@ -338,13 +330,13 @@ class world {
           // Nothing answers (a stopped process's kernel may complete TCP,
           // but TLS never does; a vanished host drops the SYN): the
           // initiator's connect timeout ends it.
-          initiator.erase(it);
+          initiator.erase(e.from_link);
           push({started_connect(e) + config_.connect_timeout, 0, event_kind::refused, e.from,
                 e.from_link});
           return;
         }
         if (!running_.count(e.peer) || dead_[e.peer]) {
-          initiator.erase(it);  // the host resets it
+          initiator.erase(e.from_link);  // the host resets it
           push({now_ + back, 0, event_kind::refused, e.from, e.from_link});
           return;
         }
@@ -359,12 +351,12 @@ class world {
         // processed first.
         push({now_ + back, 0, event_kind::connected, e.from, e.from_link});
         const link_id_t mine = node.on_link_accepted({host_of(e.from), 50000}, now_);
-        links_[e.peer][mine] = {e.from, e.from_link};
-        it->second.link = mine;
+        links_[e.peer].set(mine, {e.from, e.from_link});
+        pending->link = mine;
         break;
       }
       case event_kind::connected:
-        if (!links_[e.peer].count(e.link)) {
+        if (!links_[e.peer].contains(e.link)) {
           return;
         }
         node.on_link_connected(e.link, now_);
@@ -373,7 +365,7 @@ class world {
         node.on_link_closed(e.link, std::make_error_code(std::errc::connection_refused), now_);
         break;
       case event_kind::frame:
-        if (!links_[e.peer].count(e.link)) {
+        if (!links_[e.peer].contains(e.link)) {
           return;  // closed meanwhile
         }
         if (const auto chunk = decoded_chunks_.find(e.frame.get());
@@ -385,13 +377,13 @@ class world {
         }
         break;
       case event_kind::heard:
-        if (!links_[e.peer].count(e.link)) {
+        if (!links_[e.peer].contains(e.link)) {
           return;
         }
         node.on_link_heard(e.link, now_);
         break;
       case event_kind::closed:
-        if (links_[e.peer].erase(e.link) == 0) {
+        if (!links_[e.peer].erase(e.link)) {
           return;
         }
         node.on_link_closed(e.link, std::make_error_code(std::errc::connection_reset), now_);
@@ -581,8 +573,8 @@ class world {
   }
 
   void do_send(std::uint32_t peer, const core::send_action& send) {
-    const auto it = links_[peer].find(send.link);
-    if (it == links_[peer].end() || it->second.link == 0) {
+    remote_end* const remote = links_[peer].find(send.link);
+    if (remote == nullptr || remote->link == 0) {
       return;
     }
     const bool is_chunk = decoded_chunks_.count(send.frame.get()) != 0;
@@ -603,17 +595,17 @@ class world {
       sent = std::max(now_, uplink_free_[peer]) + tx;
       uplink_free_[peer] = sent;
     }
-    const duration one_way = latency_.one_way(peer, it->second.peer);
-    const time_point arrival = std::max(sent + one_way, it->second.last_arrival);
+    const duration one_way = latency_.one_way(peer, remote->peer);
+    const time_point arrival = std::max(sent + one_way, remote->last_arrival);
     if (is_chunk && tx >= heard_threshold) {
       // A long frame: its first bytes tell the receiver the sender is alive.
-      const time_point first_bytes = std::max(sent - tx + one_way, it->second.last_arrival);
+      const time_point first_bytes = std::max(sent - tx + one_way, remote->last_arrival);
       if (first_bytes + heard_threshold <= arrival) {
-        push({first_bytes, 0, event_kind::heard, it->second.peer, it->second.link});
+        push({first_bytes, 0, event_kind::heard, remote->peer, remote->link});
       }
     }
-    it->second.last_arrival = arrival;
-    push({arrival, 0, event_kind::frame, it->second.peer, it->second.link, 0, 0, send.frame});
+    remote->last_arrival = arrival;
+    push({arrival, 0, event_kind::frame, remote->peer, remote->link, 0, 0, send.frame});
   }
 
   void do_connect(std::uint32_t peer, const core::connect_action& connect) {
@@ -622,7 +614,7 @@ class world {
       push({now_ + std::chrono::milliseconds(1), 0, event_kind::refused, peer, connect.link});
       return;
     }
-    links_[peer][connect.link] = {*target, 0};
+    links_[peer].set(connect.link, {*target, 0});
     push({now_ + latency_.one_way(peer, *target), 0, event_kind::syn, *target, 0, peer,
           connect.link});
   }
@@ -634,12 +626,12 @@ class world {
   }
 
   void do_close(std::uint32_t peer, link_id_t link) {
-    const auto it = links_[peer].find(link);
-    if (it == links_[peer].end()) {
+    const remote_end* const found = links_[peer].find(link);
+    if (found == nullptr) {
       return;
     }
-    const remote_end remote = it->second;
-    links_[peer].erase(it);
+    const remote_end remote = *found;
+    links_[peer].erase(link);
     if (remote.link != 0) {
       // After the last frame this end sent on the link.
       push({std::max(now_ + latency_.one_way(peer, remote.peer), remote.last_arrival), 0,
@@ -651,7 +643,7 @@ class world {
   std::mt19937_64 random_;
   latency_model latency_;
   std::vector<std::unique_ptr<core::node>> nodes_;
-  std::vector<std::unordered_map<link_id_t, remote_end>> links_;
+  std::vector<link_ends> links_;
   std::vector<std::optional<time_point>> scheduled_;
   std::vector<time_point> uplink_free_;
   std::vector<double> upload_bps_;
@@ -673,7 +665,7 @@ class world {
   std::vector<double> repair_ms_;
   std::size_t killed_ = 0;
   std::unordered_set<std::uint32_t> running_;
-  std::priority_queue<event, std::vector<event>, std::greater<>> queue_;
+  event_queue<event> queue_;
   std::uint64_t next_order_ = 0;
   std::uint64_t events_ = 0;
   time_point now_{};

@@ -51,6 +51,28 @@ TEST(link_table, gate_refuses_a_second_hello_and_another_version) {
   EXPECT_EQ(links.admit(l, hello_from(7), refusal), std::error_code(node_errc::duplicate_hello));
 }
 
+TEST(link_table, counts_inbound_and_unadmitted_links_as_they_come_and_go) {
+  recording_context r;
+  link_table links(r.ctx);
+  const link_id_t first = links.accept({"10.0.0.2", 1});
+  const link_id_t second = links.accept({"10.0.0.3", 1});
+  links.open(link_kind::probe, {"10.0.0.4", 7000});  // ours: not inbound
+  EXPECT_EQ(links.inbound_links(), 2u);
+  EXPECT_EQ(links.unadmitted_links(), 2u);
+  std::string refusal;
+  ASSERT_FALSE(links.admit(links.at(first), hello_from(7), refusal));
+  EXPECT_EQ(links.unadmitted_links(), 1u);
+  links.remove(second);  // never admitted
+  EXPECT_EQ(links.inbound_links(), 1u);
+  EXPECT_EQ(links.unadmitted_links(), 0u);
+  links.remove(first);
+  EXPECT_EQ(links.inbound_links(), 0u);
+  links.accept({"10.0.0.5", 1});
+  links.clear();
+  EXPECT_EQ(links.inbound_links(), 0u);
+  EXPECT_EQ(links.unadmitted_links(), 0u);
+}
+
 TEST(link_table, a_peer_with_our_own_id_is_refused) {
   recording_context r;  // this node is id 100
   link_table links(r.ctx);
