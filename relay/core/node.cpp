@@ -336,10 +336,12 @@ void node::handle(link_id_t id, link& l, wire::join_request&& m) {
 }
 
 std::optional<link_id_t> node::child_giving_way(const link& l, const wire::join_request& m) const {
-  // One child over our slots at most: none gives way while one moves out or
-  // while a slot is kept for one moving in.
+  // One child over our slots at most: none gives way while one moves out,
+  // while a slot is kept for one moving in, or while a standby child that
+  // switched to us holds the headroom slot.
   if (!m.can_adopt || !attached() || leaving_ || children_.moving_out() ||
-      children_.keeping_slot() || l.peer_hello->listen_port == 0) {
+      children_.keeping_slot() || children_.count() > ctx_.config.max_children ||
+      l.peer_hello->listen_port == 0) {
     return std::nullopt;
   }
   return capacity_.gives_way(

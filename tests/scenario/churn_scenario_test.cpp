@@ -93,11 +93,13 @@ INSTANTIATE_TEST_SUITE_P(modes, churn_scenario,
 // other sites' again; gathering brings each site back to about one copy
 // within the 5 s the run goes on after the churn.
 TEST(churn_scenario_sites, sites_gather_again_after_churn) {
-  sim_config config = sites_inferred(21);
+  // Seed 22: without gathering the worst site ends with 7 copies (seeds
+  // 21-26 give 3-8; at 21 churn happens to scatter little).
+  sim_config config = sites_inferred(22);
   config.churn = 0.2;
   config.churn_duration = std::chrono::seconds(30);
   config.churn_mode = sim_config::churn_kind::mixed;
-  SCOPED_TRACE("seed 21, mixed");
+  SCOPED_TRACE("seed 22, mixed");
   const auto [scattered, gathered] = run_without_and_with_gathering(config);
   EXPECT_EQ(gathered.joined, gathered.survivors);
   EXPECT_LE(gathered.wan_copies_max, 2u);

@@ -227,6 +227,23 @@ TEST(strong_peers_up, a_child_that_does_not_move_in_time_is_dropped) {
   EXPECT_FALSE(t.h.closed_reason(t.second));
 }
 
+TEST(strong_peers_up, no_child_gives_way_while_a_switched_standby_child_holds_the_headroom) {
+  harness h(root_config(2), 1);
+  h.start();
+  const link_id_t first = h.join_peer(11, 2, true);
+  const link_id_t standby = h.accept("10.0.0.30");  // held while a slot was free
+  h.receive(standby, hello_from(30, 7030));
+  h.receive(standby, wire::standby_request{{id_of(1), id_of(9), id_of(30)}});
+  h.join_peer(12, 2, true);
+  h.receive(standby, wire::join_request{0});  // its parent failed: it switches to us
+  ASSERT_EQ(h.engine().child_count(), 3u);    // one over our two slots
+  h.clear();
+  const link_id_t relay = h.join_peer(20, 16, true);
+  EXPECT_EQ(h.only_sent<wire::join_redirect>(relay).size(), 1u);
+  EXPECT_TRUE(h.only_sent<wire::move>(first).empty());
+  EXPECT_EQ(h.engine().child_count(), 3u);
+}
+
 TEST(strong_peers_up, a_weak_joiner_or_one_that_cannot_adopt_is_redirected) {
   full_of_viewers t;
   const link_id_t weak = t.h.join_peer(20, 3, true);
