@@ -296,7 +296,10 @@ void node::handle(link_id_t id, link& l, wire::join_request&& m) {
       (standby_children_.contains(id) && children_.room_for_promotion(attached() && !leaving_)) ||
       adoptee;
   const bool full = free_slots() == 0 && !promised;
-  const auto gives_way = full && !address_full ? child_giving_way(l, m) : std::nullopt;
+  std::optional<link_id_t> gives_way;
+  if (full && !address_full) {
+    gives_way = child_giving_way(l, m);
+  }
   if ((full && !gives_way) || address_full) {
     const wire::join_redirect redirect =
         redirect_for(l,
@@ -314,7 +317,12 @@ void node::handle(link_id_t id, link& l, wire::join_request&& m) {
   subtree_.report_soon();
   ctx_.stats.add(counter::children_accepted);
   const wire::path_update& told = children_.find(id)->told.emplace(lineage_for(id));
-  wire::join_accept accept{told.depth, told.path, told.ancestors, told.backups, told.root_delay_us};
+  wire::join_accept accept;
+  accept.depth = told.depth;
+  accept.path = told.path;
+  accept.ancestors = told.ancestors;
+  accept.backups = told.backups;
+  accept.root_delay_us = told.root_delay_us;
   accept.site_entry_hops = told.site_entry_hops;
   if (gives_way) {
     accept.adoptee = links_.at(*gives_way).peer_hello->node_id;

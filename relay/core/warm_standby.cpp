@@ -421,7 +421,8 @@ void warm_standby::challenge_next() {
       continue;  // the one we have, or one measured no sooner lately
     }
     ++challenge_tries_;
-    challenger_ = challenger{links_.open(link_kind::standby, target)};
+    challenger_.emplace();
+    challenger_->link = links_.open(link_kind::standby, target);
     return;
   }
   challenge_targets_.clear();

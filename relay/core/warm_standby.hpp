@@ -98,7 +98,7 @@ class warm_standby {
 
   // A peer asked to replace the held standby, on its own link.
   struct challenger {
-    link_id_t link;
+    link_id_t link = 0;
     bool asked = false;  // the StandbyRequest went out
     bool held = false;   // it offered: its lead is being measured
     std::vector<wire::node_id_t> path;
