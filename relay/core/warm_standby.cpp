@@ -421,8 +421,9 @@ void warm_standby::challenge_next() {
       continue;  // the one we have, or one measured no sooner lately
     }
     ++challenge_tries_;
-    challenger_.emplace();
-    challenger_->link = links_.open(link_kind::standby, target);
+    challenger next;
+    next.link = links_.open(link_kind::standby, target);
+    challenger_ = std::move(next);
     return;
   }
   challenge_targets_.clear();
