@@ -246,6 +246,7 @@ TEST(node, leave_hands_children_to_the_parent_then_stops) {
   EXPECT_EQ(leaves[0].handoff[0], (wire::endpoint{"127.0.0.1", 7000}));
   EXPECT_FALSE(h.engine().stopped());
   EXPECT_EQ(h.engine().free_slots(), 0u);  // takes no one new while leaving
+  EXPECT_FALSE(h.closed_reason(parent));   // still fed, to feed the child until it moves
   h.closed(child);                         // the child moved away
   EXPECT_TRUE(h.engine().stopped());
 }
