@@ -34,7 +34,6 @@ namespace treecast::core {
 struct child {
   link* l = nullptr;                        // its link in the table (stable while it is a child)
   std::optional<wire::report> last_report;  // its latest report of its subtree, rows aside
-  std::uint32_t claimed_size = 0;           // that report's subtree size before it was clamped
   health_table health;                      // its subtree's health rows, as its reports built them
   time_point reported_at{};                 // when it came
   std::optional<wire::path_update> told;    // the last path update sent to it

@@ -20,13 +20,15 @@ std::uint32_t saturate(std::uint64_t n) {
 
 // A child's report of its subtree, made plausible: counts that contradict
 // each other or jump beyond what the subtree could do since its last report
-// are clamped. True when the report tells a lie: a contradiction, or a
-// claim that outgrew the child's own last claim. A child that moved to us
-// (a rise, a handoff) brings its subtree and its history: its first report
-// is clamped to a second's growth like any, and its counts are believed as
-// they grow toward what it keeps claiming, without calling it a liar.
-bool clamp_report(wire::report& r, const std::optional<wire::report>& before,
-                  std::uint32_t claimed_before, duration since, std::uint32_t child_depth) {
+// are clamped. True when the report tells a lie: a contradiction, or misses
+// and stall time beyond what its claimed peers could have had. Growth past
+// the bound is clamped without calling it a lie: an honest subtree gains a
+// whole subtree at once when a peer with its own moves in below it (a rise,
+// a handoff, a move; reports then come ~100 ms apart), and its counts are
+// believed as they grow toward what it keeps claiming. (Calling that a lie
+// logged honest peers as liars ~200 times in a 3 000-peer flash crowd.)
+bool clamp_report(wire::report& r, const std::optional<wire::report>& before, duration since,
+                  std::uint32_t child_depth) {
   bool lie = false;
   auto at_most = [&](auto& value, auto bound) {
     if (value > bound) {
@@ -42,10 +44,9 @@ bool clamp_report(wire::report& r, const std::optional<wire::report>& before,
   at_most(r.relays, r.subtree_size - r.viewers);
   at_most(r.peers_stalled, r.viewers);
   at_most(r.subtree_depth, child_depth + wire::max_path_length);
-  if (r.subtree_depth < child_depth) {
-    r.subtree_depth = child_depth;
-    lie = true;
-  }
+  // Shallower than the child itself: our own depth changed since the child
+  // last heard it (a move above us races its report), so raised, not a lie.
+  r.subtree_depth = std::max(r.subtree_depth, child_depth);
   at_most(r.free_slots, 10000u);
   // A subtree at most doubles (or grows by 64) per second, flash crowd
   // included; a child's first report counts as a second's growth.
@@ -56,9 +57,6 @@ bool clamp_report(wire::report& r, const std::optional<wire::report>& before,
                                seconds * static_cast<double>(std::max<std::uint64_t>(64, from))));
   };
   const std::uint32_t claimed = r.subtree_size;
-  if (before && claimed > grown(claimed_before)) {
-    lie = true;
-  }
   // Misses grow by at most 100 per peer between two reports, stall time by
   // the time since the last report per peer.
   const std::uint64_t missed_before = before ? before->chunks_missed : 0;
@@ -322,9 +320,7 @@ bool subtree_view::on_report(link_id_t, child& c, wire::report&& r) {
                                x.room_for_max_children == y.room_for_max_children;
                       });
   };
-  const std::uint32_t claimed = r.subtree_size;
-  if (clamp_report(r, c.last_report, c.claimed_size, ctx_.now - c.reported_at,
-                   position_.depth() + 1)) {
+  if (clamp_report(r, c.last_report, ctx_.now - c.reported_at, position_.depth() + 1)) {
     ctx_.count_and_log(counter::reports_clamped, 100,
                        "implausible report from " + describe(c.l->remote) + " clamped");
   }
@@ -344,7 +340,6 @@ bool subtree_view::on_report(link_id_t, child& c, wire::report&& r) {
     }
   }
   c.last_report = std::move(r);
-  c.claimed_size = claimed;
   c.reported_at = ctx_.now;
   return room_changed;
 }

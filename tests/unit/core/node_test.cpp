@@ -993,6 +993,33 @@ TEST(node_hostile,
   EXPECT_EQ(h.engine().stats().get(counter::reports_clamped), 0u);
 }
 
+TEST(node_hostile, a_subtree_gaining_a_moved_in_subtree_or_racing_a_move_is_not_called_a_liar) {
+  harness h(root_config());
+  h.start();
+  const link_id_t child = h.join_child(7, 9007);
+  wire::report r;
+  r.subtree_size = 3;
+  r.viewers = 3;
+  r.subtree_depth = 2;
+  h.receive(child, r);
+  h.advance(100ms);     // reports come quickly while slots change
+  r.subtree_size = 43;  // a relay with 40 below it moved in under our child
+  r.viewers = 40;
+  r.relays = 3;
+  h.receive(child, r);
+  EXPECT_LT(h.engine().subtree_size(), 44u);  // still clamped to the growth bound
+  h.advance(100ms);
+  r.subtree_depth = 0;  // written before the child heard where it is now
+  h.receive(child, r);
+  EXPECT_EQ(h.engine().stats().get(counter::reports_clamped), 0u);
+  for (int i = 0; i < 3; ++i) {
+    h.advance(1s);
+    h.receive(child, r);
+  }
+  EXPECT_EQ(h.engine().subtree_size(), 44u);  // believed as it keeps claiming it
+  EXPECT_EQ(h.engine().stats().get(counter::reports_clamped), 0u);
+}
+
 TEST(node_hostile, one_usable_answer_does_not_wait_for_a_silent_candidate) {
   harness h(relay_config());
   h.start();
