@@ -344,11 +344,10 @@ void node::handle(link_id_t id, link& l, wire::join_request&& m) {
 }
 
 std::optional<link_id_t> node::child_giving_way(const link& l, const wire::join_request& m) const {
-  // One child over our slots at most: none gives way while one moves out,
-  // while a slot is kept for one moving in, or while a standby child that
-  // switched to us holds the headroom slot.
-  if (!m.can_adopt || !attached() || leaving_ || children_.moving_out() ||
-      children_.keeping_slot() || children_.count() > ctx_.config.max_children ||
+  // A standby child that switched to us holds the headroom slot: one child
+  // over our slots is the most, so none gives way then either. (Pongs and
+  // reports still offer the place meanwhile, as may_give_place says.)
+  if (!m.can_adopt || !may_give_place() || children_.count() > ctx_.config.max_children ||
       l.peer_hello->listen_port == 0) {
     return std::nullopt;
   }
@@ -358,6 +357,8 @@ std::optional<link_id_t> node::child_giving_way(const link& l, const wire::join_
 }
 
 bool node::may_give_place() const {
+  // One child over our slots at most: none gives way while one moves out or
+  // while a slot is kept for one moving in.
   return free_slots() == 0 && attached() && !leaving_ && !children_.moving_out() &&
          !children_.keeping_slot();
 }

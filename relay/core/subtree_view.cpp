@@ -26,7 +26,7 @@ std::uint32_t saturate(std::uint64_t n) {
 // whole subtree at once when a peer with its own moves in below it (a rise,
 // a handoff, a move; reports then come ~100 ms apart), and its counts are
 // believed as they grow toward what it keeps claiming. (Calling that a lie
-// logged honest peers as liars ~200 times in a 3 000-peer flash crowd.)
+// logged honest peers as liars ~170 times in a 3 000-peer flash crowd.)
 bool clamp_report(wire::report& r, const std::optional<wire::report>& before, duration since,
                   std::uint32_t child_depth) {
   bool lie = false;

@@ -8,10 +8,10 @@
 #pragma once
 
 #include <algorithm>
-#include <cstdint>
 #include <utility>
 #include <vector>
 
+#include "core/actions.hpp"
 #include "core/time.hpp"
 
 namespace treecast::sim {
@@ -19,23 +19,23 @@ namespace treecast::sim {
 // One end's view of a link: who is at the other end, under which id.
 struct remote_end {
   std::uint32_t peer = 0;
-  std::uint64_t link = 0;           // 0 while the connection is being set up
+  core::link_id_t link = 0;         // 0 while the connection is being set up
   core::time_point last_arrival{};  // frames on one link arrive in order
 };
 
 class link_ends {
  public:
-  using entry = std::pair<std::uint64_t, remote_end>;
+  using entry = std::pair<core::link_id_t, remote_end>;
 
-  remote_end* find(std::uint64_t id) {
+  remote_end* find(core::link_id_t id) {
     const auto it = lower_bound(id);
     return it != entries_.end() && it->first == id ? &it->second : nullptr;
   }
 
-  bool contains(std::uint64_t id) { return find(id) != nullptr; }
+  bool contains(core::link_id_t id) { return find(id) != nullptr; }
 
   // Adds or replaces the link's entry.
-  void set(std::uint64_t id, const remote_end& remote) {
+  void set(core::link_id_t id, const remote_end& remote) {
     if (entries_.empty() || entries_.back().first < id) {
       entries_.emplace_back(id, remote);  // the usual case: the newest link
       return;
@@ -49,7 +49,7 @@ class link_ends {
   }
 
   // False when the link was not there.
-  bool erase(std::uint64_t id) {
+  bool erase(core::link_id_t id) {
     const auto it = lower_bound(id);
     if (it == entries_.end() || it->first != id) {
       return false;
@@ -64,9 +64,9 @@ class link_ends {
   std::vector<entry>::const_iterator end() const { return entries_.end(); }
 
  private:
-  std::vector<entry>::iterator lower_bound(std::uint64_t id) {
+  std::vector<entry>::iterator lower_bound(core::link_id_t id) {
     return std::lower_bound(entries_.begin(), entries_.end(), id,
-                            [](const entry& e, std::uint64_t key) { return e.first < key; });
+                            [](const entry& e, core::link_id_t key) { return e.first < key; });
   }
 
   std::vector<entry> entries_;

@@ -8,7 +8,6 @@
 #include <cstdio>
 #include <fstream>
 #include <limits>
-#include <queue>
 #include <random>
 #include <sstream>
 #include <string>
