@@ -21,6 +21,12 @@ bool children::room_for_promotion(bool open) const {
   return open && count() < ctx_.config.max_children + ctx_.config.standby_headroom;
 }
 
+std::size_t children::promotion_room(bool open) const {
+  const std::size_t limit = ctx_.config.max_children + ctx_.config.standby_headroom;
+  const std::size_t taken = count() + (reserving() ? 1 : 0);
+  return open && taken < limit ? limit - taken : 0;
+}
+
 std::string children::refusal(bool attached) const {
   return ctx_.config.max_children == 0 ? "accepts no children" : attached ? "full" : "not attached";
 }

@@ -54,6 +54,9 @@ class children {
   // Whether a standby child switching to us fits: within max_children plus
   // standby_headroom.
   bool room_for_promotion(bool open) const;
+  // How many standby children of one parent (they switch together) still
+  // fit: free slots plus the headroom left.
+  std::size_t promotion_room(bool open) const;
 
   // Why a join is refused when there is no free slot.
   std::string refusal(bool attached) const;

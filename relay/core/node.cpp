@@ -6,6 +6,13 @@
 #include "wire/errors.hpp"
 
 namespace treecast::core {
+namespace {
+
+// A would-be or held standby child whose siblings already take the room we
+// could give them when their parent fails.
+constexpr char siblings_fit_refusal[] = "holds as many of your siblings as fit";
+
+}  // namespace
 
 node::node(node_config config, wire::node_id_t id, std::uint64_t seed, log_sink log)
     : ctx_(std::move(config), id, seed, std::move(log)),
@@ -314,6 +321,7 @@ void node::handle(link_id_t id, link& l, wire::join_request&& m) {
   }
   children_.add(id, l, duration(m.rtt_us));
   standby_children_.remove(id);  // a standby child promoting itself
+  release_standby_children_beyond_room();
   subtree_.report_soon();
   ctx_.stats.add(counter::children_accepted);
   const wire::path_update& told = children_.find(id)->told.emplace(lineage_for(id));
@@ -424,16 +432,16 @@ void node::handle(link_id_t id, link& l, wire::standby_request&& m) {
   const wire::node_id_t& its_parent = m.path[m.path.size() - 2];
   const bool room = attached() && free_slots() > 0;
   const bool siblings_fit =
-      standby_children_.of_parent(its_parent) < free_slots() + ctx_.config.standby_headroom;
+      standby_children_.of_parent(its_parent) < children_.promotion_room(attached() && !leaving_);
   if (room && standby_children_.has_room() && siblings_fit) {
-    standby_children_.add(id, its_parent, standby_offer());
+    standby_children_.add(id, std::move(m.path), standby_offer());
     return;
   }
   // Peers with room outside the asker's parent's subtree (they would fail
   // with the parent) and its own.
   const std::string why = !room                           ? children_.refusal(attached())
                           : !standby_children_.has_room() ? "no room for another standby"
-                                                          : "holds as many of your siblings as fit";
+                                                          : siblings_fit_refusal;
   send_away(id, redirect_for(l, why, std::nullopt, m.path));
 }
 
@@ -782,7 +790,16 @@ wire::path_update node::lineage_for(link_id_t child) {
           finder_.site_entry_hops()};
 }
 
+void node::release_standby_children_beyond_room() {
+  const std::size_t fit = children_.promotion_room(attached() && !leaving_);
+  for (const auto& [id, path] : standby_children_.beyond(fit)) {
+    standby_children_.remove(id);
+    send_away(id, redirect_for(links_.at(id), siblings_fit_refusal, std::nullopt, path));
+  }
+}
+
 void node::send_path_updates() {
+  release_standby_children_beyond_room();
   for (auto& [id, c] : children_) {
     wire::path_update update = lineage_for(id);
     if (c.told && !says_something_new(*c.told, update)) {

@@ -277,6 +277,10 @@ class node {
   void send_away(link_id_t id, const wire::join_redirect& redirect);
   void finish_leave();
   void send_path_updates();
+  // Standby children of one parent beyond what we could still take if it
+  // failed (a child took a free slot since they were held) are sent to
+  // peers with room now, not when their parent fails.
+  void release_standby_children_beyond_room();
   // False (and the asker told and dropped) when a candidate `query` or a
   // join is over its bound (join_gate).
   bool within_join_rate(link_id_t id, bool query);

@@ -12,9 +12,22 @@ std::size_t standby_children::of_parent(const wire::node_id_t& parent) const {
   return n;
 }
 
-void standby_children::add(link_id_t id, const wire::node_id_t& parent,
+std::vector<std::pair<link_id_t, std::vector<wire::node_id_t>>> standby_children::beyond(
+    std::size_t fit) const {
+  std::vector<std::pair<link_id_t, std::vector<wire::node_id_t>>> out;
+  std::map<wire::node_id_t, std::size_t> kept;  // per parent
+  for (const auto& [id, h] : held_) {           // link ids grow: the oldest first
+    if (++kept[h.parent] > fit) {
+      out.emplace_back(id, h.path);
+    }
+  }
+  return out;
+}
+
+void standby_children::add(link_id_t id, std::vector<wire::node_id_t> path,
                            const wire::standby_offer& offer) {
-  held_[id] = held{parent, {}, offer};
+  const wire::node_id_t parent = path[path.size() - 2];
+  held_[id] = held{parent, std::move(path), {}, offer};
   links_.at(id).slow_peer = true;
   send(id, wire::encode_frame(offer));
 }

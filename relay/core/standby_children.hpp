@@ -13,11 +13,15 @@
 // its JoinRequest is accepted (and then leaves this set), above max_children
 // if need be (standby_headroom). Children of one parent lose it together and
 // switch together, so a holder takes no more of them than it has room for
-// (free slots and headroom): their siblings look elsewhere.
+// (free slots and headroom): their siblings look elsewhere. When a child
+// takes a free slot later, the ones that no longer fit are sent on at once
+// (beyond()), not when their parent fails.
 #pragma once
 
 #include <map>
 #include <optional>
+#include <utility>
+#include <vector>
 
 #include "core/chunk_window.hpp"
 #include "core/link_table.hpp"
@@ -36,13 +40,18 @@ class standby_children {
   // Standby children held whose parent is `parent`.
   std::size_t of_parent(const wire::node_id_t& parent) const;
 
-  // Holds the link (whose parent is `parent`) and sends it `offer`. A
-  // standby child heartbeats only every standby_heartbeat_interval (it
-  // only proves it is alive): its link is marked so.
-  void add(link_id_t id, const wire::node_id_t& parent, const wire::standby_offer& offer);
+  // Holds the link (whose path runs from the broadcaster through its parent
+  // to itself: two ids at least) and sends it `offer`. A standby child heartbeats only every
+  // standby_heartbeat_interval (it only proves it is alive): its link is
+  // marked so.
+  void add(link_id_t id, std::vector<wire::node_id_t> path, const wire::standby_offer& offer);
   // The link became a child or went away.
   void remove(link_id_t id);
   void clear() { held_.clear(); }
+
+  // The standby children that no longer fit when `fit` of each parent's do
+  // (the ones held longest are kept), with the path each was held with.
+  std::vector<std::pair<link_id_t, std::vector<wire::node_id_t>>> beyond(std::size_t fit) const;
 
   // A chunk was accepted: Have to every standby child.
   void announce(wire::seq_t seq, std::size_t free_slots);
@@ -57,6 +66,7 @@ class standby_children {
  private:
   struct held {
     wire::node_id_t parent;                // its parent: children of one parent fail together
+    std::vector<wire::node_id_t> path;     // as it asked
     std::optional<wire::seq_t> fetch_end;  // it fetched the chunks before this
     wire::standby_offer offered;           // the last offer sent to it
   };

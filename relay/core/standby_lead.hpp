@@ -36,6 +36,9 @@ class standby_lead {
   // earlier (or, negative, later) the stream would come through the standby.
   std::optional<duration> typical() const;
 
+  // A new parent: the leads measured against the old one say nothing of it
+  // (a move may add a hop); the announced chunks still wait for it.
+  void forget_leads() { leads_.clear(); }
   void clear();
 
  private:

@@ -60,8 +60,13 @@ void warm_standby::on_attached() {
   if (!ctx_.config.warm_standby) {
     return;
   }
-  // A new place in the tree: a sooner standby may be there to find.
+  // A new place in the tree: a sooner standby may be there to find, and
+  // the new parent's lag behind the standby is not the old one's.
   fruitless_challenges_ = 0;
+  lead_.forget_leads();
+  if (challenger_) {
+    challenger_->lead.forget_leads();
+  }
   if (challenger_ && challenger_->held && !usable(challenger_->path)) {
     end_challenge(node_errc::standby_declined);
   }
@@ -111,9 +116,13 @@ bool warm_standby::on_offer(link_id_t id, link& l, wire::standby_offer&& m) {
   if (link_ != id) {
     return false;
   }
-  if (m.free_slots == 0 || !usable(m.path)) {
+  // A holder that filled up since keeps us while we fit in its headroom
+  // (else it sends us on with a JoinRedirect): a new offer without room
+  // ends only an ask.
+  const bool no_room = m.free_slots == 0 && state_ != state::held;
+  if (no_room || !usable(m.path)) {
     ctx_.log(log_level::debug, "standby " + describe(l.remote) + " declined: " +
-                                   (m.free_slots == 0 ? "no room" : "below us or our parent"));
+                                   (no_room ? "no room" : "below us or our parent"));
     drop(node_errc::standby_declined);
     return true;
   }
@@ -430,7 +439,7 @@ void warm_standby::challenge_next() {
 }
 
 void warm_standby::on_challenger_offer(const link& l, wire::standby_offer&& m) {
-  if (m.free_slots == 0 || !usable(m.path)) {
+  if ((m.free_slots == 0 && !challenger_->held) || !usable(m.path)) {
     end_challenge(node_errc::standby_declined);
     challenge_next();
     return;

@@ -12,7 +12,8 @@
 // JoinRedirect), at most max_standby_tries a round, then again after
 // standby_retry. An offer is declined when the holder has no room or its
 // path holds this node (a loop) or the parent (it would fail with it; the
-// broadcaster excepted, on every path).
+// broadcaster excepted, on every path). A holder that fills up later keeps
+// us while we fit in its headroom, else sends us on (JoinRedirect).
 //
 // The parent's usual lag behind the standby (signed: negative when the
 // parent is usually first) turns each Have into the time the parent's copy

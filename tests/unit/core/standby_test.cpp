@@ -574,6 +574,40 @@ TEST(standby_holder, holds_no_more_siblings_than_can_switch_to_it_at_once) {
   EXPECT_EQ(h.only_sent<wire::standby_offer>(cousin).size(), 1u);
 }
 
+TEST(standby_holder, a_child_taking_the_free_slot_sends_the_sibling_that_no_longer_fits_on) {
+  // Two children of peer 3 held on one free slot and one of headroom; a
+  // newcomer takes the slot: only one of them could switch now, so the
+  // other is sent to peers with room at once, not refused when 3 fails.
+  harness h(root_config(1));
+  h.start();
+  const link_id_t first = ask_standby(h, 10, 3);
+  const link_id_t second = ask_standby(h, 11, 3);
+  const link_id_t cousin = ask_standby(h, 13, 4);
+  h.clear();
+  h.join_child(2);
+  EXPECT_FALSE(h.closed_reason(first));
+  EXPECT_EQ(h.only_sent<wire::join_redirect>(second).size(), 1u);
+  EXPECT_EQ(h.closed_reason(second), std::error_code(node_errc::join_refused));
+  EXPECT_FALSE(h.closed_reason(cousin));
+  // The one kept still finds its headroom.
+  h.clear();
+  h.receive(first, wire::join_request{0});
+  EXPECT_EQ(h.only_sent<wire::join_accept>(first).size(), 1u);
+  EXPECT_EQ(h.engine().child_count(), 2u);
+}
+
+TEST(warm_standby, a_held_standby_that_fills_up_is_kept) {
+  // Its holder keeps us in its headroom (or sends us on): an offer without
+  // free slots is no reason to leave it, and the parent failing still
+  // switches to it with one message.
+  attached_with_standby t;
+  t.h.receive(t.standby, wire::standby_offer{1, {id_of(1), id_of(6)}, 0});
+  EXPECT_FALSE(t.h.closed_reason(t.standby));
+  t.h.clear();
+  t.h.closed(t.parent);
+  EXPECT_EQ(t.h.only_sent<wire::join_request>(t.standby).size(), 1u);
+}
+
 TEST(standby_holder, a_request_without_the_askers_path_is_a_protocol_error) {
   harness h(root_config());
   h.start();
