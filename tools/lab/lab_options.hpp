@@ -29,6 +29,7 @@ struct lab_options {
   int fps = 15;
   int bitrate_kbps = 400;
   std::string log_dir = "lab-logs";
+  std::string peer_log_level = "info";  // every peer's --log-level
   bool json = false;
 };
 

@@ -169,7 +169,8 @@ class lab {
     peer.argv = network_.command_prefix(site);
     peer.argv.push_back(binary);
     peer.argv.insert(peer.argv.end(), args.begin(), args.end());
-    for (const auto& extra : {std::string("--listen"), network_.host(site) + ":0"}) {
+    for (const auto& extra : {std::string("--listen"), network_.host(site) + ":0",
+                              std::string("--log-level"), options_.peer_log_level}) {
       peer.argv.push_back(extra);
     }
     if (!site.empty() && options_.site_labels) {

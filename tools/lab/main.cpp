@@ -57,6 +57,8 @@ int main(int argc, char** argv) {
     ("fps", po::value(&o.fps)->default_value(o.fps), "test media frame rate")
     ("bitrate", po::value(&o.bitrate_kbps)->default_value(o.bitrate_kbps), "video kbit/s")
     ("log-dir", po::value(&o.log_dir)->default_value(o.log_dir), "each peer's log goes here")
+    ("peer-log-level", po::value(&o.peer_log_level)->default_value(o.peer_log_level),
+     "every peer's --log-level: debug, info, warn or error")
     ("json", po::bool_switch(&o.json), "print the report as one JSON object, last line");
   // clang-format on
   try {
@@ -71,10 +73,12 @@ int main(int argc, char** argv) {
     if (o.relays < 0 || o.viewers < 0 || o.relays + o.viewers == 0 || o.duration_s <= 0 ||
         o.kills < 0 || o.kills > o.relays || o.sites < 0 || o.sites > 200 || o.fps <= 0 ||
         o.bitrate_kbps <= 0 || o.wan_delay_ms < 0 || o.wan_mbit <= 0 ||
-        !(o.improve_interval_s >= 0) || !(o.site_gather_interval_s >= 0)) {
+        !(o.improve_interval_s >= 0) || !(o.site_gather_interval_s >= 0) ||
+        (o.peer_log_level != "debug" && o.peer_log_level != "info" && o.peer_log_level != "warn" &&
+         o.peer_log_level != "error")) {
       throw std::invalid_argument(
           "need relays + viewers > 0, duration > 0, 0 <= kill <= relays, 0 <= sites <= 200, "
-          "positive fps, bitrate and wan-mbit, intervals >= 0");
+          "positive fps, bitrate and wan-mbit, intervals >= 0, a known peer log level");
     }
     if (o.netns && o.sites == 0) {
       throw std::invalid_argument("--netns needs --sites >= 1");
