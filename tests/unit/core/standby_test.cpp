@@ -221,6 +221,40 @@ TEST(warm_standby, a_parent_usually_first_is_due_before_the_standbys_have) {
   EXPECT_EQ(t.h.only_sent<wire::join_request>(t.standby).size(), 1u);
 }
 
+TEST(warm_standby, a_new_parents_lag_behind_the_standby_is_measured_afresh) {
+  attached_with_standby t(relay_config(), 0);
+  // The parent is 100 ms ahead of the standby on every chunk.
+  wire::seq_t s = 0;
+  for (; s < 5; ++s) {
+    t.h.receive(t.parent, make_chunk(s));
+    t.h.advance(100ms);
+    t.h.receive(t.standby, wire::have{s, 2});
+    t.h.advance(100ms);
+  }
+  // Moved below peer 20 (a hop further from the broadcaster than the old
+  // parent): its copy of each chunk comes 100 ms after the standby's Have.
+  t.h.clear();
+  t.h.receive(t.parent, wire::move{{{"10.0.0.20", 7020}}});
+  const auto connects = t.h.all<connect_action>();
+  const auto probe = *std::find_if(connects.begin(), connects.end(), [](const auto& c) {
+    return c.to == wire::endpoint{"10.0.0.20", 7020};
+  });
+  t.h.connected(probe.link);
+  t.h.answer_probe(probe.link, 20, 7020, 2, 1, {id_of(1), id_of(5), id_of(20)});
+  t.h.receive(probe.link,
+              wire::join_accept{2, {id_of(1), id_of(5), id_of(20)}, {{"127.0.0.1", 7000}}, {}});
+  ASSERT_EQ(t.h.engine().parent_endpoint(), (wire::endpoint{"10.0.0.20", 7020}));
+  t.h.clear();
+  t.h.receive(t.standby, wire::have{s, 2});
+  t.h.advance(200ms);
+  // With the old parent's lead (100 ms early) this was a silent parent
+  // 300 ms late; the new one has no lead yet, so it is given the long one.
+  EXPECT_TRUE(t.h.only_sent<wire::join_request>(t.standby).empty());
+  t.h.receive(probe.link, make_chunk(s));
+  EXPECT_FALSE(t.h.closed_reason(probe.link));
+  EXPECT_EQ(t.h.engine().stats().get(counter::parents_behind), 0u);
+}
+
 TEST(warm_standby, a_parent_still_sending_a_long_chunk_is_not_suspected) {
   attached_with_standby t;
   t.h.receive(t.standby, wire::have{4, 2});
