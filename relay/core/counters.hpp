@@ -37,6 +37,7 @@ enum class counter : std::size_t {
   reports_clamped,       // children's reports with implausible counts, clamped
   standby_promotions,    // a lost or lagging parent replaced by the warm standby
   parents_behind,        // parents left because they fell behind the standby
+  parents_silent,        // parents left because they sent nothing for parent_silence_misses beats
   standby_bytes_sent,    // bytes of Have and StandbyOffer sent to standby children
   gap_fills,             // Fetches sent: the parent was late with chunks the standby had
   gap_fill_chunks_sent,  // chunks sent to standby children that fetched them
@@ -58,6 +59,7 @@ inline constexpr std::array<const char*, counter_count> counter_names{
     "repairs",           "chunks_missed",        "chunks_forged",      "peers_unauthorized",
     "joins_rate_limited", "chunks_stale",      "claims_refused",
     "links_refused",     "reports_clamped",      "standby_promotions", "parents_behind",
+    "parents_silent",
     "standby_bytes_sent", "gap_fills", "gap_fill_chunks_sent", "gap_fill_bytes_sent",
     "parent_moves",
     "children_moved_out"};

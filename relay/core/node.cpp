@@ -33,7 +33,7 @@ node::node(node_config config, wire::node_id_t id, std::uint64_t seed, log_sink 
 void node::start(time_point now) {
   begin_input(now);
   running_ = true;
-  next_heartbeat_ = now + ctx_.config.heartbeat_interval;
+  next_heartbeat_ = now + sweep_interval();
   subtree_.start();
   next_backups_ = now + ctx_.config.backup_interval;
   finder_.start();
@@ -744,10 +744,48 @@ void node::check_parent_pace() {
     return;
   }
   // Late: the chunks the standby has, from it. Later still: the standby.
-  standby_.fill_gap(links_.at(*parent).last_heard);
-  if (standby_.parent_behind(links_.at(*parent).last_heard)) {
+  // Silent (and no standby that could tell): another parent.
+  const time_point heard = links_.at(*parent).last_heard;
+  standby_.fill_gap(heard);
+  if (standby_.parent_behind(heard)) {
     leave_lagging_parent();
+  } else if (const auto silent = parent_silence_deadline(); silent && ctx_.now >= *silent) {
+    leave_silent_parent();
   }
+}
+
+std::optional<time_point> node::parent_silence_deadline() const {
+  const auto parent = position_.parent();
+  if (!parent || !running_ || leaving_) {
+    return std::nullopt;
+  }
+  return links_.at(*parent).last_heard +
+         ctx_.config.heartbeat_interval * ctx_.config.parent_silence_misses;
+}
+
+void node::leave_silent_parent() {
+  const link_id_t parent = *position_.parent();
+  const link& l = links_.at(parent);
+  const auto lost_id = peer_id(l);
+  const duration silence = ctx_.now - l.last_heard;
+  ctx_.stats.add(counter::parents_silent);
+  ctx_.log(
+      log_level::warn,
+      "parent " + describe(l.remote) + " silent for " +
+          std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(silence).count()) +
+          " ms; looking for another while it may yet come back");
+  finder_.distrust(l.remote, lost_id);
+  move_off_parent(parent, l);
+  // The standby only if it still speaks: silent as well, it froze with the
+  // parent (or the link between us broke), and a JoinRequest would wait for
+  // its heartbeat timeout.
+  const auto held = standby_.held();
+  const bool standby_heard = held && links_.at(*held).last_heard + silence > ctx_.now;
+  if (const auto standby = standby_heard ? standby_.take_for(lost_id) : std::nullopt) {
+    finder_.start_promotion(*standby, position_.repair_targets());
+    return;
+  }
+  finder_.start_repair(position_.repair_targets());
 }
 
 void node::leave_lagging_parent() {
@@ -851,7 +889,7 @@ void node::on_timer(time_point now) {
     subtree_.on_timer(self());
   }
   if (next_heartbeat_ && now >= *next_heartbeat_) {
-    next_heartbeat_ = now + ctx_.config.heartbeat_interval;
+    next_heartbeat_ = now + sweep_interval();
     for (const link_id_t id : links_.sweep()) {
       if (links_.contains(id)) {  // else closed by an earlier one's consequences
         ctx_.stats.add(counter::heartbeat_timeouts);
@@ -906,10 +944,10 @@ std::optional<time_point> node::next_deadline() const {
   std::optional<time_point> next;
   const auto parent = position_.parent();
   const auto parent_heard = parent ? std::optional(links_.at(*parent).last_heard) : std::nullopt;
-  for (const auto& t :
-       {next_heartbeat_, subtree_.deadline(), finder_.deadline(), next_backups_, leave_deadline_,
-        improver_.deadline(), children_.move_out_deadline(),
-        forwarder_.starvation_deadline(position_.has_parent()), standby_.deadline(parent_heard)}) {
+  for (const auto& t : {next_heartbeat_, subtree_.deadline(), finder_.deadline(), next_backups_,
+                        leave_deadline_, improver_.deadline(), children_.move_out_deadline(),
+                        forwarder_.starvation_deadline(position_.has_parent()),
+                        standby_.deadline(parent_heard), parent_silence_deadline()}) {
     if (t && (!next || *t < *next)) {
       next = t;
     }

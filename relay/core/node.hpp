@@ -246,6 +246,15 @@ class node {
   // The parent fell behind the warm standby: switch to it, taking the old
   // parent's chunks until the standby accepts.
   void leave_lagging_parent();
+  // The parent sent nothing for parent_silence_misses heartbeat intervals:
+  // the standby if it is heard from, else a repair round, while the parent
+  // may still feed us (parent_silence_deadline() is when).
+  void leave_silent_parent();
+  std::optional<time_point> parent_silence_deadline() const;
+  // Links are swept (heartbeats, timeouts) twice a heartbeat interval: a
+  // link idle for just under an interval at one sweep gets its heartbeat
+  // at the next, so a peer hears from us at least every 1.5 intervals.
+  duration sweep_interval() const { return ctx_.config.heartbeat_interval / 2; }
   // Make-before-break: the parent on `id` is left but keeps feeding us until
   // a new one accepts; its subtree is no home meanwhile; the repair is timed
   // from now.

@@ -182,7 +182,7 @@ int main(int argc, char** argv) {
           "killed %zu  survivors %zu  repairs %llu  repair ms p50 %.0f p99 %.0f max %.0f\n"
           "chunks lost %llu  continuity %.5f  freeze repair ms p99 %.0f\n"
           "stalls: %.0f ms in all, %zu viewers stalled, rebuffering ratio %.6f\n"
-          "standby: %llu promotions, %llu parents left behind, upload share %.5f\n"
+          "standby: %llu promotions, %llu parents left behind, %llu silent, upload share %.5f\n"
           "tree: %llu moves to a sooner parent, %llu children moved below a stronger joiner\n"
           "simulated %.1f s in %.1f s wall, %llu events, peak RSS %.0f MB\n",
           r.peers, r.joined, r.loops, r.unrooted, r.capacity_violations, r.depth_max, r.depth_mean,
@@ -193,7 +193,8 @@ int main(int argc, char** argv) {
           r.repair_ms_max, static_cast<unsigned long long>(r.chunks_lost), r.continuity,
           r.freeze_repair_ms_p99, r.stall_ms_total, r.viewers_stalled, r.rebuffer_ratio,
           static_cast<unsigned long long>(r.standby_promotions),
-          static_cast<unsigned long long>(r.parents_behind), r.standby_upload_share,
+          static_cast<unsigned long long>(r.parents_behind),
+          static_cast<unsigned long long>(r.parents_silent), r.standby_upload_share,
           static_cast<unsigned long long>(r.parent_moves),
           static_cast<unsigned long long>(r.children_moved_out), r.simulated_s, r.wall_s,
           static_cast<unsigned long long>(r.events), r.peak_rss_mb);

@@ -390,7 +390,10 @@ TEST(node, a_full_parent_reports_the_places_it_would_give_a_strong_joiner_and_ha
   below.candidates = {full, {id_of(31), {"10.0.0.31", 7031}, 4, 1, "", {}}};
   h.receive(relay, below);
   h.clear();
-  h.advance(c.report_interval);
+  for (int step = 0; step < 5; ++step) {  // a report interval, the parent heard
+    h.advance(c.report_interval / 5);
+    h.heard(parent);
+  }
   const auto reports = h.only_sent<wire::report>(parent);
   ASSERT_EQ(reports.size(), 1u);
   EXPECT_EQ(reports[0].room_for_max_children, 4u);
@@ -517,10 +520,35 @@ TEST(node, deadline_follows_heartbeats_and_reconnects) {
   EXPECT_FALSE(h.engine().next_deadline());
   h.start();
   ASSERT_TRUE(h.engine().next_deadline());
-  EXPECT_EQ(*h.engine().next_deadline(), h.now() + relay_config().heartbeat_interval);
+  // The links' sweep: twice a heartbeat interval.
+  EXPECT_EQ(*h.engine().next_deadline(), h.now() + relay_config().heartbeat_interval / 2);
   const link_id_t query = h.only_connect().link;
   h.closed(query);
   EXPECT_EQ(*h.engine().next_deadline(), h.now() + relay_config().reconnect_min);
+}
+
+TEST(node, a_child_hears_from_its_parent_every_interval_and_a_half_at_most) {
+  // What parent_silence_misses counts on: the stream pauses just after a
+  // sweep, and the heartbeat still comes at the next sweep but one.
+  const node_config c = root_config();
+  harness h(c);
+  h.start();
+  const link_id_t child = h.join_child(2);
+  const auto next_heartbeat = [&] {
+    h.clear();
+    for (int ms = 0; ms < 1000 && h.only_sent<wire::heartbeat>(child).empty(); ++ms) {
+      h.advance(1ms);
+    }
+    return h.now();
+  };
+  next_heartbeat();  // a sweep
+  h.advance(5ms);
+  h.source(make_chunk(0));
+  ASSERT_EQ(h.only_sent<wire::chunk>(child).size(), 1u);
+  const time_point sent = h.now();
+  const duration silence = next_heartbeat() - sent;
+  EXPECT_GT(silence, c.heartbeat_interval);
+  EXPECT_LE(silence, c.heartbeat_interval * 3 / 2);
 }
 
 TEST(node, config_validation_names_the_problem) {

@@ -255,6 +255,50 @@ TEST(warm_standby, a_new_parents_lag_behind_the_standby_is_measured_afresh) {
   EXPECT_EQ(t.h.engine().stats().get(counter::parents_behind), 0u);
 }
 
+TEST(silent_parent, with_no_standby_a_repair_round_starts_while_the_parent_may_still_feed_us) {
+  node_config c = relay_config();
+  c.warm_standby = false;
+  harness h(c);
+  h.start();
+  const auto probes = h.answer_query({{id_of(5), {"10.0.0.5", 7005}, 1, 2, "", {}}});
+  const link_id_t parent = probes.at(0).link;
+  h.answer_probe(parent, 5, 7005, 1, 2, {id_of(1), id_of(5)});
+  h.receive(parent, wire::join_accept{1, {id_of(1), id_of(5)}, {{"127.0.0.1", 7000}}, {}});
+  h.receive(parent, make_chunk(0));
+  h.clear();
+  // A healthy parent sends a chunk or a heartbeat every 1.5 intervals at
+  // most: two of silence, and it is left.
+  h.advance(c.heartbeat_interval * c.parent_silence_misses - 10ms);
+  EXPECT_TRUE(h.all<connect_action>().empty());
+  h.advance(10ms);
+  EXPECT_EQ(h.engine().stats().get(counter::parents_silent), 1u);
+  EXPECT_EQ(h.only_connect().to, (wire::endpoint{"127.0.0.1", 7000}));  // the grandparent
+  // Not closed: if it comes back before another parent takes us, it feeds us.
+  EXPECT_FALSE(h.closed_reason(parent));
+  h.clear();
+  h.receive(parent, make_chunk(1));
+  EXPECT_EQ(h.all<deliver_action>().size(), 1u);
+}
+
+TEST(silent_parent, a_standby_silent_as_well_is_passed_over_for_a_repair_round) {
+  // Parent and standby froze together: a JoinRequest to the standby would
+  // wait for its heartbeat timeout.
+  attached_with_standby t;
+  t.h.advance(500ms);
+  EXPECT_EQ(t.h.engine().stats().get(counter::parents_silent), 1u);
+  EXPECT_TRUE(t.h.only_sent<wire::join_request>(t.standby).empty());
+  EXPECT_EQ(t.h.only_connect().to, (wire::endpoint{"127.0.0.1", 7000}));
+}
+
+TEST(silent_parent, a_standby_still_heard_takes_over_at_once) {
+  attached_with_standby t;
+  t.h.advance(450ms);
+  t.h.heard(t.standby);
+  t.h.advance(50ms);
+  EXPECT_EQ(t.h.engine().stats().get(counter::parents_silent), 1u);
+  EXPECT_EQ(t.h.only_sent<wire::join_request>(t.standby).size(), 1u);
+}
+
 TEST(warm_standby, a_parent_still_sending_a_long_chunk_is_not_suspected) {
   attached_with_standby t;
   t.h.receive(t.standby, wire::have{4, 2});
