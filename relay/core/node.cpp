@@ -448,6 +448,9 @@ void node::handle(link_id_t id, link& l, wire::standby_request&& m) {
 void node::send_away(link_id_t id, const wire::join_redirect& redirect) {
   links_.send(id, redirect);
   ctx_.act(close_action{id, node_errc::join_refused});
+  // A standby child switching to us when its place is gone is no longer
+  // held either (else it would count among its siblings, and be announced to).
+  standby_children_.remove(id);
   links_.remove(id);
 }
 
@@ -831,7 +834,6 @@ wire::path_update node::lineage_for(link_id_t child) {
 void node::release_standby_children_beyond_room() {
   const std::size_t fit = children_.promotion_room(attached() && !leaving_);
   for (const auto& [id, path] : standby_children_.beyond(fit)) {
-    standby_children_.remove(id);
     send_away(id, redirect_for(links_.at(id), siblings_fit_refusal, std::nullopt, path));
   }
 }

@@ -674,6 +674,27 @@ TEST(standby_holder, a_child_taking_the_free_slot_sends_the_sibling_that_no_long
   EXPECT_EQ(h.engine().child_count(), 2u);
 }
 
+TEST(standby_holder, a_standby_child_refused_at_its_switch_is_no_longer_held) {
+  // Our parent is gone, so its switch finds no place: it is sent away, and
+  // must not stay among the standby children (counted as a sibling, sent
+  // Haves, released again on the next round of path updates).
+  harness h(relay_config(), 100);
+  h.start();
+  const link_id_t parent = h.attach_under_root();
+  const link_id_t standby_child = h.accept();
+  h.receive(standby_child, hello_from(9, 9009));
+  h.receive(standby_child, wire::standby_request{{id_of(1), id_of(3), id_of(9)}});
+  ASSERT_EQ(h.only_sent<wire::standby_offer>(standby_child).size(), 1u);
+  h.closed(parent);
+  h.clear();
+  h.receive(standby_child, wire::join_request{0});
+  EXPECT_EQ(h.only_sent<wire::join_redirect>(standby_child).size(), 1u);
+  EXPECT_EQ(h.closed_reason(standby_child), std::error_code(node_errc::join_refused));
+  h.clear();
+  EXPECT_NO_THROW(h.advance(2 * relay_config().backup_interval));
+  EXPECT_TRUE(h.only_sent<wire::join_redirect>(standby_child).empty());
+}
+
 TEST(warm_standby, a_held_standby_that_fills_up_is_kept) {
   // Its holder keeps us in its headroom (or sends us on): an offer without
   // free slots is no reason to leave it, and the parent failing still
