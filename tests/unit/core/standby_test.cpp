@@ -200,9 +200,9 @@ TEST(warm_standby, a_chunk_on_the_standby_link_that_was_not_fetched_is_refused) 
   EXPECT_TRUE(t.h.all<deliver_action>().empty());
 }
 
-TEST(warm_standby, a_parent_usually_first_is_due_before_the_standbys_have) {
-  attached_with_standby t(relay_config(), 0);
-  // The parent is 100 ms ahead of the standby on every chunk.
+// Chunks 0-4, each from the parent 100 ms before the standby's Have; the
+// next sequence number.
+wire::seq_t parent_ahead_of_standby(attached_with_standby& t) {
   wire::seq_t s = 0;
   for (; s < 5; ++s) {
     t.h.receive(t.parent, make_chunk(s));
@@ -210,6 +210,12 @@ TEST(warm_standby, a_parent_usually_first_is_due_before_the_standbys_have) {
     t.h.receive(t.standby, wire::have{s, 2});
     t.h.advance(100ms);
   }
+  return s;
+}
+
+TEST(warm_standby, a_parent_usually_first_is_due_before_the_standbys_have) {
+  attached_with_standby t(relay_config(), 0);
+  const wire::seq_t s = parent_ahead_of_standby(t);
   // The parent freezes: its copy of chunk 5 was due 100 ms before the
   // standby's Have, so the fill and the switch come that much sooner.
   t.h.advance(100ms);
@@ -223,14 +229,7 @@ TEST(warm_standby, a_parent_usually_first_is_due_before_the_standbys_have) {
 
 TEST(warm_standby, a_new_parents_lag_behind_the_standby_is_measured_afresh) {
   attached_with_standby t(relay_config(), 0);
-  // The parent is 100 ms ahead of the standby on every chunk.
-  wire::seq_t s = 0;
-  for (; s < 5; ++s) {
-    t.h.receive(t.parent, make_chunk(s));
-    t.h.advance(100ms);
-    t.h.receive(t.standby, wire::have{s, 2});
-    t.h.advance(100ms);
-  }
+  const wire::seq_t s = parent_ahead_of_standby(t);
   // Moved below peer 20 (a hop further from the broadcaster than the old
   // parent): its copy of each chunk comes 100 ms after the standby's Have.
   t.h.clear();
