@@ -311,7 +311,8 @@ TEST(programs, out_of_range_flags_and_unreadable_links_are_usage_errors) {
        "port '99999' is not a number from 1 to 65535"},
       {{TREECAST_RELAY, "--max-links", "2",
         "treecast://127.0.0.1:7000/?stream=" + std::string(64, '0') + "&token=00"},
-       "--max-links must be"}};
+       "--max-links must be"},
+      {{TREECAST_LAB, "--peer-log-level", "loud"}, "a known peer log level"}};
   for (const auto& [argv, says] : cases) {
     std::filesystem::remove(log);
     child_process program(argv, log);
