@@ -770,7 +770,8 @@ void node::leave_silent_parent() {
   const link_id_t parent = *position_.parent();
   const link& l = links_.at(parent);
   const auto lost_id = peer_id(l);
-  const duration silence = ctx_.now - l.last_heard;
+  const time_point parent_heard = l.last_heard;
+  const duration silence = ctx_.now - parent_heard;
   ctx_.stats.add(counter::parents_silent);
   ctx_.log(
       log_level::warn,
@@ -783,7 +784,7 @@ void node::leave_silent_parent() {
   // parent (or the link between us broke), and a JoinRequest would wait for
   // its heartbeat timeout.
   const auto held = standby_.held();
-  const bool standby_heard = held && links_.at(*held).last_heard + silence > ctx_.now;
+  const bool standby_heard = held && links_.at(*held).last_heard > parent_heard;
   if (const auto standby = standby_heard ? standby_.take_for(lost_id) : std::nullopt) {
     finder_.start_promotion(*standby, position_.repair_targets());
     return;

@@ -87,10 +87,11 @@ struct node_config {
 
   // A parent silent for this many heartbeat intervals (no chunk, no
   // heartbeat: a healthy one sends one or the other at least every 1.5, as
-  // it sweeps its links twice an interval) is left make-before-break, before heartbeat_misses: it
-  // feeds us if it comes back before another parent takes us. This is the notice when the warm
-  // standby cannot give it (none held, or silent too: a parent and standby that froze together); a
-  // false alarm costs a move, not a stall.
+  // it sweeps its links twice an interval) is left make-before-break,
+  // before heartbeat_misses: it feeds us if it comes back before another
+  // parent takes us. This is the notice when the warm standby cannot give
+  // it (none held, or silent too: a parent and standby that froze
+  // together); a false alarm costs a move, not a stall.
   int parent_silence_misses = 2;
 
   // First delay before reconnecting to a lost parent; doubles per failure.
