@@ -4,28 +4,23 @@
 #include <boost/asio/post.hpp>
 #include <boost/program_options.hpp>
 #include <cstdio>
-#include <cstdlib>
 #include <iostream>
 #include <optional>
 
 #include "broadcast_pipeline.hpp"
-#include "core/chunk_sealer.hpp"
+#include "broadcast_session.hpp"
 #include "dashboard_page.hpp"
 #include "gst_support.hpp"
 #include "media_source.hpp"
 #include "runtime/address.hpp"
 #include "runtime/console_log.hpp"
-#include "runtime/ed25519.hpp"
-#include "runtime/invite_token.hpp"
 #include "runtime/node_runtime.hpp"
-#include "runtime/payload_cipher.hpp"
 #include "runtime/peer_metrics.hpp"
 #include "runtime/peer_options.hpp"
 #include "runtime/periodic_timer.hpp"
 #include "runtime/program_loop.hpp"
 #include "tree_api.hpp"
 #include "ts_recorder.hpp"
-#include "wire/codec.hpp"
 
 namespace po = boost::program_options;
 using namespace treecast;
@@ -49,17 +44,6 @@ media::broadcast_settings parse_media(const std::string& resolution, int fps, in
   return settings;
 }
 
-// Where the stream key lives unless --key says otherwise.
-std::string default_key_path() {
-  if (const char* config = std::getenv("XDG_CONFIG_HOME"); config && *config) {
-    return std::string(config) + "/treecast/broadcaster.key";
-  }
-  if (const char* home = std::getenv("HOME"); home && *home) {
-    return std::string(home) + "/.config/treecast/broadcaster.key";
-  }
-  return "treecast-broadcaster.key";
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -71,7 +55,7 @@ int main(int argc, char** argv) {
   std::string source = "test";
   std::string resolution = "640x360";
   std::string public_host;
-  std::string key_path = default_key_path();
+  std::string key_path = broadcaster::default_key_path();
   double token_hours = 24;
   int fps = 30;
   int bitrate = 2000;
@@ -111,14 +95,9 @@ int main(int argc, char** argv) {
     }
     node_config.role = wire::peer_role::broadcaster;
     runtime::apply_peer_options(options, node_config, runtime_config);
-    // The root is reached at --public-host, else at a specific --listen
-    // address (a wildcard one names no machine); its site is that address's.
-    const bool wildcard =
-        runtime_config.listen_host == "0.0.0.0" || runtime_config.listen_host == "::";
-    if (public_host.empty() && !wildcard) {
-      public_host = runtime_config.listen_host;
-    }
-    runtime::apply_site(options, node_config, public_host);
+    // The root's site is that of the address it is reached at.
+    runtime::apply_site(options, node_config,
+                        broadcaster::reached_at(public_host, runtime_config.listen_host));
     media_settings = parse_media(resolution, fps, bitrate, chunk_ms, source);
     media_settings.device = device;
     level = runtime::parse_log_level(options.log_level);
@@ -126,42 +105,6 @@ int main(int argc, char** argv) {
     std::cerr << "treecast-broadcaster: " << e.what() << "\n";
     return runtime::exit_usage;
   }
-
-  std::optional<runtime::ed25519_key> key;
-  try {
-    key = runtime::ed25519_key::load_or_create(key_path);
-  } catch (const std::exception& e) {
-    std::cerr << "treecast-broadcaster: " << e.what() << "\n";
-    return runtime::exit_failure;
-  }
-  const std::string stream_id = key->public_key();
-  // The content key lives beside the stream key, so viewer links stay valid
-  // across restarts; only viewer links carry it.
-  std::optional<runtime::payload_cipher> cipher;
-  std::string content_key;
-  try {
-    content_key = runtime::payload_cipher::load_or_create_key(key_path + ".content");
-    cipher.emplace(content_key);
-  } catch (const std::exception& e) {
-    std::cerr << "treecast-broadcaster: " << e.what() << "\n";
-    return runtime::exit_failure;
-  }
-  node_config.stream_id = stream_id;
-  // The root admits only peers holding a token it signed (the seeds too).
-  node_config.admission = std::make_shared<runtime::token_admission>(stream_id);
-  const auto expires =
-      static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
-                                     std::chrono::system_clock::now().time_since_epoch() +
-                                     std::chrono::duration<double, std::ratio<3600>>(token_hours))
-                                     .count());
-  const std::string viewer_token =
-      runtime::to_hex(runtime::make_invite_token(*key, runtime::invite_role::viewer, expires));
-  const std::string relay_token =
-      runtime::to_hex(runtime::make_invite_token(*key, runtime::invite_role::relay, expires));
-  // Peers ask every peer they reach for an invite, the root included; and
-  // the root proves in every Pong that it holds the stream key.
-  node_config.token = runtime::from_hex(relay_token);
-  node_config.root_signer = std::make_shared<const runtime::ed25519_key>(*key);
 
   std::unique_ptr<media::ts_recorder> recorder;
   try {
@@ -174,28 +117,30 @@ int main(int argc, char** argv) {
   }
 
   boost::asio::io_context io;
-  runtime::node_runtime root(io, node_config, runtime_config,
-                             runtime::console_log("broadcaster", level));
+  std::optional<broadcaster::broadcast_session> session;
+  try {
+    session.emplace(io, node_config, runtime_config,
+                    broadcaster::session_settings{key_path, token_hours, public_host},
+                    runtime::console_log("broadcaster", level));
+  } catch (const std::exception& e) {
+    std::cerr << "treecast-broadcaster: " << e.what() << "\n";
+    return runtime::exit_failure;
+  }
+  runtime::node_runtime& root = session->root();
   int exit_code = runtime::exit_ok;
   std::unique_ptr<runtime::shutdown_signals> shutdown;
 
-  // Sequence numbers start at the wall clock in ms, so that after a restart
-  // with the same key every new chunk numbers above every old one: an old
-  // signed chunk replayed into the new broadcast is dropped as too old.
-  core::chunk_sealer sealer(stream_id, runtime::wall_time_ms(),
-                            std::make_shared<const runtime::ed25519_key>(*key),
-                            std::make_shared<const runtime::payload_cipher>(*cipher));
   std::unique_ptr<media::broadcast_pipeline> pipeline;
   try {
     pipeline = std::make_unique<media::broadcast_pipeline>(
         media_settings,
-        [&root, &sealer, &recorder](media::media_chunk&& m) {
+        [&session, &recorder](media::media_chunk&& m) {
           // Streaming thread: encrypt, sign and encode once here, off the
           // network thread.
           if (recorder) {
             recorder->write(m.bytes);
           }
-          root.submit_source_chunk(sealer.seal(m.bytes, m.capture_time_us, m.keyframe));
+          session->submit(m);
         },
         [&io, &shutdown, &exit_code](const std::string& error) {
           // A file source that ends ends the broadcast normally.
@@ -211,23 +156,17 @@ int main(int argc, char** argv) {
             shutdown->request_stop();
           });
         });
-    root.start();
+    session->start();
     pipeline->start();
   } catch (const std::exception& e) {
     std::cerr << "treecast-broadcaster: cannot start: " << e.what() << "\n";
     return runtime::exit_failure;
   }
 
-  if (public_host.empty()) {
-    public_host = "127.0.0.1";  // listening on every address: links name this machine
-  }
   std::printf("listening on %s\n",
               runtime::format_address({runtime_config.listen_host, root.listen_port()}).c_str());
-  const wire::endpoint entry{public_host, root.listen_port()};
-  const std::string stream_hex = runtime::to_hex(stream_id);
-  std::printf("link: %s&key=%s\n", runtime::format_link(entry, stream_hex, viewer_token).c_str(),
-              runtime::to_hex(content_key).c_str());
-  std::printf("relay-link: %s\n", runtime::format_link(entry, stream_hex, relay_token).c_str());
+  std::printf("link: %s\n", session->viewer_link().c_str());
+  std::printf("relay-link: %s\n", session->relay_link().c_str());
 
   // Per-second rates for the status line and /metrics.
   struct rates {
@@ -299,7 +238,7 @@ int main(int argc, char** argv) {
     if (recorder) {
       recorder->finish();
     }
-    root.stop();
+    session->stop();
   });
   io.run();
   return exit_code;

@@ -9,6 +9,7 @@
 
 #include "gst_support.hpp"
 #include "media_source.hpp"
+#include "muxer_intake.hpp"
 #include "ts_chunker.hpp"
 
 namespace treecast::media {
@@ -59,28 +60,6 @@ std::string pipeline_description(const broadcast_settings& s, const source_descr
          "mpegtsmux name=mux ! appsink name=sink sync=false max-buffers=0 emit-signals=false";
 }
 
-// Wall time at which the content of a buffer with running time `running`
-// was captured: live sources stamp buffers with the pipeline clock's time at
-// capture, minus the base time.
-std::uint64_t capture_wall_us(GstElement* pipeline, GstClockTime running) {
-  const auto wall_now = std::chrono::duration_cast<std::chrono::microseconds>(
-                            std::chrono::system_clock::now().time_since_epoch())
-                            .count();
-  GstClock* clock = gst_element_get_clock(pipeline);
-  if (!clock || !GST_CLOCK_TIME_IS_VALID(running)) {
-    if (clock) {
-      gst_object_unref(clock);
-    }
-    return static_cast<std::uint64_t>(wall_now);
-  }
-  const GstClockTime clock_now = gst_clock_get_time(clock);
-  gst_object_unref(clock);
-  const GstClockTime captured = gst_element_get_base_time(pipeline) + running;
-  const std::int64_t age_us =
-      clock_now > captured ? static_cast<std::int64_t>((clock_now - captured) / 1000) : 0;
-  return static_cast<std::uint64_t>(wall_now - age_us);
-}
-
 GstFlowReturn on_new_sample(GstAppSink* sink, gpointer user_data) {
   auto* st = static_cast<broadcast_pipeline::state*>(user_data);
   GstSample* sample = gst_app_sink_pull_sample(sink);
@@ -88,19 +67,7 @@ GstFlowReturn on_new_sample(GstAppSink* sink, gpointer user_data) {
     return GST_FLOW_EOS;
   }
   GstBuffer* buffer = gst_sample_get_buffer(sample);
-  const GstSegment* segment = gst_sample_get_segment(sample);
-  GstClockTime running = GST_CLOCK_TIME_NONE;
-  if (segment && GST_BUFFER_PTS_IS_VALID(buffer)) {
-    running = gst_segment_to_running_time(segment, GST_FORMAT_TIME, GST_BUFFER_PTS(buffer));
-  }
-  // mpegtsmux leaves DELTA_UNIT off the first packet of a keyframe (the PAT
-  // written just before it).
-  const bool keyframe = !GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_DELTA_UNIT);
-  GstMapInfo map;
-  if (gst_buffer_map(buffer, &map, GST_MAP_READ)) {
-    st->chunker.push({map.data, map.size}, keyframe, capture_wall_us(st->pipeline, running));
-    gst_buffer_unmap(buffer, &map);
-  }
+  push_muxer_buffer(st->chunker, st->pipeline, gst_sample_get_segment(sample), buffer);
   gst_sample_unref(sample);
   return GST_FLOW_OK;
 }

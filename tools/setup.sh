@@ -14,8 +14,12 @@ packages=(
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-tools
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-x
+  # gst-play-1.0: treecast:// links opened by GStreamer's own player
+  gstreamer1.0-plugins-base-apps
   # tests (clang: the libFuzzer build, tools/fuzz.sh)
   xvfb xauth x11-utils imagemagick procps clang libclang-rt-14-dev
+  # keys and window resizing sent to the viewer's window under Xvfb
+  xdotool
   # prlimit: the descriptor-exhaustion test runs a relay with few open files
   util-linux
   # the dashboard page test (headless, driven over the DevTools protocol)

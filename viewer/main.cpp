@@ -9,16 +9,15 @@
 
 #include "gst_support.hpp"
 #include "playback_pipeline.hpp"
-#include "playout_order.hpp"
 #include "runtime/address.hpp"
 #include "runtime/console_log.hpp"
 #include "runtime/ed25519.hpp"
 #include "runtime/node_runtime.hpp"
-#include "runtime/payload_cipher.hpp"
 #include "runtime/peer_metrics.hpp"
 #include "runtime/peer_options.hpp"
 #include "runtime/periodic_timer.hpp"
 #include "runtime/program_loop.hpp"
+#include "stream_receiver.hpp"
 #include "ts_recorder.hpp"
 
 namespace po = boost::program_options;
@@ -61,21 +60,12 @@ int main(int argc, char** argv) {
     std::cerr << "treecast-viewer: " << e.what() << "\n";
     return runtime::exit_usage;
   }
-  // The content key: only viewer links carry it; relays forward what they
-  // cannot read.
-  std::optional<runtime::payload_cipher> cipher;
   try {
-    const auto key = runtime::link_parameter(config.link, "key");
-    if (!key) {
-      throw std::invalid_argument(
-          "this link carries no content key (a relay link?): a viewer needs the viewer link");
-    }
-    cipher.emplace(runtime::from_hex(*key));
+    viewer::content_key_of(config.link);  // a relay link or a bad key is a usage error
   } catch (const std::exception& e) {
     std::cerr << "treecast-viewer: " << e.what() << "\n";
     return runtime::exit_usage;
   }
-  const core::node_config& node_config = config.node;
   const runtime::runtime_config& runtime_config = config.runtime;
   const core::log_level level = config.level;
 
@@ -97,19 +87,11 @@ int main(int argc, char** argv) {
   }
 
   boost::asio::io_context io;
-  runtime::node_runtime peer(io, node_config, runtime_config,
-                             runtime::console_log("viewer", level));
   int exit_code = runtime::exit_ok;
   std::unique_ptr<runtime::shutdown_signals> shutdown;
   std::unique_ptr<media::playback_pipeline> player;
   std::unique_ptr<runtime::http_server> metrics;
-  media::playout_order playout;
   std::optional<std::uint64_t> first_frame_ms;
-  std::uint64_t undecryptable = 0;
-  bool decrypted_any = false;
-  // Chunks (~5 s of stream) that must fail to open before a viewer that
-  // never opened one gives up.
-  constexpr std::uint64_t give_up_undecryptable = 25;
   const auto fail = [&](const std::string& error) {
     // From any thread: a closed window ends the viewer normally; anything
     // else is a failure.
@@ -122,71 +104,42 @@ int main(int argc, char** argv) {
       shutdown->request_stop();
     });
   };
-  // Hands one chunk's plaintext to the player in order, skipping video to
-  // the next keyframe after a gap.
-  const auto play = [&](const core::shared_chunk& c, std::string_view plain) {
-    auto result = playout.accept(c->seq, c->is_keyframe(), plain);
-    if (result.missing) {
-      std::fprintf(stderr,
-                   "treecast-viewer: discontinuity: %llu chunks missing before seq %llu; video "
-                   "%s, audio goes on\n",
-                   static_cast<unsigned long long>(*result.missing),
-                   static_cast<unsigned long long>(c->seq),
-                   c->is_keyframe() ? "resumes at this keyframe" : "skips to the next keyframe");
-    }
-    if (result.bytes.empty()) {
-      return;
-    }
-    if (recorder) {
-      recorder->write(result.bytes);
-    }
-    auto owned = std::make_shared<const std::string>(std::move(result.bytes));
-    try {
-      player->push(owned->data(), owned->size(), c->capture_time_us, owned);
-    } catch (const std::exception& e) {
-      fail(e.what());
-    }
-  };
+  viewer::stream_receiver receiver(
+      io, config, runtime::console_log("viewer", level),
+      {.play =
+           [&](std::shared_ptr<const std::string> ts, std::uint64_t capture_time_us) {
+             if (recorder) {
+               recorder->write(*ts);
+             }
+             try {
+               player->push(ts->data(), ts->size(), capture_time_us, ts);
+             } catch (const std::exception& e) {
+               fail(e.what());
+             }
+           },
+       .fail =
+           [&](const std::string& why) {
+             std::fprintf(stderr, "treecast-viewer: %s\n", why.c_str());
+             exit_code = runtime::exit_failure;
+             shutdown->request_stop();
+           },
+       .notice =
+           [](const std::string& what) {
+             std::fprintf(stderr, "treecast-viewer: %s\n", what.c_str());
+           }});
+  runtime::node_runtime& peer = receiver.peer();
+  const media::playout_order& playout = receiver.playout();
   try {
     player = std::make_unique<media::playback_pipeline>(
         media::playback_settings{headless, std::chrono::milliseconds(latency_ms), !no_overlay},
         fail);
-    player->set_first_frame_handler([&io, launched_us](std::uint64_t shown_us) {
-      boost::asio::post(io, [launched_us, shown_us] {
-        std::printf("first-frame ms=%lld\n", static_cast<long long>(shown_us - launched_us) / 1000);
+    player->set_first_frame_handler([&io, &first_frame_ms, launched_us](std::uint64_t shown_us) {
+      boost::asio::post(io, [&first_frame_ms, launched_us, shown_us] {
+        first_frame_ms = (shown_us - launched_us) / 1000;
+        std::printf("first-frame ms=%llu\n", static_cast<unsigned long long>(*first_frame_ms));
       });
     });
-    peer.set_delivery_handler([&](const core::shared_chunk& c) {
-      if (!c->is_encrypted()) {
-        play(c, c->payload);
-        return;
-      }
-      auto plain = cipher->open(c->payload, c->nonce);
-      if (!plain && !decrypted_any && undecryptable + 1 >= give_up_undecryptable) {
-        // Never one chunk opened: the key in the link is not this stream's.
-        std::fprintf(stderr,
-                     "treecast-viewer: the link's content key opens none of this stream's "
-                     "chunks (%llu tried): ask the broadcaster for the viewer link again\n",
-                     static_cast<unsigned long long>(undecryptable + 1));
-        exit_code = runtime::exit_failure;
-        shutdown->request_stop();
-        return;
-      }
-      if (!plain) {
-        // Signed by the broadcaster, so not altered: the link's key is wrong.
-        if (undecryptable++ % 100 == 0) {
-          std::fprintf(stderr,
-                       "treecast-viewer: cannot decrypt chunk %llu: wrong content key in the "
-                       "link (%llu chunks so far)\n",
-                       static_cast<unsigned long long>(c->seq),
-                       static_cast<unsigned long long>(undecryptable));
-        }
-        return;
-      }
-      decrypted_any = true;
-      play(c, *plain);
-    });
-    peer.start();
+    receiver.start();
     metrics = runtime::start_metrics_server(io, config.options, peer, [&] {
       const media::stall_figures stalled = player->stalls();
       return std::vector<runtime::program_metric>{
@@ -253,16 +206,11 @@ int main(int argc, char** argv) {
     if (metrics) {
       metrics->stop();
     }
-    peer.stop();
+    receiver.stop();
     player->stop();
     if (recorder) {
       recorder->finish();
     }
-  });
-  peer.set_give_up_handler([&](const std::string& reason) {
-    std::fprintf(stderr, "treecast-viewer: %s\n", reason.c_str());
-    exit_code = runtime::exit_failure;
-    shutdown->request_stop();
   });
   runtime::print_repairs(peer);
   io.run();

@@ -192,6 +192,11 @@ std::optional<joining_peer_config> parse_joining_peer(int argc, char** argv,
   if (!parse_command_line(argc, argv, description, positional, usage)) {
     return std::nullopt;
   }
+  return make_joining_peer(link, options, role);
+}
+
+joining_peer_config make_joining_peer(const std::string& link, const peer_options& options,
+                                      wire::peer_role role) {
   joining_peer_config config;
   config.link = link;
   config.node.role = role;

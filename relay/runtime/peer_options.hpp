@@ -85,6 +85,13 @@ std::optional<joining_peer_config> parse_joining_peer(
     int argc, char** argv, boost::program_options::options_description& description,
     const peer_options& defaults, wire::peer_role role, const std::string& usage);
 
+// The configs of a peer of `role` that joins the tree `link` invites to,
+// with `options`: what parse_joining_peer builds once argv is read (the
+// GStreamer elements build it from their properties). Throws
+// std::invalid_argument naming the bad link part or option.
+joining_peer_config make_joining_peer(const std::string& link, const peer_options& options,
+                                      wire::peer_role role);
+
 // Exit codes shared by every program (also listed in --help).
 inline constexpr int exit_ok = 0;
 inline constexpr int exit_failure = 1;  // runtime failure (pipeline, network, peer refused)

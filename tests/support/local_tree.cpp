@@ -73,8 +73,12 @@ peer_process local_tree::start_relay(std::uint16_t parent_port, std::vector<std:
 }
 
 peer_process local_tree::start_viewer(std::uint16_t parent_port, std::vector<std::string> extra) {
-  std::vector<std::string> args = {link_to(parent_port, true), "--listen", "127.0.0.1:0",
-                                   "--headless"};
+  return start_viewer_by_link(link_to(parent_port, true), std::move(extra));
+}
+
+peer_process local_tree::start_viewer_by_link(const std::string& link,
+                                              std::vector<std::string> extra) {
+  std::vector<std::string> args = {link, "--listen", "127.0.0.1:0", "--headless"};
   args.insert(args.end(), extra.begin(), extra.end());
   return start(TREECAST_VIEWER, "viewer" + std::to_string(started_), std::move(args));
 }

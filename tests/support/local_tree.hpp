@@ -24,6 +24,8 @@ class local_tree {
   peer_process start_broadcaster(std::vector<std::string> extra = {});
   peer_process start_relay(std::uint16_t parent_port, std::vector<std::string> extra = {});
   peer_process start_viewer(std::uint16_t parent_port, std::vector<std::string> extra = {});
+  // A headless viewer joining by `link` (a link another broadcaster printed).
+  peer_process start_viewer_by_link(const std::string& link, std::vector<std::string> extra = {});
   // A viewer with a window on X display `display` (e.g. ":7").
   peer_process start_windowed_viewer(std::uint16_t parent_port, const std::string& display,
                                      std::vector<std::string> extra = {});

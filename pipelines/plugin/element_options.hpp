@@ -1,0 +1,25 @@
+// The properties every treecast element shares with the programs' flags
+// (listen address, children, site, log level), and where they go.
+#pragma once
+
+#include <gst/gst.h>
+
+#include "runtime/peer_options.hpp"
+
+namespace treecast::plugin {
+
+enum shared_property : guint {
+  prop_listen = 100,
+  prop_max_children,
+  prop_site,
+  prop_log_level,
+};
+
+// Installs the shared properties on `klass` with the defaults in `defaults`.
+void install_peer_properties(GObjectClass* klass, const runtime::peer_options& defaults);
+
+// True when `id` was one of them (and was set or read).
+bool set_peer_property(runtime::peer_options& options, guint id, const GValue* value);
+bool get_peer_property(const runtime::peer_options& options, guint id, GValue* value);
+
+}  // namespace treecast::plugin

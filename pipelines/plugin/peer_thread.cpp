@@ -1,0 +1,31 @@
+#include "peer_thread.hpp"
+
+#include <boost/asio/post.hpp>
+
+namespace treecast::plugin {
+
+peer_thread::~peer_thread() {
+  if (thread_.joinable()) {
+    io_.stop();
+    thread_.join();
+  }
+}
+
+void peer_thread::run() {
+  std::packaged_task<void()> task([this] { io_.run(); });
+  ended_ = task.get_future();
+  thread_ = std::thread(std::move(task));
+}
+
+void peer_thread::stop(const std::function<void()>& leave, std::chrono::milliseconds grace) {
+  if (!thread_.joinable()) {
+    return;
+  }
+  boost::asio::post(io_, leave);
+  if (ended_.wait_for(grace) != std::future_status::ready) {
+    io_.stop();  // a child that will not take the handover: leave anyway
+  }
+  thread_.join();
+}
+
+}  // namespace treecast::plugin

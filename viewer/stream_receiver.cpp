@@ -1,0 +1,94 @@
+#include "stream_receiver.hpp"
+
+#include <stdexcept>
+
+#include "runtime/address.hpp"
+#include "runtime/ed25519.hpp"
+
+namespace treecast::viewer {
+
+namespace {
+
+// Chunks (~5 s of stream) that must fail to open before a viewer that never
+// opened one gives up: the key in the link is not this stream's.
+constexpr std::uint64_t give_up_undecryptable = 25;
+
+}  // namespace
+
+std::string content_key_of(const std::string& link) {
+  const auto key = runtime::link_parameter(link, "key");
+  if (!key) {
+    throw std::invalid_argument(
+        "this link carries no content key (a relay link?): a viewer needs the viewer link");
+  }
+  return runtime::from_hex(*key);
+}
+
+stream_receiver::stream_receiver(boost::asio::io_context& io,
+                                 const runtime::joining_peer_config& config, core::log_sink log,
+                                 handlers on)
+    : peer_(io, config.node, config.runtime, std::move(log)),
+      cipher_(content_key_of(config.link)),
+      on_(std::move(on)) {
+  peer_.set_delivery_handler([this](const core::shared_chunk& c) { on_chunk(c); });
+  peer_.set_give_up_handler([this](const std::string& reason) {
+    if (!failed_) {
+      failed_ = true;
+      on_.fail(reason);
+    }
+  });
+}
+
+void stream_receiver::start() {
+  peer_.start();
+}
+
+void stream_receiver::stop() {
+  peer_.stop();
+}
+
+void stream_receiver::on_chunk(const core::shared_chunk& c) {
+  if (failed_) {
+    return;
+  }
+  if (!c->is_encrypted()) {
+    play(c, c->payload);
+    return;
+  }
+  auto plain = cipher_.open(c->payload, c->nonce);
+  if (plain) {
+    decrypted_any_ = true;
+    play(c, *plain);
+    return;
+  }
+  // Signed by the broadcaster, so not altered: the link's key is wrong.
+  ++undecryptable_;
+  if (!decrypted_any_ && undecryptable_ >= give_up_undecryptable) {
+    failed_ = true;
+    on_.fail("the link's content key opens none of this stream's chunks (" +
+             std::to_string(undecryptable_) +
+             " tried): ask the broadcaster for the viewer link again");
+    return;
+  }
+  if (undecryptable_ % 100 == 1) {
+    on_.notice("cannot decrypt chunk " + std::to_string(c->seq) +
+               ": wrong content key in the link (" + std::to_string(undecryptable_) +
+               " chunks so far)");
+  }
+}
+
+void stream_receiver::play(const core::shared_chunk& c, std::string_view plain) {
+  auto result = playout_.accept(c->seq, c->is_keyframe(), plain);
+  if (result.missing) {
+    on_.notice("discontinuity: " + std::to_string(*result.missing) + " chunks missing before seq " +
+               std::to_string(c->seq) + "; video " +
+               (c->is_keyframe() ? "resumes at this keyframe" : "skips to the next keyframe") +
+               ", audio goes on");
+  }
+  if (result.bytes.empty()) {
+    return;
+  }
+  on_.play(std::make_shared<const std::string>(std::move(result.bytes)), c->capture_time_us);
+}
+
+}  // namespace treecast::viewer

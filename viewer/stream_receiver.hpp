@@ -1,0 +1,70 @@
+// A viewer's hold on the stream: the peer joined with a viewer link, the
+// link's content key opening each chunk, and playout order (a gap skips
+// video to the next keyframe). What comes out is the broadcast's MPEG-TS in
+// order, ready for a demuxer.
+//
+// treecast-viewer and the treecastsrc GStreamer element both play what it
+// gives: one code path from the tree to the player.
+//
+// Threading: everything runs on the io_context's thread.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "playout_order.hpp"
+#include "runtime/node_runtime.hpp"
+#include "runtime/payload_cipher.hpp"
+#include "runtime/peer_options.hpp"
+
+namespace treecast::viewer {
+
+// The content key a viewer link carries; throws std::invalid_argument when
+// the link has none (a relay link) or it is not hex.
+std::string content_key_of(const std::string& link);
+
+class stream_receiver {
+ public:
+  struct handlers {
+    // TS bytes in stream order, and the wall time (Unix epoch, us) their
+    // first byte was captured.
+    std::function<void(std::shared_ptr<const std::string> ts, std::uint64_t capture_time_us)> play;
+    // The stream cannot be watched (the link's key opens nothing, the tree
+    // cannot be joined): called once; stop() is then the caller's to call.
+    std::function<void(const std::string& why)> fail;
+    // What a person watching should know (a gap skipped, a chunk that would
+    // not open), one sentence.
+    std::function<void(const std::string& what)> notice;
+  };
+
+  // Throws std::invalid_argument when the link carries no content key.
+  stream_receiver(boost::asio::io_context& io, const runtime::joining_peer_config& config,
+                  core::log_sink log, handlers on);
+
+  // Binds the listener and joins. Throws like node_runtime::start().
+  void start();
+  // Leaves the tree gracefully (children are handed over).
+  void stop();
+
+  runtime::node_runtime& peer() { return peer_; }
+  const runtime::node_runtime& peer() const { return peer_; }
+  const media::playout_order& playout() const { return playout_; }
+
+ private:
+  void on_chunk(const core::shared_chunk& c);
+  void play(const core::shared_chunk& c, std::string_view plain);
+
+  runtime::node_runtime peer_;
+  runtime::payload_cipher cipher_;
+  handlers on_;
+  media::playout_order playout_;
+  std::uint64_t undecryptable_ = 0;
+  bool decrypted_any_ = false;
+  bool failed_ = false;
+};
+
+}  // namespace treecast::viewer
