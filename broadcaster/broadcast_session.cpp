@@ -94,8 +94,12 @@ std::string broadcast_session::link_with(const std::string& token_hex) const {
   if (host.empty()) {
     host = "127.0.0.1";
   }
-  return runtime::format_link({host, root_.listen_port()}, runtime::to_hex(key_->public_key()),
-                              token_hex);
+  std::string link = runtime::format_link({host, root_.listen_port()},
+                                          runtime::to_hex(key_->public_key()), token_hex);
+  if (!settings_.title.empty()) {
+    link += "&title=" + runtime::percent_encode(settings_.title);
+  }
+  return link;
 }
 
 std::string broadcast_session::viewer_link() const {

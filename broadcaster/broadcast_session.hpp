@@ -40,6 +40,9 @@ struct session_settings {
   // The host put in the links; "" = the listen host, or 127.0.0.1 when that
   // is a wildcard.
   std::string public_host;
+  // The stream's title, carried in the links (viewers show it as their
+  // window's title); "" = none.
+  std::string title;
 };
 
 class broadcast_session {

@@ -19,6 +19,7 @@
 #include "runtime/peer_options.hpp"
 #include "runtime/periodic_timer.hpp"
 #include "runtime/program_loop.hpp"
+#include "runtime/status_line.hpp"
 #include "tree_api.hpp"
 #include "ts_recorder.hpp"
 
@@ -55,6 +56,7 @@ int main(int argc, char** argv) {
   std::string source = "test";
   std::string resolution = "640x360";
   std::string public_host;
+  std::string title;
   std::string key_path = broadcaster::default_key_path();
   double token_hours = 24;
   int fps = 30;
@@ -79,6 +81,8 @@ int main(int argc, char** argv) {
      "the stream's Ed25519 private key (PEM), created on first run; the stream id is its public key")
     ("token-hours", po::value(&token_hours)->default_value(token_hours),
      "how long the printed invite links admit new peers")
+    ("title", po::value(&title)->default_value(""),
+     "the stream's title, carried in the links; viewers show it on their window")
     ("public-host", po::value(&public_host)->default_value(""),
      "host name put in the invite link (default: the listen host, or 127.0.0.1)");
   // clang-format on
@@ -99,6 +103,9 @@ int main(int argc, char** argv) {
     runtime::apply_site(options, node_config,
                         broadcaster::reached_at(public_host, runtime_config.listen_host));
     media_settings = parse_media(resolution, fps, bitrate, chunk_ms, source);
+    if (title.size() > 200) {
+      throw std::invalid_argument("--title must be at most 200 characters");
+    }
     media_settings.device = device;
     level = runtime::parse_log_level(options.log_level);
   } catch (const std::exception& e) {
@@ -120,7 +127,7 @@ int main(int argc, char** argv) {
   std::optional<broadcaster::broadcast_session> session;
   try {
     session.emplace(io, node_config, runtime_config,
-                    broadcaster::session_settings{key_path, token_hours, public_host},
+                    broadcaster::session_settings{key_path, token_hours, public_host, title},
                     runtime::console_log("broadcaster", level));
   } catch (const std::exception& e) {
     std::cerr << "treecast-broadcaster: " << e.what() << "\n";
@@ -163,10 +170,13 @@ int main(int argc, char** argv) {
     return runtime::exit_failure;
   }
 
-  std::printf("listening on %s\n",
-              runtime::format_address({runtime_config.listen_host, root.listen_port()}).c_str());
-  std::printf("link: %s\n", session->viewer_link().c_str());
-  std::printf("relay-link: %s\n", session->relay_link().c_str());
+  runtime::status_printer out(runtime::parse_status_style(options.status));
+  out.note("listening on " +
+           runtime::format_address({runtime_config.listen_host, root.listen_port()}));
+  out.note("link: " + session->viewer_link());
+  out.note("relay-link: " + session->relay_link());
+  // Ready to paste: links hold '&', which a shell must not see unquoted.
+  out.note("watch with: treecast-viewer '" + session->viewer_link() + "'");
 
   // Per-second rates for the status line and /metrics.
   struct rates {
@@ -198,8 +208,8 @@ int main(int argc, char** argv) {
         return runtime::http_response{200, "application/json",
                                       broadcaster::tree_json(root.engine(), upload).dump() + "\n"};
       });
-      std::printf("dashboard on http://%s/\n",
-                  runtime::format_address({options.metrics_host, metrics->port()}).c_str());
+      out.note("dashboard on http://" +
+               runtime::format_address({options.metrics_host, metrics->port()}) + "/");
     }
   } catch (const std::exception& e) {
     std::cerr << "treecast-broadcaster: cannot serve metrics: " << e.what() << "\n";
@@ -217,16 +227,29 @@ int main(int argc, char** argv) {
     rate.encoder_load = static_cast<double>(busy - rate.encoder_busy_ns) / 1e9;
     rate.sent_bytes = sent;
     rate.encoder_busy_ns = busy;
-    std::printf(
-        "status t=%llu peers=%u viewers=%u relays=%u tree_depth=%u children=%zu frames=%llu "
-        "audio=%llu chunks=%llu upload_kbps=%llu encoder_load=%.2f missed_in_tree=%llu\n",
-        static_cast<unsigned long long>(runtime::wall_time_ms()), node.subtree_size() - 1,
-        node.subtree_viewers(), node.subtree_relays(), node.subtree_depth(), node.child_count(),
-        static_cast<unsigned long long>(pipeline->video_frames()),
-        static_cast<unsigned long long>(pipeline->audio_buffers()),
-        static_cast<unsigned long long>(pipeline->chunks()),
-        static_cast<unsigned long long>(rate.upload_kbps), rate.encoder_load,
-        static_cast<unsigned long long>(node.subtree_chunks_missed()));
+    runtime::status_report report;
+    report.field("peers", static_cast<long long>(node.subtree_size() - 1));
+    report.field("viewers", static_cast<long long>(node.subtree_viewers()));
+    report.field("relays", static_cast<long long>(node.subtree_relays()));
+    report.field("tree_depth", static_cast<long long>(node.subtree_depth()));
+    report.field("children", static_cast<long long>(node.child_count()));
+    report.field("frames", static_cast<long long>(pipeline->video_frames()));
+    report.field("audio", static_cast<long long>(pipeline->audio_buffers()));
+    report.field("chunks", static_cast<long long>(pipeline->chunks()));
+    report.field("upload_kbps", static_cast<long long>(rate.upload_kbps));
+    char load[16];
+    std::snprintf(load, sizeof load, "%.2f", rate.encoder_load);
+    report.field("encoder_load", load);
+    report.field("missed_in_tree", static_cast<long long>(node.subtree_chunks_missed()));
+    report.say(std::to_string(node.subtree_viewers()) +
+               (node.subtree_viewers() == 1 ? " viewer" : " viewers"));
+    report.say(std::to_string(node.subtree_relays()) +
+               (node.subtree_relays() == 1 ? " relay" : " relays"));
+    report.say("tree depth " + std::to_string(node.subtree_depth()));
+    report.say("upload " + std::to_string(rate.upload_kbps) + " kbit/s");
+    report.say("encoder " + std::to_string(static_cast<int>(rate.encoder_load * 100 + 0.5)) + "%");
+    report.say(std::to_string(node.subtree_chunks_missed()) + " missed in the tree");
+    out.report(report);
   });
   status.start();
   shutdown = std::make_unique<runtime::shutdown_signals>(io, [&] {

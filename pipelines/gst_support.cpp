@@ -112,6 +112,18 @@ void require_elements(std::initializer_list<const char*> factories) {
   }
 }
 
+bool element_opens(const char* factory) {
+  ensure_gst_initialized();
+  GstElement* element = gst_element_factory_make(factory, nullptr);
+  if (!element) {
+    return false;
+  }
+  const bool ok = gst_element_set_state(element, GST_STATE_READY) != GST_STATE_CHANGE_FAILURE;
+  gst_element_set_state(element, GST_STATE_NULL);
+  gst_object_unref(element);
+  return ok;
+}
+
 GstElement* parse_pipeline(const std::string& description) {
   GError* error = nullptr;
   GstElement* pipeline = gst_parse_launch(description.c_str(), &error);

@@ -18,6 +18,10 @@ void ensure_gst_initialized();
 // package that provides it.
 void require_elements(std::initializer_list<const char*> factories);
 
+// Whether an element of `factory` exists and reaches READY here (sinks open
+// their display or sound device on the way), set back to NULL after.
+bool element_opens(const char* factory);
+
 // gst_parse_launch(); throws std::runtime_error with the parser's message.
 GstElement* parse_pipeline(const std::string& description);
 

@@ -2,7 +2,6 @@
 
 #include <gst/app/gstappsrc.h>
 #include <gst/gst.h>
-#include <gst/video/navigation.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -11,6 +10,7 @@
 #include <stdexcept>
 
 #include "gst_support.hpp"
+#include "window_controls.hpp"
 
 namespace treecast::media {
 
@@ -53,14 +53,14 @@ std::uint64_t wall_now_us() {
 // Branches linked to tsdemux's pads as they appear. Queues decouple the
 // demuxer from the decoders so one stream never stalls the other; they hold
 // up to the latency budget and more.
-std::string video_branch(bool headless) {
+std::string video_branch(bool headless, video_output output) {
   return std::string(
              "queue name=entry max-size-time=3000000000 max-size-bytes=0 max-size-buffers=0 ! "
              "h264parse ! avdec_h264 name=vdec ! ") +
          (headless ? "fakesink name=vsink sync=true"
                    : "textoverlay name=overlay valignment=bottom halignment=left "
-                     "font-desc=\"Sans 12\" shaded-background=true ! "
-                     "videoconvert ! ximagesink name=vsink sync=true handle-events=true");
+                     "font-desc=\"Sans 12\" shaded-background=true ! videoconvert ! " +
+                         video_sink_description(output));
 }
 
 // The first sound output that opens (PulseAudio, then ALSA's default);
@@ -69,14 +69,7 @@ std::string video_branch(bool headless) {
 // picture too.
 std::string working_audio_sink() {
   for (const char* factory : {"pulsesink", "alsasink"}) {
-    GstElement* sink = gst_element_factory_make(factory, nullptr);
-    if (!sink) {
-      continue;
-    }
-    const bool opens = gst_element_set_state(sink, GST_STATE_READY) == GST_STATE_CHANGE_SUCCESS;
-    gst_element_set_state(sink, GST_STATE_NULL);
-    gst_object_unref(sink);
-    if (opens) {
+    if (element_opens(factory)) {
       return factory;
     }
   }
@@ -93,8 +86,10 @@ std::string audio_branch(bool headless) {
       sink = "audioconvert ! audioresample ! " + output;
     }
   }
+  // The volume element carries mute and volume (keys m, Up, Down) whatever
+  // the output.
   return "queue name=entry max-size-time=3000000000 max-size-bytes=0 max-size-buffers=0 ! "
-         "opusdec name=adec ! " +
+         "opusdec name=adec ! volume name=volume ! " +
          sink;
 }
 
@@ -239,28 +234,18 @@ GstPadProbeReturn on_frame(GstPad* pad, GstPadProbeInfo* info, gpointer user_dat
   return GST_PAD_PROBE_OK;
 }
 
-void toggle_silent(GstElement* overlay) {
-  gboolean silent = FALSE;
-  g_object_get(overlay, "silent", &silent, nullptr);
-  g_object_set(overlay, "silent", !silent, nullptr);
-}
-
-// Keys pressed in the video window: `o` toggles the overlay, `q` closes.
-GstPadProbeReturn on_navigation(GstPad*, GstPadProbeInfo* info, gpointer user_data) {
-  auto* t = static_cast<playback_pipeline::timing*>(user_data);
+// The decoder's output caps: the picture's size, which the window takes.
+GstPadProbeReturn on_picture_caps(GstPad*, GstPadProbeInfo* info, gpointer user_data) {
   GstEvent* event = GST_PAD_PROBE_INFO_EVENT(info);
-  if (GST_EVENT_TYPE(event) != GST_EVENT_NAVIGATION ||
-      gst_navigation_event_get_type(event) != GST_NAVIGATION_EVENT_KEY_PRESS) {
-    return GST_PAD_PROBE_OK;
-  }
-  const gchar* key = nullptr;
-  if (!gst_navigation_event_parse_key_event(event, &key) || !key) {
-    return GST_PAD_PROBE_OK;
-  }
-  if (std::strcmp(key, "o") == 0 && t->overlay) {
-    toggle_silent(t->overlay);
-  } else if (std::strcmp(key, "q") == 0 || std::strcmp(key, "Escape") == 0) {
-    t->on_error(window_closed);
+  if (GST_EVENT_TYPE(event) == GST_EVENT_CAPS) {
+    GstCaps* caps = nullptr;
+    gst_event_parse_caps(event, &caps);
+    int width = 0;
+    int height = 0;
+    const GstStructure* s = gst_caps_get_structure(caps, 0);
+    if (gst_structure_get_int(s, "width", &width) && gst_structure_get_int(s, "height", &height)) {
+      static_cast<window_controls*>(user_data)->fit_to_picture(width, height);
+    }
   }
   return GST_PAD_PROBE_OK;
 }
@@ -272,23 +257,17 @@ bool playback_pipeline::display_available() {
   if (!display || !*display) {
     return false;
   }
-  ensure_gst_initialized();
   // ximagesink opens the display on the way to READY.
-  GstElement* probe = gst_element_factory_make("ximagesink", nullptr);
-  if (!probe) {
-    return false;
-  }
-  const bool ok = gst_element_set_state(probe, GST_STATE_READY) != GST_STATE_CHANGE_FAILURE;
-  gst_element_set_state(probe, GST_STATE_NULL);
-  gst_object_unref(probe);
-  return ok;
+  return element_opens("ximagesink");
 }
 
 playback_pipeline::playback_pipeline(playback_settings settings, error_handler on_error)
     : settings_(settings), timing_(std::make_unique<timing>()) {
   require_elements({"appsrc", "tsdemux", "h264parse", "avdec_h264", "opusdec", "fakesink"});
+  video_output output = video_output::x;
   if (!settings_.headless) {
-    require_elements({"ximagesink", "textoverlay"});
+    require_elements({"textoverlay", "videoscale", "volume"});
+    output = choose_video_output(settings_.output);
   }
   pipeline_ = parse_pipeline(
       "appsrc name=src is-live=true format=bytes stream-type=stream max-bytes=16777216 "
@@ -303,7 +282,7 @@ playback_pipeline::playback_pipeline(playback_settings settings, error_handler o
 
   auto* links = new demux_links{pipeline_, nullptr, nullptr};
   try {
-    links->video = branch_bin(video_branch(settings_.headless));
+    links->video = branch_bin(video_branch(settings_.headless, output));
     links->audio = branch_bin(audio_branch(settings_.headless));
   } catch (...) {
     if (links->video) {
@@ -322,17 +301,35 @@ playback_pipeline::playback_pipeline(playback_settings settings, error_handler o
 
   timing_->pipeline = pipeline_;
   timing_->on_error = on_error;
-  if (!settings_.headless) {
-    timing_->overlay = gst_bin_get_by_name(GST_BIN(links->video), "overlay");
-    g_object_set(timing_->overlay, "silent", !settings_.overlay, nullptr);
-  }
+  volume_ = gst_bin_get_by_name(GST_BIN(links->audio), "volume");
   GstElement* video_sink = gst_bin_get_by_name(GST_BIN(links->video), "vsink");
   GstPad* sink_pad = gst_element_get_static_pad(video_sink, "sink");
   gst_pad_add_probe(sink_pad, GST_PAD_PROBE_TYPE_BUFFER, on_frame, timing_.get(), nullptr);
-  gst_pad_add_probe(sink_pad, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, on_navigation, timing_.get(),
-                    nullptr);
   gst_object_unref(sink_pad);
-  gst_object_unref(video_sink);
+  if (!settings_.headless) {
+    timing_->overlay = gst_bin_get_by_name(GST_BIN(links->video), "overlay");
+    g_object_set(timing_->overlay, "silent", !settings_.overlay, nullptr);
+    GstElement* fit = gst_bin_get_by_name(GST_BIN(links->video), "fit");
+    try {
+      window_ = std::make_unique<window_controls>(
+          settings_.title, window_controls::elements{video_sink, fit, volume_, timing_->overlay},
+          [t = timing_.get()] { t->on_error(window_closed); });
+    } catch (...) {
+      if (fit) {
+        gst_object_unref(fit);
+      }
+      gst_object_unref(video_sink);
+      throw;
+    }
+    fit_ = fit;
+    GstElement* video_decoder = gst_bin_get_by_name(GST_BIN(links->video), "vdec");
+    GstPad* picture = gst_element_get_static_pad(video_decoder, "src");
+    gst_pad_add_probe(picture, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, on_picture_caps, window_.get(),
+                      nullptr);
+    gst_object_unref(picture);
+    gst_object_unref(video_decoder);
+  }
+  video_sink_ = video_sink;
 
   GstElement* video_decoder = gst_bin_get_by_name(GST_BIN(links->video), "vdec");
   GstElement* audio_decoder = gst_bin_get_by_name(GST_BIN(links->audio), "adec");
@@ -344,10 +341,19 @@ playback_pipeline::playback_pipeline(playback_settings settings, error_handler o
   count_buffers(pipeline_, "vdec", &video_frames_);
   count_buffers(pipeline_, "adec", &audio_buffers_);
   watch_errors(pipeline_, std::move(on_error));
+  // Open the sinks now, not at the first chunk: a GL sink's display and
+  // window setup then do not hold back the first frames.
+  gst_element_set_state(pipeline_, GST_STATE_READY);
 }
 
 playback_pipeline::~playback_pipeline() {
   stop();
+  window_.reset();  // the sink has let go of the window
+  if (fit_) {
+    gst_object_unref(fit_);
+  }
+  gst_object_unref(video_sink_);
+  gst_object_unref(volume_);
   if (timing_->overlay) {
     gst_object_unref(timing_->overlay);
   }
@@ -404,12 +410,6 @@ void playback_pipeline::set_overlay_text(const std::string& text) {
   }
 }
 
-void playback_pipeline::toggle_overlay() {
-  if (timing_->overlay) {
-    toggle_silent(timing_->overlay);
-  }
-}
-
 void playback_pipeline::set_first_frame_handler(std::function<void(std::uint64_t)> handler) {
   timing_->on_first_frame = std::move(handler);
 }
@@ -432,6 +432,26 @@ long long playback_pipeline::buffer_ms() const {
   }
   const std::uint64_t newest = newest_capture_us_.load();
   return newest > shown ? static_cast<long long>((newest - shown) / 1000) : 0;
+}
+
+}  // namespace treecast::media
+
+namespace treecast::media {
+
+bool playback_pipeline::muted() const {
+  gboolean mute = FALSE;
+  g_object_get(volume_, "mute", &mute, nullptr);
+  return mute;
+}
+
+double playback_pipeline::volume() const {
+  gdouble level = 1.0;
+  g_object_get(volume_, "volume", &level, nullptr);
+  return level;
+}
+
+bool playback_pipeline::fullscreen() const {
+  return window_ && window_->fullscreen();
 }
 
 }  // namespace treecast::media

@@ -11,9 +11,9 @@
 // by the sinks so playback never drifts behind, and the join's backlog (from
 // the newest keyframe) is decoded but not played in real time.
 //
-// With a window, video goes to ximagesink with a status overlay (key `o`
-// toggles it, `q` closes the window) and audio to the default output;
-// headless, both go to fakesinks that keep the same timing.
+// With a window (window_controls.hpp: scaling, full screen, mute, volume),
+// video gets a status overlay (key `o` toggles it) and audio goes to the
+// default output; headless, both go to fakesinks that keep the same timing.
 // push() may be called from any thread; handlers are called on streaming
 // threads.
 #pragma once
@@ -28,6 +28,7 @@
 #include <string>
 
 #include "stall_meter.hpp"
+#include "window_controls.hpp"
 
 typedef struct _GstElement GstElement;
 
@@ -42,6 +43,9 @@ struct playback_settings {
   std::chrono::milliseconds latency{300};
   // Whether the status overlay starts visible (windowed only).
   bool overlay = true;
+  // The window's title, and which sink draws into it (window_controls.hpp).
+  std::string title = "treecast";
+  video_output output = video_output::automatic;
 };
 
 // What the viewer saw of the stream standing still (stall_meter).
@@ -74,7 +78,6 @@ class playback_pipeline {
 
   // Replaces the overlay's text (no effect headless).
   void set_overlay_text(const std::string& text);
-  void toggle_overlay();
 
   std::uint64_t video_frames() const { return video_frames_.load(); }
   std::uint64_t audio_buffers() const { return audio_buffers_.load(); }
@@ -95,6 +98,12 @@ class playback_pipeline {
   // (1 at the first frame; more when the path to the broadcaster changed).
   std::uint64_t re_anchors() const;
 
+  // The sound's mute and volume (keys m, Up, Down in the window), and
+  // whether the window is full screen.
+  bool muted() const;
+  double volume() const;
+  bool fullscreen() const;
+
   // True when a display could be opened for a video window.
   static bool display_available();
 
@@ -104,6 +113,10 @@ class playback_pipeline {
   playback_settings settings_;
   GstElement* pipeline_ = nullptr;
   GstElement* source_ = nullptr;
+  GstElement* video_sink_ = nullptr;
+  GstElement* fit_ = nullptr;  // the x output's scaler caps, else null
+  GstElement* volume_ = nullptr;
+  std::unique_ptr<window_controls> window_;  // windowed only
   bool playing_ = false;
   // Arrival delays of the latest chunks (push() thread), for the live edge.
   void note_arrival(std::uint64_t capture_time_us);

@@ -12,6 +12,7 @@
 #include "runtime/peer_options.hpp"
 #include "runtime/periodic_timer.hpp"
 #include "runtime/program_loop.hpp"
+#include "runtime/status_line.hpp"
 
 namespace po = boost::program_options;
 using namespace treecast;
@@ -50,15 +51,19 @@ int main(int argc, char** argv) {
     std::cerr << "treecast-relay: cannot start: " << e.what() << "\n";
     return runtime::exit_failure;
   }
-  std::printf("listening on %s\n",
-              runtime::format_address({runtime_config.listen_host, relay.listen_port()}).c_str());
+  runtime::status_printer out(runtime::parse_status_style(config.options.status));
+  out.note("listening on " +
+           runtime::format_address({runtime_config.listen_host, relay.listen_port()}));
 
   runtime::periodic_timer status(io, std::chrono::seconds(1), [&] {
     const long long latency_ms = relay.latency().take_median_ms();
     relay.set_local_health({.latency_ms = static_cast<std::int32_t>(latency_ms)});
-    std::printf("status t=%llu %s latency_ms=%lld\n",
-                static_cast<unsigned long long>(runtime::wall_time_ms()),
-                runtime::tree_status(relay).c_str(), latency_ms);
+    runtime::status_report report = runtime::tree_status(relay);
+    report.field("latency_ms", latency_ms);
+    if (latency_ms >= 0) {
+      report.say("latency " + std::to_string(latency_ms) + " ms");
+    }
+    out.report(report);
   });
   status.start();
   runtime::shutdown_signals shutdown(io, [&] {
@@ -74,7 +79,7 @@ int main(int argc, char** argv) {
     exit_code = runtime::exit_failure;
     shutdown.request_stop();
   });
-  runtime::print_repairs(relay);
+  runtime::print_repairs(relay, out);
   io.run();
   return exit_code;
 }

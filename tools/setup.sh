@@ -14,8 +14,11 @@ packages=(
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-tools
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-x
-  # gst-play-1.0: treecast:// links opened by GStreamer's own player
-  gstreamer1.0-plugins-base-apps
+  # gst-play-1.0: treecast:// links opened by GStreamer's own player;
+  # glimagesink: the viewer's scaling window where XVideo is missing
+  gstreamer1.0-plugins-base-apps gstreamer1.0-gl
+  # the viewer's own X11 window (keys, full screen)
+  libx11-dev
   # tests (clang: the libFuzzer build, tools/fuzz.sh)
   xvfb xauth x11-utils imagemagick procps clang libclang-rt-14-dev
   # keys and window resizing sent to the viewer's window under Xvfb

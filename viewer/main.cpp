@@ -17,6 +17,7 @@
 #include "runtime/peer_options.hpp"
 #include "runtime/periodic_timer.hpp"
 #include "runtime/program_loop.hpp"
+#include "runtime/status_line.hpp"
 #include "stream_receiver.hpp"
 #include "ts_recorder.hpp"
 
@@ -28,6 +29,7 @@ int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   bool headless = false;
   bool no_overlay = false;
+  std::string video_output = "auto";
   int latency_ms = 300;
   std::string record_path;
   runtime::peer_options defaults;
@@ -40,11 +42,15 @@ int main(int argc, char** argv) {
     ("latency", po::value(&latency_ms)->default_value(latency_ms),
      "jitter buffer, ms: how long after the freshest chunks arrive frames are shown (50-10000)")
     ("no-overlay", po::bool_switch(&no_overlay),
-     "start with the status overlay hidden (key o toggles it, q closes the window)")
+     "start with the status overlay hidden (keys in the window: o overlay, f or double click "
+     "full screen, m mute, Up/Down volume, q close)")
+    ("video-output", po::value(&video_output)->default_value(video_output),
+     "what draws the picture: auto (xv, else gl, else x) | xv | gl | x (software scaling)")
     ("record", po::value(&record_path)->default_value(""),
      "also write what is played to FILE (.ts as received; .mp4 or .mkv remuxed)");
   // clang-format on
   runtime::joining_peer_config config;
+  media::playback_settings playback;
   try {
     auto parsed =
         runtime::parse_joining_peer(argc, argv, description, defaults, wire::peer_role::viewer,
@@ -56,6 +62,7 @@ int main(int argc, char** argv) {
     if (latency_ms < 50 || latency_ms > 10000) {
       throw std::invalid_argument("--latency must be between 50 and 10000 ms");
     }
+    playback.output = media::parse_video_output(video_output);
   } catch (const std::exception& e) {
     std::cerr << "treecast-viewer: " << e.what() << "\n";
     return runtime::exit_usage;
@@ -87,6 +94,7 @@ int main(int argc, char** argv) {
   }
 
   boost::asio::io_context io;
+  runtime::status_printer out(runtime::parse_status_style(config.options.status));
   int exit_code = runtime::exit_ok;
   std::unique_ptr<runtime::shutdown_signals> shutdown;
   std::unique_ptr<media::playback_pipeline> player;
@@ -130,15 +138,18 @@ int main(int argc, char** argv) {
   runtime::node_runtime& peer = receiver.peer();
   const media::playout_order& playout = receiver.playout();
   try {
-    player = std::make_unique<media::playback_pipeline>(
-        media::playback_settings{headless, std::chrono::milliseconds(latency_ms), !no_overlay},
-        fail);
-    player->set_first_frame_handler([&io, &first_frame_ms, launched_us](std::uint64_t shown_us) {
-      boost::asio::post(io, [&first_frame_ms, launched_us, shown_us] {
-        first_frame_ms = (shown_us - launched_us) / 1000;
-        std::printf("first-frame ms=%llu\n", static_cast<unsigned long long>(*first_frame_ms));
-      });
-    });
+    playback.headless = headless;
+    playback.latency = std::chrono::milliseconds(latency_ms);
+    playback.overlay = !no_overlay;
+    playback.title = runtime::link_title(config.link, "treecast");
+    player = std::make_unique<media::playback_pipeline>(playback, fail);
+    player->set_first_frame_handler(
+        [&io, &out, &first_frame_ms, launched_us](std::uint64_t shown_us) {
+          boost::asio::post(io, [&out, &first_frame_ms, launched_us, shown_us] {
+            first_frame_ms = (shown_us - launched_us) / 1000;
+            out.note("first-frame ms=" + std::to_string(*first_frame_ms));
+          });
+        });
     receiver.start();
     metrics = runtime::start_metrics_server(io, config.options, peer, [&] {
       const media::stall_figures stalled = player->stalls();
@@ -163,8 +174,8 @@ int main(int argc, char** argv) {
     std::cerr << "treecast-viewer: cannot start: " << e.what() << "\n";
     return runtime::exit_failure;
   }
-  std::printf("listening on %s\n",
-              runtime::format_address({runtime_config.listen_host, peer.listen_port()}).c_str());
+  out.note("listening on " +
+           runtime::format_address({runtime_config.listen_host, peer.listen_port()}));
 
   runtime::periodic_timer status(io, std::chrono::seconds(1), [&] {
     const long long arrival_ms = peer.latency().take_median_ms();
@@ -172,32 +183,46 @@ int main(int argc, char** argv) {
     peer.set_local_health(
         {static_cast<std::int32_t>(arrival_ms), static_cast<std::int32_t>(player->buffer_ms()),
          static_cast<std::uint32_t>(stalled.stalls), static_cast<std::uint64_t>(stalled.stall_ms)});
-    const std::string tree = runtime::tree_status(peer);
-    std::printf(
-        "status t=%llu %s frames=%llu audio=%llu latency_ms=%lld play_latency_ms=%lld "
-        "buffer_ms=%lld discontinuities=%llu late_chunks=%llu re_anchors=%llu stalls=%llu "
-        "stall_ms=%lld watch_ms=%lld rebuffer=%.5f\n",
-        static_cast<unsigned long long>(runtime::wall_time_ms()), tree.c_str(),
-        static_cast<unsigned long long>(player->video_frames()),
-        static_cast<unsigned long long>(player->audio_buffers()), arrival_ms,
-        player->playback_latency_ms(), player->buffer_ms(),
-        static_cast<unsigned long long>(playout.discontinuities()),
-        static_cast<unsigned long long>(playout.late_chunks()),
-        static_cast<unsigned long long>(player->re_anchors()),
-        static_cast<unsigned long long>(stalled.stalls), static_cast<long long>(stalled.stall_ms),
-        static_cast<long long>(stalled.watch_ms), stalled.rebuffer_ratio);
+    const int volume_percent = static_cast<int>(player->volume() * 100 + 0.5);
+    runtime::status_report report = runtime::tree_status(peer);
+    report.field("frames", static_cast<long long>(player->video_frames()));
+    report.field("audio", static_cast<long long>(player->audio_buffers()));
+    report.field("latency_ms", arrival_ms);
+    report.field("play_latency_ms", player->playback_latency_ms());
+    report.field("buffer_ms", player->buffer_ms());
+    report.field("discontinuities", static_cast<long long>(playout.discontinuities()));
+    report.field("late_chunks", static_cast<long long>(playout.late_chunks()));
+    report.field("re_anchors", static_cast<long long>(player->re_anchors()));
+    report.field("stalls", static_cast<long long>(stalled.stalls));
+    report.field("stall_ms", static_cast<long long>(stalled.stall_ms));
+    report.field("watch_ms", static_cast<long long>(stalled.watch_ms));
+    char ratio[32];
+    std::snprintf(ratio, sizeof ratio, "%.5f", stalled.rebuffer_ratio);
+    report.field("rebuffer", ratio);
+    report.field("muted", player->muted() ? 1 : 0);
+    report.field("volume", volume_percent);
+    report.field("fullscreen", player->fullscreen() ? 1 : 0);
+    if (player->playback_latency_ms() >= 0) {
+      report.say("latency " + std::to_string(player->playback_latency_ms()) + " ms");
+      report.say("buffer " + std::to_string(player->buffer_ms()) + " ms");
+    }
+    report.say("stalled " + std::to_string(stalled.stall_ms) + " ms");
+    report.say(player->muted() ? "muted" : "volume " + std::to_string(volume_percent) + "%");
+    out.report(report);
     const core::node& node = peer.engine();
     const auto parent = node.parent_endpoint();
-    char overlay[256];
+    const std::string sound =
+        player->muted() ? "sound muted (m)" : "volume " + std::to_string(volume_percent) + "%";
+    char overlay[320];
     std::snprintf(overlay, sizeof overlay,
                   "latency %lld ms   buffer %lld ms\ndepth %s   parent %s\nmissed %llu   "
-                  "repairs %llu   stalled %lld ms",
+                  "repairs %llu   stalled %lld ms\n%s",
                   player->playback_latency_ms(), player->buffer_ms(),
                   node.attached() ? std::to_string(node.depth()).c_str() : "-",
                   parent && node.attached() ? runtime::format_address(*parent).c_str() : "-",
                   static_cast<unsigned long long>(node.stats().get(core::counter::chunks_missed)),
                   static_cast<unsigned long long>(node.stats().get(core::counter::repairs)),
-                  static_cast<long long>(stalled.stall_ms));
+                  static_cast<long long>(stalled.stall_ms), sound.c_str());
     player->set_overlay_text(overlay);
   });
   status.start();
@@ -212,7 +237,7 @@ int main(int argc, char** argv) {
       recorder->finish();
     }
   });
-  runtime::print_repairs(peer);
+  runtime::print_repairs(peer, out);
   io.run();
   return exit_code;
 }

@@ -21,7 +21,13 @@ std::string content_key_of(const std::string& link) {
     throw std::invalid_argument(
         "this link carries no content key (a relay link?): a viewer needs the viewer link");
   }
-  return runtime::from_hex(*key);
+  std::string bytes = runtime::from_hex(*key);
+  if (bytes.size() != runtime::payload_cipher::key_bytes) {
+    throw std::invalid_argument("the link's content key is not " +
+                                std::to_string(2 * runtime::payload_cipher::key_bytes) +
+                                " hex digits: use the whole link the broadcaster printed");
+  }
+  return bytes;
 }
 
 stream_receiver::stream_receiver(boost::asio::io_context& io,

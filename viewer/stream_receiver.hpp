@@ -24,7 +24,7 @@
 namespace treecast::viewer {
 
 // The content key a viewer link carries; throws std::invalid_argument when
-// the link has none (a relay link) or it is not hex.
+// the link has none (a relay link) or it is not 32 bytes of hex.
 std::string content_key_of(const std::string& link);
 
 class stream_receiver {

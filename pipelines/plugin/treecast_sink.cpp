@@ -27,6 +27,7 @@ enum sink_property : guint {
   prop_chunk_ms,
   prop_viewer_link,
   prop_relay_link,
+  prop_title,
 };
 
 runtime::peer_options sink_defaults() {
@@ -192,6 +193,9 @@ static void treecast_sink_set_property(GObject* object, guint id, const GValue* 
     case prop_chunk_ms:
       self->chunk_ms = g_value_get_uint(value);
       break;
+    case prop_title:
+      self->settings->title = g_value_get_string(value) ? g_value_get_string(value) : "";
+      break;
     default:
       known = plugin::set_peer_property(*self->options, id, value);
   }
@@ -217,6 +221,9 @@ static void treecast_sink_get_property(GObject* object, guint id, GValue* value,
       break;
     case prop_chunk_ms:
       g_value_set_uint(value, self->chunk_ms);
+      break;
+    case prop_title:
+      g_value_set_string(value, self->settings->title.c_str());
       break;
     case prop_viewer_link:
       g_value_set_string(value, self->viewer_link->c_str());
@@ -272,6 +279,12 @@ static void treecast_sink_class_init(TreecastSinkClass* klass) {
       object_class, prop_chunk_ms,
       g_param_spec_uint("chunk-ms", "Chunk ms", "capture time per chunk, ms (--chunk-ms)", 20, 2000,
                         200, flags));
+  g_object_class_install_property(
+      object_class, prop_title,
+      g_param_spec_string("title", "Title",
+                          "the stream's title, carried in the links; viewers show it on their "
+                          "window (--title)",
+                          "", flags));
   g_object_class_install_property(
       object_class, prop_viewer_link,
       g_param_spec_string("viewer-link", "Viewer link",

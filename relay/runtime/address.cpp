@@ -1,6 +1,7 @@
 #include "runtime/address.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 
 namespace treecast::runtime {
@@ -75,6 +76,42 @@ std::optional<std::string> link_parameter(const std::string& link, const std::st
     at = end + 1;
   }
   return std::nullopt;
+}
+
+std::string percent_encode(const std::string& text) {
+  static const char* digits = "0123456789ABCDEF";
+  std::string out;
+  for (const unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += digits[c >> 4];
+      out += digits[c & 15];
+    }
+  }
+  return out;
+}
+
+std::string percent_decode(const std::string& text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    unsigned value = 0;
+    if (text[i] == '%' && i + 2 < text.size() &&
+        std::from_chars(text.data() + i + 1, text.data() + i + 3, value, 16).ptr ==
+            text.data() + i + 3) {
+      out += static_cast<char>(value);
+      i += 2;
+    } else {
+      out += text[i] == '+' ? ' ' : text[i];
+    }
+  }
+  return out;
+}
+
+std::string link_title(const std::string& link, const std::string& fallback) {
+  const auto title = link_parameter(link, "title");
+  return title && !title->empty() ? percent_decode(*title) : fallback;
 }
 
 }  // namespace treecast::runtime

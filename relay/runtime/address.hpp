@@ -27,4 +27,13 @@ std::string format_link(const wire::endpoint& e, const std::string& stream_hex,
 // nullopt.
 std::optional<std::string> link_parameter(const std::string& link, const std::string& name);
 
+// Percent-encoding of a link parameter's value (RFC 3986 unreserved
+// characters stay as they are), and back; a malformed escape is kept as is.
+std::string percent_encode(const std::string& text);
+std::string percent_decode(const std::string& text);
+
+// The stream's title carried in a link (`title=`, set by the broadcaster's
+// --title), or `fallback` when the link has none.
+std::string link_title(const std::string& link, const std::string& fallback);
+
 }  // namespace treecast::runtime

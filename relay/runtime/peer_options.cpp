@@ -11,6 +11,7 @@
 #include "runtime/ed25519.hpp"
 #include "runtime/invite_token.hpp"
 #include "runtime/own_site.hpp"
+#include "runtime/status_line.hpp"
 
 namespace treecast::runtime {
 
@@ -56,6 +57,9 @@ void add_peer_options(po::options_description& description, peer_options& values
      "children from any one address at most (0 = no bound; offices behind one NAT share one)")
     ("log-level", po::value(&values.log_level)->default_value(defaults.log_level),
      "debug, info, warn or error")
+    ("status", po::value(&values.status)->default_value(defaults.status),
+     "stdout's status: auto (one line in words, rewritten in place, on a terminal; else "
+     "key=value lines) | kv | line")
     ("metrics-port", po::value(&values.metrics_port)->default_value(defaults.metrics_port),
      "serve Prometheus /metrics and JSON /status on this port (0 = any free port, -1 = off)")
     ("metrics-host", po::value(&values.metrics_host)->default_value(defaults.metrics_host),
@@ -65,6 +69,7 @@ void add_peer_options(po::options_description& description, peer_options& values
 
 void apply_peer_options(const peer_options& values, core::node_config& node,
                         runtime_config& runtime) {
+  parse_status_style(values.status);  // a bad --status is a usage error
   const auto listen = parse_address(values.listen);
   if (!listen) {
     // Port 0 is not a valid address to connect to, but fine to listen on.

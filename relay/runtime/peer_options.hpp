@@ -34,6 +34,8 @@ struct peer_options {
   std::size_t max_links = core::node_config{}.max_links;
   std::size_t max_children_per_address = core::node_config{}.max_children_per_address;
   std::string log_level = "info";
+  // stdout's status line: auto | kv | line (runtime/status_line.hpp).
+  std::string status = "auto";
   // /metrics and /status (Prometheus text, JSON); -1 = not served.
   int metrics_port = -1;
   std::string metrics_host = "127.0.0.1";

@@ -7,6 +7,7 @@
 
 #include "runtime/address.hpp"
 #include "runtime/node_runtime.hpp"
+#include "runtime/status_line.hpp"
 
 namespace treecast::runtime {
 
@@ -35,25 +36,36 @@ void shutdown_signals::request_stop() {
   on_stop_();
 }
 
-std::string tree_status(node_runtime& peer) {
+status_report tree_status(node_runtime& peer) {
   const core::node& node = peer.engine();
   const auto parent = node.parent_endpoint();
   const bool attached = node.attached();
   const auto gap = peer.take_max_delivery_gap();
-  return "parent=" + (parent && attached ? format_address(*parent) : std::string("-")) +
-         " depth=" + (attached ? std::to_string(node.depth()) : std::string("-")) +
-         " children=" + std::to_string(node.child_count()) +
-         " chunks=" + std::to_string(node.stats().get(core::counter::chunks_received)) +
-         " missed=" + std::to_string(node.stats().get(core::counter::chunks_missed)) +
-         " repairs=" + std::to_string(node.stats().get(core::counter::repairs)) +
-         " max_gap_ms=" + (gap ? std::to_string(gap->count()) : std::string("-"));
+  const auto missed = node.stats().get(core::counter::chunks_missed);
+  const auto repairs = node.stats().get(core::counter::repairs);
+  status_report r;
+  r.field("parent", parent && attached ? format_address(*parent) : std::string("-"));
+  r.field("depth", attached ? std::to_string(node.depth()) : std::string("-"));
+  r.field("children", static_cast<long long>(node.child_count()));
+  r.field("chunks", static_cast<long long>(node.stats().get(core::counter::chunks_received)));
+  r.field("missed", static_cast<long long>(missed));
+  r.field("repairs", static_cast<long long>(repairs));
+  r.field("max_gap_ms", gap ? std::to_string(gap->count()) : std::string("-"));
+  if (!attached) {
+    r.say("joining");
+    return r;
+  }
+  r.say("depth " + std::to_string(node.depth()));
+  r.say(std::to_string(node.child_count()) + (node.child_count() == 1 ? " child" : " children"));
+  r.say(std::to_string(missed) + " missed");
+  r.say(std::to_string(repairs) + (repairs == 1 ? " repair" : " repairs"));
+  return r;
 }
 
-void print_repairs(node_runtime& peer) {
-  peer.set_repair_handler([](core::duration took) {
-    std::printf("repair t=%llu ms=%lld\n", static_cast<unsigned long long>(wall_time_ms()),
-                static_cast<long long>(
-                    std::chrono::duration_cast<std::chrono::milliseconds>(took).count()));
+void print_repairs(node_runtime& peer, status_printer& out) {
+  peer.set_repair_handler([&out](core::duration took) {
+    out.note("repair t=" + std::to_string(wall_time_ms()) + " ms=" +
+             std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(took).count()));
   });
 }
 

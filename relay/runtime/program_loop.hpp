@@ -31,15 +31,19 @@ class shutdown_signals {
 };
 
 class node_runtime;
+class status_printer;
+struct status_report;
 
-// "parent=H:P depth=D children=C chunks=N missed=M repairs=R max_gap_ms=G"
-// for the status line; max_gap_ms is the longest time between two delivered
-// chunks since the previous call ("-" before the first chunk).
-std::string tree_status(node_runtime& peer);
+// The peer's place in the tree for the status line: fields "parent=H:P
+// depth=D children=C chunks=N missed=M repairs=R max_gap_ms=G" (max_gap_ms:
+// the longest time between two delivered chunks since the previous call,
+// "-" before the first chunk), and in words "depth 3 · 2 children · 0
+// missed · 1 repair" ("joining" before it has a parent).
+status_report tree_status(node_runtime& peer);
 
-// Prints "repair t=<unix ms> ms=<duration>" on stdout for every repair the
-// peer completes (parent lost -> first chunk from the new parent).
-void print_repairs(node_runtime& peer);
+// Notes "repair t=<unix ms> ms=<duration>" for every repair the peer
+// completes (parent lost -> first chunk from the new parent).
+void print_repairs(node_runtime& peer, status_printer& out);
 
 // Wall clock, Unix epoch.
 std::uint64_t wall_time_us();

@@ -74,8 +74,8 @@ TEST(gst_plugin, inspect_lists_both_elements_and_their_properties) {
   auto sink = gst_tool(tree, "inspect-sink", {"gst-inspect-1.0", "treecastsink"});
   ASSERT_EQ(sink->wait_exit(30s), 0);
   const std::string sink_text = all_lines(*sink);
-  for (const char* property : {"key", "public-host", "token-hours", "chunk-ms", "viewer-link",
-                               "relay-link", "max-children", "listen"}) {
+  for (const char* property : {"key", "public-host", "token-hours", "chunk-ms", "title",
+                               "viewer-link", "relay-link", "max-children", "listen"}) {
     EXPECT_NE(sink_text.find(std::string("  ") + property + " "), std::string::npos)
         << "treecastsink has no property " << property;
   }

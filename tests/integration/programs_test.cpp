@@ -1,6 +1,5 @@
-// The programs as people run them: the viewer's window under Xvfb, a
-// broadcast from a file, a relay's /metrics and /status, --help, and a
-// missing device named in the error.
+// The programs as people run them: a broadcast from a file, a relay's /metrics and /status, --help,
+// and a missing device named in the error.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -11,139 +10,12 @@
 
 #include "http_get.hpp"
 #include "local_tree.hpp"
+#include "screen.hpp"
 
 namespace treecast::testing {
 namespace {
 
 using namespace std::chrono_literals;
-
-bool is_status(const std::string& line) {
-  return line.rfind("status ", 0) == 0;
-}
-
-long long status_value(const std::string& line, const std::string& key) {
-  const auto fields = status_fields(line);
-  const auto it = fields.find(key);
-  return it == fields.end() || it->second == "-" ? -1 : std::stoll(it->second);
-}
-
-// Runs a short command to completion (screenshots, clip making); its exit code.
-int run(std::vector<std::string> argv, const std::string& log) {
-  child_process p(std::move(argv), log);
-  const auto code = p.wait_exit(60s);
-  return code ? *code : -1;
-}
-
-std::string artifact_dir() {
-  const std::string dir = std::string(TREECAST_TEST_LOG_DIR) + "/../artifacts";
-  std::filesystem::create_directories(dir);
-  return std::filesystem::canonical(dir).string();
-}
-
-// A binary PPM (P6) screenshot.
-struct image {
-  int width = 0;
-  int height = 0;
-  std::string rgb;
-};
-
-image read_ppm(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  image img;
-  std::string magic;
-  int max = 0;
-  in >> magic >> img.width >> img.height >> max;
-  in.get();
-  img.rgb.resize(static_cast<std::size_t>(img.width) * img.height * 3);
-  in.read(img.rgb.data(), static_cast<std::streamsize>(img.rgb.size()));
-  if (magic != "P6" || !in) {
-    img.rgb.clear();
-  }
-  return img;
-}
-
-double luminance_stddev(const image& img) {
-  double sum = 0;
-  double sum2 = 0;
-  const std::size_t n = img.rgb.size() / 3;
-  for (std::size_t i = 0; i < n; ++i) {
-    const double y = 0.299 * static_cast<unsigned char>(img.rgb[3 * i]) +
-                     0.587 * static_cast<unsigned char>(img.rgb[3 * i + 1]) +
-                     0.114 * static_cast<unsigned char>(img.rgb[3 * i + 2]);
-    sum += y;
-    sum2 += y * y;
-  }
-  const double mean = sum / static_cast<double>(n);
-  return std::sqrt(std::max(0.0, sum2 / static_cast<double>(n) - mean * mean));
-}
-
-double fraction_differing(const image& a, const image& b) {
-  std::size_t differing = 0;
-  const std::size_t n = a.rgb.size() / 3;
-  for (std::size_t i = 0; i < n; ++i) {
-    for (int c = 0; c < 3; ++c) {
-      if (std::abs(a.rgb[3 * i + c] - b.rgb[3 * i + c]) > 16) {
-        ++differing;
-        break;
-      }
-    }
-  }
-  return static_cast<double>(differing) / static_cast<double>(n);
-}
-
-TEST(viewer, window_shows_moving_video_under_xvfb) {
-  local_tree tree("viewer_window");
-  // Xvfb picks a free display and prints its number on stdout.
-  child_process xvfb(
-      {"/usr/bin/Xvfb", "-displayfd", "1", "-screen", "0", "800x600x24", "-nolisten", "tcp"},
-      tree.log_path("xvfb"));
-  const auto number = xvfb.wait_for_line([](const std::string& l) { return !l.empty(); }, 20s);
-  ASSERT_TRUE(number) << "Xvfb did not start; see " << tree.log_path("xvfb");
-  const std::string display = ":" + *number;
-
-  auto broadcaster = tree.start_broadcaster({"--resolution", "640x360", "--fps", "30"});
-  auto viewer = tree.start_windowed_viewer(broadcaster.port, display);
-  ASSERT_TRUE(viewer.process->wait_for_line(
-      [](const std::string& l) { return is_status(l) && status_value(l, "frames") > 30; }, 20s))
-      << "the viewer decoded nothing; see " << tree.log_path("viewer1");
-
-  const std::string dir = artifact_dir();
-  const std::string first = dir + "/viewer_window_1.ppm";
-  const std::string second = dir + "/viewer_window_2.ppm";
-  ASSERT_EQ(run({"/usr/bin/import", "-display", display, "-window", "root", first},
-                tree.log_path("import")),
-            0);
-  // One second of playback between the two: the viewer's next status line.
-  const std::size_t mark = viewer.process->lines().size();
-  ASSERT_TRUE(viewer.process->wait_for_line(is_status, 5s, mark));
-  ASSERT_EQ(run({"/usr/bin/import", "-display", display, "-window", "root", second},
-                tree.log_path("import")),
-            0);
-
-  const image a = read_ppm(first);
-  const image b = read_ppm(second);
-  ASSERT_FALSE(a.rgb.empty());
-  ASSERT_EQ(a.rgb.size(), b.rgb.size());
-  const double spread_a = luminance_stddev(a);
-  const double spread_b = luminance_stddev(b);
-  const double moved = fraction_differing(a, b);
-  std::printf("screenshots: luminance stddev %.1f and %.1f, %.2f%% of pixels changed\n", spread_a,
-              spread_b, 100 * moved);
-  EXPECT_GT(spread_a, 10) << "first screenshot is blank";
-  EXPECT_GT(spread_b, 10) << "second screenshot is blank";
-  EXPECT_GT(moved, 0.005) << "the picture did not move in a second";
-
-  const std::string kept = dir + "/viewer_window.png";
-  ASSERT_EQ(run({"/usr/bin/convert", second, kept}, tree.log_path("convert")), 0);
-  std::printf("screenshot kept at %s\n", kept.c_str());
-
-  viewer.process->send_signal(SIGINT);
-  EXPECT_EQ(viewer.process->wait_exit(10s), 0);
-  broadcaster.process->send_signal(SIGINT);
-  EXPECT_EQ(broadcaster.process->wait_exit(10s), 0);
-  xvfb.send_signal(SIGTERM);
-  xvfb.wait_exit(10s);
-}
 
 TEST(broadcaster, file_source_streams_a_clip_that_the_viewer_decodes) {
   local_tree tree("file_source");
@@ -307,6 +179,15 @@ TEST(programs, out_of_range_flags_and_unreadable_links_are_usage_errors) {
       {{TREECAST_BROADCASTER, "--resolution", "0x0"}, "--resolution must be"},
       {{TREECAST_BROADCASTER, "--bitrate", "-5"}, "--bitrate must be"},
       {{TREECAST_BROADCASTER, "--fps", "1000"}, "--fps must be"},
+      {{TREECAST_BROADCASTER, "--title", std::string(201, 't')}, "--title must be"},
+      {{TREECAST_BROADCASTER, "--status", "json"}, "--status must be auto, kv or line"},
+      {{TREECAST_VIEWER,
+        "treecast://127.0.0.1:7000/?stream=" + std::string(64, '0') + "&token=00&key=00",
+        "--video-output", "hologram"},
+       "--video-output must be auto, xv, gl or x"},
+      {{TREECAST_VIEWER,
+        "treecast://127.0.0.1:7000/?stream=" + std::string(64, '0') + "&token=00&key=00"},
+       "the link's content key is not 64 hex digits"},
       {{TREECAST_VIEWER, "treecast://127.0.0.1:99999/?stream=00", "--headless"},
        "port '99999' is not a number from 1 to 65535"},
       {{TREECAST_RELAY, "--max-links", "2",
@@ -319,6 +200,35 @@ TEST(programs, out_of_range_flags_and_unreadable_links_are_usage_errors) {
     EXPECT_EQ(program.wait_exit(10s), 2) << argv[1];
     EXPECT_NE(read_file(log).find(says), std::string::npos) << read_file(log);
   }
+}
+
+TEST(programs, on_a_terminal_the_status_is_one_line_in_words) {
+  local_tree tree("status_on_terminal");
+  auto broadcaster = tree.start_broadcaster();
+  // script(1) runs the relay on a pseudo-terminal and copies what it shows.
+  child_process relay({"/usr/bin/script", "-q", "-e", "-c",
+                       std::string(TREECAST_RELAY) + " '" + tree.link_to(broadcaster.port) +
+                           "' --listen 127.0.0.1:0",
+                       "/dev/null"},
+                      tree.log_path("relay-on-terminal"));
+  const auto joined = broadcaster.process->wait_for_line(
+      [](const std::string& l) { return is_status(l) && status_value(l, "relays") == 1; }, 20s);
+  ASSERT_TRUE(joined) << "the relay never joined; see " << tree.log_path("relay-on-terminal");
+  // Two more seconds: the relay's own status ticks since it attached.
+  std::size_t ticks = 0;
+  const std::size_t mark = broadcaster.process->lines().size();
+  ASSERT_TRUE(broadcaster.process->wait_for_line(
+      [&ticks](const std::string& l) { return is_status(l) && ++ticks >= 2; }, 10s, mark));
+  relay.send_signal(SIGINT);
+  ASSERT_TRUE(relay.wait_exit(20s));
+  std::string shown;
+  for (const auto& line : relay.lines()) {
+    shown += line + "\n";
+  }
+  EXPECT_NE(shown.find("\033[Kdepth 1 · 0 children · 0 missed · 0 repairs"), std::string::npos)
+      << shown;
+  EXPECT_NE(shown.find("listening on 127.0.0.1:"), std::string::npos) << shown;
+  EXPECT_EQ(shown.find("status t="), std::string::npos) << "key=value lines on a terminal";
 }
 
 TEST(broadcaster, unknown_source_is_a_usage_error) {

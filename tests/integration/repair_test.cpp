@@ -20,10 +20,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-bool is_status(const std::string& l) {
-  return l.rfind("status ", 0) == 0;
-}
-
 class repair : public ::testing::Test {
  protected:
   void SetUp() override {

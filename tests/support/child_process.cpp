@@ -77,6 +77,10 @@ void child_process::read_stdout(int fd) {
   close(fd);
   {
     const std::lock_guard lock(mutex_);
+    if (!pending.empty()) {
+      lines_.push_back(pending);  // the last line, unterminated
+      stdout_copy_ << pending << std::flush;
+    }
     stdout_closed_ = true;
   }
   changed_.notify_all();
@@ -138,6 +142,16 @@ std::optional<int> child_process::wait_exit(std::chrono::milliseconds timeout) {
   std::unique_lock lock(mutex_);
   changed_.wait_until(lock, deadline, [this] { return stdout_closed_; });
   return exit_code_;
+}
+
+bool is_status(const std::string& line) {
+  return line.rfind("status ", 0) == 0;
+}
+
+long long status_value(const std::string& line, const std::string& key) {
+  const auto fields = status_fields(line);
+  const auto it = fields.find(key);
+  return it == fields.end() || it->second == "-" ? -1 : std::stoll(it->second);
 }
 
 std::map<std::string, std::string> status_fields(const std::string& line) {

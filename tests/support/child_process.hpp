@@ -34,7 +34,8 @@ class child_process {
   std::optional<std::string> wait_for_line(const std::function<bool(const std::string&)>& match,
                                            std::chrono::milliseconds timeout, std::size_t from = 0);
 
-  // Every stdout line so far.
+  // Every stdout line so far (and, once stdout is closed, what followed the
+  // last newline).
   std::vector<std::string> lines() const;
 
   void send_signal(int signal);
@@ -61,6 +62,12 @@ class child_process {
 
 // "key=value" fields of a status line.
 std::map<std::string, std::string> status_fields(const std::string& line);
+
+// True for a program's "status ..." line.
+bool is_status(const std::string& line);
+
+// A status line's numeric field; -1 when it is absent or "-".
+long long status_value(const std::string& line, const std::string& key);
 
 // The whole text of a file ("" when it cannot be read): program logs.
 std::string read_file(const std::string& path);

@@ -73,6 +73,24 @@ TEST(invite_link, carries_the_address_and_the_stream) {
   EXPECT_FALSE(parse_address("nohost"));
 }
 
+TEST(invite_link, a_title_survives_the_link_whatever_it_holds) {
+  const std::string title = "Town hall: Q4 & plans ? 100% 'ok' é";
+  const std::string encoded = percent_encode(title);
+  // Only unreserved characters and escapes: nothing a link or a shell's
+  // single quotes would read otherwise.
+  EXPECT_EQ(encoded.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                      "0123456789-._~%"),
+            std::string::npos)
+      << encoded;
+  EXPECT_EQ(percent_decode(encoded), title);
+  const std::string link = format_link({"h", 1}, "ab", "01") + "&title=" + encoded + "&key=00";
+  EXPECT_EQ(link_title(link, "treecast"), title);
+  EXPECT_EQ(link_parameter(link, "key"), "00");
+  EXPECT_EQ(link_title(format_link({"h", 1}, "ab", "01"), "treecast"), "treecast");
+  EXPECT_EQ(percent_decode("100%"), "100%");  // a malformed escape is kept
+  EXPECT_EQ(percent_decode("a%2"), "a%2");
+}
+
 }  // namespace
 }  // namespace treecast::runtime
 
