@@ -20,6 +20,7 @@
 #include "runtime/periodic_timer.hpp"
 #include "runtime/program_loop.hpp"
 #include "runtime/status_line.hpp"
+#include "runtime/terminal_qr.hpp"
 #include "tree_api.hpp"
 #include "ts_recorder.hpp"
 
@@ -177,6 +178,10 @@ int main(int argc, char** argv) {
   out.note("relay-link: " + session->relay_link());
   // Ready to paste: links hold '&', which a shell must not see unquoted.
   out.note("watch with: treecast-viewer '" + session->viewer_link() + "'");
+  if (out.in_place()) {
+    // A person at a terminal: the viewer link for a phone's camera too.
+    out.note(runtime::terminal_qr(session->viewer_link()) + "the viewer link, as a QR code");
+  }
 
   // Per-second rates for the status line and /metrics.
   struct rates {

@@ -17,12 +17,15 @@ packages=(
   # gst-play-1.0: treecast:// links opened by GStreamer's own player;
   # glimagesink: the viewer's scaling window where XVideo is missing
   gstreamer1.0-plugins-base-apps gstreamer1.0-gl
-  # the viewer's own X11 window (keys, full screen)
-  libx11-dev
+  # the viewer's own X11 window (keys, full screen); the broadcaster's link
+  # as a QR code on its terminal
+  libx11-dev libqrencode-dev
   # tests (clang: the libFuzzer build, tools/fuzz.sh)
   xvfb xauth x11-utils imagemagick procps clang libclang-rt-14-dev
-  # keys and window resizing sent to the viewer's window under Xvfb
-  xdotool
+  # keys and window resizing sent to the viewer's window under Xvfb; the QR
+  # code read back; the desktop entry checked and asked for as the
+  # treecast:// handler
+  xdotool zbar-tools desktop-file-utils xdg-utils
   # prlimit: the descriptor-exhaustion test runs a relay with few open files
   util-linux
   # the dashboard page test (headless, driven over the DevTools protocol)
