@@ -281,6 +281,34 @@ TEST(gst_plugin, a_bad_link_is_an_element_error_that_says_what_is_wrong) {
   const std::string relay_log =
       read_file(tree.log_path("gst-launch-relay-link")) + all_lines(*relay_link);
   EXPECT_NE(relay_log.find("this link carries no content key"), std::string::npos) << relay_log;
+
+  // A token the broadcaster did not sign: refused, and said so.
+  std::string forged = tree.link_to(broadcaster.port, true);
+  const auto token_at = forged.find("token=") + 6;
+  forged.replace(token_at, forged.find('&', token_at) - token_at, "0102");
+  auto refused = gst_tool(tree, "gst-launch-refused",
+                          {"gst-launch-1.0", "treecastsrc", "link=" + forged, "!", "fakesink"});
+  const auto refused_code = refused->wait_exit(20s);
+  ASSERT_TRUE(refused_code);
+  EXPECT_NE(*refused_code, 0);
+  const std::string refused_log =
+      read_file(tree.log_path("gst-launch-refused")) + all_lines(*refused);
+  EXPECT_NE(refused_log.find("ERROR: from element"), std::string::npos) << refused_log;
+  EXPECT_NE(refused_log.find("the rendezvous refused: malformed invite token"), std::string::npos)
+      << refused_log;
+
+  // Nobody at the link's address: an element error once joining gives up.
+  std::string nowhere = tree.link_to(broadcaster.port, true);
+  nowhere.replace(nowhere.find(':', 11) + 1, std::to_string(broadcaster.port).size(), "9");
+  auto unreachable =
+      gst_tool(tree, "gst-launch-unreachable",
+               {"gst-launch-1.0", "treecastsrc", "link=" + nowhere, "!", "fakesink"});
+  const auto unreachable_code = unreachable->wait_exit(60s);
+  ASSERT_TRUE(unreachable_code);
+  EXPECT_NE(*unreachable_code, 0);
+  const std::string unreachable_log =
+      read_file(tree.log_path("gst-launch-unreachable")) + all_lines(*unreachable);
+  EXPECT_NE(unreachable_log.find("rendezvous unreachable"), std::string::npos) << unreachable_log;
 }
 
 }  // namespace
