@@ -3,8 +3,7 @@
 namespace treecast::plugin {
 
 void install_peer_properties(GObjectClass* klass, const runtime::peer_options& defaults) {
-  const auto flags = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-                                              GST_PARAM_MUTABLE_READY);
+  const GParamFlags flags = settable_while_stopped;
   g_object_class_install_property(
       klass, prop_listen,
       g_param_spec_string("listen", "Listen", "HOST:PORT children connect to (--listen)",

@@ -15,6 +15,11 @@ enum shared_property : guint {
   prop_log_level,
 };
 
+// The flags of a property that configures the peer: read and set, but only
+// while the element is stopped (NULL or READY).
+inline constexpr GParamFlags settable_while_stopped =
+    static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
+
 // Installs the shared properties on `klass` with the defaults in `defaults`.
 void install_peer_properties(GObjectClass* klass, const runtime::peer_options& defaults);
 

@@ -257,8 +257,7 @@ static void treecast_sink_class_init(TreecastSinkClass* klass) {
   object_class->set_property = treecast_sink_set_property;
   object_class->get_property = treecast_sink_get_property;
   object_class->finalize = treecast_sink_finalize;
-  const auto flags = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-                                              GST_PARAM_MUTABLE_READY);
+  const GParamFlags flags = plugin::settable_while_stopped;
   const auto read_only = static_cast<GParamFlags>(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_property(
       object_class, prop_key,

@@ -341,8 +341,7 @@ static void treecast_src_class_init(TreecastSrcClass* klass) {
   object_class->set_property = treecast_src_set_property;
   object_class->get_property = treecast_src_get_property;
   object_class->finalize = treecast_src_finalize;
-  const auto flags = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-                                              GST_PARAM_MUTABLE_READY);
+  const GParamFlags flags = plugin::settable_while_stopped;
   g_object_class_install_property(
       object_class, prop_link,
       g_param_spec_string("link", "Link",

@@ -245,70 +245,52 @@ TEST(gst_plugin, treecastsink_broadcasts_a_pipeline_to_a_treecast_viewer) {
   EXPECT_EQ(launch->wait_exit(20s), 0);
 }
 
+// Runs gst-launch-1.0 with `pipeline` (labelled `label` in the logs): it
+// must fail, and what it printed must say `says`.
+void expect_failure_saying(const local_tree& tree, const std::string& label,
+                           std::vector<std::string> pipeline, const std::string& says,
+                           std::chrono::seconds deadline = 20s) {
+  pipeline.insert(pipeline.begin(), "gst-launch-1.0");
+  auto launch = gst_tool(tree, label, std::move(pipeline));
+  const auto code = launch->wait_exit(deadline);
+  ASSERT_TRUE(code) << label << " did not end";
+  EXPECT_NE(*code, 0) << label;
+  const std::string log = read_file(tree.log_path(label)) + all_lines(*launch);
+  EXPECT_NE(log.find("ERROR: from element"), std::string::npos) << log;
+  EXPECT_NE(log.find(says), std::string::npos) << log;
+}
+
 TEST(gst_plugin, a_bad_link_is_an_element_error_that_says_what_is_wrong) {
   local_tree tree("gst_bad_link");
   const std::string bad = "treecast://127.0.0.1:9/?stream=00&token=00";
-  auto launch = gst_tool(tree, "gst-launch-bad",
-                         {"gst-launch-1.0", "treecastsrc", "link=" + bad, "!", "fakesink"});
-  const auto code = launch->wait_exit(20s);
-  ASSERT_TRUE(code);
-  EXPECT_NE(*code, 0);
-  const std::string log = read_file(tree.log_path("gst-launch-bad")) + all_lines(*launch);
-  EXPECT_NE(log.find("the link's stream id is not a 64-digit hex public key"), std::string::npos)
-      << log;
-
+  const std::string why = "the link's stream id is not a 64-digit hex public key";
+  expect_failure_saying(tree, "gst-launch-bad", {"treecastsrc", "link=" + bad, "!", "fakesink"},
+                        why);
   // Through playbin the URI handler refuses it before anything starts.
-  auto play = gst_tool(
-      tree, "gst-launch-playbin-bad",
-      {"gst-launch-1.0", "playbin", "uri=" + bad, "video-sink=fakesink", "audio-sink=fakesink"});
-  const auto play_code = play->wait_exit(20s);
-  ASSERT_TRUE(play_code);
-  EXPECT_NE(*play_code, 0);
-  const std::string play_log =
-      read_file(tree.log_path("gst-launch-playbin-bad")) + all_lines(*play);
-  EXPECT_NE(play_log.find("the link's stream id is not a 64-digit hex public key"),
-            std::string::npos)
-      << play_log;
+  expect_failure_saying(tree, "gst-launch-playbin-bad",
+                        {"playbin", "uri=" + bad, "video-sink=fakesink", "audio-sink=fakesink"},
+                        why);
 
   // A relay link (no content key) cannot be watched.
   auto broadcaster = tree.start_broadcaster();
-  auto relay_link = gst_tool(
-      tree, "gst-launch-relay-link",
-      {"gst-launch-1.0", "treecastsrc", "link=" + tree.link_to(broadcaster.port), "!", "fakesink"});
-  const auto relay_code = relay_link->wait_exit(20s);
-  ASSERT_TRUE(relay_code);
-  EXPECT_NE(*relay_code, 0);
-  const std::string relay_log =
-      read_file(tree.log_path("gst-launch-relay-link")) + all_lines(*relay_link);
-  EXPECT_NE(relay_log.find("this link carries no content key"), std::string::npos) << relay_log;
+  expect_failure_saying(tree, "gst-launch-relay-link",
+                        {"treecastsrc", "link=" + tree.link_to(broadcaster.port), "!", "fakesink"},
+                        "this link carries no content key");
 
   // A token the broadcaster did not sign: refused, and said so.
   std::string forged = tree.link_to(broadcaster.port, true);
   const auto token_at = forged.find("token=") + 6;
   forged.replace(token_at, forged.find('&', token_at) - token_at, "0102");
-  auto refused = gst_tool(tree, "gst-launch-refused",
-                          {"gst-launch-1.0", "treecastsrc", "link=" + forged, "!", "fakesink"});
-  const auto refused_code = refused->wait_exit(20s);
-  ASSERT_TRUE(refused_code);
-  EXPECT_NE(*refused_code, 0);
-  const std::string refused_log =
-      read_file(tree.log_path("gst-launch-refused")) + all_lines(*refused);
-  EXPECT_NE(refused_log.find("ERROR: from element"), std::string::npos) << refused_log;
-  EXPECT_NE(refused_log.find("the rendezvous refused: malformed invite token"), std::string::npos)
-      << refused_log;
+  expect_failure_saying(tree, "gst-launch-refused",
+                        {"treecastsrc", "link=" + forged, "!", "fakesink"},
+                        "the rendezvous refused: malformed invite token");
 
   // Nobody at the link's address: an element error once joining gives up.
   std::string nowhere = tree.link_to(broadcaster.port, true);
   nowhere.replace(nowhere.find(':', 11) + 1, std::to_string(broadcaster.port).size(), "9");
-  auto unreachable =
-      gst_tool(tree, "gst-launch-unreachable",
-               {"gst-launch-1.0", "treecastsrc", "link=" + nowhere, "!", "fakesink"});
-  const auto unreachable_code = unreachable->wait_exit(60s);
-  ASSERT_TRUE(unreachable_code);
-  EXPECT_NE(*unreachable_code, 0);
-  const std::string unreachable_log =
-      read_file(tree.log_path("gst-launch-unreachable")) + all_lines(*unreachable);
-  EXPECT_NE(unreachable_log.find("rendezvous unreachable"), std::string::npos) << unreachable_log;
+  expect_failure_saying(tree, "gst-launch-unreachable",
+                        {"treecastsrc", "link=" + nowhere, "!", "fakesink"},
+                        "rendezvous unreachable", 60s);
 }
 
 }  // namespace
