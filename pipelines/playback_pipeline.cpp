@@ -269,6 +269,7 @@ playback_pipeline::playback_pipeline(playback_settings settings, error_handler o
     require_elements({"textoverlay", "videoscale", "volume"});
     output = choose_video_output(settings_.output);
   }
+  output_ = output;
   pipeline_ = parse_pipeline(
       "appsrc name=src is-live=true format=bytes stream-type=stream max-bytes=16777216 "
       "leaky-type=downstream block=false "

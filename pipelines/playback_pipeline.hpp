@@ -103,6 +103,8 @@ class playback_pipeline {
   bool muted() const;
   double volume() const;
   bool fullscreen() const;
+  // What draws the picture (windowed; x when headless).
+  video_output output() const { return output_; }
 
   // True when a display could be opened for a video window.
   static bool display_available();
@@ -117,6 +119,7 @@ class playback_pipeline {
   GstElement* fit_ = nullptr;  // the x output's scaler caps, else null
   GstElement* volume_ = nullptr;
   std::unique_ptr<window_controls> window_;  // windowed only
+  video_output output_ = video_output::x;
   bool playing_ = false;
   // Arrival delays of the latest chunks (push() thread), for the live edge.
   void note_arrival(std::uint64_t capture_time_us);

@@ -4,8 +4,9 @@
 // watching. Resizing scales the picture, keeping its aspect.
 //
 // The picture is drawn by a scaling video sink into the window
-// (GstVideoOverlay): xvimagesink where XVideo is offered, else glimagesink,
-// else ximagesink behind videoscale, whose output size follows the window.
+// (GstVideoOverlay): xvimagesink where XVideo is offered, else ximagesink
+// behind videoscale, whose output size follows the window; glimagesink when
+// asked for.
 #pragma once
 
 #include <atomic>

@@ -45,7 +45,7 @@ int main(int argc, char** argv) {
      "start with the status overlay hidden (keys in the window: o overlay, f or double click "
      "full screen, m mute, Up/Down volume, q close)")
     ("video-output", po::value(&video_output)->default_value(video_output),
-     "what draws the picture: auto (xv, else gl, else x) | xv | gl | x (software scaling)")
+     "what draws the picture: auto (xv, else x) | xv | gl | x (software scaling)")
     ("record", po::value(&record_path)->default_value(""),
      "also write what is played to FILE (.ts as received; .mp4 or .mkv remuxed)");
   // clang-format on
@@ -143,6 +143,10 @@ int main(int argc, char** argv) {
     playback.overlay = !no_overlay;
     playback.title = runtime::link_title(config.link, "treecast");
     player = std::make_unique<media::playback_pipeline>(playback, fail);
+    if (!headless) {
+      std::fprintf(stderr, "treecast-viewer: the picture is drawn with --video-output %s\n",
+                   media::video_output_name(player->output()));
+    }
     player->set_first_frame_handler(
         [&io, &out, &first_frame_ms, launched_us](std::uint64_t shown_us) {
           boost::asio::post(io, [&out, &first_frame_ms, launched_us, shown_us] {
