@@ -172,8 +172,7 @@ int main(int argc, char** argv) {
   }
 
   runtime::status_printer out(runtime::parse_status_style(options.status));
-  out.note("listening on " +
-           runtime::format_address({runtime_config.listen_host, root.listen_port()}));
+  out.note(runtime::listening_line(runtime_config.listen_host, root));
   out.note("link: " + session->viewer_link());
   out.note("relay-link: " + session->relay_link());
   // Ready to paste: links hold '&', which a shell must not see unquoted.

@@ -52,8 +52,7 @@ int main(int argc, char** argv) {
     return runtime::exit_failure;
   }
   runtime::status_printer out(runtime::parse_status_style(config.options.status));
-  out.note("listening on " +
-           runtime::format_address({runtime_config.listen_host, relay.listen_port()}));
+  out.note(runtime::listening_line(runtime_config.listen_host, relay));
 
   runtime::periodic_timer status(io, std::chrono::seconds(1), [&] {
     const long long latency_ms = relay.latency().take_median_ms();

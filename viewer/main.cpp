@@ -178,8 +178,7 @@ int main(int argc, char** argv) {
     std::cerr << "treecast-viewer: cannot start: " << e.what() << "\n";
     return runtime::exit_failure;
   }
-  out.note("listening on " +
-           runtime::format_address({runtime_config.listen_host, peer.listen_port()}));
+  out.note(runtime::listening_line(runtime_config.listen_host, peer));
 
   runtime::periodic_timer status(io, std::chrono::seconds(1), [&] {
     const long long arrival_ms = peer.latency().take_median_ms();

@@ -56,7 +56,11 @@ core::time_point node_runtime::now() {
 
 void node_runtime::start() {
   tls_ = make_tls_context();
-  if (!config_.listen_host.empty()) {
+  // A peer that takes no children (--max-children 0) opens no port: nobody
+  // can reach it, so nobody is ever handed its address (listen port 0).
+  const bool consume_only =
+      node_config_.max_children == 0 && node_config_.role != wire::peer_role::broadcaster;
+  if (!config_.listen_host.empty() && !consume_only) {
     const tcp::endpoint where(asio::ip::make_address(config_.listen_host), config_.listen_port);
     acceptor_.open(where.protocol());
     acceptor_.set_option(tcp::acceptor::reuse_address(true));
@@ -75,6 +79,10 @@ void node_runtime::start() {
                                  ? core::root_node_id(node_config_.stream_id)
                                  : random_node_id();
   node_.emplace(node_config_, id, std::random_device{}(), log_);
+  if (consume_only) {
+    log_(core::log_level::info, now(),
+         "consume only (--max-children 0): no port opened, this peer forwards to no one");
+  }
   if (core::site_inference::inferred(node_config_.site)) {
     log_(core::log_level::info, now(),
          "site " + node_config_.site + ", inferred from this peer's address (--site overrides)");

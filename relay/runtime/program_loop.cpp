@@ -56,10 +56,19 @@ status_report tree_status(node_runtime& peer) {
     return r;
   }
   r.say("depth " + std::to_string(node.depth()));
-  r.say(std::to_string(node.child_count()) + (node.child_count() == 1 ? " child" : " children"));
+  if (peer.listen_port() == 0) {
+    r.say("consume only");
+  } else {
+    r.say(std::to_string(node.child_count()) + (node.child_count() == 1 ? " child" : " children"));
+  }
   r.say(std::to_string(missed) + " missed");
   r.say(std::to_string(repairs) + (repairs == 1 ? " repair" : " repairs"));
   return r;
+}
+
+std::string listening_line(const std::string& listen_host, const node_runtime& peer) {
+  const std::string line = "listening on " + format_address({listen_host, peer.listen_port()});
+  return peer.listen_port() == 0 ? line + " (consume only, no port opened)" : line;
 }
 
 void print_repairs(node_runtime& peer, status_printer& out) {

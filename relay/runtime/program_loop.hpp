@@ -41,6 +41,11 @@ struct status_report;
 // missed · 1 repair" ("joining" before it has a parent).
 status_report tree_status(node_runtime& peer);
 
+// The first line every program prints: "listening on HOST:PORT", or, for a
+// consume-only peer (no port opened), "listening on HOST:0 (consume only, no
+// port opened)" (scripts read the port after the last colon).
+std::string listening_line(const std::string& listen_host, const node_runtime& peer);
+
 // Notes "repair t=<unix ms> ms=<duration>" for every repair the peer
 // completes (parent lost -> first chunk from the new parent).
 void print_repairs(node_runtime& peer, status_printer& out);

@@ -2,6 +2,8 @@
 // and a missing device named in the error.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <cmath>
 #include <csignal>
 #include <filesystem>
@@ -229,6 +231,36 @@ TEST(programs, on_a_terminal_the_status_is_one_line_in_words) {
       << shown;
   EXPECT_NE(shown.find("listening on 127.0.0.1:"), std::string::npos) << shown;
   EXPECT_EQ(shown.find("status t="), std::string::npos) << "key=value lines on a terminal";
+}
+
+TEST(viewer, consume_only_opens_no_port_and_still_plays) {
+  local_tree tree("consume_only");
+  auto broadcaster = tree.start_broadcaster();
+  auto viewer = tree.start_viewer(broadcaster.port, {"--max-children", "0"});
+  EXPECT_EQ(viewer.port, 0);
+  const auto lines = viewer.process->lines();
+  ASSERT_FALSE(lines.empty());
+  EXPECT_NE(lines.front().find("(consume only, no port opened)"), std::string::npos)
+      << lines.front();
+  ASSERT_TRUE(viewer.process->wait_for_line(
+      [](const std::string& l) { return is_status(l) && status_value(l, "frames") > 30; }, 20s))
+      << "see " << tree.log_path("viewer1");
+  EXPECT_NE(read_file(tree.log_path("viewer1")).find("consume only (--max-children 0)"),
+            std::string::npos);
+  // No socket of the viewer's listens (ss names each listener's process).
+  std::vector<std::string> listeners;
+  ASSERT_EQ(run({"/usr/bin/ss", "-ltnpH"}, tree.log_path("ss"), &listeners), 0);
+  const std::string owner = "pid=" + std::to_string(viewer.process->pid()) + ",";
+  for (const auto& line : listeners) {
+    EXPECT_EQ(line.find(owner), std::string::npos) << "the viewer listens: " << line;
+  }
+  // The broadcaster's own port is there, so the listing is not empty by mistake.
+  const std::string broadcaster_owner = "pid=" + std::to_string(broadcaster.process->pid()) + ",";
+  EXPECT_TRUE(std::any_of(listeners.begin(), listeners.end(), [&](const std::string& l) {
+    return l.find(broadcaster_owner) != std::string::npos;
+  }));
+  viewer.process->send_signal(SIGINT);
+  EXPECT_EQ(viewer.process->wait_exit(10s), 0);
 }
 
 TEST(broadcaster, unknown_source_is_a_usage_error) {
