@@ -245,10 +245,8 @@ int main(int argc, char** argv) {
     std::snprintf(load, sizeof load, "%.2f", rate.encoder_load);
     report.field("encoder_load", load);
     report.field("missed_in_tree", static_cast<long long>(node.subtree_chunks_missed()));
-    report.say(std::to_string(node.subtree_viewers()) +
-               (node.subtree_viewers() == 1 ? " viewer" : " viewers"));
-    report.say(std::to_string(node.subtree_relays()) +
-               (node.subtree_relays() == 1 ? " relay" : " relays"));
+    report.say(runtime::counted(node.subtree_viewers(), "viewer", "viewers"));
+    report.say(runtime::counted(node.subtree_relays(), "relay", "relays"));
     report.say("tree depth " + std::to_string(node.subtree_depth()));
     report.say("upload " + std::to_string(rate.upload_kbps) + " kbit/s");
     report.say("encoder " + std::to_string(static_cast<int>(rate.encoder_load * 100 + 0.5)) + "%");

@@ -124,6 +124,13 @@ bool element_opens(const char* factory) {
   return ok;
 }
 
+GstBuffer* buffer_over(const void* data, std::size_t size, std::shared_ptr<const void> owner) {
+  auto* held = new std::shared_ptr<const void>(std::move(owner));
+  return gst_buffer_new_wrapped_full(
+      GST_MEMORY_FLAG_READONLY, const_cast<void*>(data), size, 0, size, held,
+      [](gpointer p) { delete static_cast<std::shared_ptr<const void>*>(p); });
+}
+
 GstElement* parse_pipeline(const std::string& description) {
   GError* error = nullptr;
   GstElement* pipeline = gst_parse_launch(description.c_str(), &error);

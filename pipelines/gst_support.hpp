@@ -5,9 +5,11 @@
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
+#include <memory>
 #include <string>
 
 typedef struct _GstElement GstElement;
+typedef struct _GstBuffer GstBuffer;
 
 namespace treecast::media {
 
@@ -21,6 +23,10 @@ void require_elements(std::initializer_list<const char*> factories);
 // Whether an element of `factory` exists and reaches READY here (sinks open
 // their display or sound device on the way), set back to NULL after.
 bool element_opens(const char* factory);
+
+// A buffer over `size` bytes at `data` without copying them: `owner` keeps
+// the memory alive until GStreamer is done with the buffer.
+GstBuffer* buffer_over(const void* data, std::size_t size, std::shared_ptr<const void> owner);
 
 // gst_parse_launch(); throws std::runtime_error with the parser's message.
 GstElement* parse_pipeline(const std::string& description);

@@ -264,12 +264,10 @@ bool playback_pipeline::display_available() {
 playback_pipeline::playback_pipeline(playback_settings settings, error_handler on_error)
     : settings_(settings), timing_(std::make_unique<timing>()) {
   require_elements({"appsrc", "tsdemux", "h264parse", "avdec_h264", "opusdec", "fakesink"});
-  video_output output = video_output::x;
   if (!settings_.headless) {
     require_elements({"textoverlay", "videoscale", "volume"});
-    output = choose_video_output(settings_.output);
+    output_ = choose_video_output(settings_.output);
   }
-  output_ = output;
   pipeline_ = parse_pipeline(
       "appsrc name=src is-live=true format=bytes stream-type=stream max-bytes=16777216 "
       "leaky-type=downstream block=false "
@@ -283,7 +281,7 @@ playback_pipeline::playback_pipeline(playback_settings settings, error_handler o
 
   auto* links = new demux_links{pipeline_, nullptr, nullptr};
   try {
-    links->video = branch_bin(video_branch(settings_.headless, output));
+    links->video = branch_bin(video_branch(settings_.headless, output_));
     links->audio = branch_bin(audio_branch(settings_.headless));
   } catch (...) {
     if (links->video) {
@@ -303,6 +301,12 @@ playback_pipeline::playback_pipeline(playback_settings settings, error_handler o
   timing_->pipeline = pipeline_;
   timing_->on_error = on_error;
   volume_ = gst_bin_get_by_name(GST_BIN(links->audio), "volume");
+  GstElement* video_decoder = gst_bin_get_by_name(GST_BIN(links->video), "vdec");
+  GstElement* audio_decoder = gst_bin_get_by_name(GST_BIN(links->audio), "adec");
+  timing_->video_offset_pad = gst_element_get_static_pad(video_decoder, "src");
+  timing_->audio_offset_pad = gst_element_get_static_pad(audio_decoder, "src");
+  gst_object_unref(video_decoder);
+  gst_object_unref(audio_decoder);
   GstElement* video_sink = gst_bin_get_by_name(GST_BIN(links->video), "vsink");
   GstPad* sink_pad = gst_element_get_static_pad(video_sink, "sink");
   gst_pad_add_probe(sink_pad, GST_PAD_PROBE_TYPE_BUFFER, on_frame, timing_.get(), nullptr);
@@ -323,21 +327,11 @@ playback_pipeline::playback_pipeline(playback_settings settings, error_handler o
       throw;
     }
     fit_ = fit;
-    GstElement* video_decoder = gst_bin_get_by_name(GST_BIN(links->video), "vdec");
-    GstPad* picture = gst_element_get_static_pad(video_decoder, "src");
-    gst_pad_add_probe(picture, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, on_picture_caps, window_.get(),
-                      nullptr);
-    gst_object_unref(picture);
-    gst_object_unref(video_decoder);
+    // The decoder's output is where the picture's size is first known.
+    gst_pad_add_probe(timing_->video_offset_pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+                      on_picture_caps, window_.get(), nullptr);
   }
   video_sink_ = video_sink;
-
-  GstElement* video_decoder = gst_bin_get_by_name(GST_BIN(links->video), "vdec");
-  GstElement* audio_decoder = gst_bin_get_by_name(GST_BIN(links->audio), "adec");
-  timing_->video_offset_pad = gst_element_get_static_pad(video_decoder, "src");
-  timing_->audio_offset_pad = gst_element_get_static_pad(audio_decoder, "src");
-  gst_object_unref(video_decoder);
-  gst_object_unref(audio_decoder);
 
   count_buffers(pipeline_, "vdec", &video_frames_);
   count_buffers(pipeline_, "adec", &audio_buffers_);
@@ -385,11 +379,7 @@ void playback_pipeline::push(const void* data, std::size_t size, std::uint64_t c
   }
   newest_capture_us_.store(capture_time_us);
   note_arrival(capture_time_us);
-  auto* owner = new std::shared_ptr<const void>(std::move(keep_alive));
-  GstBuffer* buffer = gst_buffer_new_wrapped_full(
-      GST_MEMORY_FLAG_READONLY, const_cast<void*>(data), size, 0, size, owner,
-      [](gpointer p) { delete static_cast<std::shared_ptr<const void>*>(p); });
-  gst_app_src_push_buffer(GST_APP_SRC(source_), buffer);
+  gst_app_src_push_buffer(GST_APP_SRC(source_), buffer_over(data, size, std::move(keep_alive)));
 }
 
 void playback_pipeline::note_arrival(std::uint64_t capture_time_us) {
@@ -440,15 +430,11 @@ long long playback_pipeline::buffer_ms() const {
 namespace treecast::media {
 
 bool playback_pipeline::muted() const {
-  gboolean mute = FALSE;
-  g_object_get(volume_, "mute", &mute, nullptr);
-  return mute;
+  return volume_muted(volume_);
 }
 
 double playback_pipeline::volume() const {
-  gdouble level = 1.0;
-  g_object_get(volume_, "volume", &level, nullptr);
-  return level;
+  return volume_level(volume_);
 }
 
 bool playback_pipeline::fullscreen() const {

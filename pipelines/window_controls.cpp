@@ -128,11 +128,13 @@ void window_controls::on_key(const std::string& key) {
   } else if (key == "q" || key == "Escape") {
     on_close_();
   } else if (key == "m") {
-    g_object_set(elements_.volume, "mute", !muted(), nullptr);
+    g_object_set(elements_.volume, "mute", !volume_muted(elements_.volume), nullptr);
   } else if (key == "Up" || key == "plus" || key == "KP_Add") {
-    g_object_set(elements_.volume, "volume", std::min(max_volume, volume() + volume_step), nullptr);
+    g_object_set(elements_.volume, "volume",
+                 std::min(max_volume, volume_level(elements_.volume) + volume_step), nullptr);
   } else if (key == "Down" || key == "minus" || key == "KP_Subtract") {
-    g_object_set(elements_.volume, "volume", std::max(0.0, volume() - volume_step), nullptr);
+    g_object_set(elements_.volume, "volume",
+                 std::max(0.0, volume_level(elements_.volume) - volume_step), nullptr);
   } else if (key == "o" && elements_.overlay) {
     gboolean silent = FALSE;
     g_object_get(elements_.overlay, "silent", &silent, nullptr);
@@ -140,15 +142,15 @@ void window_controls::on_key(const std::string& key) {
   }
 }
 
-bool window_controls::muted() const {
+bool volume_muted(GstElement* volume) {
   gboolean mute = FALSE;
-  g_object_get(elements_.volume, "mute", &mute, nullptr);
+  g_object_get(volume, "mute", &mute, nullptr);
   return mute;
 }
 
-double window_controls::volume() const {
+double volume_level(GstElement* volume) {
   gdouble level = 1.0;
-  g_object_get(elements_.volume, "volume", &level, nullptr);
+  g_object_get(volume, "volume", &level, nullptr);
   return level;
 }
 

@@ -36,6 +36,11 @@ const char* video_output_name(video_output output);
 // sink named "vsink" (and, for x, the capsfilter named "fit").
 std::string video_sink_description(video_output output);
 
+// The sound's mute and level (0 silent .. 1.5), read off the playback's
+// volume element.
+bool volume_muted(GstElement* volume);
+double volume_level(GstElement* volume);
+
 class window_controls {
  public:
   // Borrowed elements of the playback pipeline; `fit` is null unless the
@@ -59,8 +64,6 @@ class window_controls {
   // The picture's size, once known: the window takes it, once (any thread).
   void fit_to_picture(int width, int height);
 
-  bool muted() const;
-  double volume() const;  // 0 (silent) .. 1.5
   bool fullscreen() const { return window_->fullscreen(); }
 
   // What a key (X keysym name) does; public for the window's thread.

@@ -5,7 +5,6 @@
 #include <cstdio>
 #include <iostream>
 
-#include "runtime/address.hpp"
 #include "runtime/console_log.hpp"
 #include "runtime/node_runtime.hpp"
 #include "runtime/peer_metrics.hpp"

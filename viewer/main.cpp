@@ -11,7 +11,6 @@
 #include "playback_pipeline.hpp"
 #include "runtime/address.hpp"
 #include "runtime/console_log.hpp"
-#include "runtime/ed25519.hpp"
 #include "runtime/node_runtime.hpp"
 #include "runtime/peer_metrics.hpp"
 #include "runtime/peer_options.hpp"

@@ -2,6 +2,10 @@
 
 namespace treecast::plugin {
 
+void post_element_message(GstElement* element, GstStructure* fields) {
+  gst_element_post_message(element, gst_message_new_element(GST_OBJECT(element), fields));
+}
+
 void install_peer_properties(GObjectClass* klass, const runtime::peer_options& defaults) {
   const GParamFlags flags = settable_while_stopped;
   g_object_class_install_property(

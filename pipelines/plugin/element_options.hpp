@@ -20,6 +20,10 @@ enum shared_property : guint {
 inline constexpr GParamFlags settable_while_stopped =
     static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
 
+// Posts `fields` as an element message of `element` (status, links):
+// applications read them on the bus, gst-launch-1.0 -m prints them.
+void post_element_message(GstElement* element, GstStructure* fields);
+
 // Installs the shared properties on `klass` with the defaults in `defaults`.
 void install_peer_properties(GObjectClass* klass, const runtime::peer_options& defaults);
 

@@ -4,6 +4,11 @@
 
 namespace treecast::plugin {
 
+std::chrono::milliseconds leave_grace(const core::node_config& config) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(config.leave_linger) +
+         std::chrono::seconds(1);
+}
+
 peer_thread::~peer_thread() {
   if (thread_.joinable()) {
     io_.stop();

@@ -9,7 +9,13 @@
 #include <future>
 #include <thread>
 
+#include "core/node_config.hpp"
+
 namespace treecast::plugin {
+
+// How long stop() may wait for a peer of `config` to hand its children
+// over: the engine's leave_linger and a second for the links to flush.
+std::chrono::milliseconds leave_grace(const core::node_config& config);
 
 class peer_thread {
  public:

@@ -74,14 +74,14 @@ void post_status(TreecastSink* self, const core::node& node) {
       static_cast<guint>(node.subtree_depth()), "children", G_TYPE_UINT,
       static_cast<guint>(node.child_count()), "chunks-sent", G_TYPE_UINT64,
       static_cast<guint64>(node.stats().get(core::counter::chunks_sent)), nullptr);
-  gst_element_post_message(GST_ELEMENT(self), gst_message_new_element(GST_OBJECT(self), s));
+  plugin::post_element_message(GST_ELEMENT(self), s);
 }
 
 void post_links(TreecastSink* self, const std::string& viewer, const std::string& relay) {
   GstStructure* s =
       gst_structure_new("treecast-links", "viewer-link", G_TYPE_STRING, viewer.c_str(),
                         "relay-link", G_TYPE_STRING, relay.c_str(), nullptr);
-  gst_element_post_message(GST_ELEMENT(self), gst_message_new_element(GST_OBJECT(self), s));
+  plugin::post_element_message(GST_ELEMENT(self), s);
 }
 
 }  // namespace
@@ -107,8 +107,7 @@ static gboolean treecast_sink_start(GstBaseSink* base) {
     return FALSE;
   }
   auto root = std::make_unique<running_root>();
-  root->linger = std::chrono::duration_cast<std::chrono::milliseconds>(node.leave_linger) +
-                 std::chrono::seconds(1);
+  root->linger = plugin::leave_grace(node);
   try {
     root->session = std::make_unique<broadcaster::broadcast_session>(
         root->thread.io(), node, runtime, settings, runtime::console_log("treecastsink", level));

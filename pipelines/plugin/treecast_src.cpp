@@ -9,6 +9,7 @@
 #include <string>
 
 #include "element_options.hpp"
+#include "gst_support.hpp"
 #include "peer_thread.hpp"
 #include "runtime/console_log.hpp"
 #include "runtime/periodic_timer.hpp"
@@ -97,7 +98,7 @@ void post_status(TreecastSrc* self, const core::node& node) {
       G_TYPE_UINT64, static_cast<guint64>(node.stats().get(core::counter::chunks_missed)),
       "repairs", G_TYPE_UINT64, static_cast<guint64>(node.stats().get(core::counter::repairs)),
       nullptr);
-  gst_element_post_message(GST_ELEMENT(self), gst_message_new_element(GST_OBJECT(self), s));
+  plugin::post_element_message(GST_ELEMENT(self), s);
 }
 
 // Once the listener is bound: where children connect (listen=HOST:0 picks
@@ -105,7 +106,7 @@ void post_status(TreecastSrc* self, const core::node& node) {
 void post_listening(TreecastSrc* self, std::uint16_t port) {
   GstStructure* s = gst_structure_new("treecast-listening", "port", G_TYPE_UINT,
                                       static_cast<guint>(port), nullptr);
-  gst_element_post_message(GST_ELEMENT(self), gst_message_new_element(GST_OBJECT(self), s));
+  plugin::post_element_message(GST_ELEMENT(self), s);
 }
 
 }  // namespace
@@ -135,8 +136,7 @@ static gboolean treecast_src_start(GstBaseSrc* base) {
     pending->dropped = false;
   }
   auto peer = std::make_unique<running_peer>();
-  peer->linger = std::chrono::duration_cast<std::chrono::milliseconds>(config.node.leave_linger) +
-                 std::chrono::seconds(1);
+  peer->linger = plugin::leave_grace(config.node);
   try {
     peer->receiver = std::make_unique<viewer::stream_receiver>(
         peer->thread.io(), config, runtime::console_log("treecastsrc", config.level),
@@ -217,11 +217,7 @@ static GstFlowReturn treecast_src_create(GstPushSrc* push, GstBuffer** out) {
   const bool discont = pending->dropped;
   pending->dropped = false;
   lock.unlock();
-  auto* owner = new std::shared_ptr<const std::string>(std::move(ts));
-  GstBuffer* buffer = gst_buffer_new_wrapped_full(
-      GST_MEMORY_FLAG_READONLY, const_cast<char*>((*owner)->data()), (*owner)->size(), 0,
-      (*owner)->size(), owner,
-      [](gpointer p) { delete static_cast<std::shared_ptr<const std::string>*>(p); });
+  GstBuffer* buffer = media::buffer_over(ts->data(), ts->size(), ts);
   if (discont) {
     GST_BUFFER_FLAG_SET(buffer, GST_BUFFER_FLAG_DISCONT);
   }

@@ -59,10 +59,10 @@ status_report tree_status(node_runtime& peer) {
   if (peer.listen_port() == 0) {
     r.say("consume only");
   } else {
-    r.say(std::to_string(node.child_count()) + (node.child_count() == 1 ? " child" : " children"));
+    r.say(counted(node.child_count(), "child", "children"));
   }
   r.say(std::to_string(missed) + " missed");
-  r.say(std::to_string(repairs) + (repairs == 1 ? " repair" : " repairs"));
+  r.say(counted(repairs, "repair", "repairs"));
   return r;
 }
 

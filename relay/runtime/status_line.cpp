@@ -32,6 +32,10 @@ std::size_t terminal_columns(std::FILE* out) {
 
 }  // namespace
 
+std::string counted(std::uint64_t n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
 status_style parse_status_style(const std::string& text) {
   if (text == "auto") {
     return status_style::automatic;

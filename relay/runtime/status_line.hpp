@@ -18,6 +18,9 @@ enum class status_style { automatic, kv, line };
 // "auto" | "kv" | "line"; throws std::invalid_argument otherwise.
 status_style parse_status_style(const std::string& text);
 
+// "1 child", "3 children": a count in words.
+std::string counted(std::uint64_t n, const char* one, const char* many);
+
 // One second's report: the same figures as key=value fields and as words.
 struct status_report {
   std::vector<std::pair<std::string, std::string>> fields;
