@@ -145,6 +145,45 @@ GstElement* parse_pipeline(const std::string& description) {
   return pipeline;
 }
 
+namespace {
+
+struct demuxed_streams {
+  GstElement* video;
+  GstElement* audio;
+};
+
+void on_demuxed_pad(GstElement*, GstPad* pad, gpointer user_data) {
+  const auto* streams = static_cast<const demuxed_streams*>(user_data);
+  GstCaps* caps = gst_pad_get_current_caps(pad);
+  if (!caps) {
+    caps = gst_pad_query_caps(pad, nullptr);
+  }
+  const gchar* media = gst_structure_get_name(gst_caps_get_structure(caps, 0));
+  GstElement* branch = nullptr;
+  if (g_str_has_prefix(media, "video/x-h264")) {
+    branch = streams->video;
+  } else if (g_str_has_prefix(media, "audio/x-opus")) {
+    branch = streams->audio;
+  }
+  gst_caps_unref(caps);
+  if (!branch) {
+    return;  // a stream we do not carry
+  }
+  GstPad* sink = gst_element_get_static_pad(branch, "sink");
+  if (!gst_pad_is_linked(sink)) {
+    gst_pad_link(pad, sink);
+  }
+  gst_object_unref(sink);
+}
+
+}  // namespace
+
+void link_demuxed_streams(GstElement* demux, GstElement* video, GstElement* audio) {
+  g_signal_connect_data(
+      demux, "pad-added", G_CALLBACK(on_demuxed_pad), new demuxed_streams{video, audio},
+      [](gpointer p, GClosure*) { delete static_cast<demuxed_streams*>(p); }, GConnectFlags{});
+}
+
 void count_buffers(GstElement* pipeline, const char* name, std::atomic<std::uint64_t>* counter) {
   GstElement* element = gst_bin_get_by_name(GST_BIN(pipeline), name);
   if (!element) {

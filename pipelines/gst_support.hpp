@@ -31,6 +31,11 @@ GstBuffer* buffer_over(const void* data, std::size_t size, std::shared_ptr<const
 // gst_parse_launch(); throws std::runtime_error with the parser's message.
 GstElement* parse_pipeline(const std::string& description);
 
+// Links each H.264 and Opus pad `demux` (tsdemux) adds to the "sink" pad of
+// `video` and `audio` (elements in the same bin); other streams stay
+// unlinked. The elements must outlive the demuxer's pads.
+void link_demuxed_streams(GstElement* demux, GstElement* video, GstElement* audio);
+
 // Adds one to `counter` for every buffer leaving the element `name`'s src pad.
 void count_buffers(GstElement* pipeline, const char* name, std::atomic<std::uint64_t>* counter);
 

@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "gst_support.hpp"
+#include "playout_shift.hpp"
 #include "window_controls.hpp"
 
 namespace treecast::media {
@@ -114,63 +115,22 @@ GstElement* branch_bin(const std::string& description) {
   return bin;
 }
 
-struct demux_links {
-  GstElement* pipeline;
-  GstElement* video;  // bins with a ghost sink pad, added to the pipeline
-  GstElement* audio;
-};
-
-void on_pad_added(GstElement*, GstPad* pad, gpointer user_data) {
-  auto* links = static_cast<demux_links*>(user_data);
-  GstCaps* caps = gst_pad_get_current_caps(pad);
-  if (!caps) {
-    caps = gst_pad_query_caps(pad, nullptr);
-  }
-  const gchar* media = gst_structure_get_name(gst_caps_get_structure(caps, 0));
-  GstElement* branch = nullptr;
-  if (g_str_has_prefix(media, "video/x-h264")) {
-    branch = links->video;
-  } else if (g_str_has_prefix(media, "audio/x-opus")) {
-    branch = links->audio;
-  }
-  gst_caps_unref(caps);
-  if (!branch) {
-    return;  // a stream we do not play
-  }
-  GstPad* sink = gst_element_get_static_pad(branch, "sink");
-  if (!gst_pad_is_linked(sink)) {
-    gst_pad_link(pad, sink);
-  }
-  gst_object_unref(sink);
-}
-
-// Keeps frames due `target` after the live edge: at the first frame (the
-// join's backlog is then played past quickly rather than in real time) and
-// whenever the delay drifts by more than the tolerances below (a new parent
-// further away; a faster one). Playback moves later only once frames reach
-// the sink with less than the late tolerance to spare: holding back frames
-// that are still on time would stand the picture still while there is
-// something to show (the live edge moves with the chunks' own sizes by more
-// than the tolerance). The same offset moves audio, keeping sync.
+// Keeps frames due `target` after the live edge (playout_shift.hpp). The
+// same offset moves audio, keeping sync.
 void move_playback(playback_pipeline::timing& t, std::int64_t& shown_wall_us,
                    std::int64_t captured_us) {
-  constexpr std::int64_t late_tolerance_us = 30'000;
-  constexpr std::int64_t early_tolerance_us = 100'000;
   const std::int64_t live_edge = t.live_edge_us.load();
   if (live_edge < 0) {
     return;
   }
-  const std::int64_t wanted = live_edge + t.target_us;
-  const std::int64_t delay = shown_wall_us - captured_us;
-  const bool first = t.re_anchors.load() == 0;
-  const bool running_dry =
-      shown_wall_us - static_cast<std::int64_t>(wall_now_us()) < late_tolerance_us;
-  const bool buffer_short = delay + late_tolerance_us <= wanted && running_dry;
-  const bool buffer_long = delay - early_tolerance_us >= wanted;
-  if (!first && !buffer_short && !buffer_long) {
+  const std::int64_t shift_us =
+      playout_shift({.first = t.re_anchors.load() == 0,
+                     .delay_us = shown_wall_us - captured_us,
+                     .wanted_us = live_edge + t.target_us,
+                     .slack_us = shown_wall_us - static_cast<std::int64_t>(wall_now_us())});
+  if (shift_us == 0 && t.re_anchors.load() > 0) {
     return;
   }
-  const std::int64_t shift_us = wanted - delay;
   t.offset_ns += shift_us * 1000;
   gst_pad_set_offset(t.video_offset_pad, t.offset_ns);
   gst_pad_set_offset(t.audio_offset_pad, t.offset_ns);
@@ -279,42 +239,42 @@ playback_pipeline::playback_pipeline(playback_settings settings, error_handler o
   timing_->target_us =
       std::chrono::duration_cast<std::chrono::microseconds>(settings_.latency).count();
 
-  auto* links = new demux_links{pipeline_, nullptr, nullptr};
+  struct {
+    GstElement* video = nullptr;
+    GstElement* audio = nullptr;
+  } branches;
   try {
-    links->video = branch_bin(video_branch(settings_.headless, output_));
-    links->audio = branch_bin(audio_branch(settings_.headless));
+    branches.video = branch_bin(video_branch(settings_.headless, output_));
+    branches.audio = branch_bin(audio_branch(settings_.headless));
   } catch (...) {
-    if (links->video) {
-      gst_object_unref(links->video);
+    if (branches.video) {
+      gst_object_unref(branches.video);
     }
-    delete links;
     throw;
   }
-  gst_bin_add_many(GST_BIN(pipeline_), links->video, links->audio, nullptr);
+  gst_bin_add_many(GST_BIN(pipeline_), branches.video, branches.audio, nullptr);
 
   GstElement* demux = gst_bin_get_by_name(GST_BIN(pipeline_), "demux");
-  g_signal_connect_data(
-      demux, "pad-added", G_CALLBACK(on_pad_added), links,
-      [](gpointer p, GClosure*) { delete static_cast<demux_links*>(p); }, GConnectFlags{});
+  link_demuxed_streams(demux, branches.video, branches.audio);
   gst_object_unref(demux);
 
   timing_->pipeline = pipeline_;
   timing_->on_error = on_error;
-  volume_ = gst_bin_get_by_name(GST_BIN(links->audio), "volume");
-  GstElement* video_decoder = gst_bin_get_by_name(GST_BIN(links->video), "vdec");
-  GstElement* audio_decoder = gst_bin_get_by_name(GST_BIN(links->audio), "adec");
+  volume_ = gst_bin_get_by_name(GST_BIN(branches.audio), "volume");
+  GstElement* video_decoder = gst_bin_get_by_name(GST_BIN(branches.video), "vdec");
+  GstElement* audio_decoder = gst_bin_get_by_name(GST_BIN(branches.audio), "adec");
   timing_->video_offset_pad = gst_element_get_static_pad(video_decoder, "src");
   timing_->audio_offset_pad = gst_element_get_static_pad(audio_decoder, "src");
   gst_object_unref(video_decoder);
   gst_object_unref(audio_decoder);
-  GstElement* video_sink = gst_bin_get_by_name(GST_BIN(links->video), "vsink");
+  GstElement* video_sink = gst_bin_get_by_name(GST_BIN(branches.video), "vsink");
   GstPad* sink_pad = gst_element_get_static_pad(video_sink, "sink");
   gst_pad_add_probe(sink_pad, GST_PAD_PROBE_TYPE_BUFFER, on_frame, timing_.get(), nullptr);
   gst_object_unref(sink_pad);
   if (!settings_.headless) {
-    timing_->overlay = gst_bin_get_by_name(GST_BIN(links->video), "overlay");
+    timing_->overlay = gst_bin_get_by_name(GST_BIN(branches.video), "overlay");
     g_object_set(timing_->overlay, "silent", !settings_.overlay, nullptr);
-    GstElement* fit = gst_bin_get_by_name(GST_BIN(links->video), "fit");
+    GstElement* fit = gst_bin_get_by_name(GST_BIN(branches.video), "fit");
     try {
       window_ = std::make_unique<window_controls>(
           settings_.title, window_controls::elements{video_sink, fit, volume_, timing_->overlay},

@@ -20,6 +20,9 @@ packages=(
   # the viewer's own X11 window (keys, full screen); the broadcaster's link
   # as a QR code on its terminal
   libx11-dev libqrencode-dev
+  # the browser gateway (--serve-browsers): webrtcbin's headers and its ICE
+  # agent (libnice's GStreamer elements)
+  libgstreamer-plugins-bad1.0-dev gstreamer1.0-nice
   # tests (clang: the libFuzzer build, tools/fuzz.sh)
   xvfb xauth x11-utils imagemagick procps clang libclang-rt-14-dev
   # keys and window resizing sent to the viewer's window under Xvfb; the QR

@@ -7,6 +7,7 @@
 #include <iostream>
 #include <vector>
 
+#include "browser_gateway_program.hpp"
 #include "gst_support.hpp"
 #include "playback_pipeline.hpp"
 #include "runtime/address.hpp"
@@ -48,8 +49,11 @@ int main(int argc, char** argv) {
     ("record", po::value(&record_path)->default_value(""),
      "also write what is played to FILE (.ts as received; .mp4 or .mkv remuxed)");
   // clang-format on
+  viewer::browser_gateway_options gateway_options;
+  viewer::add_browser_gateway_options(description, gateway_options);
   runtime::joining_peer_config config;
   media::playback_settings playback;
+  std::optional<viewer::browser_gateway_settings> gateway_settings;
   try {
     auto parsed =
         runtime::parse_joining_peer(argc, argv, description, defaults, wire::peer_role::viewer,
@@ -68,6 +72,7 @@ int main(int argc, char** argv) {
   }
   try {
     viewer::content_key_of(config.link);  // a relay link or a bad key is a usage error
+    gateway_settings = viewer::browser_gateway_settings_of(gateway_options, config.link);
   } catch (const std::exception& e) {
     std::cerr << "treecast-viewer: " << e.what() << "\n";
     return runtime::exit_usage;
@@ -98,6 +103,7 @@ int main(int argc, char** argv) {
   std::unique_ptr<runtime::shutdown_signals> shutdown;
   std::unique_ptr<media::playback_pipeline> player;
   std::unique_ptr<runtime::http_server> metrics;
+  std::unique_ptr<viewer::browser_gateway> gateway;
   std::optional<std::uint64_t> first_frame_ms;
   const auto fail = [&](const std::string& error) {
     // From any thread: a closed window ends the viewer normally; anything
@@ -117,6 +123,9 @@ int main(int argc, char** argv) {
            [&](std::shared_ptr<const std::string> ts, std::uint64_t capture_time_us) {
              if (recorder) {
                recorder->write(*ts);
+             }
+             if (gateway) {
+               gateway->push(ts, capture_time_us);
              }
              try {
                player->push(ts->data(), ts->size(), capture_time_us, ts);
@@ -153,25 +162,31 @@ int main(int argc, char** argv) {
             out.note("first-frame ms=" + std::to_string(*first_frame_ms));
           });
         });
+    if (gateway_settings) {
+      gateway = viewer::start_browser_gateway(io, *gateway_settings, out, "treecast-viewer");
+    }
     receiver.start();
     metrics = runtime::start_metrics_server(io, config.options, peer, [&] {
       const media::stall_figures stalled = player->stalls();
-      return std::vector<runtime::program_metric>{
-          {"video_frames", static_cast<double>(player->video_frames()), "video frames decoded"},
-          {"audio_buffers", static_cast<double>(player->audio_buffers()), "audio buffers decoded"},
-          {"play_latency_ms", static_cast<double>(player->playback_latency_ms()),
-           "capture -> screen of the latest frame"},
-          {"buffer_ms", static_cast<double>(player->buffer_ms()),
-           "media received ahead of the picture on screen"},
-          {"discontinuities", static_cast<double>(playout.discontinuities()),
-           "gaps skipped to the next keyframe"},
-          {"first_frame_ms", first_frame_ms ? static_cast<double>(*first_frame_ms) : -1.0,
-           "launch -> first frame on screen"},
-          {"stalls", static_cast<double>(stalled.stalls), "times the picture stood still"},
-          {"stall_ms", static_cast<double>(stalled.stall_ms),
-           "time the picture stood still, in all"},
-          {"rebuffer_ratio", stalled.rebuffer_ratio,
-           "time the picture stood still / time watched"}};
+      auto figures = viewer::browser_gateway_metrics(gateway.get());
+      figures.insert(
+          figures.end(),
+          {{"video_frames", static_cast<double>(player->video_frames()), "video frames decoded"},
+           {"audio_buffers", static_cast<double>(player->audio_buffers()), "audio buffers decoded"},
+           {"play_latency_ms", static_cast<double>(player->playback_latency_ms()),
+            "capture -> screen of the latest frame"},
+           {"buffer_ms", static_cast<double>(player->buffer_ms()),
+            "media received ahead of the picture on screen"},
+           {"discontinuities", static_cast<double>(playout.discontinuities()),
+            "gaps skipped to the next keyframe"},
+           {"first_frame_ms", first_frame_ms ? static_cast<double>(*first_frame_ms) : -1.0,
+            "launch -> first frame on screen"},
+           {"stalls", static_cast<double>(stalled.stalls), "times the picture stood still"},
+           {"stall_ms", static_cast<double>(stalled.stall_ms),
+            "time the picture stood still, in all"},
+           {"rebuffer_ratio", stalled.rebuffer_ratio,
+            "time the picture stood still / time watched"}});
+      return figures;
     });
   } catch (const std::exception& e) {
     std::cerr << "treecast-viewer: cannot start: " << e.what() << "\n";
@@ -204,6 +219,7 @@ int main(int argc, char** argv) {
     report.field("muted", player->muted() ? 1 : 0);
     report.field("volume", volume_percent);
     report.field("fullscreen", player->fullscreen() ? 1 : 0);
+    viewer::report_browsers(gateway.get(), report);
     if (player->playback_latency_ms() >= 0) {
       report.say("latency " + std::to_string(player->playback_latency_ms()) + " ms");
       report.say("buffer " + std::to_string(player->buffer_ms()) + " ms");
@@ -232,6 +248,9 @@ int main(int argc, char** argv) {
     status.cancel();
     if (metrics) {
       metrics->stop();
+    }
+    if (gateway) {
+      gateway->stop();
     }
     receiver.stop();
     player->stop();

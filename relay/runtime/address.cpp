@@ -51,6 +51,17 @@ std::optional<wire::endpoint> parse_address(const std::string& text, std::string
   return wire::endpoint{host, static_cast<std::uint16_t>(port)};
 }
 
+std::optional<wire::endpoint> parse_listen_address(const std::string& text, std::string* why) {
+  if (text.size() > 2 && text.ends_with(":0")) {
+    auto any_port = parse_address(text.substr(0, text.size() - 1) + "1", why);
+    if (any_port) {
+      any_port->port = 0;
+    }
+    return any_port;
+  }
+  return parse_address(text, why);
+}
+
 std::string format_address(const wire::endpoint& e) {
   const bool v6 = e.host.find(':') != std::string::npos;
   return (v6 ? "[" + e.host + "]" : e.host) + ":" + std::to_string(e.port);

@@ -14,6 +14,11 @@ namespace treecast::runtime {
 // `why`, when given, receives what is wrong with `text` when it is not one.
 std::optional<wire::endpoint> parse_address(const std::string& text, std::string* why = nullptr);
 
+// Like parse_address, but port 0 is allowed: an address to listen on, where
+// 0 asks for any free port.
+std::optional<wire::endpoint> parse_listen_address(const std::string& text,
+                                                   std::string* why = nullptr);
+
 // "host:port", with brackets around an IPv6 host.
 std::string format_address(const wire::endpoint& e);
 

@@ -3,6 +3,7 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 #include <chrono>
 #include <cstdio>
 
@@ -22,6 +23,7 @@ struct http_server::state {
   tcp::acceptor acceptor;
   accept_backoff accept_pacing;  // the next accept after a failed one
   std::map<std::string, handler> routes;
+  std::map<std::string, upgrade_handler> upgrades;
   bool stopped = false;
 };
 
@@ -49,13 +51,22 @@ class http_connection : public std::enable_shared_from_this<http_connection> {
   }
 
  private:
-  void respond(const http::request<http::string_body>& request) {
+  void respond(http::request<http::string_body>& request) {
     http_response answer;
     const std::string target(request.target());
     const auto question = target.find('?');
     const std::string path = target.substr(0, question);
     const std::string query = question == std::string::npos ? "" : target.substr(question + 1);
-    if (request.method() != http::verb::get && request.method() != http::verb::head) {
+    const auto upgrade = server_->upgrades.find(path);
+    if (upgrade != server_->upgrades.end() && beast::websocket::is_upgrade(request)) {
+      stream_.expires_never();
+      auto refusal = upgrade->second(query, stream_.socket(), request);
+      if (!refusal) {
+        return;  // the socket is the handler's now
+      }
+      stream_.expires_after(request_timeout);
+      answer = std::move(*refusal);
+    } else if (request.method() != http::verb::get && request.method() != http::verb::head) {
       answer = {405, "text/plain; charset=utf-8", "only GET and HEAD\n"};
     } else if (const auto it = server_->routes.find(path); it != server_->routes.end()) {
       answer = it->second(query);
@@ -104,6 +115,10 @@ http_server::~http_server() {
 
 void http_server::route(const std::string& path, handler h) {
   state_->routes[path] = std::move(h);
+}
+
+void http_server::route_upgrade(const std::string& path, upgrade_handler h) {
+  state_->upgrades[path] = std::move(h);
 }
 
 void http_server::start() {

@@ -7,6 +7,8 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
 #include <functional>
 #include <map>
 #include <memory>
@@ -33,8 +35,17 @@ class http_server {
   http_server(const http_server&) = delete;
   http_server& operator=(const http_server&) = delete;
 
+  // Takes a WebSocket upgrade request for its path: returns nullopt when it
+  // took over the socket, else the response to send instead (a refusal).
+  using upgrade_handler = std::function<std::optional<http_response>(
+      const std::string& query, boost::asio::ip::tcp::socket& socket,
+      boost::beast::http::request<boost::beast::http::string_body>& request)>;
+
   // Serves `path` exactly; unknown paths get 404.
   void route(const std::string& path, handler h);
+  // Hands WebSocket upgrade requests for `path` to `h` (other requests for
+  // it go to its route, if any).
+  void route_upgrade(const std::string& path, upgrade_handler h);
   void start();
   void stop();
   std::uint16_t port() const { return port_; }

@@ -70,22 +70,13 @@ void add_peer_options(po::options_description& description, peer_options& values
 void apply_peer_options(const peer_options& values, core::node_config& node,
                         runtime_config& runtime) {
   parse_status_style(values.status);  // a bad --status is a usage error
-  const auto listen = parse_address(values.listen);
+  std::string why;
+  const auto listen = parse_listen_address(values.listen, &why);
   if (!listen) {
-    // Port 0 is not a valid address to connect to, but fine to listen on.
-    const auto colon = values.listen.rfind(':');
-    if (colon == std::string::npos || values.listen.substr(colon + 1) != "0") {
-      throw std::invalid_argument("--listen wants HOST:PORT, got '" + values.listen + "'");
-    }
-    runtime.listen_host = values.listen.substr(0, colon);
-    if (runtime.listen_host.size() > 2 && runtime.listen_host.front() == '[') {
-      runtime.listen_host = runtime.listen_host.substr(1, runtime.listen_host.size() - 2);
-    }
-    runtime.listen_port = 0;
-  } else {
-    runtime.listen_host = listen->host;
-    runtime.listen_port = listen->port;
+    throw std::invalid_argument("--listen wants HOST:PORT, got '" + values.listen + "': " + why);
   }
+  runtime.listen_host = listen->host;
+  runtime.listen_port = listen->port;
   node.max_children = values.max_children;
   apply_site(values, node, "");
   const auto seconds = [](double s, const char* flag) {

@@ -67,7 +67,12 @@ std::string local_tree::link_to(std::uint16_t port, bool viewer) const {
 }
 
 peer_process local_tree::start_relay(std::uint16_t parent_port, std::vector<std::string> extra) {
-  std::vector<std::string> args = {link_to(parent_port), "--listen", "127.0.0.1:0"};
+  return start_relay_by_link(link_to(parent_port), std::move(extra));
+}
+
+peer_process local_tree::start_relay_by_link(const std::string& link,
+                                             std::vector<std::string> extra) {
+  std::vector<std::string> args = {link, "--listen", "127.0.0.1:0"};
   args.insert(args.end(), extra.begin(), extra.end());
   return start(TREECAST_RELAY, "relay" + std::to_string(started_), std::move(args));
 }

@@ -23,6 +23,8 @@ class local_tree {
   // Extra arguments are appended after the defaults (loopback, small logs).
   peer_process start_broadcaster(std::vector<std::string> extra = {});
   peer_process start_relay(std::uint16_t parent_port, std::vector<std::string> extra = {});
+  // A relay joining by `link` (e.g. the viewer link, for a browser gateway).
+  peer_process start_relay_by_link(const std::string& link, std::vector<std::string> extra = {});
   peer_process start_viewer(std::uint16_t parent_port, std::vector<std::string> extra = {});
   // A headless viewer joining by `link` (a link another broadcaster printed).
   peer_process start_viewer_by_link(const std::string& link, std::vector<std::string> extra = {});

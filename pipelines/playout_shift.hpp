@@ -1,0 +1,34 @@
+// When and how far to move playback in time so that frames go out (to the
+// screen, or to browsers) `wanted` after their capture: the jitter buffer's
+// one rule, shared by the player and the browser gateway.
+//
+// At the first frame, always (the join's backlog is then played past at
+// once rather than in real time). After that, only when the delay drifted:
+// later only once frames arrive with less than the late tolerance to spare
+// (holding back frames that are still on time would stand the picture still
+// while there is something to show; the live edge moves with the chunks' own
+// sizes by more than the tolerance), earlier once it is more than the early
+// tolerance too long (a nearer parent).
+//
+// Pure logic, no GStreamer.
+#pragma once
+
+#include <cstdint>
+
+namespace treecast::media {
+
+struct playout_frame {
+  bool first = false;          // no shift has been made yet
+  std::int64_t delay_us = 0;   // capture -> when the frame is due now
+  std::int64_t wanted_us = 0;  // capture -> when it should be due
+  std::int64_t slack_us = 0;   // when it is due minus now (< 0: already late)
+};
+
+inline constexpr std::int64_t late_tolerance_us = 30'000;
+inline constexpr std::int64_t early_tolerance_us = 100'000;
+
+// The shift (us, > 0 later, < 0 sooner) to apply to this frame and all after
+// it; 0 to keep playback where it is.
+std::int64_t playout_shift(const playout_frame& f);
+
+}  // namespace treecast::media
