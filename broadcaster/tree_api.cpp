@@ -46,10 +46,12 @@ nlohmann::json tree_json(const core::node& root, const upload_figures& upload) {
   out["chunks_missed"] = root.subtree_chunks_missed();
   out["stall_ms"] = root.subtree_stall_ms();
   out["peers_stalled"] = root.subtree_peers_stalled();
+  out["browsers"] = root.subtree_browsers();
 
   const auto rows = root.subtree_health(wire::max_health_entries + 1);
   std::array<std::uint64_t, runtime::arrival_latency::bucket_bounds_ms.size() + 1> counts{};
   nlohmann::json nodes = nlohmann::json::array();
+  nlohmann::json browsers_by_site = nlohmann::json::object();
   for (const auto& h : rows) {
     nlohmann::json n;
     n["id"] = runtime::node_id_hex(h.node_id);
@@ -67,13 +69,24 @@ nlohmann::json tree_json(const core::node& root, const upload_figures& upload) {
     n["chunks_missed"] = h.chunks_missed;
     n["stalls"] = h.stalls;
     n["stall_ms"] = h.stall_ms;
+    n["browsers"] = h.browsers;
     n["health"] = health_of(h);
+    if (h.browsers > 0) {
+      auto& site = browsers_by_site[h.site.empty() ? "(no site)" : h.site];
+      if (site.is_null()) {
+        site = {{"gateways", 0}, {"browsers", 0}};
+      }
+      site["gateways"] = site["gateways"].get<unsigned>() + 1;
+      site["browsers"] = site["browsers"].get<unsigned>() + h.browsers;
+    }
     nodes.push_back(std::move(n));
     if (h.role != wire::peer_role::broadcaster && h.latency_ms >= 0) {
       ++counts[runtime::arrival_latency::bucket_of(h.latency_ms)];
     }
   }
   out["listed"] = nodes.size();
+  // Over the listed rows: gateways and their browsers per site.
+  out["browsers_by_site"] = std::move(browsers_by_site);
   out["nodes"] = std::move(nodes);
   nlohmann::json bounds = nlohmann::json::array();
   for (const auto b : runtime::arrival_latency::bucket_bounds_ms) {

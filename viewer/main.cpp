@@ -199,7 +199,8 @@ int main(int argc, char** argv) {
     const media::stall_figures stalled = player->stalls();
     peer.set_local_health(
         {static_cast<std::int32_t>(arrival_ms), static_cast<std::int32_t>(player->buffer_ms()),
-         static_cast<std::uint32_t>(stalled.stalls), static_cast<std::uint64_t>(stalled.stall_ms)});
+         static_cast<std::uint32_t>(stalled.stalls), static_cast<std::uint64_t>(stalled.stall_ms),
+         static_cast<std::uint32_t>(gateway ? gateway->browsers() : 0)});
     const int volume_percent = static_cast<int>(player->volume() * 100 + 0.5);
     runtime::status_report report = runtime::tree_status(peer);
     report.field("frames", static_cast<long long>(player->video_frames()));

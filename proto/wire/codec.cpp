@@ -234,6 +234,7 @@ void fill_health(pb::PeerHealth* out, const peer_health& in) {
   out->set_role(static_cast<pb::PeerRole>(in.role));
   out->set_stalls(in.stalls);
   out->set_stall_ms(in.stall_ms);
+  out->set_browsers(in.browsers);
 }
 
 void fill(pb::Envelope& e, const report& m) {
@@ -246,6 +247,7 @@ void fill(pb::Envelope& e, const report& m) {
   r->set_chunks_missed(m.chunks_missed);
   r->set_stall_ms(m.stall_ms);
   r->set_peers_stalled(m.peers_stalled);
+  r->set_browsers(m.browsers);
   if (m.where) {
     fill_coordinate(r->mutable_coordinate(), *m.where);
   }
@@ -445,6 +447,7 @@ bool decode_health(const google::protobuf::RepeatedPtrField<pb::PeerHealth>& in,
     p.role = static_cast<peer_role>(h.role());
     p.stalls = h.stalls();
     p.stall_ms = h.stall_ms();
+    p.browsers = h.browsers();
     out.push_back(std::move(p));
   }
   return true;
@@ -460,6 +463,7 @@ std::error_code decode(const pb::Report& in, message& out) {
   m.chunks_missed = in.chunks_missed();
   m.stall_ms = in.stall_ms();
   m.peers_stalled = in.peers_stalled();
+  m.browsers = in.browsers();
   m.root_delay_us = in.root_delay_us();
   m.health_delta = in.health_delta();
   m.site_entry_hops = in.site_entry_hops();

@@ -174,6 +174,7 @@ struct peer_health {
   peer_role role = peer_role::unspecified;
   std::uint32_t stalls = 0;
   std::uint64_t stall_ms = 0;
+  std::uint32_t browsers = 0;  // watching through it (a browser gateway)
 };
 
 struct report {
@@ -187,6 +188,7 @@ struct report {
   std::uint64_t chunks_missed = 0;
   std::uint64_t stall_ms = 0;       // summed over the subtree
   std::uint32_t peers_stalled = 0;  // viewers of the subtree that ever stalled
+  std::uint32_t browsers = 0;       // watching through gateways of the subtree
   std::optional<coordinate> where;  // where the child sits
   std::uint32_t root_delay_us = 0;  // the child's delay from the broadcaster
   // false: `health` is the whole list; true: the rows changed since the last

@@ -195,6 +195,7 @@ class node {
   // and the viewers of it whose picture ever did.
   std::uint64_t subtree_stall_ms() const { return subtree_.stall_ms(); }
   std::uint32_t subtree_peers_stalled() const { return subtree_.peers_stalled(); }
+  std::uint32_t subtree_browsers() const { return subtree_.browsers(); }
   // What only the driver knows of this node's health (the wall clock's view
   // of latency, the player's buffer and stalls): reported with the next report.
   void set_local_health(const local_health& health) { subtree_.set_local_health(health); }

@@ -71,8 +71,9 @@ bool row_says_something_new(const wire::peer_health& a, const wire::peer_health&
   return a.node_id != b.node_id || a.parent_id != b.parent_id || a.address != b.address ||
          a.depth != b.depth || a.children != b.children || a.max_children != b.max_children ||
          a.chunks_missed != b.chunks_missed || a.site != b.site || a.role != b.role ||
-         a.stalls != b.stalls || a.stall_ms != b.stall_ms || gauge_moved(a.rtt_ms, b.rtt_ms, t) ||
-         gauge_moved(a.buffer_ms, b.buffer_ms, t) || gauge_moved(a.latency_ms, b.latency_ms, t);
+         a.stalls != b.stalls || a.stall_ms != b.stall_ms || a.browsers != b.browsers ||
+         gauge_moved(a.rtt_ms, b.rtt_ms, t) || gauge_moved(a.buffer_ms, b.buffer_ms, t) ||
+         gauge_moved(a.latency_ms, b.latency_ms, t);
 }
 
 bool says_something_new(const wire::path_update& last, const wire::path_update& next) {
@@ -87,7 +88,8 @@ bool says_something_new(const wire::report& last, const wire::report& next,
       last.free_slots != next.free_slots || last.viewers != next.viewers ||
       last.relays != next.relays || last.chunks_missed != next.chunks_missed ||
       last.stall_ms != next.stall_ms || last.peers_stalled != next.peers_stalled ||
-      last.site_entry_hops != next.site_entry_hops || last.site_entry_tag != next.site_entry_tag ||
+      last.browsers != next.browsers || last.site_entry_hops != next.site_entry_hops ||
+      last.site_entry_tag != next.site_entry_tag ||
       last.room_for_max_children != next.room_for_max_children) {
     return true;
   }

@@ -14,6 +14,9 @@ namespace {
 
 constexpr std::uint64_t max_count = std::numeric_limits<std::uint32_t>::max();
 
+// A report's browsers are believed up to this many per peer of its subtree.
+constexpr std::uint64_t max_browsers_per_peer = 5000;
+
 std::uint32_t saturate(std::uint64_t n) {
   return static_cast<std::uint32_t>(std::min(n, max_count));
 }
@@ -70,6 +73,9 @@ bool clamp_report(wire::report& r, const std::optional<wire::report>& before, du
   r.viewers = std::min(r.viewers, r.subtree_size);
   r.relays = std::min(r.relays, r.subtree_size - r.viewers);
   r.peers_stalled = std::min(r.peers_stalled, r.viewers);
+  // A gateway serves at most a few thousand browsers.
+  r.browsers =
+      std::min(r.browsers, saturate(std::uint64_t{r.subtree_size} * max_browsers_per_peer));
   r.chunks_missed =
       std::min<std::uint64_t>(r.chunks_missed, missed_before + 100 * std::uint64_t{r.subtree_size});
   r.stall_ms = std::min<std::uint64_t>(r.stall_ms, stall_before + stall_per_peer * r.subtree_size);
@@ -130,6 +136,10 @@ std::uint32_t subtree_view::peers_stalled() const {
   return saturate((local_.stalls > 0 ? 1 : 0) + sum_reports(&wire::report::peers_stalled));
 }
 
+std::uint32_t subtree_view::browsers() const {
+  return saturate(std::uint64_t{local_.browsers} + sum_reports(&wire::report::browsers));
+}
+
 std::vector<wire::peer_health> subtree_view::health(std::size_t limit,
                                                     const self_view& self_state) const {
   std::vector<wire::peer_health> rows;
@@ -155,6 +165,7 @@ std::vector<wire::peer_health> subtree_view::health(std::size_t limit,
   self.latency_ms = local_.latency_ms;
   self.stalls = local_.stalls;
   self.stall_ms = local_.stall_ms;
+  self.browsers = local_.browsers;
   self.site = ctx_.config.site;
   self.role = ctx_.config.role;
   rows.push_back(std::move(self));
@@ -398,6 +409,7 @@ wire::report subtree_view::make_report(const self_view& self) {
   r.chunks_missed = chunks_missed();
   r.stall_ms = stall_ms();
   r.peers_stalled = peers_stalled();
+  r.browsers = browsers();
   // Peers of our subtree with room, every site represented; the parent adds
   // us itself. Ties broken the same way every time: the same subtree gives
   // the same list, so a report with nothing new is not sent

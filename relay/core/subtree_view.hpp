@@ -34,6 +34,7 @@ struct local_health {
   std::int32_t buffer_ms = -1;   // media ahead of the picture (viewers), -1 unknown
   std::uint32_t stalls = 0;      // times the picture stood still (viewers)
   std::uint64_t stall_ms = 0;    // and for how long, in all
+  std::uint32_t browsers = 0;    // watching through this peer (a browser gateway)
 };
 
 // What the node says of itself in its views.
@@ -70,6 +71,8 @@ class subtree_view {
   // whose picture ever did.
   std::uint64_t stall_ms() const;
   std::uint32_t peers_stalled() const;
+  // Browsers watching through gateways of the subtree, this peer included.
+  std::uint32_t browsers() const;
   // This node's health row, then its subtree's as its children reported them
   // (nearest first), at most `limit` rows.
   std::vector<wire::peer_health> health(std::size_t limit, const self_view& self) const;

@@ -69,7 +69,13 @@ class http_connection : public std::enable_shared_from_this<http_connection> {
     } else if (request.method() != http::verb::get && request.method() != http::verb::head) {
       answer = {405, "text/plain; charset=utf-8", "only GET and HEAD\n"};
     } else if (const auto it = server_->routes.find(path); it != server_->routes.end()) {
-      answer = it->second(query);
+      // A failing page is that request's 500, not the peer's end.
+      try {
+        answer = it->second(query);
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "http: %s failed: %s\n", path.c_str(), e.what());
+        answer = {500, "text/plain; charset=utf-8", "internal error\n"};
+      }
     } else {
       answer = {404, "text/plain; charset=utf-8", "not found: " + path + "\n"};
     }

@@ -12,6 +12,7 @@
 #include <boost/beast/websocket.hpp>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
@@ -36,7 +37,14 @@ struct gateway_tree {
   gateway_tree(const std::string& name, gateway_program program,
                std::vector<std::string> gateway_flags = {})
       : tree(name) {
-    broadcaster = tree.start_broadcaster({"--resolution", "640x360", "--fps", "30"});
+    broadcaster =
+        tree.start_broadcaster({"--resolution", "640x360", "--fps", "30", "--metrics-port", "0"});
+    const auto served = broadcaster.process->wait_for_line(
+        [](const std::string& l) { return l.rfind("metrics on ", 0) == 0; }, 10s);
+    if (!served) {
+      throw std::runtime_error("the broadcaster served no dashboard");
+    }
+    dashboard_port = static_cast<std::uint16_t>(std::stoi(served->substr(served->rfind(':') + 1)));
     gateway_flags.insert(gateway_flags.begin(), {"--serve-browsers", "127.0.0.1:0"});
     const std::string link = tree.link_to(broadcaster.port, true);
     if (program == gateway_program::relay) {
@@ -76,8 +84,25 @@ struct gateway_tree {
     return log.find(text) != std::string::npos;
   }
 
+  // The broadcaster's /api/tree: browsers counted up the tree, once per
+  // broadcaster status line, until it says `browsers`.
+  bool tree_counts_browsers(unsigned browsers) {
+    for (int attempt = 0; attempt < 20; ++attempt) {
+      const auto reply = http_get(dashboard_port, "/api/tree");
+      if (reply && reply->status == 200 &&
+          nlohmann::json::parse(reply->body).value("browsers", 0u) == browsers) {
+        return true;
+      }
+      broadcaster.process->wait_for_line(
+          [](const std::string& l) { return l.rfind("status ", 0) == 0; }, 2s,
+          broadcaster.process->lines().size());
+    }
+    return false;
+  }
+
   local_tree tree;
   peer_process broadcaster;
+  std::uint16_t dashboard_port = 0;
   peer_process gateway;
   std::string label;  // the gateway's log name
   std::string page;   // http://127.0.0.1:PORT/?t=TOKEN
@@ -193,8 +218,12 @@ TEST(browser_gateway, page_in_chromium_plays_the_stream_over_webrtc) {
   EXPECT_GT(luminance_stddev(shot, 0, 0, shot.width, shot.height * 3 / 4), 30)
       << "the page shows no picture; see " << png;
 
-  // The gateway counts its browser in its status (and /metrics).
+  // The gateway counts its browser in its status, and so does the
+  // broadcaster's view of the tree, per site.
   EXPECT_TRUE(live.status_says("browsers", "1"));
+  EXPECT_TRUE(live.tree_counts_browsers(1));
+  const auto tree = nlohmann::json::parse(http_get(live.dashboard_port, "/api/tree")->body);
+  EXPECT_EQ(tree["browsers_by_site"].size(), 1u) << tree["browsers_by_site"].dump();
 }
 
 TEST(browser_gateway, no_stream_without_the_invitation_token) {

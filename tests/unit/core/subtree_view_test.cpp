@@ -69,6 +69,24 @@ TEST(subtree_view, counts_come_from_the_reports_or_the_child_itself) {
   EXPECT_EQ(f.view.chunks_missed(), 2u);
 }
 
+TEST(subtree_view, browsers_are_summed_up_the_tree_and_a_lying_count_is_capped) {
+  subtree_fixture f;
+  f.view.set_local_health({.browsers = 3});
+  const link_id_t a = f.add_child(2);
+  const link_id_t b = f.add_child(3);
+  wire::report honest;
+  honest.subtree_size = 2;
+  honest.browsers = 40;
+  f.view.on_report(a, *f.kids.find(a), wire::report(honest));
+  EXPECT_EQ(f.view.browsers(), 43u);
+  // One peer cannot serve a billion browsers: believed up to 5 000 a peer.
+  wire::report liar;
+  liar.subtree_size = 1;
+  liar.browsers = 1'000'000'000;
+  f.view.on_report(b, *f.kids.find(b), wire::report(liar));
+  EXPECT_EQ(f.view.browsers(), 43u + 5000u);
+}
+
 TEST(subtree_view, a_report_says_whether_the_room_below_changed) {
   subtree_fixture f;
   const link_id_t a = f.add_child(2);

@@ -179,6 +179,17 @@ TEST(frame_codec, a_reports_health_delta_round_trips_and_too_many_gone_ids_are_r
   EXPECT_EQ(decode_frame(encode_frame(r), out), wire_errc::field_out_of_range);
 }
 
+TEST(frame_codec, browsers_round_trip_in_the_report_and_its_rows) {
+  report r;
+  r.browsers = 41;
+  r.health.emplace_back();
+  r.health[0].browsers = 7;
+  const auto back = std::get<report>(round_trip(r));
+  EXPECT_EQ(back.browsers, 41u);
+  ASSERT_EQ(back.health.size(), 1u);
+  EXPECT_EQ(back.health[0].browsers, 7u);
+}
+
 TEST(frame_codec, room_for_a_nearer_prober_round_trips) {
   pong p;
   p.room_within_rtt_us = 9'000;
