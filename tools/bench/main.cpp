@@ -7,6 +7,7 @@
 #include <sstream>
 #include <vector>
 
+#include "browser_bench.hpp"
 #include "crypto_bench.hpp"
 #include "fanout_bench.hpp"
 #include "fanout_sinks.hpp"
@@ -68,7 +69,10 @@ int main(int argc, char** argv) {
       "           added per hop (p50/p99), glass-to-glass at the viewer; beside srtsrc/srtsink\n"
       "           relays at SRT's default latency\n"
       "  crypto   Ed25519 verify/sign per chunk and AES-256-GCM per Mbit, as a fraction of\n"
-      "           one core at the stream's bitrate\n";
+      "           one core at the stream's bitrate\n"
+      "  browsers an office relay serving browsers (--serve-browsers) to 0, 1, 3 headless\n"
+      "           Chromium pages: relay CPU and CPU per browser, glass-to-glass per frame\n"
+      "           in the browsers beside a native viewer's\n";
   if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
     std::cout << usage;
     return argc < 2 ? 2 : 0;
@@ -90,6 +94,34 @@ int main(int argc, char** argv) {
       }
     });
     return parsed >= 0 ? parsed : treecast::bench::run_repair_bench(options);
+  }
+  if (command == "browsers") {
+    treecast::bench::browser_options options;
+    std::string counts = "1,3";
+    int seconds = static_cast<int>(options.window.count());
+    po::options_description description("treecast-bench browsers options");
+    // clang-format off
+    description.add_options()
+      ("browsers", po::value(&counts)->default_value(counts),
+       "pages watching, one run per count (after a run with none)")
+      ("seconds", po::value(&seconds)->default_value(seconds), "measured per run")
+      ("json", po::bool_switch(&options.json), "print a JSON object as the last line");
+    // clang-format on
+    const int parsed = parse_subcommand(argc, argv, description, [&] {
+      options.browsers.clear();
+      for (const auto& c : split_commas(counts)) {
+        const int n = std::stoi(c);
+        if (n < 1 || n > 20) {
+          throw std::invalid_argument("--browsers: counts in 1..20");
+        }
+        options.browsers.push_back(n);
+      }
+      if (seconds < 5 || seconds > 600) {
+        throw std::invalid_argument("--seconds in 5..600");
+      }
+      options.window = std::chrono::seconds(seconds);
+    });
+    return parsed >= 0 ? parsed : treecast::bench::run_browser_bench(options);
   }
   if (command == "startup") {
     treecast::bench::startup_options options;
