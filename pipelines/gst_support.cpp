@@ -184,6 +184,33 @@ void link_demuxed_streams(GstElement* demux, GstElement* video, GstElement* audi
       [](gpointer p, GClosure*) { delete static_cast<demuxed_streams*>(p); }, GConnectFlags{});
 }
 
+std::optional<std::int64_t> ns_until_running_time(GstPad* pad, GstBuffer* buffer,
+                                                  GstElement* pipeline) {
+  if (!GST_BUFFER_PTS_IS_VALID(buffer)) {
+    return std::nullopt;
+  }
+  std::optional<std::int64_t> until;
+  GstEvent* segment_event = gst_pad_get_sticky_event(pad, GST_EVENT_SEGMENT, 0);
+  GstClock* clock = gst_element_get_clock(pipeline);
+  if (segment_event && clock) {
+    const GstSegment* segment = nullptr;
+    gst_event_parse_segment(segment_event, &segment);
+    const GstClockTime running =
+        gst_segment_to_running_time(segment, GST_FORMAT_TIME, GST_BUFFER_PTS(buffer));
+    if (GST_CLOCK_TIME_IS_VALID(running)) {
+      until = static_cast<std::int64_t>(gst_element_get_base_time(pipeline) + running) -
+              static_cast<std::int64_t>(gst_clock_get_time(clock));
+    }
+  }
+  if (clock) {
+    gst_object_unref(clock);
+  }
+  if (segment_event) {
+    gst_event_unref(segment_event);
+  }
+  return until;
+}
+
 void count_buffers(GstElement* pipeline, const char* name, std::atomic<std::uint64_t>* counter) {
   GstElement* element = gst_bin_get_by_name(GST_BIN(pipeline), name);
   if (!element) {

@@ -6,10 +6,12 @@
 #include <functional>
 #include <initializer_list>
 #include <memory>
+#include <optional>
 #include <string>
 
 typedef struct _GstElement GstElement;
 typedef struct _GstBuffer GstBuffer;
+typedef struct _GstPad GstPad;
 
 namespace treecast::media {
 
@@ -35,6 +37,12 @@ GstElement* parse_pipeline(const std::string& description);
 // `video` and `audio` (elements in the same bin); other streams stay
 // unlinked. The elements must outlive the demuxer's pads.
 void link_demuxed_streams(GstElement* demux, GstElement* video, GstElement* audio);
+
+// Nanoseconds on `pipeline`'s clock until the running time of `buffer`'s PTS
+// in `pad`'s segment (< 0: already past); nullopt without a PTS, a segment
+// or a clock.
+std::optional<std::int64_t> ns_until_running_time(GstPad* pad, GstBuffer* buffer,
+                                                  GstElement* pipeline);
 
 // Adds one to `counter` for every buffer leaving the element `name`'s src pad.
 void count_buffers(GstElement* pipeline, const char* name, std::atomic<std::uint64_t>* counter);

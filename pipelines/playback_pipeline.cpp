@@ -30,7 +30,7 @@ struct playback_pipeline::timing {
   // edge, i.e. after the smallest recent arrival delay (capture of a chunk's
   // first byte -> its arrival).
   std::int64_t target_us = 0;
-  std::atomic<std::int64_t> live_edge_us{-1};
+  live_edge edge;
   // Where playback is moved in time: the decoders' output pads.
   GstPad* video_offset_pad = nullptr;
   GstPad* audio_offset_pad = nullptr;
@@ -44,12 +44,6 @@ struct playback_pipeline::timing {
 };
 
 namespace {
-
-std::uint64_t wall_now_us() {
-  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                        std::chrono::system_clock::now().time_since_epoch())
-                                        .count());
-}
 
 // Branches linked to tsdemux's pads as they appear. Queues decouple the
 // demuxer from the decoders so one stream never stalls the other; they hold
@@ -119,15 +113,14 @@ GstElement* branch_bin(const std::string& description) {
 // same offset moves audio, keeping sync.
 void move_playback(playback_pipeline::timing& t, std::int64_t& shown_wall_us,
                    std::int64_t captured_us) {
-  const std::int64_t live_edge = t.live_edge_us.load();
-  if (live_edge < 0) {
+  const std::int64_t edge_us = t.edge.delay_us();
+  if (edge_us < 0) {
     return;
   }
-  const std::int64_t shift_us =
-      playout_shift({.first = t.re_anchors.load() == 0,
-                     .delay_us = shown_wall_us - captured_us,
-                     .wanted_us = live_edge + t.target_us,
-                     .slack_us = shown_wall_us - static_cast<std::int64_t>(wall_now_us())});
+  const std::int64_t shift_us = playout_shift({.first = t.re_anchors.load() == 0,
+                                               .delay_us = shown_wall_us - captured_us,
+                                               .wanted_us = edge_us + t.target_us,
+                                               .slack_us = shown_wall_us - wall_now_us()});
   if (shift_us == 0 && t.re_anchors.load() > 0) {
     return;
   }
@@ -152,44 +145,29 @@ GstPadProbeReturn on_frame(GstPad* pad, GstPadProbeInfo* info, gpointer user_dat
   if (t->anchor_pts_ns < 0) {
     t->anchor_pts_ns = pts;
   }
-  GstEvent* segment_event = gst_pad_get_sticky_event(pad, GST_EVENT_SEGMENT, 0);
-  GstClock* clock = gst_element_get_clock(t->pipeline);
-  if (segment_event && clock) {
-    const GstSegment* segment = nullptr;
-    gst_event_parse_segment(segment_event, &segment);
-    const GstClockTime running =
-        gst_segment_to_running_time(segment, GST_FORMAT_TIME, GST_BUFFER_PTS(buffer));
-    if (GST_CLOCK_TIME_IS_VALID(running)) {
-      const auto show_at =
-          static_cast<std::int64_t>(gst_element_get_base_time(t->pipeline) + running +
-                                    gst_pipeline_get_latency(GST_PIPELINE(t->pipeline)));
-      const auto clock_now = static_cast<std::int64_t>(gst_clock_get_time(clock));
-      std::int64_t shown_wall_us =
-          static_cast<std::int64_t>(wall_now_us()) + (show_at - clock_now) / 1000;
-      const auto captured_us =
-          static_cast<std::int64_t>(t->anchor_capture_us.load()) + (pts - t->anchor_pts_ns) / 1000;
-      move_playback(*t, shown_wall_us, captured_us);
-      // A frame due in the past (the join's backlog) is shown on arrival.
-      shown_wall_us = std::max(shown_wall_us, static_cast<std::int64_t>(wall_now_us()));
-      t->latency_ms.store((shown_wall_us - captured_us) / 1000);
-      t->shown_capture_us.store(static_cast<std::uint64_t>(captured_us));
-      {
-        const std::lock_guard lock(t->stall_mutex);
-        t->stalls.on_frame_shown(shown_wall_us, pts / 1000);
-      }
-      if (!t->first_frame_seen) {
-        t->first_frame_seen = true;
-        if (t->on_first_frame) {
-          t->on_first_frame(static_cast<std::uint64_t>(shown_wall_us));
-        }
-      }
+  const auto until_ns = ns_until_running_time(pad, buffer, t->pipeline);
+  if (!until_ns) {
+    return GST_PAD_PROBE_OK;
+  }
+  const std::int64_t show_in_ns =
+      *until_ns + static_cast<std::int64_t>(gst_pipeline_get_latency(GST_PIPELINE(t->pipeline)));
+  std::int64_t shown_wall_us = wall_now_us() + show_in_ns / 1000;
+  const auto captured_us =
+      static_cast<std::int64_t>(t->anchor_capture_us.load()) + (pts - t->anchor_pts_ns) / 1000;
+  move_playback(*t, shown_wall_us, captured_us);
+  // A frame due in the past (the join's backlog) is shown on arrival.
+  shown_wall_us = std::max(shown_wall_us, wall_now_us());
+  t->latency_ms.store((shown_wall_us - captured_us) / 1000);
+  t->shown_capture_us.store(static_cast<std::uint64_t>(captured_us));
+  {
+    const std::lock_guard lock(t->stall_mutex);
+    t->stalls.on_frame_shown(shown_wall_us, pts / 1000);
+  }
+  if (!t->first_frame_seen) {
+    t->first_frame_seen = true;
+    if (t->on_first_frame) {
+      t->on_first_frame(static_cast<std::uint64_t>(shown_wall_us));
     }
-  }
-  if (clock) {
-    gst_object_unref(clock);
-  }
-  if (segment_event) {
-    gst_event_unref(segment_event);
   }
   return GST_PAD_PROBE_OK;
 }
@@ -338,17 +316,8 @@ void playback_pipeline::push(const void* data, std::size_t size, std::uint64_t c
     playing_ = true;
   }
   newest_capture_us_.store(capture_time_us);
-  note_arrival(capture_time_us);
+  timing_->edge.note_arrival(capture_time_us);
   gst_app_src_push_buffer(GST_APP_SRC(source_), buffer_over(data, size, std::move(keep_alive)));
-}
-
-void playback_pipeline::note_arrival(std::uint64_t capture_time_us) {
-  const auto delay =
-      static_cast<std::int64_t>(wall_now_us()) - static_cast<std::int64_t>(capture_time_us);
-  recent_delays_us_[recent_count_++ % recent_delays_us_.size()] = delay;
-  const std::size_t n = std::min(recent_count_, recent_delays_us_.size());
-  timing_->live_edge_us.store(*std::min_element(
-      recent_delays_us_.begin(), recent_delays_us_.begin() + static_cast<std::ptrdiff_t>(n)));
 }
 
 std::uint64_t playback_pipeline::re_anchors() const {
@@ -370,7 +339,7 @@ long long playback_pipeline::playback_latency_ms() const {
 }
 
 stall_figures playback_pipeline::stalls() const {
-  const auto now = static_cast<std::int64_t>(wall_now_us());
+  const auto now = wall_now_us();
   const std::lock_guard lock(timing_->stall_mutex);
   const stall_meter& m = timing_->stalls;
   return {m.stalls(now), m.stall_us(now) / 1000, m.watch_us(now) / 1000, m.rebuffer_ratio(now)};

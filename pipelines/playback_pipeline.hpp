@@ -121,10 +121,6 @@ class playback_pipeline {
   std::unique_ptr<window_controls> window_;  // windowed only
   video_output output_ = video_output::x;
   bool playing_ = false;
-  // Arrival delays of the latest chunks (push() thread), for the live edge.
-  void note_arrival(std::uint64_t capture_time_us);
-  std::array<std::int64_t, 10> recent_delays_us_{};
-  std::size_t recent_count_ = 0;
   std::unique_ptr<timing> timing_;
   std::atomic<std::uint64_t> video_frames_{0};
   std::atomic<std::uint64_t> audio_buffers_{0};

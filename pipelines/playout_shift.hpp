@@ -1,6 +1,7 @@
-// When and how far to move playback in time so that frames go out (to the
-// screen, or to browsers) `wanted` after their capture: the jitter buffer's
-// one rule, shared by the player and the browser gateway.
+// The jitter buffer, shared by the player and the browser gateway: the live
+// edge (how late the freshest chunks arrive), and when and how far to move
+// playback in time so that frames go out (to the screen, or to browsers)
+// `wanted` after their capture.
 //
 // At the first frame, always (the join's backlog is then played past at
 // once rather than in real time). After that, only when the delay drifted:
@@ -13,9 +14,30 @@
 // Pure logic, no GStreamer.
 #pragma once
 
+#include <array>
+#include <atomic>
+#include <cstddef>
 #include <cstdint>
 
 namespace treecast::media {
+
+// The wall clock capture times are on: us since the Unix epoch.
+std::int64_t wall_now_us();
+
+// The smallest arrival delay (capture of a chunk's first byte -> its
+// arrival) among the last 10 chunks: where the stream's live edge is.
+// note_arrival() from the one thread that pushes chunks; delay_us() from any.
+class live_edge {
+ public:
+  void note_arrival(std::uint64_t capture_time_us);
+  // -1 before the first chunk.
+  std::int64_t delay_us() const { return edge_us_.load(); }
+
+ private:
+  std::array<std::int64_t, 10> recent_us_{};
+  std::size_t count_ = 0;
+  std::atomic<std::int64_t> edge_us_{-1};
+};
 
 struct playout_frame {
   bool first = false;          // no shift has been made yet

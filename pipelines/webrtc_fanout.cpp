@@ -19,12 +19,6 @@ namespace treecast::media {
 
 namespace {
 
-std::uint64_t wall_now_us() {
-  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                        std::chrono::system_clock::now().time_since_epoch())
-                                        .count());
-}
-
 // One browser's webrtcbin and the two queues that feed it from the tees.
 struct browser {
   webrtc_fanout::browser_id id = 0;
@@ -52,7 +46,7 @@ struct webrtc_fanout::state {
 
   // Streaming threads: the live edge, the anchor and the pacing offset.
   std::atomic<std::uint64_t> anchor_capture_us{0};
-  std::atomic<std::int64_t> live_edge_us{-1};
+  live_edge edge;
   std::int64_t anchor_pts_ns = -1;
   std::int64_t offset_ns = 0;
   std::uint64_t shifts = 0;
@@ -114,44 +108,29 @@ GstPadProbeReturn on_frame(GstPad* pad, GstPadProbeInfo* info, gpointer user_dat
   if (s->anchor_pts_ns < 0) {
     s->anchor_pts_ns = pts;
   }
-  const std::int64_t live_edge = s->live_edge_us.load();
-  GstEvent* segment_event = gst_pad_get_sticky_event(pad, GST_EVENT_SEGMENT, 0);
-  GstClock* clock = gst_element_get_clock(s->pipeline);
-  if (segment_event && clock && live_edge >= 0) {
-    const GstSegment* segment = nullptr;
-    gst_event_parse_segment(segment_event, &segment);
-    const GstClockTime running =
-        gst_segment_to_running_time(segment, GST_FORMAT_TIME, GST_BUFFER_PTS(buffer));
-    if (GST_CLOCK_TIME_IS_VALID(running)) {
-      if (s->shifts == 0) {
-        s->pacing_latency_ns = upstream_latency_ns(s->video_pacing_pad);
-      }
-      const auto due_ns =
-          static_cast<std::int64_t>(gst_element_get_base_time(s->pipeline) + running) +
-          s->offset_ns + s->pacing_latency_ns -
-          static_cast<std::int64_t>(gst_clock_get_time(clock));
-      const auto now_us = static_cast<std::int64_t>(wall_now_us());
-      const std::int64_t due_wall_us = now_us + due_ns / 1000;
-      const std::int64_t shift_us = playout_shift(
-          {.first = s->shifts == 0,
-           .delay_us = due_wall_us - captured_us(*s, pts),
-           .wanted_us =
-               live_edge +
-               std::chrono::duration_cast<std::chrono::microseconds>(s->settings.slack).count(),
-           .slack_us = due_wall_us - now_us});
-      if (shift_us != 0 || s->shifts == 0) {
-        s->offset_ns += shift_us * 1000;
-        gst_pad_set_offset(s->video_offset_pad, s->offset_ns);
-        gst_pad_set_offset(s->audio_offset_pad, s->offset_ns);
-        ++s->shifts;
-      }
-    }
+  const std::int64_t edge_us = s->edge.delay_us();
+  const auto until_ns = ns_until_running_time(pad, buffer, s->pipeline);
+  if (!until_ns || edge_us < 0) {
+    return GST_PAD_PROBE_OK;
   }
-  if (clock) {
-    gst_object_unref(clock);
+  if (s->shifts == 0) {
+    s->pacing_latency_ns = upstream_latency_ns(s->video_pacing_pad);
   }
-  if (segment_event) {
-    gst_event_unref(segment_event);
+  const std::int64_t now_us = wall_now_us();
+  const std::int64_t due_wall_us =
+      now_us + (*until_ns + s->offset_ns + s->pacing_latency_ns) / 1000;
+  const std::int64_t shift_us = playout_shift(
+      {.first = s->shifts == 0,
+       .delay_us = due_wall_us - captured_us(*s, pts),
+       .wanted_us =
+           edge_us +
+           std::chrono::duration_cast<std::chrono::microseconds>(s->settings.slack).count(),
+       .slack_us = due_wall_us - now_us});
+  if (shift_us != 0 || s->shifts == 0) {
+    s->offset_ns += shift_us * 1000;
+    gst_pad_set_offset(s->video_offset_pad, s->offset_ns);
+    gst_pad_set_offset(s->audio_offset_pad, s->offset_ns);
+    ++s->shifts;
   }
   return GST_PAD_PROBE_OK;
 }
@@ -400,18 +379,9 @@ void webrtc_fanout::push(const void* data, std::size_t size, std::uint64_t captu
     set_playing(state_->pipeline);
     playing_ = true;
   }
-  note_arrival(capture_time_us);
+  state_->edge.note_arrival(capture_time_us);
   gst_app_src_push_buffer(GST_APP_SRC(state_->source),
                           buffer_over(data, size, std::move(keep_alive)));
-}
-
-void webrtc_fanout::note_arrival(std::uint64_t capture_time_us) {
-  const auto delay =
-      static_cast<std::int64_t>(wall_now_us()) - static_cast<std::int64_t>(capture_time_us);
-  recent_delays_us_[recent_count_++ % recent_delays_us_.size()] = delay;
-  const std::size_t n = std::min(recent_count_, recent_delays_us_.size());
-  state_->live_edge_us.store(*std::min_element(
-      recent_delays_us_.begin(), recent_delays_us_.begin() + static_cast<std::ptrdiff_t>(n)));
 }
 
 bool webrtc_fanout::ready() const {

@@ -20,7 +20,6 @@
 // on GStreamer's threads.
 #pragma once
 
-#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -104,9 +103,6 @@ class webrtc_fanout {
  private:
   std::shared_ptr<state> state_;
   bool playing_ = false;
-  void note_arrival(std::uint64_t capture_time_us);
-  std::array<std::int64_t, 10> recent_delays_us_{};
-  std::size_t recent_count_ = 0;
 };
 
 }  // namespace treecast::media

@@ -40,3 +40,25 @@ TEST(playout_shift, a_short_buffer_moves_later_only_once_frames_run_dry) {
 
 }  // namespace
 }  // namespace treecast::media
+
+namespace treecast::media {
+namespace {
+
+TEST(live_edge, is_the_smallest_delay_of_the_last_ten_chunks) {
+  live_edge edge;
+  EXPECT_EQ(edge.delay_us(), -1);
+  const auto now = static_cast<std::uint64_t>(wall_now_us());
+  edge.note_arrival(now - 900'000);  // an old chunk of the join's backlog
+  edge.note_arrival(now - 250'000);  // the freshest
+  edge.note_arrival(now - 600'000);
+  EXPECT_GE(edge.delay_us(), 250'000);
+  EXPECT_LT(edge.delay_us(), 350'000);  // the wall clock moved on a little
+  // Ten later chunks push the fresh one out of the window.
+  for (int i = 0; i < 10; ++i) {
+    edge.note_arrival(static_cast<std::uint64_t>(wall_now_us()) - 700'000);
+  }
+  EXPECT_GE(edge.delay_us(), 700'000);
+}
+
+}  // namespace
+}  // namespace treecast::media
