@@ -326,8 +326,9 @@ std::uint16_t browser_gateway::port() const {
 }
 
 std::string browser_gateway::page_address() const {
-  const bool v6 = settings_.host.find(':') != std::string::npos;
-  const std::string host = v6 ? "[" + settings_.host + "]" : settings_.host;
+  const std::string& named = settings_.page_host.empty() ? settings_.host : settings_.page_host;
+  const bool v6 = named.find(':') != std::string::npos;
+  const std::string host = v6 ? "[" + named + "]" : named;
   return "http://" + host + ":" + std::to_string(port()) + "/?t=" + token_;
 }
 

@@ -36,6 +36,9 @@ namespace treecast::viewer {
 
 struct browser_gateway_settings {
   std::string host;  // where the page and the WebRTC media are served
+  // The host the page address names ("" = `host`): for a wildcard `host`,
+  // this machine's address on the network.
+  std::string page_host;
   std::uint16_t port = 0;
   std::size_t max_browsers = 50;
   std::string content_key;  // the viewer link's (content_key_of()): the token comes from it

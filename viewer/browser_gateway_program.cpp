@@ -5,6 +5,8 @@
 #include <stdexcept>
 
 #include "runtime/address.hpp"
+#include "runtime/own_site.hpp"
+#include "runtime/peer_options.hpp"
 #include "stream_receiver.hpp"
 
 namespace treecast::viewer {
@@ -39,6 +41,12 @@ std::optional<browser_gateway_settings> browser_gateway_settings_of(
   browser_gateway_settings settings;
   settings.host = at->host;
   settings.port = at->port;
+  if (at->host == "0.0.0.0" || at->host == "::") {
+    // Served everywhere: the page is named by the address this machine
+    // reaches the tree from, the one its office's browsers most likely see.
+    const auto rendezvous = runtime::require_link(link);
+    settings.page_host = runtime::local_address_toward(rendezvous.host, rendezvous.port);
+  }
   settings.max_browsers = values.max_browsers;
   settings.content_key = content_key_of(link);
   settings.title = runtime::link_title(link, "treecast");

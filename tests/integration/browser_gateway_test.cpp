@@ -77,12 +77,23 @@ struct gateway_tree {
         .has_value();
   }
 
-  // Whether the gateway's log (stderr) says `text`.
-  bool logged(const std::string& text) const {
+  // Waits for the gateway's next status line (one a second).
+  void next_status() {
+    gateway.process->wait_for_line([](const std::string& l) { return l.rfind("status ", 0) == 0; },
+                                   3s, gateway.process->lines().size());
+  }
+
+  // How many times the gateway's log (stderr) says `text`.
+  int logged_times(const std::string& text) const {
     std::ifstream in(tree.log_path(label));
     const std::string log((std::istreambuf_iterator<char>(in)), {});
-    return log.find(text) != std::string::npos;
+    int times = 0;
+    for (auto at = log.find(text); at != std::string::npos; at = log.find(text, at + 1)) {
+      ++times;
+    }
+    return times;
   }
+  bool logged(const std::string& text) const { return logged_times(text) > 0; }
 
   // The broadcaster's /api/tree: browsers counted up the tree, once per
   // broadcaster status line, until it says `browsers`.
@@ -300,6 +311,16 @@ TEST(browser_gateway, a_misbehaving_browser_is_dropped_and_the_rest_keeps_playin
   const long long before = frames_now();
   ASSERT_TRUE(live.status_says("browsers", "2"));
   EXPECT_GT(frames_now(), before);
+
+  // The quiet two never answer their offers: dropped after 15 s, and their
+  // places are free again.
+  const std::string unanswered = "dropped: did not answer the offer within 15 s";
+  for (int second = 0; second < 30 && live.logged_times(unanswered) < 2; ++second) {
+    live.next_status();
+  }
+  EXPECT_EQ(live.logged_times(unanswered), 2);
+  EXPECT_TRUE(first.close_reason());
+  EXPECT_EQ(upgrade_status(live.port, target), 101);
 }
 
 }  // namespace
