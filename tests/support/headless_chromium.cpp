@@ -145,8 +145,12 @@ headless_chromium::headless_chromium(const std::string& url, const std::string& 
       std::vector<std::string>{
           "/usr/bin/chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
           "--no-first-run", "--disable-background-networking", "--disable-component-update",
-          "--disable-sync", "--hide-scrollbars", "--window-size=1280,860", profile_flag_,
-          "--remote-debugging-port=0", "--remote-debugging-address=127.0.0.1", url},
+          "--disable-sync", "--hide-scrollbars", "--window-size=1280,860",
+          // WebRTC on loopback (the browser gateway's test): without it
+          // Chromium offers no loopback ICE candidates, and a machine with
+          // no other interface could not connect at all.
+          "--allow-loopback-in-peer-connection", profile_flag_, "--remote-debugging-port=0",
+          "--remote-debugging-address=127.0.0.1", url},
       log_path);
   const auto port =
       wait_devtools_port(std::filesystem::path(profile_dir) / "DevToolsActivePort", *process_);

@@ -2,7 +2,7 @@
 // WebSocket to one page) so a test can load a page served on loopback, read
 // what it drew and save a screenshot. Flags from ../shared/STACK.md: no
 // sandbox as root, no background networking on this closed network, and a
-// fresh profile per run.
+// fresh profile per run; WebRTC may use loopback.
 #pragma once
 
 #include <chrono>
