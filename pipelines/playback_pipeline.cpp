@@ -37,6 +37,7 @@ struct playback_pipeline::timing {
   std::int64_t offset_ns = 0;  // streaming thread only
   std::atomic<std::uint64_t> re_anchors{0};
   std::atomic<long long> latency_ms{-1};
+  frame_latency per_frame;  // every frame's capture -> screen
   std::atomic<std::uint64_t> shown_capture_us{0};
   // Frames as shown on screen: time the picture stood still.
   mutable std::mutex stall_mutex;
@@ -158,6 +159,7 @@ GstPadProbeReturn on_frame(GstPad* pad, GstPadProbeInfo* info, gpointer user_dat
   // A frame due in the past (the join's backlog) is shown on arrival.
   shown_wall_us = std::max(shown_wall_us, wall_now_us());
   t->latency_ms.store((shown_wall_us - captured_us) / 1000);
+  t->per_frame.add((shown_wall_us - captured_us) / 1000);
   t->shown_capture_us.store(static_cast<std::uint64_t>(captured_us));
   {
     const std::lock_guard lock(t->stall_mutex);
@@ -332,6 +334,10 @@ void playback_pipeline::set_overlay_text(const std::string& text) {
 
 void playback_pipeline::set_first_frame_handler(std::function<void(std::uint64_t)> handler) {
   timing_->on_first_frame = std::move(handler);
+}
+
+frame_latency::snapshot_t playback_pipeline::frame_latencies() const {
+  return timing_->per_frame.snapshot();
 }
 
 long long playback_pipeline::playback_latency_ms() const {

@@ -27,6 +27,7 @@
 #include <mutex>
 #include <string>
 
+#include "frame_latency.hpp"
 #include "stall_meter.hpp"
 #include "window_controls.hpp"
 
@@ -87,6 +88,8 @@ class playback_pipeline {
 
   // Capture-to-screen delay of the latest frame (ms); -1 before the first.
   long long playback_latency_ms() const;
+  // The same for every frame shown so far, as a histogram.
+  frame_latency::snapshot_t frame_latencies() const;
   // Media held ahead of the picture on screen (ms): newest chunk received
   // minus the frame being shown; -1 before the first frame.
   long long buffer_ms() const;

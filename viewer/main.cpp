@@ -166,28 +166,39 @@ int main(int argc, char** argv) {
       gateway = viewer::start_browser_gateway(io, *gateway_settings, out, "treecast-viewer");
     }
     receiver.start();
-    metrics = runtime::start_metrics_server(io, config.options, peer, [&] {
-      const media::stall_figures stalled = player->stalls();
-      auto figures = viewer::browser_gateway_metrics(gateway.get());
-      figures.insert(
-          figures.end(),
-          {{"video_frames", static_cast<double>(player->video_frames()), "video frames decoded"},
-           {"audio_buffers", static_cast<double>(player->audio_buffers()), "audio buffers decoded"},
-           {"play_latency_ms", static_cast<double>(player->playback_latency_ms()),
-            "capture -> screen of the latest frame"},
-           {"buffer_ms", static_cast<double>(player->buffer_ms()),
-            "media received ahead of the picture on screen"},
-           {"discontinuities", static_cast<double>(playout.discontinuities()),
-            "gaps skipped to the next keyframe"},
-           {"first_frame_ms", first_frame_ms ? static_cast<double>(*first_frame_ms) : -1.0,
-            "launch -> first frame on screen"},
-           {"stalls", static_cast<double>(stalled.stalls), "times the picture stood still"},
-           {"stall_ms", static_cast<double>(stalled.stall_ms),
-            "time the picture stood still, in all"},
-           {"rebuffer_ratio", stalled.rebuffer_ratio,
-            "time the picture stood still / time watched"}});
-      return figures;
-    });
+    metrics = runtime::start_metrics_server(
+        io, config.options, peer,
+        [&] {
+          const media::stall_figures stalled = player->stalls();
+          auto figures = viewer::browser_gateway_metrics(gateway.get());
+          figures.insert(
+              figures.end(),
+              {{"video_frames", static_cast<double>(player->video_frames()),
+                "video frames decoded"},
+               {"audio_buffers", static_cast<double>(player->audio_buffers()),
+                "audio buffers decoded"},
+               {"play_latency_ms", static_cast<double>(player->playback_latency_ms()),
+                "capture -> screen of the latest frame"},
+               {"buffer_ms", static_cast<double>(player->buffer_ms()),
+                "media received ahead of the picture on screen"},
+               {"discontinuities", static_cast<double>(playout.discontinuities()),
+                "gaps skipped to the next keyframe"},
+               {"first_frame_ms", first_frame_ms ? static_cast<double>(*first_frame_ms) : -1.0,
+                "launch -> first frame on screen"},
+               {"stalls", static_cast<double>(stalled.stalls), "times the picture stood still"},
+               {"stall_ms", static_cast<double>(stalled.stall_ms),
+                "time the picture stood still, in all"},
+               {"rebuffer_ratio", stalled.rebuffer_ratio,
+                "time the picture stood still / time watched"}});
+          return figures;
+        },
+        [&] {
+          const media::frame_latency::snapshot_t per_frame = player->frame_latencies();
+          return std::vector<runtime::program_histogram>{
+              {"frame_latency_ms", "capture at the broadcaster -> on screen, every frame",
+               media::frame_latency::bounds_ms(), per_frame.cumulative,
+               static_cast<double>(per_frame.sum_ms)}};
+        });
   } catch (const std::exception& e) {
     std::cerr << "treecast-viewer: cannot start: " << e.what() << "\n";
     return runtime::exit_failure;

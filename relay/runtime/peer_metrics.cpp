@@ -20,9 +20,28 @@ void gauge(std::string& out, const std::string& name, double value, const std::s
   out += "treecast_" + name + " " + number + "\n";
 }
 
+// A Prometheus histogram: cumulative counts per upper bound, then +Inf.
+void histogram(std::string& out, const std::string& name, const std::string& help,
+               const std::vector<std::uint32_t>& bounds,
+               const std::vector<std::uint64_t>& cumulative, double sum) {
+  char number[64];
+  std::snprintf(number, sizeof number, "%.17g", sum);
+  out += "# HELP treecast_" + name + " " + help + "\n";
+  out += "# TYPE treecast_" + name + " histogram\n";
+  for (std::size_t i = 0; i < bounds.size() && i < cumulative.size(); ++i) {
+    out += "treecast_" + name + "_bucket{le=\"" + std::to_string(bounds[i]) + "\"} " +
+           std::to_string(cumulative[i]) + "\n";
+  }
+  const std::string count = cumulative.empty() ? "0" : std::to_string(cumulative.back());
+  out += "treecast_" + name + "_bucket{le=\"+Inf\"} " + count + "\n";
+  out += "treecast_" + name + "_sum " + number + "\n";
+  out += "treecast_" + name + "_count " + count + "\n";
+}
+
 }  // namespace
 
-std::string prometheus_text(const node_runtime& peer, const std::vector<program_metric>& extra) {
+std::string prometheus_text(const node_runtime& peer, const std::vector<program_metric>& extra,
+                            const std::vector<program_histogram>& histograms) {
   const core::node& node = peer.engine();
   std::string out;
   for (std::size_t i = 0; i < core::counter_count; ++i) {
@@ -39,23 +58,22 @@ std::string prometheus_text(const node_runtime& peer, const std::vector<program_
   gauge(out, "window_chunks", static_cast<double>(node.window().size()), "chunks held");
 
   const arrival_latency& latency = peer.latency();
-  out += "# HELP treecast_chunk_latency_ms capture at the broadcaster -> arrival here\n";
-  out += "# TYPE treecast_chunk_latency_ms histogram\n";
-  for (std::size_t i = 0; i < latency.buckets().size(); ++i) {
-    out += "treecast_chunk_latency_ms_bucket{le=\"" +
-           std::to_string(arrival_latency::bucket_bounds_ms[i]) + "\"} " +
-           std::to_string(latency.buckets()[i]) + "\n";
-  }
-  out += "treecast_chunk_latency_ms_bucket{le=\"+Inf\"} " + std::to_string(latency.count()) + "\n";
-  out += "treecast_chunk_latency_ms_sum " + std::to_string(latency.sum_ms()) + "\n";
-  out += "treecast_chunk_latency_ms_count " + std::to_string(latency.count()) + "\n";
+  std::vector<std::uint64_t> chunk_counts(latency.buckets().begin(), latency.buckets().end());
+  chunk_counts.push_back(latency.count());
+  histogram(out, "chunk_latency_ms", "capture at the broadcaster -> arrival here",
+            {arrival_latency::bucket_bounds_ms.begin(), arrival_latency::bucket_bounds_ms.end()},
+            chunk_counts, static_cast<double>(latency.sum_ms()));
   for (const auto& m : extra) {
     gauge(out, m.name, m.value, m.help);
+  }
+  for (const auto& h : histograms) {
+    histogram(out, h.name, h.help, h.bounds, h.cumulative, h.sum);
   }
   return out;
 }
 
-nlohmann::json status_json(const node_runtime& peer, const std::vector<program_metric>& extra) {
+nlohmann::json status_json(const node_runtime& peer, const std::vector<program_metric>& extra,
+                           const std::vector<program_histogram>& histograms) {
   const core::node& node = peer.engine();
   nlohmann::json status;
   status["id"] = node_id_hex(node.id());
@@ -79,30 +97,38 @@ nlohmann::json status_json(const node_runtime& peer, const std::vector<program_m
   for (const auto& m : extra) {
     status[m.name] = m.value;
   }
+  for (const auto& h : histograms) {
+    status[h.name] = {{"bounds", h.bounds}, {"cumulative", h.cumulative}, {"sum", h.sum}};
+  }
   return status;
 }
 
-void serve_peer_metrics(http_server& server, const node_runtime& peer, program_metrics extra) {
-  server.route("/metrics", [&peer, extra](const std::string&) {
+void serve_peer_metrics(http_server& server, const node_runtime& peer, program_metrics extra,
+                        program_histograms histograms) {
+  const auto gauges = [extra] { return extra ? extra() : std::vector<program_metric>{}; };
+  const auto spreads = [histograms] {
+    return histograms ? histograms() : std::vector<program_histogram>{};
+  };
+  server.route("/metrics", [&peer, gauges, spreads](const std::string&) {
     return http_response{200, "text/plain; version=0.0.4; charset=utf-8",
-                         prometheus_text(peer, extra ? extra() : std::vector<program_metric>{})};
+                         prometheus_text(peer, gauges(), spreads())};
   });
-  server.route("/status", [&peer, extra](const std::string&) {
-    return http_response{
-        200, "application/json",
-        status_json(peer, extra ? extra() : std::vector<program_metric>{}).dump(2) + "\n"};
+  server.route("/status", [&peer, gauges, spreads](const std::string&) {
+    return http_response{200, "application/json",
+                         status_json(peer, gauges(), spreads()).dump(2) + "\n"};
   });
 }
 
 std::unique_ptr<http_server> start_metrics_server(boost::asio::io_context& io,
                                                   const peer_options& options,
-                                                  const node_runtime& peer, program_metrics extra) {
+                                                  const node_runtime& peer, program_metrics extra,
+                                                  program_histograms histograms) {
   if (options.metrics_port < 0) {
     return nullptr;
   }
   auto server = std::make_unique<http_server>(io, options.metrics_host,
                                               static_cast<std::uint16_t>(options.metrics_port));
-  serve_peer_metrics(*server, peer, std::move(extra));
+  serve_peer_metrics(*server, peer, std::move(extra), std::move(histograms));
   server->start();
   std::printf("metrics on %s\n", format_address({options.metrics_host, server->port()}).c_str());
   return server;

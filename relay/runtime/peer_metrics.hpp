@@ -21,13 +21,26 @@ struct program_metric {
   std::string help;
 };
 
-using program_metrics = std::function<std::vector<program_metric>()>;
+// A program's own histogram, e.g. every frame's glass-to-glass.
+struct program_histogram {
+  std::string name;  // snake_case, exported as treecast_<name>
+  std::string help;
+  std::vector<std::uint32_t> bounds;      // upper bounds (`le`), ascending
+  std::vector<std::uint64_t> cumulative;  // per bound, then +Inf (= count)
+  double sum = 0;
+};
 
-std::string prometheus_text(const node_runtime& peer, const std::vector<program_metric>& extra);
-nlohmann::json status_json(const node_runtime& peer, const std::vector<program_metric>& extra);
+using program_metrics = std::function<std::vector<program_metric>()>;
+using program_histograms = std::function<std::vector<program_histogram>()>;
+
+std::string prometheus_text(const node_runtime& peer, const std::vector<program_metric>& extra,
+                            const std::vector<program_histogram>& histograms = {});
+nlohmann::json status_json(const node_runtime& peer, const std::vector<program_metric>& extra,
+                           const std::vector<program_histogram>& histograms = {});
 
 // Routes /metrics and /status of `server` to the two above.
-void serve_peer_metrics(http_server& server, const node_runtime& peer, program_metrics extra);
+void serve_peer_metrics(http_server& server, const node_runtime& peer, program_metrics extra,
+                        program_histograms histograms = nullptr);
 
 struct peer_options;
 
@@ -36,6 +49,7 @@ struct peer_options;
 // std::system_error when the port cannot be bound.
 std::unique_ptr<http_server> start_metrics_server(boost::asio::io_context& io,
                                                   const peer_options& options,
-                                                  const node_runtime& peer, program_metrics extra);
+                                                  const node_runtime& peer, program_metrics extra,
+                                                  program_histograms histograms = nullptr);
 
 }  // namespace treecast::runtime

@@ -86,6 +86,45 @@ TEST(broadcaster, file_source_streams_a_clip_that_the_viewer_decodes) {
   EXPECT_EQ(viewer.process->wait_exit(10s), 0);
 }
 
+TEST(viewer, metrics_count_every_frame_shown_with_its_glass_to_glass) {
+  local_tree tree("viewer_frame_latency");
+  auto broadcaster = tree.start_broadcaster({"--resolution", "320x180", "--fps", "15"});
+  auto viewer = tree.start_viewer(broadcaster.port, {"--metrics-port", "0"});
+  const auto served = viewer.process->wait_for_line(
+      [](const std::string& l) { return l.rfind("metrics on ", 0) == 0; }, 10s);
+  ASSERT_TRUE(served);
+  const auto port = static_cast<std::uint16_t>(std::stoi(served->substr(served->rfind(':') + 1)));
+  ASSERT_TRUE(viewer.process->wait_for_line(
+      [](const std::string& l) { return is_status(l) && status_value(l, "frames") > 0; }, 20s));
+
+  const auto first = http_get(port, "/metrics");
+  ASSERT_TRUE(first);
+  const auto frames = prometheus_value(first->body, "treecast_frame_latency_ms_count");
+  ASSERT_TRUE(frames);
+  EXPECT_GT(*frames, 0);
+  EXPECT_EQ(prometheus_value(first->body, "treecast_frame_latency_ms_bucket{le=\"+Inf\"}"),
+            *frames);
+  // Capture -> screen: the 200 ms chunk, the 300 ms buffer; never ~0.
+  const double mean = *prometheus_value(first->body, "treecast_frame_latency_ms_sum") / *frames;
+  EXPECT_GT(mean, 200);
+  EXPECT_LT(mean, 2000);
+  EXPECT_EQ(prometheus_value(first->body, "treecast_frame_latency_ms_bucket{le=\"10\"}"), 0);
+
+  // Every frame is counted: a second later, about 15 more.
+  ASSERT_TRUE(viewer.process->wait_for_line(is_status, 5s, viewer.process->lines().size()));
+  ASSERT_TRUE(viewer.process->wait_for_line(is_status, 5s, viewer.process->lines().size()));
+  const auto second = http_get(port, "/metrics");
+  ASSERT_TRUE(second);
+  EXPECT_GE(prometheus_value(second->body, "treecast_frame_latency_ms_count").value_or(0),
+            *frames + 10);
+  const auto status = http_get(port, "/status");
+  ASSERT_TRUE(status);
+  const auto histogram = nlohmann::json::parse(status->body).at("frame_latency_ms");
+  EXPECT_EQ(histogram.at("bounds").size() + 1, histogram.at("cumulative").size());
+  viewer.process->send_signal(SIGINT);
+  EXPECT_EQ(viewer.process->wait_exit(10s), 0);
+}
+
 TEST(relay, metrics_and_status_report_a_running_relay) {
   local_tree tree("relay_metrics");
   auto broadcaster = tree.start_broadcaster({"--resolution", "320x180", "--fps", "15"});

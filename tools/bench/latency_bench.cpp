@@ -15,6 +15,8 @@
 #include <stdexcept>
 
 #include "child_process.hpp"
+#include "frame_latency.hpp"
+#include "http_get.hpp"
 #include "local_tree.hpp"
 #include "loopback_port.hpp"
 #include "quantile.hpp"
@@ -62,6 +64,30 @@ struct chain_result {
 
 // ---- treecast: real programs, figures from their status lines -----------
 
+// The viewer's per-frame glass-to-glass histogram (cumulative counts per
+// bound, then +Inf) from its /metrics; empty when it does not answer.
+std::vector<std::uint64_t> frame_histogram(std::uint16_t metrics_port) {
+  const auto reply = testing::http_get(metrics_port, "/metrics");
+  std::vector<std::uint64_t> cumulative;
+  if (!reply || reply->status != 200) {
+    return cumulative;
+  }
+  std::vector<std::string> bounds;
+  for (const auto b : media::frame_latency::bounds_ms()) {
+    bounds.push_back(std::to_string(b));
+  }
+  bounds.push_back("+Inf");
+  for (const auto& b : bounds) {
+    const auto count = testing::prometheus_value(
+        reply->body, "treecast_frame_latency_ms_bucket{le=\"" + b + "\"}");
+    if (!count) {
+      return {};
+    }
+    cumulative.push_back(static_cast<std::uint64_t>(*count));
+  }
+  return cumulative;
+}
+
 chain_result measure_treecast(const latency_options& options) {
   testing::local_tree tree("bench-latency");
   std::vector<testing::peer_process> chain;
@@ -70,8 +96,16 @@ chain_result measure_treecast(const latency_options& options) {
   for (int depth = 1; depth < chain_depth; ++depth) {
     chain.push_back(tree.start_relay(chain.back().port, {"--max-children", "1"}));
   }
-  chain.push_back(tree.start_viewer(chain.back().port, {"--max-children", "0"}));
+  chain.push_back(
+      tree.start_viewer(chain.back().port, {"--max-children", "0", "--metrics-port", "0"}));
   auto& viewer = *chain.back().process;
+  const auto served = viewer.wait_for_line(
+      [](const std::string& l) { return l.rfind("metrics on ", 0) == 0; }, 10s);
+  if (!served) {
+    throw std::runtime_error("treecast: the viewer served no /metrics");
+  }
+  const auto metrics_port =
+      static_cast<std::uint16_t>(std::stoi(served->substr(served->rfind(':') + 1)));
   const auto is_deep = [](const std::string& l) {
     return l.rfind("status ", 0) == 0 &&
            testing::status_fields(l)["depth"] == std::to_string(chain_depth) &&
@@ -85,11 +119,12 @@ chain_result measure_treecast(const latency_options& options) {
   for (auto& p : chain) {
     marks.push_back(p.process->lines().size());
   }
+  const auto frames_before = frame_histogram(metrics_port);
   viewer.wait_for_line([](const std::string&) { return false; },
                        std::chrono::milliseconds(static_cast<int>(options.seconds * 1000)));
+  const auto frames_after = frame_histogram(metrics_port);
   // Per depth: second -> median capture->arrival of that second.
   std::vector<std::map<long long, double>> by_second(chain_depth + 1);
-  std::vector<double> glass;
   for (std::size_t i = 1; i < chain.size(); ++i) {
     const auto lines = chain[i].process->lines();
     for (std::size_t n = marks[i]; n < lines.size(); ++n) {
@@ -100,10 +135,6 @@ chain_result measure_treecast(const latency_options& options) {
         continue;
       }
       by_second[i][std::stoll(f["t"]) / 1000] = std::stod(f["latency_ms"]);
-      if (i == chain.size() - 1 && !f["play_latency_ms"].empty() &&
-          f["play_latency_ms"][0] != '-') {
-        glass.push_back(std::stod(f["play_latency_ms"]));
-      }
     }
   }
   std::vector<double> d1, d6, hop;
@@ -122,7 +153,12 @@ chain_result measure_treecast(const latency_options& options) {
     it->process->send_signal(SIGINT);
     it->process->wait_exit(10s);
   }
-  return {"treecast", of(d1), of(d6), of(hop), of(glass), d6.size()};
+  // Glass-to-glass per frame: the frames the viewer showed in the window.
+  const figures glass{media::frame_latency_quantile(frames_before, frames_after, 0.5),
+                      media::frame_latency_quantile(frames_before, frames_after, 0.99),
+                      frames_after.size() == frames_before.size() &&
+                          media::frame_latency_quantile(frames_before, frames_after, 0.5) >= 0};
+  return {"treecast", of(d1), of(d6), of(hop), glass, d6.size()};
 }
 
 // ---- SRT: the source and the taps in this process, relays as gst-launch ----
@@ -342,8 +378,9 @@ int run_latency_bench(const latency_options& options) {
   }
   std::printf(
       "(capture -> arrival; hop = what each relay adds, depths 2..6 (treecast: from each\n"
-      " peer's per-second median, SRT: per frame); glass = capture -> played at treecast's\n"
-      " viewer with its default --latency 300; samples at depth 6)\n");
+      " peer's per-second median, SRT: per frame); glass = capture -> on screen at treecast's\n"
+      " viewer with its default --latency 300, per frame (its histogram, 10 ms buckets);\n"
+      " samples at depth 6)\n");
   if (options.json) {
     std::printf("{\"rows\": [");
     for (std::size_t i = 0; i < results.size(); ++i) {
