@@ -60,6 +60,7 @@ struct chain_result {
   std::string impl;
   figures depth1, depth6, hop, glass;  // glass: treecast's viewer only
   std::size_t samples = 0;
+  long long lost = -1;  // SRT: frames that reached depth 1 and never depth 6; -1 not counted
 };
 
 // ---- treecast: real programs, figures from their status lines -----------
@@ -163,8 +164,11 @@ chain_result measure_treecast(const latency_options& options) {
 
 // ---- SRT: the source and the taps in this process, relays as gst-launch ----
 
-std::string srt_uri(std::uint16_t port, const char* mode) {
-  return "srt://127.0.0.1:" + std::to_string(port) + "?mode=" + mode;
+// The receive latency goes in the URI: the elements read their settings
+// from it when it is set, so a `latency` property given before `uri` is lost.
+std::string srt_uri(std::uint16_t port, const char* mode, int latency_ms) {
+  return "srt://127.0.0.1:" + std::to_string(port) + "?mode=" + mode +
+         "&latency=" + std::to_string(latency_ms);
 }
 
 // Capture wall time of each frame, by its PTS in the TS (90 kHz).
@@ -253,20 +257,22 @@ struct tap {
   }
 };
 
-void start_tap(tap& t, std::uint16_t port) {
-  t.pipeline = std::make_unique<ts_pipeline>(
-      "srtsrc uri=" + srt_uri(port, "caller") + " ! appsink name=bytes sync=false",
-      [&t](const std::uint8_t* data, std::size_t size) {
-        for_each_video_pts(data, size, [&](std::uint64_t pts) {
-          std::lock_guard lock(t.mutex);
-          t.arrival_us.emplace(pts, runtime::wall_time_us());
-          t.first.notify_all();
-        });
-      });
+void start_tap(tap& t, std::uint16_t port, int latency_ms) {
+  t.pipeline =
+      std::make_unique<ts_pipeline>("srtsrc uri=\"" + srt_uri(port, "caller", latency_ms) + "\"" +
+                                        " ! appsink name=bytes sync=false",
+                                    [&t](const std::uint8_t* data, std::size_t size) {
+                                      for_each_video_pts(data, size, [&](std::uint64_t pts) {
+                                        std::lock_guard lock(t.mutex);
+                                        t.arrival_us.emplace(pts, runtime::wall_time_us());
+                                        t.first.notify_all();
+                                      });
+                                    });
   t.pipeline->play();
 }
 
-chain_result measure_srt(const latency_options& options, const std::string& log_dir) {
+chain_result measure_srt(const latency_options& options, const std::string& log_dir,
+                         int latency_ms) {
   gst_init(nullptr, nullptr);
   frame_clock clock;
   std::vector<std::uint16_t> ports;  // ports[i]: output of hop i (0 = source)
@@ -278,8 +284,9 @@ chain_result measure_srt(const latency_options& options, const std::string& log_
       "x264enc name=enc tune=zerolatency speed-preset=ultrafast bitrate=4000 key-int-max=30 ! "
       "video/x-h264,profile=constrained-baseline ! h264parse config-interval=-1 ! "
       "mpegtsmux alignment=7 ! tee name=t ! queue ! srtsink wait-for-connection=false sync=false "
-      "uri=" +
-          srt_uri(ports[0], "listener") + " t. ! queue ! appsink name=bytes sync=false",
+      "uri=\"" +
+          srt_uri(ports[0], "listener", latency_ms) + "\"" +
+          " t. ! queue ! appsink name=bytes sync=false",
       [&clock](const std::uint8_t* data, std::size_t size) {
         for_each_video_pts(data, size, [&](std::uint64_t pts) { clock.muxed(pts); });
       });
@@ -302,7 +309,7 @@ chain_result measure_srt(const latency_options& options, const std::string& log_
     taps.push_back(std::make_unique<tap>());
     bool flowing = false;
     for (int attempt = 0; attempt < 5 && !flowing; ++attempt) {
-      start_tap(*taps.back(), ports[depth - 1]);
+      start_tap(*taps.back(), ports[depth - 1], latency_ms);
       flowing = taps.back()->wait_first(5s);
       if (!flowing)
         taps.back()->pipeline.reset();  // the listener was not up yet: again
@@ -312,9 +319,9 @@ chain_result measure_srt(const latency_options& options, const std::string& log_
     if (depth < chain_depth) {
       relays.push_back(std::make_unique<child_process>(
           std::vector<std::string>{"/usr/bin/gst-launch-1.0", "-q", "srtsrc",
-                                   "uri=" + srt_uri(ports[depth - 1], "caller"), "!", "srtsink",
-                                   "sync=false", "wait-for-connection=false",
-                                   "uri=" + srt_uri(ports[depth], "listener")},
+                                   "uri=" + srt_uri(ports[depth - 1], "caller", latency_ms), "!",
+                                   "srtsink", "sync=false", "wait-for-connection=false",
+                                   "uri=" + srt_uri(ports[depth], "listener", latency_ms)},
           log_dir + "/srt-relay" + std::to_string(depth) + ".log"));
     }
   }
@@ -332,6 +339,19 @@ chain_result measure_srt(const latency_options& options, const std::string& log_
       const auto captured = clock.capture_wall(pts);
       if (captured && at >= from && at <= to) {
         latency[depth][pts] = static_cast<double>(at - *captured) / 1000.0;
+      }
+    }
+  }
+  // Lost: frames depth 1 got in the window, but for its last 2 s (those
+  // may still be on their way), that depth 6 never got.
+  long long lost = 0;
+  {
+    std::lock_guard lock(taps.back()->mutex);
+    const auto& deepest = taps.back()->arrival_us;
+    std::lock_guard first_lock(taps.front()->mutex);
+    for (const auto& [pts, at] : taps.front()->arrival_us) {
+      if (at >= from && at + 2'000'000 <= to && !deepest.contains(pts)) {
+        ++lost;
       }
     }
   }
@@ -353,45 +373,51 @@ chain_result measure_srt(const latency_options& options, const std::string& log_
       }
     }
   }
-  return {"srt", of(d1), of(d6), of(hop), {}, d6.size()};
+  return {"srt@" + std::to_string(latency_ms), of(d1), of(d6), of(hop), {}, d6.size(), lost};
 }
 
 }  // namespace
 
 int run_latency_bench(const latency_options& options) {
   std::vector<chain_result> results;
-  for (const char* impl : {"treecast", "srt"}) {
+  try {
+    results.push_back(measure_treecast(options));
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "treecast-bench latency: treecast: %s\n", e.what());
+  }
+  for (const int latency_ms : options.srt_latencies_ms) {
     try {
-      results.push_back(std::string(impl) == "treecast"
-                            ? measure_treecast(options)
-                            : measure_srt(options, std::string(TREECAST_TEST_LOG_DIR)));
+      results.push_back(measure_srt(options, std::string(TREECAST_TEST_LOG_DIR), latency_ms));
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "treecast-bench latency: %s: %s\n", impl, e.what());
+      std::fprintf(stderr, "treecast-bench latency: srt@%d: %s\n", latency_ms, e.what());
     }
   }
-  std::printf("%-9s %18s %18s %18s %18s %8s\n", "impl", "depth1_ms p50/p99", "hop_ms p50/p99",
-              "depth6_ms p50/p99", "glass_ms p50/p99", "samples");
+  std::printf("%-9s %18s %18s %18s %18s %8s %6s\n", "impl", "depth1_ms p50/p99", "hop_ms p50/p99",
+              "depth6_ms p50/p99", "glass_ms p50/p99", "samples", "lost");
   for (const auto& r : results) {
-    std::printf("%-9s %18s %18s %18s %18s %8zu\n", r.impl.c_str(), shown(r.depth1, 0).c_str(),
+    std::printf("%-9s %18s %18s %18s %18s %8zu %6s\n", r.impl.c_str(), shown(r.depth1, 0).c_str(),
                 shown(r.hop, 1).c_str(), shown(r.depth6, 0).c_str(), shown(r.glass, 0).c_str(),
-                r.samples);
+                r.samples, r.lost < 0 ? "-" : std::to_string(r.lost).c_str());
   }
   std::printf(
       "(capture -> arrival; hop = what each relay adds, depths 2..6 (treecast: from each\n"
       " peer's per-second median, SRT: per frame); glass = capture -> on screen at treecast's\n"
       " viewer with its default --latency 300, per frame (its histogram, 10 ms buckets);\n"
-      " samples at depth 6)\n");
+      " samples at depth 6; lost = SRT frames depth 1 got and depth 6 never did; srt@N = SRT\n"
+      " at N ms of receive latency, 120 being its default)\n");
   if (options.json) {
     std::printf("{\"rows\": [");
     for (std::size_t i = 0; i < results.size(); ++i) {
       const auto& r = results[i];
-      std::printf("%s{\"impl\": \"%s\", %s, %s, %s, %s}", i ? ", " : "", r.impl.c_str(),
-                  json_pair("depth1_ms", r.depth1).c_str(), json_pair("hop_ms", r.hop).c_str(),
-                  json_pair("depth6_ms", r.depth6).c_str(), json_pair("glass_ms", r.glass).c_str());
+      std::printf("%s{\"impl\": \"%s\", %s, %s, %s, %s, \"lost\": %s}", i ? ", " : "",
+                  r.impl.c_str(), json_pair("depth1_ms", r.depth1).c_str(),
+                  json_pair("hop_ms", r.hop).c_str(), json_pair("depth6_ms", r.depth6).c_str(),
+                  json_pair("glass_ms", r.glass).c_str(),
+                  r.lost < 0 ? "null" : std::to_string(r.lost).c_str());
     }
     std::printf("]}\n");
   }
-  return results.size() == 2 ? 0 : 1;
+  return results.size() == 1 + options.srt_latencies_ms.size() ? 0 : 1;
 }
 
 }  // namespace treecast::bench

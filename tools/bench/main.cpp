@@ -67,7 +67,7 @@ int main(int argc, char** argv) {
       "           srtsink (listener) and nginx-rtmp, with the ratios\n"
       "  latency  a depth-6 chain on loopback: capture -> arrival at depths 1 and 6, latency\n"
       "           added per hop (p50/p99), glass-to-glass at the viewer; beside srtsrc/srtsink\n"
-      "           relays at SRT's default latency\n"
+      "           relays at SRT's default latency and lower ones (--srt-latency), frames lost\n"
       "  crypto   Ed25519 verify/sign per chunk and AES-256-GCM per Mbit, as a fraction of\n"
       "           one core at the stream's bitrate\n"
       "  browsers an office relay serving browsers (--serve-browsers) to 0, 1, 3 headless\n"
@@ -140,13 +140,24 @@ int main(int argc, char** argv) {
   }
   if (command == "latency") {
     treecast::bench::latency_options options;
+    std::string srt_latencies = "120,20";
     po::options_description description("treecast-bench latency options");
     // clang-format off
     description.add_options()
       ("seconds", po::value(&options.seconds)->default_value(options.seconds), "measured seconds")
+      ("srt-latency", po::value(&srt_latencies)->default_value(srt_latencies),
+       "SRT chains to run, one per receive latency in ms (120 is SRT's default)")
       ("json", po::bool_switch(&options.json), "print a JSON object as the last line");
     // clang-format on
     const int parsed = parse_subcommand(argc, argv, description, [&] {
+      options.srt_latencies_ms.clear();
+      for (const auto& text : split_commas(srt_latencies)) {
+        const int ms = std::stoi(text);
+        if (ms < 0 || ms > 10000) {
+          throw std::invalid_argument("--srt-latency: each in 0..10000 ms");
+        }
+        options.srt_latencies_ms.push_back(ms);
+      }
       if (options.seconds < 2) {
         throw std::invalid_argument("--seconds >= 2");
       }
