@@ -39,12 +39,7 @@ struct gateway_tree {
       : tree(name) {
     broadcaster =
         tree.start_broadcaster({"--resolution", "640x360", "--fps", "30", "--metrics-port", "0"});
-    const auto served = broadcaster.process->wait_for_line(
-        [](const std::string& l) { return l.rfind("metrics on ", 0) == 0; }, 10s);
-    if (!served) {
-      throw std::runtime_error("the broadcaster served no dashboard");
-    }
-    dashboard_port = static_cast<std::uint16_t>(std::stoi(served->substr(served->rfind(':') + 1)));
+    dashboard_port = metrics_port_of(*broadcaster.process);
     gateway_flags.insert(gateway_flags.begin(), {"--serve-browsers", "127.0.0.1:0"});
     const std::string link = tree.link_to(broadcaster.port, true);
     if (program == gateway_program::relay) {

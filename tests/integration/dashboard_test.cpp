@@ -45,12 +45,7 @@ struct dashboard_tree {
   explicit dashboard_tree(const std::string& name) : tree(name) {
     broadcaster = tree.start_broadcaster(
         {"--resolution", "320x180", "--fps", "15", "--max-children", "2", "--metrics-port", "0"});
-    const auto served = broadcaster.process->wait_for_line(
-        [](const std::string& l) { return l.rfind("metrics on ", 0) == 0; }, 10s);
-    if (!served) {
-      throw std::runtime_error("the broadcaster served no dashboard");
-    }
-    port = static_cast<std::uint16_t>(std::stoi(served->substr(served->rfind(':') + 1)));
+    port = metrics_port_of(*broadcaster.process);
     relay_a = tree.start_relay(broadcaster.port, {"--site", "paris"});
     relay_b = tree.start_relay(broadcaster.port, {"--site", "oslo"});
     // Viewers take no children: the shape (every viewer at depth 2) must

@@ -90,10 +90,7 @@ TEST(viewer, metrics_count_every_frame_shown_with_its_glass_to_glass) {
   local_tree tree("viewer_frame_latency");
   auto broadcaster = tree.start_broadcaster({"--resolution", "320x180", "--fps", "15"});
   auto viewer = tree.start_viewer(broadcaster.port, {"--metrics-port", "0"});
-  const auto served = viewer.process->wait_for_line(
-      [](const std::string& l) { return l.rfind("metrics on ", 0) == 0; }, 10s);
-  ASSERT_TRUE(served);
-  const auto port = static_cast<std::uint16_t>(std::stoi(served->substr(served->rfind(':') + 1)));
+  const std::uint16_t port = metrics_port_of(*viewer.process);
   ASSERT_TRUE(viewer.process->wait_for_line(
       [](const std::string& l) { return is_status(l) && status_value(l, "frames") > 0; }, 20s));
 
@@ -129,10 +126,7 @@ TEST(relay, metrics_and_status_report_a_running_relay) {
   local_tree tree("relay_metrics");
   auto broadcaster = tree.start_broadcaster({"--resolution", "320x180", "--fps", "15"});
   auto relay = tree.start_relay(broadcaster.port, {"--metrics-port", "0"});
-  const auto served = relay.process->wait_for_line(
-      [](const std::string& l) { return l.rfind("metrics on ", 0) == 0; }, 10s);
-  ASSERT_TRUE(served);
-  const auto port = static_cast<std::uint16_t>(std::stoi(served->substr(served->rfind(':') + 1)));
+  const std::uint16_t port = metrics_port_of(*relay.process);
   auto viewer = tree.start_viewer(relay.port);
   ASSERT_TRUE(viewer.process->wait_for_line(
       [](const std::string& l) { return is_status(l) && status_value(l, "frames") > 0; }, 20s));

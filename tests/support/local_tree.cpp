@@ -23,6 +23,16 @@ std::string local_tree::log_path(const std::string& program) const {
   return std::string(TREECAST_TEST_LOG_DIR) + "/" + test_name_ + "-" + program + ".log";
 }
 
+std::uint16_t metrics_port_of(child_process& program) {
+  const auto served =
+      program.wait_for_line([](const std::string& l) { return l.rfind("metrics on ", 0) == 0; },
+                            std::chrono::seconds(10));
+  if (!served) {
+    throw std::runtime_error("no \"metrics on\" line within 10 s");
+  }
+  return static_cast<std::uint16_t>(std::stoi(served->substr(served->rfind(':') + 1)));
+}
+
 peer_process local_tree::start(const std::string& binary, const std::string& label,
                                std::vector<std::string> args) {
   args.insert(args.begin(), binary);

@@ -15,6 +15,11 @@ struct peer_process {
   std::uint16_t port = 0;
 };
 
+// The port of the "metrics on HOST:PORT" line `program` prints (it was
+// started with --metrics-port 0); throws std::runtime_error when no such
+// line comes within 10 s.
+std::uint16_t metrics_port_of(child_process& program);
+
 class local_tree {
  public:
   // Logs go to <build>/tests/logs/<test_name>-<program>.log.

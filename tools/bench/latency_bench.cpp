@@ -100,13 +100,7 @@ chain_result measure_treecast(const latency_options& options) {
   chain.push_back(
       tree.start_viewer(chain.back().port, {"--max-children", "0", "--metrics-port", "0"}));
   auto& viewer = *chain.back().process;
-  const auto served = viewer.wait_for_line(
-      [](const std::string& l) { return l.rfind("metrics on ", 0) == 0; }, 10s);
-  if (!served) {
-    throw std::runtime_error("treecast: the viewer served no /metrics");
-  }
-  const auto metrics_port =
-      static_cast<std::uint16_t>(std::stoi(served->substr(served->rfind(':') + 1)));
+  const std::uint16_t metrics_port = testing::metrics_port_of(viewer);
   const auto is_deep = [](const std::string& l) {
     return l.rfind("status ", 0) == 0 &&
            testing::status_fields(l)["depth"] == std::to_string(chain_depth) &&

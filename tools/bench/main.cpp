@@ -52,6 +52,22 @@ std::vector<std::string> split_commas(const std::string& text) {
   return out;
 }
 
+// "1,10,50" as numbers, each within [low, high]; throws
+// std::invalid_argument naming `flag` otherwise.
+std::vector<int> int_list(const std::string& text, int low, int high, const std::string& flag) {
+  std::vector<int> out;
+  for (const auto& item : split_commas(text)) {
+    std::size_t used = 0;
+    const int n = std::stoi(item, &used);
+    if (used != item.size() || n < low || n > high) {
+      throw std::invalid_argument(flag + ": each in " + std::to_string(low) + ".." +
+                                  std::to_string(high));
+    }
+    out.push_back(n);
+  }
+  return out;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -108,14 +124,7 @@ int main(int argc, char** argv) {
       ("json", po::bool_switch(&options.json), "print a JSON object as the last line");
     // clang-format on
     const int parsed = parse_subcommand(argc, argv, description, [&] {
-      options.browsers.clear();
-      for (const auto& c : split_commas(counts)) {
-        const int n = std::stoi(c);
-        if (n < 1 || n > 20) {
-          throw std::invalid_argument("--browsers: counts in 1..20");
-        }
-        options.browsers.push_back(n);
-      }
+      options.browsers = int_list(counts, 1, 20, "--browsers");
       if (seconds < 5 || seconds > 600) {
         throw std::invalid_argument("--seconds in 5..600");
       }
@@ -150,14 +159,7 @@ int main(int argc, char** argv) {
       ("json", po::bool_switch(&options.json), "print a JSON object as the last line");
     // clang-format on
     const int parsed = parse_subcommand(argc, argv, description, [&] {
-      options.srt_latencies_ms.clear();
-      for (const auto& text : split_commas(srt_latencies)) {
-        const int ms = std::stoi(text);
-        if (ms < 0 || ms > 10000) {
-          throw std::invalid_argument("--srt-latency: each in 0..10000 ms");
-        }
-        options.srt_latencies_ms.push_back(ms);
-      }
+      options.srt_latencies_ms = int_list(srt_latencies, 0, 10000, "--srt-latency");
       if (options.seconds < 2) {
         throw std::invalid_argument("--seconds >= 2");
       }
@@ -177,13 +179,7 @@ int main(int argc, char** argv) {
       ("json", po::bool_switch(&options.json), "print a JSON object as the last line");
     // clang-format on
     const int parsed = parse_subcommand(argc, argv, description, [&] {
-      options.children.clear();
-      for (const auto& c : split_commas(children)) {
-        options.children.push_back(std::stoi(c));
-        if (options.children.back() < 1 || options.children.back() > 500) {
-          throw std::invalid_argument("--children: 1..500 each");
-        }
-      }
+      options.children = int_list(children, 1, 500, "--children");
       options.impls = split_commas(impls);
       for (const auto& i : options.impls) {
         if (i != "treecast" && i != "tcpserversink" && i != "srtsink" && i != "nginx-rtmp") {
