@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "browser_gateway_program.hpp"
+#include "runtime/address.hpp"
 #include "runtime/console_log.hpp"
 #include "runtime/node_runtime.hpp"
 #include "runtime/peer_metrics.hpp"
@@ -39,6 +40,12 @@ int main(int argc, char** argv) {
     }
     config = std::move(*parsed);
     gateway_settings = viewer::browser_gateway_settings_of(gateway_options, config.link);
+    if (!gateway_settings && runtime::link_parameter(config.link, "key")) {
+      // Its invite admits viewers only: the rendezvous would refuse it.
+      throw std::invalid_argument(
+          "this is the viewer link: a relay forwards with the relay link (relay-link:), or "
+          "serves browsers with this one and --serve-browsers HOST:PORT");
+    }
     if (gateway_settings) {
       // The viewer link's invite admits viewers only; a gateway watches on
       // behalf of its browsers, so it joins as one (with a relay's slots).

@@ -225,6 +225,17 @@ TEST(programs, out_of_range_flags_and_unreadable_links_are_usage_errors) {
        "the link's content key is not 64 hex digits"},
       {{TREECAST_VIEWER, "treecast://127.0.0.1:99999/?stream=00", "--headless"},
        "port '99999' is not a number from 1 to 65535"},
+      {{TREECAST_RELAY, "treecast://127.0.0.1:7000/?stream=" + std::string(64, '0') +
+                            "&token=00&key=" + std::string(64, '1')},
+       "this is the viewer link: a relay forwards with the relay link"},
+      {{TREECAST_RELAY, "treecast://127.0.0.1:7000/?stream=" + std::string(64, '0') + "&token=00",
+        "--serve-browsers", "127.0.0.1:0"},
+       "this link carries no content key"},
+      {{TREECAST_VIEWER,
+        "treecast://127.0.0.1:7000/?stream=" + std::string(64, '0') +
+            "&token=00&key=" + std::string(64, '1'),
+        "--serve-browsers", "nowhere"},
+       "--serve-browsers wants HOST:PORT"},
       {{TREECAST_RELAY, "--max-links", "2",
         "treecast://127.0.0.1:7000/?stream=" + std::string(64, '0') + "&token=00"},
        "--max-links must be"},
