@@ -64,8 +64,12 @@ echo "demo: relay 1 on 127.0.0.1:$port"
 start relay2 "$bin/relay/treecast-relay" "treecast://127.0.0.1:$port/$relay_query" \
   --listen 127.0.0.1:0
 echo "demo: relay 2 on 127.0.0.1:$port"
+# The viewer also serves the stream to browsers on this machine: open the
+# "browsers watch at" address it prints.
 "$bin/viewer/treecast-viewer" "treecast://127.0.0.1:$port/$viewer_query" --listen 127.0.0.1:0 \
+  --serve-browsers 127.0.0.1:0 \
   2> >(grep --line-buffered -v '^ALSA lib\|^AL lib' >&2) &
 pids+=($!)
-echo "demo: viewer started at depth 3; its status line follows. Ctrl-C stops everything."
+echo "demo: viewer started at depth 3; its status line follows (and the address a browser"
+echo "demo: watches at). Ctrl-C stops everything."
 wait "${pids[-1]}" || true
