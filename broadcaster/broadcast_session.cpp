@@ -43,8 +43,7 @@ std::string reached_at(const std::string& public_host, const std::string& listen
   if (!public_host.empty()) {
     return public_host;
   }
-  const bool wildcard = listen_host == "0.0.0.0" || listen_host == "::";
-  return wildcard ? "" : listen_host;
+  return runtime::is_wildcard_host(listen_host) ? "" : listen_host;
 }
 
 std::string default_key_path() {

@@ -36,7 +36,6 @@ struct browser {
 
 struct webrtc_fanout::state {
   webrtc_settings settings;
-  error_handler on_error;
   GstElement* pipeline = nullptr;
   GstElement* source = nullptr;
   GstElement* video_tee = nullptr;
@@ -171,20 +170,18 @@ GstPadProbeReturn on_payload_caps(GstPad* pad, GstPadProbeInfo* info, gpointer u
   return GST_PAD_PROBE_OK;
 }
 
-void probe(GstElement* pipeline, const char* element, const char* pad_name, GstPadProbeType type,
-           GstPadProbeCallback callback, state* s) {
-  GstElement* e = gst_bin_get_by_name(GST_BIN(pipeline), element);
-  GstPad* pad = gst_element_get_static_pad(e, pad_name);
-  gst_pad_add_probe(pad, type, callback, s, nullptr);
-  gst_object_unref(pad);
-  gst_object_unref(e);
-}
-
 GstPad* static_pad(GstElement* pipeline, const char* element, const char* pad_name) {
   GstElement* e = gst_bin_get_by_name(GST_BIN(pipeline), element);
   GstPad* pad = gst_element_get_static_pad(e, pad_name);
   gst_object_unref(e);
   return pad;
+}
+
+void probe(GstElement* pipeline, const char* element, const char* pad_name, GstPadProbeType type,
+           GstPadProbeCallback callback, state* s) {
+  GstPad* pad = static_pad(pipeline, element, pad_name);
+  gst_pad_add_probe(pad, type, callback, s, nullptr);
+  gst_object_unref(pad);
 }
 
 // Handlers of one browser are called only while it is in the map; the
@@ -309,7 +306,6 @@ webrtc_fanout::webrtc_fanout(webrtc_settings settings, error_handler on_error)
                     "rtpopuspay", "tee", "queue", "webrtcbin", "nicesrc"});
   state& s = *state_;
   s.settings = std::move(settings);
-  s.on_error = on_error;
   s.pipeline = parse_pipeline(
       "appsrc name=src is-live=true format=bytes stream-type=stream max-bytes=16777216 "
       "leaky-type=downstream block=false "

@@ -241,16 +241,14 @@ browser_gateway::browser_gateway(boost::asio::io_context& io, browser_gateway_se
       settings_(std::move(settings)),
       log_(std::move(log)),
       token_(browser_token(settings_.content_key)),
-      fanout_(
-          {.ice_address = settings_.host == "0.0.0.0" || settings_.host == "::" ? std::string()
-                                                                                : settings_.host},
-          [this](const std::string& error) {
-            boost::asio::post(io_, [this, error, alive = alive_] {
-              if (*alive) {
-                log_("browser media failed: " + error);
-              }
-            });
-          }),
+      fanout_({.ice_address = runtime::is_wildcard_host(settings_.host) ? "" : settings_.host},
+              [this](const std::string& error) {
+                boost::asio::post(io_, [this, error, alive = alive_] {
+                  if (*alive) {
+                    log_("browser media failed: " + error);
+                  }
+                });
+              }),
       clock_timer_(io, std::chrono::seconds(1), [this] { send_clock(); }) {
   fanout_.set_ready_handler([this, alive = alive_] {
     boost::asio::post(io_, [this, alive] {
@@ -327,9 +325,7 @@ std::uint16_t browser_gateway::port() const {
 
 std::string browser_gateway::page_address() const {
   const std::string& named = settings_.page_host.empty() ? settings_.host : settings_.page_host;
-  const bool v6 = named.find(':') != std::string::npos;
-  const std::string host = v6 ? "[" + named + "]" : named;
-  return "http://" + host + ":" + std::to_string(port()) + "/?t=" + token_;
+  return "http://" + runtime::format_address({named, port()}) + "/?t=" + token_;
 }
 
 std::size_t browser_gateway::browsers() const {

@@ -41,7 +41,7 @@ std::optional<browser_gateway_settings> browser_gateway_settings_of(
   browser_gateway_settings settings;
   settings.host = at->host;
   settings.port = at->port;
-  if (at->host == "0.0.0.0" || at->host == "::") {
+  if (runtime::is_wildcard_host(at->host)) {
     // Served everywhere: the page is named by the address this machine
     // reaches the tree from, the one its office's browsers most likely see.
     const auto rendezvous = runtime::require_link(link);

@@ -51,6 +51,10 @@ std::optional<wire::endpoint> parse_address(const std::string& text, std::string
   return wire::endpoint{host, static_cast<std::uint16_t>(port)};
 }
 
+bool is_wildcard_host(const std::string& host) {
+  return host == "0.0.0.0" || host == "::";
+}
+
 std::optional<wire::endpoint> parse_listen_address(const std::string& text, std::string* why) {
   if (text.size() > 2 && text.ends_with(":0")) {
     auto any_port = parse_address(text.substr(0, text.size() - 1) + "1", why);

@@ -14,6 +14,10 @@ namespace treecast::runtime {
 // `why`, when given, receives what is wrong with `text` when it is not one.
 std::optional<wire::endpoint> parse_address(const std::string& text, std::string* why = nullptr);
 
+// Whether `host` is the any-address a listener binds to reach every
+// interface ("0.0.0.0" or "::"), which names no one machine.
+bool is_wildcard_host(const std::string& host);
+
 // Like parse_address, but port 0 is allowed: an address to listen on, where
 // 0 asks for any free port.
 std::optional<wire::endpoint> parse_listen_address(const std::string& text,
