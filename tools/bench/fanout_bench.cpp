@@ -28,6 +28,11 @@ constexpr const char* gst_launch = "/usr/bin/gst-launch-1.0";
 constexpr const char* nginx = "/usr/sbin/nginx";
 constexpr const char* nginx_rtmp_module = "/usr/lib/nginx/modules/ngx_rtmp_module.so";
 
+// "treecast" (the broadcaster's default chunks) or "treecast@MS" (--chunk-ms MS).
+bool is_treecast(const std::string& impl) {
+  return impl == "treecast" || impl.rfind("treecast@", 0) == 0;
+}
+
 // The baselines' input: what treecast's test source encodes (moving bars,
 // x264 ultrafast zerolatency, keyframe every second), as MPEG-TS or as H.264
 // for FLV.
@@ -78,10 +83,10 @@ class fanout {
     relay_setup setup = start(impl, children);
     const std::string self = std::filesystem::read_symlink("/proc/self/exe");
     const auto sinks_args =
-        impl == "treecast" ? std::vector<std::string>{self, "treecast-sinks", setup.treecast_link,
-                                                      "--count", std::to_string(children)}
-                           : std::vector<std::string>{self, "gst-sinks", setup.gst_source,
-                                                      "--count", std::to_string(children)};
+        is_treecast(impl) ? std::vector<std::string>{self, "treecast-sinks", setup.treecast_link,
+                                                     "--count", std::to_string(children)}
+                          : std::vector<std::string>{self, "gst-sinks", setup.gst_source, "--count",
+                                                     std::to_string(children)};
     child_process sinks(sinks_args, log("sinks"));
     row r{impl, children};
     // Every child receiving; then warm up; then measure between two lines.
@@ -146,10 +151,14 @@ class fanout {
 
   relay_setup start(const std::string& impl, int children) {
     relay_setup s;
-    if (impl == "treecast") {
+    if (is_treecast(impl)) {
       tree_ = std::make_unique<testing::local_tree>("bench-fanout");
-      auto broadcaster = tree_->start_broadcaster(
-          {"--resolution", "640x360", "--fps", "30", "--bitrate", "4000", "--max-children", "1"});
+      std::vector<std::string> source_args{"--resolution", "640x360", "--fps",          "30",
+                                           "--bitrate",    "4000",    "--max-children", "1"};
+      if (impl != "treecast") {
+        source_args.insert(source_args.end(), {"--chunk-ms", impl.substr(impl.find('@') + 1)});
+      }
+      auto broadcaster = tree_->start_broadcaster(source_args);
       auto relay = tree_->start_relay(
           broadcaster.port, {"--max-children", std::to_string(children), "--log-level", "warn"});
       relay.process->wait_for_line(
@@ -241,15 +250,21 @@ int run_fanout_bench(const fanout_options& options) {
       rows.push_back(r);
     }
   }
-  // treecast / baseline, per number of children.
-  std::printf("\nratios treecast / baseline (cpu_s_per_gbit, rss_mb):\n");
+  // The first treecast in --impls / each other one, per number of children.
+  std::string first;
+  for (const auto& impl : options.impls) {
+    if (first.empty() && is_treecast(impl)) {
+      first = impl;
+    }
+  }
+  std::printf("\nratios %s / the others (cpu_s_per_gbit, rss_mb):\n", first.c_str());
   std::map<int, const row*> ours;
   for (const auto& r : rows) {
-    if (r.impl == "treecast")
+    if (r.impl == first)
       ours[r.children] = &r;
   }
   for (const auto& r : rows) {
-    if (r.impl != "treecast" && ours.count(r.children) && r.cpu_s_per_gbit > 0 && r.rss_mb > 0) {
+    if (r.impl != first && ours.count(r.children) && r.cpu_s_per_gbit > 0 && r.rss_mb > 0) {
       std::printf("  %-14s %4d children: cpu %.2f  rss %.2f\n", r.impl.c_str(), r.children,
                   ours[r.children]->cpu_s_per_gbit / r.cpu_s_per_gbit,
                   ours[r.children]->rss_mb / r.rss_mb);

@@ -89,16 +89,23 @@ std::vector<std::uint64_t> frame_histogram(std::uint16_t metrics_port) {
   return cumulative;
 }
 
-chain_result measure_treecast(const latency_options& options) {
+chain_result measure_treecast(const latency_options& options, const treecast_profile& profile) {
   testing::local_tree tree("bench-latency");
   std::vector<testing::peer_process> chain;
-  chain.push_back(tree.start_broadcaster(
-      {"--resolution", "640x360", "--fps", "30", "--bitrate", "4000", "--max-children", "1"}));
+  std::vector<std::string> source_args{"--resolution", "640x360", "--fps",          "30",
+                                       "--bitrate",    "4000",    "--max-children", "1"};
+  if (profile.chunk_ms > 0) {
+    source_args.insert(source_args.end(), {"--chunk-ms", std::to_string(profile.chunk_ms)});
+  }
+  chain.push_back(tree.start_broadcaster(source_args));
   for (int depth = 1; depth < chain_depth; ++depth) {
     chain.push_back(tree.start_relay(chain.back().port, {"--max-children", "1"}));
   }
-  chain.push_back(
-      tree.start_viewer(chain.back().port, {"--max-children", "0", "--metrics-port", "0"}));
+  std::vector<std::string> viewer_args{"--max-children", "0", "--metrics-port", "0"};
+  if (profile.latency_ms > 0) {
+    viewer_args.insert(viewer_args.end(), {"--latency", std::to_string(profile.latency_ms)});
+  }
+  chain.push_back(tree.start_viewer(chain.back().port, viewer_args));
   auto& viewer = *chain.back().process;
   const std::uint16_t metrics_port = testing::metrics_port_of(viewer);
   const auto is_deep = [](const std::string& l) {
@@ -153,7 +160,8 @@ chain_result measure_treecast(const latency_options& options) {
                       media::frame_latency_quantile(frames_before, frames_after, 0.99),
                       frames_after.size() == frames_before.size() &&
                           media::frame_latency_quantile(frames_before, frames_after, 0.5) >= 0};
-  return {"treecast", of(d1), of(d6), of(hop), glass, d6.size()};
+  const std::string name = profile.name() == "default" ? "" : "@" + profile.name();
+  return {"treecast" + name, of(d1), of(d6), of(hop), glass, d6.size()};
 }
 
 // ---- SRT: the source and the taps in this process, relays as gst-launch ----
@@ -372,12 +380,50 @@ chain_result measure_srt(const latency_options& options, const std::string& log_
 
 }  // namespace
 
+std::string treecast_profile::name() const {
+  const auto part = [](int ms) { return ms > 0 ? std::to_string(ms) : std::string("default"); };
+  return chunk_ms == 0 && latency_ms == 0 ? "default" : part(chunk_ms) + "/" + part(latency_ms);
+}
+
+treecast_profile parse_treecast_profile(const std::string& text) {
+  if (text == "default") {
+    return {};
+  }
+  const auto malformed = [&] {
+    return std::invalid_argument("--treecast: '" + text +
+                                 "' is not CHUNK_MS/LATENCY_MS (numbers or 'default')");
+  };
+  const auto slash = text.find('/');
+  if (slash == std::string::npos) {
+    throw malformed();
+  }
+  const auto part = [&](const std::string& ms) {
+    if (ms == "default") {
+      return 0;
+    }
+    std::size_t used = 0;
+    int value = -1;
+    try {
+      value = std::stoi(ms, &used);
+    } catch (const std::exception&) {
+    }
+    if (used != ms.size() || value < 1 || value > 10000) {
+      throw malformed();
+    }
+    return value;
+  };
+  return {part(text.substr(0, slash)), part(text.substr(slash + 1))};
+}
+
 int run_latency_bench(const latency_options& options) {
   std::vector<chain_result> results;
-  try {
-    results.push_back(measure_treecast(options));
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "treecast-bench latency: treecast: %s\n", e.what());
+  for (const auto& profile : options.treecast) {
+    try {
+      results.push_back(measure_treecast(options, profile));
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "treecast-bench latency: treecast %s: %s\n", profile.name().c_str(),
+                   e.what());
+    }
   }
   for (const int latency_ms : options.srt_latencies_ms) {
     try {
@@ -396,7 +442,8 @@ int run_latency_bench(const latency_options& options) {
   std::printf(
       "(capture -> arrival; hop = what each relay adds, depths 2..6 (treecast: from each\n"
       " peer's per-second median, SRT: per frame); glass = capture -> on screen at treecast's\n"
-      " viewer with its default --latency 300, per frame (its histogram, 10 ms buckets);\n"
+      " viewer (treecast@CHUNK/LATENCY: the broadcaster's --chunk-ms, the viewer's --latency), per "
+      "frame (its histogram, 10 ms buckets);\n"
       " samples at depth 6; lost = SRT frames depth 1 got and depth 6 never did; srt@N = SRT\n"
       " at N ms of receive latency, 120 being its default)\n");
   if (options.json) {
@@ -411,7 +458,7 @@ int run_latency_bench(const latency_options& options) {
     }
     std::printf("]}\n");
   }
-  return results.size() == 1 + options.srt_latencies_ms.size() ? 0 : 1;
+  return results.size() == options.treecast.size() + options.srt_latencies_ms.size() ? 0 : 1;
 }
 
 }  // namespace treecast::bench

@@ -150,16 +150,23 @@ int main(int argc, char** argv) {
   if (command == "latency") {
     treecast::bench::latency_options options;
     std::string srt_latencies = "120,20";
+    std::string treecast_profiles = "default";
     po::options_description description("treecast-bench latency options");
     // clang-format off
     description.add_options()
       ("seconds", po::value(&options.seconds)->default_value(options.seconds), "measured seconds")
+      ("treecast", po::value(&treecast_profiles)->default_value(treecast_profiles),
+       "treecast chains to run: 'default' or CHUNK_MS/LATENCY_MS each (e.g. 200/300,default)")
       ("srt-latency", po::value(&srt_latencies)->default_value(srt_latencies),
        "SRT chains to run, one per receive latency in ms (120 is SRT's default)")
       ("json", po::bool_switch(&options.json), "print a JSON object as the last line");
     // clang-format on
     const int parsed = parse_subcommand(argc, argv, description, [&] {
       options.srt_latencies_ms = int_list(srt_latencies, 0, 10000, "--srt-latency");
+      options.treecast.clear();
+      for (const auto& profile : split_commas(treecast_profiles)) {
+        options.treecast.push_back(treecast::bench::parse_treecast_profile(profile));
+      }
       if (options.seconds < 2) {
         throw std::invalid_argument("--seconds >= 2");
       }
@@ -173,7 +180,8 @@ int main(int argc, char** argv) {
     // clang-format off
     description.add_options()
       ("children", po::value(&children)->default_value(children), "comma-separated child counts")
-      ("impls", po::value(&impls)->default_value(impls), "comma-separated implementations")
+      ("impls", po::value(&impls)->default_value(impls),
+       "comma-separated implementations (treecast@MS: the broadcaster at --chunk-ms MS)")
       ("seconds", po::value(&options.seconds)->default_value(options.seconds),
        "measured seconds per row")
       ("json", po::bool_switch(&options.json), "print a JSON object as the last line");
@@ -182,8 +190,12 @@ int main(int argc, char** argv) {
       options.children = int_list(children, 1, 500, "--children");
       options.impls = split_commas(impls);
       for (const auto& i : options.impls) {
-        if (i != "treecast" && i != "tcpserversink" && i != "srtsink" && i != "nginx-rtmp") {
-          throw std::invalid_argument("--impls: treecast, tcpserversink, srtsink, nginx-rtmp");
+        const bool chunked = i.rfind("treecast@", 0) == 0;
+        if (chunked) {
+          int_list(i.substr(i.find('@') + 1), 20, 2000, "--impls treecast@MS");
+        } else if (i != "treecast" && i != "tcpserversink" && i != "srtsink" && i != "nginx-rtmp") {
+          throw std::invalid_argument(
+              "--impls: treecast, treecast@CHUNK_MS, tcpserversink, srtsink, nginx-rtmp");
         }
       }
       if (options.seconds < 1) {

@@ -28,6 +28,8 @@ struct lab_options {
   std::string resolution = "320x180";
   int fps = 15;
   int bitrate_kbps = 400;
+  int chunk_ms = 0;    // the broadcaster's --chunk-ms; 0 = its default
+  int latency_ms = 0;  // the viewers' --latency; 0 = their default
   std::string log_dir = "lab-logs";
   std::string peer_log_level = "info";  // every peer's --log-level
   bool json = false;

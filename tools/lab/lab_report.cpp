@@ -125,7 +125,8 @@ lab_report make_report(const std::vector<lab_peer>& peers, const std::vector<chu
   std::vector<double> startup, repairs, freeze_repairs, upload;
   long long watch_ms_total = 0;
   std::set<std::string> stalled_viewers;
-  std::map<int, std::vector<double>> latency;
+  std::map<int, std::vector<double>> latency;       // per depth: capture -> arrival
+  std::map<int, std::vector<double>> play_latency;  // per depth: capture -> on screen (viewers)
   for (const auto& peer : peers) {
     for (std::size_t run = 0; run < peer.output.size(); ++run) {
       const auto& lines = peer.output[run];
@@ -150,6 +151,10 @@ lab_report make_report(const std::vector<lab_peer>& peers, const std::vector<chu
         const long long ms = field_or(s, "latency_ms", -1);
         if (depth > 0 && ms >= 0) {
           latency[static_cast<int>(depth)].push_back(static_cast<double>(ms));
+        }
+        const long long played_ms = field_or(s, "play_latency_ms", -1);
+        if (depth > 0 && played_ms >= 0) {
+          play_latency[static_cast<int>(depth)].push_back(static_cast<double>(played_ms));
         }
       }
       if (peer.role == "viewer" && !statuses.empty()) {
@@ -199,6 +204,10 @@ lab_report make_report(const std::vector<lab_peer>& peers, const std::vector<chu
     report.latency_ms_by_depth[depth] = {quantile(samples, 0.5), quantile(samples, 0.99),
                                          samples.size()};
   }
+  for (auto& [depth, samples] : play_latency) {
+    report.play_latency_ms_by_depth[depth] = {quantile(samples, 0.5), quantile(samples, 0.99),
+                                              samples.size()};
+  }
   count_wan_copies(tree, peers, report);
   return report;
 }
@@ -217,9 +226,13 @@ void print_report(const lab_report& r) {
               r.stall_ms_total, r.viewers_stalled, r.rebuffer_ratio);
   std::printf("broadcaster upload %.2f Mbit/s for a %.2f Mbit/s stream\n", r.root_upload_mbps,
               r.stream_mbps);
-  std::printf("%-6s %8s %8s %8s\n", "depth", "p50_ms", "p99_ms", "samples");
+  std::printf("%-6s %8s %8s %8s %13s %13s\n", "depth", "p50_ms", "p99_ms", "samples", "play_p50_ms",
+              "play_p99_ms");
   for (const auto& [depth, l] : r.latency_ms_by_depth) {
-    std::printf("%-6d %8.0f %8.0f %8zu\n", depth, l.p50, l.p99, l.samples);
+    const auto played = r.play_latency_ms_by_depth.find(depth);
+    const bool any = played != r.play_latency_ms_by_depth.end();
+    std::printf("%-6d %8.0f %8.0f %8zu %13.0f %13.0f\n", depth, l.p50, l.p99, l.samples,
+                any ? played->second.p50 : -1.0, any ? played->second.p99 : -1.0);
   }
   std::printf("WAN copies per site:");
   for (const auto& [site, copies] : r.wan_copies_per_site) {
@@ -229,16 +242,20 @@ void print_report(const lab_report& r) {
 }
 
 nlohmann::json report_json(const lab_report& r) {
-  nlohmann::json by_depth = nlohmann::json::object();
-  for (const auto& [depth, l] : r.latency_ms_by_depth) {
-    by_depth[std::to_string(depth)] = {{"p50", l.p50}, {"p99", l.p99}, {"samples", l.samples}};
-  }
+  const auto by_depth = [](const std::map<int, depth_latency>& figures) {
+    nlohmann::json out = nlohmann::json::object();
+    for (const auto& [depth, l] : figures) {
+      out[std::to_string(depth)] = {{"p50", l.p50}, {"p99", l.p99}, {"samples", l.samples}};
+    }
+    return out;
+  };
   return {{"viewers", r.viewers},
           {"decoding", r.decoding},
           {"relays", r.relays},
           {"startup_ms_p50", r.startup_ms_p50},
           {"startup_ms_p99", r.startup_ms_p99},
-          {"latency_ms_by_depth", by_depth},
+          {"latency_ms_by_depth", by_depth(r.latency_ms_by_depth)},
+          {"play_latency_ms_by_depth", by_depth(r.play_latency_ms_by_depth)},
           {"repairs", r.repairs},
           {"repair_ms_p50", r.repair_ms_p50},
           {"repair_ms_p99", r.repair_ms_p99},

@@ -24,6 +24,8 @@ struct lab_report {
   double startup_ms_p50 = 0;
   double startup_ms_p99 = 0;
   std::map<int, depth_latency> latency_ms_by_depth;  // capture -> arrival, per depth
+  // Capture -> on screen at viewers, per depth (each viewer's latest frame, once a second).
+  std::map<int, depth_latency> play_latency_ms_by_depth;
   int repairs = 0;
   double repair_ms_p50 = 0;
   double repair_ms_p99 = 0;

@@ -66,10 +66,12 @@ class lab {
     // waited for.
     for (int i = 1; i <= options_.viewers && !interrupt_.raised(); ++i) {
       const std::string site = site_of(i, options_.sites);
-      start_peer(
-          "viewer" + std::to_string(i), "viewer", site, TREECAST_VIEWER,
-          {viewer_link_, "--headless", "--max-children", std::to_string(options_.viewer_children)},
-          false);
+      std::vector<std::string> args{viewer_link_, "--headless", "--max-children",
+                                    std::to_string(options_.viewer_children)};
+      if (options_.latency_ms > 0) {
+        args.insert(args.end(), {"--latency", std::to_string(options_.latency_ms)});
+      }
+      start_peer("viewer" + std::to_string(i), "viewer", site, TREECAST_VIEWER, args, false);
     }
     progress("all %zu peers launched", peers_.size() - 1);
     for (auto& p : peers_) {
@@ -196,12 +198,17 @@ class lab {
   void start_broadcaster() {
     const int root =
         options_.root_children > 0 ? options_.root_children : std::max(2, options_.relays);
-    auto& b =
-        start_peer("broadcaster", "broadcaster", "", TREECAST_BROADCASTER,
-                   {"--key", options_.log_dir + "/lab.key", "--resolution", options_.resolution,
-                    "--fps", std::to_string(options_.fps), "--bitrate",
-                    std::to_string(options_.bitrate_kbps), "--max-children", std::to_string(root),
-                    "--metrics-port", "0", "--metrics-host", network_.host("")});
+    std::vector<std::string> args{"--key",          options_.log_dir + "/lab.key",
+                                  "--resolution",   options_.resolution,
+                                  "--fps",          std::to_string(options_.fps),
+                                  "--bitrate",      std::to_string(options_.bitrate_kbps),
+                                  "--max-children", std::to_string(root),
+                                  "--metrics-port", "0",
+                                  "--metrics-host", network_.host("")};
+    if (options_.chunk_ms > 0) {
+      args.insert(args.end(), {"--chunk-ms", std::to_string(options_.chunk_ms)});
+    }
+    auto& b = start_peer("broadcaster", "broadcaster", "", TREECAST_BROADCASTER, args);
     const auto line_after = [&](const char* prefix) {
       const auto line = b.current().wait_for_line(
           [prefix](const std::string& l) { return starts_with(l, prefix); }, start_timeout);

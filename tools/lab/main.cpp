@@ -56,6 +56,10 @@ int main(int argc, char** argv) {
     ("resolution", po::value(&o.resolution)->default_value(o.resolution), "test media size")
     ("fps", po::value(&o.fps)->default_value(o.fps), "test media frame rate")
     ("bitrate", po::value(&o.bitrate_kbps)->default_value(o.bitrate_kbps), "video kbit/s")
+    ("chunk-ms", po::value(&o.chunk_ms)->default_value(o.chunk_ms),
+     "the broadcaster's --chunk-ms (0: its default)")
+    ("latency", po::value(&o.latency_ms)->default_value(o.latency_ms),
+     "the viewers' --latency, their jitter buffer's floor (0: their default)")
     ("log-dir", po::value(&o.log_dir)->default_value(o.log_dir), "each peer's log goes here")
     ("peer-log-level", po::value(&o.peer_log_level)->default_value(o.peer_log_level),
      "every peer's --log-level: debug, info, warn or error")
@@ -72,13 +76,14 @@ int main(int argc, char** argv) {
     o.site_labels = !vm["no-site-labels"].as<bool>();
     if (o.relays < 0 || o.viewers < 0 || o.relays + o.viewers == 0 || o.duration_s <= 0 ||
         o.kills < 0 || o.kills > o.relays || o.sites < 0 || o.sites > 200 || o.fps <= 0 ||
-        o.bitrate_kbps <= 0 || o.wan_delay_ms < 0 || o.wan_mbit <= 0 ||
-        !(o.improve_interval_s >= 0) || !(o.site_gather_interval_s >= 0) ||
+        o.bitrate_kbps <= 0 || o.wan_delay_ms < 0 || o.wan_mbit <= 0 || o.chunk_ms < 0 ||
+        o.latency_ms < 0 || !(o.improve_interval_s >= 0) || !(o.site_gather_interval_s >= 0) ||
         (o.peer_log_level != "debug" && o.peer_log_level != "info" && o.peer_log_level != "warn" &&
          o.peer_log_level != "error")) {
       throw std::invalid_argument(
           "need relays + viewers > 0, duration > 0, 0 <= kill <= relays, 0 <= sites <= 200, "
-          "positive fps, bitrate and wan-mbit, intervals >= 0, a known peer log level");
+          "positive fps, bitrate and wan-mbit, intervals, chunk-ms and latency >= 0, a known "
+          "peer log level");
     }
     if (o.netns && o.sites == 0) {
       throw std::invalid_argument("--netns needs --sites >= 1");
