@@ -35,8 +35,9 @@ struct broadcast_settings {
   int audio_kbps = 64;
   // Frames between keyframes; 0 = one a second. Late joiners start at one.
   int keyframe_interval = 0;
-  // Capture time one chunk spans.
-  std::chrono::milliseconds chunk_duration{200};
+  // Capture time one chunk spans: a frame at 30 fps, so that no frame waits
+  // for others before it is sent.
+  std::chrono::milliseconds chunk_duration{33};
 
   // Empty when valid, otherwise which setting is out of range, named as
   // the broadcaster's flag.

@@ -7,9 +7,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <stdexcept>
 
 #include "gst_support.hpp"
+#include "jitter_target.hpp"
 #include "playout_shift.hpp"
 #include "window_controls.hpp"
 
@@ -26,10 +28,12 @@ struct playback_pipeline::timing {
   // frame out of it: together they map every later PTS to its capture time.
   std::atomic<std::uint64_t> anchor_capture_us{0};
   std::int64_t anchor_pts_ns = -1;  // streaming thread only
-  // The jitter buffer: frames are due on screen `target_us` after the live
+  // The jitter buffer: frames are due on screen the target after the live
   // edge, i.e. after the smallest recent arrival delay (capture of a chunk's
-  // first byte -> its arrival).
-  std::int64_t target_us = 0;
+  // first byte -> its arrival). The target adapts (jitter_target.hpp);
+  // `target_ms` mirrors it for status calls.
+  std::optional<jitter_target> target;  // streaming thread only
+  std::atomic<long long> target_ms{-1};
   live_edge edge;
   // Where playback is moved in time: the decoders' output pads.
   GstPad* video_offset_pad = nullptr;
@@ -39,7 +43,11 @@ struct playback_pipeline::timing {
   std::atomic<long long> latency_ms{-1};
   frame_latency per_frame;  // every frame's capture -> screen
   std::atomic<std::uint64_t> shown_capture_us{0};
-  // Frames as shown on screen: time the picture stood still.
+  // Frames as shown on screen: time the picture stood still, from the first
+  // frame on time (before it, the join's backlog is played past at once:
+  // the decoder drops what is already due, and the first frame waits for
+  // the live ones).
+  bool on_time_yet = false;  // streaming thread only
   mutable std::mutex stall_mutex;
   stall_meter stalls;
 };
@@ -110,18 +118,28 @@ GstElement* branch_bin(const std::string& description) {
   return bin;
 }
 
-// Keeps frames due `target` after the live edge (playout_shift.hpp). The
-// same offset moves audio, keeping sync.
+// Keeps frames due the jitter target after the live edge (playout_shift.hpp),
+// the target first told how early this frame came: before it is due at the
+// target or where playback stands, whichever is sooner. The same offset
+// moves audio, keeping sync.
 void move_playback(playback_pipeline::timing& t, std::int64_t& shown_wall_us,
                    std::int64_t captured_us) {
   const std::int64_t edge_us = t.edge.delay_us();
   if (edge_us < 0) {
     return;
   }
-  const std::int64_t shift_us = playout_shift({.first = t.re_anchors.load() == 0,
+  const std::int64_t now_us = wall_now_us();
+  const bool first = t.re_anchors.load() == 0;
+  if (!first) {
+    const std::int64_t due_us =
+        std::min(shown_wall_us, captured_us + edge_us + t.target->target_us());
+    t.target->on_frame(now_us, due_us - now_us);
+    t.target_ms.store(t.target->target_us() / 1000);
+  }
+  const std::int64_t shift_us = playout_shift({.first = first,
                                                .delay_us = shown_wall_us - captured_us,
-                                               .wanted_us = edge_us + t.target_us,
-                                               .slack_us = shown_wall_us - wall_now_us()});
+                                               .wanted_us = edge_us + t.target->target_us(),
+                                               .slack_us = shown_wall_us - now_us});
   if (shift_us == 0 && t.re_anchors.load() > 0) {
     return;
   }
@@ -153,15 +171,18 @@ GstPadProbeReturn on_frame(GstPad* pad, GstPadProbeInfo* info, gpointer user_dat
   const std::int64_t show_in_ns =
       *until_ns + static_cast<std::int64_t>(gst_pipeline_get_latency(GST_PIPELINE(t->pipeline)));
   std::int64_t shown_wall_us = wall_now_us() + show_in_ns / 1000;
+
   const auto captured_us =
       static_cast<std::int64_t>(t->anchor_capture_us.load()) + (pts - t->anchor_pts_ns) / 1000;
   move_playback(*t, shown_wall_us, captured_us);
   // A frame due in the past (the join's backlog) is shown on arrival.
-  shown_wall_us = std::max(shown_wall_us, wall_now_us());
+  const std::int64_t now_us = wall_now_us();
+  t->on_time_yet = t->on_time_yet || shown_wall_us >= now_us;
+  shown_wall_us = std::max(shown_wall_us, now_us);
   t->latency_ms.store((shown_wall_us - captured_us) / 1000);
   t->per_frame.add((shown_wall_us - captured_us) / 1000);
   t->shown_capture_us.store(static_cast<std::uint64_t>(captured_us));
-  {
+  if (t->on_time_yet) {
     const std::lock_guard lock(t->stall_mutex);
     t->stalls.on_frame_shown(shown_wall_us, pts / 1000);
   }
@@ -216,8 +237,10 @@ playback_pipeline::playback_pipeline(playback_settings settings, error_handler o
   // A small fixed pipeline latency (decoder and audio device); the jitter
   // buffer proper is the offset move_playback() keeps.
   gst_pipeline_set_latency(GST_PIPELINE(pipeline_), 100 * GST_MSECOND);
-  timing_->target_us =
-      std::chrono::duration_cast<std::chrono::microseconds>(settings_.latency).count();
+  timing_->target.emplace(jitter_target::config{
+      .floor_us =
+          std::chrono::duration_cast<std::chrono::microseconds>(settings_.latency).count()});
+  timing_->target_ms.store(settings_.latency.count());
 
   struct {
     GstElement* video = nullptr;
@@ -338,6 +361,10 @@ void playback_pipeline::set_first_frame_handler(std::function<void(std::uint64_t
 
 frame_latency::snapshot_t playback_pipeline::frame_latencies() const {
   return timing_->per_frame.snapshot();
+}
+
+long long playback_pipeline::jitter_target_ms() const {
+  return timing_->target_ms.load();
 }
 
 long long playback_pipeline::playback_latency_ms() const {

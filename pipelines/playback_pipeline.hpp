@@ -4,12 +4,14 @@
 //                                 +-> opusdec -> audio sink
 //
 // The sinks play in sync with the pipeline clock, started when the first
-// chunk arrives. Every frame is due `latency` after the live edge (the
+// chunk arrives. Every frame is due a target after the live edge (the
 // arrival delay of the freshest chunks): that is the jitter buffer. Chunks
-// arrive in bursts (one per ~200 ms of capture) and play out smoothly as
-// long as each arrives within the budget; frames later than that are dropped
-// by the sinks so playback never drifts behind, and the join's backlog (from
-// the newest keyframe) is decoded but not played in real time.
+// play out smoothly as long as each arrives within the target; a frame that
+// comes later stands the picture still until it is there, and the target
+// grows by its lateness so the next such hiccup is covered, shrinking back
+// slowly towards `latency` while frames come on time (jitter_target.hpp).
+// The join's backlog (from the newest keyframe) is decoded but not played
+// in real time.
 //
 // With a window (window_controls.hpp: scaling, full screen, mute, volume),
 // video gets a status overlay (key `o` toggles it) and audio goes to the
@@ -38,10 +40,11 @@ namespace treecast::media {
 struct playback_settings {
   // Decode and time playback, but show and play nothing.
   bool headless = true;
-  // The jitter buffer: how long after the live edge (the arrival of the
-  // freshest chunks) frames are shown. Glass-to-glass latency is the
-  // arrival delay (chunk duration + path) plus this.
-  std::chrono::milliseconds latency{300};
+  // The jitter buffer's floor and start: how long after the live edge (the
+  // arrival of the freshest chunks) frames are shown while they come on
+  // time. Glass-to-glass latency is the arrival delay (chunk duration +
+  // path) plus the target, which late frames grow above this.
+  std::chrono::milliseconds latency{150};
   // Whether the status overlay starts visible (windowed only).
   bool overlay = true;
   // The window's title, and which sink draws into it (window_controls.hpp).
@@ -93,12 +96,16 @@ class playback_pipeline {
   // Media held ahead of the picture on screen (ms): newest chunk received
   // minus the frame being shown; -1 before the first frame.
   long long buffer_ms() const;
+  // The jitter buffer's target as it stands (ms after the live edge): the
+  // latency setting, grown by late frames, shrinking back slowly.
+  long long jitter_target_ms() const;
 
   // Time the picture stood still so far (an ongoing freeze included).
   stall_figures stalls() const;
 
   // Times playback was moved in time to keep the jitter buffer's target
-  // (1 at the first frame; more when the path to the broadcaster changed).
+  // (1 at the first frame; more when the path to the broadcaster or the
+  // target changed).
   std::uint64_t re_anchors() const;
 
   // The sound's mute and volume (keys m, Up, Down in the window), and

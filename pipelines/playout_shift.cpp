@@ -11,21 +11,37 @@ std::int64_t wall_now_us() {
       .count();
 }
 
-void live_edge::note_arrival(std::uint64_t capture_time_us) {
-  recent_us_[count_++ % recent_us_.size()] =
-      wall_now_us() - static_cast<std::int64_t>(capture_time_us);
-  const auto n = static_cast<std::ptrdiff_t>(std::min(count_, recent_us_.size()));
-  edge_us_.store(*std::min_element(recent_us_.begin(), recent_us_.begin() + n));
+void live_edge::note_arrival(std::uint64_t capture_time_us, std::int64_t now_us) {
+  recent_.push_back({now_us, now_us - static_cast<std::int64_t>(capture_time_us)});
+  while (recent_.front().at_us < now_us - span_us) {
+    recent_.pop_front();  // the newest stays: its time is now
+  }
+  edge_us_.store(std::min_element(recent_.begin(), recent_.end(), [](auto& a, auto& b) {
+                   return a.delay_us < b.delay_us;
+                 })->delay_us);
 }
 
 std::int64_t playout_shift(const playout_frame& f) {
   const bool running_dry = f.slack_us < late_tolerance_us;
   const bool buffer_short = f.delay_us + late_tolerance_us <= f.wanted_us && running_dry;
   const bool buffer_long = f.delay_us - early_tolerance_us >= f.wanted_us;
-  if (!f.first && !buffer_short && !buffer_long) {
-    return 0;
+  if (f.first) {
+    return f.wanted_us - f.delay_us;
   }
-  return f.wanted_us - f.delay_us;
+  if (buffer_short) {
+    // A frame already late is held no longer than it is late: it shows at
+    // once, and the rest of the buffer builds up at the next frames that
+    // run dry, rather than standing the picture still longer now.
+    const std::int64_t later = f.wanted_us - f.delay_us;
+    return f.slack_us < 0 ? std::min(later, -f.slack_us) : later;
+  }
+  if (buffer_long) {
+    // No sooner than this frame can still be shown on time: a jump past
+    // what is buffered would stand the picture still.
+    const std::int64_t sooner = std::min(f.delay_us - f.wanted_us, f.slack_us - late_tolerance_us);
+    return sooner > 0 ? -sooner : 0;
+  }
+  return 0;
 }
 
 }  // namespace treecast::media

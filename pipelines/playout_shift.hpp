@@ -7,17 +7,19 @@
 // once rather than in real time). After that, only when the delay drifted:
 // later only once frames arrive with less than the late tolerance to spare
 // (holding back frames that are still on time would stand the picture still
-// while there is something to show; the live edge moves with the chunks' own
-// sizes by more than the tolerance), earlier once it is more than the early
-// tolerance too long (a nearer parent).
+// while there is something to show), and a frame already late no further than
+// it is late (it shows at once), earlier once it is more than the early
+// tolerance too long (a nearer parent, or a jitter target that shrank), and
+// only as far as the frame can still be shown on time: a jump sooner skips
+// that much of the picture, about a frame.
 //
 // Pure logic, no GStreamer.
 #pragma once
 
-#include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 
 namespace treecast::media {
 
@@ -25,17 +27,24 @@ namespace treecast::media {
 std::int64_t wall_now_us();
 
 // The smallest arrival delay (capture of a chunk's first byte -> its
-// arrival) among the last 10 chunks: where the stream's live edge is.
+// arrival) among the chunks of the last `span_us` (the newest always
+// counts): where the stream's live edge is. A span in time, not in chunks,
+// so that the edge is as steady with a chunk per frame as with 200 ms ones.
 // note_arrival() from the one thread that pushes chunks; delay_us() from any.
 class live_edge {
  public:
-  void note_arrival(std::uint64_t capture_time_us);
+  static constexpr std::int64_t span_us = 2'000'000;
+
+  void note_arrival(std::uint64_t capture_time_us, std::int64_t now_us = wall_now_us());
   // -1 before the first chunk.
   std::int64_t delay_us() const { return edge_us_.load(); }
 
  private:
-  std::array<std::int64_t, 10> recent_us_{};
-  std::size_t count_ = 0;
+  struct arrival {
+    std::int64_t at_us;
+    std::int64_t delay_us;
+  };
+  std::deque<arrival> recent_;
   std::atomic<std::int64_t> edge_us_{-1};
 };
 
@@ -47,7 +56,7 @@ struct playout_frame {
 };
 
 inline constexpr std::int64_t late_tolerance_us = 30'000;
-inline constexpr std::int64_t early_tolerance_us = 100'000;
+inline constexpr std::int64_t early_tolerance_us = 40'000;
 
 // The shift (us, > 0 later, < 0 sooner) to apply to this frame and all after
 // it; 0 to keep playback where it is.

@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
   bool headless = false;
   bool no_overlay = false;
   std::string video_output = "auto";
-  int latency_ms = 300;
+  int latency_ms = 150;
   std::string record_path;
   runtime::peer_options defaults;
   defaults.max_children = 2;
@@ -40,7 +40,9 @@ int main(int argc, char** argv) {
     ("help,h", "show this help")
     ("headless", po::bool_switch(&headless), "decode without a window or sound (servers, tests)")
     ("latency", po::value(&latency_ms)->default_value(latency_ms),
-     "jitter buffer, ms: how long after the freshest chunks arrive frames are shown (50-10000)")
+     "jitter buffer, ms (50-10000): how long after the freshest chunks arrive frames are shown\n"
+     "while they come on time; a late frame grows it, calm shrinks it back to this. Lower: less\n"
+     "latency, and the first hiccups (a repair, a busy machine) stand the picture still")
     ("no-overlay", po::bool_switch(&no_overlay),
      "start with the status overlay hidden (keys in the window: o overlay, f or double click "
      "full screen, m mute, Up/Down volume, q close)")
@@ -181,6 +183,8 @@ int main(int argc, char** argv) {
                 "capture -> screen of the latest frame"},
                {"buffer_ms", static_cast<double>(player->buffer_ms()),
                 "media received ahead of the picture on screen"},
+               {"jitter_target_ms", static_cast<double>(player->jitter_target_ms()),
+                "how long after the live edge frames are due (grown by late frames)"},
                {"discontinuities", static_cast<double>(playout.discontinuities()),
                 "gaps skipped to the next keyframe"},
                {"first_frame_ms", first_frame_ms ? static_cast<double>(*first_frame_ms) : -1.0,
@@ -219,6 +223,7 @@ int main(int argc, char** argv) {
     report.field("latency_ms", arrival_ms);
     report.field("play_latency_ms", player->playback_latency_ms());
     report.field("buffer_ms", player->buffer_ms());
+    report.field("jitter_target_ms", player->jitter_target_ms());
     report.field("discontinuities", static_cast<long long>(playout.discontinuities()));
     report.field("late_chunks", static_cast<long long>(playout.late_chunks()));
     report.field("re_anchors", static_cast<long long>(player->re_anchors()));

@@ -276,7 +276,7 @@ static void treecast_sink_class_init(TreecastSinkClass* klass) {
   g_object_class_install_property(
       object_class, prop_chunk_ms,
       g_param_spec_uint("chunk-ms", "Chunk ms", "capture time per chunk, ms (--chunk-ms)", 20, 2000,
-                        200, flags));
+                        33, flags));
   g_object_class_install_property(
       object_class, prop_title,
       g_param_spec_string("title", "Title",
@@ -311,7 +311,7 @@ static void treecast_sink_class_init(TreecastSinkClass* klass) {
 static void treecast_sink_init(TreecastSink* self) {
   self->options = new runtime::peer_options(sink_defaults());
   self->settings = new broadcaster::session_settings;
-  self->chunk_ms = 200;
+  self->chunk_ms = 33;
   self->viewer_link = new std::string;
   self->relay_link = new std::string;
   self->root = nullptr;

@@ -246,8 +246,8 @@ static gboolean treecast_src_query(GstBaseSrc* base, GstQuery* query) {
     GST_OBJECT_LOCK(self);
     const GstClockTime latency = self->latency_ms * GST_MSECOND;
     GST_OBJECT_UNLOCK(self);
-    // Chunks arrive in bursts (one per ~200 ms of capture) stamped on
-    // arrival: sinks must hold frames this long to play through them.
+    // Chunks arrive stamped on arrival, with the jitter of the tree's
+    // paths: sinks must hold frames this long to play through it.
     gst_query_set_latency(query, TRUE, latency, GST_CLOCK_TIME_NONE);
     return TRUE;
   }
@@ -348,7 +348,7 @@ static void treecast_src_class_init(TreecastSrcClass* klass) {
       object_class, prop_latency,
       g_param_spec_uint("latency", "Latency",
                         "ms sinks hold each frame after it arrives (the jitter buffer)", 50, 10000,
-                        300, flags));
+                        150, flags));
   plugin::install_peer_properties(object_class, src_defaults());
   gst_element_class_add_static_pad_template(element_class, &src_template);
   gst_element_class_set_static_metadata(
@@ -367,7 +367,7 @@ static void treecast_src_class_init(TreecastSrcClass* klass) {
 
 static void treecast_src_init(TreecastSrc* self) {
   self->link = new std::string;
-  self->latency_ms = 300;
+  self->latency_ms = 150;
   self->options = new runtime::peer_options(src_defaults());
   self->pending = new handoff;
   self->peer = nullptr;

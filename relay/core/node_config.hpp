@@ -194,7 +194,14 @@ struct node_config {
   // costs one chunk of the standby's upload, not a switch.
   duration gap_fill_tolerance = std::chrono::milliseconds(50);
 
-  // Peers held as standby children at most (each costs a few bytes a chunk).
+  // Haves to standby children at most this often: a Have a chunk at 30
+  // frames a second (~12 bytes each, 0.2% of a 2 Mbit/s stream), fewer when
+  // chunks are shorter still. Sparser Haves show a failed parent later: at
+  // one per 100 ms a frozen parent stalled the viewers' 150 ms buffer
+  // (tests/integration/repair_test.cpp, frozen relay).
+  duration standby_have_interval = std::chrono::milliseconds(30);
+
+  // Peers held as standby children at most (each costs a few bytes a Have).
   std::size_t max_standby_children = 16;
 
   // Children above max_children a node takes when its standby children

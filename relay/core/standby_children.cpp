@@ -41,9 +41,10 @@ void standby_children::remove(link_id_t id) {
 }
 
 void standby_children::announce(wire::seq_t seq, std::size_t free_slots) {
-  if (held_.empty()) {
+  if (held_.empty() || (last_have_ && ctx_.now - *last_have_ < ctx_.config.standby_have_interval)) {
     return;
   }
+  last_have_ = ctx_.now;
   // One frame for all: the same few bytes to each.
   const wire::shared_bytes frame =
       wire::encode_frame(wire::have{seq, static_cast<std::uint32_t>(free_slots)});

@@ -2,8 +2,8 @@
 // outside its own parent's subtree, so that it can switch to us with one
 // JoinRequest when its parent fails. We tell each what we hold as we get it
 // (Have, a few bytes per chunk), so that it notices its parent falling
-// behind within a chunk, and our position whenever it changes (StandbyOffer,
-// so it never holds a standby that has moved below it or below its parent).
+// behind within a chunk or standby_have_interval, and our position whenever it changes
+// (StandbyOffer, so it never holds a standby that has moved below it or below its parent).
 //
 // A standby child whose parent is late may fetch the chunks we announced
 // (gap fill, Fetch), each chunk once: it costs at most what a child costs.
@@ -53,7 +53,8 @@ class standby_children {
   // (the ones held longest are kept), with the path each was held with.
   std::vector<std::pair<link_id_t, std::vector<wire::node_id_t>>> beyond(std::size_t fit) const;
 
-  // A chunk was accepted: Have to every standby child.
+  // A chunk was accepted: Have to every standby child, unless one went out
+  // less than standby_have_interval ago (chunks may come a frame apart).
   void announce(wire::seq_t seq, std::size_t free_slots);
   // Our position may have changed: the new offer to every standby child
   // that was offered something else.
@@ -76,6 +77,7 @@ class standby_children {
   node_context& ctx_;
   link_table& links_;
   std::map<link_id_t, held> held_;
+  std::optional<time_point> last_have_;
 };
 
 }  // namespace treecast::core

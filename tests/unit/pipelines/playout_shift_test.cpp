@@ -16,8 +16,8 @@ TEST(playout_shift, the_first_frame_is_placed_where_wanted_whatever_its_delay) {
 }
 
 TEST(playout_shift, small_drift_is_left_alone) {
-  // 90 ms too long, or 20 ms too short with time to spare: kept.
-  EXPECT_EQ(playout_shift({.delay_us = 590 * ms, .wanted_us = 500 * ms, .slack_us = 200 * ms}), 0);
+  // 35 ms too long, or 20 ms too short with time to spare: kept.
+  EXPECT_EQ(playout_shift({.delay_us = 535 * ms, .wanted_us = 500 * ms, .slack_us = 200 * ms}), 0);
   EXPECT_EQ(playout_shift({.delay_us = 480 * ms, .wanted_us = 500 * ms, .slack_us = 10 * ms}), 0);
 }
 
@@ -27,6 +27,14 @@ TEST(playout_shift, a_buffer_too_long_moves_playback_sooner) {
             -150 * ms);
 }
 
+TEST(playout_shift, a_jump_sooner_goes_no_further_than_the_frame_can_still_be_on_time) {
+  // 150 ms too long, but the frame is due in 100 ms: 70 ms sooner (the late
+  // tolerance kept), then the rest with later frames.
+  EXPECT_EQ(playout_shift({.delay_us = 650 * ms, .wanted_us = 500 * ms, .slack_us = 100 * ms}),
+            -70 * ms);
+  EXPECT_EQ(playout_shift({.delay_us = 650 * ms, .wanted_us = 500 * ms, .slack_us = 20 * ms}), 0);
+}
+
 TEST(playout_shift, a_short_buffer_moves_later_only_once_frames_run_dry) {
   // 100 ms short but the frame is still 200 ms ahead of its time: kept, so
   // that nothing on time is held back.
@@ -34,7 +42,14 @@ TEST(playout_shift, a_short_buffer_moves_later_only_once_frames_run_dry) {
   // The same with the frame due in 10 ms (or late): moved later.
   EXPECT_EQ(playout_shift({.delay_us = 400 * ms, .wanted_us = 500 * ms, .slack_us = 10 * ms}),
             100 * ms);
+}
+
+TEST(playout_shift, a_late_frame_is_moved_later_only_as_far_as_it_is_late) {
+  // 100 ms short and the frame 50 ms late: 50 ms later, so it shows at once.
   EXPECT_EQ(playout_shift({.delay_us = 400 * ms, .wanted_us = 500 * ms, .slack_us = -50 * ms}),
+            50 * ms);
+  // 100 ms short and the frame 300 ms late: only to where it is wanted.
+  EXPECT_EQ(playout_shift({.delay_us = 400 * ms, .wanted_us = 500 * ms, .slack_us = -300 * ms}),
             100 * ms);
 }
 
@@ -44,20 +59,29 @@ TEST(playout_shift, a_short_buffer_moves_later_only_once_frames_run_dry) {
 namespace treecast::media {
 namespace {
 
-TEST(live_edge, is_the_smallest_delay_of_the_last_ten_chunks) {
+TEST(live_edge, is_the_smallest_delay_of_the_chunks_of_the_last_two_seconds) {
   live_edge edge;
   EXPECT_EQ(edge.delay_us(), -1);
-  const auto now = static_cast<std::uint64_t>(wall_now_us());
-  edge.note_arrival(now - 900'000);  // an old chunk of the join's backlog
-  edge.note_arrival(now - 250'000);  // the freshest
-  edge.note_arrival(now - 600'000);
-  EXPECT_GE(edge.delay_us(), 250'000);
-  EXPECT_LT(edge.delay_us(), 350'000);  // the wall clock moved on a little
-  // Ten later chunks push the fresh one out of the window.
-  for (int i = 0; i < 10; ++i) {
-    edge.note_arrival(static_cast<std::uint64_t>(wall_now_us()) - 700'000);
+  constexpr std::int64_t now = 1'000'000'000;
+  const auto captured = [](std::int64_t at, std::int64_t delay) {
+    return static_cast<std::uint64_t>(at - delay);
+  };
+  edge.note_arrival(captured(now, 900'000), now);  // an old chunk of the join's backlog
+  edge.note_arrival(captured(now, 250'000), now);  // the freshest
+  edge.note_arrival(captured(now + 10'000, 600'000), now + 10'000);
+  EXPECT_EQ(edge.delay_us(), 250'000);
+  // A chunk per frame for 1.9 s, each 700 ms late: the fresh one still counts.
+  std::int64_t at = now;
+  for (; at < now + 1'900'000; at += 33'000) {
+    edge.note_arrival(captured(at, 700'000), at);
   }
-  EXPECT_GE(edge.delay_us(), 700'000);
+  EXPECT_EQ(edge.delay_us(), 250'000);
+  // Past two seconds it is out of the window, however few chunks came.
+  edge.note_arrival(captured(now + 2'100'000, 700'000), now + 2'100'000);
+  EXPECT_EQ(edge.delay_us(), 700'000);
+  // The newest always counts, even after a long silence.
+  edge.note_arrival(captured(now + 9'000'000, 800'000), now + 9'000'000);
+  EXPECT_EQ(edge.delay_us(), 800'000);
 }
 
 }  // namespace

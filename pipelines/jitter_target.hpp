@@ -1,0 +1,55 @@
+// How long the player holds frames past the live edge (the jitter buffer),
+// sized from what the stream did rather than fixed:
+//
+// - A frame that reaches the sink late (an underrun: the picture stood still
+//   for it) grows the target at once by its lateness and a margin, so the
+//   same hiccup does not stall the picture again.
+// - While frames keep coming on time, the target shrinks slowly, by a step
+//   each `shrink_every`, once `calm` has passed since the last growth, and
+//   only by what the frames left to spare (the least slack seen since the
+//   last step, less the margin): a buffer that the arrivals use fully stays.
+// - Never below the floor (the viewer's --latency) nor above the ceiling.
+// - Frames late before the first one on time are the join's backlog (played
+//   past at once, due in the past by design), not underruns.
+//
+// Pure logic on microsecond times, no GStreamer. Not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+namespace treecast::media {
+
+class jitter_target {
+ public:
+  struct config {
+    std::int64_t floor_us = 150'000;
+    std::int64_t ceiling_us = 2'000'000;
+    // Added to a late frame's lateness when growing, and kept in reserve
+    // when shrinking: a hiccup a little larger than the last is covered.
+    std::int64_t margin_us = 20'000;
+    std::int64_t calm_us = 10'000'000;
+    std::int64_t shrink_every_us = 1'000'000;
+    std::int64_t shrink_step_us = 10'000;
+  };
+
+  explicit jitter_target(config cfg);
+
+  // A frame reached the sink `slack_us` before it is due (negative: late)
+  // at `now_us`.
+  void on_frame(std::int64_t now_us, std::int64_t slack_us);
+
+  std::int64_t target_us() const { return target_us_; }
+  std::uint64_t growths() const { return growths_; }
+
+ private:
+  config config_;
+  std::int64_t target_us_;
+  std::uint64_t growths_ = 0;
+  bool on_time_yet_ = false;
+  std::optional<std::int64_t> last_growth_us_;
+  std::optional<std::int64_t> last_step_us_;    // the last shrink, or the start of the calm
+  std::optional<std::int64_t> least_slack_us_;  // since last_step_us_
+};
+
+}  // namespace treecast::media
