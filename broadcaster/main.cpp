@@ -14,6 +14,7 @@
 #include "media_source.hpp"
 #include "runtime/address.hpp"
 #include "runtime/console_log.hpp"
+#include "runtime/heap_tuning.hpp"
 #include "runtime/node_runtime.hpp"
 #include "runtime/peer_metrics.hpp"
 #include "runtime/peer_options.hpp"
@@ -50,6 +51,7 @@ media::broadcast_settings parse_media(const std::string& resolution, int fps, in
 
 int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  runtime::keep_freed_heap();
   runtime::peer_options options;
   runtime::peer_options defaults;
   defaults.listen = "0.0.0.0:7000";

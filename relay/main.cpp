@@ -10,6 +10,7 @@
 #include "browser_gateway_program.hpp"
 #include "runtime/address.hpp"
 #include "runtime/console_log.hpp"
+#include "runtime/heap_tuning.hpp"
 #include "runtime/node_runtime.hpp"
 #include "runtime/peer_metrics.hpp"
 #include "runtime/peer_options.hpp"
@@ -23,6 +24,7 @@ using namespace treecast;
 
 int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  runtime::keep_freed_heap();
   runtime::peer_options defaults;
   defaults.max_children = 16;
   po::options_description description("treecast-relay options");

@@ -12,6 +12,7 @@
 #include "playback_pipeline.hpp"
 #include "runtime/address.hpp"
 #include "runtime/console_log.hpp"
+#include "runtime/heap_tuning.hpp"
 #include "runtime/node_runtime.hpp"
 #include "runtime/peer_metrics.hpp"
 #include "runtime/peer_options.hpp"
@@ -27,6 +28,7 @@ using namespace treecast;
 int main(int argc, char** argv) {
   const std::uint64_t launched_us = runtime::wall_time_us();
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  runtime::keep_freed_heap();
   bool headless = false;
   bool no_overlay = false;
   std::string video_output = "auto";
