@@ -64,6 +64,14 @@ jitter_target playing(jitter_target::config c = policy()) {
   return t;
 }
 
+// Playing, then a frame 230 ms late: the target is 150 + 230 + 20 ms.
+jitter_target grown_to_400ms() {
+  jitter_target t = playing();
+  t.on_frame(0, -230 * ms);
+  EXPECT_EQ(t.target_us(), 400 * ms);
+  return t;
+}
+
 TEST(jitter_target, never_grows_above_the_ceiling) {
   jitter_target t = playing();
   t.on_frame(0, -5000 * ms);
@@ -79,9 +87,7 @@ TEST(jitter_target, a_floor_above_the_ceiling_is_kept_fixed) {
 }
 
 TEST(jitter_target, calm_shrinks_it_one_step_a_second_after_ten_seconds) {
-  jitter_target t = playing();
-  t.on_frame(0, -230 * ms);
-  ASSERT_EQ(t.target_us(), 400 * ms);
+  jitter_target t = grown_to_400ms();
   // Frames with 200 ms to spare: nothing moves for the calm period...
   std::int64_t now = frames(t, frame_us, 9'900 * ms, 200 * ms);
   EXPECT_EQ(t.target_us(), 400 * ms);
@@ -99,9 +105,7 @@ TEST(jitter_target, never_shrinks_below_the_floor) {
 }
 
 TEST(jitter_target, shrinks_only_by_what_frames_leave_spare) {
-  jitter_target t = playing();
-  t.on_frame(0, -230 * ms);
-  ASSERT_EQ(t.target_us(), 400 * ms);
+  jitter_target t = grown_to_400ms();
   // Frames use all but 25 ms of the buffer: 5 ms beyond the margin is spare.
   std::int64_t now = frames(t, frame_us, 30'000 * ms, 25 * ms);
   const std::int64_t after_calm = t.target_us();
@@ -114,8 +118,7 @@ TEST(jitter_target, shrinks_only_by_what_frames_leave_spare) {
 }
 
 TEST(jitter_target, a_late_frame_restarts_the_calm) {
-  jitter_target t = playing();
-  t.on_frame(0, -230 * ms);
+  jitter_target t = grown_to_400ms();
   std::int64_t now = frames(t, frame_us, 8'000 * ms, 200 * ms);
   t.on_frame(now, -10 * ms);  // late again before the calm was over
   const std::int64_t grown = t.target_us();
