@@ -99,6 +99,10 @@ class browser_gateway::session : public std::enable_shared_from_this<session> {
         return;
       }
       self->read_next();
+      // The answer is due 15 s after the browser connected, not after our
+      // offer: an offer made late on a busy machine must not leave the
+      // 20 s idle timeout to drop a browser that never answered first.
+      self->expect_answer();
       self->gateway_.start_media(*self);
     });
   }
@@ -367,10 +371,7 @@ void browser_gateway::start_media(session& s) {
   s.media = fanout_.add_browser(
       {.offer =
            [on_io](const std::string& sdp) {
-             on_io([sdp](session& s) {
-               s.send({{"type", "offer"}, {"sdp", sdp}});
-               s.expect_answer();
-             });
+             on_io([sdp](session& s) { s.send({{"type", "offer"}, {"sdp", sdp}}); });
            },
        .candidate =
            [on_io](unsigned mline, const std::string& candidate) {
