@@ -124,6 +124,9 @@ int main(int argc, char** argv) {
     config.settle =
         std::chrono::duration_cast<core::duration>(std::chrono::duration<double>(settle_s));
     config.chunk_interval = std::chrono::milliseconds(chunk_ms);
+    // The same 2 Mbit/s stream whatever the chunk size (a fixed chunk size
+    // had made --chunk-ms 33 a 12 Mbit/s stream that no uplink carried).
+    config.chunk_bytes = static_cast<std::size_t>(2'000'000 / 8 * chunk_ms / 1000);
     if (!(config.churn >= 0 && config.churn < 1)) {
       throw std::invalid_argument("--churn must be in [0, 1)");
     }
