@@ -19,8 +19,10 @@
 #include "http_get.hpp"
 #include "local_tree.hpp"
 #include "loopback_port.hpp"
+#include "playback_pipeline.hpp"
 #include "quantile.hpp"
 #include "runtime/program_loop.hpp"
+#include "ts_program_tables.hpp"
 #include "ts_video_pts.hpp"
 
 namespace treecast::bench {
@@ -246,12 +248,19 @@ class ts_pipeline {
   std::function<void(const std::uint8_t*, std::size_t)> on_bytes_;
 };
 
-// Arrival time of each frame at one depth.
+// Arrival time of each frame at one depth, and at the deepest one the
+// bytes played by treecast's own player (its default jitter buffer): SRT's
+// glass-to-glass measured as treecast's is.
 struct tap {
   std::mutex mutex;
   std::condition_variable first;
   std::map<std::uint64_t, std::uint64_t> arrival_us;  // PES PTS -> wall
   std::unique_ptr<ts_pipeline> pipeline;
+  media::playback_pipeline* player = nullptr;
+  frame_clock* clock = nullptr;
+  std::uint64_t last_capture_us = 0;  // of the frame the next bytes belong to
+  media::ts_program_tables tables;    // the player's first bytes need them
+  bool playing = false;
 
   bool wait_first(std::chrono::seconds timeout) {
     std::unique_lock lock(mutex);
@@ -259,17 +268,51 @@ struct tap {
   }
 };
 
+// The player starts at a keyframe led by the latest PAT and PMT, as a
+// treecast join does (the first bytes it is given must be where its first
+// frame is, or the capture times of the frames are wrong).
+void play_at_depth(tap& t, const std::uint8_t* data, std::size_t size,
+                   std::optional<std::size_t> keyframe_at, std::uint64_t capture_us) {
+  for (std::size_t at = 0; at + media::ts_packet_size <= size; at += media::ts_packet_size) {
+    t.tables.observe({reinterpret_cast<const char*>(data + at), media::ts_packet_size});
+  }
+  auto bytes = std::make_shared<std::string>();
+  if (t.playing) {
+    bytes->assign(reinterpret_cast<const char*>(data), size);
+  } else if (keyframe_at && !t.tables.tables().empty()) {
+    *bytes = t.tables.tables();
+    bytes->append(reinterpret_cast<const char*>(data + *keyframe_at), size - *keyframe_at);
+    t.playing = true;
+  } else {
+    return;
+  }
+  t.player->push(bytes->data(), bytes->size(), capture_us, bytes);
+}
+
 void start_tap(tap& t, std::uint16_t port, int latency_ms) {
-  t.pipeline =
-      std::make_unique<ts_pipeline>("srtsrc uri=\"" + srt_uri(port, "caller", latency_ms) + "\"" +
-                                        " ! appsink name=bytes sync=false",
-                                    [&t](const std::uint8_t* data, std::size_t size) {
-                                      for_each_video_pts(data, size, [&](std::uint64_t pts) {
-                                        std::lock_guard lock(t.mutex);
-                                        t.arrival_us.emplace(pts, runtime::wall_time_us());
-                                        t.first.notify_all();
-                                      });
-                                    });
+  t.pipeline = std::make_unique<ts_pipeline>(
+      "srtsrc uri=\"" + srt_uri(port, "caller", latency_ms) + "\"" +
+          " ! appsink name=bytes sync=false",
+      [&t](const std::uint8_t* data, std::size_t size) {
+        std::uint64_t first_byte_capture_us = t.last_capture_us;
+        std::optional<std::size_t> keyframe_at;  // where the player may start
+        for_each_video_pes(data, size, [&](std::size_t offset, std::uint64_t pts, bool keyframe) {
+          std::lock_guard lock(t.mutex);
+          t.arrival_us.emplace(pts, runtime::wall_time_us());
+          t.first.notify_all();
+          const auto at = t.clock ? t.clock->capture_wall(pts) : std::nullopt;
+          if (at && keyframe && !t.playing && !keyframe_at) {
+            keyframe_at = offset;
+            first_byte_capture_us = *at;
+          }
+          if (at) {
+            t.last_capture_us = *at;
+          }
+        });
+        if (t.player) {
+          play_at_depth(t, data, size, keyframe_at, first_byte_capture_us);
+        }
+      });
   t.pipeline->play();
 }
 
@@ -285,10 +328,15 @@ chain_result measure_srt(const latency_options& options, const std::string& log_
       "video/x-raw,format=I420,width=640,height=360,framerate=30/1 ! timeoverlay ! "
       "x264enc name=enc tune=zerolatency speed-preset=ultrafast bitrate=4000 key-int-max=30 ! "
       "video/x-h264,profile=constrained-baseline ! h264parse config-interval=-1 ! "
-      "mpegtsmux alignment=7 ! tee name=t ! queue ! srtsink wait-for-connection=false sync=false "
+      "mpegtsmux name=mux alignment=7 ! tee name=t ! queue ! srtsink wait-for-connection=false "
+      "sync=false "
       "uri=\"" +
           srt_uri(ports[0], "listener", latency_ms) + "\"" +
-          " t. ! queue ! appsink name=bytes sync=false",
+          " t. ! queue ! appsink name=bytes sync=false "
+          // Sound as treecast's test source has (and the player needs: it
+          // waits for both sinks).
+          "audiotestsrc is-live=true ! audio/x-raw,rate=48000,channels=2 ! opusenc "
+          "bitrate=64000 ! mux.",
       [&clock](const std::uint8_t* data, std::size_t size) {
         for_each_video_pts(data, size, [&](std::uint64_t pts) { clock.muxed(pts); });
       });
@@ -307,8 +355,15 @@ chain_result measure_srt(const latency_options& options, const std::string& log_
 
   std::vector<std::unique_ptr<tap>> taps;  // taps[d-1] receives what depth d receives
   std::vector<std::unique_ptr<child_process>> relays;
+  media::playback_pipeline player({}, [](const std::string& error) {
+    std::fprintf(stderr, "treecast-bench latency: srt player: %s\n", error.c_str());
+  });
   for (int depth = 1; depth <= chain_depth; ++depth) {
     taps.push_back(std::make_unique<tap>());
+    if (depth == chain_depth) {
+      taps.back()->player = &player;
+      taps.back()->clock = &clock;
+    }
     bool flowing = false;
     for (int attempt = 0; attempt < 5 && !flowing; ++attempt) {
       start_tap(*taps.back(), ports[depth - 1], latency_ms);
@@ -331,7 +386,9 @@ chain_result measure_srt(const latency_options& options, const std::string& log_
   taps.back()->wait_first(1s);
   std::this_thread::sleep_for(3s);  // warm-up of a benchmark, not a synchronisation
   const std::uint64_t from = runtime::wall_time_us();
+  const auto frames_before = player.frame_latencies().cumulative;
   std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int>(options.seconds * 1000)));
+  const auto frames_after = player.frame_latencies().cumulative;
   const std::uint64_t to = runtime::wall_time_us();
   std::vector<std::map<std::uint64_t, double>> latency(chain_depth + 1);  // pts -> ms
   for (int depth = 1; depth <= chain_depth; ++depth) {
@@ -359,6 +416,7 @@ chain_result measure_srt(const latency_options& options, const std::string& log_
   }
   for (auto& t : taps)
     t->pipeline.reset();
+  player.stop();
   for (auto& r : relays) {
     r->send_signal(SIGINT);
     r->wait_exit(10s);
@@ -375,7 +433,10 @@ chain_result measure_srt(const latency_options& options, const std::string& log_
       }
     }
   }
-  return {"srt@" + std::to_string(latency_ms), of(d1), of(d6), of(hop), {}, d6.size(), lost};
+  const figures glass{media::frame_latency_quantile(frames_before, frames_after, 0.5),
+                      media::frame_latency_quantile(frames_before, frames_after, 0.99),
+                      media::frame_latency_quantile(frames_before, frames_after, 0.5) >= 0};
+  return {"srt@" + std::to_string(latency_ms), of(d1), of(d6), of(hop), glass, d6.size(), lost};
 }
 
 }  // namespace
@@ -441,11 +502,24 @@ int run_latency_bench(const latency_options& options) {
   }
   std::printf(
       "(capture -> arrival; hop = what each relay adds, depths 2..6 (treecast: from each\n"
-      " peer's per-second median, SRT: per frame); glass = capture -> on screen at treecast's\n"
-      " viewer (treecast@CHUNK/LATENCY: the broadcaster's --chunk-ms, the viewer's --latency), per "
-      "frame (its histogram, 10 ms buckets);\n"
+      " peer's per-second median, SRT: per frame); glass = capture -> on screen, per frame (10 ms\n"
+      " buckets), at treecast's viewer (treecast@CHUNK/LATENCY: the broadcaster's --chunk-ms, the\n"
+      " viewer's --latency) and at SRT's depth 6 through the same player at its defaults;\n"
       " samples at depth 6; lost = SRT frames depth 1 got and depth 6 never did; srt@N = SRT\n"
       " at N ms of receive latency, 120 being its default)\n");
+  // Glass-to-glass, the first treecast chain against each other chain.
+  const chain_result* ours = nullptr;
+  for (const auto& r : results) {
+    if (!ours && r.impl.rfind("treecast", 0) == 0 && r.glass.measured) {
+      ours = &r;
+    }
+  }
+  for (const auto& r : results) {
+    if (ours && &r != ours && r.glass.measured && r.glass.p50 > 0) {
+      std::printf("glass-to-glass %s / %s: p50 %.2f, p99 %.2f\n", ours->impl.c_str(),
+                  r.impl.c_str(), ours->glass.p50 / r.glass.p50, ours->glass.p99 / r.glass.p99);
+    }
+  }
   if (options.json) {
     std::printf("{\"rows\": [");
     for (std::size_t i = 0; i < results.size(); ++i) {

@@ -4,6 +4,12 @@ namespace treecast::bench {
 
 void for_each_video_pts(const std::uint8_t* data, std::size_t size,
                         const std::function<void(std::uint64_t)>& on_pts) {
+  for_each_video_pes(data, size, [&](std::size_t, std::uint64_t pts, bool) { on_pts(pts); });
+}
+
+void for_each_video_pes(
+    const std::uint8_t* data, std::size_t size,
+    const std::function<void(std::size_t offset, std::uint64_t pts, bool keyframe)>& on_pes) {
   constexpr std::size_t packet = 188;
   for (std::size_t at = 0; at + packet <= size; at += packet) {
     const std::uint8_t* p = data + at;
@@ -13,6 +19,7 @@ void for_each_video_pts(const std::uint8_t* data, std::size_t size,
     }
     std::size_t offset = 4;
     const int adaptation = (p[3] >> 4) & 0x3;
+    const bool random_access = adaptation == 3 && p[4] > 0 && (p[5] & 0x40) != 0;
     if (adaptation == 2) {
       continue;  // adaptation field only
     }
@@ -33,7 +40,7 @@ void for_each_video_pts(const std::uint8_t* data, std::size_t size,
         (static_cast<std::uint64_t>((t[0] >> 1) & 0x07) << 30) |
         (static_cast<std::uint64_t>(t[1]) << 22) | (static_cast<std::uint64_t>(t[2] >> 1) << 15) |
         (static_cast<std::uint64_t>(t[3]) << 7) | static_cast<std::uint64_t>(t[4] >> 1);
-    on_pts(pts);
+    on_pes(at, pts, random_access);
   }
 }
 

@@ -15,4 +15,10 @@ namespace treecast::bench {
 void for_each_video_pts(const std::uint8_t* data, std::size_t size,
                         const std::function<void(std::uint64_t)>& on_pts);
 
+// The same with each PES start's byte offset in `data` and whether it starts
+// a keyframe (the packet's random access indicator, which mpegtsmux sets).
+void for_each_video_pes(
+    const std::uint8_t* data, std::size_t size,
+    const std::function<void(std::size_t offset, std::uint64_t pts, bool keyframe)>& on_pes);
+
 }  // namespace treecast::bench
