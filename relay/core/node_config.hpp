@@ -186,7 +186,8 @@ struct node_config {
   // A parent this far behind the standby (beyond its usual lag), and silent
   // as long, is replaced by the standby. Wide enough for a busy machine's
   // scheduling delays (a 2-core box running 30 peers missed 60 ms), narrow
-  // enough that detection plus a switch fits in the viewer's 300 ms buffer.
+  // enough that detection plus a switch fits in the viewer's buffer (300 ms
+  // when this was set; 150 since, where gap fill at 50 ms must cover it).
   duration parent_lag_tolerance = std::chrono::milliseconds(150);
 
   // A parent this late with a chunk the standby announced (and silent as

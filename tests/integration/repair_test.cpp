@@ -1,8 +1,8 @@
 // A relay in the middle of a tree of depth 4 crashes (kill -9), freezes
 // (kill -STOP) or leaves (SIGTERM). Everybody below it keeps playing with no
 // chunk lost, and the viewers' pictures never stand still at the default
-// 300 ms buffer (each holds a warm standby: relay A); the longest gap in
-// received chunks is reported.
+// buffer (--latency 150, adaptive; each holds a warm standby: relay A); the
+// longest gap in received chunks is reported.
 //
 //   broadcaster -> relay A -> relay B (victim) -> viewer V1
 //                                              -> relay C -> viewer V2

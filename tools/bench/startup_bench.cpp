@@ -52,7 +52,7 @@ int run_startup_bench(const startup_options& options) {
 
   std::printf(
       "viewer launch -> first frame on screen, %d launches each (640x360@30, keyframe "
-      "every 1 s, --latency 300)\n",
+      "every 1 s, the viewer's default --latency)\n",
       options.runs);
   std::printf("%-22s %8s %8s %8s %8s\n", "placement", "p50_ms", "p90_ms", "max_ms", "launches");
   const auto row = [](const char* name, const std::vector<double>& t) {
