@@ -7,7 +7,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <optional>
 #include <stdexcept>
 
 #include "gst_support.hpp"
@@ -32,7 +31,7 @@ struct playback_pipeline::timing {
   // edge, i.e. after the smallest recent arrival delay (capture of a chunk's
   // first byte -> its arrival). The target adapts (jitter_target.hpp);
   // `target_ms` mirrors it for status calls.
-  std::optional<jitter_target> target;  // streaming thread only
+  jitter_target target{jitter_target::config{}};  // streaming thread only
   std::atomic<long long> target_ms{-1};
   live_edge edge;
   // Where playback is moved in time: the decoders' output pads.
@@ -132,15 +131,15 @@ void move_playback(playback_pipeline::timing& t, std::int64_t& shown_wall_us,
   const bool first = t.re_anchors.load() == 0;
   if (!first) {
     const std::int64_t due_us =
-        std::min(shown_wall_us, captured_us + edge_us + t.target->target_us());
-    t.target->on_frame(now_us, due_us - now_us);
-    t.target_ms.store(t.target->target_us() / 1000);
+        std::min(shown_wall_us, captured_us + edge_us + t.target.target_us());
+    t.target.on_frame(now_us, due_us - now_us);
+    t.target_ms.store(t.target.target_us() / 1000);
   }
   const std::int64_t shift_us = playout_shift({.first = first,
                                                .delay_us = shown_wall_us - captured_us,
-                                               .wanted_us = edge_us + t.target->target_us(),
+                                               .wanted_us = edge_us + t.target.target_us(),
                                                .slack_us = shown_wall_us - now_us});
-  if (shift_us == 0 && t.re_anchors.load() > 0) {
+  if (shift_us == 0 && !first) {
     return;
   }
   t.offset_ns += shift_us * 1000;
@@ -237,9 +236,9 @@ playback_pipeline::playback_pipeline(playback_settings settings, error_handler o
   // A small fixed pipeline latency (decoder and audio device); the jitter
   // buffer proper is the offset move_playback() keeps.
   gst_pipeline_set_latency(GST_PIPELINE(pipeline_), 100 * GST_MSECOND);
-  timing_->target.emplace(jitter_target::config{
-      .floor_us =
-          std::chrono::duration_cast<std::chrono::microseconds>(settings_.latency).count()});
+  timing_->target = jitter_target(
+      {.floor_us =
+           std::chrono::duration_cast<std::chrono::microseconds>(settings_.latency).count()});
   timing_->target_ms.store(settings_.latency.count());
 
   struct {

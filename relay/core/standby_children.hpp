@@ -2,8 +2,9 @@
 // outside its own parent's subtree, so that it can switch to us with one
 // JoinRequest when its parent fails. We tell each what we hold as we get it
 // (Have, a few bytes per chunk), so that it notices its parent falling
-// behind within a chunk or standby_have_interval, and our position whenever it changes
-// (StandbyOffer, so it never holds a standby that has moved below it or below its parent).
+// behind within a chunk or standby_have_interval, and our position whenever
+// it changes (StandbyOffer, so it never holds a standby that has moved below
+// it or below its parent).
 //
 // A standby child whose parent is late may fetch the chunks we announced
 // (gap fill, Fetch), each chunk once: it costs at most what a child costs.

@@ -13,12 +13,18 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "bench_broadcaster.hpp"
 #include "child_process.hpp"
 #include "local_tree.hpp"
 #include "loopback_port.hpp"
 #include "process_usage.hpp"
 
 namespace treecast::bench {
+
+bool is_treecast(const std::string& impl) {
+  return impl == "treecast" || impl.rfind("treecast@", 0) == 0;
+}
+
 namespace {
 
 using namespace std::chrono_literals;
@@ -27,11 +33,6 @@ using testing::child_process;
 constexpr const char* gst_launch = "/usr/bin/gst-launch-1.0";
 constexpr const char* nginx = "/usr/sbin/nginx";
 constexpr const char* nginx_rtmp_module = "/usr/lib/nginx/modules/ngx_rtmp_module.so";
-
-// "treecast" (the broadcaster's default chunks) or "treecast@MS" (--chunk-ms MS).
-bool is_treecast(const std::string& impl) {
-  return impl == "treecast" || impl.rfind("treecast@", 0) == 0;
-}
 
 // The baselines' input: what treecast's test source encodes (moving bars,
 // x264 ultrafast zerolatency, keyframe every second), as MPEG-TS or as H.264
@@ -153,12 +154,8 @@ class fanout {
     relay_setup s;
     if (is_treecast(impl)) {
       tree_ = std::make_unique<testing::local_tree>("bench-fanout");
-      std::vector<std::string> source_args{"--resolution", "640x360", "--fps",          "30",
-                                           "--bitrate",    "4000",    "--max-children", "1"};
-      if (impl != "treecast") {
-        source_args.insert(source_args.end(), {"--chunk-ms", impl.substr(impl.find('@') + 1)});
-      }
-      auto broadcaster = tree_->start_broadcaster(source_args);
+      const int chunk_ms = impl == "treecast" ? 0 : std::stoi(impl.substr(impl.find('@') + 1));
+      auto broadcaster = tree_->start_broadcaster(bench_broadcaster_args(chunk_ms));
       auto relay = tree_->start_relay(
           broadcaster.port, {"--max-children", std::to_string(children), "--log-level", "warn"});
       relay.process->wait_for_line(

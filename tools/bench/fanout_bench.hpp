@@ -11,6 +11,9 @@
 
 namespace treecast::bench {
 
+// "treecast" (the broadcaster's default chunks) or "treecast@MS" (--chunk-ms MS).
+bool is_treecast(const std::string& impl);
+
 struct fanout_options {
   std::vector<int> children = {1, 10, 50, 100};
   std::vector<std::string> impls = {"treecast", "tcpserversink", "srtsink", "nginx-rtmp"};

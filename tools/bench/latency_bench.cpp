@@ -14,6 +14,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "bench_broadcaster.hpp"
 #include "child_process.hpp"
 #include "frame_latency.hpp"
 #include "http_get.hpp"
@@ -58,6 +59,15 @@ std::string json_pair(const char* name, const figures& f) {
   return text;
 }
 
+// Glass-to-glass per frame between two snapshots of a player's cumulative
+// histogram (frame_latency); not measured when none was shown in between.
+figures glass_of(const std::vector<std::uint64_t>& before,
+                 const std::vector<std::uint64_t>& after) {
+  const double p50 = media::frame_latency_quantile(before, after, 0.5);
+  return {p50, media::frame_latency_quantile(before, after, 0.99),
+          after.size() == before.size() && p50 >= 0};
+}
+
 struct chain_result {
   std::string impl;
   figures depth1, depth6, hop, glass;  // glass: treecast's viewer only
@@ -94,12 +104,7 @@ std::vector<std::uint64_t> frame_histogram(std::uint16_t metrics_port) {
 chain_result measure_treecast(const latency_options& options, const treecast_profile& profile) {
   testing::local_tree tree("bench-latency");
   std::vector<testing::peer_process> chain;
-  std::vector<std::string> source_args{"--resolution", "640x360", "--fps",          "30",
-                                       "--bitrate",    "4000",    "--max-children", "1"};
-  if (profile.chunk_ms > 0) {
-    source_args.insert(source_args.end(), {"--chunk-ms", std::to_string(profile.chunk_ms)});
-  }
-  chain.push_back(tree.start_broadcaster(source_args));
+  chain.push_back(tree.start_broadcaster(bench_broadcaster_args(profile.chunk_ms)));
   for (int depth = 1; depth < chain_depth; ++depth) {
     chain.push_back(tree.start_relay(chain.back().port, {"--max-children", "1"}));
   }
@@ -158,10 +163,7 @@ chain_result measure_treecast(const latency_options& options, const treecast_pro
     it->process->wait_exit(10s);
   }
   // Glass-to-glass per frame: the frames the viewer showed in the window.
-  const figures glass{media::frame_latency_quantile(frames_before, frames_after, 0.5),
-                      media::frame_latency_quantile(frames_before, frames_after, 0.99),
-                      frames_after.size() == frames_before.size() &&
-                          media::frame_latency_quantile(frames_before, frames_after, 0.5) >= 0};
+  const figures glass = glass_of(frames_before, frames_after);
   const std::string name = profile.name() == "default" ? "" : "@" + profile.name();
   return {"treecast" + name, of(d1), of(d6), of(hop), glass, d6.size()};
 }
@@ -433,9 +435,7 @@ chain_result measure_srt(const latency_options& options, const std::string& log_
       }
     }
   }
-  const figures glass{media::frame_latency_quantile(frames_before, frames_after, 0.5),
-                      media::frame_latency_quantile(frames_before, frames_after, 0.99),
-                      media::frame_latency_quantile(frames_before, frames_after, 0.5) >= 0};
+  const figures glass = glass_of(frames_before, frames_after);
   return {"srt@" + std::to_string(latency_ms), of(d1), of(d6), of(hop), glass, d6.size(), lost};
 }
 

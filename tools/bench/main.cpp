@@ -190,10 +190,11 @@ int main(int argc, char** argv) {
       options.children = int_list(children, 1, 500, "--children");
       options.impls = split_commas(impls);
       for (const auto& i : options.impls) {
-        const bool chunked = i.rfind("treecast@", 0) == 0;
-        if (chunked) {
-          int_list(i.substr(i.find('@') + 1), 20, 2000, "--impls treecast@MS");
-        } else if (i != "treecast" && i != "tcpserversink" && i != "srtsink" && i != "nginx-rtmp") {
+        if (treecast::bench::is_treecast(i)) {
+          if (i != "treecast") {
+            int_list(i.substr(i.find('@') + 1), 20, 2000, "--impls treecast@MS");
+          }
+        } else if (i != "tcpserversink" && i != "srtsink" && i != "nginx-rtmp") {
           throw std::invalid_argument(
               "--impls: treecast, treecast@CHUNK_MS, tcpserversink, srtsink, nginx-rtmp");
         }
