@@ -40,6 +40,7 @@ enum class counter : std::size_t {
   parents_silent,        // parents left because they sent nothing for parent_silence_misses beats
   standby_bytes_sent,    // bytes of Have and StandbyOffer sent to standby children
   gap_fills,             // Fetches sent: the parent was late with chunks the standby had
+  paced_fetches,         // of them, by the parent's pace, before the standby's Have
   gap_fill_chunks_sent,  // chunks sent to standby children that fetched them
   gap_fill_bytes_sent,   // and their bytes
   parent_moves,          // moves to a parent through which the stream comes sooner
@@ -60,7 +61,7 @@ inline constexpr std::array<const char*, counter_count> counter_names{
     "joins_rate_limited", "chunks_stale",      "claims_refused",
     "links_refused",     "reports_clamped",      "standby_promotions", "parents_behind",
     "parents_silent",
-    "standby_bytes_sent", "gap_fills", "gap_fill_chunks_sent", "gap_fill_bytes_sent",
+    "standby_bytes_sent", "gap_fills", "paced_fetches", "gap_fill_chunks_sent", "gap_fill_bytes_sent",
     "parent_moves",
     "children_moved_out"};
 // clang-format on

@@ -874,6 +874,7 @@ void node::accept_chunk(shared_chunk c, bool from_parent) {
     finder_.stream_resumed();
   }
   children_.forward(*c);
+  standby_children_.send_fetched(*c);
   standby_children_.announce(c->seq, free_slots());
   ctx_.act(deliver_action{std::move(c)});
 }

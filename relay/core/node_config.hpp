@@ -195,6 +195,14 @@ struct node_config {
   // costs one chunk of the standby's upload, not a switch.
   duration gap_fill_tolerance = std::chrono::milliseconds(50);
 
+  // A parent this late with its next chunk, by the pace of its recent ones
+  // (parent_pace), and silent as long, has the next chunks fetched from the
+  // standby at once, before the standby's Have could say it has them: the
+  // standby sends each as it comes (a pending Fetch). Across a 40 ms WAN
+  // the Have alone came too late for a 150 ms buffer. A false alarm costs
+  // the standby's upload of the chunks until the switch would have come.
+  duration pace_fetch_tolerance = std::chrono::milliseconds(40);
+
   // Haves to standby children at most this often: a Have a chunk at 30
   // frames a second (~12 bytes each, 0.2% of a 2 Mbit/s stream), fewer when
   // chunks are shorter still. Sparser Haves show a failed parent later: at

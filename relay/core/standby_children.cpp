@@ -27,7 +27,7 @@ std::vector<std::pair<link_id_t, std::vector<wire::node_id_t>>> standby_children
 void standby_children::add(link_id_t id, std::vector<wire::node_id_t> path,
                            const wire::standby_offer& offer) {
   const wire::node_id_t parent = path[path.size() - 2];
-  held_[id] = held{parent, std::move(path), {}, offer};
+  held_[id] = held{parent, std::move(path), {}, 0, offer};
   links_.at(id).slow_peer = true;
   send(id, wire::encode_frame(offer));
 }
@@ -76,15 +76,29 @@ bool standby_children::serve_fetch(link_id_t id, const wire::fetch& m, const chu
     return false;
   }
   h.fetch_end = m.from_seq + m.count;
+  h.fetch_next = m.from_seq;
   for (const shared_chunk& c : window.from(m.from_seq)) {
     if (c->seq >= m.from_seq + m.count) {
       break;
     }
-    ctx_.stats.add(counter::gap_fill_chunks_sent);
-    ctx_.stats.add(counter::gap_fill_bytes_sent, c->frame->size());
-    links_.send_frame(id, c->frame);
+    send_fetched_to(id, h, *c);
   }
   return true;
+}
+
+void standby_children::send_fetched(const wire::chunk& c) {
+  for (auto& [id, h] : held_) {
+    if (h.fetch_end && c.seq >= h.fetch_next && c.seq < *h.fetch_end) {
+      send_fetched_to(id, h, c);
+    }
+  }
+}
+
+void standby_children::send_fetched_to(link_id_t id, held& h, const wire::chunk& c) {
+  h.fetch_next = c.seq + 1;
+  ctx_.stats.add(counter::gap_fill_chunks_sent);
+  ctx_.stats.add(counter::gap_fill_bytes_sent, c.frame->size());
+  links_.send_frame(id, c.frame);
 }
 
 void standby_children::send(link_id_t id, const wire::shared_bytes& frame) {

@@ -7,7 +7,8 @@
 // it or below its parent).
 //
 // A standby child whose parent is late may fetch the chunks we announced
-// (gap fill, Fetch), each chunk once: it costs at most what a child costs.
+// (gap fill, Fetch), or the next ones before we have them (they go as they
+// come), each chunk once: it costs at most what a child costs.
 // Asking again for a chunk it had is a flood.
 //
 // A standby child is no child: it takes no slot and receives no chunk until
@@ -62,18 +63,25 @@ class standby_children {
   void offer_all(const wire::standby_offer& offer);
 
   // A standby child's Fetch: the chunks asked for that `window` holds go on
-  // its link. False when it asked for a chunk it fetched before.
+  // its link, and those it does not hold yet as they come (send_fetched).
+  // False when it asked for a chunk it fetched before.
   bool serve_fetch(link_id_t id, const wire::fetch& m, const chunk_window& window);
+
+  // A chunk was accepted: to each standby child that fetched it before it
+  // came (each chunk once).
+  void send_fetched(const wire::chunk& c);
 
  private:
   struct held {
     wire::node_id_t parent;                // its parent: children of one parent fail together
     std::vector<wire::node_id_t> path;     // as it asked
     std::optional<wire::seq_t> fetch_end;  // it fetched the chunks before this
+    wire::seq_t fetch_next = 0;            // and those from here on are still to send
     wire::standby_offer offered;           // the last offer sent to it
   };
 
   void send(link_id_t id, const wire::shared_bytes& frame);
+  void send_fetched_to(link_id_t id, held& h, const wire::chunk& c);
 
   node_context& ctx_;
   link_table& links_;

@@ -203,6 +203,7 @@ void warm_standby::on_link_gone(link_id_t id) {
 }
 
 void warm_standby::on_parent_chunk(wire::seq_t seq) {
+  pace_.on_chunk(seq, ctx_.now);  // known before a standby is held
   if (state_ != state::held) {
     return;
   }
@@ -270,6 +271,7 @@ std::optional<wire::seq_t> warm_standby::first_to_fetch() const {
 }
 
 void warm_standby::fill_gap(time_point parent_heard) {
+  fetch_by_pace(parent_heard);
   const auto due = late_by(ctx_.config.gap_fill_tolerance, parent_heard);
   const auto from = first_to_fetch();
   if (!due || ctx_.now < *due || !from) {
@@ -278,14 +280,49 @@ void warm_standby::fill_gap(time_point parent_heard) {
   // Every chunk announced since, each once: they come on the standby link
   // in one go.
   const wire::seq_t last = lead_.pending().rbegin()->first;
-  const auto count =
-      static_cast<std::uint32_t>(std::min<wire::seq_t>(last - *from + 1, wire::max_fetch_chunks));
+  send_fetch(*from, static_cast<std::uint32_t>(
+                        std::min<wire::seq_t>(last - *from + 1, wire::max_fetch_chunks)));
+}
+
+std::optional<time_point> warm_standby::paced_fetch_due(time_point parent_heard) const {
+  const auto due = pace_.next_due();
+  if (!due || state_ != state::held || !position_.has_parent() || !can_replace(parent_id()) ||
+      paced_after_ == pace_.last_seq()) {
+    return std::nullopt;
+  }
+  // A long chunk still arriving is no silence.
+  const duration wait = ctx_.config.pace_fetch_tolerance;
+  return std::max(*due + wait, parent_heard + wait);
+}
+
+void warm_standby::fetch_by_pace(time_point parent_heard) {
+  const auto due = paced_fetch_due(parent_heard);
+  if (!due || ctx_.now < *due) {
+    return;
+  }
+  paced_after_ = pace_.last_seq();
+  wire::seq_t from = window_.last_seq() ? *window_.last_seq() + 1 : *pace_.last_seq() + 1;
+  if (fetch_ && fetch_->link == *link_) {
+    from = std::max(from, fetch_->end);
+  }
+  // The chunks until the switch would come (parent_lag_tolerance), at the
+  // stream's pace; the standby sends those it lacks yet as they come.
+  const auto pace = std::max<duration>(*pace_.interval(), std::chrono::milliseconds(1));
+  const auto until_switch = (ctx_.config.parent_lag_tolerance + pace - duration(1)) / pace + 1;
+  ctx_.stats.add(counter::paced_fetches);
+  ctx_.log(log_level::debug, "parent late by its pace; fetching from chunk " +
+                                 std::to_string(from) + " from the standby");
+  send_fetch(from, static_cast<std::uint32_t>(std::min<std::int64_t>(
+                       until_switch, static_cast<std::int64_t>(wire::max_fetch_chunks))));
+}
+
+void warm_standby::send_fetch(wire::seq_t from, std::uint32_t count) {
   // Fetches on one link only move forward: the record covers them all, as
   // an earlier one's chunks may still be on the way.
   const bool same_link = fetch_ && fetch_->link == *link_;
-  fetch_ = fetch_record{*link_, same_link ? fetch_->from : *from, *from + count};
+  fetch_ = fetch_record{*link_, same_link ? fetch_->from : from, from + count};
   ctx_.stats.add(counter::gap_fills);
-  links_.send(*link_, wire::fetch{*from, count});
+  links_.send(*link_, wire::fetch{from, count});
 }
 
 bool warm_standby::fetched(link_id_t id, wire::seq_t seq) const {
@@ -358,6 +395,9 @@ std::optional<time_point> warm_standby::deadline(std::optional<time_point> paren
     const duration tolerance =
         first_to_fetch() ? ctx_.config.gap_fill_tolerance : ctx_.config.parent_lag_tolerance;
     if (const auto due = late_by(tolerance, *parent_heard); due && (!next || *due < *next)) {
+      next = due;
+    }
+    if (const auto due = paced_fetch_due(*parent_heard); due && (!next || *due < *next)) {
       next = due;
     }
   }

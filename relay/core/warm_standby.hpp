@@ -19,7 +19,10 @@
 // parent is usually first) turns each Have into the time the parent's copy
 // is due. Gap fill: gap_fill_tolerance past that, the parent silent as long,
 // the chunks the standby announced are fetched from it (Fetch, each once),
-// so the picture goes on while the parent may yet catch up. Suspicion
+// so the picture goes on while the parent may yet catch up. Sooner still,
+// by the stream's own pace (parent_pace): a parent pace_fetch_tolerance
+// late with its next chunk has the next ones fetched before any Have, and
+// the standby sends each as it comes. Suspicion
 // (parent_behind): parent_lag_tolerance past it, the parent silent as long,
 // the standby replaces the parent. A live parent whose own upstream stalled
 // is left as well: the standby has the stream, so it is the better parent
@@ -42,6 +45,7 @@
 #include "core/chunk_window.hpp"
 #include "core/link_table.hpp"
 #include "core/node_context.hpp"
+#include "core/parent_pace.hpp"
 #include "core/standby_lead.hpp"
 #include "core/tree_position.hpp"
 
@@ -141,6 +145,13 @@ class warm_standby {
   // The oldest announced chunk the parent has not sent and we have not
   // fetched.
   std::optional<wire::seq_t> first_to_fetch() const;
+  // When the next chunks are fetched by the parent's pace (see above):
+  // nullopt without a pace, a standby that could replace the parent, or
+  // once done for the parent's newest chunk.
+  std::optional<time_point> paced_fetch_due(time_point parent_heard) const;
+  void fetch_by_pace(time_point parent_heard);
+  // Sends Fetch{from, count} on the standby link and records it.
+  void send_fetch(wire::seq_t from, std::uint32_t count);
   std::optional<wire::node_id_t> parent_id() const;
 
   static constexpr std::size_t arrivals_kept = 64;
@@ -175,9 +186,11 @@ class warm_standby {
     wire::seq_t from;
     wire::seq_t end;  // the chunks [from, end) were asked for on `link`, in one or more Fetches
   };
-  std::optional<fetch_record> fetch_;   // the latest (kept when the link is promoted)
-  std::deque<wire::endpoint> targets_;  // to ask next, this round
-  int tries_ = 0;                       // asked this round
+  std::optional<fetch_record> fetch_;       // the latest (kept when the link is promoted)
+  parent_pace pace_;                        // of the parent's chunks
+  std::optional<wire::seq_t> paced_after_;  // the parent's newest chunk at the last paced fetch
+  std::deque<wire::endpoint> targets_;      // to ask next, this round
+  int tries_ = 0;                           // asked this round
   std::optional<time_point> next_round_;
 
   std::optional<challenger> challenger_;

@@ -193,6 +193,66 @@ TEST(warm_standby, a_gap_fill_fetches_from_the_parents_last_chunk_and_a_switch_r
   EXPECT_EQ(t.h.engine().stats().get(counter::chunks_missed), 0u);
 }
 
+// Chunks 0-9 from the parent a frame (33 ms) apart, the standby's Have with
+// each; the next sequence number.
+wire::seq_t parent_at_frame_pace(attached_with_standby& t) {
+  wire::seq_t s = 0;
+  for (; s < 10; ++s) {
+    t.h.advance(33ms);
+    t.h.receive(t.parent, make_chunk(s));
+    t.h.receive(t.standby, wire::have{s, 2});
+  }
+  t.h.clear();
+  return s;
+}
+
+TEST(warm_standby, a_parent_late_by_its_own_pace_has_the_next_chunks_fetched_before_any_have) {
+  attached_with_standby t(relay_config(), 0);
+  const wire::seq_t next = parent_at_frame_pace(t);
+  t.h.advance(72ms);  // due at 33 ms, plus the 40 ms tolerance
+  EXPECT_TRUE(t.h.only_sent<wire::fetch>(t.standby).empty());
+  t.h.advance(1ms);
+  const auto fetches = t.h.only_sent<wire::fetch>(t.standby);
+  ASSERT_EQ(fetches.size(), 1u);
+  EXPECT_EQ(fetches[0].from_seq, next);
+  EXPECT_EQ(fetches[0].count, 6u);  // until the switch (150 ms) at 33 ms a chunk, and one
+  EXPECT_EQ(t.h.engine().stats().get(counter::paced_fetches), 1u);
+  // The standby sends them as it gets them: each is taken as fetched.
+  t.h.receive(t.standby, make_chunk(next));
+  t.h.receive(t.standby, make_chunk(next + 1));
+  EXPECT_FALSE(t.h.closed_reason(t.standby));
+  EXPECT_EQ(t.h.all<deliver_action>().size(), 2u);
+  // Once per silence: no second paced fetch while the parent stays quiet.
+  t.h.advance(30ms);
+  EXPECT_EQ(t.h.engine().stats().get(counter::paced_fetches), 1u);
+}
+
+TEST(warm_standby, a_parent_back_on_pace_is_kept_and_fetched_for_again_only_when_late_again) {
+  attached_with_standby t(relay_config(), 0);
+  wire::seq_t next = parent_at_frame_pace(t);
+  t.h.advance(80ms);
+  ASSERT_EQ(t.h.only_sent<wire::fetch>(t.standby).size(), 1u);
+  t.h.receive(t.parent, make_chunk(next++));  // a hiccup, not a failure
+  for (int i = 0; i < 5; ++i) {
+    t.h.advance(33ms);
+    t.h.receive(t.parent, make_chunk(next++));
+  }
+  EXPECT_EQ(t.h.engine().stats().get(counter::paced_fetches), 1u);
+  EXPECT_TRUE(t.h.only_sent<wire::join_request>(t.standby).empty());
+  t.h.advance(80ms);
+  EXPECT_EQ(t.h.engine().stats().get(counter::paced_fetches), 2u);
+}
+
+TEST(warm_standby, a_backlog_burst_is_no_pace) {
+  attached_with_standby t(relay_config(), 0);
+  for (wire::seq_t s = 0; s < 20; ++s) {
+    t.h.receive(t.parent, make_chunk(s));  // all at once, as a join's backlog
+    t.h.receive(t.standby, wire::have{s, 2});
+  }
+  t.h.advance(100ms);
+  EXPECT_EQ(t.h.engine().stats().get(counter::paced_fetches), 0u);
+}
+
 TEST(warm_standby, a_chunk_on_the_standby_link_that_was_not_fetched_is_refused) {
   attached_with_standby t;
   t.h.receive(t.standby, make_chunk(4));
@@ -562,6 +622,24 @@ TEST(standby_holder, serves_a_fetch_once_and_drops_a_child_that_fetches_again) {
   // Asking again for what it had: a flood (amplification), not a gap.
   h.receive(peer, wire::fetch{5, 1});
   EXPECT_EQ(h.closed_reason(peer), std::error_code(node_errc::flooding));
+}
+
+TEST(standby_holder, sends_fetched_chunks_it_lacks_as_they_come_each_once) {
+  harness h(root_config());
+  start_with_chunks(h);  // 0..5
+  const link_id_t peer = ask_standby(h, 9, 3);
+  h.clear();
+  h.receive(peer, wire::fetch{5, 3});  // 5 held, 6 and 7 not yet
+  ASSERT_EQ(h.only_sent<wire::chunk>(peer).size(), 1u);
+  h.clear();
+  for (wire::seq_t s = 6; s < 9; ++s) {
+    h.source(make_chunk(s));
+  }
+  const auto chunks = h.only_sent<wire::chunk>(peer);
+  ASSERT_EQ(chunks.size(), 2u);  // 8 was not asked for
+  EXPECT_EQ(chunks[0].seq, 6u);
+  EXPECT_EQ(chunks[1].seq, 7u);
+  EXPECT_EQ(h.engine().stats().get(counter::gap_fill_chunks_sent), 3u);
 }
 
 TEST(standby_holder, a_fetch_from_a_peer_it_does_not_hold_is_a_protocol_error) {
