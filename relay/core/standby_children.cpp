@@ -27,7 +27,7 @@ std::vector<std::pair<link_id_t, std::vector<wire::node_id_t>>> standby_children
 void standby_children::add(link_id_t id, std::vector<wire::node_id_t> path,
                            const wire::standby_offer& offer) {
   const wire::node_id_t parent = path[path.size() - 2];
-  held_[id] = held{parent, std::move(path), {}, 0, offer};
+  held_[id] = held{parent, std::move(path), {}, {}, offer};
   links_.at(id).slow_peer = true;
   send(id, wire::encode_frame(offer));
 }
@@ -76,26 +76,40 @@ bool standby_children::serve_fetch(link_id_t id, const wire::fetch& m, const chu
     return false;
   }
   h.fetch_end = m.from_seq + m.count;
-  h.fetch_next = m.from_seq;
+  wire::seq_t next = m.from_seq;
   for (const shared_chunk& c : window.from(m.from_seq)) {
-    if (c->seq >= m.from_seq + m.count) {
+    if (c->seq >= *h.fetch_end) {
       break;
     }
-    send_fetched_to(id, h, *c);
+    send_fetched_to(id, *c);
+    next = c->seq + 1;
+  }
+  if (next < *h.fetch_end) {
+    h.owed.emplace_back(next, *h.fetch_end);
+    if (h.owed.size() > max_owed_ranges) {
+      h.owed.pop_front();  // the oldest: its chunks are long due anyway
+    }
   }
   return true;
 }
 
 void standby_children::send_fetched(const wire::chunk& c) {
   for (auto& [id, h] : held_) {
-    if (h.fetch_end && c.seq >= h.fetch_next && c.seq < *h.fetch_end) {
-      send_fetched_to(id, h, c);
+    for (auto it = h.owed.begin(); it != h.owed.end(); ++it) {
+      if (c.seq < it->first || c.seq >= it->second) {
+        continue;
+      }
+      send_fetched_to(id, c);
+      it->first = c.seq + 1;
+      if (it->first >= it->second) {
+        h.owed.erase(it);
+      }
+      break;
     }
   }
 }
 
-void standby_children::send_fetched_to(link_id_t id, held& h, const wire::chunk& c) {
-  h.fetch_next = c.seq + 1;
+void standby_children::send_fetched_to(link_id_t id, const wire::chunk& c) {
   ctx_.stats.add(counter::gap_fill_chunks_sent);
   ctx_.stats.add(counter::gap_fill_bytes_sent, c.frame->size());
   links_.send_frame(id, c.frame);

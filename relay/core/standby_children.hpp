@@ -20,6 +20,7 @@
 // (beyond()), not when their parent fails.
 #pragma once
 
+#include <deque>
 #include <map>
 #include <optional>
 #include <utility>
@@ -76,12 +77,17 @@ class standby_children {
     wire::node_id_t parent;                // its parent: children of one parent fail together
     std::vector<wire::node_id_t> path;     // as it asked
     std::optional<wire::seq_t> fetch_end;  // it fetched the chunks before this
-    wire::seq_t fetch_next = 0;            // and those from here on are still to send
-    wire::standby_offer offered;           // the last offer sent to it
+    // Fetched chunks not sent yet, [from, end) each: sent as they come. A
+    // later Fetch starts at or after the previous end, so ranges stay apart.
+    std::deque<std::pair<wire::seq_t, wire::seq_t>> owed;
+    wire::standby_offer offered;  // the last offer sent to it
   };
 
+  // Fetched ranges still owed to one standby child, at most.
+  static constexpr std::size_t max_owed_ranges = 4;
+
   void send(link_id_t id, const wire::shared_bytes& frame);
-  void send_fetched_to(link_id_t id, held& h, const wire::chunk& c);
+  void send_fetched_to(link_id_t id, const wire::chunk& c);
 
   node_context& ctx_;
   link_table& links_;

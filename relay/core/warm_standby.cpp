@@ -147,9 +147,11 @@ bool warm_standby::on_have(link_id_t id, const wire::have& m) {
     return false;
   }
   const auto sent = arrivals_.find(m.seq);
+  // A chunk fetched from the standby before its Have came still counts
+  // against the parent, which has not sent it.
+  const bool stale = window_.contains(m.seq) && !fetched(id, m.seq);
   lead->on_have(m.seq, ctx_.now,
-                sent != arrivals_.end() ? std::optional(sent->second) : std::nullopt,
-                window_.contains(m.seq));
+                sent != arrivals_.end() ? std::optional(sent->second) : std::nullopt, stale);
   weigh_standbys();
   return true;
 }

@@ -227,6 +227,19 @@ TEST(warm_standby, a_parent_late_by_its_own_pace_has_the_next_chunks_fetched_bef
   EXPECT_EQ(t.h.engine().stats().get(counter::paced_fetches), 1u);
 }
 
+TEST(warm_standby, a_chunk_fetched_before_its_have_still_counts_against_the_parent) {
+  attached_with_standby t(relay_config(), 0);
+  const wire::seq_t next = parent_at_frame_pace(t);
+  t.h.advance(73ms);
+  ASSERT_EQ(t.h.only_sent<wire::fetch>(t.standby).size(), 1u);
+  t.h.receive(t.standby, make_chunk(next));  // the fetched chunk, then its Have
+  t.h.receive(t.standby, wire::have{next, 2});
+  t.h.advance(149ms);
+  EXPECT_TRUE(t.h.only_sent<wire::join_request>(t.standby).empty());
+  t.h.advance(2ms);
+  EXPECT_EQ(t.h.only_sent<wire::join_request>(t.standby).size(), 1u);  // the switch
+}
+
 TEST(warm_standby, a_parent_back_on_pace_is_kept_and_fetched_for_again_only_when_late_again) {
   attached_with_standby t(relay_config(), 0);
   wire::seq_t next = parent_at_frame_pace(t);
@@ -640,6 +653,23 @@ TEST(standby_holder, sends_fetched_chunks_it_lacks_as_they_come_each_once) {
   EXPECT_EQ(chunks[0].seq, 6u);
   EXPECT_EQ(chunks[1].seq, 7u);
   EXPECT_EQ(h.engine().stats().get(counter::gap_fill_chunks_sent), 3u);
+}
+
+TEST(standby_holder, a_later_fetch_keeps_what_an_earlier_one_is_still_owed) {
+  harness h(root_config());
+  start_with_chunks(h);  // 0..5
+  const link_id_t peer = ask_standby(h, 9, 3);
+  h.clear();
+  h.receive(peer, wire::fetch{6, 2});
+  h.receive(peer, wire::fetch{8, 2});
+  EXPECT_FALSE(h.closed_reason(peer));
+  for (wire::seq_t s = 6; s < 11; ++s) {
+    h.source(make_chunk(s));
+  }
+  const auto chunks = h.only_sent<wire::chunk>(peer);
+  ASSERT_EQ(chunks.size(), 4u);
+  EXPECT_EQ(chunks.front().seq, 6u);
+  EXPECT_EQ(chunks.back().seq, 9u);
 }
 
 TEST(standby_holder, a_fetch_from_a_peer_it_does_not_hold_is_a_protocol_error) {
