@@ -1,7 +1,6 @@
 #include "core/parent_pace.hpp"
 
-#include <algorithm>
-#include <vector>
+#include "core/median.hpp"
 
 namespace treecast::core {
 
@@ -23,9 +22,7 @@ std::optional<duration> parent_pace::interval() const {
   if (intervals_.size() < intervals_needed) {
     return std::nullopt;
   }
-  std::vector<duration> sorted(intervals_.begin(), intervals_.end());
-  std::nth_element(sorted.begin(), sorted.begin() + sorted.size() / 2, sorted.end());
-  return sorted[sorted.size() / 2];
+  return median_of(intervals_);
 }
 
 std::optional<time_point> parent_pace::next_due() const {

@@ -1,7 +1,8 @@
 #include "core/standby_lead.hpp"
 
 #include <algorithm>
-#include <vector>
+
+#include "core/median.hpp"
 
 namespace treecast::core {
 
@@ -45,9 +46,7 @@ std::optional<duration> standby_lead::typical() const {
   if (leads_.size() < samples_needed) {
     return std::nullopt;
   }
-  std::vector<duration> sorted(leads_.begin(), leads_.end());
-  std::nth_element(sorted.begin(), sorted.begin() + sorted.size() / 2, sorted.end());
-  return sorted[sorted.size() / 2];
+  return median_of(leads_);
 }
 
 void standby_lead::clear() {
