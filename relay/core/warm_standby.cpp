@@ -308,8 +308,9 @@ void warm_standby::fetch_by_pace(time_point parent_heard) {
     from = std::max(from, fetch_->end);
   }
   // The chunks until the switch would come (parent_lag_tolerance), at the
-  // stream's pace; the standby sends those it lacks yet as they come.
-  const auto pace = std::max<duration>(*pace_.interval(), std::chrono::milliseconds(1));
+  // stream's pace (never under a millisecond: parent_pace ignores bursts);
+  // the standby sends those it lacks yet as they come.
+  const duration pace = *pace_.interval();
   const auto until_switch = (ctx_.config.parent_lag_tolerance + pace - duration(1)) / pace + 1;
   ctx_.stats.add(counter::paced_fetches);
   ctx_.log(log_level::debug, "parent late by its pace; fetching from chunk " +
