@@ -37,7 +37,7 @@ packages=(
   # plugins-base/-bad above)
   nginx-light libnginx-mod-rtmp
   # treecast-lab --netns (namespaces, veth, tbf; offloads off for its bridge)
-  iproute2 ethtool
+  iproute2 ethtool nftables
 )
 
 missing=()

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "runtime/peer_options.hpp"
 
@@ -20,6 +21,13 @@ struct lab_options {
   double improve_interval_s = runtime::peer_options{}.improve_interval_s;
   double site_gather_interval_s = runtime::peer_options{}.site_gather_interval_s;
   double rise_interval_s = runtime::peer_options{}.rise_interval_s;
+  // Each viewer in a namespace of its own behind its site (netns only), with
+  // these conditions (viewer_conditions.hpp): a fraction unreachable, caps
+  // on their links given round-robin (kbit/s, 0 = none).
+  bool viewer_netns = false;
+  double unreachable = 0;
+  std::vector<int> viewer_down_kbit;
+  std::vector<int> viewer_up_kbit;
   int wan_delay_ms = 40;  // one way, between sites (netns only)
   int wan_mbit = 100;     // each site's uplink cap, tbf (netns only)
   int root_children = 0;  // broadcaster's --max-children; 0 = one per relay (min 2)

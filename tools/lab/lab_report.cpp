@@ -117,10 +117,41 @@ void count_wan_copies(const nlohmann::json& tree, const std::vector<lab_peer>& p
   report.stream_mbps = tree.value("stream_kbps", 0) / 1000.0;
 }
 
+// The viewer's last status (its current run) and totals over its runs.
+viewer_detail detail_of(const lab_peer& peer, const std::vector<viewer_conditions>& conditions) {
+  viewer_detail d;
+  d.name = peer.name;
+  d.site = peer.site;
+  const int number = std::stoi(peer.name.substr(sizeof "viewer" - 1));
+  for (const auto& c : conditions) {
+    if (c.viewer == number) {
+      d.unreachable_by_lab = c.unreachable;
+      d.down_kbit = c.down_kbit;
+    }
+  }
+  for (const auto& lines : peer.output) {
+    const auto statuses = status_lines(lines);
+    if (statuses.empty()) {
+      continue;
+    }
+    const auto& last = statuses.back();
+    d.stall_ms += field_or(last, "stall_ms", 0);
+    d.stalls += field_or(last, "stalls", 0);
+    d.children = field_or(last, "children", 0);
+    d.frames = field_or(last, "frames", 0);
+    d.missed = field_or(last, "missed", 0);
+    if (const auto it = last.find("reachable"); it != last.end()) {
+      d.reachable = it->second;
+    }
+  }
+  return d;
+}
+
 }  // namespace
 
 lab_report make_report(const std::vector<lab_peer>& peers, const std::vector<churn_moment>& churn,
-                       const nlohmann::json& tree) {
+                       const nlohmann::json& tree,
+                       const std::vector<viewer_conditions>& conditions) {
   lab_report report;
   std::vector<double> startup, repairs, freeze_repairs, upload;
   long long watch_ms_total = 0;
@@ -209,6 +240,11 @@ lab_report make_report(const std::vector<lab_peer>& peers, const std::vector<chu
                                               samples.size()};
   }
   count_wan_copies(tree, peers, report);
+  for (const auto& peer : peers) {
+    if (peer.role == "viewer") {
+      report.viewers_detail.push_back(detail_of(peer, conditions));
+    }
+  }
   return report;
 }
 
@@ -234,12 +270,42 @@ void print_report(const lab_report& r) {
     std::printf("%-6d %8.0f %8.0f %8zu %13.0f %13.0f\n", depth, l.p50, l.p99, l.samples,
                 any ? played->second.p50 : -1.0, any ? played->second.p99 : -1.0);
   }
+  if (!r.viewers_detail.empty() && r.viewers_detail.size() <= 60) {
+    std::printf("%-10s %-6s %-11s %9s %9s %8s %8s %8s %8s %6s\n", "viewer", "site", "lab",
+                "down_kbit", "reachable", "children", "frames", "stall_ms", "stalls", "missed");
+    for (const auto& d : r.viewers_detail) {
+      std::printf("%-10s %-6s %-11s %9d %9s %8lld %8lld %8lld %8lld %6lld\n", d.name.c_str(),
+                  d.site.c_str(), d.unreachable_by_lab ? "unreachable" : "reachable", d.down_kbit,
+                  d.reachable.c_str(), d.children, d.frames, d.stall_ms, d.stalls, d.missed);
+    }
+  }
   std::printf("WAN copies per site:");
   for (const auto& [site, copies] : r.wan_copies_per_site) {
     std::printf(" %s=%d", site.c_str(), copies);
   }
   std::printf("\n");
 }
+
+namespace {
+
+nlohmann::json viewers_json(const std::vector<viewer_detail>& viewers) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& d : viewers) {
+    out.push_back({{"name", d.name},
+                   {"site", d.site},
+                   {"unreachable_by_lab", d.unreachable_by_lab},
+                   {"down_kbit", d.down_kbit},
+                   {"reachable", d.reachable},
+                   {"children", d.children},
+                   {"frames", d.frames},
+                   {"stall_ms", d.stall_ms},
+                   {"stalls", d.stalls},
+                   {"missed", d.missed}});
+  }
+  return out;
+}
+
+}  // namespace
 
 nlohmann::json report_json(const lab_report& r) {
   const auto by_depth = [](const std::map<int, depth_latency>& figures) {
@@ -268,7 +334,8 @@ nlohmann::json report_json(const lab_report& r) {
           {"root_upload_mbps", r.root_upload_mbps},
           {"stream_mbps", r.stream_mbps},
           {"max_depth", r.max_depth},
-          {"wan_copies_per_site", r.wan_copies_per_site}};
+          {"wan_copies_per_site", r.wan_copies_per_site},
+          {"viewers_detail", viewers_json(r.viewers_detail)}};
 }
 
 }  // namespace treecast::lab

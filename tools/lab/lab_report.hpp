@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "lab_peer.hpp"
+#include "viewer_conditions.hpp"
 
 namespace treecast::lab {
 
@@ -15,6 +16,20 @@ struct depth_latency {
   double p50 = 0;
   double p99 = 0;
   std::size_t samples = 0;
+};
+
+// One viewer's run as it ended (--viewer-netns: with its network).
+struct viewer_detail {
+  std::string name;
+  std::string site;
+  bool unreachable_by_lab = false;  // the lab dropped its inbound connections
+  int down_kbit = 0;                // the lab's cap on its downlink, 0 = none
+  std::string reachable = "-";      // as the viewer learnt it: "yes", "no" or "-" (not yet)
+  long long children = 0;
+  long long frames = 0;
+  long long stall_ms = 0;  // over all its runs
+  long long stalls = 0;
+  long long missed = 0;
 };
 
 struct lab_report {
@@ -39,6 +54,7 @@ struct lab_report {
   double stream_mbps = 0;              // one copy of the stream
   std::map<std::string, int> wan_copies_per_site;  // copies entering each site
   int max_depth = 0;
+  std::vector<viewer_detail> viewers_detail;
 };
 
 // A kill or a freeze, when it happened (wall clock, ms).
@@ -49,9 +65,11 @@ struct churn_moment {
 
 // `churn`: every kill and freeze; a repair is timed from the latest one
 // before it (from the engine's own figure when none precedes it by 30 s).
-// `tree`: /api/tree at the end.
+// `tree`: /api/tree at the end. `conditions`: each viewer's network as
+// the lab made it (empty: all alike).
 lab_report make_report(const std::vector<lab_peer>& peers, const std::vector<churn_moment>& churn,
-                       const nlohmann::json& tree);
+                       const nlohmann::json& tree,
+                       const std::vector<viewer_conditions>& conditions = {});
 
 void print_report(const lab_report& report);
 nlohmann::json report_json(const lab_report& report);

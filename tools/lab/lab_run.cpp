@@ -31,7 +31,10 @@ std::string site_of(int index, int sites) {
 class lab {
  public:
   lab(const lab_options& options, const lab_network& network, const interrupt_signal& interrupt)
-      : options_(options), network_(network), interrupt_(interrupt) {}
+      : options_(options),
+        network_(network),
+        interrupt_(interrupt),
+        conditions_(lab_viewer_conditions(options)) {}
 
   ~lab() { stop_all(); }
 
@@ -53,7 +56,7 @@ class lab {
     start_broadcaster();
     for (int i = 1; i <= options_.relays && !interrupt_.raised(); ++i) {
       const std::string site = site_of(i, options_.sites);
-      start_peer("relay" + std::to_string(i), "relay", site, TREECAST_RELAY,
+      start_peer("relay" + std::to_string(i), "relay", {site}, TREECAST_RELAY,
                  {relay_link_, "--max-children", std::to_string(options_.relay_children)});
     }
     // Relays take the broadcaster's slots before the viewers come.
@@ -71,7 +74,11 @@ class lab {
       if (options_.latency_ms > 0) {
         args.insert(args.end(), {"--latency", std::to_string(options_.latency_ms)});
       }
-      start_peer("viewer" + std::to_string(i), "viewer", site, TREECAST_VIEWER, args, false);
+      if (options_.viewer_netns) {
+        progress("viewer%d: site %d, %s", i, conditions_[i - 1].site,
+                 describe(conditions_[i - 1]).c_str());
+      }
+      start_peer("viewer" + std::to_string(i), "viewer", {site, i}, TREECAST_VIEWER, args, false);
     }
     progress("all %zu peers launched", peers_.size() - 1);
     for (auto& p : peers_) {
@@ -91,7 +98,7 @@ class lab {
       return 1;
     }
     nlohmann::json tree = nlohmann::json::object();
-    if (const auto reply = testing::http_get(network_.host(""), metrics_port_, "/api/tree");
+    if (const auto reply = testing::http_get(network_.host({}), metrics_port_, "/api/tree");
         reply && reply->status == 200) {
       tree = nlohmann::json::parse(reply->body);
     } else {
@@ -103,7 +110,7 @@ class lab {
       }
     }
     stop_all();
-    const lab_report report = make_report(peers_, churn_, tree);
+    const lab_report report = make_report(peers_, churn_, tree, conditions_);
     print_report(report);
     if (options_.json) {
       std::printf("%s\n", report_json(report).dump().c_str());
@@ -162,16 +169,17 @@ class lab {
     }
   }
 
-  lab_peer& start_peer(const std::string& name, const std::string& role, const std::string& site,
+  lab_peer& start_peer(const std::string& name, const std::string& role, const peer_place& place,
                        const std::string& binary, std::vector<std::string> args, bool wait = true) {
+    const std::string& site = place.site;
     lab_peer peer;
     peer.name = name;
     peer.role = role;
     peer.site = site;
-    peer.argv = network_.command_prefix(site);
+    peer.argv = network_.command_prefix(place);
     peer.argv.push_back(binary);
     peer.argv.insert(peer.argv.end(), args.begin(), args.end());
-    for (const auto& extra : {std::string("--listen"), network_.host(site) + ":0",
+    for (const auto& extra : {std::string("--listen"), network_.host(place) + ":0",
                               std::string("--log-level"), options_.peer_log_level}) {
       peer.argv.push_back(extra);
     }
@@ -204,11 +212,11 @@ class lab {
                                   "--bitrate",      std::to_string(options_.bitrate_kbps),
                                   "--max-children", std::to_string(root),
                                   "--metrics-port", "0",
-                                  "--metrics-host", network_.host("")};
+                                  "--metrics-host", network_.host({})};
     if (options_.chunk_ms > 0) {
       args.insert(args.end(), {"--chunk-ms", std::to_string(options_.chunk_ms)});
     }
-    auto& b = start_peer("broadcaster", "broadcaster", "", TREECAST_BROADCASTER, args);
+    auto& b = start_peer("broadcaster", "broadcaster", {}, TREECAST_BROADCASTER, args);
     const auto line_after = [&](const char* prefix) {
       const auto line = b.current().wait_for_line(
           [prefix](const std::string& l) { return starts_with(l, prefix); }, start_timeout);
@@ -293,12 +301,21 @@ class lab {
   clock::time_point started_;
   std::vector<lab_peer> peers_;
   std::vector<churn_moment> churn_;
+  std::vector<viewer_conditions> conditions_;  // empty without --viewer-netns
   std::string viewer_link_, relay_link_;
   std::uint16_t metrics_port_ = 0;
   bool stopped_ = false;
 };
 
 }  // namespace
+
+std::vector<viewer_conditions> lab_viewer_conditions(const lab_options& options) {
+  if (!options.viewer_netns) {
+    return {};
+  }
+  return assign_viewer_conditions(options.viewers, options.sites, options.viewer_down_kbit,
+                                  options.viewer_up_kbit, options.unreachable);
+}
 
 int run_lab(const lab_options& options, const lab_network& network,
             const interrupt_signal& interrupt) {

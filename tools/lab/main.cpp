@@ -10,6 +10,7 @@
 #include "interrupt_signal.hpp"
 #include "lab_run.hpp"
 #include "site_network.hpp"
+#include "viewer_conditions.hpp"
 
 namespace po = boost::program_options;
 using treecast::lab::lab_options;
@@ -35,6 +36,15 @@ int main(int argc, char** argv) {
      "peers spread round-robin over site1..siteN (0: no sites); the broadcaster is outside them")
     ("netns", po::bool_switch(&o.netns),
      "as root: one network namespace per site, joined by a user-space WAN forwarder")
+    ("viewer-netns", po::bool_switch(&o.viewer_netns),
+     "with --netns: each viewer in a namespace of its own behind its site")
+    ("unreachable", po::value(&o.unreachable)->default_value(o.unreachable),
+     "with --viewer-netns: this fraction of each site's viewers drop inbound connections")
+    ("viewer-down-kbit", po::value<std::string>()->default_value(""),
+     "with --viewer-netns: downlink caps, kbit/s, given round-robin to each site's viewers "
+     "(LIST, 0 = none)")
+    ("viewer-up-kbit", po::value<std::string>()->default_value(""),
+     "with --viewer-netns: uplink caps, as --viewer-down-kbit")
     ("no-site-labels", po::bool_switch(),
      "sites stay as they are, but no peer is told its own (--site): peers infer it")
     ("improve-interval", po::value(&o.improve_interval_s)->default_value(o.improve_interval_s),
@@ -88,6 +98,19 @@ int main(int argc, char** argv) {
     if (o.netns && o.sites == 0) {
       throw std::invalid_argument("--netns needs --sites >= 1");
     }
+    o.viewer_down_kbit = treecast::lab::parse_kbit_list(vm["viewer-down-kbit"].as<std::string>());
+    o.viewer_up_kbit = treecast::lab::parse_kbit_list(vm["viewer-up-kbit"].as<std::string>());
+    if (o.viewer_netns && !o.netns) {
+      throw std::invalid_argument("--viewer-netns needs --netns");
+    }
+    if (!(o.unreachable >= 0 && o.unreachable <= 1)) {
+      throw std::invalid_argument("--unreachable is a fraction, 0 to 1");
+    }
+    if (!o.viewer_netns &&
+        (o.unreachable > 0 || !o.viewer_down_kbit.empty() || !o.viewer_up_kbit.empty())) {
+      throw std::invalid_argument(
+          "--unreachable, --viewer-down-kbit and --viewer-up-kbit need --viewer-netns");
+    }
     treecast::lab::parse_churn_plan(o.plan);  // reports a bad plan before anything starts
   } catch (const std::exception& e) {
     std::cerr << "treecast-lab: " << e.what() << "\n";
@@ -97,7 +120,8 @@ int main(int argc, char** argv) {
   try {
     std::unique_ptr<treecast::lab::lab_network> network;
     if (o.netns) {
-      network = std::make_unique<treecast::lab::site_network>(o.sites, o.wan_delay_ms, o.wan_mbit);
+      network = std::make_unique<treecast::lab::site_network>(
+          o.sites, o.wan_delay_ms, o.wan_mbit, treecast::lab::lab_viewer_conditions(o));
     } else {
       network = std::make_unique<treecast::lab::loopback_network>();
     }

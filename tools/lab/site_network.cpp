@@ -3,27 +3,16 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <stdexcept>
+
+#include "setup_command.hpp"
 
 namespace treecast::lab {
 namespace {
 
-constexpr const char* ip = "/usr/sbin/ip";
+constexpr const char* ip = ip_program;
 constexpr const char* namespace_prefix = "treecast-lab-";
-
-// Runs a set-up command; throws with the command when it fails. Every word
-// is ours (names, numbers), never user text.
-void run(const std::string& command) {
-  if (std::system((command + " >/dev/null 2>&1").c_str()) != 0) {
-    throw std::runtime_error("--netns set-up failed: " + command);
-  }
-}
-
-void run_quietly(const std::string& command) {
-  [[maybe_unused]] const int ignored = std::system((command + " >/dev/null 2>&1").c_str());
-}
 
 bool process_alive(const std::string& pid) {
   return !pid.empty() && ::kill(std::stoi(pid), 0) == 0;
@@ -57,7 +46,8 @@ void remove_stale() {
 
 }  // namespace
 
-site_network::site_network(int sites, int wan_delay_ms, int wan_mbit)
+site_network::site_network(int sites, int wan_delay_ms, int wan_mbit,
+                           const std::vector<viewer_conditions>& viewers)
     : sites_(sites), prefix_(std::to_string(::getpid())) {
   if (::geteuid() != 0) {
     throw std::runtime_error("--netns needs root (network namespaces, veth, tbf, raw sockets)");
@@ -73,6 +63,12 @@ site_network::site_network(int sites, int wan_delay_ms, int wan_mbit)
       ports.push_back(interface_name(site) + "b");
     }
     bridge_ = std::make_unique<wan_bridge>(ports, std::chrono::milliseconds(wan_delay_ms));
+    if (!viewers.empty()) {
+      viewers_ = std::make_unique<viewer_hosts>(
+          prefix_, sites_,
+          [this](int site) { return site == 0 ? std::string() : namespace_name(site); },
+          [this](int site) { return site_host(site); }, viewers);
+    }
   } catch (...) {
     remove_all();
     throw;
@@ -95,17 +91,26 @@ std::string site_network::interface_name(int site) const {
   return "tl" + prefix_ + (site == 0 ? std::string("o") : "s" + std::to_string(site));
 }
 
-std::vector<std::string> site_network::command_prefix(const std::string& site) const {
-  const int n = site_number(site);
+std::vector<std::string> site_network::command_prefix(const peer_place& place) const {
+  if (viewers_ && viewers_->has(place.viewer)) {
+    return {ip, "netns", "exec", viewers_->namespace_name(place.viewer)};
+  }
+  const int n = site_number(place.site);
   if (n == 0) {
     return {};
   }
   return {ip, "netns", "exec", namespace_name(n)};
 }
 
-std::string site_network::host(const std::string& site) const {
-  const int n = site_number(site);
-  return n == 0 ? "10.77.0.1" : "10.77." + std::to_string(n) + ".2";
+std::string site_network::host(const peer_place& place) const {
+  if (viewers_ && viewers_->has(place.viewer)) {
+    return viewers_->host(place.viewer);
+  }
+  return site_host(site_number(place.site));
+}
+
+std::string site_network::site_host(int site) const {
+  return site == 0 ? "10.77.0.1" : "10.77." + std::to_string(site) + ".2";
 }
 
 void site_network::add_link(int site, int wan_mbit) {
@@ -115,29 +120,29 @@ void site_network::add_link(int site, int wan_mbit) {
   const std::string in_site =
       site == 0 ? "" : std::string(ip) + " netns exec " + namespace_name(site) + " ";
   if (site != 0) {
-    run(std::string(ip) + " netns add " + namespace_name(site));
+    run_setup(std::string(ip) + " netns add " + namespace_name(site));
   }
   made_.push_back(site);
-  run(std::string(ip) + " link add " + end + " type veth peer name " + bridge_end);
+  run_setup(std::string(ip) + " link add " + end + " type veth peer name " + bridge_end);
   if (site != 0) {
-    run(std::string(ip) + " link set " + end + " netns " + namespace_name(site));
-    run(in_site + ip + " link set lo up");
+    run_setup(std::string(ip) + " link set " + end + " netns " + namespace_name(site));
+    run_setup(in_site + ip + " link set lo up");
   }
-  run(in_site + ip + " addr add " + host(site == 0 ? "" : "site" + std::to_string(site)) +
-      "/16 dev " + end);
-  run(in_site + ip + " link set " + end + " up");
-  run(std::string(ip) + " link set " + bridge_end + " up");
+  run_setup(in_site + ip + " addr add " + site_host(site) + "/16 dev " + end);
+  run_setup(in_site + ip + " link set " + end + " up");
+  run_setup(std::string(ip) + " link set " + bridge_end + " up");
   // Frames must leave whole and checksummed: the bridge re-sends them as is.
   const std::string offloads = " tx off tso off gso off gro off";
-  run(in_site + "/usr/sbin/ethtool -K " + end + offloads);
-  run("/usr/sbin/ethtool -K " + bridge_end + offloads);
+  run_setup(in_site + "/usr/sbin/ethtool -K " + end + offloads);
+  run_setup("/usr/sbin/ethtool -K " + bridge_end + offloads);
   const std::string tbf =
       " root tbf rate " + std::to_string(wan_mbit) + "mbit burst 128kb latency 200ms";
-  run(in_site + "/usr/sbin/tc qdisc add dev " + end + tbf);  // the site's uplink
-  run("/usr/sbin/tc qdisc add dev " + bridge_end + tbf);     // and its downlink
+  run_setup(in_site + "/usr/sbin/tc qdisc add dev " + end + tbf);  // the site's uplink
+  run_setup("/usr/sbin/tc qdisc add dev " + bridge_end + tbf);     // and its downlink
 }
 
 void site_network::remove_all() {
+  viewers_.reset();
   bridge_.reset();
   for (const int site : made_) {
     // Deleting the bridge's end takes the pair away at once; a namespace

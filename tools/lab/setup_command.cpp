@@ -1,0 +1,22 @@
+#include "setup_command.hpp"
+
+#include <cstdlib>
+#include <stdexcept>
+
+namespace treecast::lab {
+
+void run_setup(const std::string& command) {
+  if (std::system((command + " >/dev/null 2>&1").c_str()) != 0) {
+    throw std::runtime_error("--netns set-up failed: " + command);
+  }
+}
+
+void run_quietly(const std::string& command) {
+  [[maybe_unused]] const int ignored = std::system((command + " >/dev/null 2>&1").c_str());
+}
+
+std::string in_namespace(const std::string& name) {
+  return name.empty() ? "" : std::string(ip_program) + " netns exec " + name + " ";
+}
+
+}  // namespace treecast::lab
