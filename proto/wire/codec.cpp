@@ -161,6 +161,13 @@ void fill(pb::Envelope& e, const move& m) {
   fill_endpoints(e.mutable_move()->mutable_targets(), m.targets);
 }
 
+void fill(pb::Envelope& e, const reachability& m) {
+  auto* r = e.mutable_reachability();
+  r->set_reachable(m.reachable);
+  r->mutable_seen_as()->set_host(m.seen_as.host);
+  r->mutable_seen_as()->set_port(m.seen_as.port);
+}
+
 void fill(pb::Envelope& e, const fetch& m) {
   e.mutable_fetch()->set_from_seq(m.from_seq);
   e.mutable_fetch()->set_count(m.count);
@@ -548,7 +555,8 @@ const char* message_name(const message& m) {
                                           "report",        "candidates_request",
                                           "candidates",    "standby_request",
                                           "standby_offer", "have",
-                                          "fetch",         "move"};
+                                          "fetch",         "move",
+                                          "reachability"};
   static_assert(std::size(names) == std::variant_size_v<message>);
   return names[m.index()];
 }
@@ -667,6 +675,15 @@ std::error_code decode_frame(const shared_bytes& frame, message& out) {
         return wire_errc::field_out_of_range;
       }
       out = std::move(m);
+      return {};
+    }
+    case pb::Envelope::kReachability: {
+      const auto& seen_as = envelope.reachability().seen_as();
+      if (!endpoint_ok(seen_as) || seen_as.host().empty()) {
+        return wire_errc::field_out_of_range;
+      }
+      out = reachability{envelope.reachability().reachable(),
+                         {seen_as.host(), static_cast<std::uint16_t>(seen_as.port())}};
       return {};
     }
     case pb::Envelope::BODY_NOT_SET:

@@ -240,9 +240,16 @@ struct move {
   std::vector<endpoint> targets;
 };
 
+// Parent -> child: whether the parent could connect back to the child at
+// `seen_as` (see treecast.proto).
+struct reachability {
+  bool reachable = false;
+  endpoint seen_as;
+};
+
 using message = std::variant<hello, join_request, join_accept, join_redirect, chunk, heartbeat,
                              leave, ping, pong, path_update, report, candidates_request, candidates,
-                             standby_request, standby_offer, have, fetch, move>;
+                             standby_request, standby_offer, have, fetch, move, reachability>;
 
 // Short lower-case name of the message kind, for logs.
 const char* message_name(const message& m);

@@ -6,7 +6,7 @@ namespace treecast::core {
 
 std::size_t children::free_slots(bool open) const {
   const std::size_t taken = count() + (reserving() ? 1 : 0);
-  if (!open || taken >= ctx_.config.max_children) {
+  if (!open || unreachable() || taken >= ctx_.config.max_children) {
     return 0;
   }
   return ctx_.config.max_children - taken;
@@ -18,17 +18,30 @@ bool children::reserved_for(const wire::node_id_t& id) const {
 }
 
 bool children::room_for_promotion(bool open) const {
-  return open && count() < ctx_.config.max_children + ctx_.config.standby_headroom;
+  return open && !unreachable() &&
+         count() < ctx_.config.max_children + ctx_.config.standby_headroom;
 }
 
 std::size_t children::promotion_room(bool open) const {
   const std::size_t limit = ctx_.config.max_children + ctx_.config.standby_headroom;
   const std::size_t taken = count() + (reserving() ? 1 : 0);
-  return open && taken < limit ? limit - taken : 0;
+  return open && !unreachable() && taken < limit ? limit - taken : 0;
 }
 
 std::string children::refusal(bool attached) const {
-  return ctx_.config.max_children == 0 ? "accepts no children" : attached ? "full" : "not attached";
+  if (ctx_.config.max_children == 0) {
+    return "accepts no children";
+  }
+  if (unreachable()) {
+    return "not reachable from its parent: takes no children";
+  }
+  return attached ? "full" : "not attached";
+}
+
+bool children::set_reachable(bool reachable) {
+  const bool changed = reachable_ != reachable;
+  reachable_ = reachable;
+  return changed;
 }
 
 child* children::find(link_id_t id) {

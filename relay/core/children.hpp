@@ -1,5 +1,6 @@
 // The children of one node: its slots, who holds them, what each last
-// reported of its subtree, and sending them the stream.
+// reported of its subtree, and sending them the stream. A node its parent
+// could not reach offers no slots (set_reachable).
 //
 // An inbound link becomes a child when its JoinRequest is accepted within
 // max_children (while this node is attached and not leaving); otherwise the
@@ -31,13 +32,17 @@
 
 namespace treecast::core {
 
+// Whether others can reach a child where we see it (reachability_check).
+enum class reach_state { unchecked, reachable, unreachable };
+
 struct child {
-  link* l = nullptr;                        // its link in the table (stable while it is a child)
-  std::optional<wire::report> last_report;  // its latest report of its subtree, rows aside
-  health_table health;                      // its subtree's health rows, as its reports built them
-  time_point reported_at{};                 // when it came
-  std::optional<wire::path_update> told;    // the last path update sent to it
-  duration rtt{};                           // its round trip to us as it measured it; 0 = unknown
+  link* l = nullptr;                           // its link in the table (stable while it is a child)
+  reach_state reach = reach_state::unchecked;  // handed out only once reachable
+  std::optional<wire::report> last_report;     // its latest report of its subtree, rows aside
+  health_table health;                    // its subtree's health rows, as its reports built them
+  time_point reported_at{};               // when it came
+  std::optional<wire::path_update> told;  // the last path update sent to it
+  duration rtt{};                         // its round trip to us as it measured it; 0 = unknown
 };
 
 class children {
@@ -60,6 +65,14 @@ class children {
 
   // Why a join is refused when there is no free slot.
   std::string refusal(bool attached) const;
+
+  // What our parent found when it connected back to us: a node others
+  // cannot reach offers no slots (a leaf); true when that is news. Until
+  // told, a node offers its slots (its parent hands it out only once
+  // checked).
+  bool set_reachable(bool reachable);
+  bool unreachable() const { return reachable_ == false; }
+  std::optional<bool> reachable() const { return reachable_; }  // nullopt: not told yet
 
   child* find(link_id_t id);
   const child* find(link_id_t id) const;
@@ -121,6 +134,7 @@ class children {
     time_point until{};
   };
   std::optional<reservation> reserved_;
+  std::optional<bool> reachable_;
   bool reserving() const { return reserved_ && ctx_.now < reserved_->until; }
 };
 

@@ -34,6 +34,7 @@ enum class node_errc {
   parent_behind,          // the parent fell behind the standby: replaced by it
   standby_replaced,       // a standby whose stream comes sooner replaced this one
   moved_out,              // a child asked to move below a stronger joiner did not in time
+  reach_checked,          // our connection back to a child, done (it answered or not)
 };
 
 const std::error_category& node_category() noexcept;

@@ -44,7 +44,14 @@ struct chunk_late_event {
   duration silent_for{};
 };
 
+// Our parent connected back to us at `seen_as`, or could not: a peer
+// nobody can reach takes no children. Sent when that changes.
+struct reachability_event {
+  bool reachable = false;
+  wire::endpoint seen_as;
+};
+
 using node_event = std::variant<parent_changed_event, repair_started_event, repair_finished_event,
-                                child_refused_event, chunk_late_event>;
+                                child_refused_event, chunk_late_event, reachability_event>;
 
 }  // namespace treecast::core

@@ -31,12 +31,13 @@
 namespace treecast::core {
 
 enum class link_kind {
-  inbound,     // accepted from a peer; a child once its join is accepted
-  rendezvous,  // our candidates query
-  probe,       // our probe of a candidate parent
-  joining,     // a probe we sent JoinRequest on
-  parent,      // our accepted parent
-  standby,     // our warm standby parent (asked or held)
+  inbound,      // accepted from a peer; a child once its join is accepted
+  rendezvous,   // our candidates query
+  probe,        // our probe of a candidate parent
+  joining,      // a probe we sent JoinRequest on
+  parent,       // our accepted parent
+  standby,      // our warm standby parent (asked or held)
+  reach_check,  // our connection back to a new child: can others reach it?
 };
 
 struct link {

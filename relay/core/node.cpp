@@ -20,6 +20,7 @@ node::node(node_config config, wire::node_id_t id, std::uint64_t seed, log_sink 
       capacity_(site_inference(ctx_.config.same_site_rtt)),
       position_(ctx_.id, ctx_.is_root()),
       children_(ctx_, links_),
+      reach_(ctx_, links_, children_),
       subtree_(ctx_, links_, children_, position_, coordinate_),
       forwarder_(ctx_),
       finder_(ctx_, links_, position_, children_, forwarder_.window(), coordinate_),
@@ -51,6 +52,7 @@ void node::stop(time_point now) {
   }
   links_.clear();
   children_.clear();
+  reach_.clear();
   standby_.stop();
   standby_children_.clear();
   position_.lose_parent();
@@ -247,6 +249,9 @@ void node::handle(link_id_t id, link& l, wire::hello&& m) {
   std::string refusal;
   const std::error_code ec = links_.admit(l, std::move(m), refusal);
   if (!ec) {
+    if (reach_.on_hello(id)) {
+      subtree_.report_soon();  // a child checked: our parent may hand it out now
+    }
     return;
   }
   if (ec != node_errc::unauthorized) {
@@ -338,6 +343,7 @@ void node::handle(link_id_t id, link& l, wire::join_request&& m) {
   links_.send(id, accept);
   ctx_.log(log_level::info,
            "child " + short_id(l.peer_hello->node_id) + " at " + describe(l.remote) + " attached");
+  reach_.start(id);
   if (gives_way) {
     move_out(*gives_way, l);  // before the joiner's backlog: the child learns at once
   }
@@ -368,7 +374,7 @@ bool node::may_give_place() const {
   // One child over our slots at most: none gives way while one moves out or
   // while a slot is kept for one moving in.
   return free_slots() == 0 && attached() && !leaving_ && !children_.moving_out() &&
-         !children_.keeping_slot();
+         !children_.keeping_slot() && !children_.unreachable();
 }
 
 std::uint32_t node::room_for_strong() const {
@@ -376,8 +382,10 @@ std::uint32_t node::room_for_strong() const {
 }
 
 bool node::may_rise() const {
-  // Clearly stronger than our parent implies strong (capacity_policy).
-  return capacity_policy::strong(static_cast<std::uint32_t>(ctx_.config.max_children));
+  // Clearly stronger than our parent implies strong (capacity_policy); a
+  // peer nobody can reach is strong for no one.
+  return !children_.unreachable() &&
+         capacity_policy::strong(static_cast<std::uint32_t>(ctx_.config.max_children));
 }
 
 bool node::slot_kept_for(const link& l) const {
@@ -499,6 +507,28 @@ void node::handle(link_id_t id, link& l, wire::fetch&& m) {
     ctx_.log(log_level::warn, describe(l.remote) + " fetched chunk " + std::to_string(m.from_seq) +
                                   " again; dropping it as a flood");
     protocol_error(id, node_errc::flooding);
+  }
+}
+
+void node::handle(link_id_t, link& l, wire::reachability&& m) {
+  if (l.kind != link_kind::parent) {
+    // A parent we have just left may have checked us: its word no longer
+    // matters (the new one checks again).
+    ctx_.log(log_level::debug, "reachability from " + describe(l.remote) + ", not our parent");
+    return;
+  }
+  const bool was_unreachable = children_.unreachable();
+  if (!children_.set_reachable(m.reachable)) {
+    return;
+  }
+  ctx_.emit(reachability_event{m.reachable, m.seen_as});
+  subtree_.report_soon();
+  if (m.reachable) {
+    ctx_.log(was_unreachable ? log_level::info : log_level::debug,
+             "reachable at " + describe(m.seen_as) + ": taking children");
+  } else {
+    ctx_.log(log_level::warn, "our parent cannot reach us at " + describe(m.seen_as) +
+                                  " (a firewall or NAT?): taking no children, watching as a leaf");
   }
 }
 
@@ -888,6 +918,7 @@ void node::on_timer(time_point now) {
   }
   finder_.on_timer();
   standby_.on_timer();
+  reach_.on_timer();
   // self() weighs our children (room_for_strong): only when a report is due.
   if (subtree_.report_due()) {
     subtree_.on_timer(self());
@@ -948,10 +979,11 @@ std::optional<time_point> node::next_deadline() const {
   std::optional<time_point> next;
   const auto parent = position_.parent();
   const auto parent_heard = parent ? std::optional(links_.at(*parent).last_heard) : std::nullopt;
-  for (const auto& t : {next_heartbeat_, subtree_.deadline(), finder_.deadline(), next_backups_,
-                        leave_deadline_, improver_.deadline(), children_.move_out_deadline(),
-                        forwarder_.starvation_deadline(position_.has_parent()),
-                        standby_.deadline(parent_heard), parent_silence_deadline()}) {
+  for (const auto& t :
+       {next_heartbeat_, subtree_.deadline(), finder_.deadline(), next_backups_, leave_deadline_,
+        improver_.deadline(), children_.move_out_deadline(),
+        forwarder_.starvation_deadline(position_.has_parent()), standby_.deadline(parent_heard),
+        parent_silence_deadline(), reach_.deadline()}) {
     if (t && (!next || *t < *next)) {
       next = t;
     }
@@ -977,6 +1009,7 @@ void node::forget(link_id_t id) {
   if (children_.remove(id)) {
     subtree_.report_soon();
   }
+  reach_.on_link_gone(id);  // a check link, or a child whose check ends
   standby_children_.remove(id);
   const link_kind kind = l->kind;
   const bool was_parent = position_.parent() == id;
@@ -990,7 +1023,7 @@ void node::forget(link_id_t id) {
     position_.clear_feeder();  // the handoff round goes on; chunks resume once attached
   } else if (kind == link_kind::standby) {
     standby_.on_link_gone(id);
-  } else {
+  } else if (kind != link_kind::reach_check) {
     finder_.on_link_gone(id, kind);
   }
   if (leaving_ && children_.count() == 0) {

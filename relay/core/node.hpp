@@ -48,7 +48,10 @@
 //   tree_position  parent, depth, path, ancestors, backups, loop checks;
 //   children       slots, admission of children, fan-out, backlog, the child
 //                  moving out below a stronger joiner (capacity_policy) and
-//                  the slot kept for one moving in;
+//                  the slot kept for one moving in; none offered when our
+//                  parent could not reach us;
+//   reachability_check  connects back to each new child: one nobody can
+//                  reach is never handed out and is told so;
 //   subtree_view   reports, candidates, backups, health rows;
 //   forwarder      chunk checks, the window, gaps, starvation;
 //   warm_standby   our standby parent, and a parent falling behind it;
@@ -77,6 +80,7 @@
 #include "core/node_context.hpp"
 #include "core/parent_finder.hpp"
 #include "core/parent_improver.hpp"
+#include "core/reachability_check.hpp"
 #include "core/standby_children.hpp"
 #include "core/subtree_view.hpp"
 #include "core/tree_position.hpp"
@@ -176,6 +180,9 @@ class node {
   const std::vector<wire::node_id_t>& path() const { return position_.path(); }
   std::optional<wire::endpoint> parent_endpoint() const;
   std::size_t child_count() const { return children_.count(); }
+  // Whether our parent could connect back to us (nullopt: not checked yet).
+  // A node nobody can reach takes no children.
+  std::optional<bool> reachable() const { return children_.reachable(); }
   std::size_t free_slots() const;
   // Peers in this node's subtree, itself included, as its children last reported.
   std::uint32_t subtree_size() const { return subtree_.size(); }
@@ -222,6 +229,7 @@ class node {
   void handle(link_id_t id, link& l, wire::have&& m);
   void handle(link_id_t id, link& l, wire::fetch&& m);
   void handle(link_id_t id, link& l, wire::move&& m);
+  void handle(link_id_t id, link& l, wire::reachability&& m);
 
   // Every input: set the time first, close links that overflowed last.
   void begin_input(time_point now) { ctx_.now = now; }
@@ -313,6 +321,7 @@ class node {
   capacity_policy capacity_;
   tree_position position_;
   children children_;
+  reachability_check reach_;  // whether others can reach our new children
   subtree_view subtree_;
   forwarder forwarder_;
   parent_finder finder_;

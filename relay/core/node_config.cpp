@@ -13,6 +13,9 @@ std::string node_config::validate() const {
   if (probe_fanout < 1 || probe_fanout > wire::max_peer_summaries) {
     return "probe fanout must be between 1 and 32";
   }
+  if (reach_check_timeout < std::chrono::milliseconds(10)) {
+    return "reach_check_timeout must be at least 10 ms";
+  }
   if (probe_timeout < std::chrono::milliseconds(10)) {
     return "probe timeout must be at least 10 ms";
   }

@@ -105,6 +105,10 @@ struct node_config {
 
   // How long a join round waits for probe answers before choosing.
   duration probe_timeout = std::chrono::milliseconds(1000);
+  // How long connecting back to a new child (and its Hello) may take before
+  // it is taken to be unreachable (reachability_check): the runtime's
+  // connect timeout, so a dropped SYN ends the same way either side.
+  duration reach_check_timeout = std::chrono::milliseconds(3000);
 
   // Redirects followed within one join attempt before starting over.
   int max_redirects = 16;

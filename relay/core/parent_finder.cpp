@@ -613,8 +613,8 @@ void parent_finder::request(link_id_t id) {
 }
 
 bool parent_finder::can_adopt_from(const link& l) const {
-  if (!l.peer_hello) {
-    return false;
+  if (!l.peer_hello || children_.unreachable()) {
+    return false;  // a child moved below us could not connect
   }
   if (round_ == round_kind::rise) {
     // The child of our ancestor giving way may be our own ancestor: it comes

@@ -268,6 +268,16 @@ std::vector<known_peer> subtree_view::known_peers(bool include_self, const self_
     if (!l.peer_hello || l.peer_hello->listen_port == 0 || on_path(avoid, l.peer_hello->node_id)) {
       continue;
     }
+    // Peers below it were checked by it: they may be handed out even while
+    // it is not, not yet known to be reachable or known not to be.
+    const std::vector<wire::peer_summary> none;
+    const auto& deeper = c.last_report ? c.last_report->candidates : none;
+    if (c.reach != reach_state::reachable) {
+      for (const auto& d : deeper) {
+        pool.push_back({d, false});
+      }
+      continue;
+    }
     wire::peer_summary summary;
     summary.node_id = l.peer_hello->node_id;
     summary.address = {l.remote.host, l.peer_hello->listen_port};
@@ -283,10 +293,8 @@ std::vector<known_peer> subtree_view::known_peers(bool include_self, const self_
       summary.room_for_max_children = c.last_report->room_for_max_children;
     }
     pool.push_back({std::move(summary), true});
-    if (c.last_report) {
-      for (const auto& deeper : c.last_report->candidates) {
-        pool.push_back({deeper, false});
-      }
+    for (const auto& d : deeper) {
+      pool.push_back({d, false});
     }
   }
   return pool;

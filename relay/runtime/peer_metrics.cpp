@@ -53,6 +53,12 @@ std::string prometheus_text(const node_runtime& peer, const std::vector<program_
   gauge(out, "depth", node.attached() ? node.depth() : -1, "hops from the broadcaster");
   gauge(out, "children", static_cast<double>(node.child_count()), "children attached");
   gauge(out, "max_children", static_cast<double>(node.config().max_children), "child slots");
+  const auto reachable = node.reachable();
+  gauge(out, "reachable",
+        !reachable   ? -1
+        : *reachable ? 1
+                     : 0,
+        "1 when the parent could connect back to this peer, 0 when not (a leaf), -1 not checked");
   gauge(out, "subtree_peers", node.subtree_size(), "peers in this subtree, itself included");
   gauge(out, "subtree_depth", node.subtree_depth(), "deepest depth below this peer");
   gauge(out, "window_chunks", static_cast<double>(node.window().size()), "chunks held");
@@ -86,6 +92,8 @@ nlohmann::json status_json(const node_runtime& peer, const std::vector<program_m
   status["depth"] = node.attached() ? static_cast<int>(node.depth()) : -1;
   status["children"] = node.child_count();
   status["max_children"] = node.config().max_children;
+  const auto reachable = node.reachable();
+  status["reachable"] = reachable ? nlohmann::json(*reachable) : nlohmann::json(nullptr);
   status["subtree_peers"] = node.subtree_size();
   status["subtree_depth"] = node.subtree_depth();
   status["latency_ms"] = peer.latency().last_median_ms();

@@ -51,6 +51,8 @@ status_report tree_status(node_runtime& peer) {
   r.field("missed", static_cast<long long>(missed));
   r.field("repairs", static_cast<long long>(repairs));
   r.field("max_gap_ms", gap ? std::to_string(gap->count()) : std::string("-"));
+  const auto reachable = node.reachable();
+  r.field("reachable", !reachable ? std::string("-") : *reachable ? "yes" : "no");
   if (!attached) {
     r.say("joining");
     return r;
@@ -58,6 +60,8 @@ status_report tree_status(node_runtime& peer) {
   r.say("depth " + std::to_string(node.depth()));
   if (peer.listen_port() == 0) {
     r.say("consume only");
+  } else if (reachable == false) {
+    r.say("unreachable: a leaf");
   } else {
     r.say(counted(node.child_count(), "child", "children"));
   }

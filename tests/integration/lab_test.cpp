@@ -1,6 +1,7 @@
 // treecast-lab as a user runs it, small: every field of --json is there, the
 // kill it was told to make shows up as repairs, and it leaves no process.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
@@ -34,6 +35,49 @@ TEST(lab, loopback_run_with_a_kill_reports_every_field) {
   EXPECT_TRUE(report["latency_ms_by_depth"].contains("1"));
   EXPECT_GT(report["startup_ms_p50"].get<double>(), 0);
   EXPECT_EQ(report["wan_copies_per_site"].size(), 2u);
+}
+
+// Issue 17's lab, small: viewers in namespaces of their own, half of each
+// site's dropping every inbound connection. Every viewer plays; those
+// nobody can reach learnt it and took no children, the others learnt they
+// can be reached, and the tree still holds everyone (the relays' 4 slots
+// cannot: reachable viewers carry the rest).
+TEST(lab, unreachable_viewers_watch_as_leaves_in_namespaces_of_their_own) {
+  if (::geteuid() != 0) {
+    GTEST_SKIP() << "--netns needs root";
+  }
+  const std::string logs = std::string(TREECAST_TEST_LOG_DIR) + "/lab_reach";
+  const std::string log = std::string(TREECAST_TEST_LOG_DIR) + "/lab_reach.log";
+  child_process lab({TREECAST_LAB, "--netns", "--viewer-netns", "--sites", "2", "--relays", "2",
+                     "--relay-children", "2", "--viewers", "8", "--unreachable", "0.5",
+                     "--duration", "16", "--log-dir", logs, "--json"},
+                    log);
+  ASSERT_EQ(lab.wait_exit(90s), 0) << read_file(log);
+  const auto lines = lab.lines();
+  ASSERT_FALSE(lines.empty());
+  const auto report = nlohmann::json::parse(lines.back());
+  EXPECT_EQ(report["viewers"], 8);
+  EXPECT_EQ(report["decoding"], 8);
+  ASSERT_EQ(report["viewers_detail"].size(), 8u);
+  int unreachable = 0;
+  for (const auto& v : report["viewers_detail"]) {
+    SCOPED_TRACE(v.dump());
+    EXPECT_GT(v["frames"].get<long long>(), 0);
+    if (v["unreachable_by_lab"].get<bool>()) {
+      ++unreachable;
+      EXPECT_EQ(v["reachable"], "no");
+      EXPECT_EQ(v["children"], 0);
+    } else {
+      EXPECT_EQ(v["reachable"], "yes");
+    }
+  }
+  EXPECT_EQ(unreachable, 4);
+}
+
+TEST(lab, network_conditions_without_namespaces_per_viewer_are_bad_flags) {
+  child_process lab({TREECAST_LAB, "--unreachable", "0.5"},
+                    std::string(TREECAST_TEST_LOG_DIR) + "/lab_flags.log");
+  EXPECT_EQ(lab.wait_exit(10s), 2);
 }
 
 }  // namespace

@@ -37,6 +37,27 @@ TEST_P(tree_scenario, thousand_peers_build_a_loop_free_tree_within_capacity) {
 
 INSTANTIATE_TEST_SUITE_P(seeds, tree_scenario, ::testing::Values(1, 2, 3));
 
+TEST(tree_scenario_reachability, unreachable_viewers_all_watch_as_leaves_and_are_left_alone) {
+  sim_config config;
+  config.peers = 1000;
+  config.seed = 3;
+  config.unreachable = 0.3;
+  SCOPED_TRACE("seed 3");
+  const sim_result r = run_simulation(config);
+  std::printf("%s\n", r.to_json().c_str());
+  EXPECT_EQ(r.joined, config.peers - 1);
+  EXPECT_EQ(r.loops, 0u);
+  EXPECT_EQ(r.unrooted, 0u);
+  EXPECT_EQ(r.capacity_violations, 0u);
+  EXPECT_GT(r.unreachable_peers, 200u);
+  EXPECT_EQ(r.unreachable_with_children, 0u) << "a peer nobody can reach was given children";
+  // Every unreachable viewer is checked by its parent (again by each new
+  // one); nobody else connects to it. The few connections beyond the
+  // failed checks are checks cut short by their child moving on.
+  EXPECT_GE(r.reach_checks_failed, r.unreachable_peers);
+  EXPECT_LE(r.connects_to_unreachable, r.reach_checks_failed + r.reach_checks_failed / 10);
+}
+
 TEST(tree_scenario_rise, relays_that_joined_below_viewers_rise_above_them) {
   sim_config config;
   config.peers = 1000;

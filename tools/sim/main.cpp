@@ -58,6 +58,8 @@ int main(int argc, char** argv) {
     ("settle", po::value(&settle_s)->default_value(settle_s), "seconds simulated after the last join")
     ("chunk-ms", po::value(&chunk_ms)->default_value(chunk_ms), "chunk interval, ms")
     ("churn", po::value(&config.churn)->default_value(0), "fraction of peers killed after the joins")
+    ("unreachable", po::value(&config.unreachable)->default_value(0),
+     "fraction of the viewers nobody can connect to (NAT, firewall): they watch as leaves")
     ("duration", po::value(&churn_s)->default_value(churn_s), "seconds over which churn kills peers")
     ("churn-mode", po::value(&churn_mode)->default_value(churn_mode),
      "how peers die: crash (kill -9), freeze (kill -STOP, a closed lid, a vanished host), "
@@ -127,6 +129,9 @@ int main(int argc, char** argv) {
     // The same 2 Mbit/s stream whatever the chunk size (a fixed chunk size
     // had made --chunk-ms 33 a 12 Mbit/s stream that no uplink carried).
     config.chunk_bytes = static_cast<std::size_t>(2'000'000 / 8 * chunk_ms / 1000);
+    if (!(config.unreachable >= 0 && config.unreachable <= 1)) {
+      throw std::invalid_argument("--unreachable must be in [0, 1]");
+    }
     if (!(config.churn >= 0 && config.churn < 1)) {
       throw std::invalid_argument("--churn must be in [0, 1)");
     }
@@ -187,6 +192,8 @@ int main(int argc, char** argv) {
           "stalls: %.0f ms in all, %zu viewers stalled, rebuffering ratio %.6f\n"
           "standby: %llu promotions, %llu parents left behind, %llu silent, upload share %.5f\n"
           "tree: %llu moves to a sooner parent, %llu children moved below a stronger joiner\n"
+          "unreachable: %zu viewers, %zu with children, %llu checks failed, %llu connections "
+          "to them\n"
           "simulated %.1f s in %.1f s wall, %llu events, peak RSS %.0f MB\n",
           r.peers, r.joined, r.loops, r.unrooted, r.capacity_violations, r.depth_max, r.depth_mean,
           r.fanout_median, r.stretch_p50, r.stretch_p99, r.join_ms_p50, r.join_ms_p99,
@@ -199,7 +206,9 @@ int main(int argc, char** argv) {
           static_cast<unsigned long long>(r.parents_behind),
           static_cast<unsigned long long>(r.parents_silent), r.standby_upload_share,
           static_cast<unsigned long long>(r.parent_moves),
-          static_cast<unsigned long long>(r.children_moved_out), r.simulated_s, r.wall_s,
+          static_cast<unsigned long long>(r.children_moved_out), r.unreachable_peers,
+          r.unreachable_with_children, static_cast<unsigned long long>(r.reach_checks_failed),
+          static_cast<unsigned long long>(r.connects_to_unreachable), r.simulated_s, r.wall_s,
           static_cast<unsigned long long>(r.events), r.peak_rss_mb);
     }
   } catch (const std::exception& e) {

@@ -109,6 +109,9 @@ class world {
     capacity_.resize(n);
     dead_.assign(n, false);
     frozen_.assign(n, false);
+    unreachable_.assign(n, false);
+    std::mt19937_64 reach_random(config.seed ^ 0x5eed'0f'feedULL);
+    std::bernoulli_distribution is_unreachable(config.unreachable);
     playout_.assign(n, playout_model(config.playout_buffer));
     survivor_.assign(n, true);
     first_seq_.resize(n);
@@ -136,6 +139,7 @@ class world {
       } else {
         const bool relay = is_relay(random_);
         c.role = relay ? wire::peer_role::relay : wire::peer_role::viewer;
+        unreachable_[i] = !relay && is_unreachable(reach_random);
         c.max_children = relay ? config.relay_children : config.viewer_children;
         c.rendezvous = wire::endpoint{host_of(0), listen_port};
         upload_bps_[i] = (relay ? config.relay_upload_mbps : config.viewer_upload_mbps) * 1e6;
@@ -219,6 +223,7 @@ class world {
     r.peers = n;
     r.simulated_s = std::chrono::duration<double>(end_ - time_point{}).count();
     r.events = events_;
+    r.connects_to_unreachable = connects_to_unreachable_;
     r.gave_up = gave_up_;
     for (const auto& node : nodes_) {
       r.join_attempts += node->stats().get(core::counter::join_attempts);
@@ -325,9 +330,13 @@ class world {
           return;  // the initiator gave up before the connection arrived
         }
         const core::duration back = latency_.one_way(e.peer, e.from);
-        if (frozen_[e.peer]) {
+        if (unreachable_[e.peer] && e.kind == event_kind::syn) {
+          ++connects_to_unreachable_;
+        }
+        if (frozen_[e.peer] || unreachable_[e.peer]) {
           // Nothing answers (a stopped process's kernel may complete TCP,
-          // but TLS never does; a vanished host drops the SYN): the
+          // but TLS never does; a vanished host drops the SYN, as does the
+          // NAT or firewall in front of an unreachable peer): the
           // initiator's connect timeout ends it.
           initiator.erase(e.from_link);
           push({started_connect(e) + config_.connect_timeout, 0, event_kind::refused, e.from,
@@ -474,6 +483,11 @@ class world {
       r.parents_silent += node.stats().get(core::counter::parents_silent);
       r.parent_moves += node.stats().get(core::counter::parent_moves);
       r.children_moved_out += node.stats().get(core::counter::children_moved_out);
+      r.reach_checks_failed += node.stats().get(core::counter::children_unreachable);
+      if (unreachable_[i]) {
+        ++r.unreachable_peers;
+        r.unreachable_with_children += node.child_count() > 0 ? 1 : 0;
+      }
       // Fetched chunks at the stream's chunk size (the simulator's own chunk
       // frames are small).
       standby_bytes += node.stats().get(core::counter::standby_bytes_sent) +
@@ -650,8 +664,10 @@ class world {
   std::vector<std::optional<time_point>> started_at_;
   std::vector<std::optional<time_point>> attached_at_;
   std::vector<std::size_t> capacity_;
-  std::vector<bool> dead_;    // crashed or frozen: receives and sends nothing
-  std::vector<bool> frozen_;  // frozen (or its host vanished): answers no connection
+  std::vector<bool> dead_;         // crashed or frozen: receives and sends nothing
+  std::vector<bool> frozen_;       // frozen (or its host vanished): answers no connection
+  std::vector<bool> unreachable_;  // behind a NAT or firewall: answers no connection
+  std::uint64_t connects_to_unreachable_ = 0;
   std::vector<playout_model> playout_;
   std::unordered_set<std::uint32_t> froze_repair_;  // waiting for a repair after a freeze
   std::vector<double> freeze_repair_ms_;
@@ -716,6 +732,10 @@ std::string sim_result::to_json() const {
       << ", \"standby_upload_share\": " << standby_upload_share
       << ", \"parent_moves\": " << parent_moves
       << ", \"children_moved_out\": " << children_moved_out
+      << ", \"unreachable_peers\": " << unreachable_peers
+      << ", \"unreachable_with_children\": " << unreachable_with_children
+      << ", \"reach_checks_failed\": " << reach_checks_failed
+      << ", \"connects_to_unreachable\": " << connects_to_unreachable
       << ", \"wan_copies_max\": " << wan_copies_max
       << ", \"coordinate_error_p50\": " << coordinate_error_p50
       << ", \"coordinates_settled\": " << coordinates_settled

@@ -68,6 +68,12 @@ struct sim_config {
   // silent and new connections are never answered; leave: graceful; mixed:
   // each victim one of the three at random.
   enum class churn_kind { crash, freeze, leave, mixed } churn_mode = churn_kind::crash;
+  // This fraction of the viewers accept no connection (a NAT, a home
+  // router, a laptop's firewall): a SYN to one is never answered, and the
+  // caller's connect timeout ends it. Relays (office and data-centre nodes)
+  // are all reachable. Chosen with a generator of their own, so that the
+  // rest of a seed's run is drawn as without them.
+  double unreachable = 0;
   // A connection not up within this long fails (the runtime's connect
   // timeout): what a frozen or vanished peer costs whoever calls it.
   core::duration connect_timeout = std::chrono::seconds(3);
@@ -145,6 +151,13 @@ struct sim_result {
   // loop) and children moved below a stronger joiner that took their slot.
   std::uint64_t parent_moves = 0;
   std::uint64_t children_moved_out = 0;
+  // Unreachable viewers (sim_config::unreachable), how many of them ended
+  // with children, and connections attempted to them: their parents'
+  // checks, and probes or joins by others (which the checks should spare).
+  std::size_t unreachable_peers = 0;
+  std::size_t unreachable_with_children = 0;
+  std::uint64_t reach_checks_failed = 0;
+  std::uint64_t connects_to_unreachable = 0;
   double continuity = 0;  // chunks received within the playout deadline / chunks due
   double wall_s = 0;
   double peak_rss_mb = 0;

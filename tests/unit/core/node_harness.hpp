@@ -251,16 +251,39 @@ class harness {
     request.can_adopt = can_adopt;
     request.rtt_us = to_wire_us(rtt);
     receive(link, request);
+    answer_reach_check({"10.0.0." + std::to_string(n), static_cast<std::uint16_t>(7000 + n)}, n);
     return link;
   }
 
-  // Accepts an inbound peer through hello and join.
+  // Accepts an inbound peer through hello and join (from 10.0.0.1; with a
+  // listen port, it answers the node's connection back to it).
   link_id_t join_child(std::uint8_t n, std::uint16_t listen_port = 0,
                        std::optional<wire::seq_t> resume = std::nullopt) {
     const link_id_t link = accept();
     receive(link, hello_from(n, listen_port));
     receive(link, wire::join_request{resume});
+    answer_reach_check({"10.0.0.1", listen_port}, n);
     return link;
+  }
+
+  // The node's latest connection to `at` (its check of a child there).
+  std::optional<link_id_t> connect_to(const wire::endpoint& at) const {
+    std::optional<link_id_t> found;
+    for (const auto& c : all<connect_action>()) {
+      if (c.to == at) {
+        found = c.link;
+      }
+    }
+    return found;
+  }
+
+  // Peer `n` answers the node's reachability check at `at` with its Hello,
+  // when the node opened one.
+  void answer_reach_check(const wire::endpoint& at, std::uint8_t n) {
+    if (const auto check = connect_to(at)) {
+      connected(*check);
+      receive(*check, hello_from(n, at.port));
+    }
   }
 
  private:

@@ -118,6 +118,18 @@ TEST(frame_codec, move_round_trips_and_needs_a_target) {
   EXPECT_EQ(decode_frame(encode_frame(move{}), out), wire_errc::field_out_of_range);
 }
 
+TEST(frame_codec, reachability_round_trips_and_needs_the_address_tried) {
+  const auto r = std::get<reachability>(round_trip(reachability{false, {"10.78.1.5", 41965}}));
+  EXPECT_FALSE(r.reachable);
+  EXPECT_EQ(r.seen_as, (endpoint{"10.78.1.5", 41965}));
+  EXPECT_TRUE(std::get<reachability>(round_trip(reachability{true, {"::1", 1}})).reachable);
+  message out;
+  EXPECT_EQ(decode_frame(encode_frame(reachability{true, {"", 7000}}), out),
+            wire_errc::field_out_of_range);
+  EXPECT_EQ(decode_frame(encode_frame(reachability{true, {"10.0.0.1", 0}}), out),
+            wire_errc::field_out_of_range);
+}
+
 TEST(frame_codec, pong_carries_room_for_strong_joiners) {
   pong p;
   p.room_for_max_children = 2;
