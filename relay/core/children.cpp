@@ -6,10 +6,10 @@ namespace treecast::core {
 
 std::size_t children::free_slots(bool open) const {
   const std::size_t taken = count() + (reserving() ? 1 : 0);
-  if (!open || unreachable() || taken >= ctx_.config.max_children) {
+  if (!open || unreachable() || taken >= slots()) {
     return 0;
   }
-  return ctx_.config.max_children - taken;
+  return slots() - taken;
 }
 
 bool children::reserved_for(const wire::node_id_t& id) const {
@@ -18,12 +18,11 @@ bool children::reserved_for(const wire::node_id_t& id) const {
 }
 
 bool children::room_for_promotion(bool open) const {
-  return open && !unreachable() &&
-         count() < ctx_.config.max_children + ctx_.config.standby_headroom;
+  return open && !unreachable() && count() < slots() + ctx_.config.standby_headroom;
 }
 
 std::size_t children::promotion_room(bool open) const {
-  const std::size_t limit = ctx_.config.max_children + ctx_.config.standby_headroom;
+  const std::size_t limit = slots() + ctx_.config.standby_headroom;
   const std::size_t taken = count() + (reserving() ? 1 : 0);
   return open && !unreachable() && taken < limit ? limit - taken : 0;
 }

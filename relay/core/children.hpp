@@ -19,6 +19,7 @@
 // wherever there is room.
 #pragma once
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <string>
@@ -71,6 +72,11 @@ class children {
   // told, a node offers its slots (its parent hands it out only once
   // checked).
   bool set_reachable(bool reachable);
+
+  // Slots we offer at most (upload_monitor: fewer when our uplink does not
+  // carry more), never above max_children.
+  void set_slot_limit(std::size_t limit) { slot_limit_ = limit; }
+  std::size_t slots() const { return std::min(slot_limit_, ctx_.config.max_children); }
   bool unreachable() const { return reachable_ == false; }
   std::optional<bool> reachable() const { return reachable_; }  // nullopt: not told yet
 
@@ -135,6 +141,7 @@ class children {
   };
   std::optional<reservation> reserved_;
   std::optional<bool> reachable_;
+  std::size_t slot_limit_ = static_cast<std::size_t>(-1);
   bool reserving() const { return reserved_ && ctx_.now < reserved_->until; }
 };
 

@@ -47,6 +47,7 @@ enum class counter : std::size_t {
   children_moved_out,    // children asked to move below a stronger joiner that took their place
   reach_checks,          // children we connected back to, to see whether others can reach them
   children_unreachable,  // of them, children we could not reach: never handed out
+  children_handed_off,   // children that did not keep up, asked to move to a peer with room
   count_
 };
 
@@ -65,7 +66,8 @@ inline constexpr std::array<const char*, counter_count> counter_names{
     "parents_silent",
     "standby_bytes_sent", "gap_fills", "paced_fetches", "gap_fill_chunks_sent", "gap_fill_bytes_sent",
     "parent_moves",
-    "children_moved_out", "reach_checks", "children_unreachable"};
+    "children_moved_out", "reach_checks", "children_unreachable",
+    "children_handed_off"};
 // clang-format on
 static_assert(counter_names.back() != nullptr, "a counter has no name");
 

@@ -52,6 +52,9 @@
 //                  parent could not reach us;
 //   reachability_check  connects back to each new child: one nobody can
 //                  reach is never handed out and is told so;
+//   upload_monitor whether our children keep up: one that does not is
+//                  handed to a peer with room; fewer slots when our uplink
+//                  does not carry them all;
 //   subtree_view   reports, candidates, backups, health rows;
 //   forwarder      chunk checks, the window, gaps, starvation;
 //   warm_standby   our standby parent, and a parent falling behind it;
@@ -84,6 +87,7 @@
 #include "core/standby_children.hpp"
 #include "core/subtree_view.hpp"
 #include "core/tree_position.hpp"
+#include "core/upload_monitor.hpp"
 #include "core/warm_standby.hpp"
 #include "wire/messages.hpp"
 
@@ -291,6 +295,9 @@ class node {
   bool slot_kept_for(const link& l) const;
   // Asks `child` to move below the joiner on `joiner` (Move).
   void move_out(link_id_t child, const link& joiner);
+  // A child we cannot feed (upload_monitor) is asked to move to a peer
+  // with room (its backups), make-before-break; one at a time.
+  void hand_off_slow_child(link_id_t child);
   // Tells the peer where to go instead (JoinRedirect) and closes its link.
   void send_away(link_id_t id, const wire::join_redirect& redirect);
   void finish_leave();
@@ -322,6 +329,7 @@ class node {
   tree_position position_;
   children children_;
   reachability_check reach_;  // whether others can reach our new children
+  upload_monitor uploads_;    // whether our children keep up with the stream
   subtree_view subtree_;
   forwarder forwarder_;
   parent_finder finder_;

@@ -13,6 +13,10 @@ std::string node_config::validate() const {
   if (probe_fanout < 1 || probe_fanout > wire::max_peer_summaries) {
     return "probe fanout must be between 1 and 32";
   }
+  if (child_lag_limit <= duration::zero() || child_lag_patience <= duration::zero() ||
+      slot_regrow_interval <= duration::zero()) {
+    return "child_lag_limit, child_lag_patience and slot_regrow_interval must be positive";
+  }
   if (reach_check_timeout < std::chrono::milliseconds(10)) {
     return "reach_check_timeout must be at least 10 ms";
   }

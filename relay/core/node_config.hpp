@@ -66,6 +66,13 @@ struct node_config {
   // child (capacity_policy) and asks that child to move below it; the child
   // is fed until it has, or this long, then its link is closed.
   duration move_out_timeout = std::chrono::seconds(3);
+  // A child whose queue stays above child_lag_limit of the stream for
+  // child_lag_patience is one we cannot feed (upload_monitor): handed to a
+  // peer with room; when most children fall behind together, we offer
+  // fewer slots, one more again per slot_regrow_interval of calm.
+  duration child_lag_limit = std::chrono::milliseconds(500);
+  duration child_lag_patience = std::chrono::seconds(2);
+  duration slot_regrow_interval = std::chrono::seconds(30);
 
   // How far back, in capture time, the chunk window reaches.
   duration window_span = std::chrono::seconds(10);

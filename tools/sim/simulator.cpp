@@ -587,6 +587,10 @@ class world {
   }
 
   void do_send(std::uint32_t peer, const core::send_action& send) {
+    // The model has no send queue: what a node sends counts as written at
+    // once (its uplink's backlog delays arrival below, not the engine's
+    // queue), so no child looks slow to upload_monitor.
+    nodes_[peer]->on_link_written(send.link, send.frame->size(), now_);
     remote_end* const remote = links_[peer].find(send.link);
     if (remote == nullptr || remote->link == 0) {
       return;

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "core/node.hpp"
 #include "core/peer_claims.hpp"
 #include "core_test_support.hpp"
@@ -63,6 +65,15 @@ class harness {
   void written(link_id_t link, std::size_t bytes) {
     node_.on_link_written(link, bytes, now_);
     collect();
+  }
+  // From now on, what the node sends to `link` is not written (the peer
+  // stopped reading, or its link cannot carry the stream): its queue grows.
+  // Every other link's sends are written at once, as on a fast network.
+  void stop_reading(link_id_t link) { not_reading_.insert(link); }
+  // The peer reads again: all that was queued to it is written.
+  void resume_reading(link_id_t link) {
+    not_reading_.erase(link);
+    written(link, std::size_t{1} << 40);
   }
   void closed(link_id_t link) {
     node_.on_link_closed(link, std::make_error_code(std::errc::connection_reset), now_);
@@ -289,6 +300,9 @@ class harness {
  private:
   void collect() {
     for (auto& a : node_.take_actions()) {
+      if (const auto* s = std::get_if<send_action>(&a); s && !not_reading_.count(s->link)) {
+        node_.on_link_written(s->link, s->frame->size(), now_);  // no action follows
+      }
       actions_.push_back(std::move(a));
     }
   }
@@ -296,6 +310,7 @@ class harness {
   node node_;
   time_point now_{std::chrono::seconds(1000)};
   std::vector<action> actions_;
+  std::set<link_id_t> not_reading_;
 };
 
 inline node_config root_config(std::size_t max_children = 3) {

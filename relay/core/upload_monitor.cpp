@@ -1,0 +1,103 @@
+#include "core/upload_monitor.hpp"
+
+#include <algorithm>
+#include <vector>
+
+namespace treecast::core {
+namespace {
+
+constexpr duration rate_window = std::chrono::seconds(2);
+
+double seconds_of(duration d) {
+  return std::chrono::duration<double>(d).count();
+}
+
+}  // namespace
+
+void upload_monitor::on_chunk(std::size_t bytes) {
+  recent_.push_back({ctx_.now, bytes});
+  recent_bytes_ += bytes;
+  while (!recent_.empty() && ctx_.now - recent_.front().at > rate_window) {
+    recent_bytes_ -= recent_.front().bytes;
+    recent_.pop_front();
+  }
+}
+
+double upload_monitor::stream_bytes_per_second() const {
+  if (recent_.size() < 2) {
+    return 0;
+  }
+  return static_cast<double>(recent_bytes_) / seconds_of(rate_window);
+}
+
+void upload_monitor::stop() {
+  next_check_.reset();
+  calm_since_.reset();
+  behind_since_.clear();
+  recent_.clear();
+  recent_bytes_ = 0;
+}
+
+std::optional<link_id_t> upload_monitor::on_timer() {
+  if (!next_check_ || ctx_.now < *next_check_) {
+    return std::nullopt;
+  }
+  next_check_ = ctx_.now + check_interval;
+  const double rate = stream_bytes_per_second();
+  if (rate <= 0) {
+    return std::nullopt;
+  }
+  const double limit_bytes = rate * seconds_of(ctx_.config.child_lag_limit);
+  std::map<link_id_t, time_point> over;                   // over the limit now, since when
+  std::vector<std::pair<std::size_t, link_id_t>> behind;  // over it for the patience
+  for (const auto& [id, c] : children_) {
+    if (static_cast<double>(c.l->queued_bytes) <= limit_bytes) {
+      continue;
+    }
+    const auto earlier = behind_since_.find(id);
+    const time_point since = earlier != behind_since_.end() ? earlier->second : ctx_.now;
+    over[id] = since;
+    if (ctx_.now - since >= ctx_.config.child_lag_patience) {
+      behind.emplace_back(c.l->queued_bytes, id);
+    }
+  }
+  behind_since_.swap(over);
+  const std::size_t max_children = ctx_.config.max_children;
+  if (behind.empty()) {
+    if (!behind_since_.empty()) {
+      calm_since_.reset();
+      return std::nullopt;
+    }
+    // The children we hold keep up: they fit. Above them, one slot more
+    // per slot_regrow_interval of calm.
+    slot_limit_ = std::max(slot_limit_, std::min(children_.count(), max_children));
+    if (!calm_since_) {
+      calm_since_ = ctx_.now;
+    } else if (slot_limit_ < max_children &&
+               ctx_.now - *calm_since_ >= ctx_.config.slot_regrow_interval) {
+      ++slot_limit_;
+      calm_since_ = ctx_.now;
+      ctx_.log(log_level::info, "children kept up: offering " + std::to_string(slot_limit_) +
+                                    " of " + std::to_string(max_children) + " slots again");
+    }
+    return std::nullopt;
+  }
+  calm_since_.reset();
+  std::sort(behind.rbegin(), behind.rend());
+  const std::size_t held = children_.count();
+  const bool our_uplink =
+      behind.size() == held || (behind.size() >= 2 && 2 * behind.size() >= held);
+  if (our_uplink) {
+    const std::size_t keeping_up = held - behind.size();
+    if (keeping_up < slot_limit_) {
+      slot_limit_ = keeping_up;
+      ctx_.log(log_level::warn, "our uplink does not carry " + std::to_string(held) +
+                                    " children (" + std::to_string(behind.size()) +
+                                    " fell behind): offering " + std::to_string(slot_limit_) +
+                                    " slots");
+    }
+  }
+  return behind.front().second;  // the furthest behind goes first
+}
+
+}  // namespace treecast::core
