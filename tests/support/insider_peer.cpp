@@ -110,9 +110,19 @@ void insider_peer::serve() {
 }
 
 void insider_peer::converse(std::unique_ptr<raw_peer> link) {
+  // The peer's Hello first: the real root, its parent, connects back to
+  // check that it can be reached. A liar that wants to be probed passes
+  // that check with its own id and lies to the others.
+  std::optional<wire::message> first;
+  const auto hello_deadline = std::chrono::steady_clock::now() + 5s;
+  while (!first && !stop_ && std::chrono::steady_clock::now() < hello_deadline) {
+    first = link->receive(100ms);
+  }
+  const auto* their_hello = first ? std::get_if<wire::hello>(&*first) : nullptr;
+  const bool parent_checks = their_hello && their_hello->node_id == root_;
   // Posing as the root: the root's id toward those who probe it (its own
   // toward the real root, which would not take a peer with its id).
-  const wire::node_id_t shown_id = lies_.pose_as_root ? root_ : id_;
+  const wire::node_id_t shown_id = lies_.pose_as_root && !parent_checks ? root_ : id_;
   wire::hello hello = my_hello();
   hello.node_id = shown_id;
   link->send_message(hello);
