@@ -1,6 +1,7 @@
 #include "core/parent_finder.hpp"
 
 #include <algorithm>
+#include <utility>
 
 #include "core/capacity_policy.hpp"
 #include "core/errors.hpp"
@@ -490,13 +491,17 @@ bool parent_finder::on_redirect(link_id_t id, link& l, wire::join_redirect&& m) 
     end_attached_round("redirected by " + from + " (" + m.reason + ")");
     return true;
   }
-  if (m.candidates.empty() || ++redirects_ > ctx_.config.max_redirects) {
+  // Nothing below it takes children: the round's others with room, if any.
+  std::vector<wire::endpoint> targets =
+      m.candidates.empty() ? std::exchange(room_elsewhere_, {}) : m.candidates;
+  if (targets.empty() || ++redirects_ > ctx_.config.max_redirects) {
     failed("redirected by " + from + " (" + m.reason + ") with nowhere left to go");
     return true;
   }
-  ctx_.log(log_level::debug, "redirected by " + from + " (" + m.reason + "), probing " +
-                                 std::to_string(m.candidates.size()) + " of its children");
-  std::vector<wire::endpoint> targets = m.candidates;
+  ctx_.log(log_level::debug,
+           "redirected by " + from + " (" + m.reason + "), probing " +
+               std::to_string(targets.size()) +
+               (m.candidates.empty() ? " peers of our round with room" : " of its children"));
   if (round_ == round_kind::promotion) {
     // The standby is full: the peers it names, then the usual repair targets.
     round_ = round_kind::repair;
@@ -585,6 +590,16 @@ void parent_finder::choose() {
     return;
   }
   const link_id_t chosen = ids[best->index];
+  room_elsewhere_.clear();
+  if (results[best->index].free_slots == 0) {
+    // Chosen full, for its place (our site): if nothing below it takes
+    // children, the others with room are next, not the same choice again.
+    for (const auto& r : results) {
+      if (r.free_slots > 0) {
+        room_elsewhere_.push_back(links_.at(ids[r.index]).remote);
+      }
+    }
+  }
   std::optional<link_id_t> spare;
   if (ctx_.config.warm_standby) {
     if (const auto second = runner_up(results, ids, chosen)) {

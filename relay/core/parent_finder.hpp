@@ -301,6 +301,10 @@ class parent_finder {
 
   std::optional<link_id_t> spare_;        // the runner-up kept for the standby
   std::vector<wire::endpoint> fallback_;  // a promotion's repair targets
+  // When the round chose a full peer (of our site), the round's peers that
+  // had room: where to go if it redirects us with no candidate (nothing
+  // below it takes children: full, or none can be reached).
+  std::vector<wire::endpoint> room_elsewhere_;
   std::optional<time_point> repair_started_;
   std::vector<duration> repairs_;
 };

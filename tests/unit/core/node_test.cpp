@@ -137,6 +137,26 @@ TEST(node, joiner_picks_the_same_site_peer_over_a_nearer_one) {
   EXPECT_EQ(requests[0].path, (std::vector<wire::node_id_t>{id_of(1), id_of(3), id_of(100)}));
 }
 
+TEST(node, a_full_peer_of_our_site_with_nothing_below_sends_us_to_the_rounds_peers_with_room) {
+  node_config c = relay_config();
+  c.site = "paris";
+  harness h(c);
+  h.start();
+  const auto probes = h.answer_query({{id_of(2), {"10.0.0.2", 7002}, 1, 2, "london", {}},
+                                      {id_of(3), {"10.0.0.3", 7003}, 1, 0, "paris", {}}});
+  ASSERT_EQ(probes.size(), 2u);
+  h.answer_probe(probes[0].link, 2, 7002, 1, 2, {id_of(1), id_of(2)}, "london");
+  h.answer_probe(probes[1].link, 3, 7003, 1, 0, {id_of(1), id_of(3)}, "paris");
+  ASSERT_EQ(h.only_sent<wire::join_request>(probes[1].link).size(), 1u);  // our site first
+  h.clear();
+  // Full, and none of its children can take one (full, or unreachable).
+  h.receive(probes[1].link, wire::join_redirect{"full", {}});
+  const auto next = h.all<connect_action>();
+  ASSERT_EQ(next.size(), 1u) << "the round's peer with room is tried, not a new attempt";
+  EXPECT_EQ(next[0].to, (wire::endpoint{"10.0.0.2", 7002}));
+  EXPECT_EQ(h.engine().stats().get(counter::join_attempts), 1u);
+}
+
 TEST(node, probe_round_ends_at_the_timeout_with_the_answers_it_has) {
   harness h(relay_config());
   h.start();
