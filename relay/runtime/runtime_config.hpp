@@ -20,9 +20,11 @@ struct runtime_config {
   // Frames above this size close the link that sent them.
   std::size_t max_frame_bytes = wire::default_max_frame_bytes;
 
-  // Kernel send buffer per peer socket. Kept modest so that a backlog shows
-  // in our own queue (bounded above) rather than hiding in the kernel.
-  int socket_send_buffer = 256 * 1024;
+  // Kernel send buffer per peer socket. Kept small (the kernel doubles it:
+  // ~0.5 s of a 2 Mbit/s stream) so that a child falling behind shows in
+  // our own queue, where upload_monitor sees it, rather than hiding in the
+  // kernel (256 KiB was ~2 s).
+  int socket_send_buffer = 64 * 1024;
 
   // A connection attempt that takes longer fails.
   std::chrono::milliseconds connect_timeout{3000};
