@@ -7,9 +7,10 @@
 // the upper tree fills with 2-slot viewers and the tree grows as deep as a
 // binary one. A full parent therefore still takes a joiner that accepts
 // clearly more children than its weakest child (at least min_strong, and at
-// least twice as many), and asks that child to move below the joiner (Move),
-// feeding it until it has: the child goes one hop down, the joiner and the
-// slots it brings come up.
+// least twice as many; a child that takes none, consume only or unreachable,
+// gives way to any joiner that takes one), and asks that child to move below
+// the joiner (Move), feeding it until it has: the child goes one hop down,
+// the joiner and the slots it brings come up.
 //
 // Of several weakest children, the one with the smallest subtree moves: the
 // fewest peers go a hop deeper.
@@ -53,7 +54,7 @@ class capacity_policy {
   // A child as the policy sees it.
   struct child_view {
     link_id_t id = 0;
-    std::uint32_t max_children = 0;  // as its Hello said
+    std::uint32_t max_children = 0;  // as its Hello said; 0 if nobody can reach it
     std::uint32_t subtree_size = 1;  // as it last reported
     place at;                        // its Hello's label, its last report's coordinate
     duration rtt{};                  // its round trip to us as it measured it; 0 = unknown
@@ -117,7 +118,10 @@ class capacity_policy {
  private:
   // What a joiner must accept to take the place of a child accepting `weaker`.
   static std::size_t needed_against(std::size_t weaker) {
-    return std::max<std::size_t>(min_strong, 2 * weaker);
+    // A child that takes no children (consume only, or nobody can reach
+    // it) gives way to any joiner that takes one: the tree grows only
+    // through peers that do.
+    return weaker == 0 ? 1 : std::max<std::size_t>(min_strong, 2 * weaker);
   }
   // The round trip a peer must have at most to take the place of one
   // `farther` from the parent.

@@ -87,8 +87,10 @@ std::vector<capacity_policy::child_view> children::capacities() const {
   out.reserve(children_.size());
   for (const auto& [id, c] : children_) {
     const auto& hello = c.l->peer_hello;
+    // A child nobody can reach takes no children, whatever its Hello said.
+    const bool leaf = c.reach == reach_state::unreachable;
     out.push_back({id,
-                   hello ? hello->max_children : 0,
+                   hello && !leaf ? hello->max_children : 0,
                    c.last_report ? c.last_report->subtree_size : 1,
                    {hello ? hello->site : "", c.last_report ? c.last_report->where : std::nullopt},
                    c.rtt});

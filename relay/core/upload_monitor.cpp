@@ -85,8 +85,9 @@ std::optional<link_id_t> upload_monitor::on_timer() {
   calm_since_.reset();
   std::sort(behind.rbegin(), behind.rend());
   const std::size_t held = children_.count();
-  const bool our_uplink =
-      behind.size() == held || (behind.size() >= 2 && 2 * behind.size() >= held);
+  // One child alone behind tells nothing of our uplink (its own link may
+  // be the slow one): two or more, and half of the children or more, do.
+  const bool our_uplink = behind.size() >= 2 && 2 * behind.size() >= held;
   if (our_uplink) {
     const std::size_t keeping_up = held - behind.size();
     if (keeping_up < slot_limit_) {

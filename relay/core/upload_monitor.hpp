@@ -4,10 +4,11 @@
 // feed. When the other children keep up, the trouble lies on its way (its
 // link, the path to it): it is handed to a peer with room, make-before-
 // break (the node's Move), rather than dropped once its queue passes
-// max_pending_bytes. When every child, or at least two and half of them,
+// max_pending_bytes. When two children or more, and half of them or more,
 // fall behind together, our own uplink does not carry them: we offer no
 // slot beyond those that keep up, and hand off the child furthest behind,
-// one at a time. A slot comes back after each slot_regrow_interval with no
+// one at a time. (One child alone behind may be slow on its own link: it is
+// handed off, and our slots stay.) A slot comes back after each slot_regrow_interval with no
 // child behind, up to max_children (the flag is the upper bound; what the
 // uplink measured is the rest).
 //

@@ -119,6 +119,23 @@ TEST(reachability, peers_below_an_unreachable_child_are_still_handed_out) {
   EXPECT_TRUE(contains(ids, 11));
 }
 
+TEST(reachability, an_unreachable_child_gives_its_place_to_a_joiner_that_takes_children) {
+  // Both slots held by leaves: without this, nobody could join below us.
+  harness h(root_config(2));
+  h.start();
+  const auto [leaf, check] = join_unchecked(h, 2);
+  h.closed(check);  // nobody can reach it
+  h.join_peer(3);   // reachable, 8 slots: no place taken from it
+  h.clear();
+  const link_id_t joiner = h.join_peer(4, 3, true);  // 3 slots, may adopt
+  const auto accepts = h.only_sent<wire::join_accept>(joiner);
+  ASSERT_EQ(accepts.size(), 1u);
+  EXPECT_EQ(accepts[0].adoptee, id_of(2));
+  const auto moves = h.only_sent<wire::move>(leaf);
+  ASSERT_EQ(moves.size(), 1u);
+  EXPECT_EQ(moves[0].targets.at(0), (wire::endpoint{"10.0.0.4", 7004}));
+}
+
 TEST(reachability, a_consume_only_child_is_not_checked_and_a_child_gone_ends_its_check) {
   harness h(root_config(3));
   h.start();

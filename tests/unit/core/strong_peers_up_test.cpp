@@ -54,9 +54,15 @@ TEST(capacity_policy, a_joiner_takes_a_place_only_when_clearly_stronger) {
   EXPECT_EQ(policy.room_for(relays, joiner(0)), 16u);
   EXPECT_FALSE(policy.gives_way(relays, joiner(8)));
   EXPECT_EQ(policy.gives_way(relays, joiner(16)), link_id_t{2});
-  // A leaf that takes no children gives way to any strong joiner.
-  EXPECT_EQ(policy.room_for(std::vector<view>{{7, 0, 1, {}}}, joiner(0)),
-            capacity_policy::min_strong);
+  // A leaf that takes no children (consume only, or nobody can reach it)
+  // gives way to any joiner that takes one: held by leaves, a parent's
+  // slots would otherwise keep 2- and 3-slot viewers from joining at all
+  // (the netns lab: both of a site's relay slots taken by unreachable
+  // viewers, the site's reachable viewers never joined).
+  const std::vector<view> leaf{{7, 0, 1, {}}};
+  EXPECT_EQ(policy.room_for(leaf, joiner(0)), 1u);
+  EXPECT_EQ(policy.gives_way(leaf, joiner(1)), link_id_t{7});
+  EXPECT_FALSE(policy.gives_way(leaf, joiner(0)));
   // No children: nothing to give.
   EXPECT_EQ(policy.room_for({}, joiner(0)), 0u);
   EXPECT_FALSE(policy.gives_way({}, joiner(100)));

@@ -76,6 +76,15 @@ TEST_F(upload_monitor_test, a_backlog_that_drains_within_the_patience_is_no_lag)
   EXPECT_EQ(h.engine().free_slots(), 1u);
 }
 
+TEST_F(upload_monitor_test, an_only_child_behind_says_nothing_of_our_uplink) {
+  const link_id_t only = h.join_child(7, 9007);
+  kids = {only};
+  stream_for(1s);
+  h.stop_reading(only);
+  stream_for(4s);
+  EXPECT_EQ(h.engine().free_slots(), 2u) << "its own link may be the slow one";
+}
+
 TEST_F(upload_monitor_test, all_children_behind_means_fewer_slots_until_calm_gives_them_back) {
   const link_id_t a = h.join_child(7, 9007);
   const link_id_t b = h.join_child(8, 9008);
