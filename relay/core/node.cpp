@@ -926,7 +926,6 @@ void node::accept_chunk(shared_chunk c, bool from_parent) {
   if (parent_sent) {
     finder_.stream_resumed();
   }
-  uploads_.on_chunk(c->frame->size());
   children_.forward(*c);
   standby_children_.send_fetched(*c);
   standby_children_.announce(c->seq, free_slots());

@@ -268,36 +268,36 @@ std::vector<known_peer> subtree_view::known_peers(bool include_self, const self_
     if (!l.peer_hello || l.peer_hello->listen_port == 0 || on_path(avoid, l.peer_hello->node_id)) {
       continue;
     }
-    // Peers below it were checked by it: they may be handed out even while
-    // it is not, not yet known to be reachable or known not to be.
-    const std::vector<wire::peer_summary> none;
-    const auto& deeper = c.last_report ? c.last_report->candidates : none;
-    if (c.reach != reach_state::reachable) {
-      for (const auto& d : deeper) {
-        pool.push_back({d, false});
-      }
-      continue;
+    // Handed out only once known reachable; the peers below it were checked
+    // by it and may be handed out either way.
+    if (c.reach == reach_state::reachable) {
+      pool.push_back({summary_of(l, c), true});
     }
-    wire::peer_summary summary;
-    summary.node_id = l.peer_hello->node_id;
-    summary.address = {l.remote.host, l.peer_hello->listen_port};
-    summary.depth = position_.depth() + 1;
-    summary.free_slots = c.last_report ? c.last_report->free_slots : 0;
-    summary.site = l.peer_hello->site;
-    summary.role = l.peer_hello->role;
     if (c.last_report) {
-      summary.where = c.last_report->where;
-      summary.root_delay_us = c.last_report->root_delay_us;
-      summary.site_entry_hops = std::min(c.last_report->site_entry_hops, summary.depth);
-      summary.site_entry_tag = c.last_report->site_entry_tag;
-      summary.room_for_max_children = c.last_report->room_for_max_children;
-    }
-    pool.push_back({std::move(summary), true});
-    for (const auto& d : deeper) {
-      pool.push_back({d, false});
+      for (const auto& deeper : c.last_report->candidates) {
+        pool.push_back({deeper, false});
+      }
     }
   }
   return pool;
+}
+
+wire::peer_summary subtree_view::summary_of(const link& l, const child& c) const {
+  wire::peer_summary summary;
+  summary.node_id = l.peer_hello->node_id;
+  summary.address = {l.remote.host, l.peer_hello->listen_port};
+  summary.depth = position_.depth() + 1;
+  summary.free_slots = c.last_report ? c.last_report->free_slots : 0;
+  summary.site = l.peer_hello->site;
+  summary.role = l.peer_hello->role;
+  if (c.last_report) {
+    summary.where = c.last_report->where;
+    summary.root_delay_us = c.last_report->root_delay_us;
+    summary.site_entry_hops = std::min(c.last_report->site_entry_hops, summary.depth);
+    summary.site_entry_tag = c.last_report->site_entry_tag;
+    summary.room_for_max_children = c.last_report->room_for_max_children;
+  }
+  return summary;
 }
 
 std::vector<wire::endpoint> subtree_view::backups_for(link_id_t child_link, const self_view& self) {

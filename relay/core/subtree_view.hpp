@@ -129,6 +129,8 @@ class subtree_view {
   // leaving out the subtrees of children on `avoid`.
   std::vector<known_peer> known_peers(bool include_self, const self_view& self,
                                       std::span<const wire::node_id_t> avoid) const;
+  // A child as a candidate: its address as we see it, the rest as it reported.
+  wire::peer_summary summary_of(const link& l, const child& c) const;
   // `pool` sampled for `requester` (candidate_sampler), less what hangs
   // below `asker` as its site's entry; the places a joiner accepting
   // `asker_max_children` would be given count as slots (see candidates()).

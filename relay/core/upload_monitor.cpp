@@ -14,28 +14,26 @@ double seconds_of(duration d) {
 
 }  // namespace
 
-void upload_monitor::on_chunk(std::size_t bytes) {
-  recent_.push_back({ctx_.now, bytes});
-  recent_bytes_ += bytes;
-  while (!recent_.empty() && ctx_.now - recent_.front().at > rate_window) {
-    recent_bytes_ -= recent_.front().bytes;
-    recent_.pop_front();
+void upload_monitor::sample_stream() {
+  samples_.push_back({ctx_.now, ctx_.stats.get(counter::chunk_bytes_received)});
+  while (ctx_.now - samples_.front().at > rate_window) {
+    samples_.pop_front();
   }
 }
 
 double upload_monitor::stream_bytes_per_second() const {
-  if (recent_.size() < 2) {
+  if (samples_.size() < 2) {
     return 0;
   }
-  return static_cast<double>(recent_bytes_) / seconds_of(rate_window);
+  return static_cast<double>(samples_.back().bytes - samples_.front().bytes) /
+         seconds_of(rate_window);
 }
 
 void upload_monitor::stop() {
   next_check_.reset();
   calm_since_.reset();
   behind_since_.clear();
-  recent_.clear();
-  recent_bytes_ = 0;
+  samples_.clear();
 }
 
 std::optional<link_id_t> upload_monitor::on_timer() {
@@ -43,6 +41,7 @@ std::optional<link_id_t> upload_monitor::on_timer() {
     return std::nullopt;
   }
   next_check_ = ctx_.now + check_interval;
+  sample_stream();
   const double rate = stream_bytes_per_second();
   if (rate <= 0) {
     return std::nullopt;

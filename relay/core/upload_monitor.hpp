@@ -13,11 +13,13 @@
 // uplink measured is the rest).
 //
 // The stream's rate is what our parent (or the source) sent us over the
-// last two seconds; a backlog served at once to a joiner drains long before
-// the patience runs out.
+// last two seconds (the engine's chunk_bytes_received, sampled at each
+// check: nothing on the per-chunk path); a backlog served at once to a
+// joiner drains long before the patience runs out.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <map>
 #include <optional>
@@ -31,9 +33,6 @@ class upload_monitor {
  public:
   upload_monitor(node_context& context, const children& kids)
       : ctx_(context), children_(kids), slot_limit_(context.config.max_children) {}
-
-  // A chunk of `bytes` arrived (the stream's rate).
-  void on_chunk(std::size_t bytes);
 
   // Looks at every child's queue (each check_interval); returns the child
   // to hand off now, if any.
@@ -52,18 +51,20 @@ class upload_monitor {
   static constexpr duration check_interval = std::chrono::milliseconds(250);
 
  private:
+  // Notes the bytes of chunks received so far (counter::chunk_bytes_received).
+  void sample_stream();
+
   node_context& ctx_;
   const children& children_;
   std::size_t slot_limit_;
   std::optional<time_point> next_check_;
   std::optional<time_point> calm_since_;  // no child behind since then
   std::map<link_id_t, time_point> behind_since_;
-  struct arrival {
+  struct sample {
     time_point at;
-    std::size_t bytes;
+    std::uint64_t bytes;  // received in all by then
   };
-  std::deque<arrival> recent_;  // chunks of the last rate_window
-  std::size_t recent_bytes_ = 0;
+  std::deque<sample> samples_;  // those of the last rate_window
 };
 
 }  // namespace treecast::core

@@ -19,4 +19,8 @@ std::string in_namespace(const std::string& name) {
   return name.empty() ? "" : std::string(ip_program) + " netns exec " + name + " ";
 }
 
+void disable_offloads(const std::string& in_ns, const std::string& device) {
+  run_setup(in_ns + "/usr/sbin/ethtool -K " + device + " tx off tso off gso off gro off");
+}
+
 }  // namespace treecast::lab

@@ -18,4 +18,9 @@ void run_quietly(const std::string& command);
 // "" for the root namespace (an empty name).
 std::string in_namespace(const std::string& name);
 
+// Turns checksum and segmentation offloads off on `device` (run with the
+// `in_namespace` prefix given): frames must leave whole and checksummed,
+// since the lab's user-space WAN bridge re-sends them as they are.
+void disable_offloads(const std::string& in_ns, const std::string& device);
+
 }  // namespace treecast::lab

@@ -65,8 +65,7 @@ site_network::site_network(int sites, int wan_delay_ms, int wan_mbit,
     bridge_ = std::make_unique<wan_bridge>(ports, std::chrono::milliseconds(wan_delay_ms));
     if (!viewers.empty()) {
       viewers_ = std::make_unique<viewer_hosts>(
-          prefix_, sites_,
-          [this](int site) { return site == 0 ? std::string() : namespace_name(site); },
+          prefix_, sites_, [this](int site) { return site_namespace(site); },
           [this](int site) { return site_host(site); }, viewers);
     }
   } catch (...) {
@@ -109,6 +108,10 @@ std::string site_network::host(const peer_place& place) const {
   return site_host(site_number(place.site));
 }
 
+std::string site_network::site_namespace(int site) const {
+  return site == 0 ? std::string() : namespace_name(site);
+}
+
 std::string site_network::site_host(int site) const {
   return site == 0 ? "10.77.0.1" : "10.77." + std::to_string(site) + ".2";
 }
@@ -116,9 +119,7 @@ std::string site_network::site_host(int site) const {
 void site_network::add_link(int site, int wan_mbit) {
   const std::string end = interface_name(site);
   const std::string bridge_end = end + "b";
-  // In the site's namespace (origin: the root namespace) run `command`.
-  const std::string in_site =
-      site == 0 ? "" : std::string(ip) + " netns exec " + namespace_name(site) + " ";
+  const std::string in_site = in_namespace(site_namespace(site));
   if (site != 0) {
     run_setup(std::string(ip) + " netns add " + namespace_name(site));
   }
@@ -131,10 +132,8 @@ void site_network::add_link(int site, int wan_mbit) {
   run_setup(in_site + ip + " addr add " + site_host(site) + "/16 dev " + end);
   run_setup(in_site + ip + " link set " + end + " up");
   run_setup(std::string(ip) + " link set " + bridge_end + " up");
-  // Frames must leave whole and checksummed: the bridge re-sends them as is.
-  const std::string offloads = " tx off tso off gso off gro off";
-  run_setup(in_site + "/usr/sbin/ethtool -K " + end + offloads);
-  run_setup("/usr/sbin/ethtool -K " + bridge_end + offloads);
+  disable_offloads(in_site, end);
+  disable_offloads("", bridge_end);
   const std::string tbf =
       " root tbf rate " + std::to_string(wan_mbit) + "mbit burst 128kb latency 200ms";
   run_setup(in_site + "/usr/sbin/tc qdisc add dev " + end + tbf);  // the site's uplink

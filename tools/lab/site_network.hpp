@@ -32,6 +32,7 @@ class site_network : public lab_network {
   static int site_number(const std::string& site);  // "site3" -> 3, "" -> 0
   std::string namespace_name(int site) const;
   std::string site_host(int site) const;       // its address on the WAN
+  std::string site_namespace(int site) const;  // "" for the origin (the root namespace)
   std::string interface_name(int site) const;  // the site's end; + "b": the bridge's end
   void add_link(int site, int wan_mbit);
   void remove_all();

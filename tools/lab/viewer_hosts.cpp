@@ -89,10 +89,8 @@ void viewer_hosts::add_viewer(const viewer_conditions& c, int sites,
   run_setup(in_viewer + ip + " addr add " + host + "/24 dev " + end);
   run_setup(in_viewer + ip + " link set " + end + " up");
   run_setup(in_viewer + ip + " route add default via " + subnet(c.site) + ".1");
-  // Frames leave whole and checksummed (they cross the user-space WAN).
-  const std::string offloads = " tx off tso off gso off gro off";
-  run_setup(in_viewer + "/usr/sbin/ethtool -K " + end + offloads);
-  run_setup(in_site + "/usr/sbin/ethtool -K " + site_end + offloads);
+  disable_offloads(in_viewer, end);  // their frames cross the user-space WAN
+  disable_offloads(in_site, site_end);
   if (c.down_kbit > 0) {
     run_setup(in_site + cap(site_end, c.down_kbit));
   }
