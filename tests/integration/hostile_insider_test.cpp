@@ -75,6 +75,9 @@ class insider : public ::testing::Test {
                                    runtime::wall_time_ms() / 1000 + 3600),
         core::root_node_id(key.public_key()), lies);
     ASSERT_TRUE(insider_->wait_attached(10s)) << "the insider could not join the broadcaster";
+    // Handed to joiners only once checked: viewers started before would
+    // never meet it, and the test would prove nothing.
+    ASSERT_TRUE(insider_->wait_checked(10s)) << "the broadcaster never checked the insider";
   }
 
   static bool attached(child_process& p) {

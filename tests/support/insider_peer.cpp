@@ -46,7 +46,12 @@ wire::hello insider_peer::my_hello() const {
 
 bool insider_peer::wait_attached(std::chrono::milliseconds timeout) {
   std::unique_lock lock(mutex_);
-  return attached_changed_.wait_for(lock, timeout, [this] { return attached_; });
+  return state_changed_.wait_for(lock, timeout, [this] { return attached_; });
+}
+
+bool insider_peer::wait_checked(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  return state_changed_.wait_for(lock, timeout, [this] { return checked_; });
 }
 
 void insider_peer::keep_place(std::uint16_t broadcaster_port) {
@@ -76,7 +81,7 @@ void insider_peer::keep_place(std::uint16_t broadcaster_port) {
           const std::lock_guard lock(mutex_);
           attached_ = true;
         }
-        attached_changed_.notify_all();
+        state_changed_.notify_all();
       }
     }
   } catch (const std::exception&) {
@@ -126,6 +131,18 @@ void insider_peer::converse(std::unique_ptr<raw_peer> link) {
   wire::hello hello = my_hello();
   hello.node_id = shown_id;
   link->send_message(hello);
+  if (parent_checks) {
+    // The parent closes its check once it has our Hello: from then on it
+    // hands us to joiners.
+    if (link->wait_closed_by_remote(5s)) {
+      {
+        const std::lock_guard lock(mutex_);
+        checked_ = true;
+      }
+      state_changed_.notify_all();
+    }
+    return;
+  }
   std::vector<wire::node_id_t> path;
   if (lies_.path_from_root && lies_.depth > 0 && !lies_.pose_as_root) {
     path.push_back(root_);

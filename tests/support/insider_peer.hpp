@@ -47,6 +47,9 @@ class insider_peer {
   std::uint16_t port() const { return port_; }
   // True once the broadcaster accepted it, waiting up to `timeout`.
   bool wait_attached(std::chrono::milliseconds timeout);
+  // True once its parent (the broadcaster) has checked that it can be
+  // reached, and so hands it to joiners, waiting up to `timeout`.
+  bool wait_checked(std::chrono::milliseconds timeout);
   int probes_answered() const { return probes_; }
   int joins_accepted() const { return joins_; }
 
@@ -64,7 +67,8 @@ class insider_peer {
   std::uint16_t port_ = 0;
   std::atomic<bool> stop_{false};
   bool attached_ = false;  // guarded by mutex_
-  std::condition_variable attached_changed_;
+  bool checked_ = false;   // guarded by mutex_
+  std::condition_variable state_changed_;
   std::atomic<int> probes_{0};
   std::atomic<int> joins_{0};
   std::thread place_;
