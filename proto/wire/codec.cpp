@@ -68,8 +68,19 @@ void fill(pb::Envelope& e, const hello& m) {
   h->set_max_children(m.max_children);
 }
 
+// Sets of renditions travel as bits, 0 meaning every one.
+std::uint32_t rendition_bits(rendition_set set) {
+  return set == all_renditions ? 0 : set;
+}
+
+rendition_set rendition_set_of(std::uint32_t bits) {
+  const rendition_set known = bits & all_renditions;
+  return known == 0 ? all_renditions : known;
+}
+
 void fill(pb::Envelope& e, const join_request& m) {
   auto* j = e.mutable_join_request();
+  j->set_renditions(rendition_bits(m.renditions));
   if (m.resume_from) {
     j->set_resume_from(*m.resume_from);
   }
@@ -128,8 +139,13 @@ void fill(pb::Envelope& e, const chunk& m) {
   auto* c = e.mutable_chunk();
   // The signed bytes go out exactly as signed; only an unsigned chunk (tests,
   // the simulator) is serialized here.
-  c->set_body(m.body.empty() ? encode_chunk_body(m) : m.body);
+  c->set_body(m.body.empty() ? encode_chunk_body(m, m) : m.body);
   c->set_signature(m.signature);
+  for (const chunk_part& p : m.more) {
+    auto* part = c->add_more();
+    part->set_body(p.body.empty() ? encode_chunk_body(m, p) : p.body);
+    part->set_signature(p.signature);
+  }
 }
 
 void fill(pb::Envelope& e, const heartbeat&) {
@@ -143,6 +159,7 @@ void fill(pb::Envelope& e, const leave& m) {
 
 void fill(pb::Envelope& e, const standby_request& m) {
   fill_path(e.mutable_standby_request()->mutable_path(), m.path);
+  e.mutable_standby_request()->set_renditions(rendition_bits(m.renditions));
 }
 
 void fill(pb::Envelope& e, const standby_offer& m) {
@@ -159,6 +176,10 @@ void fill(pb::Envelope& e, const have& m) {
 
 void fill(pb::Envelope& e, const move& m) {
   fill_endpoints(e.mutable_move()->mutable_targets(), m.targets);
+}
+
+void fill(pb::Envelope& e, const subscribe& m) {
+  e.mutable_subscribe()->set_renditions(rendition_bits(m.renditions));
 }
 
 void fill(pb::Envelope& e, const reachability& m) {
@@ -314,6 +335,7 @@ std::error_code decode(const pb::JoinRequest& in, message& out) {
   }
   m.can_adopt = in.can_adopt();
   m.rtt_us = in.rtt_us();
+  m.renditions = rendition_set_of(in.renditions());
   if (!decode_coordinate(in.has_coordinate(), in.coordinate(), m.where)) {
     return wire_errc::field_out_of_range;
   }
@@ -511,23 +533,53 @@ std::error_code decode(const pb::JoinRedirect& in, message& out) {
   return {};
 }
 
-std::error_code decode(pb::Chunk& in, const shared_bytes& frame, message& out) {
-  pb::ChunkBody body;
-  if (!body.ParseFromString(in.body())) {
+// One signed part: its body parsed into `part`, the body's shared fields
+// into `body`.
+std::error_code decode_part(std::string& signed_body, std::string& signature, pb::ChunkBody& body,
+                            chunk_part& part) {
+  if (!body.ParseFromString(signed_body)) {
     return wire_errc::malformed_chunk;
   }
-  if (body.stream_id().size() > max_stream_id_bytes || body.nonce().size() > 32) {
+  if (body.stream_id().size() > max_stream_id_bytes || body.nonce().size() > 32 ||
+      body.rendition() >= rendition_count || signature.size() > max_signature_bytes) {
     return wire_errc::field_out_of_range;
   }
+  part.kind = static_cast<rendition>(body.rendition());
+  part.flags = body.flags();
+  part.payload = std::move(*body.mutable_payload());
+  part.nonce = std::move(*body.mutable_nonce());
+  part.signature = std::move(signature);
+  part.body = std::move(signed_body);
+  return {};
+}
+
+std::error_code decode(pb::Chunk& in, const shared_bytes& frame, message& out) {
+  if (static_cast<std::uint32_t>(in.more_size()) >= rendition_count) {
+    return wire_errc::field_out_of_range;
+  }
+  pb::ChunkBody body;
   chunk m;
+  if (const std::error_code ec =
+          decode_part(*in.mutable_body(), *in.mutable_signature(), body, m)) {
+    return ec;
+  }
   m.stream_id = std::move(*body.mutable_stream_id());
   m.seq = body.seq();
   m.capture_time_us = body.capture_time_us();
-  m.flags = body.flags();
-  m.payload = std::move(*body.mutable_payload());
-  m.nonce = std::move(*body.mutable_nonce());
-  m.signature = std::move(*in.mutable_signature());
-  m.body = std::move(*in.mutable_body());
+  rendition_set seen = rendition_bit(m.kind);
+  for (auto& in_part : *in.mutable_more()) {
+    chunk_part& part = m.more.emplace_back();
+    if (const std::error_code ec =
+            decode_part(*in_part.mutable_body(), *in_part.mutable_signature(), body, part)) {
+      return ec;
+    }
+    // Parts of one chunk are one seq of one stream, each rendition once.
+    if (body.stream_id() != m.stream_id || body.seq() != m.seq ||
+        body.capture_time_us() != m.capture_time_us || (seen & rendition_bit(part.kind))) {
+      return wire_errc::malformed_chunk;
+    }
+    seen |= rendition_bit(part.kind);
+  }
   m.frame = frame;
   out = std::move(m);
   return {};
@@ -535,15 +587,28 @@ std::error_code decode(pb::Chunk& in, const shared_bytes& frame, message& out) {
 
 }  // namespace
 
-std::string encode_chunk_body(const chunk& c) {
+std::string encode_chunk_body(const chunk& c, const chunk_part& part) {
   pb::ChunkBody body;
   body.set_stream_id(c.stream_id);
   body.set_seq(c.seq);
   body.set_capture_time_us(c.capture_time_us);
-  body.set_flags(c.flags);
-  body.set_payload(c.payload);
-  body.set_nonce(c.nonce);
+  body.set_flags(part.flags);
+  body.set_payload(part.payload);
+  body.set_nonce(part.nonce);
+  body.set_rendition(static_cast<std::uint32_t>(part.kind));
   return body.SerializeAsString();
+}
+
+const char* rendition_name(rendition r) {
+  switch (r) {
+    case rendition::full:
+      return "full";
+    case rendition::low:
+      return "low";
+    case rendition::audio:
+      return "audio";
+  }
+  return "unknown";
 }
 
 const char* message_name(const message& m) {
@@ -556,7 +621,7 @@ const char* message_name(const message& m) {
                                           "candidates",    "standby_request",
                                           "standby_offer", "have",
                                           "fetch",         "move",
-                                          "reachability"};
+                                          "reachability",  "subscribe"};
   static_assert(std::size(names) == std::variant_size_v<message>);
   return names[m.index()];
 }
@@ -646,6 +711,7 @@ std::error_code decode_frame(const shared_bytes& frame, message& out) {
       if (!decode_path(envelope.standby_request().path(), m.path)) {
         return wire_errc::field_out_of_range;
       }
+      m.renditions = rendition_set_of(envelope.standby_request().renditions());
       out = std::move(m);
       return {};
     }
@@ -686,6 +752,9 @@ std::error_code decode_frame(const shared_bytes& frame, message& out) {
                          {seen_as.host(), static_cast<std::uint16_t>(seen_as.port())}};
       return {};
     }
+    case pb::Envelope::kSubscribe:
+      out = subscribe{rendition_set_of(envelope.subscribe().renditions())};
+      return {};
     case pb::Envelope::BODY_NOT_SET:
       break;
   }

@@ -16,8 +16,10 @@ namespace treecast::wire {
 // `frame` field is ignored and a fresh frame is produced.
 shared_bytes encode_frame(const message& m);
 
-// The bytes the broadcaster signs: a serialized ChunkBody of `c`'s fields.
-std::string encode_chunk_body(const chunk& c);
+// The bytes the broadcaster signs for one part of `c` (the chunk's own, or
+// one of `c.more`): a serialized ChunkBody of the chunk's and the part's
+// fields.
+std::string encode_chunk_body(const chunk& c, const chunk_part& part);
 
 // Builds a chunk ready to send: fills `c.frame` with its encoding. Called once
 // per chunk by the broadcaster, after it set `c.body` (encode_chunk_body) and

@@ -33,6 +33,18 @@ inline const char* role_name(peer_role role) {
   }
 }
 
+// The stream's renditions (Rendition in treecast.proto), and sets of them as
+// bits (1 << rendition).
+enum class rendition : std::uint8_t { full = 0, low = 1, audio = 2 };
+inline constexpr std::uint32_t rendition_count = 3;
+using rendition_set = std::uint32_t;
+inline constexpr rendition_set rendition_bit(rendition r) {
+  return 1u << static_cast<std::uint32_t>(r);
+}
+inline constexpr rendition_set all_renditions = (1u << rendition_count) - 1;
+// "full", "low" or "audio" (logs, status).
+const char* rendition_name(rendition r);
+
 struct endpoint {
   std::string host;
   std::uint16_t port = 0;
@@ -65,6 +77,7 @@ struct join_request {
   bool can_adopt = false;           // a full parent may move a weaker child below the joiner
   std::optional<coordinate> where;  // where the joiner sits
   std::uint32_t rtt_us = 0;         // its round trip to the parent as measured (0 = not)
+  rendition_set renditions = all_renditions;  // what it wants sent
 };
 
 struct join_accept {
@@ -86,10 +99,9 @@ struct join_redirect {
 inline constexpr std::uint32_t chunk_flag_keyframe = 1u << 0;
 inline constexpr std::uint32_t chunk_flag_encrypted = 1u << 1;
 
-struct chunk {
-  std::string stream_id;
-  seq_t seq = 0;
-  std::uint64_t capture_time_us = 0;
+// One rendition of a chunk: its payload and the signed body it came in.
+struct chunk_part {
+  rendition kind = rendition::full;
   std::uint32_t flags = 0;
   std::string payload;
   std::string nonce;  // GCM nonce when the payload is encrypted
@@ -97,12 +109,43 @@ struct chunk {
   // signature over it.
   std::string body;
   std::string signature;
-  // The complete frame (length prefix included) exactly as the broadcaster
-  // encoded it. Relays forward these bytes unchanged.
-  shared_bytes frame;
 
   bool is_keyframe() const { return (flags & chunk_flag_keyframe) != 0; }
   bool is_encrypted() const { return (flags & chunk_flag_encrypted) != 0; }
+};
+
+// A chunk is its first rendition part plus the same seq in other renditions
+// (`more`); the parts share stream id, seq and capture time.
+struct chunk : chunk_part {
+  std::string stream_id;
+  seq_t seq = 0;
+  std::uint64_t capture_time_us = 0;
+  std::vector<chunk_part> more;
+  // The complete frame (length prefix included) exactly as the broadcaster
+  // encoded it. Relays forward these bytes unchanged, or a frame of fewer of
+  // its parts (renditions.hpp in the engine).
+  shared_bytes frame;
+
+  // The renditions the chunk carries.
+  rendition_set renditions() const {
+    rendition_set set = rendition_bit(kind);
+    for (const auto& p : more) {
+      set |= rendition_bit(p.kind);
+    }
+    return set;
+  }
+  // The part of rendition `r`; null when the chunk does not carry it.
+  const chunk_part* part(rendition r) const {
+    if (kind == r) {
+      return this;
+    }
+    for (const auto& p : more) {
+      if (p.kind == r) {
+        return &p;
+      }
+    }
+    return nullptr;
+  }
 };
 
 struct heartbeat {};
@@ -214,7 +257,13 @@ struct candidates {
 
 // Hold me as a standby child (see treecast.proto).
 struct standby_request {
-  std::vector<node_id_t> path;  // broadcaster .. the asker
+  std::vector<node_id_t> path;                // broadcaster .. the asker
+  rendition_set renditions = all_renditions;  // what gap fills carry
+};
+
+// From the next chunk on, send me these renditions (see treecast.proto).
+struct subscribe {
+  rendition_set renditions = all_renditions;
 };
 
 struct standby_offer {
@@ -247,9 +296,10 @@ struct reachability {
   endpoint seen_as;
 };
 
-using message = std::variant<hello, join_request, join_accept, join_redirect, chunk, heartbeat,
-                             leave, ping, pong, path_update, report, candidates_request, candidates,
-                             standby_request, standby_offer, have, fetch, move, reachability>;
+using message =
+    std::variant<hello, join_request, join_accept, join_redirect, chunk, heartbeat, leave, ping,
+                 pong, path_update, report, candidates_request, candidates, standby_request,
+                 standby_offer, have, fetch, move, reachability, subscribe>;
 
 // Short lower-case name of the message kind, for logs.
 const char* message_name(const message& m);

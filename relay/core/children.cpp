@@ -135,10 +135,12 @@ void children::serve_backlog(link_id_t id, const chunk_window& window,
 }
 
 void children::send_chunk(link_id_t id, link& l, const wire::chunk& c) {
-  // The per-chunk path: the shared frame as received, no lookup, no copy.
-  links_.send_frame(id, l, c.frame);
+  // The per-chunk path: the shared frame as received (or cut to the
+  // renditions the child asked for, once per chunk), no lookup, no copy.
+  const wire::shared_bytes frame = renditions_.frame_for(c, l.wants);
+  links_.send_frame(id, l, frame);
   ctx_.stats.add(counter::chunks_sent);
-  ctx_.stats.add(counter::chunk_bytes_sent, c.frame->size());
+  ctx_.stats.add(counter::chunk_bytes_sent, frame->size());
 }
 
 }  // namespace treecast::core

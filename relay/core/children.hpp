@@ -30,6 +30,7 @@
 #include "core/health_table.hpp"
 #include "core/link_table.hpp"
 #include "core/node_context.hpp"
+#include "core/rendition_subscriptions.hpp"
 
 namespace treecast::core {
 
@@ -50,7 +51,8 @@ class children {
  public:
   using map = std::map<link_id_t, child>;
 
-  children(node_context& context, link_table& links) : ctx_(context), links_(links) {}
+  children(node_context& context, link_table& links, rendition_subscriptions& renditions)
+      : ctx_(context), links_(links), renditions_(renditions) {}
 
   std::size_t count() const { return children_.size(); }
 
@@ -129,6 +131,7 @@ class children {
 
   node_context& ctx_;
   link_table& links_;
+  rendition_subscriptions& renditions_;  // which parts each child gets
   map children_;
   struct move_out {
     link_id_t id = 0;

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -39,13 +40,26 @@ class chunk_sealer {
                std::shared_ptr<const chunk_signer> signer = {},
                std::shared_ptr<const payload_encryptor> encryptor = {});
 
-  // The next chunk, ready for node::on_source_chunk (frame set).
+  // One rendition's payload of the next chunk.
+  struct rendition_payload {
+    wire::rendition kind = wire::rendition::full;
+    std::string_view payload;
+  };
+
+  // The next chunk, ready for node::on_source_chunk (frame set), with one
+  // part per rendition given (at least one, each rendition once), each
+  // encrypted and signed on its own.
+  wire::chunk seal(std::span<const rendition_payload> parts, std::uint64_t capture_time_us,
+                   bool keyframe);
+  // The same with the full rendition alone.
   wire::chunk seal(std::string_view payload, std::uint64_t capture_time_us, bool keyframe);
 
   // The sequence number the next chunk gets.
   wire::seq_t next_seq() const { return next_seq_; }
 
  private:
+  void seal_part(const wire::chunk& c, wire::chunk_part& part, std::string_view payload) const;
+
   std::string stream_id_;
   wire::seq_t next_seq_;
   std::shared_ptr<const chunk_signer> signer_;

@@ -10,44 +10,46 @@
 namespace treecast::core {
 
 enum class counter : std::size_t {
-  chunks_received,       // chunks accepted from the parent or the source
-  chunks_duplicate,      // chunks dropped because their seq was already held
-  chunks_too_old,        // chunks dropped because they fell before the window
-  chunks_sent,           // chunk frames queued to children (one per child)
-  chunk_bytes_received,  // frame bytes of accepted chunks
-  chunk_bytes_sent,      // frame bytes of chunks queued to children
-  children_accepted,     // joins accepted
-  children_refused,      // joins answered with a redirect
-  protocol_errors,       // links closed because the peer broke the protocol
-  heartbeat_timeouts,    // links closed because the peer went silent
-  parent_attaches,       // times a parent accepted us
-  parent_losses,         // times the parent link went away
-  join_attempts,         // join rounds started (rendezvous queries)
-  join_redirects,        // redirects followed
-  probes_sent,           // candidates probed
-  loops_refused,         // parents refused because this node was on their path
-  repairs,               // parent lost, then a chunk from a new parent
-  chunks_missed,         // sequence numbers skipped (gaps that could not be filled)
-  chunks_forged,         // chunks whose signature or stream id failed: sender dropped
-  peers_unauthorized,    // inbound peers refused for their invite token
-  joins_rate_limited,    // joins and queries refused for the rate bound
-  chunks_stale,          // signed chunks refused as replays (capture time far from the clock)
-  claims_refused,        // probed peers not believed (path, depth 0 or slots they cannot prove)
-  links_refused,         // inbound links turned away because the link bounds were reached
-  reports_clamped,       // children's reports with implausible counts, clamped
-  standby_promotions,    // a lost or lagging parent replaced by the warm standby
-  parents_behind,        // parents left because they fell behind the standby
-  parents_silent,        // parents left because they sent nothing for parent_silence_misses beats
-  standby_bytes_sent,    // bytes of Have and StandbyOffer sent to standby children
-  gap_fills,             // Fetches sent: the parent was late with chunks the standby had
-  paced_fetches,         // of them, by the parent's pace, before the standby's Have
-  gap_fill_chunks_sent,  // chunks sent to standby children that fetched them
-  gap_fill_bytes_sent,   // and their bytes
-  parent_moves,          // moves to a parent through which the stream comes sooner
-  children_moved_out,    // children asked to move below a stronger joiner that took their place
-  reach_checks,          // children we connected back to, to see whether others can reach them
-  children_unreachable,  // of them, children we could not reach: never handed out
-  children_handed_off,   // children that did not keep up, asked to move to a peer with room
+  chunks_received,        // chunks accepted from the parent or the source
+  chunks_duplicate,       // chunks dropped because their seq was already held
+  chunks_too_old,         // chunks dropped because they fell before the window
+  chunks_sent,            // chunk frames queued to children (one per child)
+  chunk_bytes_received,   // frame bytes of accepted chunks
+  chunk_bytes_sent,       // frame bytes of chunks queued to children
+  children_accepted,      // joins accepted
+  children_refused,       // joins answered with a redirect
+  protocol_errors,        // links closed because the peer broke the protocol
+  heartbeat_timeouts,     // links closed because the peer went silent
+  parent_attaches,        // times a parent accepted us
+  parent_losses,          // times the parent link went away
+  join_attempts,          // join rounds started (rendezvous queries)
+  join_redirects,         // redirects followed
+  probes_sent,            // candidates probed
+  loops_refused,          // parents refused because this node was on their path
+  repairs,                // parent lost, then a chunk from a new parent
+  chunks_missed,          // sequence numbers skipped (gaps that could not be filled)
+  chunks_forged,          // chunks whose signature or stream id failed: sender dropped
+  peers_unauthorized,     // inbound peers refused for their invite token
+  joins_rate_limited,     // joins and queries refused for the rate bound
+  chunks_stale,           // signed chunks refused as replays (capture time far from the clock)
+  claims_refused,         // probed peers not believed (path, depth 0 or slots they cannot prove)
+  links_refused,          // inbound links turned away because the link bounds were reached
+  reports_clamped,        // children's reports with implausible counts, clamped
+  standby_promotions,     // a lost or lagging parent replaced by the warm standby
+  parents_behind,         // parents left because they fell behind the standby
+  parents_silent,         // parents left because they sent nothing for parent_silence_misses beats
+  standby_bytes_sent,     // bytes of Have and StandbyOffer sent to standby children
+  gap_fills,              // Fetches sent: the parent was late with chunks the standby had
+  paced_fetches,          // of them, by the parent's pace, before the standby's Have
+  gap_fill_chunks_sent,   // chunks sent to standby children that fetched them
+  gap_fill_bytes_sent,    // and their bytes
+  parent_moves,           // moves to a parent through which the stream comes sooner
+  children_moved_out,     // children asked to move below a stronger joiner that took their place
+  reach_checks,           // children we connected back to, to see whether others can reach them
+  children_unreachable,   // of them, children we could not reach: never handed out
+  children_handed_off,    // children that did not keep up, asked to move to a peer with room
+  chunk_subsets_encoded,  // chunk frames cut to the renditions a child asked for
+  subscriptions_sent,     // Subscribe messages: what we want from our parent or standby changed
   count_
 };
 
@@ -67,7 +69,7 @@ inline constexpr std::array<const char*, counter_count> counter_names{
     "standby_bytes_sent", "gap_fills", "paced_fetches", "gap_fill_chunks_sent", "gap_fill_bytes_sent",
     "parent_moves",
     "children_moved_out", "reach_checks", "children_unreachable",
-    "children_handed_off"};
+    "children_handed_off", "chunk_subsets_encoded", "subscriptions_sent"};
 // clang-format on
 static_assert(counter_names.back() != nullptr, "a counter has no name");
 

@@ -12,8 +12,16 @@ forwarder::verdict forwarder::check(const wire::chunk& c) const {
   if (!config.stream_id.empty() && c.stream_id != config.stream_id) {
     return verdict::other_stream;
   }
-  if (config.verifier && !config.verifier->verify(c.body, c.signature)) {
-    return verdict::bad_signature;
+  if (config.verifier) {
+    // Every part is signed on its own: one forged rendition spoils the chunk.
+    if (!config.verifier->verify(c.body, c.signature)) {
+      return verdict::bad_signature;
+    }
+    for (const auto& part : c.more) {
+      if (!config.verifier->verify(part.body, part.signature)) {
+        return verdict::bad_signature;
+      }
+    }
   }
   if (ctx_.has_wall_clock() && config.max_chunk_age > duration::zero()) {
     const std::int64_t age_us = ctx_.unix_us() - static_cast<std::int64_t>(c.capture_time_us);

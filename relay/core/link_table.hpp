@@ -56,6 +56,11 @@ struct link {
   // The peer heartbeats only every standby_heartbeat_interval (we hold it
   // as a standby child: standby_children marks it).
   bool slow_peer = false;
+  // The renditions the peer asked us for (a child, a standby child), and
+  // the ones we last asked it for (our parent, our standby): see
+  // rendition_subscriptions.
+  wire::rendition_set wants = wire::all_renditions;
+  wire::rendition_set asked = 0;
 };
 
 // The id the peer's Hello gave; nullopt before the gate admitted it.

@@ -19,15 +19,16 @@ node::node(node_config config, wire::node_id_t id, std::uint64_t seed, log_sink 
       links_(ctx_),
       capacity_(site_inference(ctx_.config.same_site_rtt)),
       position_(ctx_.id, ctx_.is_root()),
-      children_(ctx_, links_),
+      renditions_(ctx_, links_),
+      children_(ctx_, links_, renditions_),
       reach_(ctx_, links_, children_),
       uploads_(ctx_, children_),
       subtree_(ctx_, links_, children_, position_, coordinate_),
       forwarder_(ctx_),
-      finder_(ctx_, links_, position_, children_, forwarder_.window(), coordinate_),
+      finder_(ctx_, links_, position_, children_, forwarder_.window(), coordinate_, renditions_),
       joins_(ctx_.config),
-      standby_(ctx_, links_, position_, forwarder_.window()),
-      standby_children_(ctx_, links_),
+      standby_(ctx_, links_, position_, forwarder_.window(), renditions_),
+      standby_children_(ctx_, links_, renditions_),
       improver_(ctx_, position_) {}
 
 // ---------------------------------------------------------------- lifecycle
@@ -105,6 +106,31 @@ void node::end_input() {
   for (const link_id_t id : links_.take_overflowed()) {
     drop(id, node_errc::send_queue_full);
   }
+  ask_for_renditions();
+}
+
+void node::ask_for_renditions() {
+  std::vector<const link*> below;
+  below.reserve(children_.count() + standby_children_.count());
+  for (const auto& [id, c] : children_) {
+    below.push_back(c.l);
+  }
+  for (const link_id_t id : standby_children_.links()) {
+    below.push_back(&links_.at(id));
+  }
+  renditions_.refresh(below);
+  if (const auto parent = position_.parent()) {
+    renditions_.tell(*parent);
+  }
+  if (const auto standby = standby_.held()) {
+    renditions_.tell(*standby);
+  }
+}
+
+void node::want_renditions(wire::rendition_set set, time_point now) {
+  begin_input(now);
+  renditions_.set_own(set);
+  end_input();
 }
 
 // ------------------------------------------------------------------- views
@@ -329,6 +355,7 @@ void node::handle(link_id_t id, link& l, wire::join_request&& m) {
     return;
   }
   children_.add(id, l, duration(m.rtt_us));
+  l.wants = m.renditions;
   standby_children_.remove(id);  // a standby child promoting itself
   release_standby_children_beyond_room();
   subtree_.report_soon();
@@ -465,6 +492,7 @@ void node::handle(link_id_t id, link& l, wire::standby_request&& m) {
   const bool siblings_fit =
       standby_children_.of_parent(its_parent) < children_.promotion_room(attached() && !leaving_);
   if (room && standby_children_.has_room() && siblings_fit) {
+    l.wants = m.renditions;
     standby_children_.add(id, std::move(m.path), standby_offer());
     return;
   }
@@ -531,6 +559,14 @@ void node::handle(link_id_t id, link& l, wire::fetch&& m) {
                                   " again; dropping it as a flood");
     protocol_error(id, node_errc::flooding);
   }
+}
+
+void node::handle(link_id_t id, link& l, wire::subscribe&& m) {
+  if (!children_.contains(id) && !standby_children_.contains(id)) {
+    protocol_error(id, node_errc::unexpected_message);
+    return;
+  }
+  l.wants = m.renditions;  // from the next chunk on; end_input asks our parent for it
 }
 
 void node::handle(link_id_t, link& l, wire::reachability&& m) {

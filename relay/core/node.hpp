@@ -210,6 +210,11 @@ class node {
   // What only the driver knows of this node's health (the wall clock's view
   // of latency, the player's buffer and stalls): reported with the next report.
   void set_local_health(const local_health& health) { subtree_.set_local_health(health); }
+  // The renditions our own player plays (a viewer: the full one until told);
+  // we ask our parent for them and for what our children want.
+  void want_renditions(wire::rendition_set set, time_point now);
+  wire::rendition_set renditions_wanted() const { return renditions_.own(); }
+  wire::rendition_set renditions_asked() const { return renditions_.upstream(); }
 
   const chunk_window& window() const { return forwarder_.window(); }
   const counters& stats() const { return ctx_.stats; }
@@ -234,10 +239,13 @@ class node {
   void handle(link_id_t id, link& l, wire::fetch&& m);
   void handle(link_id_t id, link& l, wire::move&& m);
   void handle(link_id_t id, link& l, wire::reachability&& m);
+  void handle(link_id_t id, link& l, wire::subscribe&& m);
 
   // Every input: set the time first, close links that overflowed last.
   void begin_input(time_point now) { ctx_.now = now; }
   void end_input();
+  // Asks our parent and standby for what we and the peers below us want.
+  void ask_for_renditions();
 
   self_view self() const {
     return {attached(), free_slots(), finder_.site_entry_hops(), finder_.site_entry_tag(),
@@ -327,6 +335,7 @@ class node {
   network_coordinate coordinate_;  // where we sit in the network
   capacity_policy capacity_;
   tree_position position_;
+  rendition_subscriptions renditions_;  // which renditions go where
   children children_;
   reachability_check reach_;  // whether others can reach our new children
   upload_monitor uploads_;    // whether our children keep up with the stream

@@ -10,13 +10,15 @@ namespace treecast::core {
 
 parent_finder::parent_finder(node_context& context, link_table& links,
                              const tree_position& position, const children& kids,
-                             const chunk_window& window, network_coordinate& coordinate)
+                             const chunk_window& window, network_coordinate& coordinate,
+                             const rendition_subscriptions& renditions)
     : ctx_(context),
       links_(links),
       position_(position),
       children_(kids),
       window_(window),
       coordinate_(coordinate),
+      renditions_(renditions),
       sites_(context.config.same_site_rtt),
       scoring_(context.config.depth_penalty,
                capacity_policy::strong(static_cast<std::uint32_t>(context.config.max_children))),
@@ -624,6 +626,8 @@ void parent_finder::request(link_id_t id) {
   request.can_adopt = can_adopt_from(links_.at(id));
   request.where = where_we_sit();
   request.rtt_us = to_wire_us(links_.at(id).rtt);
+  request.renditions = renditions_.upstream();
+  links_.at(id).asked = request.renditions;
   links_.send(id, request);
 }
 

@@ -77,6 +77,7 @@
 #include "core/node_context.hpp"
 #include "core/parent_scoring.hpp"
 #include "core/peer_claims.hpp"
+#include "core/rendition_subscriptions.hpp"
 #include "core/site_inference.hpp"
 #include "core/tree_position.hpp"
 
@@ -88,7 +89,8 @@ class parent_finder {
 
   // Every probe's round trip places `coordinate`.
   parent_finder(node_context& context, link_table& links, const tree_position& position,
-                const children& kids, const chunk_window& window, network_coordinate& coordinate);
+                const children& kids, const chunk_window& window, network_coordinate& coordinate,
+                const rendition_subscriptions& renditions);
 
   phase current() const { return phase_; }
 
@@ -271,6 +273,7 @@ class parent_finder {
   const children& children_;
   const chunk_window& window_;
   network_coordinate& coordinate_;
+  const rendition_subscriptions& renditions_;  // what a JoinRequest asks for
   site_inference sites_;
   parent_scoring scoring_;
   parent_scoring move_scoring_;  // a move round: by delay through the candidate

@@ -93,6 +93,15 @@ bool standby_children::serve_fetch(link_id_t id, const wire::fetch& m, const chu
   return true;
 }
 
+std::vector<link_id_t> standby_children::links() const {
+  std::vector<link_id_t> out;
+  out.reserve(held_.size());
+  for (const auto& [id, h] : held_) {
+    out.push_back(id);
+  }
+  return out;
+}
+
 void standby_children::send_fetched(const wire::chunk& c) {
   for (auto& [id, h] : held_) {
     for (auto it = h.owed.begin(); it != h.owed.end(); ++it) {
@@ -110,9 +119,10 @@ void standby_children::send_fetched(const wire::chunk& c) {
 }
 
 void standby_children::send_fetched_to(link_id_t id, const wire::chunk& c) {
+  const wire::shared_bytes frame = renditions_.frame_for(c, links_.at(id).wants);
   ctx_.stats.add(counter::gap_fill_chunks_sent);
-  ctx_.stats.add(counter::gap_fill_bytes_sent, c.frame->size());
-  links_.send_frame(id, c.frame);
+  ctx_.stats.add(counter::gap_fill_bytes_sent, frame->size());
+  links_.send_frame(id, frame);
 }
 
 void standby_children::send(link_id_t id, const wire::shared_bytes& frame) {

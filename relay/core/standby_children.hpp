@@ -29,12 +29,14 @@
 #include "core/chunk_window.hpp"
 #include "core/link_table.hpp"
 #include "core/node_context.hpp"
+#include "core/rendition_subscriptions.hpp"
 
 namespace treecast::core {
 
 class standby_children {
  public:
-  standby_children(node_context& context, link_table& links) : ctx_(context), links_(links) {}
+  standby_children(node_context& context, link_table& links, rendition_subscriptions& renditions)
+      : ctx_(context), links_(links), renditions_(renditions) {}
 
   bool contains(link_id_t id) const { return held_.count(id) != 0; }
   std::size_t count() const { return held_.size(); }
@@ -42,6 +44,8 @@ class standby_children {
 
   // Standby children held whose parent is `parent`.
   std::size_t of_parent(const wire::node_id_t& parent) const;
+  // Their links.
+  std::vector<link_id_t> links() const;
 
   // Holds the link (whose path runs from the broadcaster through its parent
   // to itself: two ids at least) and sends it `offer`. A standby child heartbeats only every
@@ -91,6 +95,7 @@ class standby_children {
 
   node_context& ctx_;
   link_table& links_;
+  rendition_subscriptions& renditions_;  // which parts gap fills carry
   std::map<link_id_t, held> held_;
   std::optional<time_point> last_have_;
 };

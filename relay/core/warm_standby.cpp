@@ -48,7 +48,8 @@ void warm_standby::adopt(link_id_t id) {
 
 void warm_standby::request(link_id_t id, bool& asked) {
   // Our path, so that a holder that refuses names no peer below our parent.
-  links_.send(id, wire::standby_request{position_.path()});
+  links_.send(id, wire::standby_request{position_.path(), renditions_.upstream()});
+  links_.at(id).asked = renditions_.upstream();
   asked = true;
   link& l = links_.at(id);
   if (l.rtt == duration{}) {

@@ -46,6 +46,7 @@
 #include "core/link_table.hpp"
 #include "core/node_context.hpp"
 #include "core/parent_pace.hpp"
+#include "core/rendition_subscriptions.hpp"
 #include "core/standby_lead.hpp"
 #include "core/tree_position.hpp"
 
@@ -54,8 +55,12 @@ namespace treecast::core {
 class warm_standby {
  public:
   warm_standby(node_context& context, link_table& links, const tree_position& position,
-               const chunk_window& window)
-      : ctx_(context), links_(links), position_(position), window_(window) {}
+               const chunk_window& window, const rendition_subscriptions& renditions)
+      : ctx_(context),
+        links_(links),
+        position_(position),
+        window_(window),
+        renditions_(renditions) {}
 
   // The link of the standby held (its offer taken), if any.
   std::optional<link_id_t> held() const;
@@ -174,6 +179,7 @@ class warm_standby {
   link_table& links_;
   const tree_position& position_;
   const chunk_window& window_;
+  const rendition_subscriptions& renditions_;  // what gap fills carry
 
   state state_ = state::none;
   std::optional<link_id_t> link_;

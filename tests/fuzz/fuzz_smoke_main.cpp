@@ -31,7 +31,7 @@ std::vector<byte_buffer> seeds() {
   c.seq = 5;
   c.flags = chunk_flag_keyframe;
   c.payload = std::string(376, '\x47');
-  c.body = encode_chunk_body(c);
+  c.body = encode_chunk_body(c, c);
   c.signature = std::string(64, 's');
   messages.push_back(c);
   messages.push_back(heartbeat{});

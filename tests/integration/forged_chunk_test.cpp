@@ -77,7 +77,7 @@ class fake_parent {
         runtime::wall_time_us() - (!good && bad_ == badness::replayed ? 3'600'000'000 : 0);
     c.flags = wire::chunk_flag_keyframe;
     c.payload = std::string(188, '\x47');
-    c.body = wire::encode_chunk_body(c);
+    c.body = wire::encode_chunk_body(c, c);
     c.signature = key_.sign(c.body);
     if (!good) {
       switch (bad_) {

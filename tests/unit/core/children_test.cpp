@@ -19,7 +19,8 @@ node_config with_slots(std::size_t n) {
 TEST(children, slots_are_free_only_while_open_and_below_the_bound) {
   recording_context r(with_slots(2));
   link_table links(r.ctx);
-  children kids(r.ctx, links);
+  rendition_subscriptions renditions(r.ctx, links);
+  children kids(r.ctx, links, renditions);
   EXPECT_EQ(kids.free_slots(true), 2u);
   EXPECT_EQ(kids.free_slots(false), 0u);
   const link_id_t a = links.accept({"10.0.0.2", 1});
@@ -34,13 +35,15 @@ TEST(children, slots_are_free_only_while_open_and_below_the_bound) {
   EXPECT_EQ(kids.free_slots(true), 1u);
   recording_context none(with_slots(0));
   link_table no_links(none.ctx);
-  EXPECT_EQ(children(none.ctx, no_links).refusal(true), "accepts no children");
+  rendition_subscriptions no_renditions(none.ctx, no_links);
+  EXPECT_EQ(children(none.ctx, no_links, no_renditions).refusal(true), "accepts no children");
 }
 
 TEST(children, every_child_gets_the_same_frame_in_link_order) {
   recording_context r(with_slots(3));
   link_table links(r.ctx);
-  children kids(r.ctx, links);
+  rendition_subscriptions renditions(r.ctx, links);
+  children kids(r.ctx, links, renditions);
   std::vector<link_id_t> ids;
   for (int i = 0; i < 3; ++i) {
     ids.push_back(links.accept({"10.0.0." + std::to_string(i + 2), 1}));
@@ -61,7 +64,8 @@ TEST(children, every_child_gets_the_same_frame_in_link_order) {
 TEST(children, backlog_resumes_where_asked_or_starts_at_the_newest_keyframe) {
   recording_context r(with_slots(2));
   link_table links(r.ctx);
-  children kids(r.ctx, links);
+  rendition_subscriptions renditions(r.ctx, links);
+  children kids(r.ctx, links, renditions);
   chunk_window window(std::chrono::seconds(10), 1 << 20);
   for (wire::seq_t s = 0; s < 8; ++s) {
     window.insert(share(make_chunk(s)));  // keyframes at 0 and 5

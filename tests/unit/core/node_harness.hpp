@@ -62,6 +62,10 @@ class harness {
     node_.leave(now_);
     collect();
   }
+  void want_renditions(wire::rendition_set set) {
+    node_.want_renditions(set, now_);
+    collect();
+  }
   void written(link_id_t link, std::size_t bytes) {
     node_.on_link_written(link, bytes, now_);
     collect();

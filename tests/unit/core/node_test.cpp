@@ -609,7 +609,7 @@ wire::chunk signed_chunk(wire::seq_t seq, bool good) {
   c.capture_time_us = seq * 200'000;
   c.flags = seq % 5 == 0 ? wire::chunk_flag_keyframe : 0;
   c.payload = "payload";
-  c.body = wire::encode_chunk_body(c);
+  c.body = wire::encode_chunk_body(c, c);
   c.signature = good ? "good:" + c.body : "forged";
   wire::seal_chunk(c);
   return c;

@@ -29,7 +29,8 @@ wire::peer_summary candidate(std::uint8_t n, std::uint32_t free_slots) {
 }
 
 struct finder_fixture {
-  finder_fixture() : r(joiner_config()), finder(r.ctx, links, position, kids, window, coordinate) {}
+  finder_fixture()
+      : r(joiner_config()), finder(r.ctx, links, position, kids, window, coordinate, renditions) {}
 
   // The connects since the last call, each reported connected and
   // introduced by a Hello from peer `first_id` + i.
@@ -66,7 +67,8 @@ struct finder_fixture {
   link_table links{r.ctx};
   tree_position position{id_of(100), false};
   chunk_window window{std::chrono::seconds(10), 1 << 20};
-  children kids{r.ctx, links};
+  rendition_subscriptions renditions{r.ctx, links};
+  children kids{r.ctx, links, renditions};
   network_coordinate coordinate;
   parent_finder finder;
   std::vector<action> last_;

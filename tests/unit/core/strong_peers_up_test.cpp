@@ -124,7 +124,8 @@ struct children_fixture {
   void add(link_id_t id) { kids.add(id, links.at(id)); }
   recording_context r;
   link_table links{r.ctx};
-  children kids{r.ctx, links};
+  rendition_subscriptions renditions{r.ctx, links};
+  children kids{r.ctx, links, renditions};
 };
 
 TEST(children, a_slot_kept_for_a_moving_child_is_its_alone_until_it_comes_or_time_is_up) {

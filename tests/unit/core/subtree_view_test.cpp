@@ -26,7 +26,7 @@ struct subtree_fixture {
   explicit subtree_fixture(bool root = true, std::uint8_t id = 100)
       : r({}, id),
         position(id_of(id), root),
-        kids(r.ctx, links),
+        kids(r.ctx, links, renditions),
         view(r.ctx, links, kids, position, coordinate) {}
 
   // An inbound peer `n` (a relay) becomes a child.
@@ -52,6 +52,7 @@ struct subtree_fixture {
 
   recording_context r;
   link_table links{r.ctx};
+  rendition_subscriptions renditions{r.ctx, links};
   tree_position position;
   children kids;
   network_coordinate coordinate;

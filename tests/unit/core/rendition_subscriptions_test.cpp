@@ -1,0 +1,186 @@
+// rendition_subscriptions through a whole node: each child gets the parts
+// of each chunk it asked for, a relay asks its parent for what its subtree
+// wants, and the wire refuses chunks whose parts do not belong together.
+#include <gtest/gtest.h>
+
+#include "core/errors.hpp"
+#include "core_test_support.hpp"
+#include "node_harness.hpp"
+#include "wire/codec.hpp"
+#include "wire/errors.hpp"
+
+namespace treecast::core {
+namespace {
+
+using namespace std::chrono_literals;
+
+using testing::harness;
+using testing::hello_from;
+using testing::id_of;
+using testing::only;
+using testing::relay_config;
+using testing::root_config;
+using wire::rendition;
+using wire::rendition_bit;
+
+constexpr wire::rendition_set full = rendition_bit(rendition::full);
+constexpr wire::rendition_set low = rendition_bit(rendition::low);
+constexpr wire::rendition_set audio = rendition_bit(rendition::audio);
+
+// Chunk `seq` in every rendition (a keyframe every fifth), as the broadcaster
+// seals it.
+wire::chunk chunk_in_all_renditions(wire::seq_t seq) {
+  chunk_sealer sealer("", seq);
+  const std::string f = "full-" + std::to_string(seq);
+  const std::string l = "low-" + std::to_string(seq);
+  const std::string a = "audio-" + std::to_string(seq);
+  const chunk_sealer::rendition_payload parts[] = {
+      {rendition::full, f}, {rendition::low, l}, {rendition::audio, a}};
+  return sealer.seal(parts, seq * 200'000, seq % 5 == 0);
+}
+
+// The renditions each chunk sent to `link` carried, in order.
+std::vector<wire::rendition_set> renditions_sent(const harness& h, link_id_t link) {
+  std::vector<wire::rendition_set> out;
+  for (const auto& c : only<wire::chunk>(h.sent_to(link))) {
+    out.push_back(c.renditions());
+  }
+  return out;
+}
+
+link_id_t join_asking(harness& h, std::uint8_t n, wire::rendition_set set) {
+  const link_id_t link = h.accept();
+  h.receive(link, hello_from(n, 0));
+  wire::join_request join;
+  join.renditions = set;
+  h.receive(link, join);
+  return link;
+}
+
+TEST(rendition_subscriptions, each_child_gets_the_parts_it_asked_for) {
+  harness h(root_config());
+  h.start();
+  const link_id_t everything = join_asking(h, 1, wire::all_renditions);
+  const link_id_t weak = join_asking(h, 2, low);
+  const link_id_t sound = join_asking(h, 3, audio);
+  h.clear();
+  h.source(chunk_in_all_renditions(0));
+  EXPECT_EQ(renditions_sent(h, everything), (std::vector{full | low | audio}));
+  EXPECT_EQ(renditions_sent(h, weak), (std::vector{low}));
+  EXPECT_EQ(renditions_sent(h, sound), (std::vector{audio}));
+  // The low child's part is the one signed: its body as the broadcaster made it.
+  const auto got = only<wire::chunk>(h.sent_to(weak)).at(0);
+  EXPECT_EQ(got.payload, "low-0");
+  EXPECT_EQ(got.body, chunk_in_all_renditions(0).part(rendition::low)->body);
+}
+
+TEST(rendition_subscriptions, a_subscribe_changes_the_parts_from_the_next_chunk) {
+  harness h(root_config());
+  h.start();
+  const link_id_t child = join_asking(h, 1, full);
+  h.source(chunk_in_all_renditions(0));
+  h.receive(child, wire::subscribe{low | audio});
+  h.source(chunk_in_all_renditions(1));
+  h.receive(child, wire::subscribe{wire::all_renditions});
+  h.source(chunk_in_all_renditions(2));
+  EXPECT_EQ(renditions_sent(h, child), (std::vector{full, low | audio, full | low | audio}));
+}
+
+TEST(rendition_subscriptions, children_asking_the_same_share_one_cut_frame) {
+  harness h(root_config());
+  h.start();
+  const link_id_t a = join_asking(h, 1, low);
+  const link_id_t b = join_asking(h, 2, low);
+  h.clear();
+  h.source(chunk_in_all_renditions(0));
+  ASSERT_EQ(h.frames_to(a).size(), 1u);
+  EXPECT_EQ(h.frames_to(a).at(0).get(), h.frames_to(b).at(0).get());
+  EXPECT_EQ(h.engine().stats().get(counter::chunk_subsets_encoded), 1u);
+}
+
+TEST(rendition_subscriptions, a_chunk_without_the_parts_asked_for_goes_whole) {
+  // We asked our parent for the low rendition a moment ago; until it comes,
+  // the child gets what there is rather than a gap.
+  harness h(root_config());
+  h.start();
+  const link_id_t child = join_asking(h, 1, low);
+  h.clear();
+  h.source(testing::make_chunk(0));  // the full rendition alone
+  EXPECT_EQ(renditions_sent(h, child), (std::vector{full}));
+}
+
+TEST(rendition_subscriptions, a_relay_asks_its_parent_for_what_its_subtree_wants) {
+  harness h(relay_config());
+  h.start();
+  const link_id_t parent = h.join_through_rendezvous();
+  const auto joins = h.only_sent<wire::join_request>(parent);
+  ASSERT_EQ(joins.size(), 1u);
+  EXPECT_EQ(joins[0].renditions, full);  // nobody below: the full stream, for whoever joins
+  h.receive(parent, wire::join_accept{0, {id_of(1)}});
+  h.clear();
+  const link_id_t weak = join_asking(h, 2, low);
+  EXPECT_EQ(h.only_sent<wire::subscribe>(parent).size(), 1u);
+  EXPECT_EQ(h.only_sent<wire::subscribe>(parent).at(0).renditions, low);
+  h.clear();
+  join_asking(h, 3, full);
+  EXPECT_EQ(h.only_sent<wire::subscribe>(parent).at(0).renditions, low | full);
+  h.clear();
+  h.closed(weak);
+  EXPECT_EQ(h.only_sent<wire::subscribe>(parent).at(0).renditions, full);
+  h.clear();
+  h.receive(parent, testing::make_chunk(0));  // nothing changed: nothing asked
+  EXPECT_TRUE(h.only_sent<wire::subscribe>(parent).empty());
+}
+
+TEST(rendition_subscriptions, a_viewer_asks_for_what_it_plays) {
+  node_config c = relay_config();
+  c.role = wire::peer_role::viewer;
+  harness h(c);
+  h.start();
+  const link_id_t parent = h.join_through_rendezvous();
+  EXPECT_EQ(h.only_sent<wire::join_request>(parent).at(0).renditions, full);
+  h.receive(parent, wire::join_accept{0, {id_of(1)}});
+  h.clear();
+  h.want_renditions(low | audio);
+  EXPECT_EQ(h.only_sent<wire::subscribe>(parent).at(0).renditions, low | audio);
+  EXPECT_EQ(h.engine().renditions_asked(), low | audio);
+}
+
+TEST(rendition_subscriptions, a_subscribe_from_a_peer_that_is_no_child_is_refused) {
+  harness h(root_config());
+  h.start();
+  const link_id_t stranger = h.accept();
+  h.receive(stranger, hello_from(9, 0));
+  h.receive(stranger, wire::subscribe{low});
+  EXPECT_EQ(h.closed_reason(stranger), std::error_code(node_errc::unexpected_message));
+}
+
+// The wire: every part of a chunk is one seq of one stream, each rendition once.
+wire::shared_bytes chunk_frame_with(const std::function<void(wire::chunk&)>& spoil) {
+  wire::chunk c = chunk_in_all_renditions(3);
+  spoil(c);
+  for (auto& part : c.more) {
+    part.body.clear();  // encoded afresh from the fields
+  }
+  c.body.clear();
+  wire::seal_chunk(c);
+  return c.frame;
+}
+
+TEST(rendition_subscriptions, the_wire_refuses_parts_that_do_not_belong_together) {
+  wire::message m;
+  EXPECT_FALSE(wire::decode_frame(chunk_frame_with([](wire::chunk&) {}), m));
+  EXPECT_EQ(std::get<wire::chunk>(m).renditions(), full | low | audio);
+  const auto twice = chunk_frame_with([](wire::chunk& c) { c.more[0].kind = rendition::full; });
+  EXPECT_EQ(wire::decode_frame(twice, m), std::error_code(wire::wire_errc::malformed_chunk));
+  const auto unknown = chunk_frame_with([](wire::chunk& c) { c.more[1].kind = rendition{7}; });
+  EXPECT_EQ(wire::decode_frame(unknown, m), std::error_code(wire::wire_errc::field_out_of_range));
+  // A part of seq 4, signed as such, put beside seq 3's.
+  wire::chunk mixed = chunk_in_all_renditions(3);
+  mixed.more[0] = chunk_in_all_renditions(4).more[0];
+  wire::seal_chunk(mixed);
+  EXPECT_EQ(wire::decode_frame(mixed.frame, m), std::error_code(wire::wire_errc::malformed_chunk));
+}
+
+}  // namespace
+}  // namespace treecast::core
