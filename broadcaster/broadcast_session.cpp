@@ -84,7 +84,17 @@ void broadcast_session::stop() {
 }
 
 void broadcast_session::submit(const media::media_chunk& chunk) {
-  root_.submit_source_chunk(sealer_.seal(chunk.bytes, chunk.capture_time_us, chunk.keyframe));
+  // One signed part per rendition the pipeline cut (the full one at least);
+  // each child gets the ones it asks for.
+  std::vector<core::chunk_sealer::rendition_payload> parts{{wire::rendition::full, chunk.bytes}};
+  if (!chunk.low_bytes.empty()) {
+    parts.push_back({wire::rendition::low, chunk.low_bytes});
+  }
+  if (!chunk.audio_bytes.empty()) {
+    parts.push_back({wire::rendition::audio, chunk.audio_bytes});
+  }
+  root_.submit_source_chunk(
+      sealer_.seal(parts, chunk.capture_time_us, chunk.keyframe, chunk.rendition_kbps));
 }
 
 std::string broadcast_session::link_with(const std::string& token_hex) const {

@@ -3,6 +3,7 @@
 #include <gst/app/gstappsink.h>
 #include <gst/gst.h>
 
+#include <algorithm>
 #include <chrono>
 #include <mutex>
 #include <stdexcept>
@@ -11,6 +12,7 @@
 #include "media_source.hpp"
 #include "muxer_intake.hpp"
 #include "ts_chunker.hpp"
+#include "ts_renditions.hpp"
 
 namespace treecast::media {
 
@@ -18,9 +20,18 @@ namespace treecast::media {
 // or guarded (the handlers, cleared by stop()).
 struct broadcast_pipeline::state {
   explicit state(ts_chunker::config cfg, chunk_handler on_chunk, error_handler on_error)
-      : chunker(cfg, [this](media_chunk&& c) { emit(std::move(c)); }),
+      : chunker(cfg, [this](media_chunk&& c) { emit(split(std::move(c))); }),
         on_chunk(std::move(on_chunk)),
         on_error(std::move(on_error)) {}
+
+  media_chunk split(media_chunk&& c) {
+    rendition_streams streams = splitter.split(c.bytes);
+    c.bytes = std::move(streams.full);
+    c.low_bytes = std::move(streams.low);
+    c.audio_bytes = std::move(streams.audio);
+    c.rendition_kbps = rendition_kbps;
+    return std::move(c);
+  }
 
   void emit(media_chunk&& c) {
     if (chunk_counter) {
@@ -40,6 +51,8 @@ struct broadcast_pipeline::state {
   }
 
   ts_chunker chunker;
+  ts_rendition_splitter splitter;
+  std::array<std::uint32_t, 3> rendition_kbps{};
   std::mutex mutex;
   chunk_handler on_chunk;
   error_handler on_error;
@@ -49,15 +62,35 @@ struct broadcast_pipeline::state {
 
 namespace {
 
+// One H.264 encoder into the muxer's pad for `pid`. No scene-cut keyframes:
+// the full and the low video key at the same frames.
+std::string video_encoder(const std::string& name, int kbps, int keyint, std::uint16_t pid) {
+  return "x264enc name=" + name +
+         " tune=zerolatency speed-preset=ultrafast bitrate=" + std::to_string(kbps) +
+         " key-int-max=" + std::to_string(keyint) +
+         " option-string=scenecut=0"
+         " ! video/x-h264,profile=constrained-baseline ! h264parse name=" +
+         (name == "venc" ? std::string("vparse") : name + "parse") +
+         " config-interval=-1 ! mux.sink_" + std::to_string(pid) + " ";
+}
+
 std::string pipeline_description(const broadcast_settings& s, const source_description& source) {
   const int keyint = s.keyframe_interval > 0 ? s.keyframe_interval : s.fps;
-  return source.video + " ! x264enc name=venc tune=zerolatency speed-preset=ultrafast bitrate=" +
-         std::to_string(s.video_kbps) + " key-int-max=" + std::to_string(keyint) +
-         " ! video/x-h264,profile=constrained-baseline ! h264parse name=vparse config-interval=-1"
-         " ! mux. " +
-         source.audio + " ! opusenc name=aenc bitrate=" + std::to_string(s.audio_kbps * 1000) +
-         " ! mux. "
-         "mpegtsmux name=mux ! appsink name=sink sync=false max-buffers=0 emit-signals=false";
+  std::string video;
+  if (s.low_rendition) {
+    const auto [width, height] = low_rendition_size(s.width, s.height);
+    video = source.video + " ! tee name=vsplit vsplit. ! queue ! " +
+            video_encoder("venc", s.video_kbps, keyint, full_video_pid) +
+            "vsplit. ! queue ! videoscale ! video/x-raw,width=" + std::to_string(width) +
+            ",height=" + std::to_string(height) + " ! " +
+            video_encoder("vlow", low_rendition_kbps(s.video_kbps), keyint, low_video_pid);
+  } else {
+    video = source.video + " ! " + video_encoder("venc", s.video_kbps, keyint, full_video_pid);
+  }
+  return video + source.audio +
+         " ! opusenc name=aenc bitrate=" + std::to_string(s.audio_kbps * 1000) + " ! mux.sink_" +
+         std::to_string(audio_pid) +
+         " mpegtsmux name=mux ! appsink name=sink sync=false max-buffers=0 emit-signals=false";
 }
 
 GstFlowReturn on_new_sample(GstAppSink* sink, gpointer user_data) {
@@ -73,6 +106,16 @@ GstFlowReturn on_new_sample(GstAppSink* sink, gpointer user_data) {
 }
 
 }  // namespace
+
+std::pair<int, int> low_rendition_size(int width, int height) {
+  const auto even = [](int v) { return std::max(16, v - v % 2); };
+  const int low_height = even(height > 360 ? 360 : height / 2);
+  return {even(width * low_height / height), low_height};
+}
+
+int low_rendition_kbps(int video_kbps) {
+  return std::max(50, video_kbps / 3);
+}
 
 std::string broadcast_settings::validate() const {
   if (width < 16 || height < 16 || width > 7680 || height > 4320 || width % 2 || height % 2) {
@@ -98,7 +141,8 @@ broadcast_pipeline::broadcast_pipeline(broadcast_settings settings, chunk_handle
     throw std::runtime_error(problem);
   }
   ensure_gst_initialized();
-  require_elements({"x264enc", "h264parse", "opusenc", "mpegtsmux", "appsink"});
+  require_elements(
+      {"x264enc", "h264parse", "opusenc", "mpegtsmux", "appsink", "tee", "videoscale"});
   const source_description source =
       describe_source(parse_source(settings_.source),
                       {settings_.width, settings_.height, settings_.fps, settings_.device});
@@ -108,6 +152,13 @@ broadcast_pipeline::broadcast_pipeline(broadcast_settings settings, chunk_handle
   cfg.target_duration = settings_.chunk_duration;
   state_ = std::make_unique<state>(cfg, std::move(on_chunk), std::move(on_error));
   state_->chunk_counter = &chunks_;
+  const auto audio = static_cast<std::uint32_t>(settings_.audio_kbps);
+  state_->rendition_kbps = {
+      static_cast<std::uint32_t>(settings_.video_kbps) + audio,
+      settings_.low_rendition
+          ? static_cast<std::uint32_t>(low_rendition_kbps(settings_.video_kbps)) + audio
+          : 0,
+      audio};
 
   pipeline_ = parse_pipeline(description_);
   state_->pipeline = pipeline_;

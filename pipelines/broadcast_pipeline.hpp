@@ -1,8 +1,14 @@
 // The broadcaster's media pipeline:
 //
-//   source -> x264enc (zerolatency) -> h264parse -+     (sources: media_source.hpp)
-//                                                  +-> mpegtsmux -> appsink -> ts_chunker
-//   sound  -> opusenc ----------------------------+
+//   source -+-> x264enc (zerolatency) -> h264parse ---------+  (sources: media_source.hpp)
+//           +-> videoscale -> x264enc (low) -> h264parse ---+-> mpegtsmux -> appsink
+//   sound  -> opusenc ---------------------------------------+      -> ts_chunker
+//                                                                    -> ts_rendition_splitter
+//
+// The low video (--low-rendition, on by default) is the same frames at
+// ~360p and a third of the bitrate, keyframes at the same frames (no scene
+// cut keyframes in either), so that every chunk splits into three
+// renditions a viewer can switch between at a keyframe (ts_renditions.hpp).
 //
 // Each muxer buffer is stamped with the wall time its content was captured
 // (the buffer's running time mapped through the pipeline clock), and the
@@ -16,6 +22,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "media_chunk.hpp"
 
@@ -38,11 +45,18 @@ struct broadcast_settings {
   // Capture time one chunk spans: a frame at 30 fps, so that no frame waits
   // for others before it is sent.
   std::chrono::milliseconds chunk_duration{33};
+  // Also encode the low video (ts_renditions.hpp).
+  bool low_rendition = true;
 
   // Empty when valid, otherwise which setting is out of range, named as
   // the broadcaster's flag.
   std::string validate() const;
 };
+
+// The low rendition's picture size (~360p, or half a smaller picture; even,
+// at least 16x16) and video bitrate (a third of the full one, 50 at least).
+std::pair<int, int> low_rendition_size(int width, int height);
+int low_rendition_kbps(int video_kbps);
 
 class broadcast_pipeline {
  public:

@@ -2,6 +2,7 @@
 // the tree. Knows nothing of the wire format.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 
@@ -12,6 +13,12 @@ struct media_chunk {
   std::uint64_t capture_time_us = 0;  // wall clock (Unix epoch) when its first byte was captured
   bool keyframe = false;              // starts with a video keyframe (PAT/PMT and SPS/PPS first)
   std::string bytes;                  // whole 188-byte TS packets
+  // The same cut as the low rendition and as sound alone (ts_renditions.hpp);
+  // empty when the broadcast has none.
+  std::string low_bytes;
+  std::string audio_bytes;
+  // Each rendition's nominal kbit/s (full, low, audio; 0 = none).
+  std::array<std::uint32_t, 3> rendition_kbps{};
 };
 
 }  // namespace treecast::media

@@ -49,6 +49,10 @@ struct playback_pipeline::timing {
   bool on_time_yet = false;  // streaming thread only
   mutable std::mutex stall_mutex;
   stall_meter stalls;
+  // The sound as played: a buffer later than its due time by more than the
+  // tolerance is a gap the listener hears (the same measure as the picture's).
+  stall_meter audio_gaps;          // under stall_mutex
+  bool audio_on_time_yet = false;  // audio streaming thread only
 };
 
 namespace {
@@ -93,7 +97,7 @@ std::string audio_branch(bool headless) {
   // the output.
   return "queue name=entry max-size-time=3000000000 max-size-bytes=0 max-size-buffers=0 ! "
          "opusdec name=adec ! volume name=volume ! " +
-         sink;
+         sink + " name=asink";
 }
 
 // A bin for one branch whose only sink pad is its entry queue's (textoverlay's
@@ -194,6 +198,34 @@ GstPadProbeReturn on_frame(GstPad* pad, GstPadProbeInfo* info, gpointer user_dat
   return GST_PAD_PROBE_OK;
 }
 
+// Each audio buffer reaching the sound sink: when it will be heard (as for
+// frames: its running time + the latency, in wall time) against its media
+// time, for the audio gap meter. The join's backlog played past at once
+// is not heard late.
+GstPadProbeReturn on_sound(GstPad* pad, GstPadProbeInfo* info, gpointer user_data) {
+  auto* t = static_cast<playback_pipeline::timing*>(user_data);
+  GstBuffer* buffer = GST_PAD_PROBE_INFO_BUFFER(info);
+  if (!buffer || !GST_BUFFER_PTS_IS_VALID(buffer)) {
+    return GST_PAD_PROBE_OK;
+  }
+  const auto until_ns = ns_until_running_time(pad, buffer, t->pipeline);
+  if (!until_ns) {
+    return GST_PAD_PROBE_OK;
+  }
+  const std::int64_t now_us = wall_now_us();
+  const std::int64_t due_us =
+      now_us +
+      (*until_ns + static_cast<std::int64_t>(gst_pipeline_get_latency(GST_PIPELINE(t->pipeline)))) /
+          1000;
+  t->audio_on_time_yet = t->audio_on_time_yet || due_us >= now_us;
+  if (t->audio_on_time_yet) {
+    const std::lock_guard lock(t->stall_mutex);
+    t->audio_gaps.on_frame_shown(std::max(due_us, now_us),
+                                 static_cast<std::int64_t>(GST_BUFFER_PTS(buffer)) / 1000);
+  }
+  return GST_PAD_PROBE_OK;
+}
+
 // The decoder's output caps: the picture's size, which the window takes.
 GstPadProbeReturn on_picture_caps(GstPad*, GstPadProbeInfo* info, gpointer user_data) {
   GstEvent* event = GST_PAD_PROBE_INFO_EVENT(info);
@@ -273,6 +305,11 @@ playback_pipeline::playback_pipeline(playback_settings settings, error_handler o
   GstPad* sink_pad = gst_element_get_static_pad(video_sink, "sink");
   gst_pad_add_probe(sink_pad, GST_PAD_PROBE_TYPE_BUFFER, on_frame, timing_.get(), nullptr);
   gst_object_unref(sink_pad);
+  GstElement* sound_sink = gst_bin_get_by_name(GST_BIN(branches.audio), "asink");
+  GstPad* sound_pad = gst_element_get_static_pad(sound_sink, "sink");
+  gst_pad_add_probe(sound_pad, GST_PAD_PROBE_TYPE_BUFFER, on_sound, timing_.get(), nullptr);
+  gst_object_unref(sound_pad);
+  gst_object_unref(sound_sink);
   if (!settings_.headless) {
     timing_->overlay = gst_bin_get_by_name(GST_BIN(branches.video), "overlay");
     g_object_set(timing_->overlay, "silent", !settings_.overlay, nullptr);
@@ -374,6 +411,21 @@ stall_figures playback_pipeline::stalls() const {
   const auto now = wall_now_us();
   const std::lock_guard lock(timing_->stall_mutex);
   const stall_meter& m = timing_->stalls;
+  return {m.stalls(now), m.stall_us(now) / 1000, m.watch_us(now) / 1000, m.rebuffer_ratio(now)};
+}
+
+void playback_pipeline::set_sound_only(bool sound_only) {
+  const std::lock_guard lock(timing_->stall_mutex);
+  // Either way no frame is due until the next one: sound alone shows none,
+  // and a video rendition taken up shows its first at its keyframe.
+  timing_->stalls.hold();
+  sound_only_ = sound_only;
+}
+
+stall_figures playback_pipeline::audio_gaps() const {
+  const auto now = wall_now_us();
+  const std::lock_guard lock(timing_->stall_mutex);
+  const stall_meter& m = timing_->audio_gaps;
   return {m.stalls(now), m.stall_us(now) / 1000, m.watch_us(now) / 1000, m.rebuffer_ratio(now)};
 }
 

@@ -100,8 +100,17 @@ class playback_pipeline {
   // latency setting, grown by late frames, shrinking back slowly.
   long long jitter_target_ms() const;
 
-  // Time the picture stood still so far (an ongoing freeze included).
+  // Time the picture stood still so far (an ongoing freeze included), not
+  // counting time on sound alone.
   stall_figures stalls() const;
+  // The same for the sound: gaps a listener heard.
+  stall_figures audio_gaps() const;
+
+  // The stream pushed from now on is sound alone (a rendition without
+  // video), or again with video: the picture is not timed until its next
+  // frame.
+  void set_sound_only(bool sound_only);
+  bool sound_only() const { return sound_only_; }
 
   // Times playback was moved in time to keep the jitter buffer's target
   // (1 at the first frame; more when the path to the broadcaster or the
@@ -131,6 +140,7 @@ class playback_pipeline {
   std::unique_ptr<window_controls> window_;  // windowed only
   video_output output_ = video_output::x;
   bool playing_ = false;
+  bool sound_only_ = false;
   std::unique_ptr<timing> timing_;
   std::atomic<std::uint64_t> video_frames_{0};
   std::atomic<std::uint64_t> audio_buffers_{0};

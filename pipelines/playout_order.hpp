@@ -30,6 +30,10 @@ class playout_order {
  public:
   playout_result accept(std::uint64_t seq, bool keyframe, std::string_view ts);
 
+  // Holds video back until the next keyframe chunk (audio goes on): what
+  // comes next is another video rendition taken up between keyframes.
+  void skip_video() { gate_.close(); }
+
   bool started() const { return last_seq_.has_value(); }
   // True while video waits for a keyframe after a gap.
   bool skipping_video() const { return !gate_.is_open(); }

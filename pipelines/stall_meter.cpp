@@ -7,6 +7,9 @@ namespace treecast::media {
 void stall_meter::on_frame_shown(std::int64_t shown_us, std::int64_t pts_us) {
   if (!first_shown_us_) {
     first_shown_us_ = shown_us;
+  } else if (held_) {
+    held_ = false;
+    last_shown_us_ = shown_us;
   } else {
     const std::int64_t media_gap = pts_us - last_pts_us_;
     if (media_gap > 0 && media_gap <= max_frame_interval_us) {
@@ -41,7 +44,7 @@ double stall_meter::rebuffer_ratio(std::int64_t now_us) const {
 }
 
 std::int64_t stall_meter::frozen_us(std::int64_t now_us) const {
-  if (!first_shown_us_) {
+  if (!first_shown_us_ || held_) {
     return 0;
   }
   const std::int64_t excess = now_us - last_shown_us_ - frame_interval_us_;

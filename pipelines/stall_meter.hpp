@@ -28,6 +28,11 @@ class stall_meter {
   // A frame is on screen at `shown_us` (wall clock) with media time `pts_us`.
   void on_frame_shown(std::int64_t shown_us, std::int64_t pts_us);
 
+  // No frame is expected until the next one (the viewer plays sound alone,
+  // or takes up another rendition at its keyframe): the picture standing
+  // still until then is no stall; timing starts afresh at that frame.
+  void hold() { held_ = true; }
+
   // Stalls and their time up to `now_us`, the one under way included (a
   // picture frozen for good counts, not only stalls that ended).
   std::uint64_t stalls(std::int64_t now_us) const;
@@ -48,6 +53,7 @@ class stall_meter {
   std::int64_t frame_interval_us_ = max_frame_interval_us;
   std::uint64_t stalls_ = 0;
   std::int64_t stall_us_ = 0;
+  bool held_ = false;
 };
 
 }  // namespace treecast::media

@@ -1,5 +1,7 @@
 #include "ts_chunker.hpp"
 
+#include <cstdlib>
+
 namespace treecast::media {
 namespace {
 
@@ -17,7 +19,12 @@ void ts_chunker::push(std::span<const std::uint8_t> bytes, bool keyframe,
     const bool new_pes = capture_time_us != last_capture_us_;
     const auto spanned = static_cast<std::int64_t>(capture_time_us) -
                          static_cast<std::int64_t>(current_.capture_time_us);
-    if (keyframe || (new_pes && spanned >= config_.target_duration.count())) {
+    // The low video's keyframe of the same frame (ts_renditions.hpp) is no
+    // new chunk: the chunk starts both.
+    const bool same_frame_keyframe =
+        keyframe && current_.keyframe && std::abs(spanned) < same_frame_us;
+    if ((keyframe && !same_frame_keyframe) ||
+        (new_pes && spanned >= config_.target_duration.count())) {
       flush();
     }
   }

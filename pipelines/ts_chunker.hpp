@@ -1,6 +1,6 @@
 // Cuts the muxer's stream of TS buffers into chunks.
 //
-// A buffer that starts a keyframe always starts a new chunk (flagged), led by
+// A buffer that starts a keyframe starts a new chunk (flagged), led by
 // the PAT and PMT, so a late joiner can begin decoding at a chunk boundary. Otherwise a chunk is
 // cut at the first buffer of a new PES (a new timestamp) once the chunk spans `target_duration` of
 // capture time, or when it reaches `max_bytes`.
@@ -31,6 +31,10 @@ class ts_chunker {
   };
 
   using sink = std::function<void(media_chunk&&)>;
+
+  // Keyframes this close in capture time are of one frame (the full and the
+  // low video's): they start one chunk, not two.
+  static constexpr std::int64_t same_frame_us = 5'000;
 
   ts_chunker(config cfg, sink out);
 

@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   bool no_overlay = false;
   std::string video_output = "auto";
   int latency_ms = 150;
+  std::string rendition = "auto";
   std::string record_path;
   runtime::peer_options defaults;
   defaults.max_children = 2;
@@ -45,6 +46,9 @@ int main(int argc, char** argv) {
      "jitter buffer, ms (50-10000): how long after the freshest chunks arrive frames are shown\n"
      "while they come on time; a late frame grows it, calm shrinks it back to this. Lower: less\n"
      "latency, and the first hiccups (a repair, a busy machine) stand the picture still")
+    ("rendition", po::value(&rendition)->default_value(rendition),
+     "what to play: auto (the best the downlink carries: full, low ~360p, or audio alone before\n"
+     "the picture would stall) | full | low | audio")
     ("no-overlay", po::bool_switch(&no_overlay),
      "start with the status overlay hidden (keys in the window: o overlay, f or double click "
      "full screen, m mute, Up/Down volume, q close)")
@@ -57,6 +61,7 @@ int main(int argc, char** argv) {
   viewer::add_browser_gateway_options(description, gateway_options);
   runtime::joining_peer_config config;
   media::playback_settings playback;
+  std::optional<wire::rendition> fixed_rendition;
   std::optional<viewer::browser_gateway_settings> gateway_settings;
   try {
     auto parsed =
@@ -70,6 +75,7 @@ int main(int argc, char** argv) {
       throw std::invalid_argument("--latency must be between 50 and 10000 ms");
     }
     playback.output = media::parse_video_output(video_output);
+    fixed_rendition = viewer::parse_rendition_mode(rendition);
   } catch (const std::exception& e) {
     std::cerr << "treecast-viewer: " << e.what() << "\n";
     return runtime::exit_usage;
@@ -146,7 +152,14 @@ int main(int argc, char** argv) {
        .notice =
            [](const std::string& what) {
              std::fprintf(stderr, "treecast-viewer: %s\n", what.c_str());
+           },
+       .rendition =
+           [&](wire::rendition now_playing) {
+             player->set_sound_only(now_playing == wire::rendition::audio);
+             std::fprintf(stderr, "treecast-viewer: playing the %s rendition\n",
+                          wire::rendition_name(now_playing));
            }});
+  receiver.set_rendition(fixed_rendition);
   runtime::node_runtime& peer = receiver.peer();
   const media::playout_order& playout = receiver.playout();
   try {
@@ -192,6 +205,15 @@ int main(int argc, char** argv) {
                {"first_frame_ms", first_frame_ms ? static_cast<double>(*first_frame_ms) : -1.0,
                 "launch -> first frame on screen"},
                {"stalls", static_cast<double>(stalled.stalls), "times the picture stood still"},
+               {"audio_gaps", static_cast<double>(player->audio_gaps().stalls),
+                "times the sound stopped"},
+               {"rendition",
+                static_cast<double>(receiver.renditions().playing()
+                                        ? static_cast<int>(*receiver.renditions().playing())
+                                        : -1),
+                "rendition playing: 0 full, 1 low, 2 audio alone"},
+               {"rendition_switches", static_cast<double>(receiver.renditions().switches()),
+                "changes of the rendition playing"},
                {"stall_ms", static_cast<double>(stalled.stall_ms),
                 "time the picture stood still, in all"},
                {"rebuffer_ratio", stalled.rebuffer_ratio,
@@ -229,6 +251,12 @@ int main(int argc, char** argv) {
     report.field("discontinuities", static_cast<long long>(playout.discontinuities()));
     report.field("late_chunks", static_cast<long long>(playout.late_chunks()));
     report.field("re_anchors", static_cast<long long>(player->re_anchors()));
+    report.field("rendition", receiver.renditions().playing()
+                                  ? wire::rendition_name(*receiver.renditions().playing())
+                                  : "-");
+    report.field("switches", static_cast<long long>(receiver.renditions().switches()));
+    report.field("audio_gaps", static_cast<long long>(player->audio_gaps().stalls));
+    report.field("audio_gap_ms", static_cast<long long>(player->audio_gaps().stall_ms));
     report.field("stalls", static_cast<long long>(stalled.stalls));
     report.field("stall_ms", static_cast<long long>(stalled.stall_ms));
     report.field("watch_ms", static_cast<long long>(stalled.watch_ms));

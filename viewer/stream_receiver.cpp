@@ -4,6 +4,7 @@
 
 #include "runtime/address.hpp"
 #include "runtime/ed25519.hpp"
+#include "runtime/program_loop.hpp"
 
 namespace treecast::viewer {
 
@@ -30,6 +31,18 @@ std::string content_key_of(const std::string& link) {
   return bytes;
 }
 
+std::optional<wire::rendition> parse_rendition_mode(const std::string& mode) {
+  if (mode == "auto") {
+    return std::nullopt;
+  }
+  for (const auto r : {wire::rendition::full, wire::rendition::low, wire::rendition::audio}) {
+    if (mode == wire::rendition_name(r)) {
+      return r;
+    }
+  }
+  throw std::invalid_argument("--rendition must be auto, full, low or audio, not '" + mode + "'");
+}
+
 stream_receiver::stream_receiver(boost::asio::io_context& io,
                                  const runtime::joining_peer_config& config, core::log_sink log,
                                  handlers on)
@@ -53,15 +66,55 @@ void stream_receiver::stop() {
   peer_.stop();
 }
 
+const wire::chunk_part* stream_receiver::choose_part(const core::shared_chunk& c) {
+  if (!fixed_) {
+    choice_.on_chunk(static_cast<std::int64_t>(runtime::wall_time_us()),
+                     static_cast<std::int64_t>(c->capture_time_us),
+                     c->frame ? c->frame->size() : c->payload.size(), c->rendition_kbps);
+  }
+  const wire::rendition wanted = fixed_.value_or(choice_.wanted());
+  picker_.want(wanted);
+  const auto pick = picker_.choose(c->renditions(), c->is_keyframe());
+  if (!pick) {
+    return nullptr;
+  }
+  if (pick->skip_video) {
+    playout_.skip_video();
+  }
+  // Ask for what we want; until a video rendition can be taken up (its
+  // keyframe), also for what plays meanwhile: the one playing when going up,
+  // sound alone when going down (the link is too busy for more).
+  wire::rendition_set ask = wire::rendition_bit(wanted);
+  if (pick->kind != wanted && wanted != wire::rendition::audio) {
+    const bool going_up = wanted == wire::rendition::full;
+    ask |= wire::rendition_bit(going_up ? pick->kind : wire::rendition::audio);
+  }
+  if (ask != asked_) {
+    asked_ = ask;
+    peer_.want_renditions(ask);
+  }
+  if (told_playing_ != pick->kind) {
+    told_playing_ = pick->kind;
+    if (on_.rendition) {
+      on_.rendition(pick->kind);
+    }
+  }
+  return c->part(pick->kind);
+}
+
 void stream_receiver::on_chunk(const core::shared_chunk& c) {
   if (failed_) {
     return;
   }
-  if (!c->is_encrypted()) {
-    play(c, c->payload);
+  const wire::chunk_part* part = choose_part(c);
+  if (!part) {
     return;
   }
-  auto plain = cipher_.open(c->payload, c->nonce);
+  if (!part->is_encrypted()) {
+    play(c, part->payload);
+    return;
+  }
+  auto plain = cipher_.open(part->payload, part->nonce);
   if (plain) {
     decrypted_any_ = true;
     play(c, *plain);

@@ -1,7 +1,9 @@
 // A viewer's hold on the stream: the peer joined with a viewer link, the
-// link's content key opening each chunk, and playout order (a gap skips
-// video to the next keyframe). What comes out is the broadcast's MPEG-TS in
-// order, ready for a demuxer.
+// rendition it plays (fixed, or the best its downlink carries:
+// rendition_choice; the part of each chunk: rendition_picker), the link's
+// content key opening each chunk, and playout order (a gap skips video to
+// the next keyframe). What comes out is one rendition's MPEG-TS in order,
+// ready for a demuxer.
 //
 // treecast-viewer and the treecastsrc GStreamer element both play what it
 // gives: one code path from the tree to the player.
@@ -17,6 +19,8 @@
 #include <string>
 
 #include "playout_order.hpp"
+#include "rendition_choice.hpp"
+#include "rendition_picker.hpp"
 #include "runtime/node_runtime.hpp"
 #include "runtime/payload_cipher.hpp"
 #include "runtime/peer_options.hpp"
@@ -26,6 +30,10 @@ namespace treecast::viewer {
 // The content key a viewer link carries; throws std::invalid_argument when
 // the link has none (a relay link) or it is not 32 bytes of hex.
 std::string content_key_of(const std::string& link);
+
+// --rendition: "auto" (nullopt: the best the downlink carries), "full",
+// "low" or "audio"; throws std::invalid_argument on anything else.
+std::optional<wire::rendition> parse_rendition_mode(const std::string& mode);
 
 class stream_receiver {
  public:
@@ -39,11 +47,18 @@ class stream_receiver {
     // What a person watching should know (a gap skipped, a chunk that would
     // not open), one sentence.
     std::function<void(const std::string& what)> notice;
+    // The rendition played changed (before the first bytes of it are
+    // played); optional.
+    std::function<void(wire::rendition now_playing)> rendition;
   };
 
   // Throws std::invalid_argument when the link carries no content key.
   stream_receiver(boost::asio::io_context& io, const runtime::joining_peer_config& config,
                   core::log_sink log, handlers on);
+
+  // Plays `fixed` whatever the link carries, or (nullopt) the best rendition
+  // the downlink carries. Before start(); the full rendition by default.
+  void set_rendition(std::optional<wire::rendition> fixed) { fixed_ = fixed; }
 
   // Binds the listener and joins. Throws like node_runtime::start().
   void start();
@@ -53,15 +68,24 @@ class stream_receiver {
   runtime::node_runtime& peer() { return peer_; }
   const runtime::node_runtime& peer() const { return peer_; }
   const media::playout_order& playout() const { return playout_; }
+  const rendition_picker& renditions() const { return picker_; }
+  const rendition_choice& rendition_policy() const { return choice_; }
 
  private:
   void on_chunk(const core::shared_chunk& c);
   void play(const core::shared_chunk& c, std::string_view plain);
+  // Which part of `c` plays, and what we ask our parent for.
+  const wire::chunk_part* choose_part(const core::shared_chunk& c);
 
   runtime::node_runtime peer_;
   runtime::payload_cipher cipher_;
   handlers on_;
   media::playout_order playout_;
+  std::optional<wire::rendition> fixed_ = wire::rendition::full;
+  rendition_choice choice_;
+  rendition_picker picker_;
+  std::optional<wire::rendition> told_playing_;
+  wire::rendition_set asked_ = wire::rendition_bit(wire::rendition::full);
   std::uint64_t undecryptable_ = 0;
   bool decrypted_any_ = false;
   bool failed_ = false;

@@ -566,6 +566,10 @@ std::error_code decode(pb::Chunk& in, const shared_bytes& frame, message& out) {
   m.stream_id = std::move(*body.mutable_stream_id());
   m.seq = body.seq();
   m.capture_time_us = body.capture_time_us();
+  if (static_cast<std::uint32_t>(body.rendition_kbps_size()) > rendition_count) {
+    return wire_errc::field_out_of_range;
+  }
+  m.rendition_kbps.assign(body.rendition_kbps().begin(), body.rendition_kbps().end());
   rendition_set seen = rendition_bit(m.kind);
   for (auto& in_part : *in.mutable_more()) {
     chunk_part& part = m.more.emplace_back();
@@ -596,6 +600,9 @@ std::string encode_chunk_body(const chunk& c, const chunk_part& part) {
   body.set_payload(part.payload);
   body.set_nonce(part.nonce);
   body.set_rendition(static_cast<std::uint32_t>(part.kind));
+  for (const std::uint32_t kbps : c.rendition_kbps) {
+    body.add_rendition_kbps(kbps);
+  }
   return body.SerializeAsString();
 }
 

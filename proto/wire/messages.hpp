@@ -120,6 +120,9 @@ struct chunk : chunk_part {
   std::string stream_id;
   seq_t seq = 0;
   std::uint64_t capture_time_us = 0;
+  // Keyframe chunks: each rendition's nominal kbit/s, by rendition (0 or
+  // absent = the broadcast has none).
+  std::vector<std::uint32_t> rendition_kbps;
   std::vector<chunk_part> more;
   // The complete frame (length prefix included) exactly as the broadcaster
   // encoded it. Relays forward these bytes unchanged, or a frame of fewer of

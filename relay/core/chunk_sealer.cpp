@@ -13,11 +13,15 @@ chunk_sealer::chunk_sealer(std::string stream_id, wire::seq_t first_seq,
       encryptor_(std::move(encryptor)) {}
 
 wire::chunk chunk_sealer::seal(std::span<const rendition_payload> parts,
-                               std::uint64_t capture_time_us, bool keyframe) {
+                               std::uint64_t capture_time_us, bool keyframe,
+                               std::span<const std::uint32_t> rendition_kbps) {
   wire::chunk c;
   c.stream_id = stream_id_;
   c.seq = next_seq_++;
   c.capture_time_us = capture_time_us;
+  if (keyframe) {
+    c.rendition_kbps.assign(rendition_kbps.begin(), rendition_kbps.end());
+  }
   c.kind = parts.front().kind;
   c.flags = keyframe ? wire::chunk_flag_keyframe : 0;
   seal_part(c, c, parts.front().payload);

@@ -53,6 +53,7 @@ wire::shared_bytes rendition_subscriptions::frame_for(const wire::chunk& c,
   subset.stream_id = c.stream_id;
   subset.seq = c.seq;
   subset.capture_time_us = c.capture_time_us;
+  subset.rendition_kbps = c.rendition_kbps;
   bool first = true;
   auto take = [&](const wire::chunk_part& part) {
     if (!(set & wire::rendition_bit(part.kind))) {

@@ -121,6 +121,14 @@ void node_runtime::submit_source_chunk(wire::chunk c) {
   });
 }
 
+void node_runtime::want_renditions(wire::rendition_set set) {
+  if (stopped_ || !node_) {
+    return;
+  }
+  node_->want_renditions(set, now());
+  drain();
+}
+
 void node_runtime::accept_next() {
   acceptor_.async_accept([this](const boost::system::error_code& ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !acceptor_.is_open() || stopped_) {

@@ -71,6 +71,10 @@ class node_runtime final : private link_connection::handler {
   // Thread-safe: hands a sealed chunk from the media source to the engine.
   void submit_source_chunk(wire::chunk c);
 
+  // The renditions our player plays (the engine asks our parent for them);
+  // only on the io thread.
+  void want_renditions(wire::rendition_set set);
+
   // The engine, for status and metrics; only on the io thread.
   const core::node& engine() const { return *node_; }
 

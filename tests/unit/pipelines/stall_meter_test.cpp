@@ -75,3 +75,22 @@ TEST(StallMeterTest, NothingBeforeTheFirstFrame) {
 
 }  // namespace
 }  // namespace treecast::media
+
+namespace treecast::media {
+namespace {
+
+TEST(StallMeterTest, HeldPictureIsNoStallUntilTheNextFrame) {
+  // Sound alone for 3 s (chosen, not starved): no stall; the first frame
+  // after it starts timing afresh, and a freeze after that counts again.
+  stall_meter m;
+  auto [shown, pts] = play(m, 0, 0, 10);
+  m.hold();
+  EXPECT_EQ(m.stall_us(shown + 3'000'000), 0);
+  play(m, shown + 3'000'000, pts + 3'000'000, 5);
+  const std::int64_t after = shown + 3'000'000 + 5 * frame_us;
+  EXPECT_EQ(m.stalls(after), 0u);
+  EXPECT_EQ(m.stall_us(after + 500'000), 500'000);
+}
+
+}  // namespace
+}  // namespace treecast::media

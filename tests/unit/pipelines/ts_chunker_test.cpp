@@ -41,6 +41,19 @@ TEST(ts_chunker, keyframe_starts_a_new_flagged_chunk) {
   EXPECT_EQ(f.out[1].seq, 1u);
 }
 
+TEST(ts_chunker, the_low_videos_keyframe_of_the_same_frame_starts_no_chunk) {
+  // The full and the low video key at the same frame (ts_renditions.hpp):
+  // both keyframes open one chunk, so every rendition of it starts keyed.
+  fixture f;
+  f.pes(0, 3, true);
+  f.chunker.push(std::vector<std::uint8_t>(188, 0x47), true, 1);  // 1 us later, same frame
+  f.pes(33, 3, true);
+  f.chunker.flush();
+  ASSERT_EQ(f.out.size(), 2u);
+  EXPECT_EQ(f.out[0].bytes.size(), 4u * 188);
+  EXPECT_EQ(f.out[1].capture_time_us, 33'000u);
+}
+
 TEST(ts_chunker, cuts_at_the_target_duration_on_a_pes_boundary) {
   fixture f;
   for (int ms = 0; ms < 1000; ms += 33) {

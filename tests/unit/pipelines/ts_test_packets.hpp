@@ -54,6 +54,22 @@ inline std::string pmt() {
   return packet(pmt_pid, true, section(0x02, body));
 }
 
+// A PMT with the low video too (H.264 on 0x43), its CRC right.
+inline std::string pmt_with_low_video(std::uint32_t (*crc)(std::string_view)) {
+  std::string body;
+  body += std::string("\xe0\x41", 2);
+  body += std::string("\xf0\x00", 2);
+  body += std::string("\x06\xe0\x42\xf0\x03\x05\x01\x00", 8);  // audio, one descriptor
+  body += std::string("\x1b\xe0\x41\xf0\x00", 5);
+  body += std::string("\x1b\xe0\x43\xf0\x00", 5);
+  std::string s = section(0x02, body);
+  const std::uint32_t c = crc(std::string_view(s).substr(1, s.size() - 5));
+  for (int i = 0; i < 4; ++i) {
+    s[s.size() - 4 + i] = static_cast<char>((c >> (24 - 8 * i)) & 0xff);
+  }
+  return packet(pmt_pid, true, s);
+}
+
 inline std::string video() {
   return packet(video_pid, false, "video");
 }

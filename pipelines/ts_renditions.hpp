@@ -1,0 +1,64 @@
+// Splits the broadcaster's MPEG-TS into its renditions.
+//
+// The broadcast pipeline muxes one transport stream with the full video
+// (PID full_video_pid), the sound (audio_pid) and, when it encodes one, a
+// low video of the same frames with keyframes at the same instants
+// (low_video_pid). Each chunk of it is split, packet by packet, into three
+// transport streams a demuxer plays on its own, all alike in PIDs and
+// tables, so that a player can go from one to the other at a keyframe:
+//
+//   full   everything but the low video
+//   low    everything but the full video, the low video under the full
+//          video's PID
+//   audio  everything but video (the tables and the sound)
+//
+// The PMT in each loses the low video's entry (and its CRC is made anew),
+// so every rendition declares the one video stream and the sound. The full
+// video carries the program clock (PCR); the low and audio renditions have
+// none, and tsdemux then times by the PES timestamps (measured: the low
+// rendition plays every frame, sound alone without a gap).
+//
+// Pure logic, no GStreamer. Not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "ts_program_tables.hpp"
+
+namespace treecast::media {
+
+inline constexpr std::uint16_t full_video_pid = 0x41;
+inline constexpr std::uint16_t audio_pid = 0x42;
+inline constexpr std::uint16_t low_video_pid = 0x43;
+
+struct rendition_streams {
+  std::string full;
+  std::string low;  // empty when the stream has no low video
+  std::string audio;
+};
+
+// The MPEG-2 CRC-32 of PSI sections (polynomial 0x04C11DB7, not reflected).
+std::uint32_t mpeg_crc32(std::string_view bytes);
+
+// `pmt_packet` (one 188-byte packet starting a PMT section) without the
+// entry of `pid`; the packet unchanged when it has no such entry or is not
+// one this code can read (a section spanning packets).
+std::string pmt_without_stream(std::string_view pmt_packet, std::uint16_t pid);
+
+class ts_rendition_splitter {
+ public:
+  // `ts`: whole 188-byte packets (a chunk); anything else is dropped.
+  rendition_streams split(std::string_view ts);
+
+ private:
+  std::string_view pmt_for_renditions(std::string_view packet);
+
+  ts_program_tables tables_;
+  std::string pmt_in_;   // the latest PMT packet seen
+  std::string pmt_out_;  // and its rewrite
+  bool saw_low_ = false;
+};
+
+}  // namespace treecast::media

@@ -1,0 +1,88 @@
+// rendition_choice with a fake clock: down before the buffer runs dry, up
+// only when large chunks show room for the next rendition, a failed step up
+// holds longer.
+#include "rendition_choice.hpp"
+
+#include <gtest/gtest.h>
+
+namespace treecast::viewer {
+namespace {
+
+using wire::rendition;
+
+constexpr std::int64_t frame_us = 33'333;
+// full 2064, low 730, audio 64 kbit/s: what the broadcaster signs.
+const std::vector<std::uint32_t> kbps{2064, 730, 64};
+
+// A stream of one chunk per frame, a keyframe chunk (6x the bytes) a second;
+// `link_kbps` 0 = a link much wider than the stream.
+struct stream {
+  rendition_choice choice;
+  std::int64_t now_us = 1'000'000'000;
+  std::int64_t capture_us = now_us - 50'000;
+  std::int64_t queue_us = 0;  // what the link still has to send, in time
+  int n = 0;
+
+  void run(double seconds, double link_kbps) {
+    for (int i = 0; i < seconds * 30; ++i, ++n) {
+      const bool key = n % 30 == 0;
+      const double kbit_per_frame =
+          (rate_kbps() / 30.0) * (key ? 6.0 / (1 + 5.0 / 30) : 1.0 / (1 + 5.0 / 30));
+      const auto bytes = static_cast<std::size_t>(kbit_per_frame * 1000 / 8);
+      // The link sends this chunk after what is queued; it drains a frame a frame.
+      const std::int64_t send_us =
+          link_kbps > 0 ? static_cast<std::int64_t>(kbit_per_frame / link_kbps * 1e6) : 500;
+      queue_us = std::max<std::int64_t>(0, queue_us - frame_us) + send_us;
+      choice.on_chunk(
+          capture_us + 40'000 + queue_us, capture_us, bytes,
+          key ? std::span<const std::uint32_t>(kbps) : std::span<const std::uint32_t>());
+      capture_us += frame_us;
+    }
+  }
+  double rate_kbps() const { return kbps[static_cast<std::size_t>(choice.wanted())]; }
+};
+
+TEST(rendition_choice, a_wide_link_keeps_the_full_rendition) {
+  stream s;
+  s.run(30, 0);
+  EXPECT_EQ(s.choice.wanted(), rendition::full);
+  EXPECT_EQ(s.choice.switches(), 0u);
+}
+
+TEST(rendition_choice, a_narrow_link_goes_down_before_the_buffer_runs_dry_and_stays) {
+  stream s;
+  s.run(5, 0);
+  s.run(60, 1000);  // 1 Mbit/s: low (730) fits, full does not
+  EXPECT_EQ(s.choice.wanted(), rendition::low);
+  ASSERT_TRUE(s.choice.capacity_kbps());
+  EXPECT_LT(*s.choice.capacity_kbps(), 1.3 * 2064);
+  EXPECT_LE(s.choice.switches(), 2u);  // down (maybe by way of sound alone), no trial up
+}
+
+TEST(rendition_choice, a_very_narrow_link_plays_sound_alone) {
+  stream s;
+  s.run(5, 0);
+  s.run(60, 150);
+  EXPECT_EQ(s.choice.wanted(), rendition::audio);
+}
+
+TEST(rendition_choice, room_again_goes_back_up) {
+  stream s;
+  s.run(5, 0);
+  s.run(20, 1000);
+  ASSERT_EQ(s.choice.wanted(), rendition::low);
+  s.run(20, 0);  // the link widened: keyframes cross at once
+  EXPECT_EQ(s.choice.wanted(), rendition::full);
+}
+
+TEST(rendition_choice, a_broadcast_without_renditions_stays_full) {
+  rendition_choice c;
+  std::int64_t t = 0;
+  for (int i = 0; i < 100; ++i, t += frame_us) {
+    c.on_chunk(t + 40'000 + i * 20'000, t, 1000, {});  // ever later, but nothing to go to
+  }
+  EXPECT_EQ(c.wanted(), rendition::full);
+}
+
+}  // namespace
+}  // namespace treecast::viewer

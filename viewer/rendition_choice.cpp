@@ -1,0 +1,169 @@
+#include "rendition_choice.hpp"
+
+#include <algorithm>
+#include <vector>
+
+namespace treecast::viewer {
+
+namespace {
+
+constexpr wire::rendition ladder[] = {wire::rendition::audio, wire::rendition::low,
+                                      wire::rendition::full};
+
+}  // namespace
+
+bool rendition_choice::has(wire::rendition r) const {
+  return kbps_[static_cast<std::size_t>(r)] > 0;
+}
+
+std::optional<wire::rendition> rendition_choice::above(wire::rendition r) const {
+  bool past = false;
+  for (const auto step : ladder) {
+    if (past && has(step)) {
+      return step;
+    }
+    past = past || step == r;
+  }
+  return std::nullopt;
+}
+
+std::optional<wire::rendition> rendition_choice::below(wire::rendition r) const {
+  std::optional<wire::rendition> found;
+  for (const auto step : ladder) {
+    if (step == r) {
+      return found;
+    }
+    if (has(step)) {
+      found = step;
+    }
+  }
+  return found;
+}
+
+std::optional<double> rendition_choice::capacity_kbps() const {
+  if (rates_.size() < 2) {
+    return std::nullopt;
+  }
+  std::vector<double> values;
+  for (const auto& s : rates_) {
+    values.push_back(s.kbps);
+  }
+  std::nth_element(values.begin(), values.begin() + values.size() / 2, values.end());
+  return values[values.size() / 2];
+}
+
+void rendition_choice::go(wire::rendition r, std::int64_t now_us, bool down) {
+  if (r == wanted_) {
+    return;
+  }
+  wanted_ = r;
+  ++switches_;
+  last_switch_us_ = now_us;
+  if (down) {
+    // Back down soon after going up: that step was one too many.
+    const bool failed_up =
+        last_up_us_ && now_us - *last_up_us_ < std::max(hold_us_, config_.first_hold_us);
+    hold_us_ = failed_up
+                   ? std::min(config_.max_hold_us, std::max(hold_us_, config_.first_hold_us) * 2)
+                   : config_.first_hold_us;
+    last_down_us_ = now_us;
+  } else {
+    last_up_us_ = now_us;
+  }
+  rates_.clear();  // measured on another rendition
+  recent_.clear();
+}
+
+bool rendition_choice::overloaded() const {
+  const auto n = static_cast<std::size_t>(config_.rising_chunks);
+  if (recent_.size() > n) {
+    bool rising = true;
+    for (std::size_t i = recent_.size() - n; i < recent_.size(); ++i) {
+      rising = rising && recent_[i].excess_us > recent_[i - 1].excess_us;
+    }
+    if (rising && recent_.back().excess_us - recent_[recent_.size() - 1 - n].excess_us >=
+                      config_.rising_excess_us) {
+      return true;
+    }
+  }
+  if (recent_.empty() || recent_.back().at_us - recent_.front().at_us < config_.sustain_us) {
+    return false;
+  }
+  for (const auto& s : recent_) {
+    if (s.at_us >= recent_.back().at_us - config_.sustain_us &&
+        s.excess_us < config_.down_excess_us) {
+      return false;
+    }
+  }
+  return true;
+}
+
+void rendition_choice::on_chunk(std::int64_t now_us, std::int64_t capture_us, std::size_t bytes,
+                                std::span<const std::uint32_t> kbps) {
+  if (!kbps.empty()) {
+    for (std::size_t i = 0; i < wire::rendition_count; ++i) {
+      kbps_[i] = i < kbps.size() ? kbps[i] : 0;
+    }
+  }
+  const std::int64_t lag_us = now_us - capture_us;
+  while (!lags_.empty() && lags_.back().lag_us >= lag_us) {
+    lags_.pop_back();
+  }
+  lags_.push_back({now_us, lag_us});
+  while (lags_.front().at_us < now_us - config_.window_us) {
+    lags_.pop_front();
+  }
+  const std::int64_t excess_us = lag_us - lags_.front().lag_us;
+  if (excess_us > config_.calm_excess_us) {
+    last_busy_us_ = now_us;
+  }
+  recent_.push_back({now_us, excess_us});
+  while (recent_.size() > static_cast<std::size_t>(config_.rising_chunks) + 1 &&
+         recent_[1].at_us < now_us - config_.sustain_us) {
+    recent_.pop_front();
+  }
+
+  const auto size = static_cast<double>(bytes);
+  if (average_bytes_ > 0 && size >= config_.large_chunk * average_bytes_) {
+    // A keyframe's chunk: how fast its bytes crossed (1 ms at least).
+    const double seconds = static_cast<double>(std::max<std::int64_t>(excess_us, 1000)) / 1e6;
+    rates_.push_back({now_us, size * 8 / 1000 / seconds});
+  }
+  average_bytes_ = average_bytes_ == 0 ? size : 0.95 * average_bytes_ + 0.05 * size;
+  while (!rates_.empty() && rates_.front().at_us < now_us - config_.window_us) {
+    rates_.pop_front();
+  }
+
+  if (!has(wanted_) && has(wire::rendition::full)) {
+    go(wire::rendition::full, now_us, false);  // a broadcast without this rendition
+    return;
+  }
+  const bool settled = !last_down_us_ || now_us - *last_down_us_ >= config_.settle_us;
+  if (excess_us >= config_.audio_excess_us && has(wire::rendition::audio)) {
+    go(wire::rendition::audio, now_us, true);
+  } else if (settled && overloaded()) {
+    if (const auto lower = below(wanted_)) {
+      go(*lower, now_us, true);
+    }
+  } else {
+    maybe_go_up(now_us);
+  }
+}
+
+void rendition_choice::maybe_go_up(std::int64_t now_us) {
+  const auto next = above(wanted_);
+  if (!next || !last_down_us_) {
+    return;  // at the top, or never came down
+  }
+  if (now_us - *last_down_us_ < hold_us_ || now_us - last_busy_us_ < config_.calm_for_us) {
+    return;
+  }
+  const auto capacity = capacity_kbps();
+  const double needed = config_.headroom * kbps_[static_cast<std::size_t>(*next)];
+  // From sound alone there are no keyframes to time: a trial.
+  if ((capacity && *capacity >= needed) || (!capacity && wanted_ == wire::rendition::audio)) {
+    go(*next, now_us, false);
+  }
+}
+
+}  // namespace treecast::viewer

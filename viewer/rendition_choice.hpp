@@ -1,0 +1,105 @@
+// Which rendition a viewer asks for: the best its downlink carries (ABR).
+//
+// It watches each chunk's lag (capture -> arrival). The smallest lag of the
+// last window is the path's own delay; lag above it ("excess") is stream
+// queued somewhere on the way. A keyframe's chunk on a narrow link makes a
+// spike that drains (no reason to move); a link that does not carry what we
+// ask for makes excess that grows chunk after chunk. So: excess rising over
+// `rising_chunks` chunks in a row by `rising_excess` in all, or staying
+// above `down_excess` for `sustain`, steps one rendition down (full -> low
+// -> sound alone); excess past `audio_excess` goes straight to sound alone,
+// before the player's buffer runs dry. After a step down the backlog drains
+// for `settle` before another step.
+//
+// Going up needs room for the next rendition, known before asking for it:
+// a chunk much larger than most (a keyframe's) crosses a narrow link slowly,
+// so its bytes over its excess are the link's rate; on a wide link its
+// excess is nil. Up one rendition when those samples say the link carries
+// the next one's nominal rate (rendition_kbps, signed by the broadcaster)
+// with `headroom`, once the lag has been calm for `calm_for` and `hold` has
+// passed since the last step down. From sound alone (no keyframes to time)
+// it goes up on trial after `hold`; a step up that has to come back within
+// `hold` doubles the hold (up to `max_hold`), so a link at its limit is not
+// tried every few seconds.
+//
+// Pure logic with an injected clock (microseconds). Not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <span>
+
+#include "wire/messages.hpp"
+
+namespace treecast::viewer {
+
+class rendition_choice {
+ public:
+  struct config {
+    int rising_chunks = 4;
+    std::int64_t rising_excess_us = 60'000;
+    std::int64_t down_excess_us = 100'000;
+    std::int64_t sustain_us = 400'000;
+    std::int64_t audio_excess_us = 250'000;
+    std::int64_t settle_us = 2'000'000;
+    std::int64_t calm_excess_us = 40'000;
+    std::int64_t calm_for_us = 4'000'000;
+    std::int64_t first_hold_us = 8'000'000;
+    std::int64_t max_hold_us = 128'000'000;
+    std::int64_t window_us = 10'000'000;
+    double headroom = 1.3;
+    // A chunk this many times the average size times the link (a keyframe's).
+    double large_chunk = 2.5;
+  };
+
+  rendition_choice() : rendition_choice(config{}) {}
+  explicit rendition_choice(config c) : config_(c) {}
+
+  // Chunk arrived at `now_us`, captured at `capture_us`, `bytes` on the wire;
+  // `kbps`: the renditions' nominal rates when it carries them (keyframes).
+  void on_chunk(std::int64_t now_us, std::int64_t capture_us, std::size_t bytes,
+                std::span<const std::uint32_t> kbps);
+
+  wire::rendition wanted() const { return wanted_; }
+  // Changes of the rendition asked for, down and up.
+  std::uint64_t switches() const { return switches_; }
+  // The link's rate as large chunks measured it (kbit/s); nullopt unknown.
+  std::optional<double> capacity_kbps() const;
+
+ private:
+  bool has(wire::rendition r) const;
+  void go(wire::rendition r, std::int64_t now_us, bool down);
+  std::optional<wire::rendition> above(wire::rendition r) const;
+  std::optional<wire::rendition> below(wire::rendition r) const;
+  void maybe_go_up(std::int64_t now_us);
+
+  config config_;
+  wire::rendition wanted_ = wire::rendition::full;
+  std::uint64_t switches_ = 0;
+  std::uint32_t kbps_[wire::rendition_count] = {};  // 0 = the broadcast has none
+  struct lag_sample {
+    std::int64_t at_us;
+    std::int64_t lag_us;
+  };
+  std::deque<lag_sample> lags_;  // increasing lag from front to back (sliding minimum)
+  struct rate_sample {
+    std::int64_t at_us;
+    double kbps;
+  };
+  std::deque<rate_sample> rates_;  // of the rendition asked for now
+  struct excess_sample {
+    std::int64_t at_us;
+    std::int64_t excess_us;
+  };
+  std::deque<excess_sample> recent_;  // the last sustain_us, and rising_chunks at least
+  bool overloaded() const;
+  double average_bytes_ = 0;
+  std::int64_t last_busy_us_ = 0;  // the latest chunk with excess above calm
+  std::optional<std::int64_t> last_switch_us_;
+  std::optional<std::int64_t> last_up_us_;
+  std::int64_t hold_us_ = 0;
+  std::optional<std::int64_t> last_down_us_;
+};
+
+}  // namespace treecast::viewer
