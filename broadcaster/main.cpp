@@ -67,6 +67,7 @@ int main(int argc, char** argv) {
   int chunk_ms = 33;  // a frame at 30 fps: latency (README, Performance)
   std::string device = "/dev/video0";
   std::string record_path;
+  std::string low_rendition = "yes";
   po::options_description description("treecast-broadcaster options");
   // clang-format off
   description.add_options()
@@ -81,6 +82,9 @@ int main(int argc, char** argv) {
     ("bitrate", po::value(&bitrate)->default_value(bitrate), "video bitrate, kbit/s")
     ("chunk-ms", po::value(&chunk_ms)->default_value(chunk_ms), "capture time per chunk, ms (33: a chunk per frame at 30 fps; longer chunks cost latency,\n"
      "shorter ones signatures and framing)")
+    ("low-rendition", po::value(&low_rendition)->default_value(low_rendition),
+     "yes | no: also encode the video at ~360p and a third of the bitrate, for viewers whose\n"
+     "downlink does not carry the full one (they switch at a keyframe; sound alone is always there)")
     ("key", po::value(&key_path)->default_value(key_path),
      "the stream's Ed25519 private key (PEM), created on first run; the stream id is its public key")
     ("token-hours", po::value(&token_hours)->default_value(token_hours),
@@ -111,6 +115,10 @@ int main(int argc, char** argv) {
       throw std::invalid_argument("--title must be at most 200 characters");
     }
     media_settings.device = device;
+    if (low_rendition != "yes" && low_rendition != "no") {
+      throw std::invalid_argument("--low-rendition must be yes or no");
+    }
+    media_settings.low_rendition = low_rendition == "yes";
     level = runtime::parse_log_level(options.log_level);
   } catch (const std::exception& e) {
     std::cerr << "treecast-broadcaster: " << e.what() << "\n";

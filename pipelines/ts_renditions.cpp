@@ -17,6 +17,21 @@ std::size_t payload_offset(std::string_view packet) {
   return offset < packet.size() ? offset : 0;
 }
 
+// Turns a PCR in the packet's adaptation field into stuffing.
+void strip_pcr(std::string& packet) {
+  const std::uint8_t adaptation = (byte_at(packet, 3) >> 4) & 0x3;
+  if ((adaptation != 2 && adaptation != 3) || byte_at(packet, 4) < 7 ||
+      !(byte_at(packet, 5) & 0x10)) {
+    return;
+  }
+  // The flags byte, then the 6 PCR bytes: other optional fields follow them
+  // only when their flags are set, so they move up over the PCR.
+  packet[5] = static_cast<char>(byte_at(packet, 5) & ~0x10);
+  const std::size_t end = 5 + byte_at(packet, 4);  // just past the adaptation field
+  packet.erase(6, 6);
+  packet.insert(end - 6, 6, static_cast<char>(0xff));
+}
+
 void set_pid(std::string& packet, std::uint16_t pid) {
   packet[1] = static_cast<char>((byte_at(packet, 1) & 0xe0) | ((pid >> 8) & 0x1f));
   packet[2] = static_cast<char>(pid & 0xff);
@@ -113,10 +128,13 @@ rendition_streams ts_rendition_splitter::split(std::string_view ts) {
       out.low.append(pmt);
       out.audio.append(pmt);
     } else if (*pid == full_video_pid) {
-      out.full.append(packet);
+      std::string video(packet);
+      strip_pcr(video);
+      out.full.append(video);
     } else if (*pid == low_video_pid) {
       std::string moved(packet);
       set_pid(moved, full_video_pid);
+      strip_pcr(moved);
       out.low.append(moved);
       low_here = true;
     } else {

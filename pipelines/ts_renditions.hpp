@@ -13,10 +13,12 @@
 //   audio  everything but video (the tables and the sound)
 //
 // The PMT in each loses the low video's entry (and its CRC is made anew),
-// so every rendition declares the one video stream and the sound. The full
-// video carries the program clock (PCR); the low and audio renditions have
-// none, and tsdemux then times by the PES timestamps (measured: the low
-// rendition plays every frame, sound alone without a gap).
+// so every rendition declares the one video stream and the sound. No
+// rendition carries the program clock (PCR: the full video's is turned into
+// stuffing), and tsdemux then times every one by the PES timestamps alike:
+// measured, a player that went full -> low -> full with the PCR left in the
+// full one only fell seconds behind when the PCR came back, and showed
+// every frame late from then on.
 //
 // Pure logic, no GStreamer. Not thread-safe.
 #pragma once

@@ -58,6 +58,7 @@ void rendition_choice::go(wire::rendition r, std::int64_t now_us, bool down) {
   }
   wanted_ = r;
   ++switches_;
+  stepped_down_ = down || (stepped_down_ && r != wire::rendition::full);
   last_switch_us_ = now_us;
   if (down) {
     // Back down soon after going up: that step was one too many.
@@ -105,6 +106,9 @@ void rendition_choice::on_chunk(std::int64_t now_us, std::int64_t capture_us, st
       kbps_[i] = i < kbps.size() ? kbps[i] : 0;
     }
   }
+  if (!last_down_us_) {
+    last_down_us_ = now_us;  // the start counts as a step down with no hold
+  }
   const std::int64_t lag_us = now_us - capture_us;
   while (!lags_.empty() && lags_.back().lag_us >= lag_us) {
     lags_.pop_back();
@@ -139,7 +143,14 @@ void rendition_choice::on_chunk(std::int64_t now_us, std::int64_t capture_us, st
     return;
   }
   const bool settled = !last_down_us_ || now_us - *last_down_us_ >= config_.settle_us;
-  if (excess_us >= config_.audio_excess_us && has(wire::rendition::audio)) {
+  // Sound alone at once when the excess is past audio_excess two chunks in a
+  // row and not falling: a burst of chunks held up together (a busy moment on this
+  // machine) arrives all at once, each later one with less excess.
+  const bool deep = excess_us >= config_.audio_excess_us && previous_excess_us_ &&
+                    *previous_excess_us_ >= config_.audio_excess_us &&
+                    excess_us >= *previous_excess_us_;
+  previous_excess_us_ = excess_us;
+  if (deep && has(wire::rendition::audio)) {
     go(wire::rendition::audio, now_us, true);
   } else if (settled && overloaded()) {
     if (const auto lower = below(wanted_)) {

@@ -7,9 +7,14 @@
 // ask for makes excess that grows chunk after chunk. So: excess rising over
 // `rising_chunks` chunks in a row by `rising_excess` in all, or staying
 // above `down_excess` for `sustain`, steps one rendition down (full -> low
-// -> sound alone); excess past `audio_excess` goes straight to sound alone,
-// before the player's buffer runs dry. After a step down the backlog drains
+// -> sound alone); excess past `audio_excess` and not falling goes straight
+// to sound alone, before the player's buffer runs dry (chunks held up
+// together by a busy moment arrive at once, each with less excess than the
+// one before: no reason to move). After a step down the backlog drains
 // for `settle` before another step.
+//
+// It starts at the low rendition (a third of the join's backlog on a link
+// not known yet) and goes up as the first keyframes show room.
 //
 // Going up needs room for the next rendition, known before asking for it:
 // a chunk much larger than most (a keyframe's) crosses a narrow link slowly,
@@ -44,13 +49,13 @@ class rendition_choice {
     std::int64_t audio_excess_us = 250'000;
     std::int64_t settle_us = 2'000'000;
     std::int64_t calm_excess_us = 40'000;
-    std::int64_t calm_for_us = 4'000'000;
+    std::int64_t calm_for_us = 2'000'000;
     std::int64_t first_hold_us = 8'000'000;
     std::int64_t max_hold_us = 128'000'000;
     std::int64_t window_us = 10'000'000;
     double headroom = 1.3;
     // A chunk this many times the average size times the link (a keyframe's).
-    double large_chunk = 2.5;
+    double large_chunk = 1.5;
   };
 
   rendition_choice() : rendition_choice(config{}) {}
@@ -62,6 +67,9 @@ class rendition_choice {
                 std::span<const std::uint32_t> kbps);
 
   wire::rendition wanted() const { return wanted_; }
+  // Below the full rendition because the link said so (a step down), not
+  // just starting low.
+  bool held_down() const { return wanted_ != wire::rendition::full && stepped_down_; }
   // Changes of the rendition asked for, down and up.
   std::uint64_t switches() const { return switches_; }
   // The link's rate as large chunks measured it (kbit/s); nullopt unknown.
@@ -75,8 +83,11 @@ class rendition_choice {
   void maybe_go_up(std::int64_t now_us);
 
   config config_;
-  wire::rendition wanted_ = wire::rendition::full;
+  // It starts low: a third of the join's backlog on a link yet unknown,
+  // and up as soon as the first keyframes show room (no hold, no trial).
+  wire::rendition wanted_ = wire::rendition::low;
   std::uint64_t switches_ = 0;
+  bool stepped_down_ = false;
   std::uint32_t kbps_[wire::rendition_count] = {};  // 0 = the broadcast has none
   struct lag_sample {
     std::int64_t at_us;
@@ -92,7 +103,9 @@ class rendition_choice {
     std::int64_t at_us;
     std::int64_t excess_us;
   };
-  std::deque<excess_sample> recent_;  // the last sustain_us, and rising_chunks at least
+  std::deque<excess_sample> recent_;
+  std::optional<std::int64_t>
+      previous_excess_us_;  // the last sustain_us, and rising_chunks at least
   bool overloaded() const;
   double average_bytes_ = 0;
   std::int64_t last_busy_us_ = 0;  // the latest chunk with excess above calm

@@ -60,6 +60,10 @@ stream_receiver::stream_receiver(boost::asio::io_context& io,
 
 void stream_receiver::start() {
   peer_.start();
+  if (!fixed_) {
+    asked_ = wire::rendition_bit(choice_.wanted());  // the join asks for where we start
+    peer_.want_renditions(*asked_, false);
+  }
 }
 
 void stream_receiver::stop() {
@@ -68,9 +72,14 @@ void stream_receiver::stop() {
 
 const wire::chunk_part* stream_receiver::choose_part(const core::shared_chunk& c) {
   if (!fixed_) {
+    // A keyframe chunk without rates is of a broadcast of one rendition.
+    static constexpr std::uint32_t full_only[] = {1};
+    const std::span<const std::uint32_t> kbps = c->rendition_kbps.empty() && c->is_keyframe()
+                                                    ? std::span(full_only)
+                                                    : std::span(c->rendition_kbps);
     choice_.on_chunk(static_cast<std::int64_t>(runtime::wall_time_us()),
                      static_cast<std::int64_t>(c->capture_time_us),
-                     c->frame ? c->frame->size() : c->payload.size(), c->rendition_kbps);
+                     c->frame ? c->frame->size() : c->payload.size(), kbps);
   }
   const wire::rendition wanted = fixed_.value_or(choice_.wanted());
   picker_.want(wanted);
@@ -81,17 +90,19 @@ const wire::chunk_part* stream_receiver::choose_part(const core::shared_chunk& c
   if (pick->skip_video) {
     playout_.skip_video();
   }
-  // Ask for what we want; until a video rendition can be taken up (its
-  // keyframe), also for what plays meanwhile: the one playing when going up,
-  // sound alone when going down (the link is too busy for more).
+  // Ask for what we want. Going from low to full, also for low until full's
+  // keyframe, so the picture goes on meanwhile; any other way, the wanted
+  // one alone (its sound plays until its keyframe brings the picture: no
+  // second copy on a link that is the reason for the switch).
   wire::rendition_set ask = wire::rendition_bit(wanted);
-  if (pick->kind != wanted && wanted != wire::rendition::audio) {
-    const bool going_up = wanted == wire::rendition::full;
-    ask |= wire::rendition_bit(going_up ? pick->kind : wire::rendition::audio);
+  if (wanted == wire::rendition::full && pick->kind == wire::rendition::low) {
+    ask |= wire::rendition_bit(wire::rendition::low);
   }
-  if (ask != asked_) {
+  const bool narrow = fixed_ ? *fixed_ != wire::rendition::full : choice_.held_down();
+  if (ask != asked_ || narrow != narrow_) {
     asked_ = ask;
-    peer_.want_renditions(ask);
+    narrow_ = narrow;
+    peer_.want_renditions(ask, narrow);
   }
   if (told_playing_ != pick->kind) {
     told_playing_ = pick->kind;

@@ -85,7 +85,11 @@ class stream_receiver {
   rendition_choice choice_;
   rendition_picker picker_;
   std::optional<wire::rendition> told_playing_;
-  wire::rendition_set asked_ = wire::rendition_bit(wire::rendition::full);
+  // What we asked our parent for: auto starts low (a third of the join's
+  // backlog; up once keyframes show room), a fixed rendition is asked for
+  // as the first chunk shows it.
+  std::optional<wire::rendition_set> asked_;
+  bool narrow_ = false;  // told the engine our downlink does not carry the full rendition
   std::uint64_t undecryptable_ = 0;
   bool decrypted_any_ = false;
   bool failed_ = false;

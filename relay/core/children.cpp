@@ -6,7 +6,7 @@ namespace treecast::core {
 
 std::size_t children::free_slots(bool open) const {
   const std::size_t taken = count() + (reserving() ? 1 : 0);
-  if (!open || unreachable() || taken >= slots()) {
+  if (!open || leaf() || taken >= slots()) {
     return 0;
   }
   return slots() - taken;
@@ -18,13 +18,13 @@ bool children::reserved_for(const wire::node_id_t& id) const {
 }
 
 bool children::room_for_promotion(bool open) const {
-  return open && !unreachable() && count() < slots() + ctx_.config.standby_headroom;
+  return open && !leaf() && count() < slots() + ctx_.config.standby_headroom;
 }
 
 std::size_t children::promotion_room(bool open) const {
   const std::size_t limit = slots() + ctx_.config.standby_headroom;
   const std::size_t taken = count() + (reserving() ? 1 : 0);
-  return open && !unreachable() && taken < limit ? limit - taken : 0;
+  return open && !leaf() && taken < limit ? limit - taken : 0;
 }
 
 std::string children::refusal(bool attached) const {
@@ -33,6 +33,9 @@ std::string children::refusal(bool attached) const {
   }
   if (unreachable()) {
     return "not reachable from its parent: takes no children";
+  }
+  if (narrow_downlink_) {
+    return "its downlink does not carry the full rendition: takes no children";
   }
   return attached ? "full" : "not attached";
 }

@@ -80,6 +80,12 @@ class children {
   void set_slot_limit(std::size_t limit) { slot_limit_ = limit; }
   std::size_t slots() const { return std::min(slot_limit_, ctx_.config.max_children); }
   bool unreachable() const { return reachable_ == false; }
+  // We play less than the full rendition (our downlink does not carry it):
+  // a leaf too, until we play it again.
+  void set_narrow_downlink(bool narrow) { narrow_downlink_ = narrow; }
+  bool narrow_downlink() const { return narrow_downlink_; }
+  // Takes no children: unreachable, or a narrow downlink.
+  bool leaf() const { return unreachable() || narrow_downlink_; }
   std::optional<bool> reachable() const { return reachable_; }  // nullopt: not told yet
 
   child* find(link_id_t id);
@@ -144,6 +150,7 @@ class children {
   };
   std::optional<reservation> reserved_;
   std::optional<bool> reachable_;
+  bool narrow_downlink_ = false;
   std::size_t slot_limit_ = static_cast<std::size_t>(-1);
   bool reserving() const { return reserved_ && ctx_.now < reserved_->until; }
 };

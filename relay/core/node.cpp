@@ -127,9 +127,17 @@ void node::ask_for_renditions() {
   }
 }
 
-void node::want_renditions(wire::rendition_set set, time_point now) {
+void node::want_renditions(wire::rendition_set set, bool narrow, time_point now) {
   begin_input(now);
   renditions_.set_own(set);
+  // Children wanting the full rendition would only make a narrow downlink worse.
+  if (narrow != children_.narrow_downlink()) {
+    children_.set_narrow_downlink(narrow);
+    subtree_.report_soon();
+    ctx_.log(log_level::info, narrow ? "playing below the full rendition: taking no children"
+                                     : "playing the full rendition again: taking children");
+    shed_children_of_narrow_downlink();
+  }
   end_input();
 }
 
@@ -405,7 +413,7 @@ bool node::may_give_place() const {
   // One child over our slots at most: none gives way while one moves out or
   // while a slot is kept for one moving in.
   return free_slots() == 0 && attached() && !leaving_ && !children_.moving_out() &&
-         !children_.keeping_slot() && !children_.unreachable();
+         !children_.keeping_slot() && !children_.leaf();
 }
 
 std::uint32_t node::room_for_strong() const {
@@ -415,7 +423,7 @@ std::uint32_t node::room_for_strong() const {
 bool node::may_rise() const {
   // Clearly stronger than our parent implies strong (capacity_policy); a
   // peer nobody can reach is strong for no one.
-  return !children_.unreachable() &&
+  return !children_.leaf() &&
          capacity_policy::strong(static_cast<std::uint32_t>(ctx_.config.max_children));
 }
 
@@ -438,7 +446,21 @@ void node::move_out(link_id_t child, const link& joiner) {
                                 describe(links_.at(child).remote) + " to move below it");
 }
 
+void node::shed_children_of_narrow_downlink() {
+  if (children_.narrow_downlink() && children_.count() > 0) {
+    hand_off_child(children_.begin()->first, "our downlink does not carry the full rendition");
+  }
+}
+
 void node::hand_off_slow_child(link_id_t child) {
+  const link& l = links_.at(child);
+  const auto queued_ms = static_cast<long long>(1000.0 * static_cast<double>(l.queued_bytes) /
+                                                uploads_.stream_bytes_per_second());
+  hand_off_child(child, "child at " + describe(l.remote) + " does not keep up (" +
+                            std::to_string(queued_ms) + " ms of stream queued to it)");
+}
+
+void node::hand_off_child(link_id_t child, const std::string& why) {
   if (children_.moving_out()) {
     return;  // one at a time
   }
@@ -446,15 +468,10 @@ void node::hand_off_slow_child(link_id_t child) {
   if (targets.empty()) {
     return;  // nowhere to go: it stays (dropped if its queue reaches the bound)
   }
-  const link& l = links_.at(child);
-  const auto queued_ms = static_cast<long long>(1000.0 * static_cast<double>(l.queued_bytes) /
-                                                uploads_.stream_bytes_per_second());
   links_.send(child, wire::move{std::move(targets)});
   children_.start_move_out(child, ctx_.now + ctx_.config.move_out_timeout);
   ctx_.stats.add(counter::children_handed_off);
-  ctx_.log(log_level::info,
-           "child at " + describe(l.remote) + " does not keep up (" + std::to_string(queued_ms) +
-               " ms of stream queued to it): asked it to move to a peer with room");
+  ctx_.log(log_level::info, why + ": asked a child to move to a peer with room");
 }
 
 wire::join_redirect node::redirect_for(const link& l, std::string reason,
@@ -981,6 +998,7 @@ void node::on_timer(time_point now) {
   if (const auto slow = uploads_.on_timer()) {
     hand_off_slow_child(*slow);
   }
+  shed_children_of_narrow_downlink();
   if (uploads_.slot_limit() != children_.slots()) {
     children_.set_slot_limit(uploads_.slot_limit());
     subtree_.report_soon();  // our parent hands out our slots by our reports

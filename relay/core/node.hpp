@@ -212,7 +212,9 @@ class node {
   void set_local_health(const local_health& health) { subtree_.set_local_health(health); }
   // The renditions our own player plays (a viewer: the full one until told);
   // we ask our parent for them and for what our children want.
-  void want_renditions(wire::rendition_set set, time_point now);
+  // `narrow_downlink`: we play less than the full rendition because our
+  // downlink does not carry it: we take no children meanwhile.
+  void want_renditions(wire::rendition_set set, bool narrow_downlink, time_point now);
   wire::rendition_set renditions_wanted() const { return renditions_.own(); }
   wire::rendition_set renditions_asked() const { return renditions_.upstream(); }
 
@@ -306,6 +308,10 @@ class node {
   // A child we cannot feed (upload_monitor) is asked to move to a peer
   // with room (its backups), make-before-break; one at a time.
   void hand_off_slow_child(link_id_t child);
+  // Playing below the full rendition: our children go elsewhere, one at a time.
+  void shed_children_of_narrow_downlink();
+  // Asks `child` to move to a peer with room (Move), one at a time.
+  void hand_off_child(link_id_t child, const std::string& why);
   // Tells the peer where to go instead (JoinRedirect) and closes its link.
   void send_away(link_id_t id, const wire::join_redirect& redirect);
   void finish_leave();

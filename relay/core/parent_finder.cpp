@@ -632,7 +632,7 @@ void parent_finder::request(link_id_t id) {
 }
 
 bool parent_finder::can_adopt_from(const link& l) const {
-  if (!l.peer_hello || children_.unreachable()) {
+  if (!l.peer_hello || children_.leaf()) {
     return false;  // a child moved below us could not connect
   }
   if (round_ == round_kind::rise) {

@@ -121,11 +121,11 @@ void node_runtime::submit_source_chunk(wire::chunk c) {
   });
 }
 
-void node_runtime::want_renditions(wire::rendition_set set) {
+void node_runtime::want_renditions(wire::rendition_set set, bool narrow_downlink) {
   if (stopped_ || !node_) {
     return;
   }
-  node_->want_renditions(set, now());
+  node_->want_renditions(set, narrow_downlink, now());
   drain();
 }
 

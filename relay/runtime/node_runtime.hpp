@@ -73,7 +73,7 @@ class node_runtime final : private link_connection::handler {
 
   // The renditions our player plays (the engine asks our parent for them);
   // only on the io thread.
-  void want_renditions(wire::rendition_set set);
+  void want_renditions(wire::rendition_set set, bool narrow_downlink);
 
   // The engine, for status and metrics; only on the io thread.
   const core::node& engine() const { return *node_; }

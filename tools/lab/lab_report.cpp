@@ -140,6 +140,11 @@ viewer_detail detail_of(const lab_peer& peer, const std::vector<viewer_condition
     d.children = field_or(last, "children", 0);
     d.frames = field_or(last, "frames", 0);
     d.missed = field_or(last, "missed", 0);
+    d.switches += field_or(last, "switches", 0);
+    d.audio_gaps += field_or(last, "audio_gaps", 0);
+    if (const auto it = last.find("rendition"); it != last.end()) {
+      d.rendition = it->second;
+    }
     if (const auto it = last.find("reachable"); it != last.end()) {
       d.reachable = it->second;
     }
@@ -271,12 +276,15 @@ void print_report(const lab_report& r) {
                 any ? played->second.p50 : -1.0, any ? played->second.p99 : -1.0);
   }
   if (!r.viewers_detail.empty() && r.viewers_detail.size() <= 60) {
-    std::printf("%-10s %-6s %-11s %9s %9s %8s %8s %8s %8s %6s\n", "viewer", "site", "lab",
-                "down_kbit", "reachable", "children", "frames", "stall_ms", "stalls", "missed");
+    std::printf("%-10s %-6s %-11s %9s %9s %8s %9s %8s %8s %8s %8s %6s %10s\n", "viewer", "site",
+                "lab", "down_kbit", "reachable", "children", "rendition", "switches", "frames",
+                "stall_ms", "stalls", "missed", "audio_gaps");
     for (const auto& d : r.viewers_detail) {
-      std::printf("%-10s %-6s %-11s %9d %9s %8lld %8lld %8lld %8lld %6lld\n", d.name.c_str(),
-                  d.site.c_str(), d.unreachable_by_lab ? "unreachable" : "reachable", d.down_kbit,
-                  d.reachable.c_str(), d.children, d.frames, d.stall_ms, d.stalls, d.missed);
+      std::printf("%-10s %-6s %-11s %9d %9s %8lld %9s %8lld %8lld %8lld %8lld %6lld %10lld\n",
+                  d.name.c_str(), d.site.c_str(),
+                  d.unreachable_by_lab ? "unreachable" : "reachable", d.down_kbit,
+                  d.reachable.c_str(), d.children, d.rendition.c_str(), d.switches, d.frames,
+                  d.stall_ms, d.stalls, d.missed, d.audio_gaps);
     }
   }
   std::printf("WAN copies per site:");
@@ -300,7 +308,10 @@ nlohmann::json viewers_json(const std::vector<viewer_detail>& viewers) {
                    {"frames", d.frames},
                    {"stall_ms", d.stall_ms},
                    {"stalls", d.stalls},
-                   {"missed", d.missed}});
+                   {"missed", d.missed},
+                   {"rendition", d.rendition},
+                   {"switches", d.switches},
+                   {"audio_gaps", d.audio_gaps}});
   }
   return out;
 }

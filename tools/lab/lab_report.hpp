@@ -30,6 +30,9 @@ struct viewer_detail {
   long long stall_ms = 0;  // over all its runs
   long long stalls = 0;
   long long missed = 0;
+  std::string rendition = "-";  // playing at the end: "full", "low", "audio"
+  long long switches = 0;       // changes of the rendition played, over all its runs
+  long long audio_gaps = 0;     // times the sound stopped, over all its runs
 };
 
 struct lab_report {

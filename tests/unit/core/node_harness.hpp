@@ -62,8 +62,8 @@ class harness {
     node_.leave(now_);
     collect();
   }
-  void want_renditions(wire::rendition_set set) {
-    node_.want_renditions(set, now_);
+  void want_renditions(wire::rendition_set set, bool narrow_downlink = false) {
+    node_.want_renditions(set, narrow_downlink, now_);
     collect();
   }
   void written(link_id_t link, std::size_t bytes) {

@@ -146,6 +146,29 @@ TEST(rendition_subscriptions, a_viewer_asks_for_what_it_plays) {
   EXPECT_EQ(h.engine().renditions_asked(), low | audio);
 }
 
+TEST(rendition_subscriptions, a_viewer_playing_below_full_takes_no_children) {
+  node_config c = relay_config();
+  c.role = wire::peer_role::viewer;
+  c.max_children = 2;
+  harness h(c);
+  h.start();
+  const link_id_t parent = h.join_through_rendezvous();
+  h.receive(parent, wire::join_accept{0, {id_of(1)}});
+  h.receive(parent, wire::reachability{true, {"10.0.0.9", 7001}});
+  EXPECT_EQ(h.engine().free_slots(), 2u);
+  h.want_renditions(low, false);  // starting low is no reason to refuse children
+  EXPECT_EQ(h.engine().free_slots(), 2u);
+  h.want_renditions(low | audio, true);  // its downlink does not carry the full one
+  EXPECT_EQ(h.engine().free_slots(), 0u);
+  h.clear();
+  const link_id_t joiner = join_asking(h, 5, full);
+  const auto redirects = h.only_sent<wire::join_redirect>(joiner);
+  ASSERT_EQ(redirects.size(), 1u);
+  EXPECT_NE(redirects[0].reason.find("downlink"), std::string::npos) << redirects[0].reason;
+  h.want_renditions(full);
+  EXPECT_EQ(h.engine().free_slots(), 2u);
+}
+
 TEST(rendition_subscriptions, a_subscribe_from_a_peer_that_is_no_child_is_refused) {
   harness h(root_config());
   h.start();
