@@ -61,6 +61,7 @@ void rendition_choice::go(wire::rendition r, std::int64_t now_us, bool down) {
   stepped_down_ = down || (stepped_down_ && r != wire::rendition::full);
   last_switch_us_ = now_us;
   if (down) {
+    const auto capacity = capacity_kbps();
     // Back down soon after going up: that step was one too many.
     const bool failed_up =
         last_up_us_ && now_us - *last_up_us_ < std::max(hold_us_, config_.first_hold_us);
@@ -68,6 +69,14 @@ void rendition_choice::go(wire::rendition r, std::int64_t now_us, bool down) {
                    ? std::min(config_.max_hold_us, std::max(hold_us_, config_.first_hold_us) * 2)
                    : config_.first_hold_us;
     last_down_us_ = now_us;
+    // Down to sound alone on a link measured too narrow for the low video:
+    // no trial for as long as any (each would queue seconds of video ahead
+    // of the sound).
+    const double low_needed =
+        config_.headroom * kbps_[static_cast<std::size_t>(wire::rendition::low)];
+    if (r == wire::rendition::audio && capacity && *capacity < low_needed) {
+      hold_us_ = config_.max_hold_us;
+    }
   } else {
     last_up_us_ = now_us;
   }
