@@ -1,5 +1,6 @@
 // treecast-broadcaster: captures and encodes the stream and feeds it to the
 // root of the tree; seed relays and viewers attach to it.
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/program_options.hpp>
@@ -149,13 +150,15 @@ int main(int argc, char** argv) {
   int exit_code = runtime::exit_ok;
   std::unique_ptr<runtime::shutdown_signals> shutdown;
 
+  std::atomic<std::uint64_t> full_rendition_bytes{0};  // the pipeline's full rendition, so far
   std::unique_ptr<media::broadcast_pipeline> pipeline;
   try {
     pipeline = std::make_unique<media::broadcast_pipeline>(
         media_settings,
-        [&session, &recorder](media::media_chunk&& m) {
+        [&session, &recorder, &full_rendition_bytes](media::media_chunk&& m) {
           // Streaming thread: encrypt, sign and encode once here, off the
           // network thread.
+          full_rendition_bytes += m.bytes.size();
           if (recorder) {
             recorder->write(m.bytes);
           }
@@ -235,7 +238,9 @@ int main(int argc, char** argv) {
     const core::node& node = root.engine();
     const std::uint64_t sent = node.stats().get(core::counter::chunk_bytes_sent);
     const std::uint64_t busy = pipeline->encoder_busy_ns();
-    const std::uint64_t source = node.stats().get(core::counter::chunk_bytes_received);
+    // One copy of the stream: the full rendition (the root holds every
+    // rendition; a link carries the full one alone unless asked for more).
+    const std::uint64_t source = full_rendition_bytes.load();
     rate.upload_kbps = (sent - rate.sent_bytes) * 8 / 1000;
     rate.stream_kbps = (source - rate.source_bytes) * 8 / 1000;
     rate.source_bytes = source;

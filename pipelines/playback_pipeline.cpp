@@ -12,6 +12,7 @@
 #include "gst_support.hpp"
 #include "jitter_target.hpp"
 #include "playout_shift.hpp"
+#include "ts_renditions.hpp"
 #include "window_controls.hpp"
 
 namespace treecast::media {
@@ -64,7 +65,7 @@ std::string video_branch(bool headless, video_output output) {
   return std::string(
              "queue name=entry max-size-time=3000000000 max-size-bytes=0 max-size-buffers=0 ! "
              "h264parse ! avdec_h264 name=vdec ! ") +
-         (headless ? "fakesink name=vsink sync=true"
+         (headless ? "fakesink name=vsink sync=true async=false"
                    : "textoverlay name=overlay valignment=bottom halignment=left "
                      "font-desc=\"Sans 12\" shaded-background=true ! videoconvert ! " +
                          video_sink_description(output));
@@ -367,8 +368,7 @@ void playback_pipeline::stop() {
   }
 }
 
-void playback_pipeline::push(const void* data, std::size_t size, std::uint64_t capture_time_us,
-                             std::shared_ptr<const void> keep_alive) {
+void playback_pipeline::push(std::string_view ts, std::uint64_t capture_time_us) {
   if (!playing_) {
     // The clock starts with the first chunk, so that its first frame is due
     // one latency from now rather than in the past.
@@ -378,7 +378,10 @@ void playback_pipeline::push(const void* data, std::size_t size, std::uint64_t c
   }
   newest_capture_us_.store(capture_time_us);
   timing_->edge.note_arrival(capture_time_us);
-  gst_app_src_push_buffer(GST_APP_SRC(source_), buffer_over(data, size, std::move(keep_alive)));
+  // Renditions switch in this player: none may bring a program clock, or
+  // the demuxer's timing jumps when it comes and goes (ts_renditions.hpp).
+  auto bytes = std::make_shared<const std::string>(without_pcr(ts));
+  gst_app_src_push_buffer(GST_APP_SRC(source_), buffer_over(bytes->data(), bytes->size(), bytes));
 }
 
 std::uint64_t playback_pipeline::re_anchors() const {

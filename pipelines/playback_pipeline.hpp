@@ -28,6 +28,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 
 #include "frame_latency.hpp"
 #include "stall_meter.hpp"
@@ -73,12 +74,12 @@ class playback_pipeline {
 
   void stop();
 
-  // Feeds TS bytes without copying them: `keep_alive` owns the memory until
-  // GStreamer is done with it. `capture_time_us` is the wall time the first
-  // byte was captured. The first push starts the clock. Throws
-  // std::runtime_error when the pipeline will not play (e.g. no display).
-  void push(const void* data, std::size_t size, std::uint64_t capture_time_us,
-            std::shared_ptr<const void> keep_alive);
+  // Feeds TS bytes (a copy without the program clock: the rendition may
+  // change from one push to the next, ts_renditions.hpp). `capture_time_us`
+  // is the wall time the first byte was captured. The first push starts the
+  // clock. Throws std::runtime_error when the pipeline will not play (e.g.
+  // no display).
+  void push(std::string_view ts, std::uint64_t capture_time_us);
 
   // Replaces the overlay's text (no effect headless).
   void set_overlay_text(const std::string& text);

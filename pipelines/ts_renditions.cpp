@@ -17,7 +17,8 @@ std::size_t payload_offset(std::string_view packet) {
   return offset < packet.size() ? offset : 0;
 }
 
-// Turns a PCR in the packet's adaptation field into stuffing.
+}  // namespace
+
 void strip_pcr(std::string& packet) {
   const std::uint8_t adaptation = (byte_at(packet, 3) >> 4) & 0x3;
   if ((adaptation != 2 && adaptation != 3) || byte_at(packet, 4) < 7 ||
@@ -31,6 +32,19 @@ void strip_pcr(std::string& packet) {
   packet.erase(6, 6);
   packet.insert(end - 6, 6, static_cast<char>(0xff));
 }
+
+std::string without_pcr(std::string_view ts) {
+  std::string out;
+  out.reserve(ts.size());
+  for (std::size_t at = 0; at + ts_packet_size <= ts.size(); at += ts_packet_size) {
+    std::string packet(ts.substr(at, ts_packet_size));
+    strip_pcr(packet);
+    out += packet;
+  }
+  return out;
+}
+
+namespace {
 
 void set_pid(std::string& packet, std::uint16_t pid) {
   packet[1] = static_cast<char>((byte_at(packet, 1) & 0xe0) | ((pid >> 8) & 0x1f));
@@ -128,13 +142,10 @@ rendition_streams ts_rendition_splitter::split(std::string_view ts) {
       out.low.append(pmt);
       out.audio.append(pmt);
     } else if (*pid == full_video_pid) {
-      std::string video(packet);
-      strip_pcr(video);
-      out.full.append(video);
+      out.full.append(packet);
     } else if (*pid == low_video_pid) {
       std::string moved(packet);
       set_pid(moved, full_video_pid);
-      strip_pcr(moved);
       out.low.append(moved);
       low_here = true;
     } else {

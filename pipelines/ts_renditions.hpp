@@ -13,12 +13,13 @@
 //   audio  everything but video (the tables and the sound)
 //
 // The PMT in each loses the low video's entry (and its CRC is made anew),
-// so every rendition declares the one video stream and the sound. No
-// rendition carries the program clock (PCR: the full video's is turned into
-// stuffing), and tsdemux then times every one by the PES timestamps alike:
-// measured, a player that went full -> low -> full with the PCR left in the
-// full one only fell seconds behind when the PCR came back, and showed
-// every frame late from then on.
+// so every rendition declares the one video stream and the sound. Only the
+// full video carries the program clock (PCR): a player that switches
+// renditions plays them without it (without_pcr), so that tsdemux times
+// every one by the PES timestamps alike. Measured: a player that went full
+// -> low -> full with the PCR left in fell seconds behind when the PCR came
+// back, and showed every frame late from then on; the browser gateway's
+// WebRTC pipeline, which plays the full rendition alone, needs the PCR.
 //
 // Pure logic, no GStreamer. Not thread-safe.
 #pragma once
@@ -40,6 +41,12 @@ struct rendition_streams {
   std::string low;  // empty when the stream has no low video
   std::string audio;
 };
+
+// Turns a PCR in the packet's adaptation field into stuffing (the packet
+// keeps its size and payload).
+void strip_pcr(std::string& packet);
+// `ts` (whole packets) with every PCR turned into stuffing.
+std::string without_pcr(std::string_view ts);
 
 // The MPEG-2 CRC-32 of PSI sections (polynomial 0x04C11DB7, not reflected).
 std::uint32_t mpeg_crc32(std::string_view bytes);

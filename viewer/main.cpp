@@ -138,7 +138,7 @@ int main(int argc, char** argv) {
                gateway->push(ts, capture_time_us);
              }
              try {
-               player->push(ts->data(), ts->size(), capture_time_us, ts);
+               player->push(*ts, capture_time_us);
              } catch (const std::exception& e) {
                fail(e.what());
              }

@@ -138,9 +138,14 @@ void rendition_choice::on_chunk(std::int64_t now_us, std::int64_t capture_us, st
 
   const auto size = static_cast<double>(bytes);
   if (average_bytes_ > 0 && size >= config_.large_chunk * average_bytes_) {
-    // A keyframe's chunk: how fast its bytes crossed (1 ms at least).
-    const double seconds = static_cast<double>(std::max<std::int64_t>(excess_us, 1000)) / 1e6;
+    // A keyframe's chunk: how fast its bytes crossed, i.e. its excess beyond
+    // what chunks of usual size have (the path's jitter), 1 ms at least.
+    const double seconds = static_cast<double>(std::max<std::int64_t>(
+                               excess_us - static_cast<std::int64_t>(usual_excess_us_), 1000)) /
+                           1e6;
     rates_.push_back({now_us, size * 8 / 1000 / seconds});
+  } else {
+    usual_excess_us_ = 0.9 * usual_excess_us_ + 0.1 * static_cast<double>(excess_us);
   }
   average_bytes_ = average_bytes_ == 0 ? size : 0.95 * average_bytes_ + 0.05 * size;
   while (!rates_.empty() && rates_.front().at_us < now_us - config_.window_us) {

@@ -108,6 +108,7 @@ class rendition_choice {
       previous_excess_us_;  // the last sustain_us, and rising_chunks at least
   bool overloaded() const;
   double average_bytes_ = 0;
+  double usual_excess_us_ = 0;     // of chunks of usual size: the path's own jitter
   std::int64_t last_busy_us_ = 0;  // the latest chunk with excess above calm
   std::optional<std::int64_t> last_switch_us_;
   std::optional<std::int64_t> last_up_us_;

@@ -1,5 +1,7 @@
 #include "rendition_picker.hpp"
 
+#include <array>
+
 namespace treecast::viewer {
 
 bool rendition_picker::can_take_up(wire::rendition r, wire::rendition_set available,
@@ -15,9 +17,15 @@ std::optional<rendition_picker::pick> rendition_picker::choose(wire::rendition_s
   }
   std::optional<pick> chosen;
   // In order of preference: what we want, what plays, sound alone, then
-  // video from the smaller up.
-  for (const auto r : {wanted_, playing_.value_or(wanted_), wire::rendition::audio,
-                       wire::rendition::low, wire::rendition::full}) {
+  // video from the smaller up. The first chunk played has a picture when it
+  // has one (a first picture on screen rather than none).
+  const bool video_wanted = wanted_ != wire::rendition::audio;
+  const auto order =
+      playing_ ? std::array{wanted_, *playing_, wire::rendition::audio, wire::rendition::low,
+                            wire::rendition::full}
+               : std::array{video_wanted ? wanted_ : wire::rendition::low, wire::rendition::low,
+                            wire::rendition::full, wire::rendition::audio, wire::rendition::audio};
+  for (const auto r : order) {
     if (can_take_up(r, available, keyframe)) {
       chosen = pick{r, false};
       break;

@@ -8,7 +8,8 @@
 // allowed; until then the one playing; when the chunk lacks the one playing,
 // the best it has that can play from here (sound alone, or a video
 // rendition at a keyframe); failing that, another video rendition, and the
-// player then skips video to the next keyframe (`skip_video`).
+// player then skips video to the next keyframe (`skip_video`). The first
+// chunk played has a picture when it has one.
 //
 // Pure logic. Not thread-safe.
 #pragma once

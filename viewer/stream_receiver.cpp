@@ -60,10 +60,10 @@ stream_receiver::stream_receiver(boost::asio::io_context& io,
 
 void stream_receiver::start() {
   peer_.start();
-  if (!fixed_) {
-    asked_ = wire::rendition_bit(choice_.wanted());  // the join asks for where we start
-    peer_.want_renditions(*asked_, false);
-  }
+  // The join asks for where we start.
+  asked_ = wire::rendition_bit(fixed_.value_or(choice_.wanted()));
+  narrow_ = fixed_ && *fixed_ != wire::rendition::full;
+  peer_.want_renditions(*asked_, narrow_);
 }
 
 void stream_receiver::stop() {

@@ -57,7 +57,9 @@ class stream_receiver {
                   core::log_sink log, handlers on);
 
   // Plays `fixed` whatever the link carries, or (nullopt) the best rendition
-  // the downlink carries. Before start(); the full rendition by default.
+  // the downlink carries. Before start(); the full rendition by default. A
+  // fixed rendition below the full one takes no children (chosen for a
+  // narrow downlink).
   void set_rendition(std::optional<wire::rendition> fixed) { fixed_ = fixed; }
 
   // Binds the listener and joins. Throws like node_runtime::start().

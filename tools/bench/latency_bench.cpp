@@ -288,7 +288,7 @@ void play_at_depth(tap& t, const std::uint8_t* data, std::size_t size,
   } else {
     return;
   }
-  t.player->push(bytes->data(), bytes->size(), capture_us, bytes);
+  t.player->push(*bytes, capture_us);
 }
 
 void start_tap(tap& t, std::uint16_t port, int latency_ms) {

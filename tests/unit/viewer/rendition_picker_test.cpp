@@ -31,6 +31,13 @@ TEST(rendition_picker, sound_alone_is_taken_up_at_once) {
   EXPECT_FALSE(pick->skip_video);
 }
 
+TEST(rendition_picker, sound_alone_starts_on_a_picture) {
+  rendition_picker p;
+  p.want(rendition::audio);
+  EXPECT_EQ(p.choose(low | audio, true)->kind, rendition::low);
+  EXPECT_EQ(p.choose(low | audio, false)->kind, rendition::audio);
+}
+
 TEST(rendition_picker, going_down_plays_sound_until_the_lower_keyframe) {
   // We asked for low and audio; the parent already sends them, between keyframes.
   rendition_picker p;
