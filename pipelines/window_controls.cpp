@@ -116,9 +116,13 @@ window_controls::window_controls(const std::string& title, elements borrowed,
 window_controls::~window_controls() = default;
 
 void window_controls::fit_to_picture(int width, int height) {
-  if (width <= 0 || height <= 0 || sized_to_picture_.exchange(true)) {
-    return;
-  }
+  const long long area = static_cast<long long>(width) * height;
+  long long fitted = fitted_area_.load();
+  do {
+    if (width <= 0 || height <= 0 || area <= fitted) {
+      return;
+    }
+  } while (!fitted_area_.compare_exchange_weak(fitted, area));
   window_->resize(width, height);
 }
 

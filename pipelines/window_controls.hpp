@@ -61,7 +61,11 @@ class window_controls {
   window_controls(const window_controls&) = delete;
   window_controls& operator=(const window_controls&) = delete;
 
-  // The picture's size, once known: the window takes it, once (any thread).
+  // The picture's size, when known or changed: the window takes it when it
+  // is larger than any before (any thread). A viewer starts on the low
+  // rendition and goes up to the full one within seconds: the window grows
+  // to the broadcast's size then, and does not shrink when the rendition
+  // steps down (the sink scales the smaller picture up).
   void fit_to_picture(int width, int height);
 
   bool fullscreen() const { return window_->fullscreen(); }
@@ -75,7 +79,7 @@ class window_controls {
 
   elements elements_;
   std::function<void()> on_close_;
-  std::atomic<bool> sized_to_picture_{false};
+  std::atomic<long long> fitted_area_{0};  // the largest picture the window took
   std::unique_ptr<video_window> window_;
 };
 

@@ -149,9 +149,15 @@ TEST(viewer, window_scales_goes_full_screen_mutes_and_closes_on_keys) {
       {"--resolution", "640x360", "--fps", "30", "--title", "Town hall: Q4 & plans"});
   // GL here; the software scaler is auto's choice on Xvfb (the test below).
   auto viewer = tree.start_windowed_viewer(broadcaster.port, display, {"--video-output", "gl"});
+  // It starts on the low rendition and goes up to the full one: the window
+  // then has the broadcast's size.
   ASSERT_TRUE(viewer.process->wait_for_line(
-      [](const std::string& l) { return is_status(l) && status_value(l, "frames") > 30; }, 20s))
-      << "the viewer decoded nothing; see " << tree.log_path("viewer1");
+      [](const std::string& l) {
+        return is_status(l) && status_value(l, "frames") > 30 &&
+               l.find(" rendition=full") != std::string::npos;
+      },
+      20s))
+      << "the viewer decoded nothing, or not the full rendition; see " << tree.log_path("viewer1");
 
   EXPECT_NE(read_file(tree.log_path("viewer1")).find("drawn with --video-output gl"),
             std::string::npos);
@@ -214,9 +220,14 @@ TEST(viewer, window_without_xvideo_scales_in_software) {
   auto broadcaster = tree.start_broadcaster({"--resolution", "640x360", "--fps", "30"});
   // Xvfb offers no XVideo: auto falls back to software scaling.
   auto viewer = tree.start_windowed_viewer(broadcaster.port, xvfb.name());
+  // Up to the full rendition first, so the window no longer grows.
   ASSERT_TRUE(viewer.process->wait_for_line(
-      [](const std::string& l) { return is_status(l) && status_value(l, "frames") > 30; }, 20s))
-      << "the viewer decoded nothing; see " << tree.log_path("viewer1");
+      [](const std::string& l) {
+        return is_status(l) && status_value(l, "frames") > 30 &&
+               l.find(" rendition=full") != std::string::npos;
+      },
+      20s))
+      << "the viewer decoded nothing, or not the full rendition; see " << tree.log_path("viewer1");
   EXPECT_NE(read_file(tree.log_path("viewer1")).find("drawn with --video-output x"),
             std::string::npos);
   // No --title: the window is called treecast.
