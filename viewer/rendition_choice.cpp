@@ -69,12 +69,12 @@ void rendition_choice::go(wire::rendition r, std::int64_t now_us, bool down) {
                    ? std::min(config_.max_hold_us, std::max(hold_us_, config_.first_hold_us) * 2)
                    : config_.first_hold_us;
     last_down_us_ = now_us;
-    // Down to sound alone on a link measured too narrow for the low video:
-    // no trial for as long as any (each would queue seconds of video ahead
-    // of the sound).
-    const double low_needed =
-        config_.headroom * kbps_[static_cast<std::size_t>(wire::rendition::low)];
-    if (r == wire::rendition::audio && capacity && *capacity < low_needed) {
+    // Down to sound alone on a link measured narrower than the low video's
+    // rate itself: no trial for as long as any (each would queue seconds of
+    // video ahead of the sound). Short of the headroom only, a trial after
+    // the usual hold.
+    const double low_rate = kbps_[static_cast<std::size_t>(wire::rendition::low)];
+    if (r == wire::rendition::audio && capacity && *capacity < low_rate) {
       hold_us_ = config_.max_hold_us;
     }
   } else {
