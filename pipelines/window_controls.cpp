@@ -80,9 +80,7 @@ video_output choose_video_output(video_output wanted) {
 
 std::string video_sink_description(video_output output) {
   // handle-events=false: the window's own thread takes keys and clicks.
-  // async=false: the sound plays without waiting for a first picture (a
-  // viewer on sound alone may get none).
-  const std::string sink_options = " name=vsink sync=true async=false handle-events=false";
+  const std::string sink_options = " name=vsink sync=true handle-events=false";
   switch (output) {
     case video_output::xv:
       return "xvimagesink force-aspect-ratio=true" + sink_options;

@@ -62,10 +62,12 @@ class window_controls {
   window_controls& operator=(const window_controls&) = delete;
 
   // The picture's size, when known or changed: the window takes it when it
-  // is larger than any before (any thread). A viewer starts on the low
-  // rendition and goes up to the full one within seconds: the window grows
-  // to the broadcast's size then, and does not shrink when the rendition
-  // steps down (the sink scales the smaller picture up).
+  // is larger than any before (any thread): a window does not shrink when
+  // the rendition steps down (the sink scales the smaller picture up). A
+  // windowed viewer starts on the full rendition, so the window opens at
+  // the broadcast's size and does not grow either: measured, resizing the
+  // window while the decoder's caps change (a switch) races the software
+  // scaler's caps (not-negotiated, 1 run in ~4).
   void fit_to_picture(int width, int height);
 
   bool fullscreen() const { return window_->fullscreen(); }

@@ -159,7 +159,9 @@ int main(int argc, char** argv) {
              std::fprintf(stderr, "treecast-viewer: playing the %s rendition\n",
                           wire::rendition_name(now_playing));
            }});
-  receiver.set_rendition(fixed_rendition);
+  // A window opens at the first picture's size: it starts on the full
+  // rendition (headless, on the low one: a third of the join's backlog).
+  receiver.set_rendition(fixed_rendition, !headless);
   runtime::node_runtime& peer = receiver.peer();
   const media::playout_order& playout = receiver.playout();
   try {

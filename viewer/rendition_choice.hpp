@@ -59,7 +59,10 @@ class rendition_choice {
   };
 
   rendition_choice() : rendition_choice(config{}) {}
-  explicit rendition_choice(config c) : config_(c) {}
+  // `start`: where it begins (low by default; a window starts full, so
+  // that it opens at the broadcast's size).
+  explicit rendition_choice(config c, wire::rendition start = wire::rendition::low)
+      : config_(c), wanted_(start) {}
 
   // Chunk arrived at `now_us`, captured at `capture_us`, `bytes` on the wire;
   // `kbps`: the renditions' nominal rates when it carries them (keyframes).
@@ -83,9 +86,10 @@ class rendition_choice {
   void maybe_go_up(std::int64_t now_us);
 
   config config_;
-  // It starts low: a third of the join's backlog on a link yet unknown,
-  // and up as soon as the first keyframes show room (no hold, no trial).
-  wire::rendition wanted_ = wire::rendition::low;
+  // It starts low by default: a third of the join's backlog on a link yet
+  // unknown, and up as soon as the first keyframes show room (no hold, no
+  // trial).
+  wire::rendition wanted_;
   std::uint64_t switches_ = 0;
   bool stepped_down_ = false;
   std::uint32_t kbps_[wire::rendition_count] = {};  // 0 = the broadcast has none

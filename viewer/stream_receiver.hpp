@@ -60,7 +60,14 @@ class stream_receiver {
   // the downlink carries. Before start(); the full rendition by default. A
   // fixed rendition below the full one takes no children (chosen for a
   // narrow downlink).
-  void set_rendition(std::optional<wire::rendition> fixed) { fixed_ = fixed; }
+  // `start_full`: auto begins at the full rendition rather than the low one
+  // (a window, which opens at the first picture's size).
+  void set_rendition(std::optional<wire::rendition> fixed, bool start_full = false) {
+    fixed_ = fixed;
+    if (start_full) {
+      choice_ = rendition_choice(rendition_choice::config{}, wire::rendition::full);
+    }
+  }
 
   // Binds the listener and joins. Throws like node_runtime::start().
   void start();

@@ -6,40 +6,12 @@
 #include <csignal>
 
 #include "local_tree.hpp"
+#include "status_samples.hpp"
 
 namespace treecast::testing {
 namespace {
 
 using namespace std::chrono_literals;
-
-struct sample {
-  double t_ms;
-  double frames;
-  double audio;
-};
-
-std::vector<sample> samples_of(const child_process& p) {
-  std::vector<sample> out;
-  for (const auto& line : p.lines()) {
-    if (line.rfind("status ", 0) != 0) {
-      continue;
-    }
-    auto f = status_fields(line);
-    out.push_back({std::stod(f.at("t")), std::stod(f.at("frames")), std::stod(f.at("audio"))});
-  }
-  return out;
-}
-
-// Linear interpolation of a counter at time t.
-double at(const std::vector<sample>& s, double t, double sample::*field) {
-  for (std::size_t i = 1; i < s.size(); ++i) {
-    if (s[i].t_ms >= t) {
-      const double w = (t - s[i - 1].t_ms) / (s[i].t_ms - s[i - 1].t_ms);
-      return s[i - 1].*field + w * (s[i].*field - s[i - 1].*field);
-    }
-  }
-  return s.back().*field;
-}
 
 bool viewer_playing_at_depth(const std::string& line, const std::string& depth) {
   if (line.rfind("status ", 0) != 0) {
@@ -68,8 +40,8 @@ TEST(chain, viewer_at_depth_three_decodes_the_broadcast) {
       mark);
   ASSERT_TRUE(enough);
 
-  const auto viewer_samples = samples_of(*viewer.process);
-  const auto broadcaster_samples = samples_of(*broadcaster.process);
+  const auto viewer_samples = status_samples(*viewer.process);
+  const auto broadcaster_samples = status_samples(*broadcaster.process);
   ASSERT_GE(broadcaster_samples.size(), 3u);
   // Start one second after the viewer began playing, past the start-up burst.
   const double t0 = std::stod(status_fields(*playing).at("t")) + 1000;
@@ -77,14 +49,14 @@ TEST(chain, viewer_at_depth_three_decodes_the_broadcast) {
   ASSERT_GE(t1 - t0, 5000) << "window too short";
   ASSERT_LE(t1, broadcaster_samples.back().t_ms + 1000);
 
-  const double encoded =
-      at(broadcaster_samples, t1, &sample::frames) - at(broadcaster_samples, t0, &sample::frames);
-  const double decoded =
-      at(viewer_samples, t1, &sample::frames) - at(viewer_samples, t0, &sample::frames);
-  const double audio_sent =
-      at(broadcaster_samples, t1, &sample::audio) - at(broadcaster_samples, t0, &sample::audio);
-  const double audio_got =
-      at(viewer_samples, t1, &sample::audio) - at(viewer_samples, t0, &sample::audio);
+  const double encoded = counter_at(broadcaster_samples, t1, &status_sample::frames) -
+                         counter_at(broadcaster_samples, t0, &status_sample::frames);
+  const double decoded = counter_at(viewer_samples, t1, &status_sample::frames) -
+                         counter_at(viewer_samples, t0, &status_sample::frames);
+  const double audio_sent = counter_at(broadcaster_samples, t1, &status_sample::audio) -
+                            counter_at(broadcaster_samples, t0, &status_sample::audio);
+  const double audio_got = counter_at(viewer_samples, t1, &status_sample::audio) -
+                           counter_at(viewer_samples, t0, &status_sample::audio);
   std::printf("window %.1f s: encoded %.0f frames, decoded %.0f (%.1f%%); audio %.0f/%.0f\n",
               (t1 - t0) / 1000, encoded, decoded, 100 * decoded / encoded, audio_got, audio_sent);
   EXPECT_GT(encoded, 100);  // 30 fps over >= 5 s

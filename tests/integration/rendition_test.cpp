@@ -7,42 +7,15 @@
 #include <csignal>
 
 #include "local_tree.hpp"
+#include "status_samples.hpp"
 
 namespace treecast::testing {
 namespace {
 
 using namespace std::chrono_literals;
 
-struct sample {
-  double t_ms;
-  double frames;
-  double audio;
-};
-
 bool is_status(const std::string& line) {
   return line.rfind("status ", 0) == 0;
-}
-
-std::vector<sample> samples_of(const child_process& p) {
-  std::vector<sample> out;
-  for (const auto& line : p.lines()) {
-    if (is_status(line)) {
-      auto f = status_fields(line);
-      out.push_back({std::stod(f.at("t")), std::stod(f.at("frames")), std::stod(f.at("audio"))});
-    }
-  }
-  return out;
-}
-
-// The counter at time t, interpolated.
-double at(const std::vector<sample>& s, double t, double sample::*field) {
-  for (std::size_t i = 1; i < s.size(); ++i) {
-    if (s[i].t_ms >= t) {
-      const double w = (t - s[i - 1].t_ms) / (s[i].t_ms - s[i - 1].t_ms);
-      return s[i - 1].*field + w * (s[i].*field - s[i - 1].*field);
-    }
-  }
-  return s.back().*field;
 }
 
 std::map<std::string, std::string> next_status(const peer_process& p) {
@@ -73,14 +46,14 @@ TEST(renditions, auto_goes_up_to_full_at_a_keyframe_through_a_relay_and_the_pict
   ASSERT_TRUE(viewer.process->wait_for_line(
       [&seen](const std::string& l) { return is_status(l) && ++seen >= 5; }, 15s,
       viewer.process->lines().size()));
-  const auto decoded_samples = samples_of(*viewer.process);
-  const auto encoded_samples = samples_of(*broadcaster.process);
+  const auto decoded_samples = status_samples(*viewer.process);
+  const auto encoded_samples = status_samples(*broadcaster.process);
   const double t0 = std::stod(status_fields(*low).at("t"));
   const double t1 = decoded_samples.back().t_ms;
-  const double encoded =
-      at(encoded_samples, t1, &sample::frames) - at(encoded_samples, t0, &sample::frames);
-  const double decoded =
-      at(decoded_samples, t1, &sample::frames) - at(decoded_samples, t0, &sample::frames);
+  const double encoded = counter_at(encoded_samples, t1, &status_sample::frames) -
+                         counter_at(encoded_samples, t0, &status_sample::frames);
+  const double decoded = counter_at(decoded_samples, t1, &status_sample::frames) -
+                         counter_at(decoded_samples, t0, &status_sample::frames);
   std::printf("low -> full: %.1f s, encoded %.0f frames, decoded %.0f (%.1f%%)\n", (t1 - t0) / 1000,
               encoded, decoded, 100 * decoded / encoded);
   EXPECT_GE(decoded, 0.9 * encoded) << "frames were lost across the switch";
