@@ -410,26 +410,23 @@ long long playback_pipeline::playback_latency_ms() const {
   return timing_->latency_ms.load();
 }
 
-stall_figures playback_pipeline::stalls() const {
+stall_figures playback_pipeline::figures_of(const stall_meter& m) const {
   const auto now = wall_now_us();
   const std::lock_guard lock(timing_->stall_mutex);
-  const stall_meter& m = timing_->stalls;
   return {m.stalls(now), m.stall_us(now) / 1000, m.watch_us(now) / 1000, m.rebuffer_ratio(now)};
 }
 
-void playback_pipeline::set_sound_only(bool sound_only) {
+stall_figures playback_pipeline::stalls() const {
+  return figures_of(timing_->stalls);
+}
+
+void playback_pipeline::rendition_changed() {
   const std::lock_guard lock(timing_->stall_mutex);
-  // Either way no frame is due until the next one: sound alone shows none,
-  // and a video rendition taken up shows its first at its keyframe.
   timing_->stalls.hold();
-  sound_only_ = sound_only;
 }
 
 stall_figures playback_pipeline::audio_gaps() const {
-  const auto now = wall_now_us();
-  const std::lock_guard lock(timing_->stall_mutex);
-  const stall_meter& m = timing_->audio_gaps;
-  return {m.stalls(now), m.stall_us(now) / 1000, m.watch_us(now) / 1000, m.rebuffer_ratio(now)};
+  return figures_of(timing_->audio_gaps);
 }
 
 long long playback_pipeline::buffer_ms() const {

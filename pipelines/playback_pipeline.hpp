@@ -107,11 +107,10 @@ class playback_pipeline {
   // The same for the sound: gaps a listener heard.
   stall_figures audio_gaps() const;
 
-  // The stream pushed from now on is sound alone (a rendition without
-  // video), or again with video: the picture is not timed until its next
-  // frame.
-  void set_sound_only(bool sound_only);
-  bool sound_only() const { return sound_only_; }
+  // The stream pushed from now on is another rendition (sound alone shows
+  // no picture; a video rendition shows its first at its keyframe): the
+  // picture is not timed until its next frame.
+  void rendition_changed();
 
   // Times playback was moved in time to keep the jitter buffer's target
   // (1 at the first frame; more when the path to the broadcaster or the
@@ -132,6 +131,8 @@ class playback_pipeline {
   struct timing;  // streaming-thread state, defined in the .cpp
 
  private:
+  stall_figures figures_of(const stall_meter& m) const;
+
   playback_settings settings_;
   GstElement* pipeline_ = nullptr;
   GstElement* source_ = nullptr;
@@ -141,7 +142,6 @@ class playback_pipeline {
   std::unique_ptr<window_controls> window_;  // windowed only
   video_output output_ = video_output::x;
   bool playing_ = false;
-  bool sound_only_ = false;
   std::unique_ptr<timing> timing_;
   std::atomic<std::uint64_t> video_frames_{0};
   std::atomic<std::uint64_t> audio_buffers_{0};

@@ -1,5 +1,7 @@
 #include "ts_renditions.hpp"
 
+#include <cstring>
+
 namespace treecast::media {
 namespace {
 
@@ -17,34 +19,21 @@ std::size_t payload_offset(std::string_view packet) {
   return offset < packet.size() ? offset : 0;
 }
 
-}  // namespace
-
-void strip_pcr(std::string& packet) {
-  const std::uint8_t adaptation = (byte_at(packet, 3) >> 4) & 0x3;
-  if ((adaptation != 2 && adaptation != 3) || byte_at(packet, 4) < 7 ||
-      !(byte_at(packet, 5) & 0x10)) {
+// Turns a PCR in the 188-byte packet at `p` into stuffing, in place (the
+// packet keeps its size and payload).
+void strip_pcr(char* p) {
+  const auto byte = [p](std::size_t i) { return static_cast<std::uint8_t>(p[i]); };
+  const std::uint8_t adaptation = (byte(3) >> 4) & 0x3;
+  if ((adaptation != 2 && adaptation != 3) || byte(4) < 7 || !(byte(5) & 0x10)) {
     return;
   }
   // The flags byte, then the 6 PCR bytes: other optional fields follow them
   // only when their flags are set, so they move up over the PCR.
-  packet[5] = static_cast<char>(byte_at(packet, 5) & ~0x10);
-  const std::size_t end = 5 + byte_at(packet, 4);  // just past the adaptation field
-  packet.erase(6, 6);
-  packet.insert(end - 6, 6, static_cast<char>(0xff));
+  p[5] = static_cast<char>(byte(5) & ~0x10);
+  const std::size_t end = 5 + byte(4);  // just past the adaptation field
+  std::memmove(p + 6, p + 12, end - 12);
+  std::memset(p + end - 6, 0xff, 6);
 }
-
-std::string without_pcr(std::string_view ts) {
-  std::string out;
-  out.reserve(ts.size());
-  for (std::size_t at = 0; at + ts_packet_size <= ts.size(); at += ts_packet_size) {
-    std::string packet(ts.substr(at, ts_packet_size));
-    strip_pcr(packet);
-    out += packet;
-  }
-  return out;
-}
-
-namespace {
 
 void set_pid(std::string& packet, std::uint16_t pid) {
   packet[1] = static_cast<char>((byte_at(packet, 1) & 0xe0) | ((pid >> 8) & 0x1f));
@@ -52,6 +41,14 @@ void set_pid(std::string& packet, std::uint16_t pid) {
 }
 
 }  // namespace
+
+std::string without_pcr(std::string_view ts) {
+  std::string out(ts.substr(0, ts.size() - ts.size() % ts_packet_size));
+  for (std::size_t at = 0; at < out.size(); at += ts_packet_size) {
+    strip_pcr(out.data() + at);
+  }
+  return out;
+}
 
 std::uint32_t mpeg_crc32(std::string_view bytes) {
   std::uint32_t crc = 0xffffffff;

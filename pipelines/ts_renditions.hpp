@@ -42,10 +42,8 @@ struct rendition_streams {
   std::string audio;
 };
 
-// Turns a PCR in the packet's adaptation field into stuffing (the packet
+// `ts` (whole packets) with every PCR turned into stuffing (each packet
 // keeps its size and payload).
-void strip_pcr(std::string& packet);
-// `ts` (whole packets) with every PCR turned into stuffing.
 std::string without_pcr(std::string_view ts);
 
 // The MPEG-2 CRC-32 of PSI sections (polynomial 0x04C11DB7, not reflected).

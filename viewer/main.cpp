@@ -155,7 +155,7 @@ int main(int argc, char** argv) {
            },
        .rendition =
            [&](wire::rendition now_playing) {
-             player->set_sound_only(now_playing == wire::rendition::audio);
+             player->rendition_changed();
              std::fprintf(stderr, "treecast-viewer: playing the %s rendition\n",
                           wire::rendition_name(now_playing));
            }});

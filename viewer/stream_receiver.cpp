@@ -60,10 +60,17 @@ stream_receiver::stream_receiver(boost::asio::io_context& io,
 
 void stream_receiver::start() {
   peer_.start();
-  // The join asks for where we start.
-  asked_ = wire::rendition_bit(fixed_.value_or(choice_.wanted()));
-  narrow_ = fixed_ && *fixed_ != wire::rendition::full;
-  peer_.want_renditions(*asked_, narrow_);
+  ask(wire::rendition_bit(fixed_.value_or(choice_.wanted())));  // the join asks for where we start
+}
+
+void stream_receiver::ask(wire::rendition_set set) {
+  // Below full by choice (fixed) or because the link said so: no children.
+  const bool narrow = fixed_ ? *fixed_ != wire::rendition::full : choice_.held_down();
+  if (set != asked_ || narrow != narrow_) {
+    asked_ = set;
+    narrow_ = narrow;
+    peer_.want_renditions(set, narrow);
+  }
 }
 
 void stream_receiver::stop() {
@@ -83,6 +90,7 @@ const wire::chunk_part* stream_receiver::choose_part(const core::shared_chunk& c
   }
   const wire::rendition wanted = fixed_.value_or(choice_.wanted());
   picker_.want(wanted);
+  const auto was_playing = picker_.playing();
   const auto pick = picker_.choose(c->renditions(), c->is_keyframe());
   if (!pick) {
     return nullptr;
@@ -94,21 +102,10 @@ const wire::chunk_part* stream_receiver::choose_part(const core::shared_chunk& c
   // keyframe, so the picture goes on meanwhile; any other way, the wanted
   // one alone (its sound plays until its keyframe brings the picture: no
   // second copy on a link that is the reason for the switch).
-  wire::rendition_set ask = wire::rendition_bit(wanted);
-  if (wanted == wire::rendition::full && pick->kind == wire::rendition::low) {
-    ask |= wire::rendition_bit(wire::rendition::low);
-  }
-  const bool narrow = fixed_ ? *fixed_ != wire::rendition::full : choice_.held_down();
-  if (ask != asked_ || narrow != narrow_) {
-    asked_ = ask;
-    narrow_ = narrow;
-    peer_.want_renditions(ask, narrow);
-  }
-  if (told_playing_ != pick->kind) {
-    told_playing_ = pick->kind;
-    if (on_.rendition) {
-      on_.rendition(pick->kind);
-    }
+  const bool up_from_low = wanted == wire::rendition::full && pick->kind == wire::rendition::low;
+  ask(wire::rendition_bit(wanted) | (up_from_low ? wire::rendition_bit(wire::rendition::low) : 0));
+  if (was_playing != pick->kind && on_.rendition) {
+    on_.rendition(pick->kind);
   }
   return c->part(pick->kind);
 }

@@ -85,6 +85,9 @@ class stream_receiver {
   void play(const core::shared_chunk& c, std::string_view plain);
   // Which part of `c` plays, and what we ask our parent for.
   const wire::chunk_part* choose_part(const core::shared_chunk& c);
+  // Tells the engine what we want, and whether our downlink keeps us below
+  // the full rendition, when either changed.
+  void ask(wire::rendition_set set);
 
   runtime::node_runtime peer_;
   runtime::payload_cipher cipher_;
@@ -93,7 +96,6 @@ class stream_receiver {
   std::optional<wire::rendition> fixed_ = wire::rendition::full;
   rendition_choice choice_;
   rendition_picker picker_;
-  std::optional<wire::rendition> told_playing_;
   // What we asked our parent for: auto starts low (a third of the join's
   // backlog; up once keyframes show room), a fixed rendition is asked for
   // as the first chunk shows it.

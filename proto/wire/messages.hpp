@@ -126,7 +126,7 @@ struct chunk : chunk_part {
   std::vector<chunk_part> more;
   // The complete frame (length prefix included) exactly as the broadcaster
   // encoded it. Relays forward these bytes unchanged, or a frame of fewer of
-  // its parts (renditions.hpp in the engine).
+  // its parts (core/rendition_subscriptions.hpp).
   shared_bytes frame;
 
   // The renditions the chunk carries.

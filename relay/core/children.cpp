@@ -112,6 +112,14 @@ std::optional<link_id_t> children::take_overdue_move_out() {
   return std::exchange(moving_out_, std::nullopt)->id;
 }
 
+wire::rendition_set children::wanted() const {
+  wire::rendition_set set = 0;
+  for (const auto& [id, c] : children_) {
+    set |= c.l->wants;
+  }
+  return set;
+}
+
 void children::forward(const wire::chunk& c) {
   for (auto& [id, ch] : children_) {
     send_chunk(id, *ch.l, c);

@@ -119,6 +119,9 @@ class children {
   // The child asked to move that has not by now: its link is to close.
   std::optional<link_id_t> take_overdue_move_out();
 
+  // The renditions our children asked for, together.
+  wire::rendition_set wanted() const;
+
   // Queues the chunk's shared frame to every child.
   void forward(const wire::chunk& c);
 

@@ -110,15 +110,7 @@ void node::end_input() {
 }
 
 void node::ask_for_renditions() {
-  std::vector<const link*> below;
-  below.reserve(children_.count() + standby_children_.count());
-  for (const auto& [id, c] : children_) {
-    below.push_back(c.l);
-  }
-  for (const link_id_t id : standby_children_.links()) {
-    below.push_back(&links_.at(id));
-  }
-  renditions_.refresh(below);
+  renditions_.refresh(children_.wanted() | standby_children_.wanted());
   if (const auto parent = position_.parent()) {
     renditions_.tell(*parent);
   }

@@ -215,7 +215,6 @@ class node {
   // `narrow_downlink`: we play less than the full rendition because our
   // downlink does not carry it: we take no children meanwhile.
   void want_renditions(wire::rendition_set set, bool narrow_downlink, time_point now);
-  wire::rendition_set renditions_wanted() const { return renditions_.own(); }
   wire::rendition_set renditions_asked() const { return renditions_.upstream(); }
 
   const chunk_window& window() const { return forwarder_.window(); }

@@ -626,8 +626,7 @@ void parent_finder::request(link_id_t id) {
   request.can_adopt = can_adopt_from(links_.at(id));
   request.where = where_we_sit();
   request.rtt_us = to_wire_us(links_.at(id).rtt);
-  request.renditions = renditions_.upstream();
-  links_.at(id).asked = request.renditions;
+  request.renditions = renditions_.ask(links_.at(id));
   links_.send(id, request);
 }
 

@@ -13,11 +13,8 @@ rendition_subscriptions::rendition_subscriptions(node_context& context, link_tab
   upstream_ = own_ != 0 ? own_ : wire::rendition_bit(wire::rendition::full);
 }
 
-void rendition_subscriptions::refresh(const std::vector<const link*>& below) {
-  wire::rendition_set set = own_;
-  for (const link* l : below) {
-    set |= l->wants;
-  }
+void rendition_subscriptions::refresh(wire::rendition_set below) {
+  const wire::rendition_set set = own_ | below;
   upstream_ = set != 0 ? set : wire::rendition_bit(wire::rendition::full);
 }
 

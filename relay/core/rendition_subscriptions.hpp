@@ -29,13 +29,18 @@ class rendition_subscriptions {
 
   // What our own player plays (0: nothing).
   void set_own(wire::rendition_set set) { own_ = set; }
-  wire::rendition_set own() const { return own_; }
 
-  // Works out what we ask for from the links of our children and standby
-  // children (after each input; a JoinRequest or StandbyRequest sent in
-  // between carries the set as it stood, and tell() mends the difference).
-  void refresh(const std::vector<const link*>& below);
+  // Works out what we ask for from what our children and standby children
+  // want (after each input; a JoinRequest or StandbyRequest sent in between
+  // carries the set as it stood, and tell() mends the difference).
+  void refresh(wire::rendition_set below);
   wire::rendition_set upstream() const { return upstream_; }
+
+  // The set a JoinRequest or StandbyRequest to `to` carries, noted as asked.
+  wire::rendition_set ask(link& to) const {
+    to.asked = upstream_;
+    return upstream_;
+  }
 
   // Asks `to` (our parent, our standby) for upstream() with a Subscribe
   // when it was last asked something else (link::asked).

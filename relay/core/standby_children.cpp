@@ -93,13 +93,12 @@ bool standby_children::serve_fetch(link_id_t id, const wire::fetch& m, const chu
   return true;
 }
 
-std::vector<link_id_t> standby_children::links() const {
-  std::vector<link_id_t> out;
-  out.reserve(held_.size());
+wire::rendition_set standby_children::wanted() const {
+  wire::rendition_set set = 0;
   for (const auto& [id, h] : held_) {
-    out.push_back(id);
+    set |= links_.at(id).wants;
   }
-  return out;
+  return set;
 }
 
 void standby_children::send_fetched(const wire::chunk& c) {

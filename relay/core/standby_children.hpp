@@ -44,8 +44,8 @@ class standby_children {
 
   // Standby children held whose parent is `parent`.
   std::size_t of_parent(const wire::node_id_t& parent) const;
-  // Their links.
-  std::vector<link_id_t> links() const;
+  // The renditions they asked for (what gap fills carry), together.
+  wire::rendition_set wanted() const;
 
   // Holds the link (whose path runs from the broadcaster through its parent
   // to itself: two ids at least) and sends it `offer`. A standby child heartbeats only every
