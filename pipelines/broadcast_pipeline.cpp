@@ -11,6 +11,7 @@
 #include "gst_support.hpp"
 #include "media_source.hpp"
 #include "muxer_intake.hpp"
+#include "rendition_rates.hpp"
 #include "ts_chunker.hpp"
 #include "ts_renditions.hpp"
 
@@ -19,8 +20,10 @@ namespace treecast::media {
 // Streaming-thread state, touched only from the appsink callback (the chunker)
 // or guarded (the handlers, cleared by stop()).
 struct broadcast_pipeline::state {
-  explicit state(ts_chunker::config cfg, chunk_handler on_chunk, error_handler on_error)
+  explicit state(ts_chunker::config cfg, rendition_rates::rates nominal_kbps,
+                 chunk_handler on_chunk, error_handler on_error)
       : chunker(cfg, [this](media_chunk&& c) { emit(split(std::move(c))); }),
+        rates(nominal_kbps),
         on_chunk(std::move(on_chunk)),
         on_error(std::move(on_error)) {}
 
@@ -29,7 +32,8 @@ struct broadcast_pipeline::state {
     c.bytes = std::move(streams.full);
     c.low_bytes = std::move(streams.low);
     c.audio_bytes = std::move(streams.audio);
-    c.rendition_kbps = rendition_kbps;
+    rates.add(c);
+    c.rendition_kbps = rates.current();
     return std::move(c);
   }
 
@@ -52,7 +56,7 @@ struct broadcast_pipeline::state {
 
   ts_chunker chunker;
   ts_rendition_splitter splitter;
-  std::array<std::uint32_t, 3> rendition_kbps{};
+  rendition_rates rates;
   std::mutex mutex;
   chunk_handler on_chunk;
   error_handler on_error;
@@ -90,7 +94,14 @@ std::string pipeline_description(const broadcast_settings& s, const source_descr
   return video + source.audio +
          " ! opusenc name=aenc bitrate=" + std::to_string(s.audio_kbps * 1000) + " ! mux.sink_" +
          std::to_string(audio_pid) +
-         " mpegtsmux name=mux ! appsink name=sink sync=false max-buffers=0 emit-signals=false";
+         // The tables every 10 s, not 10 times a second (~30 kbit/s in every
+         // rendition): the chunker puts them first in each keyframe chunk,
+         // where a viewer starts or switches. The clock every 100 ms (the
+         // longest the standard allows): the low and sound-alone renditions
+         // carry it in packets of its own (ts_renditions.hpp).
+         " mpegtsmux name=mux pat-interval=900000 pmt-interval=900000 si-interval=900000"
+         " pcr-interval=9000"
+         " ! appsink name=sink sync=false max-buffers=0 emit-signals=false";
 }
 
 GstFlowReturn on_new_sample(GstAppSink* sink, gpointer user_data) {
@@ -150,15 +161,15 @@ broadcast_pipeline::broadcast_pipeline(broadcast_settings settings, chunk_handle
 
   ts_chunker::config cfg;
   cfg.target_duration = settings_.chunk_duration;
-  state_ = std::make_unique<state>(cfg, std::move(on_chunk), std::move(on_error));
-  state_->chunk_counter = &chunks_;
   const auto audio = static_cast<std::uint32_t>(settings_.audio_kbps);
-  state_->rendition_kbps = {
+  const rendition_rates::rates nominal_kbps = {
       static_cast<std::uint32_t>(settings_.video_kbps) + audio,
       settings_.low_rendition
           ? static_cast<std::uint32_t>(low_rendition_kbps(settings_.video_kbps)) + audio
           : 0,
       audio};
+  state_ = std::make_unique<state>(cfg, nominal_kbps, std::move(on_chunk), std::move(on_error));
+  state_->chunk_counter = &chunks_;
 
   pipeline_ = parse_pipeline(description_);
   state_->pipeline = pipeline_;

@@ -17,7 +17,8 @@ struct media_chunk {
   // empty when the broadcast has none.
   std::string low_bytes;
   std::string audio_bytes;
-  // Each rendition's nominal kbit/s (full, low, audio; 0 = none).
+  // Each rendition's kbit/s as measured (rendition_rates.hpp; full, low,
+  // audio; 0 = none).
   std::array<std::uint32_t, 3> rendition_kbps{};
 };
 

@@ -25,9 +25,15 @@ struct playback_pipeline::timing {
   bool first_frame_seen = false;  // streaming thread only
   error_handler on_error;
   // Capture wall time of the first chunk pushed and the PTS of the first
-  // frame out of it: together they map every later PTS to its capture time.
+  // buffer demuxed from it (sound or picture: the program clock times both
+  // alike): together they map every later PTS to its capture time.
   std::atomic<std::uint64_t> anchor_capture_us{0};
-  std::int64_t anchor_pts_ns = -1;  // streaming thread only
+  std::atomic<std::int64_t> anchor_pts_ns{-1};
+  // Capture time of the first chunk of the rendition playing now. A frame of
+  // the rendition left that comes out late (the demuxer holds a video PES
+  // until the next one starts, which on sound alone may be seconds away) is
+  // dropped: shown, it would move playback that much later, the sound too.
+  std::atomic<std::int64_t> rendition_start_us{0};
   // The jitter buffer: frames are due on screen the target after the live
   // edge, i.e. after the smallest recent arrival delay (capture of a chunk's
   // first byte -> its arrival). The target adapts (jitter_target.hpp);
@@ -154,10 +160,24 @@ void move_playback(playback_pipeline::timing& t, std::int64_t& shown_wall_us,
   t.re_anchors.fetch_add(1);
 }
 
+// The first buffer out of the demuxer, of either stream: the start of the
+// first chunk pushed.
+GstPadProbeReturn on_demuxed(GstPad*, GstPadProbeInfo* info, gpointer user_data) {
+  auto* t = static_cast<playback_pipeline::timing*>(user_data);
+  GstBuffer* buffer = GST_PAD_PROBE_INFO_BUFFER(info);
+  if (!buffer || !GST_BUFFER_PTS_IS_VALID(buffer)) {
+    return GST_PAD_PROBE_OK;
+  }
+  std::int64_t unset = -1;
+  t->anchor_pts_ns.compare_exchange_strong(unset,
+                                           static_cast<std::int64_t>(GST_BUFFER_PTS(buffer)));
+  return GST_PAD_PROBE_REMOVE;
+}
+
 // Each frame reaching the video sink: when it will be shown (its running
 // time + the latency, on the pipeline clock, in wall time) and when it was
-// captured (its PTS relative to the first frame's, from the first chunk's
-// capture time).
+// captured (its PTS relative to the first buffer demuxed, from the first
+// chunk's capture time).
 GstPadProbeReturn on_frame(GstPad* pad, GstPadProbeInfo* info, gpointer user_data) {
   auto* t = static_cast<playback_pipeline::timing*>(user_data);
   GstBuffer* buffer = GST_PAD_PROBE_INFO_BUFFER(info);
@@ -165,8 +185,9 @@ GstPadProbeReturn on_frame(GstPad* pad, GstPadProbeInfo* info, gpointer user_dat
     return GST_PAD_PROBE_OK;
   }
   const auto pts = static_cast<std::int64_t>(GST_BUFFER_PTS(buffer));
-  if (t->anchor_pts_ns < 0) {
-    t->anchor_pts_ns = pts;
+  const std::int64_t anchor_pts_ns = t->anchor_pts_ns.load();
+  if (anchor_pts_ns < 0) {
+    return GST_PAD_PROBE_OK;
   }
   const auto until_ns = ns_until_running_time(pad, buffer, t->pipeline);
   if (!until_ns) {
@@ -177,7 +198,10 @@ GstPadProbeReturn on_frame(GstPad* pad, GstPadProbeInfo* info, gpointer user_dat
   std::int64_t shown_wall_us = wall_now_us() + show_in_ns / 1000;
 
   const auto captured_us =
-      static_cast<std::int64_t>(t->anchor_capture_us.load()) + (pts - t->anchor_pts_ns) / 1000;
+      static_cast<std::int64_t>(t->anchor_capture_us.load()) + (pts - anchor_pts_ns) / 1000;
+  if (captured_us < t->rendition_start_us.load() && shown_wall_us < wall_now_us()) {
+    return GST_PAD_PROBE_DROP;
+  }
   move_playback(*t, shown_wall_us, captured_us);
   // A frame due in the past (the join's backlog) is shown on arrival.
   const std::int64_t now_us = wall_now_us();
@@ -302,6 +326,11 @@ playback_pipeline::playback_pipeline(playback_settings settings, error_handler o
   timing_->audio_offset_pad = gst_element_get_static_pad(audio_decoder, "src");
   gst_object_unref(video_decoder);
   gst_object_unref(audio_decoder);
+  for (GstElement* branch : {branches.video, branches.audio}) {
+    GstPad* entry = gst_element_get_static_pad(branch, "sink");
+    gst_pad_add_probe(entry, GST_PAD_PROBE_TYPE_BUFFER, on_demuxed, timing_.get(), nullptr);
+    gst_object_unref(entry);
+  }
   GstElement* video_sink = gst_bin_get_by_name(GST_BIN(branches.video), "vsink");
   GstPad* sink_pad = gst_element_get_static_pad(video_sink, "sink");
   gst_pad_add_probe(sink_pad, GST_PAD_PROBE_TYPE_BUFFER, on_frame, timing_.get(), nullptr);
@@ -378,9 +407,10 @@ void playback_pipeline::push(std::string_view ts, std::uint64_t capture_time_us)
   }
   newest_capture_us_.store(capture_time_us);
   timing_->edge.note_arrival(capture_time_us);
-  // Renditions switch in this player: none may bring a program clock, or
-  // the demuxer's timing jumps when it comes and goes (ts_renditions.hpp).
-  auto bytes = std::make_shared<const std::string>(without_pcr(ts));
+  if (rendition_changed_.exchange(false)) {
+    timing_->rendition_start_us.store(static_cast<std::int64_t>(capture_time_us));
+  }
+  auto bytes = std::make_shared<const std::string>(ts);
   gst_app_src_push_buffer(GST_APP_SRC(source_), buffer_over(bytes->data(), bytes->size(), bytes));
 }
 
@@ -421,6 +451,7 @@ stall_figures playback_pipeline::stalls() const {
 }
 
 void playback_pipeline::rendition_changed() {
+  rendition_changed_ = true;
   const std::lock_guard lock(timing_->stall_mutex);
   timing_->stalls.hold();
 }

@@ -74,8 +74,8 @@ class playback_pipeline {
 
   void stop();
 
-  // Feeds TS bytes (a copy without the program clock: the rendition may
-  // change from one push to the next, ts_renditions.hpp). `capture_time_us`
+  // Feeds TS bytes (any rendition: each carries the same program clock,
+  // ts_renditions.hpp; say rendition_changed() before a new one). `capture_time_us`
   // is the wall time the first byte was captured. The first push starts the
   // clock. Throws std::runtime_error when the pipeline will not play (e.g.
   // no display).
@@ -142,6 +142,8 @@ class playback_pipeline {
   std::unique_ptr<window_controls> window_;  // windowed only
   video_output output_ = video_output::x;
   bool playing_ = false;
+  // rendition_changed() was called: the next push() starts the rendition.
+  std::atomic<bool> rendition_changed_{false};
   std::unique_ptr<timing> timing_;
   std::atomic<std::uint64_t> video_frames_{0};
   std::atomic<std::uint64_t> audio_buffers_{0};

@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "ts_clock.hpp"
+
 namespace treecast::media {
 namespace {
 
@@ -19,36 +21,7 @@ std::size_t payload_offset(std::string_view packet) {
   return offset < packet.size() ? offset : 0;
 }
 
-// Turns a PCR in the 188-byte packet at `p` into stuffing, in place (the
-// packet keeps its size and payload).
-void strip_pcr(char* p) {
-  const auto byte = [p](std::size_t i) { return static_cast<std::uint8_t>(p[i]); };
-  const std::uint8_t adaptation = (byte(3) >> 4) & 0x3;
-  if ((adaptation != 2 && adaptation != 3) || byte(4) < 7 || !(byte(5) & 0x10)) {
-    return;
-  }
-  // The flags byte, then the 6 PCR bytes: other optional fields follow them
-  // only when their flags are set, so they move up over the PCR.
-  p[5] = static_cast<char>(byte(5) & ~0x10);
-  const std::size_t end = 5 + byte(4);  // just past the adaptation field
-  std::memmove(p + 6, p + 12, end - 12);
-  std::memset(p + end - 6, 0xff, 6);
-}
-
-void set_pid(std::string& packet, std::uint16_t pid) {
-  packet[1] = static_cast<char>((byte_at(packet, 1) & 0xe0) | ((pid >> 8) & 0x1f));
-  packet[2] = static_cast<char>(pid & 0xff);
-}
-
 }  // namespace
-
-std::string without_pcr(std::string_view ts) {
-  std::string out(ts.substr(0, ts.size() - ts.size() % ts_packet_size));
-  for (std::size_t at = 0; at < out.size(); at += ts_packet_size) {
-    strip_pcr(out.data() + at);
-  }
-  return out;
-}
 
 std::uint32_t mpeg_crc32(std::string_view bytes) {
   std::uint32_t crc = 0xffffffff;
@@ -140,10 +113,15 @@ rendition_streams ts_rendition_splitter::split(std::string_view ts) {
       out.audio.append(pmt);
     } else if (*pid == full_video_pid) {
       out.full.append(packet);
+      if (has_pcr(packet)) {
+        out.low.append(clock_only_packet(packet, full_video_pid, low_video_cc_));
+        out.audio.append(clock_only_packet(packet, full_video_pid, 0));
+      }
     } else if (*pid == low_video_pid) {
       std::string moved(packet);
-      set_pid(moved, full_video_pid);
+      set_packet_pid(moved, full_video_pid);
       out.low.append(moved);
+      low_video_cc_ = byte_at(packet, 3) & 0x0f;
       low_here = true;
     } else {
       out.full.append(packet);

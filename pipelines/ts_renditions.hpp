@@ -42,10 +42,6 @@ struct rendition_streams {
   std::string audio;
 };
 
-// `ts` (whole packets) with every PCR turned into stuffing (each packet
-// keeps its size and payload).
-std::string without_pcr(std::string_view ts);
-
 // The MPEG-2 CRC-32 of PSI sections (polynomial 0x04C11DB7, not reflected).
 std::uint32_t mpeg_crc32(std::string_view bytes);
 
@@ -66,6 +62,7 @@ class ts_rendition_splitter {
   std::string pmt_in_;   // the latest PMT packet seen
   std::string pmt_out_;  // and its rewrite
   bool saw_low_ = false;
+  std::uint8_t low_video_cc_ = 0;  // continuity counter of the low video's latest packet
 };
 
 }  // namespace treecast::media

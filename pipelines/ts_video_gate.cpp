@@ -1,5 +1,7 @@
 #include "ts_video_gate.hpp"
 
+#include "ts_clock.hpp"
+
 namespace treecast::media {
 
 std::string ts_video_gate::filter(std::string_view ts) {
@@ -13,7 +15,13 @@ std::string ts_video_gate::filter(std::string_view ts) {
     }
     tables_.observe(packet);
     if (!open_ && *pid == tables_.video_pid()) {
+      if (has_pcr(packet)) {
+        out.append(clock_only_packet(packet, *pid, video_cc_));
+      }
       continue;
+    }
+    if (*pid == tables_.video_pid()) {
+      video_cc_ = static_cast<std::uint8_t>(packet[3]) & 0x0f;
     }
     out.append(packet);
   }

@@ -2,15 +2,15 @@
 // keeps playing.
 //
 // It reads the MPEG-TS packets going to the player, learns the video PID from
-// the PAT and PMT, and, while closed, drops the packets of that PID and keeps
-// every other one (audio, tables). After a gap the video decoder would
-// otherwise show a smeared picture built on missing references until the next
-// IDR frame; with the gate closed it gets nothing until a keyframe chunk opens
-// the gate again.
+// the PAT and PMT, and, while closed, drops the packets of that PID but their
+// program clock (ts_clock.hpp) and keeps every other one (audio, tables). After a gap the video
+// decoder would otherwise show a smeared picture built on missing references until the next IDR
+// frame; with the gate closed it gets nothing until a keyframe chunk opens the gate again.
 //
 // Pure logic, no GStreamer. Not thread-safe.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -34,6 +34,7 @@ class ts_video_gate {
  private:
   bool open_ = true;
   ts_program_tables tables_;
+  std::uint8_t video_cc_ = 0;  // continuity counter of the latest video packet passed
 };
 
 }  // namespace treecast::media

@@ -7,6 +7,14 @@ namespace treecast::viewer {
 
 namespace {
 
+std::string ms(std::int64_t us) {
+  return std::to_string(us / 1000) + " ms";
+}
+
+std::string kbit(double kbps) {
+  return std::to_string(static_cast<long long>(kbps)) + " kbit/s";
+}
+
 constexpr wire::rendition ladder[] = {wire::rendition::audio, wire::rendition::low,
                                       wire::rendition::full};
 
@@ -52,12 +60,13 @@ std::optional<double> rendition_choice::capacity_kbps() const {
   return values[values.size() / 2];
 }
 
-void rendition_choice::go(wire::rendition r, std::int64_t now_us, bool down) {
+void rendition_choice::go(wire::rendition r, std::int64_t now_us, bool down, std::string reason) {
   if (r == wanted_) {
     return;
   }
   wanted_ = r;
   ++switches_;
+  reason_ = std::move(reason);
   stepped_down_ = down || (stepped_down_ && r != wire::rendition::full);
   last_switch_us_ = now_us;
   if (down) {
@@ -84,28 +93,30 @@ void rendition_choice::go(wire::rendition r, std::int64_t now_us, bool down) {
   recent_.clear();
 }
 
-bool rendition_choice::overloaded() const {
+std::string rendition_choice::overloaded() const {
   const auto n = static_cast<std::size_t>(config_.rising_chunks);
   if (recent_.size() > n) {
     bool rising = true;
     for (std::size_t i = recent_.size() - n; i < recent_.size(); ++i) {
       rising = rising && recent_[i].excess_us > recent_[i - 1].excess_us;
     }
-    if (rising && recent_.back().excess_us - recent_[recent_.size() - 1 - n].excess_us >=
-                      config_.rising_excess_us) {
-      return true;
+    const std::int64_t rise_us =
+        recent_.back().excess_us - recent_[recent_.size() - 1 - n].excess_us;
+    if (rising && rise_us >= config_.rising_excess_us) {
+      return "excess lag rose " + ms(rise_us) + " over " + std::to_string(n) + " chunks, to " +
+             ms(recent_.back().excess_us);
     }
   }
   if (recent_.empty() || recent_.back().at_us - recent_.front().at_us < config_.sustain_us) {
-    return false;
+    return {};
   }
   for (const auto& s : recent_) {
     if (s.at_us >= recent_.back().at_us - config_.sustain_us &&
         s.excess_us < config_.down_excess_us) {
-      return false;
+      return {};
     }
   }
-  return true;
+  return "excess lag above " + ms(config_.down_excess_us) + " for " + ms(config_.sustain_us);
 }
 
 void rendition_choice::on_chunk(std::int64_t now_us, std::int64_t capture_us, std::size_t bytes,
@@ -153,7 +164,7 @@ void rendition_choice::on_chunk(std::int64_t now_us, std::int64_t capture_us, st
   }
 
   if (!has(wanted_) && has(wire::rendition::full)) {
-    go(wire::rendition::full, now_us, false);  // a broadcast without this rendition
+    go(wire::rendition::full, now_us, false, "the broadcast has no other rendition");
     return;
   }
   const bool settled = !last_down_us_ || now_us - *last_down_us_ >= config_.settle_us;
@@ -165,10 +176,10 @@ void rendition_choice::on_chunk(std::int64_t now_us, std::int64_t capture_us, st
                     excess_us >= *previous_excess_us_;
   previous_excess_us_ = excess_us;
   if (deep && has(wire::rendition::audio)) {
-    go(wire::rendition::audio, now_us, true);
-  } else if (settled && overloaded()) {
+    go(wire::rendition::audio, now_us, true, "excess lag " + ms(excess_us) + " and not falling");
+  } else if (std::string why = settled ? overloaded() : std::string(); !why.empty()) {
     if (const auto lower = below(wanted_)) {
-      go(*lower, now_us, true);
+      go(*lower, now_us, true, std::move(why));
     }
   } else {
     maybe_go_up(now_us);
@@ -186,8 +197,11 @@ void rendition_choice::maybe_go_up(std::int64_t now_us) {
   const auto capacity = capacity_kbps();
   const double needed = config_.headroom * kbps_[static_cast<std::size_t>(*next)];
   // From sound alone there are no keyframes to time: a trial.
-  if ((capacity && *capacity >= needed) || (!capacity && wanted_ == wire::rendition::audio)) {
-    go(*next, now_us, false);
+  if (capacity && *capacity >= needed) {
+    go(*next, now_us, false,
+       "the link carried " + kbit(*capacity) + ", the next rendition needs " + kbit(needed));
+  } else if (!capacity && wanted_ == wire::rendition::audio) {
+    go(*next, now_us, false, "a trial: sound alone has no keyframes to time the link");
   }
 }
 

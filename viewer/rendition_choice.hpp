@@ -20,7 +20,7 @@
 // a chunk much larger than most (a keyframe's) crosses a narrow link slowly,
 // so its bytes over its excess are the link's rate; on a wide link its
 // excess is nil. Up one rendition when those samples say the link carries
-// the next one's nominal rate (rendition_kbps, signed by the broadcaster)
+// the next one's measured rate (rendition_kbps, signed by the broadcaster)
 // with `headroom`, once the lag has been calm for `calm_for` and `hold` has
 // passed since the last step down. From sound alone (no keyframes to time)
 // it goes up on trial after `hold`; a step up that has to come back within
@@ -34,6 +34,7 @@
 #include <deque>
 #include <optional>
 #include <span>
+#include <string>
 
 #include "wire/messages.hpp"
 
@@ -65,7 +66,7 @@ class rendition_choice {
       : config_(c), wanted_(start) {}
 
   // Chunk arrived at `now_us`, captured at `capture_us`, `bytes` on the wire;
-  // `kbps`: the renditions' nominal rates when it carries them (keyframes).
+  // `kbps`: the renditions' measured rates when it carries them (keyframes).
   void on_chunk(std::int64_t now_us, std::int64_t capture_us, std::size_t bytes,
                 std::span<const std::uint32_t> kbps);
 
@@ -77,10 +78,13 @@ class rendition_choice {
   std::uint64_t switches() const { return switches_; }
   // The link's rate as large chunks measured it (kbit/s); nullopt unknown.
   std::optional<double> capacity_kbps() const;
+  // Why the latest switch was made, for the log ("excess lag 312 ms and
+  // not falling", ...); empty before any.
+  const std::string& reason() const { return reason_; }
 
  private:
   bool has(wire::rendition r) const;
-  void go(wire::rendition r, std::int64_t now_us, bool down);
+  void go(wire::rendition r, std::int64_t now_us, bool down, std::string reason);
   std::optional<wire::rendition> above(wire::rendition r) const;
   std::optional<wire::rendition> below(wire::rendition r) const;
   void maybe_go_up(std::int64_t now_us);
@@ -91,6 +95,7 @@ class rendition_choice {
   // trial).
   wire::rendition wanted_;
   std::uint64_t switches_ = 0;
+  std::string reason_;
   bool stepped_down_ = false;
   std::uint32_t kbps_[wire::rendition_count] = {};  // 0 = the broadcast has none
   struct lag_sample {
@@ -110,7 +115,8 @@ class rendition_choice {
   std::deque<excess_sample> recent_;
   std::optional<std::int64_t>
       previous_excess_us_;  // the last sustain_us, and rising_chunks at least
-  bool overloaded() const;
+  // Why the lag says the link does not carry what we ask; empty when it does.
+  std::string overloaded() const;
   double average_bytes_ = 0;
   double usual_excess_us_ = 0;     // of chunks of usual size: the path's own jitter
   std::int64_t last_busy_us_ = 0;  // the latest chunk with excess above calm

@@ -46,8 +46,9 @@ std::optional<wire::rendition> parse_rendition_mode(const std::string& mode) {
 stream_receiver::stream_receiver(boost::asio::io_context& io,
                                  const runtime::joining_peer_config& config, core::log_sink log,
                                  handlers on)
-    : peer_(io, config.node, config.runtime, std::move(log)),
+    : peer_(io, config.node, config.runtime, log),
       cipher_(content_key_of(config.link)),
+      log_(std::move(log)),
       on_(std::move(on)) {
   peer_.set_delivery_handler([this](const core::shared_chunk& c) { on_chunk(c); });
   peer_.set_give_up_handler([this](const std::string& reason) {
@@ -84,9 +85,15 @@ const wire::chunk_part* stream_receiver::choose_part(const core::shared_chunk& c
     const std::span<const std::uint32_t> kbps = c->rendition_kbps.empty() && c->is_keyframe()
                                                     ? std::span(full_only)
                                                     : std::span(c->rendition_kbps);
+    const auto switches = choice_.switches();
     choice_.on_chunk(static_cast<std::int64_t>(runtime::wall_time_us()),
                      static_cast<std::int64_t>(c->capture_time_us),
                      c->frame ? c->frame->size() : c->payload.size(), kbps);
+    if (choice_.switches() != switches && log_) {
+      log_(core::log_level::info, runtime::node_runtime::now(),
+           std::string("asking for the ") + wire::rendition_name(choice_.wanted()) +
+               " rendition: " + choice_.reason());
+    }
   }
   const wire::rendition wanted = fixed_.value_or(choice_.wanted());
   picker_.want(wanted);

@@ -91,6 +91,7 @@ class stream_receiver {
 
   runtime::node_runtime peer_;
   runtime::payload_cipher cipher_;
+  core::log_sink log_;  // why the rendition asked for changed
   handlers on_;
   media::playout_order playout_;
   std::optional<wire::rendition> fixed_ = wire::rendition::full;

@@ -120,7 +120,7 @@ struct chunk : chunk_part {
   std::string stream_id;
   seq_t seq = 0;
   std::uint64_t capture_time_us = 0;
-  // Keyframe chunks: each rendition's nominal kbit/s, by rendition (0 or
+  // Keyframe chunks: each rendition's measured kbit/s, by rendition (0 or
   // absent = the broadcast has none).
   std::vector<std::uint32_t> rendition_kbps;
   std::vector<chunk_part> more;

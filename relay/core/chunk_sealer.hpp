@@ -49,7 +49,7 @@ class chunk_sealer {
   // The next chunk, ready for node::on_source_chunk (frame set), with one
   // part per rendition given (at least one, each rendition once), each
   // encrypted and signed on its own.
-  // `rendition_kbps`: each rendition's nominal kbit/s, stamped on keyframe
+  // `rendition_kbps`: each rendition's measured kbit/s, stamped on keyframe
   // chunks.
   wire::chunk seal(std::span<const rendition_payload> parts, std::uint64_t capture_time_us,
                    bool keyframe, std::span<const std::uint32_t> rendition_kbps = {});

@@ -47,6 +47,16 @@ TEST(ts_video_gate, closed_gate_drops_video_and_keeps_audio_and_tables) {
   EXPECT_EQ(count_pid(gate.filter(video() + audio()), video_pid), 1);
 }
 
+TEST(ts_video_gate, closed_gate_keeps_the_program_clock) {
+  ts_video_gate gate;
+  gate.filter(pat() + pmt() + video_with_pcr(3));
+  gate.close();
+  const std::string out = gate.filter(video_with_pcr(4) + audio());
+  ASSERT_EQ(out.size(), 2 * 188u);
+  EXPECT_TRUE(is_clock_only(std::string_view(out).substr(0, 188), video_pid));
+  EXPECT_EQ(out[3] & 0x0f, 3) << "the continuity counter of the last video passed";
+}
+
 TEST(ts_video_gate, drops_bytes_that_are_not_whole_packets) {
   ts_video_gate gate;
   EXPECT_EQ(gate.filter(audio() + "tail").size(), 188u);

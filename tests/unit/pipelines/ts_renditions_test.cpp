@@ -76,22 +76,21 @@ TEST(ts_renditions, each_rendition_plays_on_its_own_under_the_same_pids) {
   }
 }
 
-TEST(ts_renditions, a_player_gets_no_program_clock) {
-  // A video packet with an adaptation field: PCR, then one stuffing byte,
-  // then payload.
-  std::string video_with_pcr = packet(video_pid, true, "");
-  video_with_pcr[3] = 0x30;  // adaptation field and payload
-  video_with_pcr[4] = 8;     // flags + PCR + 1 stuffing
-  video_with_pcr[5] = 0x10;  // PCR_flag
-  video_with_pcr.replace(6, 6, "\x01\x02\x03\x04\x05\x06");
-  video_with_pcr[12] = static_cast<char>(0xff);
-  video_with_pcr.replace(13, 7, "payload");
-  const std::string out = without_pcr(pat() + pmt() + video_with_pcr).substr(2 * 188, 188);
-  ASSERT_EQ(out.size(), 188u);
-  EXPECT_EQ(out[4], 8);  // the field keeps its length
-  EXPECT_EQ(out[5] & 0x10, 0) << "PCR flag still set";
-  EXPECT_EQ(out.substr(6, 7), std::string(7, '\xff'));
-  EXPECT_EQ(out.substr(13, 7), "payload");
+TEST(ts_renditions, every_rendition_carries_the_full_videos_clock) {
+  std::string low = low_video();
+  low[3] = 0x19;  // payload only, continuity counter 9
+  ts_rendition_splitter splitter;
+  const rendition_streams r = splitter.split(pat() + pmt() + low + video_with_pcr() + audio());
+  EXPECT_EQ(r.full.substr(2 * 188, 188), video_with_pcr());
+  for (const std::string* stream : {&r.low, &r.audio}) {
+    // The clock alone, in the full video's place, under its PID.
+    ASSERT_GE(stream->size(), 2 * 188u);
+    EXPECT_TRUE(
+        is_clock_only(std::string_view(*stream).substr(stream->size() - 2 * 188, 188), video_pid));
+    EXPECT_EQ(stream->substr(stream->size() - 188), audio());
+  }
+  // No payload: the low video's continuity counter is not advanced.
+  EXPECT_EQ(r.low[2 * 188 + 188 + 3] & 0x0f, 9);
 }
 
 TEST(ts_renditions, a_stream_without_low_video_has_no_low_rendition) {

@@ -77,6 +77,25 @@ inline std::string audio() {
   return packet(audio_pid, false, "audio");
 }
 
+// A video packet whose adaptation field carries the program clock (PCR
+// 01 02 03 04 05 06), then payload; continuity counter `cc`.
+inline std::string video_with_pcr(std::uint8_t cc = 5) {
+  std::string p = packet(video_pid, false, "");
+  p[3] = static_cast<char>(0x30 | cc);  // adaptation field and payload
+  p[4] = 7;                             // flags + PCR
+  p[5] = 0x10;                          // PCR_flag
+  p.replace(6, 6, "\x01\x02\x03\x04\x05\x06");
+  p.replace(12, 5, "video");
+  return p;
+}
+
+// Whether `p` is a packet of `pid` with that clock alone (no payload).
+inline bool is_clock_only(std::string_view p, std::uint16_t pid) {
+  return p.size() == 188 && ts_packet_pid(p) == pid && (p[3] & 0x30) == 0x20 &&
+         static_cast<std::uint8_t>(p[4]) == 183 && p[5] == 0x10 &&
+         p.substr(6, 6) == "\x01\x02\x03\x04\x05\x06";
+}
+
 inline int count_pid(const std::string& ts, std::uint16_t pid) {
   int n = 0;
   for (std::size_t at = 0; at + 188 <= ts.size(); at += 188) {
