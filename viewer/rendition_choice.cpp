@@ -15,6 +15,9 @@ std::string kbit(double kbps) {
   return std::to_string(static_cast<long long>(kbps)) + " kbit/s";
 }
 
+// Chunks kept for the rate a link shows while behind (~3 s at 30 fps).
+constexpr std::size_t max_arrivals = 90;
+
 constexpr wire::rendition ladder[] = {wire::rendition::audio, wire::rendition::low,
                                       wire::rendition::full};
 
@@ -93,6 +96,43 @@ void rendition_choice::go(wire::rendition r, std::int64_t now_us, bool down, std
   recent_.clear();
 }
 
+std::optional<double> rendition_choice::behind_rate_kbps(std::int64_t excess_us) const {
+  if (excess_us < config_.behind_excess_us) {
+    return std::nullopt;
+  }
+  // The stretch of chunks each later than the one before by a step: sent
+  // back to back by a link slower than the stream. A pause ended by a burst
+  // (a busy moment) is one step, and the burst falls in lag after it.
+  std::size_t start = arrivals_.size() - 1;
+  while (start > 0 &&
+         arrivals_[start].lag_us - arrivals_[start - 1].lag_us >= config_.behind_step_us) {
+    --start;
+  }
+  if (arrivals_.size() - 1 - start < 2) {
+    return std::nullopt;
+  }
+  std::size_t bytes = 0;
+  for (std::size_t i = start + 1; i < arrivals_.size(); ++i) {
+    bytes += arrivals_[i].bytes;
+  }
+  const auto span_us =
+      std::max<std::int64_t>(arrivals_.back().at_us - arrivals_[start].at_us, 1000);
+  return static_cast<double>(bytes) * 8 * 1000 / static_cast<double>(span_us);
+}
+
+std::optional<wire::rendition> rendition_choice::fits_link(double kbps) const {
+  if (kbps * config_.down_headroom >= kbps_[static_cast<std::size_t>(wanted_)]) {
+    return std::nullopt;
+  }
+  std::optional<wire::rendition> best;
+  for (const auto r : ladder) {
+    if (has(r) && (!best || kbps_[static_cast<std::size_t>(r)] * config_.down_headroom <= kbps)) {
+      best = r;  // the lowest, then each that fits
+    }
+  }
+  return best && *best != wanted_ ? best : std::nullopt;
+}
+
 std::string rendition_choice::overloaded() const {
   const auto n = static_cast<std::size_t>(config_.rising_chunks);
   if (recent_.size() > n) {
@@ -141,6 +181,10 @@ void rendition_choice::on_chunk(std::int64_t now_us, std::int64_t capture_us, st
   if (excess_us > config_.calm_excess_us) {
     last_busy_us_ = now_us;
   }
+  arrivals_.push_back({now_us, lag_us, bytes});
+  if (arrivals_.size() > max_arrivals) {
+    arrivals_.pop_front();
+  }
   recent_.push_back({now_us, excess_us});
   while (recent_.size() > static_cast<std::size_t>(config_.rising_chunks) + 1 &&
          recent_[1].at_us < now_us - config_.sustain_us) {
@@ -175,7 +219,11 @@ void rendition_choice::on_chunk(std::int64_t now_us, std::int64_t capture_us, st
                     *previous_excess_us_ >= config_.audio_excess_us &&
                     excess_us >= *previous_excess_us_;
   previous_excess_us_ = excess_us;
-  if (deep && has(wire::rendition::audio)) {
+  const auto behind_kbps = behind_rate_kbps(excess_us);
+  if (const auto fitting = behind_kbps ? fits_link(*behind_kbps) : std::nullopt) {
+    go(*fitting, now_us, true,
+       "the link carried " + kbit(*behind_kbps) + " while the stream fell behind");
+  } else if (deep && has(wire::rendition::audio)) {
     go(wire::rendition::audio, now_us, true, "excess lag " + ms(excess_us) + " and not falling");
   } else if (std::string why = settled ? overloaded() : std::string(); !why.empty()) {
     if (const auto lower = below(wanted_)) {

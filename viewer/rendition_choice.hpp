@@ -16,6 +16,16 @@
 // It starts at the low rendition (a third of the join's backlog on a link
 // not known yet) and goes up as the first keyframes show room.
 //
+// While the lag rises chunk after chunk (by `behind_step` at least), the
+// link is the bottleneck and sends chunks back to back: their bytes over
+// the time between their arrivals are the link's rate. Three such chunks
+// with the excess past `behind_excess` and the rate below the rendition
+// asked for, it goes
+// at once to the best rendition the rate carries (`down_headroom`), sound
+// alone when none: a 150 kbit/s link that began on the low rendition hears
+// the sound within a second or two, before its queue and TCP's backoff
+// make the parent look silent.
+//
 // Going up needs room for the next rendition, known before asking for it:
 // a chunk much larger than most (a keyframe's) crosses a narrow link slowly,
 // so its bytes over its excess are the link's rate; on a wide link its
@@ -55,6 +65,10 @@ class rendition_choice {
     std::int64_t max_hold_us = 128'000'000;
     std::int64_t window_us = 10'000'000;
     double headroom = 1.3;
+    std::int64_t behind_excess_us = 150'000;
+    // Each chunk of a back-to-back stretch later than the one before by this.
+    std::int64_t behind_step_us = 10'000;
+    double down_headroom = 1.1;
     // A chunk this many times the average size times the link (a keyframe's).
     double large_chunk = 1.5;
   };
@@ -113,6 +127,17 @@ class rendition_choice {
     std::int64_t excess_us;
   };
   std::deque<excess_sample> recent_;
+  // The latest chunks: arrival, lag, bytes.
+  struct arrival {
+    std::int64_t at_us;
+    std::int64_t lag_us;
+    std::size_t bytes;
+  };
+  std::deque<arrival> arrivals_;
+  // Where the rate the link showed while behind says to go; nullopt while
+  // it does not show one below what we ask for.
+  std::optional<wire::rendition> fits_link(double kbps) const;
+  std::optional<double> behind_rate_kbps(std::int64_t excess_us) const;
   std::optional<std::int64_t>
       previous_excess_us_;  // the last sustain_us, and rising_chunks at least
   // Why the lag says the link does not carry what we ask; empty when it does.

@@ -131,21 +131,28 @@ void children::serve_backlog(link_id_t id, const chunk_window& window,
   std::optional<wire::seq_t> start;
   const auto first = window.first_seq();
   const auto last = window.last_seq();
+  link& l = *children_.at(id).l;
   if (resume_from && first && *resume_from >= *first && *resume_from <= *last + 1) {
     start = resume_from;
+    l.started = true;  // a repair: it has a window to fill, every seq counts
   } else {
-    start = window.newest_keyframe();
+    start = window.newest_keyframe(
+        [&l](const wire::chunk& c) { return rendition_subscriptions::starts(c, l.wants); });
+    start = start ? start : window.newest_keyframe();
   }
   if (!start) {
     return;
   }
-  link& l = *children_.at(id).l;
   for (const shared_chunk& c : window.from(*start)) {
     send_chunk(id, l, *c);
   }
 }
 
 void children::send_chunk(link_id_t id, link& l, const wire::chunk& c) {
+  if (!l.started && !rendition_subscriptions::starts(c, l.wants)) {
+    return;  // a joiner starts at what it asked for
+  }
+  l.started = true;
   // The per-chunk path: the shared frame as received (or cut to the
   // renditions the child asked for, once per chunk), no lookup, no copy.
   const wire::shared_bytes frame = renditions_.frame_for(c, l.wants);

@@ -67,9 +67,10 @@ std::optional<wire::seq_t> chunk_window::first_missing(wire::seq_t from, wire::s
   return std::nullopt;
 }
 
-std::optional<wire::seq_t> chunk_window::newest_keyframe() const {
+std::optional<wire::seq_t> chunk_window::newest_keyframe(
+    const std::function<bool(const wire::chunk&)>& where) const {
   for (auto it = chunks_.rbegin(); it != chunks_.rend(); ++it) {
-    if (it->second->is_keyframe()) {
+    if (it->second->is_keyframe() && (!where || where(*it->second))) {
       return it->first;
     }
   }

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -37,7 +38,9 @@ class chunk_window {
   // The chunks from `seq` on, in order. Empty when `seq` is past the newest.
   std::vector<shared_chunk> from(wire::seq_t seq) const;
 
-  std::optional<wire::seq_t> newest_keyframe() const;
+  // The newest keyframe chunk (for which `where` holds, when given).
+  std::optional<wire::seq_t> newest_keyframe(
+      const std::function<bool(const wire::chunk&)>& where = {}) const;
   // Where a new parent should resume: the first chunk missing within `reach`
   // of the newest (a gap fill may have run ahead of the parent), else the
   // chunk after the newest. Nullopt when empty.

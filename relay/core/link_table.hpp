@@ -61,6 +61,8 @@ struct link {
   // rendition_subscriptions.
   wire::rendition_set wants = wire::all_renditions;
   wire::rendition_set asked = 0;
+  // A child got its first chunk (rendition_subscriptions::starts).
+  bool started = false;
 };
 
 // The id the peer's Hello gave; nullopt before the gate admitted it.

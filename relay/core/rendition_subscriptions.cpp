@@ -28,6 +28,24 @@ void rendition_subscriptions::tell(link_id_t to) {
   links_.send(to, wire::subscribe{upstream_});
 }
 
+bool rendition_subscriptions::starts(const wire::chunk& c, wire::rendition_set set) {
+  if (c.renditions() & set) {
+    return true;
+  }
+  if (!c.is_keyframe()) {
+    return false;  // what the broadcast has is known at keyframes
+  }
+  if (c.rendition_kbps.empty()) {
+    return true;  // a broadcast of one rendition
+  }
+  for (std::size_t r = 0; r < c.rendition_kbps.size(); ++r) {
+    if (c.rendition_kbps[r] > 0 && (set & wire::rendition_bit(static_cast<wire::rendition>(r)))) {
+      return false;  // the broadcast has one it wants: its part is on the way
+    }
+  }
+  return true;
+}
+
 wire::shared_bytes rendition_subscriptions::frame_for(const wire::chunk& c,
                                                       wire::rendition_set set) {
   const wire::rendition_set has = c.renditions();

@@ -10,7 +10,11 @@
 //
 // A child gets the parts of each chunk it asked for; when the chunk has
 // none of them (we asked our parent for them a moment ago), it gets what
-// the chunk has, so that it never misses a seq. Frames of a subset are
+// the chunk has, so that it never misses a seq. Except at its start: a
+// joiner gets nothing before the first chunk that carries what it asked
+// for (starts()), so that a narrow one does not begin with seconds of a
+// rendition its link cannot carry (the join's backlog from a cache that
+// held the full rendition alone took 10 s at 150 kbit/s). Frames of a subset are
 // encoded once per chunk and subset and shared by the children asking the
 // same.
 #pragma once
@@ -45,6 +49,11 @@ class rendition_subscriptions {
   // Asks `to` (our parent, our standby) for upstream() with a Subscribe
   // when it was last asked something else (link::asked).
   void tell(link_id_t to);
+
+  // Whether a peer that wants `set` can start at `c`: it carries one of
+  // them, or it is a keyframe chunk of a broadcast that has none of them
+  // (its rates say so, or it carries none: one rendition).
+  static bool starts(const wire::chunk& c, wire::rendition_set set);
 
   // The frame of `c` for a peer that wants `set`: the chunk's own when it
   // carries nothing else, else one of the parts in `set` only.

@@ -1,5 +1,9 @@
 #include "runtime/link_connection.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
@@ -62,6 +66,9 @@ void link_connection::begin_reading() {
   boost::system::error_code ignored;
   socket_.set_option(tcp::no_delay(true), ignored);
   socket_.set_option(asio::socket_base::send_buffer_size(config_.socket_send_buffer), ignored);
+  const int unsent_limit = config_.socket_unsent_limit;
+  ::setsockopt(socket_.native_handle(), IPPROTO_TCP, TCP_NOTSENT_LOWAT, &unsent_limit,
+               sizeof unsent_limit);  // best effort, as the options above
   handshaken_ = true;
   // Allocated only now: a flood of connections that never finish the
   // handshake costs no read buffers.

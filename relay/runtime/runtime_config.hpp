@@ -26,6 +26,14 @@ struct runtime_config {
   // kernel (256 KiB was ~2 s).
   int socket_send_buffer = 64 * 1024;
 
+  // Bytes the kernel may hold not yet sent per peer socket
+  // (TCP_NOTSENT_LOWAT): the rest of a slow child's backlog waits in our
+  // queue, not the kernel's, so upload_monitor sees it within a check and
+  // the engine still chooses what to send (a narrow child thinned to sound
+  // alone). At 150 kbit/s the socket buffer alone (128 KiB once doubled)
+  // is ~7 s of the link before our queue grows at all.
+  int socket_unsent_limit = 16 * 1024;
+
   // A connection attempt that takes longer fails.
   std::chrono::milliseconds connect_timeout{3000};
 

@@ -100,13 +100,65 @@ TEST(rendition_subscriptions, children_asking_the_same_share_one_cut_frame) {
 
 TEST(rendition_subscriptions, a_chunk_without_the_parts_asked_for_goes_whole) {
   // We asked our parent for the low rendition a moment ago; until it comes,
-  // the child gets what there is rather than a gap.
+  // a child that has started gets what there is rather than a gap.
   harness h(root_config());
   h.start();
   const link_id_t child = join_asking(h, 1, low);
+  h.source(chunk_in_all_renditions(0));
   h.clear();
-  h.source(testing::make_chunk(0));  // the full rendition alone
+  h.source(testing::make_chunk(1));  // the full rendition alone
   EXPECT_EQ(renditions_sent(h, child), (std::vector{full}));
+}
+
+// A keyframe chunk of the full rendition alone, of a broadcast that has all
+// three (its rates say so): what a relay holds before its parent heard that
+// a child below wants another.
+wire::chunk full_alone_of_three(wire::seq_t seq) {
+  wire::chunk c = testing::make_chunk(seq);
+  c.rendition_kbps = {2000, 700, 90};
+  wire::seal_chunk(c);
+  return c;
+}
+
+TEST(rendition_subscriptions, a_joiner_starts_at_the_first_chunk_that_carries_what_it_asked_for) {
+  harness h(root_config());
+  h.start();
+  const link_id_t weak = join_asking(h, 1, low);
+  h.clear();
+  h.source(full_alone_of_three(0));
+  h.source(testing::make_chunk(1));
+  EXPECT_TRUE(renditions_sent(h, weak).empty()) << "a narrow joiner began on the full rendition";
+  h.source(chunk_in_all_renditions(2));
+  h.source(testing::make_chunk(3));
+  EXPECT_EQ(renditions_sent(h, weak), (std::vector{low, full}));
+}
+
+TEST(rendition_subscriptions,
+     a_joiner_of_a_broadcast_without_what_it_asked_for_starts_at_a_keyframe) {
+  harness h(root_config());
+  h.start();
+  const link_id_t weak = join_asking(h, 1, low);
+  h.clear();
+  h.source(testing::make_chunk(4));  // not a keyframe: what the broadcast has is unknown
+  h.source(testing::make_chunk(5));  // a keyframe without rates: one rendition
+  h.source(testing::make_chunk(6));
+  EXPECT_EQ(renditions_sent(h, weak), (std::vector{full, full}));
+}
+
+TEST(rendition_subscriptions, a_joiners_backlog_starts_at_the_newest_keyframe_it_can_play) {
+  harness h(root_config());
+  h.start();
+  for (wire::seq_t seq = 0; seq < 5; ++seq) {
+    h.source(chunk_in_all_renditions(seq));  // keyframe 0
+  }
+  h.source(full_alone_of_three(5));  // a newer keyframe, without the low rendition
+  h.clear();
+  const link_id_t weak = join_asking(h, 1, low);
+  const auto sent = only<wire::chunk>(h.sent_to(weak));
+  ASSERT_EQ(sent.size(), 6u);
+  EXPECT_EQ(sent.front().seq, 0u);
+  EXPECT_EQ(sent.front().renditions(), low);
+  EXPECT_EQ(sent.back().renditions(), full);  // started: it goes whole, no seq skipped
 }
 
 TEST(rendition_subscriptions, a_relay_asks_its_parent_for_what_its_subtree_wants) {

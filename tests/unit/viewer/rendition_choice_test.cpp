@@ -77,6 +77,26 @@ TEST(rendition_choice, a_very_narrow_link_plays_sound_alone) {
   EXPECT_EQ(s.choice.wanted(), rendition::audio);
 }
 
+TEST(rendition_choice, a_very_narrow_link_from_the_start_hears_the_sound_within_two_seconds) {
+  // It starts on the low rendition, five times what the link carries: the
+  // rate of the chunks sent back to back says so before the lag would.
+  stream s;
+  s.run(2, 150);
+  EXPECT_EQ(s.choice.wanted(), rendition::audio);
+  EXPECT_EQ(s.choice.switches(), 1u);
+  EXPECT_NE(s.choice.reason().find("while the stream fell behind"), std::string::npos)
+      << s.choice.reason();
+}
+
+TEST(rendition_choice, a_step_too_far_up_comes_back_one_step_not_to_sound_alone) {
+  stream s;
+  s.run(4, 0);
+  ASSERT_EQ(s.choice.wanted(), rendition::full);
+  s.run(3, 1000);  // the link narrowed under full: low (730) still fits
+  EXPECT_EQ(s.choice.wanted(), rendition::low);
+  EXPECT_EQ(s.choice.switches(), 2u);
+}
+
 TEST(rendition_choice, room_again_goes_back_up) {
   stream s;
   s.run(5, 0);
