@@ -34,6 +34,10 @@ struct playback_pipeline::timing {
   // until the next one starts, which on sound alone may be seconds away) is
   // dropped: shown, it would move playback that much later, the sound too.
   std::atomic<std::int64_t> rendition_start_us{0};
+  // False on sound alone: a frame the demuxer still held from the picture
+  // left is not shown, and does not end the stall meter's hold (measured:
+  // one such frame had 10 s of sound alone counted as the picture frozen).
+  std::atomic<bool> picture_expected{true};
   // The jitter buffer: frames are due on screen the target after the live
   // edge, i.e. after the smallest recent arrival delay (capture of a chunk's
   // first byte -> its arrival). The target adapts (jitter_target.hpp);
@@ -199,7 +203,8 @@ GstPadProbeReturn on_frame(GstPad* pad, GstPadProbeInfo* info, gpointer user_dat
 
   const auto captured_us =
       static_cast<std::int64_t>(t->anchor_capture_us.load()) + (pts - anchor_pts_ns) / 1000;
-  if (captured_us < t->rendition_start_us.load() && shown_wall_us < wall_now_us()) {
+  if (!t->picture_expected.load() ||
+      (captured_us < t->rendition_start_us.load() && shown_wall_us < wall_now_us())) {
     return GST_PAD_PROBE_DROP;
   }
   move_playback(*t, shown_wall_us, captured_us);
@@ -450,8 +455,9 @@ stall_figures playback_pipeline::stalls() const {
   return figures_of(timing_->stalls);
 }
 
-void playback_pipeline::rendition_changed() {
+void playback_pipeline::rendition_changed(bool picture) {
   rendition_changed_ = true;
+  timing_->picture_expected.store(picture);
   const std::lock_guard lock(timing_->stall_mutex);
   timing_->stalls.hold();
 }

@@ -110,7 +110,9 @@ class playback_pipeline {
   // The stream pushed from now on is another rendition (sound alone shows
   // no picture; a video rendition shows its first at its keyframe): the
   // picture is not timed until its next frame.
-  void rendition_changed();
+  // `picture`: whether it has one (sound alone has none: until a rendition
+  // with a picture comes, no frame is shown or timed).
+  void rendition_changed(bool picture);
 
   // Times playback was moved in time to keep the jitter buffer's target
   // (1 at the first frame; more when the path to the broadcaster or the

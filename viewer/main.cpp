@@ -155,7 +155,7 @@ int main(int argc, char** argv) {
            },
        .rendition =
            [&](wire::rendition now_playing) {
-             player->rendition_changed();
+             player->rendition_changed(now_playing != wire::rendition::audio);
              std::fprintf(stderr, "treecast-viewer: playing the %s rendition\n",
                           wire::rendition_name(now_playing));
            }});

@@ -121,16 +121,19 @@ std::optional<double> rendition_choice::behind_rate_kbps(std::int64_t excess_us)
 }
 
 std::optional<wire::rendition> rendition_choice::fits_link(double kbps) const {
-  if (kbps * config_.down_headroom >= kbps_[static_cast<std::size_t>(wanted_)]) {
-    return std::nullopt;
-  }
-  std::optional<wire::rendition> best;
-  for (const auto r : ladder) {
-    if (has(r) && (!best || kbps_[static_cast<std::size_t>(r)] * config_.down_headroom <= kbps)) {
-      best = r;  // the lowest, then each that fits
+  // Sound alone when no picture fits what the link carried. A picture that
+  // fits is left to the lag's rules: a parent that stalled and caught up
+  // shows the same back-to-back rate (measured in the lab: 860-1240 kbit/s
+  // on wide links around a parent's switch), and the low video is a step
+  // the lag takes on its own.
+  for (const auto r : {wire::rendition::low, wire::rendition::full}) {
+    if (has(r) && kbps_[static_cast<std::size_t>(r)] * config_.down_headroom <= kbps) {
+      return std::nullopt;
     }
   }
-  return best && *best != wanted_ ? best : std::nullopt;
+  return has(wire::rendition::audio) && wanted_ != wire::rendition::audio
+             ? std::optional(wire::rendition::audio)
+             : std::nullopt;
 }
 
 std::string rendition_choice::overloaded() const {
@@ -224,7 +227,14 @@ void rendition_choice::on_chunk(std::int64_t now_us, std::int64_t capture_us, st
     go(*fitting, now_us, true,
        "the link carried " + kbit(*behind_kbps) + " while the stream fell behind");
   } else if (deep && has(wire::rendition::audio)) {
-    go(wire::rendition::audio, now_us, true, "excess lag " + ms(excess_us) + " and not falling");
+    // Deep, but the link carried the low video while behind: that, from full.
+    const bool low_fits =
+        behind_kbps && wanted_ == wire::rendition::full && has(wire::rendition::low) &&
+        kbps_[static_cast<std::size_t>(wire::rendition::low)] * config_.down_headroom <=
+            *behind_kbps;
+    go(low_fits ? wire::rendition::low : wire::rendition::audio, now_us, true,
+       "excess lag " + ms(excess_us) + " and not falling" +
+           (low_fits ? ", the link carrying " + kbit(*behind_kbps) : std::string()));
   } else if (std::string why = settled ? overloaded() : std::string(); !why.empty()) {
     if (const auto lower = below(wanted_)) {
       go(*lower, now_us, true, std::move(why));

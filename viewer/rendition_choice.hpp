@@ -19,12 +19,13 @@
 // While the lag rises chunk after chunk (by `behind_step` at least), the
 // link is the bottleneck and sends chunks back to back: their bytes over
 // the time between their arrivals are the link's rate. Three such chunks
-// with the excess past `behind_excess` and the rate below the rendition
-// asked for, it goes
-// at once to the best rendition the rate carries (`down_headroom`), sound
-// alone when none: a 150 kbit/s link that began on the low rendition hears
-// the sound within a second or two, before its queue and TCP's backoff
-// make the parent look silent.
+// with the excess past `behind_excess` and a rate that carries no video
+// rendition (`down_headroom`) go straight to sound alone: a 150 kbit/s
+// link that began on the low rendition hears the sound within a second or
+// two, before its queue and TCP's backoff make the parent look silent.
+// (A rate that carries a picture is left to the lag's rules: a parent that
+// stalled and caught up shows one too; but when the lag is deep enough for
+// sound alone and that rate carries the low video, full steps to low.)
 //
 // Going up needs room for the next rendition, known before asking for it:
 // a chunk much larger than most (a keyframe's) crosses a narrow link slowly,

@@ -89,6 +89,7 @@ TEST(rendition_choice, a_very_narrow_link_from_the_start_hears_the_sound_within_
 }
 
 TEST(rendition_choice, a_step_too_far_up_comes_back_one_step_not_to_sound_alone) {
+  // (The back-to-back rate, 1 Mbit/s, carries the low video: the lag steps.)
   stream s;
   s.run(4, 0);
   ASSERT_EQ(s.choice.wanted(), rendition::full);
