@@ -127,7 +127,7 @@ std::optional<wire::rendition> rendition_choice::fits_link(double kbps) const {
   // on wide links around a parent's switch), and the low video is a step
   // the lag takes on its own.
   for (const auto r : {wire::rendition::low, wire::rendition::full}) {
-    if (has(r) && kbps_[static_cast<std::size_t>(r)] * config_.down_headroom <= kbps) {
+    if (has(r) && kbps_[static_cast<std::size_t>(r)] * config_.no_picture_share <= kbps) {
       return std::nullopt;
     }
   }
@@ -250,6 +250,11 @@ void rendition_choice::maybe_go_up(std::int64_t now_us) {
     return;  // at the top, or never came down
   }
   if (now_us - *last_down_us_ < hold_us_ || now_us - last_busy_us_ < config_.calm_for_us) {
+    return;
+  }
+  // Keyframes of the rendition just taken up time the link, not a burst at
+  // the switch (measured: low -> full 150 ms after a trial on 1 Mbit/s).
+  if (last_switch_us_ && now_us - *last_switch_us_ < config_.calm_for_us) {
     return;
   }
   const auto capacity = capacity_kbps();

@@ -19,8 +19,8 @@
 // While the lag rises chunk after chunk (by `behind_step` at least), the
 // link is the bottleneck and sends chunks back to back: their bytes over
 // the time between their arrivals are the link's rate. Three such chunks
-// with the excess past `behind_excess` and a rate that carries no video
-// rendition (`down_headroom`) go straight to sound alone: a 150 kbit/s
+// with the excess past `behind_excess` and a rate under half the low
+// video's (`no_picture_share`) go straight to sound alone: a 150 kbit/s
 // link that began on the low rendition hears the sound within a second or
 // two, before its queue and TCP's backoff make the parent look silent.
 // (A rate that carries a picture is left to the lag's rules: a parent that
@@ -70,6 +70,10 @@ class rendition_choice {
     // Each chunk of a back-to-back stretch later than the one before by this.
     std::int64_t behind_step_us = 10'000;
     double down_headroom = 1.1;
+    // The back-to-back rate is the parent connection's share of the link
+    // (a standby, an old parent draining share it: 370-530 kbit/s measured
+    // on 1 Mbit/s): sound alone only below this share of the low video's.
+    double no_picture_share = 0.5;
     // A chunk this many times the average size times the link (a keyframe's).
     double large_chunk = 1.5;
   };
