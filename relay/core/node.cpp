@@ -8,6 +8,12 @@
 namespace treecast::core {
 namespace {
 
+// How many times longer a parent may stay silent to a peer whose player
+// found its downlink narrow (node::parent_silence_deadline): as long as
+// any link may (heartbeat_misses), its own queue and TCP's backoff on it
+// making silences of most of a second.
+constexpr int narrow_downlink_patience = 2;
+
 // A would-be or held standby child whose siblings already take the room we
 // could give them when their parent fails.
 constexpr char siblings_fit_refusal[] = "holds as many of your siblings as fit";
@@ -845,10 +851,16 @@ void node::check_parent_pace() {
     return;
   }
   // Late: the chunks the standby has, from it. Later still: the standby.
-  // Silent (and no standby that could tell): another parent.
+  // Silent (and no standby that could tell): another parent. Not on a
+  // downlink our player found narrow: our parent's chunks wait in our own
+  // link there, while the standby's few bytes pass; fetching or moving only
+  // adds to that link (each move a backlog), so silence alone counts.
   const time_point heard = links_.at(*parent).last_heard;
-  standby_.fill_gap(heard);
-  if (standby_.parent_behind(heard)) {
+  const bool own_link_is_the_limit = children_.narrow_downlink();
+  if (!own_link_is_the_limit) {
+    standby_.fill_gap(heard);
+  }
+  if (!own_link_is_the_limit && standby_.parent_behind(heard)) {
     leave_lagging_parent();
   } else if (const auto silent = parent_silence_deadline(); silent && ctx_.now >= *silent) {
     leave_silent_parent();
@@ -860,8 +872,9 @@ std::optional<time_point> node::parent_silence_deadline() const {
   if (!parent || !running_ || leaving_) {
     return std::nullopt;
   }
-  return links_.at(*parent).last_heard +
-         ctx_.config.heartbeat_interval * ctx_.config.parent_silence_misses;
+  const int misses = ctx_.config.parent_silence_misses *
+                     (children_.narrow_downlink() ? narrow_downlink_patience : 1);
+  return links_.at(*parent).last_heard + ctx_.config.heartbeat_interval * misses;
 }
 
 void node::leave_silent_parent() {

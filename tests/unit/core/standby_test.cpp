@@ -327,6 +327,25 @@ TEST(warm_standby, a_new_parents_lag_behind_the_standby_is_measured_afresh) {
   EXPECT_EQ(t.h.engine().stats().get(counter::parents_behind), 0u);
 }
 
+TEST(silent_parent, a_peer_whose_own_downlink_is_narrow_gives_its_parent_longer) {
+  // Our player plays below the full rendition for want of downlink: the
+  // parent's chunks wait in our own link while the standby's Have passes.
+  attached_with_standby t;
+  t.h.engine().want_renditions(wire::rendition_bit(wire::rendition::low), true, t.h.now());
+  t.h.clear();
+  t.h.receive(t.standby, wire::have{4, 2});
+  const duration usual =
+      t.h.engine().config().heartbeat_interval * t.h.engine().config().parent_silence_misses;
+  t.h.advance(usual + 10ms);
+  EXPECT_TRUE(t.h.only_sent<wire::join_request>(t.standby).empty()) << "left for lagging";
+  EXPECT_TRUE(t.h.all<connect_action>().empty()) << "left for silence";
+  EXPECT_TRUE(t.h.only_sent<wire::fetch>(t.standby).empty()) << "fetched on our own link";
+  EXPECT_EQ(t.h.engine().stats().get(counter::gap_fills), 0u);
+  t.h.advance(usual + 10ms);  // as long as any link may stay silent: gone
+  EXPECT_TRUE(t.h.engine().stats().get(counter::parents_silent) == 1 ||
+              t.h.closed_reason(t.parent));
+}
+
 TEST(silent_parent, with_no_standby_a_repair_round_starts_while_the_parent_may_still_feed_us) {
   node_config c = relay_config();
   c.warm_standby = false;
