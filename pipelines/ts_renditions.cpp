@@ -1,7 +1,5 @@
 #include "ts_renditions.hpp"
 
-#include <cstring>
-
 #include "ts_clock.hpp"
 
 namespace treecast::media {

@@ -85,7 +85,8 @@ int main(int argc, char** argv) {
             .notice =
                 [](const std::string& what) {
                   std::fprintf(stderr, "treecast-relay: %s\n", what.c_str());
-                }});
+                },
+            .rendition = {}});
   } else {
     forwarder = std::make_unique<runtime::node_runtime>(io, node_config, runtime_config,
                                                         runtime::console_log("relay", level));

@@ -120,20 +120,17 @@ std::optional<double> rendition_choice::behind_rate_kbps(std::int64_t excess_us)
   return static_cast<double>(bytes) * 8 * 1000 / static_cast<double>(span_us);
 }
 
-std::optional<wire::rendition> rendition_choice::fits_link(double kbps) const {
-  // Sound alone when no picture fits what the link carried. A picture that
-  // fits is left to the lag's rules: a parent that stalled and caught up
-  // shows the same back-to-back rate (measured in the lab: 860-1240 kbit/s
-  // on wide links around a parent's switch), and the low video is a step
-  // the lag takes on its own.
+bool rendition_choice::no_picture_fits(double kbps) const {
+  // A picture that fits is left to the lag's rules: a parent that stalled
+  // and caught up shows the same back-to-back rate (measured in the lab:
+  // 860-1240 kbit/s on wide links around a parent's switch), and the low
+  // video is a step the lag takes on its own.
   for (const auto r : {wire::rendition::low, wire::rendition::full}) {
     if (has(r) && kbps_[static_cast<std::size_t>(r)] * config_.no_picture_share <= kbps) {
-      return std::nullopt;
+      return false;
     }
   }
-  return has(wire::rendition::audio) && wanted_ != wire::rendition::audio
-             ? std::optional(wire::rendition::audio)
-             : std::nullopt;
+  return true;
 }
 
 std::string rendition_choice::overloaded() const {
@@ -223,8 +220,9 @@ void rendition_choice::on_chunk(std::int64_t now_us, std::int64_t capture_us, st
                     excess_us >= *previous_excess_us_;
   previous_excess_us_ = excess_us;
   const auto behind_kbps = behind_rate_kbps(excess_us);
-  if (const auto fitting = behind_kbps ? fits_link(*behind_kbps) : std::nullopt) {
-    go(*fitting, now_us, true,
+  if (behind_kbps && no_picture_fits(*behind_kbps) && has(wire::rendition::audio) &&
+      wanted_ != wire::rendition::audio) {
+    go(wire::rendition::audio, now_us, true,
        "the link carried " + kbit(*behind_kbps) + " while the stream fell behind");
   } else if (deep && has(wire::rendition::audio)) {
     // Deep, but the link carried the low video while behind: that, from full.

@@ -139,9 +139,9 @@ class rendition_choice {
     std::size_t bytes;
   };
   std::deque<arrival> arrivals_;
-  // Where the rate the link showed while behind says to go; nullopt while
-  // it does not show one below what we ask for.
-  std::optional<wire::rendition> fits_link(double kbps) const;
+  // Whether the rate the link showed while behind carries no video
+  // rendition (no_picture_share of its rate).
+  bool no_picture_fits(double kbps) const;
   std::optional<double> behind_rate_kbps(std::int64_t excess_us) const;
   std::optional<std::int64_t>
       previous_excess_us_;  // the last sustain_us, and rising_chunks at least

@@ -162,7 +162,8 @@ static gboolean treecast_src_start(GstBaseSrc* base) {
             .notice =
                 [self](const std::string& what) {
                   GST_ELEMENT_WARNING(self, STREAM, DECODE, ("%s", what.c_str()), (nullptr));
-                }});
+                },
+            .rendition = {}});
     peer->receiver->start();
   } catch (const std::exception& e) {
     GST_ELEMENT_ERROR(self, RESOURCE, OPEN_READ, ("cannot join: %s", e.what()),

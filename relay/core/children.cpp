@@ -149,10 +149,12 @@ void children::serve_backlog(link_id_t id, const chunk_window& window,
 }
 
 void children::send_chunk(link_id_t id, link& l, const wire::chunk& c) {
-  if (!l.started && !rendition_subscriptions::starts(c, l.wants)) {
-    return;  // a joiner starts at what it asked for
+  if (!l.started) {
+    if (!rendition_subscriptions::starts(c, l.wants)) {
+      return;  // a joiner starts at what it asked for
+    }
+    l.started = true;
   }
-  l.started = true;
   // The per-chunk path: the shared frame as received (or cut to the
   // renditions the child asked for, once per chunk), no lookup, no copy.
   const wire::shared_bytes frame = renditions_.frame_for(c, l.wants);

@@ -856,13 +856,14 @@ void node::check_parent_pace() {
   // link there, while the standby's few bytes pass; fetching or moving only
   // adds to that link (each move a backlog), so silence alone counts.
   const time_point heard = links_.at(*parent).last_heard;
-  const bool own_link_is_the_limit = children_.narrow_downlink();
-  if (!own_link_is_the_limit) {
+  if (!children_.narrow_downlink()) {
     standby_.fill_gap(heard);
+    if (standby_.parent_behind(heard)) {
+      leave_lagging_parent();
+      return;
+    }
   }
-  if (!own_link_is_the_limit && standby_.parent_behind(heard)) {
-    leave_lagging_parent();
-  } else if (const auto silent = parent_silence_deadline(); silent && ctx_.now >= *silent) {
+  if (const auto silent = parent_silence_deadline(); silent && ctx_.now >= *silent) {
     leave_silent_parent();
   }
 }
