@@ -51,6 +51,16 @@ std::optional<wire::rendition> rendition_choice::below(wire::rendition r) const 
   return found;
 }
 
+bool rendition_choice::held_down() const {
+  if (wanted_ == wire::rendition::full) {
+    return false;
+  }
+  const auto capacity = capacity_kbps();
+  return stepped_down_ ||
+         (capacity &&
+          *capacity < config_.headroom * kbps_[static_cast<std::size_t>(wire::rendition::full)]);
+}
+
 std::optional<double> rendition_choice::capacity_kbps() const {
   if (rates_.size() < 2) {
     return std::nullopt;
@@ -94,9 +104,13 @@ void rendition_choice::go(wire::rendition r, std::int64_t now_us, bool down, std
   }
   rates_.clear();  // measured on another rendition
   recent_.clear();
+  if (r == wire::rendition::audio) {
+    doubt_.reset();
+  }
 }
 
-std::optional<double> rendition_choice::behind_rate_kbps(std::int64_t excess_us) const {
+std::optional<double> rendition_choice::behind_rate_kbps(std::int64_t excess_us, std::size_t chunks,
+                                                         bool after_first_wait) const {
   if (excess_us < config_.behind_excess_us) {
     return std::nullopt;
   }
@@ -108,15 +122,16 @@ std::optional<double> rendition_choice::behind_rate_kbps(std::int64_t excess_us)
          arrivals_[start].lag_us - arrivals_[start - 1].lag_us >= config_.behind_step_us) {
     --start;
   }
-  if (arrivals_.size() - 1 - start < 2) {
+  if (arrivals_.size() - 1 - start < chunks) {
     return std::nullopt;
   }
+  const std::size_t first = after_first_wait ? start + 1 : start;
   std::size_t bytes = 0;
-  for (std::size_t i = start + 1; i < arrivals_.size(); ++i) {
+  for (std::size_t i = first + 1; i < arrivals_.size(); ++i) {
     bytes += arrivals_[i].bytes;
   }
   const auto span_us =
-      std::max<std::int64_t>(arrivals_.back().at_us - arrivals_[start].at_us, 1000);
+      std::max<std::int64_t>(arrivals_.back().at_us - arrivals_[first].at_us, 1000);
   return static_cast<double>(bytes) * 8 * 1000 / static_cast<double>(span_us);
 }
 
@@ -138,7 +153,7 @@ std::string rendition_choice::overloaded() const {
   if (recent_.size() > n) {
     bool rising = true;
     for (std::size_t i = recent_.size() - n; i < recent_.size(); ++i) {
-      rising = rising && recent_[i].excess_us > recent_[i - 1].excess_us;
+      rising = rising && recent_[i].excess_us - recent_[i - 1].excess_us >= config_.behind_step_us;
     }
     const std::int64_t rise_us =
         recent_.back().excess_us - recent_[recent_.size() - 1 - n].excess_us;
@@ -150,11 +165,20 @@ std::string rendition_choice::overloaded() const {
   if (recent_.empty() || recent_.back().at_us - recent_.front().at_us < config_.sustain_us) {
     return {};
   }
+  const excess_sample* peak = &recent_.back();
   for (const auto& s : recent_) {
-    if (s.at_us >= recent_.back().at_us - config_.sustain_us &&
-        s.excess_us < config_.down_excess_us) {
-      return {};
+    if (s.at_us >= recent_.back().at_us - config_.sustain_us) {
+      if (s.excess_us < config_.down_excess_us) {
+        return {};
+      }
+      peak = s.excess_us > peak->excess_us ? &s : peak;
     }
+  }
+  const auto drained_us = peak->excess_us - recent_.back().excess_us;
+  if (drained_us > 0 &&
+      static_cast<double>(drained_us) >=
+          config_.drain_share * static_cast<double>(recent_.back().at_us - peak->at_us)) {
+    return {};  // catching up since the peak
   }
   return "excess lag above " + ms(config_.down_excess_us) + " for " + ms(config_.sustain_us);
 }
@@ -219,27 +243,70 @@ void rendition_choice::on_chunk(std::int64_t now_us, std::int64_t capture_us, st
                     *previous_excess_us_ >= config_.audio_excess_us &&
                     excess_us >= *previous_excess_us_;
   previous_excess_us_ = excess_us;
-  const auto behind_kbps = behind_rate_kbps(excess_us);
+  if (doubt_ && picture_doubt_settled(now_us, excess_us)) {
+    return;
+  }
+  const auto behind_kbps = behind_rate_kbps(excess_us, config_.behind_chunks, true);
   if (behind_kbps && no_picture_fits(*behind_kbps) && has(wire::rendition::audio) &&
       wanted_ != wire::rendition::audio) {
     go(wire::rendition::audio, now_us, true,
        "the link carried " + kbit(*behind_kbps) + " while the stream fell behind");
   } else if (deep && has(wire::rendition::audio)) {
+    // (A keyframe of the full video and the chunk after it on 1 Mbit/s
+    // are deep already: their rate, first wait included, says low fits.)
+    const auto deep_kbps = behind_rate_kbps(excess_us, 2, false);
     // Deep, but the link carried the low video while behind: that, from full.
     const bool low_fits =
-        behind_kbps && wanted_ == wire::rendition::full && has(wire::rendition::low) &&
-        kbps_[static_cast<std::size_t>(wire::rendition::low)] * config_.down_headroom <=
-            *behind_kbps;
-    go(low_fits ? wire::rendition::low : wire::rendition::audio, now_us, true,
-       "excess lag " + ms(excess_us) + " and not falling" +
-           (low_fits ? ", the link carrying " + kbit(*behind_kbps) : std::string()));
+        deep_kbps && wanted_ == wire::rendition::full && has(wire::rendition::low) &&
+        kbps_[static_cast<std::size_t>(wire::rendition::low)] * config_.down_headroom <= *deep_kbps;
+    step_down(low_fits ? wire::rendition::low : wire::rendition::audio, now_us, excess_us,
+              "excess lag " + ms(excess_us) + " and not falling" +
+                  (low_fits ? ", the link carrying " + kbit(*deep_kbps) : std::string()));
   } else if (std::string why = settled ? overloaded() : std::string(); !why.empty()) {
     if (const auto lower = below(wanted_)) {
-      go(*lower, now_us, true, std::move(why));
+      step_down(*lower, now_us, excess_us, std::move(why));
     }
-  } else {
+  } else if (!doubt_) {
     maybe_go_up(now_us);
   }
+}
+
+void rendition_choice::step_down(wire::rendition to, std::int64_t now_us, std::int64_t excess_us,
+                                 std::string why) {
+  if (to != wire::rendition::audio) {
+    go(to, now_us, true, std::move(why));
+    return;
+  }
+  // The picture goes only if the lag does not drain (picture_patience);
+  // from full, the low video meanwhile.
+  if (wanted_ == wire::rendition::full && has(wire::rendition::low)) {
+    go(wire::rendition::low, now_us, true, why);
+  }
+  if (!doubt_ && wanted_ != wire::rendition::audio) {
+    doubt_ = picture_doubt{now_us, excess_us, std::move(why)};
+  }
+}
+
+bool rendition_choice::picture_doubt_settled(std::int64_t now_us, std::int64_t excess_us) {
+  const std::int64_t elapsed_us = now_us - doubt_->since_us;
+  const bool draining = static_cast<double>(doubt_->excess_us - excess_us) >=
+                        config_.drain_share * static_cast<double>(elapsed_us);
+  if (draining) {
+    doubt_.reset();  // a hole the link catches up on
+    return false;
+  }
+  if (elapsed_us < config_.picture_patience_us) {
+    return false;
+  }
+  const bool grew = excess_us >= doubt_->excess_us;
+  const std::string why = std::move(doubt_->why);
+  doubt_.reset();
+  if (grew && wanted_ != wire::rendition::audio) {
+    go(wire::rendition::audio, now_us, true,
+       why + ", and " + ms(excess_us) + " after " + ms(elapsed_us));
+    return true;
+  }
+  return false;  // draining slowly: the link carries what we ask
 }
 
 void rendition_choice::maybe_go_up(std::int64_t now_us) {

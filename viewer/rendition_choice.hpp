@@ -5,24 +5,35 @@
 // queued somewhere on the way. A keyframe's chunk on a narrow link makes a
 // spike that drains (no reason to move); a link that does not carry what we
 // ask for makes excess that grows chunk after chunk. So: excess rising over
-// `rising_chunks` chunks in a row by `rising_excess` in all, or staying
-// above `down_excess` for `sustain`, steps one rendition down (full -> low
-// -> sound alone); excess past `audio_excess` and not falling goes straight
+// `rising_chunks` chunks in a row (each by `behind_step`, more than
+// a path's jitter) by `rising_excess` in all, or staying
+// above `down_excess` for `sustain` without draining since its peak (by
+// `drain_share` of the time at least: a link with room catches up after a TCP loss, if
+// slowly: 25% of room drains 290 ms in a second), steps one rendition down
+// (full -> low -> sound alone); excess past `audio_excess` and not falling goes straight
 // to sound alone, before the player's buffer runs dry (chunks held up
 // together by a busy moment arrive at once, each with less excess than the
 // one before: no reason to move). After a step down the backlog drains
-// for `settle` before another step.
+// for `settle` before another step. The step that loses the picture waits
+// `picture_patience` for the lag to drain (a TCP loss or a slow moment of
+// the link held a keyframe back: 300 ms at 520 kbit/s measured on a
+// 1 Mbit/s link every ten seconds or so) and is taken only if the lag grew
+// meanwhile; from full, the low video is asked for meanwhile.
 //
 // It starts at the low rendition (a third of the join's backlog on a link
 // not known yet) and goes up as the first keyframes show room.
 //
 // While the lag rises chunk after chunk (by `behind_step` at least), the
 // link is the bottleneck and sends chunks back to back: their bytes over
-// the time between their arrivals are the link's rate. Three such chunks
-// with the excess past `behind_excess` and a rate under half the low
-// video's (`no_picture_share`) go straight to sound alone: a 150 kbit/s
-// link that began on the low rendition hears the sound within a second or
-// two, before its queue and TCP's backoff make the parent look silent.
+// the time between their arrivals are the link's rate. `behind_chunks`
+// such chunks with the excess past `behind_excess` and a rate under half
+// the low video's (`no_picture_share`) go straight to sound alone: a 150
+// kbit/s link that began on the low rendition hears the sound within a
+// second or two, before its queue and TCP's backoff make the parent look
+// silent. The first wait of a stretch is left out of its rate, and a
+// stretch is five chunks at least: a TCP loss on a link that carries the
+// stream holds one or two chunks back (lag 218 -> 316 -> 371 ms, then a
+// burst, measured on 1 Mbit/s), which looked like 350 kbit/s.
 // (A rate that carries a picture is left to the lag's rules: a parent that
 // stalled and caught up shows one too; but when the lag is deep enough for
 // sound alone and that rate carries the low video, full steps to low.)
@@ -58,6 +69,8 @@ class rendition_choice {
     std::int64_t rising_excess_us = 60'000;
     std::int64_t down_excess_us = 100'000;
     std::int64_t sustain_us = 400'000;
+    double drain_share = 0.1;
+    std::int64_t picture_patience_us = 1'000'000;
     std::int64_t audio_excess_us = 250'000;
     std::int64_t settle_us = 2'000'000;
     std::int64_t calm_excess_us = 40'000;
@@ -69,6 +82,8 @@ class rendition_choice {
     std::int64_t behind_excess_us = 150'000;
     // Each chunk of a back-to-back stretch later than the one before by this.
     std::int64_t behind_step_us = 10'000;
+    // Chunks of the stretch after its first, sent back to back.
+    std::size_t behind_chunks = 5;
     double down_headroom = 1.1;
     // The back-to-back rate is the parent connection's share of the link
     // (a standby, an old parent draining share it: 370-530 kbit/s measured
@@ -90,9 +105,10 @@ class rendition_choice {
                 std::span<const std::uint32_t> kbps);
 
   wire::rendition wanted() const { return wanted_; }
-  // Below the full rendition because the link said so (a step down), not
-  // just starting low.
-  bool held_down() const { return wanted_ != wire::rendition::full && stepped_down_; }
+  // Below the full rendition because the link said so (a step down, or
+  // keyframes timed narrower than the full rendition needs), not just
+  // starting low. Such a link has no room for a second copy of anything.
+  bool held_down() const;
   // Changes of the rendition asked for, down and up.
   std::uint64_t switches() const { return switches_; }
   // The link's rate as large chunks measured it (kbit/s); nullopt unknown.
@@ -107,6 +123,10 @@ class rendition_choice {
   std::optional<wire::rendition> above(wire::rendition r) const;
   std::optional<wire::rendition> below(wire::rendition r) const;
   void maybe_go_up(std::int64_t now_us);
+  // Down to `to` for `why`; sound alone only after picture_patience.
+  void step_down(wire::rendition to, std::int64_t now_us, std::int64_t excess_us, std::string why);
+  // While in doubt: true when it went to sound alone now.
+  bool picture_doubt_settled(std::int64_t now_us, std::int64_t excess_us);
 
   config config_;
   // It starts low by default: a third of the join's backlog on a link yet
@@ -142,7 +162,11 @@ class rendition_choice {
   // Whether the rate the link showed while behind carries no video
   // rendition (no_picture_share of its rate).
   bool no_picture_fits(double kbps) const;
-  std::optional<double> behind_rate_kbps(std::int64_t excess_us) const;
+  // The rate of the latest stretch of chunks sent back to back, of `chunks`
+  // after its first at least; `after_first_wait`: the wait before its second
+  // chunk left out (it may be a hole, not the link's pace).
+  std::optional<double> behind_rate_kbps(std::int64_t excess_us, std::size_t chunks,
+                                         bool after_first_wait) const;
   std::optional<std::int64_t>
       previous_excess_us_;  // the last sustain_us, and rising_chunks at least
   // Why the lag says the link does not carry what we ask; empty when it does.
@@ -154,6 +178,13 @@ class rendition_choice {
   std::optional<std::int64_t> last_up_us_;
   std::int64_t hold_us_ = 0;
   std::optional<std::int64_t> last_down_us_;
+  // A step to sound alone waiting for picture_patience.
+  struct picture_doubt {
+    std::int64_t since_us;
+    std::int64_t excess_us;
+    std::string why;
+  };
+  std::optional<picture_doubt> doubt_;
 };
 
 }  // namespace treecast::viewer

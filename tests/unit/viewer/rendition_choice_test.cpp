@@ -68,6 +68,63 @@ TEST(rendition_choice, a_narrow_link_from_the_start_stays_low) {
   s.run(30, 1000);
   EXPECT_EQ(s.choice.wanted(), rendition::low);
   EXPECT_EQ(s.choice.switches(), 0u);
+  EXPECT_TRUE(s.choice.held_down());  // keyframes said full does not fit
+}
+
+TEST(rendition_choice, a_link_narrower_than_the_low_video_loses_the_picture_after_patience) {
+  // 600 kbit/s under the low video's 730: more than half of it, so not the
+  // back-to-back rule; the lag grows, and a second later it is sound alone.
+  stream s;
+  s.run(30, 600);
+  EXPECT_EQ(s.choice.wanted(), rendition::audio);
+  EXPECT_NE(s.choice.reason().find(" after "), std::string::npos) << s.choice.reason();
+}
+
+TEST(rendition_choice, a_keyframe_held_back_by_a_slow_moment_keeps_the_picture) {
+  // Measured on 1 Mbit/s playing low at 15 fps (arrival ms, lag ms): a
+  // keyframe, then 300 ms at ~520 kbit/s (the lag rose four chunks in a
+  // row), then the link caught up at its usual 25% of room.
+  stream s;
+  s.run(10, 1000);
+  ASSERT_EQ(s.choice.wanted(), rendition::low);
+  const auto switches = s.choice.switches();
+  const std::pair<int, int> measured[] = {
+      {0, 221},    {115, 270},  {226, 316},  {309, 332},  {391, 346},  {443, 332},
+      {498, 320},  {553, 309},  {608, 298},  {663, 287},  {718, 276},  {773, 265},
+      {828, 254},  {883, 243},  {938, 232},  {993, 224},  {1060, 221}, {1127, 220},
+      {1194, 221}, {1261, 220}, {1328, 221}, {1395, 220}, {1462, 221}, {1529, 220}};
+  const std::int64_t start_us = s.capture_us + 40'000;
+  for (const auto& [at_ms, lag_ms] : measured) {
+    const std::int64_t at_us = start_us + at_ms * 1000;
+    s.choice.on_chunk(at_us, at_us - (lag_ms - 181) * 1000 - 40'000, 6000, {});
+  }
+  EXPECT_EQ(s.choice.switches(), switches) << s.choice.reason();
+}
+
+TEST(rendition_choice, a_wide_link_starting_low_is_not_held_down) {
+  stream s;
+  s.run(0.5, 0);
+  EXPECT_EQ(s.choice.wanted(), rendition::low);
+  EXPECT_FALSE(s.choice.held_down());
+}
+
+TEST(rendition_choice, a_hole_after_a_little_jitter_is_no_reason_to_move) {
+  // Measured on 1 Mbit/s playing low at 15 fps (arrival ms, lag ms): the
+  // path's jitter makes three chunks each a little later, then TCP holds
+  // one back; the lag had risen over four chunks, by a hole.
+  stream s;
+  s.run(10, 1000);
+  ASSERT_EQ(s.choice.wanted(), rendition::low);
+  const auto switches = s.choice.switches();
+  const std::pair<int, int> measured[] = {{0, 218},   {69, 220},  {137, 221},
+                                          {297, 315}, {379, 330}, {420, 290},
+                                          {470, 250}, {530, 222}, {600, 219}};
+  const std::int64_t start_us = s.capture_us + 40'000;
+  for (const auto& [at_ms, lag_ms] : measured) {
+    const std::int64_t at_us = start_us + at_ms * 1000;
+    s.choice.on_chunk(at_us, at_us - (lag_ms - 178) * 1000 - 40'000, 6000, {});
+  }
+  EXPECT_EQ(s.choice.switches(), switches) << s.choice.reason();
 }
 
 TEST(rendition_choice, a_very_narrow_link_plays_sound_alone) {
@@ -79,13 +136,44 @@ TEST(rendition_choice, a_very_narrow_link_plays_sound_alone) {
 
 TEST(rendition_choice, a_very_narrow_link_from_the_start_hears_the_sound_within_two_seconds) {
   // It starts on the low rendition, five times what the link carries: the
-  // rate of the chunks sent back to back says so before the lag would.
+  // lag, deep and rising, says so (or the rate of the chunks sent back to
+  // back, whichever comes first) in one step.
   stream s;
   s.run(2, 150);
   EXPECT_EQ(s.choice.wanted(), rendition::audio);
   EXPECT_EQ(s.choice.switches(), 1u);
+}
+
+TEST(rendition_choice, chunks_sent_back_to_back_slower_than_the_low_video_go_to_sound_alone) {
+  // Full on a link that suddenly carries 200 kbit/s: the lag's rules would
+  // take the low video first; five chunks in a row, each later than the one
+  // before, at under half the low video's rate say sound alone at once.
+  stream s;
+  s.run(5, 0);
+  ASSERT_EQ(s.choice.wanted(), rendition::full);
+  s.choice =
+      rendition_choice(rendition_choice::config{.audio_excess_us = 10'000'000}, rendition::full);
+  s.run(5, 0);
+  s.run(1, 200);
+  EXPECT_EQ(s.choice.wanted(), rendition::audio);
   EXPECT_NE(s.choice.reason().find("while the stream fell behind"), std::string::npos)
       << s.choice.reason();
+}
+
+TEST(rendition_choice, a_loss_on_a_link_that_carries_the_stream_is_no_reason_for_sound_alone) {
+  // 1 Mbit/s on the low rendition; TCP loses twice in a row and holds two
+  // chunks back by 100 and 190 ms (as measured in the lab), then the link
+  // drains what waited.
+  stream s;
+  s.run(10, 1000);
+  ASSERT_EQ(s.choice.wanted(), rendition::low);
+  const auto switches = s.choice.switches();
+  s.queue_us += 100'000;
+  s.run(1.0 / 30, 1000);
+  s.queue_us += 90'000;
+  s.run(10, 1000);
+  EXPECT_EQ(s.choice.wanted(), rendition::low) << s.choice.reason();
+  EXPECT_EQ(s.choice.switches(), switches);
 }
 
 TEST(rendition_choice, a_step_too_far_up_comes_back_one_step_not_to_sound_alone) {
