@@ -120,10 +120,29 @@ wire::rendition_set children::wanted() const {
   return set;
 }
 
-void children::forward(const wire::chunk& c) {
+void children::forward(const shared_chunk& c) {
   for (auto& [id, ch] : children_) {
-    send_chunk(id, *ch.l, c);
+    send_chunk(id, ch, c);
   }
+}
+
+bool children::on_written(link_id_t id) {
+  const auto it = children_.find(id);
+  if (it == children_.end() || it->second.held.empty()) {
+    return false;
+  }
+  child& ch = it->second;
+  link& l = *ch.l;
+  const std::size_t window = links_.send_window(l);
+  bool sent = false;
+  while (!ch.held.empty() && l.queued_bytes < window) {
+    const shared_chunk c = std::move(ch.held.front());
+    ch.held.pop_front();
+    l.held_bytes -= std::min(l.held_bytes, c->frame->size());
+    hand_over(id, l, *c);
+    sent = true;
+  }
+  return sent;
 }
 
 void children::serve_backlog(link_id_t id, const chunk_window& window,
@@ -144,17 +163,27 @@ void children::serve_backlog(link_id_t id, const chunk_window& window,
     return;
   }
   for (const shared_chunk& c : window.from(*start)) {
-    send_chunk(id, l, *c);
+    send_chunk(id, children_.at(id), c);
   }
 }
 
-void children::send_chunk(link_id_t id, link& l, const wire::chunk& c) {
+void children::send_chunk(link_id_t id, child& ch, const shared_chunk& c) {
+  link& l = *ch.l;
   if (!l.started) {
-    if (!rendition_subscriptions::starts(c, l.wants)) {
+    if (!rendition_subscriptions::starts(*c, l.wants)) {
       return;  // a joiner starts at what it asked for
     }
     l.started = true;
   }
+  if (!ch.held.empty() || l.queued_bytes >= links_.send_window(l)) {
+    ch.held.push_back(c);
+    links_.set_held(id, l, l.held_bytes + c->frame->size());
+    return;
+  }
+  hand_over(id, l, *c);
+}
+
+void children::hand_over(link_id_t id, link& l, const wire::chunk& c) {
   // The per-chunk path: the shared frame as received (or cut to the
   // renditions the child asked for, once per chunk), no lookup, no copy.
   const wire::shared_bytes frame = renditions_.frame_for(c, l.wants);

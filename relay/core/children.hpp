@@ -20,6 +20,7 @@
 #pragma once
 
 #include <algorithm>
+#include <deque>
 #include <map>
 #include <optional>
 #include <string>
@@ -45,6 +46,7 @@ struct child {
   time_point reported_at{};               // when it came
   std::optional<wire::path_update> told;  // the last path update sent to it
   duration rtt{};                         // its round trip to us as it measured it; 0 = unknown
+  std::deque<shared_chunk> held;          // waiting for room on its link (late binding)
 };
 
 class children {
@@ -122,8 +124,14 @@ class children {
   // The renditions our children asked for, together.
   wire::rendition_set wanted() const;
 
-  // Queues the chunk's shared frame to every child.
-  void forward(const wire::chunk& c);
+  // Queues the chunk's shared frame to every child (late binding: a child
+  // whose link already holds its send window gets it when there is room,
+  // cut to what it wants then: one that steps down to sound alone gets
+  // sound alone from then on, not the video waiting for its link).
+  void forward(const shared_chunk& c);
+  // The driver wrote some of `id`'s queue: the chunks that fit now go.
+  // True when some did.
+  bool on_written(link_id_t id);
 
   // Serves a child that just joined from `resume_from` (when the window
   // still holds it) or from the newest keyframe.
@@ -136,7 +144,8 @@ class children {
   map::const_iterator end() const { return children_.end(); }
 
  private:
-  void send_chunk(link_id_t id, link& l, const wire::chunk& c);
+  void send_chunk(link_id_t id, child& ch, const shared_chunk& c);
+  void hand_over(link_id_t id, link& l, const wire::chunk& c);
 
   node_context& ctx_;
   link_table& links_;

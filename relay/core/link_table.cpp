@@ -56,17 +56,48 @@ void link_table::send_frame(link_id_t id, const wire::shared_bytes& frame) {
 void link_table::send_frame(link_id_t id, link& l, const wire::shared_bytes& frame) {
   l.last_sent = ctx_.now;
   l.queued_bytes += frame->size();
-  if (l.queued_bytes > ctx_.config.max_pending_bytes && !l.overflowed) {
-    l.overflowed = true;
-    overflowed_.push_back(id);
-  }
+  check_bound(id, l);
   ctx_.act(send_action{id, frame});
 }
 
-void link_table::on_written(link_id_t id, std::size_t bytes) {
-  if (link* l = find(id)) {
-    l->queued_bytes -= std::min(bytes, l->queued_bytes);
+void link_table::check_bound(link_id_t id, link& l) {
+  if (l.queued_bytes + l.held_bytes > ctx_.config.max_pending_bytes && !l.overflowed) {
+    l.overflowed = true;
+    overflowed_.push_back(id);
   }
+}
+
+void link_table::set_held(link_id_t id, link& l, std::size_t bytes) {
+  l.held_bytes = bytes;
+  check_bound(id, l);
+}
+
+void link_table::on_written(link_id_t id, std::size_t bytes) {
+  link* l = find(id);
+  if (!l) {
+    return;
+  }
+  // Bytes waited since the last write: this one took the link's own time.
+  const double seconds = std::chrono::duration<double>(ctx_.now - l->last_written).count();
+  if (l->waiting_since_written && seconds > 0) {
+    const double sample = static_cast<double>(bytes) / seconds;
+    l->written_bytes_per_second = l->written_bytes_per_second == 0
+                                      ? sample
+                                      : 0.8 * l->written_bytes_per_second + 0.2 * sample;
+  }
+  l->queued_bytes -= std::min(bytes, l->queued_bytes);
+  l->last_written = ctx_.now;
+  l->waiting_since_written = l->queued_bytes > 0;
+}
+
+std::size_t link_table::send_window(const link& l) const {
+  const auto& c = ctx_.config;
+  if (l.written_bytes_per_second == 0) {
+    return c.initial_send_window;
+  }
+  const auto paced = static_cast<std::size_t>(l.written_bytes_per_second *
+                                              std::chrono::duration<double>(c.send_window).count());
+  return std::max(c.min_send_window, paced);
 }
 
 std::vector<link_id_t> link_table::take_overflowed() {
@@ -162,7 +193,14 @@ std::vector<link_id_t> link_table::sweep() {
     const duration theirs = l.slow_peer ? c.standby_heartbeat_interval : c.heartbeat_interval;
     const duration ours =
         l.kind == link_kind::standby ? c.standby_heartbeat_interval : c.heartbeat_interval;
-    if (ctx_.now - l.last_heard > theirs * c.heartbeat_misses) {
+    // A peer we keep bytes waiting for has a full downlink: the ACKs of what
+    // it sends us wait in that link's queue, its TCP's retransmission timer
+    // fires meanwhile and its sends back off (measured: a 150 kbit/s child
+    // unheard for over a second). Its patience is longer; a frozen peer on
+    // a wide link still goes as soon (its kernel reads until its buffer
+    // fills: nothing waits here before then).
+    const int misses = c.heartbeat_misses * (l.queued_bytes + l.held_bytes > 0 ? 4 : 1);
+    if (ctx_.now - l.last_heard > theirs * misses) {
       silent.push_back(id);
     } else if (l.peer_hello && ctx_.now - l.last_sent >= ours) {
       // Only idle links need one: chunks and reports prove liveness too.

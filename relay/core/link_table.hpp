@@ -50,7 +50,13 @@ struct link {
   time_point last_sent{};
   std::optional<rate_limiter> message_budget;  // messages other than chunks
   std::size_t queued_bytes = 0;                // sent to the driver, not yet written
-  bool overflowed = false;                     // queued_bytes passed the bound
+  std::size_t held_bytes = 0;                  // chunks for it held in the engine (late binding)
+  // How fast the driver writes this link's bytes while some wait (bytes per
+  // second, 0 = not measured yet), and when it last wrote.
+  double written_bytes_per_second = 0;
+  time_point last_written{};
+  bool waiting_since_written = false;  // bytes stayed queued at the last write
+  bool overflowed = false;             // queued_bytes passed the bound
   duration rtt{};  // round trip once measured (a probe's Ping, a StandbyRequest), else zero
   std::optional<time_point> asked_at;  // a StandbyRequest went out then: its offer times the trip
   // The peer heartbeats only every standby_heartbeat_interval (we hold it
@@ -96,8 +102,15 @@ class link_table {
 
   // The driver wrote `bytes` of what was queued to the link.
   void on_written(link_id_t id, std::size_t bytes);
+  // Bytes the driver may hold for the link before more wait in the engine:
+  // what it writes in send_window (late binding).
+  std::size_t send_window(const link& l) const;
+  // Chunk bytes now held for `l` in the engine: over max_pending_bytes with
+  // what the driver holds, its peer stopped reading (take_overflowed()).
+  void set_held(link_id_t id, link& l, std::size_t bytes);
 
-  // Links whose queue passed max_pending_bytes since the last call.
+  // Links whose queue (the driver's and the engine's) passed
+  // max_pending_bytes since the last call.
   std::vector<link_id_t> take_overflowed();
 
   // Asks the driver to close the link (close_action) and logs why when the
@@ -165,6 +178,8 @@ class link_table {
   map::const_iterator end() const { return links_.end(); }
 
  private:
+  void check_bound(link_id_t id, link& l);
+
   node_context& ctx_;
   map links_;
   link_id_t next_id_ = 1;

@@ -214,9 +214,10 @@ void node::on_link_closed(link_id_t id, std::error_code why, time_point now) {
   end_input();
 }
 
-void node::on_link_written(link_id_t id, std::size_t bytes, time_point now) {
+bool node::on_link_written(link_id_t id, std::size_t bytes, time_point now) {
   begin_input(now);
   links_.on_written(id, bytes);
+  return children_.on_written(id);
 }
 
 void node::on_link_heard(link_id_t id, time_point now) {
@@ -452,8 +453,9 @@ void node::shed_children_of_narrow_downlink() {
 
 void node::hand_off_slow_child(link_id_t child) {
   const link& l = links_.at(child);
-  const auto queued_ms = static_cast<long long>(1000.0 * static_cast<double>(l.queued_bytes) /
-                                                uploads_.stream_bytes_per_second());
+  const auto queued_ms =
+      static_cast<long long>(1000.0 * static_cast<double>(l.queued_bytes + l.held_bytes) /
+                             uploads_.stream_bytes_per_second());
   hand_off_child(child, "child at " + describe(l.remote) + " does not keep up (" +
                             std::to_string(queued_ms) + " ms of stream queued to it)");
 }
@@ -985,7 +987,7 @@ void node::accept_chunk(shared_chunk c, bool from_parent) {
   if (parent_sent) {
     finder_.stream_resumed();
   }
-  children_.forward(*c);
+  children_.forward(c);
   standby_children_.send_fetched(*c);
   standby_children_.announce(c->seq, free_slots());
   ctx_.act(deliver_action{std::move(c)});

@@ -138,9 +138,10 @@ class node {
   // The driver wrote `bytes` of the frames queued to `link` (to the socket
   // or kernel). Bytes queued and not yet written count against
   // max_pending_bytes: a peer over it stopped reading and is dropped (at
-  // the end of the input that queued too much). This input produces no
-  // action: the driver need not drain after it.
-  void on_link_written(link_id_t link, std::size_t bytes, time_point now);
+  // the end of the input that queued too much). A child's chunks held for
+  // room on its link go now (late binding): true when actions wait, the
+  // driver drains them; false (the usual case) when there are none.
+  bool on_link_written(link_id_t link, std::size_t bytes, time_point now);
 
   // Bytes arrived on `link` that complete no frame yet: the peer is alive
   // and sending (liveness counts bytes, not whole frames: a large chunk on a

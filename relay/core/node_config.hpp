@@ -164,6 +164,14 @@ struct node_config {
   // whatever the peers do.
   std::size_t max_pending_bytes = 8 * 1024 * 1024;
 
+  // Late binding (children): a child's chunks go to the driver while less
+  // than what its link writes in send_window is queued there (at least
+  // min_send_window; initial_send_window before its pace is known); the
+  // rest wait in the engine, cut to what the child wants when they go.
+  duration send_window = std::chrono::milliseconds(250);
+  std::size_t min_send_window = 8 * 1024;
+  std::size_t initial_send_window = 32 * 1024;
+
   // Joins and candidate queries served per second from any one address
   // (bursts of twice that).
   double max_joins_per_address_per_second = 100;

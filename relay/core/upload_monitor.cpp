@@ -50,14 +50,15 @@ std::optional<link_id_t> upload_monitor::on_timer() {
   std::map<link_id_t, time_point> over;                   // over the limit now, since when
   std::vector<std::pair<std::size_t, link_id_t>> behind;  // over it for the patience
   for (const auto& [id, c] : children_) {
-    if (static_cast<double>(c.l->queued_bytes) <= limit_bytes) {
+    const std::size_t backlog = c.l->queued_bytes + c.l->held_bytes;
+    if (static_cast<double>(backlog) <= limit_bytes) {
       continue;
     }
     const auto earlier = behind_since_.find(id);
     const time_point since = earlier != behind_since_.end() ? earlier->second : ctx_.now;
     over[id] = since;
     if (ctx_.now - since >= ctx_.config.child_lag_patience) {
-      behind.emplace_back(c.l->queued_bytes, id);
+      behind.emplace_back(backlog, id);
     }
   }
   behind_since_.swap(over);

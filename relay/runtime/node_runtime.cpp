@@ -181,9 +181,11 @@ void node_runtime::on_link_protocol_error(core::link_id_t link, std::error_code 
 }
 
 void node_runtime::on_link_written(core::link_id_t link, std::size_t bytes) {
-  // Only bookkeeping in the engine (it never acts on a write): no drain, so
-  // the per-chunk write path stays cheap.
-  node_->on_link_written(link, bytes, now());
+  // Usually bookkeeping alone: a drain only when chunks held for room on
+  // that link went (late binding), so the per-chunk write path stays cheap.
+  if (node_->on_link_written(link, bytes, now())) {
+    drain();
+  }
 }
 
 void node_runtime::on_link_bytes(core::link_id_t link) {

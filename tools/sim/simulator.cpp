@@ -531,33 +531,11 @@ class world {
 
   void after_input(std::uint32_t peer) {
     core::node& node = *nodes_[peer];
-    for (core::action& a : node.take_actions()) {
-      if (auto* deliver = std::get_if<core::deliver_action>(&a)) {
-        const wire::chunk& c = *deliver->chunk;
-        if (!first_seq_[peer]) {
-          first_seq_[peer] = c.seq;
-        }
-        const auto age = now_.time_since_epoch() - duration(c.capture_time_us);
-        if (c.seq >= *first_seq_[peer] && age <= config_.playout_deadline) {
-          ++in_time_[peer];
-        }
-        const duration stalled_before = playout_[peer].stalled();
-        playout_[peer].on_chunk(time_point(duration(c.capture_time_us)), now_);
-        if (config_.trace_stalls && playout_[peer].stalled() > stalled_before) {
-          trace_stall(peer, playout_[peer].stalled() - stalled_before, age);
-        }
-      } else if (auto* send = std::get_if<core::send_action>(&a)) {
-        do_send(peer, *send);
-      } else if (auto* connect = std::get_if<core::connect_action>(&a)) {
-        do_connect(peer, *connect);
-      } else if (auto* close = std::get_if<core::close_action>(&a)) {
-        do_close(peer, close->link);
-      } else if (std::holds_alternative<core::give_up_action>(a)) {
-        ++gave_up_;
-      } else if (auto* event = std::get_if<core::event_action>(&a)) {
-        if (std::holds_alternative<core::repair_finished_event>(event->event)) {
-          repaired(peer);
-        }
+    // A send counts as written at once (do_send), which may release chunks
+    // the node held for room (late binding): drain until none are left.
+    for (auto actions = node.take_actions(); !actions.empty(); actions = node.take_actions()) {
+      for (core::action& a : actions) {
+        act(peer, a);
       }
     }
     if (!attached_at_[peer] && peer != 0 && node.attached()) {
@@ -567,6 +545,36 @@ class world {
     if (deadline && (!scheduled_[peer] || *deadline < *scheduled_[peer])) {
       scheduled_[peer] = std::max(*deadline, now_);
       push({*scheduled_[peer], 0, event_kind::timer, peer});
+    }
+  }
+
+  void act(std::uint32_t peer, core::action& a) {
+    if (auto* deliver = std::get_if<core::deliver_action>(&a)) {
+      const wire::chunk& c = *deliver->chunk;
+      if (!first_seq_[peer]) {
+        first_seq_[peer] = c.seq;
+      }
+      const auto age = now_.time_since_epoch() - duration(c.capture_time_us);
+      if (c.seq >= *first_seq_[peer] && age <= config_.playout_deadline) {
+        ++in_time_[peer];
+      }
+      const duration stalled_before = playout_[peer].stalled();
+      playout_[peer].on_chunk(time_point(duration(c.capture_time_us)), now_);
+      if (config_.trace_stalls && playout_[peer].stalled() > stalled_before) {
+        trace_stall(peer, playout_[peer].stalled() - stalled_before, age);
+      }
+    } else if (auto* send = std::get_if<core::send_action>(&a)) {
+      do_send(peer, *send);
+    } else if (auto* connect = std::get_if<core::connect_action>(&a)) {
+      do_connect(peer, *connect);
+    } else if (auto* close = std::get_if<core::close_action>(&a)) {
+      do_close(peer, close->link);
+    } else if (std::holds_alternative<core::give_up_action>(a)) {
+      ++gave_up_;
+    } else if (auto* event = std::get_if<core::event_action>(&a)) {
+      if (std::holds_alternative<core::repair_finished_event>(event->event)) {
+        repaired(peer);
+      }
     }
   }
 

@@ -49,16 +49,16 @@ TEST(children, every_child_gets_the_same_frame_in_link_order) {
     ids.push_back(links.accept({"10.0.0." + std::to_string(i + 2), 1}));
     kids.add(ids.back(), links.at(ids.back()));
   }
-  const wire::chunk c = make_chunk(10);
+  const shared_chunk c = share(make_chunk(10));
   kids.forward(c);
   const auto sends = recording_context::only<send_action>(r.take());
   ASSERT_EQ(sends.size(), 3u);
   for (std::size_t i = 0; i < 3; ++i) {
     EXPECT_EQ(sends[i].link, ids[i]);
-    EXPECT_EQ(sends[i].frame.get(), c.frame.get());  // shared, not copied
+    EXPECT_EQ(sends[i].frame.get(), c->frame.get());  // shared, not copied
   }
   EXPECT_EQ(r.ctx.stats.get(counter::chunks_sent), 3u);
-  EXPECT_EQ(r.ctx.stats.get(counter::chunk_bytes_sent), 3 * c.frame->size());
+  EXPECT_EQ(r.ctx.stats.get(counter::chunk_bytes_sent), 3 * c->frame->size());
 }
 
 TEST(children, backlog_resumes_where_asked_or_starts_at_the_newest_keyframe) {

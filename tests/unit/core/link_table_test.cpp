@@ -128,9 +128,27 @@ TEST(link_table, sweep_heartbeats_idle_links_and_names_silent_ones) {
   const auto actions = r.take();
   EXPECT_EQ(recording_context::sent_to(actions, quiet).size(), 1u);  // a heartbeat each
   EXPECT_EQ(recording_context::sent_to(actions, talking).size(), 1u);
+  for (const link_id_t id : {quiet, talking}) {
+    links.on_written(id, links.at(id).queued_bytes);  // nothing waits for them
+  }
   r.ctx.now += r.ctx.config.heartbeat_interval * r.ctx.config.heartbeat_misses;
   links.at(talking).last_heard = r.ctx.now;
   EXPECT_EQ(links.sweep(), std::vector<link_id_t>{quiet});
+}
+
+TEST(link_table, a_peer_we_keep_bytes_waiting_for_has_four_times_the_patience) {
+  // Its downlink is full: the ACKs of its heartbeats wait behind our bytes.
+  recording_context r;
+  link_table links(r.ctx);
+  const link_id_t narrow = links.accept({"10.0.0.2", 1});
+  std::string refusal;
+  links.admit(links.at(narrow), hello_from(2), refusal);
+  links.send_frame(narrow, std::make_shared<wire::byte_buffer>(20 * 1024));
+  const duration usual = r.ctx.config.heartbeat_interval * r.ctx.config.heartbeat_misses;
+  r.ctx.now += usual + 1ms;
+  EXPECT_TRUE(links.sweep().empty());
+  r.ctx.now += 3 * usual;
+  EXPECT_EQ(links.sweep(), std::vector<link_id_t>{narrow});
 }
 
 TEST(link_table, a_warm_standby_link_carries_heartbeats_seldom_toward_the_holder) {
@@ -158,17 +176,21 @@ TEST(link_table, a_warm_standby_link_carries_heartbeats_seldom_toward_the_holder
   auto actions = r.take();
   EXPECT_TRUE(recording_context::sent_to(actions, standby).empty());
   EXPECT_EQ(recording_context::sent_to(actions, standby_child).size(), 1u);  // the holder: fast
+  links.on_written(standby_child, links.at(standby_child).queued_bytes);
   r.ctx.now += c.standby_heartbeat_interval;
   links.at(standby).last_heard = r.ctx.now;
   EXPECT_TRUE(links.sweep().empty());
   EXPECT_EQ(recording_context::sent_to(r.take(), standby).size(), 1u);
+  links.on_written(standby, links.at(standby).queued_bytes);
   // The holder lets its standby child miss as many of those; the child
   // still wants to hear its standby every heartbeat_interval.
   r.ctx.now += c.heartbeat_interval * c.heartbeat_misses + std::chrono::milliseconds(1);
   EXPECT_EQ(links.sweep(), std::vector<link_id_t>{standby});
+  links.on_written(standby_child, links.at(standby_child).queued_bytes);
   r.ctx.now =
       links.at(standby_child).last_heard + c.standby_heartbeat_interval * c.heartbeat_misses;
   EXPECT_EQ(links.sweep(), std::vector<link_id_t>{standby});
+  links.on_written(standby_child, links.at(standby_child).queued_bytes);
   r.ctx.now += std::chrono::milliseconds(1);
   EXPECT_EQ(links.sweep(), (std::vector<link_id_t>{standby, standby_child}));
 }
@@ -188,6 +210,47 @@ TEST(link_table, a_link_whose_queue_passes_the_bound_is_named_once) {
   links.send_frame(id, frame);
   EXPECT_EQ(links.take_overflowed(), std::vector<link_id_t>{id});
   EXPECT_TRUE(links.take_overflowed().empty());
+}
+
+TEST(link_table, the_send_window_is_what_the_link_writes_while_bytes_wait) {
+  recording_context r;
+  link_table links(r.ctx);
+  const link_id_t id = links.accept({"10.0.0.2", 1});
+  link& l = links.at(id);
+  EXPECT_EQ(links.send_window(l), r.ctx.config.initial_send_window);
+  // 150 kbit/s: 1875 bytes written every 100 ms while 20 KiB wait.
+  links.send_frame(id, std::make_shared<wire::byte_buffer>(20 * 1024));
+  for (int i = 0; i < 20; ++i) {
+    r.ctx.now += 100ms;
+    links.on_written(id, 1875);
+  }
+  EXPECT_EQ(links.send_window(l), r.ctx.config.min_send_window);  // 4.7 KB in 250 ms
+  // Idle time between writes of an empty queue is not the link's pace.
+  links.on_written(id, l.queued_bytes);
+  r.ctx.now += 10s;
+  links.send_frame(id, std::make_shared<wire::byte_buffer>(100));
+  links.on_written(id, 100);
+  EXPECT_EQ(links.send_window(l), r.ctx.config.min_send_window);
+  // 80 Mbit/s: 100 kB every 10 ms.
+  links.send_frame(id, std::make_shared<wire::byte_buffer>(4 << 20));
+  for (int i = 0; i < 40; ++i) {
+    r.ctx.now += 10ms;
+    links.on_written(id, 100'000);
+  }
+  EXPECT_NEAR(static_cast<double>(links.send_window(l)), 2.5e6, 0.1e6);
+}
+
+TEST(link_table, chunks_held_in_the_engine_count_toward_the_bound) {
+  node_config config;
+  config.max_pending_bytes = 64 * 1024;
+  recording_context r(config);
+  link_table links(r.ctx);
+  const link_id_t id = links.accept({"10.0.0.2", 1});
+  links.send_frame(id, std::make_shared<wire::byte_buffer>(40 * 1024));
+  links.set_held(id, links.at(id), 20 * 1024);
+  EXPECT_TRUE(links.take_overflowed().empty());
+  links.set_held(id, links.at(id), 30 * 1024);
+  EXPECT_EQ(links.take_overflowed(), std::vector<link_id_t>{id});
 }
 
 TEST(link_table, close_asks_the_driver_and_aborts_a_link_that_stopped_reading) {

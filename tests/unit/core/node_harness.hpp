@@ -303,11 +303,14 @@ class harness {
 
  private:
   void collect() {
-    for (auto& a : node_.take_actions()) {
-      if (const auto* s = std::get_if<send_action>(&a); s && !not_reading_.count(s->link)) {
-        node_.on_link_written(s->link, s->frame->size(), now_);  // no action follows
+    // A write may release chunks held for room (late binding): until none.
+    for (auto taken = node_.take_actions(); !taken.empty(); taken = node_.take_actions()) {
+      for (auto& a : taken) {
+        if (const auto* s = std::get_if<send_action>(&a); s && !not_reading_.count(s->link)) {
+          node_.on_link_written(s->link, s->frame->size(), now_);
+        }
+        actions_.push_back(std::move(a));
       }
-      actions_.push_back(std::move(a));
     }
   }
 

@@ -161,6 +161,32 @@ TEST(rendition_subscriptions, a_joiners_backlog_starts_at_the_newest_keyframe_it
   EXPECT_EQ(sent.back().renditions(), full);  // started: it goes whole, no seq skipped
 }
 
+TEST(rendition_subscriptions, chunks_that_waited_for_a_full_link_go_as_the_child_asks_now) {
+  // Late binding: a child on a narrow link has its send window queued; the
+  // next chunks wait in the engine. It steps down to sound alone: what
+  // waited goes as sound alone, in order, none skipped.
+  node_config c = root_config();
+  c.initial_send_window = 1;  // one chunk in the driver at a time
+  harness h(c);
+  h.start();
+  const link_id_t narrow = join_asking(h, 1, low);
+  const link_id_t wide = join_asking(h, 2, low);
+  h.stop_reading(narrow);
+  for (wire::seq_t seq = 0; seq < 4; ++seq) {
+    h.source(chunk_in_all_renditions(seq));
+  }
+  EXPECT_EQ(renditions_sent(h, narrow), (std::vector{low}));  // three wait
+  EXPECT_EQ(renditions_sent(h, wide), (std::vector{low, low, low, low}));
+  h.receive(narrow, wire::subscribe{audio});
+  h.resume_reading(narrow);
+  EXPECT_EQ(renditions_sent(h, narrow), (std::vector{low, audio, audio, audio}));
+  std::vector<wire::seq_t> seqs;
+  for (const auto& chunk : only<wire::chunk>(h.sent_to(narrow))) {
+    seqs.push_back(chunk.seq);
+  }
+  EXPECT_EQ(seqs, (std::vector<wire::seq_t>{0, 1, 2, 3}));
+}
+
 TEST(rendition_subscriptions, a_relay_asks_its_parent_for_what_its_subtree_wants) {
   harness h(relay_config());
   h.start();
