@@ -73,6 +73,48 @@ std::optional<double> rendition_choice::capacity_kbps() const {
   return values[values.size() / 2];
 }
 
+wire::rendition rendition_choice::for_downlink(double kbps, std::span<const std::uint32_t> rates,
+                                               wire::rendition start, const config& c) {
+  const auto rate = [&](wire::rendition r) {
+    const auto i = static_cast<std::size_t>(r);
+    return i < rates.size() ? rates[i] : 0u;
+  };
+  if (rate(wire::rendition::audio) == 0) {
+    return start;  // no rates (or no sound alone to fall to): as it would have
+  }
+  bool past_start = false;
+  for (const auto r : {wire::rendition::full, wire::rendition::low}) {
+    past_start = past_start || r == start;
+    if (past_start && rate(r) > 0 && kbps >= c.down_headroom * rate(r)) {
+      return r;
+    }
+  }
+  return wire::rendition::audio;
+}
+
+wire::rendition rendition_choice::for_downlink(double kbps, std::span<const std::uint32_t> rates,
+                                               wire::rendition start) {
+  return for_downlink(kbps, rates, start, config{});
+}
+
+void rendition_choice::start_from_downlink(std::int64_t now_us, double kbps,
+                                           std::span<const std::uint32_t> rates) {
+  const wire::rendition r = for_downlink(kbps, rates, wanted_, config_);
+  if (r == wanted_) {
+    return;
+  }
+  for (std::size_t i = 0; i < wire::rendition_count; ++i) {
+    kbps_[i] = i < rates.size() ? rates[i] : 0;
+  }
+  go(r, now_us, true,
+     "the downlink carried " + kbit(kbps) + " before the join, " + wire::rendition_name(r) +
+         " fits");
+  --switches_;  // where it starts, not a switch
+  if (kbps < kbps_[static_cast<std::size_t>(wire::rendition::low)]) {
+    hold_us_ = config_.max_hold_us;
+  }
+}
+
 void rendition_choice::go(wire::rendition r, std::int64_t now_us, bool down, std::string reason) {
   if (r == wanted_) {
     return;

@@ -105,6 +105,19 @@ class rendition_choice {
                 std::span<const std::uint32_t> kbps);
 
   wire::rendition wanted() const { return wanted_; }
+
+  // The rendition to join with on a downlink timed at `kbps` before the
+  // join (the engine's downlink_probe), given the renditions' rates: the
+  // best whose rate with down_headroom fits, not above `start`; sound alone
+  // when no picture fits; `start` when the rates are not known.
+  static wire::rendition for_downlink(double kbps, std::span<const std::uint32_t> rates,
+                                      wire::rendition start, const config& c);
+  static wire::rendition for_downlink(double kbps, std::span<const std::uint32_t> rates,
+                                      wire::rendition start);
+  // The join asked for for_downlink(): start there. Below the low video's
+  // rate, sound alone holds as long as any step down on such a link does
+  // (max_hold: a trial would queue seconds of video ahead of the sound).
+  void start_from_downlink(std::int64_t now_us, double kbps, std::span<const std::uint32_t> rates);
   // Below the full rendition because the link said so (a step down, or
   // keyframes timed narrower than the full rendition needs), not just
   // starting low. Such a link has no room for a second copy of anything.

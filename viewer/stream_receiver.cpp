@@ -1,6 +1,7 @@
 #include "stream_receiver.hpp"
 
 #include <stdexcept>
+#include <utility>
 
 #include "runtime/address.hpp"
 #include "runtime/ed25519.hpp"
@@ -46,7 +47,7 @@ std::optional<wire::rendition> parse_rendition_mode(const std::string& mode) {
 stream_receiver::stream_receiver(boost::asio::io_context& io,
                                  const runtime::joining_peer_config& config, core::log_sink log,
                                  handlers on)
-    : peer_(io, config.node, config.runtime, log),
+    : peer_(io, with_timed_join(config.node), config.runtime, log),
       cipher_(content_key_of(config.link)),
       log_(std::move(log)),
       on_(std::move(on)) {
@@ -57,6 +58,15 @@ stream_receiver::stream_receiver(boost::asio::io_context& io,
       on_.fail(reason);
     }
   });
+}
+
+core::node_config stream_receiver::with_timed_join(core::node_config node) {
+  // Called at the join, long after construction: fixed_ and choice_ are set.
+  node.rendition_for_downlink = [this](double kbps, std::span<const std::uint32_t> rates) {
+    return wire::rendition_bit(
+        fixed_.value_or(rendition_choice::for_downlink(kbps, rates, choice_.wanted())));
+  };
+  return node;
 }
 
 void stream_receiver::start() {
@@ -86,6 +96,18 @@ const wire::chunk_part* stream_receiver::choose_part(const core::shared_chunk& c
                                                     ? std::span(full_only)
                                                     : std::span(c->rendition_kbps);
     const auto switches = choice_.switches();
+    if (!std::exchange(downlink_applied_, true)) {
+      if (const auto& downlink = peer_.engine().downlink()) {
+        const wire::rendition before = choice_.wanted();
+        choice_.start_from_downlink(static_cast<std::int64_t>(runtime::wall_time_us()),
+                                    downlink->kbps, downlink->rendition_kbps);
+        if (choice_.wanted() != before && log_) {
+          log_(core::log_level::info, runtime::node_runtime::now(),
+               std::string("starting on the ") + wire::rendition_name(choice_.wanted()) +
+                   " rendition: " + choice_.reason());
+        }
+      }
+    }
     choice_.on_chunk(static_cast<std::int64_t>(runtime::wall_time_us()),
                      static_cast<std::int64_t>(c->capture_time_us),
                      c->frame ? c->frame->size() : c->payload.size(), kbps);

@@ -88,6 +88,9 @@ class stream_receiver {
   // Tells the engine what we want, and whether our downlink keeps us below
   // the full rendition, when either changed.
   void ask(wire::rendition_set set);
+  // `node` with our ABR's join policy: the first join times the downlink
+  // and asks for what rendition_choice::for_downlink says (auto only).
+  core::node_config with_timed_join(core::node_config node);
 
   runtime::node_runtime peer_;
   runtime::payload_cipher cipher_;
@@ -97,6 +100,7 @@ class stream_receiver {
   std::optional<wire::rendition> fixed_ = wire::rendition::full;
   rendition_choice choice_;
   rendition_picker picker_;
+  bool downlink_applied_ = false;  // the join's timing of our downlink reached choice_
   // What we asked our parent for: auto starts low (a third of the join's
   // backlog; up once keyframes show room), a fixed rendition is asked for
   // as the first chunk shows it.

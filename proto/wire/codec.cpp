@@ -204,6 +204,7 @@ bool role_ok(int role) {
 
 void fill(pb::Envelope& e, const ping& m) {
   e.mutable_ping()->set_nonce(m.nonce);
+  e.mutable_ping()->set_pad_bytes(m.pad_bytes);
 }
 
 void fill(pb::Envelope& e, const pong& m) {
@@ -221,6 +222,10 @@ void fill(pb::Envelope& e, const pong& m) {
   }
   p->set_site_entry_hops(m.site_entry_hops);
   p->set_room_within_rtt_us(m.room_within_rtt_us);
+  p->set_padding(m.padding);
+  for (const std::uint32_t kbps : m.rendition_kbps) {
+    p->add_rendition_kbps(kbps);
+  }
 }
 
 void fill(pb::Envelope& e, const path_update& m) {
@@ -435,11 +440,14 @@ std::error_code decode(const pb::Pong& in, message& out) {
   m.site_entry_hops = in.site_entry_hops();
   m.room_within_rtt_us = in.room_within_rtt_us();
   if (!decode_path(in.path(), m.path) || in.root_signature().size() > max_signature_bytes ||
-      m.site_entry_hops > m.depth ||
+      m.site_entry_hops > m.depth || in.padding().size() > max_ping_padding ||
+      static_cast<std::size_t>(in.rendition_kbps_size()) > rendition_count ||
       !decode_coordinate(in.has_coordinate(), in.coordinate(), m.where)) {
     return wire_errc::field_out_of_range;
   }
   m.root_signature = in.root_signature();
+  m.padding = in.padding();
+  m.rendition_kbps.assign(in.rendition_kbps().begin(), in.rendition_kbps().end());
   out = std::move(m);
   return {};
 }
@@ -693,7 +701,10 @@ std::error_code decode_frame(const shared_bytes& frame, message& out) {
       return {};
     }
     case pb::Envelope::kPing:
-      out = ping{envelope.ping().nonce()};
+      if (envelope.ping().pad_bytes() > max_ping_padding) {
+        return wire_errc::field_out_of_range;
+      }
+      out = ping{envelope.ping().nonce(), envelope.ping().pad_bytes()};
       return {};
     case pb::Envelope::kPong:
       return decode(envelope.pong(), out);

@@ -40,6 +40,9 @@ inline constexpr std::size_t max_signature_bytes = 128;  // Ed25519: 64
 // trip from the origin, and a relative error of at most 1.5.
 inline constexpr std::int32_t max_coordinate_component = 100000;
 inline constexpr std::uint32_t max_coordinate_error_permille = 1500;
+// Padding one Pong carries at most (Ping.pad_bytes): within TCP's initial
+// window of ten segments, so that it crosses in one flight.
+inline constexpr std::uint32_t max_ping_padding = 12 * 1024;
 // Chunks one Fetch may ask for (a gap fill covers a chunk or two).
 inline constexpr std::uint32_t max_fetch_chunks = 8;
 

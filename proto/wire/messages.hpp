@@ -160,6 +160,7 @@ struct leave {
 
 struct ping {
   std::uint64_t nonce = 0;
+  std::uint32_t pad_bytes = 0;  // padding asked of the Pong (max_ping_padding)
 };
 
 struct pong {
@@ -177,6 +178,8 @@ struct pong {
   // When full: the prober would still be taken with a round trip below this
   // (in the place of a farther child as strong); 0 = no.
   std::uint32_t room_within_rtt_us = 0;
+  std::string padding;                        // as the Ping asked
+  std::vector<std::uint32_t> rendition_kbps;  // as its latest keyframe chunk said
 };
 
 struct path_update {

@@ -91,4 +91,13 @@ std::optional<wire::seq_t> chunk_window::last_seq() const {
   return chunks_.rbegin()->first;
 }
 
+std::vector<std::uint32_t> chunk_window::rendition_rates() const {
+  for (auto it = chunks_.rbegin(); it != chunks_.rend(); ++it) {
+    if (!it->second->rendition_kbps.empty()) {
+      return it->second->rendition_kbps;
+    }
+  }
+  return {};
+}
+
 }  // namespace treecast::core

@@ -47,6 +47,9 @@ class chunk_window {
   std::optional<wire::seq_t> resume_point(std::size_t reach) const;
   // The first sequence number in [from, to] not held.
   std::optional<wire::seq_t> first_missing(wire::seq_t from, wire::seq_t to) const;
+  // The renditions' rates the newest chunk that carries them says (a
+  // keyframe chunk's); empty when none does.
+  std::vector<std::uint32_t> rendition_rates() const;
   std::optional<wire::seq_t> first_seq() const;
   std::optional<wire::seq_t> last_seq() const;
   bool contains(wire::seq_t seq) const { return chunks_.count(seq) != 0; }

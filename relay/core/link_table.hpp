@@ -69,6 +69,7 @@ struct link {
   wire::rendition_set asked = 0;
   // A child got its first chunk (rendition_subscriptions::starts).
   bool started = false;
+  bool padded = false;  // a Pong with padding went (once per link)
 };
 
 // The id the peer's Hello gave; nullopt before the gate admitted it.

@@ -725,6 +725,11 @@ void node::handle(link_id_t id, link& l, wire::ping&& m) {
     answer.room_within_rtt_us = to_wire_us(capacity_.room_within(kids, prober));
   }
   answer.where = coordinate_.current();
+  answer.rendition_kbps = forwarder_.window().rendition_rates();
+  if (m.pad_bytes > 0 && !l.padded) {
+    l.padded = true;  // once: no amplifier for a peer that pings in a loop
+    answer.padding.assign(std::min(m.pad_bytes, wire::max_ping_padding), '\0');
+  }
   if (is_root() && ctx_.config.root_signer) {
     answer.root_signature = sign_root_proof(*ctx_.config.root_signer, m.nonce, ctx_.id);
   }

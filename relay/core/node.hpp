@@ -217,6 +217,9 @@ class node {
   // downlink does not carry it: we take no children meanwhile.
   void want_renditions(wire::rendition_set set, bool narrow_downlink, time_point now);
   wire::rendition_set renditions_asked() const { return renditions_.upstream(); }
+  // Our downlink as our first join timed it (node_config's
+  // rendition_for_downlink); nullopt when not timed.
+  const std::optional<downlink_probe::measure>& downlink() const { return finder_.downlink(); }
 
   const chunk_window& window() const { return forwarder_.window(); }
   const counters& stats() const { return ctx_.stats; }

@@ -11,7 +11,7 @@ namespace treecast::core {
 parent_finder::parent_finder(node_context& context, link_table& links,
                              const tree_position& position, const children& kids,
                              const chunk_window& window, network_coordinate& coordinate,
-                             const rendition_subscriptions& renditions)
+                             rendition_subscriptions& renditions)
     : ctx_(context),
       links_(links),
       position_(position),
@@ -19,6 +19,7 @@ parent_finder::parent_finder(node_context& context, link_table& links,
       window_(window),
       coordinate_(coordinate),
       renditions_(renditions),
+      downlink_(static_cast<bool>(context.config.rendition_for_downlink)),
       sites_(context.config.same_site_rtt),
       scoring_(context.config.depth_penalty,
                capacity_policy::strong(static_cast<std::uint32_t>(context.config.max_children))),
@@ -422,6 +423,9 @@ void parent_finder::on_connected(link_id_t id, link& l) {
     p.nonce = ctx_.random();
     p.ping_sent = ctx_.now;
     links_.send(id, wire::ping{p.nonce});
+    if (const auto padded = downlink_.ping_for(id, ctx_.random(), ctx_.now)) {
+      links_.send(id, *padded);
+    }
   }
 }
 
@@ -447,12 +451,19 @@ bool parent_finder::on_candidates(link_id_t id, link& l, wire::candidates&& m) {
 }
 
 bool parent_finder::on_pong(link_id_t id, link& l, wire::pong&& m) {
+  if (downlink_.on_pong(id, m, ctx_.now)) {
+    if (phase_ == phase::probing) {
+      maybe_choose();
+    }
+    return true;
+  }
   const auto it = probes_.find(id);
   if (l.kind != link_kind::probe || it == probes_.end() || it->second.answer ||
       m.nonce != it->second.nonce) {
     return false;
   }
   l.rtt = ctx_.now - it->second.ping_sent;
+  downlink_.on_answer(id, ctx_.now);
   if (m.where) {
     coordinate_.observe(l.rtt, *m.where, ctx_.random);
   }
@@ -516,6 +527,7 @@ bool parent_finder::on_redirect(link_id_t id, link& l, wire::join_redirect&& m) 
 
 void parent_finder::on_link_gone(link_id_t id, link_kind kind) {
   probes_.erase(id);
+  downlink_.on_link_gone(id);
   if (kind == link_kind::probe && phase_ == phase::probing) {
     maybe_choose();
   }
@@ -532,7 +544,11 @@ void parent_finder::on_link_failed(link_kind kind, const std::error_code& why) {
 // ---------------------------------------------------------------- choosing
 
 void parent_finder::maybe_choose() {
-  // Choose as soon as every probe has answered or failed.
+  // Choose as soon as every probe has answered or failed (and our downlink
+  // is timed, when that is under way).
+  if (downlink_.waiting()) {
+    return;
+  }
   for (const auto& [id, p] : probes_) {
     const link* l = links_.find(id);
     if (l && l->kind == link_kind::probe && !p.answer) {
@@ -626,6 +642,15 @@ void parent_finder::request(link_id_t id) {
   request.can_adopt = can_adopt_from(links_.at(id));
   request.where = where_we_sit();
   request.rtt_us = to_wire_us(links_.at(id).rtt);
+  if (const auto measured = downlink_.take()) {
+    const wire::rendition_set fits =
+        ctx_.config.rendition_for_downlink(measured->kbps, measured->rendition_kbps);
+    ctx_.log(log_level::info, "downlink carried " +
+                                  std::to_string(static_cast<long long>(measured->kbps)) +
+                                  " kbit/s before the join");
+    renditions_.set_own(fits);
+    renditions_.refresh(children_.wanted());
+  }
   request.renditions = renditions_.ask(links_.at(id));
   links_.send(id, request);
 }
@@ -787,6 +812,10 @@ void parent_finder::on_timer() {
     start_join();
   }
   if (phase_ == phase::probing && deadline_ && ctx_.now >= *deadline_) {
+    if (downlink_.waiting() && ctx_.now < downlink_.until()) {
+      deadline_ = downlink_.until();  // the padded Pong is on its way
+      return;
+    }
     choose();
   }
 }

@@ -71,6 +71,7 @@
 
 #include "core/children.hpp"
 #include "core/chunk_window.hpp"
+#include "core/downlink_probe.hpp"
 #include "core/link_table.hpp"
 #include "core/move_policy.hpp"
 #include "core/network_coordinate.hpp"
@@ -90,9 +91,11 @@ class parent_finder {
   // Every probe's round trip places `coordinate`.
   parent_finder(node_context& context, link_table& links, const tree_position& position,
                 const children& kids, const chunk_window& window, network_coordinate& coordinate,
-                const rendition_subscriptions& renditions);
+                rendition_subscriptions& renditions);
 
   phase current() const { return phase_; }
+  // Our downlink as the first join timed it; nullopt when not (yet) timed.
+  const std::optional<downlink_probe::measure>& downlink() const { return downlink_.measured(); }
 
   // The node runs (start) or has stopped (stop: every round abandoned).
   void start();
@@ -273,7 +276,8 @@ class parent_finder {
   const children& children_;
   const chunk_window& window_;
   network_coordinate& coordinate_;
-  const rendition_subscriptions& renditions_;  // what a JoinRequest asks for
+  rendition_subscriptions& renditions_;  // what a JoinRequest asks for
+  downlink_probe downlink_;              // the first join's timing of our downlink
   site_inference sites_;
   parent_scoring scoring_;
   parent_scoring move_scoring_;  // a move round: by delay through the candidate

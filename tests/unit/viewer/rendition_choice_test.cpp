@@ -210,6 +210,27 @@ TEST(rendition_choice, chunks_held_up_together_once_are_no_reason_to_move) {
   EXPECT_EQ(s.choice.switches(), 1u);  // the one up at the start
 }
 
+TEST(rendition_choice, the_join_asks_for_what_the_timed_downlink_carries_never_above_the_start) {
+  using c = rendition_choice;
+  EXPECT_EQ(c::for_downlink(150, kbps, rendition::low), rendition::audio);
+  EXPECT_EQ(c::for_downlink(1000, kbps, rendition::low), rendition::low);
+  EXPECT_EQ(c::for_downlink(90'000, kbps, rendition::low), rendition::low);  // not above
+  EXPECT_EQ(c::for_downlink(90'000, kbps, rendition::full), rendition::full);
+  EXPECT_EQ(c::for_downlink(1000, kbps, rendition::full), rendition::low);
+  EXPECT_EQ(c::for_downlink(150, {}, rendition::low), rendition::low);  // rates unknown
+}
+
+TEST(rendition_choice, a_start_on_sound_alone_from_the_timed_downlink_holds_long) {
+  stream s;
+  s.choice.start_from_downlink(s.now_us, 150, kbps);
+  EXPECT_EQ(s.choice.wanted(), rendition::audio);
+  EXPECT_EQ(s.choice.switches(), 0u);  // where it starts, not a switch
+  EXPECT_TRUE(s.choice.held_down());
+  s.run(60, 150);  // no trial of the low video within a minute
+  EXPECT_EQ(s.choice.wanted(), rendition::audio);
+  EXPECT_EQ(s.choice.switches(), 0u);
+}
+
 TEST(rendition_choice, a_broadcast_without_renditions_plays_full) {
   rendition_choice c;
   const std::vector<std::uint32_t> full_only{1};

@@ -130,6 +130,24 @@ TEST(frame_codec, reachability_round_trips_and_needs_the_address_tried) {
             wire_errc::field_out_of_range);
 }
 
+TEST(frame_codec, a_padded_pong_round_trips_and_its_padding_is_bounded) {
+  EXPECT_EQ(std::get<ping>(round_trip(ping{5, max_ping_padding})).pad_bytes, max_ping_padding);
+  pong p;
+  p.padding.assign(max_ping_padding, '\0');
+  p.rendition_kbps = {2036, 755, 89};
+  const auto got = std::get<pong>(round_trip(p));
+  EXPECT_EQ(got.padding.size(), max_ping_padding);
+  EXPECT_EQ(got.rendition_kbps, p.rendition_kbps);
+  message out;
+  EXPECT_EQ(decode_frame(encode_frame(ping{5, max_ping_padding + 1}), out),
+            wire_errc::field_out_of_range);
+  p.padding.push_back('\0');
+  EXPECT_EQ(decode_frame(encode_frame(p), out), wire_errc::field_out_of_range);
+  p.padding.clear();
+  p.rendition_kbps.push_back(1);
+  EXPECT_EQ(decode_frame(encode_frame(p), out), wire_errc::field_out_of_range);
+}
+
 TEST(frame_codec, pong_carries_room_for_strong_joiners) {
   pong p;
   p.room_for_max_children = 2;
