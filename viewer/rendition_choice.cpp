@@ -55,7 +55,8 @@ bool rendition_choice::held_down() const {
   if (wanted_ == wire::rendition::full) {
     return false;
   }
-  const auto capacity = capacity_kbps();
+  // The keyframes' timing, else the join's.
+  const auto capacity = rates_.size() >= 2 ? capacity_kbps() : downlink_kbps_;
   return stepped_down_ ||
          (capacity &&
           *capacity < config_.headroom * kbps_[static_cast<std::size_t>(wire::rendition::full)]);
@@ -100,11 +101,15 @@ wire::rendition rendition_choice::for_downlink(double kbps, std::span<const std:
 void rendition_choice::start_from_downlink(std::int64_t now_us, double kbps,
                                            std::span<const std::uint32_t> rates) {
   const wire::rendition r = for_downlink(kbps, rates, wanted_, config_);
-  if (r == wanted_) {
-    return;
+  if (rates.empty()) {
+    return;  // nothing to weigh it against
   }
   for (std::size_t i = 0; i < wire::rendition_count; ++i) {
     kbps_[i] = i < rates.size() ? rates[i] : 0;
+  }
+  downlink_kbps_ = kbps;
+  if (r == wanted_) {
+    return;
   }
   go(r, now_us, true,
      "the downlink carried " + kbit(kbps) + " before the join, " + wire::rendition_name(r) +

@@ -220,6 +220,17 @@ TEST(rendition_choice, the_join_asks_for_what_the_timed_downlink_carries_never_a
   EXPECT_EQ(c::for_downlink(150, {}, rendition::low), rendition::low);  // rates unknown
 }
 
+TEST(rendition_choice, a_join_timed_narrower_than_full_is_held_down_from_the_start) {
+  stream narrow;
+  narrow.choice.start_from_downlink(narrow.now_us, 1000, kbps);
+  EXPECT_EQ(narrow.choice.wanted(), rendition::low);
+  EXPECT_TRUE(narrow.choice.held_down());  // takes no children: its link is the limit
+  stream wide;
+  wide.choice.start_from_downlink(wide.now_us, 90'000, kbps);
+  EXPECT_EQ(wide.choice.wanted(), rendition::low);
+  EXPECT_FALSE(wide.choice.held_down());
+}
+
 TEST(rendition_choice, a_start_on_sound_alone_from_the_timed_downlink_holds_long) {
   stream s;
   s.choice.start_from_downlink(s.now_us, 150, kbps);
