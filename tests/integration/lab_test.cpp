@@ -74,6 +74,63 @@ TEST(lab, unreachable_viewers_watch_as_leaves_in_namespaces_of_their_own) {
   EXPECT_EQ(unreachable, 4);
 }
 
+// Issue 17's narrow downlinks, small: a 2 Mbit/s stream to one viewer on
+// an uncapped link, one on 1 Mbit/s, one on 150 kbit/s. The narrow ones time
+// their downlink at the join: the 150 kbit/s one plays sound alone from the
+// start (never a frame, never a switch), the 1 Mbit/s one a picture below
+// the full rendition, and neither takes a child.
+TEST(lab, narrow_downlinks_join_on_what_they_carry) {
+  if (::geteuid() != 0) {
+    GTEST_SKIP() << "--netns needs root";
+  }
+  const std::string logs = std::string(TREECAST_TEST_LOG_DIR) + "/lab_narrow";
+  const std::string log = std::string(TREECAST_TEST_LOG_DIR) + "/lab_narrow.log";
+  child_process lab({TREECAST_LAB,
+                     "--netns",
+                     "--viewer-netns",
+                     "--sites",
+                     "1",
+                     "--relays",
+                     "1",
+                     "--relay-children",
+                     "2",
+                     "--viewers",
+                     "3",
+                     "--viewer-down-kbit",
+                     "0,1000,150",
+                     "--bitrate",
+                     "1936",
+                     "--resolution",
+                     "640x360",
+                     "--duration",
+                     "16",
+                     "--log-dir",
+                     logs,
+                     "--json"},
+                    log);
+  ASSERT_EQ(lab.wait_exit(90s), 0) << read_file(log);
+  const auto lines = lab.lines();
+  ASSERT_FALSE(lines.empty());
+  const auto report = nlohmann::json::parse(lines.back());
+  ASSERT_EQ(report["viewers_detail"].size(), 3u);
+  for (const auto& v : report["viewers_detail"]) {
+    SCOPED_TRACE(v.dump());
+    const auto cap = v["down_kbit"].get<int>();
+    if (cap == 150) {
+      EXPECT_EQ(v["rendition"], "audio");
+      EXPECT_EQ(v["frames"], 0);
+      EXPECT_EQ(v["switches"], 0);
+      EXPECT_EQ(v["children"], 0);
+    } else if (cap == 1000) {
+      EXPECT_NE(v["rendition"], "full");
+      EXPECT_GT(v["frames"].get<long long>(), 0);
+      EXPECT_EQ(v["children"], 0);
+    } else {
+      EXPECT_GT(v["frames"].get<long long>(), 0);
+    }
+  }
+}
+
 TEST(lab, network_conditions_without_namespaces_per_viewer_are_bad_flags) {
   child_process lab({TREECAST_LAB, "--unreachable", "0.5"},
                     std::string(TREECAST_TEST_LOG_DIR) + "/lab_flags.log");
