@@ -40,6 +40,16 @@ struct stream {
     }
   }
   double rate_kbps() const { return kbps[static_cast<std::size_t>(choice.wanted())]; }
+
+  // Chunks of 6 kB as measured in the lab: {arrival ms from now, lag ms},
+  // where `path_ms` was the lab's lag with nothing queued.
+  void replay(std::span<const std::pair<int, int>> measured, int path_ms) {
+    const std::int64_t start_us = capture_us + 40'000;
+    for (const auto& [at_ms, lag_ms] : measured) {
+      const std::int64_t at_us = start_us + at_ms * 1000;
+      choice.on_chunk(at_us, at_us - (lag_ms - path_ms) * 1000 - 40'000, 6000, {});
+    }
+  }
 };
 
 TEST(rendition_choice, a_wide_link_goes_from_low_to_full_within_seconds_and_stays) {
@@ -93,11 +103,7 @@ TEST(rendition_choice, a_keyframe_held_back_by_a_slow_moment_keeps_the_picture) 
       {498, 320},  {553, 309},  {608, 298},  {663, 287},  {718, 276},  {773, 265},
       {828, 254},  {883, 243},  {938, 232},  {993, 224},  {1060, 221}, {1127, 220},
       {1194, 221}, {1261, 220}, {1328, 221}, {1395, 220}, {1462, 221}, {1529, 220}};
-  const std::int64_t start_us = s.capture_us + 40'000;
-  for (const auto& [at_ms, lag_ms] : measured) {
-    const std::int64_t at_us = start_us + at_ms * 1000;
-    s.choice.on_chunk(at_us, at_us - (lag_ms - 181) * 1000 - 40'000, 6000, {});
-  }
+  s.replay(measured, 181);
   EXPECT_EQ(s.choice.switches(), switches) << s.choice.reason();
 }
 
@@ -119,11 +125,7 @@ TEST(rendition_choice, a_hole_after_a_little_jitter_is_no_reason_to_move) {
   const std::pair<int, int> measured[] = {{0, 218},   {69, 220},  {137, 221},
                                           {297, 315}, {379, 330}, {420, 290},
                                           {470, 250}, {530, 222}, {600, 219}};
-  const std::int64_t start_us = s.capture_us + 40'000;
-  for (const auto& [at_ms, lag_ms] : measured) {
-    const std::int64_t at_us = start_us + at_ms * 1000;
-    s.choice.on_chunk(at_us, at_us - (lag_ms - 178) * 1000 - 40'000, 6000, {});
-  }
+  s.replay(measured, 178);
   EXPECT_EQ(s.choice.switches(), switches) << s.choice.reason();
 }
 
