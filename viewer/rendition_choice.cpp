@@ -55,8 +55,14 @@ bool rendition_choice::held_down() const {
   if (wanted_ == wire::rendition::full) {
     return false;
   }
-  // The keyframes' timing, else the join's.
-  const auto capacity = rates_.size() >= 2 ? capacity_kbps() : downlink_kbps_;
+  // The narrower of the join's timing and the keyframes': a keyframe that
+  // a shaper's bucket and queue took in at once looks wide (lab: a 1 Mbit/s
+  // viewer timed at 1048 kbit/s at its join took children two seconds later
+  // on its keyframes' word, and fell to sound alone).
+  auto capacity = capacity_kbps();
+  if (downlink_kbps_) {
+    capacity = std::min(capacity.value_or(*downlink_kbps_), *downlink_kbps_);
+  }
   return stepped_down_ ||
          (capacity &&
           *capacity < config_.headroom * kbps_[static_cast<std::size_t>(wire::rendition::full)]);

@@ -119,8 +119,8 @@ class rendition_choice {
   // (max_hold: a trial would queue seconds of video ahead of the sound).
   void start_from_downlink(std::int64_t now_us, double kbps, std::span<const std::uint32_t> rates);
   // Below the full rendition because the link said so (a step down, or
-  // keyframes, else the join, timed it narrower than the full rendition
-  // needs), not just starting low. Such a link has no room for a second copy of anything.
+  // the join or keyframes timed it narrower than the full rendition needs),
+  // not just starting low. Such a link has no room for a second copy of anything.
   bool held_down() const;
   // Changes of the rendition asked for, down and up.
   std::uint64_t switches() const { return switches_; }

@@ -233,6 +233,19 @@ TEST(rendition_choice, a_join_timed_narrower_than_full_is_held_down_from_the_sta
   EXPECT_FALSE(wide.choice.held_down());
 }
 
+TEST(rendition_choice, keyframes_that_look_wide_do_not_undo_a_narrow_join) {
+  // A shaper's bucket and queue take a keyframe in at once: it looks wide.
+  // (Calm forever here: no step up, which would end the hold by itself.)
+  stream s;
+  s.choice = rendition_choice(rendition_choice::config{.calm_for_us = 1'000'000'000'000});
+  s.choice.start_from_downlink(s.now_us, 1000, kbps);
+  s.run(5, 0);
+  ASSERT_EQ(s.choice.wanted(), rendition::low);
+  ASSERT_TRUE(s.choice.capacity_kbps());
+  EXPECT_GT(*s.choice.capacity_kbps(), 1.3 * kbps[0]);
+  EXPECT_TRUE(s.choice.held_down());
+}
+
 TEST(rendition_choice, a_start_on_sound_alone_from_the_timed_downlink_holds_long) {
   stream s;
   s.choice.start_from_downlink(s.now_us, 150, kbps);
