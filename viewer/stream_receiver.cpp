@@ -98,9 +98,11 @@ const wire::chunk_part* stream_receiver::choose_part(const core::shared_chunk& c
     const auto switches = choice_.switches();
     if (!std::exchange(downlink_applied_, true)) {
       if (const auto& downlink = peer_.engine().downlink()) {
+        // (No Pong had rates: the first chunk, a keyframe's, has.)
         const wire::rendition before = choice_.wanted();
-        choice_.start_from_downlink(static_cast<std::int64_t>(runtime::wall_time_us()),
-                                    downlink->kbps, downlink->rendition_kbps);
+        choice_.start_from_downlink(
+            static_cast<std::int64_t>(runtime::wall_time_us()), downlink->kbps,
+            downlink->rendition_kbps.empty() ? c->rendition_kbps : downlink->rendition_kbps);
         if (choice_.wanted() != before && log_) {
           log_(core::log_level::info, runtime::node_runtime::now(),
                std::string("starting on the ") + wire::rendition_name(choice_.wanted()) +

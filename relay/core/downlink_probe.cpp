@@ -16,7 +16,10 @@ std::optional<wire::ping> downlink_probe::ping_for(link_id_t id, std::uint64_t n
   return wire::ping{nonce, wire::max_ping_padding};
 }
 
-void downlink_probe::on_answer(link_id_t id, time_point now) {
+void downlink_probe::on_answer(link_id_t id, const wire::pong& m, time_point now) {
+  if (rates_seen_.empty()) {
+    rates_seen_ = m.rendition_kbps;
+  }
   if (timing_ && timing_->link == id && !timing_->answered) {
     timing_->answered = now;
   }
@@ -30,7 +33,8 @@ bool downlink_probe::on_pong(link_id_t id, const wire::pong& m, time_point now) 
   // link wider than this can tell (1 ms for the padding at least).
   const time_point from = timing_->answered.value_or(timing_->sent);
   const double seconds = std::max(std::chrono::duration<double>(now - from).count(), 0.001);
-  result_ = measure{static_cast<double>(m.padding.size()) * 8 / 1000 / seconds, m.rendition_kbps};
+  result_ = measure{static_cast<double>(m.padding.size()) * 8 / 1000 / seconds,
+                    m.rendition_kbps.empty() ? rates_seen_ : m.rendition_kbps};
   timing_.reset();
   return true;
 }

@@ -42,8 +42,9 @@ class downlink_probe {
   // The padded Ping to send on probe `id` right after its usual one, if
   // this probe is the one to time (the first of the first round).
   std::optional<wire::ping> ping_for(link_id_t id, std::uint64_t nonce, time_point now);
-  // The usual Pong of probe `id` came at `now`.
-  void on_answer(link_id_t id, time_point now);
+  // The usual Pong `m` of probe `id` came at `now`. Any probe's rates
+  // serve when the timed one's Pong has none (a peer that just joined).
+  void on_answer(link_id_t id, const wire::pong& m, time_point now);
   // True when `m` is the padded Pong (the measure is then known).
   bool on_pong(link_id_t id, const wire::pong& m, time_point now);
   void on_link_gone(link_id_t id);
@@ -72,6 +73,7 @@ class downlink_probe {
   bool taken_ = false;
   std::optional<timing> timing_;
   std::optional<measure> result_;
+  std::vector<std::uint32_t> rates_seen_;  // the first a Pong gave
 };
 
 }  // namespace treecast::core

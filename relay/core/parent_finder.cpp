@@ -463,7 +463,7 @@ bool parent_finder::on_pong(link_id_t id, link& l, wire::pong&& m) {
     return false;
   }
   l.rtt = ctx_.now - it->second.ping_sent;
-  downlink_.on_answer(id, ctx_.now);
+  downlink_.on_answer(id, m, ctx_.now);
   if (m.where) {
     coordinate_.observe(l.rtt, *m.where, ctx_.random);
   }

@@ -36,7 +36,7 @@ TEST(downlink_probe, times_the_padding_behind_the_usual_pong_once) {
   EXPECT_EQ(ping->pad_bytes, wire::max_ping_padding);
   EXPECT_FALSE(probe.ping_for(8, 43, t0)) << "one probe, one round";
   EXPECT_TRUE(probe.waiting());
-  probe.on_answer(7, t0 + 20ms);
+  probe.on_answer(7, wire::pong{}, t0 + 20ms);
   // 12 KiB in 655 ms: 150 kbit/s.
   EXPECT_FALSE(probe.on_pong(8, padded(42), t0 + 675ms)) << "another link";
   ASSERT_TRUE(probe.on_pong(7, padded(42), t0 + 675ms));
@@ -49,10 +49,24 @@ TEST(downlink_probe, times_the_padding_behind_the_usual_pong_once) {
   EXPECT_TRUE(probe.measured());
 }
 
+TEST(downlink_probe, another_probes_rates_serve_when_the_timed_one_has_none) {
+  // The timed candidate just joined: no chunk with rates yet.
+  downlink_probe probe(true);
+  probe.ping_for(7, 42, t0);
+  wire::pong elder;
+  elder.rendition_kbps = {2036, 755, 89};
+  probe.on_answer(8, elder, t0 + 10ms);
+  probe.on_answer(7, wire::pong{}, t0 + 20ms);
+  wire::pong fresh = padded(42);
+  fresh.rendition_kbps.clear();
+  ASSERT_TRUE(probe.on_pong(7, fresh, t0 + 675ms));
+  EXPECT_EQ(probe.take()->rendition_kbps, elder.rendition_kbps);
+}
+
 TEST(downlink_probe, both_answers_in_one_read_are_a_wide_link_and_a_lost_probe_none) {
   downlink_probe wide(true);
   wide.ping_for(7, 42, t0);
-  wide.on_answer(7, t0 + 30ms);
+  wide.on_answer(7, wire::pong{}, t0 + 30ms);
   ASSERT_TRUE(wide.on_pong(7, padded(42), t0 + 30ms));
   EXPECT_GE(wide.take()->kbps, 90'000);
   downlink_probe lost(true);
