@@ -122,7 +122,7 @@ void rendition_choice::start_from_downlink(std::int64_t now_us, double kbps,
          " fits");
   --switches_;  // where it starts, not a switch
   if (kbps < kbps_[static_cast<std::size_t>(wire::rendition::low)]) {
-    hold_us_ = config_.max_hold_us;
+    hold_us_ = config_.timed_start_hold_us;
   }
 }
 

@@ -77,6 +77,12 @@ class rendition_choice {
     std::int64_t calm_for_us = 2'000'000;
     std::int64_t first_hold_us = 8'000'000;
     std::int64_t max_hold_us = 128'000'000;
+    // A join timed narrower than the low video starts on sound alone and
+    // tries the low video after this (doubling after each failed try, as
+    // any step up): long enough for a narrow link not to be tried often,
+    // short enough that a candidate delaying its padded Pong on purpose
+    // costs a viewer half a minute of picture, not two.
+    std::int64_t timed_start_hold_us = 32'000'000;
     std::int64_t window_us = 10'000'000;
     double headroom = 1.3;
     std::int64_t behind_excess_us = 150'000;
@@ -115,8 +121,8 @@ class rendition_choice {
   static wire::rendition for_downlink(double kbps, std::span<const std::uint32_t> rates,
                                       wire::rendition start);
   // The join asked for for_downlink(): start there. Below the low video's
-  // rate, sound alone holds as long as any step down on such a link does
-  // (max_hold: a trial would queue seconds of video ahead of the sound).
+  // rate, sound alone holds timed_start_hold (a trial queues seconds of
+  // video ahead of the sound on such a link).
   void start_from_downlink(std::int64_t now_us, double kbps, std::span<const std::uint32_t> rates);
   // Below the full rendition because the link said so (a step down, or
   // the join or keyframes timed it narrower than the full rendition needs),

@@ -29,6 +29,10 @@ bool downlink_probe::on_pong(link_id_t id, const wire::pong& m, time_point now) 
   if (!timing_ || timing_->link != id || m.nonce != timing_->nonce || result_) {
     return false;
   }
+  if (m.padding.size() != wire::max_ping_padding) {
+    timing_.reset();  // not what was asked (a peer of another build, or a liar): no measure
+    return true;
+  }
   // TCP delivers in order: the usual Pong came first. Both in one read: a
   // link wider than this can tell (1 ms for the padding at least).
   const time_point from = timing_->answered.value_or(timing_->sent);

@@ -45,7 +45,8 @@ class downlink_probe {
   // The usual Pong `m` of probe `id` came at `now`. Any probe's rates
   // serve when the timed one's Pong has none (a peer that just joined).
   void on_answer(link_id_t id, const wire::pong& m, time_point now);
-  // True when `m` is the padded Pong (the measure is then known).
+  // True when `m` is the padded Pong (the measure is then known, unless it
+  // carried less padding than asked: then there is none).
   bool on_pong(link_id_t id, const wire::pong& m, time_point now);
   void on_link_gone(link_id_t id);
 

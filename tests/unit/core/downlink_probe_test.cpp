@@ -63,6 +63,20 @@ TEST(downlink_probe, another_probes_rates_serve_when_the_timed_one_has_none) {
   EXPECT_EQ(probe.take()->rendition_kbps, elder.rendition_kbps);
 }
 
+TEST(downlink_probe, a_pong_without_the_padding_asked_is_no_measure) {
+  // A peer of another build, or one that answers without it to look like
+  // a link of 0 kbit/s (seen: every viewer timed by it started on sound
+  // alone).
+  downlink_probe probe(true);
+  probe.ping_for(7, 42, t0);
+  probe.on_answer(7, wire::pong{}, t0 + 20ms);
+  wire::pong empty = padded(42);
+  empty.padding.resize(100);
+  EXPECT_TRUE(probe.on_pong(7, empty, t0 + 25ms));
+  EXPECT_FALSE(probe.waiting());
+  EXPECT_FALSE(probe.take());
+}
+
 TEST(downlink_probe, both_answers_in_one_read_are_a_wide_link_and_a_lost_probe_none) {
   downlink_probe wide(true);
   wide.ping_for(7, 42, t0);

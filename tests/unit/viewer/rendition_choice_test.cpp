@@ -252,9 +252,19 @@ TEST(rendition_choice, a_start_on_sound_alone_from_the_timed_downlink_holds_long
   EXPECT_EQ(s.choice.wanted(), rendition::audio);
   EXPECT_EQ(s.choice.switches(), 0u);  // where it starts, not a switch
   EXPECT_TRUE(s.choice.held_down());
-  s.run(60, 150);  // no trial of the low video within a minute
+  s.run(60, 150);
   EXPECT_EQ(s.choice.wanted(), rendition::audio);
   EXPECT_EQ(s.choice.switches(), 0u);
+}
+
+TEST(rendition_choice, a_join_timed_narrow_by_a_liar_costs_half_a_minute_of_picture) {
+  // The candidate delayed its padded Pong: the link is wide.
+  stream s;
+  s.choice.start_from_downlink(s.now_us, 150, kbps);
+  s.run(30, 0);
+  EXPECT_EQ(s.choice.wanted(), rendition::audio);
+  s.run(5, 0);
+  EXPECT_NE(s.choice.wanted(), rendition::audio);
 }
 
 TEST(rendition_choice, a_broadcast_without_renditions_plays_full) {
