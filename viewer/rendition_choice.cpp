@@ -123,7 +123,37 @@ void rendition_choice::start_from_downlink(std::int64_t now_us, double kbps,
   --switches_;  // where it starts, not a switch
   if (kbps < kbps_[static_cast<std::size_t>(wire::rendition::low)]) {
     hold_us_ = config_.timed_start_hold_us;
+    backlog_check_ = backlog_check{};
+    backlog_check_->timed_kbps = kbps;
   }
+}
+
+void rendition_choice::check_timed_start(std::int64_t now_us, std::int64_t capture_us,
+                                         std::size_t bytes) {
+  backlog_check& b = *backlog_check_;
+  if (!b.first_us) {
+    b.first_us = now_us;
+  } else if (now_us - *b.first_us > backlog_window_us) {
+    // The join's backlog, sent at once, crossed at the link's pace: a
+    // rate far above the timed one says the timing lied (or the link
+    // changed); close to it confirms a narrow link.
+    if (b.chunks >= 2) {
+      const double kbps = static_cast<double>(b.bytes) * 8 * 1000 /
+                          static_cast<double>(std::max<std::int64_t>(b.span_us, 1000));
+      hold_us_ = kbps > 2 * b.timed_kbps ? config_.first_hold_us : config_.max_hold_us;
+    }
+    backlog_check_.reset();
+    return;
+  } else if (now_us >= b.last_at_us &&
+             now_us - b.last_at_us < (capture_us - b.last_capture_us) * 4 / 5) {
+    // Sooner after the one before than it was captured after it: it
+    // waited, and the link sent it as fast as it could.
+    b.bytes += bytes;
+    b.span_us += now_us - b.last_at_us;
+    ++b.chunks;
+  }
+  b.last_at_us = now_us;
+  b.last_capture_us = capture_us;
 }
 
 void rendition_choice::go(wire::rendition r, std::int64_t now_us, bool down, std::string reason) {
@@ -245,6 +275,9 @@ void rendition_choice::on_chunk(std::int64_t now_us, std::int64_t capture_us, st
   }
   if (!last_down_us_) {
     last_down_us_ = now_us;  // the start counts as a step down with no hold
+  }
+  if (backlog_check_) {
+    check_timed_start(now_us, capture_us, bytes);
   }
   const std::int64_t lag_us = now_us - capture_us;
   while (!lags_.empty() && lags_.back().lag_us >= lag_us) {

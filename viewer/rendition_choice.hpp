@@ -122,7 +122,12 @@ class rendition_choice {
                                       wire::rendition start);
   // The join asked for for_downlink(): start there. Below the low video's
   // rate, sound alone holds timed_start_hold (a trial queues seconds of
-  // video ahead of the sound on such a link).
+  // video ahead of the sound on such a link), and the join's backlog
+  // checks the timing: a chunk of the first second that comes sooner after
+  // the one before than it was captured after it was sent at once with it,
+  // at the link's pace. Above twice the timed rate (a candidate that
+  // delayed its padded Pong on purpose, or a link that widened), the hold
+  // is first_hold; near it, the link is narrow indeed: max_hold.
   void start_from_downlink(std::int64_t now_us, double kbps, std::span<const std::uint32_t> rates);
   // Below the full rendition because the link said so (a step down, or
   // the join or keyframes timed it narrower than the full rendition needs),
@@ -205,6 +210,18 @@ class rendition_choice {
   };
   std::optional<picture_doubt> doubt_;
   std::optional<double> downlink_kbps_;  // as the join timed it
+  struct backlog_check {
+    double timed_kbps = 0;
+    std::optional<std::int64_t> first_us;
+    std::int64_t last_at_us = 0;
+    std::int64_t last_capture_us = 0;
+    std::size_t bytes = 0;     // of the chunks that waited
+    std::int64_t span_us = 0;  // the link's time for them
+    int chunks = 0;
+  };
+  std::optional<backlog_check> backlog_check_;
+  static constexpr std::int64_t backlog_window_us = 1'000'000;
+  void check_timed_start(std::int64_t now_us, std::int64_t capture_us, std::size_t bytes);
 };
 
 }  // namespace treecast::viewer

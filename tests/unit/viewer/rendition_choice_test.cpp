@@ -257,11 +257,42 @@ TEST(rendition_choice, a_start_on_sound_alone_from_the_timed_downlink_holds_long
   EXPECT_EQ(s.choice.switches(), 0u);
 }
 
-TEST(rendition_choice, a_join_timed_narrow_by_a_liar_costs_half_a_minute_of_picture) {
-  // The candidate delayed its padded Pong: the link is wide.
+TEST(rendition_choice, a_join_timed_narrow_by_a_liar_is_found_out_by_the_backlog) {
+  // The candidate delayed its padded Pong: the link is wide. Its backlog
+  // (ten chunks sent at once) crosses in a millisecond.
   stream s;
   s.choice.start_from_downlink(s.now_us, 150, kbps);
-  s.run(30, 0);
+  const std::int64_t sent_us = s.capture_us + 300'000;
+  for (int i = 0; i < 10; ++i) {
+    s.choice.on_chunk(sent_us + i * 100, s.capture_us, 700, {});
+    s.capture_us += frame_us;
+  }
+  s.capture_us = sent_us + 1000 - 40'000 + frame_us;  // the live chunks come after
+  s.run(7, 0);
+  EXPECT_EQ(s.choice.wanted(), rendition::audio);
+  s.run(5, 0);
+  EXPECT_NE(s.choice.wanted(), rendition::audio) << "a picture after first_hold";
+}
+
+TEST(rendition_choice, a_backlog_that_crosses_at_the_timed_rate_confirms_a_narrow_link) {
+  // Ten chunks of sound alone (700 bytes, 15 a second) sent at once cross
+  // a 150 kbit/s link 37 ms apart.
+  stream s;
+  s.choice.start_from_downlink(s.now_us, 150, kbps);
+  const std::int64_t sent_us = s.capture_us + 700'000;
+  for (int i = 0; i < 10; ++i) {
+    s.choice.on_chunk(sent_us + i * 37'000, s.capture_us, 700, {});
+    s.capture_us += 2 * frame_us;
+  }
+  s.capture_us = sent_us + 10 * 37'000 - 40'000;  // the live chunks come after
+  s.run(60, 0);  // even were the link wide now: no trial for a minute
+  EXPECT_EQ(s.choice.wanted(), rendition::audio);
+}
+
+TEST(rendition_choice, without_a_backlog_to_check_a_narrow_timing_holds_half_a_minute) {
+  stream s;
+  s.choice.start_from_downlink(s.now_us, 150, kbps);
+  s.run(30, 0);  // chunks one by one at the stream's pace: nothing to check
   EXPECT_EQ(s.choice.wanted(), rendition::audio);
   s.run(5, 0);
   EXPECT_NE(s.choice.wanted(), rendition::audio);
