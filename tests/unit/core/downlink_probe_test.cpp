@@ -106,18 +106,13 @@ node_config timing_viewer() {
 // Joins through the rendezvous; the probe's padded Pong comes `after` the
 // usual one. Returns the probe link.
 link_id_t join_timed(harness& h, duration after) {
-  const link_id_t query = h.only_connect().link;
-  h.clear();
-  h.connected(query);
-  h.receive(query, hello_from(1, 7000));
   wire::peer_summary root;
   root.node_id = id_of(1);
   root.address = {"", 7000};
   root.free_slots = 3;
-  h.receive(query, wire::candidates{{root}});
-  const link_id_t probe = h.only_connect().link;
-  h.clear();
-  h.connected(probe);
+  const auto probes = h.answer_query({root});
+  EXPECT_EQ(probes.size(), 1u);
+  const link_id_t probe = probes.at(0).link;
   const auto pings = h.only_sent<wire::ping>(probe);
   EXPECT_EQ(pings.size(), 2u);
   EXPECT_EQ(pings.at(0).pad_bytes, 0u);
