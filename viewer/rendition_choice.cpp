@@ -106,10 +106,10 @@ wire::rendition rendition_choice::for_downlink(double kbps, std::span<const std:
 
 void rendition_choice::start_from_downlink(std::int64_t now_us, double kbps,
                                            std::span<const std::uint32_t> rates) {
-  const wire::rendition r = for_downlink(kbps, rates, wanted_, config_);
   if (rates.empty()) {
     return;  // nothing to weigh it against
   }
+  const wire::rendition r = for_downlink(kbps, rates, wanted_, config_);
   for (std::size_t i = 0; i < wire::rendition_count; ++i) {
     kbps_[i] = i < rates.size() ? rates[i] : 0;
   }

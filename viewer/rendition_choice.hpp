@@ -5,15 +5,15 @@
 // queued somewhere on the way. A keyframe's chunk on a narrow link makes a
 // spike that drains (no reason to move); a link that does not carry what we
 // ask for makes excess that grows chunk after chunk. So: excess rising over
-// `rising_chunks` chunks in a row (each by `behind_step`, more than
-// a path's jitter) by `rising_excess` in all, or staying
-// above `down_excess` for `sustain` without draining since its peak (by
-// `drain_share` of the time at least: a link with room catches up after a TCP loss, if
-// slowly: 25% of room drains 290 ms in a second), steps one rendition down
-// (full -> low -> sound alone); excess past `audio_excess` and not falling goes straight
-// to sound alone, before the player's buffer runs dry (chunks held up
-// together by a busy moment arrive at once, each with less excess than the
-// one before: no reason to move). After a step down the backlog drains
+// `rising_chunks` chunks in a row (each by `behind_step`, more than a
+// path's jitter) by `rising_excess` in all, or staying above `down_excess`
+// for `sustain` without draining since its peak (by `drain_share` of the
+// time at least: a link with room catches up after a TCP loss, if slowly:
+// 25% of room drains 290 ms in a second), steps one rendition down (full
+// -> low -> sound alone); excess past `audio_excess` and not falling goes
+// straight to sound alone, before the player's buffer runs dry (chunks
+// held up together by a busy moment arrive at once, each with less excess
+// than the one before: no reason to move). After a step down the backlog drains
 // for `settle` before another step. The step that loses the picture waits
 // `picture_patience` for the lag to drain (a TCP loss or a slow moment of
 // the link held a keyframe back: 300 ms at 520 kbit/s measured on a
@@ -131,7 +131,8 @@ class rendition_choice {
   void start_from_downlink(std::int64_t now_us, double kbps, std::span<const std::uint32_t> rates);
   // Below the full rendition because the link said so (a step down, or
   // the join or keyframes timed it narrower than the full rendition needs),
-  // not just starting low. Such a link has no room for a second copy of anything.
+  // not just starting low. Such a link has no room for a second copy of
+  // anything.
   bool held_down() const;
   // Changes of the rendition asked for, down and up.
   std::uint64_t switches() const { return switches_; }
@@ -151,6 +152,9 @@ class rendition_choice {
   void step_down(wire::rendition to, std::int64_t now_us, std::int64_t excess_us, std::string why);
   // While in doubt: true when it went to sound alone now.
   bool picture_doubt_settled(std::int64_t now_us, std::int64_t excess_us);
+  // After a start on sound alone from a narrow timing: the join's backlog
+  // confirms it (max_hold) or not (first_hold).
+  void check_timed_start(std::int64_t now_us, std::int64_t capture_us, std::size_t bytes);
 
   config config_;
   // It starts low by default: a third of the join's backlog on a link yet
@@ -221,7 +225,6 @@ class rendition_choice {
   };
   std::optional<backlog_check> backlog_check_;
   static constexpr std::int64_t backlog_window_us = 1'000'000;
-  void check_timed_start(std::int64_t now_us, std::int64_t capture_us, std::size_t bytes);
 };
 
 }  // namespace treecast::viewer

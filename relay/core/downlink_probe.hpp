@@ -34,7 +34,8 @@ class downlink_probe {
  public:
   struct measure {
     double kbps = 0;
-    std::vector<std::uint32_t> rendition_kbps;  // the candidate's, as its Pong said
+    std::vector<std::uint32_t>
+        rendition_kbps;  // as the timed Pong (else another of the round) said
   };
 
   explicit downlink_probe(bool wanted) : wanted_(wanted) {}

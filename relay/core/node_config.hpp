@@ -171,16 +171,16 @@ struct node_config {
   // min_send_window; initial_send_window before its pace is known); the
   // rest wait in the engine, cut to what the child wants when they go.
   duration send_window = std::chrono::milliseconds(250);
+  std::size_t min_send_window = 8 * 1024;
+  std::size_t initial_send_window = 32 * 1024;
 
   // Set by a viewer whose player chooses its rendition: its first join
   // times its downlink (downlink_probe) and asks for the renditions this
-  // returns for the measured kbit/s and the renditions' rates (as the
-  // candidate's Pong said). Unset: no timing, the join asks for what the
-  // player said (want_renditions).
+  // returns for the measured kbit/s and the renditions' rates (as a Pong of
+  // the round said). Unset: no timing, the join asks for what the player
+  // said (want_renditions).
   std::function<wire::rendition_set(double kbps, std::span<const std::uint32_t> rendition_kbps)>
       rendition_for_downlink;
-  std::size_t min_send_window = 8 * 1024;
-  std::size_t initial_send_window = 32 * 1024;
 
   // Joins and candidate queries served per second from any one address
   // (bursts of twice that).
