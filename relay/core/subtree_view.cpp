@@ -269,8 +269,12 @@ std::vector<known_peer> subtree_view::known_peers(bool include_self, const self_
       continue;
     }
     // Handed out only once known reachable; the peers below it were checked
-    // by it and may be handed out either way.
-    if (c.reach == reach_state::reachable) {
+    // by it and may be handed out either way. A full child with nothing
+    // below it and no place to give (a leaf: a narrow downlink, consume
+    // only) could only turn a joiner away: in a flash crowd its site's
+    // joiners chose it for its place and failed round after round (the 30
+    // viewers' lab: 5 rounds, 6 s to the first frame).
+    if (c.reach == reach_state::reachable && !turns_everyone_away(c)) {
       pool.push_back({summary_of(l, c), true});
     }
     if (c.last_report) {
@@ -280,6 +284,11 @@ std::vector<known_peer> subtree_view::known_peers(bool include_self, const self_
     }
   }
   return pool;
+}
+
+bool subtree_view::turns_everyone_away(const child& c) {
+  return c.last_report && c.last_report->free_slots == 0 &&
+         c.last_report->room_for_max_children == 0 && c.last_report->candidates.empty();
 }
 
 wire::peer_summary subtree_view::summary_of(const link& l, const child& c) const {

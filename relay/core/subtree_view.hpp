@@ -131,6 +131,9 @@ class subtree_view {
                                       std::span<const wire::node_id_t> avoid) const;
   // A child as a candidate: its address as we see it, the rest as it reported.
   wire::peer_summary summary_of(const link& l, const child& c) const;
+  // Full, with no peer below it and no place to give: it could only redirect
+  // a joiner nowhere.
+  static bool turns_everyone_away(const child& c);
   // `pool` sampled for `requester` (candidate_sampler), less what hangs
   // below `asker` as its site's entry; the places a joiner accepting
   // `asker_max_children` would be given count as slots (see candidates()).

@@ -119,6 +119,34 @@ TEST(reachability, peers_below_an_unreachable_child_are_still_handed_out) {
   EXPECT_TRUE(contains(ids, 11));
 }
 
+TEST(reachability, a_full_child_with_nothing_below_it_is_not_handed_out) {
+  // A leaf by choice or by its link (consume only, a narrow downlink) could
+  // only turn a joiner away; a full child with peers below it redirects.
+  harness h(root_config(3));
+  h.start();
+  auto join_checked = [&](std::uint8_t n) {
+    const auto [child, check] = join_unchecked(h, n);
+    h.connected(check);
+    h.receive(check, hello_from(n, static_cast<std::uint16_t>(7000 + n)));
+    return child;
+  };
+  const link_id_t leaf = join_checked(2);
+  const link_id_t full = join_checked(3);
+  h.receive(leaf, wire::report{});
+  wire::report peers_below;
+  peers_below.subtree_size = 2;
+  peers_below.candidates = {{id_of(11), {"10.0.0.11", 7011}, 2, 2, "", {}}};
+  h.receive(full, peers_below);
+  auto ids = handed_out(h);
+  EXPECT_FALSE(contains(ids, 2));
+  EXPECT_TRUE(contains(ids, 3));
+  EXPECT_TRUE(contains(ids, 11));
+  wire::report room_again;
+  room_again.free_slots = 1;
+  h.receive(leaf, room_again);
+  EXPECT_TRUE(contains(handed_out(h), 2));
+}
+
 TEST(reachability, an_unreachable_child_gives_its_place_to_a_joiner_that_takes_children) {
   // Both slots held by leaves: without this, nobody could join below us.
   harness h(root_config(2));
