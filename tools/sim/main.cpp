@@ -3,11 +3,42 @@
 #include <boost/program_options.hpp>
 #include <cstdio>
 #include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
 
 #include "simulator.hpp"
 
 namespace po = boost::program_options;
 using namespace treecast;
+
+namespace {
+
+// "1,2.5,10" -> {1, 2.5, 10}: each a positive rate.
+std::vector<double> parse_mbps_list(const std::string& text) {
+  std::vector<double> out;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    std::size_t used = 0;
+    double value = 0;
+    try {
+      value = std::stod(item, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used != item.size() || !(value > 0)) {
+      throw std::invalid_argument("--viewer-upload-mbps: not a rate above 0: '" + item + "'");
+    }
+    out.push_back(value);
+  }
+  if (out.empty()) {
+    throw std::invalid_argument("--viewer-upload-mbps needs at least one rate");
+  }
+  return out;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   sim::sim_config config;
@@ -21,6 +52,7 @@ int main(int argc, char** argv) {
   double improve_s = std::chrono::duration<double>(core::node_config{}.improve_interval).count();
   double same_site_rtt_ms = 0;
   std::string site_labels = "given";
+  std::string viewer_upload = "10";
   double gather_s = std::chrono::duration<double>(core::node_config{}.site_gather_interval).count();
   double rise_s = std::chrono::duration<double>(core::node_config{}.rise_interval).count();
   double improve_min_gain_ms =
@@ -58,6 +90,8 @@ int main(int argc, char** argv) {
     ("settle", po::value(&settle_s)->default_value(settle_s), "seconds simulated after the last join")
     ("chunk-ms", po::value(&chunk_ms)->default_value(chunk_ms), "chunk interval, ms")
     ("churn", po::value(&config.churn)->default_value(0), "fraction of peers killed after the joins")
+    ("viewer-upload-mbps", po::value(&viewer_upload)->default_value(viewer_upload),
+     "viewers' uplinks in Mbit/s, a list dealt to viewers in turn (e.g. 1,2,5,10,50)")
     ("unreachable", po::value(&config.unreachable)->default_value(0),
      "fraction of the viewers nobody can connect to (NAT, firewall): they watch as leaves")
     ("duration", po::value(&churn_s)->default_value(churn_s), "seconds over which churn kills peers")
@@ -129,6 +163,7 @@ int main(int argc, char** argv) {
     // The same 2 Mbit/s stream whatever the chunk size (a fixed chunk size
     // had made --chunk-ms 33 a 12 Mbit/s stream that no uplink carried).
     config.chunk_bytes = static_cast<std::size_t>(2'000'000 / 8 * chunk_ms / 1000);
+    config.viewer_upload_mbps = parse_mbps_list(viewer_upload);
     if (!(config.unreachable >= 0 && config.unreachable <= 1)) {
       throw std::invalid_argument("--unreachable must be in [0, 1]");
     }
@@ -194,6 +229,7 @@ int main(int argc, char** argv) {
           "tree: %llu moves to a sooner parent, %llu children moved below a stronger joiner\n"
           "unreachable: %zu viewers, %zu with children, %llu checks failed, %llu connections "
           "to them\n"
+          "uplinks: %zu peers with more children than theirs carries, %llu children handed off\n"
           "simulated %.1f s in %.1f s wall, %llu events, peak RSS %.0f MB\n",
           r.peers, r.joined, r.loops, r.unrooted, r.capacity_violations, r.depth_max, r.depth_mean,
           r.fanout_median, r.stretch_p50, r.stretch_p99, r.join_ms_p50, r.join_ms_p99,
@@ -208,7 +244,8 @@ int main(int argc, char** argv) {
           static_cast<unsigned long long>(r.parent_moves),
           static_cast<unsigned long long>(r.children_moved_out), r.unreachable_peers,
           r.unreachable_with_children, static_cast<unsigned long long>(r.reach_checks_failed),
-          static_cast<unsigned long long>(r.connects_to_unreachable), r.simulated_s, r.wall_s,
+          static_cast<unsigned long long>(r.connects_to_unreachable), r.children_beyond_uplink,
+          static_cast<unsigned long long>(r.children_handed_off), r.simulated_s, r.wall_s,
           static_cast<unsigned long long>(r.events), r.peak_rss_mb);
     }
   } catch (const std::exception& e) {

@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -41,6 +42,7 @@ enum class event_kind : std::uint8_t {
   heard,      // the first bytes of a long frame arrive
   closed,     // the remote end closed the link
   kill,       // churn: a peer crashes, freezes or leaves
+  written,    // a chunk sent earlier left the sender's send buffer
 };
 
 struct event {
@@ -50,6 +52,7 @@ struct event {
   std::uint32_t peer;
   link_id_t link = 0;
   std::uint32_t from = 0;    // accept: the initiator
+  std::uint32_t bytes = 0;   // written: the frame's size
   link_id_t from_link = 0;   // accept: the initiator's link id
   wire::shared_bytes frame;  // frame
 
@@ -117,6 +120,7 @@ class world {
     first_seq_.resize(n);
     in_time_.assign(n, 0);
     std::bernoulli_distribution is_relay(config.relay_fraction);
+    std::size_t viewers_dealt = 0;  // viewer_upload_mbps is dealt in turn
     for (std::size_t i = 0; i < n; ++i) {
       core::node_config c = config.node_defaults;
       // The simulator measures tree building at any join rate; the
@@ -142,7 +146,11 @@ class world {
         unreachable_[i] = !relay && is_unreachable(reach_random);
         c.max_children = relay ? config.relay_children : config.viewer_children;
         c.rendezvous = wire::endpoint{host_of(0), listen_port};
-        upload_bps_[i] = (relay ? config.relay_upload_mbps : config.viewer_upload_mbps) * 1e6;
+        upload_bps_[i] =
+            (relay
+                 ? config.relay_upload_mbps
+                 : config.viewer_upload_mbps[viewers_dealt++ % config.viewer_upload_mbps.size()]) *
+            1e6;
       }
       c.site = site_label(i);
       // A standby child switching may take one slot above max_children.
@@ -351,7 +359,7 @@ class world {
         if (e.kind == event_kind::syn) {
           // SYN-ACK back, then the TLS ClientHello: the acceptor's handshake
           // is done a round trip later.
-          push({now_ + 2 * back, 0, event_kind::accept, e.peer, 0, e.from, e.from_link});
+          push({now_ + 2 * back, 0, event_kind::accept, e.peer, 0, e.from, 0, e.from_link});
           return;
         }
         // The initiator learns of it one way later (its TLS Finished);
@@ -395,6 +403,12 @@ class world {
           return;
         }
         node.on_link_closed(e.link, std::make_error_code(std::errc::connection_reset), now_);
+        break;
+      case event_kind::written:
+        if (!links_[e.peer].contains(e.link)) {
+          return;
+        }
+        node.on_link_written(e.link, e.bytes, now_);
         break;
     }
     after_input(e.peer);
@@ -484,6 +498,13 @@ class world {
       r.parent_moves += node.stats().get(core::counter::parent_moves);
       r.children_moved_out += node.stats().get(core::counter::children_moved_out);
       r.reach_checks_failed += node.stats().get(core::counter::children_unreachable);
+      r.children_handed_off += node.stats().get(core::counter::children_handed_off);
+      if (i != 0 && !dead_[i]) {
+        const auto carried = static_cast<std::size_t>(
+            upload_bps_[i] / (8.0 * static_cast<double>(config_.chunk_bytes)) *
+            std::chrono::duration<double>(config_.chunk_interval).count());
+        r.children_beyond_uplink += node.child_count() > carried ? 1 : 0;
+      }
       if (unreachable_[i]) {
         ++r.unreachable_peers;
         r.unreachable_with_children += node.child_count() > 0 ? 1 : 0;
@@ -517,8 +538,16 @@ class world {
 
   void emit_chunk() {
     const bool keyframe = sealer_.next_seq() % 5 == 0;
-    wire::chunk c =
-        sealer_.seal("x", static_cast<std::uint64_t>(now_.time_since_epoch().count()), keyframe);
+    // One rendition whose rate (stamped on keyframes, as the broadcaster
+    // does) is the modelled stream's: what a peer's timed uplink is weighed
+    // against (link_timing).
+    const std::array<core::chunk_sealer::rendition_payload, 1> parts{
+        {{wire::rendition::full, "x"}}};
+    const std::array<std::uint32_t, 1> kbps{
+        static_cast<std::uint32_t>(static_cast<double>(config_.chunk_bytes) * 8 / 1000 /
+                                   std::chrono::duration<double>(config_.chunk_interval).count())};
+    wire::chunk c = sealer_.seal(parts, static_cast<std::uint64_t>(now_.time_since_epoch().count()),
+                                 keyframe, kbps);
     decoded_chunks_.emplace(c.frame.get(), c);
     recent_chunks_.push_back(c.frame);
     if (recent_chunks_.size() > 200) {
@@ -594,13 +623,15 @@ class world {
     waiting_repair_.erase(waiting);
   }
 
+  duration transmit_time(std::size_t bytes, std::uint32_t peer) const {
+    return duration(
+        static_cast<std::int64_t>(static_cast<double>(bytes) * 8.0 * 1e6 / upload_bps_[peer]));
+  }
+
   void do_send(std::uint32_t peer, const core::send_action& send) {
-    // The model has no send queue: what a node sends counts as written at
-    // once (its uplink's backlog delays arrival below, not the engine's
-    // queue), so no child looks slow to upload_monitor.
-    nodes_[peer]->on_link_written(send.link, send.frame->size(), now_);
     remote_end* const remote = links_[peer].find(send.link);
     if (remote == nullptr || remote->link == 0) {
+      nodes_[peer]->on_link_written(send.link, send.frame->size(), now_);
       return;
     }
     const bool is_chunk = decoded_chunks_.count(send.frame.get()) != 0;
@@ -614,12 +645,19 @@ class world {
     // Chunks share the sender's uplink, one after another. Control frames
     // are small and, as with a fair-queueing kernel, do not wait behind other
     // links' chunk backlog; on their own link they still keep their order.
-    const auto tx = duration(
-        static_cast<std::int64_t>(static_cast<double>(bytes) * 8.0 * 1e6 / upload_bps_[peer]));
+    const duration tx = transmit_time(bytes, peer);
     time_point sent = now_ + tx;
+    time_point written = now_;
     if (is_chunk) {
       sent = std::max(now_, uplink_free_[peer]) + tx;
       uplink_free_[peer] = sent;
+      written = std::max(now_, sent - transmit_time(config_.socket_buffer_bytes, peer));
+    }
+    if (written == now_) {
+      nodes_[peer]->on_link_written(send.link, send.frame->size(), now_);
+    } else {
+      push({written, 0, event_kind::written, peer, send.link, 0,
+            static_cast<std::uint32_t>(send.frame->size())});
     }
     const duration one_way = latency_.one_way(peer, remote->peer);
     const time_point arrival = std::max(sent + one_way, remote->last_arrival);
@@ -631,7 +669,7 @@ class world {
       }
     }
     remote->last_arrival = arrival;
-    push({arrival, 0, event_kind::frame, remote->peer, remote->link, 0, 0, send.frame});
+    push({arrival, 0, event_kind::frame, remote->peer, remote->link, 0, 0, 0, send.frame});
   }
 
   void do_connect(std::uint32_t peer, const core::connect_action& connect) {
@@ -641,7 +679,7 @@ class world {
       return;
     }
     links_[peer].set(connect.link, {*target, 0});
-    push({now_ + latency_.one_way(peer, *target), 0, event_kind::syn, *target, 0, peer,
+    push({now_ + latency_.one_way(peer, *target), 0, event_kind::syn, *target, 0, peer, 0,
           connect.link});
   }
 
@@ -748,6 +786,8 @@ std::string sim_result::to_json() const {
       << ", \"unreachable_with_children\": " << unreachable_with_children
       << ", \"reach_checks_failed\": " << reach_checks_failed
       << ", \"connects_to_unreachable\": " << connects_to_unreachable
+      << ", \"children_beyond_uplink\": " << children_beyond_uplink
+      << ", \"children_handed_off\": " << children_handed_off
       << ", \"wan_copies_max\": " << wan_copies_max
       << ", \"coordinate_error_p50\": " << coordinate_error_p50
       << ", \"coordinates_settled\": " << coordinates_settled

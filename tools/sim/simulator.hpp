@@ -50,10 +50,18 @@ struct sim_config {
   std::size_t relay_children = 16;
   std::size_t viewer_children = 2;
   std::size_t root_children = 3;
-  // Upload rates, for serialization delay of each frame sent.
+  // Upload rates, for serialization delay of each frame sent. Viewers'
+  // uplinks are dealt in turn from the list (a distribution: home links
+  // of 1-2 Mbit/s beside office desks).
   double relay_upload_mbps = 200;
-  double viewer_upload_mbps = 10;
+  std::vector<double> viewer_upload_mbps = {10};
   double root_upload_mbps = 20;
+  // A send counts as written (node::on_link_written, as the runtime's write
+  // completion) once less than this is ahead of it on the sender's uplink:
+  // the kernel's send buffer. An uplink that carries what is sent writes at
+  // once; one that does not shows its children's queues growing, as the
+  // runtime's does, and upload_monitor answers.
+  std::size_t socket_buffer_bytes = 256 * 1024;
   // The stream: a chunk every chunk_interval of chunk_bytes on the wire
   // (simulated size; the payload carried is small). 50 000 bytes a 200 ms
   // is a 2 Mbit/s stream; treecast-sim scales the bytes with --chunk-ms.
@@ -158,6 +166,11 @@ struct sim_result {
   std::size_t unreachable_with_children = 0;
   std::uint64_t reach_checks_failed = 0;
   std::uint64_t connects_to_unreachable = 0;
+  // Uplinks (sim_config::viewer_upload_mbps): peers ending with more
+  // children than their uplink carries at the stream's rate, and children
+  // handed off for not keeping up (upload_monitor).
+  std::size_t children_beyond_uplink = 0;
+  std::uint64_t children_handed_off = 0;
   double continuity = 0;  // chunks received within the playout deadline / chunks due
   double wall_s = 0;
   double peak_rss_mb = 0;
