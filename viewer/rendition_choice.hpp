@@ -113,7 +113,7 @@ class rendition_choice {
   wire::rendition wanted() const { return wanted_; }
 
   // The rendition to join with on a downlink timed at `kbps` before the
-  // join (the engine's downlink_probe), given the renditions' rates: the
+  // join (the engine's link_timing), given the renditions' rates: the
   // best whose rate with down_headroom fits, not above `start`; sound alone
   // when no picture fits; `start` when the rates are not known.
   static wire::rendition for_downlink(double kbps, std::span<const std::uint32_t> rates,

@@ -205,6 +205,7 @@ bool role_ok(int role) {
 void fill(pb::Envelope& e, const ping& m) {
   e.mutable_ping()->set_nonce(m.nonce);
   e.mutable_ping()->set_pad_bytes(m.pad_bytes);
+  e.mutable_ping()->set_padding(m.padding);
 }
 
 void fill(pb::Envelope& e, const pong& m) {
@@ -701,10 +702,11 @@ std::error_code decode_frame(const shared_bytes& frame, message& out) {
       return {};
     }
     case pb::Envelope::kPing:
-      if (envelope.ping().pad_bytes() > max_ping_padding) {
+      if (envelope.ping().pad_bytes() > max_ping_padding ||
+          envelope.ping().padding().size() > max_ping_padding) {
         return wire_errc::field_out_of_range;
       }
-      out = ping{envelope.ping().nonce(), envelope.ping().pad_bytes()};
+      out = ping{envelope.ping().nonce(), envelope.ping().pad_bytes(), envelope.ping().padding()};
       return {};
     case pb::Envelope::kPong:
       return decode(envelope.pong(), out);

@@ -161,6 +161,7 @@ struct leave {
 struct ping {
   std::uint64_t nonce = 0;
   std::uint32_t pad_bytes = 0;  // padding asked of the Pong (max_ping_padding)
+  std::string padding{};        // carried, to time our uplink (max_ping_padding)
 };
 
 struct pong {

@@ -739,6 +739,18 @@ void node::handle(link_id_t id, link& l, wire::ping&& m) {
 void node::handle(link_id_t id, link& l, wire::pong&& m) {
   if (!finder_.on_pong(id, l, std::move(m))) {
     protocol_error(id, node_errc::unexpected_message);
+    return;
+  }
+  bound_slots_by_uplink();
+}
+
+void node::bound_slots_by_uplink() {
+  // Before the join's answer: no report offers a slot the uplink cannot feed.
+  const auto kbps = finder_.uplink_kbps();
+  const auto& rates = finder_.rates_seen();
+  if (kbps && !rates.empty() && uploads_.bound_by_uplink(*kbps, rates.front())) {
+    children_.set_slot_limit(uploads_.slot_limit());
+    subtree_.report_soon();
   }
 }
 

@@ -219,7 +219,7 @@ class node {
   wire::rendition_set renditions_asked() const { return renditions_.upstream(); }
   // Our downlink as our first join timed it (node_config's
   // rendition_for_downlink); nullopt when not timed.
-  const std::optional<downlink_probe::measure>& downlink() const { return finder_.downlink(); }
+  const std::optional<link_timing::measure>& downlink() const { return finder_.downlink(); }
 
   const chunk_window& window() const { return forwarder_.window(); }
   const counters& stats() const { return ctx_.stats; }
@@ -313,6 +313,8 @@ class node {
   void hand_off_slow_child(link_id_t child);
   // Playing below the full rendition: our children go elsewhere, one at a time.
   void shed_children_of_narrow_downlink();
+  // Our slots bounded by what our uplink carried when timed (link_timing).
+  void bound_slots_by_uplink();
   // Asks `child` to move to a peer with room (Move), one at a time.
   void hand_off_child(link_id_t child, const std::string& why);
   // Tells the peer where to go instead (JoinRedirect) and closes its link.

@@ -75,6 +75,10 @@ struct node_config {
   duration child_lag_limit = std::chrono::milliseconds(500);
   duration child_lag_patience = std::chrono::seconds(2);
   duration slot_regrow_interval = std::chrono::seconds(30);
+  // A child costs the full rendition's rate times this of our uplink (TLS,
+  // TCP, control, the uplink's other traffic): slots beyond what the uplink
+  // timed at the join carries are not offered (link_timing).
+  double uplink_headroom = 1.25;
 
   // How far back, in capture time, the chunk window reaches.
   duration window_span = std::chrono::seconds(10);
@@ -175,7 +179,7 @@ struct node_config {
   std::size_t initial_send_window = 32 * 1024;
 
   // Set by a viewer whose player chooses its rendition: its first join
-  // times its downlink (downlink_probe) and asks for the renditions this
+  // times its downlink (link_timing) and asks for the renditions this
   // returns for the measured kbit/s and the renditions' rates (as a Pong of
   // the round said). Unset: no timing, the join asks for what the player
   // said (want_renditions).

@@ -19,7 +19,8 @@ parent_finder::parent_finder(node_context& context, link_table& links,
       window_(window),
       coordinate_(coordinate),
       renditions_(renditions),
-      downlink_(static_cast<bool>(context.config.rendition_for_downlink)),
+      timing_(static_cast<bool>(context.config.rendition_for_downlink),
+              context.config.max_children > 0),
       sites_(context.config.same_site_rtt),
       scoring_(context.config.depth_penalty,
                capacity_policy::strong(static_cast<std::uint32_t>(context.config.max_children))),
@@ -90,7 +91,7 @@ bool parent_finder::outranks_parent() const {
   const auto parent = position_.parent();
   const link* l = parent ? links_.find(*parent) : nullptr;
   return l && l->peer_hello &&
-         capacity_policy::clearly_stronger(ctx_.config.max_children, l->peer_hello->max_children);
+         capacity_policy::clearly_stronger(children_.slots(), l->peer_hello->max_children);
 }
 
 void parent_finder::start_move(const std::vector<wire::endpoint>& targets) {
@@ -423,8 +424,9 @@ void parent_finder::on_connected(link_id_t id, link& l) {
     p.nonce = ctx_.random();
     p.ping_sent = ctx_.now;
     links_.send(id, wire::ping{p.nonce});
-    if (const auto padded = downlink_.ping_for(id, ctx_.random(), ctx_.now)) {
-      links_.send(id, *padded);
+    for (auto& timed : timing_.pings_for(
+             id, [this] { return ctx_.random(); }, ctx_.now)) {
+      links_.send(id, std::move(timed));
     }
   }
 }
@@ -451,7 +453,7 @@ bool parent_finder::on_candidates(link_id_t id, link& l, wire::candidates&& m) {
 }
 
 bool parent_finder::on_pong(link_id_t id, link& l, wire::pong&& m) {
-  if (downlink_.on_pong(id, m, ctx_.now)) {
+  if (timing_.on_pong(id, m, ctx_.now)) {
     if (phase_ == phase::probing) {
       maybe_choose();
     }
@@ -463,7 +465,7 @@ bool parent_finder::on_pong(link_id_t id, link& l, wire::pong&& m) {
     return false;
   }
   l.rtt = ctx_.now - it->second.ping_sent;
-  downlink_.on_answer(id, m, ctx_.now);
+  timing_.on_answer(id, m, ctx_.now);
   if (m.where) {
     coordinate_.observe(l.rtt, *m.where, ctx_.random);
   }
@@ -527,7 +529,7 @@ bool parent_finder::on_redirect(link_id_t id, link& l, wire::join_redirect&& m) 
 
 void parent_finder::on_link_gone(link_id_t id, link_kind kind) {
   probes_.erase(id);
-  downlink_.on_link_gone(id);
+  timing_.on_link_gone(id);
   if (kind == link_kind::probe && phase_ == phase::probing) {
     maybe_choose();
   }
@@ -546,7 +548,7 @@ void parent_finder::on_link_failed(link_kind kind, const std::error_code& why) {
 void parent_finder::maybe_choose() {
   // Choose as soon as every probe has answered or failed (and our downlink
   // is timed, when that is under way).
-  if (downlink_.waiting()) {
+  if (timing_.waiting()) {
     return;
   }
   for (const auto& [id, p] : probes_) {
@@ -642,7 +644,7 @@ void parent_finder::request(link_id_t id) {
   request.can_adopt = can_adopt_from(links_.at(id));
   request.where = where_we_sit();
   request.rtt_us = to_wire_us(links_.at(id).rtt);
-  if (const auto measured = downlink_.take()) {
+  if (const auto measured = timing_.take()) {
     const wire::rendition_set fits =
         ctx_.config.rendition_for_downlink(measured->kbps, measured->rendition_kbps);
     ctx_.log(log_level::info, "downlink carried " +
@@ -664,11 +666,12 @@ bool parent_finder::can_adopt_from(const link& l) const {
     // below us once we have left its subtree for its parent. Full, we shed
     // a child below it (node.cpp).
     // Over our slots already (a standby promoted), we could not keep it one.
-    return is_above_parent(l.peer_hello->node_id) && children_.count() <= ctx_.config.max_children;
+    return is_above_parent(l.peer_hello->node_id) && children_.count() <= children_.slots();
   }
   // Attached, we may be below it: the child giving way could be our own
-  // ancestor.
-  return children_.count() < ctx_.config.max_children &&
+  // ancestor. Our slots are what our uplink carries (link_timing), not the
+  // flag: a peer that can feed no child takes no weaker child's place.
+  return children_.count() < children_.slots() &&
          !(position_.has_parent() && on_path(position_.path(), l.peer_hello->node_id));
 }
 
@@ -688,7 +691,7 @@ bool parent_finder::excluded(const link& l, const wire::pong& answer) const {
 
 bool parent_finder::makes_room_for_us(const link& l, const wire::pong& answer) const {
   const bool stronger =
-      answer.room_for_max_children > 0 && ctx_.config.max_children >= answer.room_for_max_children;
+      answer.room_for_max_children > 0 && children_.slots() >= answer.room_for_max_children;
   const bool nearer = l.rtt > duration{} && l.rtt <= duration(answer.room_within_rtt_us);
   return (stronger || nearer) && can_adopt_from(l);
 }
@@ -697,8 +700,7 @@ bool parent_finder::takes_weaker_place(const probe_result& r, link_id_t id,
                                        const move_policy::option& current) const {
   const wire::pong& answer = *probes_.at(id).answer;
   return r.free_slots > 0 && answer.free_slots == 0 && answer.room_for_max_children > 0 &&
-         ctx_.config.max_children >= answer.room_for_max_children &&
-         scoring_.through(r) <= current.delay;
+         children_.slots() >= answer.room_for_max_children && scoring_.through(r) <= current.delay;
 }
 
 std::optional<std::size_t> parent_finder::runner_up(const std::vector<probe_result>& results,
@@ -812,8 +814,8 @@ void parent_finder::on_timer() {
     start_join();
   }
   if (phase_ == phase::probing && deadline_ && ctx_.now >= *deadline_) {
-    if (downlink_.waiting() && ctx_.now < downlink_.until()) {
-      deadline_ = downlink_.until();  // the padded Pong is on its way
+    if (timing_.waiting() && ctx_.now < timing_.until()) {
+      deadline_ = timing_.until();  // the timed answers are on their way
       return;
     }
     choose();

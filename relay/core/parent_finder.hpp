@@ -71,8 +71,8 @@
 
 #include "core/children.hpp"
 #include "core/chunk_window.hpp"
-#include "core/downlink_probe.hpp"
 #include "core/link_table.hpp"
+#include "core/link_timing.hpp"
 #include "core/move_policy.hpp"
 #include "core/network_coordinate.hpp"
 #include "core/node_context.hpp"
@@ -95,7 +95,9 @@ class parent_finder {
 
   phase current() const { return phase_; }
   // Our downlink as the first join timed it; nullopt when not (yet) timed.
-  const std::optional<downlink_probe::measure>& downlink() const { return downlink_.measured(); }
+  const std::optional<link_timing::measure>& downlink() const { return timing_.measured(); }
+  std::optional<double> uplink_kbps() const { return timing_.uplink_kbps(); }
+  const std::vector<std::uint32_t>& rates_seen() const { return timing_.rates_seen(); }
 
   // The node runs (start) or has stopped (stop: every round abandoned).
   void start();
@@ -277,7 +279,7 @@ class parent_finder {
   const chunk_window& window_;
   network_coordinate& coordinate_;
   rendition_subscriptions& renditions_;  // what a JoinRequest asks for
-  downlink_probe downlink_;              // the first join's timing of our downlink
+  link_timing timing_;                   // the first join's timing of our downlink and uplink
   site_inference sites_;
   parent_scoring scoring_;
   parent_scoring move_scoring_;  // a move round: by delay through the candidate

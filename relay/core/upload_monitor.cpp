@@ -29,6 +29,25 @@ double upload_monitor::stream_bytes_per_second() const {
          seconds_of(rate_window);
 }
 
+bool upload_monitor::bound_by_uplink(double uplink_kbps, double stream_kbps) {
+  if (stream_kbps <= 0) {
+    return false;
+  }
+  const auto carried = static_cast<std::size_t>(
+      std::max(0.0, uplink_kbps / (stream_kbps * ctx_.config.uplink_headroom)));
+  const std::size_t slots = std::min(carried, ctx_.config.max_children);
+  if (slots == uplink_slots_) {
+    return false;
+  }
+  uplink_slots_ = slots;
+  slot_limit_ = std::min(slot_limit_, uplink_slots_);
+  ctx_.log(log_level::info, "our uplink carried " +
+                                std::to_string(static_cast<long long>(uplink_kbps)) +
+                                " kbit/s: offering " + std::to_string(slot_limit_) + " of " +
+                                std::to_string(ctx_.config.max_children) + " slots");
+  return true;
+}
+
 void upload_monitor::stop() {
   next_check_.reset();
   calm_since_.reset();
@@ -70,11 +89,11 @@ std::optional<link_id_t> upload_monitor::on_timer() {
     }
     // The children we hold keep up: they fit. Above them, one slot more
     // per slot_regrow_interval of calm.
-    slot_limit_ = std::max(slot_limit_, std::min(children_.count(), max_children));
+    const std::size_t most = std::min(max_children, uplink_slots_);
+    slot_limit_ = std::max(slot_limit_, std::min(children_.count(), most));
     if (!calm_since_) {
       calm_since_ = ctx_.now;
-    } else if (slot_limit_ < max_children &&
-               ctx_.now - *calm_since_ >= ctx_.config.slot_regrow_interval) {
+    } else if (slot_limit_ < most && ctx_.now - *calm_since_ >= ctx_.config.slot_regrow_interval) {
       ++slot_limit_;
       calm_since_ = ctx_.now;
       ctx_.log(log_level::info, "children kept up: offering " + std::to_string(slot_limit_) +

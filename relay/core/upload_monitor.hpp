@@ -32,7 +32,10 @@ namespace treecast::core {
 class upload_monitor {
  public:
   upload_monitor(node_context& context, const children& kids)
-      : ctx_(context), children_(kids), slot_limit_(context.config.max_children) {}
+      : ctx_(context),
+        children_(kids),
+        slot_limit_(context.config.max_children),
+        uplink_slots_(context.config.max_children) {}
 
   // Looks at every child's queue (each check_interval); returns the child
   // to hand off now, if any.
@@ -41,6 +44,11 @@ class upload_monitor {
 
   // Slots we may offer (max_children at most).
   std::size_t slot_limit() const { return slot_limit_; }
+
+  // Our uplink was timed at `uplink_kbps` (link_timing) for a stream of
+  // `stream_kbps`: no more slots than it carries, with uplink_headroom,
+  // now or when slots grow back. Returns true when the bound is new.
+  bool bound_by_uplink(double uplink_kbps, double stream_kbps);
 
   // Bytes of the stream per second, as received lately (0: not known yet).
   double stream_bytes_per_second() const;
@@ -57,6 +65,7 @@ class upload_monitor {
   node_context& ctx_;
   const children& children_;
   std::size_t slot_limit_;
+  std::size_t uplink_slots_;  // what the timed uplink carries (max_children until timed)
   std::optional<time_point> next_check_;
   std::optional<time_point> calm_since_;  // no child behind since then
   std::map<link_id_t, time_point> behind_since_;

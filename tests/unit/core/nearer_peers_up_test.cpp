@@ -130,6 +130,7 @@ struct relay_at_depth_2 {
     wire::pong pong{h.only_sent<wire::ping>(parent).at(0).nonce, true, 1, 2, {id_of(1), id_of(5)}};
     pong.root_delay_us = 40'000;
     h.receive(parent, pong);
+    h.answer_uplink_timing(parent);
     wire::join_accept accept{1, {id_of(1), id_of(5)}, {{"127.0.0.1", 7000}}, {}};
     accept.root_delay_us = 40'000;
     h.receive(parent, accept);

@@ -157,7 +157,10 @@ class harness {
     const link_id_t probe = only_connect().link;
     clear();
     connected(probe);
-    EXPECT_EQ(only_sent<wire::ping>(probe).size(), 1u);
+    const auto pings = only_sent<wire::ping>(probe);
+    EXPECT_EQ(std::count_if(pings.begin(), pings.end(),
+                            [](const wire::ping& p) { return p.padding.empty() && !p.pad_bytes; }),
+              1);  // the usual one (the others time our links)
     answer_probe(probe, parent, 7000, parent_depth, 3, path);
     return probe;
   }
@@ -195,7 +198,24 @@ class harness {
     pong.site_entry_hops = site_entry_hops;
     pong.room_for_max_children = room_for_max_children;
     receive(link, pong);
+    answer_uplink_timing(link);
   }
+
+  // Answers at once a Ping on `link` that carried padding (the node timing
+  // its uplink, link_timing): a wide uplink. Off with time_uplinks_by_hand.
+  void answer_uplink_timing(link_id_t link) {
+    if (time_uplinks_by_hand) {
+      return;
+    }
+    for (const auto& ping : only_sent<wire::ping>(link)) {
+      if (!ping.padding.empty()) {
+        wire::pong answer;
+        answer.nonce = ping.nonce;
+        receive(link, answer);
+      }
+    }
+  }
+  bool time_uplinks_by_hand = false;
 
   // Streams chunks from `parent` every 200 ms from `seq` on (hearing from
   // `kids` meanwhile) until the node opens a link (a rise's or an
@@ -221,6 +241,7 @@ class harness {
     pong.nonce = only_sent<wire::ping>(probe).at(0).nonce;
     pong.root_signature = "good:" + root_proof_message(pong.nonce, id_of(1));
     receive(probe, pong);
+    answer_uplink_timing(probe);
   }
 
   // Peer `n` at 10.0.0.n, offering `max_children`, probes the node; its

@@ -915,6 +915,7 @@ TEST(node_hostile, a_claim_to_be_the_root_without_its_signature_is_not_believed)
   h.receive(probe, hello_from(9, 7009));
   const std::uint64_t nonce = h.only_sent<wire::ping>(probe).at(0).nonce;
   h.receive(probe, wire::pong{nonce, true, 0, 50, {id_of(9)}, "forged"});
+  h.answer_uplink_timing(probe);
   EXPECT_TRUE(h.only_sent<wire::join_request>(probe).empty());
   EXPECT_EQ(h.engine().stats().get(counter::claims_refused), 1u);
 }

@@ -61,6 +61,19 @@ struct finder_fixture {
       p.path.push_back(id_of(n));
     }
     ASSERT_TRUE(finder.on_pong(id, links.at(id), std::move(p)));
+    answer_uplink_timing(id);
+  }
+
+  // A Ping on `id` that carried padding (our uplink timed) is answered at once.
+  void answer_uplink_timing(link_id_t id) {
+    for (const auto& sent : testing::recording_context::sent_to(last_, id)) {
+      const auto* timed = std::get_if<wire::ping>(&sent);
+      if (timed && !timed->padding.empty()) {
+        wire::pong answer;
+        answer.nonce = timed->nonce;
+        ASSERT_TRUE(finder.on_pong(id, links.at(id), std::move(answer)));
+      }
+    }
   }
 
   recording_context r;
@@ -172,6 +185,7 @@ TEST(parent_finder, an_answer_it_would_refuse_does_not_end_the_wait_for_the_othe
   below_lost.free_slots = 1;
   below_lost.path = {id_of(1), id_of(5), id_of(2)};
   ASSERT_TRUE(f.finder.on_pong(probes[0].link, f.links.at(probes[0].link), std::move(below_lost)));
+  f.answer_uplink_timing(probes[0].link);
   f.r.ctx.now += std::chrono::milliseconds(100);
   f.finder.on_timer();
   EXPECT_EQ(f.finder.current(), phase::probing);  // still waiting for peer 3

@@ -132,6 +132,7 @@ struct relay_below_a_viewer {
     h.receive(
         parent,
         wire::pong{h.only_sent<wire::ping>(parent).at(0).nonce, true, 1, 2, {id_of(1), id_of(5)}});
+    h.answer_uplink_timing(parent);
     h.receive(parent, wire::join_accept{1, {id_of(1), id_of(5)}, {{"127.0.0.1", 7000}}, {}});
     h.clear();
   }

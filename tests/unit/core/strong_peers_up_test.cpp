@@ -413,6 +413,7 @@ TEST(strong_peers_up, a_relay_joins_a_full_parent_that_makes_room_and_keeps_a_sl
   wire::pong full{h.only_sent<wire::ping>(probe).at(0).nonce, true, 1, 0, {id_of(1), id_of(5)}};
   full.room_for_max_children = 4;
   h.receive(probe, full);
+  h.answer_uplink_timing(probe);
   const auto requests = h.only_sent<wire::join_request>(probe);
   ASSERT_EQ(requests.size(), 1u);
   EXPECT_TRUE(requests[0].can_adopt);

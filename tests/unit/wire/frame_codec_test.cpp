@@ -146,6 +146,11 @@ TEST(frame_codec, a_padded_pong_round_trips_and_its_padding_is_bounded) {
   p.padding.clear();
   p.rendition_kbps.push_back(1);
   EXPECT_EQ(decode_frame(encode_frame(p), out), wire_errc::field_out_of_range);
+  // A Ping carrying padding (an uplink timed), bounded the same way.
+  ping carrying{6, 0, std::string(max_ping_padding, '\0')};
+  EXPECT_EQ(std::get<ping>(round_trip(carrying)).padding.size(), max_ping_padding);
+  carrying.padding.push_back('\0');
+  EXPECT_EQ(decode_frame(encode_frame(carrying), out), wire_errc::field_out_of_range);
 }
 
 TEST(frame_codec, pong_carries_room_for_strong_joiners) {

@@ -1,6 +1,7 @@
-// downlink_probe: a joiner times its downlink with a padded Pong behind the
-// usual one, and asks for a rendition its link carries.
-#include "core/downlink_probe.hpp"
+// link_timing: a joiner times its downlink with a padded Pong behind the
+// usual one, and asks for a rendition its link carries; and its uplink with
+// a Ping carrying padding, and offers the slots its uplink carries.
+#include "core/link_timing.hpp"
 
 #include <gtest/gtest.h>
 
@@ -21,6 +22,11 @@ using wire::rendition_bit;
 
 const time_point t0{std::chrono::seconds(1000)};
 
+// Nonces `first`, `first` + 1, ...
+auto nonces_from(std::uint64_t first) {
+  return [next = first]() mutable { return next++; };
+}
+
 wire::pong padded(std::uint64_t nonce) {
   wire::pong p;
   p.nonce = nonce;
@@ -29,12 +35,13 @@ wire::pong padded(std::uint64_t nonce) {
   return p;
 }
 
-TEST(downlink_probe, times_the_padding_behind_the_usual_pong_once) {
-  downlink_probe probe(true);
-  const auto ping = probe.ping_for(7, 42, t0);
-  ASSERT_TRUE(ping);
-  EXPECT_EQ(ping->pad_bytes, wire::max_ping_padding);
-  EXPECT_FALSE(probe.ping_for(8, 43, t0)) << "one probe, one round";
+TEST(link_timing, times_the_padding_behind_the_usual_pong_once) {
+  link_timing probe(true, false);
+  const auto pings = probe.pings_for(7, nonces_from(42), t0);
+  ASSERT_EQ(pings.size(), 1u);
+  EXPECT_EQ(pings[0].pad_bytes, wire::max_ping_padding);
+  EXPECT_TRUE(pings[0].padding.empty());
+  EXPECT_TRUE(probe.pings_for(8, nonces_from(43), t0).empty()) << "one probe, one round";
   EXPECT_TRUE(probe.waiting());
   probe.on_answer(7, wire::pong{}, t0 + 20ms);
   // 12 KiB in 655 ms: 150 kbit/s.
@@ -49,10 +56,31 @@ TEST(downlink_probe, times_the_padding_behind_the_usual_pong_once) {
   EXPECT_TRUE(probe.measured());
 }
 
-TEST(downlink_probe, another_probes_rates_serve_when_the_timed_one_has_none) {
+TEST(link_timing, times_the_uplink_by_the_answer_to_a_ping_carrying_padding) {
+  link_timing probe(true, true);
+  const auto pings = probe.pings_for(7, nonces_from(42), t0);
+  ASSERT_EQ(pings.size(), 2u);
+  EXPECT_EQ(pings[1].pad_bytes, 0u);
+  EXPECT_EQ(pings[1].padding.size(), wire::max_ping_padding);
+  probe.on_answer(7, wire::pong{}, t0 + 20ms);
+  // The downlink's padding in 20 ms (4.9 Mbit/s), the uplink's in 98 ms
+  // (1 Mbit/s): the round waits for both.
+  ASSERT_TRUE(probe.on_pong(7, padded(42), t0 + 40ms));
+  EXPECT_TRUE(probe.waiting());
+  EXPECT_FALSE(probe.uplink_kbps());
+  wire::pong answer;
+  answer.nonce = 43;
+  ASSERT_TRUE(probe.on_pong(7, answer, t0 + 118ms));
+  EXPECT_FALSE(probe.waiting());
+  ASSERT_TRUE(probe.uplink_kbps());
+  EXPECT_NEAR(*probe.uplink_kbps(), 1003, 5);
+  EXPECT_NEAR(probe.take()->kbps, 4915, 5);
+}
+
+TEST(link_timing, another_probes_rates_serve_when_the_timed_one_has_none) {
   // The timed candidate just joined: no chunk with rates yet.
-  downlink_probe probe(true);
-  probe.ping_for(7, 42, t0);
+  link_timing probe(true, false);
+  probe.pings_for(7, nonces_from(42), t0);
   wire::pong elder;
   elder.rendition_kbps = {2036, 755, 89};
   probe.on_answer(8, elder, t0 + 10ms);
@@ -63,12 +91,12 @@ TEST(downlink_probe, another_probes_rates_serve_when_the_timed_one_has_none) {
   EXPECT_EQ(probe.take()->rendition_kbps, elder.rendition_kbps);
 }
 
-TEST(downlink_probe, a_pong_without_the_padding_asked_is_no_measure) {
+TEST(link_timing, a_pong_without_the_padding_asked_is_no_measure) {
   // A peer of another build, or one that answers without it to look like
   // a link of 0 kbit/s (seen: every viewer timed by it started on sound
   // alone).
-  downlink_probe probe(true);
-  probe.ping_for(7, 42, t0);
+  link_timing probe(true, false);
+  probe.pings_for(7, nonces_from(42), t0);
   probe.on_answer(7, wire::pong{}, t0 + 20ms);
   wire::pong empty = padded(42);
   empty.padding.resize(100);
@@ -77,20 +105,20 @@ TEST(downlink_probe, a_pong_without_the_padding_asked_is_no_measure) {
   EXPECT_FALSE(probe.take());
 }
 
-TEST(downlink_probe, both_answers_in_one_read_are_a_wide_link_and_a_lost_probe_none) {
-  downlink_probe wide(true);
-  wide.ping_for(7, 42, t0);
+TEST(link_timing, both_answers_in_one_read_are_a_wide_link_and_a_lost_probe_none) {
+  link_timing wide(true, false);
+  wide.pings_for(7, nonces_from(42), t0);
   wide.on_answer(7, wire::pong{}, t0 + 30ms);
   ASSERT_TRUE(wide.on_pong(7, padded(42), t0 + 30ms));
   EXPECT_GE(wide.take()->kbps, 90'000);
-  downlink_probe lost(true);
-  lost.ping_for(7, 42, t0);
+  link_timing lost(true, true);
+  lost.pings_for(7, nonces_from(42), t0);
   lost.on_link_gone(7);
   EXPECT_FALSE(lost.waiting());
   EXPECT_FALSE(lost.on_pong(7, padded(42), t0 + 100ms));
   EXPECT_FALSE(lost.take());
-  downlink_probe unwanted(false);
-  EXPECT_FALSE(unwanted.ping_for(7, 42, t0));
+  link_timing unwanted(false, false);
+  EXPECT_TRUE(unwanted.pings_for(7, nonces_from(42), t0).empty());
 }
 
 // A viewer whose player chooses: sound alone below 200 kbit/s, low else.
@@ -114,9 +142,10 @@ link_id_t join_timed(harness& h, duration after) {
   EXPECT_EQ(probes.size(), 1u);
   const link_id_t probe = probes.at(0).link;
   const auto pings = h.only_sent<wire::ping>(probe);
-  EXPECT_EQ(pings.size(), 2u);
+  EXPECT_EQ(pings.size(), 3u);  // the usual one, the downlink's, the uplink's
   EXPECT_EQ(pings.at(0).pad_bytes, 0u);
   EXPECT_EQ(pings.at(1).pad_bytes, wire::max_ping_padding);
+  EXPECT_EQ(pings.at(2).padding.size(), wire::max_ping_padding);
   h.answer_probe(probe, 1, 7000, 0, 3, {id_of(1)});
   h.advance(after);
   EXPECT_TRUE(h.only_sent<wire::join_request>(probe).empty()) << "the round waits for the timing";
@@ -124,7 +153,7 @@ link_id_t join_timed(harness& h, duration after) {
   return probe;
 }
 
-TEST(downlink_probe, a_narrow_viewer_joins_asking_for_what_its_link_carries) {
+TEST(link_timing, a_narrow_viewer_joins_asking_for_what_its_link_carries) {
   harness h(timing_viewer());
   h.start();
   h.want_renditions(rendition_bit(rendition::low));
@@ -136,7 +165,7 @@ TEST(downlink_probe, a_narrow_viewer_joins_asking_for_what_its_link_carries) {
   EXPECT_NEAR(h.engine().downlink()->kbps, 150, 5);
 }
 
-TEST(downlink_probe, a_wide_viewer_joins_asking_as_its_player_said) {
+TEST(link_timing, a_wide_viewer_joins_asking_as_its_player_said) {
   harness h(timing_viewer());
   h.start();
   h.want_renditions(rendition_bit(rendition::low));
@@ -144,7 +173,43 @@ TEST(downlink_probe, a_wide_viewer_joins_asking_as_its_player_said) {
   EXPECT_EQ(h.only_sent<wire::join_request>(probe).at(0).renditions, rendition_bit(rendition::low));
 }
 
-TEST(downlink_probe, a_peer_pads_one_pong_per_link_and_says_the_renditions_rates) {
+// A relay (8 slots) joins the broadcaster of a 2 Mbit/s stream; the answer
+// to its Ping carrying padding comes `uplink_time` after the usual Pong.
+// Returns the slots it then offers.
+std::size_t slots_after_uplink_timed(duration uplink_time) {
+  harness h(relay_config());
+  h.time_uplinks_by_hand = true;
+  h.start();
+  wire::peer_summary root;
+  root.node_id = id_of(1);
+  root.address = {"", 7000};
+  root.free_slots = 3;
+  const link_id_t probe = h.answer_query({root}).at(0).link;
+  const auto pings = h.only_sent<wire::ping>(probe);
+  EXPECT_EQ(pings.size(), 2u);  // the usual one, the uplink's (a relay chooses no rendition)
+  wire::pong usual{0, true, 0, 3, {id_of(1)}};
+  usual.rendition_kbps = {2000, 700, 90};
+  h.answer_as_root(probe, usual);
+  h.advance(uplink_time);
+  EXPECT_TRUE(h.only_sent<wire::join_request>(probe).empty()) << "the round waits for the timing";
+  wire::pong timed;
+  timed.nonce = pings.at(1).nonce;
+  h.receive(probe, timed);
+  EXPECT_EQ(h.only_sent<wire::join_request>(probe).size(), 1u);
+  h.receive(probe, wire::join_accept{1, {id_of(1)}, {}, {}});
+  return h.engine().free_slots();
+}
+
+TEST(link_timing, a_peer_offers_the_slots_its_timed_uplink_carries) {
+  // 12 KiB in 98 ms: 1 Mbit/s, not one child of a 2 Mbit/s stream.
+  EXPECT_EQ(slots_after_uplink_timed(98ms), 0u);
+  // In 19 ms: 5.2 Mbit/s, two children with the 25% headroom.
+  EXPECT_EQ(slots_after_uplink_timed(19ms), 2u);
+  // At once: wider than 12 KiB can tell; the flag's 8.
+  EXPECT_EQ(slots_after_uplink_timed(0ms), 8u);
+}
+
+TEST(link_timing, a_peer_pads_one_pong_per_link_and_says_the_renditions_rates) {
   harness h(relay_config());
   h.start();
   const link_id_t prober = h.accept();

@@ -1,0 +1,59 @@
+#include "core/link_timing.hpp"
+
+#include <algorithm>
+
+#include "wire/limits.hpp"
+
+namespace treecast::core {
+
+std::uint32_t link_timing::wire_padding() {
+  return wire::max_ping_padding;
+}
+
+void link_timing::on_answer(link_id_t id, const wire::pong& m, time_point now) {
+  if (rates_seen_.empty()) {
+    rates_seen_ = m.rendition_kbps;
+  }
+  if (timing_ && timing_->link == id && !timing_->answered) {
+    timing_->answered = now;
+  }
+}
+
+double link_timing::rate_since_answer(std::size_t bytes, time_point now) const {
+  // TCP delivers in order: the usual Pong came first. Both in one read: a
+  // link wider than this can tell (1 ms for the padding at least).
+  const time_point from = timing_->answered.value_or(timing_->sent);
+  const double seconds = std::max(std::chrono::duration<double>(now - from).count(), 0.001);
+  return static_cast<double>(bytes) * 8 / 1000 / seconds;
+}
+
+bool link_timing::on_pong(link_id_t id, const wire::pong& m, time_point now) {
+  if (!timing_ || timing_->link != id) {
+    return false;
+  }
+  if (m.nonce == timing_->uplink_nonce) {
+    timing_->uplink_nonce.reset();
+    uplink_kbps_ = rate_since_answer(wire_padding(), now);
+    return true;
+  }
+  if (m.nonce != timing_->downlink_nonce) {
+    return false;
+  }
+  timing_->downlink_nonce.reset();
+  if (m.padding.size() != wire_padding()) {
+    // Not what was asked (a peer of another build, or a liar): no measure.
+    timing_->uplink_nonce.reset();
+    return true;
+  }
+  result_ = measure{rate_since_answer(m.padding.size(), now),
+                    m.rendition_kbps.empty() ? rates_seen_ : m.rendition_kbps};
+  return true;
+}
+
+void link_timing::on_link_gone(link_id_t id) {
+  if (timing_ && timing_->link == id) {
+    timing_.reset();  // no measure: the join asks as it would have
+  }
+}
+
+}  // namespace treecast::core

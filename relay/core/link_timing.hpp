@@ -1,0 +1,119 @@
+// What a joiner's links carry, timed before its first join: its downlink,
+// so that it asks for a rendition its link can take instead of learning it
+// from a backlog that clogs the link; its uplink, so that it offers no more
+// slots than it can feed.
+//
+// The first probe of the first join round gets, right behind the usual
+// Ping, a Ping asking its Pong to carry max_ping_padding bytes (a viewer
+// whose player chooses its rendition: node_config's rendition_for_downlink)
+// and a Ping carrying as many (a peer that takes children). The candidate
+// answers in order: the unpadded Pong comes after a round trip, the padded
+// one after the padding crossed our downlink as well, and the answer to
+// the carrying Ping after its padding crossed our uplink (both directions
+// at once: that answer may also wait behind the padded Pong, so a downlink
+// narrower than the uplink hides the uplink's width; such a peer plays below
+// the full rendition and takes no children anyway). 12 KiB fit TCP's
+// initial window: one flight. Bytes over the time from the usual Pong to
+// each answer are the link's rate (an upper bound when they come in one
+// read: a wide link). Measured in the lab: a 150 kbit/s link that joined on
+// the low rendition had its parent's TCP in flight 60 KB deep and 1.2 s
+// behind within a second; nothing the ABR then decided could undo it. In
+// the simulator, viewers on 1-2 Mbit/s uplinks that offered their slots
+// fed their children seconds late.
+//
+// The round waits for the timed answers (choose() does not run while they
+// are due) until timing_patience; a probe that fails or is closed gives
+// none. Once per process: rejoins and repairs keep what was measured.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "core/link_table.hpp"
+#include "core/time.hpp"
+#include "wire/messages.hpp"
+
+namespace treecast::core {
+
+class link_timing {
+ public:
+  struct measure {
+    double kbps = 0;
+    std::vector<std::uint32_t>
+        rendition_kbps;  // as the timed Pong (else another of the round) said
+  };
+
+  // `downlink`: time the downlink (a viewer choosing its rendition);
+  // `uplink`: time the uplink (a peer taking children).
+  link_timing(bool downlink, bool uplink) : downlink_wanted_(downlink), uplink_wanted_(uplink) {}
+
+  // The Pings to send on probe `id` right after its usual one, if this
+  // probe is the one to time (the first of the first round): nonces from
+  // `next_nonce`.
+  template <typename NonceSource>
+  std::vector<wire::ping> pings_for(link_id_t id, NonceSource&& next_nonce, time_point now) {
+    if ((!downlink_wanted_ && !uplink_wanted_) || started_) {
+      return {};
+    }
+    started_ = true;
+    timing_ = timing{id, now};
+    std::vector<wire::ping> pings;
+    if (downlink_wanted_) {
+      timing_->downlink_nonce = next_nonce();
+      pings.push_back({*timing_->downlink_nonce, wire_padding()});
+    }
+    if (uplink_wanted_) {
+      timing_->uplink_nonce = next_nonce();
+      pings.push_back({*timing_->uplink_nonce, 0, std::string(wire_padding(), '\0')});
+    }
+    return pings;
+  }
+  // The usual Pong `m` of probe `id` came at `now`. Any probe's rates
+  // serve when the timed one's Pong has none (a peer that just joined).
+  void on_answer(link_id_t id, const wire::pong& m, time_point now);
+  // True when `m` answers one of the timing Pings (a measure is then known,
+  // unless a padded Pong carried less padding than asked: then none).
+  bool on_pong(link_id_t id, const wire::pong& m, time_point now);
+  void on_link_gone(link_id_t id);
+
+  // A timed answer is due on a probe still open, until until().
+  bool waiting() const { return timing_ && (timing_->downlink_nonce || timing_->uplink_nonce); }
+  time_point until() const { return timing_ ? timing_->sent + timing_patience : time_point{}; }
+
+  // What the downlink carried, once: the join that uses it takes it.
+  std::optional<measure> take() { return std::exchange(taken_, true) ? std::nullopt : result_; }
+  // What the downlink carried (kept for the player, which weighs it the same way).
+  const std::optional<measure>& measured() const { return result_; }
+  // What the uplink carried, kbit/s, once timed.
+  std::optional<double> uplink_kbps() const { return uplink_kbps_; }
+  // The renditions' rates the first Pong that had them gave (full first).
+  const std::vector<std::uint32_t>& rates_seen() const { return rates_seen_; }
+
+  // A timed answer later than this after its Ping: the round goes on without.
+  static constexpr duration timing_patience = std::chrono::seconds(2);
+
+ private:
+  static std::uint32_t wire_padding();
+  // kbit/s of `bytes` that took from the usual Pong until `now`.
+  double rate_since_answer(std::size_t bytes, time_point now) const;
+
+  struct timing {
+    link_id_t link = 0;
+    time_point sent{};
+    std::optional<std::uint64_t> downlink_nonce{};  // due while set
+    std::optional<std::uint64_t> uplink_nonce{};
+    std::optional<time_point> answered{};  // the usual Pong
+  };
+  bool downlink_wanted_;
+  bool uplink_wanted_;
+  bool started_ = false;
+  bool taken_ = false;
+  std::optional<timing> timing_;
+  std::optional<measure> result_;
+  std::optional<double> uplink_kbps_;
+  std::vector<std::uint32_t> rates_seen_;  // the first a Pong gave
+};
+
+}  // namespace treecast::core
