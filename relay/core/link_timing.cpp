@@ -41,8 +41,9 @@ bool link_timing::on_pong(link_id_t id, const wire::pong& m, time_point now) {
   }
   timing_->downlink_nonce.reset();
   if (m.padding.size() != wire_padding()) {
-    // Not what was asked (a peer of another build, or a liar): no measure.
-    timing_->uplink_nonce.reset();
+    // Not what was asked (a peer of another build, or a liar): no measure
+    // of the downlink. The uplink's answer is still due (taken as ours, not
+    // as a second answer to the probe: that would close the probe).
     return true;
   }
   result_ = measure{rate_since_answer(m.padding.size(), now),

@@ -105,6 +105,25 @@ TEST(link_timing, a_pong_without_the_padding_asked_is_no_measure) {
   EXPECT_FALSE(probe.take());
 }
 
+TEST(link_timing, the_uplinks_answer_behind_a_pong_without_padding_is_still_the_timings) {
+  // A peer of another build, or a liar (the hostile-insider tests): its
+  // answer to the Ping carrying padding is ours, not a second answer to
+  // the probe, which would close it as a protocol error.
+  link_timing probe(true, true);
+  probe.pings_for(7, nonces_from(42), t0);
+  probe.on_answer(7, wire::pong{}, t0 + 20ms);
+  wire::pong unpadded = padded(42);
+  unpadded.padding.clear();
+  EXPECT_TRUE(probe.on_pong(7, unpadded, t0 + 21ms));
+  EXPECT_TRUE(probe.waiting());
+  wire::pong answer;
+  answer.nonce = 43;
+  EXPECT_TRUE(probe.on_pong(7, answer, t0 + 22ms));
+  EXPECT_FALSE(probe.waiting());
+  EXPECT_FALSE(probe.take());
+  EXPECT_TRUE(probe.uplink_kbps());
+}
+
 TEST(link_timing, both_answers_in_one_read_are_a_wide_link_and_a_lost_probe_none) {
   link_timing wide(true, false);
   wide.pings_for(7, nonces_from(42), t0);
