@@ -651,7 +651,7 @@ class world {
     if (is_chunk) {
       sent = std::max(now_, uplink_free_[peer]) + tx;
       uplink_free_[peer] = sent;
-      written = std::max(now_, sent - transmit_time(config_.socket_buffer_bytes, peer));
+      written = std::max(now_, sent - transmit_time(config_.unsent_bound_bytes, peer));
     }
     if (written == now_) {
       nodes_[peer]->on_link_written(send.link, send.frame->size(), now_);

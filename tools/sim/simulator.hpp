@@ -58,10 +58,11 @@ struct sim_config {
   double root_upload_mbps = 20;
   // A send counts as written (node::on_link_written, as the runtime's write
   // completion) once less than this is ahead of it on the sender's uplink:
-  // the kernel's send buffer. An uplink that carries what is sent writes at
-  // once; one that does not shows its children's queues growing, as the
+  // the kernel's bound on bytes not yet sent (the runtime's
+  // TCP_NOTSENT_LOWAT). An uplink that carries what is sent writes at once;
+  // one that does not shows its children's queues growing, as the
   // runtime's does, and upload_monitor answers.
-  std::size_t socket_buffer_bytes = 256 * 1024;
+  std::size_t unsent_bound_bytes = 16 * 1024;
   // The stream: a chunk every chunk_interval of chunk_bytes on the wire
   // (simulated size; the payload carried is small). 50 000 bytes a 200 ms
   // is a 2 Mbit/s stream; treecast-sim scales the bytes with --chunk-ms.
