@@ -131,6 +131,57 @@ TEST(lab, narrow_downlinks_join_on_what_they_carry) {
   }
 }
 
+// Uplinks that cannot carry a child of a 2 Mbit/s stream (1 Mbit/s, every
+// other viewer): timed at the join, they offer no slot, and the relay's one
+// slot and the wide viewers' carry everyone.
+TEST(lab, narrow_uplinks_offer_no_slots) {
+  if (::geteuid() != 0) {
+    GTEST_SKIP() << "--netns needs root";
+  }
+  const std::string logs = std::string(TREECAST_TEST_LOG_DIR) + "/lab_uplinks";
+  const std::string log = std::string(TREECAST_TEST_LOG_DIR) + "/lab_uplinks.log";
+  child_process lab({TREECAST_LAB,
+                     "--netns",
+                     "--viewer-netns",
+                     "--sites",
+                     "1",
+                     "--relays",
+                     "1",
+                     "--relay-children",
+                     "1",
+                     "--viewers",
+                     "4",
+                     "--viewer-up-kbit",
+                     "0,1000",
+                     "--bitrate",
+                     "1936",
+                     "--resolution",
+                     "640x360",
+                     "--duration",
+                     "14",
+                     "--log-dir",
+                     logs,
+                     "--json"},
+                    log);
+  ASSERT_EQ(lab.wait_exit(90s), 0) << read_file(log);
+  const auto lines = lab.lines();
+  ASSERT_FALSE(lines.empty());
+  const auto report = nlohmann::json::parse(lines.back());
+  ASSERT_EQ(report["viewers_detail"].size(), 4u);
+  int narrow = 0;
+  for (const auto& v : report["viewers_detail"]) {
+    SCOPED_TRACE(v.dump());
+    EXPECT_GT(v["frames"].get<long long>(), 0);
+    if (v["up_kbit"] == 1000) {
+      ++narrow;
+      EXPECT_EQ(v["children"], 0);
+      const std::string peer_log = read_file(logs + "/" + v["name"].get<std::string>() + ".log");
+      EXPECT_NE(peer_log.find("offering 0 of"), std::string::npos) << "its uplink was not timed";
+    }
+  }
+  EXPECT_EQ(narrow, 2);
+}
+
 TEST(lab, network_conditions_without_namespaces_per_viewer_are_bad_flags) {
   child_process lab({TREECAST_LAB, "--unreachable", "0.5"},
                     std::string(TREECAST_TEST_LOG_DIR) + "/lab_flags.log");

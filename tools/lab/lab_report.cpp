@@ -127,6 +127,7 @@ viewer_detail detail_of(const lab_peer& peer, const std::vector<viewer_condition
     if (c.viewer == number) {
       d.unreachable_by_lab = c.unreachable;
       d.down_kbit = c.down_kbit;
+      d.up_kbit = c.up_kbit;
     }
   }
   for (const auto& lines : peer.output) {
@@ -276,13 +277,13 @@ void print_report(const lab_report& r) {
                 any ? played->second.p50 : -1.0, any ? played->second.p99 : -1.0);
   }
   if (!r.viewers_detail.empty() && r.viewers_detail.size() <= 60) {
-    std::printf("%-10s %-6s %-11s %9s %9s %8s %9s %8s %8s %8s %8s %6s %10s\n", "viewer", "site",
-                "lab", "down_kbit", "reachable", "children", "rendition", "switches", "frames",
-                "stall_ms", "stalls", "missed", "audio_gaps");
+    std::printf("%-10s %-6s %-11s %9s %7s %9s %8s %9s %8s %8s %8s %8s %6s %10s\n", "viewer", "site",
+                "lab", "down_kbit", "up_kbit", "reachable", "children", "rendition", "switches",
+                "frames", "stall_ms", "stalls", "missed", "audio_gaps");
     for (const auto& d : r.viewers_detail) {
-      std::printf("%-10s %-6s %-11s %9d %9s %8lld %9s %8lld %8lld %8lld %8lld %6lld %10lld\n",
+      std::printf("%-10s %-6s %-11s %9d %7d %9s %8lld %9s %8lld %8lld %8lld %8lld %6lld %10lld\n",
                   d.name.c_str(), d.site.c_str(),
-                  d.unreachable_by_lab ? "unreachable" : "reachable", d.down_kbit,
+                  d.unreachable_by_lab ? "unreachable" : "reachable", d.down_kbit, d.up_kbit,
                   d.reachable.c_str(), d.children, d.rendition.c_str(), d.switches, d.frames,
                   d.stall_ms, d.stalls, d.missed, d.audio_gaps);
     }
@@ -303,6 +304,7 @@ nlohmann::json viewers_json(const std::vector<viewer_detail>& viewers) {
                    {"site", d.site},
                    {"unreachable_by_lab", d.unreachable_by_lab},
                    {"down_kbit", d.down_kbit},
+                   {"up_kbit", d.up_kbit},
                    {"reachable", d.reachable},
                    {"children", d.children},
                    {"frames", d.frames},

@@ -24,6 +24,7 @@ struct viewer_detail {
   std::string site;
   bool unreachable_by_lab = false;  // the lab dropped its inbound connections
   int down_kbit = 0;                // the lab's cap on its downlink, 0 = none
+  int up_kbit = 0;                  // the lab's cap on its uplink, 0 = none
   std::string reachable = "-";      // as the viewer learnt it: "yes", "no" or "-" (not yet)
   long long children = 0;
   long long frames = 0;
