@@ -12,6 +12,25 @@ namespace {
 
 using namespace std::chrono_literals;
 
+// Runs `treecast-lab --netns --viewer-netns ARGS --log-dir LOGS --json`
+// (logs under the test log dir's `name`) and parses its report, the last
+// line. Skips unless root (network namespaces).
+void run_netns_lab(const std::string& name, std::vector<std::string> args, nlohmann::json& report) {
+  if (::geteuid() != 0) {
+    GTEST_SKIP() << "--netns needs root";
+  }
+  const std::string logs = std::string(TREECAST_TEST_LOG_DIR) + "/" + name;
+  const std::string log = logs + ".log";
+  std::vector<std::string> argv{TREECAST_LAB, "--netns", "--viewer-netns"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  argv.insert(argv.end(), {"--log-dir", logs, "--json"});
+  child_process lab(argv, log);
+  ASSERT_EQ(lab.wait_exit(90s), 0) << read_file(log);
+  const auto lines = lab.lines();
+  ASSERT_FALSE(lines.empty());
+  report = nlohmann::json::parse(lines.back());
+}
+
 TEST(lab, loopback_run_with_a_kill_reports_every_field) {
   const std::string logs = std::string(TREECAST_TEST_LOG_DIR) + "/lab";
   child_process lab({TREECAST_LAB, "--relays", "2", "--viewers", "4", "--duration", "14", "--kill",
@@ -43,19 +62,14 @@ TEST(lab, loopback_run_with_a_kill_reports_every_field) {
 // can be reached, and the tree still holds everyone (the relays' 4 slots
 // cannot: reachable viewers carry the rest).
 TEST(lab, unreachable_viewers_watch_as_leaves_in_namespaces_of_their_own) {
-  if (::geteuid() != 0) {
-    GTEST_SKIP() << "--netns needs root";
+  nlohmann::json report;
+  run_netns_lab("lab_reach",
+                {"--sites", "2", "--relays", "2", "--relay-children", "2", "--viewers", "8",
+                 "--unreachable", "0.5", "--duration", "16"},
+                report);
+  if (IsSkipped() || HasFatalFailure()) {
+    return;
   }
-  const std::string logs = std::string(TREECAST_TEST_LOG_DIR) + "/lab_reach";
-  const std::string log = std::string(TREECAST_TEST_LOG_DIR) + "/lab_reach.log";
-  child_process lab({TREECAST_LAB, "--netns", "--viewer-netns", "--sites", "2", "--relays", "2",
-                     "--relay-children", "2", "--viewers", "8", "--unreachable", "0.5",
-                     "--duration", "16", "--log-dir", logs, "--json"},
-                    log);
-  ASSERT_EQ(lab.wait_exit(90s), 0) << read_file(log);
-  const auto lines = lab.lines();
-  ASSERT_FALSE(lines.empty());
-  const auto report = nlohmann::json::parse(lines.back());
   EXPECT_EQ(report["viewers"], 8);
   EXPECT_EQ(report["decoding"], 8);
   ASSERT_EQ(report["viewers_detail"].size(), 8u);
@@ -80,38 +94,15 @@ TEST(lab, unreachable_viewers_watch_as_leaves_in_namespaces_of_their_own) {
 // start (never a frame, never a switch), the 1 Mbit/s one a picture below
 // the full rendition, and neither takes a child.
 TEST(lab, narrow_downlinks_join_on_what_they_carry) {
-  if (::geteuid() != 0) {
-    GTEST_SKIP() << "--netns needs root";
+  nlohmann::json report;
+  run_netns_lab("lab_narrow",
+                {"--sites", "1", "--relays", "1", "--relay-children", "2", "--viewers", "3",
+                 "--viewer-down-kbit", "0,1000,150", "--bitrate", "1936", "--resolution", "640x360",
+                 "--duration", "16"},
+                report);
+  if (IsSkipped() || HasFatalFailure()) {
+    return;
   }
-  const std::string logs = std::string(TREECAST_TEST_LOG_DIR) + "/lab_narrow";
-  const std::string log = std::string(TREECAST_TEST_LOG_DIR) + "/lab_narrow.log";
-  child_process lab({TREECAST_LAB,
-                     "--netns",
-                     "--viewer-netns",
-                     "--sites",
-                     "1",
-                     "--relays",
-                     "1",
-                     "--relay-children",
-                     "2",
-                     "--viewers",
-                     "3",
-                     "--viewer-down-kbit",
-                     "0,1000,150",
-                     "--bitrate",
-                     "1936",
-                     "--resolution",
-                     "640x360",
-                     "--duration",
-                     "16",
-                     "--log-dir",
-                     logs,
-                     "--json"},
-                    log);
-  ASSERT_EQ(lab.wait_exit(90s), 0) << read_file(log);
-  const auto lines = lab.lines();
-  ASSERT_FALSE(lines.empty());
-  const auto report = nlohmann::json::parse(lines.back());
   ASSERT_EQ(report["viewers_detail"].size(), 3u);
   for (const auto& v : report["viewers_detail"]) {
     SCOPED_TRACE(v.dump());
@@ -135,38 +126,16 @@ TEST(lab, narrow_downlinks_join_on_what_they_carry) {
 // other viewer): timed at the join, they offer no slot, and the relay's one
 // slot and the wide viewers' carry everyone.
 TEST(lab, narrow_uplinks_offer_no_slots) {
-  if (::geteuid() != 0) {
-    GTEST_SKIP() << "--netns needs root";
+  nlohmann::json report;
+  run_netns_lab("lab_uplinks",
+                {"--sites", "1", "--relays", "1", "--relay-children", "1", "--viewers", "4",
+                 "--viewer-up-kbit", "0,1000", "--bitrate", "1936", "--resolution", "640x360",
+                 "--duration", "14"},
+                report);
+  if (IsSkipped() || HasFatalFailure()) {
+    return;
   }
   const std::string logs = std::string(TREECAST_TEST_LOG_DIR) + "/lab_uplinks";
-  const std::string log = std::string(TREECAST_TEST_LOG_DIR) + "/lab_uplinks.log";
-  child_process lab({TREECAST_LAB,
-                     "--netns",
-                     "--viewer-netns",
-                     "--sites",
-                     "1",
-                     "--relays",
-                     "1",
-                     "--relay-children",
-                     "1",
-                     "--viewers",
-                     "4",
-                     "--viewer-up-kbit",
-                     "0,1000",
-                     "--bitrate",
-                     "1936",
-                     "--resolution",
-                     "640x360",
-                     "--duration",
-                     "14",
-                     "--log-dir",
-                     logs,
-                     "--json"},
-                    log);
-  ASSERT_EQ(lab.wait_exit(90s), 0) << read_file(log);
-  const auto lines = lab.lines();
-  ASSERT_FALSE(lines.empty());
-  const auto report = nlohmann::json::parse(lines.back());
   ASSERT_EQ(report["viewers_detail"].size(), 4u);
   int narrow = 0;
   for (const auto& v : report["viewers_detail"]) {
