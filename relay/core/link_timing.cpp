@@ -34,12 +34,17 @@ bool link_timing::on_pong(link_id_t id, const wire::pong& m, time_point now) {
   if (m.nonce == timing_->uplink_nonce) {
     timing_->uplink_nonce.reset();
     uplink_kbps_ = rate_since_answer(wire_padding(), now);
+    // In one read with the padded Pong, or close behind it: that Pong's
+    // crossing set the time.
+    uplink_hidden_ = timing_->downlink_answered &&
+                     now - *timing_->downlink_answered < std::chrono::milliseconds(2);
     return true;
   }
   if (m.nonce != timing_->downlink_nonce) {
     return false;
   }
   timing_->downlink_nonce.reset();
+  timing_->downlink_answered = now;
   if (m.padding.size() != wire_padding()) {
     // Not what was asked (a peer of another build, or a liar): no measure
     // of the downlink. The uplink's answer is still due (taken as ours, not

@@ -88,6 +88,9 @@ class link_timing {
   const std::optional<measure>& measured() const { return result_; }
   // What the uplink carried, kbit/s, once timed.
   std::optional<double> uplink_kbps() const { return uplink_kbps_; }
+  // The uplink's answer came right behind the padded Pong: the downlink
+  // set its time, and the uplink carries at least uplink_kbps().
+  bool uplink_hidden() const { return uplink_hidden_; }
   // The renditions' rates the first Pong that had them gave (full first).
   const std::vector<std::uint32_t>& rates_seen() const { return rates_seen_; }
 
@@ -104,7 +107,8 @@ class link_timing {
     time_point sent{};
     std::optional<std::uint64_t> downlink_nonce{};  // due while set
     std::optional<std::uint64_t> uplink_nonce{};
-    std::optional<time_point> answered{};  // the usual Pong
+    std::optional<time_point> answered{};           // the usual Pong
+    std::optional<time_point> downlink_answered{};  // the padded one
   };
   bool downlink_wanted_;
   bool uplink_wanted_;
@@ -113,6 +117,7 @@ class link_timing {
   std::optional<timing> timing_;
   std::optional<measure> result_;
   std::optional<double> uplink_kbps_;
+  bool uplink_hidden_ = false;
   std::vector<std::uint32_t> rates_seen_;  // the first a Pong gave
 };
 

@@ -748,7 +748,8 @@ void node::bound_slots_by_uplink() {
   // Before the join's answer: no report offers a slot the uplink cannot feed.
   const auto kbps = finder_.uplink_kbps();
   const auto& rates = finder_.rates_seen();
-  if (kbps && !rates.empty() && uploads_.bound_by_uplink(*kbps, rates.front())) {
+  if (kbps && !rates.empty() &&
+      uploads_.bound_by_uplink(*kbps, rates.front(), finder_.uplink_hidden())) {
     children_.set_slot_limit(uploads_.slot_limit());
     subtree_.report_soon();
   }

@@ -97,6 +97,7 @@ class parent_finder {
   // Our downlink as the first join timed it; nullopt when not (yet) timed.
   const std::optional<link_timing::measure>& downlink() const { return timing_.measured(); }
   std::optional<double> uplink_kbps() const { return timing_.uplink_kbps(); }
+  bool uplink_hidden() const { return timing_.uplink_hidden(); }
   const std::vector<std::uint32_t>& rates_seen() const { return timing_.rates_seen(); }
 
   // The node runs (start) or has stopped (stop: every round abandoned).

@@ -29,7 +29,7 @@ double upload_monitor::stream_bytes_per_second() const {
          seconds_of(rate_window);
 }
 
-bool upload_monitor::bound_by_uplink(double uplink_kbps, double stream_kbps) {
+bool upload_monitor::bound_by_uplink(double uplink_kbps, double stream_kbps, bool hidden) {
   if (stream_kbps <= 0) {
     return false;
   }
@@ -41,9 +41,10 @@ bool upload_monitor::bound_by_uplink(double uplink_kbps, double stream_kbps) {
   }
   uplink_slots_ = slots;
   slot_limit_ = std::min(slot_limit_, uplink_slots_);
-  ctx_.log(log_level::info, "our uplink carried " +
+  ctx_.log(log_level::info, std::string("our uplink carried ") + (hidden ? "at least " : "") +
                                 std::to_string(static_cast<long long>(uplink_kbps)) +
-                                " kbit/s: offering " + std::to_string(slot_limit_) + " of " +
+                                (hidden ? " kbit/s (our downlink timed no more)" : " kbit/s") +
+                                ": offering " + std::to_string(slot_limit_) + " of " +
                                 std::to_string(ctx_.config.max_children) + " slots");
   return true;
 }

@@ -45,10 +45,11 @@ class upload_monitor {
   // Slots we may offer (max_children at most).
   std::size_t slot_limit() const { return slot_limit_; }
 
-  // Our uplink was timed at `uplink_kbps` (link_timing) for a stream of
-  // `stream_kbps`: no more slots than it carries, with uplink_headroom,
-  // now or when slots grow back. Returns true when the bound is new.
-  bool bound_by_uplink(double uplink_kbps, double stream_kbps);
+  // Our uplink was timed at `uplink_kbps` (link_timing; at least that when
+  // `hidden` behind our downlink) for a stream of `stream_kbps`: no more
+  // slots than it carries, with uplink_headroom, now or when slots grow
+  // back. Returns true when the bound is new.
+  bool bound_by_uplink(double uplink_kbps, double stream_kbps, bool hidden = false);
 
   // Bytes of the stream per second, as received lately (0: not known yet).
   double stream_bytes_per_second() const;

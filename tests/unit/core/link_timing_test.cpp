@@ -74,7 +74,16 @@ TEST(link_timing, times_the_uplink_by_the_answer_to_a_ping_carrying_padding) {
   EXPECT_FALSE(probe.waiting());
   ASSERT_TRUE(probe.uplink_kbps());
   EXPECT_NEAR(*probe.uplink_kbps(), 1003, 5);
+  EXPECT_FALSE(probe.uplink_hidden());
   EXPECT_NEAR(probe.take()->kbps, 4915, 5);
+  // A downlink narrower than the uplink: its answer right behind the
+  // padded Pong is a bound from below.
+  link_timing narrow_down(true, true);
+  narrow_down.pings_for(7, nonces_from(42), t0);
+  narrow_down.on_answer(7, wire::pong{}, t0 + 20ms);
+  ASSERT_TRUE(narrow_down.on_pong(7, padded(42), t0 + 675ms));
+  ASSERT_TRUE(narrow_down.on_pong(7, answer, t0 + 676ms));
+  EXPECT_TRUE(narrow_down.uplink_hidden());
 }
 
 TEST(link_timing, another_probes_rates_serve_when_the_timed_one_has_none) {
