@@ -2,13 +2,7 @@
 
 #include <algorithm>
 
-#include "wire/limits.hpp"
-
 namespace treecast::core {
-
-std::uint32_t link_timing::wire_padding() {
-  return wire::max_ping_padding;
-}
 
 void link_timing::on_answer(link_id_t id, const wire::pong& m, time_point now) {
   if (rates_seen_.empty()) {
@@ -33,7 +27,7 @@ bool link_timing::on_pong(link_id_t id, const wire::pong& m, time_point now) {
   }
   if (m.nonce == timing_->uplink_nonce) {
     timing_->uplink_nonce.reset();
-    uplink_kbps_ = rate_since_answer(wire_padding(), now);
+    uplink_kbps_ = rate_since_answer(wire::max_ping_padding, now);
     // In one read with the padded Pong, or close behind it: that Pong's
     // crossing set the time.
     uplink_hidden_ = timing_->downlink_answered &&
@@ -45,7 +39,7 @@ bool link_timing::on_pong(link_id_t id, const wire::pong& m, time_point now) {
   }
   timing_->downlink_nonce.reset();
   timing_->downlink_answered = now;
-  if (m.padding.size() != wire_padding()) {
+  if (m.padding.size() != wire::max_ping_padding) {
     // Not what was asked (a peer of another build, or a liar): no measure
     // of the downlink. The uplink's answer is still due (taken as ours, not
     // as a second answer to the probe: that would close the probe).

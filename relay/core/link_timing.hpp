@@ -33,6 +33,7 @@
 
 #include "core/link_table.hpp"
 #include "core/time.hpp"
+#include "wire/limits.hpp"
 #include "wire/messages.hpp"
 
 namespace treecast::core {
@@ -62,11 +63,11 @@ class link_timing {
     std::vector<wire::ping> pings;
     if (downlink_wanted_) {
       timing_->downlink_nonce = next_nonce();
-      pings.push_back({*timing_->downlink_nonce, wire_padding()});
+      pings.push_back({*timing_->downlink_nonce, wire::max_ping_padding});
     }
     if (uplink_wanted_) {
       timing_->uplink_nonce = next_nonce();
-      pings.push_back({*timing_->uplink_nonce, 0, std::string(wire_padding(), '\0')});
+      pings.push_back({*timing_->uplink_nonce, 0, std::string(wire::max_ping_padding, '\0')});
     }
     return pings;
   }
@@ -98,7 +99,6 @@ class link_timing {
   static constexpr duration timing_patience = std::chrono::seconds(2);
 
  private:
-  static std::uint32_t wire_padding();
   // kbit/s of `bytes` that took from the usual Pong until `now`.
   double rate_since_answer(std::size_t bytes, time_point now) const;
 

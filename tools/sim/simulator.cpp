@@ -131,8 +131,9 @@ class world {
       if (!config.health_rows) {
         c.max_health_entries = 0;  // counts still aggregate
       }
-      // The model has no send queue (what is sent leaves at once): no peer
-      // ever counts as one that stopped reading.
+      // The engine's queue holds the small frames the model carries, not
+      // the chunk bytes it times: its byte bound would never be the one
+      // that drops a peer, so none is (upload_monitor hands a slow child on).
       c.max_pending_bytes = std::numeric_limits<std::size_t>::max();
       c.listen_port = listen_port;
       if (i == 0) {
@@ -500,9 +501,7 @@ class world {
       r.reach_checks_failed += node.stats().get(core::counter::children_unreachable);
       r.children_handed_off += node.stats().get(core::counter::children_handed_off);
       if (i != 0 && !dead_[i]) {
-        const auto carried = static_cast<std::size_t>(
-            upload_bps_[i] / (8.0 * static_cast<double>(config_.chunk_bytes)) *
-            std::chrono::duration<double>(config_.chunk_interval).count());
+        const auto carried = static_cast<std::size_t>(upload_bps_[i] / stream_bits_per_second());
         r.children_beyond_uplink += node.child_count() > carried ? 1 : 0;
       }
       if (unreachable_[i]) {
@@ -529,11 +528,16 @@ class world {
     r.rebuffer_ratio = watched.count() > 0 ? static_cast<double>(stalled.count()) /
                                                  static_cast<double>(watched.count())
                                            : 0.0;
-    const double stream_bytes_per_s = static_cast<double>(config_.chunk_bytes) /
-                                      std::chrono::duration<double>(config_.chunk_interval).count();
     const double simulated_s = std::chrono::duration<double>(end_ - time_point{}).count();
     r.standby_upload_share = static_cast<double>(standby_bytes) /
-                             static_cast<double>(nodes_.size()) / simulated_s / stream_bytes_per_s;
+                             static_cast<double>(nodes_.size()) / simulated_s /
+                             (stream_bits_per_second() / 8);
+  }
+
+  // The modelled stream: chunk_bytes every chunk_interval.
+  double stream_bits_per_second() const {
+    return static_cast<double>(config_.chunk_bytes) * 8 /
+           std::chrono::duration<double>(config_.chunk_interval).count();
   }
 
   void emit_chunk() {
@@ -544,8 +548,7 @@ class world {
     const std::array<core::chunk_sealer::rendition_payload, 1> parts{
         {{wire::rendition::full, "x"}}};
     const std::array<std::uint32_t, 1> kbps{
-        static_cast<std::uint32_t>(static_cast<double>(config_.chunk_bytes) * 8 / 1000 /
-                                   std::chrono::duration<double>(config_.chunk_interval).count())};
+        static_cast<std::uint32_t>(stream_bits_per_second() / 1000)};
     wire::chunk c = sealer_.seal(parts, static_cast<std::uint64_t>(now_.time_since_epoch().count()),
                                  keyframe, kbps);
     decoded_chunks_.emplace(c.frame.get(), c);
@@ -560,8 +563,9 @@ class world {
 
   void after_input(std::uint32_t peer) {
     core::node& node = *nodes_[peer];
-    // A send counts as written at once (do_send), which may release chunks
-    // the node held for room (late binding): drain until none are left.
+    // A send the uplink carries counts as written at once (do_send), which
+    // may release chunks the node held for room (late binding): drain until
+    // none are left.
     for (auto actions = node.take_actions(); !actions.empty(); actions = node.take_actions()) {
       for (core::action& a : actions) {
         act(peer, a);
