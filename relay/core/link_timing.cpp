@@ -4,20 +4,11 @@
 
 namespace treecast::core {
 
-void link_timing::on_answer(link_id_t id, const wire::pong& m, time_point now) {
-  if (rates_seen_.empty()) {
-    rates_seen_ = m.rendition_kbps;
-  }
-  if (timing_ && timing_->link == id && !timing_->answered) {
-    timing_->answered = now;
-  }
-}
-
-double link_timing::rate_since_answer(std::size_t bytes, time_point now) const {
-  // TCP delivers in order: the usual Pong came first. Both in one read: a
-  // link wider than this can tell (1 ms for the padding at least).
-  const time_point from = timing_->answered.value_or(timing_->sent);
-  const double seconds = std::max(std::chrono::duration<double>(now - from).count(), 0.001);
+double link_timing::rate_until(std::size_t bytes, time_point now) const {
+  // Back within a round trip (it varies by a few ms): a link wider than
+  // this can tell (1 ms for the padding at least).
+  const duration crossing = now - timing_->sent - timing_->rtt;
+  const double seconds = std::max(std::chrono::duration<double>(crossing).count(), 0.001);
   return static_cast<double>(bytes) * 8 / 1000 / seconds;
 }
 
@@ -27,7 +18,7 @@ bool link_timing::on_pong(link_id_t id, const wire::pong& m, time_point now) {
   }
   if (m.nonce == timing_->uplink_nonce) {
     timing_->uplink_nonce.reset();
-    uplink_kbps_ = rate_since_answer(wire::max_ping_padding, now);
+    uplink_kbps_ = rate_until(timing_padding, now);
     // In one read with the padded Pong, or close behind it: that Pong's
     // crossing set the time.
     uplink_hidden_ = timing_->downlink_answered &&
@@ -39,13 +30,13 @@ bool link_timing::on_pong(link_id_t id, const wire::pong& m, time_point now) {
   }
   timing_->downlink_nonce.reset();
   timing_->downlink_answered = now;
-  if (m.padding.size() != wire::max_ping_padding) {
+  if (m.padding.size() != timing_padding) {
     // Not what was asked (a peer of another build, or a liar): no measure
     // of the downlink. The uplink's answer is still due (taken as ours, not
     // as a second answer to the probe: that would close the probe).
     return true;
   }
-  result_ = measure{rate_since_answer(m.padding.size(), now),
+  result_ = measure{rate_until(m.padding.size(), now),
                     m.rendition_kbps.empty() ? rates_seen_ : m.rendition_kbps};
   return true;
 }

@@ -3,23 +3,34 @@
 // from a backlog that clogs the link; its uplink, so that it offers no more
 // slots than it can feed.
 //
-// The first probe of the first join round gets, right behind the usual
-// Ping, a Ping asking its Pong to carry max_ping_padding bytes (a viewer
+// When the first probe of the first join round answers its usual Ping, it
+// gets a Ping asking its Pong to carry timing_padding bytes (a viewer
 // whose player chooses its rendition: node_config's rendition_for_downlink)
 // and a Ping carrying as many (a peer that takes children). The candidate
-// answers in order: the unpadded Pong comes after a round trip, the padded
-// one after the padding crossed our downlink as well, and the answer to
-// the carrying Ping after its padding crossed our uplink (both directions
-// at once: that answer may also wait behind the padded Pong, so a downlink
-// narrower than the uplink hides the uplink's width; such a peer plays below
-// the full rendition and takes no children anyway). 12 KiB fit TCP's
-// initial window: one flight. Bytes over the time from the usual Pong to
-// each answer are the link's rate (an upper bound when they come in one
-// read: a wide link). Measured in the lab: a 150 kbit/s link that joined on
-// the low rendition had its parent's TCP in flight 60 KB deep and 1.2 s
-// behind within a second; nothing the ABR then decided could undo it. In
-// the simulator, viewers on 1-2 Mbit/s uplinks that offered their slots
-// fed their children seconds late.
+// answers in order: the padded Pong comes a round trip later plus the time
+// the padding took to cross our downlink, and the answer to the carrying
+// Ping a round trip later plus the time its padding took to cross our
+// uplink (both directions at once: that answer may also wait behind the
+// padded Pong, so a downlink narrower than the uplink hides the uplink's
+// width; such a peer plays below the full rendition and takes no children
+// anyway). Bytes over that time less the round trip the usual Pong took
+// are the link's rate (an upper bound when nearly nothing is left: a wide
+// link).
+//
+// Why after the usual Pong and not right behind its Ping: TCP's first
+// flight is 10 packets, and with 4 KiB TLS records (tls_context) the
+// handshake's last message, our Hello and 12 KiB of padding took 12. With
+// CUBIC, the rest waited a round trip for the first ACK, and across the
+// lab's 80 ms WAN every relay timed its 100 Mbit/s uplink at 1.2 Mbit/s
+// and offered no slot; BBR's larger start had hidden it. By the usual
+// Pong the handshake's packets are acknowledged and the window has grown
+// by as many: the padding goes in one flight, both ways.
+//
+// Measured in the lab: a 150 kbit/s link that joined on the low rendition
+// had its parent's TCP in flight 60 KB deep and 1.2 s behind within a
+// second; nothing the ABR then decided could undo it. In the simulator,
+// viewers on 1-2 Mbit/s uplinks that offered their slots fed their
+// children seconds late.
 //
 // The round waits for the timed answers (choose() does not run while they
 // are due) until timing_patience; a probe that fails or is closed gives
@@ -50,30 +61,37 @@ class link_timing {
   // `uplink`: time the uplink (a peer taking children).
   link_timing(bool downlink, bool uplink) : downlink_wanted_(downlink), uplink_wanted_(uplink) {}
 
-  // The Pings to send on probe `id` right after its usual one, if this
-  // probe is the one to time (the first of the first round): nonces from
-  // `next_nonce`.
+  // Padding each way: three 4 KiB TLS records with the Ping's framing, so
+  // nine packets (within the wire's max_ping_padding).
+  static constexpr std::uint32_t timing_padding = 12 * 1024 - 128;
+
+  // The usual Pong `m` of probe `id` came at `now`, `rtt` after its Ping.
+  // Returns the Pings to send on it now if this probe is the one to time
+  // (the first to answer in the first round): nonces from `next_nonce`.
+  // Any probe's rates serve when the timed one's Pong has none (a peer
+  // that just joined).
   template <typename NonceSource>
-  std::vector<wire::ping> pings_for(link_id_t id, NonceSource&& next_nonce, time_point now) {
+  std::vector<wire::ping> on_answer(link_id_t id, const wire::pong& m, duration rtt,
+                                    NonceSource&& next_nonce, time_point now) {
+    if (rates_seen_.empty()) {
+      rates_seen_ = m.rendition_kbps;
+    }
     if ((!downlink_wanted_ && !uplink_wanted_) || started_) {
       return {};
     }
     started_ = true;
-    timing_ = timing{id, now};
+    timing_ = timing{id, now, rtt};
     std::vector<wire::ping> pings;
     if (downlink_wanted_) {
       timing_->downlink_nonce = next_nonce();
-      pings.push_back({*timing_->downlink_nonce, wire::max_ping_padding});
+      pings.push_back({*timing_->downlink_nonce, timing_padding});
     }
     if (uplink_wanted_) {
       timing_->uplink_nonce = next_nonce();
-      pings.push_back({*timing_->uplink_nonce, 0, std::string(wire::max_ping_padding, '\0')});
+      pings.push_back({*timing_->uplink_nonce, 0, std::string(timing_padding, '\0')});
     }
     return pings;
   }
-  // The usual Pong `m` of probe `id` came at `now`. Any probe's rates
-  // serve when the timed one's Pong has none (a peer that just joined).
-  void on_answer(link_id_t id, const wire::pong& m, time_point now);
   // True when `m` answers one of the timing Pings (a measure is then known,
   // unless a padded Pong carried less padding than asked: then none).
   bool on_pong(link_id_t id, const wire::pong& m, time_point now);
@@ -99,16 +117,17 @@ class link_timing {
   static constexpr duration timing_patience = std::chrono::seconds(2);
 
  private:
-  // kbit/s of `bytes` that took from the usual Pong until `now`.
-  double rate_since_answer(std::size_t bytes, time_point now) const;
+  // kbit/s of `bytes` that took from the timing Pings until `now`, less a
+  // round trip.
+  double rate_until(std::size_t bytes, time_point now) const;
 
   struct timing {
     link_id_t link = 0;
-    time_point sent{};
+    time_point sent{};                              // the timing Pings
+    duration rtt{};                                 // the usual Pong's
     std::optional<std::uint64_t> downlink_nonce{};  // due while set
     std::optional<std::uint64_t> uplink_nonce{};
-    std::optional<time_point> answered{};           // the usual Pong
-    std::optional<time_point> downlink_answered{};  // the padded one
+    std::optional<time_point> downlink_answered{};  // the padded Pong
   };
   bool downlink_wanted_;
   bool uplink_wanted_;

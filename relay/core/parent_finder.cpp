@@ -424,10 +424,6 @@ void parent_finder::on_connected(link_id_t id, link& l) {
     p.nonce = ctx_.random();
     p.ping_sent = ctx_.now;
     links_.send(id, wire::ping{p.nonce});
-    for (auto& timed : timing_.pings_for(
-             id, [this] { return ctx_.random(); }, ctx_.now)) {
-      links_.send(id, std::move(timed));
-    }
   }
 }
 
@@ -465,7 +461,10 @@ bool parent_finder::on_pong(link_id_t id, link& l, wire::pong&& m) {
     return false;
   }
   l.rtt = ctx_.now - it->second.ping_sent;
-  timing_.on_answer(id, m, ctx_.now);
+  for (auto& timed : timing_.on_answer(
+           id, m, l.rtt, [this] { return ctx_.random(); }, ctx_.now)) {
+    links_.send(id, std::move(timed));
+  }
   if (m.where) {
     coordinate_.observe(l.rtt, *m.where, ctx_.random);
   }

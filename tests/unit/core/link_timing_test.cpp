@@ -27,26 +27,29 @@ auto nonces_from(std::uint64_t first) {
   return [next = first]() mutable { return next++; };
 }
 
+constexpr std::uint32_t padding = link_timing::timing_padding;  // 95 kbit
+
 wire::pong padded(std::uint64_t nonce) {
   wire::pong p;
   p.nonce = nonce;
-  p.padding.assign(wire::max_ping_padding, '\0');
+  p.padding.assign(padding, '\0');
   p.rendition_kbps = {2036, 755, 89};
   return p;
 }
 
-TEST(link_timing, times_the_padding_behind_the_usual_pong_once) {
+TEST(link_timing, times_the_padding_after_the_usual_pong_once) {
   link_timing probe(true, false);
-  const auto pings = probe.pings_for(7, nonces_from(42), t0);
+  // The usual Pong came at t0, a 20 ms round trip after its Ping.
+  const auto pings = probe.on_answer(7, wire::pong{}, 20ms, nonces_from(42), t0);
   ASSERT_EQ(pings.size(), 1u);
-  EXPECT_EQ(pings[0].pad_bytes, wire::max_ping_padding);
+  EXPECT_EQ(pings[0].pad_bytes, padding);
   EXPECT_TRUE(pings[0].padding.empty());
-  EXPECT_TRUE(probe.pings_for(8, nonces_from(43), t0).empty()) << "one probe, one round";
+  EXPECT_TRUE(probe.on_answer(8, wire::pong{}, 20ms, nonces_from(43), t0).empty())
+      << "one probe, one round";
   EXPECT_TRUE(probe.waiting());
-  probe.on_answer(7, wire::pong{}, t0 + 20ms);
-  // 12 KiB in 655 ms: 150 kbit/s.
-  EXPECT_FALSE(probe.on_pong(8, padded(42), t0 + 675ms)) << "another link";
-  ASSERT_TRUE(probe.on_pong(7, padded(42), t0 + 675ms));
+  // A round trip, then the padding in 648 ms: 150 kbit/s.
+  EXPECT_FALSE(probe.on_pong(8, padded(42), t0 + 668ms)) << "another link";
+  ASSERT_TRUE(probe.on_pong(7, padded(42), t0 + 668ms));
   EXPECT_FALSE(probe.waiting());
   const auto m = probe.take();
   ASSERT_TRUE(m);
@@ -58,45 +61,42 @@ TEST(link_timing, times_the_padding_behind_the_usual_pong_once) {
 
 TEST(link_timing, times_the_uplink_by_the_answer_to_a_ping_carrying_padding) {
   link_timing probe(true, true);
-  const auto pings = probe.pings_for(7, nonces_from(42), t0);
+  const auto pings = probe.on_answer(7, wire::pong{}, 20ms, nonces_from(42), t0);
   ASSERT_EQ(pings.size(), 2u);
   EXPECT_EQ(pings[1].pad_bytes, 0u);
-  EXPECT_EQ(pings[1].padding.size(), wire::max_ping_padding);
-  probe.on_answer(7, wire::pong{}, t0 + 20ms);
-  // The downlink's padding in 20 ms (4.9 Mbit/s), the uplink's in 98 ms
-  // (1 Mbit/s): the round waits for both.
+  EXPECT_EQ(pings[1].padding.size(), padding);
+  // After the round trip, the downlink's padding in 20 ms (4.9 Mbit/s), the
+  // uplink's in 97 ms (1 Mbit/s): the round waits for both.
   ASSERT_TRUE(probe.on_pong(7, padded(42), t0 + 40ms));
   EXPECT_TRUE(probe.waiting());
   EXPECT_FALSE(probe.uplink_kbps());
   wire::pong answer;
   answer.nonce = 43;
-  ASSERT_TRUE(probe.on_pong(7, answer, t0 + 118ms));
+  ASSERT_TRUE(probe.on_pong(7, answer, t0 + 117ms));
   EXPECT_FALSE(probe.waiting());
   ASSERT_TRUE(probe.uplink_kbps());
   EXPECT_NEAR(*probe.uplink_kbps(), 1003, 5);
   EXPECT_FALSE(probe.uplink_hidden());
-  EXPECT_NEAR(probe.take()->kbps, 4915, 5);
+  EXPECT_NEAR(probe.take()->kbps, 4864, 5);
   // A downlink narrower than the uplink: its answer right behind the
   // padded Pong is a bound from below.
   link_timing narrow_down(true, true);
-  narrow_down.pings_for(7, nonces_from(42), t0);
-  narrow_down.on_answer(7, wire::pong{}, t0 + 20ms);
-  ASSERT_TRUE(narrow_down.on_pong(7, padded(42), t0 + 675ms));
-  ASSERT_TRUE(narrow_down.on_pong(7, answer, t0 + 676ms));
+  narrow_down.on_answer(7, wire::pong{}, 20ms, nonces_from(42), t0);
+  ASSERT_TRUE(narrow_down.on_pong(7, padded(42), t0 + 668ms));
+  ASSERT_TRUE(narrow_down.on_pong(7, answer, t0 + 669ms));
   EXPECT_TRUE(narrow_down.uplink_hidden());
 }
 
 TEST(link_timing, another_probes_rates_serve_when_the_timed_one_has_none) {
   // The timed candidate just joined: no chunk with rates yet.
   link_timing probe(true, false);
-  probe.pings_for(7, nonces_from(42), t0);
+  probe.on_answer(7, wire::pong{}, 20ms, nonces_from(42), t0);
   wire::pong elder;
   elder.rendition_kbps = {2036, 755, 89};
-  probe.on_answer(8, elder, t0 + 10ms);
-  probe.on_answer(7, wire::pong{}, t0 + 20ms);
+  EXPECT_TRUE(probe.on_answer(8, elder, 30ms, nonces_from(43), t0 + 10ms).empty());
   wire::pong fresh = padded(42);
   fresh.rendition_kbps.clear();
-  ASSERT_TRUE(probe.on_pong(7, fresh, t0 + 675ms));
+  ASSERT_TRUE(probe.on_pong(7, fresh, t0 + 668ms));
   EXPECT_EQ(probe.take()->rendition_kbps, elder.rendition_kbps);
 }
 
@@ -107,8 +107,7 @@ TEST(link_timing, a_pong_without_the_padding_asked_is_no_measure) {
   // (the hostile-insider tests' fake peer): taken as a second answer to the
   // probe, it closed the probe as a protocol error.
   link_timing probe(true, true);
-  probe.pings_for(7, nonces_from(42), t0);
-  probe.on_answer(7, wire::pong{}, t0 + 20ms);
+  probe.on_answer(7, wire::pong{}, 20ms, nonces_from(42), t0);
   wire::pong empty = padded(42);
   empty.padding.resize(100);
   EXPECT_TRUE(probe.on_pong(7, empty, t0 + 21ms));
@@ -122,19 +121,20 @@ TEST(link_timing, a_pong_without_the_padding_asked_is_no_measure) {
 }
 
 TEST(link_timing, both_answers_in_one_read_are_a_wide_link_and_a_lost_probe_none) {
+  // Back within the round trip (which varies by a few ms): wider than the
+  // padding can tell.
   link_timing wide(true, false);
-  wide.pings_for(7, nonces_from(42), t0);
-  wide.on_answer(7, wire::pong{}, t0 + 30ms);
-  ASSERT_TRUE(wide.on_pong(7, padded(42), t0 + 30ms));
+  wide.on_answer(7, wire::pong{}, 30ms, nonces_from(42), t0);
+  ASSERT_TRUE(wide.on_pong(7, padded(42), t0 + 29ms));
   EXPECT_GE(wide.take()->kbps, 90'000);
   link_timing lost(true, true);
-  lost.pings_for(7, nonces_from(42), t0);
+  lost.on_answer(7, wire::pong{}, 30ms, nonces_from(42), t0);
   lost.on_link_gone(7);
   EXPECT_FALSE(lost.waiting());
   EXPECT_FALSE(lost.on_pong(7, padded(42), t0 + 100ms));
   EXPECT_FALSE(lost.take());
   link_timing unwanted(false, false);
-  EXPECT_TRUE(unwanted.pings_for(7, nonces_from(42), t0).empty());
+  EXPECT_TRUE(unwanted.on_answer(7, wire::pong{}, 30ms, nonces_from(42), t0).empty());
 }
 
 // A viewer whose player chooses: sound alone below 200 kbit/s, low else.
@@ -157,12 +157,13 @@ link_id_t join_timed(harness& h, duration after) {
   const auto probes = h.answer_query({root});
   EXPECT_EQ(probes.size(), 1u);
   const link_id_t probe = probes.at(0).link;
+  EXPECT_EQ(h.only_sent<wire::ping>(probe).size(), 1u) << "the usual one, alone at first";
+  h.answer_probe(probe, 1, 7000, 0, 3, {id_of(1)});
   const auto pings = h.only_sent<wire::ping>(probe);
   EXPECT_EQ(pings.size(), 3u);  // the usual one, the downlink's, the uplink's
   EXPECT_EQ(pings.at(0).pad_bytes, 0u);
-  EXPECT_EQ(pings.at(1).pad_bytes, wire::max_ping_padding);
-  EXPECT_EQ(pings.at(2).padding.size(), wire::max_ping_padding);
-  h.answer_probe(probe, 1, 7000, 0, 3, {id_of(1)});
+  EXPECT_EQ(pings.at(1).pad_bytes, padding);
+  EXPECT_EQ(pings.at(2).padding.size(), padding);
   h.advance(after);
   EXPECT_TRUE(h.only_sent<wire::join_request>(probe).empty()) << "the round waits for the timing";
   h.receive(probe, padded(pings.at(1).nonce));
@@ -201,11 +202,11 @@ std::size_t slots_after_uplink_timed(duration uplink_time) {
   root.address = {"", 7000};
   root.free_slots = 3;
   const link_id_t probe = h.answer_query({root}).at(0).link;
-  const auto pings = h.only_sent<wire::ping>(probe);
-  EXPECT_EQ(pings.size(), 2u);  // the usual one, the uplink's (a relay chooses no rendition)
   wire::pong usual{0, true, 0, 3, {id_of(1)}};
   usual.rendition_kbps = {2000, 700, 90};
-  h.answer_as_root(probe, usual);
+  h.answer_as_root(probe, usual);  // at once: a round trip of 0
+  const auto pings = h.only_sent<wire::ping>(probe);
+  EXPECT_EQ(pings.size(), 2u);  // the usual one, the uplink's (a relay chooses no rendition)
   h.advance(uplink_time);
   EXPECT_TRUE(h.only_sent<wire::join_request>(probe).empty()) << "the round waits for the timing";
   wire::pong timed;
@@ -217,11 +218,11 @@ std::size_t slots_after_uplink_timed(duration uplink_time) {
 }
 
 TEST(link_timing, a_peer_offers_the_slots_its_timed_uplink_carries) {
-  // 12 KiB in 98 ms: 1 Mbit/s, not one child of a 2 Mbit/s stream.
-  EXPECT_EQ(slots_after_uplink_timed(98ms), 0u);
-  // In 19 ms: 5.2 Mbit/s, two children with the 25% headroom.
+  // 95 kbit in 97 ms: 1 Mbit/s, not one child of a 2 Mbit/s stream.
+  EXPECT_EQ(slots_after_uplink_timed(97ms), 0u);
+  // In 19 ms: 5.1 Mbit/s, two children with the 25% headroom.
   EXPECT_EQ(slots_after_uplink_timed(19ms), 2u);
-  // At once: wider than 12 KiB can tell; the flag's 8.
+  // At once: wider than the padding can tell; the flag's 8.
   EXPECT_EQ(slots_after_uplink_timed(0ms), 8u);
 }
 

@@ -64,9 +64,14 @@ struct finder_fixture {
     answer_uplink_timing(id);
   }
 
-  // A Ping on `id` that carried padding (our uplink timed) is answered at once.
+  // A Ping on `id` that carried padding (our uplink timed, sent on the
+  // usual Pong) is answered at once. What was sent stays for the test.
   void answer_uplink_timing(link_id_t id) {
-    for (const auto& sent : testing::recording_context::sent_to(last_, id)) {
+    const auto since_pong = r.take();
+    for (const auto& a : since_pong) {
+      r.ctx.act(a);
+    }
+    for (const auto& sent : testing::recording_context::sent_to(since_pong, id)) {
       const auto* timed = std::get_if<wire::ping>(&sent);
       if (timed && !timed->padding.empty()) {
         wire::pong answer;
@@ -107,10 +112,12 @@ TEST(parent_finder, query_probe_request_in_order) {
   f.pong(probes[1].link, 3, 1, 0);
   EXPECT_EQ(f.finder.current(), phase::requesting);
   const auto actions = f.r.take();
-  // The one with a free slot is asked; the other probe is closed.
+  // The one with a free slot is asked (after the Ping that timed our
+  // uplink, sent when it answered first); the other probe is closed.
   const auto to_chosen = recording_context::sent_to(actions, probes[0].link);
-  ASSERT_EQ(to_chosen.size(), 1u);
-  EXPECT_TRUE(std::holds_alternative<wire::join_request>(to_chosen[0]));
+  ASSERT_EQ(to_chosen.size(), 2u);
+  EXPECT_FALSE(std::get<wire::ping>(to_chosen[0]).padding.empty());
+  EXPECT_TRUE(std::holds_alternative<wire::join_request>(to_chosen[1]));
   EXPECT_EQ(f.links.at(probes[0].link).kind, link_kind::joining);
   EXPECT_FALSE(f.links.contains(probes[1].link));
   f.finder.on_attached(probes[0].link);
