@@ -8,6 +8,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 
+#include "runtime/congestion_control.hpp"
 #include "runtime/link_errors.hpp"
 
 namespace treecast::runtime {
@@ -69,6 +70,7 @@ void link_connection::begin_reading() {
   const int unsent_limit = config_.socket_unsent_limit;
   ::setsockopt(socket_.native_handle(), IPPROTO_TCP, TCP_NOTSENT_LOWAT, &unsent_limit,
                sizeof unsent_limit);  // best effort, as the options above
+  avoid_probe_rtt(socket_.native_handle());
   handshaken_ = true;
   // Allocated only now: a flood of connections that never finish the
   // handshake costs no read buffers.

@@ -2,6 +2,7 @@
 
 #include "core/peer_claims.hpp"
 #include "core/site_inference.hpp"
+#include "runtime/congestion_control.hpp"
 #include "runtime/program_loop.hpp"
 
 #include "runtime/tls_context.hpp"
@@ -82,6 +83,9 @@ void node_runtime::start() {
   if (consume_only) {
     log_(core::log_level::info, now(),
          "consume only (--max-children 0): no port opened, this peer forwards to no one");
+  }
+  if (const std::string note = congestion_control_note(); !note.empty()) {
+    log_(core::log_level::info, now(), note);
   }
   if (core::site_inference::inferred(node_config_.site)) {
     log_(core::log_level::info, now(),
