@@ -1058,6 +1058,7 @@ void node::on_timer(time_point now) {
   situation.idle = finder_.idle() && !position_.feeder() && !leaving_;
   situation.site_entry = finder_.parent_site() == site_match::other;
   situation.may_rise = may_rise();
+  situation.narrow_downlink = children_.narrow_downlink();
   if (const auto round = improver_.take_round(situation)) {
     if (round->kind == parent_improver::kind::rise) {
       finder_.start_rise();

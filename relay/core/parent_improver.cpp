@@ -59,6 +59,15 @@ std::optional<parent_improver::round> parent_improver::take_rise(const situation
 }
 
 std::optional<parent_improver::round> parent_improver::take_round(const situation& now) {
+  if (now.narrow_downlink) {
+    if (next_rise_ && ctx_.now >= *next_rise_) {
+      next_rise_.reset();  // a peer taking no children has no place to rise to
+    }
+    if (next_round_ && ctx_.now >= *next_round_) {
+      schedule();
+    }
+    return std::nullopt;
+  }
   if (next_rise_ && ctx_.now >= *next_rise_) {
     if (auto rise = take_rise(now)) {
       return rise;

@@ -78,6 +78,12 @@ class parent_improver {
     bool idle = false;        // no join, repair or handoff under way
     bool site_entry = false;  // our parent is of another site (site gathering)
     bool may_rise = false;    // strong: a rise may find us a place above our parent
+    // Our downlink carries less than the full rendition: no round at all.
+    // A round's query and probes are TLS handshakes, ~15 KB down; on a
+    // 150 kbit/s link playing sound alone, each held the sound back up to
+    // a second (netns lab: 7-10 audio gaps per viewer in 40 s, all during
+    // rounds), and such a peer is a leaf whose place matters to no one.
+    bool narrow_downlink = false;
   };
   enum class kind {
     improve,  // ask an ancestor for peers with room through which the stream comes sooner

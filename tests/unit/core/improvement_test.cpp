@@ -135,6 +135,22 @@ TEST(parent_improver, no_round_while_busy_or_right_below_the_broadcaster) {
   EXPECT_FALSE(below_root.improver.take_round({true, false}));  // nothing is nearer than the root
 }
 
+TEST(parent_improver, a_peer_whose_downlink_carries_less_than_the_full_rendition_asks_no_one) {
+  improver_fixture f;
+  f.attach_at_depth_3();
+  parent_improver::situation narrow{true, false};
+  narrow.narrow_downlink = true;
+  for (int round = 0; round < 3; ++round) {
+    f.context.now = *f.improver.deadline();
+    EXPECT_FALSE(f.improver.take_round(narrow));
+    ASSERT_TRUE(f.improver.deadline());
+    EXPECT_GT(*f.improver.deadline(), f.context.now) << "not due again at once";
+  }
+  // The full rendition again: the rounds come back.
+  f.context.now = *f.improver.deadline();
+  EXPECT_TRUE(f.improver.take_round({true, false}));
+}
+
 TEST(parent_improver, an_interval_of_zero_turns_the_loop_off) {
   improver_fixture f(duration{});
   f.attach_at_depth_3();
