@@ -114,6 +114,7 @@ void rendition_choice::start_from_downlink(std::int64_t now_us, double kbps,
     kbps_[i] = i < rates.size() ? rates[i] : 0;
   }
   downlink_kbps_ = kbps;
+  timed_at_us_ = now_us;
   if (r == wanted_) {
     return;
   }
@@ -140,7 +141,12 @@ void rendition_choice::check_timed_start(std::int64_t now_us, std::int64_t captu
     if (b.chunks >= 2) {
       const double kbps = static_cast<double>(b.bytes) * 8 * 1000 /
                           static_cast<double>(std::max<std::int64_t>(b.span_us, 1000));
-      hold_us_ = kbps > 2 * b.timed_kbps ? config_.first_hold_us : config_.max_hold_us;
+      // Four times, not two: a shaper's bucket passes its first few KB at
+      // once, and the 12 KiB of the timing overflow a small router queue
+      // (lab, 150 kbit/s behind a 4 KB bucket and 200 ms of queue: timed at
+      // 95-121, its backlog at over twice that; each such viewer then tried
+      // the low video 8 s in and lost 30-60 pieces of sound).
+      hold_us_ = kbps > 4 * b.timed_kbps ? config_.first_hold_us : config_.max_hold_us;
     }
     backlog_check_.reset();
     return;
@@ -410,6 +416,15 @@ void rendition_choice::maybe_go_up(std::int64_t now_us) {
   }
   const auto capacity = capacity_kbps();
   const double needed = config_.headroom * kbps_[static_cast<std::size_t>(*next)];
+  // A shaper's bucket and queue take a keyframe in at once: it looks wide.
+  // For max_hold after a join timed narrower than the next rendition needs,
+  // the keyframes' word is not enough (lab: a 1 Mbit/s viewer timed at
+  // 1158 kbit/s went to full 3 s in on keyframes that said 4432, fell to
+  // sound alone and stood still 9 s). Sound alone has its own holds.
+  if (wanted_ != wire::rendition::audio && downlink_kbps_ && *downlink_kbps_ < needed &&
+      now_us - timed_at_us_ < config_.max_hold_us) {
+    return;
+  }
   // From sound alone there are no keyframes to time: a trial.
   if (capacity && *capacity >= needed) {
     go(*next, now_us, false,

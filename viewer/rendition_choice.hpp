@@ -79,10 +79,13 @@ class rendition_choice {
     std::int64_t max_hold_us = 128'000'000;
     // A join timed narrower than the low video starts on sound alone and
     // tries the low video after this (doubling after each failed try, as
-    // any step up): long enough for a narrow link not to be tried often,
-    // short enough that a candidate delaying its padded Pong on purpose
-    // costs a viewer half a minute of picture, not two.
-    std::int64_t timed_start_hold_us = 32'000'000;
+    // any step up) unless the join's backlog shows a wider link (then
+    // first_hold: a candidate delaying its padded Pong on purpose costs a
+    // viewer seconds of picture). As long as max_hold: on a narrow link the
+    // backlog often shows nothing (150 kbit/s carries sound alone at 1.5
+    // times its pace, too close to tell), and a trial after 32 s cost each
+    // such viewer in the lab 5-40 pieces of sound.
+    std::int64_t timed_start_hold_us = 128'000'000;
     std::int64_t window_us = 10'000'000;
     double headroom = 1.3;
     std::int64_t behind_excess_us = 150'000;
@@ -125,7 +128,7 @@ class rendition_choice {
   // video ahead of the sound on such a link), and the join's backlog
   // checks the timing: a chunk of the first second that comes sooner after
   // the one before than it was captured after it was sent at once with it,
-  // at the link's pace. Above twice the timed rate (a candidate that
+  // at the link's pace. Above four times the timed rate (a candidate that
   // delayed its padded Pong on purpose, or a link that widened), the hold
   // is first_hold; near it, the link is narrow indeed: max_hold.
   void start_from_downlink(std::int64_t now_us, double kbps, std::span<const std::uint32_t> rates);
@@ -214,6 +217,7 @@ class rendition_choice {
   };
   std::optional<picture_doubt> doubt_;
   std::optional<double> downlink_kbps_;  // as the join timed it
+  std::int64_t timed_at_us_ = 0;         // when
   struct backlog_check {
     double timed_kbps = 0;
     std::optional<std::int64_t> first_us;

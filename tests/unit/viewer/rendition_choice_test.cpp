@@ -246,6 +246,23 @@ TEST(rendition_choice, keyframes_that_look_wide_do_not_undo_a_narrow_join) {
   EXPECT_TRUE(s.choice.held_down());
 }
 
+TEST(rendition_choice, keyframes_that_look_wide_do_not_take_a_narrow_join_up) {
+  // Joined at 1000 kbit/s: low. Keyframes a shaper took in at once say the
+  // link is wide, and the lag is calm: still low until max_hold.
+  stream s;
+  s.choice.start_from_downlink(s.now_us, 1000, kbps);
+  s.run(60, 0);
+  EXPECT_EQ(s.choice.wanted(), rendition::low);
+  EXPECT_EQ(s.choice.switches(), 0u);
+  s.run(80, 0);
+  EXPECT_EQ(s.choice.wanted(), rendition::full) << "after max_hold the keyframes count again";
+  // A join timed wide goes up on its keyframes at once.
+  stream wide;
+  wide.choice.start_from_downlink(wide.now_us, 90'000, kbps);
+  wide.run(5, 0);
+  EXPECT_EQ(wide.choice.wanted(), rendition::full);
+}
+
 TEST(rendition_choice, a_start_on_sound_alone_from_the_timed_downlink_holds_long) {
   stream s;
   s.choice.start_from_downlink(s.now_us, 150, kbps);
@@ -289,12 +306,30 @@ TEST(rendition_choice, a_backlog_that_crosses_at_the_timed_rate_confirms_a_narro
   EXPECT_EQ(s.choice.wanted(), rendition::audio);
 }
 
-TEST(rendition_choice, without_a_backlog_to_check_a_narrow_timing_holds_half_a_minute) {
+TEST(rendition_choice, a_backlog_some_faster_than_timed_is_no_proof_of_a_lie) {
+  // A shaper's bucket passes the first chunks at once, the rest cross 37 ms
+  // apart: 2.5 times the 95 kbit/s timed (whose padding overflowed the
+  // router's queue). Still a narrow link: no trial for a minute.
+  stream s;
+  s.choice.start_from_downlink(s.now_us, 95, kbps);
+  const std::int64_t sent_us = s.capture_us + 700'000;
+  std::int64_t at_us = sent_us;
+  for (int i = 0; i < 10; ++i) {
+    at_us += i < 4 ? 1'000 : 37'000;
+    s.choice.on_chunk(at_us, s.capture_us, 700, {});
+    s.capture_us += 2 * frame_us;
+  }
+  s.capture_us = at_us - 40'000;  // the live chunks come after
+  s.run(60, 0);
+  EXPECT_EQ(s.choice.wanted(), rendition::audio);
+}
+
+TEST(rendition_choice, without_a_backlog_to_check_a_narrow_timing_holds_two_minutes) {
   stream s;
   s.choice.start_from_downlink(s.now_us, 150, kbps);
-  s.run(30, 0);  // chunks one by one at the stream's pace: nothing to check
+  s.run(120, 0);  // chunks one by one at the stream's pace: nothing to check
   EXPECT_EQ(s.choice.wanted(), rendition::audio);
-  s.run(5, 0);
+  s.run(10, 0);
   EXPECT_NE(s.choice.wanted(), rendition::audio);
 }
 
