@@ -22,7 +22,7 @@ struct playback_pipeline::timing {
   GstElement* pipeline = nullptr;
   GstElement* overlay = nullptr;  // owned; toggled by the `o` key (windowed only)
   std::function<void(std::uint64_t)> on_first_frame;
-  bool first_frame_seen = false;  // streaming thread only
+  std::atomic<bool> first_presented{false};  // a frame shown, or on sound alone a sound heard
   error_handler on_error;
   // Capture wall time of the first chunk pushed and the PTS of the first
   // buffer demuxed from it (sound or picture: the program clock times both
@@ -223,11 +223,8 @@ GstPadProbeReturn on_frame(GstPad* pad, GstPadProbeInfo* info, gpointer user_dat
     const std::lock_guard lock(t->stall_mutex);
     t->stalls.on_frame_shown(shown_wall_us, pts / 1000);
   }
-  if (!t->first_frame_seen) {
-    t->first_frame_seen = true;
-    if (t->on_first_frame) {
-      t->on_first_frame(static_cast<std::uint64_t>(shown_wall_us));
-    }
+  if (!t->first_presented.exchange(true) && t->on_first_frame) {
+    t->on_first_frame(static_cast<std::uint64_t>(shown_wall_us));
   }
   return GST_PAD_PROBE_OK;
 }
@@ -261,6 +258,10 @@ GstPadProbeReturn on_sound(GstPad* pad, GstPadProbeInfo* info, gpointer user_dat
         static_cast<std::int64_t>(t->anchor_capture_us.load()) + (pts - anchor_pts_ns) / 1000);
   }
   t->audio_on_time_yet = t->audio_on_time_yet || due_us >= now_us;
+  if (t->audio_on_time_yet && !t->picture_expected.load() && !t->first_presented.exchange(true) &&
+      t->on_first_frame) {
+    t->on_first_frame(static_cast<std::uint64_t>(std::max(due_us, now_us)));
+  }
   if (t->audio_on_time_yet) {
     const std::lock_guard lock(t->stall_mutex);
     t->audio_gaps.on_frame_shown(std::max(due_us, now_us),

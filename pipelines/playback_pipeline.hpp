@@ -87,7 +87,10 @@ class playback_pipeline {
   std::uint64_t video_frames() const { return video_frames_.load(); }
   std::uint64_t audio_buffers() const { return audio_buffers_.load(); }
   // Called once, on a streaming thread, with the wall time (us) the first
-  // frame is due on screen. Set it before the first push().
+  // frame is due on screen, or on sound alone the first sound is due to be
+  // heard (what the viewer first gets: an audio-only start counted only
+  // its first trial's frame, 13-37 s in, in the lab's startup p99). Set it
+  // before the first push().
   void set_first_frame_handler(std::function<void(std::uint64_t)> handler);
 
   // Capture-to-screen delay of the latest frame (ms); -1 before the first.
