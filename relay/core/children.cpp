@@ -4,6 +4,18 @@
 
 namespace treecast::core {
 
+namespace {
+
+// Whether a child that wants `set` can play on from `c` after a gap: any
+// chunk that carries its sound alone; with a picture, a keyframe's.
+bool resumes_at(const wire::chunk& c, wire::rendition_set set) {
+  const wire::rendition_set picture =
+      wire::rendition_bit(wire::rendition::full) | wire::rendition_bit(wire::rendition::low);
+  return rendition_subscriptions::starts(c, set) && (!(set & picture) || c.is_keyframe());
+}
+
+}  // namespace
+
 std::size_t children::free_slots(bool open) const {
   const std::size_t taken = count() + (reserving() ? 1 : 0);
   if (!open || leaf() || taken >= slots()) {
@@ -178,9 +190,47 @@ void children::send_chunk(link_id_t id, child& ch, const shared_chunk& c) {
   if (!ch.held.empty() || l.queued_bytes >= links_.send_window(l)) {
     ch.held.push_back(c);
     links_.set_held(id, l, l.held_bytes + c->frame->size());
+    skip_to_live_edge(id, ch);
     return;
   }
   hand_over(id, l, *c);
+}
+
+void children::skip_to_live_edge(link_id_t id, child& ch) {
+  link& l = *ch.l;
+  // A child that asks for the full rendition may feed others: a gap would
+  // reach them all (upload_monitor moves such a child instead).
+  if (l.wants & wire::rendition_bit(wire::rendition::full)) {
+    return;
+  }
+  const auto lag_us = static_cast<std::int64_t>(ch.held.back()->capture_time_us) -
+                      static_cast<std::int64_t>(ch.held.front()->capture_time_us);
+  if (lag_us <=
+      std::chrono::duration_cast<std::chrono::microseconds>(ctx_.config.held_lag_limit).count()) {
+    return;
+  }
+  // The newest chunk it can play from: any, on sound alone; a keyframe's,
+  // with a picture.
+  auto start = ch.held.end();
+  for (auto it = ch.held.begin(); it != ch.held.end(); ++it) {
+    if (resumes_at(**it, l.wants)) {
+      start = it;
+    }
+  }
+  if (start == ch.held.end() || start == ch.held.begin()) {
+    return;  // nothing newer to start from yet
+  }
+  std::size_t bytes = 0;
+  for (auto it = ch.held.begin(); it != start; ++it) {
+    bytes += (*it)->frame->size();
+  }
+  const auto skipped = static_cast<std::uint64_t>(start - ch.held.begin());
+  ch.held.erase(ch.held.begin(), start);
+  links_.set_held(id, l, l.held_bytes - std::min(l.held_bytes, bytes));
+  ctx_.stats.add(counter::chunks_skipped_behind, skipped);
+  ctx_.log(log_level::info, "child at " + describe(l.remote) + " was " +
+                                std::to_string(lag_us / 1000) + " ms behind on its link: " +
+                                std::to_string(skipped) + " chunks skipped to the live edge");
 }
 
 void children::hand_over(link_id_t id, link& l, const wire::chunk& c) {

@@ -145,6 +145,9 @@ class children {
 
  private:
   void send_chunk(link_id_t id, child& ch, const shared_chunk& c);
+  // A narrow child too far behind (node_config::held_lag_limit) skips the
+  // chunks held for it up to the newest it can start from.
+  void skip_to_live_edge(link_id_t id, child& ch);
   void hand_over(link_id_t id, link& l, const wire::chunk& c);
 
   node_context& ctx_;

@@ -50,6 +50,7 @@ enum class counter : std::size_t {
   children_handed_off,    // children that did not keep up, asked to move to a peer with room
   chunk_subsets_encoded,  // chunk frames cut to the renditions a child asked for
   subscriptions_sent,     // Subscribe messages: what we want from our parent or standby changed
+  chunks_skipped_behind,  // chunks held for a narrow child too far behind: it skipped to the live edge
   count_
 };
 
@@ -69,7 +70,8 @@ inline constexpr std::array<const char*, counter_count> counter_names{
     "standby_bytes_sent", "gap_fills", "paced_fetches", "gap_fill_chunks_sent", "gap_fill_bytes_sent",
     "parent_moves",
     "children_moved_out", "reach_checks", "children_unreachable",
-    "children_handed_off", "chunk_subsets_encoded", "subscriptions_sent"};
+    "children_handed_off", "chunk_subsets_encoded", "subscriptions_sent",
+    "chunks_skipped_behind"};
 // clang-format on
 static_assert(counter_names.back() != nullptr, "a counter has no name");
 

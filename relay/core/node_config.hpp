@@ -175,6 +175,13 @@ struct node_config {
   // min_send_window; initial_send_window before its pace is known); the
   // rest wait in the engine, cut to what the child wants when they go.
   duration send_window = std::chrono::milliseconds(250);
+  // A child that asked for no full rendition (a narrow link: it takes no
+  // children) whose chunks waiting in the engine span more than this of
+  // the stream skips to the newest it can start from: a live stream that
+  // late would play late for good. Lab: a 150 kbit/s viewer whose trial of
+  // the low video failed had ~10 s queued here, sent on as sound alone in
+  // order: its sound stayed 8-12 s late to the end of the run.
+  duration held_lag_limit = std::chrono::seconds(2);
   std::size_t min_send_window = 8 * 1024;
   std::size_t initial_send_window = 32 * 1024;
 

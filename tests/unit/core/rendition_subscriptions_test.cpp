@@ -187,6 +187,45 @@ TEST(rendition_subscriptions, chunks_that_waited_for_a_full_link_go_as_the_child
   EXPECT_EQ(seqs, (std::vector<wire::seq_t>{0, 1, 2, 3}));
 }
 
+// The seqs of the chunks sent to `link`, in order.
+std::vector<wire::seq_t> seqs_sent(const harness& h, link_id_t link) {
+  std::vector<wire::seq_t> seqs;
+  for (const auto& chunk : only<wire::chunk>(h.sent_to(link))) {
+    seqs.push_back(chunk.seq);
+  }
+  return seqs;
+}
+
+TEST(rendition_subscriptions, a_narrow_child_far_behind_skips_to_the_live_edge) {
+  // Chunks every 200 ms; one at a time in the driver. A child on sound
+  // alone stops reading for 4 s of the stream: once more than 2 s wait for
+  // it, it skips to the newest (sound alone starts anywhere).
+  node_config c = root_config();
+  c.initial_send_window = 1;
+  harness h(c);
+  h.start();
+  const link_id_t sound = join_asking(h, 1, audio);
+  const link_id_t low_video = join_asking(h, 2, low);
+  const link_id_t whole = join_asking(h, 3, full);
+  h.stop_reading(sound);
+  h.stop_reading(low_video);
+  h.stop_reading(whole);
+  for (wire::seq_t seq = 0; seq < 20; ++seq) {
+    h.source(chunk_in_all_renditions(seq));
+  }
+  h.resume_reading(sound);
+  h.resume_reading(low_video);
+  h.resume_reading(whole);
+  // Seq 0 was in the driver; at seq 12, 1..12 spanned 2.2 s: 1..11 skipped.
+  EXPECT_EQ(seqs_sent(h, sound), (std::vector<wire::seq_t>{0, 12, 13, 14, 15, 16, 17, 18, 19}));
+  // The low video starts at a keyframe (every fifth): at seq 12, to 10.
+  EXPECT_EQ(seqs_sent(h, low_video),
+            (std::vector<wire::seq_t>{0, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19}));
+  // One that asks for the full rendition may feed others: nothing skipped.
+  EXPECT_EQ(seqs_sent(h, whole).size(), 20u);
+  EXPECT_EQ(h.engine().stats().get(counter::chunks_skipped_behind), 11u + 9u);
+}
+
 TEST(rendition_subscriptions, a_relay_asks_its_parent_for_what_its_subtree_wants) {
   harness h(relay_config());
   h.start();
