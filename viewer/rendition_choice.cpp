@@ -150,7 +150,7 @@ void rendition_choice::check_timed_start(std::int64_t now_us, std::int64_t captu
     }
     backlog_check_.reset();
     return;
-  } else if (now_us >= b.last_at_us &&
+  } else if (b.arrived >= bucket_bytes && now_us >= b.last_at_us &&
              now_us - b.last_at_us < (capture_us - b.last_capture_us) * 4 / 5) {
     // Sooner after the one before than it was captured after it: it
     // waited, and the link sent it as fast as it could.
@@ -158,6 +158,7 @@ void rendition_choice::check_timed_start(std::int64_t now_us, std::int64_t captu
     b.span_us += now_us - b.last_at_us;
     ++b.chunks;
   }
+  b.arrived += bytes;
   b.last_at_us = now_us;
   b.last_capture_us = capture_us;
 }

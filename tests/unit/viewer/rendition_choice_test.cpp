@@ -324,6 +324,24 @@ TEST(rendition_choice, a_backlog_some_faster_than_timed_is_no_proof_of_a_lie) {
   EXPECT_EQ(s.choice.wanted(), rendition::audio);
 }
 
+TEST(rendition_choice, a_shapers_first_bucketful_tells_nothing_of_the_rate) {
+  // Timed at 75 kbit/s. Six chunks (4.2 KB) pass a shaper's bucket at once,
+  // the rest cross 37 ms apart (150 kbit/s): all counted, 4.4 times the
+  // timed rate (a lying candidate); past the bucket, twice.
+  stream s;
+  s.choice.start_from_downlink(s.now_us, 75, kbps);
+  const std::int64_t sent_us = s.capture_us + 700'000;
+  std::int64_t at_us = sent_us;
+  for (int i = 0; i < 10; ++i) {
+    at_us += i < 6 ? 1'000 : 37'000;
+    s.choice.on_chunk(at_us, s.capture_us, 700, {});
+    s.capture_us += 2 * frame_us;
+  }
+  s.capture_us = at_us - 40'000;  // the live chunks come after
+  s.run(60, 0);
+  EXPECT_EQ(s.choice.wanted(), rendition::audio);
+}
+
 TEST(rendition_choice, without_a_backlog_to_check_a_narrow_timing_holds_two_minutes) {
   stream s;
   s.choice.start_from_downlink(s.now_us, 150, kbps);
