@@ -3,8 +3,8 @@
 // from a backlog that clogs the link; its uplink, so that it offers no more
 // slots than it can feed.
 //
-// When the first probe of the first join round answers its usual Ping, it
-// gets a Ping asking its Pong to carry timing_padding bytes (a viewer
+// The first probe of the first join round to answer its usual Ping gets
+// a Ping asking its Pong to carry timing_padding bytes (a viewer
 // whose player chooses its rendition: node_config's rendition_for_downlink)
 // and a Ping carrying as many (a peer that takes children). The candidate
 // answers in order: the padded Pong comes a round trip later plus the time
