@@ -41,6 +41,20 @@ struct stream {
   }
   double rate_kbps() const { return kbps[static_cast<std::size_t>(choice.wanted())]; }
 
+  // The join's backlog on sound alone: ten chunks of 700 bytes captured
+  // two frames apart, sent at once 700 ms after the first's capture; the
+  // first `at_once` come a millisecond apart (a shaper's bucket), the
+  // rest `apart_us` apart. The live chunks come after.
+  void sound_backlog(int at_once, std::int64_t apart_us) {
+    std::int64_t at_us = capture_us + 700'000;
+    for (int i = 0; i < 10; ++i) {
+      at_us += i == 0 ? 0 : i < at_once ? 1'000 : apart_us;
+      choice.on_chunk(at_us, capture_us, 700, {});
+      capture_us += 2 * frame_us;
+    }
+    capture_us = at_us - 40'000;
+  }
+
   // Chunks of 6 kB as measured in the lab: {arrival ms from now, lag ms},
   // where `path_ms` was the lab's lag with nothing queued.
   void replay(std::span<const std::pair<int, int>> measured, int path_ms) {
@@ -291,55 +305,32 @@ TEST(rendition_choice, a_join_timed_narrow_by_a_liar_is_found_out_by_the_backlog
   EXPECT_NE(s.choice.wanted(), rendition::audio) << "a picture after first_hold";
 }
 
-TEST(rendition_choice, a_backlog_that_crosses_at_the_timed_rate_confirms_a_narrow_link) {
+TEST(rendition_choice, a_backlog_that_crosses_near_the_timed_rate_confirms_a_narrow_link) {
   // Ten chunks of sound alone (700 bytes, 15 a second) sent at once cross
-  // a 150 kbit/s link 37 ms apart.
-  stream s;
-  s.choice.start_from_downlink(s.now_us, 150, kbps);
-  const std::int64_t sent_us = s.capture_us + 700'000;
-  for (int i = 0; i < 10; ++i) {
-    s.choice.on_chunk(sent_us + i * 37'000, s.capture_us, 700, {});
-    s.capture_us += 2 * frame_us;
+  // a 150 kbit/s link 37 ms apart, the first few behind a shaper's bucket
+  // at once. Near the timed rate, past the bucket: no trial for a minute
+  // (even were the link wide now).
+  struct narrow_link {
+    double timed_kbps;
+    int at_once;
+    const char* what;
+  };
+  for (const narrow_link& n : {
+           narrow_link{150, 0, "no bucket: the timed rate"},
+           // 2.5 times the timed rate (its padding overflowed the router's
+           // queue): no proof of a lie.
+           narrow_link{95, 4, "a bucket, timed low"},
+           // All counted, 4.4 times the timed rate (a lying candidate);
+           // past the bucket (4.2 KB), twice.
+           narrow_link{75, 6, "the first bucketful tells nothing of the rate"},
+       }) {
+    SCOPED_TRACE(n.what);
+    stream s;
+    s.choice.start_from_downlink(s.now_us, n.timed_kbps, kbps);
+    s.sound_backlog(n.at_once, 37'000);
+    s.run(60, 0);
+    EXPECT_EQ(s.choice.wanted(), rendition::audio);
   }
-  s.capture_us = sent_us + 10 * 37'000 - 40'000;  // the live chunks come after
-  s.run(60, 0);  // even were the link wide now: no trial for a minute
-  EXPECT_EQ(s.choice.wanted(), rendition::audio);
-}
-
-TEST(rendition_choice, a_backlog_some_faster_than_timed_is_no_proof_of_a_lie) {
-  // A shaper's bucket passes the first chunks at once, the rest cross 37 ms
-  // apart: 2.5 times the 95 kbit/s timed (whose padding overflowed the
-  // router's queue). Still a narrow link: no trial for a minute.
-  stream s;
-  s.choice.start_from_downlink(s.now_us, 95, kbps);
-  const std::int64_t sent_us = s.capture_us + 700'000;
-  std::int64_t at_us = sent_us;
-  for (int i = 0; i < 10; ++i) {
-    at_us += i < 4 ? 1'000 : 37'000;
-    s.choice.on_chunk(at_us, s.capture_us, 700, {});
-    s.capture_us += 2 * frame_us;
-  }
-  s.capture_us = at_us - 40'000;  // the live chunks come after
-  s.run(60, 0);
-  EXPECT_EQ(s.choice.wanted(), rendition::audio);
-}
-
-TEST(rendition_choice, a_shapers_first_bucketful_tells_nothing_of_the_rate) {
-  // Timed at 75 kbit/s. Six chunks (4.2 KB) pass a shaper's bucket at once,
-  // the rest cross 37 ms apart (150 kbit/s): all counted, 4.4 times the
-  // timed rate (a lying candidate); past the bucket, twice.
-  stream s;
-  s.choice.start_from_downlink(s.now_us, 75, kbps);
-  const std::int64_t sent_us = s.capture_us + 700'000;
-  std::int64_t at_us = sent_us;
-  for (int i = 0; i < 10; ++i) {
-    at_us += i < 6 ? 1'000 : 37'000;
-    s.choice.on_chunk(at_us, s.capture_us, 700, {});
-    s.capture_us += 2 * frame_us;
-  }
-  s.capture_us = at_us - 40'000;  // the live chunks come after
-  s.run(60, 0);
-  EXPECT_EQ(s.choice.wanted(), rendition::audio);
 }
 
 TEST(rendition_choice, without_a_backlog_to_check_a_narrow_timing_holds_two_minutes) {
