@@ -146,7 +146,11 @@ void rendition_choice::check_timed_start(std::int64_t now_us, std::int64_t captu
       // (lab, 150 kbit/s behind a 4 KB bucket and 200 ms of queue: timed at
       // 95-121, its backlog at over twice that; each such viewer then tried
       // the low video 8 s in and lost 30-60 pieces of sound).
-      hold_us_ = kbps > 4 * b.timed_kbps ? config_.first_hold_us : config_.max_hold_us;
+      const bool wider = kbps > 4 * b.timed_kbps;
+      hold_us_ = wider ? config_.first_hold_us : config_.max_hold_us;
+      if (wider) {
+        downlink_kbps_ = kbps;  // the better measure of the two
+      }
     }
     backlog_check_.reset();
     return;
@@ -417,14 +421,20 @@ void rendition_choice::maybe_go_up(std::int64_t now_us) {
   }
   const auto capacity = capacity_kbps();
   const double needed = config_.headroom * kbps_[static_cast<std::size_t>(*next)];
-  // A shaper's bucket and queue take a keyframe in at once: it looks wide.
-  // For max_hold after a join timed narrower than the next rendition needs,
-  // the keyframes' word is not enough (lab: a 1 Mbit/s viewer timed at
-  // 1158 kbit/s went to full 3 s in on keyframes that said 4432, fell to
-  // sound alone and stood still 9 s). Sound alone has its own holds.
-  if (wanted_ != wire::rendition::audio && downlink_kbps_ && *downlink_kbps_ < needed &&
-      now_us - timed_at_us_ < config_.max_hold_us) {
-    return;
+  // For max_hold after the join timed the link, no step up to a rendition
+  // that needs more than the link was measured to carry (by the join, or
+  // by its backlog when that read far wider), or from sound alone, where
+  // only a trial can tell, more than twice it. A shaper's bucket and queue
+  // take a keyframe in at once: it looks wide (lab: a 1 Mbit/s viewer timed
+  // at 1158 kbit/s went to full 3 s in on keyframes that said 4432, fell to
+  // sound alone and stood still 9 s); and a trial floods a narrow link for
+  // seconds (lab: 150 kbit/s links whose backlog read four times their
+  // timing of 70 had no room for the low video's 755).
+  if (downlink_kbps_ && now_us - timed_at_us_ < config_.max_hold_us) {
+    const double reach = wanted_ == wire::rendition::audio ? 2 * *downlink_kbps_ : *downlink_kbps_;
+    if (reach < needed) {
+      return;
+    }
   }
   // From sound alone there are no keyframes to time: a trial.
   if (capacity && *capacity >= needed) {

@@ -333,6 +333,19 @@ TEST(rendition_choice, a_backlog_that_crosses_near_the_timed_rate_confirms_a_nar
   }
 }
 
+TEST(rendition_choice, a_backlog_wider_than_timed_but_far_short_of_the_picture_tries_no_sooner) {
+  // Timed at 70 kbit/s; the backlog crosses at 300 (every chunk 19 ms
+  // apart): over four times the timing, so first_hold, but the low video
+  // needs 730 with headroom: no trial before max_hold.
+  stream s;
+  s.choice.start_from_downlink(s.now_us, 70, kbps);
+  s.sound_backlog(0, 19'000);
+  s.run(120, 0);
+  EXPECT_EQ(s.choice.wanted(), rendition::audio);
+  s.run(10, 0);
+  EXPECT_NE(s.choice.wanted(), rendition::audio) << "after max_hold, a trial";
+}
+
 TEST(rendition_choice, without_a_backlog_to_check_a_narrow_timing_holds_two_minutes) {
   stream s;
   s.choice.start_from_downlink(s.now_us, 150, kbps);
