@@ -216,8 +216,9 @@ class rendition_choice {
     std::string why;
   };
   std::optional<picture_doubt> doubt_;
-  std::optional<double> downlink_kbps_;  // as the join timed it
-  std::int64_t timed_at_us_ = 0;         // when
+  // As the join timed it, or its backlog when that read far wider.
+  std::optional<double> downlink_kbps_;
+  std::int64_t timed_at_us_ = 0;  // when the join timed it
   struct backlog_check {
     double timed_kbps = 0;
     std::optional<std::int64_t> first_us;

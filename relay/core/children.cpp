@@ -209,20 +209,20 @@ void children::skip_to_live_edge(link_id_t id, child& ch) {
       std::chrono::duration_cast<std::chrono::microseconds>(ctx_.config.held_lag_limit).count()) {
     return;
   }
-  // The newest chunk it can play from: any, on sound alone; a keyframe's,
-  // with a picture.
+  // The newest chunk it can play from (any, on sound alone; a keyframe's,
+  // with a picture), and the bytes before it.
   auto start = ch.held.end();
+  std::size_t bytes = 0;
+  std::size_t before = 0;
   for (auto it = ch.held.begin(); it != ch.held.end(); ++it) {
     if (resumes_at(**it, l.wants)) {
       start = it;
+      bytes = before;
     }
+    before += (*it)->frame->size();
   }
   if (start == ch.held.end() || start == ch.held.begin()) {
     return;  // nothing newer to start from yet
-  }
-  std::size_t bytes = 0;
-  for (auto it = ch.held.begin(); it != start; ++it) {
-    bytes += (*it)->frame->size();
   }
   const auto skipped = static_cast<std::uint64_t>(start - ch.held.begin());
   ch.held.erase(ch.held.begin(), start);

@@ -50,7 +50,7 @@ enum class counter : std::size_t {
   children_handed_off,    // children that did not keep up, asked to move to a peer with room
   chunk_subsets_encoded,  // chunk frames cut to the renditions a child asked for
   subscriptions_sent,     // Subscribe messages: what we want from our parent or standby changed
-  chunks_skipped_behind,  // chunks held for a narrow child too far behind: it skipped to the live edge
+  chunks_skipped_behind,  // chunks a narrow child too far behind skipped to reach the live edge
   count_
 };
 

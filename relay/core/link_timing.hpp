@@ -64,6 +64,7 @@ class link_timing {
   // Padding each way: three 4 KiB TLS records with the Ping's framing, so
   // nine packets (within the wire's max_ping_padding).
   static constexpr std::uint32_t timing_padding = 12 * 1024 - 128;
+  static_assert(timing_padding <= wire::max_ping_padding);
 
   // The usual Pong `m` of probe `id` came at `now`, `rtt` after its Ping.
   // Returns the Pings to send on it now if this probe is the one to time

@@ -19,6 +19,10 @@ std::string algorithm_of(int socket) {
   return std::string(name, strnlen(name, sizeof name));
 }
 
+bool is_bbr(const std::string& algorithm) {
+  return algorithm.rfind("bbr", 0) == 0;  // bbr, bbr2, bbr3...
+}
+
 bool set_algorithm(int socket, const char* name) {
   return ::setsockopt(socket, IPPROTO_TCP, TCP_CONGESTION, name,
                       static_cast<socklen_t>(std::strlen(name))) == 0;
@@ -28,7 +32,7 @@ bool set_algorithm(int socket, const char* name) {
 
 std::string avoid_probe_rtt(int socket) {
   const std::string current = algorithm_of(socket);
-  if (current.rfind("bbr", 0) != 0) {
+  if (!is_bbr(current)) {
     return current;
   }
   if (set_algorithm(socket, "cubic") || set_algorithm(socket, "reno")) {
@@ -46,7 +50,7 @@ std::string congestion_control_note() {
   const std::string used = avoid_probe_rtt(probe);
   ::close(probe);
   if (used == host_default) {
-    return host_default.rfind("bbr", 0) == 0
+    return is_bbr(host_default)
                ? "TCP congestion control " + host_default +
                      " cannot be changed: its ProbeRTT may hold the stream back ~200 ms "
                      "every 10 s"
