@@ -86,6 +86,7 @@ void fill(pb::Envelope& e, const join_request& m) {
   }
   j->set_can_adopt(m.can_adopt);
   j->set_rtt_us(m.rtt_us);
+  j->set_downlink_kbps(m.downlink_kbps);
   if (m.where) {
     fill_coordinate(j->mutable_coordinate(), *m.where);
   }
@@ -160,6 +161,7 @@ void fill(pb::Envelope& e, const leave& m) {
 void fill(pb::Envelope& e, const standby_request& m) {
   fill_path(e.mutable_standby_request()->mutable_path(), m.path);
   e.mutable_standby_request()->set_renditions(rendition_bits(m.renditions));
+  e.mutable_standby_request()->set_downlink_kbps(m.downlink_kbps);
 }
 
 void fill(pb::Envelope& e, const standby_offer& m) {
@@ -342,6 +344,7 @@ std::error_code decode(const pb::JoinRequest& in, message& out) {
   m.can_adopt = in.can_adopt();
   m.rtt_us = in.rtt_us();
   m.renditions = rendition_set_of(in.renditions());
+  m.downlink_kbps = in.downlink_kbps();
   if (!decode_coordinate(in.has_coordinate(), in.coordinate(), m.where)) {
     return wire_errc::field_out_of_range;
   }
@@ -732,6 +735,7 @@ std::error_code decode_frame(const shared_bytes& frame, message& out) {
         return wire_errc::field_out_of_range;
       }
       m.renditions = rendition_set_of(envelope.standby_request().renditions());
+      m.downlink_kbps = envelope.standby_request().downlink_kbps();
       out = std::move(m);
       return {};
     }

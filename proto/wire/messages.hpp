@@ -78,6 +78,7 @@ struct join_request {
   std::optional<coordinate> where;  // where the joiner sits
   std::uint32_t rtt_us = 0;         // its round trip to the parent as measured (0 = not)
   rendition_set renditions = all_renditions;  // what it wants sent
+  std::uint32_t downlink_kbps = 0;            // when narrow (see treecast.proto)
 };
 
 struct join_accept {
@@ -266,6 +267,7 @@ struct candidates {
 struct standby_request {
   std::vector<node_id_t> path;                // broadcaster .. the asker
   rendition_set renditions = all_renditions;  // what gap fills carry
+  std::uint32_t downlink_kbps = 0;            // as in join_request
 };
 
 // From the next chunk on, send me these renditions (see treecast.proto).

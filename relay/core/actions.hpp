@@ -39,6 +39,13 @@ struct close_action {
   bool abort = false;
 };
 
+// Send no faster than `bytes_per_second` on `link` (a child's narrow
+// downlink; child_pacing.hpp says why).
+struct pace_action {
+  link_id_t link;
+  std::uint64_t bytes_per_second;
+};
+
 // A verified chunk for the local consumer (the viewer's player).
 struct deliver_action {
   shared_chunk chunk;
@@ -55,7 +62,7 @@ struct event_action {
   node_event event;
 };
 
-using action = std::variant<send_action, connect_action, close_action, deliver_action,
+using action = std::variant<send_action, connect_action, close_action, pace_action, deliver_action,
                             give_up_action, event_action>;
 
 }  // namespace treecast::core

@@ -70,6 +70,9 @@ struct link {
   // A child got its first chunk (rendition_subscriptions::starts).
   bool started = false;
   bool padded = false;  // a Pong with padding went (once per link)
+  // The peer's downlink, kbit/s, when it said it was narrow (a child, a
+  // standby child): what we send it is paced (child_pacing).
+  std::uint32_t downlink_kbps = 0;
 };
 
 // The id the peer's Hello gave; nullopt before the gate admitted it.

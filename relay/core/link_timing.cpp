@@ -41,6 +41,14 @@ bool link_timing::on_pong(link_id_t id, const wire::pong& m, time_point now) {
   return true;
 }
 
+std::uint32_t link_timing::narrow_downlink_kbps() const {
+  if (!result_ || result_->rendition_kbps.empty() ||
+      result_->kbps >= result_->rendition_kbps.front()) {
+    return 0;
+  }
+  return static_cast<std::uint32_t>(std::max(result_->kbps, 1.0));
+}
+
 void link_timing::on_link_gone(link_id_t id) {
   if (timing_ && timing_->link == id) {
     timing_.reset();  // no measure: the join asks as it would have

@@ -106,6 +106,9 @@ class link_timing {
   std::optional<measure> take() { return std::exchange(taken_, true) ? std::nullopt : result_; }
   // What the downlink carried (kept for the player, which weighs it the same way).
   const std::optional<measure>& measured() const { return result_; }
+  // What the downlink carried, kbit/s, when narrower than the full
+  // rendition (as the timed Pong's rates say); 0 when wide or not timed.
+  std::uint32_t narrow_downlink_kbps() const;
   // What the uplink carried, kbit/s, once timed.
   std::optional<double> uplink_kbps() const { return uplink_kbps_; }
   // The uplink's answer came right behind the padded Pong: the downlink

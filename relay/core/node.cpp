@@ -1,5 +1,6 @@
 #include "core/node.hpp"
 
+#include "core/child_pacing.hpp"
 #include "core/errors.hpp"
 #include "core/report_change.hpp"
 #include "wire/codec.hpp"
@@ -33,7 +34,7 @@ node::node(node_config config, wire::node_id_t id, std::uint64_t seed, log_sink 
       forwarder_(ctx_),
       finder_(ctx_, links_, position_, children_, forwarder_.window(), coordinate_, renditions_),
       joins_(ctx_.config),
-      standby_(ctx_, links_, position_, forwarder_.window(), renditions_),
+      standby_(ctx_, links_, position_, forwarder_.window(), renditions_, finder_.timing()),
       standby_children_(ctx_, links_, renditions_),
       improver_(ctx_, position_) {}
 
@@ -363,6 +364,8 @@ void node::handle(link_id_t id, link& l, wire::join_request&& m) {
   }
   children_.add(id, l, duration(m.rtt_us));
   l.wants = m.renditions;
+  l.downlink_kbps = m.downlink_kbps;
+  pace_child(id, l);
   standby_children_.remove(id);  // a standby child promoting itself
   release_standby_children_beyond_room();
   subtree_.report_soon();
@@ -510,6 +513,8 @@ void node::handle(link_id_t id, link& l, wire::standby_request&& m) {
       standby_children_.of_parent(its_parent) < children_.promotion_room(attached() && !leaving_);
   if (room && standby_children_.has_room() && siblings_fit) {
     l.wants = m.renditions;
+    l.downlink_kbps = m.downlink_kbps;
+    pace_child(id, l);
     standby_children_.add(id, std::move(m.path), standby_offer());
     return;
   }
@@ -584,6 +589,14 @@ void node::handle(link_id_t id, link& l, wire::subscribe&& m) {
     return;
   }
   l.wants = m.renditions;  // from the next chunk on; end_input asks our parent for it
+  pace_child(id, l);
+}
+
+void node::pace_child(link_id_t id, const link& l) {
+  if (l.downlink_kbps > 0) {
+    const double stream = stream_bytes_per_second(forwarder_.window(), l.wants);
+    ctx_.act(pace_action{id, static_cast<std::uint64_t>(child_pace(l.downlink_kbps, stream))});
+  }
 }
 
 void node::handle(link_id_t, link& l, wire::reachability&& m) {

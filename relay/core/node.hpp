@@ -251,6 +251,9 @@ class node {
   void end_input();
   // Asks our parent and standby for what we and the peers below us want.
   void ask_for_renditions();
+  // A child (or standby child) that said its downlink is narrow is sent no
+  // faster than it carries (child_pacing), from now on.
+  void pace_child(link_id_t id, const link& l);
 
   self_view self() const {
     return {attached(), free_slots(), finder_.site_entry_hops(), finder_.site_entry_tag(),

@@ -653,6 +653,7 @@ void parent_finder::request(link_id_t id) {
     renditions_.refresh(children_.wanted());
   }
   request.renditions = renditions_.ask(links_.at(id));
+  request.downlink_kbps = timing_.narrow_downlink_kbps();
   links_.send(id, request);
 }
 

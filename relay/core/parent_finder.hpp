@@ -96,6 +96,7 @@ class parent_finder {
   phase current() const { return phase_; }
   // Our downlink as the first join timed it; nullopt when not (yet) timed.
   const std::optional<link_timing::measure>& downlink() const { return timing_.measured(); }
+  const link_timing& timing() const { return timing_; }
   std::optional<double> uplink_kbps() const { return timing_.uplink_kbps(); }
   bool uplink_hidden() const { return timing_.uplink_hidden(); }
   const std::vector<std::uint32_t>& rates_seen() const { return timing_.rates_seen(); }

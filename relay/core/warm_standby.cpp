@@ -49,7 +49,8 @@ void warm_standby::adopt(link_id_t id) {
 void warm_standby::request(link_id_t id, bool& asked) {
   // Our path, so that a holder that refuses names no peer below our parent.
   link& l = links_.at(id);
-  links_.send(id, wire::standby_request{position_.path(), renditions_.ask(l)});
+  links_.send(id, wire::standby_request{position_.path(), renditions_.ask(l),
+                                        timing_.narrow_downlink_kbps()});
   asked = true;
   if (l.rtt == duration{}) {
     l.asked_at = ctx_.now;  // its offer times the round trip (our root delay, if it takes us)

@@ -44,6 +44,7 @@
 
 #include "core/chunk_window.hpp"
 #include "core/link_table.hpp"
+#include "core/link_timing.hpp"
 #include "core/node_context.hpp"
 #include "core/parent_pace.hpp"
 #include "core/rendition_subscriptions.hpp"
@@ -55,12 +56,14 @@ namespace treecast::core {
 class warm_standby {
  public:
   warm_standby(node_context& context, link_table& links, const tree_position& position,
-               const chunk_window& window, const rendition_subscriptions& renditions)
+               const chunk_window& window, const rendition_subscriptions& renditions,
+               const link_timing& timing)
       : ctx_(context),
         links_(links),
         position_(position),
         window_(window),
-        renditions_(renditions) {}
+        renditions_(renditions),
+        timing_(timing) {}
 
   // The link of the standby held (its offer taken), if any.
   std::optional<link_id_t> held() const;
@@ -180,6 +183,7 @@ class warm_standby {
   const tree_position& position_;
   const chunk_window& window_;
   const rendition_subscriptions& renditions_;  // what gap fills carry
+  const link_timing& timing_;                  // our downlink, told the holder
 
   state state_ = state::none;
   std::optional<link_id_t> link_;

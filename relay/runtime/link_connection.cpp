@@ -4,6 +4,9 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
+#include <algorithm>
+#include <limits>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
@@ -61,6 +64,13 @@ void link_connection::start() {
                             self->begin_reading();
                             self->write_queued();
                           });
+}
+
+void link_connection::pace(std::uint64_t bytes_per_second) {
+  // As an unsigned 32-bit rate, which every kernel with the option takes.
+  const auto rate = static_cast<unsigned int>(
+      std::min<std::uint64_t>(bytes_per_second, std::numeric_limits<unsigned int>::max()));
+  ::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_MAX_PACING_RATE, &rate, sizeof rate);
 }
 
 void link_connection::begin_reading() {

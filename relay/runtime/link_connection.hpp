@@ -64,6 +64,10 @@ class link_connection : public std::enable_shared_from_this<link_connection> {
   // Stops calling the handler; closes the socket.
   void detach();
 
+  // Sends no faster than `bytes_per_second` (the kernel's TCP pacing;
+  // core/child_pacing.hpp says why). Best effort.
+  void pace(std::uint64_t bytes_per_second);
+
   std::size_t pending_bytes() const { return pending_bytes_; }
 
  private:

@@ -218,6 +218,10 @@ void node_runtime::drain() {
         }
         links_.erase(it);
       }
+    } else if (auto* pace = std::get_if<core::pace_action>(&a)) {
+      if (auto it = links_.find(pace->link); it != links_.end()) {
+        it->second->pace(pace->bytes_per_second);
+      }
     } else if (auto* deliver = std::get_if<core::deliver_action>(&a)) {
       const core::time_point at = now();
       if (last_delivery_) {

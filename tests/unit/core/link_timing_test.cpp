@@ -180,6 +180,8 @@ TEST(link_timing, a_narrow_viewer_joins_asking_for_what_its_link_carries) {
   EXPECT_EQ(joins[0].renditions, rendition_bit(rendition::audio));
   ASSERT_TRUE(h.engine().downlink());
   EXPECT_NEAR(h.engine().downlink()->kbps, 150, 5);
+  // Narrower than the full rendition (2036): the parent is told, to pace us.
+  EXPECT_NEAR(joins[0].downlink_kbps, 150, 5);
 }
 
 TEST(link_timing, a_wide_viewer_joins_asking_as_its_player_said) {
@@ -188,6 +190,7 @@ TEST(link_timing, a_wide_viewer_joins_asking_as_its_player_said) {
   h.want_renditions(rendition_bit(rendition::low));
   const link_id_t probe = join_timed(h, 1ms);
   EXPECT_EQ(h.only_sent<wire::join_request>(probe).at(0).renditions, rendition_bit(rendition::low));
+  EXPECT_EQ(h.only_sent<wire::join_request>(probe).at(0).downlink_kbps, 0u) << "wide: no pacing";
 }
 
 // A relay (8 slots) joins the broadcaster of a 2 Mbit/s stream; the answer

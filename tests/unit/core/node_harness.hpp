@@ -105,6 +105,8 @@ class harness {
     }
     return out;
   }
+  // Every action so far, in order.
+  const std::vector<action>& actions() const { return actions_; }
   template <typename T>
   std::vector<T> all() const {
     std::vector<T> out;

@@ -57,7 +57,10 @@ TEST(frame_codec, join_messages_round_trip) {
   EXPECT_TRUE(std::get<join_request>(round_trip(join_request{7, true})).can_adopt);
   join_request measured;
   measured.rtt_us = 12'500;
+  measured.downlink_kbps = 1'040;
   EXPECT_EQ(std::get<join_request>(round_trip(measured)).rtt_us, 12'500u);
+  EXPECT_EQ(std::get<join_request>(round_trip(measured)).downlink_kbps, 1'040u);
+  EXPECT_EQ(std::get<join_request>(round_trip(join_request{})).downlink_kbps, 0u);
 
   join_accept a{3, {node_id_t{1}, node_id_t{2}}};
   const auto accept = std::get<join_accept>(round_trip(a));
@@ -74,8 +77,9 @@ TEST(frame_codec, join_messages_round_trip) {
 }
 
 TEST(frame_codec, standby_messages_round_trip) {
-  const standby_request q{{node_id_t{1}, node_id_t{2}, node_id_t{3}}};
+  const standby_request q{{node_id_t{1}, node_id_t{2}, node_id_t{3}}, all_renditions, 150};
   EXPECT_EQ(std::get<standby_request>(round_trip(q)).path, q.path);
+  EXPECT_EQ(std::get<standby_request>(round_trip(q)).downlink_kbps, 150u);
   const standby_offer o{2, {node_id_t{1}, node_id_t{4}}, 3};
   const auto offer = std::get<standby_offer>(round_trip(o));
   EXPECT_EQ(offer.depth, 2u);
