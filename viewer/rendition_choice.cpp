@@ -441,7 +441,9 @@ void rendition_choice::maybe_go_up(std::int64_t now_us) {
     go(*next, now_us, false,
        "the link carried " + kbit(*capacity) + ", the next rendition needs " + kbit(needed));
   } else if (!capacity && wanted_ == wire::rendition::audio) {
-    go(*next, now_us, false, "a trial: sound alone has no keyframes to time the link");
+    go(*next, now_us, false,
+       "a trial: sound alone has no keyframes to time the link" +
+           (downlink_kbps_ ? " (measured at " + kbit(*downlink_kbps_) + ")" : std::string()));
   }
 }
 
