@@ -38,4 +38,11 @@ void jitter_target::on_frame(std::int64_t now_us, std::int64_t slack_us) {
   least_slack_us_.reset();
 }
 
+void jitter_target::expect_lateness(std::int64_t lateness_us) {
+  if (on_time_yet_) {
+    return;
+  }
+  target_us_ = std::clamp(lateness_us + config_.margin_us, target_us_, config_.ceiling_us);
+}
+
 }  // namespace treecast::media

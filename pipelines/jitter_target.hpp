@@ -39,6 +39,13 @@ class jitter_target {
   // at `now_us`.
   void on_frame(std::int64_t now_us, std::int64_t slack_us);
 
+  // Before the first frame on time: frames are expected up to
+  // `lateness_us` after the live edge, so the target starts there (with
+  // the margin) rather than growing at the first late frame, a stall.
+  // Ignored once frames are on time: raising the target then would hold
+  // the picture as a stall does.
+  void expect_lateness(std::int64_t lateness_us);
+
   std::int64_t target_us() const { return target_us_; }
   std::uint64_t growths() const { return growths_; }
 

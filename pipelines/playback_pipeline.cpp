@@ -451,6 +451,12 @@ frame_latency::snapshot_t playback_pipeline::frame_latencies() const {
   return timing_->per_frame.snapshot();
 }
 
+void playback_pipeline::expect_lateness(std::chrono::microseconds lateness) {
+  const std::lock_guard lock(timing_->playout_mutex);
+  timing_->target.expect_lateness(lateness.count());
+  timing_->target_ms.store(timing_->target.target_us() / 1000);
+}
+
 long long playback_pipeline::jitter_target_ms() const {
   return timing_->target_ms.load();
 }

@@ -104,6 +104,11 @@ class playback_pipeline {
   // latency setting, grown by late frames, shrinking back slowly.
   long long jitter_target_ms() const;
 
+  // Frames are expected up to `lateness` after the live edge (jitter_target's
+  // expect_lateness): before the first frame on time, the jitter buffer
+  // starts that deep.
+  void expect_lateness(std::chrono::microseconds lateness);
+
   // Time the picture stood still so far (an ongoing freeze included), not
   // counting time on sound alone.
   stall_figures stalls() const;

@@ -158,7 +158,9 @@ int main(int argc, char** argv) {
              player->rendition_changed(now_playing != wire::rendition::audio);
              std::fprintf(stderr, "treecast-viewer: playing the %s rendition\n",
                           wire::rendition_name(now_playing));
-           }});
+           },
+       .expect_lateness =
+           [&](std::chrono::microseconds lateness) { player->expect_lateness(lateness); }});
   // A window opens at the first picture's size: it starts on the full
   // rendition (headless, on the low one: a third of the join's backlog).
   receiver.set_rendition(fixed_rendition, !headless);

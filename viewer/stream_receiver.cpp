@@ -11,6 +11,14 @@ namespace treecast::viewer {
 
 namespace {
 
+// A downlink narrower than the full rendition is paced by its parent a
+// little above the stream (relay/core/child_pacing.hpp): while the join's
+// backlog drains, a hiccup upstream has no spare room to catch up in. Its
+// jitter buffer starts this deep and shrinks as the stream allows (lab:
+// 1 Mbit/s viewers stalled 45-110 ms about a second in, and their buffers
+// grew to 289-319 ms).
+constexpr std::chrono::microseconds narrow_link_lateness = std::chrono::milliseconds(280);
+
 // Chunks (~5 s of stream) that must fail to open before a viewer that never
 // opened one gives up: the key in the link is not this stream's.
 constexpr std::uint64_t give_up_undecryptable = 25;
@@ -100,6 +108,11 @@ const wire::chunk_part* stream_receiver::choose_part(const core::shared_chunk& c
       if (const auto& downlink = peer_.engine().downlink()) {
         // (No Pong had rates: the first chunk, a keyframe's, has.)
         const wire::rendition before = choice_.wanted();
+        const auto& rates =
+            downlink->rendition_kbps.empty() ? c->rendition_kbps : downlink->rendition_kbps;
+        if (on_.expect_lateness && !rates.empty() && downlink->kbps < rates.front()) {
+          on_.expect_lateness(narrow_link_lateness);
+        }
         choice_.start_from_downlink(
             static_cast<std::int64_t>(runtime::wall_time_us()), downlink->kbps,
             downlink->rendition_kbps.empty() ? c->rendition_kbps : downlink->rendition_kbps);

@@ -50,6 +50,10 @@ class stream_receiver {
     // The rendition played changed (before the first bytes of it are
     // played); optional.
     std::function<void(wire::rendition now_playing)> rendition;
+    // Frames are expected up to this much after the live edge: called
+    // before the first is played (the player's jitter buffer starts that
+    // deep); optional.
+    std::function<void(std::chrono::microseconds lateness)> expect_lateness;
   };
 
   // Throws std::invalid_argument when the link carries no content key.

@@ -57,6 +57,31 @@ TEST(jitter_target, a_late_frame_grows_it_by_the_lateness_and_the_margin) {
   EXPECT_EQ(t.target_us(), 275 * ms);
 }
 
+TEST(jitter_target, lateness_expected_before_playing_sets_where_it_starts) {
+  jitter_target t(policy());
+  t.expect_lateness(280 * ms);
+  EXPECT_EQ(t.target_us(), 300 * ms);  // 280 + 20
+  EXPECT_EQ(t.growths(), 0u) << "no underrun";
+  t.expect_lateness(50 * ms);  // less: it stays
+  EXPECT_EQ(t.target_us(), 300 * ms);
+  t.expect_lateness(5000 * ms);  // never above the ceiling
+  EXPECT_EQ(t.target_us(), 1000 * ms);
+}
+
+TEST(jitter_target, lateness_expected_once_frames_are_on_time_changes_nothing) {
+  jitter_target t(policy());
+  t.on_frame(0, 10 * ms);
+  t.expect_lateness(280 * ms);
+  EXPECT_EQ(t.target_us(), 150 * ms);
+}
+
+TEST(jitter_target, a_deep_start_shrinks_back_with_calm_as_any_growth) {
+  jitter_target t(policy());
+  t.expect_lateness(280 * ms);
+  frames(t, 0, 60'000 * ms, 250 * ms);  // a minute with 250 ms to spare
+  EXPECT_EQ(t.target_us(), 150 * ms);
+}
+
 // A frame on time first: later ones late are underruns.
 jitter_target playing(jitter_target::config c = policy()) {
   jitter_target t(c);
