@@ -92,7 +92,9 @@ TEST(lab, unreachable_viewers_watch_as_leaves_in_namespaces_of_their_own) {
 // an uncapped link, one on 1 Mbit/s, one on 150 kbit/s. The narrow ones time
 // their downlink at the join: the 150 kbit/s one plays sound alone from the
 // start (never a frame, never a switch), the 1 Mbit/s one a picture below
-// the full rendition, and neither takes a child.
+// the full rendition, and neither takes a child. Paced by its parent
+// (child_pacing), the 1 Mbit/s one never stands still and the 150 kbit/s
+// one hears no gap.
 TEST(lab, narrow_downlinks_join_on_what_they_carry) {
   nlohmann::json report;
   run_netns_lab("lab_narrow",
@@ -112,10 +114,12 @@ TEST(lab, narrow_downlinks_join_on_what_they_carry) {
       EXPECT_EQ(v["frames"], 0);
       EXPECT_EQ(v["switches"], 0);
       EXPECT_EQ(v["children"], 0);
+      EXPECT_EQ(v["audio_gaps"], 0);
     } else if (cap == 1000) {
       EXPECT_NE(v["rendition"], "full");
       EXPECT_GT(v["frames"].get<long long>(), 0);
       EXPECT_EQ(v["children"], 0);
+      EXPECT_EQ(v["stalls"], 0);
     } else {
       EXPECT_GT(v["frames"].get<long long>(), 0);
     }
