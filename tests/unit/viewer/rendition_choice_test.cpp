@@ -333,6 +333,23 @@ TEST(rendition_choice, a_backlog_that_crosses_near_the_timed_rate_confirms_a_nar
   }
 }
 
+TEST(rendition_choice, a_backlog_read_in_batches_by_a_busy_player_is_no_wider_link) {
+  // Timed at 96 kbit/s; the backlog crosses a 120 kbit/s link (700 bytes
+  // each 47 ms) but the player, busy, reads it four chunks at a time.
+  stream s;
+  s.choice.start_from_downlink(s.now_us, 96, kbps);
+  std::int64_t at_us = s.capture_us + 700'000;
+  for (int i = 0; i < 16; ++i) {
+    const bool batch_starts = i % 4 == 0;
+    at_us += i == 0 ? 0 : batch_starts ? 4 * 47'000 : 10;
+    s.choice.on_chunk(at_us, s.capture_us, 700, {});
+    s.capture_us += 2 * frame_us;
+  }
+  s.capture_us = at_us - 40'000;
+  s.run(60, 0);
+  EXPECT_EQ(s.choice.wanted(), rendition::audio) << "no trial within a minute";
+}
+
 TEST(rendition_choice, a_backlog_wider_than_timed_but_far_short_of_the_picture_tries_no_sooner) {
   // Timed at 70 kbit/s; the backlog crosses at 300 (every chunk 19 ms
   // apart): over four times the timing, so first_hold, but the low video
