@@ -86,7 +86,8 @@ int main(int argc, char** argv) {
                 [](const std::string& what) {
                   std::fprintf(stderr, "treecast-relay: %s\n", what.c_str());
                 },
-            .rendition = {}});
+            .rendition = {},
+            .expect_lateness = {}});
   } else {
     forwarder = std::make_unique<runtime::node_runtime>(io, node_config, runtime_config,
                                                         runtime::console_log("relay", level));

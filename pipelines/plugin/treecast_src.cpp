@@ -163,7 +163,8 @@ static gboolean treecast_src_start(GstBaseSrc* base) {
                 [self](const std::string& what) {
                   GST_ELEMENT_WARNING(self, STREAM, DECODE, ("%s", what.c_str()), (nullptr));
                 },
-            .rendition = {}});
+            .rendition = {},
+            .expect_lateness = {}});
     peer->receiver->start();
   } catch (const std::exception& e) {
     GST_ELEMENT_ERROR(self, RESOURCE, OPEN_READ, ("cannot join: %s", e.what()),
