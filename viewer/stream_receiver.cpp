@@ -110,12 +110,11 @@ const wire::chunk_part* stream_receiver::choose_part(const core::shared_chunk& c
         const wire::rendition before = choice_.wanted();
         const auto& rates =
             downlink->rendition_kbps.empty() ? c->rendition_kbps : downlink->rendition_kbps;
-        if (on_.expect_lateness && !rates.empty() && downlink->kbps < rates.front()) {
+        if (on_.expect_lateness && core::narrower_than_full(downlink->kbps, rates)) {
           on_.expect_lateness(narrow_link_lateness);
         }
-        choice_.start_from_downlink(
-            static_cast<std::int64_t>(runtime::wall_time_us()), downlink->kbps,
-            downlink->rendition_kbps.empty() ? c->rendition_kbps : downlink->rendition_kbps);
+        choice_.start_from_downlink(static_cast<std::int64_t>(runtime::wall_time_us()),
+                                    downlink->kbps, rates);
         if (choice_.wanted() != before && log_) {
           log_(core::log_level::info, runtime::node_runtime::now(),
                std::string("starting on the ") + wire::rendition_name(choice_.wanted()) +

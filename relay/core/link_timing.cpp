@@ -42,8 +42,7 @@ bool link_timing::on_pong(link_id_t id, const wire::pong& m, time_point now) {
 }
 
 std::uint32_t link_timing::narrow_downlink_kbps() const {
-  if (!result_ || result_->rendition_kbps.empty() ||
-      result_->kbps >= result_->rendition_kbps.front()) {
+  if (!result_ || !narrower_than_full(result_->kbps, result_->rendition_kbps)) {
     return 0;
   }
   return static_cast<std::uint32_t>(std::max(result_->kbps, 1.0));

@@ -39,6 +39,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -48,6 +49,13 @@
 #include "wire/messages.hpp"
 
 namespace treecast::core {
+
+// A downlink timed at `kbps` carries less than the full rendition
+// (`rendition_kbps`: the renditions' rates, the full one first; none known:
+// not narrow).
+inline bool narrower_than_full(double kbps, std::span<const std::uint32_t> rendition_kbps) {
+  return !rendition_kbps.empty() && kbps < rendition_kbps.front();
+}
 
 class link_timing {
  public:
