@@ -52,6 +52,7 @@ nlohmann::json tree_json(const core::node& root, const upload_figures& upload) {
   std::array<std::uint64_t, runtime::arrival_latency::bucket_bounds_ms.size() + 1> counts{};
   nlohmann::json nodes = nlohmann::json::array();
   nlohmann::json browsers_by_site = nlohmann::json::object();
+  nlohmann::json playing = {{"full", 0}, {"low", 0}, {"audio", 0}};
   for (const auto& h : rows) {
     nlohmann::json n;
     n["id"] = runtime::node_id_hex(h.node_id);
@@ -70,6 +71,11 @@ nlohmann::json tree_json(const core::node& root, const upload_figures& upload) {
     n["stalls"] = h.stalls;
     n["stall_ms"] = h.stall_ms;
     n["browsers"] = h.browsers;
+    n["rendition"] = h.playing ? wire::rendition_name(*h.playing) : "";
+    if (h.playing) {
+      auto& count = playing[wire::rendition_name(*h.playing)];
+      count = count.get<unsigned>() + 1;
+    }
     n["health"] = health_of(h);
     if (h.browsers > 0) {
       auto& site = browsers_by_site[h.site.empty() ? "(no site)" : h.site];
@@ -87,6 +93,8 @@ nlohmann::json tree_json(const core::node& root, const upload_figures& upload) {
   out["listed"] = nodes.size();
   // Over the listed rows: gateways and their browsers per site.
   out["browsers_by_site"] = std::move(browsers_by_site);
+  // Over the listed rows: how many players play each rendition.
+  out["playing"] = std::move(playing);
   out["nodes"] = std::move(nodes);
   nlohmann::json bounds = nlohmann::json::array();
   for (const auto b : runtime::arrival_latency::bucket_bounds_ms) {

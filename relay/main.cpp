@@ -112,7 +112,8 @@ int main(int argc, char** argv) {
     const long long latency_ms = relay.latency().take_median_ms();
     relay.set_local_health(
         {.latency_ms = static_cast<std::int32_t>(latency_ms),
-         .browsers = static_cast<std::uint32_t>(gateway ? gateway->browsers() : 0)});
+         .browsers = static_cast<std::uint32_t>(gateway ? gateway->browsers() : 0),
+         .playing = std::nullopt});  // its gateway's browsers play; the relay plays nothing
     runtime::status_report report = runtime::tree_status(relay);
     report.field("latency_ms", latency_ms);
     if (latency_ms >= 0) {

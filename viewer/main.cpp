@@ -9,6 +9,7 @@
 
 #include "browser_gateway_program.hpp"
 #include "gst_support.hpp"
+#include "overlay_text.hpp"
 #include "playback_pipeline.hpp"
 #include "runtime/address.hpp"
 #include "runtime/console_log.hpp"
@@ -243,7 +244,8 @@ int main(int argc, char** argv) {
     peer.set_local_health(
         {static_cast<std::int32_t>(arrival_ms), static_cast<std::int32_t>(player->buffer_ms()),
          static_cast<std::uint32_t>(stalled.stalls), static_cast<std::uint64_t>(stalled.stall_ms),
-         static_cast<std::uint32_t>(gateway ? gateway->browsers() : 0)});
+         static_cast<std::uint32_t>(gateway ? gateway->browsers() : 0),
+         receiver.renditions().playing()});
     const int volume_percent = static_cast<int>(player->volume() * 100 + 0.5);
     runtime::status_report report = runtime::tree_status(peer);
     report.field("frames", static_cast<long long>(player->video_frames()));
@@ -280,19 +282,17 @@ int main(int argc, char** argv) {
     out.report(report);
     const core::node& node = peer.engine();
     const auto parent = node.parent_endpoint();
-    const std::string sound =
-        player->muted() ? "sound muted (m)" : "volume " + std::to_string(volume_percent) + "%";
-    char overlay[320];
-    std::snprintf(overlay, sizeof overlay,
-                  "latency %lld ms   buffer %lld ms\ndepth %s   parent %s\nmissed %llu   "
-                  "repairs %llu   stalled %lld ms\n%s",
-                  player->playback_latency_ms(), player->buffer_ms(),
-                  node.attached() ? std::to_string(node.depth()).c_str() : "-",
-                  parent && node.attached() ? runtime::format_address(*parent).c_str() : "-",
-                  static_cast<unsigned long long>(node.stats().get(core::counter::chunks_missed)),
-                  static_cast<unsigned long long>(node.stats().get(core::counter::repairs)),
-                  static_cast<long long>(stalled.stall_ms), sound.c_str());
-    player->set_overlay_text(overlay);
+    player->set_overlay_text(viewer::overlay_text(
+        {.play_latency_ms = player->playback_latency_ms(),
+         .buffer_ms = player->buffer_ms(),
+         .depth = node.attached() ? std::optional(node.depth()) : std::nullopt,
+         .parent = parent && node.attached() ? runtime::format_address(*parent) : "",
+         .chunks_missed = node.stats().get(core::counter::chunks_missed),
+         .repairs = node.stats().get(core::counter::repairs),
+         .stall_ms = static_cast<long long>(stalled.stall_ms),
+         .playing = receiver.renditions().playing(),
+         .muted = player->muted(),
+         .volume_percent = volume_percent}));
   });
   status.start();
   shutdown = std::make_unique<runtime::shutdown_signals>(io, [&] {

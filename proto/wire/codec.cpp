@@ -271,6 +271,9 @@ void fill_health(pb::PeerHealth* out, const peer_health& in) {
   out->set_stalls(in.stalls);
   out->set_stall_ms(in.stall_ms);
   out->set_browsers(in.browsers);
+  if (in.playing) {
+    out->set_playing(static_cast<pb::Rendition>(*in.playing));
+  }
 }
 
 void fill(pb::Envelope& e, const report& m) {
@@ -466,7 +469,8 @@ bool decode_health(const google::protobuf::RepeatedPtrField<pb::PeerHealth>& in,
     peer_health p;
     // Port 0: a peer that accepts no children.
     if (!to_node_id(h.peer_id(), p.node_id) || !text_ok(h.endpoint().host()) ||
-        h.endpoint().port() > 65535 || !text_ok(h.site()) || !role_ok(h.role())) {
+        h.endpoint().port() > 65535 || !text_ok(h.site()) || !role_ok(h.role()) ||
+        (h.has_playing() && static_cast<std::uint32_t>(h.playing()) >= rendition_count)) {
       return false;
     }
     if (!h.parent_id().empty()) {
@@ -489,6 +493,9 @@ bool decode_health(const google::protobuf::RepeatedPtrField<pb::PeerHealth>& in,
     p.stalls = h.stalls();
     p.stall_ms = h.stall_ms();
     p.browsers = h.browsers();
+    if (h.has_playing()) {
+      p.playing = static_cast<rendition>(h.playing());
+    }
     out.push_back(std::move(p));
   }
   return true;

@@ -225,7 +225,8 @@ struct peer_health {
   peer_role role = peer_role::unspecified;
   std::uint32_t stalls = 0;
   std::uint64_t stall_ms = 0;
-  std::uint32_t browsers = 0;  // watching through it (a browser gateway)
+  std::uint32_t browsers = 0;        // watching through it (a browser gateway)
+  std::optional<rendition> playing;  // its player's rendition; none for a relay
 };
 
 struct report {

@@ -72,8 +72,8 @@ bool row_says_something_new(const wire::peer_health& a, const wire::peer_health&
          a.depth != b.depth || a.children != b.children || a.max_children != b.max_children ||
          a.chunks_missed != b.chunks_missed || a.site != b.site || a.role != b.role ||
          a.stalls != b.stalls || a.stall_ms != b.stall_ms || a.browsers != b.browsers ||
-         gauge_moved(a.rtt_ms, b.rtt_ms, t) || gauge_moved(a.buffer_ms, b.buffer_ms, t) ||
-         gauge_moved(a.latency_ms, b.latency_ms, t);
+         a.playing != b.playing || gauge_moved(a.rtt_ms, b.rtt_ms, t) ||
+         gauge_moved(a.buffer_ms, b.buffer_ms, t) || gauge_moved(a.latency_ms, b.latency_ms, t);
 }
 
 bool says_something_new(const wire::path_update& last, const wire::path_update& next) {

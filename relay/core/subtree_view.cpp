@@ -166,6 +166,7 @@ std::vector<wire::peer_health> subtree_view::health(std::size_t limit,
   self.stalls = local_.stalls;
   self.stall_ms = local_.stall_ms;
   self.browsers = local_.browsers;
+  self.playing = local_.playing;
   self.site = ctx_.config.site;
   self.role = ctx_.config.role;
   rows.push_back(std::move(self));

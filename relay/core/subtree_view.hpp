@@ -30,11 +30,12 @@ namespace treecast::core {
 // What only the driver knows of this node's health: the wall clock's view
 // of latency, the player's buffer and the time its picture stood still.
 struct local_health {
-  std::int32_t latency_ms = -1;  // capture -> arrival, -1 unknown
-  std::int32_t buffer_ms = -1;   // media ahead of the picture (viewers), -1 unknown
-  std::uint32_t stalls = 0;      // times the picture stood still (viewers)
-  std::uint64_t stall_ms = 0;    // and for how long, in all
-  std::uint32_t browsers = 0;    // watching through this peer (a browser gateway)
+  std::int32_t latency_ms = -1;            // capture -> arrival, -1 unknown
+  std::int32_t buffer_ms = -1;             // media ahead of the picture (viewers), -1 unknown
+  std::uint32_t stalls = 0;                // times the picture stood still (viewers)
+  std::uint64_t stall_ms = 0;              // and for how long, in all
+  std::uint32_t browsers = 0;              // watching through this peer (a browser gateway)
+  std::optional<wire::rendition> playing;  // the rendition the player plays (viewers)
 };
 
 // What the node says of itself in its views.

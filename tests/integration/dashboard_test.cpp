@@ -40,7 +40,7 @@ std::optional<nlohmann::json> wait_tree(child_process& broadcaster, std::uint16_
 }
 
 // A broadcaster with its dashboard, two relays on two sites and three
-// viewers under them: five peers.
+// viewers under them: five peers. Oslo's viewer plays the sound alone.
 struct dashboard_tree {
   explicit dashboard_tree(const std::string& name) : tree(name) {
     broadcaster = tree.start_broadcaster(
@@ -56,7 +56,7 @@ struct dashboard_tree {
     viewers.push_back(tree.start_viewer(
         relay_a.port, {"--site", "paris", "--max-children", "0", "--rendition", "full"}));
     viewers.push_back(tree.start_viewer(
-        relay_b.port, {"--site", "oslo", "--max-children", "0", "--rendition", "full"}));
+        relay_b.port, {"--site", "oslo", "--max-children", "0", "--rendition", "audio"}));
   }
 
   // Until /api/tree matches `done`, or nullopt after 30 status lines.
@@ -96,6 +96,9 @@ bool has_all_five(const nlohmann::json& t) {
   for (const auto& n : t["nodes"]) {
     if (n["role"] != "broadcaster" && n["latency_ms"].get<int>() < 0) {
       return false;  // not every peer has reported a second of chunks yet
+    }
+    if (n["role"] == "viewer" && n["rendition"] == "") {
+      return false;  // a player has not started yet
     }
   }
   return true;
@@ -139,8 +142,12 @@ TEST(dashboard, api_tree_reports_the_real_tree) {
     EXPECT_EQ(n["depth"], n["role"] == "relay" ? 1 : 2);
     EXPECT_TRUE(n["site"] == "paris" || n["site"] == "oslo") << "a peer's site is lost: " << n;
     EXPECT_GE(n["latency_ms"].get<int>(), 0) << "a peer reports no latency";
+    // Which rendition each player plays: relays play none.
+    const std::string plays = n["role"] == "relay" ? "" : n["site"] == "oslo" ? "audio" : "full";
+    EXPECT_EQ(n["rendition"], plays) << n;
   }
   EXPECT_EQ(roots, 1);
+  EXPECT_EQ(t["playing"], nlohmann::json({{"full", 2}, {"low", 0}, {"audio", 1}}));
   int histogram = 0;
   for (const auto& c : t["latency_histogram"]["counts"]) {
     histogram += c.get<int>();
@@ -177,6 +184,8 @@ TEST(dashboard, page_in_chromium_draws_every_peer_and_follows_a_killed_relay) {
   EXPECT_EQ(browser.evaluate("document.querySelectorAll('#tree circle.peer').length"),
             (*known)["listed"]);
   EXPECT_EQ(browser.evaluate("document.getElementById('peers').textContent"), "5");
+  EXPECT_EQ(browser.evaluate("document.getElementById('playing').textContent"),
+            "full 2, low 0, sound alone 1");
   EXPECT_EQ(browser.evaluate("document.getElementById('error').textContent"), "");
   browser.screenshot(artifacts + "/dashboard.png");
 

@@ -51,6 +51,7 @@ TEST(report_change, counts_room_and_rows_are_compared_exactly) {
   EXPECT_TRUE(changed([](wire::report& r) { r.stall_ms = 1; }));
   EXPECT_TRUE(changed([](wire::report& r) { r.browsers = 1; }));
   EXPECT_TRUE(changed([](wire::report& r) { r.health[0].browsers = 1; }));
+  EXPECT_TRUE(changed([](wire::report& r) { r.health[0].playing = wire::rendition::low; }));
   EXPECT_TRUE(changed([](wire::report& r) { r.candidates[0].free_slots = 1; }));
   EXPECT_TRUE(changed([](wire::report& r) { r.candidates.clear(); }));
   EXPECT_TRUE(changed([](wire::report& r) { r.health[0].stalls = 1; }));

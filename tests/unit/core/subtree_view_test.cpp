@@ -151,6 +151,13 @@ TEST(subtree_view, health_rows_are_nearest_first_within_the_limit) {
   EXPECT_EQ(rows[3].node_id, id_of(20));
 }
 
+TEST(subtree_view, our_own_row_says_what_our_player_plays) {
+  subtree_fixture f;
+  EXPECT_FALSE(f.view.health(1, {true, 0}).at(0).playing.has_value());  // a relay plays nothing
+  f.view.set_local_health({.playing = wire::rendition::low});
+  EXPECT_EQ(f.view.health(1, {true, 0}).at(0).playing, wire::rendition::low);
+}
+
 TEST(subtree_view, reports_go_up_on_time_and_sooner_after_a_change) {
   subtree_fixture f(false);
   const link_id_t parent = f.links.accept({"10.0.0.1", 7000});

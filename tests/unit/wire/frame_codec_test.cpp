@@ -229,6 +229,19 @@ TEST(frame_codec, browsers_round_trip_in_the_report_and_its_rows) {
   EXPECT_EQ(back.health[0].browsers, 7u);
 }
 
+TEST(frame_codec, a_rows_rendition_round_trips_absent_stays_absent_and_unknown_is_refused) {
+  report r;
+  r.health.resize(2);
+  r.health[0].playing = rendition::audio;
+  const auto back = std::get<report>(round_trip(r));
+  ASSERT_EQ(back.health.size(), 2u);
+  EXPECT_EQ(back.health[0].playing, rendition::audio);
+  EXPECT_FALSE(back.health[1].playing.has_value());  // a relay plays nothing
+  r.health[1].playing = static_cast<rendition>(rendition_count);
+  message out;
+  EXPECT_EQ(decode_frame(encode_frame(r), out), wire_errc::field_out_of_range);
+}
+
 TEST(frame_codec, room_for_a_nearer_prober_round_trips) {
   pong p;
   p.room_within_rtt_us = 9'000;
