@@ -94,6 +94,9 @@ int main(int argc, char** argv) {
      "viewers' uplinks in Mbit/s, a list dealt to viewers in turn (e.g. 1,2,5,10,50)")
     ("unreachable", po::value(&config.unreachable)->default_value(0),
      "fraction of the viewers nobody can connect to (NAT, firewall): they watch as leaves")
+    ("capacity-told", po::bool_switch(&config.capacity_told),
+     "a control: viewers are configured with the slots their uplink carries and unreachable "
+     "ones as consume only, instead of learning it (timing, reach checks)")
     ("duration", po::value(&churn_s)->default_value(churn_s), "seconds over which churn kills peers")
     ("churn-mode", po::value(&churn_mode)->default_value(churn_mode),
      "how peers die: crash (kill -9), freeze (kill -STOP, a closed lid, a vanished host), "
@@ -124,6 +127,9 @@ int main(int argc, char** argv) {
     ("dump-tree", po::value(&config.dump_tree),
      "debugging: write the tree at the end as CSV (peer, parent, slots, depth, direct_ms, "
      "path_ms) to this file")
+    ("dump-joins", po::value(&config.dump_joins),
+     "debugging: write every join as CSV (peer, start_s, join_ms, upload_mbps, reachable) to "
+     "this file")
     ("depth-penalty-ms", po::value(&depth_penalty_ms)->default_value(depth_penalty_ms),
      "added to a candidate's RTT per hop of depth when choosing a parent");
   // clang-format on

@@ -153,6 +153,9 @@ class world {
                  : config.viewer_upload_mbps[viewers_dealt++ % config.viewer_upload_mbps.size()]) *
             1e6;
       }
+      if (config.capacity_told && c.role == wire::peer_role::viewer) {
+        tell_capacity(c, i);
+      }
       c.site = site_label(i);
       // A standby child switching may take one slot above max_children.
       capacity_[i] = c.max_children + (c.warm_standby ? c.standby_headroom : 0);
@@ -246,10 +249,21 @@ class world {
                                                std::chrono::duration<double>(settled_span).count();
     }
     std::vector<double> join_ms;
+    std::ofstream joins;
+    if (!config_.dump_joins.empty()) {
+      joins.open(config_.dump_joins);
+      joins << "peer,start_s,join_ms,upload_mbps,reachable\n";
+    }
     for (std::size_t i = 1; i < n; ++i) {
       if (started_at_[i] && attached_at_[i]) {
         join_ms.push_back(
             std::chrono::duration<double, std::milli>(*attached_at_[i] - *started_at_[i]).count());
+        if (joins.is_open()) {
+          joins << i << ','
+                << std::chrono::duration<double>(started_at_[i]->time_since_epoch()).count() << ','
+                << join_ms.back() << ',' << upload_bps_[i] / 1e6 << ',' << (unreachable_[i] ? 0 : 1)
+                << '\n';
+        }
       }
     }
     r.join_ms_p50 = percentile(join_ms, 0.50);
@@ -532,6 +546,18 @@ class world {
     r.standby_upload_share = static_cast<double>(standby_bytes) /
                              static_cast<double>(nodes_.size()) / simulated_s /
                              (stream_bits_per_second() / 8);
+  }
+
+  // sim_config::capacity_told: viewer `i`'s configuration says what its
+  // uplink carries (as upload_monitor weighs a timed uplink) and whether
+  // anyone can reach it.
+  void tell_capacity(core::node_config& c, std::size_t i) const {
+    const auto carried =
+        static_cast<std::size_t>(upload_bps_[i] / (stream_bits_per_second() * c.uplink_headroom));
+    c.max_children = unreachable_[i] ? 0 : std::min(c.max_children, carried);
+    if (c.max_children == 0) {
+      c.listen_port = 0;  // consume only: nobody is told where to connect
+    }
   }
 
   // The modelled stream: chunk_bytes every chunk_interval.

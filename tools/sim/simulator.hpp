@@ -83,6 +83,11 @@ struct sim_config {
   // are all reachable. Chosen with a generator of their own, so that the
   // rest of a seed's run is drawn as without them.
   double unreachable = 0;
+  // A control for what learning capacity costs: each viewer is configured
+  // with the slots its uplink carries (what link_timing would find) and an
+  // unreachable one as consume only (max_children 0, no listening port),
+  // so nothing is timed or checked: the same capacity, told in advance.
+  bool capacity_told = false;
   // A connection not up within this long fails (the runtime's connect
   // timeout): what a frozen or vanished peer costs whoever calls it.
   core::duration connect_timeout = std::chrono::seconds(3);
@@ -103,6 +108,9 @@ struct sim_config {
   // Debugging: the settled tree as CSV to this file (peer, parent, slots,
   // depth, direct and path delay in ms), for looking at its tail.
   std::string dump_tree;
+  // Debugging: every join as CSV to this file (peer, start_s, join_ms,
+  // upload_mbps, reachable), for pooling quantiles over seeds.
+  std::string dump_joins;
 };
 
 struct sim_result {
