@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
   sim::sim_config config;
   bool json = false;
   double join_window_s = 0;
+  double relays_early_s = 0;
   double settle_s = 20;
   int chunk_ms = 200;
   double churn_s = 60;
@@ -87,6 +88,9 @@ int main(int argc, char** argv) {
      "children the broadcaster accepts (its seeds)")
     ("join-window", po::value(&join_window_s)->default_value(0),
      "seconds over which peers join (0 = peers/2000 per second, at least 10)")
+    ("relays-early", po::value(&relays_early_s)->default_value(0),
+     "seconds before the viewers' join window over which the relays start (office and "
+     "data-centre nodes up before the meeting; 0 = in the same crowd)")
     ("settle", po::value(&settle_s)->default_value(settle_s), "seconds simulated after the last join")
     ("chunk-ms", po::value(&chunk_ms)->default_value(chunk_ms), "chunk interval, ms")
     ("churn", po::value(&config.churn)->default_value(0), "fraction of peers killed after the joins")
@@ -128,8 +132,8 @@ int main(int argc, char** argv) {
      "debugging: write the tree at the end as CSV (peer, parent, slots, depth, direct_ms, "
      "path_ms) to this file")
     ("dump-joins", po::value(&config.dump_joins),
-     "debugging: write every join as CSV (peer, start_s, join_ms, upload_mbps, reachable) to "
-     "this file")
+     "debugging: write every join as CSV (peer, start_s, join_ms, upload_mbps, reachable, "
+     "relay) to this file")
     ("depth-penalty-ms", po::value(&depth_penalty_ms)->default_value(depth_penalty_ms),
      "added to a candidate's RTT per hop of depth when choosing a parent");
   // clang-format on
@@ -163,6 +167,11 @@ int main(int argc, char** argv) {
     }
     config.join_window =
         std::chrono::duration_cast<core::duration>(std::chrono::duration<double>(join_window_s));
+    if (!(relays_early_s >= 0)) {
+      throw std::invalid_argument("--relays-early must be >= 0");
+    }
+    config.relays_early =
+        std::chrono::duration_cast<core::duration>(std::chrono::duration<double>(relays_early_s));
     config.settle =
         std::chrono::duration_cast<core::duration>(std::chrono::duration<double>(settle_s));
     config.chunk_interval = std::chrono::milliseconds(chunk_ms);

@@ -113,6 +113,7 @@ class world {
     dead_.assign(n, false);
     frozen_.assign(n, false);
     unreachable_.assign(n, false);
+    relay_.assign(n, false);
     std::mt19937_64 reach_random(config.seed ^ 0x5eed'0f'feedULL);
     std::bernoulli_distribution is_unreachable(config.unreachable);
     playout_.assign(n, playout_model(config.playout_buffer));
@@ -143,6 +144,7 @@ class world {
         upload_bps_[i] = config.root_upload_mbps * 1e6;
       } else {
         const bool relay = is_relay(random_);
+        relay_[i] = relay;
         c.role = relay ? wire::peer_role::relay : wire::peer_role::viewer;
         unreachable_[i] = !relay && is_unreachable(reach_random);
         c.max_children = relay ? config.relay_children : config.viewer_children;
@@ -189,14 +191,19 @@ class world {
     }
     push({time_point{}, 0, event_kind::start, 0});
     push({time_point{} + config_.chunk_interval, 0, event_kind::source, 0});
+    // With relays_early, the relays come first, spread over that time, and
+    // the viewers' crowd after it.
+    const duration early = config_.relays_early;
     for (std::size_t i = 1; i < n; ++i) {
-      // Peer i starts at a uniformly spread time in the join window.
+      // Peer i starts at a uniformly spread time in its window.
+      const bool first = early > duration::zero() && relay_[i];
+      const duration span = first ? early : window;
       const auto offset =
-          duration(window.count() * static_cast<std::int64_t>(i) / static_cast<std::int64_t>(n));
-      push({time_point{} + std::chrono::milliseconds(100) + offset, 0, event_kind::start,
-            static_cast<std::uint32_t>(i)});
+          duration(span.count() * static_cast<std::int64_t>(i) / static_cast<std::int64_t>(n));
+      push({time_point{} + std::chrono::milliseconds(100) + (first ? duration{} : early) + offset,
+            0, event_kind::start, static_cast<std::uint32_t>(i)});
     }
-    const time_point joined_by = time_point{} + std::chrono::milliseconds(100) + window;
+    const time_point joined_by = time_point{} + std::chrono::milliseconds(100) + early + window;
     end_ = joined_by + config_.settle;
     if (config_.churn > 0) {
       // Victims: a random fraction of the peers (never the broadcaster),
@@ -252,7 +259,7 @@ class world {
     std::ofstream joins;
     if (!config_.dump_joins.empty()) {
       joins.open(config_.dump_joins);
-      joins << "peer,start_s,join_ms,upload_mbps,reachable\n";
+      joins << "peer,start_s,join_ms,upload_mbps,reachable,relay\n";
     }
     for (std::size_t i = 1; i < n; ++i) {
       if (started_at_[i] && attached_at_[i]) {
@@ -262,7 +269,7 @@ class world {
           joins << i << ','
                 << std::chrono::duration<double>(started_at_[i]->time_since_epoch()).count() << ','
                 << join_ms.back() << ',' << upload_bps_[i] / 1e6 << ',' << (unreachable_[i] ? 0 : 1)
-                << '\n';
+                << ',' << (relay_[i] ? 1 : 0) << '\n';
         }
       }
     }
@@ -747,6 +754,7 @@ class world {
   std::vector<bool> dead_;         // crashed or frozen: receives and sends nothing
   std::vector<bool> frozen_;       // frozen (or its host vanished): answers no connection
   std::vector<bool> unreachable_;  // behind a NAT or firewall: answers no connection
+  std::vector<bool> relay_;
   std::uint64_t connects_to_unreachable_ = 0;
   std::vector<playout_model> playout_;
   std::unordered_set<std::uint32_t> froze_repair_;  // waiting for a repair after a freeze

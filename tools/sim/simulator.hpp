@@ -27,6 +27,9 @@ struct sim_config {
   std::uint64_t seed = 1;
   // Peers join uniformly over this window (0 = peers / 2000 per second, at least 10 s).
   core::duration join_window{0};
+  // Relays (office and data-centre nodes, up before the meeting) start over
+  // this time before the viewers' join window (0 = in the same crowd).
+  core::duration relays_early{0};
   // Simulated time after the last join before measuring.
   core::duration settle = std::chrono::seconds(20);
   int sites = 0;  // 0 = no sites
@@ -109,7 +112,7 @@ struct sim_config {
   // depth, direct and path delay in ms), for looking at its tail.
   std::string dump_tree;
   // Debugging: every join as CSV to this file (peer, start_s, join_ms,
-  // upload_mbps, reachable), for pooling quantiles over seeds.
+  // upload_mbps, reachable, relay), for pooling quantiles over seeds.
   std::string dump_joins;
 };
 
