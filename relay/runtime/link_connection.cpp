@@ -13,6 +13,7 @@
 
 #include "runtime/congestion_control.hpp"
 #include "runtime/link_errors.hpp"
+#include "runtime/tls_context.hpp"
 
 namespace treecast::runtime {
 
@@ -71,6 +72,9 @@ void link_connection::pace(std::uint64_t bytes_per_second) {
   const auto rate = static_cast<unsigned int>(
       std::min<std::uint64_t>(bytes_per_second, std::numeric_limits<unsigned int>::max()));
   ::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_MAX_PACING_RATE, &rate, sizeof rate);
+  // A paced link feeds a narrow downlink: small records (tls_context.cpp),
+  // from the next write on (not under one in flight).
+  small_records_ = true;
 }
 
 void link_connection::begin_reading() {
@@ -207,6 +211,9 @@ void link_connection::send(wire::shared_bytes frame) {
 void link_connection::write_queued() {
   if (in_flight_ > 0 || queue_.empty() || !socket_.is_open() || closed_ || !handshaken_) {
     return;
+  }
+  if (small_records_) {
+    SSL_set_max_send_fragment(stream_.native_handle(), narrow_link_record_bytes);
   }
   std::vector<asio::const_buffer> buffers;
   for (const auto& frame : queue_) {

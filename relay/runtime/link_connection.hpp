@@ -65,7 +65,8 @@ class link_connection : public std::enable_shared_from_this<link_connection> {
   void detach();
 
   // Sends no faster than `bytes_per_second` (the kernel's TCP pacing;
-  // core/child_pacing.hpp says why). Best effort.
+  // core/child_pacing.hpp says why), in TLS records of
+  // narrow_link_record_bytes. Best effort.
   void pace(std::uint64_t bytes_per_second);
 
   std::size_t pending_bytes() const { return pending_bytes_; }
@@ -93,6 +94,7 @@ class link_connection : public std::enable_shared_from_this<link_connection> {
   bool closing_ = false;
   bool handshaken_ = false;  // writes wait for the TLS handshake
   bool closed_ = false;
+  bool small_records_ = false;  // paced: narrow_link_record_bytes from the next write
 };
 
 }  // namespace treecast::runtime

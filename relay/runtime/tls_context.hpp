@@ -5,9 +5,14 @@
 #pragma once
 
 #include <boost/asio/ssl/context.hpp>
+#include <cstddef>
 #include <memory>
 
 namespace treecast::runtime {
+
+// TLS records on a link paced for a narrow child (tls_context.cpp says why);
+// 16 KiB on every other link.
+inline constexpr std::size_t narrow_link_record_bytes = 4096;
 
 // A context usable for both ends of a link (client and server), TLS 1.3
 // only. Throws std::runtime_error when OpenSSL cannot make the key or
