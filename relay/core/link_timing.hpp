@@ -18,7 +18,7 @@
 // link).
 //
 // Why after the usual Pong and not right behind its Ping: TCP's first
-// flight is 10 packets, and with 4 KiB TLS records (tls_context) the
+// flight is 10 packets, and (with the 4 KiB TLS records of the time) the
 // handshake's last message, our Hello and 12 KiB of padding took 12. With
 // CUBIC, the rest waited a round trip for the first ACK, and across the
 // lab's 80 ms WAN every relay timed its 100 Mbit/s uplink at 1.2 Mbit/s
@@ -69,7 +69,7 @@ class link_timing {
   // `uplink`: time the uplink (a peer taking children).
   link_timing(bool downlink, bool uplink) : downlink_wanted_(downlink), uplink_wanted_(uplink) {}
 
-  // Padding each way: three 4 KiB TLS records with the Ping's framing, so
+  // Padding each way: 12 KiB with the Ping's framing, one TLS record of
   // nine packets (within the wire's max_ping_padding).
   static constexpr std::uint32_t timing_padding = 12 * 1024 - 128;
   static_assert(timing_padding <= wire::max_ping_padding);
