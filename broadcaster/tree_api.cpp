@@ -71,10 +71,10 @@ nlohmann::json tree_json(const core::node& root, const upload_figures& upload) {
     n["stalls"] = h.stalls;
     n["stall_ms"] = h.stall_ms;
     n["browsers"] = h.browsers;
-    n["rendition"] = h.playing ? wire::rendition_name(*h.playing) : "";
+    const char* plays = h.playing ? wire::rendition_name(*h.playing) : "";
+    n["rendition"] = plays;
     if (h.playing) {
-      auto& count = playing[wire::rendition_name(*h.playing)];
-      count = count.get<unsigned>() + 1;
+      playing[plays] = playing[plays].get<unsigned>() + 1;
     }
     n["health"] = health_of(h);
     if (h.browsers > 0) {

@@ -159,8 +159,10 @@ void rendition_choice::check_timed_start(std::int64_t now_us, std::int64_t captu
     // Sooner after the one before than it was captured after it: it
     // waited, and the link sent it as fast as it could.
     b.bytes += bytes;
-    b.span_us = now_us - b.span_from_us.value_or(b.last_at_us);
-    b.span_from_us = b.span_from_us.value_or(b.last_at_us);
+    if (!b.span_from_us) {
+      b.span_from_us = b.last_at_us;
+    }
+    b.span_us = now_us - *b.span_from_us;
     ++b.chunks;
   }
   b.arrived += bytes;

@@ -33,9 +33,8 @@ bool upload_monitor::bound_by_uplink(double uplink_kbps, double stream_kbps, boo
   if (stream_kbps <= 0) {
     return false;
   }
-  const auto carried = static_cast<std::size_t>(
-      std::max(0.0, uplink_kbps / (stream_kbps * ctx_.config.uplink_headroom)));
-  const std::size_t slots = std::min(carried, ctx_.config.max_children);
+  const std::size_t slots = slots_carried(uplink_kbps, stream_kbps, ctx_.config.uplink_headroom,
+                                          ctx_.config.max_children);
   if (slots == uplink_slots_) {
     return false;
   }
@@ -47,6 +46,13 @@ bool upload_monitor::bound_by_uplink(double uplink_kbps, double stream_kbps, boo
                                 ": offering " + std::to_string(slot_limit_) + " of " +
                                 std::to_string(ctx_.config.max_children) + " slots");
   return true;
+}
+
+std::size_t upload_monitor::slots_carried(double uplink_kbps, double stream_kbps, double headroom,
+                                          std::size_t max_children) {
+  const auto carried =
+      static_cast<std::size_t>(std::max(0.0, uplink_kbps / (stream_kbps * headroom)));
+  return std::min(carried, max_children);
 }
 
 void upload_monitor::stop() {

@@ -51,6 +51,12 @@ class upload_monitor {
   // back. Returns true when the bound is new.
   bool bound_by_uplink(double uplink_kbps, double stream_kbps, bool hidden = false);
 
+  // The children an uplink of `uplink_kbps` carries a stream of
+  // `stream_kbps` to, with `headroom` (node_config::uplink_headroom), at
+  // most `max_children`.
+  static std::size_t slots_carried(double uplink_kbps, double stream_kbps, double headroom,
+                                   std::size_t max_children);
+
   // Bytes of the stream per second, as received lately (0: not known yet).
   double stream_bytes_per_second() const;
 

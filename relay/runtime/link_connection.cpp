@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <utility>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/post.hpp>
@@ -74,7 +75,7 @@ void link_connection::pace(std::uint64_t bytes_per_second) {
   ::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_MAX_PACING_RATE, &rate, sizeof rate);
   // A paced link feeds a narrow downlink: small records (tls_context.cpp),
   // from the next write on (not under one in flight).
-  small_records_ = true;
+  small_records_due_ = true;
 }
 
 void link_connection::begin_reading() {
@@ -212,7 +213,7 @@ void link_connection::write_queued() {
   if (in_flight_ > 0 || queue_.empty() || !socket_.is_open() || closed_ || !handshaken_) {
     return;
   }
-  if (small_records_) {
+  if (std::exchange(small_records_due_, false)) {
     SSL_set_max_send_fragment(stream_.native_handle(), narrow_link_record_bytes);
   }
   std::vector<asio::const_buffer> buffers;

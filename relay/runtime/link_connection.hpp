@@ -94,7 +94,7 @@ class link_connection : public std::enable_shared_from_this<link_connection> {
   bool closing_ = false;
   bool handshaken_ = false;  // writes wait for the TLS handshake
   bool closed_ = false;
-  bool small_records_ = false;  // paced: narrow_link_record_bytes from the next write
+  bool small_records_due_ = false;  // paced: narrow_link_record_bytes from the next write
 };
 
 }  // namespace treecast::runtime

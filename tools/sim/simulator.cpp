@@ -17,6 +17,7 @@
 
 #include "core/chunk_sealer.hpp"
 #include "core/site_inference.hpp"
+#include "core/upload_monitor.hpp"
 #include "event_queue.hpp"
 #include "link_ends.hpp"
 #include "playout_model.hpp"
@@ -559,9 +560,10 @@ class world {
   // uplink carries (as upload_monitor weighs a timed uplink) and whether
   // anyone can reach it.
   void tell_capacity(core::node_config& c, std::size_t i) const {
-    const auto carried =
-        static_cast<std::size_t>(upload_bps_[i] / (stream_bits_per_second() * c.uplink_headroom));
-    c.max_children = unreachable_[i] ? 0 : std::min(c.max_children, carried);
+    c.max_children = unreachable_[i] ? 0
+                                     : core::upload_monitor::slots_carried(
+                                           upload_bps_[i], stream_bits_per_second(),
+                                           c.uplink_headroom, c.max_children);
     if (c.max_children == 0) {
       c.listen_port = 0;  // consume only: nobody is told where to connect
     }
