@@ -13,6 +13,7 @@
 #include "muxer_intake.hpp"
 #include "rendition_rates.hpp"
 #include "ts_chunker.hpp"
+#include "ts_mux_on_arrival.hpp"
 #include "ts_renditions.hpp"
 
 namespace treecast::media {
@@ -55,6 +56,7 @@ struct broadcast_pipeline::state {
   }
 
   ts_chunker chunker;
+  pes_wall_clock pes_clock;
   ts_rendition_splitter splitter;
   rendition_rates rates;
   std::mutex mutex;
@@ -99,9 +101,12 @@ std::string pipeline_description(const broadcast_settings& s, const source_descr
          // where a viewer starts or switches. The clock every 100 ms (the
          // longest the standard allows): the low and sound-alone renditions
          // carry it in packets of its own (ts_renditions.hpp).
-         " mpegtsmux name=mux pat-interval=900000 pmt-interval=900000 si-interval=900000"
+         " " + ts_mux_on_arrival_factory +
+         " name=mux pat-interval=900000 pmt-interval=900000 si-interval=900000"
          " pcr-interval=9000"
-         " ! appsink name=sink sync=false max-buffers=0 emit-signals=false";
+         // Each write of the muxer whole (a frame, a sound buffer), so that
+         // the chunker can cut right after a frame.
+         " ! appsink name=sink sync=false max-buffers=0 emit-signals=false buffer-list=true";
 }
 
 GstFlowReturn on_new_sample(GstAppSink* sink, gpointer user_data) {
@@ -110,8 +115,7 @@ GstFlowReturn on_new_sample(GstAppSink* sink, gpointer user_data) {
   if (!sample) {
     return GST_FLOW_EOS;
   }
-  GstBuffer* buffer = gst_sample_get_buffer(sample);
-  push_muxer_buffer(st->chunker, st->pipeline, gst_sample_get_segment(sample), buffer);
+  push_muxer_write(st->chunker, st->pes_clock, st->pipeline, sample);
   gst_sample_unref(sample);
   return GST_FLOW_OK;
 }
@@ -154,6 +158,7 @@ broadcast_pipeline::broadcast_pipeline(broadcast_settings settings, chunk_handle
   ensure_gst_initialized();
   require_elements(
       {"x264enc", "h264parse", "opusenc", "mpegtsmux", "appsink", "tee", "videoscale"});
+  register_ts_mux_on_arrival();
   const source_description source =
       describe_source(parse_source(settings_.source),
                       {settings_.width, settings_.height, settings_.fps, settings_.device});

@@ -1,17 +1,18 @@
 // The broadcaster's media pipeline:
 //
 //   source -+-> x264enc (zerolatency) -> h264parse ---------+  (sources: media_source.hpp)
-//           +-> videoscale -> x264enc (low) -> h264parse ---+-> mpegtsmux -> appsink
-//   sound  -> opusenc ---------------------------------------+      -> ts_chunker
-//                                                                    -> ts_rendition_splitter
+//           +-> videoscale -> x264enc (low) -> h264parse ---+-> tsmuxonarrival -> appsink
+//   sound  -> opusenc ---------------------------------------+           -> ts_chunker
+//                                                                         -> ts_rendition_splitter
 //
 // The low video (--low-rendition, on by default) is the same frames at
 // ~360p and a third of the bitrate, keyframes at the same frames (no scene
 // cut keyframes in either), so that every chunk splits into three
 // renditions a viewer can switch between at a keyframe (ts_renditions.hpp).
 //
-// Each muxer buffer is stamped with the wall time its content was captured
-// (the buffer's running time mapped through the pipeline clock), and the
+// The muxer writes each buffer as it comes (ts_mux_on_arrival.hpp): the sound
+// does not wait for the next video frame. Each muxer buffer is stamped with the wall time its
+// content was captured (the buffer's running time mapped through the pipeline clock), and the
 // chunker cuts chunks from them. Chunks and errors are reported on GStreamer
 // streaming threads: the handlers must be thread-safe.
 #pragma once

@@ -9,10 +9,11 @@
 namespace treecast::media {
 
 struct media_chunk {
-  std::uint64_t seq = 0;              // 0, 1, 2, ... in stream order
-  std::uint64_t capture_time_us = 0;  // wall clock (Unix epoch) when its first byte was captured
-  bool keyframe = false;              // starts with a video keyframe (PAT/PMT and SPS/PPS first)
-  std::string bytes;                  // whole 188-byte TS packets
+  std::uint64_t seq = 0;  // 0, 1, 2, ... in stream order
+  std::uint64_t capture_time_us =
+      0;                  // wall clock (Unix epoch) when its oldest content was captured
+  bool keyframe = false;  // starts with a video keyframe (PAT/PMT and SPS/PPS first)
+  std::string bytes;      // whole 188-byte TS packets
   // The same cut as the low rendition and as sound alone (ts_renditions.hpp);
   // empty when the broadcast has none.
   std::string low_bytes;

@@ -26,7 +26,7 @@ namespace treecast::media {
 // The wall clock capture times are on: us since the Unix epoch.
 std::int64_t wall_now_us();
 
-// The smallest arrival delay (capture of a chunk's first byte -> its
+// The smallest arrival delay (capture of a chunk's oldest content -> its
 // arrival) among the chunks of the last `span_us` (the newest always
 // counts): where the stream's live edge is. A span in time, not in chunks,
 // so that the edge is as steady with a chunk per frame as with 200 ms ones.

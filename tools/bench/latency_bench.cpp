@@ -23,6 +23,7 @@
 #include "playback_pipeline.hpp"
 #include "quantile.hpp"
 #include "runtime/program_loop.hpp"
+#include "ts_mux_on_arrival.hpp"
 #include "ts_program_tables.hpp"
 #include "ts_video_pts.hpp"
 
@@ -321,18 +322,23 @@ void start_tap(tap& t, std::uint16_t port, int latency_ms) {
 chain_result measure_srt(const latency_options& options, const std::string& log_dir,
                          int latency_ms) {
   gst_init(nullptr, nullptr);
+  // The broadcaster's muxer, so that SRT's sound waits no more than
+  // treecast's for the next video frame.
+  media::register_ts_mux_on_arrival();
   frame_clock clock;
   std::vector<std::uint16_t> ports;  // ports[i]: output of hop i (0 = source)
   for (int i = 0; i < chain_depth; ++i)
     ports.push_back(free_port(SOCK_DGRAM));
   ts_pipeline source(
-      "videotestsrc is-live=true pattern=smpte horizontal-speed=2 ! "
-      "video/x-raw,format=I420,width=640,height=360,framerate=30/1 ! timeoverlay ! "
-      "x264enc name=enc tune=zerolatency speed-preset=ultrafast bitrate=4000 key-int-max=30 ! "
-      "video/x-h264,profile=constrained-baseline ! h264parse config-interval=-1 ! "
-      "mpegtsmux name=mux alignment=7 ! tee name=t ! queue ! srtsink wait-for-connection=false "
-      "sync=false "
-      "uri=\"" +
+      std::string("videotestsrc is-live=true pattern=smpte horizontal-speed=2 ! "
+                  "video/x-raw,format=I420,width=640,height=360,framerate=30/1 ! timeoverlay ! "
+                  "x264enc name=enc tune=zerolatency speed-preset=ultrafast bitrate=4000 "
+                  "key-int-max=30 ! video/x-h264,profile=constrained-baseline ! "
+                  "h264parse config-interval=-1 ! ") +
+          media::ts_mux_on_arrival_factory +
+          " name=mux alignment=7 ! tee name=t ! queue ! srtsink wait-for-connection=false "
+          "sync=false "
+          "uri=\"" +
           srt_uri(ports[0], "listener", latency_ms) + "\"" +
           " t. ! queue ! appsink name=bytes sync=false "
           // Sound as treecast's test source has (and the player needs: it
