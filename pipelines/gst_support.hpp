@@ -30,6 +30,14 @@ bool element_opens(const char* factory);
 // the memory alive until GStreamer is done with the buffer.
 GstBuffer* buffer_over(const void* data, std::size_t size, std::shared_ptr<const void> owner);
 
+// What tsdemux gives of a treecast stream's video, said in full: each PES
+// passed on whole is one access unit (the muxer writes a frame a PES), which
+// its own caps leave out. h264parse, told so, passes each frame on at once
+// instead of holding it until the next frame's start code: a frame interval
+// (33 ms at 30 fps) of every player's buffer, and after a gap in the stream
+// (a repair) the last frame before it stood behind the gap too.
+inline constexpr const char* demuxed_h264_caps = "video/x-h264,alignment=au";
+
 // gst_parse_launch(); throws std::runtime_error with the parser's message.
 GstElement* parse_pipeline(const std::string& description);
 

@@ -76,8 +76,8 @@ namespace {
 // up to the latency budget and more.
 std::string video_branch(bool headless, video_output output) {
   return std::string(
-             "queue name=entry max-size-time=3000000000 max-size-bytes=0 max-size-buffers=0 ! "
-             "h264parse ! avdec_h264 name=vdec ! ") +
+             "queue name=entry max-size-time=3000000000 max-size-bytes=0 max-size-buffers=0 ! ") +
+         demuxed_h264_caps + " ! h264parse ! avdec_h264 name=vdec ! " +
          (headless ? "fakesink name=vsink sync=true async=false"
                    : "textoverlay name=overlay valignment=bottom halignment=left "
                      "font-desc=\"Sans 12\" shaded-background=true ! videoconvert ! " +

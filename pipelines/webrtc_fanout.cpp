@@ -310,8 +310,9 @@ webrtc_fanout::webrtc_fanout(webrtc_settings settings, error_handler on_error)
       "appsrc name=src is-live=true format=bytes stream-type=stream max-bytes=16777216 "
       "leaky-type=downstream block=false "
       "caps=video/mpegts,systemstream=true,packetsize=188 ! tsdemux name=demux "
-      "queue name=ventry max-size-time=3000000000 max-size-bytes=0 max-size-buffers=0 "
-      "! h264parse name=vparse config-interval=-1 ! clocksync name=vsync sync=true "
+      "queue name=ventry max-size-time=3000000000 max-size-bytes=0 max-size-buffers=0 ! " +
+      std::string(demuxed_h264_caps) +
+      " ! h264parse name=vparse config-interval=-1 ! clocksync name=vsync sync=true "
       "! rtph264pay name=vpay config-interval=-1 aggregate-mode=zero-latency pt=96 "
       "! tee name=vtee allow-not-linked=true "
       "queue name=aentry max-size-time=3000000000 max-size-bytes=0 max-size-buffers=0 "
