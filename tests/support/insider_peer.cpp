@@ -41,6 +41,10 @@ wire::hello insider_peer::my_hello() const {
   h.listen_port = port_;
   h.role = wire::peer_role::viewer;
   h.token = token_;
+  // As many children as it claims room for: a joiner offering fewer does
+  // not take its place below the broadcaster (a full parent gives a weaker
+  // child's place to a stronger joiner), so it stays there to be fallen for.
+  h.max_children = lies_.free_slots;
   return h;
 }
 
