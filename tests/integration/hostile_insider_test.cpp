@@ -116,7 +116,9 @@ TEST_F(insider, a_parent_that_never_sends_a_chunk_is_left_and_the_viewers_play) 
   // Left for starving it, or (sooner) for falling behind its warm standby.
   int left_it = 0;
   for (int i = 0; i < 3; ++i) {
-    const std::string log = read_file(tree_->log_path("viewer" + std::to_string(4 + i)));
+    // Peers are named by how many were started before: the broadcaster and
+    // the two relays came first.
+    const std::string log = read_file(tree_->log_path("viewer" + std::to_string(3 + i)));
     left_it += log.find("sent no chunk for") != std::string::npos ||
                log.find("behind the standby") != std::string::npos;
   }
