@@ -11,9 +11,10 @@
 // renditions a viewer can switch between at a keyframe (ts_renditions.hpp).
 //
 // The muxer writes each buffer as it comes (ts_mux_on_arrival.hpp): the sound
-// does not wait for the next video frame. Each muxer buffer is stamped with the wall time its
-// content was captured (the buffer's running time mapped through the pipeline clock), and the
-// chunker cuts chunks from them. Chunks and errors are reported on GStreamer
+// does not wait for the next video frame. Each write is dated by the wall time
+// its content was captured (its PES timestamp mapped through the pipeline
+// clock: ts_pes.hpp, muxer_intake.hpp), and the chunker cuts chunks from the
+// writes, right after a frame. Chunks and errors are reported on GStreamer
 // streaming threads: the handlers must be thread-safe.
 #pragma once
 

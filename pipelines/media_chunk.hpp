@@ -10,8 +10,8 @@ namespace treecast::media {
 
 struct media_chunk {
   std::uint64_t seq = 0;  // 0, 1, 2, ... in stream order
-  std::uint64_t capture_time_us =
-      0;                  // wall clock (Unix epoch) when its oldest content was captured
+  // Wall clock (Unix epoch) when its oldest content was captured.
+  std::uint64_t capture_time_us = 0;
   bool keyframe = false;  // starts with a video keyframe (PAT/PMT and SPS/PPS first)
   std::string bytes;      // whole 188-byte TS packets
   // The same cut as the low rendition and as sound alone (ts_renditions.hpp);

@@ -82,7 +82,7 @@ void push_muxer_write(ts_chunker& chunker, pes_wall_clock& clock, GstElement* el
   const auto pes = first_pes_start(bytes);
   const std::span<const std::uint8_t> span(reinterpret_cast<const std::uint8_t*>(bytes.data()),
                                            bytes.size());
-  chunker.push(span, keyframe, clock.capture_us(bytes, stamped),
+  chunker.push(span, keyframe, clock.capture_us(bytes, pes, stamped),
                pes && pes->is_video() ? std::optional(pes->pid) : std::nullopt);
 }
 

@@ -19,23 +19,6 @@ std::uint64_t timestamp_at(std::string_view s, std::size_t p) {
          (static_cast<std::uint64_t>(byte_at(s, p + 4)) >> 1);
 }
 
-// The PES header at `at` within `packet`, if it starts one with a PTS.
-std::optional<pes_start> pes_at(std::string_view packet, std::size_t at, std::uint16_t pid) {
-  if (at + 14 > packet.size() || byte_at(packet, at) != 0 || byte_at(packet, at + 1) != 0 ||
-      byte_at(packet, at + 2) != 1) {
-    return std::nullopt;
-  }
-  const std::uint8_t flags = byte_at(packet, at + 7) >> 6;
-  if (!(flags & 0x2)) {
-    return std::nullopt;
-  }
-  pes_start pes{.pid = pid, .stream_id = byte_at(packet, at + 3)};
-  pes.pts_90k = timestamp_at(packet, at + 9);
-  pes.dts_90k =
-      (flags == 0x3 && at + 19 <= packet.size()) ? timestamp_at(packet, at + 14) : pes.pts_90k;
-  return pes;
-}
-
 // Signed difference a - b of two 33-bit timestamps, across a wrap.
 std::int64_t ticks_between(std::uint64_t a, std::uint64_t b) {
   constexpr std::uint64_t wrap = std::uint64_t{1} << 33;
@@ -46,17 +29,27 @@ std::int64_t ticks_between(std::uint64_t a, std::uint64_t b) {
 
 }  // namespace
 
+std::optional<pes_start> pes_start_of(std::string_view packet) {
+  const auto pid = ts_packet_pid(packet);
+  const std::size_t at = pid && (byte_at(packet, 1) & 0x40) ? ts_payload_offset(packet) : 0;
+  if (at == 0 || at + 14 > packet.size() || byte_at(packet, at) != 0 ||
+      byte_at(packet, at + 1) != 0 || byte_at(packet, at + 2) != 1) {
+    return std::nullopt;
+  }
+  const std::uint8_t flags = byte_at(packet, at + 7) >> 6;
+  if (!(flags & 0x2)) {
+    return std::nullopt;
+  }
+  pes_start pes{.pid = *pid, .stream_id = byte_at(packet, at + 3)};
+  pes.pts_90k = timestamp_at(packet, at + 9);
+  pes.dts_90k =
+      (flags == 0x3 && at + 19 <= packet.size()) ? timestamp_at(packet, at + 14) : pes.pts_90k;
+  return pes;
+}
+
 std::optional<pes_start> first_pes_start(std::string_view ts) {
   for (std::size_t at = 0; at + ts_packet_size <= ts.size(); at += ts_packet_size) {
-    const std::string_view packet = ts.substr(at, ts_packet_size);
-    const auto pid = ts_packet_pid(packet);
-    const bool unit_start = byte_at(packet, 1) & 0x40;
-    const std::uint8_t adaptation = (byte_at(packet, 3) >> 4) & 0x3;
-    if (!pid || !unit_start || !(adaptation & 0x1)) {
-      continue;
-    }
-    const std::size_t payload = adaptation == 0x3 ? 5 + std::size_t{byte_at(packet, 4)} : 4;
-    if (auto pes = pes_at(packet, payload, *pid)) {
+    if (auto pes = pes_start_of(ts.substr(at, ts_packet_size))) {
       return pes;
     }
   }
@@ -73,11 +66,12 @@ std::optional<std::uint16_t> first_pcr_pid(std::string_view ts) {
   return std::nullopt;
 }
 
-std::uint64_t pes_wall_clock::capture_us(std::string_view write, std::uint64_t stamped_us) {
+std::uint64_t pes_wall_clock::capture_us(std::string_view write,
+                                         const std::optional<pes_start>& pes,
+                                         std::uint64_t stamped_us) {
   if (const auto pcr = first_pcr_pid(write)) {
     pcr_pid_ = pcr;
   }
-  const auto pes = first_pes_start(write);
   if (!pes) {
     return stamped_us;
   }

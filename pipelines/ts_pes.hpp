@@ -27,6 +27,9 @@ struct pes_start {
   bool is_video() const { return (stream_id & 0xf0) == 0xe0; }
 };
 
+// The PES with a PTS that the 188-byte `packet` starts, if any.
+std::optional<pes_start> pes_start_of(std::string_view packet);
+
 // The first PES with a PTS that starts among the 188-byte packets of `ts`.
 std::optional<pes_start> first_pes_start(std::string_view ts);
 
@@ -36,10 +39,12 @@ std::optional<std::uint16_t> first_pcr_pid(std::string_view ts);
 class pes_wall_clock {
  public:
   // The wall time (us) at which `write`'s content was captured, given what
-  // its stamp says (`stamped_us`): its PES's PTS on the wall clock once a
-  // write of the PCR stream showed how the two relate; the stamp itself
-  // before that, and for a write that starts no PES.
-  std::uint64_t capture_us(std::string_view write, std::uint64_t stamped_us);
+  // its stamp says (`stamped_us`) and the PES it starts (`pes`, its
+  // first_pes_start): that PES's PTS on the wall clock once a write of the
+  // PCR stream showed how the two relate; the stamp itself before that, and
+  // for a write that starts no PES.
+  std::uint64_t capture_us(std::string_view write, const std::optional<pes_start>& pes,
+                           std::uint64_t stamped_us);
 
  private:
   std::optional<std::uint16_t> pcr_pid_;

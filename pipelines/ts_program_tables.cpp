@@ -21,15 +21,8 @@ std::string_view section_of(std::string_view packet) {
   if (!unit_start) {
     return {};
   }
-  std::size_t offset = 4;
-  const std::uint8_t adaptation = (byte_at(packet, 3) >> 4) & 0x3;
-  if (adaptation == 2) {
-    return {};  // adaptation field only, no payload
-  }
-  if (adaptation == 3) {
-    offset += 1 + byte_at(packet, 4);
-  }
-  if (offset >= packet.size()) {
+  std::size_t offset = ts_payload_offset(packet);
+  if (offset == 0) {
     return {};
   }
   offset += 1 + byte_at(packet, offset);  // pointer_field
@@ -49,6 +42,15 @@ std::optional<std::uint16_t> ts_packet_pid(std::string_view packet) {
     return std::nullopt;
   }
   return static_cast<std::uint16_t>(((byte_at(packet, 1) & 0x1f) << 8) | byte_at(packet, 2));
+}
+
+std::size_t ts_payload_offset(std::string_view packet) {
+  const std::uint8_t adaptation = (byte_at(packet, 3) >> 4) & 0x3;
+  if (adaptation == 0 || adaptation == 2) {
+    return 0;
+  }
+  const std::size_t offset = adaptation == 3 ? 5 + std::size_t{byte_at(packet, 4)} : 4;
+  return offset < packet.size() ? offset : 0;
 }
 
 void ts_program_tables::observe(std::string_view packet) {

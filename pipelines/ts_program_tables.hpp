@@ -18,6 +18,9 @@ inline constexpr std::size_t ts_packet_size = 188;
 // PID of one 188-byte packet; nullopt when it does not start with the sync byte.
 std::optional<std::uint16_t> ts_packet_pid(std::string_view packet);
 
+// Offset of one packet's payload (past any adaptation field); 0 when it has none.
+std::size_t ts_payload_offset(std::string_view packet);
+
 class ts_program_tables {
  public:
   // Reads `packet` if it carries the PAT or the PMT.

@@ -9,16 +9,6 @@ std::uint8_t byte_at(std::string_view s, std::size_t i) {
   return static_cast<std::uint8_t>(s[i]);
 }
 
-// Offset of the packet's payload; 0 when it has none.
-std::size_t payload_offset(std::string_view packet) {
-  const std::uint8_t adaptation = (byte_at(packet, 3) >> 4) & 0x3;
-  if (adaptation == 0 || adaptation == 2) {
-    return 0;
-  }
-  const std::size_t offset = adaptation == 3 ? 5 + byte_at(packet, 4) : 4;
-  return offset < packet.size() ? offset : 0;
-}
-
 }  // namespace
 
 std::uint32_t mpeg_crc32(std::string_view bytes) {
@@ -35,7 +25,7 @@ std::uint32_t mpeg_crc32(std::string_view bytes) {
 std::string pmt_without_stream(std::string_view pmt_packet, std::uint16_t pid) {
   std::string packet(pmt_packet.substr(0, ts_packet_size));
   const bool unit_start = (byte_at(packet, 1) & 0x40) != 0;
-  const std::size_t payload = payload_offset(packet);
+  const std::size_t payload = ts_payload_offset(packet);
   if (!unit_start || payload == 0) {
     return packet;
   }

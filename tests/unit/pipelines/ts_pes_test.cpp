@@ -40,6 +40,11 @@ std::string pes_packet(std::uint16_t pid, std::uint8_t stream_id, std::uint64_t 
   return packet(pid, true, header);
 }
 
+// What the broadcast pipeline does with each write.
+std::uint64_t capture_of(pes_wall_clock& clock, const std::string& write, std::uint64_t stamped) {
+  return clock.capture_us(write, first_pes_start(write), stamped);
+}
+
 TEST(ts_pes, finds_the_first_pes_start_with_its_timestamps) {
   const std::string write = pat() + video() + pes_packet(audio_pid, 0xc0, 123456) +
                             pes_packet(video_pid, 0xe0, 9000, 6000);
@@ -67,17 +72,17 @@ TEST(ts_pes, the_pcr_pid_is_the_first_packet_carrying_a_clock) {
 TEST(ts_pes, a_writes_time_is_its_own_pts_once_the_pcr_stream_showed_the_mapping) {
   pes_wall_clock clock;
   const std::string sound = pes_packet(audio_pid, 0xc0, 90'000 + 1'800);  // 20 ms after
-  EXPECT_EQ(clock.capture_us(sound, 5'000'000), 5'000'000u) << "no mapping yet: the stamp";
+  EXPECT_EQ(capture_of(clock, sound, 5'000'000), 5'000'000u) << "no mapping yet: the stamp";
 
   // A frame of the PCR stream at 1 s, stamped with its own time.
-  EXPECT_EQ(clock.capture_us(video_with_pcr() + pes_packet(video_pid, 0xe0, 90'000), 7'000'000),
+  EXPECT_EQ(capture_of(clock, video_with_pcr() + pes_packet(video_pid, 0xe0, 90'000), 7'000'000),
             7'000'000u);
   // Sound written after it carries the frame's stamp; its own time is 20 ms later.
-  EXPECT_EQ(clock.capture_us(sound, 7'000'000), 7'020'000u);
+  EXPECT_EQ(capture_of(clock, sound, 7'000'000), 7'020'000u);
   // Sound from before the frame (written in arrival order, after it).
-  EXPECT_EQ(clock.capture_us(pes_packet(audio_pid, 0xc0, 90'000 - 900), 7'000'000), 6'990'000u);
+  EXPECT_EQ(capture_of(clock, pes_packet(audio_pid, 0xc0, 90'000 - 900), 7'000'000), 6'990'000u);
   // A write that starts no PES keeps its stamp.
-  EXPECT_EQ(clock.capture_us(audio(), 7'000'000), 7'000'000u);
+  EXPECT_EQ(capture_of(clock, audio(), 7'000'000), 7'000'000u);
 }
 
 TEST(ts_pes, the_mapping_follows_the_dts_and_survives_the_33_bit_wrap) {
@@ -85,9 +90,9 @@ TEST(ts_pes, the_mapping_follows_the_dts_and_survives_the_33_bit_wrap) {
   const std::uint64_t wrap = 1ull << 33;
   // A frame whose DTS is 10 ms before its PTS (0, past the wrap): the stamp
   // is the DTS's time.
-  clock.capture_us(video_with_pcr() + pes_packet(video_pid, 0xe0, 0, wrap - 900), 1'000'000);
+  capture_of(clock, video_with_pcr() + pes_packet(video_pid, 0xe0, 0, wrap - 900), 1'000'000);
   // Sound 20 ms after that DTS, past the wrap.
-  EXPECT_EQ(clock.capture_us(pes_packet(audio_pid, 0xc0, 900), 1'000'000), 1'020'000u);
+  EXPECT_EQ(capture_of(clock, pes_packet(audio_pid, 0xc0, 900), 1'000'000), 1'020'000u);
 }
 
 }  // namespace
