@@ -97,8 +97,16 @@ std::string working_audio_sink() {
   return "";
 }
 
+// Without a sound device the sound still goes out as a device would take it:
+// ahead of time, into a buffer the card plays from (pulsesink's and
+// alsasink's default buffer-time, 200 ms), so a viewer process held off the
+// CPU for a moment is not heard, here as there. A fakesink rendering each
+// buffer when due took it just in time: one 60 ms scheduling hiccup of a
+// loaded machine counted as a gap and grew the sound-alone jitter buffer.
+constexpr const char* device_like_sound_sink = "fakesink sync=true ts-offset=-200000000";
+
 std::string audio_branch(bool headless) {
-  std::string sink = "fakesink sync=true";
+  std::string sink = device_like_sound_sink;
   if (!headless) {
     const std::string output = working_audio_sink();
     if (output.empty()) {

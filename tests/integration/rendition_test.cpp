@@ -1,10 +1,13 @@
 // Renditions with real programs on loopback: a viewer that starts on the
 // low rendition goes up to the full one at a keyframe, through a relay that
 // carries what it is asked for, and the picture goes on across the switch;
-// a viewer on sound alone hears it without a gap and is no stall.
+// a viewer on sound alone hears it without a gap and is no stall, and a
+// moment off the CPU is not heard (the sound is taken ahead, as a sound
+// card's buffer takes it) while a long one is.
 #include <gtest/gtest.h>
 
 #include <csignal>
+#include <thread>
 
 #include "local_tree.hpp"
 #include "status_samples.hpp"
@@ -99,6 +102,47 @@ TEST(renditions, sound_alone_plays_without_a_gap_and_is_no_stall) {
   EXPECT_EQ(viewer.process->wait_exit(10s), 0);
   broadcaster.process->send_signal(SIGINT);
   EXPECT_EQ(broadcaster.process->wait_exit(10s), 0);
+}
+
+// The viewer process held off the CPU (SIGSTOP) for `how_long`: the fault
+// itself lasts that long, so it is timed, not waited for.
+void hold_off_the_cpu(const peer_process& p, std::chrono::milliseconds how_long) {
+  p.process->send_signal(SIGSTOP);
+  std::this_thread::sleep_for(how_long);
+  p.process->send_signal(SIGCONT);
+}
+
+// The status two lines on: one whole second after the process went on.
+std::map<std::string, std::string> status_after_a_second(const peer_process& p) {
+  next_status(p);
+  return next_status(p);
+}
+
+TEST(renditions, a_moment_off_the_cpu_is_not_heard_and_a_long_one_is) {
+  local_tree tree("renditions_off_cpu");
+  auto broadcaster = tree.start_broadcaster();
+  auto viewer = tree.start_viewer(broadcaster.port, {"--rendition", "audio"});
+  ASSERT_TRUE(viewer.process->wait_for_line(
+      [](const std::string& l) {
+        return is_status(l) && std::stoll(status_fields(l)["audio"]) > 100;
+      },
+      20s))
+      << "see " << tree.log_path("viewer1");
+  // Without the device-like buffer, 60 ms off the CPU was one gap.
+  hold_off_the_cpu(viewer, 100ms);
+  const auto after_moment = status_after_a_second(viewer);
+  ASSERT_FALSE(after_moment.empty());
+  EXPECT_EQ(after_moment.at("audio_gaps"), "0");
+  // Longer than the 200 ms the sound is taken ahead: the listener hears it.
+  hold_off_the_cpu(viewer, 600ms);
+  const auto after_long = status_after_a_second(viewer);
+  ASSERT_FALSE(after_long.empty());
+  EXPECT_EQ(after_long.at("audio_gaps"), "1");
+  EXPECT_GE(std::stoll(after_long.at("audio_gap_ms")), 300);
+  for (auto* p : {&viewer, &broadcaster}) {
+    p->process->send_signal(SIGINT);
+    EXPECT_EQ(p->process->wait_exit(10s), 0);
+  }
 }
 
 }  // namespace
