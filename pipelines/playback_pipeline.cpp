@@ -146,9 +146,10 @@ GstElement* branch_bin(const std::string& description) {
 // Keeps frames due the jitter target after the live edge (playout_shift.hpp),
 // the target first told how early this frame came: before it is due at the
 // target or where playback stands, whichever is sooner. The same offset
-// moves audio, keeping sync.
+// moves audio, keeping sync. `anchor_only`: nothing unless this is the first
+// move (the anchor).
 void move_playback(playback_pipeline::timing& t, std::int64_t& shown_wall_us,
-                   std::int64_t captured_us) {
+                   std::int64_t captured_us, bool anchor_only = false) {
   const std::lock_guard lock(t.playout_mutex);
   const std::int64_t edge_us = t.edge.delay_us();
   if (edge_us < 0) {
@@ -156,6 +157,9 @@ void move_playback(playback_pipeline::timing& t, std::int64_t& shown_wall_us,
   }
   const std::int64_t now_us = wall_now_us();
   const bool first = t.re_anchors.load() == 0;
+  if (anchor_only && !first) {
+    return;
+  }
   if (!first) {
     const std::int64_t due_us =
         std::min(shown_wall_us, captured_us + edge_us + t.target.target_us());
@@ -259,11 +263,17 @@ GstPadProbeReturn on_sound(GstPad* pad, GstPadProbeInfo* info, gpointer user_dat
       (*until_ns + static_cast<std::int64_t>(gst_pipeline_get_latency(GST_PIPELINE(t->pipeline)))) /
           1000;
   const std::int64_t anchor_pts_ns = t->anchor_pts_ns.load();
-  if (!t->picture_expected.load() && anchor_pts_ns >= 0) {
+  // The first sound anchors playback if it comes before the first frame
+  // (decoded sooner, it usually does): played at the pipeline's own time
+  // until the picture anchored, it was heard and then cut off by the
+  // anchor's shift (40-200 ms gaps at nearly every join in the lab).
+  const bool anchor_only = t->picture_expected.load();
+  if (anchor_pts_ns >= 0 && (!anchor_only || t->re_anchors.load() == 0)) {
     const auto pts = static_cast<std::int64_t>(GST_BUFFER_PTS(buffer));
     move_playback(
         *t, due_us,
-        static_cast<std::int64_t>(t->anchor_capture_us.load()) + (pts - anchor_pts_ns) / 1000);
+        static_cast<std::int64_t>(t->anchor_capture_us.load()) + (pts - anchor_pts_ns) / 1000,
+        anchor_only);
   }
   t->audio_on_time_yet = t->audio_on_time_yet || due_us >= now_us;
   if (t->audio_on_time_yet && !t->picture_expected.load() && !t->first_presented.exchange(true) &&
