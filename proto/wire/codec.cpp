@@ -792,4 +792,19 @@ std::error_code decode_frame(const shared_bytes& frame, message& out) {
   return wire_errc::empty_envelope;
 }
 
+std::string_view frame_message_name(std::string_view frame) {
+  // The tag is a varint: field number << 3 | wire type.
+  std::uint64_t tag = 0;
+  for (std::size_t i = frame_header_bytes, shift = 0; i < frame.size() && shift < 35;
+       ++i, shift += 7) {
+    const auto byte = static_cast<std::uint8_t>(frame[i]);
+    tag |= static_cast<std::uint64_t>(byte & 0x7f) << shift;
+    if ((byte & 0x80) == 0) {
+      const auto* field = pb::Envelope::descriptor()->FindFieldByNumber(static_cast<int>(tag >> 3));
+      return field ? std::string_view(field->name()) : std::string_view();
+    }
+  }
+  return {};
+}
+
 }  // namespace treecast::wire

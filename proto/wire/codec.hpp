@@ -5,6 +5,7 @@
 // engine's job).
 #pragma once
 
+#include <string_view>
 #include <system_error>
 
 #include "wire/bytes.hpp"
@@ -31,5 +32,10 @@ void seal_chunk(chunk& c);
 // Errors: malformed_message, empty_envelope, malformed_chunk,
 // field_out_of_range. The caller closes the link that sent the frame.
 std::error_code decode_frame(const shared_bytes& frame, message& out);
+
+// The Envelope field a frame carries ("have", "report", ...), read from its
+// first tag without decoding the frame; "" when there is none. For byte
+// counts by kind (the simulator), where decoding each frame would cost.
+std::string_view frame_message_name(std::string_view frame);
 
 }  // namespace treecast::wire

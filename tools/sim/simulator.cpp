@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <fstream>
 #include <limits>
+#include <map>
 #include <random>
 #include <sstream>
 #include <string>
@@ -255,6 +256,11 @@ class world {
       r.settled_control_bytes_per_peer_per_s = static_cast<double>(settled_control_bytes_) /
                                                static_cast<double>(n) /
                                                std::chrono::duration<double>(settled_span).count();
+      for (const auto& [name, bytes] : settled_control_bytes_by_message_) {
+        r.settled_control_bytes_by_message[name] =
+            static_cast<double>(bytes) / static_cast<double>(n) /
+            std::chrono::duration<double>(settled_span).count();
+      }
     }
     std::vector<double> join_ms;
     std::ofstream joins;
@@ -667,6 +673,16 @@ class world {
         static_cast<std::int64_t>(static_cast<double>(bytes) * 8.0 * 1e6 / upload_bps_[peer]));
   }
 
+  void count_control_bytes(const wire::shared_bytes& frame) {
+    const std::string_view name =
+        wire::frame_message_name({reinterpret_cast<const char*>(frame->data()), frame->size()});
+    auto it = settled_control_bytes_by_message_.find(name);
+    if (it == settled_control_bytes_by_message_.end()) {
+      it = settled_control_bytes_by_message_.emplace(std::string(name), 0).first;
+    }
+    it->second += frame->size();
+  }
+
   void do_send(std::uint32_t peer, const core::send_action& send) {
     remote_end* const remote = links_[peer].find(send.link);
     if (remote == nullptr || remote->link == 0) {
@@ -679,6 +695,7 @@ class world {
       control_bytes_ += send.frame->size();
       if (now_ >= settled_from_) {
         settled_control_bytes_ += send.frame->size();
+        count_control_bytes(send.frame);
       }
     }
     // Chunks share the sender's uplink, one after another. Control frames
@@ -785,6 +802,8 @@ class world {
   // period, at most 10 s, with no join or kill in it.
   time_point settled_from_ = time_point::max();
   std::uint64_t settled_control_bytes_ = 0;
+  // std::less<>: looked up by string_view, no string built per frame.
+  std::map<std::string, std::uint64_t, std::less<>> settled_control_bytes_by_message_;
   std::size_t gave_up_ = 0;
 };
 
@@ -808,6 +827,13 @@ std::string sim_result::to_json() const {
       << ", \"root_upload_streams\": " << root_upload_streams
       << ", \"control_bytes_per_peer_per_s\": " << control_bytes_per_peer_per_s
       << ", \"settled_control_bytes_per_peer_per_s\": " << settled_control_bytes_per_peer_per_s
+      << ", \"settled_control_bytes_by_message\": {";
+  const char* separator = "";
+  for (const auto& [name, bytes] : settled_control_bytes_by_message) {
+    out << separator << "\"" << name << "\": " << bytes;
+    separator = ", ";
+  }
+  out << "}"
       << ", \"killed\": " << killed << ", \"survivors\": " << survivors
       << ", \"repairs\": " << repairs << ", \"repair_ms_p50\": " << repair_ms_p50
       << ", \"repair_ms_p99\": " << repair_ms_p99 << ", \"repair_ms_max\": " << repair_ms_max

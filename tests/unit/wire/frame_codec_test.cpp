@@ -406,5 +406,21 @@ TEST(frame_codec, empty_envelope_and_bad_fields_are_refused) {
   EXPECT_EQ(decode_frame(encode_frame(fetch{1, 0}), m), wire_errc::field_out_of_range);
 }
 
+// The simulator counts control bytes by kind from the first tag alone: a
+// one-byte tag (have is field 16: two bytes) and no tag at all.
+TEST(frame_codec, a_frame_names_its_message_from_its_first_tag) {
+  auto name_of = [](const message& m) {
+    const shared_bytes frame = encode_frame(m);
+    return std::string(
+        frame_message_name({reinterpret_cast<const char*>(frame->data()), frame->size()}));
+  };
+  EXPECT_EQ(name_of(heartbeat{}), "heartbeat");
+  EXPECT_EQ(name_of(ping{42, 0, {}}), "ping");
+  EXPECT_EQ(name_of(have{7, 2}), "have");
+  EXPECT_EQ(name_of(fetch{3, 4}), "fetch");
+  EXPECT_EQ(frame_message_name(std::string_view("\0\0\0\0", 4)), "");
+  EXPECT_EQ(frame_message_name(std::string_view("\0\0\0\1\xff", 5)), "");
+}
+
 }  // namespace
 }  // namespace treecast::wire
