@@ -706,10 +706,17 @@ void node::handle(link_id_t id, link& l, wire::leave&& m) {
     return;  // already moving off it: that round goes on; it feeds us until then
   }
   if (l.kind == link_kind::parent && !m.handoff.empty() && running_ && !leaving_) {
-    // Join one of the peers it handed us; its link closes once we are in.
+    // It feeds us until we are in elsewhere. The warm standby first (one
+    // JoinRequest on a link already up), then the peers it handed us: under
+    // churn some of those had died, and probing them cost up to 1.7 s.
+    const auto lost_id = peer_id(l);
     move_off_parent(id, l);
     std::vector<wire::endpoint> targets = m.handoff;
     targets.insert(targets.end(), position_.backups().begin(), position_.backups().end());
+    if (const auto standby = standby_.take_for(lost_id)) {
+      finder_.start_promotion(*standby, std::move(targets));
+      return;
+    }
     finder_.start_handoff(targets);
     return;
   }

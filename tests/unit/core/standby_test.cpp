@@ -106,6 +106,36 @@ TEST(warm_standby, a_parent_silent_behind_the_standby_is_left_within_a_chunk) {
   EXPECT_EQ(t.h.closed_reason(t.parent), std::error_code(node_errc::parent_replaced));
 }
 
+TEST(warm_standby, a_parent_leaving_is_replaced_by_the_standby_before_the_peers_it_names) {
+  attached_with_standby t;
+  t.h.receive(t.parent, wire::leave{"leaving; join one of these", {{"10.0.0.9", 7009}}});
+  // No probe of the named peers (under churn some had died): one JoinRequest
+  // on the standby link, and the leaving parent feeds us meanwhile.
+  EXPECT_TRUE(t.h.all<connect_action>().empty());
+  const auto requests = t.h.only_sent<wire::join_request>(t.standby);
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].resume_from, 4u);
+  EXPECT_FALSE(t.h.closed_reason(t.parent));
+  t.h.receive(t.parent, make_chunk(4));
+  EXPECT_EQ(t.h.all<deliver_action>().size(), 1u);
+  t.h.receive(t.standby, wire::join_accept{1, {id_of(1), id_of(6)}, {{"127.0.0.1", 7000}}, {}});
+  EXPECT_TRUE(t.h.engine().attached());
+  EXPECT_EQ(t.h.engine().stats().get(counter::standby_promotions), 1u);
+  EXPECT_EQ(t.h.closed_reason(t.parent), std::error_code(node_errc::parent_replaced));
+}
+
+TEST(warm_standby, a_parent_leaving_while_the_standby_refuses_sends_us_to_the_peers_it_names) {
+  attached_with_standby t;
+  t.h.receive(t.parent, wire::leave{"leaving; join one of these", {{"10.0.0.9", 7009}}});
+  ASSERT_EQ(t.h.only_sent<wire::join_request>(t.standby).size(), 1u);
+  t.h.receive(t.standby, wire::join_redirect{"full", {}});
+  bool named_peer_probed = false;
+  for (const auto& c : t.h.all<connect_action>()) {
+    named_peer_probed = named_peer_probed || c.to.port == 7009;
+  }
+  EXPECT_TRUE(named_peer_probed);
+}
+
 TEST(warm_standby, the_left_parent_leaving_too_does_not_restart_the_switch) {
   attached_with_standby t;
   t.h.receive(t.standby, wire::have{4, 2});
