@@ -10,6 +10,8 @@ namespace {
 churn_action parse_action(const std::string& word, const std::string& item) {
   if (word == "kill")
     return churn_action::kill;
+  if (word == "leave")
+    return churn_action::leave;
   if (word == "freeze")
     return churn_action::freeze;
   if (word == "thaw")
@@ -17,7 +19,7 @@ churn_action parse_action(const std::string& word, const std::string& item) {
   if (word == "restart")
     return churn_action::restart;
   throw std::invalid_argument("churn plan: unknown action '" + word + "' in '" + item +
-                              "' (kill, freeze, thaw, restart)");
+                              "' (kill, leave, freeze, thaw, restart)");
 }
 
 bool is_peer_name(const std::string& name) {
@@ -82,6 +84,8 @@ const char* churn_action_name(churn_action action) {
   switch (action) {
     case churn_action::kill:
       return "kill";
+    case churn_action::leave:
+      return "leave";
     case churn_action::freeze:
       return "freeze";
     case churn_action::thaw:

@@ -7,7 +7,7 @@
 
 namespace treecast::lab {
 
-enum class churn_action { kill, freeze, thaw, restart };
+enum class churn_action { kill, leave, freeze, thaw, restart };
 
 struct churn_event {
   double at_s = 0;

@@ -252,6 +252,14 @@ class lab {
         peer.current().wait_exit(10s);
         peer.alive = false;
         break;
+      case churn_action::leave:
+        // SIGTERM: the peer says Leave to its children (with peers to go
+        // to) and keeps feeding them until they are in elsewhere.
+        churn_.push_back({runtime::wall_time_ms(), false});
+        peer.current().send_signal(SIGTERM);
+        peer.current().wait_exit(10s);
+        peer.alive = false;
+        break;
       case churn_action::freeze:
         churn_.push_back({runtime::wall_time_ms(), true});
         peer.current().send_signal(SIGSTOP);

@@ -31,7 +31,7 @@ int main(int argc, char** argv) {
     ("kill", po::value(&o.kills)->default_value(o.kills),
      "kill -9 relay1..relayK, spread between 30% and 70% of the run")
     ("plan", po::value(&o.plan)->default_value(o.plan),
-     "churn: SECONDS:ACTION:PEER,... with ACTION kill|freeze|thaw|restart, PEER relayN|viewerN")
+     "churn: SECONDS:ACTION:PEER,... with ACTION kill|leave|freeze|thaw|restart (leave: SIGTERM), PEER relayN|viewerN")
     ("sites", po::value(&o.sites)->default_value(o.sites),
      "peers spread round-robin over site1..siteN (0: no sites); the broadcaster is outside them")
     ("netns", po::bool_switch(&o.netns),

@@ -16,6 +16,7 @@ TEST(churn_plan, parses_and_sorts_by_time) {
   EXPECT_EQ(events[2].peer, "viewer12");
   EXPECT_EQ(events[2].action, churn_action::freeze);
   EXPECT_TRUE(parse_churn_plan("").empty());
+  EXPECT_EQ(parse_churn_plan("15:leave:relay2").at(0).action, churn_action::leave);
 }
 
 TEST(churn_plan, names_what_is_wrong) {
