@@ -242,23 +242,25 @@ class lab {
     }
   }
 
+  // A churn moment (repairs are timed from it), then `signal` and its exit.
+  void end_peer(lab_peer& peer, int signal) {
+    churn_.push_back({runtime::wall_time_ms(), false});
+    peer.current().send_signal(signal);
+    peer.current().wait_exit(10s);
+    peer.alive = false;
+  }
+
   void apply(const churn_event& e) {
     lab_peer& peer = *find(e.peer);
     progress("%s %s", churn_action_name(e.action), peer.name.c_str());
     switch (e.action) {
       case churn_action::kill:
-        churn_.push_back({runtime::wall_time_ms(), false});
-        peer.current().send_signal(SIGKILL);
-        peer.current().wait_exit(10s);
-        peer.alive = false;
+        end_peer(peer, SIGKILL);
         break;
       case churn_action::leave:
         // SIGTERM: the peer says Leave to its children (with peers to go
         // to) and keeps feeding them until they are in elsewhere.
-        churn_.push_back({runtime::wall_time_ms(), false});
-        peer.current().send_signal(SIGTERM);
-        peer.current().wait_exit(10s);
-        peer.alive = false;
+        end_peer(peer, SIGTERM);
         break;
       case churn_action::freeze:
         churn_.push_back({runtime::wall_time_ms(), true});
