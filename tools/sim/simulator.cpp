@@ -253,13 +253,13 @@ class world {
     r.control_bytes_per_peer_per_s =
         static_cast<double>(control_bytes_) / static_cast<double>(n) / r.simulated_s;
     if (settled_span > duration::zero()) {
-      r.settled_control_bytes_per_peer_per_s = static_cast<double>(settled_control_bytes_) /
-                                               static_cast<double>(n) /
-                                               std::chrono::duration<double>(settled_span).count();
+      const auto per_peer_per_s = [&](std::uint64_t bytes) {
+        return static_cast<double>(bytes) / static_cast<double>(n) /
+               std::chrono::duration<double>(settled_span).count();
+      };
+      r.settled_control_bytes_per_peer_per_s = per_peer_per_s(settled_control_bytes_);
       for (const auto& [name, bytes] : settled_control_bytes_by_message_) {
-        r.settled_control_bytes_by_message[name] =
-            static_cast<double>(bytes) / static_cast<double>(n) /
-            std::chrono::duration<double>(settled_span).count();
+        r.settled_control_bytes_by_message[name] = per_peer_per_s(bytes);
       }
     }
     std::vector<double> join_ms;

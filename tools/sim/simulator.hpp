@@ -15,7 +15,6 @@
 #include <map>
 #include <memory>
 #include <optional>
-
 #include <string>
 #include <vector>
 
@@ -138,7 +137,7 @@ struct sim_result {
   std::size_t root_upload_streams = 0;
   double control_bytes_per_peer_per_s = 0;          // over the whole run, joins included
   double settled_control_bytes_per_peer_per_s = 0;  // the settled tree's (see simulator.cpp)
-  // The same by message kind (wire::message_name), for what to make cheaper.
+  // The same by message kind (wire::frame_message_name), for what to make cheaper.
   std::map<std::string, double> settled_control_bytes_by_message;
   std::size_t wan_copies_max = 0;    // with sites: most parent links into one site from outside
   double coordinate_error_p50 = 0;   // network coordinates: median |estimate - rtt| / rtt
