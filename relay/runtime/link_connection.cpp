@@ -24,14 +24,22 @@ using asio::ip::tcp;
 namespace {
 
 constexpr std::size_t read_buffer_bytes = 64 * 1024;
-constexpr std::size_t max_frames_per_write = 64;
+// A send's batch: frames encrypted together leave in one send (a chunk's
+// records in one, not one per record), bounded so that what is committed
+// to the socket stays near what the kernel holds (runtime_config).
+constexpr std::size_t max_frames_per_send = 64;
+constexpr std::size_t max_ciphertext_per_send = 64 * 1024;
+
+bool timed_out(const asio::steady_timer& timer) {
+  return timer.expiry() <= asio::steady_timer::clock_type::now();
+}
 
 }  // namespace
 
 link_connection::link_connection(tcp::socket socket, asio::ssl::context& tls, core::link_id_t id,
                                  handler& owner, const runtime_config& config)
-    : stream_(std::move(socket), tls),
-      socket_(stream_.next_layer()),
+    : socket_(std::move(socket)),
+      tls_context_(tls.native_handle()),
       resolver_(socket_.get_executor()),
       timer_(socket_.get_executor()),
       id_(id),
@@ -47,25 +55,7 @@ void link_connection::start() {
       self->fail(link_errc::connect_timeout);
     }
   });
-  stream_.async_handshake(asio::ssl::stream_base::server,
-                          [self = shared_from_this()](const boost::system::error_code& ec) {
-                            self->timer_.cancel();
-                            if (self->closed_ || self->closing_) {
-                              return;
-                            }
-                            if (ec) {
-                              // Not TLS, or not ours: bad input from that peer.
-                              handler* owner = self->owner_;
-                              self->owner_ = nullptr;
-                              if (owner) {
-                                owner->on_link_protocol_error(self->id_, ec);
-                              }
-                              self->shutdown_now();
-                              return;
-                            }
-                            self->begin_reading();
-                            self->write_queued();
-                          });
+  begin_handshake(tls_session::role::server);
 }
 
 void link_connection::pace(std::uint64_t bytes_per_second) {
@@ -74,8 +64,55 @@ void link_connection::pace(std::uint64_t bytes_per_second) {
       std::min<std::uint64_t>(bytes_per_second, std::numeric_limits<unsigned int>::max()));
   ::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_MAX_PACING_RATE, &rate, sizeof rate);
   // A paced link feeds a narrow downlink: small records (tls_context.cpp),
-  // from the next write on (not under one in flight).
+  // from the next frame encrypted on.
   small_records_due_ = true;
+}
+
+void link_connection::begin_handshake(tls_session::role side) {
+  side_ = side;
+  try {
+    tls_.emplace(tls_context_, side);
+  } catch (const std::runtime_error&) {
+    handshake_failed(std::make_error_code(std::errc::not_enough_memory));
+    return;
+  }
+  continue_handshake();
+}
+
+void link_connection::continue_handshake() {
+  const tls_progress progress = tls_->handshake();
+  flush();
+  if (closed_) {
+    return;
+  }
+  if (progress.needs_input) {
+    read_some();
+    return;
+  }
+  timer_.cancel();
+  if (progress.error || progress.ended) {
+    handshake_failed(progress.error ? progress.error : std::error_code(link_errc::closed_by_peer));
+    return;
+  }
+  begin_reading();
+  if (side_ == tls_session::role::client && owner_ && !closed_) {
+    owner_->on_link_connected(id_);
+  }
+  write_queued();
+}
+
+void link_connection::handshake_failed(std::error_code why) {
+  if (side_ == tls_session::role::client) {
+    fail(why);
+    return;
+  }
+  // Not TLS, or not ours: bad input from that peer.
+  handler* owner = owner_;
+  owner_ = nullptr;
+  if (owner) {
+    owner->on_link_protocol_error(id_, why);
+  }
+  shutdown_now();
 }
 
 void link_connection::begin_reading() {
@@ -90,18 +127,19 @@ void link_connection::begin_reading() {
   // Allocated only now: a flood of connections that never finish the
   // handshake costs no read buffers.
   read_buffer_.resize(read_buffer_bytes);
-  read_some();
+  // Frames may have come with the handshake's last flight.
+  decrypt_received();
 }
 
 void link_connection::connect(const std::string& host, std::uint16_t port) {
-  // The timer bounds resolve + connect together; cancelling the socket and
-  // resolver makes the pending handler report operation_aborted.
+  // The timer bounds resolve + connect + handshake together; cancelling the
+  // socket and resolver makes the pending handler report operation_aborted.
   timer_.expires_after(config_.connect_timeout);
   timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
     if (!ec && !self->closed_ && !self->socket_.is_open()) {
       self->resolver_.cancel();
     }
-    if (!ec && !self->closed_) {
+    if (!ec && !self->closed_ && !self->handshaken_) {
       boost::system::error_code ignored;
       self->socket_.close(ignored);
     }
@@ -111,55 +149,50 @@ void link_connection::connect(const std::string& host, std::uint16_t port) {
       [self = shared_from_this()](const boost::system::error_code& ec,
                                   tcp::resolver::results_type results) {
         if (ec) {
-          self->fail(self->timer_.expiry() <= asio::steady_timer::clock_type::now()
-                         ? std::error_code(link_errc::connect_timeout)
-                         : std::error_code(ec));
+          self->fail(timed_out(self->timer_) ? std::error_code(link_errc::connect_timeout)
+                                             : std::error_code(ec));
           return;
         }
-        asio::async_connect(
-            self->socket_, results,
-            [self](const boost::system::error_code& ec, const tcp::endpoint&) {
-              if (ec) {
-                self->fail(self->timer_.expiry() <= asio::steady_timer::clock_type::now()
-                               ? std::error_code(link_errc::connect_timeout)
-                               : std::error_code(ec));
-                return;
-              }
-              if (self->closed_ || self->closing_) {
-                return;
-              }
-              self->stream_.async_handshake(asio::ssl::stream_base::client,
-                                            [self](const boost::system::error_code& ec) {
-                                              self->timer_.cancel();
-                                              if (self->closed_ || self->closing_) {
-                                                return;
-                                              }
-                                              if (ec) {
-                                                self->fail(ec);
-                                                return;
-                                              }
-                                              self->begin_reading();
-                                              if (self->owner_) {
-                                                self->owner_->on_link_connected(self->id_);
-                                              }
-                                              self->write_queued();
-                                            });
-            });
+        asio::async_connect(self->socket_, results,
+                            [self](const boost::system::error_code& ec, const tcp::endpoint&) {
+                              if (ec) {
+                                self->fail(timed_out(self->timer_)
+                                               ? std::error_code(link_errc::connect_timeout)
+                                               : std::error_code(ec));
+                                return;
+                              }
+                              if (self->closed_ || self->closing_) {
+                                return;
+                              }
+                              self->begin_handshake(tls_session::role::client);
+                            });
       });
 }
 
 void link_connection::read_some() {
-  stream_.async_read_some(
-      asio::buffer(read_buffer_),
+  const std::span<std::uint8_t> space = tls_->receive_space();
+  socket_.async_read_some(
+      asio::buffer(space.data(), space.size()),
       [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
         if (self->closed_ || self->closing_) {
           return;
         }
+        if (!self->handshaken_) {
+          if (ec) {
+            self->handshake_failed(timed_out(self->timer_)
+                                       ? std::error_code(link_errc::connect_timeout)
+                                       : std::error_code(ec));
+            return;
+          }
+          self->tls_->received(n);
+          self->continue_handshake();
+          return;
+        }
         if (ec) {
           std::error_code why = ec;
-          // The peer closed without a TLS close_notify (as we do): a clean
+          // The peer closed (without a TLS close_notify, as we do): a clean
           // end, unless it stopped in the middle of a frame.
-          if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) {
+          if (ec == asio::error::eof) {
             why = self->decoder_.finish();
             if (!why) {
               why = link_errc::closed_by_peer;
@@ -168,36 +201,69 @@ void link_connection::read_some() {
           self->fail(why);
           return;
         }
-        self->frames_.clear();
-        const std::error_code framing =
-            self->decoder_.feed({self->read_buffer_.data(), n}, self->frames_);
-        // Frames completed before a framing error are still valid input.
-        for (const auto& frame : self->frames_) {
-          if (!self->owner_ || self->closing_) {
-            return;
-          }
-          self->owner_->on_link_frame(self->id_, frame);
-        }
-        if (self->frames_.empty() && !framing && self->owner_) {
-          // Part of a frame: the peer is alive and sending (a large chunk on
-          // a slow link, or a retransmission) though no frame is whole yet.
-          self->owner_->on_link_bytes(self->id_);
-        }
-        if (framing) {
-          // Report before closing, so the reason is logged by the time the
-          // peer sees the connection end.
-          handler* owner = self->owner_;
-          self->owner_ = nullptr;
-          if (owner) {
-            owner->on_link_protocol_error(self->id_, framing);
-          }
-          self->shutdown_now();
-          return;
-        }
-        if (self->owner_ && !self->closing_) {
-          self->read_some();
-        }
+        self->tls_->received(n);
+        self->decrypt_received();
       });
+}
+
+void link_connection::decrypt_received() {
+  for (;;) {
+    if (closed_ || closing_ || !owner_) {
+      return;
+    }
+    const tls_progress progress = tls_->read(read_buffer_);
+    if (progress.bytes > 0) {
+      if (!deliver(progress.bytes)) {
+        return;
+      }
+      continue;
+    }
+    if (progress.needs_input) {
+      break;
+    }
+    std::error_code why = progress.error;
+    if (progress.ended) {
+      why = decoder_.finish();
+      if (!why) {
+        why = link_errc::closed_by_peer;
+      }
+    }
+    fail(why);
+    return;
+  }
+  flush();  // what the session answered while reading (a key update)
+  if (!closed_) {
+    read_some();
+  }
+}
+
+bool link_connection::deliver(std::size_t bytes) {
+  frames_.clear();
+  const std::error_code framing = decoder_.feed({read_buffer_.data(), bytes}, frames_);
+  // Frames completed before a framing error are still valid input.
+  for (const auto& frame : frames_) {
+    if (!owner_ || closing_) {
+      return false;
+    }
+    owner_->on_link_frame(id_, frame);
+  }
+  if (frames_.empty() && !framing && owner_) {
+    // Part of a frame: the peer is alive and sending (a large chunk on a
+    // slow link, or a retransmission) though no frame is whole yet.
+    owner_->on_link_bytes(id_);
+  }
+  if (framing) {
+    // Report before closing, so the reason is logged by the time the peer
+    // sees the connection end.
+    handler* owner = owner_;
+    owner_ = nullptr;
+    if (owner) {
+      owner->on_link_protocol_error(id_, framing);
+    }
+    shutdown_now();
+    return false;
+  }
+  return owner_ && !closing_ && !closed_;
 }
 
 void link_connection::send(wire::shared_bytes frame) {
@@ -210,58 +276,65 @@ void link_connection::send(wire::shared_bytes frame) {
 }
 
 void link_connection::write_queued() {
-  if (in_flight_ > 0 || queue_.empty() || !socket_.is_open() || closed_ || !handshaken_) {
+  if (send_in_flight_ || !handshaken_ || closed_) {
     return;
   }
-  if (std::exchange(small_records_due_, false)) {
-    SSL_set_max_send_fragment(stream_.native_handle(), narrow_link_record_bytes);
-  }
-  std::vector<asio::const_buffer> buffers;
-  for (const auto& frame : queue_) {
-    if (buffers.size() == max_frames_per_write) {
-      break;
+  for (std::size_t frames = 0; frames < max_frames_per_send && !queue_.empty() &&
+                               tls_->outgoing_bytes() < max_ciphertext_per_send;
+       ++frames) {
+    if (std::exchange(small_records_due_, false)) {
+      tls_->limit_records(narrow_link_record_bytes);
     }
-    buffers.push_back(asio::buffer(*frame));
+    const tls_progress progress = tls_->write(*queue_.front());
+    if (progress.error) {
+      fail(progress.error);
+      return;
+    }
+    encrypted_bytes_ += queue_.front()->size();
+    queue_.pop_front();
   }
-  in_flight_ = buffers.size();
-  asio::async_write(stream_, buffers,
+  flush();
+}
+
+void link_connection::flush() {
+  if (send_in_flight_ || closed_ || !tls_->has_outgoing()) {
+    return;
+  }
+  tls_->take_outgoing(sending_);
+  sending_frame_bytes_ = std::exchange(encrypted_bytes_, 0);
+  send_in_flight_ = true;
+  asio::async_write(socket_, asio::buffer(sending_),
                     [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
+                      self->send_in_flight_ = false;
                       if (self->closed_) {
-                        self->queue_.clear();  // frames in flight were kept alive until now
-                        self->pending_bytes_ = 0;
-                        self->in_flight_ = 0;
                         return;
                       }
-                      std::size_t written = 0;
-                      for (std::size_t i = 0; i < self->in_flight_; ++i) {
-                        written += self->queue_.front()->size();
-                        self->queue_.pop_front();
-                      }
-                      self->pending_bytes_ -= written;
-                      self->in_flight_ = 0;
                       if (ec) {
                         self->fail(ec);
                         return;
                       }
-                      if (self->owner_) {
-                        // May queue more or close this link (the engine runs).
+                      const std::size_t written = std::exchange(self->sending_frame_bytes_, 0);
+                      self->pending_bytes_ -= written;
+                      if (written > 0 && self->owner_) {
+                        // May queue more (sent below) or close this link (the engine runs).
                         self->owner_->on_link_written(self->id_, written);
                       }
                       if (self->closed_) {
                         return;
                       }
-                      if (self->closing_ && self->queue_.empty()) {
+                      if (self->closing_ && self->queue_.empty() && !self->tls_->has_outgoing()) {
                         self->shutdown_now();
                         return;
                       }
                       self->write_queued();
+                      self->flush();  // before the handshake, its records
                     });
 }
 
 void link_connection::close_after_flush() {
   owner_ = nullptr;
   closing_ = true;
-  if (in_flight_ == 0 && queue_.empty()) {
+  if (!send_in_flight_ && queue_.empty()) {
     shutdown_now();
     return;
   }
@@ -297,10 +370,8 @@ void link_connection::shutdown_now() {
   resolver_.cancel();
   socket_.shutdown(tcp::socket::shutdown_both, ignored);
   socket_.close(ignored);
-  if (in_flight_ == 0) {
-    queue_.clear();  // otherwise the write handler drops it: its buffers point into it
-    pending_bytes_ = 0;
-  }
+  queue_.clear();  // a send under way keeps its own buffer (sending_) until its handler
+  pending_bytes_ = 0;
 }
 
 }  // namespace treecast::runtime

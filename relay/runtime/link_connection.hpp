@@ -1,5 +1,6 @@
 // One TLS 1.3 connection to a peer: handshakes, reads frames, writes queued
-// frames in order.
+// frames in order. The TLS session works on byte buffers (tls_session.hpp
+// says why); this class moves them over the socket.
 //
 // Lifetime: every pending asynchronous operation holds a shared_ptr to the
 // connection, so it lives until its last handler has run. The owner
@@ -10,15 +11,17 @@
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <system_error>
 #include <vector>
 
 #include "core/actions.hpp"
 #include "runtime/runtime_config.hpp"
+#include "runtime/tls_session.hpp"
 #include "wire/bytes.hpp"
 #include "wire/frame_decoder.hpp"
 
@@ -72,14 +75,27 @@ class link_connection : public std::enable_shared_from_this<link_connection> {
   std::size_t pending_bytes() const { return pending_bytes_; }
 
  private:
+  void begin_handshake(tls_session::role side);
+  void continue_handshake();
+  void handshake_failed(std::error_code why);
   void begin_reading();
   void read_some();
+  // Decrypts what was received and hands it on, then reads again.
+  void decrypt_received();
+  // Hands `bytes` of read_buffer_ to the decoder and the owner; false when
+  // this link stopped reading meanwhile.
+  bool deliver(std::size_t bytes);
+  // Encrypts queued frames (a batch) and sends them.
   void write_queued();
+  // Sends what the session has to send, unless a send is under way.
+  void flush();
   void fail(std::error_code why);
   void shutdown_now();
 
-  boost::asio::ssl::stream<boost::asio::ip::tcp::socket> stream_;
-  boost::asio::ip::tcp::socket& socket_;  // stream_'s TCP layer
+  boost::asio::ip::tcp::socket socket_;
+  SSL_CTX* tls_context_;
+  std::optional<tls_session> tls_;  // from the handshake until closed
+  tls_session::role side_ = tls_session::role::server;
   boost::asio::ip::tcp::resolver resolver_;
   boost::asio::steady_timer timer_;  // connect timeout, then close linger
   core::link_id_t id_;
@@ -88,9 +104,12 @@ class link_connection : public std::enable_shared_from_this<link_connection> {
   wire::frame_decoder decoder_;
   std::vector<std::uint8_t> read_buffer_;
   std::vector<wire::shared_bytes> frames_;  // scratch for decoded frames
-  std::deque<wire::shared_bytes> queue_;
-  std::size_t pending_bytes_ = 0;
-  std::size_t in_flight_ = 0;  // frames at the head of queue_ being written
+  std::deque<wire::shared_bytes> queue_;    // not yet encrypted
+  std::size_t pending_bytes_ = 0;           // queued, or encrypted and not yet sent
+  std::size_t encrypted_bytes_ = 0;         // of frames encrypted for the next send
+  std::size_t sending_frame_bytes_ = 0;     // of frames in the send under way
+  std::vector<std::uint8_t> sending_;       // ciphertext of the send under way
+  bool send_in_flight_ = false;
   bool closing_ = false;
   bool handshaken_ = false;  // writes wait for the TLS handshake
   bool closed_ = false;
