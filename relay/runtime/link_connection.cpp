@@ -23,7 +23,8 @@ using asio::ip::tcp;
 
 namespace {
 
-constexpr std::size_t read_buffer_bytes = 64 * 1024;
+// A record's plaintext at most: SSL_read returns no more at once.
+constexpr std::size_t read_buffer_bytes = 16 * 1024;
 // A send's batch: frames encrypted together leave in one send (a chunk's
 // records in one, not one per record), bounded so that what is committed
 // to the socket stays near what the kernel holds (runtime_config).
