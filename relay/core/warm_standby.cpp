@@ -197,6 +197,7 @@ void warm_standby::on_link_gone(link_id_t id) {
   if (link_ != id) {
     return;
   }
+  ctx_.log(log_level::debug, "warm standby gone; looking for another");
   forget_link();
   if (challenger_) {
     take_challenger();
@@ -355,6 +356,7 @@ void warm_standby::drop(std::error_code why) {
   if (!link_) {
     return;
   }
+  ctx_.log(log_level::debug, "warm standby dropped (" + why.message() + "); looking for another");
   const link_id_t id = *link_;
   links_.close(id, why);
   links_.remove(id);
