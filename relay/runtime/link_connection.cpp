@@ -9,7 +9,6 @@
 #include <utility>
 
 #include <boost/asio/connect.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 
 #include "runtime/congestion_control.hpp"
@@ -190,16 +189,7 @@ void link_connection::read_some() {
           return;
         }
         if (ec) {
-          std::error_code why = ec;
-          // The peer closed (without a TLS close_notify, as we do): a clean
-          // end, unless it stopped in the middle of a frame.
-          if (ec == asio::error::eof) {
-            why = self->decoder_.finish();
-            if (!why) {
-              why = link_errc::closed_by_peer;
-            }
-          }
-          self->fail(why);
+          self->fail(ec == asio::error::eof ? self->end_of_stream() : std::error_code(ec));
           return;
         }
         self->tls_->received(n);
@@ -222,20 +212,20 @@ void link_connection::decrypt_received() {
     if (progress.needs_input) {
       break;
     }
-    std::error_code why = progress.error;
-    if (progress.ended) {
-      why = decoder_.finish();
-      if (!why) {
-        why = link_errc::closed_by_peer;
-      }
-    }
-    fail(why);
+    fail(progress.ended ? end_of_stream() : progress.error);
     return;
   }
   flush();  // what the session answered while reading (a key update)
   if (!closed_) {
     read_some();
   }
+}
+
+std::error_code link_connection::end_of_stream() const {
+  // The peer closed (without a TLS close_notify, as we do, or with one): a
+  // clean end, unless it stopped in the middle of a frame.
+  const std::error_code truncated = decoder_.finish();
+  return truncated ? truncated : std::error_code(link_errc::closed_by_peer);
 }
 
 bool link_connection::deliver(std::size_t bytes) {

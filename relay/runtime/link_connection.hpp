@@ -82,6 +82,9 @@ class link_connection : public std::enable_shared_from_this<link_connection> {
   void read_some();
   // Decrypts what was received and hands it on, then reads again.
   void decrypt_received();
+  // Why the link ended when the peer closed it: closed_by_peer, or the
+  // framing's truncated_frame.
+  std::error_code end_of_stream() const;
   // Hands `bytes` of read_buffer_ to the decoder and the owner; false when
   // this link stopped reading meanwhile.
   bool deliver(std::size_t bytes);

@@ -93,10 +93,6 @@ tls_progress tls_session::handshake() {
   return outcome(SSL_do_handshake(ssl_.get()), 0);
 }
 
-bool tls_session::handshaken() const {
-  return SSL_is_init_finished(ssl_.get()) == 1;
-}
-
 tls_progress tls_session::read(std::span<std::uint8_t> into) {
   ERR_clear_error();
   std::size_t n = 0;

@@ -44,7 +44,6 @@ class tls_session {
   tls_session& operator=(const tls_session&) = delete;
 
   tls_progress handshake();
-  bool handshaken() const;
   // Decrypts what was received into `into`.
   tls_progress read(std::span<std::uint8_t> into);
   // Encrypts all of `from` onto outgoing() (never partly: the buffer grows).
