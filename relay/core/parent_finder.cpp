@@ -655,6 +655,15 @@ void parent_finder::request(link_id_t id) {
   request.renditions = renditions_.ask(links_.at(id));
   request.downlink_kbps = timing_.narrow_downlink_kbps();
   links_.send(id, request);
+  if (round_ == round_kind::promotion) {
+    promoted_ = id;
+    deadline_ = promotion_silence_limit(ctx_.now);
+  }
+}
+
+time_point parent_finder::promotion_silence_limit(time_point since) const {
+  const link* l = links_.find(promoted_);
+  return l ? std::max(l->last_heard, since) + 2 * l->rtt + promotion_grace : since;
 }
 
 bool parent_finder::can_adopt_from(const link& l) const {
@@ -812,6 +821,15 @@ std::optional<time_point> parent_finder::deadline() const {
 void parent_finder::on_timer() {
   if (phase_ == phase::backing_off && deadline_ && ctx_.now >= *deadline_) {
     start_join();
+  }
+  if (phase_ == phase::requesting && round_ == round_kind::promotion && deadline_ &&
+      ctx_.now >= *deadline_) {
+    if (const time_point limit = promotion_silence_limit({}); ctx_.now < limit) {
+      deadline_ = limit;  // still heard: alive, answering late
+      return;
+    }
+    failed("silent since we asked");
+    return;
   }
   if (phase_ == phase::probing && deadline_ && ctx_.now >= *deadline_) {
     if (timing_.waiting() && ctx_.now < timing_.until()) {

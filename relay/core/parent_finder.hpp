@@ -263,6 +263,9 @@ class parent_finder {
   void maybe_choose();
   void choose();
   void request(link_id_t id);
+  // While a promotion waits for the standby's answer: when the standby,
+  // heard from last at `since` or later, has been silent too long.
+  time_point promotion_silence_limit(time_point since) const;
   // The best usable answer after `chosen`, not below it, with room.
   std::optional<std::size_t> runner_up(const std::vector<probe_result>& results,
                                        const std::vector<link_id_t>& ids, link_id_t chosen) const;
@@ -273,6 +276,10 @@ class parent_finder {
   static constexpr std::size_t max_repairs_kept = 256;
   // After the first usable Pong, the round waits twice its RTT plus this.
   static constexpr duration probe_grace = std::chrono::milliseconds(20);
+  // A promoted standby silent for twice its RTT plus this froze too (a
+  // parent and its standby can fail together): the repair targets then, not
+  // the heartbeat timeout a second later. One still heard is waited for.
+  static constexpr duration promotion_grace = std::chrono::milliseconds(100);
 
   node_context& ctx_;
   link_table& links_;
@@ -312,6 +319,7 @@ class parent_finder {
 
   std::optional<link_id_t> spare_;        // the runner-up kept for the standby
   std::vector<wire::endpoint> fallback_;  // a promotion's repair targets
+  link_id_t promoted_ = 0;                // a promotion's standby link
   // When the round chose a full peer (of our site), the round's peers that
   // had room: where to go if it redirects us with no candidate (nothing
   // below it takes children: full, or none can be reached).

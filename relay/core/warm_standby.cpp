@@ -262,12 +262,13 @@ std::optional<wire::seq_t> warm_standby::first_to_fetch() const {
   }
   // The first chunk we lack up to the newest announced, from the gap after
   // our newest chunk (the standby holds the ones before its first Have
-  // too), never one fetched before on this link.
+  // too), never one fetched before on this link. Oldest first (they play
+  // first), a Fetch's most at a time: a gap wider than that is fetched in
+  // turn, not skipped, unless it reaches back beyond fetch_reach.
   const wire::seq_t last = haves.rbegin()->first;
   const auto ours = window_.last_seq();
   wire::seq_t from = std::min(haves.begin()->first, ours ? *ours + 1 : last);
-  from = std::max<wire::seq_t>(
-      from, last >= wire::max_fetch_chunks ? last - wire::max_fetch_chunks + 1 : 0);
+  from = std::max<wire::seq_t>(from, last >= fetch_reach ? last - fetch_reach + 1 : 0);
   if (fetch_ && fetch_->link == link_) {
     from = std::max(from, fetch_->end);
   }

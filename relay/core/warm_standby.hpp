@@ -163,6 +163,10 @@ class warm_standby {
   std::optional<wire::node_id_t> parent_id() const;
 
   static constexpr std::size_t arrivals_kept = 64;
+  // How far back from the standby's newest chunk a gap is fetched: older
+  // chunks than that would play too late to matter (1 s at a chunk per
+  // frame).
+  static constexpr wire::seq_t fetch_reach = 4 * wire::max_fetch_chunks;
   // The parent's lag assumed until the standby's lead is known.
   static constexpr duration unknown_lag = std::chrono::milliseconds(300);
   // A challenger replaces the standby only when this much sooner (noise).

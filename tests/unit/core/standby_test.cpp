@@ -87,6 +87,38 @@ TEST(warm_standby, a_crashed_parent_is_replaced_with_one_message_on_the_standby_
   EXPECT_EQ(t.h.engine().stats().get(counter::chunks_missed), 0u);
 }
 
+TEST(warm_standby, a_standby_silent_since_the_switch_began_is_passed_over_for_a_repair_round) {
+  attached_with_standby t;
+  t.h.closed(t.parent);
+  ASSERT_EQ(t.h.only_sent<wire::join_request>(t.standby).size(), 1u);
+  // Frozen with the parent: no answer, no byte. Within twice its RTT plus
+  // the grace, it is still waited for...
+  t.h.advance(90ms);
+  EXPECT_TRUE(t.h.all<connect_action>().empty());
+  EXPECT_FALSE(t.h.closed_reason(t.standby));
+  // ...then the repair targets are probed, not after the heartbeat timeout.
+  t.h.advance(30ms);
+  EXPECT_TRUE(t.h.closed_reason(t.standby));
+  const auto connects = t.h.all<connect_action>();
+  ASSERT_FALSE(connects.empty());
+  EXPECT_EQ(connects[0].to, (wire::endpoint{"127.0.0.1", 7000}));
+}
+
+TEST(warm_standby, a_standby_still_heard_is_waited_for_however_late_its_answer) {
+  attached_with_standby t;
+  t.h.closed(t.parent);
+  ASSERT_EQ(t.h.only_sent<wire::join_request>(t.standby).size(), 1u);
+  for (int step = 0; step < 10; ++step) {
+    t.h.advance(60ms);
+    t.h.receive(t.standby, wire::heartbeat{});
+  }
+  EXPECT_TRUE(t.h.all<connect_action>().empty());
+  t.h.receive(t.standby, wire::join_accept{1, {id_of(1), id_of(6)}, {{"127.0.0.1", 7000}}, {}});
+  t.h.receive(t.standby, make_chunk(4));
+  EXPECT_TRUE(t.h.engine().attached());
+  EXPECT_EQ(t.h.engine().stats().get(counter::standby_promotions), 1u);
+}
+
 TEST(warm_standby, a_parent_silent_behind_the_standby_is_left_within_a_chunk) {
   attached_with_standby t;
   // The standby has chunk 4; the parent sends nothing at all.
@@ -220,6 +252,34 @@ TEST(warm_standby, a_gap_fill_fetches_from_the_parents_last_chunk_and_a_switch_r
   ASSERT_EQ(requests.size(), 1u);
   EXPECT_EQ(requests[0].resume_from, 3u);
   t.h.receive(t.standby, make_chunk(3));
+  EXPECT_EQ(t.h.engine().stats().get(counter::chunks_missed), 0u);
+}
+
+TEST(warm_standby, a_gap_wider_than_one_fetch_is_fetched_oldest_first_in_turn) {
+  // The parent froze after chunk 3; the standby announced ten more at once
+  // (a standby taken moments ago, its Haves caught up): more than a Fetch
+  // carries. None may be skipped: they play in order.
+  attached_with_standby t;
+  for (wire::seq_t s = 4; s < 14; ++s) {
+    t.h.receive(t.standby, wire::have{s, 2});
+  }
+  t.h.advance(55ms);
+  const auto first = t.h.only_sent<wire::fetch>(t.standby);
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first[0].from_seq, 4u);
+  EXPECT_EQ(first[0].count, wire::max_fetch_chunks);
+  t.h.clear();
+  for (wire::seq_t s = 4; s < 4 + wire::max_fetch_chunks; ++s) {
+    t.h.receive(t.standby, make_chunk(s));
+  }
+  t.h.advance(1ms);
+  const auto rest = t.h.only_sent<wire::fetch>(t.standby);
+  ASSERT_EQ(rest.size(), 1u);
+  EXPECT_EQ(rest[0].from_seq, 4u + wire::max_fetch_chunks);
+  EXPECT_EQ(rest[0].count, 14u - 4u - wire::max_fetch_chunks);
+  t.h.receive(t.standby, make_chunk(12));
+  t.h.receive(t.standby, make_chunk(13));
+  EXPECT_EQ(t.h.all<deliver_action>().size(), 10u);
   EXPECT_EQ(t.h.engine().stats().get(counter::chunks_missed), 0u);
 }
 
