@@ -32,7 +32,8 @@ struct playback_pipeline::timing {
   // Capture time of the first chunk of the rendition playing now. A frame of
   // the rendition left that comes out late (the demuxer holds a video PES
   // until the next one starts, which on sound alone may be seconds away) is
-  // dropped: shown, it would move playback that much later, the sound too.
+  // dropped (of_rendition_left): shown, it would move playback that much
+  // later, the sound too.
   std::atomic<std::int64_t> rendition_start_us{0};
   // False on sound alone: a frame the demuxer still held from the picture
   // left is not shown, and does not end the stall meter's hold (measured:
@@ -220,7 +221,8 @@ GstPadProbeReturn on_frame(GstPad* pad, GstPadProbeInfo* info, gpointer user_dat
   const auto captured_us =
       static_cast<std::int64_t>(t->anchor_capture_us.load()) + (pts - anchor_pts_ns) / 1000;
   if (!t->picture_expected.load() ||
-      (captured_us < t->rendition_start_us.load() && shown_wall_us < wall_now_us())) {
+      (of_rendition_left(captured_us, t->rendition_start_us.load()) &&
+       shown_wall_us < wall_now_us())) {
     return GST_PAD_PROBE_DROP;
   }
   move_playback(*t, shown_wall_us, captured_us);

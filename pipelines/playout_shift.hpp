@@ -58,6 +58,21 @@ struct playout_frame {
 inline constexpr std::int64_t late_tolerance_us = 30'000;
 inline constexpr std::int64_t early_tolerance_us = 40'000;
 
+// Whether a frame captured at `captured_us` (from its PTS, through the
+// playback's anchor) is of the rendition left before the one whose first
+// chunk was captured at `rendition_start_us`. With a margin: the anchor
+// pairs the first chunk's oldest content (often sound) with the first buffer
+// demuxed, so a frame's capture time may run a little early (lab: an
+// up-switch's keyframe, decoded late, came out 11-16 ms "before" its own
+// chunk and was dropped: a 66 ms stall in 16 of 24 viewers). The frames
+// this is for, held by the demuxer through sound alone, are seconds old; the
+// last one or two before a switch between pictures, shown late, are no
+// later than the new keyframe after them.
+inline constexpr std::int64_t rendition_left_margin_us = 100'000;
+inline bool of_rendition_left(std::int64_t captured_us, std::int64_t rendition_start_us) {
+  return captured_us + rendition_left_margin_us < rendition_start_us;
+}
+
 // The shift (us, > 0 later, < 0 sooner) to apply to this frame and all after
 // it; 0 to keep playback where it is.
 std::int64_t playout_shift(const playout_frame& f);

@@ -84,5 +84,18 @@ TEST(live_edge, is_the_smallest_delay_of_the_chunks_of_the_last_two_seconds) {
   EXPECT_EQ(edge.delay_us(), 800'000);
 }
 
+TEST(of_rendition_left, a_frame_held_through_sound_alone_is_of_the_rendition_left) {
+  const std::int64_t start = 10'000 * ms;
+  EXPECT_TRUE(of_rendition_left(start - 3000 * ms, start));
+  EXPECT_TRUE(of_rendition_left(start - 101 * ms, start));
+}
+
+TEST(of_rendition_left, the_new_keyframe_dated_a_little_early_by_the_anchor_is_not) {
+  const std::int64_t start = 10'000 * ms;
+  EXPECT_FALSE(of_rendition_left(start - 16 * ms, start));  // measured: 11-16 ms early
+  EXPECT_FALSE(of_rendition_left(start, start));
+  EXPECT_FALSE(of_rendition_left(start + 33 * ms, start));
+}
+
 }  // namespace
 }  // namespace treecast::media
