@@ -1017,7 +1017,7 @@ void node::on_source_chunk(wire::chunk c, time_point now) {
 void node::accept_chunk(shared_chunk c, bool from_parent) {
   const bool parent_sent = from_parent && position_.has_parent();
   if (parent_sent) {
-    standby_.on_parent_chunk(c->seq);  // alive, even when the standby filled this one in
+    standby_.on_parent_chunk(*c);  // alive, even when the standby filled this one in
   }
   if (!forwarder_.accept(c)) {
     return;

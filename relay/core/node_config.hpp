@@ -224,11 +224,15 @@ struct node_config {
   bool warm_standby = true;
 
   // A parent this far behind the standby (beyond its usual lag), and silent
-  // as long, is replaced by the standby. Wide enough for a busy machine's
-  // scheduling delays (a 2-core box running 30 peers missed 60 ms), narrow
-  // enough that detection plus a switch fits in the viewer's buffer (300 ms
-  // when this was set; 150 since, where gap fill at 50 ms must cover it).
-  duration parent_lag_tolerance = std::chrono::milliseconds(150);
+  // as long, is replaced by the standby; at least 3/4 of the parent's chunk
+  // interval (a long chunk's arrival varies with its length on every hop).
+  // Wide enough for a busy machine's scheduling delays (a 2-core box
+  // running 30 peers missed 60 ms). 150 ms until chunks per frame: with
+  // 100 here and 15 for the paced fetch, the simulator at the peers'
+  // defaults (1 000 peers, 20% churn, seeds 1-12) stalled 11.7 s in all
+  // against 16.2, and made 12 switches where nothing failed (seeds 1-3, no
+  // churn) against 2; 80 made 59.
+  duration parent_lag_tolerance = std::chrono::milliseconds(100);
 
   // A parent this late with a chunk the standby announced (and silent as
   // long) has that chunk fetched from the standby (gap fill): a false alarm
@@ -240,8 +244,9 @@ struct node_config {
   // standby at once, before the standby's Have could say it has them: the
   // standby sends each as it comes (a pending Fetch). Across a 40 ms WAN
   // the Have alone came too late for a 150 ms buffer. A false alarm costs
-  // the standby's upload of the chunks until the switch would have come.
-  duration pace_fetch_tolerance = std::chrono::milliseconds(40);
+  // the standby's upload of the chunks until the switch would have come,
+  // so this is short; at least 1/5 of the parent's chunk interval.
+  duration pace_fetch_tolerance = std::chrono::milliseconds(15);
 
   // Haves to standby children at most this often: a Have a chunk at 30
   // frames a second (~12 bytes each, 0.2% of a 2 Mbit/s stream), fewer when

@@ -1,20 +1,37 @@
 #include "core/parent_pace.hpp"
 
+#include <algorithm>
+
 #include "core/median.hpp"
 
 namespace treecast::core {
 
-void parent_pace::on_chunk(wire::seq_t seq, time_point now) {
+namespace {
+
+// A chunk that came much sooner after the one before than it was captured
+// after it is part of a burst (a backlog crossing a slow link, a parent
+// catching up), not the stream's pace.
+bool in_burst(duration arrived_after, duration captured_after) {
+  constexpr duration least = std::chrono::milliseconds(1);
+  return arrived_after < std::max(least, captured_after / 4);
+}
+
+}  // namespace
+
+void parent_pace::on_chunk(wire::seq_t seq, std::uint64_t capture_time_us, time_point now) {
   if (last_seq_ && seq <= *last_seq_) {
     return;  // a duplicate or an old one: no news of the pace
   }
-  if (last_seq_ && seq == *last_seq_ + 1 && now - last_arrival_ >= burst) {
+  if (last_seq_ && seq == *last_seq_ + 1 && capture_time_us > last_capture_us_ &&
+      !in_burst(now - last_arrival_,
+                std::chrono::microseconds(capture_time_us - last_capture_us_))) {
     intervals_.push_back(now - last_arrival_);
     if (intervals_.size() > intervals_kept) {
       intervals_.pop_front();
     }
   }
   last_seq_ = seq;
+  last_capture_us_ = capture_time_us;
   last_arrival_ = now;
 }
 

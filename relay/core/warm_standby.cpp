@@ -206,8 +206,9 @@ void warm_standby::on_link_gone(link_id_t id) {
   ask_next();
 }
 
-void warm_standby::on_parent_chunk(wire::seq_t seq) {
-  pace_.on_chunk(seq, ctx_.now);  // known before a standby is held
+void warm_standby::on_parent_chunk(const wire::chunk& c) {
+  const wire::seq_t seq = c.seq;
+  pace_.on_chunk(seq, c.capture_time_us, ctx_.now);  // known before a standby is held
   if (state_ != state::held) {
     return;
   }
@@ -251,8 +252,22 @@ std::optional<time_point> warm_standby::late_by(duration tolerance, time_point p
 }
 
 bool warm_standby::parent_behind(time_point parent_heard) const {
-  const auto due = late_by(ctx_.config.parent_lag_tolerance, parent_heard);
+  const auto due = late_by(lag_tolerance(), parent_heard);
   return due && ctx_.now >= *due;
+}
+
+// A long chunk takes long on every hop's uplink (a parent sends it to its
+// other children too, and a joiner's backlog), so its arrival varies with
+// its length: the tolerances grow with the parent's chunk interval, and
+// 200 ms chunks are not taken for a failure where 33 ms ones would be.
+duration warm_standby::lag_tolerance() const {
+  const auto pace = pace_.interval();
+  return std::max(ctx_.config.parent_lag_tolerance, pace ? *pace * 3 / 4 : duration::zero());
+}
+
+duration warm_standby::pace_tolerance() const {
+  const auto pace = pace_.interval();
+  return std::max(ctx_.config.pace_fetch_tolerance, pace ? *pace / 5 : duration::zero());
 }
 
 std::optional<wire::seq_t> warm_standby::first_to_fetch() const {
@@ -296,7 +311,7 @@ std::optional<time_point> warm_standby::paced_fetch_due(time_point parent_heard)
     return std::nullopt;
   }
   // A long chunk still arriving is no silence.
-  const duration wait = ctx_.config.pace_fetch_tolerance;
+  const duration wait = pace_tolerance();
   return std::max(*due + wait, parent_heard + wait);
 }
 
@@ -310,11 +325,11 @@ void warm_standby::fetch_by_pace(time_point parent_heard) {
   if (fetch_ && fetch_->link == *link_) {
     from = std::max(from, fetch_->end);
   }
-  // The chunks until the switch would come (parent_lag_tolerance), at the
+  // The chunks until the switch would come (lag_tolerance()), at the
   // stream's pace (never under a millisecond: parent_pace ignores bursts);
   // the standby sends those it lacks yet as they come.
   const duration pace = *pace_.interval();
-  const auto until_switch = (ctx_.config.parent_lag_tolerance + pace - duration(1)) / pace + 1;
+  const auto until_switch = (lag_tolerance() + pace - duration(1)) / pace + 1;
   ctx_.stats.add(counter::paced_fetches);
   ctx_.log(log_level::debug, "parent late by its pace; fetching from chunk " +
                                  std::to_string(from) + " from the standby");
@@ -399,8 +414,7 @@ std::optional<time_point> warm_standby::deadline(std::optional<time_point> paren
   if (parent_heard) {
     // The gap fill comes first (its tolerance is the smaller), but only
     // while a chunk is left to fetch: its time stays past once done.
-    const duration tolerance =
-        first_to_fetch() ? ctx_.config.gap_fill_tolerance : ctx_.config.parent_lag_tolerance;
+    const duration tolerance = first_to_fetch() ? ctx_.config.gap_fill_tolerance : lag_tolerance();
     if (const auto due = late_by(tolerance, *parent_heard); due && (!next || *due < *next)) {
       next = due;
     }

@@ -90,7 +90,7 @@ class warm_standby {
   void on_link_gone(link_id_t id);
 
   // A chunk came from the parent: its lag behind the standby, for the tolerance.
-  void on_parent_chunk(wire::seq_t seq);
+  void on_parent_chunk(const wire::chunk& c);
   // When the parent is late (see above): Fetch the missing chunks from the
   // standby; `parent_heard` is when the parent last sent anything.
   void fill_gap(time_point parent_heard);
@@ -158,6 +158,10 @@ class warm_standby {
   // once done for the parent's newest chunk.
   std::optional<time_point> paced_fetch_due(time_point parent_heard) const;
   void fetch_by_pace(time_point parent_heard);
+  // parent_lag_tolerance and pace_fetch_tolerance, at least 3/4 and 1/5 of
+  // the parent's chunk interval.
+  duration lag_tolerance() const;
+  duration pace_tolerance() const;
   // Sends Fetch{from, count} on the standby link and records it.
   void send_fetch(wire::seq_t from, std::uint32_t count);
   std::optional<wire::node_id_t> parent_id() const;

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <vector>
 
 #include "simulator.hpp"
 #include "site_gathering_runs.hpp"
@@ -59,14 +60,19 @@ TEST(tree_scenario_reachability, unreachable_viewers_all_watch_as_leaves_and_are
 }
 
 TEST(tree_scenario_rise, relays_that_joined_below_viewers_rise_above_them) {
-  // Over three seeds: one seed's count of a few relays left below viewers
+  // Over eight seeds: one seed's count of a few relays left below viewers
   // moves with any change of timing (seed 1 alone: 1, then 4 once joiners
-  // timed their uplinks, while seeds 2-6 went 0-4 -> 0-1).
+  // timed their uplinks, while seeds 2-6 went 0-4 -> 0-1), and so may one
+  // seed's depth (seed 2, once the parent's pace ignored bursts: its three
+  // seeds gave their places at the broadcaster to nearer relays 13 s in, and
+  // its tree ended deeper with rises than without, 3.93 against 3.50; seed
+  // 3 about even, 3.49 and 3.48; the other six 0.10-0.45 shallower).
   std::size_t risen_below = 0;
   std::size_t baseline_below = 0;
   double risen_depth = 0;
   double baseline_depth = 0;
-  for (const std::uint64_t seed : {1, 2, 3}) {
+  const std::vector<std::uint64_t> seeds{1, 2, 3, 4, 5, 6, 7, 8};
+  for (const std::uint64_t seed : seeds) {
     sim_config config;
     config.peers = 1000;
     config.seed = seed;
@@ -90,8 +96,8 @@ TEST(tree_scenario_rise, relays_that_joined_below_viewers_rise_above_them) {
   }
   // A flash crowd arrives in any order (fewer since handout_ledger spreads
   // joiners over the relays with room: 11 a seed here, 20-odd before).
-  EXPECT_GE(baseline_below, 3 * 8u);
-  EXPECT_LE(risen_below, 3 * 2u);
+  EXPECT_GE(baseline_below, seeds.size() * 8);
+  EXPECT_LE(risen_below, seeds.size() * 2);
   EXPECT_LT(risen_depth, baseline_depth);
 }
 

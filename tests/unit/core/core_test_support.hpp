@@ -29,6 +29,15 @@ inline wire::chunk make_chunk(wire::seq_t seq, int gop = 5) {
   return c;
 }
 
+// A chunk of a stream cut a chunk per frame (30 a second), as the peers'
+// default is: its capture time is the frame's.
+inline wire::chunk make_frame_chunk(wire::seq_t seq) {
+  wire::chunk c = make_chunk(seq);
+  c.capture_time_us = seq * 33'333;
+  wire::seal_chunk(c);
+  return c;
+}
+
 inline shared_chunk share(wire::chunk c) {
   return std::make_shared<const wire::chunk>(std::move(c));
 }
