@@ -284,17 +284,23 @@ TEST(warm_standby, a_gap_wider_than_one_fetch_is_fetched_oldest_first_in_turn) {
   EXPECT_EQ(t.h.engine().stats().get(counter::chunks_missed), 0u);
 }
 
+// Chunks [from, until) from the parent `gap` apart, the standby's Have with
+// each: chunks of a frame each (33 ms of capture), or of 200 ms.
+void parent_sends(attached_with_standby& t, wire::seq_t from, wire::seq_t until,
+                  std::chrono::milliseconds gap, bool frames = true) {
+  for (wire::seq_t s = from; s < until; ++s) {
+    t.h.advance(gap);
+    t.h.receive(t.parent, frames ? make_frame_chunk(s) : make_chunk(s));
+    t.h.receive(t.standby, wire::have{s, 2});
+  }
+}
+
 // Chunks 0-9 from the parent a frame (33 ms) apart, the standby's Have with
 // each; the next sequence number.
 wire::seq_t parent_at_frame_pace(attached_with_standby& t) {
-  wire::seq_t s = 0;
-  for (; s < 10; ++s) {
-    t.h.advance(33ms);
-    t.h.receive(t.parent, make_frame_chunk(s));
-    t.h.receive(t.standby, wire::have{s, 2});
-  }
+  parent_sends(t, 0, 10, 33ms);
   t.h.clear();
-  return s;
+  return 10;
 }
 
 TEST(warm_standby, a_parent_late_by_its_own_pace_has_the_next_chunks_fetched_before_any_have) {
@@ -352,12 +358,8 @@ TEST(warm_standby, a_parent_of_long_chunks_is_given_tolerances_as_long) {
   // a fifth of the interval, the switch three quarters, not the 15 and
   // 100 ms of a chunk per frame.
   attached_with_standby t(relay_config(), 0);
-  wire::seq_t s = 0;
-  for (; s < 10; ++s) {
-    t.h.advance(200ms);
-    t.h.receive(t.parent, make_chunk(s));
-    t.h.receive(t.standby, wire::have{s, 2});
-  }
+  const wire::seq_t s = 10;
+  parent_sends(t, 0, s, 200ms, false);
   t.h.clear();
   t.h.advance(239ms);  // due at 200 ms, plus 40
   EXPECT_TRUE(t.h.only_sent<wire::fetch>(t.standby).empty());
@@ -387,17 +389,8 @@ TEST(warm_standby, a_backlog_crossing_a_slow_link_is_no_pace) {
   // A join's backlog of frame chunks crossing a slow link 7 ms apart, then
   // the live chunks a frame apart, the next a little late: the pace is the
   // stream's frame, not the backlog's 7 ms (which would make it late).
-  wire::seq_t s = 0;
-  for (; s < 20; ++s) {
-    t.h.advance(7ms);
-    t.h.receive(t.parent, make_frame_chunk(s));
-    t.h.receive(t.standby, wire::have{s, 2});
-  }
-  for (; s < 24; ++s) {
-    t.h.advance(33ms);
-    t.h.receive(t.parent, make_frame_chunk(s));
-    t.h.receive(t.standby, wire::have{s, 2});
-  }
+  parent_sends(t, 0, 20, 7ms);
+  parent_sends(t, 20, 24, 33ms);
   t.h.advance(45ms);
   EXPECT_EQ(t.h.engine().stats().get(counter::paced_fetches), 0u);
 }
