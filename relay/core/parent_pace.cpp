@@ -29,25 +29,20 @@ void parent_pace::on_chunk(wire::seq_t seq, std::uint64_t capture_time_us, time_
     if (intervals_.size() > intervals_kept) {
       intervals_.pop_front();
     }
+    if (intervals_.size() >= intervals_needed) {
+      interval_ = median_of(intervals_);
+    }
   }
   last_seq_ = seq;
   last_capture_us_ = capture_time_us;
   last_arrival_ = now;
 }
 
-std::optional<duration> parent_pace::interval() const {
-  if (intervals_.size() < intervals_needed) {
-    return std::nullopt;
-  }
-  return median_of(intervals_);
-}
-
 std::optional<time_point> parent_pace::next_due() const {
-  const auto pace = interval();
-  if (!pace || !last_seq_) {
+  if (!interval_ || !last_seq_) {
     return std::nullopt;
   }
-  return last_arrival_ + *pace;
+  return last_arrival_ + *interval_;
 }
 
 }  // namespace treecast::core

@@ -25,7 +25,7 @@ class parent_pace {
   void on_chunk(wire::seq_t seq, std::uint64_t capture_time_us, time_point now);
 
   // The median interval between consecutive chunks, once enough are known.
-  std::optional<duration> interval() const;
+  std::optional<duration> interval() const { return interval_; }
   // When the chunk after the newest one is due (nullopt while the pace is
   // not known).
   std::optional<time_point> next_due() const;
@@ -40,6 +40,7 @@ class parent_pace {
   std::uint64_t last_capture_us_ = 0;
   time_point last_arrival_{};
   std::deque<duration> intervals_;
+  std::optional<duration> interval_;  // their median, kept as they change
 };
 
 }  // namespace treecast::core

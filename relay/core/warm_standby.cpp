@@ -207,8 +207,8 @@ void warm_standby::on_link_gone(link_id_t id) {
 }
 
 void warm_standby::on_parent_chunk(const wire::chunk& c) {
+  pace_.on_chunk(c.seq, c.capture_time_us, ctx_.now);  // known before a standby is held
   const wire::seq_t seq = c.seq;
-  pace_.on_chunk(seq, c.capture_time_us, ctx_.now);  // known before a standby is held
   if (state_ != state::held) {
     return;
   }
@@ -260,14 +260,17 @@ bool warm_standby::parent_behind(time_point parent_heard) const {
 // other children too, and a joiner's backlog), so its arrival varies with
 // its length: the tolerances grow with the parent's chunk interval, and
 // 200 ms chunks are not taken for a failure where 33 ms ones would be.
-duration warm_standby::lag_tolerance() const {
+duration warm_standby::at_least_share_of_pace(duration floor, int num, int den) const {
   const auto pace = pace_.interval();
-  return std::max(ctx_.config.parent_lag_tolerance, pace ? *pace * 3 / 4 : duration::zero());
+  return pace ? std::max(floor, *pace * num / den) : floor;
+}
+
+duration warm_standby::lag_tolerance() const {
+  return at_least_share_of_pace(ctx_.config.parent_lag_tolerance, 3, 4);
 }
 
 duration warm_standby::pace_tolerance() const {
-  const auto pace = pace_.interval();
-  return std::max(ctx_.config.pace_fetch_tolerance, pace ? *pace / 5 : duration::zero());
+  return at_least_share_of_pace(ctx_.config.pace_fetch_tolerance, 1, 5);
 }
 
 std::optional<wire::seq_t> warm_standby::first_to_fetch() const {

@@ -162,6 +162,8 @@ class warm_standby {
   // the parent's chunk interval.
   duration lag_tolerance() const;
   duration pace_tolerance() const;
+  // `floor`, or num/den of the parent's chunk interval when that is longer.
+  duration at_least_share_of_pace(duration floor, int num, int den) const;
   // Sends Fetch{from, count} on the standby link and records it.
   void send_fetch(wire::seq_t from, std::uint32_t count);
   std::optional<wire::node_id_t> parent_id() const;
