@@ -477,24 +477,45 @@ void node::hand_off_child(link_id_t child, const std::string& why) {
   ctx_.log(log_level::info, why + ": asked a child to move to a peer with room");
 }
 
-wire::join_redirect node::redirect_for(const link& l, std::string reason,
-                                       const std::optional<wire::coordinate>& where,
-                                       std::span<const wire::node_id_t> avoid) {
+namespace {
+
+wire::join_redirect redirect_among(std::string reason,
+                                   const std::vector<wire::peer_summary>& peers) {
   wire::join_redirect redirect;
   redirect.reason = std::move(reason);
-  // Where the joiner fits: peers of our subtree with room first (as our
-  // children last reported), then our children themselves.
-  const place requester{l.peer_hello ? l.peer_hello->site : std::string(), where};
-  // Not counted in handout_ledger: a repair's orphans, redirected at once,
-  // stalled longer when the next ones were handed farther peers.
-  for (const auto& p :
-       subtree_.candidates(requester, false, sample_order::room_first, self(), avoid, peer_id(l),
-                           l.peer_hello ? l.peer_hello->max_children : 0)) {
+  for (const auto& p : peers) {
     if (redirect.candidates.size() < wire::max_redirect_candidates) {
       redirect.candidates.push_back(p.address);
     }
   }
   return redirect;
+}
+
+}  // namespace
+
+wire::join_redirect node::redirect_for(const link& l, std::string reason,
+                                       const std::optional<wire::coordinate>& where) {
+  // Where the joiner fits: peers of our subtree with room first (as our
+  // children last reported), then our children themselves.
+  const place requester{l.peer_hello ? l.peer_hello->site : std::string(), where};
+  // Not counted in handout_ledger: a repair's orphans, redirected at once,
+  // stalled longer when the next ones were handed farther peers.
+  return redirect_among(
+      std::move(reason),
+      subtree_.candidates(requester, false, sample_order::room_first, self(), {}, peer_id(l),
+                          l.peer_hello ? l.peer_hello->max_children : 0));
+}
+
+wire::join_redirect node::standby_redirect_for(const link& l, std::string reason,
+                                               std::span<const wire::node_id_t> path) {
+  const place requester{l.peer_hello ? l.peer_hello->site : std::string(), std::nullopt};
+  auto peers =
+      subtree_.candidates(requester, false, sample_order::room_first, self(), path, peer_id(l), 0);
+  // A standby child switches to its holder's free slot: a peer without one
+  // (a leaf nobody can reach among them) would cost it a connection for
+  // nothing.
+  std::erase_if(peers, [](const wire::peer_summary& p) { return p.free_slots == 0; });
+  return redirect_among(std::move(reason), peers);
 }
 
 void node::handle(link_id_t id, link& l, wire::standby_request&& m) {
@@ -523,7 +544,7 @@ void node::handle(link_id_t id, link& l, wire::standby_request&& m) {
   const std::string why = !room                           ? children_.refusal(attached())
                           : !standby_children_.has_room() ? "no room for another standby"
                                                           : siblings_fit_refusal;
-  send_away(id, redirect_for(l, why, std::nullopt, m.path));
+  send_away(id, standby_redirect_for(l, why, m.path));
 }
 
 void node::send_away(link_id_t id, const wire::join_redirect& redirect) {
@@ -925,11 +946,8 @@ void node::leave_silent_parent() {
   const time_point parent_heard = l.last_heard;
   const duration silence = ctx_.now - parent_heard;
   ctx_.stats.add(counter::parents_silent);
-  ctx_.log(
-      log_level::warn,
-      "parent " + describe(l.remote) + " silent for " +
-          std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(silence).count()) +
-          " ms; looking for another while it may yet come back");
+  ctx_.log(log_level::warn, "parent " + describe(l.remote) + " silent for " + ms_text(silence) +
+                                " ms; looking for another while it may yet come back");
   finder_.distrust(l.remote, lost_id);
   move_off_parent(parent, l);
   // The standby only if it still speaks: silent as well, it froze with the
@@ -954,10 +972,8 @@ void node::leave_lagging_parent() {
     return;
   }
   ctx_.stats.add(counter::parents_behind);
-  ctx_.log(log_level::warn,
-           "parent " + describe(l.remote) + " is " +
-               std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(lag).count()) +
-               " ms behind the standby and silent; switching to the standby");
+  ctx_.log(log_level::warn, "parent " + describe(l.remote) + " is " + ms_text(lag) +
+                                " ms behind the standby and silent; switching to the standby");
   ctx_.emit(chunk_late_event{lag});
   // Frozen or starving us, it is not chosen again for a while.
   finder_.distrust(l.remote, lost_id);
@@ -987,7 +1003,7 @@ wire::path_update node::lineage_for(link_id_t child) {
 void node::release_standby_children_beyond_room() {
   const std::size_t fit = children_.promotion_room(attached() && !leaving_);
   for (const auto& [id, path] : standby_children_.beyond(fit)) {
-    send_away(id, redirect_for(links_.at(id), siblings_fit_refusal, std::nullopt, path));
+    send_away(id, standby_redirect_for(links_.at(id), siblings_fit_refusal, path));
   }
 }
 
@@ -1091,10 +1107,8 @@ void node::on_timer(time_point now) {
     // The parent answers heartbeats but sends no stream (never did, or
     // stopped): find another, and do not go back to it for a while.
     const link& parent = links_.at(*position_.parent());
-    const auto silent_ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(forwarder_.silent_for()).count();
     ctx_.log(log_level::warn, "parent " + describe(parent.remote) + " sent no chunk for " +
-                                  std::to_string(silent_ms) + " ms; leaving it");
+                                  ms_text(forwarder_.silent_for()) + " ms; leaving it");
     ctx_.emit(chunk_late_event{forwarder_.silent_for()});
     finder_.distrust(parent.remote, peer_id(parent));
     forwarder_.forget_last_chunk();

@@ -288,12 +288,13 @@ class node {
   // a new one accepts; its subtree is no home meanwhile; the repair is timed
   // from now.
   void move_off_parent(link_id_t id, const link& l);
-  // Where a joiner (or a would-be standby child) on `l`, sitting at
-  // `where`, fits instead of here. Peers on `avoid` (the asker's path) and
-  // below them are left out.
+  // Where a joiner on `l`, sitting at `where`, fits instead of here.
   wire::join_redirect redirect_for(const link& l, std::string reason,
-                                   const std::optional<wire::coordinate>& where = std::nullopt,
-                                   std::span<const wire::node_id_t> avoid = {});
+                                   const std::optional<wire::coordinate>& where = std::nullopt);
+  // Where a would-be standby child on `l`, whose path is `path`, may be held
+  // instead: peers with a free slot, none on its path or below it.
+  wire::join_redirect standby_redirect_for(const link& l, std::string reason,
+                                           std::span<const wire::node_id_t> path);
   wire::standby_offer standby_offer();
   // What a child is told of where we hang (JoinAccept, then PathUpdate).
   wire::path_update lineage_for(link_id_t child);

@@ -71,9 +71,10 @@ std::string node_config::validate() const {
       gap_fill_tolerance > parent_lag_tolerance) {
     return "gap fill tolerance must be at least 10 ms and at most the parent lag tolerance";
   }
-  if (standby_max_trail < duration::zero() ||
+  if (standby_max_trail < duration::zero() || standby_max_rtt < duration::zero() ||
       standby_challenge_pause < std::chrono::milliseconds(100)) {
-    return "standby max trail must not be negative and the challenge pause at least 100 ms";
+    return "standby max trail and round trip must not be negative and the challenge pause at "
+           "least 100 ms";
   }
   if (improve_interval < duration::zero() || site_gather_interval < duration::zero() ||
       rise_interval < duration::zero() || improve_min_gain < duration::zero() ||

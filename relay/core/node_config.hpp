@@ -270,8 +270,11 @@ struct node_config {
 
   // A standby whose stream usually comes this much later than the parent's
   // is challenged by a sooner one (warm_standby.hpp): a switch to it would
-  // eat that much of the viewers' buffer. At most one challenge a pause.
+  // eat that much of the viewers' buffer. So is one this many round trips
+  // away: the stream stops for a round trip when it takes over. At most one
+  // challenge a pause.
   duration standby_max_trail = std::chrono::milliseconds(50);
+  duration standby_max_rtt = std::chrono::milliseconds(100);
   duration standby_challenge_pause = std::chrono::seconds(10);
 
   // The improvement loop (parent_improver.hpp): a round this often (0 =

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <string>
 
 namespace treecast::core {
 
@@ -23,6 +24,11 @@ using time_point = engine_clock::time_point;
 // A delay as the wire carries it (microseconds, saturating; never negative).
 inline std::uint32_t to_wire_us(duration d) {
   return static_cast<std::uint32_t>(std::clamp<duration::rep>(d.count(), 0, UINT32_MAX));
+}
+
+// A delay in whole milliseconds, for logs.
+inline std::string ms_text(duration d) {
+  return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
 }
 
 }  // namespace treecast::core

@@ -227,7 +227,7 @@ void warm_standby::weigh_standbys() {
   if (challenger_ && challenger_->held) {
     settle_challenge();
   }
-  challenge_if_trailing();
+  challenge_if_slow_to_take_over();
 }
 
 duration warm_standby::usual_lag() const {
@@ -456,20 +456,35 @@ void warm_standby::ancestors_to_ask(std::deque<wire::endpoint>& targets) const {
 
 // ------------------------------------------------------------- challenges
 
-void warm_standby::challenge_if_trailing() {
+std::optional<duration> warm_standby::switch_gap(const standby_lead& lead, link_id_t id) const {
+  const auto typical = lead.typical();
+  if (!typical) {
+    return std::nullopt;
+  }
+  return std::max(links_.at(id).rtt, -*typical);
+}
+
+void warm_standby::challenge_if_slow_to_take_over() {
   const auto lead = lead_.typical();
-  if (challenger_ || state_ != state::held || !lead || *lead >= -ctx_.config.standby_max_trail ||
+  if (challenger_ || state_ != state::held || !lead ||
       (next_challenge_ && ctx_.now < *next_challenge_)) {
     return;
   }
-  // The stream would come later through the standby than it does now: a
-  // switch to it would cost the viewers below that much of their buffer.
-  // Look for one that is sooner, keeping this one until it is found.
-  ctx_.log(
-      log_level::debug,
-      "warm standby trails the parent by " +
-          std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(-*lead).count()) +
-          " ms; looking for a sooner one");
+  // The stream would come later through the standby than it does now, or
+  // stop for a long round trip when it takes over: a switch to it would
+  // cost the viewers below that much of their buffer. Look for a nearer
+  // one, keeping this one until it is found.
+  const duration trail = -*lead;
+  const duration rtt = links_.at(*link_).rtt;
+  if (trail > ctx_.config.standby_max_trail) {
+    ctx_.log(log_level::debug, "warm standby trails the parent by " + ms_text(trail) +
+                                   " ms; looking for a sooner one");
+  } else if (rtt > ctx_.config.standby_max_rtt) {
+    ctx_.log(log_level::debug,
+             "warm standby is " + ms_text(rtt) + " ms away (round trip); looking for a nearer one");
+  } else {
+    return;
+  }
   challenge_tries_ = 0;
   challenge_targets_.clear();
   // Counted fruitless until it replaces the standby (settle_challenge).
@@ -517,13 +532,16 @@ void warm_standby::on_challenger_offer(const link& l, wire::standby_offer&& m) {
 }
 
 void warm_standby::settle_challenge() {
-  const auto theirs = challenger_->lead.typical();
-  const auto ours = lead_.typical();
+  const auto theirs = switch_gap(challenger_->lead, challenger_->link);
   if (!theirs) {
     return;
   }
-  if (state_ == state::held && ours && *theirs <= *ours + challenge_margin) {
-    // No sooner than the one we hold: not asked again for a while.
+  // Unknown for the one we hold: any known challenger is better.
+  const duration ours = (state_ == state::held && link_ ? switch_gap(lead_, *link_) : std::nullopt)
+                            .value_or(duration::max());
+  if (ours != duration::max() && *theirs + challenge_margin >= ours) {
+    // A switch to it would stop the stream no shorter than one to the
+    // standby we hold: not asked again for a while.
     outrun_.emplace_back(links_.at(challenger_->link).remote, ctx_.now + outrun_memory);
     if (outrun_.size() > outrun_kept) {
       outrun_.pop_front();
@@ -532,13 +550,11 @@ void warm_standby::settle_challenge() {
     challenge_next();
     return;
   }
-  ctx_.log(log_level::info,
-           "warm standby: " + describe(links_.at(challenger_->link).remote) + " at depth " +
-               std::to_string(challenger_->path.size()) + ", " +
-               std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                  *theirs - ours.value_or(*theirs))
-                                  .count()) +
-               " ms sooner than the one it replaces");
+  ctx_.log(log_level::info, "warm standby: " + describe(links_.at(challenger_->link).remote) +
+                                " at depth " + std::to_string(challenger_->path.size()) +
+                                ", a switch to it stops the stream " + ms_text(*theirs) +
+                                " ms, not " +
+                                (ours != duration::max() ? ms_text(ours) : std::string("?")));
   if (link_) {
     const link_id_t old = *link_;
     links_.close(old, node_errc::standby_replaced);

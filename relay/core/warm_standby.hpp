@@ -28,13 +28,17 @@
 // is left as well: the standby has the stream, so it is the better parent
 // now.
 //
-// Kept sooner: a held standby whose stream trails the parent's by more than
-// standby_max_trail (the median of recent chunks) would cost the viewers
+// Kept near: a switch stops the stream for the standby's round trip (the
+// JoinRequest out, its first chunk back), or for its trail behind the
+// parent when longer (its switch gap). A held standby that trails the
+// parent's stream by more than standby_max_trail (the median of recent
+// chunks), or is more than standby_max_rtt away, would cost the viewers
 // below that much of their buffer when it takes over. It is challenged: the
-// ancestors, then the peers they name, are asked one at a time on a second
-// link, and once a challenger's lead is known the sooner of the two is kept
-// (make-before-break: the held one serves until then). Challenges that find
-// nothing sooner come ever less often, until the parent changes.
+// ancestors, then the peers with a free slot they name, are asked one at a
+// time on a second link, and once a challenger's lead is known the one with
+// the shorter switch gap is kept (make-before-break: the held one serves
+// until then). Challenges that find nothing better come ever less often,
+// until the parent changes.
 #pragma once
 
 #include <deque>
@@ -135,11 +139,17 @@ class warm_standby {
   // Whether a standby whose path is `path` may serve us (not below our
   // parent, not below us).
   bool usable(const std::vector<wire::node_id_t>& path) const;
-  // Challenges (see above): start one when the held standby trails; ask the
-  // next target; a challenger's offer; keep the sooner once its lead is
-  // known; make the challenger the standby; close it.
+  // What a switch to a standby would cost the viewers below: the stream
+  // stops for the round trip of the JoinRequest (the first chunk comes back
+  // on it), or for the standby's trail behind the parent when longer.
+  // nullopt until its lead is known.
+  std::optional<duration> switch_gap(const standby_lead& lead, link_id_t id) const;
+  // Challenges (see above): start one when the held standby trails or is
+  // far; ask the next target; a challenger's offer; keep the one with the
+  // shorter switch gap once its lead is known; make the challenger the
+  // standby; close it.
   void weigh_standbys();  // a lead changed: settle or start a challenge
-  void challenge_if_trailing();
+  void challenge_if_slow_to_take_over();
   void challenge_next();
   void on_challenger_offer(const link& l, wire::standby_offer&& m);
   void settle_challenge();

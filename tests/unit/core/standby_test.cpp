@@ -567,8 +567,9 @@ void stream(attached_with_standby& t, wire::seq_t from, wire::seq_t to,
 
 // A standby whose Haves trail the parent by 100 ms (more than the 50 ms
 // allowed) is challenged: the ancestor above the parent (the broadcaster)
-// is asked, and being full names peer 8, which offers. Peer 8's link.
-link_id_t challenged(attached_with_standby& t) {
+// is asked, and being full names peer 8, which offers `round_trip` after
+// our request. Peer 8's link.
+link_id_t challenged(attached_with_standby& t, std::chrono::milliseconds round_trip = 0ms) {
   stream(t, 0, 2, 100ms);
   EXPECT_TRUE(t.h.all<connect_action>().empty());  // its lead is not known yet
   stream(t, 2, 3, 100ms);
@@ -583,6 +584,7 @@ link_id_t challenged(attached_with_standby& t) {
   EXPECT_EQ(challenge.to, (wire::endpoint{"10.0.0.8", 7008}));
   t.h.connected(challenge.link);
   t.h.receive(challenge.link, hello_from(8, 7008));
+  t.h.advance(round_trip);
   t.h.receive(challenge.link, wire::standby_offer{1, {id_of(1), id_of(8)}, 2});
   t.h.clear();
   return challenge.link;
@@ -624,6 +626,56 @@ TEST(warm_standby, a_challenger_no_sooner_is_closed_and_not_asked_again_soon) {
   EXPECT_TRUE(t.h.all<connect_action>().empty());
   stream(t, 50, 60, 100ms);
   EXPECT_EQ(t.h.only_connect().to, (wire::endpoint{"127.0.0.1", 7000}));
+}
+
+TEST(warm_standby, a_sooner_challenger_a_long_round_trip_away_is_not_taken) {
+  attached_with_standby t(relay_config(), 0);
+  // Its copy comes 30 ms before the parent's, but a switch to it would stop
+  // the stream for its 150 ms round trip, longer than the held one's trail.
+  const link_id_t challenger = challenged(t, 150ms);
+  stream(t, 3, 6, 100ms, std::pair{challenger, 30ms});
+  EXPECT_EQ(t.h.closed_reason(challenger), std::error_code(node_errc::standby_declined));
+  EXPECT_FALSE(t.h.closed_reason(t.standby));
+}
+
+TEST(warm_standby, a_standby_a_long_round_trip_away_is_challenged_by_a_nearer_one) {
+  attached_with_standby t(relay_config(), 0);
+  // The standby is gone; the broadcaster, asked next, names peer 8, which
+  // offers 150 ms after our request.
+  t.h.closed(t.standby);
+  const auto ancestor = t.h.only_connect();
+  t.h.connected(ancestor.link);
+  t.h.receive(ancestor.link, hello_from(1, 7000));
+  t.h.clear();
+  t.h.receive(ancestor.link, wire::join_redirect{"full", {{"10.0.0.8", 7008}}});
+  const auto far = t.h.only_connect();
+  t.h.connected(far.link);
+  t.h.receive(far.link, hello_from(8, 7008));
+  t.h.advance(150ms);
+  t.h.receive(far.link, wire::standby_offer{1, {id_of(1), id_of(8)}, 2});
+  t.h.clear();
+  t.standby = far.link;
+  // Its copy comes with the parent's: no trail, but its round trip is more
+  // than the 100 ms allowed, so once its lead is known it is challenged.
+  stream(t, 0, 3, 0ms);
+  const auto challenge = t.h.only_connect();
+  EXPECT_EQ(challenge.to, (wire::endpoint{"127.0.0.1", 7000}));
+  t.h.connected(challenge.link);
+  t.h.receive(challenge.link, hello_from(1, 7000));
+  t.h.clear();
+  t.h.receive(challenge.link, wire::join_redirect{"full", {{"10.0.0.9", 7009}}});
+  const auto near = t.h.only_connect();
+  t.h.connected(near.link);
+  t.h.receive(near.link, hello_from(9, 7009));
+  t.h.advance(10ms);
+  t.h.receive(near.link, wire::standby_offer{1, {id_of(1), id_of(9)}, 2});
+  t.h.clear();
+  // Peer 9's copy comes with the parent's too: a switch to it stops the
+  // stream for its 10 ms round trip, not 150.
+  stream(t, 3, 6, 0ms, std::pair{near.link, 0ms});
+  EXPECT_EQ(t.h.closed_reason(far.link), std::error_code(node_errc::standby_replaced));
+  t.h.closed(t.parent);
+  EXPECT_EQ(t.h.only_sent<wire::join_request>(near.link).size(), 1u);
 }
 
 TEST(warm_standby, challenges_that_find_nothing_sooner_come_ever_less_often) {
@@ -960,6 +1012,28 @@ TEST(warm_standby, a_held_standby_that_fills_up_is_kept) {
   t.h.clear();
   t.h.closed(t.parent);
   EXPECT_EQ(t.h.only_sent<wire::join_request>(t.standby).size(), 1u);
+}
+
+TEST(standby_holder, names_only_peers_with_a_free_slot) {
+  // The broadcaster, full: child 3 (full itself) reports peer 8, a leaf
+  // without a free slot (one nobody can reach takes no children), and peer
+  // 9 with one. A standby child could switch only to 9.
+  harness h(root_config(1));
+  h.start();
+  const link_id_t three = h.join_child(3, 7003);
+  h.receive(three, wire::report{3,
+                                1,
+                                {{id_of(8), {"10.0.0.8", 7008}, 2, 0, "", {}},
+                                 {id_of(9), {"10.0.0.9", 7009}, 2, 1, "", {}}},
+                                0});
+  const link_id_t peer = h.accept();
+  h.receive(peer, hello_from(10, 9010));
+  h.clear();
+  h.receive(peer, wire::standby_request{{id_of(100), id_of(5), id_of(10)}});
+  const auto redirects = h.only_sent<wire::join_redirect>(peer);
+  ASSERT_EQ(redirects.size(), 1u);
+  ASSERT_EQ(redirects[0].candidates.size(), 1u);
+  EXPECT_EQ(redirects[0].candidates[0].port, 7009);
 }
 
 TEST(standby_holder, a_request_without_the_askers_path_is_a_protocol_error) {
