@@ -565,6 +565,30 @@ void stream(attached_with_standby& t, wire::seq_t from, wire::seq_t to,
   }
 }
 
+// The broadcaster, asked for a standby (the one connect since the last
+// clear), is full and names peer `n`, which offers `round_trip` after our
+// request. Peer n's link.
+link_id_t offered_by_named_peer(attached_with_standby& t, std::uint8_t n,
+                                std::chrono::milliseconds round_trip) {
+  const auto ancestor = t.h.only_connect();
+  EXPECT_EQ(ancestor.to, (wire::endpoint{"127.0.0.1", 7000}));
+  t.h.connected(ancestor.link);
+  EXPECT_EQ(t.h.only_sent<wire::standby_request>(ancestor.link).size(), 1u);
+  t.h.clear();
+  t.h.receive(ancestor.link, hello_from(1, 7000));
+  const auto port = static_cast<std::uint16_t>(7000 + n);
+  const wire::endpoint named{"10.0.0." + std::to_string(n), port};
+  t.h.receive(ancestor.link, wire::join_redirect{"full", {named}});
+  const auto asked = t.h.only_connect();
+  EXPECT_EQ(asked.to, named);
+  t.h.connected(asked.link);
+  t.h.receive(asked.link, hello_from(n, port));
+  t.h.advance(round_trip);
+  t.h.receive(asked.link, wire::standby_offer{1, {id_of(1), id_of(n)}, 2});
+  t.h.clear();
+  return asked.link;
+}
+
 // A standby whose Haves trail the parent by 100 ms (more than the 50 ms
 // allowed) is challenged: the ancestor above the parent (the broadcaster)
 // is asked, and being full names peer 8, which offers `round_trip` after
@@ -573,21 +597,7 @@ link_id_t challenged(attached_with_standby& t, std::chrono::milliseconds round_t
   stream(t, 0, 2, 100ms);
   EXPECT_TRUE(t.h.all<connect_action>().empty());  // its lead is not known yet
   stream(t, 2, 3, 100ms);
-  const auto ancestor = t.h.only_connect();
-  EXPECT_EQ(ancestor.to, (wire::endpoint{"127.0.0.1", 7000}));
-  t.h.connected(ancestor.link);
-  EXPECT_EQ(t.h.only_sent<wire::standby_request>(ancestor.link).size(), 1u);
-  t.h.clear();
-  t.h.receive(ancestor.link, hello_from(1, 7000));
-  t.h.receive(ancestor.link, wire::join_redirect{"full", {{"10.0.0.8", 7008}}});
-  const auto challenge = t.h.only_connect();
-  EXPECT_EQ(challenge.to, (wire::endpoint{"10.0.0.8", 7008}));
-  t.h.connected(challenge.link);
-  t.h.receive(challenge.link, hello_from(8, 7008));
-  t.h.advance(round_trip);
-  t.h.receive(challenge.link, wire::standby_offer{1, {id_of(1), id_of(8)}, 2});
-  t.h.clear();
-  return challenge.link;
+  return offered_by_named_peer(t, 8, round_trip);
 }
 
 TEST(warm_standby, a_trailing_standby_is_replaced_by_a_sooner_challenger_make_before_break) {
@@ -640,42 +650,20 @@ TEST(warm_standby, a_sooner_challenger_a_long_round_trip_away_is_not_taken) {
 
 TEST(warm_standby, a_standby_a_long_round_trip_away_is_challenged_by_a_nearer_one) {
   attached_with_standby t(relay_config(), 0);
-  // The standby is gone; the broadcaster, asked next, names peer 8, which
-  // offers 150 ms after our request.
+  // The standby is gone; the next is peer 8, 150 ms away.
   t.h.closed(t.standby);
-  const auto ancestor = t.h.only_connect();
-  t.h.connected(ancestor.link);
-  t.h.receive(ancestor.link, hello_from(1, 7000));
-  t.h.clear();
-  t.h.receive(ancestor.link, wire::join_redirect{"full", {{"10.0.0.8", 7008}}});
-  const auto far = t.h.only_connect();
-  t.h.connected(far.link);
-  t.h.receive(far.link, hello_from(8, 7008));
-  t.h.advance(150ms);
-  t.h.receive(far.link, wire::standby_offer{1, {id_of(1), id_of(8)}, 2});
-  t.h.clear();
-  t.standby = far.link;
+  t.standby = offered_by_named_peer(t, 8, 150ms);
   // Its copy comes with the parent's: no trail, but its round trip is more
   // than the 100 ms allowed, so once its lead is known it is challenged.
+  // Peer 9, 10 ms away, offers.
   stream(t, 0, 3, 0ms);
-  const auto challenge = t.h.only_connect();
-  EXPECT_EQ(challenge.to, (wire::endpoint{"127.0.0.1", 7000}));
-  t.h.connected(challenge.link);
-  t.h.receive(challenge.link, hello_from(1, 7000));
-  t.h.clear();
-  t.h.receive(challenge.link, wire::join_redirect{"full", {{"10.0.0.9", 7009}}});
-  const auto near = t.h.only_connect();
-  t.h.connected(near.link);
-  t.h.receive(near.link, hello_from(9, 7009));
-  t.h.advance(10ms);
-  t.h.receive(near.link, wire::standby_offer{1, {id_of(1), id_of(9)}, 2});
-  t.h.clear();
+  const link_id_t near = offered_by_named_peer(t, 9, 10ms);
   // Peer 9's copy comes with the parent's too: a switch to it stops the
   // stream for its 10 ms round trip, not 150.
-  stream(t, 3, 6, 0ms, std::pair{near.link, 0ms});
-  EXPECT_EQ(t.h.closed_reason(far.link), std::error_code(node_errc::standby_replaced));
+  stream(t, 3, 6, 0ms, std::pair{near, 0ms});
+  EXPECT_EQ(t.h.closed_reason(t.standby), std::error_code(node_errc::standby_replaced));
   t.h.closed(t.parent);
-  EXPECT_EQ(t.h.only_sent<wire::join_request>(near.link).size(), 1u);
+  EXPECT_EQ(t.h.only_sent<wire::join_request>(near).size(), 1u);
 }
 
 TEST(warm_standby, challenges_that_find_nothing_sooner_come_ever_less_often) {
