@@ -479,6 +479,11 @@ void node::hand_off_child(link_id_t child, const std::string& why) {
 
 namespace {
 
+// Who asks on `l`, sitting at `where`, for a sample of candidates.
+place requester_on(const link& l, const std::optional<wire::coordinate>& where) {
+  return {l.peer_hello ? l.peer_hello->site : std::string(), where};
+}
+
 wire::join_redirect redirect_among(std::string reason,
                                    const std::vector<wire::peer_summary>& peers) {
   wire::join_redirect redirect;
@@ -497,20 +502,18 @@ wire::join_redirect node::redirect_for(const link& l, std::string reason,
                                        const std::optional<wire::coordinate>& where) {
   // Where the joiner fits: peers of our subtree with room first (as our
   // children last reported), then our children themselves.
-  const place requester{l.peer_hello ? l.peer_hello->site : std::string(), where};
   // Not counted in handout_ledger: a repair's orphans, redirected at once,
   // stalled longer when the next ones were handed farther peers.
   return redirect_among(
       std::move(reason),
-      subtree_.candidates(requester, false, sample_order::room_first, self(), {}, peer_id(l),
-                          l.peer_hello ? l.peer_hello->max_children : 0));
+      subtree_.candidates(requester_on(l, where), false, sample_order::room_first, self(), {},
+                          peer_id(l), l.peer_hello ? l.peer_hello->max_children : 0));
 }
 
 wire::join_redirect node::standby_redirect_for(const link& l, std::string reason,
                                                std::span<const wire::node_id_t> path) {
-  const place requester{l.peer_hello ? l.peer_hello->site : std::string(), std::nullopt};
-  auto peers =
-      subtree_.candidates(requester, false, sample_order::room_first, self(), path, peer_id(l), 0);
+  auto peers = subtree_.candidates(requester_on(l, std::nullopt), false, sample_order::room_first,
+                                   self(), path, peer_id(l), 0);
   // A standby child switches to its holder's free slot: a peer without one
   // (a leaf nobody can reach among them) would cost it a connection for
   // nothing.

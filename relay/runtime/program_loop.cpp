@@ -77,8 +77,7 @@ std::string listening_line(const std::string& listen_host, const node_runtime& p
 
 void print_repairs(node_runtime& peer, status_printer& out) {
   peer.set_repair_handler([&out](core::duration took) {
-    out.note("repair t=" + std::to_string(wall_time_ms()) + " ms=" +
-             std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(took).count()));
+    out.note("repair t=" + std::to_string(wall_time_ms()) + " ms=" + core::ms_text(took));
   });
 }
 
