@@ -488,7 +488,8 @@ long long playback_pipeline::playback_latency_ms() const {
 stall_figures playback_pipeline::figures_of(const stall_meter& m) const {
   const auto now = wall_now_us();
   const std::lock_guard lock(timing_->stall_mutex);
-  return {m.stalls(now), m.stall_us(now) / 1000, m.watch_us(now) / 1000, m.rebuffer_ratio(now)};
+  return {m.stalls(now), m.stall_us(now) / 1000, m.watch_us(now) / 1000, m.rebuffer_ratio(now),
+          m.last_stall()};
 }
 
 stall_figures playback_pipeline::stalls() const {

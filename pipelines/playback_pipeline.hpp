@@ -59,6 +59,7 @@ struct stall_figures {
   std::int64_t stall_ms = 0;
   std::int64_t watch_ms = 0;  // first frame -> now
   double rebuffer_ratio = 0;  // stall time / watch time
+  stall_meter::stall last;    // the latest stall that ended
 };
 
 class playback_pipeline {

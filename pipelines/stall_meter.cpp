@@ -20,6 +20,7 @@ void stall_meter::on_frame_shown(std::int64_t shown_us, std::int64_t pts_us) {
     if (excess > tolerance_us) {
       ++stalls_;
       stall_us_ += excess;
+      last_stall_ = {shown_us, excess};
     }
   }
   last_shown_us_ = std::max(last_shown_us_, shown_us);

@@ -42,6 +42,14 @@ class stall_meter {
   // Stall time / watch time at `now_us` (0 before the first frame).
   double rebuffer_ratio(std::int64_t now_us) const;
 
+  // The latest stall that ended: when the picture moved again (wall clock)
+  // and how long it had stood still. None yet: ended_us = 0.
+  struct stall {
+    std::int64_t ended_us = 0;
+    std::int64_t length_us = 0;
+  };
+  stall last_stall() const { return last_stall_; }
+
  private:
   // How long the picture has stood still at `now_us` since the last frame,
   // beyond one frame interval and the tolerance (0 when it has not).
@@ -53,6 +61,7 @@ class stall_meter {
   std::int64_t frame_interval_us_ = max_frame_interval_us;
   std::uint64_t stalls_ = 0;
   std::int64_t stall_us_ = 0;
+  stall last_stall_;
   bool held_ = false;
 };
 

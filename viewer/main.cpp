@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   std::string video_output = "auto";
   int latency_ms = 150;
   std::string rendition = "auto";
+  std::string start_rendition = "full";
   std::string record_path;
   runtime::peer_options defaults;
   defaults.max_children = 2;
@@ -50,6 +51,10 @@ int main(int argc, char** argv) {
     ("rendition", po::value(&rendition)->default_value(rendition),
      "what to play: auto (the best the downlink carries: full, low ~360p, or audio alone before\n"
      "the picture would stall) | full | low | audio")
+    ("start-rendition", po::value(&start_rendition)->default_value(start_rendition),
+     "where auto starts: full | low (a smaller join backlog, a sooner first frame on a link\n"
+     "the join cannot time, e.g. behind a shaper whose burst passes the timing's 12 KiB at once;\n"
+     "keyframes showing room take it up). The join's timing of the downlink only lowers it")
     ("no-overlay", po::bool_switch(&no_overlay),
      "start with the status overlay hidden (keys in the window: o overlay, f or double click "
      "full screen, m mute, Up/Down volume, q close)")
@@ -63,6 +68,7 @@ int main(int argc, char** argv) {
   runtime::joining_peer_config config;
   media::playback_settings playback;
   std::optional<wire::rendition> fixed_rendition;
+  wire::rendition auto_start = wire::rendition::full;
   std::optional<viewer::browser_gateway_settings> gateway_settings;
   try {
     auto parsed =
@@ -77,6 +83,7 @@ int main(int argc, char** argv) {
     }
     playback.output = media::parse_video_output(video_output);
     fixed_rendition = viewer::parse_rendition_mode(rendition);
+    auto_start = viewer::parse_start_rendition(start_rendition);
   } catch (const std::exception& e) {
     std::cerr << "treecast-viewer: " << e.what() << "\n";
     return runtime::exit_usage;
@@ -162,9 +169,10 @@ int main(int argc, char** argv) {
            },
        .expect_lateness =
            [&](std::chrono::microseconds lateness) { player->expect_lateness(lateness); }});
-  // A window opens at the first picture's size: it starts on the full
-  // rendition (headless, on the low one: a third of the join's backlog).
-  receiver.set_rendition(fixed_rendition, !headless);
+  // Headless too starts where the timed downlink allows (a window must: it
+  // opens at the first picture's size): a start on the low rendition costs
+  // a change of decoder a second in, which can stand the picture still.
+  receiver.set_rendition(fixed_rendition, auto_start);
   runtime::node_runtime& peer = receiver.peer();
   const media::playout_order& playout = receiver.playout();
   try {
@@ -238,9 +246,23 @@ int main(int argc, char** argv) {
   }
   out.note(runtime::listening_line(runtime_config.listen_host, peer));
 
+  const auto playing_name = [&]() -> std::string {
+    const auto playing = receiver.renditions().playing();
+    return playing ? wire::rendition_name(*playing) : "-";
+  };
+  std::int64_t noted_stall_end_us = 0;
   runtime::periodic_timer status(io, std::chrono::seconds(1), [&] {
     const long long arrival_ms = peer.latency().take_median_ms();
     const media::stall_figures stalled = player->stalls();
+    if (stalled.last.ended_us != noted_stall_end_us) {
+      // Each stall once, with when it ended (epoch ms): the lab lays
+      // stalls beside its churn, a reader beside the log (the latest of
+      // several within a second).
+      noted_stall_end_us = stalled.last.ended_us;
+      out.note("stall ms=" + std::to_string(stalled.last.length_us / 1000) + " ended=" +
+               std::to_string(stalled.last.ended_us / 1000) + " rendition=" + playing_name() +
+               " switches=" + std::to_string(receiver.renditions().switches()));
+    }
     peer.set_local_health(
         {static_cast<std::int32_t>(arrival_ms), static_cast<std::int32_t>(player->buffer_ms()),
          static_cast<std::uint32_t>(stalled.stalls), static_cast<std::uint64_t>(stalled.stall_ms),
@@ -257,9 +279,7 @@ int main(int argc, char** argv) {
     report.field("discontinuities", static_cast<long long>(playout.discontinuities()));
     report.field("late_chunks", static_cast<long long>(playout.late_chunks()));
     report.field("re_anchors", static_cast<long long>(player->re_anchors()));
-    report.field("rendition", receiver.renditions().playing()
-                                  ? wire::rendition_name(*receiver.renditions().playing())
-                                  : "-");
+    report.field("rendition", playing_name());
     report.field("switches", static_cast<long long>(receiver.renditions().switches()));
     report.field("audio_gaps", static_cast<long long>(player->audio_gaps().stalls));
     report.field("audio_gap_ms", static_cast<long long>(player->audio_gaps().stall_ms));

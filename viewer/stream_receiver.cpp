@@ -52,6 +52,15 @@ std::optional<wire::rendition> parse_rendition_mode(const std::string& mode) {
   throw std::invalid_argument("--rendition must be auto, full, low or audio, not '" + mode + "'");
 }
 
+wire::rendition parse_start_rendition(const std::string& name) {
+  for (const auto r : {wire::rendition::full, wire::rendition::low}) {
+    if (name == wire::rendition_name(r)) {
+      return r;
+    }
+  }
+  throw std::invalid_argument("--start-rendition must be full or low, not '" + name + "'");
+}
+
 stream_receiver::stream_receiver(boost::asio::io_context& io,
                                  const runtime::joining_peer_config& config, core::log_sink log,
                                  handlers on)

@@ -35,6 +35,10 @@ std::string content_key_of(const std::string& link);
 // "low" or "audio"; throws std::invalid_argument on anything else.
 std::optional<wire::rendition> parse_rendition_mode(const std::string& mode);
 
+// --start-rendition: "full" or "low"; throws std::invalid_argument on
+// anything else.
+wire::rendition parse_start_rendition(const std::string& name);
+
 class stream_receiver {
  public:
   struct handlers {
@@ -64,13 +68,11 @@ class stream_receiver {
   // the downlink carries. Before start(); the full rendition by default. A
   // fixed rendition below the full one takes no children (chosen for a
   // narrow downlink).
-  // `start_full`: auto begins at the full rendition rather than the low one
-  // (a window, which opens at the first picture's size).
-  void set_rendition(std::optional<wire::rendition> fixed, bool start_full = false) {
+  // `start`: where auto begins (the join's timing of the downlink can
+  // only lower it; keyframes showing room raise it later).
+  void set_rendition(std::optional<wire::rendition> fixed, wire::rendition start) {
     fixed_ = fixed;
-    if (start_full) {
-      choice_ = rendition_choice(rendition_choice::config{}, wire::rendition::full);
-    }
+    choice_ = rendition_choice(rendition_choice::config{}, start);
   }
 
   // Binds the listener and joins. Throws like node_runtime::start().

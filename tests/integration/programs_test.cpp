@@ -222,6 +222,11 @@ TEST(programs, out_of_range_flags_and_unreadable_links_are_usage_errors) {
         "--video-output", "hologram"},
        "--video-output must be auto, xv, gl or x"},
       {{TREECAST_VIEWER,
+        "treecast://127.0.0.1:7000/?stream=" + std::string(64, '0') +
+            "&token=00&key=" + std::string(64, '1'),
+        "--start-rendition", "audio"},
+       "--start-rendition must be full or low, not 'audio'"},
+      {{TREECAST_VIEWER,
         "treecast://127.0.0.1:7000/?stream=" + std::string(64, '0') + "&token=00&key=00"},
        "the link's content key is not 64 hex digits"},
       {{TREECAST_VIEWER, "treecast://127.0.0.1:99999/?stream=00", "--headless"},

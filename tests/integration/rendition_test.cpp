@@ -30,7 +30,7 @@ TEST(renditions, auto_goes_up_to_full_at_a_keyframe_through_a_relay_and_the_pict
   local_tree tree("renditions_up");
   auto broadcaster = tree.start_broadcaster();
   auto relay = tree.start_relay(broadcaster.port);
-  auto viewer = tree.start_viewer(relay.port);
+  auto viewer = tree.start_viewer(relay.port, {"--start-rendition", "low"});
 
   const auto low = viewer.process->wait_for_line(
       [](const std::string& l) {

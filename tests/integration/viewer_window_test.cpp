@@ -149,8 +149,8 @@ TEST(viewer, window_scales_goes_full_screen_mutes_and_closes_on_keys) {
       {"--resolution", "640x360", "--fps", "30", "--title", "Town hall: Q4 & plans"});
   // GL here; the software scaler is auto's choice on Xvfb (the test below).
   auto viewer = tree.start_windowed_viewer(broadcaster.port, display, {"--video-output", "gl"});
-  // It starts on the low rendition and goes up to the full one: the window
-  // then has the broadcast's size.
+  // It plays the full rendition (where it starts on a wide link): the
+  // window has the broadcast's size.
   ASSERT_TRUE(viewer.process->wait_for_line(
       [](const std::string& l) {
         return is_status(l) && status_value(l, "frames") > 30 &&

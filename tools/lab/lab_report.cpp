@@ -45,6 +45,36 @@ std::vector<std::map<std::string, std::string>> status_lines(
   return out;
 }
 
+// The latest kill or freeze at or before `wall_ms`, within the notice window.
+const churn_moment* churn_before(unsigned long long wall_ms,
+                                 const std::vector<churn_moment>& churn) {
+  const churn_moment* latest = nullptr;
+  for (const auto& c : churn) {
+    if (c.wall_ms <= wall_ms && (!latest || c.wall_ms > latest->wall_ms)) {
+      latest = &c;
+    }
+  }
+  return latest && wall_ms - latest->wall_ms <= notice_window_ms ? latest : nullptr;
+}
+
+stall_event stall_of(const lab_peer& viewer, const std::map<std::string, std::string>& note,
+                     const std::vector<churn_moment>& churn) {
+  stall_event e;
+  e.viewer = viewer.name;
+  e.site = viewer.site;
+  e.ms = field_or(note, "ms", 0);
+  e.ended_wall_ms = static_cast<unsigned long long>(field_or(note, "ended", 0));
+  if (const churn_moment* cause = churn_before(e.ended_wall_ms, churn)) {
+    e.after_churn_ms = static_cast<long long>(e.ended_wall_ms - cause->wall_ms);
+    e.after_freeze = cause->freeze;
+  }
+  if (const auto it = note.find("rendition"); it != note.end()) {
+    e.rendition = it->second;
+  }
+  e.switches = field_or(note, "switches", 0);
+  return e;
+}
+
 // Repair time: from the churn event that caused it (the latest before the
 // loss was noticed, if it was noticed within notice_window_ms), so that the
 // time to notice counts; else the engine's own measure (loss noticed ->
@@ -55,16 +85,10 @@ double repair_ms(const std::map<std::string, std::string>& repair,
   const auto t = static_cast<unsigned long long>(field_or(repair, "t", 0));
   const auto own_ms = static_cast<unsigned long long>(field_or(repair, "ms", 0));
   const unsigned long long noticed = t - std::min(t, own_ms);
-  const churn_moment* latest = nullptr;
-  for (const auto& c : churn) {
-    if (c.wall_ms <= noticed && (!latest || c.wall_ms > latest->wall_ms)) {
-      latest = &c;
-    }
-  }
   after_freeze = false;
-  if (latest && noticed - latest->wall_ms <= notice_window_ms) {
-    after_freeze = latest->freeze;
-    return static_cast<double>(t - latest->wall_ms);
+  if (const churn_moment* cause = churn_before(noticed, churn)) {
+    after_freeze = cause->freeze;
+    return static_cast<double>(t - cause->wall_ms);
   }
   return static_cast<double>(own_ms);
 }
@@ -170,6 +194,8 @@ lab_report make_report(const std::vector<lab_peer>& peers, const std::vector<chu
       for (const auto& line : lines) {
         if (starts_with(line, "first-frame ")) {
           startup.push_back(static_cast<double>(field_or(status_fields(line), "ms", 0)));
+        } else if (starts_with(line, "stall ") && peer.role == "viewer") {
+          report.stall_events.push_back(stall_of(peer, status_fields(line), churn));
         } else if (starts_with(line, "repair ")) {
           bool after_freeze = false;
           repairs.push_back(repair_ms(status_fields(line), churn, after_freeze));
@@ -266,6 +292,15 @@ void print_report(const lab_report& r) {
       r.chunks_lost);
   std::printf("stalls: %lld ms in all, %d viewers stalled, rebuffering ratio %.5f\n",
               r.stall_ms_total, r.viewers_stalled, r.rebuffer_ratio);
+  for (const auto& e : r.stall_events) {
+    std::printf("  %s (%s) stood still %lld ms, %s; playing %s after %lld switches\n",
+                e.viewer.c_str(), e.site.c_str(), e.ms,
+                e.after_churn_ms < 0 ? "no kill or freeze in the 5 s before"
+                                     : (std::to_string(e.after_churn_ms) + " ms after a " +
+                                        (e.after_freeze ? "freeze" : "kill"))
+                                           .c_str(),
+                e.rendition.c_str(), e.switches);
+  }
   std::printf("broadcaster upload %.2f Mbit/s for a %.2f Mbit/s stream\n", r.root_upload_mbps,
               r.stream_mbps);
   std::printf("%-6s %8s %8s %8s %13s %13s\n", "depth", "p50_ms", "p99_ms", "samples", "play_p50_ms",
@@ -296,6 +331,21 @@ void print_report(const lab_report& r) {
 }
 
 namespace {
+
+nlohmann::json stalls_json(const std::vector<stall_event>& stalls) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& e : stalls) {
+    out.push_back({{"viewer", e.viewer},
+                   {"site", e.site},
+                   {"ms", e.ms},
+                   {"ended_wall_ms", e.ended_wall_ms},
+                   {"after_churn_ms", e.after_churn_ms},
+                   {"after_freeze", e.after_freeze},
+                   {"rendition", e.rendition},
+                   {"switches", e.switches}});
+  }
+  return out;
+}
 
 nlohmann::json viewers_json(const std::vector<viewer_detail>& viewers) {
   nlohmann::json out = nlohmann::json::array();
@@ -343,6 +393,7 @@ nlohmann::json report_json(const lab_report& r) {
           {"stall_ms_total", r.stall_ms_total},
           {"rebuffer_ratio", r.rebuffer_ratio},
           {"viewers_stalled", r.viewers_stalled},
+          {"stall_events", stalls_json(r.stall_events)},
           {"chunks_lost", r.chunks_lost},
           {"root_upload_mbps", r.root_upload_mbps},
           {"stream_mbps", r.stream_mbps},

@@ -36,6 +36,20 @@ struct viewer_detail {
   long long audio_gaps = 0;     // times the sound stopped, over all its runs
 };
 
+// One time a viewer's picture stood still (the viewer's "stall" note).
+struct stall_event {
+  std::string viewer;
+  std::string site;
+  long long ms = 0;
+  unsigned long long ended_wall_ms = 0;
+  // Time from the latest kill or freeze to the stall's end, when one came
+  // within the notice window before it; else -1.
+  long long after_churn_ms = -1;
+  bool after_freeze = false;
+  std::string rendition;   // playing when the viewer noted it
+  long long switches = 0;  // of the rendition, by then
+};
+
 struct lab_report {
   int viewers = 0;   // viewers attached at the end
   int decoding = 0;  // of those, viewers whose decoded frames still grow
@@ -50,12 +64,13 @@ struct lab_report {
   double repair_ms_p99 = 0;
   int freeze_repairs = 0;  // of those, repairs after a peer froze (SIGSTOP)
   double freeze_repair_ms_p99 = 0;
-  long long stall_ms_total = 0;        // time viewers' pictures stood still, summed
-  double rebuffer_ratio = 0;           // stall time / watch time, over all viewers
-  int viewers_stalled = 0;             // viewers whose picture stood still at least once
-  unsigned long long chunks_lost = 0;  // missed by peers alive at the end
-  double root_upload_mbps = 0;         // the broadcaster's upload, median per second
-  double stream_mbps = 0;              // one copy of the stream
+  long long stall_ms_total = 0;           // time viewers' pictures stood still, summed
+  double rebuffer_ratio = 0;              // stall time / watch time, over all viewers
+  int viewers_stalled = 0;                // viewers whose picture stood still at least once
+  std::vector<stall_event> stall_events;  // each stall, in the order of the viewers
+  unsigned long long chunks_lost = 0;     // missed by peers alive at the end
+  double root_upload_mbps = 0;            // the broadcaster's upload, median per second
+  double stream_mbps = 0;                 // one copy of the stream
   std::map<std::string, int> wan_copies_per_site;  // copies entering each site
   int max_depth = 0;
   std::vector<viewer_detail> viewers_detail;

@@ -42,5 +42,34 @@ TEST(lab_report, wan_copies_count_the_sites_the_lab_made_not_the_labels_peers_re
   EXPECT_EQ(report.wan_copies_per_site.count("elsewhere"), 0u);
 }
 
+TEST(lab_report, each_stall_is_laid_beside_the_kill_or_freeze_before_it) {
+  lab_peer viewer;
+  viewer.name = "viewer4";
+  viewer.role = "viewer";
+  viewer.site = "site2";
+  viewer.output.push_back({"stall ms=62 ended=100900 rendition=full switches=1",
+                           "stall ms=45 ended=120300 rendition=full switches=1",
+                           "stall ms=80 ended=140000 rendition=low switches=2"});
+  const std::vector<churn_moment> churn = {{.wall_ms = 100000, .freeze = false},
+                                           {.wall_ms = 120000, .freeze = true}};
+  std::vector<lab_peer> peers;
+  peers.push_back(std::move(viewer));
+  const auto report = make_report(peers, churn, nlohmann::json::object());
+  ASSERT_EQ(report.stall_events.size(), 3u);
+  const auto& first = report.stall_events[0];
+  EXPECT_EQ(first.viewer, "viewer4");
+  EXPECT_EQ(first.site, "site2");
+  EXPECT_EQ(first.ms, 62);
+  EXPECT_EQ(first.after_churn_ms, 900);
+  EXPECT_FALSE(first.after_freeze);
+  EXPECT_EQ(report.stall_events[1].after_churn_ms, 300);
+  EXPECT_TRUE(report.stall_events[1].after_freeze);
+  // 20 s after the freeze: beyond the notice window, no churn's.
+  EXPECT_EQ(report.stall_events[2].after_churn_ms, -1);
+  EXPECT_EQ(report.stall_events[2].rendition, "low");
+  EXPECT_EQ(report.stall_events[2].switches, 2);
+  EXPECT_EQ(report_json(report)["stall_events"].size(), 3u);
+}
+
 }  // namespace
 }  // namespace treecast::lab

@@ -44,6 +44,18 @@ TEST(StallMeterTest, LateFrameCountsTheExcessOnce) {
   EXPECT_NEAR(m.rebuffer_ratio(later), 500'000.0 / static_cast<double>(later), 1e-9);
 }
 
+TEST(StallMeterTest, TheLatestStallSaysWhenThePictureMovedAgainAndHowLongItStoodStill) {
+  stall_meter m;
+  EXPECT_EQ(m.last_stall().ended_us, 0);
+  auto [shown, pts] = play(m, 0, 0, 10);
+  auto [later, next_pts] = play(m, shown + 200'000, pts, 10);
+  EXPECT_EQ(m.last_stall().ended_us, shown + 200'000);
+  EXPECT_EQ(m.last_stall().length_us, 200'000);
+  play(m, later + 100'000, next_pts, 1);
+  EXPECT_EQ(m.last_stall().ended_us, later + 100'000);
+  EXPECT_EQ(m.last_stall().length_us, 100'000);
+}
+
 TEST(StallMeterTest, SkipForwardInMediaTimeIsStillAStallOnScreen) {
   stall_meter m;
   auto [shown, pts] = play(m, 0, 0, 10);
