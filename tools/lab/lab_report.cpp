@@ -66,7 +66,7 @@ stall_event stall_of(const lab_peer& viewer, const std::map<std::string, std::st
   e.ended_wall_ms = static_cast<unsigned long long>(field_or(note, "ended", 0));
   if (const churn_moment* cause = churn_before(e.ended_wall_ms, churn)) {
     e.after_churn_ms = static_cast<long long>(e.ended_wall_ms - cause->wall_ms);
-    e.after_freeze = cause->freeze;
+    e.after = cause->action;
   }
   if (const auto it = note.find("rendition"); it != note.end()) {
     e.rendition = it->second;
@@ -78,19 +78,15 @@ stall_event stall_of(const lab_peer& viewer, const std::map<std::string, std::st
 // Repair time: from the churn event that caused it (the latest before the
 // loss was noticed, if it was noticed within notice_window_ms), so that the
 // time to notice counts; else the engine's own measure (loss noticed ->
-// stream flowing: a parent that fell behind on its own). `after_freeze`
-// says whether that event was a freeze.
+// stream flowing: a parent that fell behind on its own). `cause`: that
+// event, or null.
 double repair_ms(const std::map<std::string, std::string>& repair,
-                 const std::vector<churn_moment>& churn, bool& after_freeze) {
+                 const std::vector<churn_moment>& churn, const churn_moment*& cause) {
   const auto t = static_cast<unsigned long long>(field_or(repair, "t", 0));
   const auto own_ms = static_cast<unsigned long long>(field_or(repair, "ms", 0));
   const unsigned long long noticed = t - std::min(t, own_ms);
-  after_freeze = false;
-  if (const churn_moment* cause = churn_before(noticed, churn)) {
-    after_freeze = cause->freeze;
-    return static_cast<double>(t - cause->wall_ms);
-  }
-  return static_cast<double>(own_ms);
+  cause = churn_before(noticed, churn);
+  return static_cast<double>(cause ? t - cause->wall_ms : own_ms);
 }
 
 // Where each peer listened, by the lab's own sites (not the label a peer
@@ -183,7 +179,7 @@ lab_report make_report(const std::vector<lab_peer>& peers, const std::vector<chu
                        const nlohmann::json& tree,
                        const std::vector<viewer_conditions>& conditions) {
   lab_report report;
-  std::vector<double> startup, repairs, freeze_repairs, upload;
+  std::vector<double> startup, repairs, freeze_repairs, kill_repairs, upload;
   long long watch_ms_total = 0;
   std::set<std::string> stalled_viewers;
   std::map<int, std::vector<double>> latency;       // per depth: capture -> arrival
@@ -197,10 +193,12 @@ lab_report make_report(const std::vector<lab_peer>& peers, const std::vector<chu
         } else if (starts_with(line, "stall ") && peer.role == "viewer") {
           report.stall_events.push_back(stall_of(peer, status_fields(line), churn));
         } else if (starts_with(line, "repair ")) {
-          bool after_freeze = false;
-          repairs.push_back(repair_ms(status_fields(line), churn, after_freeze));
-          if (after_freeze) {
+          const churn_moment* cause = nullptr;
+          repairs.push_back(repair_ms(status_fields(line), churn, cause));
+          if (cause && cause->action == churn_action::freeze) {
             freeze_repairs.push_back(repairs.back());
+          } else if (cause && cause->action == churn_action::kill) {
+            kill_repairs.push_back(repairs.back());
           }
         }
       }
@@ -257,6 +255,8 @@ lab_report make_report(const std::vector<lab_peer>& peers, const std::vector<chu
   report.repair_ms_p99 = quantile(repairs, 0.99);
   report.freeze_repairs = static_cast<int>(freeze_repairs.size());
   report.freeze_repair_ms_p99 = quantile(freeze_repairs, 0.99);
+  report.kill_repairs = static_cast<int>(kill_repairs.size());
+  report.kill_repair_ms_p99 = quantile(kill_repairs, 0.99);
   report.viewers_stalled = static_cast<int>(stalled_viewers.size());
   report.rebuffer_ratio = watch_ms_total > 0 ? static_cast<double>(report.stall_ms_total) /
                                                    static_cast<double>(watch_ms_total)
@@ -286,18 +286,18 @@ void print_report(const lab_report& r) {
   std::printf("startup (launch -> first frame) p50 %.0f ms, p99 %.0f ms\n", r.startup_ms_p50,
               r.startup_ms_p99);
   std::printf(
-      "repairs %d: p50 %.0f ms, p99 %.0f ms (after a freeze: %d, p99 %.0f ms); chunks "
-      "lost %llu\n",
-      r.repairs, r.repair_ms_p50, r.repair_ms_p99, r.freeze_repairs, r.freeze_repair_ms_p99,
-      r.chunks_lost);
+      "repairs %d: p50 %.0f ms, p99 %.0f ms (after a kill: %d, p99 %.0f ms; after a freeze: %d, "
+      "p99 %.0f ms); chunks lost %llu\n",
+      r.repairs, r.repair_ms_p50, r.repair_ms_p99, r.kill_repairs, r.kill_repair_ms_p99,
+      r.freeze_repairs, r.freeze_repair_ms_p99, r.chunks_lost);
   std::printf("stalls: %lld ms in all, %d viewers stalled, rebuffering ratio %.5f\n",
               r.stall_ms_total, r.viewers_stalled, r.rebuffer_ratio);
   for (const auto& e : r.stall_events) {
     std::printf("  %s (%s) stood still %lld ms, %s; playing %s after %lld switches\n",
                 e.viewer.c_str(), e.site.c_str(), e.ms,
-                e.after_churn_ms < 0 ? "no kill or freeze in the 5 s before"
+                e.after_churn_ms < 0 ? "no churn in the 5 s before"
                                      : (std::to_string(e.after_churn_ms) + " ms after a " +
-                                        (e.after_freeze ? "freeze" : "kill"))
+                                        churn_action_name(e.after))
                                            .c_str(),
                 e.rendition.c_str(), e.switches);
   }
@@ -340,7 +340,7 @@ nlohmann::json stalls_json(const std::vector<stall_event>& stalls) {
                    {"ms", e.ms},
                    {"ended_wall_ms", e.ended_wall_ms},
                    {"after_churn_ms", e.after_churn_ms},
-                   {"after_freeze", e.after_freeze},
+                   {"after", e.after_churn_ms < 0 ? "" : churn_action_name(e.after)},
                    {"rendition", e.rendition},
                    {"switches", e.switches}});
   }
@@ -390,6 +390,8 @@ nlohmann::json report_json(const lab_report& r) {
           {"repair_ms_p99", r.repair_ms_p99},
           {"freeze_repairs", r.freeze_repairs},
           {"freeze_repair_ms_p99", r.freeze_repair_ms_p99},
+          {"kill_repairs", r.kill_repairs},
+          {"kill_repair_ms_p99", r.kill_repair_ms_p99},
           {"stall_ms_total", r.stall_ms_total},
           {"rebuffer_ratio", r.rebuffer_ratio},
           {"viewers_stalled", r.viewers_stalled},

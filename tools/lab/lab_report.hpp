@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "churn_plan.hpp"
 #include "lab_peer.hpp"
 #include "viewer_conditions.hpp"
 
@@ -45,9 +46,9 @@ struct stall_event {
   // Time from the latest kill or freeze to the stall's end, when one came
   // within the notice window before it; else -1.
   long long after_churn_ms = -1;
-  bool after_freeze = false;
-  std::string rendition;   // playing when the viewer noted it
-  long long switches = 0;  // of the rendition, by then
+  churn_action after = churn_action::kill;  // what came before it, when after_churn_ms >= 0
+  std::string rendition;                    // playing when the viewer noted it
+  long long switches = 0;                   // of the rendition, by then
 };
 
 struct lab_report {
@@ -64,6 +65,8 @@ struct lab_report {
   double repair_ms_p99 = 0;
   int freeze_repairs = 0;  // of those, repairs after a peer froze (SIGSTOP)
   double freeze_repair_ms_p99 = 0;
+  int kill_repairs = 0;  // of those, repairs after a peer was killed (SIGKILL)
+  double kill_repair_ms_p99 = 0;
   long long stall_ms_total = 0;           // time viewers' pictures stood still, summed
   double rebuffer_ratio = 0;              // stall time / watch time, over all viewers
   int viewers_stalled = 0;                // viewers whose picture stood still at least once
@@ -79,7 +82,7 @@ struct lab_report {
 // A kill or a freeze, when it happened (wall clock, ms).
 struct churn_moment {
   unsigned long long wall_ms = 0;
-  bool freeze = false;
+  churn_action action = churn_action::kill;  // kill, leave or freeze
 };
 
 // `churn`: every kill and freeze; a repair is timed from the latest one

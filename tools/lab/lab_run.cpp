@@ -243,8 +243,8 @@ class lab {
   }
 
   // A churn moment (repairs are timed from it), then `signal` and its exit.
-  void end_peer(lab_peer& peer, int signal) {
-    churn_.push_back({runtime::wall_time_ms(), false});
+  void end_peer(lab_peer& peer, churn_action action, int signal) {
+    churn_.push_back({runtime::wall_time_ms(), action});
     peer.current().send_signal(signal);
     peer.current().wait_exit(10s);
     peer.alive = false;
@@ -255,15 +255,15 @@ class lab {
     progress("%s %s", churn_action_name(e.action), peer.name.c_str());
     switch (e.action) {
       case churn_action::kill:
-        end_peer(peer, SIGKILL);
+        end_peer(peer, e.action, SIGKILL);
         break;
       case churn_action::leave:
         // SIGTERM: the peer says Leave to its children (with peers to go
         // to) and keeps feeding them until they are in elsewhere.
-        end_peer(peer, SIGTERM);
+        end_peer(peer, e.action, SIGTERM);
         break;
       case churn_action::freeze:
-        churn_.push_back({runtime::wall_time_ms(), true});
+        churn_.push_back({runtime::wall_time_ms(), e.action});
         peer.current().send_signal(SIGSTOP);
         peer.frozen = true;
         break;

@@ -50,8 +50,8 @@ TEST(lab_report, each_stall_is_laid_beside_the_kill_or_freeze_before_it) {
   viewer.output.push_back({"stall ms=62 ended=100900 rendition=full switches=1",
                            "stall ms=45 ended=120300 rendition=full switches=1",
                            "stall ms=80 ended=140000 rendition=low switches=2"});
-  const std::vector<churn_moment> churn = {{.wall_ms = 100000, .freeze = false},
-                                           {.wall_ms = 120000, .freeze = true}};
+  const std::vector<churn_moment> churn = {{.wall_ms = 100000, .action = churn_action::kill},
+                                           {.wall_ms = 120000, .action = churn_action::freeze}};
   std::vector<lab_peer> peers;
   peers.push_back(std::move(viewer));
   const auto report = make_report(peers, churn, nlohmann::json::object());
@@ -61,14 +61,35 @@ TEST(lab_report, each_stall_is_laid_beside_the_kill_or_freeze_before_it) {
   EXPECT_EQ(first.site, "site2");
   EXPECT_EQ(first.ms, 62);
   EXPECT_EQ(first.after_churn_ms, 900);
-  EXPECT_FALSE(first.after_freeze);
+  EXPECT_EQ(first.after, churn_action::kill);
   EXPECT_EQ(report.stall_events[1].after_churn_ms, 300);
-  EXPECT_TRUE(report.stall_events[1].after_freeze);
+  EXPECT_EQ(report.stall_events[1].after, churn_action::freeze);
   // 20 s after the freeze: beyond the notice window, no churn's.
   EXPECT_EQ(report.stall_events[2].after_churn_ms, -1);
   EXPECT_EQ(report.stall_events[2].rendition, "low");
   EXPECT_EQ(report.stall_events[2].switches, 2);
   EXPECT_EQ(report_json(report)["stall_events"].size(), 3u);
+}
+
+TEST(lab_report, repairs_are_timed_from_the_kill_or_freeze_before_them_and_told_apart) {
+  lab_peer viewer;
+  viewer.name = "viewer1";
+  viewer.role = "viewer";
+  // Noticed 50 ms after the kill, flowing 120 ms after it; then 300 ms
+  // after the freeze; then one of its own, no churn within 5 s.
+  viewer.output.push_back(
+      {"repair t=100120 ms=70", "repair t=120300 ms=150", "repair t=140400 ms=90"});
+  std::vector<lab_peer> peers;
+  peers.push_back(std::move(viewer));
+  const std::vector<churn_moment> churn = {{.wall_ms = 100000, .action = churn_action::kill},
+                                           {.wall_ms = 120000, .action = churn_action::freeze}};
+  const auto report = make_report(peers, churn, nlohmann::json::object());
+  EXPECT_EQ(report.repairs, 3);
+  EXPECT_EQ(report.kill_repairs, 1);
+  EXPECT_DOUBLE_EQ(report.kill_repair_ms_p99, 120);
+  EXPECT_EQ(report.freeze_repairs, 1);
+  EXPECT_DOUBLE_EQ(report.freeze_repair_ms_p99, 300);
+  EXPECT_DOUBLE_EQ(report.repair_ms_p99, 300);
 }
 
 }  // namespace
