@@ -239,7 +239,9 @@ int main(int argc, char** argv) {
           "%.1f)\n"
           "killed %zu  survivors %zu  repairs %llu  repair ms p50 %.0f p99 %.0f max %.0f\n"
           "chunks lost %llu  continuity %.5f  freeze repair ms p99 %.0f\n"
-          "stalls: %.0f ms in all, %zu viewers stalled, rebuffering ratio %.6f\n"
+          "stalls: %.0f ms in all (lateness %.0f ms, jitter within the player's 40 ms included), "
+          "%zu "
+          "viewers stalled, rebuffering ratio %.6f\n"
           "standby: %llu promotions, %llu parents left behind, %llu silent, upload share %.5f\n"
           "tree: %llu moves to a sooner parent, %llu children moved below a stronger joiner\n"
           "unreachable: %zu viewers, %zu with children, %llu checks failed, %llu connections "
@@ -252,8 +254,8 @@ int main(int argc, char** argv) {
           r.settled_control_bytes_per_peer_per_s, r.killed, r.survivors,
           static_cast<unsigned long long>(r.repairs), r.repair_ms_p50, r.repair_ms_p99,
           r.repair_ms_max, static_cast<unsigned long long>(r.chunks_lost), r.continuity,
-          r.freeze_repair_ms_p99, r.stall_ms_total, r.viewers_stalled, r.rebuffer_ratio,
-          static_cast<unsigned long long>(r.standby_promotions),
+          r.freeze_repair_ms_p99, r.stall_ms_total, r.late_ms_total, r.viewers_stalled,
+          r.rebuffer_ratio, static_cast<unsigned long long>(r.standby_promotions),
           static_cast<unsigned long long>(r.parents_behind),
           static_cast<unsigned long long>(r.parents_silent), r.standby_upload_share,
           static_cast<unsigned long long>(r.parent_moves),

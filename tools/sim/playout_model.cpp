@@ -15,8 +15,11 @@ void playout_model::on_chunk(core::time_point captured, core::time_point arrived
   newest_capture_ = captured;
   const core::time_point due = captured + *offset_;
   if (arrived > due) {
-    ++stalls_;
-    stalled_ += arrived - due;
+    if (arrived - due > stall_tolerance) {
+      ++stalls_;
+      stalled_ += arrived - due;
+    }
+    late_ += arrived - due;
     *offset_ += arrived - due;
   } else if (due - arrived > buffer_ + early_tolerance) {
     *offset_ -= (due - arrived) - buffer_;  // back to the target

@@ -5,7 +5,11 @@
 // pipeline does: the first chunk sets the offset from capture time to play
 // time (its arrival delay plus the buffer). A chunk that arrives after its
 // play time stalls the picture until it arrives, and playback continues
-// that much later (rebuffering). When chunks come well ahead of the target
+// that much later (rebuffering). Counted as the viewer's stall meter counts
+// (pipelines/stall_meter.hpp): lateness up to stall_tolerance is jitter the
+// eye does not see (one frame shown a little longer), not a stall; beyond
+// it, all of it is one. Playback moves later by any lateness. When chunks
+// come well ahead of the target
 // (the buffer plus the player's early tolerance), playback moves back to the
 // target, as the real player re-anchors after a repair brought a nearer path.
 #pragma once
@@ -21,6 +25,8 @@ class playout_model {
  public:
   // The real player's tolerance before moving playback earlier.
   static constexpr core::duration early_tolerance = std::chrono::milliseconds(100);
+  // media::stall_meter::tolerance_us (a unit test holds them equal).
+  static constexpr core::duration stall_tolerance = std::chrono::milliseconds(40);
 
   explicit playout_model(core::duration buffer) : buffer_(buffer) {}
 
@@ -29,6 +35,9 @@ class playout_model {
 
   std::uint64_t stalls() const { return stalls_; }
   core::duration stalled() const { return stalled_; }
+  // All lateness, the jitter within stall_tolerance included (what the
+  // simulator counted as stall time before it counted as the player does).
+  core::duration late() const { return late_; }
   // First chunk -> `now`.
   core::duration watched(core::time_point now) const;
   // Capture -> play as it stands (the viewer's glass-to-glass, less its
@@ -43,6 +52,7 @@ class playout_model {
   core::time_point newest_capture_{};
   std::uint64_t stalls_ = 0;
   core::duration stalled_{};
+  core::duration late_{};
 };
 
 }  // namespace treecast::sim

@@ -516,6 +516,7 @@ class world {
     r.continuity = due == 0 ? 1.0 : static_cast<double>(in_time) / static_cast<double>(due);
     r.freeze_repair_ms_p99 = percentile(freeze_repair_ms_, 0.99);
     duration stalled{};
+    duration late{};
     duration watched{};
     std::vector<double> play_latency_ms;
     std::uint64_t standby_bytes = 0;
@@ -544,6 +545,7 @@ class world {
         continue;
       }
       stalled += playout_[i].stalled();
+      late += playout_[i].late();
       watched += playout_[i].watched(end_);
       r.viewers_stalled += playout_[i].stalls() > 0 ? 1 : 0;
       if (const auto latency = playout_[i].play_latency()) {
@@ -553,6 +555,7 @@ class world {
     r.play_latency_ms_p50 = percentile(play_latency_ms, 0.50);
     r.play_latency_ms_p99 = percentile(play_latency_ms, 0.99);
     r.stall_ms_total = std::chrono::duration<double, std::milli>(stalled).count();
+    r.late_ms_total = std::chrono::duration<double, std::milli>(late).count();
     r.rebuffer_ratio = watched.count() > 0 ? static_cast<double>(stalled.count()) /
                                                  static_cast<double>(watched.count())
                                            : 0.0;
@@ -839,8 +842,8 @@ std::string sim_result::to_json() const {
       << ", \"repair_ms_p99\": " << repair_ms_p99 << ", \"repair_ms_max\": " << repair_ms_max
       << ", \"freeze_repair_ms_p99\": " << freeze_repair_ms_p99
       << ", \"chunks_lost\": " << chunks_lost << ", \"continuity\": " << continuity
-      << ", \"stall_ms_total\": " << stall_ms_total << ", \"viewers_stalled\": " << viewers_stalled
-      << ", \"rebuffer_ratio\": " << rebuffer_ratio
+      << ", \"stall_ms_total\": " << stall_ms_total << ", \"late_ms_total\": " << late_ms_total
+      << ", \"viewers_stalled\": " << viewers_stalled << ", \"rebuffer_ratio\": " << rebuffer_ratio
       << ", \"play_latency_ms_p50\": " << play_latency_ms_p50
       << ", \"play_latency_ms_p99\": " << play_latency_ms_p99
       << ", \"standby_promotions\": " << standby_promotions

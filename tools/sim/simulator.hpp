@@ -156,6 +156,7 @@ struct sim_result {
   std::uint64_t chunks_lost = 0;    // sequence numbers never received by a survivor
   // What surviving viewers saw at the playout buffer (playout_model).
   double stall_ms_total = 0;
+  double late_ms_total = 0;  // all lateness, the player's unseen jitter included
   std::size_t viewers_stalled = 0;
   double rebuffer_ratio = 0;  // stall time / watch time, over surviving viewers
   // Capture -> play at the end, over surviving viewers: unlike stretch,

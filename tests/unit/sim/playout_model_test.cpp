@@ -1,5 +1,7 @@
 #include "playout_model.hpp"
 
+#include "stall_meter.hpp"
+
 #include <gtest/gtest.h>
 
 namespace treecast::sim {
@@ -65,6 +67,22 @@ TEST(playout_model, playback_returns_to_the_target_after_a_nearer_path) {
   m.on_chunk(at(5 * chunk), at(5 * chunk + 550ms));
   EXPECT_EQ(m.stalls(), 1u);
   EXPECT_EQ(m.stalled(), 150ms);
+}
+
+TEST(playout_model, lateness_the_viewers_meter_takes_for_jitter_is_no_stall_but_moves_playback) {
+  EXPECT_EQ(
+      std::chrono::duration_cast<std::chrono::microseconds>(playout_model::stall_tolerance).count(),
+      media::stall_meter::tolerance_us);
+  playout_model m(300ms);
+  m.on_chunk(at(0ms), at(100ms));
+  m.on_chunk(at(chunk), at(chunk + 100ms + 300ms + 40ms));  // late by the tolerance
+  EXPECT_EQ(m.stalls(), 0u);
+  EXPECT_EQ(m.late(), 40ms);
+  EXPECT_EQ(m.play_latency(), 440ms);
+  m.on_chunk(at(2 * chunk), at(2 * chunk + 440ms + 41ms));  // beyond it: all of it
+  EXPECT_EQ(m.stalls(), 1u);
+  EXPECT_EQ(m.stalled(), 41ms);
+  EXPECT_EQ(m.late(), 81ms);
 }
 
 TEST(playout_model, old_copies_are_ignored) {
