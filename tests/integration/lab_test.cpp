@@ -42,13 +42,16 @@ TEST(lab, loopback_run_with_a_kill_reports_every_field) {
   const auto report = nlohmann::json::parse(lines.back());
   for (const char* field :
        {"viewers", "decoding", "startup_ms_p50", "startup_ms_p99", "latency_ms_by_depth", "repairs",
-        "repair_ms_p99", "chunks_lost", "root_upload_mbps", "wan_copies_per_site"}) {
+        "repair_ms_p99", "kill_repairs", "kill_repair_ms_p99", "freeze_repair_ms_p99",
+        "stall_ms_total", "stall_events", "chunks_lost", "root_upload_mbps",
+        "wan_copies_per_site"}) {
     EXPECT_TRUE(report.contains(field)) << field;
   }
   EXPECT_EQ(report["viewers"], 4);
   EXPECT_EQ(report["decoding"], 4);
   EXPECT_EQ(report["relays"], 1) << "relay1 was killed";
   EXPECT_GE(report["repairs"].get<int>(), 1) << "the killed relay's children repaired";
+  EXPECT_GE(report["kill_repairs"].get<int>(), 1) << "timed from the kill";
   EXPECT_EQ(report["chunks_lost"], 0);
   EXPECT_GT(report["root_upload_mbps"].get<double>(), 0);
   EXPECT_TRUE(report["latency_ms_by_depth"].contains("1"));
