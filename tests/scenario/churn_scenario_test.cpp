@@ -50,8 +50,12 @@ TEST_P(churn_scenario, survivors_lose_nothing_and_stay_attached) {
 
 // What the viewers saw: the picture stood still a small fraction of the
 // time, far below the 1% an enterprise calls good, and a fraction of what
-// the same churn costs without warm standbys. Zero is not reached at this
-// scale: measured at seeds 1-3, about half of what is left struck viewers
+// the same churn costs without warm standbys. Counted as the player counts
+// (2026-12-05), seed 21: rebuffering 0.00001-0.00002 (stall 518, 733 and
+// 565 ms by crash, freeze and leave), without standbys 0.00111 and 0.00360
+// by crash and freeze; the bound leaves 25 times room for the simulator's
+// chaos (one decision reshuffles a run). Zero is not reached at this
+// scale: measured at seeds 1-3 (older builds), about half of what is left struck viewers
 // whose buffer earlier repairs had already half eaten (their paths grew
 // longer), the other half were gaps longer than the whole buffer. At
 // seed 21 one frozen parent dominates: its child had no standby for the
@@ -69,7 +73,7 @@ TEST_P(churn_scenario, the_warm_standby_keeps_the_picture_moving) {
               GetParam().name, with.rebuffer_ratio, without.rebuffer_ratio, with.stall_ms_total,
               without.stall_ms_total);
 
-  EXPECT_LT(with.rebuffer_ratio, 0.0025);
+  EXPECT_LT(with.rebuffer_ratio, 0.0005);
   if (GetParam().mode == sim_config::churn_kind::leave) {
     // A leaving parent hands its children over make-before-break and feeds
     // them meanwhile; the standby is not what carries them there.
