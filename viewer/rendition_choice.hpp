@@ -103,8 +103,8 @@ class rendition_choice {
   };
 
   rendition_choice() : rendition_choice(config{}) {}
-  // `start`: where it begins (low by default; a window starts full, so
-  // that it opens at the broadcast's size).
+  // `start`: where it begins (the viewer passes its --start-rendition,
+  // full unless told; low here by default).
   explicit rendition_choice(config c, wire::rendition start = wire::rendition::low)
       : config_(c), wanted_(start) {}
 
@@ -160,9 +160,9 @@ class rendition_choice {
   void check_timed_start(std::int64_t now_us, std::int64_t capture_us, std::size_t bytes);
 
   config config_;
-  // It starts low by default: a third of the join's backlog on a link yet
-  // unknown, and up as soon as the first keyframes show room (no hold, no
-  // trial).
+  // Started low, it has a third of the join's backlog on a link yet
+  // unknown, and goes up as soon as the first keyframes show room (no hold,
+  // no trial).
   wire::rendition wanted_;
   std::uint64_t switches_ = 0;
   std::string reason_;

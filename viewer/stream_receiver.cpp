@@ -1,5 +1,6 @@
 #include "stream_receiver.hpp"
 
+#include <initializer_list>
 #include <stdexcept>
 #include <utility>
 
@@ -40,23 +41,35 @@ std::string content_key_of(const std::string& link) {
   return bytes;
 }
 
+namespace {
+
+// The rendition among `allowed` whose name is `name`, if any.
+std::optional<wire::rendition> rendition_named(const std::string& name,
+                                               std::initializer_list<wire::rendition> allowed) {
+  for (const auto r : allowed) {
+    if (name == wire::rendition_name(r)) {
+      return r;
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 std::optional<wire::rendition> parse_rendition_mode(const std::string& mode) {
   if (mode == "auto") {
     return std::nullopt;
   }
-  for (const auto r : {wire::rendition::full, wire::rendition::low, wire::rendition::audio}) {
-    if (mode == wire::rendition_name(r)) {
-      return r;
-    }
+  if (const auto r = rendition_named(
+          mode, {wire::rendition::full, wire::rendition::low, wire::rendition::audio})) {
+    return r;
   }
   throw std::invalid_argument("--rendition must be auto, full, low or audio, not '" + mode + "'");
 }
 
 wire::rendition parse_start_rendition(const std::string& name) {
-  for (const auto r : {wire::rendition::full, wire::rendition::low}) {
-    if (name == wire::rendition_name(r)) {
-      return r;
-    }
+  if (const auto r = rendition_named(name, {wire::rendition::full, wire::rendition::low})) {
+    return *r;
   }
   throw std::invalid_argument("--start-rendition must be full or low, not '" + name + "'");
 }

@@ -45,7 +45,8 @@ std::vector<std::map<std::string, std::string>> status_lines(
   return out;
 }
 
-// The latest kill or freeze at or before `wall_ms`, within the notice window.
+// The latest kill, leave or freeze at or before `wall_ms`, within the notice
+// window.
 const churn_moment* churn_before(unsigned long long wall_ms,
                                  const std::vector<churn_moment>& churn) {
   const churn_moment* latest = nullptr;

@@ -43,7 +43,7 @@ struct stall_event {
   std::string site;
   long long ms = 0;
   unsigned long long ended_wall_ms = 0;
-  // Time from the latest kill or freeze to the stall's end, when one came
+  // Time from the latest kill, leave or freeze to the stall's end, when one came
   // within the notice window before it; else -1.
   long long after_churn_ms = -1;
   churn_action after = churn_action::kill;  // what came before it, when after_churn_ms >= 0
@@ -79,14 +79,15 @@ struct lab_report {
   std::vector<viewer_detail> viewers_detail;
 };
 
-// A kill or a freeze, when it happened (wall clock, ms).
+// A kill, leave or freeze, when it happened (wall clock, ms).
 struct churn_moment {
   unsigned long long wall_ms = 0;
   churn_action action = churn_action::kill;  // kill, leave or freeze
 };
 
-// `churn`: every kill and freeze; a repair is timed from the latest one
-// before it (from the engine's own figure when none precedes it by 30 s).
+// `churn`: every kill, leave and freeze; a repair or a stall is laid
+// beside the latest one before it, within 5 s (a repair without one is
+// timed by the engine's own figure).
 // `tree`: /api/tree at the end. `conditions`: each viewer's network as
 // the lab made it (empty: all alike).
 lab_report make_report(const std::vector<lab_peer>& peers, const std::vector<churn_moment>& churn,
