@@ -565,6 +565,22 @@ void node::handle(link_id_t id, link& l, wire::standby_offer&& m) {
   }
   if (!standby_.on_offer(id, l, std::move(m))) {
     protocol_error(id, node_errc::unexpected_message);
+    return;
+  }
+  promote_late_standby();
+}
+
+void node::promote_late_standby() {
+  // Asked while we had a parent, it offered after we lost it: one
+  // JoinRequest on a link already up beats the round under way (a connect,
+  // a handshake and a probe to each target, then the JoinRequest). Not
+  // once we asked a chosen parent: its answer is nearer.
+  if (!running_ || leaving_ || !finder_.seeking_candidates()) {
+    return;
+  }
+  if (const auto standby = standby_.take_for(position_.latest_parent_id())) {
+    ctx_.log(log_level::info, "the warm standby offered while we looked for a parent; joining it");
+    finder_.start_promotion(*standby, position_.repair_targets());
   }
 }
 

@@ -269,6 +269,8 @@ class node {
               std::vector<wire::node_id_t> parent_path, duration parent_root_delay,
               std::uint32_t parent_site_entry_hops);
   void detach(const wire::endpoint& lost, const std::optional<wire::node_id_t>& lost_id);
+  // A standby that offers while we look for a parent replaces the round.
+  void promote_late_standby();
   // Measures the parent against the standby's Haves: a late chunk is
   // fetched from the standby, a parent later still is left for it.
   void check_parent_pace();

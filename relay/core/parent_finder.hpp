@@ -132,6 +132,13 @@ class parent_finder {
   // (it first) while the parent still feeds us.
   void start_move(const std::vector<wire::endpoint>& targets);
   bool idle() const { return phase_ == phase::idle; }
+  // Parentless and not yet asking anyone to take us: querying the
+  // rendezvous, probing or backing off (a standby that offers now is
+  // sooner: one JoinRequest on a link already up).
+  bool seeking_candidates() const {
+    return joining() &&
+           (phase_ == phase::querying || phase_ == phase::probing || phase_ == phase::backing_off);
+  }
   // Whether our parent is of our site (site_inference).
   site_match parent_site() const;
   // Hops up to where the stream enters our site (tree_position.hpp's

@@ -102,6 +102,10 @@ class tree_position {
 
   // The parent link is gone (or moving away: see feeder()).
   void lose_parent() { parent_.reset(); }
+  // The parent on our latest path: while we look for another, the one lost.
+  std::optional<wire::node_id_t> latest_parent_id() const {
+    return path_.size() >= 2 ? std::optional(path_[path_.size() - 2]) : std::nullopt;
+  }
 
   // During a handoff, the old parent keeps feeding us until a new one
   // accepts; its chunks are still taken, its path updates ignored.

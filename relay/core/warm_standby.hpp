@@ -10,10 +10,12 @@
 // the parent (already probed, adopt()); else the ancestors above the parent,
 // nearest first, and the peers with room that a full one names (its
 // JoinRedirect), at most max_standby_tries a round, then again after
-// standby_retry. An offer is declined when the holder has no room or its
-// path holds this node (a loop) or the parent (it would fail with it; the
-// broadcaster excepted, on every path). A holder that fills up later keeps
-// us while we fit in its headroom, else sends us on (JoinRedirect).
+// standby_retry. One that offers after the parent was lost, while the node
+// still probes for another, is joined at once (node.cpp). An offer is
+// declined when the holder has no room or its path holds this node (a loop)
+// or the parent (it would fail with it; the broadcaster excepted, on every
+// path). A holder that fills up later keeps us while we fit in its
+// headroom, else sends us on (JoinRedirect).
 //
 // The parent's usual lag behind the standby (signed: negative when the
 // parent is usually first) turns each Have into the time the parent's copy

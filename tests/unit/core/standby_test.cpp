@@ -740,6 +740,67 @@ TEST(warm_standby, a_full_holder_names_peers_with_room_which_are_asked_next) {
   EXPECT_EQ(t.h.only_sent<wire::standby_request>(next.link).size(), 1u);
 }
 
+// A relay attached to parent 5, its first standby (peer 6) full and naming
+// peer 8, which has been asked and not yet answered; peer 8's link.
+link_id_t standby_asked_of_peer_8(attached_with_standby& t) {
+  t.h.receive(t.standby, wire::join_redirect{"no room", {{"10.0.0.8", 7008}}});
+  const link_id_t asked = t.h.only_connect().link;
+  t.h.connected(asked);
+  t.h.receive(asked, hello_from(8, 7008));
+  t.h.clear();
+  return asked;
+}
+
+TEST(warm_standby, a_standby_offering_after_the_parent_crashed_replaces_the_repair_round) {
+  attached_with_standby t;
+  const link_id_t asked = standby_asked_of_peer_8(t);
+  t.h.closed(t.parent);
+  // No standby held: the repair round probes the grandparent.
+  const auto probe = t.h.only_connect();
+  EXPECT_EQ(probe.to, (wire::endpoint{"127.0.0.1", 7000}));
+  t.h.clear();
+  t.h.advance(20ms);
+  // Peer 8 offers now: one JoinRequest on its link, not the probe's connect,
+  // handshake and round trip first.
+  t.h.receive(asked, wire::standby_offer{1, {id_of(1), id_of(8)}, 2});
+  const auto requests = t.h.only_sent<wire::join_request>(asked);
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].resume_from, 4u);
+  EXPECT_TRUE(t.h.closed_reason(probe.link));
+  t.h.receive(asked, wire::join_accept{1, {id_of(1), id_of(8)}, {{"127.0.0.1", 7000}}, {}});
+  t.h.receive(asked, make_chunk(4));
+  EXPECT_TRUE(t.h.engine().attached());
+  EXPECT_EQ(t.h.engine().stats().get(counter::standby_promotions), 1u);
+  EXPECT_EQ(t.h.engine().stats().get(counter::chunks_missed), 0u);
+}
+
+TEST(warm_standby, a_late_offer_from_below_the_lost_parent_leaves_the_repair_round_alone) {
+  attached_with_standby t;
+  const link_id_t asked = standby_asked_of_peer_8(t);
+  t.h.closed(t.parent);
+  const auto probe = t.h.only_connect();
+  t.h.clear();
+  // Peer 8 hangs below the parent that crashed: it lost the stream too.
+  t.h.receive(asked, wire::standby_offer{2, {id_of(1), id_of(5), id_of(8)}, 2});
+  EXPECT_TRUE(t.h.only_sent<wire::join_request>(asked).empty());
+  EXPECT_FALSE(t.h.closed_reason(probe.link));
+}
+
+TEST(warm_standby, a_standby_offering_after_a_parent_was_chosen_waits) {
+  attached_with_standby t;
+  const link_id_t asked = standby_asked_of_peer_8(t);
+  t.h.closed(t.parent);
+  const auto probe = t.h.only_connect();
+  t.h.connected(probe.link);
+  t.h.answer_probe(probe.link, 1, 7000, 0, 2, {id_of(1)});
+  ASSERT_EQ(t.h.only_sent<wire::join_request>(probe.link).size(), 1u);
+  t.h.clear();
+  // The chosen parent's answer is nearer than a new JoinRequest's.
+  t.h.receive(asked, wire::standby_offer{1, {id_of(1), id_of(8)}, 2});
+  EXPECT_TRUE(t.h.only_sent<wire::join_request>(asked).empty());
+  EXPECT_FALSE(t.h.closed_reason(probe.link));
+}
+
 TEST(warm_standby, without_it_the_runner_up_is_closed) {
   node_config c = relay_config();
   c.warm_standby = false;
