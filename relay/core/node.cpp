@@ -732,7 +732,13 @@ void node::handle(link_id_t id, link& l, wire::chunk&& m) {
     close_link(id, node_errc::bad_signature);
     return;
   }
+  if (!from_parent) {
+    standby_.on_fetched_chunk(m.seq);
+  }
   accept_chunk(std::make_shared<const wire::chunk>(std::move(m)), from_parent);
+  if (!from_parent) {
+    check_parent_pace();  // the parent may be late already
+  }
 }
 
 void node::handle(link_id_t, link&, wire::heartbeat&&) {

@@ -212,6 +212,9 @@ void warm_standby::on_parent_chunk(const wire::chunk& c) {
   if (state_ != state::held) {
     return;
   }
+  if (fetched_unsent_ && fetched_unsent_->first <= seq) {
+    fetched_unsent_.reset();  // the parent caught up
+  }
   arrivals_[seq] = ctx_.now;
   while (arrivals_.size() > arrivals_kept) {
     arrivals_.erase(arrivals_.begin());
@@ -252,8 +255,27 @@ std::optional<time_point> warm_standby::late_by(duration tolerance, time_point p
 }
 
 bool warm_standby::parent_behind(time_point parent_heard) const {
-  const auto due = late_by(lag_tolerance(), parent_heard);
-  return due && ctx_.now >= *due;
+  const auto announced = late_by(lag_tolerance(), parent_heard);
+  const auto fetched = late_with_fetched(lag_tolerance(), parent_heard);
+  return (announced && ctx_.now >= *announced) || (fetched && ctx_.now >= *fetched);
+}
+
+std::optional<time_point> warm_standby::late_with_fetched(duration tolerance,
+                                                          time_point parent_heard) const {
+  const auto due = pace_.next_due();
+  if (!fetched_unsent_ || !due || !position_.has_parent() || !can_replace(parent_id())) {
+    return std::nullopt;
+  }
+  const duration wait = std::min(tolerance, ctx_.config.starvation_timeout);
+  return std::max({fetched_unsent_->second, *due + wait, parent_heard + wait});
+}
+
+void warm_standby::on_fetched_chunk(wire::seq_t seq) {
+  const auto newest = pace_.last_seq();
+  if (state_ != state::held || (newest && seq <= *newest) || fetched_unsent_) {
+    return;  // the parent sent it already, or an older one is the proof
+  }
+  fetched_unsent_.emplace(seq, ctx_.now);
 }
 
 // A long chunk takes long on every hop's uplink (a parent sends it to its
@@ -356,7 +378,11 @@ bool warm_standby::fetched(link_id_t id, wire::seq_t seq) const {
 
 duration warm_standby::parent_lag() const {
   const auto& haves = lead_.pending();
-  return haves.empty() ? duration::zero() : ctx_.now - haves.begin()->second;
+  if (!haves.empty()) {
+    return ctx_.now - haves.begin()->second;
+  }
+  const auto due = pace_.next_due();
+  return fetched_unsent_ && due && ctx_.now > *due ? ctx_.now - *due : duration::zero();
 }
 
 void warm_standby::stop() {
@@ -390,6 +416,7 @@ void warm_standby::forget_link() {
   path_.clear();
   lead_.clear();
   arrivals_.clear();
+  fetched_unsent_.reset();
 }
 
 void warm_standby::ask_next() {
@@ -422,6 +449,10 @@ std::optional<time_point> warm_standby::deadline(std::optional<time_point> paren
       next = due;
     }
     if (const auto due = paced_fetch_due(*parent_heard); due && (!next || *due < *next)) {
+      next = due;
+    }
+    if (const auto due = late_with_fetched(lag_tolerance(), *parent_heard);
+        due && (!next || *due < *next)) {
       next = due;
     }
   }

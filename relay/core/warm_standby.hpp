@@ -26,7 +26,11 @@
 // late with its next chunk has the next ones fetched before any Have, and
 // the standby sends each as it comes. Suspicion
 // (parent_behind): parent_lag_tolerance past it, the parent silent as long,
-// the standby replaces the parent. A live parent whose own upstream stalled
+// the standby replaces the parent. A chunk the standby sent us that the
+// parent has not is proof as good as a Have: its copy was due by the
+// parent's pace, and parent_lag_tolerance past that the standby replaces
+// it (a Have may be late or, spaced by standby_have_interval, never come
+// for that chunk). A live parent whose own upstream stalled
 // is left as well: the standby has the stream, so it is the better parent
 // now.
 //
@@ -102,6 +106,9 @@ class warm_standby {
   void fill_gap(time_point parent_heard);
   // Whether a chunk `seq` on link `id` is one this node fetched.
   bool fetched(link_id_t id, wire::seq_t seq) const;
+  // A fetched chunk came from the standby: proof that it has the stream,
+  // as a Have would be, for the parent's copy is not here yet.
+  void on_fetched_chunk(wire::seq_t seq);
   // True when the parent fell behind the standby (see above); `parent_heard`
   // is when the parent last sent anything.
   bool parent_behind(time_point parent_heard) const;
@@ -162,6 +169,9 @@ class warm_standby {
   // When the parent, last heard at `parent_heard`, is `tolerance` late with
   // the oldest chunk the standby announced and it has not sent.
   std::optional<time_point> late_by(duration tolerance, time_point parent_heard) const;
+  // The same for a chunk the standby sent us (fetched) and the parent has
+  // not: its copy was due by the parent's pace.
+  std::optional<time_point> late_with_fetched(duration tolerance, time_point parent_heard) const;
   // The oldest announced chunk the parent has not sent and we have not
   // fetched.
   std::optional<wire::seq_t> first_to_fetch() const;
@@ -218,7 +228,9 @@ class warm_standby {
     wire::seq_t from;
     wire::seq_t end;  // the chunks [from, end) were asked for on `link`, in one or more Fetches
   };
-  std::optional<fetch_record> fetch_;       // the latest (kept when the link is promoted)
+  std::optional<fetch_record> fetch_;  // the latest (kept when the link is promoted)
+  // The oldest fetched chunk the parent has not sent yet, and when it came.
+  std::optional<std::pair<wire::seq_t, time_point>> fetched_unsent_;
   parent_pace pace_;                        // of the parent's chunks
   std::optional<wire::seq_t> paced_after_;  // the parent's newest chunk at the last paced fetch
   std::deque<wire::endpoint> targets_;      // to ask next, this round
