@@ -303,6 +303,17 @@ wire::seq_t parent_at_frame_pace(attached_with_standby& t) {
   return 10;
 }
 
+// The parent's late chunk `next` now, then `more` a frame (33 ms) apart;
+// the next sequence number.
+wire::seq_t parent_back_on_pace(attached_with_standby& t, wire::seq_t next, int more) {
+  t.h.receive(t.parent, make_frame_chunk(next++));
+  for (int i = 0; i < more; ++i) {
+    t.h.advance(33ms);
+    t.h.receive(t.parent, make_frame_chunk(next++));
+  }
+  return next;
+}
+
 TEST(warm_standby, a_parent_late_by_its_own_pace_has_the_next_chunks_fetched_before_any_have) {
   attached_with_standby t(relay_config(), 0);
   const wire::seq_t next = parent_at_frame_pace(t);
@@ -324,46 +335,35 @@ TEST(warm_standby, a_parent_late_by_its_own_pace_has_the_next_chunks_fetched_bef
   EXPECT_EQ(t.h.engine().stats().get(counter::paced_fetches), 1u);
 }
 
-TEST(warm_standby, a_chunk_fetched_before_its_have_still_counts_against_the_parent) {
-  attached_with_standby t(relay_config(), 0);
-  const wire::seq_t next = parent_at_frame_pace(t);
-  t.h.advance(49ms);
-  ASSERT_EQ(t.h.only_sent<wire::fetch>(t.standby).size(), 1u);
-  t.h.receive(t.standby, make_frame_chunk(next));  // the fetched chunk, then its Have
-  t.h.receive(t.standby, wire::have{next, 2});
-  // Due 33 ms after the parent's last chunk, by its pace: 100 ms past that,
-  // the switch.
-  t.h.advance(83ms);
-  EXPECT_TRUE(t.h.only_sent<wire::join_request>(t.standby).empty());
-  t.h.advance(2ms);
-  EXPECT_EQ(t.h.only_sent<wire::join_request>(t.standby).size(), 1u);  // the switch
-}
-
-TEST(warm_standby, a_fetched_chunk_proves_the_standby_has_the_stream_without_any_have) {
-  attached_with_standby t(relay_config(), 0);
-  const wire::seq_t next = parent_at_frame_pace(t);
-  t.h.advance(49ms);
-  ASSERT_EQ(t.h.only_sent<wire::fetch>(t.standby).size(), 1u);
-  t.h.receive(t.standby, make_frame_chunk(next));  // Haves may be sparse: none came
-  t.h.advance(83ms);
-  EXPECT_TRUE(t.h.only_sent<wire::join_request>(t.standby).empty());
-  t.h.advance(2ms);
-  EXPECT_EQ(t.h.only_sent<wire::join_request>(t.standby).size(), 1u);
-  EXPECT_EQ(t.h.engine().stats().get(counter::parents_behind), 1u);
+TEST(warm_standby, a_fetched_chunk_counts_against_the_parent_with_or_without_its_have) {
+  for (const bool have_too : {true, false}) {  // Haves may be late, or sparse
+    SCOPED_TRACE(have_too ? "the fetched chunk, then its Have" : "no Have");
+    attached_with_standby t(relay_config(), 0);
+    const wire::seq_t next = parent_at_frame_pace(t);
+    t.h.advance(49ms);
+    ASSERT_EQ(t.h.only_sent<wire::fetch>(t.standby).size(), 1u);
+    t.h.receive(t.standby, make_frame_chunk(next));
+    if (have_too) {
+      t.h.receive(t.standby, wire::have{next, 2});
+    }
+    // Due 33 ms after the parent's last chunk, by its pace: 100 ms past
+    // that, the switch.
+    t.h.advance(83ms);
+    EXPECT_TRUE(t.h.only_sent<wire::join_request>(t.standby).empty());
+    t.h.advance(2ms);
+    EXPECT_EQ(t.h.only_sent<wire::join_request>(t.standby).size(), 1u);
+    EXPECT_EQ(t.h.engine().stats().get(counter::parents_behind), 1u);
+  }
 }
 
 TEST(warm_standby, a_fetched_chunk_the_parent_then_sends_is_no_proof_against_it) {
   attached_with_standby t(relay_config(), 0);
-  wire::seq_t next = parent_at_frame_pace(t);
+  const wire::seq_t next = parent_at_frame_pace(t);
   t.h.advance(49ms);
   ASSERT_EQ(t.h.only_sent<wire::fetch>(t.standby).size(), 1u);
   t.h.receive(t.standby, make_frame_chunk(next));
   t.h.advance(10ms);
-  t.h.receive(t.parent, make_frame_chunk(next++));  // late, not gone
-  for (int i = 0; i < 4; ++i) {
-    t.h.advance(33ms);
-    t.h.receive(t.parent, make_frame_chunk(next++));
-  }
+  parent_back_on_pace(t, next, 4);  // late, not gone
   EXPECT_TRUE(t.h.only_sent<wire::join_request>(t.standby).empty());
   EXPECT_EQ(t.h.engine().stats().get(counter::parents_behind), 0u);
 }
@@ -373,11 +373,7 @@ TEST(warm_standby, a_parent_back_on_pace_is_kept_and_fetched_for_again_only_when
   wire::seq_t next = parent_at_frame_pace(t);
   t.h.advance(80ms);
   ASSERT_EQ(t.h.only_sent<wire::fetch>(t.standby).size(), 1u);
-  t.h.receive(t.parent, make_frame_chunk(next++));  // a hiccup, not a failure
-  for (int i = 0; i < 5; ++i) {
-    t.h.advance(33ms);
-    t.h.receive(t.parent, make_frame_chunk(next++));
-  }
+  next = parent_back_on_pace(t, next, 5);  // a hiccup, not a failure
   EXPECT_EQ(t.h.engine().stats().get(counter::paced_fetches), 1u);
   EXPECT_TRUE(t.h.only_sent<wire::join_request>(t.standby).empty());
   t.h.advance(80ms);
