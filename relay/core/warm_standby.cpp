@@ -22,11 +22,7 @@ std::optional<link_id_t> warm_standby::held() const {
 }
 
 std::optional<wire::node_id_t> warm_standby::parent_id() const {
-  const auto& path = position_.path();
-  if (!position_.has_parent() || path.size() < 2) {
-    return std::nullopt;
-  }
-  return path[path.size() - 2];
+  return position_.has_parent() ? position_.latest_parent_id() : std::nullopt;
 }
 
 void warm_standby::adopt(link_id_t id) {
@@ -245,13 +241,18 @@ std::optional<time_point> warm_standby::late_by(duration tolerance, time_point p
     return std::nullopt;
   }
   // The parent's copy of the oldest announced chunk it has not sent was due
-  // at `expected`; it is late once `tolerance` has passed since then and
-  // since it last sent anything at all (a long chunk still arriving is no
-  // silence).
+  // a usual lag after the Have.
   const time_point announced = haves.begin()->second;
-  const time_point expected = announced + usual_lag();
+  return late_after(announced, announced + usual_lag(), tolerance, parent_heard);
+}
+
+time_point warm_standby::late_after(time_point proof, time_point expected, duration tolerance,
+                                    time_point parent_heard) const {
+  // Late once `tolerance` has passed since the parent's copy was expected
+  // and since it last sent anything at all (a long chunk still arriving is
+  // no silence), and never before the standby showed it has the chunk.
   const duration wait = std::min(tolerance, ctx_.config.starvation_timeout);
-  return std::max({announced, expected + wait, parent_heard + wait});
+  return std::max({proof, expected + wait, parent_heard + wait});
 }
 
 bool warm_standby::parent_behind(time_point parent_heard) const {
@@ -266,8 +267,7 @@ std::optional<time_point> warm_standby::late_with_fetched(duration tolerance,
   if (!fetched_unsent_ || !due || !position_.has_parent() || !can_replace(parent_id())) {
     return std::nullopt;
   }
-  const duration wait = std::min(tolerance, ctx_.config.starvation_timeout);
-  return std::max({fetched_unsent_->second, *due + wait, parent_heard + wait});
+  return late_after(fetched_unsent_->second, *due, tolerance, parent_heard);
 }
 
 void warm_standby::on_fetched_chunk(wire::seq_t seq) {

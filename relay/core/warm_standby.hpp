@@ -172,6 +172,10 @@ class warm_standby {
   // The same for a chunk the standby sent us (fetched) and the parent has
   // not: its copy was due by the parent's pace.
   std::optional<time_point> late_with_fetched(duration tolerance, time_point parent_heard) const;
+  // Their common rule: the standby showed it has the chunk at `proof`, the
+  // parent's copy was expected at `expected`.
+  time_point late_after(time_point proof, time_point expected, duration tolerance,
+                        time_point parent_heard) const;
   // The oldest announced chunk the parent has not sent and we have not
   // fetched.
   std::optional<wire::seq_t> first_to_fetch() const;
