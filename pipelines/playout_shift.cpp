@@ -35,6 +35,10 @@ std::int64_t playout_shift(const playout_frame& f) {
     const std::int64_t later = f.wanted_us - f.delay_us;
     return f.slack_us < 0 ? std::min(later, -f.slack_us) : later;
   }
+  const std::int64_t short_by = f.wanted_us - f.delay_us;
+  if (f.may_restore && short_by > restore_margin_us && f.slack_us >= 0) {
+    return std::min(short_by, restore_step_us);
+  }
   if (buffer_long) {
     // No sooner than this frame can still be shown on time: a jump past
     // what is buffered would stand the picture still.

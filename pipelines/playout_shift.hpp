@@ -5,10 +5,11 @@
 //
 // At the first frame, always (the join's backlog is then played past at
 // once rather than in real time). After that, only when the delay drifted:
-// later only once frames arrive with less than the late tolerance to spare
-// (holding back frames that are still on time would stand the picture still
-// while there is something to show), and a frame already late no further than
-// it is late (it shows at once), earlier once it is more than the early
+// later at once only when frames arrive with less than the late tolerance to
+// spare (holding back frames that are still on time would stand the picture
+// still while there is something to show), and a frame already late no
+// further than it is late (it shows at once); before that, in steps the eye
+// does not see (restore_step_us, below); earlier once it is more than the early
 // tolerance too long (a nearer parent, or a jitter target that shrank), and
 // only as far as the frame can still be shown on time: a jump sooner skips
 // that much of the picture, about a frame.
@@ -53,10 +54,25 @@ struct playout_frame {
   std::int64_t delay_us = 0;   // capture -> when the frame is due now
   std::int64_t wanted_us = 0;  // capture -> when it should be due
   std::int64_t slack_us = 0;   // when it is due minus now (< 0: already late)
+  // No shift later for restore_interval_us: a short buffer may take a step.
+  bool may_restore = false;
 };
 
 inline constexpr std::int64_t late_tolerance_us = 30'000;
 inline constexpr std::int64_t early_tolerance_us = 40'000;
+
+// A buffer left short while frames still come on time (a longer path: a
+// move below a stronger peer, a parent's handoff, a repair through a deeper
+// place) is filled again in steps the eye does not see, before the next
+// lengthening meets a buffer already used up: one frame shown restore_step
+// longer (under the stall meter's 40 ms tolerance), at most once a
+// restore_interval, once the buffer is short by more than restore_margin.
+// Left short, the buffer ran dry at the second or third lengthening of a
+// meeting's first minutes (simulator, 10 000 peers: 13 viewers stalled
+// without a peer failing).
+inline constexpr std::int64_t restore_step_us = 30'000;
+inline constexpr std::int64_t restore_interval_us = 1'000'000;
+inline constexpr std::int64_t restore_margin_us = 50'000;
 
 // Whether a frame captured at `captured_us` (from its PTS, through the
 // playback's anchor) is of the rendition left before the one whose first

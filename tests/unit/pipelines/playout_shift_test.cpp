@@ -1,6 +1,8 @@
 // The jitter buffer's rule: when playback moves in time, and how far.
 #include "playout_shift.hpp"
 
+#include "stall_meter.hpp"
+
 #include <gtest/gtest.h>
 
 namespace treecast::media {
@@ -42,6 +44,31 @@ TEST(playout_shift, a_short_buffer_moves_later_only_once_frames_run_dry) {
   // The same with the frame due in 10 ms (or late): moved later.
   EXPECT_EQ(playout_shift({.delay_us = 400 * ms, .wanted_us = 500 * ms, .slack_us = 10 * ms}),
             100 * ms);
+}
+
+TEST(playout_shift, a_short_buffer_is_filled_again_in_steps_the_eye_does_not_see) {
+  // 100 ms short with the frame 200 ms ahead of its time: one step later
+  // when one may be taken, none otherwise.
+  EXPECT_EQ(
+      playout_shift(
+          {.delay_us = 400 * ms, .wanted_us = 500 * ms, .slack_us = 200 * ms, .may_restore = true}),
+      restore_step_us);
+  EXPECT_EQ(playout_shift({.delay_us = 400 * ms, .wanted_us = 500 * ms, .slack_us = 200 * ms}), 0);
+  // A step the meter takes for jitter, not a stall.
+  EXPECT_LT(restore_step_us, stall_meter::tolerance_us);
+  // Nor for a frame already late: that one shows at once (above).
+  EXPECT_EQ(
+      playout_shift(
+          {.delay_us = 400 * ms, .wanted_us = 500 * ms, .slack_us = -10 * ms, .may_restore = true}),
+      10 * ms);
+}
+
+TEST(playout_shift, a_buffer_short_by_no_more_than_the_margin_is_not_filled) {
+  EXPECT_EQ(playout_shift({.delay_us = 500 * ms - restore_margin_us,
+                           .wanted_us = 500 * ms,
+                           .slack_us = 200 * ms,
+                           .may_restore = true}),
+            0);
 }
 
 TEST(playout_shift, a_late_frame_is_moved_later_only_as_far_as_it_is_late) {

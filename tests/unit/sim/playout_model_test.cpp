@@ -1,5 +1,6 @@
 #include "playout_model.hpp"
 
+#include "playout_shift.hpp"
 #include "stall_meter.hpp"
 
 #include <gtest/gtest.h>
@@ -83,6 +84,49 @@ TEST(playout_model, lateness_the_viewers_meter_takes_for_jitter_is_no_stall_but_
   EXPECT_EQ(m.stalls(), 1u);
   EXPECT_EQ(m.stalled(), 41ms);
   EXPECT_EQ(m.late(), 81ms);
+}
+
+TEST(playout_model, a_buffer_left_short_by_a_longer_path_is_filled_again_in_steps) {
+  EXPECT_EQ(
+      std::chrono::duration_cast<std::chrono::microseconds>(playout_model::restore_step).count(),
+      media::restore_step_us);
+  EXPECT_EQ(std::chrono::duration_cast<std::chrono::microseconds>(playout_model::restore_interval)
+                .count(),
+            media::restore_interval_us);
+  EXPECT_EQ(
+      std::chrono::duration_cast<std::chrono::microseconds>(playout_model::restore_margin).count(),
+      media::restore_margin_us);
+  EXPECT_EQ(
+      std::chrono::duration_cast<std::chrono::microseconds>(playout_model::live_edge_span).count(),
+      media::live_edge::span_us);
+  // A chunk per frame, 100 ms on the way, a 150 ms buffer; then the path
+  // grows by 120 ms twice, 10 s apart: each time within what is left of
+  // the buffer, if the first was made up for.
+  constexpr auto frame = 33ms;
+  const auto run = [&](playout_model& m, int from, int to, core::duration path) {
+    for (int i = from; i < to; ++i) {
+      m.on_chunk(at(i * frame), at(i * frame + path));
+    }
+  };
+  playout_model m(150ms);
+  run(m, 0, 300, 100ms);
+  run(m, 300, 600, 220ms);
+  // Filled again 30 ms a second, to within the margin: 250 -> 340 ms.
+  EXPECT_EQ(m.play_latency(), 340ms);
+  run(m, 600, 900, 340ms);
+  EXPECT_EQ(m.stalls(), 0u);   // without the steps: 90 ms late, a stall
+  EXPECT_EQ(m.late(), 210ms);  // the steps, each a frame shown 30 ms longer
+}
+
+TEST(playout_model, a_buffer_short_by_no_more_than_the_margin_stays) {
+  constexpr auto frame = 33ms;
+  playout_model m(150ms);
+  for (int i = 0; i < 300; ++i) {
+    // Every other second the path is 50 ms longer.
+    m.on_chunk(at(i * frame), at(i * frame + ((i / 30) % 2 ? 150ms : 100ms)));
+  }
+  EXPECT_EQ(m.play_latency(), 250ms);
+  EXPECT_EQ(m.late(), core::duration{});
 }
 
 TEST(playout_model, old_copies_are_ignored) {
