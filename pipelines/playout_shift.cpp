@@ -28,14 +28,17 @@ std::int64_t playout_shift(const playout_frame& f) {
   if (f.first) {
     return f.wanted_us - f.delay_us;
   }
+  const std::int64_t short_by = f.wanted_us - f.delay_us;
   if (buffer_short) {
     // A frame already late is held no longer than it is late: it shows at
     // once, and the rest of the buffer builds up at the next frames that
-    // run dry, rather than standing the picture still longer now.
-    const std::int64_t later = f.wanted_us - f.delay_us;
-    return f.slack_us < 0 ? std::min(later, -f.slack_us) : later;
+    // run dry, rather than standing the picture still longer now. One
+    // still on time takes a step the eye does not see when it may.
+    if (f.slack_us < 0) {
+      return std::min(short_by, -f.slack_us);
+    }
+    return f.may_restore ? std::min(short_by, restore_step_us) : short_by;
   }
-  const std::int64_t short_by = f.wanted_us - f.delay_us;
   if (f.may_restore && short_by > restore_margin_us && f.slack_us >= 0) {
     return std::min(short_by, restore_step_us);
   }

@@ -5,14 +5,14 @@
 //
 // At the first frame, always (the join's backlog is then played past at
 // once rather than in real time). After that, only when the delay drifted:
-// later at once only when frames arrive with less than the late tolerance to
-// spare (holding back frames that are still on time would stand the picture
-// still while there is something to show), and a frame already late no
-// further than it is late (it shows at once); before that, in steps the eye
-// does not see (restore_step_us, below); earlier once it is more than the early
-// tolerance too long (a nearer parent, or a jitter target that shrank), and
-// only as far as the frame can still be shown on time: a jump sooner skips
-// that much of the picture, about a frame.
+// later in steps the eye does not see (restore_step_us, below), at once only
+// when frames arrive with less than the late tolerance to spare within a
+// step's interval of the last (holding back frames that are still on time
+// would stand the picture still while there is something to show), and a
+// frame already late no further than it is late (it shows at once); earlier once it is more than
+// the early tolerance too long (a nearer parent, or a jitter target that shrank), and only as far
+// as the frame can still be shown on time: a jump sooner skips that much of the picture, about a
+// frame.
 //
 // Pure logic, no GStreamer.
 #pragma once

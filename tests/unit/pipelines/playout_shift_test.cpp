@@ -44,6 +44,12 @@ TEST(playout_shift, a_short_buffer_moves_later_only_once_frames_run_dry) {
   // The same with the frame due in 10 ms (or late): moved later.
   EXPECT_EQ(playout_shift({.delay_us = 400 * ms, .wanted_us = 500 * ms, .slack_us = 10 * ms}),
             100 * ms);
+  // By a step the eye does not see when one may be taken (a 40 ms jump
+  // stood the picture still 40 ms in the lab, a stall).
+  EXPECT_EQ(
+      playout_shift(
+          {.delay_us = 460 * ms, .wanted_us = 500 * ms, .slack_us = 10 * ms, .may_restore = true}),
+      restore_step_us);
 }
 
 TEST(playout_shift, a_short_buffer_is_filled_again_in_steps_the_eye_does_not_see) {
