@@ -7,7 +7,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <optional>
 #include <stdexcept>
 
 #include "gst_support.hpp"
@@ -54,8 +53,7 @@ struct playback_pipeline::timing {
   GstPad* video_offset_pad = nullptr;
   GstPad* audio_offset_pad = nullptr;
   std::int64_t offset_ns = 0;  // under playout_mutex
-  // When playback last moved later (wall clock; under playout_mutex).
-  std::optional<std::int64_t> moved_later_us;
+  later_moves moved_later;     // under playout_mutex
   std::atomic<std::uint64_t> re_anchors{0};
   std::atomic<long long> latency_ms{-1};
   frame_latency per_frame;  // every frame's capture -> screen
@@ -170,18 +168,15 @@ void move_playback(playback_pipeline::timing& t, std::int64_t& shown_wall_us,
     t.target.on_frame(now_us, due_us - now_us);
     t.target_ms.store(t.target.target_us() / 1000);
   }
-  const std::int64_t shift_us = playout_shift(
-      {.first = first,
-       .delay_us = shown_wall_us - captured_us,
-       .wanted_us = edge_us + t.target.target_us(),
-       .slack_us = shown_wall_us - now_us,
-       .may_restore = !t.moved_later_us || now_us - *t.moved_later_us >= restore_interval_us});
+  const std::int64_t shift_us = playout_shift({.first = first,
+                                               .delay_us = shown_wall_us - captured_us,
+                                               .wanted_us = edge_us + t.target.target_us(),
+                                               .slack_us = shown_wall_us - now_us,
+                                               .may_restore = t.moved_later.may_restore(now_us)});
   if (shift_us == 0 && !first) {
     return;
   }
-  if (shift_us > 0) {
-    t.moved_later_us = now_us;
-  }
+  t.moved_later.note(shift_us, now_us);
   t.offset_ns += shift_us * 1000;
   gst_pad_set_offset(t.video_offset_pad, t.offset_ns);
   gst_pad_set_offset(t.audio_offset_pad, t.offset_ns);

@@ -9,10 +9,11 @@
 // when frames arrive with less than the late tolerance to spare within a
 // step's interval of the last (holding back frames that are still on time
 // would stand the picture still while there is something to show), and a
-// frame already late no further than it is late (it shows at once); earlier once it is more than
-// the early tolerance too long (a nearer parent, or a jitter target that shrank), and only as far
-// as the frame can still be shown on time: a jump sooner skips that much of the picture, about a
-// frame.
+// frame already late no further than it is late (it shows at once);
+// earlier once it is more than the early tolerance too long (a nearer
+// parent, or a jitter target that shrank), and only as far as the frame can
+// still be shown on time: a jump sooner skips that much of the picture,
+// about a frame.
 //
 // Pure logic, no GStreamer.
 #pragma once
@@ -21,6 +22,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <optional>
 
 namespace treecast::media {
 
@@ -73,6 +75,24 @@ inline constexpr std::int64_t early_tolerance_us = 40'000;
 inline constexpr std::int64_t restore_step_us = 30'000;
 inline constexpr std::int64_t restore_interval_us = 1'000'000;
 inline constexpr std::int64_t restore_margin_us = 50'000;
+
+// When playback last moved later: whether a step may be taken now
+// (playout_frame::may_restore). One per player, under its playout lock.
+class later_moves {
+ public:
+  bool may_restore(std::int64_t now_us) const {
+    return !last_us_ || now_us - *last_us_ >= restore_interval_us;
+  }
+  // A shift was applied at `now_us`.
+  void note(std::int64_t shift_us, std::int64_t now_us) {
+    if (shift_us > 0) {
+      last_us_ = now_us;
+    }
+  }
+
+ private:
+  std::optional<std::int64_t> last_us_;
+};
 
 // Whether a frame captured at `captured_us` (from its PTS, through the
 // playback's anchor) is of the rendition left before the one whose first

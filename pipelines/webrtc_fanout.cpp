@@ -10,7 +10,6 @@
 #include <algorithm>
 #include <map>
 #include <mutex>
-#include <optional>
 #include <stdexcept>
 
 #include "gst_support.hpp"
@@ -50,8 +49,8 @@ struct webrtc_fanout::state {
   std::int64_t anchor_pts_ns = -1;
   std::int64_t offset_ns = 0;
   std::uint64_t shifts = 0;
-  std::optional<std::int64_t> moved_later_us;  // when playback last moved later
-  GstPad* video_pacing_pad = nullptr;          // clocksync's sink
+  later_moves moved_later;
+  GstPad* video_pacing_pad = nullptr;  // clocksync's sink
   std::int64_t pacing_latency_ns = 0;
 
   std::atomic<bool> video_caps{false};
@@ -127,10 +126,8 @@ GstPadProbeReturn on_frame(GstPad* pad, GstPadProbeInfo* info, gpointer user_dat
            edge_us +
            std::chrono::duration_cast<std::chrono::microseconds>(s->settings.slack).count(),
        .slack_us = due_wall_us - now_us,
-       .may_restore = !s->moved_later_us || now_us - *s->moved_later_us >= restore_interval_us});
-  if (shift_us > 0) {
-    s->moved_later_us = now_us;
-  }
+       .may_restore = s->moved_later.may_restore(now_us)});
+  s->moved_later.note(shift_us, now_us);
   if (shift_us != 0 || s->shifts == 0) {
     s->offset_ns += shift_us * 1000;
     gst_pad_set_offset(s->video_offset_pad, s->offset_ns);
