@@ -149,8 +149,8 @@ void fill(pb::Envelope& e, const chunk& m) {
   }
 }
 
-void fill(pb::Envelope& e, const heartbeat&) {
-  e.mutable_heartbeat();
+void fill(pb::Envelope& e, const heartbeat& m) {
+  e.mutable_heartbeat()->set_upstream_late(m.upstream_late);
 }
 
 void fill(pb::Envelope& e, const leave& m) {
@@ -700,7 +700,7 @@ std::error_code decode_frame(const shared_bytes& frame, message& out) {
     case pb::Envelope::kChunk:
       return decode(*envelope.mutable_chunk(), frame, out);
     case pb::Envelope::kHeartbeat:
-      out = heartbeat{};
+      out = heartbeat{envelope.heartbeat().upstream_late()};
       return {};
     case pb::Envelope::kLeave: {
       leave m{envelope.leave().reason(), {}};

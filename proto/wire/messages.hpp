@@ -152,7 +152,9 @@ struct chunk : chunk_part {
   }
 };
 
-struct heartbeat {};
+struct heartbeat {
+  bool upstream_late = false;  // from a parent: the stream stopped above it too
+};
 
 struct leave {
   std::string reason;

@@ -51,6 +51,8 @@ enum class counter : std::size_t {
   chunk_subsets_encoded,  // chunk frames cut to the renditions a child asked for
   subscriptions_sent,     // Subscribe messages: what we want from our parent or standby changed
   chunks_skipped_behind,  // chunks a narrow child too far behind skipped to reach the live edge
+  upstream_late_notices,  // notices to our children that the stream stopped above us too
+  parents_held,  // parents behind the standby kept: they said the stream stopped above them
   count_
 };
 
@@ -71,7 +73,8 @@ inline constexpr std::array<const char*, counter_count> counter_names{
     "parent_moves",
     "children_moved_out", "reach_checks", "children_unreachable",
     "children_handed_off", "chunk_subsets_encoded", "subscriptions_sent",
-    "chunks_skipped_behind"};
+    "chunks_skipped_behind", "upstream_late_notices",
+    "parents_held"};
 // clang-format on
 static_assert(counter_names.back() != nullptr, "a counter has no name");
 

@@ -741,8 +741,57 @@ void node::handle(link_id_t id, link& l, wire::chunk&& m) {
   }
 }
 
-void node::handle(link_id_t, link&, wire::heartbeat&&) {
+void node::handle(link_id_t id, link&, wire::heartbeat&& m) {
   // last_heard is already updated.
+  if (m.upstream_late && position_.parent() == id) {
+    standby_.on_upstream_late();
+  }
+}
+
+bool node::may_tell_children() const {
+  return !is_root() && running_ && !leaving_ && children_.count() > 0;
+}
+
+bool node::upstream_late() const {
+  if (!may_tell_children()) {
+    return false;
+  }
+  // Only while we are back soon: our standby, which has the stream, is to
+  // replace our parent (or its JoinRequest is out). A repair round may take
+  // many round trips, and children held meanwhile stalled in the simulator
+  // where they would have switched to their own standbys.
+  const auto parent = position_.parent();
+  if (!parent) {
+    return finder_.promoting() && !position_.feeder();  // a leaving parent feeds us meanwhile
+  }
+  const auto overdue = standby_.parent_overdue_at(links_.at(*parent).last_heard);
+  return overdue && ctx_.now >= *overdue && standby_.standby_ahead();
+}
+
+std::optional<time_point> node::upstream_late_deadline() const {
+  if (!may_tell_children()) {
+    return std::nullopt;
+  }
+  if (const auto next = upstream_notice_.next()) {
+    return next;
+  }
+  const auto parent = position_.parent();
+  if (!parent) {
+    return upstream_late() ? std::optional(ctx_.now) : std::nullopt;
+  }
+  return standby_.standby_ahead() ? standby_.parent_overdue_at(links_.at(*parent).last_heard)
+                                  : std::nullopt;
+}
+
+void node::tell_children_if_upstream_late() {
+  if (!upstream_notice_.due(upstream_late(), ctx_.now)) {
+    return;
+  }
+  ctx_.stats.add(counter::upstream_late_notices);
+  const wire::shared_bytes frame = wire::encode_frame(wire::heartbeat{true});
+  for (const auto& [id, c] : children_) {
+    links_.send_frame(id, frame);
+  }
 }
 
 void node::handle(link_id_t id, link& l, wire::leave&& m) {
@@ -1128,6 +1177,7 @@ void node::on_timer(time_point now) {
     }
   }
   check_parent_pace();
+  tell_children_if_upstream_late();
   if (forwarder_.starving(position_.has_parent())) {
     // The parent answers heartbeats but sends no stream (never did, or
     // stopped): find another, and do not go back to it for a while.
@@ -1149,11 +1199,11 @@ std::optional<time_point> node::next_deadline() const {
   std::optional<time_point> next;
   const auto parent = position_.parent();
   const auto parent_heard = parent ? std::optional(links_.at(*parent).last_heard) : std::nullopt;
-  for (const auto& t :
-       {next_heartbeat_, subtree_.deadline(), finder_.deadline(), next_backups_, leave_deadline_,
-        improver_.deadline(), children_.move_out_deadline(),
-        forwarder_.starvation_deadline(position_.has_parent()), standby_.deadline(parent_heard),
-        parent_silence_deadline(), reach_.deadline(), uploads_.deadline()}) {
+  for (const auto& t : {next_heartbeat_, subtree_.deadline(), finder_.deadline(), next_backups_,
+                        leave_deadline_, improver_.deadline(), children_.move_out_deadline(),
+                        forwarder_.starvation_deadline(position_.has_parent()),
+                        standby_.deadline(parent_heard), parent_silence_deadline(),
+                        reach_.deadline(), uploads_.deadline(), upstream_late_deadline()}) {
     if (t && (!next || *t < *next)) {
       next = t;
     }

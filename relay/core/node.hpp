@@ -57,7 +57,9 @@
 //                  does not carry them all;
 //   subtree_view   reports, candidates, backups, health rows;
 //   forwarder      chunk checks, the window, gaps, starvation;
-//   warm_standby   our standby parent, and a parent falling behind it;
+//   warm_standby   our standby parent, and a parent falling behind it
+//                  (held while it says the stream stopped above it too:
+//                  upstream_late);
 //   standby_children  the peers we are the standby of (Have, offers);
 //   parent_improver   when to look for a parent through which the stream
 //                     comes sooner, or of our site, and when a strong peer
@@ -88,6 +90,7 @@
 #include "core/subtree_view.hpp"
 #include "core/tree_position.hpp"
 #include "core/upload_monitor.hpp"
+#include "core/upstream_late.hpp"
 #include "core/warm_standby.hpp"
 #include "wire/messages.hpp"
 
@@ -282,6 +285,14 @@ class node {
   // may still feed us (parent_silence_deadline() is when).
   void leave_silent_parent();
   std::optional<time_point> parent_silence_deadline() const;
+  // The upstream-late notice (upstream_late.hpp): whether the stream
+  // stopped above us (our parent overdue by the stream's pace, or lost and
+  // being replaced) while we have children to tell; when to look again;
+  // the notice to every child, at most every notice_interval.
+  bool may_tell_children() const;
+  bool upstream_late() const;
+  std::optional<time_point> upstream_late_deadline() const;
+  void tell_children_if_upstream_late();
   // Links are swept (heartbeats, timeouts) twice a heartbeat interval: a
   // link idle for just under an interval at one sweep gets its heartbeat
   // at the next, so a peer hears from us at least every 1.5 intervals.
@@ -369,6 +380,7 @@ class node {
   bool stopped_ = false;
   std::optional<time_point> leave_deadline_;
   std::optional<time_point> next_heartbeat_;
+  upstream_late_notice upstream_notice_;
   std::optional<time_point> next_backups_;
 };
 

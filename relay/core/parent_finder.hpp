@@ -139,6 +139,11 @@ class parent_finder {
     return joining() &&
            (phase_ == phase::querying || phase_ == phase::probing || phase_ == phase::backing_off);
   }
+  // Our JoinRequest is out to the warm standby that replaces our lost
+  // parent: back within its round trip, as a rule.
+  bool promoting() const {
+    return joining() && phase_ == phase::requesting && round_ == round_kind::promotion;
+  }
   // Whether our parent is of our site (site_inference).
   site_match parent_site() const;
   // Hops up to where the stream enters our site (tree_position.hpp's

@@ -60,6 +60,7 @@ void warm_standby::on_attached() {
   // A new place in the tree: a sooner standby may be there to find, and
   // the new parent's lag behind the standby is not the old one's.
   fruitless_challenges_ = 0;
+  hold_.reset();
   lead_.forget_leads();
   if (challenger_) {
     challenger_->lead.forget_leads();
@@ -255,10 +256,41 @@ time_point warm_standby::late_after(time_point proof, time_point expected, durat
   return std::max({proof, expected + wait, parent_heard + wait});
 }
 
-bool warm_standby::parent_behind(time_point parent_heard) const {
-  const auto announced = late_by(lag_tolerance(), parent_heard);
-  const auto fetched = late_with_fetched(lag_tolerance(), parent_heard);
-  return (announced && ctx_.now >= *announced) || (fetched && ctx_.now >= *fetched);
+bool warm_standby::parent_behind(time_point parent_heard) {
+  const time_point heard = quiet_since(parent_heard);
+  const auto announced = late_by(lag_tolerance(), heard);
+  const auto fetched = late_with_fetched(lag_tolerance(), heard);
+  const bool behind = (announced && ctx_.now >= *announced) || (fetched && ctx_.now >= *fetched);
+  if (!behind || !hold_.holds(ctx_.now)) {
+    return behind;
+  }
+  if (const auto episode = hold_.episode_since(ctx_.now); held_episode_ != episode) {
+    held_episode_ = episode;  // counted once an episode
+    ctx_.stats.add(counter::parents_held);
+  }
+  return false;
+}
+
+time_point warm_standby::quiet_since(time_point parent_heard) const {
+  const auto since = hold_.episode_since(ctx_.now);
+  return since ? std::min(parent_heard, *since) : parent_heard;
+}
+
+std::optional<time_point> warm_standby::after_hold(std::optional<time_point> due) const {
+  const auto until = hold_.until(ctx_.now);
+  return due && until ? std::optional(std::max(*due, *until)) : due;
+}
+
+std::optional<time_point> warm_standby::parent_overdue_at(time_point parent_heard) const {
+  const auto due = pace_.next_due();
+  if (!due || !position_.has_parent()) {
+    return std::nullopt;
+  }
+  // Half way to the switch, and as long quiet: a parent only slow (a
+  // flash crowd's backlogs, a long chunk) is seldom that late, and its
+  // children are then not kept from their own standbys.
+  const duration wait = lag_tolerance() / 2;
+  return std::max(*due + wait, quiet_since(parent_heard) + wait);
 }
 
 std::optional<time_point> warm_standby::late_with_fetched(duration tolerance,
@@ -315,7 +347,8 @@ std::optional<wire::seq_t> warm_standby::first_to_fetch() const {
   return from <= last ? window_.first_missing(from, last) : std::nullopt;
 }
 
-void warm_standby::fill_gap(time_point parent_heard) {
+void warm_standby::fill_gap(time_point heard) {
+  const time_point parent_heard = quiet_since(heard);
   fetch_by_pace(parent_heard);
   const auto due = late_by(ctx_.config.gap_fill_tolerance, parent_heard);
   const auto from = first_to_fetch();
@@ -439,21 +472,21 @@ void warm_standby::ask_next() {
   state_ = state::asking;
 }
 
-std::optional<time_point> warm_standby::deadline(std::optional<time_point> parent_heard) const {
+std::optional<time_point> warm_standby::deadline(std::optional<time_point> heard) const {
   std::optional<time_point> next = link_ || !position_.has_parent() ? std::nullopt : next_round_;
-  if (parent_heard) {
+  if (heard) {
+    const time_point parent_heard = quiet_since(*heard);
     // The gap fill comes first (its tolerance is the smaller), but only
     // while a chunk is left to fetch: its time stays past once done.
-    const duration tolerance = first_to_fetch() ? ctx_.config.gap_fill_tolerance : lag_tolerance();
-    if (const auto due = late_by(tolerance, *parent_heard); due && (!next || *due < *next)) {
-      next = due;
-    }
-    if (const auto due = paced_fetch_due(*parent_heard); due && (!next || *due < *next)) {
-      next = due;
-    }
-    if (const auto due = late_with_fetched(lag_tolerance(), *parent_heard);
-        due && (!next || *due < *next)) {
-      next = due;
+    const bool to_fetch = first_to_fetch().has_value();
+    const duration tolerance = to_fetch ? ctx_.config.gap_fill_tolerance : lag_tolerance();
+    const auto announced = late_by(tolerance, parent_heard);
+    for (const auto& due :
+         {to_fetch ? announced : after_hold(announced), paced_fetch_due(parent_heard),
+          after_hold(late_with_fetched(lag_tolerance(), parent_heard))}) {
+      if (due && (!next || *due < *next)) {
+        next = due;
+      }
     }
   }
   return next;

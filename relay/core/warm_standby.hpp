@@ -30,9 +30,11 @@
 // parent has not is proof as good as a Have: its copy was due by the
 // parent's pace, and parent_lag_tolerance past that the standby replaces
 // it (a Have may be late or, spaced by standby_have_interval, never come
-// for that chunk). A live parent whose own upstream stalled
-// is left as well: the standby has the stream, so it is the better parent
-// now.
+// for that chunk). A live parent whose own upstream stalled is kept
+// while it says so (Heartbeat.upstream_late, upstream_late.hpp: it is
+// nearer the failure and back within its own switch), the gap fill going on
+// meanwhile; if it says so longer than upstream_hold::max_hold, it is left
+// as well: the standby has the stream, so it is the better parent now.
 //
 // Kept near: a switch stops the stream for the standby's round trip (the
 // JoinRequest out, its first chunk back), or for its trail behind the
@@ -60,6 +62,7 @@
 #include "core/rendition_subscriptions.hpp"
 #include "core/standby_lead.hpp"
 #include "core/tree_position.hpp"
+#include "core/upstream_late.hpp"
 
 namespace treecast::core {
 
@@ -111,9 +114,24 @@ class warm_standby {
   void on_fetched_chunk(wire::seq_t seq);
   // True when the parent fell behind the standby (see above); `parent_heard`
   // is when the parent last sent anything.
-  bool parent_behind(time_point parent_heard) const;
+  bool parent_behind(time_point parent_heard);
   // How far behind the standby the parent is (zero when it is not).
   duration parent_lag() const;
+  // The parent said the stream stopped above it too (upstream_late.hpp):
+  // it is not left for falling behind while that holds.
+  void on_upstream_late() { hold_.on_notice(ctx_.now); }
+  // Whether the held standby could replace the parent (its path clear of
+  // it) and showed a chunk the parent has not sent (a Have, or a fetched
+  // chunk): the parent will be replaced within the lag tolerance, not after
+  // a repair round, and not by a standby that waits for the stream as well.
+  bool standby_ahead() const {
+    return can_replace(parent_id()) && (!lead_.pending().empty() || fetched_unsent_.has_value());
+  }
+  // When the parent's next chunk is overdue by the stream's pace, and the
+  // parent quiet, half the lag tolerance: half way to the switch, when our
+  // children are told (upstream_late_notice). nullopt while the pace is
+  // not known.
+  std::optional<time_point> parent_overdue_at(time_point parent_heard) const;
 
   void stop();
   std::optional<time_point> deadline(std::optional<time_point> parent_heard) const;
@@ -184,6 +202,12 @@ class warm_standby {
   // once done for the parent's newest chunk.
   std::optional<time_point> paced_fetch_due(time_point parent_heard) const;
   void fetch_by_pace(time_point parent_heard);
+  // When the parent last sent anything that may be a long chunk still
+  // arriving: its notices are not (upstream_hold::episode_since).
+  time_point quiet_since(time_point parent_heard) const;
+  // The time a lag deadline `due` takes effect: not while the parent's
+  // notice holds.
+  std::optional<time_point> after_hold(std::optional<time_point> due) const;
   // parent_lag_tolerance and pace_fetch_tolerance, at least 3/4 and 1/5 of
   // the parent's chunk interval.
   duration lag_tolerance() const;
@@ -237,6 +261,8 @@ class warm_standby {
   std::optional<std::pair<wire::seq_t, time_point>> fetched_unsent_;
   parent_pace pace_;                        // of the parent's chunks
   std::optional<wire::seq_t> paced_after_;  // the parent's newest chunk at the last paced fetch
+  upstream_hold hold_;                      // of the parent's upstream-late notices
+  std::optional<time_point> held_episode_;  // the episode a parent behind was last kept in
   std::deque<wire::endpoint> targets_;      // to ask next, this round
   int tries_ = 0;                           // asked this round
   std::optional<time_point> next_round_;

@@ -241,7 +241,8 @@ int main(int argc, char** argv) {
           "chunks lost %llu  continuity %.5f  freeze repair ms p99 %.0f\n"
           "stalls: %.0f ms in all (lateness %.0f ms, jitter within the player's 40 ms included), "
           "%zu viewers stalled, rebuffering ratio %.6f\n"
-          "standby: %llu promotions, %llu parents left behind, %llu silent, upload share %.5f\n"
+          "standby: %llu promotions, %llu parents left behind, %llu kept (upstream late), %llu "
+          "silent, upload share %.5f\n"
           "tree: %llu moves to a sooner parent, %llu children moved below a stronger joiner\n"
           "unreachable: %zu viewers, %zu with children, %llu checks failed, %llu connections "
           "to them\n"
@@ -256,6 +257,7 @@ int main(int argc, char** argv) {
           r.freeze_repair_ms_p99, r.stall_ms_total, r.late_ms_total, r.viewers_stalled,
           r.rebuffer_ratio, static_cast<unsigned long long>(r.standby_promotions),
           static_cast<unsigned long long>(r.parents_behind),
+          static_cast<unsigned long long>(r.parents_held),
           static_cast<unsigned long long>(r.parents_silent), r.standby_upload_share,
           static_cast<unsigned long long>(r.parent_moves),
           static_cast<unsigned long long>(r.children_moved_out), r.unreachable_peers,

@@ -524,6 +524,7 @@ class world {
       const core::node& node = *nodes_[i];
       r.standby_promotions += node.stats().get(core::counter::standby_promotions);
       r.parents_behind += node.stats().get(core::counter::parents_behind);
+      r.parents_held += node.stats().get(core::counter::parents_held);
       r.parents_silent += node.stats().get(core::counter::parents_silent);
       r.parent_moves += node.stats().get(core::counter::parent_moves);
       r.children_moved_out += node.stats().get(core::counter::children_moved_out);
@@ -847,7 +848,8 @@ std::string sim_result::to_json() const {
       << ", \"play_latency_ms_p50\": " << play_latency_ms_p50
       << ", \"play_latency_ms_p99\": " << play_latency_ms_p99
       << ", \"standby_promotions\": " << standby_promotions
-      << ", \"parents_behind\": " << parents_behind << ", \"parents_silent\": " << parents_silent
+      << ", \"parents_behind\": " << parents_behind << ", \"parents_held\": " << parents_held
+      << ", \"parents_silent\": " << parents_silent
       << ", \"standby_upload_share\": " << standby_upload_share
       << ", \"parent_moves\": " << parent_moves
       << ", \"children_moved_out\": " << children_moved_out

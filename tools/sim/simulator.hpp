@@ -165,10 +165,13 @@ struct sim_result {
   double play_latency_ms_p50 = 0;
   double play_latency_ms_p99 = 0;
   // Warm standby: switches to it, parents left for falling behind it (or
-  // for silence, when no standby could tell), and what announcing chunks
-  // to standby children costs, per peer, as a fraction of the stream.
+  // for silence, when no standby could tell), parents behind it kept as
+  // they said the stream stopped above them (upstream_late.hpp), and what
+  // announcing chunks to standby children costs, per peer, as a fraction
+  // of the stream.
   std::uint64_t standby_promotions = 0;
   std::uint64_t parents_behind = 0;
+  std::uint64_t parents_held = 0;
   std::uint64_t parents_silent = 0;
   double standby_upload_share = 0;
   // The tree improving itself: moves to a sooner parent (the improvement

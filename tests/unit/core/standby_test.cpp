@@ -401,6 +401,129 @@ TEST(warm_standby, a_parent_of_long_chunks_is_given_tolerances_as_long) {
   EXPECT_EQ(t.h.only_sent<wire::join_request>(t.standby).size(), 1u);
 }
 
+// The parent's upstream-late notices (upstream_late.hpp): a Heartbeat
+// saying so every `every`, from `from` to `until` after now, in 10 ms steps;
+// whether a JoinRequest went to the standby by then.
+bool switched_while_told(attached_with_standby& t, link_id_t from_link,
+                         std::chrono::milliseconds from, std::chrono::milliseconds until,
+                         std::chrono::milliseconds every = 50ms) {
+  for (auto at = 0ms; at < until; at += 10ms) {
+    if (at >= from && (at - from) % every == 0ms) {
+      t.h.receive(from_link, wire::heartbeat{true});
+    }
+    t.h.advance(10ms);
+  }
+  return !t.h.only_sent<wire::join_request>(t.standby).empty();
+}
+
+// Upstream-late notices the node under test sent to `link` so far.
+std::size_t upstream_late_notices_to(const attached_with_standby& t, link_id_t link) {
+  std::size_t n = 0;
+  for (const auto& hb : t.h.only_sent<wire::heartbeat>(link)) {
+    n += hb.upstream_late;
+  }
+  return n;
+}
+
+TEST(warm_standby,
+     a_parent_that_says_the_stream_stopped_above_it_is_kept_while_the_standby_fills_in) {
+  attached_with_standby t(relay_config(), 0);
+  const wire::seq_t next = parent_at_frame_pace(t);
+  // The parent goes quiet but says, every 50 ms, that its own parent is
+  // late. Without that it would be left 134 ms on (the test above).
+  EXPECT_FALSE(switched_while_told(t, t.parent, 20ms, 60ms));
+  // The chunks the standby has are still fetched: the picture goes on.
+  ASSERT_EQ(t.h.only_sent<wire::fetch>(t.standby).size(), 1u);
+  t.h.receive(t.standby, make_frame_chunk(next));
+  t.h.receive(t.standby, wire::have{next, 2});
+  EXPECT_FALSE(switched_while_told(t, t.parent, 0ms, 450ms));
+  EXPECT_EQ(t.h.engine().stats().get(counter::parents_behind), 0u);
+  EXPECT_EQ(t.h.engine().stats().get(counter::parents_held), 1u);  // once an episode
+  // 500 ms after the first notice the usual rule holds again, however many
+  // more come: a parent that says so for ever is a liar.
+  EXPECT_TRUE(switched_while_told(t, t.parent, 0ms, 20ms));
+  EXPECT_EQ(t.h.engine().stats().get(counter::parents_behind), 1u);
+}
+
+TEST(warm_standby, the_hold_ends_soon_after_the_notices_stop) {
+  attached_with_standby t(relay_config(), 0);
+  const wire::seq_t next = parent_at_frame_pace(t);
+  t.h.advance(20ms);
+  t.h.receive(t.parent, wire::heartbeat{true});
+  t.h.advance(29ms);  // the paced fetch
+  t.h.receive(t.standby, make_frame_chunk(next));
+  t.h.advance(21ms);
+  t.h.receive(t.parent, wire::heartbeat{true});  // the last notice, at 70 ms
+  // Without it the parent would be left at 134 ms; it holds until 190.
+  for (int step = 0; step < 11; ++step) {
+    t.h.advance(10ms);
+  }
+  EXPECT_TRUE(t.h.only_sent<wire::join_request>(t.standby).empty());
+  t.h.advance(10ms);
+  EXPECT_EQ(t.h.only_sent<wire::join_request>(t.standby).size(), 1u);
+}
+
+TEST(warm_standby, only_the_parents_notice_holds) {
+  attached_with_standby t(relay_config(), 0);
+  const wire::seq_t next = parent_at_frame_pace(t);
+  t.h.advance(49ms);
+  t.h.receive(t.standby, make_frame_chunk(next));
+  t.h.receive(t.standby, wire::heartbeat{true});  // the standby's says nothing of the parent
+  t.h.advance(83ms);
+  EXPECT_TRUE(t.h.only_sent<wire::join_request>(t.standby).empty());
+  t.h.advance(2ms);
+  EXPECT_EQ(t.h.only_sent<wire::join_request>(t.standby).size(), 1u);
+}
+
+TEST(warm_standby, a_node_whose_parent_is_late_by_its_pace_tells_its_children_while_it_lasts) {
+  attached_with_standby t(relay_config(), 0);
+  const link_id_t child = t.h.join_child(7);
+  wire::seq_t next = parent_at_frame_pace(t);
+  t.h.advance(33ms);
+  t.h.receive(t.standby, wire::have{next, 2});  // the standby has the stream: we switch soon
+  // Half way to the switch: due at 33 ms, plus half the 100 ms tolerance.
+  t.h.advance(49ms);
+  EXPECT_EQ(upstream_late_notices_to(t, child), 0u);
+  t.h.advance(1ms);
+  EXPECT_EQ(upstream_late_notices_to(t, child), 1u);
+  t.h.advance(40ms);
+  EXPECT_EQ(upstream_late_notices_to(t, child), 1u);  // one every 50 ms
+  // The parent back on pace before the switch: no more.
+  next = parent_back_on_pace(t, next, 6);
+  EXPECT_EQ(upstream_late_notices_to(t, child), 1u);
+  EXPECT_TRUE(t.h.only_sent<wire::join_request>(t.standby).empty());
+  EXPECT_EQ(t.h.engine().stats().get(counter::upstream_late_notices), 1u);
+}
+
+TEST(warm_standby, a_node_whose_standby_waits_for_the_stream_too_tells_nobody) {
+  // No switch is coming (the standby has nothing the parent has not sent):
+  // the children had better switch to their own standbys by the usual rule.
+  attached_with_standby t(relay_config(), 0);
+  const link_id_t child = t.h.join_child(7);
+  parent_at_frame_pace(t);
+  for (int step = 0; step < 20; ++step) {
+    t.h.advance(10ms);
+  }
+  EXPECT_EQ(upstream_late_notices_to(t, child), 0u);
+}
+
+TEST(warm_standby, a_node_replacing_its_lost_parent_tells_its_children_at_once) {
+  attached_with_standby t;
+  const link_id_t child = t.h.join_child(7);
+  t.h.clear();
+  t.h.closed(t.parent);
+  ASSERT_EQ(t.h.only_sent<wire::join_request>(t.standby).size(), 1u);
+  ASSERT_TRUE(t.h.engine().next_deadline());
+  EXPECT_EQ(*t.h.engine().next_deadline(), t.h.now());
+  t.h.advance(0ms);
+  EXPECT_EQ(upstream_late_notices_to(t, child), 1u);
+  // Attached again and fed: no more.
+  t.h.receive(t.standby, wire::join_accept{1, {id_of(1), id_of(6)}, {{"127.0.0.1", 7000}}, {}});
+  t.h.receive(t.standby, make_chunk(4));
+  t.h.advance(60ms);
+  EXPECT_EQ(upstream_late_notices_to(t, child), 1u);
+}
+
 TEST(warm_standby, a_backlog_burst_is_no_pace) {
   attached_with_standby t(relay_config(), 0);
   for (wire::seq_t s = 0; s < 20; ++s) {

@@ -289,6 +289,8 @@ TEST(frame_codec, where_the_stream_enters_a_site_round_trips_and_never_lies_belo
 TEST(frame_codec, heartbeat_and_leave_round_trip) {
   EXPECT_TRUE(std::holds_alternative<heartbeat>(round_trip(heartbeat{})));
   EXPECT_LE(encode_frame(heartbeat{})->size(), 8u);  // four times a second on every link
+  EXPECT_FALSE(std::get<heartbeat>(round_trip(heartbeat{})).upstream_late);
+  EXPECT_TRUE(std::get<heartbeat>(round_trip(heartbeat{true})).upstream_late);
   EXPECT_EQ(std::get<leave>(round_trip(leave{"bye"})).reason, "bye");
 }
 
