@@ -752,9 +752,9 @@ bool node::may_tell_children() const {
   return !is_root() && running_ && !leaving_ && children_.count() > 0;
 }
 
-bool node::upstream_late() const {
+std::optional<time_point> node::upstream_late_from() const {
   if (!may_tell_children()) {
-    return false;
+    return std::nullopt;
   }
   // Only while we are back soon: our standby, which has the stream, is to
   // replace our parent (or its JoinRequest is out). A repair round may take
@@ -762,25 +762,23 @@ bool node::upstream_late() const {
   // where they would have switched to their own standbys.
   const auto parent = position_.parent();
   if (!parent) {
-    return finder_.promoting() && !position_.feeder();  // a leaving parent feeds us meanwhile
-  }
-  const auto overdue = standby_.parent_overdue_at(links_.at(*parent).last_heard);
-  return overdue && ctx_.now >= *overdue && standby_.standby_ahead();
-}
-
-std::optional<time_point> node::upstream_late_deadline() const {
-  if (!may_tell_children()) {
-    return std::nullopt;
-  }
-  if (const auto next = upstream_notice_.next()) {
-    return next;
-  }
-  const auto parent = position_.parent();
-  if (!parent) {
-    return upstream_late() ? std::optional(ctx_.now) : std::nullopt;
+    // A leaving parent feeds us meanwhile.
+    return finder_.promoting() && !position_.feeder() ? std::optional(ctx_.now) : std::nullopt;
   }
   return standby_.standby_ahead() ? standby_.parent_overdue_at(links_.at(*parent).last_heard)
                                   : std::nullopt;
+}
+
+bool node::upstream_late() const {
+  const auto from = upstream_late_from();
+  return from && ctx_.now >= *from;
+}
+
+std::optional<time_point> node::upstream_late_deadline() const {
+  if (const auto next = upstream_notice_.next(); next && may_tell_children()) {
+    return next;
+  }
+  return upstream_late_from();
 }
 
 void node::tell_children_if_upstream_late() {

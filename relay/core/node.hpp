@@ -285,11 +285,14 @@ class node {
   // may still feed us (parent_silence_deadline() is when).
   void leave_silent_parent();
   std::optional<time_point> parent_silence_deadline() const;
-  // The upstream-late notice (upstream_late.hpp): whether the stream
-  // stopped above us (our parent overdue by the stream's pace, or lost and
-  // being replaced) while we have children to tell; when to look again;
-  // the notice to every child, at most every notice_interval.
+  // The upstream-late notice (upstream_late.hpp): from when the stream
+  // counts as stopped above us (our parent half way to being replaced by a
+  // standby that has the stream, or lost and being replaced: now) while we
+  // have children to tell, nullopt when it does not; whether it is now;
+  // when to look again; the notice to every child, at most every
+  // notice_interval.
   bool may_tell_children() const;
+  std::optional<time_point> upstream_late_from() const;
   bool upstream_late() const;
   std::optional<time_point> upstream_late_deadline() const;
   void tell_children_if_upstream_late();
