@@ -47,6 +47,10 @@ struct link {
   std::optional<wire::hello> peer_hello;  // set once the gate admitted it
   time_point opened_at{};
   time_point last_heard{};
+  // When it last sent anything but a heartbeat (bytes of a frame still
+  // arriving count): a heartbeat proves the peer alive and its link empty,
+  // not that a long chunk is on its way (warm_standby's lag rule).
+  time_point last_stream_heard{};
   time_point last_sent{};
   std::optional<rate_limiter> message_budget;  // messages other than chunks
   std::size_t queued_bytes = 0;                // sent to the driver, not yet written

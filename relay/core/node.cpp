@@ -185,6 +185,7 @@ void node::on_link_connected(link_id_t id, time_point now) {
   if (link* l = links_.find(id)) {  // else closed meanwhile
     l->connected = true;
     l->last_heard = now;
+    l->last_stream_heard = now;
     links_.send(id, links_.my_hello());
     finder_.on_connected(id, *l);
     standby_.on_connected(id);
@@ -225,6 +226,7 @@ void node::on_link_heard(link_id_t id, time_point now) {
   begin_input(now);
   if (link* l = links_.find(id)) {
     l->last_heard = now;
+    l->last_stream_heard = now;
   }
 }
 
@@ -250,6 +252,9 @@ void node::on_message(link_id_t id, wire::message message, time_point now) {
     return;
   }
   l->last_heard = now;
+  if (!std::holds_alternative<wire::heartbeat>(message)) {
+    l->last_stream_heard = now;
+  }
   if (!l->peer_hello && !std::holds_alternative<wire::hello>(message)) {
     protocol_error(id, node_errc::hello_expected);
   } else if (!std::holds_alternative<wire::chunk>(message) && !links_.within_message_rate(*l)) {
@@ -765,7 +770,7 @@ std::optional<time_point> node::upstream_late_from() const {
     // A leaving parent feeds us meanwhile.
     return finder_.promoting() && !position_.feeder() ? std::optional(ctx_.now) : std::nullopt;
   }
-  return standby_.standby_ahead() ? standby_.parent_overdue_at(links_.at(*parent).last_heard)
+  return standby_.standby_ahead() ? standby_.parent_overdue_at(links_.at(*parent).last_stream_heard)
                                   : std::nullopt;
 }
 
@@ -988,7 +993,7 @@ void node::check_parent_pace() {
   // downlink our player found narrow: our parent's chunks wait in our own
   // link there, while the standby's few bytes pass; fetching or moving only
   // adds to that link (each move a backlog), so silence alone counts.
-  const time_point heard = links_.at(*parent).last_heard;
+  const time_point heard = links_.at(*parent).last_stream_heard;
   if (!children_.narrow_downlink()) {
     standby_.fill_gap(heard);
     if (standby_.parent_behind(heard)) {
@@ -1008,7 +1013,41 @@ std::optional<time_point> node::parent_silence_deadline() const {
   }
   const int misses = ctx_.config.parent_silence_misses *
                      (children_.narrow_downlink() ? narrow_downlink_patience : 1);
-  return links_.at(*parent).last_heard + ctx_.config.heartbeat_interval * misses;
+  // A heartbeat comes each child_heartbeat_interval that no chunk came, but
+  // chunks come no closer than their pace (a long one may wait behind the
+  // parent's other children's), and until that is known the sweep's
+  // heartbeats are what we count on. And two round trips: a lost segment at
+  // the end of a burst is resent after about that (TCP's tail loss probe),
+  // with nothing heard meanwhile.
+  const auto pace = standby_.parent_chunk_interval();
+  const duration beat =
+      pace ? std::max(ctx_.config.child_heartbeat_interval, *pace) : ctx_.config.heartbeat_interval;
+  const link& l = links_.at(*parent);
+  return l.last_heard + beat * misses + 2 * l.rtt;
+}
+
+std::optional<time_point> node::next_child_heartbeat() const {
+  std::optional<time_point> next;
+  for (const auto& [id, c] : children_) {
+    if (const link* l = links_.find(id)) {
+      const time_point due = l->last_sent + ctx_.config.child_heartbeat_interval;
+      next = next ? std::min(*next, due) : due;
+    }
+  }
+  return next;
+}
+
+void node::heartbeat_idle_children() {
+  std::optional<wire::shared_bytes> frame;
+  for (const auto& [id, c] : children_) {
+    const link* l = links_.find(id);
+    if (l && ctx_.now >= l->last_sent + ctx_.config.child_heartbeat_interval) {
+      if (!frame) {
+        frame = wire::encode_frame(wire::heartbeat{});
+      }
+      links_.send_frame(id, *frame);
+    }
+  }
 }
 
 void node::leave_silent_parent() {
@@ -1176,6 +1215,7 @@ void node::on_timer(time_point now) {
   }
   check_parent_pace();
   tell_children_if_upstream_late();
+  heartbeat_idle_children();
   if (forwarder_.starving(position_.has_parent())) {
     // The parent answers heartbeats but sends no stream (never did, or
     // stopped): find another, and do not go back to it for a while.
@@ -1196,12 +1236,14 @@ void node::on_timer(time_point now) {
 std::optional<time_point> node::next_deadline() const {
   std::optional<time_point> next;
   const auto parent = position_.parent();
-  const auto parent_heard = parent ? std::optional(links_.at(*parent).last_heard) : std::nullopt;
-  for (const auto& t : {next_heartbeat_, subtree_.deadline(), finder_.deadline(), next_backups_,
-                        leave_deadline_, improver_.deadline(), children_.move_out_deadline(),
-                        forwarder_.starvation_deadline(position_.has_parent()),
-                        standby_.deadline(parent_heard), parent_silence_deadline(),
-                        reach_.deadline(), uploads_.deadline(), upstream_late_deadline()}) {
+  const auto parent_heard =
+      parent ? std::optional(links_.at(*parent).last_stream_heard) : std::nullopt;
+  for (const auto& t :
+       {next_heartbeat_, next_child_heartbeat(), subtree_.deadline(), finder_.deadline(),
+        next_backups_, leave_deadline_, improver_.deadline(), children_.move_out_deadline(),
+        forwarder_.starvation_deadline(position_.has_parent()), standby_.deadline(parent_heard),
+        parent_silence_deadline(), reach_.deadline(), uploads_.deadline(),
+        upstream_late_deadline()}) {
     if (t && (!next || *t < *next)) {
       next = t;
     }

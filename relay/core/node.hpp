@@ -280,9 +280,9 @@ class node {
   // The parent fell behind the warm standby: switch to it, taking the old
   // parent's chunks until the standby accepts.
   void leave_lagging_parent();
-  // The parent sent nothing for parent_silence_misses heartbeat intervals:
-  // the standby if it is heard from, else a repair round, while the parent
-  // may still feed us (parent_silence_deadline() is when).
+  // The parent sent nothing for parent_silence_misses child heartbeat
+  // intervals and two round trips: the standby if it is heard from, else a repair round, while the
+  // parent may still feed us (parent_silence_deadline() is when).
   void leave_silent_parent();
   std::optional<time_point> parent_silence_deadline() const;
   // The upstream-late notice (upstream_late.hpp): from when the stream
@@ -296,6 +296,12 @@ class node {
   bool upstream_late() const;
   std::optional<time_point> upstream_late_deadline() const;
   void tell_children_if_upstream_late();
+  // Each child hears from us at least every child_heartbeat_interval (a
+  // heartbeat when nothing else went): it tells us dead from a stream that
+  // stopped above us within parent_silence_misses of those. When the next
+  // one is due; sending those due.
+  std::optional<time_point> next_child_heartbeat() const;
+  void heartbeat_idle_children();
   // Links are swept (heartbeats, timeouts) twice a heartbeat interval: a
   // link idle for just under an interval at one sweep gets its heartbeat
   // at the next, so a peer hears from us at least every 1.5 intervals.

@@ -47,6 +47,9 @@ std::string node_config::validate() const {
   if (heartbeat_interval < std::chrono::milliseconds(10)) {
     return "heartbeat interval must be at least 10 ms";
   }
+  if (child_heartbeat_interval < std::chrono::milliseconds(10)) {
+    return "child heartbeat interval must be at least 10 ms";
+  }
   if (standby_heartbeat_interval < heartbeat_interval) {
     return "the standby heartbeat interval must be at least the heartbeat interval";
   }

@@ -98,13 +98,21 @@ struct node_config {
   // A peer silent for this many of its heartbeat intervals is dropped.
   int heartbeat_misses = 4;
 
-  // A parent silent for this many heartbeat intervals (no chunk, no
-  // heartbeat: a healthy one sends one or the other at least every 1.5, as
-  // it sweeps its links twice an interval) is left make-before-break,
-  // before heartbeat_misses: it feeds us if it comes back before another
-  // parent takes us. This is the notice when the warm standby cannot give
-  // it (none held, or silent too: a parent and standby that froze
-  // together); a false alarm costs a move, not a stall.
+  // A parent heartbeats each child idle this long (no chunk sent it), so
+  // that a child tells a dead or frozen parent from a stream stopped above
+  // it sooner than by heartbeat_interval: that was the wait of the
+  // simulator's largest stalls, a parent lost while no standby could show
+  // the stream (2026-12-06). While the stream flows it costs nothing.
+  duration child_heartbeat_interval = std::chrono::milliseconds(100);
+
+  // A parent silent for this many child heartbeat intervals (of its chunk
+  // intervals when longer; of heartbeat intervals until its pace is known),
+  // and two round trips (no chunk, no heartbeat: a lost segment at the end
+  // of a burst is resent after about two), is left make-before-break, before
+  // heartbeat_misses: it feeds us if it comes back before another parent
+  // takes us. This is the notice when the warm standby cannot give it (none
+  // held, or silent too: a parent and standby that froze together); a false
+  // alarm costs a move, not a stall.
   int parent_silence_misses = 2;
 
   // First delay before reconnecting to a lost parent; doubles per failure.

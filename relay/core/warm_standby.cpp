@@ -257,9 +257,8 @@ time_point warm_standby::late_after(time_point proof, time_point expected, durat
 }
 
 bool warm_standby::parent_behind(time_point parent_heard) {
-  const time_point heard = quiet_since(parent_heard);
-  const auto announced = late_by(lag_tolerance(), heard);
-  const auto fetched = late_with_fetched(lag_tolerance(), heard);
+  const auto announced = late_by(lag_tolerance(), parent_heard);
+  const auto fetched = late_with_fetched(lag_tolerance(), parent_heard);
   const bool behind = (announced && ctx_.now >= *announced) || (fetched && ctx_.now >= *fetched);
   if (!behind || !hold_.holds(ctx_.now)) {
     return behind;
@@ -269,11 +268,6 @@ bool warm_standby::parent_behind(time_point parent_heard) {
     ctx_.stats.add(counter::parents_held);
   }
   return false;
-}
-
-time_point warm_standby::quiet_since(time_point parent_heard) const {
-  const auto since = hold_.episode_since(ctx_.now);
-  return since ? std::min(parent_heard, *since) : parent_heard;
 }
 
 std::optional<time_point> warm_standby::after_hold(std::optional<time_point> due) const {
@@ -290,7 +284,7 @@ std::optional<time_point> warm_standby::parent_overdue_at(time_point parent_hear
   // flash crowd's backlogs, a long chunk) is seldom that late, and its
   // children are then not kept from their own standbys.
   const duration wait = lag_tolerance() / 2;
-  return std::max(*due + wait, quiet_since(parent_heard) + wait);
+  return std::max(*due + wait, parent_heard + wait);
 }
 
 std::optional<time_point> warm_standby::late_with_fetched(duration tolerance,
@@ -347,8 +341,7 @@ std::optional<wire::seq_t> warm_standby::first_to_fetch() const {
   return from <= last ? window_.first_missing(from, last) : std::nullopt;
 }
 
-void warm_standby::fill_gap(time_point heard) {
-  const time_point parent_heard = quiet_since(heard);
+void warm_standby::fill_gap(time_point parent_heard) {
   fetch_by_pace(parent_heard);
   const auto due = late_by(ctx_.config.gap_fill_tolerance, parent_heard);
   const auto from = first_to_fetch();
@@ -475,7 +468,7 @@ void warm_standby::ask_next() {
 std::optional<time_point> warm_standby::deadline(std::optional<time_point> heard) const {
   std::optional<time_point> next = link_ || !position_.has_parent() ? std::nullopt : next_round_;
   if (heard) {
-    const time_point parent_heard = quiet_since(*heard);
+    const time_point parent_heard = *heard;
     // The gap fill comes first (its tolerance is the smaller), but only
     // while a chunk is left to fetch: its time stays past once done.
     const bool to_fetch = first_to_fetch().has_value();

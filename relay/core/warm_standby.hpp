@@ -26,7 +26,10 @@
 // late with its next chunk has the next ones fetched before any Have, and
 // the standby sends each as it comes. Suspicion
 // (parent_behind): parent_lag_tolerance past it, the parent silent as long,
-// the standby replaces the parent. A chunk the standby sent us that the
+// the standby replaces the parent. Silent here means no bytes but
+// heartbeats: a heartbeat says the parent lives and its link is empty, not
+// that a long chunk is on its way, and a parent heartbeats its idle
+// children often (child_heartbeat_interval). A chunk the standby sent us that the
 // parent has not is proof as good as a Have: its copy was due by the
 // parent's pace, and parent_lag_tolerance past that the standby replaces
 // it (a Have may be late or, spaced by standby_have_interval, never come
@@ -105,7 +108,8 @@ class warm_standby {
   // A chunk came from the parent: its lag behind the standby, for the tolerance.
   void on_parent_chunk(const wire::chunk& c);
   // When the parent is late (see above): Fetch the missing chunks from the
-  // standby; `parent_heard` is when the parent last sent anything.
+  // standby; `parent_heard` is when the parent last sent anything but a
+  // heartbeat (link::last_stream_heard: a long chunk may still be arriving).
   void fill_gap(time_point parent_heard);
   // Whether a chunk `seq` on link `id` is one this node fetched.
   bool fetched(link_id_t id, wire::seq_t seq) const;
@@ -113,10 +117,12 @@ class warm_standby {
   // as a Have would be, for the parent's copy is not here yet.
   void on_fetched_chunk(wire::seq_t seq);
   // True when the parent fell behind the standby (see above); `parent_heard`
-  // is when the parent last sent anything.
+  // as for fill_gap.
   bool parent_behind(time_point parent_heard);
   // How far behind the standby the parent is (zero when it is not).
   duration parent_lag() const;
+  // The parent's chunk interval (parent_pace), once enough chunks came.
+  std::optional<duration> parent_chunk_interval() const { return pace_.interval(); }
   // The parent said the stream stopped above it too (upstream_late.hpp):
   // it is not left for falling behind while that holds.
   void on_upstream_late() { hold_.on_notice(ctx_.now); }
@@ -202,9 +208,6 @@ class warm_standby {
   // once done for the parent's newest chunk.
   std::optional<time_point> paced_fetch_due(time_point parent_heard) const;
   void fetch_by_pace(time_point parent_heard);
-  // When the parent last sent anything that may be a long chunk still
-  // arriving: its notices are not (upstream_hold::episode_since).
-  time_point quiet_since(time_point parent_heard) const;
   // The time a lag deadline `due` takes effect: not while the parent's
   // notice holds.
   std::optional<time_point> after_hold(std::optional<time_point> due) const;

@@ -547,28 +547,37 @@ TEST(node, deadline_follows_heartbeats_and_reconnects) {
   EXPECT_EQ(*h.engine().next_deadline(), h.now() + relay_config().reconnect_min);
 }
 
-TEST(node, a_child_hears_from_its_parent_every_interval_and_a_half_at_most) {
-  // What parent_silence_misses counts on: the stream pauses just after a
-  // sweep, and the heartbeat still comes at the next sweep but one.
+TEST(node, a_child_hears_from_its_parent_a_child_heartbeat_interval_after_the_last_chunk) {
+  // What parent_silence_misses counts on: the stream pauses, and the
+  // heartbeat comes child_heartbeat_interval after the last chunk, not a
+  // sweep later.
   const node_config c = root_config();
   harness h(c);
   h.start();
   const link_id_t child = h.join_child(2);
-  const auto next_heartbeat = [&] {
-    h.clear();
-    for (int ms = 0; ms < 1000 && h.only_sent<wire::heartbeat>(child).empty(); ++ms) {
-      h.advance(1ms);
-    }
-    return h.now();
-  };
-  next_heartbeat();  // a sweep
   h.advance(5ms);
   h.source(make_chunk(0));
   ASSERT_EQ(h.only_sent<wire::chunk>(child).size(), 1u);
   const time_point sent = h.now();
-  const duration silence = next_heartbeat() - sent;
-  EXPECT_GT(silence, c.heartbeat_interval);
-  EXPECT_LE(silence, c.heartbeat_interval * 3 / 2);
+  h.clear();
+  for (int ms = 0; ms < 1000 && h.only_sent<wire::heartbeat>(child).empty(); ++ms) {
+    h.advance(1ms);
+  }
+  EXPECT_EQ(h.now() - sent, c.child_heartbeat_interval);
+}
+
+TEST(node, a_child_fed_the_stream_is_sent_no_heartbeat) {
+  const node_config c = root_config();
+  harness h(c);
+  h.start();
+  const link_id_t child = h.join_child(2);
+  h.clear();
+  for (wire::seq_t s = 0; s < 30; ++s) {  // a second of chunks, one a frame
+    h.source(make_chunk(s));
+    h.advance(33ms);
+  }
+  EXPECT_EQ(h.only_sent<wire::chunk>(child).size(), 30u);
+  EXPECT_TRUE(h.only_sent<wire::heartbeat>(child).empty());
 }
 
 TEST(node, config_validation_names_the_problem) {

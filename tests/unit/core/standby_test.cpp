@@ -650,6 +650,78 @@ TEST(silent_parent, with_no_standby_a_repair_round_starts_while_the_parent_may_s
   EXPECT_EQ(h.all<deliver_action>().size(), 1u);
 }
 
+// Attached to peer 5 with no standby, fed `chunks` chunks captured and
+// sent `pace` apart.
+static link_id_t attached_without_standby(harness& h, wire::seq_t chunks, duration pace) {
+  h.start();
+  const auto probes = h.answer_query({{id_of(5), {"10.0.0.5", 7005}, 1, 2, "", {}}});
+  const link_id_t parent = probes.at(0).link;
+  h.answer_probe(parent, 5, 7005, 1, 2, {id_of(1), id_of(5)});
+  h.receive(parent, wire::join_accept{1, {id_of(1), id_of(5)}, {{"127.0.0.1", 7000}}, {}});
+  for (wire::seq_t s = 0; s < chunks; ++s) {
+    h.advance(pace);
+    wire::chunk c = make_chunk(s);
+    c.capture_time_us = static_cast<std::uint64_t>(to_wire_us(pace)) * s;  // captured at that pace
+    wire::seal_chunk(c);
+    h.receive(parent, c);
+  }
+  h.clear();
+  return parent;
+}
+
+TEST(silent_parent, once_its_pace_is_known_a_parent_is_left_after_two_child_heartbeat_intervals) {
+  // Its heartbeat comes child_heartbeat_interval after its last chunk:
+  // silent for two of those, it is dead or frozen (the parent's link was
+  // never timed, so no round trips are added).
+  node_config c = relay_config();
+  c.warm_standby = false;
+  harness h(c);
+  attached_without_standby(h, 12, 33ms);
+  h.advance(c.child_heartbeat_interval * c.parent_silence_misses - 10ms);
+  EXPECT_EQ(h.engine().stats().get(counter::parents_silent), 0u);
+  h.advance(10ms);
+  EXPECT_EQ(h.engine().stats().get(counter::parents_silent), 1u);
+}
+
+TEST(silent_parent, a_parent_heard_from_is_not_silent_however_long_the_stream_stops) {
+  node_config c = relay_config();
+  c.warm_standby = false;
+  harness h(c);
+  const link_id_t parent = attached_without_standby(h, 12, 33ms);
+  for (int i = 0; i < 20; ++i) {  // two seconds of heartbeats, no chunk
+    h.advance(c.child_heartbeat_interval);
+    h.receive(parent, wire::heartbeat{});
+  }
+  EXPECT_EQ(h.engine().stats().get(counter::parents_silent), 0u);
+  EXPECT_TRUE(h.all<connect_action>().empty());
+}
+
+TEST(silent_parent, a_parent_of_long_chunks_gets_two_of_their_intervals) {
+  // Its chunks may wait behind its other children's on its uplink: a chunk
+  // interval of silence is no sign of death.
+  node_config c = relay_config();
+  c.warm_standby = false;
+  harness h(c);
+  attached_without_standby(h, 12, 200ms);
+  h.advance(2 * 200ms - 10ms);
+  EXPECT_EQ(h.engine().stats().get(counter::parents_silent), 0u);
+  h.advance(10ms);
+  EXPECT_EQ(h.engine().stats().get(counter::parents_silent), 1u);
+}
+
+TEST(warm_standby, a_parent_that_heartbeats_but_sends_no_chunk_is_still_behind_the_standby) {
+  // Heartbeats say it lives and its link is empty, not that a long chunk is
+  // on its way: they do not put off the switch (a long chunk does, above).
+  attached_with_standby t;
+  t.h.receive(t.standby, wire::have{4, 2});
+  for (int i = 0; i < 10; ++i) {
+    t.h.advance(40ms);
+    t.h.receive(t.parent, wire::heartbeat{});
+  }
+  EXPECT_EQ(t.h.engine().stats().get(counter::parents_behind), 1u);
+  EXPECT_EQ(t.h.only_sent<wire::join_request>(t.standby).size(), 1u);
+}
+
 TEST(silent_parent, a_standby_silent_as_well_is_passed_over_for_a_repair_round) {
   // Parent and standby froze together: a JoinRequest to the standby would
   // wait for its heartbeat timeout.
