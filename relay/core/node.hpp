@@ -281,8 +281,9 @@ class node {
   // parent's chunks until the standby accepts.
   void leave_lagging_parent();
   // The parent sent nothing for parent_silence_misses child heartbeat
-  // intervals and two round trips: the standby if it is heard from, else a repair round, while the
-  // parent may still feed us (parent_silence_deadline() is when).
+  // intervals and two round trips: the standby if it is heard from, else a
+  // repair round, while the parent may still feed us
+  // (parent_silence_deadline() is when).
   void leave_silent_parent();
   std::optional<time_point> parent_silence_deadline() const;
   // The upstream-late notice (upstream_late.hpp): from when the stream

@@ -58,8 +58,7 @@ class upstream_hold {
   std::optional<time_point> until(time_point now) const;
   bool holds(time_point now) const { return until(now).has_value(); }
   // While notices keep coming (held or beyond max_hold): the first one's
-  // time. Until then the parent sent notices, not the stream: they are no
-  // sign of a long chunk still arriving.
+  // time, which names the episode (a parent kept is counted once in each).
   std::optional<time_point> episode_since(time_point now) const;
   // A new parent: the old one's episode says nothing of it.
   void reset();

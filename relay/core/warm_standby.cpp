@@ -465,18 +465,17 @@ void warm_standby::ask_next() {
   state_ = state::asking;
 }
 
-std::optional<time_point> warm_standby::deadline(std::optional<time_point> heard) const {
+std::optional<time_point> warm_standby::deadline(std::optional<time_point> parent_heard) const {
   std::optional<time_point> next = link_ || !position_.has_parent() ? std::nullopt : next_round_;
-  if (heard) {
-    const time_point parent_heard = *heard;
+  if (parent_heard) {
     // The gap fill comes first (its tolerance is the smaller), but only
     // while a chunk is left to fetch: its time stays past once done.
     const bool to_fetch = first_to_fetch().has_value();
     const duration tolerance = to_fetch ? ctx_.config.gap_fill_tolerance : lag_tolerance();
-    const auto announced = late_by(tolerance, parent_heard);
+    const auto announced = late_by(tolerance, *parent_heard);
     for (const auto& due :
-         {to_fetch ? announced : after_hold(announced), paced_fetch_due(parent_heard),
-          after_hold(late_with_fetched(lag_tolerance(), parent_heard))}) {
+         {to_fetch ? announced : after_hold(announced), paced_fetch_due(*parent_heard),
+          after_hold(late_with_fetched(lag_tolerance(), *parent_heard))}) {
       if (due && (!next || *due < *next)) {
         next = due;
       }

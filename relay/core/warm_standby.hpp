@@ -29,8 +29,8 @@
 // the standby replaces the parent. Silent here means no bytes but
 // heartbeats: a heartbeat says the parent lives and its link is empty, not
 // that a long chunk is on its way, and a parent heartbeats its idle
-// children often (child_heartbeat_interval). A chunk the standby sent us that the
-// parent has not is proof as good as a Have: its copy was due by the
+// children often (child_heartbeat_interval). A chunk the standby sent us
+// that the parent has not is proof as good as a Have: its copy was due by the
 // parent's pace, and parent_lag_tolerance past that the standby replaces
 // it (a Have may be late or, spaced by standby_have_interval, never come
 // for that chunk). A live parent whose own upstream stalled is kept
