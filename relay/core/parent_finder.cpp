@@ -333,6 +333,9 @@ void parent_finder::on_turned_away(link_kind kind, const std::string& reason) {
     return;
   }
   if (kind == link_kind::joining) {
+    if (ask_spare_instead("chosen parent turned us away (" + reason + ")")) {
+      return;
+    }
     // Busy is a crowd, not a failure of ours: try again without counting it.
     fail_round("chosen parent turned us away (" + reason + ")", reason.rfind("busy", 0) != 0);
     return;
@@ -505,6 +508,9 @@ bool parent_finder::on_redirect(link_id_t id, link& l, wire::join_redirect&& m) 
     end_attached_round("redirected by " + from + " (" + m.reason + ")");
     return true;
   }
+  if (ask_spare_instead("redirected by " + from + " (" + m.reason + ")")) {
+    return true;
+  }
   // Nothing below it takes children: the round's others with room, if any.
   std::vector<wire::endpoint> targets =
       m.candidates.empty() ? std::exchange(room_elsewhere_, {}) : m.candidates;
@@ -538,7 +544,9 @@ void parent_finder::on_link_failed(link_kind kind, const std::error_code& why) {
   if (kind == link_kind::rendezvous && phase_ == phase::querying) {
     failed("rendezvous unreachable (" + why.message() + ")");
   } else if (kind == link_kind::joining) {
-    failed("chosen parent went away (" + why.message() + ")");
+    if (!ask_spare_instead("chosen parent went away (" + why.message() + ")")) {
+      failed("chosen parent went away (" + why.message() + ")");
+    }
   }
 }
 
@@ -628,6 +636,20 @@ void parent_finder::choose() {
   close_join_links(chosen, spare);
   spare_ = spare;
   request(chosen);
+}
+
+bool parent_finder::ask_spare_instead(const std::string& why) {
+  if (!spare_ || while_attached() || !joining()) {
+    return false;
+  }
+  const link_id_t spare = *std::exchange(spare_, std::nullopt);
+  const link* l = links_.find(spare);
+  if (!l || !l->connected) {
+    return false;
+  }
+  ctx_.log(log_level::debug, why + "; asking the round's runner-up " + describe(l->remote));
+  request(spare);
+  return true;
 }
 
 void parent_finder::request(link_id_t id) {
@@ -733,10 +755,11 @@ void parent_finder::close_join_links(std::optional<link_id_t> keep,
   std::vector<link_id_t> done;
   for (const auto& [id, l] : links_) {
     // A query still open belongs to a round being replaced (an improvement
-    // round when the parent is lost): its answer must not start probes.
+    // round when the parent is lost): its answer must not start probes. The
+    // runner-up kept from the last round is the standby's to be.
     if ((l.kind == link_kind::probe || l.kind == link_kind::joining ||
          l.kind == link_kind::rendezvous) &&
-        id != keep && id != spare) {
+        id != keep && id != spare && id != spare_) {
       done.push_back(id);
     }
   }

@@ -155,8 +155,12 @@ class parent_finder {
   std::optional<site_entry> our_site_entry() const;
 
   // The runner-up of the last probe round, kept open to become the warm
-  // standby (connected, admitted, not below the chosen parent); once.
-  std::optional<link_id_t> take_spare() { return std::exchange(spare_, std::nullopt); }
+  // standby (connected, admitted, not below the chosen parent); once, when
+  // the chosen peer has answered: until then it is the one asked next if
+  // that peer turns us away or goes (ask_spare_instead).
+  std::optional<link_id_t> take_spare() {
+    return phase_ == phase::requesting ? std::nullopt : std::exchange(spare_, std::nullopt);
+  }
 
   // One of the finder's links is up: ask it (candidates or a ping).
   void on_connected(link_id_t id, link& l);
@@ -226,6 +230,12 @@ class parent_finder {
   };
 
   bool joining() const;
+  // The chosen peer turned us away (`why`) or went, while we have no parent:
+  // the round's runner-up, probed and still connected, is asked at once (one
+  // round trip), not the peers a redirect names or a new round (a connect,
+  // a handshake and a probe each, and a wait for the slowest: 0.5-1 s in
+  // the simulator, while the stream stood still). True when it was.
+  bool ask_spare_instead(const std::string& why);
   // An improvement or move round: the parent feeds us meanwhile.
   bool while_attached() const {
     return round_ == round_kind::improve || round_ == round_kind::move ||

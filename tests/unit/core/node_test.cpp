@@ -137,24 +137,51 @@ TEST(node, joiner_picks_the_same_site_peer_over_a_nearer_one) {
   EXPECT_EQ(requests[0].path, (std::vector<wire::node_id_t>{id_of(1), id_of(3), id_of(100)}));
 }
 
-TEST(node, a_full_peer_of_our_site_with_nothing_below_sends_us_to_the_rounds_peers_with_room) {
-  node_config c = relay_config();
-  c.site = "paris";
-  harness h(c);
+// Joining in Paris: the London peer with room answers, the Paris one is
+// full (its children could take us) and is asked first. The probe links.
+std::vector<connect_action> asked_the_full_peer_of_our_site(harness& h) {
   h.start();
   const auto probes = h.answer_query({{id_of(2), {"10.0.0.2", 7002}, 1, 2, "london", {}},
                                       {id_of(3), {"10.0.0.3", 7003}, 1, 0, "paris", {}}});
-  ASSERT_EQ(probes.size(), 2u);
+  EXPECT_EQ(probes.size(), 2u);
   h.answer_probe(probes[0].link, 2, 7002, 1, 2, {id_of(1), id_of(2)}, "london");
   h.answer_probe(probes[1].link, 3, 7003, 1, 0, {id_of(1), id_of(3)}, "paris");
-  ASSERT_EQ(h.only_sent<wire::join_request>(probes[1].link).size(), 1u);  // our site first
+  EXPECT_EQ(h.only_sent<wire::join_request>(probes[1].link).size(), 1u);  // our site first
   h.clear();
-  // Full, and none of its children can take one (full, or unreachable).
-  h.receive(probes[1].link, wire::join_redirect{"full", {}});
-  const auto next = h.all<connect_action>();
-  ASSERT_EQ(next.size(), 1u) << "the round's peer with room is tried, not a new attempt";
-  EXPECT_EQ(next[0].to, (wire::endpoint{"10.0.0.2", 7002}));
+  return probes;
+}
+
+node_config in_paris() {
+  node_config c = relay_config();
+  c.site = "paris";
+  return c;
+}
+
+TEST(node, a_chosen_peer_that_turns_us_away_sends_us_to_the_rounds_runner_up_on_its_open_link) {
+  // Not the peers it names, nor a new round: with no parent the stream
+  // stands still, and the runner-up is probed and connected already.
+  harness h(in_paris());
+  const auto probes = asked_the_full_peer_of_our_site(h);
+  h.receive(probes[1].link, wire::join_redirect{"full", {{"10.0.0.9", 7009}}});
+  EXPECT_TRUE(h.all<connect_action>().empty());
+  EXPECT_EQ(h.only_sent<wire::join_request>(probes[0].link).size(), 1u);
   EXPECT_EQ(h.engine().stats().get(counter::join_attempts), 1u);
+}
+
+TEST(node, a_chosen_peer_that_goes_away_sends_us_to_the_rounds_runner_up) {
+  harness h(in_paris());
+  const auto probes = asked_the_full_peer_of_our_site(h);
+  h.closed(probes[1].link);
+  EXPECT_TRUE(h.all<connect_action>().empty());
+  EXPECT_EQ(h.only_sent<wire::join_request>(probes[0].link).size(), 1u);
+}
+
+TEST(node, a_runner_up_that_turns_us_away_too_sends_us_to_the_peers_it_names) {
+  harness h(in_paris());
+  const auto probes = asked_the_full_peer_of_our_site(h);
+  h.receive(probes[1].link, wire::join_redirect{"full", {}});
+  h.receive(probes[0].link, wire::join_redirect{"full", {{"10.0.0.9", 7009}}});
+  EXPECT_EQ(h.only_connect().to, (wire::endpoint{"10.0.0.9", 7009}));
 }
 
 TEST(node, probe_round_ends_at_the_timeout_with_the_answers_it_has) {
