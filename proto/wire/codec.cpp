@@ -162,6 +162,7 @@ void fill(pb::Envelope& e, const standby_request& m) {
   fill_path(e.mutable_standby_request()->mutable_path(), m.path);
   e.mutable_standby_request()->set_renditions(rendition_bits(m.renditions));
   e.mutable_standby_request()->set_downlink_kbps(m.downlink_kbps);
+  e.mutable_standby_request()->set_have_interval_ms(m.have_interval_ms);
 }
 
 void fill(pb::Envelope& e, const standby_offer& m) {
@@ -743,6 +744,7 @@ std::error_code decode_frame(const shared_bytes& frame, message& out) {
       }
       m.renditions = rendition_set_of(envelope.standby_request().renditions());
       m.downlink_kbps = envelope.standby_request().downlink_kbps();
+      m.have_interval_ms = envelope.standby_request().have_interval_ms();
       out = std::move(m);
       return {};
     }

@@ -271,6 +271,7 @@ struct standby_request {
   std::vector<node_id_t> path;                // broadcaster .. the asker
   rendition_set renditions = all_renditions;  // what gap fills carry
   std::uint32_t downlink_kbps = 0;            // as in join_request
+  std::uint32_t have_interval_ms = 0;         // Haves at most this often; 0: each chunk
 };
 
 // From the next chunk on, send me these renditions (see treecast.proto).

@@ -52,7 +52,10 @@ enum class counter : std::size_t {
   subscriptions_sent,     // Subscribe messages: what we want from our parent or standby changed
   chunks_skipped_behind,  // chunks a narrow child too far behind skipped to reach the live edge
   upstream_late_notices,  // notices to our children that the stream stopped above us too
-  parents_held,  // parents behind the standby kept: they said the stream stopped above them
+  parents_held,     // parents behind the standby kept: they said the stream stopped above them
+  standbys_silent,  // held standbys dropped because they sent nothing for parent_silence_misses
+                    // beats
+  second_standby_promotions,  // of standby_promotions, by the second standby (the first could not)
   count_
 };
 
@@ -74,7 +77,7 @@ inline constexpr std::array<const char*, counter_count> counter_names{
     "children_moved_out", "reach_checks", "children_unreachable",
     "children_handed_off", "chunk_subsets_encoded", "subscriptions_sent",
     "chunks_skipped_behind", "upstream_late_notices",
-    "parents_held"};
+    "parents_held", "standbys_silent", "second_standby_promotions"};
 // clang-format on
 static_assert(counter_names.back() != nullptr, "a counter has no name");
 

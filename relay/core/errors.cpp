@@ -53,6 +53,8 @@ class node_category_impl final : public std::error_category {
         return "parent fell behind the standby";
       case node_errc::standby_replaced:
         return "a standby whose stream comes sooner replaced this one";
+      case node_errc::standby_silent:
+        return "standby silent";
       case node_errc::reach_checked:
         return "reachability check done";
       case node_errc::moved_out:

@@ -33,6 +33,7 @@ enum class node_errc {
   standby_declined,       // a standby offer this node cannot use (no room, below us or our parent)
   parent_behind,          // the parent fell behind the standby: replaced by it
   standby_replaced,       // a standby whose stream comes sooner replaced this one
+  standby_silent,         // the held standby heard nothing for parent_silence_misses beats
   moved_out,              // a child asked to move below a stronger joiner did not in time
   reach_checked,          // our connection back to a child, done (it answered or not)
 };

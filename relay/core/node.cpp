@@ -3,6 +3,7 @@
 #include "core/child_pacing.hpp"
 #include "core/errors.hpp"
 #include "core/report_change.hpp"
+#include "core/silence_rule.hpp"
 #include "wire/codec.hpp"
 #include "wire/errors.hpp"
 
@@ -527,9 +528,13 @@ wire::join_redirect node::standby_redirect_for(const link& l, std::string reason
 }
 
 void node::handle(link_id_t id, link& l, wire::standby_request&& m) {
+  if (standby_children_.contains(id)) {
+    // Held already: it became the asker's first standby, or its second.
+    standby_children_.set_have_interval(id, m.have_interval_ms);
+    return;
+  }
   // Its path runs from the broadcaster through its parent to itself.
-  if (l.kind != link_kind::inbound || children_.contains(id) || standby_children_.contains(id) ||
-      m.path.size() < 2) {
+  if (l.kind != link_kind::inbound || children_.contains(id) || m.path.size() < 2) {
     protocol_error(id, node_errc::unexpected_message);
     return;
   }
@@ -544,7 +549,7 @@ void node::handle(link_id_t id, link& l, wire::standby_request&& m) {
     l.wants = m.renditions;
     l.downlink_kbps = m.downlink_kbps;
     pace_child(id, l);
-    standby_children_.add(id, std::move(m.path), standby_offer());
+    standby_children_.add(id, std::move(m.path), standby_offer(), m.have_interval_ms);
     return;
   }
   // Peers with room outside the asker's parent's subtree (they would fail
@@ -1011,43 +1016,34 @@ std::optional<time_point> node::parent_silence_deadline() const {
   if (!parent || !running_ || leaving_) {
     return std::nullopt;
   }
-  const int misses = ctx_.config.parent_silence_misses *
-                     (children_.narrow_downlink() ? narrow_downlink_patience : 1);
-  // A heartbeat comes each child_heartbeat_interval that no chunk came, but
-  // chunks come no closer than their pace (a long one may wait behind the
-  // parent's other children's), and until that is known the sweep's
-  // heartbeats are what we count on. And two round trips: a lost segment at
-  // the end of a burst is resent after about that (TCP's tail loss probe),
-  // with nothing heard meanwhile.
-  const auto pace = standby_.parent_chunk_interval();
-  const duration beat =
-      pace ? std::max(ctx_.config.child_heartbeat_interval, *pace) : ctx_.config.heartbeat_interval;
-  const link& l = links_.at(*parent);
-  return l.last_heard + beat * misses + 2 * l.rtt;
+  return silent_after(links_.at(*parent), standby_.parent_chunk_interval(), silence_misses(),
+                      ctx_.config);
+}
+
+int node::silence_misses() const {
+  return ctx_.config.parent_silence_misses *
+         (children_.narrow_downlink() ? narrow_downlink_patience : 1);
 }
 
 std::optional<time_point> node::next_child_heartbeat() const {
   std::optional<time_point> next;
-  for (const auto& [id, c] : children_) {
-    if (const link* l = links_.find(id)) {
-      const time_point due = l->last_sent + ctx_.config.child_heartbeat_interval;
-      next = next ? std::min(*next, due) : due;
-    }
-  }
+  for_each_downstream_link([&](link_id_t, const link& l, duration beat) {
+    const time_point due = l.last_sent + beat;
+    next = next ? std::min(*next, due) : due;
+  });
   return next;
 }
 
 void node::heartbeat_idle_children() {
   std::optional<wire::shared_bytes> frame;
-  for (const auto& [id, c] : children_) {
-    const link* l = links_.find(id);
-    if (l && ctx_.now >= l->last_sent + ctx_.config.child_heartbeat_interval) {
+  for_each_downstream_link([&](link_id_t id, const link& l, duration beat) {
+    if (ctx_.now >= l.last_sent + beat) {
       if (!frame) {
         frame = wire::encode_frame(wire::heartbeat{});
       }
       links_.send_frame(id, *frame);
     }
-  }
+  });
 }
 
 void node::leave_silent_parent() {
@@ -1061,12 +1057,10 @@ void node::leave_silent_parent() {
                                 " ms; looking for another while it may yet come back");
   finder_.distrust(l.remote, lost_id);
   move_off_parent(parent, l);
-  // The standby only if it still speaks: silent as well, it froze with the
+  // A standby only if it still speaks: silent as well, it froze with the
   // parent (or the link between us broke), and a JoinRequest would wait for
   // its heartbeat timeout.
-  const auto held = standby_.held();
-  const bool standby_heard = held && links_.at(*held).last_heard > parent_heard;
-  if (const auto standby = standby_heard ? standby_.take_for(lost_id) : std::nullopt) {
+  if (const auto standby = standby_.take_for(lost_id, parent_heard)) {
     finder_.start_promotion(*standby, position_.repair_targets());
     return;
   }
@@ -1167,6 +1161,7 @@ void node::on_timer(time_point now) {
   }
   finder_.on_timer();
   standby_.on_timer();
+  standby_.drop_if_silent(silence_misses());
   reach_.on_timer();
   if (const auto slow = uploads_.on_timer()) {
     hand_off_slow_child(*slow);
@@ -1242,8 +1237,8 @@ std::optional<time_point> node::next_deadline() const {
        {next_heartbeat_, next_child_heartbeat(), subtree_.deadline(), finder_.deadline(),
         next_backups_, leave_deadline_, improver_.deadline(), children_.move_out_deadline(),
         forwarder_.starvation_deadline(position_.has_parent()), standby_.deadline(parent_heard),
-        parent_silence_deadline(), reach_.deadline(), uploads_.deadline(),
-        upstream_late_deadline()}) {
+        standby_.silent_at(silence_misses()), parent_silence_deadline(), reach_.deadline(),
+        uploads_.deadline(), upstream_late_deadline()}) {
     if (t && (!next || *t < *next)) {
       next = t;
     }

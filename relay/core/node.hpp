@@ -286,6 +286,9 @@ class node {
   // (parent_silence_deadline() is when).
   void leave_silent_parent();
   std::optional<time_point> parent_silence_deadline() const;
+  // How many beats a parent or standby may miss (silence_rule.hpp): more on
+  // a downlink our player found narrow (our own queue delays all).
+  int silence_misses() const;
   // The upstream-late notice (upstream_late.hpp): from when the stream
   // counts as stopped above us (our parent half way to being replaced by a
   // standby that has the stream, or lost and being replaced: now) while we
@@ -297,12 +300,28 @@ class node {
   bool upstream_late() const;
   std::optional<time_point> upstream_late_deadline() const;
   void tell_children_if_upstream_late();
-  // Each child hears from us at least every child_heartbeat_interval (a
-  // heartbeat when nothing else went): it tells us dead from a stream that
-  // stopped above us within parent_silence_misses of those. When the next
-  // one is due; sending those due.
+  // Each child and standby child hears from us at least every
+  // child_heartbeat_interval (a heartbeat when nothing else went): it tells
+  // us dead from a stream that stopped above us within
+  // parent_silence_misses of those. When the next one is due; sending those
+  // due.
   std::optional<time_point> next_child_heartbeat() const;
   void heartbeat_idle_children();
+  // Each child's and standby child's link, and how often it hears from us
+  // at least.
+  template <typename F>
+  void for_each_downstream_link(F&& f) const {
+    for (const auto& [id, c] : children_) {
+      if (const link* l = links_.find(id)) {
+        f(id, *l, ctx_.config.child_heartbeat_interval);
+      }
+    }
+    standby_children_.for_each_link([&](link_id_t id, duration beat) {
+      if (const link* l = links_.find(id)) {
+        f(id, *l, beat);
+      }
+    });
+  }
   // Links are swept (heartbeats, timeouts) twice a heartbeat interval: a
   // link idle for just under an interval at one sweep gets its heartbeat
   // at the next, so a peer hears from us at least every 1.5 intervals.

@@ -231,6 +231,18 @@ struct node_config {
   // and a parent falling behind it is noticed within a chunk.
   bool warm_standby = true;
 
+  // And a second one (warm_standby.hpp), for when the first fails with the
+  // parent: the double failures that were most of the simulator's stalls
+  // once one standby was held. Costs its holder a standby place and Haves
+  // (a few bytes a chunk).
+  bool second_standby = true;
+  // The second asks its holder for Haves (heartbeats when idle) only this
+  // often: it only shows it lives, and its lead is measured from those.
+  // Each chunk, as the first gets them, it doubled the simulator's settled
+  // control bytes (383 -> 681 B/peer/s). Under heartbeat_interval, so that
+  // the link sweep finds it never idle enough to add a heartbeat.
+  duration second_standby_have_interval = std::chrono::milliseconds(200);
+
   // A parent this far behind the standby (beyond its usual lag), and silent
   // as long, is replaced by the standby; at least 3/4 of the parent's chunk
   // interval (a long chunk's arrival varies with its length on every hop).
@@ -277,10 +289,10 @@ struct node_config {
   duration standby_retry = std::chrono::seconds(2);
 
   // A standby whose stream usually comes this much later than the parent's
-  // is challenged by a sooner one (warm_standby.hpp): a switch to it would
+  // has a sooner one looked for (warm_standby.hpp): a switch to it would
   // eat that much of the viewers' buffer. So is one this many round trips
   // away: the stream stops for a round trip when it takes over. At most one
-  // challenge a pause.
+  // search a pause.
   duration standby_max_trail = std::chrono::milliseconds(50);
   duration standby_max_rtt = std::chrono::milliseconds(100);
   duration standby_challenge_pause = std::chrono::seconds(10);

@@ -1,5 +1,7 @@
 #include "core/standby_children.hpp"
 
+#include <algorithm>
+
 #include "wire/codec.hpp"
 
 namespace treecast::core {
@@ -24,10 +26,17 @@ std::vector<std::pair<link_id_t, std::vector<wire::node_id_t>>> standby_children
   return out;
 }
 
+duration standby_children::have_interval(std::uint32_t asked_ms) const {
+  // Never denser than standby_have_interval; at most a second apart, so that
+  // it tells us alive within its silence rule.
+  return std::clamp<duration>(std::chrono::milliseconds(asked_ms),
+                              ctx_.config.standby_have_interval, std::chrono::seconds(1));
+}
+
 void standby_children::add(link_id_t id, std::vector<wire::node_id_t> path,
-                           const wire::standby_offer& offer) {
+                           const wire::standby_offer& offer, std::uint32_t have_interval_ms) {
   const wire::node_id_t parent = path[path.size() - 2];
-  held_[id] = held{parent, std::move(path), {}, {}, offer};
+  held_[id] = held{parent, std::move(path), {}, {}, offer, have_interval(have_interval_ms), {}};
   links_.at(id).slow_peer = true;
   send(id, wire::encode_frame(offer));
 }
@@ -40,15 +49,24 @@ void standby_children::remove(link_id_t id) {
   }
 }
 
-void standby_children::announce(wire::seq_t seq, std::size_t free_slots) {
-  if (held_.empty() || (last_have_ && ctx_.now - *last_have_ < ctx_.config.standby_have_interval)) {
-    return;
+void standby_children::set_have_interval(link_id_t id, std::uint32_t have_interval_ms) {
+  if (const auto it = held_.find(id); it != held_.end()) {
+    it->second.have_interval = have_interval(have_interval_ms);
+    it->second.last_have.reset();  // the next chunk is announced
   }
-  last_have_ = ctx_.now;
+}
+
+void standby_children::announce(wire::seq_t seq, std::size_t free_slots) {
   // One frame for all: the same few bytes to each.
-  const wire::shared_bytes frame =
-      wire::encode_frame(wire::have{seq, static_cast<std::uint32_t>(free_slots)});
-  for (const auto& [id, h] : held_) {
+  wire::shared_bytes frame;
+  for (auto& [id, h] : held_) {
+    if (h.last_have && ctx_.now - *h.last_have < h.have_interval) {
+      continue;
+    }
+    if (!frame) {
+      frame = wire::encode_frame(wire::have{seq, static_cast<std::uint32_t>(free_slots)});
+    }
+    h.last_have = ctx_.now;
     send(id, frame);
   }
 }

@@ -41,6 +41,17 @@ class standby_children {
   bool contains(link_id_t id) const { return held_.count(id) != 0; }
   std::size_t count() const { return held_.size(); }
   bool has_room() const { return held_.size() < ctx_.config.max_standby_children; }
+  // Each standby child's link, and how often it hears from us at least: a
+  // heartbeat only when no Have came for half a child heartbeat interval
+  // past its Have interval (when our stream stops), so that none goes just
+  // before a Have; never more often than a child's.
+  template <typename F>
+  void for_each_link(F&& f) const {
+    const duration child_beat = ctx_.config.child_heartbeat_interval;
+    for (const auto& [id, h] : held_) {
+      f(id, std::max(child_beat, h.have_interval + child_beat / 2));
+    }
+  }
 
   // Standby children held whose parent is `parent`.
   std::size_t of_parent(const wire::node_id_t& parent) const;
@@ -51,7 +62,10 @@ class standby_children {
   // to itself: two ids at least) and sends it `offer`. A standby child heartbeats only every
   // standby_heartbeat_interval (it only proves it is alive): its link is
   // marked so.
-  void add(link_id_t id, std::vector<wire::node_id_t> path, const wire::standby_offer& offer);
+  void add(link_id_t id, std::vector<wire::node_id_t> path, const wire::standby_offer& offer,
+           std::uint32_t have_interval_ms);
+  // It asked again (StandbyRequest on its held link): Haves this often now.
+  void set_have_interval(link_id_t id, std::uint32_t have_interval_ms);
   // The link became a child or went away.
   void remove(link_id_t id);
   void clear() { held_.clear(); }
@@ -60,8 +74,10 @@ class standby_children {
   // (the ones held longest are kept), with the path each was held with.
   std::vector<std::pair<link_id_t, std::vector<wire::node_id_t>>> beyond(std::size_t fit) const;
 
-  // A chunk was accepted: Have to every standby child, unless one went out
-  // less than standby_have_interval ago (chunks may come a frame apart).
+  // A chunk was accepted: Have to every standby child, unless one went to
+  // it less than its Have interval ago (at least standby_have_interval:
+  // chunks may come a frame apart; longer for a second standby, which only
+  // shows it lives).
   void announce(wire::seq_t seq, std::size_t free_slots);
   // Our position may have changed: the new offer to every standby child
   // that was offered something else.
@@ -85,7 +101,11 @@ class standby_children {
     // later Fetch starts at or after the previous end, so ranges stay apart.
     std::deque<std::pair<wire::seq_t, wire::seq_t>> owed;
     wire::standby_offer offered;  // the last offer sent to it
+    duration have_interval{};     // it asked for Haves at most this often
+    std::optional<time_point> last_have;
   };
+
+  duration have_interval(std::uint32_t asked_ms) const;
 
   // Fetched ranges still owed to one standby child, at most.
   static constexpr std::size_t max_owed_ranges = 4;
@@ -97,7 +117,6 @@ class standby_children {
   link_table& links_;
   rendition_subscriptions& renditions_;  // which parts gap fills carry
   std::map<link_id_t, held> held_;
-  std::optional<time_point> last_have_;
 };
 
 }  // namespace treecast::core

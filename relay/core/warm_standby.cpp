@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "core/errors.hpp"
+#include "core/silence_rule.hpp"
 
 namespace treecast::core {
 namespace {
@@ -42,15 +43,23 @@ void warm_standby::adopt(link_id_t id) {
   }
 }
 
-void warm_standby::request(link_id_t id, bool& asked) {
+void warm_standby::request(link_id_t id, bool& asked, bool second) {
   // Our path, so that a holder that refuses names no peer below our parent.
   link& l = links_.at(id);
-  links_.send(id, wire::standby_request{position_.path(), renditions_.ask(l),
-                                        timing_.narrow_downlink_kbps()});
+  send_request(id, second);
   asked = true;
   if (l.rtt == duration{}) {
     l.asked_at = ctx_.now;  // its offer times the round trip (our root delay, if it takes us)
   }
+}
+
+void warm_standby::send_request(link_id_t id, bool second) {
+  const auto interval = second ? std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     ctx_.config.second_standby_have_interval)
+                               : std::chrono::milliseconds::zero();
+  links_.send(id, wire::standby_request{position_.path(), renditions_.ask(links_.at(id)),
+                                        timing_.narrow_downlink_kbps(),
+                                        static_cast<std::uint32_t>(interval.count())});
 }
 
 void warm_standby::on_attached() {
@@ -59,17 +68,18 @@ void warm_standby::on_attached() {
   }
   // A new place in the tree: a sooner standby may be there to find, and
   // the new parent's lag behind the standby is not the old one's.
-  fruitless_challenges_ = 0;
+  fruitless_searches_ = 0;
+  next_second_search_.reset();
   hold_.reset();
   lead_.forget_leads();
-  if (challenger_) {
-    challenger_->lead.forget_leads();
+  if (second_) {
+    second_->lead.forget_leads();
   }
-  if (challenger_ && challenger_->held && !usable(challenger_->path)) {
-    end_challenge(node_errc::standby_declined);
+  if (second_ && second_->held && !usable(second_->path)) {
+    drop_second(node_errc::standby_declined);
   }
   if (state_ == state::held && !usable(path_)) {
-    drop(node_errc::standby_declined);
+    drop(node_errc::standby_declined);  // the second, if usable, takes its place
     return;
   }
   if (!link_) {
@@ -83,17 +93,31 @@ bool warm_standby::can_replace(const std::optional<wire::node_id_t>& lost) const
   return state_ == state::held && !hangs_below(path_, lost);
 }
 
-std::optional<link_id_t> warm_standby::take_for(const std::optional<wire::node_id_t>& lost) {
-  if (!can_replace(lost)) {
-    return std::nullopt;
+std::optional<link_id_t> warm_standby::take_for(const std::optional<wire::node_id_t>& lost,
+                                                std::optional<time_point> heard_since) {
+  const auto heard = [&](link_id_t id) {
+    return !heard_since || links_.at(id).last_heard > *heard_since;
+  };
+  if (can_replace(lost) && heard(*link_)) {
+    const link_id_t id = *link_;
+    reset();
+    if (second_) {
+      promote_second();  // the next standby, if the new parent allows
+    }
+    ctx_.stats.add(counter::standby_promotions);
+    return id;
   }
-  const link_id_t id = *link_;
-  reset();
-  if (challenger_) {
-    take_challenger();  // the next standby, if the new parent allows
+  if (second_ && second_->held && !hangs_below(second_->path, lost) && heard(second_->link)) {
+    // The first fails with the parent (below it, or silent too): the second
+    // has the stream. The first stays, if the new parent allows.
+    const link_id_t id = second_->link;
+    ctx_.log(log_level::info, "the first warm standby cannot take over; the second does");
+    second_.reset();
+    ctx_.stats.add(counter::standby_promotions);
+    ctx_.stats.add(counter::second_standby_promotions);
+    return id;
   }
-  ctx_.stats.add(counter::standby_promotions);
-  return id;
+  return std::nullopt;
 }
 
 bool warm_standby::usable(const std::vector<wire::node_id_t>& path) const {
@@ -107,8 +131,8 @@ bool warm_standby::on_offer(link_id_t id, link& l, wire::standby_offer&& m) {
   if (const auto asked = std::exchange(l.asked_at, std::nullopt)) {
     l.rtt = ctx_.now - *asked;
   }
-  if (challenger_ && challenger_->link == id) {
-    on_challenger_offer(l, std::move(m));
+  if (second_ && second_->link == id) {
+    on_second_offer(l, std::move(m));
     return true;
   }
   if (link_ != id) {
@@ -132,6 +156,7 @@ bool warm_standby::on_offer(link_id_t id, link& l, wire::standby_offer&& m) {
   path_ = std::move(m.path);
   tries_ = 0;
   targets_.clear();
+  look_for_second();
   return true;
 }
 
@@ -139,8 +164,8 @@ bool warm_standby::on_have(link_id_t id, const wire::have& m) {
   standby_lead* lead = nullptr;
   if (link_ == id && state_ == state::held) {
     lead = &lead_;
-  } else if (challenger_ && challenger_->link == id && challenger_->held) {
-    lead = &challenger_->lead;
+  } else if (second_ && second_->link == id && second_->held) {
+    lead = &second_->lead;
   } else {
     return false;
   }
@@ -155,12 +180,12 @@ bool warm_standby::on_have(link_id_t id, const wire::have& m) {
 }
 
 bool warm_standby::on_redirect(link_id_t id, const wire::join_redirect& m) {
-  if (challenger_ && challenger_->link == id) {
+  if (second_ && second_->link == id) {
     for (auto it = m.candidates.rbegin(); it != m.candidates.rend(); ++it) {
-      challenge_targets_.push_front(*it);
+      second_targets_.push_front(*it);
     }
-    end_challenge(node_errc::standby_declined);
-    challenge_next();
+    drop_second(node_errc::standby_declined);
+    ask_next_second();
     return true;
   }
   if (link_ != id) {
@@ -180,15 +205,19 @@ void warm_standby::on_connected(link_id_t id) {
   }
   if (link_ == id && state_ == state::asking) {
     request(id, asked_);
-  } else if (challenger_ && challenger_->link == id) {
-    request(id, challenger_->asked);
+  } else if (second_ && second_->link == id) {
+    request(id, second_->asked, true);
   }
 }
 
 void warm_standby::on_link_gone(link_id_t id) {
-  if (challenger_ && challenger_->link == id) {
-    challenger_.reset();
-    challenge_next();
+  if (second_ && second_->link == id) {
+    const bool was_held = second_->held;
+    second_.reset();
+    if (was_held) {
+      second_tries_ = 0;  // a new search, from the nearest ancestor
+    }
+    ask_next_second();
     return;
   }
   if (link_ != id) {
@@ -196,8 +225,8 @@ void warm_standby::on_link_gone(link_id_t id) {
   }
   ctx_.log(log_level::debug, "warm standby gone; looking for another");
   forget_link();
-  if (challenger_) {
-    take_challenger();
+  if (second_) {
+    promote_second();
     return;
   }
   ask_next();
@@ -217,17 +246,17 @@ void warm_standby::on_parent_chunk(const wire::chunk& c) {
     arrivals_.erase(arrivals_.begin());
   }
   lead_.on_parent_chunk(seq, ctx_.now);
-  if (challenger_ && challenger_->held) {
-    challenger_->lead.on_parent_chunk(seq, ctx_.now);
+  if (second_ && second_->held) {
+    second_->lead.on_parent_chunk(seq, ctx_.now);
   }
   weigh_standbys();
 }
 
 void warm_standby::weigh_standbys() {
-  if (challenger_ && challenger_->held) {
-    settle_challenge();
+  if (second_ && second_->held) {
+    weigh_second();
   }
-  challenge_if_slow_to_take_over();
+  look_for_second();
 }
 
 duration warm_standby::usual_lag() const {
@@ -412,7 +441,7 @@ duration warm_standby::parent_lag() const {
 }
 
 void warm_standby::stop() {
-  end_challenge(node_errc::shutting_down);
+  drop_second(node_errc::shutting_down);
   reset();
   next_round_.reset();
 }
@@ -427,12 +456,76 @@ void warm_standby::drop(std::error_code why) {
   if (!link_) {
     return;
   }
-  ctx_.log(log_level::debug, "warm standby dropped (" + why.message() + "); looking for another");
   const link_id_t id = *link_;
   links_.close(id, why);
   links_.remove(id);
   forget_link();
+  if (second_) {
+    ctx_.log(log_level::debug,
+             "warm standby dropped (" + why.message() + "); the second replaces it");
+    promote_second();
+    return;
+  }
+  ctx_.log(log_level::debug, "warm standby dropped (" + why.message() + "); looking for another");
   ask_next();
+}
+
+void warm_standby::pass_over(const wire::endpoint& peer, bool silent) {
+  passed_over_.push_back({peer, ctx_.now + pass_over_memory, silent});
+  if (passed_over_.size() > passed_over_kept) {
+    passed_over_.pop_front();
+  }
+}
+
+bool warm_standby::passed_over(const wire::endpoint& peer, bool for_sooner) const {
+  return std::any_of(passed_over_.begin(), passed_over_.end(), [&](const passed& p) {
+    return p.peer == peer && ctx_.now < p.until && (p.silent || for_sooner);
+  });
+}
+
+std::optional<time_point> warm_standby::silent_at(int misses) const {
+  std::optional<time_point> first;
+  if (state_ == state::held) {
+    first = silent_after(links_.at(*link_), beat_of(*link_), misses, ctx_.config);
+  }
+  if (second_ && second_->held) {
+    const time_point second =
+        silent_after(links_.at(second_->link), beat_of(second_->link), misses, ctx_.config);
+    first = first ? std::min(*first, second) : second;
+  }
+  return first;
+}
+
+std::optional<duration> warm_standby::beat_of(link_id_t id) const {
+  if (second_ && second_->link == id) {
+    // Its holder sends a Have or heartbeat only this often.
+    return std::max(pace_.interval().value_or(duration::zero()),
+                    ctx_.config.second_standby_have_interval);
+  }
+  return pace_.interval();
+}
+
+bool warm_standby::silent(link_id_t id, int misses) {
+  const link& l = links_.at(id);
+  if (ctx_.now < silent_after(l, beat_of(id), misses, ctx_.config)) {
+    return false;
+  }
+  ctx_.log(log_level::info, "warm standby " + describe(l.remote) + " silent for " +
+                                ms_text(ctx_.now - l.last_heard) + " ms");
+  ctx_.stats.add(counter::standbys_silent);
+  pass_over(l.remote, true);
+  return true;
+}
+
+void warm_standby::drop_if_silent(int misses) {
+  if (second_ && second_->held && silent(second_->link, misses)) {
+    drop_second(node_errc::standby_silent);
+    second_tries_ = 0;
+    ask_next_second();
+  }
+  if (state_ == state::held && silent(*link_, misses)) {
+    drop(node_errc::standby_silent);
+  }
 }
 
 void warm_standby::forget_link() {
@@ -452,6 +545,9 @@ void warm_standby::ask_next() {
   if (targets_.empty() && tries_ == 0) {
     fill_targets();  // a declined runner-up: the ancestors next
   }
+  while (!targets_.empty() && passed_over(targets_.front(), false)) {
+    targets_.pop_front();
+  }
   if (targets_.empty() || tries_ >= ctx_.config.max_standby_tries) {
     targets_.clear();
     tries_ = 0;
@@ -467,6 +563,10 @@ void warm_standby::ask_next() {
 
 std::optional<time_point> warm_standby::deadline(std::optional<time_point> parent_heard) const {
   std::optional<time_point> next = link_ || !position_.has_parent() ? std::nullopt : next_round_;
+  if (state_ == state::held && !second_ && next_second_search_ &&
+      (!next || *next_second_search_ < *next)) {
+    next = next_second_search_;
+  }
   if (parent_heard) {
     // The gap fill comes first (its tolerance is the smaller), but only
     // while a chunk is left to fetch: its time stays past once done.
@@ -485,6 +585,7 @@ std::optional<time_point> warm_standby::deadline(std::optional<time_point> paren
 }
 
 void warm_standby::on_timer() {
+  look_for_second();
   if (link_ || !next_round_ || ctx_.now < *next_round_ || !position_.has_parent()) {
     return;
   }
@@ -510,7 +611,7 @@ void warm_standby::ancestors_to_ask(std::deque<wire::endpoint>& targets) const {
   }
 }
 
-// ------------------------------------------------------------- challenges
+// ------------------------------------------------------- the second standby
 
 std::optional<duration> warm_standby::switch_gap(const standby_lead& lead, link_id_t id) const {
   const auto typical = lead.typical();
@@ -520,129 +621,167 @@ std::optional<duration> warm_standby::switch_gap(const standby_lead& lead, link_
   return std::max(links_.at(id).rtt, -*typical);
 }
 
-void warm_standby::challenge_if_slow_to_take_over() {
+std::optional<std::string> warm_standby::slow_to_take_over() const {
   const auto lead = lead_.typical();
-  if (challenger_ || state_ != state::held || !lead ||
-      (next_challenge_ && ctx_.now < *next_challenge_)) {
-    return;
+  if (state_ != state::held || !lead) {
+    return std::nullopt;
   }
   // The stream would come later through the standby than it does now, or
   // stop for a long round trip when it takes over: a switch to it would
-  // cost the viewers below that much of their buffer. Look for a nearer
-  // one, keeping this one until it is found.
+  // cost the viewers below that much of their buffer.
   const duration trail = -*lead;
   const duration rtt = links_.at(*link_).rtt;
   if (trail > ctx_.config.standby_max_trail) {
-    ctx_.log(log_level::debug, "warm standby trails the parent by " + ms_text(trail) +
-                                   " ms; looking for a sooner one");
-  } else if (rtt > ctx_.config.standby_max_rtt) {
-    ctx_.log(log_level::debug,
-             "warm standby is " + ms_text(rtt) + " ms away (round trip); looking for a nearer one");
-  } else {
-    return;
+    return "trails the parent by " + ms_text(trail) + " ms; looking for a sooner one";
   }
-  challenge_tries_ = 0;
-  challenge_targets_.clear();
-  // Counted fruitless until it replaces the standby (settle_challenge).
-  next_challenge_ = ctx_.now + ctx_.config.standby_challenge_pause * (1 << fruitless_challenges_);
-  fruitless_challenges_ = std::min(fruitless_challenges_ + 1, max_challenge_backoff);
-  challenge_next();
+  if (rtt > ctx_.config.standby_max_rtt) {
+    return "is " + ms_text(rtt) + " ms away (round trip); looking for a nearer one";
+  }
+  return std::nullopt;
 }
 
-void warm_standby::challenge_next() {
-  if (challenge_targets_.empty() && challenge_tries_ == 0) {
-    ancestors_to_ask(challenge_targets_);
+void warm_standby::look_for_second() {
+  if (!ctx_.config.second_standby || state_ != state::held || (second_ && !second_->held) ||
+      (next_second_search_ && ctx_.now < *next_second_search_)) {
+    return;  // no standby yet, a search under way, or paused
   }
-  const std::optional<wire::endpoint> current =
+  const auto slow = slow_to_take_over();
+  if (second_) {
+    // Kept, unless it was measured no sooner than a first that is slow to
+    // take over (else weigh_second swapped them): then, after the pause,
+    // the next peer is asked in its place.
+    if (!second_->outrun || !slow) {
+      return;
+    }
+    drop_second(node_errc::standby_replaced);
+  }
+  if (slow) {
+    ctx_.log(log_level::debug, "warm standby " + *slow);
+  }
+  sooner_wanted_ = slow.has_value();
+  second_tries_ = 0;
+  second_targets_.clear();
+  ask_next_second();
+}
+
+void warm_standby::ask_next_second() {
+  if (second_targets_.empty() && second_tries_ == 0) {
+    ancestors_to_ask(second_targets_);
+  }
+  const std::optional<wire::endpoint> first =
       link_ ? std::optional(links_.at(*link_).remote) : std::nullopt;
-  while (!challenge_targets_.empty() && challenge_tries_ < ctx_.config.max_standby_tries) {
-    const wire::endpoint target = challenge_targets_.front();
-    challenge_targets_.pop_front();
-    const bool outrun = std::any_of(outrun_.begin(), outrun_.end(), [&](const auto& o) {
-      return o.first == target && ctx_.now < o.second;
-    });
-    if (target == current || outrun) {
-      continue;  // the one we have, or one measured no sooner lately
+  while (!second_targets_.empty() && second_tries_ < ctx_.config.max_standby_tries) {
+    const wire::endpoint target = second_targets_.front();
+    second_targets_.pop_front();
+    if (target == first || passed_over(target, sooner_wanted_)) {
+      continue;  // the one we have, or one silent (or, for a sooner one, no sooner) lately
     }
-    ++challenge_tries_;
-    challenger next;
-    next.link = links_.open(link_kind::standby, target);
-    challenger_ = std::move(next);
+    ++second_tries_;
+    second_.emplace();
+    second_->link = links_.open(link_kind::standby, target);
     return;
   }
-  challenge_targets_.clear();
+  second_targets_.clear();
+  end_search();
 }
 
-void warm_standby::on_challenger_offer(const link& l, wire::standby_offer&& m) {
-  if ((m.free_slots == 0 && !challenger_->held) || !usable(m.path)) {
-    end_challenge(node_errc::standby_declined);
-    challenge_next();
-    return;
+void warm_standby::end_search() {
+  sooner_wanted_ = false;
+  second_tries_ = 0;
+  if (!second_) {
+    next_second_search_ = ctx_.now + ctx_.config.standby_retry;  // as for the first
   }
-  if (!challenger_->held) {
-    ctx_.log(log_level::debug, "standby challenger " + describe(l.remote) + " at depth " +
-                                   std::to_string(m.depth + 1) + ": measuring its lead");
-  }
-  challenger_->held = true;
-  challenger_->path = std::move(m.path);
 }
 
-void warm_standby::settle_challenge() {
-  const auto theirs = switch_gap(challenger_->lead, challenger_->link);
-  if (!theirs) {
+bool warm_standby::fails_with_first(const std::vector<wire::node_id_t>& path) const {
+  return state_ == state::held && !path_.empty() && hangs_below(path, path_.back());
+}
+
+void warm_standby::on_second_offer(const link& l, wire::standby_offer&& m) {
+  if ((m.free_slots == 0 && !second_->held) || !usable(m.path) || fails_with_first(m.path)) {
+    drop_second(node_errc::standby_declined);
+    ask_next_second();
     return;
   }
-  // Unknown for the one we hold: any known challenger is better.
-  const duration ours = (state_ == state::held && link_ ? switch_gap(lead_, *link_) : std::nullopt)
-                            .value_or(duration::max());
-  if (ours != duration::max() && *theirs + challenge_margin >= ours) {
-    // A switch to it would stop the stream no shorter than one to the
-    // standby we hold: not asked again for a while.
-    outrun_.emplace_back(links_.at(challenger_->link).remote, ctx_.now + outrun_memory);
-    if (outrun_.size() > outrun_kept) {
-      outrun_.pop_front();
+  if (!second_->held) {
+    ctx_.log(log_level::debug, "second warm standby " + describe(l.remote) + " at depth " +
+                                   std::to_string(m.depth + 1));
+  }
+  second_->held = true;
+  second_->path = std::move(m.path);
+  end_search();  // whether it is sooner, weigh_second tells once its lead is known
+}
+
+void warm_standby::weigh_second() {
+  const auto theirs = switch_gap(second_->lead, second_->link);
+  const auto ours = state_ == state::held && link_ ? switch_gap(lead_, *link_) : std::nullopt;
+  if (!theirs || !ours) {
+    return;
+  }
+  if (*theirs + swap_margin >= *ours) {
+    if (!second_->outrun && slow_to_take_over()) {
+      // No sooner than a first that is slow to take over: kept until the
+      // next is asked in its place, after a pause that doubles each time
+      // (where no sooner standby exists, asking often was the largest
+      // control cost of a settled tree).
+      second_->outrun = true;
+      pass_over(links_.at(second_->link).remote, false);
+      next_second_search_ =
+          ctx_.now + ctx_.config.standby_challenge_pause * (1 << fruitless_searches_);
+      fruitless_searches_ = std::min(fruitless_searches_ + 1, max_search_backoff);
     }
-    end_challenge(node_errc::standby_declined);
-    challenge_next();
     return;
   }
-  ctx_.log(log_level::info, "warm standby: " + describe(links_.at(challenger_->link).remote) +
-                                " at depth " + std::to_string(challenger_->path.size()) +
+  ctx_.log(log_level::info, "warm standby: " + describe(links_.at(second_->link).remote) +
+                                " at depth " + std::to_string(second_->path.size()) +
                                 ", a switch to it stops the stream " + ms_text(*theirs) +
-                                " ms, not " +
-                                (ours != duration::max() ? ms_text(ours) : std::string("?")));
-  if (link_) {
-    const link_id_t old = *link_;
-    links_.close(old, node_errc::standby_replaced);
-    links_.remove(old);
-  }
-  take_challenger();
-  challenge_targets_.clear();
-  fruitless_challenges_ = 0;
+                                " ms, not " + ms_text(*ours));
+  swap_with_second();
+  fruitless_searches_ = 0;
+  next_second_search_.reset();
 }
 
-void warm_standby::take_challenger() {
-  challenger c = std::move(*challenger_);
-  challenger_.reset();
-  link_ = c.link;
-  state_ = c.held ? state::held : state::asking;
-  asked_ = c.asked;
-  path_ = std::move(c.path);
-  lead_ = std::move(c.lead);
+void warm_standby::swap_with_second() {
+  second_standby first{*link_, asked_, true, false, std::move(path_), std::move(lead_)};
+  second_standby next = std::move(*second_);
+  link_ = next.link;
+  asked_ = next.asked;
+  path_ = std::move(next.path);
+  lead_ = std::move(next.lead);
+  fetched_unsent_.reset();  // proof the other link gave
+  second_ = std::move(first);
+  send_request(*link_, false);  // each holder: Haves as the role needs them
+  send_request(second_->link, true);
+}
+
+void warm_standby::promote_second() {
+  second_standby next = std::move(*second_);
+  second_.reset();
+  link_ = next.link;
+  state_ = next.held ? state::held : state::asking;
+  asked_ = next.asked;
+  path_ = std::move(next.path);
+  lead_ = std::move(next.lead);
   tries_ = 0;
   targets_.clear();
+  next_second_search_.reset();  // the next second is looked for at once
+  if (asked_) {
+    send_request(*link_, false);  // a Have each chunk from now on
+  }
   if (state_ == state::held && !usable(path_)) {
     drop(node_errc::standby_declined);
-  }
-}
-
-void warm_standby::end_challenge(std::error_code why) {
-  if (!challenger_) {
     return;
   }
-  links_.close(challenger_->link, why);
-  links_.remove(challenger_->link);
-  challenger_.reset();
+  look_for_second();
+}
+
+void warm_standby::drop_second(std::error_code why) {
+  if (!second_) {
+    return;
+  }
+  links_.close(second_->link, why);
+  links_.remove(second_->link);
+  second_.reset();
 }
 
 }  // namespace treecast::core

@@ -39,17 +39,29 @@
 // meanwhile; if it says so longer than upstream_hold::max_hold, it is left
 // as well: the standby has the stream, so it is the better parent now.
 //
+// Two of them: a standby can fail with the parent (frozen or gone at the
+// same moment, or found silent, or moved below the parent, just before),
+// and then the parent's failure costs the viewers below a repair round,
+// longer than their buffer. So a second standby is held as the first is
+// (asked of the same peers, never below the first), announced to as the
+// first (Have), and kept alive-checked; it replaces the first when that is
+// dropped, and the parent when the first cannot (silent too, or below the
+// lost parent). Measured in the simulator, double failures of this kind
+// were most of the stalls left once the first standby and the silence
+// rule were in place.
+//
 // Kept near: a switch stops the stream for the standby's round trip (the
 // JoinRequest out, its first chunk back), or for its trail behind the
 // parent when longer (its switch gap). A held standby that trails the
 // parent's stream by more than standby_max_trail (the median of recent
 // chunks), or is more than standby_max_rtt away, would cost the viewers
-// below that much of their buffer when it takes over. It is challenged: the
-// ancestors, then the peers with a free slot they name, are asked one at a
-// time on a second link, and once a challenger's lead is known the one with
-// the shorter switch gap is kept (make-before-break: the held one serves
-// until then). Challenges that find nothing better come ever less often,
-// until the parent changes.
+// below that much of their buffer when it takes over. The second's switch
+// gap is measured too, and the two swap places when the second's is
+// shorter by challenge_margin; when it is no shorter while the first is
+// slow, the next peer is asked in the second's place (the ancestors, then
+// the peers with a free slot they name), make-before-break: the first
+// serves until then. Searches that find nothing sooner come ever less
+// often, until the parent changes.
 #pragma once
 
 #include <deque>
@@ -92,9 +104,11 @@ class warm_standby {
   void on_attached();
 
   // The held standby, if it can replace the lost parent `lost` (its path
-  // clear of it), is handed over (the link is no longer the standby's) for
-  // a JoinRequest; nullopt otherwise.
-  std::optional<link_id_t> take_for(const std::optional<wire::node_id_t>& lost);
+  // clear of it) and, with `heard_since`, was heard after then, is handed
+  // over (the link is no longer the standby's) for a JoinRequest; else the
+  // second, if it can; nullopt otherwise.
+  std::optional<link_id_t> take_for(const std::optional<wire::node_id_t>& lost,
+                                    std::optional<time_point> heard_since = std::nullopt);
 
   // Messages on a standby link. False when out of place (a protocol error).
   bool on_offer(link_id_t id, link& l, wire::standby_offer&& m);
@@ -139,6 +153,15 @@ class warm_standby {
   // not known.
   std::optional<time_point> parent_overdue_at(time_point parent_heard) const;
 
+  // The held standby heard nothing for `misses` of its beats and two round
+  // trips (silence_rule.hpp; a holder heartbeats its idle standby children
+  // as its children, and sends a Have per chunk): frozen or gone, it could
+  // not replace the parent, and the parent's failure would find it so only
+  // then (a repair round instead of a switch). When; and dropping it, not
+  // asking it again for a while, and looking for another.
+  std::optional<time_point> silent_at(int misses) const;
+  void drop_if_silent(int misses);
+
   void stop();
   std::optional<time_point> deadline(std::optional<time_point> parent_heard) const;
   void on_timer();
@@ -146,11 +169,12 @@ class warm_standby {
  private:
   enum class state { none, asking, held };
 
-  // A peer asked to replace the held standby, on its own link.
-  struct challenger {
+  // The second standby (see above), on its own link.
+  struct second_standby {
     link_id_t link = 0;
-    bool asked = false;  // the StandbyRequest went out
-    bool held = false;   // it offered: its lead is being measured
+    bool asked = false;   // the StandbyRequest went out
+    bool held = false;    // it offered: it can take over
+    bool outrun = false;  // measured no sooner than a first slow to take over
     std::vector<wire::node_id_t> path;
     standby_lead lead;
   };
@@ -160,12 +184,23 @@ class warm_standby {
   void forget_link();
   void reset();
   void ask_next();
-  // Sends our StandbyRequest on `id` and marks it `asked`.
-  void request(link_id_t id, bool& asked);
+  // Sends our StandbyRequest on `id` (as the second standby, Haves only
+  // every second_standby_have_interval) and marks it `asked`; or again on a
+  // held link whose role changed.
+  void request(link_id_t id, bool& asked, bool second = false);
+  void send_request(link_id_t id, bool second);
+  // How often a held standby's link carries something (its chunk pace, or
+  // the second's Have interval); nullopt while the pace is unknown.
+  std::optional<duration> beat_of(link_id_t id) const;
   void fill_targets();
   // Appends the ancestors a standby is asked of (see fill_targets).
   void ancestors_to_ask(std::deque<wire::endpoint>& targets) const;
   void drop(std::error_code why);
+  // Not to be asked until pass_over_memory from now: at all when it fell
+  // silent, else (no sooner) when a sooner standby is looked for; whether
+  // it is not.
+  void pass_over(const wire::endpoint& peer, bool silent);
+  bool passed_over(const wire::endpoint& peer, bool for_sooner) const;
   // The parent's usual lag behind the standby (the largest recent one; long
   // until enough are known).
   duration usual_lag() const;
@@ -177,17 +212,26 @@ class warm_standby {
   // on it), or for the standby's trail behind the parent when longer.
   // nullopt until its lead is known.
   std::optional<duration> switch_gap(const standby_lead& lead, link_id_t id) const;
-  // Challenges (see above): start one when the held standby trails or is
-  // far; ask the next target; a challenger's offer; keep the one with the
-  // shorter switch gap once its lead is known; make the challenger the
-  // standby; close it.
-  void weigh_standbys();  // a lead changed: settle or start a challenge
-  void challenge_if_slow_to_take_over();
-  void challenge_next();
-  void on_challenger_offer(const link& l, wire::standby_offer&& m);
-  void settle_challenge();
-  void take_challenger();
-  void end_challenge(std::error_code why);
+  // The second standby (see above): why the first is slow to take over, if
+  // it is; look for a second when none is held, or for a sooner one in its
+  // place; ask the next target; its offer; swap the two when the second's
+  // switch gap is shorter; a search ended (paused, ever longer when it
+  // found nothing sooner); whether a standby on `path` would fail with the
+  // first; the second in the first's place; close it.
+  std::optional<std::string> slow_to_take_over() const;
+  void weigh_standbys();  // a lead changed: swap, or look for another
+  void look_for_second();
+  void ask_next_second();
+  void on_second_offer(const link& l, wire::standby_offer&& m);
+  void weigh_second();
+  void end_search();
+  bool fails_with_first(const std::vector<wire::node_id_t>& path) const;
+  void swap_with_second();
+  void promote_second();
+  void drop_second(std::error_code why);
+  // The held standby on `id` is silent (silence_rule.hpp): logged,
+  // counted, and passed over for a while.
+  bool silent(link_id_t id, int misses);
   // Whether the held standby can replace `lost` (its path clear of it).
   bool can_replace(const std::optional<wire::node_id_t>& lost) const;
   // When the parent, last heard at `parent_heard`, is `tolerance` late with
@@ -228,18 +272,20 @@ class warm_standby {
   static constexpr wire::seq_t fetch_reach = 4 * wire::max_fetch_chunks;
   // The parent's lag assumed until the standby's lead is known.
   static constexpr duration unknown_lag = std::chrono::milliseconds(300);
-  // A challenger replaces the standby only when this much sooner (noise).
-  static constexpr duration challenge_margin = std::chrono::milliseconds(20);
+  // The second swaps places with the first only when this much sooner (noise).
+  static constexpr duration swap_margin = std::chrono::milliseconds(20);
   // Peers measured no sooner than the standby: not asked again for this
-  // long (paths change), and at most this many remembered.
-  static constexpr duration outrun_memory = std::chrono::seconds(60);
-  static constexpr std::size_t outrun_kept = 8;
-  // Challenges that found nothing sooner double the pause before the next,
+  // long (paths change), and at most this many remembered (passed_over_).
+  // Likewise a standby that fell silent (frozen, gone): asked again, it
+  // would take a try and a connect timeout.
+  static constexpr duration pass_over_memory = std::chrono::seconds(60);
+  static constexpr std::size_t passed_over_kept = 8;
+  // Searches that found nothing sooner double the pause before the next,
   // up to 2^this times standby_challenge_pause (10 s -> 80 s): where no
   // sooner standby exists, asking every 10 s was the largest control cost
   // of a settled tree (connect, hello, request, redirect, six times). A new
   // parent or a sooner standby starts again from the pause.
-  static constexpr int max_challenge_backoff = 3;
+  static constexpr int max_search_backoff = 3;
 
   node_context& ctx_;
   link_table& links_;
@@ -270,12 +316,19 @@ class warm_standby {
   int tries_ = 0;                           // asked this round
   std::optional<time_point> next_round_;
 
-  std::optional<challenger> challenger_;
-  std::deque<wire::endpoint> challenge_targets_;  // to ask next, this challenge
-  int challenge_tries_ = 0;                       // asked this challenge
-  std::optional<time_point> next_challenge_;      // none started before then
-  int fruitless_challenges_ = 0;  // in a row: each doubles the pause, up to max_challenge_backoff
-  std::deque<std::pair<wire::endpoint, time_point>> outrun_;  // no sooner, until then
+  std::optional<second_standby> second_;
+  std::deque<wire::endpoint> second_targets_;     // to ask next, this search
+  int second_tries_ = 0;                          // asked this search
+  bool sooner_wanted_ = false;                    // this search is for a sooner one
+  std::optional<time_point> next_second_search_;  // none started before then
+  int fruitless_searches_ = 0;  // in a row: each doubles the pause, up to max_search_backoff
+  // Not asked, as either standby, until then: measured no sooner, or silent.
+  struct passed {
+    wire::endpoint peer;
+    time_point until;
+    bool silent = false;
+  };
+  std::deque<passed> passed_over_;
 };
 
 }  // namespace treecast::core

@@ -108,6 +108,7 @@ int main(int argc, char** argv) {
     ("buffer-ms", po::value(&buffer_ms)->default_value(buffer_ms),
      "viewers' jitter buffer, ms: stalls are counted against it")
     ("no-standby", po::bool_switch(), "no warm standby parent (the baseline before it)")
+    ("one-standby", po::bool_switch(), "one warm standby parent, not two (the baseline before the second)")
     ("improve-interval", po::value(&improve_s)->default_value(improve_s),
      "seconds between a peer's rounds of the improvement loop (0 = off)")
     ("rise-interval", po::value(&rise_s)->default_value(rise_s),
@@ -203,6 +204,7 @@ int main(int argc, char** argv) {
     }
     config.playout_buffer = std::chrono::milliseconds(buffer_ms);
     config.node_defaults.warm_standby = !vm["no-standby"].as<bool>();
+    config.node_defaults.second_standby = !vm["one-standby"].as<bool>();
     config.health_rows = !vm["no-health-rows"].as<bool>();
     auto interval = [](double s, const char* flag) {
       if (!(s >= 0)) {
@@ -242,7 +244,7 @@ int main(int argc, char** argv) {
           "stalls: %.0f ms in all (lateness %.0f ms, jitter within the player's 40 ms included), "
           "%zu viewers stalled, rebuffering ratio %.6f\n"
           "standby: %llu promotions, %llu parents left behind, %llu kept (upstream late), %llu "
-          "silent, upload share %.5f\n"
+          "silent, %llu standbys silent, upload share %.5f\n"
           "tree: %llu moves to a sooner parent, %llu children moved below a stronger joiner\n"
           "unreachable: %zu viewers, %zu with children, %llu checks failed, %llu connections "
           "to them\n"
@@ -258,7 +260,8 @@ int main(int argc, char** argv) {
           r.rebuffer_ratio, static_cast<unsigned long long>(r.standby_promotions),
           static_cast<unsigned long long>(r.parents_behind),
           static_cast<unsigned long long>(r.parents_held),
-          static_cast<unsigned long long>(r.parents_silent), r.standby_upload_share,
+          static_cast<unsigned long long>(r.parents_silent),
+          static_cast<unsigned long long>(r.standbys_silent), r.standby_upload_share,
           static_cast<unsigned long long>(r.parent_moves),
           static_cast<unsigned long long>(r.children_moved_out), r.unreachable_peers,
           r.unreachable_with_children, static_cast<unsigned long long>(r.reach_checks_failed),

@@ -326,6 +326,19 @@ class world {
                  std::chrono::duration<double, std::milli>(age).count(), path.c_str());
   }
 
+  // With either trace on, one line per churn victim: a stall or a peer's
+  // log then shows whose failure it followed.
+  void trace_churn(std::uint32_t victim, sim_config::churn_kind mode) const {
+    if (!config_.trace_stalls && !config_.trace_peer) {
+      return;
+    }
+    const char* how = mode == sim_config::churn_kind::crash    ? "crashes"
+                      : mode == sim_config::churn_kind::freeze ? "freezes"
+                                                               : "leaves";
+    std::fprintf(stderr, "%10.3f churn: peer %u %s\n",
+                 std::chrono::duration<double>(now_.time_since_epoch()).count(), victim, how);
+  }
+
   std::optional<std::size_t> parent_of(std::size_t i) const {
     const auto parent = nodes_[i]->parent_endpoint();
     if (!parent || !nodes_[i]->attached()) {
@@ -462,6 +475,7 @@ class world {
         }
       }
     }
+    trace_churn(victim, mode);
     switch (mode) {
       case sim_config::churn_kind::mixed:  // chosen above
       case sim_config::churn_kind::leave:
@@ -526,6 +540,7 @@ class world {
       r.parents_behind += node.stats().get(core::counter::parents_behind);
       r.parents_held += node.stats().get(core::counter::parents_held);
       r.parents_silent += node.stats().get(core::counter::parents_silent);
+      r.standbys_silent += node.stats().get(core::counter::standbys_silent);
       r.parent_moves += node.stats().get(core::counter::parent_moves);
       r.children_moved_out += node.stats().get(core::counter::children_moved_out);
       r.reach_checks_failed += node.stats().get(core::counter::children_unreachable);
@@ -849,7 +864,7 @@ std::string sim_result::to_json() const {
       << ", \"play_latency_ms_p99\": " << play_latency_ms_p99
       << ", \"standby_promotions\": " << standby_promotions
       << ", \"parents_behind\": " << parents_behind << ", \"parents_held\": " << parents_held
-      << ", \"parents_silent\": " << parents_silent
+      << ", \"parents_silent\": " << parents_silent << ", \"standbys_silent\": " << standbys_silent
       << ", \"standby_upload_share\": " << standby_upload_share
       << ", \"parent_moves\": " << parent_moves
       << ", \"children_moved_out\": " << children_moved_out

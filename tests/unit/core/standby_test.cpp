@@ -22,10 +22,12 @@ using testing::root_config;
 
 // A relay (id 100) that joined parent 5 (depth 1) and holds peer 6 (depth
 // 1, another branch) as its warm standby, with `chunks` chunks from its
-// parent.
+// parent. One standby only, unless `second`: then the ancestor above the
+// parent (the broadcaster) was asked to be the second (second_ask).
 struct attached_with_standby {
-  explicit attached_with_standby(node_config config = relay_config(), wire::seq_t chunks = 4)
-      : h(config) {
+  explicit attached_with_standby(node_config config = relay_config(), wire::seq_t chunks = 4,
+                                 bool second = false)
+      : h(with_second(config, second)) {
     h.start();
     const auto probes = h.answer_query({{id_of(5), {"10.0.0.5", 7005}, 1, 2, "", {}},
                                         {id_of(6), {"10.0.0.6", 7006}, 1, 2, "", {}}});
@@ -36,6 +38,10 @@ struct attached_with_standby {
     h.answer_probe(standby, 6, 7006, 1, 2, {id_of(1), id_of(6)});
     h.receive(parent, wire::join_accept{1, {id_of(1), id_of(5)}, {{"127.0.0.1", 7000}}, {}});
     h.receive(standby, wire::standby_offer{1, {id_of(1), id_of(6)}, 2});
+    const auto asked = h.all<connect_action>();
+    if (!asked.empty()) {
+      second_ask = asked.back();
+    }
     for (wire::seq_t s = 0; s < chunks; ++s) {
       h.receive(parent, make_chunk(s));
       h.receive(standby, wire::have{s, 2});  // the standby hears them as we do
@@ -43,9 +49,15 @@ struct attached_with_standby {
     h.clear();
   }
 
+  static node_config with_second(node_config config, bool second) {
+    config.second_standby = second;
+    return config;
+  }
+
   harness h;
   link_id_t parent = 0;
   link_id_t standby = 0;
+  std::optional<connect_action> second_ask;
 };
 
 // Peer `n`, child of `parent`, asks the node under test (id 100, the
@@ -314,6 +326,61 @@ wire::seq_t parent_back_on_pace(attached_with_standby& t, wire::seq_t next, int 
   return next;
 }
 
+// The parent streams on a frame apart from `next` for `span`; the standby
+// says nothing. The next sequence number.
+wire::seq_t only_the_parent_streams(attached_with_standby& t, wire::seq_t next, duration span) {
+  for (duration sent{}; sent + 33ms <= span; sent += 33ms) {
+    t.h.advance(33ms);
+    t.h.receive(t.parent, make_frame_chunk(next++));
+  }
+  return next;
+}
+
+TEST(warm_standby, a_standby_silent_while_the_parent_streams_is_dropped_and_another_asked) {
+  // Frozen or gone, it could not replace the parent: found out now, not
+  // when the parent fails too. Its beat is the child heartbeat (its chunks'
+  // Haves come closer), two of them and two round trips (5 ms here).
+  attached_with_standby t(relay_config(), 0);
+  const wire::seq_t next = parent_at_frame_pace(t);
+  only_the_parent_streams(t, next, 198ms);
+  t.h.advance(11ms);
+  EXPECT_FALSE(t.h.closed_reason(t.standby));
+  t.h.advance(1ms);
+  EXPECT_EQ(t.h.closed_reason(t.standby), std::error_code(node_errc::standby_silent));
+  EXPECT_EQ(t.h.engine().stats().get(counter::standbys_silent), 1u);
+  EXPECT_EQ(t.h.only_connect().to, (wire::endpoint{"127.0.0.1", 7000}));  // the ancestor
+}
+
+TEST(warm_standby, a_standby_heartbeating_without_haves_is_kept) {
+  // Its own stream stopped above it: alive, it is back within its switch.
+  attached_with_standby t(relay_config(), 0);
+  wire::seq_t next = parent_at_frame_pace(t);
+  for (int i = 0; i < 10; ++i) {
+    next = only_the_parent_streams(t, next, 99ms);
+    t.h.receive(t.standby, wire::heartbeat{});
+  }
+  EXPECT_FALSE(t.h.closed_reason(t.standby));
+  EXPECT_TRUE(t.h.all<connect_action>().empty());
+}
+
+TEST(warm_standby, a_standby_that_fell_silent_is_not_asked_again_soon) {
+  attached_with_standby t(relay_config(), 0);
+  wire::seq_t next = parent_at_frame_pace(t);
+  next = only_the_parent_streams(t, next, 231ms);
+  // The ancestor asked next offers, then falls silent as well.
+  const auto ancestor = t.h.only_connect();
+  t.h.connected(ancestor.link);
+  t.h.receive(ancestor.link, hello_from(1, 7000));
+  t.h.receive(ancestor.link, wire::standby_offer{1, {id_of(1)}, 2});
+  EXPECT_FALSE(t.h.closed_reason(ancestor.link));
+  t.h.clear();
+  next = only_the_parent_streams(t, next, 231ms);
+  EXPECT_EQ(t.h.closed_reason(ancestor.link), std::error_code(node_errc::standby_silent));
+  // Neither is asked again while the memory lasts, though rounds go on.
+  only_the_parent_streams(t, next, 10s);
+  EXPECT_TRUE(t.h.all<connect_action>().empty());
+}
+
 TEST(warm_standby, a_parent_late_by_its_own_pace_has_the_next_chunks_fetched_before_any_have) {
   attached_with_standby t(relay_config(), 0);
   const wire::seq_t next = parent_at_frame_pace(t);
@@ -373,7 +440,9 @@ TEST(warm_standby, a_parent_back_on_pace_is_kept_and_fetched_for_again_only_when
   wire::seq_t next = parent_at_frame_pace(t);
   t.h.advance(80ms);
   ASSERT_EQ(t.h.only_sent<wire::fetch>(t.standby).size(), 1u);
-  next = parent_back_on_pace(t, next, 5);  // a hiccup, not a failure
+  t.h.receive(t.standby, wire::heartbeat{});  // it lives
+  next = parent_back_on_pace(t, next, 5);     // a hiccup, not a failure
+  t.h.receive(t.standby, wire::heartbeat{});
   EXPECT_EQ(t.h.engine().stats().get(counter::paced_fetches), 1u);
   EXPECT_TRUE(t.h.only_sent<wire::join_request>(t.standby).empty());
   t.h.advance(80ms);
@@ -410,6 +479,9 @@ bool switched_while_told(attached_with_standby& t, link_id_t from_link,
   for (auto at = 0ms; at < until; at += 10ms) {
     if (at >= from && (at - from) % every == 0ms) {
       t.h.receive(from_link, wire::heartbeat{true});
+    }
+    if (at % 100ms == 0ms) {
+      t.h.receive(t.standby, wire::heartbeat{});  // alive, its newest chunk announced
     }
     t.h.advance(10ms);
   }
@@ -787,20 +859,23 @@ void stream(attached_with_standby& t, wire::seq_t from, wire::seq_t to,
   }
 }
 
-// The broadcaster, asked for a standby (the one connect since the last
-// clear), is full and names peer `n`, which offers `round_trip` after our
-// request. Peer n's link.
+// The broadcaster, asked for a standby (`ancestor`, else the one connect
+// since the last clear), is full and names peer `n`, which offers
+// `round_trip` after our request. Peer n's link.
 link_id_t offered_by_named_peer(attached_with_standby& t, std::uint8_t n,
-                                std::chrono::milliseconds round_trip) {
-  const auto ancestor = t.h.only_connect();
-  EXPECT_EQ(ancestor.to, (wire::endpoint{"127.0.0.1", 7000}));
-  t.h.connected(ancestor.link);
-  EXPECT_EQ(t.h.only_sent<wire::standby_request>(ancestor.link).size(), 1u);
+                                std::chrono::milliseconds round_trip,
+                                std::optional<connect_action> ancestor = {}) {
+  if (!ancestor) {
+    ancestor = t.h.only_connect();
+  }
+  EXPECT_EQ(ancestor->to, (wire::endpoint{"127.0.0.1", 7000}));
+  t.h.connected(ancestor->link);
+  EXPECT_EQ(t.h.only_sent<wire::standby_request>(ancestor->link).size(), 1u);
   t.h.clear();
-  t.h.receive(ancestor.link, hello_from(1, 7000));
+  t.h.receive(ancestor->link, hello_from(1, 7000));
   const auto port = static_cast<std::uint16_t>(7000 + n);
   const wire::endpoint named{"10.0.0." + std::to_string(n), port};
-  t.h.receive(ancestor.link, wire::join_redirect{"full", {named}});
+  t.h.receive(ancestor->link, wire::join_redirect{"full", {named}});
   const auto asked = t.h.only_connect();
   EXPECT_EQ(asked.to, named);
   t.h.connected(asked.link);
@@ -811,126 +886,169 @@ link_id_t offered_by_named_peer(attached_with_standby& t, std::uint8_t n,
   return asked.link;
 }
 
-// A standby whose Haves trail the parent by 100 ms (more than the 50 ms
-// allowed) is challenged: the ancestor above the parent (the broadcaster)
-// is asked, and being full names peer 8, which offers `round_trip` after
-// our request. Peer 8's link.
-link_id_t challenged(attached_with_standby& t, std::chrono::milliseconds round_trip = 0ms) {
-  stream(t, 0, 2, 100ms);
-  EXPECT_TRUE(t.h.all<connect_action>().empty());  // its lead is not known yet
-  stream(t, 2, 3, 100ms);
-  return offered_by_named_peer(t, 8, round_trip);
-}
-
-TEST(warm_standby, a_trailing_standby_is_replaced_by_a_sooner_challenger_make_before_break) {
-  attached_with_standby t(relay_config(), 0);
-  const link_id_t challenger = challenged(t);
-  // The broadcaster announces each chunk 30 ms before the parent sends it.
-  stream(t, 3, 5, 100ms, std::pair{challenger, 30ms});
-  EXPECT_FALSE(t.h.closed_reason(t.standby));  // kept until the challenger's lead is known
-  stream(t, 5, 6, 100ms, std::pair{challenger, 30ms});
-  EXPECT_EQ(t.h.closed_reason(t.standby), std::error_code(node_errc::standby_replaced));
-  EXPECT_FALSE(t.h.closed_reason(challenger));
-  // It is the standby now: a crashed parent is replaced on its link.
-  t.h.closed(t.parent);
-  EXPECT_EQ(t.h.only_sent<wire::join_request>(challenger).size(), 1u);
-}
-
-TEST(warm_standby, a_challenger_no_sooner_is_closed_and_not_asked_again_soon) {
-  attached_with_standby t(relay_config(), 0);
-  const link_id_t challenger = challenged(t);
-  // The challenger's Haves come 150 ms after the parent's chunks: later
-  // than the standby's.
-  for (wire::seq_t s = 3; s < 6; ++s) {
-    t.h.receive(t.parent, make_chunk(s));
-    t.h.advance(100ms);
-    t.h.receive(t.standby, wire::have{s, 2});
-    t.h.advance(50ms);
-    t.h.receive(challenger, wire::have{s, 2});
-    t.h.advance(50ms);
+// Attached with a first standby (peer 6) and a second: the broadcaster,
+// asked once the first was held, is full and names peer 8, which offers
+// `round_trip` after our request. Peer 8's link.
+struct attached_with_two_standbys : attached_with_standby {
+  explicit attached_with_two_standbys(std::chrono::milliseconds round_trip = 0ms)
+      : attached_with_standby(relay_config(), 0, true) {
+    second = offered_by_named_peer(*this, 8, round_trip, second_ask);
   }
-  EXPECT_EQ(t.h.closed_reason(challenger), std::error_code(node_errc::standby_declined));
-  EXPECT_FALSE(t.h.closed_reason(t.standby));
-  t.h.clear();
-  // The standby still trails, but the next challenge waits for the pause,
-  // and then asks the ancestor again, not peer 8.
-  stream(t, 6, 50, 100ms);
-  EXPECT_TRUE(t.h.all<connect_action>().empty());
-  stream(t, 50, 60, 100ms);
-  EXPECT_EQ(t.h.only_connect().to, (wire::endpoint{"127.0.0.1", 7000}));
+  link_id_t second = 0;
+};
+
+TEST(warm_standby, a_second_standby_is_asked_once_the_first_is_held) {
+  attached_with_standby t(relay_config(), 0, true);
+  ASSERT_TRUE(t.second_ask);
+  EXPECT_EQ(t.second_ask->to, (wire::endpoint{"127.0.0.1", 7000}));  // the ancestor
 }
 
-TEST(warm_standby, a_sooner_challenger_a_long_round_trip_away_is_not_taken) {
-  attached_with_standby t(relay_config(), 0);
-  // Its copy comes 30 ms before the parent's, but a switch to it would stop
-  // the stream for its 150 ms round trip, longer than the held one's trail.
-  const link_id_t challenger = challenged(t, 150ms);
-  stream(t, 3, 6, 100ms, std::pair{challenger, 30ms});
-  EXPECT_EQ(t.h.closed_reason(challenger), std::error_code(node_errc::standby_declined));
-  EXPECT_FALSE(t.h.closed_reason(t.standby));
+TEST(warm_standby, the_second_takes_over_when_the_first_froze_with_the_parent) {
+  attached_with_two_standbys t;
+  t.h.advance(300ms);  // the parent and the first say nothing
+  t.h.receive(t.second, wire::have{0, 2});
+  t.h.advance(200ms);
+  EXPECT_EQ(t.h.engine().stats().get(counter::parents_silent), 1u);
+  EXPECT_TRUE(t.h.only_sent<wire::join_request>(t.standby).empty());
+  EXPECT_EQ(t.h.only_sent<wire::join_request>(t.second).size(), 1u);
+  EXPECT_EQ(t.h.engine().stats().get(counter::second_standby_promotions), 1u);
+  EXPECT_TRUE(t.h.all<connect_action>().empty());  // no repair round
 }
 
-TEST(warm_standby, a_standby_a_long_round_trip_away_is_challenged_by_a_nearer_one) {
-  attached_with_standby t(relay_config(), 0);
-  // The standby is gone; the next is peer 8, 150 ms away.
-  t.h.closed(t.standby);
-  t.standby = offered_by_named_peer(t, 8, 150ms);
-  // Its copy comes with the parent's: no trail, but its round trip is more
-  // than the 100 ms allowed, so once its lead is known it is challenged.
-  // Peer 9, 10 ms away, offers.
-  stream(t, 0, 3, 0ms);
-  const link_id_t near = offered_by_named_peer(t, 9, 10ms);
-  // Peer 9's copy comes with the parent's too: a switch to it stops the
-  // stream for its 10 ms round trip, not 150.
-  stream(t, 3, 6, 0ms, std::pair{near, 0ms});
-  EXPECT_EQ(t.h.closed_reason(t.standby), std::error_code(node_errc::standby_replaced));
+TEST(warm_standby, the_second_takes_over_when_the_first_hangs_below_the_lost_parent) {
+  attached_with_two_standbys t;
+  // The first moved below our parent since (its offer says so): declined,
+  // the second is the first now.
+  t.h.receive(t.standby, wire::standby_offer{2, {id_of(1), id_of(5), id_of(6)}, 2});
+  EXPECT_EQ(t.h.closed_reason(t.standby), std::error_code(node_errc::standby_declined));
   t.h.closed(t.parent);
-  EXPECT_EQ(t.h.only_sent<wire::join_request>(near).size(), 1u);
+  EXPECT_EQ(t.h.only_sent<wire::join_request>(t.second).size(), 1u);
 }
 
-TEST(warm_standby, challenges_that_find_nothing_sooner_come_ever_less_often) {
-  attached_with_standby t(relay_config(), 0);
-  // The standby trails by 100 ms for good; the ancestor a challenge asks
-  // cannot be reached, so each challenge finds nothing.
-  std::vector<time_point> challenges;
-  for (wire::seq_t s = 0; challenges.size() < 5 && s < 2000; ++s) {
-    stream(t, s, s + 1, 100ms);
-    for (const auto& c : t.h.all<connect_action>()) {
-      challenges.push_back(t.h.now());
-      t.h.closed(c.link);
-    }
-    t.h.clear();
-  }
-  ASSERT_EQ(challenges.size(), 5u);
-  auto apart_s = [&](std::size_t i) {
-    return std::chrono::duration<double>(challenges[i + 1] - challenges[i]).count();
-  };
-  const double pause_s =
-      std::chrono::duration<double>(relay_config().standby_challenge_pause).count();
-  EXPECT_NEAR(apart_s(0), pause_s, 0.3);
-  EXPECT_NEAR(apart_s(1), 2 * pause_s, 0.3);
-  EXPECT_NEAR(apart_s(2), 4 * pause_s, 0.3);
-  EXPECT_NEAR(apart_s(3), 8 * pause_s, 0.3);  // at most
+TEST(warm_standby, a_second_below_the_first_is_declined) {
+  // It would fail with the first.
+  attached_with_standby t(relay_config(), 0, true);
+  t.h.connected(t.second_ask->link);
+  t.h.receive(t.second_ask->link, hello_from(1, 7000));
+  t.h.receive(t.second_ask->link, wire::standby_offer{2, {id_of(1), id_of(6), id_of(9)}, 2});
+  EXPECT_EQ(t.h.closed_reason(t.second_ask->link), std::error_code(node_errc::standby_declined));
 }
 
-TEST(warm_standby, a_standby_within_the_allowed_trail_is_not_challenged) {
-  attached_with_standby t(relay_config(), 0);
-  stream(t, 0, 20, 40ms);
-  EXPECT_TRUE(t.h.all<connect_action>().empty());
-}
-
-TEST(warm_standby, a_challenger_held_when_the_parent_fails_becomes_the_next_standby) {
-  attached_with_standby t(relay_config(), 0);
-  const link_id_t challenger = challenged(t);
+TEST(warm_standby, the_second_becomes_the_first_when_the_first_takes_over) {
+  attached_with_two_standbys t;
   t.h.closed(t.parent);
   ASSERT_EQ(t.h.only_sent<wire::join_request>(t.standby).size(), 1u);
   t.h.receive(t.standby, wire::join_accept{1, {id_of(1), id_of(6)}, {{"127.0.0.1", 7000}}, {}});
   EXPECT_TRUE(t.h.engine().attached());
-  EXPECT_FALSE(t.h.closed_reason(challenger));
-  // The old standby is the parent now; the challenger fails over for it.
+  EXPECT_FALSE(t.h.closed_reason(t.second));
+  // The old first is the parent now; the second fails over for it.
   t.h.clear();
   t.h.closed(t.standby);
-  EXPECT_EQ(t.h.only_sent<wire::join_request>(challenger).size(), 1u);
+  EXPECT_EQ(t.h.only_sent<wire::join_request>(t.second).size(), 1u);
+}
+
+TEST(warm_standby, a_trailing_standby_swaps_places_with_a_sooner_second_make_before_break) {
+  attached_with_two_standbys t;
+  // The first's Haves come 100 ms after the parent's chunks (more than the
+  // 50 ms allowed); the broadcaster announces each 30 ms before the parent.
+  stream(t, 0, 6, 100ms, std::pair{t.second, 30ms});
+  t.h.closed(t.parent);
+  EXPECT_EQ(t.h.only_sent<wire::join_request>(t.second).size(), 1u);
+  EXPECT_EQ(t.h.engine().stats().get(counter::second_standby_promotions), 0u);  // the first now
+}
+
+TEST(warm_standby, a_trailing_standby_is_kept_as_the_second_when_a_sooner_one_takes_its_place) {
+  attached_with_two_standbys t;
+  stream(t, 0, 6, 100ms, std::pair{t.second, 30ms});
+  EXPECT_FALSE(t.h.closed_reason(t.standby));
+  EXPECT_FALSE(t.h.closed_reason(t.second));
+  // The first (peer 8 now) froze with the parent: the old first, heard
+  // since, takes over.
+  t.h.advance(300ms);
+  t.h.receive(t.standby, wire::have{6, 2});
+  t.h.advance(100ms);
+  EXPECT_EQ(t.h.only_sent<wire::join_request>(t.standby).size(), 1u);
+  EXPECT_TRUE(t.h.only_sent<wire::join_request>(t.second).empty());
+}
+
+// Chunks from..to-1 as stream() sends them, and the second's Haves
+// `after` the parent's copy.
+void stream_with_second_after(attached_with_two_standbys& t, wire::seq_t from, wire::seq_t to,
+                              std::chrono::milliseconds after) {
+  for (wire::seq_t s = from; s < to; ++s) {
+    t.h.receive(t.parent, make_chunk(s));
+    t.h.advance(100ms);
+    t.h.receive(t.standby, wire::have{s, 2});
+    t.h.advance(after - 100ms);
+    t.h.receive(t.second, wire::have{s, 2});
+    t.h.advance(200ms - after);
+  }
+}
+
+TEST(warm_standby, a_second_no_sooner_than_a_trailing_first_is_replaced_after_the_pause) {
+  attached_with_two_standbys t;
+  // The first trails by 100 ms, the second by 150: no sooner, but kept
+  // (it can still take over) until the pause is over; then the ancestor is
+  // asked again, and peer 8 is not.
+  stream_with_second_after(t, 0, 50, 150ms);
+  EXPECT_FALSE(t.h.closed_reason(t.second));
+  EXPECT_TRUE(t.h.all<connect_action>().empty());
+  stream_with_second_after(t, 50, 60, 150ms);
+  EXPECT_EQ(t.h.closed_reason(t.second), std::error_code(node_errc::standby_replaced));
+  const auto ancestor = t.h.only_connect();
+  EXPECT_EQ(ancestor.to, (wire::endpoint{"127.0.0.1", 7000}));
+  t.h.connected(ancestor.link);
+  t.h.receive(ancestor.link, hello_from(1, 7000));
+  t.h.clear();
+  t.h.receive(ancestor.link, wire::join_redirect{"full", {{"10.0.0.8", 7008}}});
+  EXPECT_TRUE(t.h.all<connect_action>().empty());
+}
+
+TEST(warm_standby, a_sooner_second_a_long_round_trip_away_does_not_swap) {
+  // Its copy comes 30 ms before the parent's, but a switch to it would stop
+  // the stream for its 150 ms round trip, longer than the first's trail.
+  attached_with_two_standbys t(150ms);
+  stream(t, 0, 6, 100ms, std::pair{t.second, 30ms});
+  t.h.closed(t.parent);
+  EXPECT_EQ(t.h.only_sent<wire::join_request>(t.standby).size(), 1u);
+}
+
+TEST(warm_standby, a_first_standby_a_long_round_trip_away_swaps_with_a_nearer_second) {
+  attached_with_two_standbys t(150ms);
+  // The first is gone; the second (peer 8, 150 ms away) is the first now,
+  // and the broadcaster, asked again for a second, names peer 9, 10 ms
+  // away. Both copies come with the parent's: peer 9's switch gap is the
+  // shorter.
+  t.h.closed(t.standby);
+  t.standby = std::exchange(t.second, offered_by_named_peer(t, 9, 10ms));
+  stream(t, 0, 6, 0ms, std::pair{t.second, 0ms});
+  t.h.closed(t.parent);
+  EXPECT_EQ(t.h.only_sent<wire::join_request>(t.second).size(), 1u);
+}
+
+TEST(warm_standby, a_second_that_cannot_be_found_is_looked_for_every_retry) {
+  attached_with_standby t(relay_config(), 0, true);
+  // The ancestor a search asks cannot be reached.
+  t.h.closed(t.second_ask->link);
+  std::vector<time_point> searches;
+  for (wire::seq_t s = 0; searches.size() < 3 && s < 200; ++s) {
+    stream(t, s, s + 1, 100ms);
+    for (const auto& c : t.h.all<connect_action>()) {
+      searches.push_back(t.h.now());
+      t.h.closed(c.link);
+    }
+    t.h.clear();
+  }
+  ASSERT_EQ(searches.size(), 3u);
+  const double retry_s = std::chrono::duration<double>(relay_config().standby_retry).count();
+  EXPECT_NEAR(std::chrono::duration<double>(searches[1] - searches[0]).count(), retry_s, 0.3);
+}
+
+TEST(warm_standby, a_standby_within_the_allowed_trail_has_no_sooner_one_looked_for) {
+  attached_with_two_standbys t;
+  stream(t, 0, 20, 40ms, std::pair{t.second, 0ms});
+  EXPECT_TRUE(t.h.all<connect_action>().empty());
+  EXPECT_FALSE(t.h.closed_reason(t.second));
 }
 
 TEST(warm_standby, a_standby_below_the_parent_is_declined_and_an_ancestor_asked) {
@@ -1090,6 +1208,47 @@ TEST(standby_holder, announces_each_chunk_and_takes_the_switch_as_a_join) {
   h.clear();
   h.source(make_chunk(7));
   EXPECT_TRUE(h.only_sent<wire::have>(peer).empty());  // a child now: chunks, not haves
+}
+
+TEST(standby_holder, heartbeats_an_idle_standby_child_as_a_child) {
+  // Its Haves stop with our stream: a heartbeat each child heartbeat
+  // interval tells it we live, so that silence means frozen or gone.
+  harness h(root_config());
+  start_with_chunks(h);
+  const link_id_t peer = ask_standby(h, 9, 3);
+  h.clear();
+  h.advance(h.engine().config().child_heartbeat_interval - 1ms);
+  EXPECT_TRUE(h.only_sent<wire::heartbeat>(peer).empty());
+  h.advance(1ms);
+  EXPECT_EQ(h.only_sent<wire::heartbeat>(peer).size(), 1u);
+}
+
+TEST(standby_holder, announces_to_a_second_standby_only_as_often_as_it_asked) {
+  // Peer 9 holds us as its second standby (Haves every 200 ms), peer 10 as
+  // its first (a Have each chunk); chunks come 33 ms apart.
+  harness h(root_config());
+  start_with_chunks(h);
+  const link_id_t second = h.accept();
+  h.receive(second, hello_from(9, 9009));
+  h.receive(second, wire::standby_request{{id_of(100), id_of(3), id_of(9)}, {}, 0, 200});
+  const link_id_t first = ask_standby(h, 10, 4);
+  h.clear();
+  for (wire::seq_t s = 6; s < 36; ++s) {  // a second of chunks
+    h.source(make_chunk(s));
+    h.advance(33ms);
+  }
+  EXPECT_EQ(h.only_sent<wire::have>(first).size(), 30u);
+  EXPECT_EQ(h.only_sent<wire::have>(second).size(), 5u);      // 231 ms apart
+  EXPECT_TRUE(h.only_sent<wire::heartbeat>(second).empty());  // its Haves are beat enough
+  // Its first failed: the second is the first now, and says so.
+  h.clear();
+  h.receive(second, wire::standby_request{{id_of(100), id_of(3), id_of(9)}, {}, 0, 0});
+  for (wire::seq_t s = 36; s < 46; ++s) {
+    h.source(make_chunk(s));
+    h.advance(33ms);
+  }
+  EXPECT_EQ(h.only_sent<wire::have>(second).size(), 10u);
+  EXPECT_FALSE(h.closed_reason(second));
 }
 
 TEST(standby_holder, serves_a_fetch_once_and_drops_a_child_that_fetches_again) {
