@@ -677,8 +677,7 @@ void warm_standby::ask_next_second() {
       continue;  // the one we have, or one silent (or, for a sooner one, no sooner) lately
     }
     ++second_tries_;
-    second_.emplace();
-    second_->link = links_.open(link_kind::standby, target);
+    second_.emplace(links_.open(link_kind::standby, target));
     return;
   }
   second_targets_.clear();
@@ -742,7 +741,11 @@ void warm_standby::weigh_second() {
 }
 
 void warm_standby::swap_with_second() {
-  second_standby first{*link_, asked_, true, false, std::move(path_), std::move(lead_)};
+  second_standby first(*link_);
+  first.asked = asked_;
+  first.held = true;
+  first.path = std::move(path_);
+  first.lead = std::move(lead_);
   second_standby next = std::move(*second_);
   link_ = next.link;
   asked_ = next.asked;

@@ -171,6 +171,7 @@ class warm_standby {
 
   // The second standby (see above), on its own link.
   struct second_standby {
+    explicit second_standby(link_id_t id) : link(id) {}
     link_id_t link = 0;
     bool asked = false;   // the StandbyRequest went out
     bool held = false;    // it offered: it can take over

@@ -541,6 +541,7 @@ class world {
       r.parents_held += node.stats().get(core::counter::parents_held);
       r.parents_silent += node.stats().get(core::counter::parents_silent);
       r.standbys_silent += node.stats().get(core::counter::standbys_silent);
+      r.second_standby_promotions += node.stats().get(core::counter::second_standby_promotions);
       r.parent_moves += node.stats().get(core::counter::parent_moves);
       r.children_moved_out += node.stats().get(core::counter::children_moved_out);
       r.reach_checks_failed += node.stats().get(core::counter::children_unreachable);
@@ -865,6 +866,7 @@ std::string sim_result::to_json() const {
       << ", \"standby_promotions\": " << standby_promotions
       << ", \"parents_behind\": " << parents_behind << ", \"parents_held\": " << parents_held
       << ", \"parents_silent\": " << parents_silent << ", \"standbys_silent\": " << standbys_silent
+      << ", \"second_standby_promotions\": " << second_standby_promotions
       << ", \"standby_upload_share\": " << standby_upload_share
       << ", \"parent_moves\": " << parent_moves
       << ", \"children_moved_out\": " << children_moved_out

@@ -173,7 +173,8 @@ struct sim_result {
   std::uint64_t parents_behind = 0;
   std::uint64_t parents_held = 0;
   std::uint64_t parents_silent = 0;
-  std::uint64_t standbys_silent = 0;  // held standbys dropped for silence
+  std::uint64_t standbys_silent = 0;            // held standbys dropped for silence
+  std::uint64_t second_standby_promotions = 0;  // the second took over: the first could not
   double standby_upload_share = 0;
   // The tree improving itself: moves to a sooner parent (the improvement
   // loop) and children moved below a stronger joiner that took their slot.
