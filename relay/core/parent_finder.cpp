@@ -544,8 +544,9 @@ void parent_finder::on_link_failed(link_kind kind, const std::error_code& why) {
   if (kind == link_kind::rendezvous && phase_ == phase::querying) {
     failed("rendezvous unreachable (" + why.message() + ")");
   } else if (kind == link_kind::joining) {
-    if (!ask_spare_instead("chosen parent went away (" + why.message() + ")")) {
-      failed("chosen parent went away (" + why.message() + ")");
+    const std::string gone = "chosen parent went away (" + why.message() + ")";
+    if (!ask_spare_instead(gone)) {
+      failed(gone);
     }
   }
 }

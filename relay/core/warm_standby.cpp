@@ -486,14 +486,17 @@ bool warm_standby::passed_over(const wire::endpoint& peer, bool for_sooner) cons
 std::optional<time_point> warm_standby::silent_at(int misses) const {
   std::optional<time_point> first;
   if (state_ == state::held) {
-    first = silent_after(links_.at(*link_), beat_of(*link_), misses, ctx_.config);
+    first = silent_time(*link_, misses);
   }
   if (second_ && second_->held) {
-    const time_point second =
-        silent_after(links_.at(second_->link), beat_of(second_->link), misses, ctx_.config);
+    const time_point second = silent_time(second_->link, misses);
     first = first ? std::min(*first, second) : second;
   }
   return first;
+}
+
+time_point warm_standby::silent_time(link_id_t id, int misses) const {
+  return silent_after(links_.at(id), beat_of(id), misses, ctx_.config);
 }
 
 std::optional<duration> warm_standby::beat_of(link_id_t id) const {
@@ -506,10 +509,10 @@ std::optional<duration> warm_standby::beat_of(link_id_t id) const {
 }
 
 bool warm_standby::silent(link_id_t id, int misses) {
-  const link& l = links_.at(id);
-  if (ctx_.now < silent_after(l, beat_of(id), misses, ctx_.config)) {
+  if (ctx_.now < silent_time(id, misses)) {
     return false;
   }
+  const link& l = links_.at(id);
   ctx_.log(log_level::info, "warm standby " + describe(l.remote) + " silent for " +
                                 ms_text(ctx_.now - l.last_heard) + " ms");
   ctx_.stats.add(counter::standbys_silent);
@@ -621,23 +624,23 @@ std::optional<duration> warm_standby::switch_gap(const standby_lead& lead, link_
   return std::max(links_.at(id).rtt, -*typical);
 }
 
-std::optional<std::string> warm_standby::slow_to_take_over() const {
-  const auto lead = lead_.typical();
-  if (state_ != state::held || !lead) {
-    return std::nullopt;
-  }
+bool warm_standby::slow_to_take_over() const {
   // The stream would come later through the standby than it does now, or
   // stop for a long round trip when it takes over: a switch to it would
-  // cost the viewers below that much of their buffer.
-  const duration trail = -*lead;
-  const duration rtt = links_.at(*link_).rtt;
+  // cost the viewers below that much of their buffer. (On every chunk: no
+  // text built here.)
+  const auto lead = lead_.typical();
+  return state_ == state::held && lead &&
+         (-*lead > ctx_.config.standby_max_trail ||
+          links_.at(*link_).rtt > ctx_.config.standby_max_rtt);
+}
+
+std::string warm_standby::why_slow() const {
+  const duration trail = -lead_.typical().value_or(duration::zero());
   if (trail > ctx_.config.standby_max_trail) {
     return "trails the parent by " + ms_text(trail) + " ms; looking for a sooner one";
   }
-  if (rtt > ctx_.config.standby_max_rtt) {
-    return "is " + ms_text(rtt) + " ms away (round trip); looking for a nearer one";
-  }
-  return std::nullopt;
+  return "is " + ms_text(links_.at(*link_).rtt) + " ms away (round trip); looking for a nearer one";
 }
 
 void warm_standby::look_for_second() {
@@ -645,7 +648,7 @@ void warm_standby::look_for_second() {
       (next_second_search_ && ctx_.now < *next_second_search_)) {
     return;  // no standby yet, a search under way, or paused
   }
-  const auto slow = slow_to_take_over();
+  const bool slow = slow_to_take_over();
   if (second_) {
     // Kept, unless it was measured no sooner than a first that is slow to
     // take over (else weigh_second swapped them): then, after the pause,
@@ -656,9 +659,9 @@ void warm_standby::look_for_second() {
     drop_second(node_errc::standby_replaced);
   }
   if (slow) {
-    ctx_.log(log_level::debug, "warm standby " + *slow);
+    ctx_.log(log_level::debug, "warm standby " + why_slow());
   }
-  sooner_wanted_ = slow.has_value();
+  sooner_wanted_ = slow;
   second_tries_ = 0;
   second_targets_.clear();
   ask_next_second();
@@ -746,25 +749,25 @@ void warm_standby::swap_with_second() {
   first.held = true;
   first.path = std::move(path_);
   first.lead = std::move(lead_);
-  second_standby next = std::move(*second_);
-  link_ = next.link;
-  asked_ = next.asked;
-  path_ = std::move(next.path);
-  lead_ = std::move(next.lead);
-  fetched_unsent_.reset();  // proof the other link gave
+  become_first(std::move(*second_));
   second_ = std::move(first);
   send_request(*link_, false);  // each holder: Haves as the role needs them
   send_request(second_->link, true);
 }
 
-void warm_standby::promote_second() {
-  second_standby next = std::move(*second_);
-  second_.reset();
+void warm_standby::become_first(second_standby&& next) {
   link_ = next.link;
   state_ = next.held ? state::held : state::asking;
   asked_ = next.asked;
   path_ = std::move(next.path);
   lead_ = std::move(next.lead);
+  fetched_unsent_.reset();  // proof the other link gave
+}
+
+void warm_standby::promote_second() {
+  second_standby next = std::move(*second_);
+  second_.reset();
+  become_first(std::move(next));
   tries_ = 0;
   targets_.clear();
   next_second_search_.reset();  // the next second is looked for at once

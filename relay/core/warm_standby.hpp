@@ -193,6 +193,8 @@ class warm_standby {
   // How often a held standby's link carries something (its chunk pace, or
   // the second's Have interval); nullopt while the pace is unknown.
   std::optional<duration> beat_of(link_id_t id) const;
+  // When the held standby on `id` counts as silent (silence_rule.hpp).
+  time_point silent_time(link_id_t id, int misses) const;
   void fill_targets();
   // Appends the ancestors a standby is asked of (see fill_targets).
   void ancestors_to_ask(std::deque<wire::endpoint>& targets) const;
@@ -219,8 +221,9 @@ class warm_standby {
   // switch gap is shorter; a search ended (paused, ever longer when it
   // found nothing sooner); whether a standby on `path` would fail with the
   // first; the second in the first's place; close it.
-  std::optional<std::string> slow_to_take_over() const;
-  void weigh_standbys();  // a lead changed: swap, or look for another
+  bool slow_to_take_over() const;
+  std::string why_slow() const;  // for the log, when it is
+  void weigh_standbys();         // a lead changed: swap, or look for another
   void look_for_second();
   void ask_next_second();
   void on_second_offer(const link& l, wire::standby_offer&& m);
@@ -229,6 +232,7 @@ class warm_standby {
   bool fails_with_first(const std::vector<wire::node_id_t>& path) const;
   void swap_with_second();
   void promote_second();
+  void become_first(second_standby&& next);  // its link, state, path and lead as the first's
   void drop_second(std::error_code why);
   // The held standby on `id` is silent (silence_rule.hpp): logged,
   // counted, and passed over for a while.
