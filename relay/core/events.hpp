@@ -25,8 +25,8 @@ struct repair_started_event {
   wire::endpoint lost_parent;
 };
 
-// The stream flows again: the first chunk from the new parent arrived
-// `took` after the parent was lost.
+// The stream flows again `took` after the parent was lost: the first new
+// chunk from the new parent, or fetched from the standby during the switch.
 struct repair_finished_event {
   duration took{};
 };

@@ -588,9 +588,10 @@ void node::promote_late_standby() {
   if (!running_ || leaving_ || !finder_.seeking_candidates()) {
     return;
   }
-  if (const auto standby = standby_.take_for(position_.latest_parent_id())) {
+  const auto lost = position_.latest_parent_id();
+  if (const auto standby = standby_.take_for(lost)) {
     ctx_.log(log_level::info, "the warm standby offered while we looked for a parent; joining it");
-    finder_.start_promotion(*standby, position_.repair_targets());
+    promote(*standby, lost, position_.repair_targets());
   }
 }
 
@@ -817,7 +818,7 @@ void node::handle(link_id_t id, link& l, wire::leave&& m) {
     std::vector<wire::endpoint> targets = m.handoff;
     targets.insert(targets.end(), position_.backups().begin(), position_.backups().end());
     if (const auto standby = standby_.take_for(lost_id)) {
-      finder_.start_promotion(*standby, std::move(targets));
+      promote(*standby, lost_id, std::move(targets));
       return;
     }
     finder_.start_handoff(targets);
@@ -982,7 +983,7 @@ void node::detach(const wire::endpoint& lost, const std::optional<wire::node_id_
   // if none of them can take us (so repair works while the rendezvous is
   // down).
   if (const auto standby = standby_.take_for(lost_id)) {
-    finder_.start_promotion(*standby, position_.repair_targets());
+    promote(*standby, lost_id, position_.repair_targets());
     return;
   }
   finder_.start_repair(position_.repair_targets());
@@ -1061,7 +1062,7 @@ void node::leave_silent_parent() {
   // parent (or the link between us broke), and a JoinRequest would wait for
   // its heartbeat timeout.
   if (const auto standby = standby_.take_for(lost_id, parent_heard)) {
-    finder_.start_promotion(*standby, position_.repair_targets());
+    promote(*standby, lost_id, position_.repair_targets(), parent_heard);
     return;
   }
   finder_.start_repair(position_.repair_targets());
@@ -1083,7 +1084,14 @@ void node::leave_lagging_parent() {
   // Frozen or starving us, it is not chosen again for a while.
   finder_.distrust(l.remote, lost_id);
   move_off_parent(parent, l);
-  finder_.start_promotion(*standby, position_.repair_targets());
+  promote(*standby, lost_id, position_.repair_targets());
+}
+
+void node::promote(link_id_t standby, std::optional<wire::node_id_t> lost,
+                   std::vector<wire::endpoint> fallback, std::optional<time_point> heard_since) {
+  finder_.start_promotion(standby, std::move(fallback), [this, lost, heard_since] {
+    return standby_.take_for(lost, heard_since);  // the second, promoted to first
+  });
 }
 
 void node::move_off_parent(link_id_t id, const link& l) {
@@ -1143,9 +1151,10 @@ void node::accept_chunk(shared_chunk c, bool from_parent) {
   if (!forwarder_.accept(c)) {
     return;
   }
-  if (parent_sent) {
-    finder_.stream_resumed();
-  }
+  // A repair is over when the stream flows again: the new parent's first
+  // chunk, or one fetched during the switch (from the standby), whichever
+  // comes first.
+  finder_.stream_resumed();
   children_.forward(c);
   standby_children_.send_fetched(*c);
   standby_children_.announce(c->seq, free_slots());

@@ -120,7 +120,7 @@ class node {
   // True once the node has stopped (after stop() or a finished leave()).
   bool stopped() const { return stopped_; }
 
-  // Parent lost -> first chunk from the new parent, for the last repairs.
+  // Parent lost -> the stream flowing again, for the last repairs.
   const std::vector<duration>& repair_times() const { return finder_.repair_times(); }
 
   // The driver's wall clock (Unix time, microseconds) read at `now`: the
@@ -330,6 +330,11 @@ class node {
   // a new one accepts; its subtree is no home meanwhile; the repair is timed
   // from now.
   void move_off_parent(link_id_t id, const link& l);
+  // The warm standby on `standby` replaces the lost parent `lost`; should it
+  // refuse or fall silent, the next one held (heard since `heard_since`).
+  void promote(link_id_t standby, std::optional<wire::node_id_t> lost,
+               std::vector<wire::endpoint> fallback,
+               std::optional<time_point> heard_since = std::nullopt);
   // Where a joiner on `l`, sitting at `where`, fits instead of here.
   wire::join_redirect redirect_for(const link& l, std::string reason,
                                    const std::optional<wire::coordinate>& where = std::nullopt);

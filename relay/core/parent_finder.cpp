@@ -298,12 +298,29 @@ void parent_finder::start_handoff(const std::vector<wire::endpoint>& targets) {
   start_probes(targets);
 }
 
-void parent_finder::start_promotion(link_id_t standby, std::vector<wire::endpoint> fallback) {
+void parent_finder::start_promotion(link_id_t standby, std::vector<wire::endpoint> fallback,
+                                    standby_source next_standby) {
   close_join_links(std::nullopt);
   round_ = round_kind::promotion;
   fallback_ = std::move(fallback);
+  next_standby_ = std::move(next_standby);
   redirects_ = 0;
   request(standby);
+}
+
+bool parent_finder::ask_next_standby(const std::string& why) {
+  if (round_ != round_kind::promotion || !next_standby_) {
+    return false;
+  }
+  const auto next = next_standby_();
+  if (!next) {
+    return false;
+  }
+  ctx_.log(log_level::info, "the standby could not take us (" + why +
+                                "); asking the next standby " + describe(links_.at(*next).remote));
+  close_join_links(*next);  // the one that could not, if still open
+  request(*next);
+  return true;
 }
 
 void parent_finder::start_probes(const std::vector<wire::endpoint>& targets) {
@@ -367,6 +384,9 @@ void parent_finder::fail_round(const std::string& why, bool counts) {
     return;
   }
   if (!joining()) {
+    return;
+  }
+  if (ask_next_standby(why)) {
     return;
   }
   close_join_links(std::nullopt);
@@ -508,7 +528,8 @@ bool parent_finder::on_redirect(link_id_t id, link& l, wire::join_redirect&& m) 
     end_attached_round("redirected by " + from + " (" + m.reason + ")");
     return true;
   }
-  if (ask_spare_instead("redirected by " + from + " (" + m.reason + ")")) {
+  const std::string redirected = "redirected by " + from + " (" + m.reason + ")";
+  if (ask_spare_instead(redirected) || ask_next_standby(redirected)) {
     return true;
   }
   // Nothing below it takes children: the round's others with room, if any.

@@ -62,6 +62,7 @@
 // one becomes the parent; the node tells it when any of them goes away.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -113,9 +114,13 @@ class parent_finder {
   // feeding us meanwhile).
   void start_handoff(const std::vector<wire::endpoint>& targets);
   // The parent is being replaced by the warm standby on `standby` (a link up
-  // and admitted): JoinRequest on it at once. If it cannot take us, a repair
-  // round over the peers it names and `fallback` follows.
-  void start_promotion(link_id_t standby, std::vector<wire::endpoint> fallback);
+  // and admitted): JoinRequest on it at once. If it cannot take us, the next
+  // standby `next_standby` hands over (a link up, a slot offered: one round
+  // trip), if any; else a repair round over the peers it names and
+  // `fallback` follows.
+  using standby_source = std::function<std::optional<link_id_t>()>;
+  void start_promotion(link_id_t standby, std::vector<wire::endpoint> fallback,
+                       standby_source next_standby);
 
   // While attached and idle: ask `ancestor` for peers with room and move to
   // one if the stream comes clearly sooner through it (see above).
@@ -196,9 +201,10 @@ class parent_finder {
 
   // The parent is being lost: time the repair from now.
   void repair_started(const wire::endpoint& lost_parent);
-  // The first chunk from a new parent arrived: a repair, if any, is done.
+  // A new chunk arrived (from the new parent, or fetched during the
+  // switch): a repair, if any, is done.
   void stream_resumed();
-  // Parent lost -> first chunk from the new parent, for the last repairs.
+  // Parent lost -> the stream flowing again, for the last repairs.
   const std::vector<duration>& repair_times() const { return repairs_; }
 
   // Never choose `id`'s subtree while leaving it (reset once attached).
@@ -236,6 +242,8 @@ class parent_finder {
   // a handshake and a probe each, and a wait for the slowest: 0.5-1 s in
   // the simulator, while the stream stood still). True when it was.
   bool ask_spare_instead(const std::string& why);
+  // A promotion refused (`why`): the JoinRequest on the next standby, if any.
+  bool ask_next_standby(const std::string& why);
   // An improvement or move round: the parent feeds us meanwhile.
   bool while_attached() const {
     return round_ == round_kind::improve || round_ == round_kind::move ||
@@ -341,6 +349,7 @@ class parent_finder {
 
   std::optional<link_id_t> spare_;        // the runner-up kept for the standby
   std::vector<wire::endpoint> fallback_;  // a promotion's repair targets
+  standby_source next_standby_;           // a promotion's standby after this one
   link_id_t promoted_ = 0;                // a promotion's standby link
   // When the round chose a full peer (of our site), the round's peers that
   // had room: where to go if it redirects us with no candidate (nothing

@@ -566,9 +566,8 @@ void warm_standby::ask_next() {
 
 std::optional<time_point> warm_standby::deadline(std::optional<time_point> parent_heard) const {
   std::optional<time_point> next = link_ || !position_.has_parent() ? std::nullopt : next_round_;
-  if (state_ == state::held && !second_ && next_second_search_ &&
-      (!next || *next_second_search_ < *next)) {
-    next = next_second_search_;
+  if (const auto search = second_search_due(); search && (!next || *search < *next)) {
+    next = search;
   }
   if (parent_heard) {
     // The gap fill comes first (its tolerance is the smaller), but only
@@ -585,6 +584,16 @@ std::optional<time_point> warm_standby::deadline(std::optional<time_point> paren
     }
   }
   return next;
+}
+
+std::optional<time_point> warm_standby::second_search_due() const {
+  // look_for_second acts after the pause when no second is held, or when
+  // the one held is to be replaced (outrun by a first slow to take over).
+  const bool replacing = second_ && second_->held && second_->outrun && slow_to_take_over();
+  if (state_ != state::held || (second_ && !replacing)) {
+    return std::nullopt;
+  }
+  return next_second_search_;
 }
 
 void warm_standby::on_timer() {

@@ -225,6 +225,7 @@ class warm_standby {
   std::string why_slow() const;  // for the log, when it is
   void weigh_standbys();         // a lead changed: swap, or look for another
   void look_for_second();
+  std::optional<time_point> second_search_due() const;
   void ask_next_second();
   void on_second_offer(const link& l, wire::standby_offer&& m);
   void weigh_second();

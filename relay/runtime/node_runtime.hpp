@@ -63,7 +63,7 @@ class node_runtime final : private link_connection::handler {
   }
 
   // Called (on the io thread) each time the engine completes a repair, with
-  // its duration (parent lost -> first chunk from the new parent).
+  // its duration (parent lost -> the stream flowing again).
   void set_repair_handler(std::function<void(core::duration)> handler) {
     repaired_ = std::move(handler);
   }

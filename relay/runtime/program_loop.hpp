@@ -47,7 +47,7 @@ status_report tree_status(node_runtime& peer);
 std::string listening_line(const std::string& listen_host, const node_runtime& peer);
 
 // Notes "repair t=<unix ms> ms=<duration>" for every repair the peer
-// completes (parent lost -> first chunk from the new parent).
+// completes (parent lost -> the stream flowing again).
 void print_repairs(node_runtime& peer, status_printer& out);
 
 // Wall clock, Unix epoch.

@@ -75,7 +75,7 @@ int main(int argc, char** argv) {
       "usage: treecast-bench SUBCOMMAND [options]\n\n"
       "subcommands:\n"
       "  repair   kill -9 / kill -STOP a relay with children, repeatedly, on loopback:\n"
-      "           repair time p50/p99 (kill -> first chunk from the new parent), chunks lost\n"
+      "           repair time p50/p99 (kill -> stream flowing again), chunks lost\n"
       "  startup  a viewer launched repeatedly against a live broadcast: launch -> first\n"
       "           frame p50/p90, under the broadcaster and under a relay\n"
       "  fanout   one relay fed ~4 Mbit/s forwarding to 1/10/50/100 children: relay CPU per\n"

@@ -1,6 +1,6 @@
 // treecast-bench repair: real processes on loopback; a relay with children
 // is killed (crash) or stopped (freeze) again and again; each child's repair
-// time (kill -> first chunk from its new parent) and the chunks lost.
+// time (kill -> the stream flowing again) and the chunks lost.
 #pragma once
 
 #include <string>

@@ -682,7 +682,9 @@ class world {
     if (froze_repair_.erase(peer) != 0) {
       freeze_repair_ms_.push_back(repair_ms_.back());
     }
-    if (config_.trace_peer && repair_ms_.back() > 5000) {
+    // Under --trace-stalls a repair slower than a default buffer is worth a line.
+    if ((config_.trace_stalls && repair_ms_.back() > 300) ||
+        (config_.trace_peer && repair_ms_.back() > 5000)) {
       std::fprintf(stderr, "slow repair: peer %u, %.0f ms\n", peer, repair_ms_.back());
     }
     waiting_repair_.erase(waiting);

@@ -149,7 +149,7 @@ struct sim_result {
   std::size_t killed = 0;
   std::size_t survivors = 0;
   std::uint64_t repairs = 0;  // a child of a killed peer got a chunk from a new parent
-  double repair_ms_p50 = 0;   // kill -> first chunk from the new parent
+  double repair_ms_p50 = 0;   // kill -> the stream flowing again
   double repair_ms_p99 = 0;
   double repair_ms_max = 0;
   double freeze_repair_ms_p99 = 0;  // repairs after a freeze (or a vanished host)

@@ -423,6 +423,32 @@ TEST(warm_standby, a_fetched_chunk_counts_against_the_parent_with_or_without_its
   }
 }
 
+TEST(warm_standby, a_chunk_fetched_during_the_switch_ends_the_repair) {
+  attached_with_standby t(relay_config(), 0);
+  const wire::seq_t next = parent_at_frame_pace(t);
+  t.h.advance(49ms);
+  ASSERT_EQ(t.h.only_sent<wire::fetch>(t.standby).size(), 1u);
+  t.h.receive(t.standby, wire::have{next, 2});  // its chunk is on the way
+  t.h.advance(101ms);                           // the Have 100 ms ahead
+  ASSERT_EQ(t.h.only_sent<wire::join_request>(t.standby).size(), 1u);
+  t.h.clear();
+  // The stream flows again with the fetched chunk, before the standby has
+  // even accepted us: the picture goes on from there.
+  t.h.advance(20ms);
+  t.h.receive(t.standby, make_frame_chunk(next));
+  const auto events = t.h.all<event_action>();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(std::get<repair_finished_event>(events[0].event).took, 20ms);
+  t.h.clear();
+  // Once: the new parent's first chunk ends nothing more.
+  t.h.receive(t.standby, wire::join_accept{1, {id_of(1), id_of(6)}, {}, {}});
+  t.h.receive(t.standby, make_frame_chunk(next + 1));
+  for (const auto& e : t.h.all<event_action>()) {
+    EXPECT_FALSE(std::holds_alternative<repair_finished_event>(e.event));
+  }
+  EXPECT_EQ(t.h.engine().stats().get(counter::repairs), 1u);
+}
+
 TEST(warm_standby, a_fetched_chunk_the_parent_then_sends_is_no_proof_against_it) {
   attached_with_standby t(relay_config(), 0);
   const wire::seq_t next = parent_at_frame_pace(t);
@@ -923,6 +949,28 @@ TEST(warm_standby, the_second_takes_over_when_the_first_hangs_below_the_lost_par
   EXPECT_EQ(t.h.closed_reason(t.standby), std::error_code(node_errc::standby_declined));
   t.h.closed(t.parent);
   EXPECT_EQ(t.h.only_sent<wire::join_request>(t.second).size(), 1u);
+}
+
+TEST(warm_standby, a_standby_that_cannot_take_us_hands_over_to_the_second) {
+  for (const bool names_peers : {false, true}) {
+    SCOPED_TRACE(names_peers ? "it names peers with room" : "it names none");
+    attached_with_two_standbys t;
+    t.h.closed(t.parent);
+    ASSERT_EQ(t.h.only_sent<wire::join_request>(t.standby).size(), 1u);
+    t.h.clear();
+    // Its room went to our siblings: the second, a link up with a slot
+    // offered, is asked at once, not a round of the peers it names.
+    std::vector<wire::endpoint> named;
+    if (names_peers) {
+      named.push_back({"10.0.0.9", 7009});
+    }
+    t.h.receive(t.standby, wire::join_redirect{"holds as many of your siblings as fit", named});
+    EXPECT_EQ(t.h.only_sent<wire::join_request>(t.second).size(), 1u);
+    EXPECT_TRUE(t.h.all<connect_action>().empty());
+    // The second cannot either: now the round.
+    t.h.receive(t.second, wire::join_redirect{"full", named});
+    EXPECT_FALSE(t.h.all<connect_action>().empty());
+  }
 }
 
 TEST(warm_standby, a_second_below_the_first_is_declined) {
