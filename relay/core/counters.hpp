@@ -55,7 +55,8 @@ enum class counter : std::size_t {
   parents_held,     // parents behind the standby kept: they said the stream stopped above them
   standbys_silent,  // held standbys dropped because they sent nothing for parent_silence_misses
                     // beats
-  second_standby_promotions,  // of standby_promotions, by the second standby (the first could not)
+  second_standby_promotions,  // of standby_promotions, by the second standby: the first could
+                              // not (frozen or below the lost parent), or refused us
   count_
 };
 

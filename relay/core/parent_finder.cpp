@@ -319,6 +319,7 @@ bool parent_finder::ask_next_standby(const std::string& why) {
   ctx_.log(log_level::info, "the standby could not take us (" + why +
                                 "); asking the next standby " + describe(links_.at(*next).remote));
   close_join_links(*next);  // the one that could not, if still open
+  ctx_.stats.add(counter::second_standby_promotions);
   request(*next);
   return true;
 }

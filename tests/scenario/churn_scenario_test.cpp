@@ -54,7 +54,10 @@ TEST_P(churn_scenario, survivors_lose_nothing_and_stay_attached) {
 // (2026-12-05), seed 21: rebuffering 0.00001-0.00002 (stall 518, 733 and
 // 565 ms by crash, freeze and leave), without standbys 0.00111 and 0.00360
 // by crash and freeze; the bound leaves 25 times room for the simulator's
-// chaos (one decision reshuffles a run). Zero is not reached at this
+// chaos (one decision reshuffles a run). With two standbys and the second
+// asked when the first refuses (2026-12-06): 50, 158 and 50 ms, all at one
+// viewer (the 50 ms in the flash crowd, before any peer fails; the freeze's
+// other 108 ms when its path grew twice during the churn). Zero is not reached at this
 // scale: measured at seeds 1-3 (older builds), about half of what is left struck viewers
 // whose buffer earlier repairs had already half eaten (their paths grew
 // longer), the other half were gaps longer than the whole buffer. At

@@ -967,6 +967,7 @@ TEST(warm_standby, a_standby_that_cannot_take_us_hands_over_to_the_second) {
     t.h.receive(t.standby, wire::join_redirect{"holds as many of your siblings as fit", named});
     EXPECT_EQ(t.h.only_sent<wire::join_request>(t.second).size(), 1u);
     EXPECT_TRUE(t.h.all<connect_action>().empty());
+    EXPECT_EQ(t.h.engine().stats().get(counter::second_standby_promotions), 1u);
     // The second cannot either: now the round.
     t.h.receive(t.second, wire::join_redirect{"full", named});
     EXPECT_FALSE(t.h.all<connect_action>().empty());
