@@ -26,7 +26,8 @@ struct repair_started_event {
 };
 
 // The stream flows again `took` after the parent was lost: the first new
-// chunk from the new parent, or fetched from the standby during the switch.
+// chunk from anyone (the new parent, the standby's fetch during the switch,
+// or the old parent still feeding us make-before-break).
 struct repair_finished_event {
   duration took{};
 };

@@ -1151,9 +1151,9 @@ void node::accept_chunk(shared_chunk c, bool from_parent) {
   if (!forwarder_.accept(c)) {
     return;
   }
-  // A repair is over when the stream flows again: the new parent's first
-  // chunk, or one fetched during the switch (from the standby), whichever
-  // comes first.
+  // A repair is over when the stream flows again: the first new chunk from
+  // anyone (the new parent, the standby's fetch during the switch, or the
+  // old parent still feeding us make-before-break).
   finder_.stream_resumed();
   children_.forward(c);
   standby_children_.send_fetched(*c);

@@ -522,14 +522,13 @@ bool parent_finder::on_redirect(link_id_t id, link& l, wire::join_redirect&& m) 
   if (l.kind != link_kind::joining) {
     return false;
   }
-  const std::string from = describe(l.remote);
+  const std::string redirected = "redirected by " + describe(l.remote) + " (" + m.reason + ")";
   close_own(id, node_errc::join_refused);
   ctx_.stats.add(counter::join_redirects);
   if (round_ == round_kind::improve || round_ == round_kind::rise) {
-    end_attached_round("redirected by " + from + " (" + m.reason + ")");
+    end_attached_round(redirected);
     return true;
   }
-  const std::string redirected = "redirected by " + from + " (" + m.reason + ")";
   if (ask_spare_instead(redirected) || ask_next_standby(redirected)) {
     return true;
   }
@@ -537,12 +536,11 @@ bool parent_finder::on_redirect(link_id_t id, link& l, wire::join_redirect&& m) 
   std::vector<wire::endpoint> targets =
       m.candidates.empty() ? std::exchange(room_elsewhere_, {}) : m.candidates;
   if (targets.empty() || ++redirects_ > ctx_.config.max_redirects) {
-    failed("redirected by " + from + " (" + m.reason + ") with nowhere left to go");
+    failed(redirected + " with nowhere left to go");
     return true;
   }
   ctx_.log(log_level::debug,
-           "redirected by " + from + " (" + m.reason + "), probing " +
-               std::to_string(targets.size()) +
+           redirected + ", probing " + std::to_string(targets.size()) +
                (m.candidates.empty() ? " peers of our round with room" : " of its children"));
   if (round_ == round_kind::promotion) {
     // The standby is full: the peers it names, then the usual repair targets.

@@ -201,8 +201,8 @@ class parent_finder {
 
   // The parent is being lost: time the repair from now.
   void repair_started(const wire::endpoint& lost_parent);
-  // A new chunk arrived (from the new parent, or fetched during the
-  // switch): a repair, if any, is done.
+  // A new chunk arrived, from anyone (the new parent, a fetch during the
+  // switch, the old parent feeding us meanwhile): a repair, if any, is done.
   void stream_resumed();
   // Parent lost -> the stream flowing again, for the last repairs.
   const std::vector<duration>& repair_times() const { return repairs_; }

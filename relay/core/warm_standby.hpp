@@ -43,12 +43,14 @@
 // same moment, or found silent, or moved below the parent, just before),
 // and then the parent's failure costs the viewers below a repair round,
 // longer than their buffer. So a second standby is held as the first is
-// (asked of the same peers, never below the first), announced to as the
-// first (Have), and kept alive-checked; it replaces the first when that is
-// dropped, and the parent when the first cannot (silent too, or below the
-// lost parent). Measured in the simulator, double failures of this kind
-// were most of the stalls left once the first standby and the silence
-// rule were in place.
+// (asked of the same peers, never below the first), announced to more
+// sparsely (a Have each second_standby_have_interval), and kept
+// alive-checked; it replaces the first when that is dropped, and the
+// parent when the first cannot (silent too, or below the lost parent) or
+// turns us away at the JoinRequest (parent_finder asks it next,
+// node::promote). Measured in the simulator, double failures of this kind
+// were most of the stalls left once the first standby and the silence rule
+// were in place.
 //
 // Kept near: a switch stops the stream for the standby's round trip (the
 // JoinRequest out, its first chunk back), or for its trail behind the
@@ -57,7 +59,7 @@
 // chunks), or is more than standby_max_rtt away, would cost the viewers
 // below that much of their buffer when it takes over. The second's switch
 // gap is measured too, and the two swap places when the second's is
-// shorter by challenge_margin; when it is no shorter while the first is
+// shorter by swap_margin; when it is no shorter while the first is
 // slow, the next peer is asked in the second's place (the ancestors, then
 // the peers with a free slot they name), make-before-break: the first
 // serves until then. Searches that find nothing sooner come ever less
