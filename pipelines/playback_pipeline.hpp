@@ -31,6 +31,7 @@
 #include <string_view>
 
 #include "frame_latency.hpp"
+#include "jitter_target.hpp"
 #include "stall_meter.hpp"
 #include "window_controls.hpp"
 
@@ -45,7 +46,7 @@ struct playback_settings {
   // arrival of the freshest chunks) frames are shown while they come on
   // time. Glass-to-glass latency is the arrival delay (chunk duration +
   // path) plus the target, which late frames grow above this.
-  std::chrono::milliseconds latency{150};
+  std::chrono::milliseconds latency = default_latency;
   // Whether the status overlay starts visible (windowed only).
   bool overlay = true;
   // The window's title, and which sink draws into it (window_controls.hpp).

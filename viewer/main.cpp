@@ -33,7 +33,7 @@ int main(int argc, char** argv) {
   bool headless = false;
   bool no_overlay = false;
   std::string video_output = "auto";
-  int latency_ms = 150;
+  int latency_ms = static_cast<int>(media::default_latency.count());
   std::string rendition = "auto";
   std::string start_rendition = "full";
   std::string record_path;

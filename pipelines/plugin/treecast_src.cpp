@@ -10,6 +10,7 @@
 
 #include "element_options.hpp"
 #include "gst_support.hpp"
+#include "jitter_target.hpp"
 #include "peer_thread.hpp"
 #include "runtime/console_log.hpp"
 #include "runtime/periodic_timer.hpp"
@@ -350,7 +351,7 @@ static void treecast_src_class_init(TreecastSrcClass* klass) {
       object_class, prop_latency,
       g_param_spec_uint("latency", "Latency",
                         "ms sinks hold each frame after it arrives (the jitter buffer)", 50, 10000,
-                        150, flags));
+                        static_cast<guint>(media::default_latency.count()), flags));
   plugin::install_peer_properties(object_class, src_defaults());
   gst_element_class_add_static_pad_template(element_class, &src_template);
   gst_element_class_set_static_metadata(
@@ -369,7 +370,7 @@ static void treecast_src_class_init(TreecastSrcClass* klass) {
 
 static void treecast_src_init(TreecastSrc* self) {
   self->link = new std::string;
-  self->latency_ms = 150;
+  self->latency_ms = static_cast<guint>(media::default_latency.count());
   self->options = new runtime::peer_options(src_defaults());
   self->pending = new handoff;
   self->peer = nullptr;

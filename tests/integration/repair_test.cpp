@@ -1,7 +1,7 @@
 // A relay in the middle of a tree of depth 4 crashes (kill -9), freezes
 // (kill -STOP) or leaves (SIGTERM). Everybody below it keeps playing with no
 // chunk lost, and the viewers' pictures never stand still at the default
-// buffer (--latency 150, adaptive; each holds a warm standby: relay A); the
+// buffer (--latency 200, adaptive; each holds a warm standby: relay A); the
 // longest gap in received chunks is reported.
 //
 //   broadcaster -> relay A -> relay B (victim) -> viewer V1

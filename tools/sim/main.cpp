@@ -175,10 +175,9 @@ int main(int argc, char** argv) {
         std::chrono::duration_cast<core::duration>(std::chrono::duration<double>(relays_early_s));
     config.settle =
         std::chrono::duration_cast<core::duration>(std::chrono::duration<double>(settle_s));
-    config.chunk_interval = std::chrono::milliseconds(chunk_ms);
     // The same 2 Mbit/s stream whatever the chunk size (a fixed chunk size
     // had made --chunk-ms 33 a 12 Mbit/s stream that no uplink carried).
-    config.chunk_bytes = static_cast<std::size_t>(2'000'000 / 8 * chunk_ms / 1000);
+    config.set_chunk_interval(std::chrono::milliseconds(chunk_ms));
     config.viewer_upload_mbps = parse_mbps_list(viewer_upload);
     if (!(config.unreachable >= 0 && config.unreachable <= 1)) {
       throw std::invalid_argument("--unreachable must be in [0, 1]");
@@ -242,7 +241,8 @@ int main(int argc, char** argv) {
           "killed %zu  survivors %zu  repairs %llu  repair ms p50 %.0f p99 %.0f max %.0f\n"
           "chunks lost %llu  continuity %.5f  freeze repair ms p99 %.0f\n"
           "stalls: %.0f ms in all (lateness %.0f ms, jitter within the player's 40 ms included), "
-          "%zu viewers stalled, rebuffering ratio %.6f\n"
+          "%zu viewers stalled, rebuffering ratio %.6f (survivors; %.0f ms at viewers that died "
+          "later)\n"
           "standby: %llu promotions, %llu parents left behind, %llu kept (upstream late), %llu "
           "silent, %llu standbys silent, upload share %.5f\n"
           "tree: %llu moves to a sooner parent, %llu children moved below a stronger joiner\n"
@@ -257,7 +257,8 @@ int main(int argc, char** argv) {
           static_cast<unsigned long long>(r.repairs), r.repair_ms_p50, r.repair_ms_p99,
           r.repair_ms_max, static_cast<unsigned long long>(r.chunks_lost), r.continuity,
           r.freeze_repair_ms_p99, r.stall_ms_total, r.late_ms_total, r.viewers_stalled,
-          r.rebuffer_ratio, static_cast<unsigned long long>(r.standby_promotions),
+          r.rebuffer_ratio, r.stall_ms_departed,
+          static_cast<unsigned long long>(r.standby_promotions),
           static_cast<unsigned long long>(r.parents_behind),
           static_cast<unsigned long long>(r.parents_held),
           static_cast<unsigned long long>(r.parents_silent),

@@ -530,6 +530,7 @@ class world {
     r.continuity = due == 0 ? 1.0 : static_cast<double>(in_time) / static_cast<double>(due);
     r.freeze_repair_ms_p99 = percentile(freeze_repair_ms_, 0.99);
     duration stalled{};
+    duration stalled_departed{};
     duration late{};
     duration watched{};
     std::vector<double> play_latency_ms;
@@ -558,7 +559,11 @@ class world {
       // frames are small).
       standby_bytes += node.stats().get(core::counter::standby_bytes_sent) +
                        node.stats().get(core::counter::gap_fill_chunks_sent) * config_.chunk_bytes;
-      if (i == 0 || !survivor_[i] || node.config().role != wire::peer_role::viewer) {
+      if (i == 0 || node.config().role != wire::peer_role::viewer) {
+        continue;
+      }
+      if (!survivor_[i]) {
+        stalled_departed += playout_[i].stalled();
         continue;
       }
       stalled += playout_[i].stalled();
@@ -572,6 +577,7 @@ class world {
     r.play_latency_ms_p50 = percentile(play_latency_ms, 0.50);
     r.play_latency_ms_p99 = percentile(play_latency_ms, 0.99);
     r.stall_ms_total = std::chrono::duration<double, std::milli>(stalled).count();
+    r.stall_ms_departed = std::chrono::duration<double, std::milli>(stalled_departed).count();
     r.late_ms_total = std::chrono::duration<double, std::milli>(late).count();
     r.rebuffer_ratio = watched.count() > 0 ? static_cast<double>(stalled.count()) /
                                                  static_cast<double>(watched.count())
@@ -862,7 +868,9 @@ std::string sim_result::to_json() const {
       << ", \"freeze_repair_ms_p99\": " << freeze_repair_ms_p99
       << ", \"chunks_lost\": " << chunks_lost << ", \"continuity\": " << continuity
       << ", \"stall_ms_total\": " << stall_ms_total << ", \"late_ms_total\": " << late_ms_total
-      << ", \"viewers_stalled\": " << viewers_stalled << ", \"rebuffer_ratio\": " << rebuffer_ratio
+      << ", \"viewers_stalled\": " << viewers_stalled
+      << ", \"stall_ms_departed\": " << stall_ms_departed
+      << ", \"rebuffer_ratio\": " << rebuffer_ratio
       << ", \"play_latency_ms_p50\": " << play_latency_ms_p50
       << ", \"play_latency_ms_p99\": " << play_latency_ms_p99
       << ", \"standby_promotions\": " << standby_promotions

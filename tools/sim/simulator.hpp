@@ -98,6 +98,19 @@ struct sim_config {
   // The viewers' jitter buffer (the viewer's --latency): stalls are counted
   // against it (playout_model).
   core::duration playout_buffer = std::chrono::milliseconds(300);
+  // The programs' defaults, which the defaults above predate (they keep the
+  // simulator six times faster): the broadcaster's --chunk-ms, a chunk per
+  // frame, and the viewer's --latency (a unit test holds it to
+  // media::default_latency). The scenario tests of stalls run at these.
+  static constexpr core::duration peers_chunk_interval = std::chrono::milliseconds(33);
+  static constexpr core::duration peers_playout_buffer = std::chrono::milliseconds(200);
+  // A chunk each `interval` of the 2 Mbit/s stream.
+  void set_chunk_interval(core::duration interval) {
+    chunk_interval = interval;
+    chunk_bytes = static_cast<std::size_t>(
+        2'000'000 / 8 * std::chrono::duration_cast<std::chrono::milliseconds>(interval).count() /
+        1000);
+  }
   // A chunk received later than this after its capture counts as late.
   core::duration playout_deadline = std::chrono::seconds(3);
   // Engine settings every peer uses (role, capacity and addresses are set per peer).
@@ -159,6 +172,9 @@ struct sim_result {
   double late_ms_total = 0;  // all lateness, the player's unseen jitter included
   std::size_t viewers_stalled = 0;
   double rebuffer_ratio = 0;  // stall time / watch time, over surviving viewers
+  // Stall time at viewers the churn killed later, before they died: not
+  // in the survivors' figures above, but a picture that stood still.
+  double stall_ms_departed = 0;
   // Capture -> play at the end, over surviving viewers: unlike stretch,
   // it counts every hop's uplink (a viewer forwarding to two children
   // sends each chunk twice over a home uplink).

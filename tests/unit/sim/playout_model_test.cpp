@@ -1,6 +1,8 @@
 #include "playout_model.hpp"
 
+#include "jitter_target.hpp"
 #include "playout_shift.hpp"
+#include "simulator.hpp"
 #include "stall_meter.hpp"
 
 #include <gtest/gtest.h>
@@ -68,6 +70,13 @@ TEST(playout_model, playback_returns_to_the_target_after_a_nearer_path) {
   m.on_chunk(at(5 * chunk), at(5 * chunk + 550ms));
   EXPECT_EQ(m.stalls(), 1u);
   EXPECT_EQ(m.stalled(), 150ms);
+}
+
+// The scenario tests' stalls are counted against the buffer a viewer
+// starts with by default.
+TEST(playout_model, the_peers_default_buffer_is_the_viewers) {
+  EXPECT_EQ(std::chrono::duration_cast<std::chrono::milliseconds>(sim_config::peers_playout_buffer),
+            media::default_latency);
 }
 
 TEST(playout_model, lateness_the_viewers_meter_takes_for_jitter_is_no_stall_but_moves_playback) {
