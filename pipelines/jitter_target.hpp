@@ -27,7 +27,7 @@ namespace treecast::media {
 // repair through a standby that trails the lost parent, or a rise that
 // left a relay without a usable standby, still stood 23 viewers' pictures
 // still (1.49 s); at 200 ms 1 (0.07 s). It costs 50 ms of glass-to-glass
-// (~255 ms at depth 6 on loopback, the goal being 300).
+// (265-275 ms p50 at depth 6 on loopback, the goal being 300).
 inline constexpr std::chrono::milliseconds default_latency{200};
 
 class jitter_target {

@@ -49,15 +49,15 @@ TEST_P(churn_scenario, survivors_lose_nothing_and_stay_attached) {
 }
 
 // What the viewers saw, at the programs' defaults (a chunk per frame, the
-// viewer's 200 ms buffer): no picture stood still, at the survivors nor at
-// the viewers that died later (before they did). Seed 21, 2026-12-06: 0 ms
-// by crash, freeze and leave, repair p99 242 / 274 / 107 ms, but for one
-// viewer the churn killed later: 72 ms in the flash crowd at 3.9 s, its
-// path 8 deep while the tree was being built, not a repair. Without
-// standbys the same freeze churn stood 364 viewers' pictures still, 396 s
-// in all (repair p99 2.2 s). At the simulator's own defaults (200 ms chunks, 300 ms buffer)
-// seed 21 had stalled 50 / 158 / 50 ms: a chunk is 200 ms of delay at
-// every hop there.
+// viewer's 200 ms buffer): no surviving viewer's picture stood still. Seed
+// 21, 2026-12-06: 0 ms by crash, freeze and leave, repair p99 242 / 274 /
+// 107 ms; one viewer the churn killed later had stalled 72 ms in the flash
+// crowd at 3.9 s (its path 8 deep while the tree was being built, not a
+// repair), which the last bound allows. Without standbys the same freeze
+// churn stood 364 viewers' pictures still, 396 s in all (repair p99 2.2 s).
+// At the simulator's own defaults (200 ms chunks, 300 ms buffer) seed 21
+// had stalled 50 / 158 / 50 ms: a chunk is 200 ms of delay at every hop
+// there.
 TEST_P(churn_scenario, no_picture_stands_still_at_the_default_buffer) {
   sim_config config = churn_config();
   config.set_chunk_interval(sim_config::peers_chunk_interval);
