@@ -126,7 +126,8 @@ int main(int argc, char** argv) {
     ("same-site-rtt-ms", po::value(&same_site_rtt_ms)->default_value(0),
      "peers without labels this close (round trip) are taken as one site (0 = labels only, the "
      "default)")
-    ("trace-peer", po::value<std::size_t>(), "debugging: log this peer's events to stderr")
+    ("trace-peer", po::value(&config.trace_peers)->multitoken(),
+     "debugging: log these peers' events to stderr (one or more)")
     ("trace-stalls", po::bool_switch(&config.trace_stalls),
      "debugging: log every stall to stderr with the viewer's path up to the broadcaster")
     ("dump-tree", po::value(&config.dump_tree),
@@ -153,9 +154,6 @@ int main(int argc, char** argv) {
       config.site_labels = labels::inferred;
     } else if (site_labels != "given") {
       throw std::invalid_argument("--site-labels must be given, inferred or none");
-    }
-    if (vm.count("trace-peer")) {
-      config.trace_peer = vm["trace-peer"].as<std::size_t>();
     }
     if (config.peers < 2 || config.peers > 10'000'000) {
       throw std::invalid_argument("--peers must be between 2 and 10000000");

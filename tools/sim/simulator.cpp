@@ -168,7 +168,7 @@ class world {
         id[b] = static_cast<std::uint8_t>(random_() & 0xff);
       }
       core::log_sink log;
-      if (config.trace_peer && *config.trace_peer == i) {
+      if (std::ranges::find(config.trace_peers, i) != config.trace_peers.end()) {
         log = [i](core::log_level level, time_point now, std::string_view text) {
           std::fprintf(stderr, "%10.3f peer %zu %s: %.*s\n",
                        std::chrono::duration<double>(now.time_since_epoch()).count(), i,
@@ -329,7 +329,7 @@ class world {
   // With either trace on, one line per churn victim: a stall or a peer's
   // log then shows whose failure it followed.
   void trace_churn(std::uint32_t victim, sim_config::churn_kind mode) const {
-    if (!config_.trace_stalls && !config_.trace_peer) {
+    if (!config_.trace_stalls && config_.trace_peers.empty()) {
       return;
     }
     const char* how = mode == sim_config::churn_kind::crash    ? "crashes"
@@ -337,6 +337,10 @@ class world {
                                                                : "leaves";
     std::fprintf(stderr, "%10.3f churn: peer %u %s\n",
                  std::chrono::duration<double>(now_.time_since_epoch()).count(), victim, how);
+  }
+
+  bool traced(std::uint32_t peer) const {
+    return std::ranges::find(config_.trace_peers, peer) != config_.trace_peers.end();
   }
 
   std::optional<std::size_t> parent_of(std::size_t i) const {
@@ -658,6 +662,14 @@ class world {
       if (c.seq >= *first_seq_[peer] && age <= config_.playout_deadline) {
         ++in_time_[peer];
       }
+      if (traced(peer)) {
+        const auto offset = playout_[peer].play_latency();
+        std::fprintf(stderr, "%10.3f peer %u chunk %llu, %.0f ms old (play offset %.0f ms)\n",
+                     std::chrono::duration<double>(now_.time_since_epoch()).count(), peer,
+                     static_cast<unsigned long long>(c.seq),
+                     std::chrono::duration<double, std::milli>(age).count(),
+                     offset ? std::chrono::duration<double, std::milli>(*offset).count() : 0.0);
+      }
       const duration stalled_before = playout_[peer].stalled();
       playout_[peer].on_chunk(time_point(duration(c.capture_time_us)), now_);
       if (config_.trace_stalls && playout_[peer].stalled() > stalled_before) {
@@ -690,7 +702,7 @@ class world {
     }
     // Under --trace-stalls a repair slower than a default buffer is worth a line.
     if ((config_.trace_stalls && repair_ms_.back() > 300) ||
-        (config_.trace_peer && repair_ms_.back() > 5000)) {
+        (!config_.trace_peers.empty() && repair_ms_.back() > 5000)) {
       std::fprintf(stderr, "slow repair: peer %u, %.0f ms\n", peer, repair_ms_.back());
     }
     waiting_repair_.erase(waiting);
@@ -733,6 +745,12 @@ class world {
     time_point sent = now_ + tx;
     time_point written = now_;
     if (is_chunk) {
+      if (traced(peer) && uplink_free_[peer] > now_ + std::chrono::milliseconds(15)) {
+        std::fprintf(stderr, "%10.3f peer %u uplink: a chunk to peer %u waits %.0f ms\n",
+                     std::chrono::duration<double>(now_.time_since_epoch()).count(), peer,
+                     remote->peer,
+                     std::chrono::duration<double, std::milli>(uplink_free_[peer] - now_).count());
+      }
       sent = std::max(now_, uplink_free_[peer]) + tx;
       uplink_free_[peer] = sent;
       written = std::max(now_, sent - transmit_time(config_.unsent_bound_bytes, peer));

@@ -117,8 +117,8 @@ struct sim_config {
   core::node_config node_defaults{};
   // Optional log of every node's events (slow; for debugging small runs).
   core::log_sink log;
-  // Debugging: log this peer's events, and every repair over 5 s, to stderr.
-  std::optional<std::size_t> trace_peer;
+  // Debugging: log these peers' events, and every repair over 5 s, to stderr.
+  std::vector<std::size_t> trace_peers;
   // Debugging: every stall to stderr, with the viewer's path to the
   // broadcaster at that moment (which repair or move caused it).
   bool trace_stalls = false;
