@@ -116,6 +116,12 @@ class world {
     frozen_.assign(n, false);
     unreachable_.assign(n, false);
     relay_.assign(n, false);
+    traced_.assign(n, false);
+    for (const std::size_t peer : config.trace_peers) {
+      if (peer < n) {
+        traced_[peer] = true;
+      }
+    }
     std::mt19937_64 reach_random(config.seed ^ 0x5eed'0f'feedULL);
     std::bernoulli_distribution is_unreachable(config.unreachable);
     playout_.assign(n, playout_model(config.playout_buffer));
@@ -168,7 +174,7 @@ class world {
         id[b] = static_cast<std::uint8_t>(random_() & 0xff);
       }
       core::log_sink log;
-      if (std::ranges::find(config.trace_peers, i) != config.trace_peers.end()) {
+      if (traced(i)) {
         log = [i](core::log_level level, time_point now, std::string_view text) {
           std::fprintf(stderr, "%10.3f peer %zu %s: %.*s\n",
                        std::chrono::duration<double>(now.time_since_epoch()).count(), i,
@@ -321,8 +327,7 @@ class world {
       path += at ? " " + std::to_string(*at) : " ?";
     }
     std::fprintf(stderr, "%10.3f stall: peer %u, %.0f ms (chunk %.0f ms old); path up:%s\n",
-                 std::chrono::duration<double>(now_.time_since_epoch()).count(), peer,
-                 std::chrono::duration<double, std::milli>(stall).count(),
+                 now_s(), peer, std::chrono::duration<double, std::milli>(stall).count(),
                  std::chrono::duration<double, std::milli>(age).count(), path.c_str());
   }
 
@@ -335,13 +340,14 @@ class world {
     const char* how = mode == sim_config::churn_kind::crash    ? "crashes"
                       : mode == sim_config::churn_kind::freeze ? "freezes"
                                                                : "leaves";
-    std::fprintf(stderr, "%10.3f churn: peer %u %s\n",
-                 std::chrono::duration<double>(now_.time_since_epoch()).count(), victim, how);
+    std::fprintf(stderr, "%10.3f churn: peer %u %s\n", now_s(), victim, how);
   }
 
-  bool traced(std::uint32_t peer) const {
-    return std::ranges::find(config_.trace_peers, peer) != config_.trace_peers.end();
-  }
+  // Whether --trace-peer named `peer` (a flag per peer: asked per chunk).
+  bool traced(std::size_t peer) const { return traced_[peer]; }
+
+  // Simulated seconds, for the trace lines.
+  double now_s() const { return std::chrono::duration<double>(now_.time_since_epoch()).count(); }
 
   std::optional<std::size_t> parent_of(std::size_t i) const {
     const auto parent = nodes_[i]->parent_endpoint();
@@ -665,8 +671,7 @@ class world {
       if (traced(peer)) {
         const auto offset = playout_[peer].play_latency();
         std::fprintf(stderr, "%10.3f peer %u chunk %llu, %.0f ms old (play offset %.0f ms)\n",
-                     std::chrono::duration<double>(now_.time_since_epoch()).count(), peer,
-                     static_cast<unsigned long long>(c.seq),
+                     now_s(), peer, static_cast<unsigned long long>(c.seq),
                      std::chrono::duration<double, std::milli>(age).count(),
                      offset ? std::chrono::duration<double, std::milli>(*offset).count() : 0.0);
       }
@@ -746,9 +751,8 @@ class world {
     time_point written = now_;
     if (is_chunk) {
       if (traced(peer) && uplink_free_[peer] > now_ + std::chrono::milliseconds(15)) {
-        std::fprintf(stderr, "%10.3f peer %u uplink: a chunk to peer %u waits %.0f ms\n",
-                     std::chrono::duration<double>(now_.time_since_epoch()).count(), peer,
-                     remote->peer,
+        std::fprintf(stderr, "%10.3f peer %u uplink: a chunk to peer %u waits %.0f ms\n", now_s(),
+                     peer, remote->peer,
                      std::chrono::duration<double, std::milli>(uplink_free_[peer] - now_).count());
       }
       sent = std::max(now_, uplink_free_[peer]) + tx;
@@ -820,6 +824,7 @@ class world {
   std::vector<bool> frozen_;       // frozen (or its host vanished): answers no connection
   std::vector<bool> unreachable_;  // behind a NAT or firewall: answers no connection
   std::vector<bool> relay_;
+  std::vector<bool> traced_;  // --trace-peer
   std::uint64_t connects_to_unreachable_ = 0;
   std::vector<playout_model> playout_;
   std::unordered_set<std::uint32_t> froze_repair_;  // waiting for a repair after a freeze
