@@ -74,6 +74,11 @@ void warm_standby::on_attached() {
   lead_.forget_leads();
   if (second_) {
     second_->lead.forget_leads();
+    if (!second_->asked && links_.at(second_->link).connected) {
+      // Its link came up while we had no parent (a second looked for as the
+      // switch began): no path to tell it then.
+      request(second_->link, second_->asked, true);
+    }
   }
   if (second_ && second_->held && !usable(second_->path)) {
     drop_second(node_errc::standby_declined);

@@ -996,6 +996,23 @@ TEST(warm_standby, the_second_becomes_the_first_when_the_first_takes_over) {
   EXPECT_EQ(t.h.only_sent<wire::join_request>(t.second).size(), 1u);
 }
 
+TEST(warm_standby, a_second_whose_link_came_up_during_a_switch_is_asked_once_attached) {
+  attached_with_two_standbys t;
+  t.h.closed(t.parent);
+  ASSERT_EQ(t.h.only_sent<wire::join_request>(t.standby).size(), 1u);
+  // The second is the first now, and the next second is looked for at once:
+  // its link comes up before the standby accepted us, while we have no
+  // path to tell it.
+  const auto next = t.h.only_connect();
+  t.h.connected(next.link);
+  EXPECT_TRUE(t.h.only_sent<wire::standby_request>(next.link).empty());
+  t.h.receive(t.standby, wire::join_accept{1, {id_of(1), id_of(6)}, {{"127.0.0.1", 7000}}, {}});
+  ASSERT_TRUE(t.h.engine().attached());
+  // Asked now: left unasked, the peer would close the link as idle 10 s
+  // later, and a first dropped meanwhile would leave no standby at all.
+  EXPECT_EQ(t.h.only_sent<wire::standby_request>(next.link).size(), 1u);
+}
+
 TEST(warm_standby, a_trailing_standby_swaps_places_with_a_sooner_second_make_before_break) {
   attached_with_two_standbys t;
   // The first's Haves come 100 ms after the parent's chunks (more than the
