@@ -39,15 +39,16 @@ void warm_standby::adopt(link_id_t id) {
   link_ = id;
   state_ = state::asking;
   if (position_.has_parent()) {
-    request(id, asked_);  // else once attached: the request carries our path
+    request(id, asked_, answer_due_);  // else once attached: the request carries our path
   }
 }
 
-void warm_standby::request(link_id_t id, bool& asked, bool second) {
+void warm_standby::request(link_id_t id, bool& asked, std::optional<time_point>& due, bool second) {
   // Our path, so that a holder that refuses names no peer below our parent.
   link& l = links_.at(id);
   send_request(id, second);
   asked = true;
+  due = answer_due();
   if (l.rtt == duration{}) {
     l.asked_at = ctx_.now;  // its offer times the round trip (our root delay, if it takes us)
   }
@@ -77,7 +78,7 @@ void warm_standby::on_attached() {
     if (!second_->asked && links_.at(second_->link).connected) {
       // Its link came up while we had no parent (a second looked for as the
       // switch began): no path to tell it then.
-      request(second_->link, second_->asked, true);
+      request(second_->link, second_->asked, second_->answer_due, true);
     }
   }
   if (second_ && second_->held && !usable(second_->path)) {
@@ -90,7 +91,7 @@ void warm_standby::on_attached() {
   if (!link_) {
     next_round_ = ctx_.now;  // look for one now
   } else if (state_ == state::asking && !asked_ && links_.at(*link_).connected) {
-    request(*link_, asked_);  // the runner-up, adopted before the parent accepted us
+    request(*link_, asked_, answer_due_);  // the runner-up, adopted before the parent accepted us
   }
 }
 
@@ -158,6 +159,7 @@ bool warm_standby::on_offer(link_id_t id, link& l, wire::standby_offer&& m) {
              "warm standby: " + describe(l.remote) + " at depth " + std::to_string(m.depth + 1));
   }
   state_ = state::held;
+  answer_due_.reset();
   path_ = std::move(m.path);
   tries_ = 0;
   targets_.clear();
@@ -206,12 +208,19 @@ bool warm_standby::on_redirect(link_id_t id, const wire::join_redirect& m) {
 
 void warm_standby::on_connected(link_id_t id) {
   if (!position_.has_parent()) {
+    // Asked once attached (the request carries our path): no answer is due
+    // till then.
+    if (link_ == id) {
+      answer_due_.reset();
+    } else if (second_ && second_->link == id) {
+      second_->answer_due.reset();
+    }
     return;
   }
   if (link_ == id && state_ == state::asking) {
-    request(id, asked_);
+    request(id, asked_, answer_due_);
   } else if (second_ && second_->link == id) {
-    request(id, second_->asked, true);
+    request(id, second_->asked, second_->answer_due, true);
   }
 }
 
@@ -525,6 +534,34 @@ bool warm_standby::silent(link_id_t id, int misses) {
   return true;
 }
 
+std::optional<time_point> warm_standby::unanswered_at() const {
+  std::optional<time_point> at = state_ == state::asking ? answer_due_ : std::nullopt;
+  if (second_ && !second_->held && second_->answer_due && (!at || *second_->answer_due < *at)) {
+    at = second_->answer_due;
+  }
+  return at;
+}
+
+void warm_standby::drop_if_unanswered() {
+  const auto unanswered = [&](link_id_t id, const std::optional<time_point>& due) {
+    if (!due || ctx_.now < *due) {
+      return false;
+    }
+    const link& l = links_.at(id);
+    ctx_.log(log_level::debug, "standby " + describe(l.remote) + " did not answer within " +
+                                   ms_text(ctx_.config.probe_timeout) + " ms; asking the next");
+    pass_over(l.remote, true);
+    return true;
+  };
+  if (second_ && !second_->held && unanswered(second_->link, second_->answer_due)) {
+    drop_second(node_errc::standby_silent);
+    ask_next_second();
+  }
+  if (state_ == state::asking && unanswered(*link_, answer_due_)) {
+    drop(node_errc::standby_silent);
+  }
+}
+
 void warm_standby::drop_if_silent(int misses) {
   if (second_ && second_->held && silent(second_->link, misses)) {
     drop_second(node_errc::standby_silent);
@@ -540,6 +577,7 @@ void warm_standby::forget_link() {
   link_.reset();
   state_ = state::none;
   asked_ = false;
+  answer_due_.reset();
   path_.clear();
   lead_.clear();
   arrivals_.clear();
@@ -567,10 +605,14 @@ void warm_standby::ask_next() {
   ++tries_;
   link_ = links_.open(link_kind::standby, target);
   state_ = state::asking;
+  answer_due_ = answer_due();  // connected, TLS and answered by then
 }
 
 std::optional<time_point> warm_standby::deadline(std::optional<time_point> parent_heard) const {
   std::optional<time_point> next = link_ || !position_.has_parent() ? std::nullopt : next_round_;
+  if (const auto unanswered = unanswered_at(); unanswered && (!next || *unanswered < *next)) {
+    next = unanswered;
+  }
   if (const auto search = second_search_due(); search && (!next || *search < *next)) {
     next = search;
   }
@@ -602,6 +644,7 @@ std::optional<time_point> warm_standby::second_search_due() const {
 }
 
 void warm_standby::on_timer() {
+  drop_if_unanswered();
   look_for_second();
   if (link_ || !next_round_ || ctx_.now < *next_round_ || !position_.has_parent()) {
     return;
@@ -695,6 +738,7 @@ void warm_standby::ask_next_second() {
     }
     ++second_tries_;
     second_.emplace(links_.open(link_kind::standby, target));
+    second_->answer_due = answer_due();  // connected, TLS and answered by then
     return;
   }
   second_targets_.clear();
@@ -724,6 +768,7 @@ void warm_standby::on_second_offer(const link& l, wire::standby_offer&& m) {
                                    std::to_string(m.depth + 1));
   }
   second_->held = true;
+  second_->answer_due.reset();
   second_->path = std::move(m.path);
   end_search();  // whether it is sooner, weigh_second tells once its lead is known
 }
@@ -773,6 +818,7 @@ void warm_standby::become_first(second_standby&& next) {
   link_ = next.link;
   state_ = next.held ? state::held : state::asking;
   asked_ = next.asked;
+  answer_due_ = next.answer_due;
   path_ = std::move(next.path);
   lead_ = std::move(next.lead);
   fetched_unsent_.reset();  // proof the other link gave

@@ -163,6 +163,14 @@ class warm_standby {
   // asking it again for a while, and looking for another.
   std::optional<time_point> silent_at(int misses) const;
   void drop_if_silent(int misses);
+  // A peer asked to be a standby that has not answered (offer or redirect)
+  // within probe_timeout of being asked, or of its link opening (a frozen
+  // process accepts and says nothing; a vanished host drops the SYN until
+  // the 3 s connect timeout): given up, not asked again for a while, and
+  // the next asked, so that no switch or failure finds the only standby
+  // still waiting for its answer.
+  std::optional<time_point> unanswered_at() const;
+  void drop_if_unanswered();
 
   void stop();
   std::optional<time_point> deadline(std::optional<time_point> parent_heard) const;
@@ -175,9 +183,10 @@ class warm_standby {
   struct second_standby {
     explicit second_standby(link_id_t id) : link(id) {}
     link_id_t link = 0;
-    bool asked = false;   // the StandbyRequest went out
-    bool held = false;    // it offered: it can take over
-    bool outrun = false;  // measured no sooner than a first slow to take over
+    bool asked = false;                    // the StandbyRequest went out
+    bool held = false;                     // it offered: it can take over
+    bool outrun = false;                   // measured no sooner than a first slow to take over
+    std::optional<time_point> answer_due;  // asked, not answered: given up then
     std::vector<wire::node_id_t> path;
     standby_lead lead;
   };
@@ -189,8 +198,10 @@ class warm_standby {
   void ask_next();
   // Sends our StandbyRequest on `id` (as the second standby, Haves only
   // every second_standby_have_interval) and marks it `asked`; or again on a
-  // held link whose role changed.
-  void request(link_id_t id, bool& asked, bool second = false);
+  // held link whose role changed. An ask is answered by then (`due`).
+  void request(link_id_t id, bool& asked, std::optional<time_point>& due, bool second = false);
+  // When an ask opened or sent now is given up unanswered (see above).
+  time_point answer_due() const { return ctx_.now + ctx_.config.probe_timeout; }
   void send_request(link_id_t id, bool second);
   // How often a held standby's link carries something (its chunk pace, or
   // the second's Have interval); nullopt while the pace is unknown.
@@ -304,7 +315,8 @@ class warm_standby {
 
   state state_ = state::none;
   std::optional<link_id_t> link_;
-  bool asked_ = false;  // the StandbyRequest went out on link_
+  bool asked_ = false;                    // the StandbyRequest went out on link_
+  std::optional<time_point> answer_due_;  // asked (or its link opening), not answered
   std::vector<wire::node_id_t> path_;
   standby_lead lead_;                           // the held standby's, against the parent
   std::map<wire::seq_t, time_point> arrivals_;  // seq -> when the parent sent it, recent

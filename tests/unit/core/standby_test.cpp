@@ -381,6 +381,43 @@ TEST(warm_standby, a_standby_that_fell_silent_is_not_asked_again_soon) {
   EXPECT_TRUE(t.h.all<connect_action>().empty());
 }
 
+TEST(warm_standby, a_peer_asked_that_never_answers_is_given_up_and_the_next_asked) {
+  // A frozen process accepts and says nothing; a vanished host drops the
+  // SYN until the runtime's 3 s connect timeout. A node waiting on either
+  // has no standby when its parent fails meanwhile.
+  attached_with_standby t(relay_config(), 0);
+  wire::seq_t next = parent_at_frame_pace(t);
+  next = only_the_parent_streams(t, next, 231ms);  // the standby falls silent
+  const auto ancestor = t.h.only_connect();
+  t.h.connected(ancestor.link);
+  t.h.receive(ancestor.link, hello_from(1, 7000));
+  t.h.clear();
+  const wire::endpoint frozen{"10.0.0.9", 7009};
+  const wire::endpoint alive{"10.0.0.10", 7010};
+  t.h.receive(ancestor.link, wire::join_redirect{"full", {frozen, alive}});
+  const auto asked = t.h.only_connect();
+  EXPECT_EQ(asked.to, frozen);
+  t.h.clear();
+  next = only_the_parent_streams(t, next, 990ms);  // its link never comes up
+  EXPECT_FALSE(t.h.closed_reason(asked.link));
+  only_the_parent_streams(t, next, 33ms);
+  EXPECT_EQ(t.h.closed_reason(asked.link), std::error_code(node_errc::standby_silent));
+  EXPECT_EQ(t.h.only_connect().to, alive);
+}
+
+TEST(warm_standby, a_second_asked_that_never_answers_is_given_up_the_first_kept) {
+  attached_with_standby t(relay_config(), 0, true);
+  ASSERT_TRUE(t.second_ask);
+  t.h.connected(t.second_ask->link);
+  t.h.receive(t.second_ask->link, hello_from(1, 7000));
+  EXPECT_EQ(t.h.only_sent<wire::standby_request>(t.second_ask->link).size(), 1u);
+  parent_sends(t, 0, 30, 33ms);  // 990 ms: the ancestor says nothing
+  EXPECT_FALSE(t.h.closed_reason(t.second_ask->link));
+  parent_sends(t, 30, 31, 33ms);
+  EXPECT_EQ(t.h.closed_reason(t.second_ask->link), std::error_code(node_errc::standby_silent));
+  EXPECT_FALSE(t.h.closed_reason(t.standby));
+}
+
 TEST(warm_standby, a_parent_late_by_its_own_pace_has_the_next_chunks_fetched_before_any_have) {
   attached_with_standby t(relay_config(), 0);
   const wire::seq_t next = parent_at_frame_pace(t);
