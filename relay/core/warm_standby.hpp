@@ -11,11 +11,13 @@
 // nearest first, and the peers with room that a full one names (its
 // JoinRedirect), at most max_standby_tries a round, then again after
 // standby_retry. One that offers after the parent was lost, while the node
-// still probes for another, is joined at once (node.cpp). An offer is
-// declined when the holder has no room or its path holds this node (a loop)
-// or the parent (it would fail with it; the broadcaster excepted, on every
-// path). A holder that fills up later keeps us while we fit in its
-// headroom, else sends us on (JoinRedirect).
+// still probes for another, is joined at once (node.cpp). One that has not
+// answered within probe_timeout is passed over for the next (it may be
+// frozen: drop_if_unanswered). An offer is declined when the holder has no
+// room or its path holds this node (a loop) or the parent (it would fail
+// with it; the broadcaster excepted, on every path). A holder that fills up
+// later keeps us while we fit in its headroom, else sends us on
+// (JoinRedirect).
 //
 // The parent's usual lag behind the standby (signed: negative when the
 // parent is usually first) turns each Have into the time the parent's copy
