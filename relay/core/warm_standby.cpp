@@ -534,14 +534,6 @@ bool warm_standby::silent(link_id_t id, int misses) {
   return true;
 }
 
-std::optional<time_point> warm_standby::unanswered_at() const {
-  std::optional<time_point> at = state_ == state::asking ? answer_due_ : std::nullopt;
-  if (second_ && !second_->held && second_->answer_due && (!at || *second_->answer_due < *at)) {
-    at = second_->answer_due;
-  }
-  return at;
-}
-
 void warm_standby::drop_if_unanswered() {
   const auto unanswered = [&](link_id_t id, const std::optional<time_point>& due) {
     if (!due || ctx_.now < *due) {
@@ -553,11 +545,12 @@ void warm_standby::drop_if_unanswered() {
     pass_over(l.remote, true);
     return true;
   };
-  if (second_ && !second_->held && unanswered(second_->link, second_->answer_due)) {
+  // An answer is due only while a standby is asked, never once it is held.
+  if (second_ && unanswered(second_->link, second_->answer_due)) {
     drop_second(node_errc::standby_silent);
     ask_next_second();
   }
-  if (state_ == state::asking && unanswered(*link_, answer_due_)) {
+  if (link_ && unanswered(*link_, answer_due_)) {
     drop(node_errc::standby_silent);
   }
 }
@@ -610,11 +603,11 @@ void warm_standby::ask_next() {
 
 std::optional<time_point> warm_standby::deadline(std::optional<time_point> parent_heard) const {
   std::optional<time_point> next = link_ || !position_.has_parent() ? std::nullopt : next_round_;
-  if (const auto unanswered = unanswered_at(); unanswered && (!next || *unanswered < *next)) {
-    next = unanswered;
-  }
-  if (const auto search = second_search_due(); search && (!next || *search < *next)) {
-    next = search;
+  for (const auto& due :
+       {answer_due_, second_ ? second_->answer_due : std::nullopt, second_search_due()}) {
+    if (due && (!next || *due < *next)) {
+      next = due;
+    }
   }
   if (parent_heard) {
     // The gap fill comes first (its tolerance is the smaller), but only

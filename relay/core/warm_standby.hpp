@@ -170,8 +170,7 @@ class warm_standby {
   // process accepts and says nothing; a vanished host drops the SYN until
   // the 3 s connect timeout): given up, not asked again for a while, and
   // the next asked, so that no switch or failure finds the only standby
-  // still waiting for its answer.
-  std::optional<time_point> unanswered_at() const;
+  // still waiting for its answer (deadline() includes when).
   void drop_if_unanswered();
 
   void stop();
