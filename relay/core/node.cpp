@@ -639,7 +639,11 @@ void node::handle(link_id_t id, link& l, wire::fetch&& m) {
     protocol_error(id, node_errc::unexpected_message);
     return;
   }
-  if (!standby_children_.serve_fetch(id, m, forwarder_.window())) {
+  const auto verdict = standby_children_.serve_fetch(
+      id, m, forwarder_.window(), children_.promotion_room(attached() && !leaving_));
+  if (verdict == standby_children::fetch_verdict::declined) {
+    ctx_.stats.add(counter::fetches_declined);
+  } else if (verdict == standby_children::fetch_verdict::flood) {
     ctx_.log(log_level::warn, describe(l.remote) + " fetched chunk " + std::to_string(m.from_seq) +
                                   " again; dropping it as a flood");
     protocol_error(id, node_errc::flooding);

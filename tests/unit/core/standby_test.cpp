@@ -1524,6 +1524,33 @@ TEST(standby_holder, a_later_fetch_keeps_what_an_earlier_one_is_still_owed) {
   EXPECT_EQ(chunks.back().seq, 9u);
 }
 
+TEST(standby_holder, no_more_standby_children_fetch_at_once_than_could_switch_to_it) {
+  // One slot: with the headroom, room for two children. Three standby
+  // children of three parents (asked while the slot was free); the slot
+  // then taken, one of them may fetch at a time.
+  harness h(root_config(1));
+  start_with_chunks(h);  // 0..5
+  const link_id_t a = ask_standby(h, 9, 3);
+  const link_id_t b = ask_standby(h, 10, 4);
+  h.join_child(2);
+  h.clear();
+  h.receive(a, wire::fetch{5, 3});  // 5 held, 6 and 7 as they come
+  h.receive(b, wire::fetch{5, 3});
+  EXPECT_EQ(h.only_sent<wire::chunk>(a).size(), 1u);
+  EXPECT_TRUE(h.only_sent<wire::chunk>(b).empty());
+  EXPECT_FALSE(h.closed_reason(b));  // declined, not dropped
+  EXPECT_EQ(h.engine().stats().get(counter::fetches_declined), 1u);
+  h.source(make_chunk(6));
+  h.source(make_chunk(7));
+  EXPECT_EQ(h.only_sent<wire::chunk>(a).size(), 3u);
+  EXPECT_TRUE(h.only_sent<wire::chunk>(b).empty());
+  // A's gap filled and quiet a while: b's next Fetch is served.
+  h.advance(500ms);
+  h.clear();
+  h.receive(b, wire::fetch{7, 1});
+  EXPECT_EQ(h.only_sent<wire::chunk>(b).size(), 1u);
+}
+
 TEST(standby_holder, a_fetch_from_a_peer_it_does_not_hold_is_a_protocol_error) {
   harness h(root_config());
   h.start();
