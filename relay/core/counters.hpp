@@ -57,8 +57,6 @@ enum class counter : std::size_t {
                     // beats
   second_standby_promotions,  // of standby_promotions, by the second standby: the first could
                               // not (frozen or below the lost parent), or refused us
-  former_parents_asked,       // parents a move left, asked to stay as a standby (warm_standby)
-  fetches_declined,  // standby children's Fetches not served: as many fetching as we have room
   count_
 };
 
@@ -80,8 +78,7 @@ inline constexpr std::array<const char*, counter_count> counter_names{
     "children_moved_out", "reach_checks", "children_unreachable",
     "children_handed_off", "chunk_subsets_encoded", "subscriptions_sent",
     "chunks_skipped_behind", "upstream_late_notices",
-    "parents_held", "standbys_silent", "second_standby_promotions",
-    "former_parents_asked", "fetches_declined"};
+    "parents_held", "standbys_silent", "second_standby_promotions"};
 // clang-format on
 static_assert(counter_names.back() != nullptr, "a counter has no name");
 

@@ -534,21 +534,9 @@ void node::handle(link_id_t id, link& l, wire::standby_request&& m) {
     return;
   }
   // Its path runs from the broadcaster through its parent to itself.
-  if (l.kind != link_kind::inbound || m.path.size() < 2) {
+  if (l.kind != link_kind::inbound || children_.contains(id) || m.path.size() < 2) {
     protocol_error(id, node_errc::unexpected_message);
     return;
-  }
-  if (children_.contains(id)) {
-    // Our child moved to another parent (make-before-break) and asks to
-    // stay with us as a standby: a child no longer (its slot may be the
-    // room it asks for), unless it says we are its parent still.
-    if (m.path[m.path.size() - 2] == ctx_.id) {
-      protocol_error(id, node_errc::unexpected_message);
-      return;
-    }
-    ctx_.log(log_level::debug, "child at " + describe(l.remote) +
-                                   " moved to another parent; asks to keep us as a standby");
-    release_child(id);
   }
   if (!within_join_rate(id, true)) {
     return;
@@ -619,8 +607,8 @@ void node::handle(link_id_t id, link& l, wire::have&& m) {
 }
 
 void node::handle(link_id_t id, link& l, wire::move&& m) {
-  if (position_.feeder() == id || standby_.awaiting_former_parent(id)) {
-    return;  // already moving off it, or moved
+  if (position_.feeder() == id) {
+    return;  // already moving off it
   }
   if (l.kind != link_kind::parent) {
     protocol_error(id, node_errc::unexpected_message);
@@ -639,11 +627,7 @@ void node::handle(link_id_t id, link& l, wire::fetch&& m) {
     protocol_error(id, node_errc::unexpected_message);
     return;
   }
-  const auto verdict = standby_children_.serve_fetch(
-      id, m, forwarder_.window(), children_.promotion_room(attached() && !leaving_));
-  if (verdict == standby_children::fetch_verdict::declined) {
-    ctx_.stats.add(counter::fetches_declined);
-  } else if (verdict == standby_children::fetch_verdict::flood) {
+  if (!standby_children_.serve_fetch(id, m, forwarder_.window())) {
     ctx_.log(log_level::warn, describe(l.remote) + " fetched chunk " + std::to_string(m.from_seq) +
                                   " again; dropping it as a flood");
     protocol_error(id, node_errc::flooding);
@@ -703,12 +687,8 @@ void node::handle(link_id_t id, link& l, wire::join_accept&& m) {
     finder_.failed("the chosen parent is below this node");
     return;
   }
-  std::optional<warm_standby::former_parent> former;
   if (const auto old = position_.parent()) {
-    // An improvement move: the old parent fed us until now; attach() keeps
-    // it as a standby or closes it.
-    const auto& path = position_.path();  // the broadcaster .. the old parent, us
-    former = warm_standby::former_parent{*old, {path.begin(), path.end() - 1}};
+    // An improvement move: the old parent fed us until now; attach() closes it.
     position_.set_feeder(*old);
     position_.lose_parent();
     ctx_.stats.add(counter::parent_moves);
@@ -718,8 +698,7 @@ void node::handle(link_id_t id, link& l, wire::join_accept&& m) {
     children_.reserve_for(*m.adoptee, ctx_.now + ctx_.config.move_out_timeout);
   }
   position_.set_lineage(std::move(m.ancestors), l.remote, std::move(m.backups));
-  attach(id, l, m.depth, std::move(m.path), duration(m.root_delay_us), m.site_entry_hops,
-         std::move(former));
+  attach(id, l, m.depth, std::move(m.path), duration(m.root_delay_us), m.site_entry_hops);
 }
 
 void node::handle(link_id_t id, link& l, wire::join_redirect&& m) {
@@ -733,9 +712,6 @@ void node::handle(link_id_t id, link& l, wire::join_redirect&& m) {
 }
 
 void node::handle(link_id_t id, link& l, wire::chunk&& m) {
-  if (standby_.awaiting_former_parent(id)) {
-    return;  // sent to us as its child: the new parent has it too
-  }
   const bool from_parent = l.kind == link_kind::parent || position_.feeder() == id;
   if (!from_parent && !standby_.fetched(id, m.seq)) {
     protocol_error(id, node_errc::chunk_not_from_parent);
@@ -851,9 +827,7 @@ void node::handle(link_id_t id, link& l, wire::leave&& m) {
   const link_kind kind = l.kind;
   ctx_.act(close_action{id, node_errc::shutting_down});
   forget(id);
-  if (kind != link_kind::standby) {
-    finder_.on_turned_away(kind, m.reason);  // a standby's holder leaving answers no round
-  }
+  finder_.on_turned_away(kind, m.reason);
 }
 
 void node::handle(link_id_t id, link& l, wire::ping&& m) {
@@ -906,8 +880,8 @@ void node::bound_slots_by_uplink() {
 }
 
 void node::handle(link_id_t id, link& l, wire::path_update&& m) {
-  if (position_.feeder() == id || standby_.awaiting_former_parent(id)) {
-    return;  // we are moving away from it, or moved (its offer will tell its path)
+  if (position_.feeder() == id) {
+    return;  // we are moving away from it
   }
   if (l.kind != link_kind::parent) {
     protocol_error(id, node_errc::unexpected_message);
@@ -974,13 +948,12 @@ void node::handle(link_id_t id, link& l, wire::candidates&& m) {
 
 void node::attach(link_id_t id, link& l, std::uint32_t parent_depth,
                   std::vector<wire::node_id_t> parent_path, duration parent_root_delay,
-                  std::uint32_t parent_site_entry_hops,
-                  std::optional<warm_standby::former_parent> former) {
+                  std::uint32_t parent_site_entry_hops) {
   l.kind = link_kind::parent;
   position_.attach(id, l.rtt, parent_depth, std::move(parent_path), parent_root_delay);
   position_.set_parent_site_entry_hops(parent_site_entry_hops);
   finder_.on_attached(id);
-  const bool former_kept = standby_.on_attached(std::move(former));
+  standby_.on_attached();
   improver_.on_attached(may_rise());
   forwarder_.expect_stream();
   subtree_.report_soon();
@@ -990,11 +963,9 @@ void node::attach(link_id_t id, link& l, std::uint32_t parent_depth,
   ctx_.emit(parent_changed_event{l.remote, position_.depth()});
   if (const auto old = position_.feeder()) {
     // Make-before-break complete: the new parent serves from our next
-    // missing chunk, so the old one can go (or stay as a standby).
+    // missing chunk, so the old one can go.
     position_.clear_feeder();
-    if (!former_kept) {
-      close_link(*old, node_errc::parent_replaced);
-    }
+    close_link(*old, node_errc::parent_replaced);
   }
   send_path_updates();
 }
@@ -1294,19 +1265,15 @@ void node::close_link(link_id_t id, std::error_code why) {
   forget(id);
 }
 
-void node::release_child(link_id_t id) {
-  if (children_.remove(id)) {
-    subtree_.report_soon();
-  }
-  reach_.on_link_gone(id);  // a check link, or a child whose check ends
-}
-
 void node::forget(link_id_t id) {
   const link* l = links_.find(id);
   if (!l) {
     return;
   }
-  release_child(id);
+  if (children_.remove(id)) {
+    subtree_.report_soon();
+  }
+  reach_.on_link_gone(id);  // a check link, or a child whose check ends
   standby_children_.remove(id);
   const link_kind kind = l->kind;
   const bool was_parent = position_.parent() == id;

@@ -270,8 +270,7 @@ class node {
   bool joining() const { return !is_root() && running_ && !position_.has_parent(); }
   void attach(link_id_t id, link& l, std::uint32_t parent_depth,
               std::vector<wire::node_id_t> parent_path, duration parent_root_delay,
-              std::uint32_t parent_site_entry_hops,
-              std::optional<warm_standby::former_parent> former = std::nullopt);
+              std::uint32_t parent_site_entry_hops);
   void detach(const wire::endpoint& lost, const std::optional<wire::node_id_t>& lost_id);
   // A standby that offers while we look for a parent replaces the round.
   void promote_late_standby();
@@ -392,9 +391,6 @@ class node {
   void close_link(link_id_t id, std::error_code why);
   // The link is gone: every part that held it lets go.
   void forget(link_id_t id);
-  // A child on `id` is one no longer (its link gone, or it asked to be a
-  // standby child).
-  void release_child(link_id_t id);
 
   node_context ctx_;
   link_table links_;

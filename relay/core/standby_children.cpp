@@ -36,7 +36,7 @@ duration standby_children::have_interval(std::uint32_t asked_ms) const {
 void standby_children::add(link_id_t id, std::vector<wire::node_id_t> path,
                            const wire::standby_offer& offer, std::uint32_t have_interval_ms) {
   const wire::node_id_t parent = path[path.size() - 2];
-  held_[id] = held{parent, std::move(path), {}, {}, offer, have_interval(have_interval_ms), {}, {}};
+  held_[id] = held{parent, std::move(path), {}, {}, offer, have_interval(have_interval_ms), {}};
   links_.at(id).slow_peer = true;
   send(id, wire::encode_frame(offer));
 }
@@ -88,27 +88,12 @@ void standby_children::offer_all(const wire::standby_offer& offer) {
   }
 }
 
-bool standby_children::fetching(const held& h) const {
-  return !h.owed.empty() || (h.last_fetch && ctx_.now - *h.last_fetch < fetch_busy_for);
-}
-
-std::size_t standby_children::fetching_count() const {
-  return static_cast<std::size_t>(
-      std::count_if(held_.begin(), held_.end(), [&](const auto& e) { return fetching(e.second); }));
-}
-
-standby_children::fetch_verdict standby_children::serve_fetch(link_id_t id, const wire::fetch& m,
-                                                              const chunk_window& window,
-                                                              std::size_t room) {
+bool standby_children::serve_fetch(link_id_t id, const wire::fetch& m, const chunk_window& window) {
   held& h = held_.at(id);
   if (h.fetch_end && m.from_seq < *h.fetch_end) {
-    return fetch_verdict::flood;
-  }
-  if (!fetching(h) && fetching_count() >= room) {
-    return fetch_verdict::declined;  // its parent may yet come; our children come first
+    return false;
   }
   h.fetch_end = m.from_seq + m.count;
-  h.last_fetch = ctx_.now;
   wire::seq_t next = m.from_seq;
   for (const shared_chunk& c : window.from(m.from_seq)) {
     if (c->seq >= *h.fetch_end) {
@@ -123,7 +108,7 @@ standby_children::fetch_verdict standby_children::serve_fetch(link_id_t id, cons
       h.owed.pop_front();  // the oldest: its chunks are long due anyway
     }
   }
-  return fetch_verdict::served;
+  return true;
 }
 
 wire::rendition_set standby_children::wanted() const {

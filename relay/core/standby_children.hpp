@@ -8,14 +8,8 @@
 //
 // A standby child whose parent is late may fetch the chunks we announced
 // (gap fill, Fetch), or the next ones before we have them (they go as they
-// come), each chunk once: it costs what a child costs. So no more of them
-// fetch at a time than we could take as children (serve_fetch's `room`):
-// when the stream stops above many peers at once (our own uplink
-// congested, say), every standby child of ours fetches, and serving them
-// all made the broadcaster of the simulator send each chunk 18 times with
-// room for 4, which made everyone late, so that more fetched (a stall of
-// every viewer for ~1 s, 1 000 peers). Asking again for a chunk it had is a
-// flood.
+// come), each chunk once: it costs at most what a child costs.
+// Asking again for a chunk it had is a flood.
 //
 // A standby child is no child: it takes no slot and receives no chunk until
 // its JoinRequest is accepted (and then leaves this set), above max_children
@@ -90,12 +84,9 @@ class standby_children {
   void offer_all(const wire::standby_offer& offer);
 
   // A standby child's Fetch: the chunks asked for that `window` holds go on
-  // its link, and those it does not hold yet as they come (send_fetched);
-  // declined when `room` others are fetching already (see above); a flood
-  // when it asked for a chunk it fetched before.
-  enum class fetch_verdict { served, declined, flood };
-  fetch_verdict serve_fetch(link_id_t id, const wire::fetch& m, const chunk_window& window,
-                            std::size_t room);
+  // its link, and those it does not hold yet as they come (send_fetched).
+  // False when it asked for a chunk it fetched before.
+  bool serve_fetch(link_id_t id, const wire::fetch& m, const chunk_window& window);
 
   // A chunk was accepted: to each standby child that fetched it before it
   // came (each chunk once).
@@ -112,20 +103,12 @@ class standby_children {
     wire::standby_offer offered;  // the last offer sent to it
     duration have_interval{};     // it asked for Haves at most this often
     std::optional<time_point> last_have;
-    std::optional<time_point> last_fetch;  // a Fetch of it was served then
   };
 
   duration have_interval(std::uint32_t asked_ms) const;
-  // Whether it is fetching: chunks still owed, or served within
-  // fetch_busy_for.
-  bool fetching(const held& h) const;
-  std::size_t fetching_count() const;
 
   // Fetched ranges still owed to one standby child, at most.
   static constexpr std::size_t max_owed_ranges = 4;
-  // A gap fill served this recently counts as one going on: its parent is
-  // still late, and the next Fetch is near.
-  static constexpr duration fetch_busy_for = std::chrono::milliseconds(500);
 
   void send(link_id_t id, const wire::shared_bytes& frame);
   void send_fetched_to(link_id_t id, const wire::chunk& c);

@@ -63,9 +63,9 @@ void warm_standby::send_request(link_id_t id, bool second) {
                                         static_cast<std::uint32_t>(interval.count())});
 }
 
-bool warm_standby::on_attached(std::optional<former_parent> former) {
+void warm_standby::on_attached() {
   if (!ctx_.config.warm_standby) {
-    return false;
+    return;
   }
   // A new place in the tree: a sooner standby may be there to find, and
   // the new parent's lag behind the standby is not the old one's.
@@ -84,53 +84,15 @@ bool warm_standby::on_attached(std::optional<former_parent> former) {
   if (second_ && second_->held && !usable(second_->path)) {
     drop_second(node_errc::standby_declined);
   }
-  const bool keep_former = former && usable(former->path);
   if (state_ == state::held && !usable(path_)) {
-    if (!keep_former) {
-      drop(node_errc::standby_declined);  // the second, if usable, takes its place
-      return false;
-    }
-    // The second, if any, takes its place and the parent we left the
-    // second's, with no new ask meanwhile.
-    ctx_.log(log_level::debug, "warm standby below the new parent; dropped");
-    links_.close(*link_, node_errc::standby_declined);
-    links_.remove(*link_);
-    forget_link();
-    if (second_) {
-      second_as_first();
-    }
-  }
-  if (keep_former && keep_former_parent(former->link)) {
-    return true;
+    drop(node_errc::standby_declined);  // the second, if usable, takes its place
+    return;
   }
   if (!link_) {
     next_round_ = ctx_.now;  // look for one now
   } else if (state_ == state::asking && !asked_ && links_.at(*link_).connected) {
     request(*link_, asked_, answer_due_);  // the runner-up, adopted before the parent accepted us
   }
-  return false;
-}
-
-bool warm_standby::keep_former_parent(link_id_t id) {
-  const bool as_second = link_.has_value();
-  if (as_second && (state_ != state::held || second_ || !ctx_.config.second_standby)) {
-    return false;
-  }
-  link& l = links_.at(id);
-  l.kind = link_kind::standby;
-  former_parent_ = id;
-  ctx_.stats.add(counter::former_parents_asked);
-  ctx_.log(log_level::debug, "asking the parent we left, " + describe(l.remote) + ", to be our " +
-                                 (as_second ? "second " : "") + "warm standby");
-  if (as_second) {
-    second_.emplace(id);
-    request(id, second_->asked, second_->answer_due, true);
-  } else {
-    link_ = id;
-    state_ = state::asking;
-    request(id, asked_, answer_due_);
-  }
-  return true;
 }
 
 bool warm_standby::can_replace(const std::optional<wire::node_id_t>& lost) const {
@@ -174,9 +136,6 @@ bool warm_standby::on_offer(link_id_t id, link& l, wire::standby_offer&& m) {
   }
   if (const auto asked = std::exchange(l.asked_at, std::nullopt)) {
     l.rtt = ctx_.now - *asked;
-  }
-  if (former_parent_ == id) {
-    former_parent_.reset();  // all it sent as our parent came before
   }
   if (second_ && second_->link == id) {
     on_second_offer(l, std::move(m));
@@ -228,9 +187,6 @@ bool warm_standby::on_have(link_id_t id, const wire::have& m) {
 }
 
 bool warm_standby::on_redirect(link_id_t id, const wire::join_redirect& m) {
-  if (former_parent_ == id) {
-    former_parent_.reset();
-  }
   if (second_ && second_->link == id) {
     for (auto it = m.candidates.rbegin(); it != m.candidates.rend(); ++it) {
       second_targets_.push_front(*it);
@@ -269,9 +225,6 @@ void warm_standby::on_connected(link_id_t id) {
 }
 
 void warm_standby::on_link_gone(link_id_t id) {
-  if (former_parent_ == id) {
-    former_parent_.reset();
-  }
   if (second_ && second_->link == id) {
     const bool was_held = second_->held;
     second_.reset();
@@ -864,7 +817,7 @@ void warm_standby::become_first(second_standby&& next) {
   fetched_unsent_.reset();  // proof the other link gave
 }
 
-void warm_standby::second_as_first() {
+void warm_standby::promote_second() {
   second_standby next = std::move(*second_);
   second_.reset();
   become_first(std::move(next));
@@ -874,10 +827,6 @@ void warm_standby::second_as_first() {
   if (asked_) {
     send_request(*link_, false);  // a Have each chunk from now on
   }
-}
-
-void warm_standby::promote_second() {
-  second_as_first();
   if (state_ == state::held && !usable(path_)) {
     drop(node_errc::standby_declined);
     return;

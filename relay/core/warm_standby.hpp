@@ -7,12 +7,11 @@
 // chunk, not after missed heartbeats.
 //
 // Where a standby comes from: the runner-up of the join round that found
-// the parent (already probed, adopt()); the parent a move left, when the
-// move made a standby unusable or there was none (its link is up:
-// on_attached); else the ancestors above the parent, nearest first, and
-// the peers with room that a full one names (its JoinRedirect), at most
-// max_standby_tries a round, then again after standby_retry. One that offers after the parent was
-// lost, while the node still probes for another, is joined at once (node.cpp). One that has not
+// the parent (already probed, adopt()); else the ancestors above the parent,
+// nearest first, and the peers with room that a full one names (its
+// JoinRedirect), at most max_standby_tries a round, then again after
+// standby_retry. One that offers after the parent was lost, while the node
+// still probes for another, is joined at once (node.cpp). One that has not
 // answered within probe_timeout is passed over for the next (it may be
 // frozen: drop_if_unanswered). An offer is declined when the holder has no
 // room or its path holds this node (a loop) or the parent (it would fail
@@ -104,25 +103,9 @@ class warm_standby {
   // A connected, admitted link (the join round's runner-up): ask it.
   void adopt(link_id_t id);
 
-  // The parent a move left (make-before-break, node.cpp), its link still
-  // up: the path it had (the broadcaster .. it) as we last knew it.
-  struct former_parent {
-    link_id_t link = 0;
-    std::vector<wire::node_id_t> path;
-  };
-
   // Attached to a new parent: a standby below it is dropped; one is looked
-  // for at once when there is none. A parent that a move left (`former`),
-  // not below the new one, is asked to keep us as a standby in place of one
-  // the move made unusable or of one missing: its link is up and admitted,
-  // so the node is not left without a standby while others are asked (a
-  // move often goes to the standby itself, or to the second's parent).
-  // True when it was kept (the caller closes it otherwise).
-  bool on_attached(std::optional<former_parent> former = std::nullopt);
-
-  // The parent a move left, asked and not answered yet: what it sent us as
-  // our parent may still be on the way, and is not ours to act on.
-  bool awaiting_former_parent(link_id_t id) const { return former_parent_ == id; }
+  // for at once when there is none.
+  void on_attached();
 
   // The held standby, if it can replace the lost parent `lost` (its path
   // clear of it) and, with `heard_since`, was heard after then, is handed
@@ -213,10 +196,6 @@ class warm_standby {
   // caller's to close); reset() forgets the round of targets too.
   void forget_link();
   void reset();
-  // The parent a move left, as the first standby when there is none, else
-  // as the second when the first is held and there is none; false when
-  // both are taken.
-  bool keep_former_parent(link_id_t id);
   void ask_next();
   // Sends our StandbyRequest on `id` (as the second standby, Haves only
   // every second_standby_have_interval) and marks it `asked`; or again on a
@@ -268,7 +247,6 @@ class warm_standby {
   bool fails_with_first(const std::vector<wire::node_id_t>& path) const;
   void swap_with_second();
   void promote_second();
-  void second_as_first();                    // promote_second's move, without its checks
   void become_first(second_standby&& next);  // its link, state, path and lead as the first's
   void drop_second(std::error_code why);
   // The held standby on `id` is silent (silence_rule.hpp): logged,
@@ -338,9 +316,8 @@ class warm_standby {
 
   state state_ = state::none;
   std::optional<link_id_t> link_;
-  bool asked_ = false;                      // the StandbyRequest went out on link_
-  std::optional<time_point> answer_due_;    // asked (or its link opening), not answered
-  std::optional<link_id_t> former_parent_;  // asked, not answered (see above)
+  bool asked_ = false;                    // the StandbyRequest went out on link_
+  std::optional<time_point> answer_due_;  // asked (or its link opening), not answered
   std::vector<wire::node_id_t> path_;
   standby_lead lead_;                           // the held standby's, against the parent
   std::map<wire::seq_t, time_point> arrivals_;  // seq -> when the parent sent it, recent

@@ -553,7 +553,6 @@ class world {
       r.parents_silent += node.stats().get(core::counter::parents_silent);
       r.standbys_silent += node.stats().get(core::counter::standbys_silent);
       r.second_standby_promotions += node.stats().get(core::counter::second_standby_promotions);
-      r.former_parents_asked += node.stats().get(core::counter::former_parents_asked);
       r.parent_moves += node.stats().get(core::counter::parent_moves);
       r.children_moved_out += node.stats().get(core::counter::children_moved_out);
       r.reach_checks_failed += node.stats().get(core::counter::children_unreachable);
@@ -901,7 +900,6 @@ std::string sim_result::to_json() const {
       << ", \"parents_behind\": " << parents_behind << ", \"parents_held\": " << parents_held
       << ", \"parents_silent\": " << parents_silent << ", \"standbys_silent\": " << standbys_silent
       << ", \"second_standby_promotions\": " << second_standby_promotions
-      << ", \"former_parents_asked\": " << former_parents_asked
       << ", \"standby_upload_share\": " << standby_upload_share
       << ", \"parent_moves\": " << parent_moves
       << ", \"children_moved_out\": " << children_moved_out

@@ -191,7 +191,6 @@ struct sim_result {
   std::uint64_t parents_silent = 0;
   std::uint64_t standbys_silent = 0;            // held standbys dropped for silence
   std::uint64_t second_standby_promotions = 0;  // the second took over: the first could not
-  std::uint64_t former_parents_asked = 0;       // parents a move left, asked to be a standby
   double standby_upload_share = 0;
   // The tree improving itself: moves to a sooner parent (the improvement
   // loop) and children moved below a stronger joiner that took their slot.

@@ -1050,102 +1050,6 @@ TEST(warm_standby, a_second_whose_link_came_up_during_a_switch_is_asked_once_att
   EXPECT_EQ(t.h.only_sent<wire::standby_request>(next.link).size(), 1u);
 }
 
-// A relay (id 100) under parent 5 (depth 1, 80 ms from the broadcaster)
-// that holds peer 6 (10 ms from it) as its standby, the improvement loop
-// on: its round finds peer 6 with room, and the relay moves below it.
-struct moving_onto_the_standby {
-  moving_onto_the_standby() : h(config()) {
-    h.start();
-    const auto probes = h.answer_query({{id_of(5), {"10.0.0.5", 7005}, 1, 2, "", {}},
-                                        {id_of(6), {"10.0.0.6", 7006}, 1, 2, "", {}}});
-    parent = probes.at(0).link;
-    standby = probes.at(1).link;
-    // Peer 5 the sooner when we join; 80 ms from the broadcaster by the
-    // time it accepts us (its path changed).
-    h.answer_probe(parent, 5, 7005, 1, 2, {id_of(1), id_of(5)});
-    h.advance(5ms);
-    h.answer_probe(standby, 6, 7006, 1, 2, {id_of(1), id_of(6)}, "", 10ms);
-    wire::join_accept accept{1, {id_of(1), id_of(5)}, {{"127.0.0.1", 7000}}, {}};
-    accept.root_delay_us = to_wire_us(80ms);
-    h.receive(parent, accept);
-    h.receive(standby, wire::standby_offer{1, {id_of(1), id_of(6)}, 2});
-    h.clear();
-    // The stream, the standby announcing it, until the round asks the
-    // broadcaster; it names peer 6, which answers the probe.
-    while (h.all<connect_action>().empty() && seq < 200) {
-      h.advance(200ms);
-      h.receive(parent, make_chunk(seq));
-      h.receive(standby, wire::have{seq++, 2});
-    }
-    EXPECT_EQ(h.only_connect().to, (wire::endpoint{"127.0.0.1", 7000}));
-    probe = h.answer_query({{id_of(6), {"10.0.0.6", 7006}, 1, 2, "", {}}}).at(0).link;
-    h.answer_probe(probe, 6, 7006, 1, 2, {id_of(1), id_of(6)}, "", 10ms);
-    EXPECT_EQ(h.only_sent<wire::join_request>(probe).size(), 1u);
-    h.clear();
-  }
-  static node_config config() {
-    node_config c = relay_config();
-    c.second_standby = false;  // one standby: the move leaves none but the parent it left
-    c.improve_interval = 15s;
-    return c;
-  }
-  void accepted_by_6() {
-    wire::join_accept accept{1, {id_of(1), id_of(6)}, {{"127.0.0.1", 7000}}, {}};
-    accept.root_delay_us = to_wire_us(10ms);
-    h.receive(probe, accept);
-  }
-
-  harness h;
-  link_id_t parent = 0;
-  link_id_t standby = 0;
-  link_id_t probe = 0;
-  wire::seq_t seq = 0;
-};
-
-TEST(warm_standby, a_move_onto_the_standby_keeps_the_parent_left_as_the_standby) {
-  moving_onto_the_standby t;
-  t.accepted_by_6();
-  ASSERT_EQ(t.h.engine().parent_endpoint(), (wire::endpoint{"10.0.0.6", 7006}));
-  // The standby is the parent now: of no use as a standby. The parent we
-  // left is asked instead, on its link, with our new path; no new link.
-  EXPECT_EQ(t.h.closed_reason(t.standby), std::error_code(node_errc::standby_declined));
-  EXPECT_FALSE(t.h.closed_reason(t.parent));
-  EXPECT_TRUE(t.h.all<connect_action>().empty());
-  const auto asked = t.h.only_sent<wire::standby_request>(t.parent);
-  ASSERT_EQ(asked.size(), 1u);
-  EXPECT_EQ(asked[0].path, (std::vector<wire::node_id_t>{id_of(1), id_of(6), id_of(100)}));
-  EXPECT_EQ(t.h.engine().stats().get(counter::former_parents_asked), 1u);
-  // What it sent as our parent before it heard us is no protocol error.
-  t.h.receive(t.parent, make_chunk(t.seq));
-  t.h.receive(t.parent, wire::path_update{1, {id_of(1), id_of(5)}});
-  EXPECT_FALSE(t.h.closed_reason(t.parent));
-  EXPECT_EQ(t.h.engine().stats().get(counter::protocol_errors), 0u);
-  // It offers: the new parent's crash is one JoinRequest on that link.
-  t.h.receive(t.parent, wire::standby_offer{1, {id_of(1), id_of(5)}, 1});
-  t.h.clear();
-  t.h.closed(t.probe);
-  EXPECT_TRUE(t.h.all<connect_action>().empty());
-  EXPECT_EQ(t.h.only_sent<wire::join_request>(t.parent).size(), 1u);
-  // Once it answered, a chunk it did not fetch is one again.
-  moving_onto_the_standby u;
-  u.accepted_by_6();
-  u.h.receive(u.parent, wire::standby_offer{1, {id_of(1), id_of(5)}, 1});
-  u.h.receive(u.parent, make_chunk(u.seq));
-  EXPECT_EQ(u.h.closed_reason(u.parent), std::error_code(node_errc::chunk_not_from_parent));
-}
-
-TEST(warm_standby, a_parent_left_for_one_below_it_is_no_standby) {
-  // A move below a peer of our parent's subtree is fine; a rise above it
-  // leaves the old parent below the new one: it would fail with it.
-  moving_onto_the_standby t;
-  wire::join_accept accept{2, {id_of(1), id_of(6), id_of(5)}, {{"127.0.0.1", 7000}}, {}};
-  t.h.receive(t.probe, accept);
-  ASSERT_TRUE(t.h.engine().attached());
-  EXPECT_EQ(t.h.closed_reason(t.parent), std::error_code(node_errc::parent_replaced));
-  EXPECT_TRUE(t.h.only_sent<wire::standby_request>(t.parent).empty());
-  EXPECT_EQ(t.h.engine().stats().get(counter::former_parents_asked), 0u);
-}
-
 TEST(warm_standby, a_trailing_standby_swaps_places_with_a_sooner_second_make_before_break) {
   attached_with_two_standbys t;
   // The first's Haves come 100 ms after the parent's chunks (more than the
@@ -1409,29 +1313,6 @@ TEST(standby_holder, announces_each_chunk_and_takes_the_switch_as_a_join) {
   EXPECT_TRUE(h.only_sent<wire::have>(peer).empty());  // a child now: chunks, not haves
 }
 
-TEST(standby_holder, a_child_that_moved_and_asks_to_stay_a_standby_is_one_no_longer) {
-  harness h(root_config());
-  start_with_chunks(h);
-  const link_id_t peer = h.join_child(9);
-  ASSERT_EQ(h.engine().child_count(), 1u);
-  h.clear();
-  // It moved below peer 3 (make-before-break), and asks us on its link.
-  h.receive(peer, wire::standby_request{{id_of(100), id_of(3), id_of(9)}});
-  EXPECT_FALSE(h.closed_reason(peer));
-  EXPECT_EQ(h.engine().child_count(), 0u);  // its slot is free again
-  const auto offers = h.only_sent<wire::standby_offer>(peer);
-  ASSERT_EQ(offers.size(), 1u);
-  EXPECT_EQ(offers[0].free_slots, 3u);
-  h.clear();
-  h.source(make_chunk(6));
-  EXPECT_TRUE(h.only_sent<wire::chunk>(peer).empty());  // Haves now, not the stream
-  EXPECT_EQ(h.only_sent<wire::have>(peer).size(), 1u);
-  // A child that names us as its parent still asks for nonsense.
-  const link_id_t liar = h.join_child(10);
-  h.receive(liar, wire::standby_request{{id_of(100), id_of(10)}});
-  EXPECT_EQ(h.closed_reason(liar), std::error_code(node_errc::unexpected_message));
-}
-
 TEST(standby_holder, heartbeats_an_idle_standby_child_as_a_child) {
   // Its Haves stop with our stream: a heartbeat each child heartbeat
   // interval tells it we live, so that silence means frozen or gone.
@@ -1522,33 +1403,6 @@ TEST(standby_holder, a_later_fetch_keeps_what_an_earlier_one_is_still_owed) {
   ASSERT_EQ(chunks.size(), 4u);
   EXPECT_EQ(chunks.front().seq, 6u);
   EXPECT_EQ(chunks.back().seq, 9u);
-}
-
-TEST(standby_holder, no_more_standby_children_fetch_at_once_than_could_switch_to_it) {
-  // One slot: with the headroom, room for two children. Three standby
-  // children of three parents (asked while the slot was free); the slot
-  // then taken, one of them may fetch at a time.
-  harness h(root_config(1));
-  start_with_chunks(h);  // 0..5
-  const link_id_t a = ask_standby(h, 9, 3);
-  const link_id_t b = ask_standby(h, 10, 4);
-  h.join_child(2);
-  h.clear();
-  h.receive(a, wire::fetch{5, 3});  // 5 held, 6 and 7 as they come
-  h.receive(b, wire::fetch{5, 3});
-  EXPECT_EQ(h.only_sent<wire::chunk>(a).size(), 1u);
-  EXPECT_TRUE(h.only_sent<wire::chunk>(b).empty());
-  EXPECT_FALSE(h.closed_reason(b));  // declined, not dropped
-  EXPECT_EQ(h.engine().stats().get(counter::fetches_declined), 1u);
-  h.source(make_chunk(6));
-  h.source(make_chunk(7));
-  EXPECT_EQ(h.only_sent<wire::chunk>(a).size(), 3u);
-  EXPECT_TRUE(h.only_sent<wire::chunk>(b).empty());
-  // A's gap filled and quiet a while: b's next Fetch is served.
-  h.advance(500ms);
-  h.clear();
-  h.receive(b, wire::fetch{7, 1});
-  EXPECT_EQ(h.only_sent<wire::chunk>(b).size(), 1u);
 }
 
 TEST(standby_holder, a_fetch_from_a_peer_it_does_not_hold_is_a_protocol_error) {
