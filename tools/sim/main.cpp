@@ -60,6 +60,8 @@ int main(int argc, char** argv) {
       std::chrono::duration<double, std::milli>(config.node_defaults.improve_min_gain).count();
   double depth_penalty_ms =
       std::chrono::duration<double, std::milli>(config.node_defaults.depth_penalty).count();
+  double standby_have_ms =
+      std::chrono::duration<double, std::milli>(config.node_defaults.standby_have_interval).count();
   po::options_description description("treecast-sim options");
   // clang-format off
   description.add_options()
@@ -123,6 +125,9 @@ int main(int argc, char** argv) {
      po::value(&config.node_defaults.improve_min_gain_fraction)
          ->default_value(config.node_defaults.improve_min_gain_fraction),
      "... and at least this fraction of the current delay")
+    ("standby-have-ms", po::value(&standby_have_ms)->default_value(standby_have_ms),
+     "a standby's Haves to its standby children at most this often, ms (denser: a failing parent "
+     "seen sooner; sparser: fewer control bytes)")
     ("same-site-rtt-ms", po::value(&same_site_rtt_ms)->default_value(0),
      "peers without labels this close (round trip) are taken as one site (0 = labels only, the "
      "default)")
@@ -216,6 +221,8 @@ int main(int argc, char** argv) {
         std::chrono::duration<double, std::milli>(improve_min_gain_ms));
     config.node_defaults.depth_penalty = std::chrono::duration_cast<core::duration>(
         std::chrono::duration<double, std::milli>(depth_penalty_ms));
+    config.node_defaults.standby_have_interval = std::chrono::duration_cast<core::duration>(
+        std::chrono::duration<double, std::milli>(standby_have_ms));
     config.node_defaults.same_site_rtt = std::chrono::duration_cast<core::duration>(
         std::chrono::duration<double, std::milli>(same_site_rtt_ms));
     if (const std::string problem = config.node_defaults.validate();
