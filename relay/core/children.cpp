@@ -4,6 +4,13 @@
 
 namespace treecast::core {
 
+bool children::uplink_behind() const {
+  const auto waiting = std::count_if(children_.begin(), children_.end(), [&](const auto& e) {
+    return links_.queue_age(*e.second.l) > ctx_.config.gap_fill_uplink_limit;
+  });
+  return waiting > 0 && 2 * static_cast<std::size_t>(waiting) >= children_.size();
+}
+
 namespace {
 
 // Whether a child that wants `set` can play on from `c` after a gap: any

@@ -57,6 +57,11 @@ class children {
       : ctx_(context), links_(links), renditions_(renditions) {}
 
   std::size_t count() const { return children_.size(); }
+  // Whether our uplink is behind: half our children or more (one at least)
+  // have bytes that waited more than gap_fill_uplink_limit to be written
+  // (link_table::queue_age). One slow child alone is its own link's limit,
+  // not ours.
+  bool uplink_behind() const;
 
   // Slots a joiner could take now; `open` = this node is attached and not
   // leaving.

@@ -57,6 +57,7 @@ enum class counter : std::size_t {
                     // beats
   second_standby_promotions,  // of standby_promotions, by the second standby: the first could
                               // not (frozen or below the lost parent), or refused us
+  gap_fills_withheld,         // fetched chunks not sent: our children's bytes were waiting
   count_
 };
 
@@ -78,7 +79,7 @@ inline constexpr std::array<const char*, counter_count> counter_names{
     "children_moved_out", "reach_checks", "children_unreachable",
     "children_handed_off", "chunk_subsets_encoded", "subscriptions_sent",
     "chunks_skipped_behind", "upstream_late_notices",
-    "parents_held", "standbys_silent", "second_standby_promotions"};
+    "parents_held", "standbys_silent", "second_standby_promotions", "gap_fills_withheld"};
 // clang-format on
 static_assert(counter_names.back() != nullptr, "a counter has no name");
 

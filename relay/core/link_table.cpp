@@ -56,6 +56,8 @@ void link_table::send_frame(link_id_t id, const wire::shared_bytes& frame) {
 void link_table::send_frame(link_id_t id, link& l, const wire::shared_bytes& frame) {
   l.last_sent = ctx_.now;
   l.queued_bytes += frame->size();
+  l.bytes_queued_total += frame->size();
+  l.unwritten.emplace_back(l.bytes_queued_total, ctx_.now);
   check_bound(id, l);
   ctx_.act(send_action{id, frame});
 }
@@ -86,6 +88,19 @@ void link_table::on_written(link_id_t id, std::size_t bytes) {
                                       : 0.8 * l->written_bytes_per_second + 0.2 * sample;
   }
   l->queued_bytes -= std::min(bytes, l->queued_bytes);
+  l->bytes_written_total += bytes;
+  auto& frames = l->unwritten;
+  while (l->unwritten_head < frames.size() &&
+         frames[l->unwritten_head].first <= l->bytes_written_total) {
+    ++l->unwritten_head;
+  }
+  if (l->unwritten_head == frames.size()) {
+    frames.clear();  // the usual case: all written; the capacity stays
+    l->unwritten_head = 0;
+  } else if (l->unwritten_head > 64 && 2 * l->unwritten_head > frames.size()) {
+    frames.erase(frames.begin(), frames.begin() + static_cast<std::ptrdiff_t>(l->unwritten_head));
+    l->unwritten_head = 0;
+  }
   l->last_written = ctx_.now;
   l->waiting_since_written = l->queued_bytes > 0;
 }
@@ -98,6 +113,11 @@ std::size_t link_table::send_window(const link& l) const {
   const auto paced = static_cast<std::size_t>(l.written_bytes_per_second *
                                               std::chrono::duration<double>(c.send_window).count());
   return std::max(c.min_send_window, paced);
+}
+
+duration link_table::queue_age(const link& l) const {
+  return l.unwritten_head == l.unwritten.size() ? duration::zero()
+                                                : ctx_.now - l.unwritten[l.unwritten_head].second;
 }
 
 std::vector<link_id_t> link_table::take_overflowed() {

@@ -18,10 +18,12 @@
 // link's loss means for the tree is the node's and its parts' business.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 #include "core/node_context.hpp"
@@ -54,7 +56,15 @@ struct link {
   time_point last_sent{};
   std::optional<rate_limiter> message_budget;  // messages other than chunks
   std::size_t queued_bytes = 0;                // sent to the driver, not yet written
-  std::size_t held_bytes = 0;                  // chunks for it held in the engine (late binding)
+  // When each frame still unwritten was queued, oldest first from
+  // unwritten_head (the bytes queued on the link up to its end, when): how
+  // long the oldest has waited. A vector, not a deque: most links are idle,
+  // and an empty vector costs no allocation.
+  std::vector<std::pair<std::uint64_t, time_point>> unwritten;
+  std::size_t unwritten_head = 0;
+  std::uint64_t bytes_queued_total = 0;
+  std::uint64_t bytes_written_total = 0;
+  std::size_t held_bytes = 0;  // chunks for it held in the engine (late binding)
   // How fast the driver writes this link's bytes while some wait (bytes per
   // second, 0 = not measured yet), and when it last wrote.
   double written_bytes_per_second = 0;
@@ -113,6 +123,9 @@ class link_table {
   // Bytes the driver may hold for the link before more wait in the engine:
   // what it writes in send_window (late binding).
   std::size_t send_window(const link& l) const;
+  // How long the oldest byte the driver has not written for `l` has waited
+  // (zero when none waits): the delay our uplink adds on that link now.
+  duration queue_age(const link& l) const;
   // Chunk bytes now held for `l` in the engine: over max_pending_bytes with
   // what the driver holds, its peer stopped reading (take_overflowed()).
   void set_held(link_id_t id, link& l, std::size_t bytes);

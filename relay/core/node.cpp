@@ -627,7 +627,7 @@ void node::handle(link_id_t id, link& l, wire::fetch&& m) {
     protocol_error(id, node_errc::unexpected_message);
     return;
   }
-  if (!standby_children_.serve_fetch(id, m, forwarder_.window())) {
+  if (!standby_children_.serve_fetch(id, m, forwarder_.window(), children_.uplink_behind())) {
     ctx_.log(log_level::warn, describe(l.remote) + " fetched chunk " + std::to_string(m.from_seq) +
                                   " again; dropping it as a flood");
     protocol_error(id, node_errc::flooding);
@@ -1156,7 +1156,7 @@ void node::accept_chunk(shared_chunk c, bool from_parent) {
   // old parent still feeding us make-before-break).
   finder_.stream_resumed();
   children_.forward(c);
-  standby_children_.send_fetched(*c);
+  standby_children_.send_fetched(*c, children_.uplink_behind());
   standby_children_.announce(c->seq, free_slots());
   ctx_.act(deliver_action{std::move(c)});
 }

@@ -268,6 +268,11 @@ struct node_config {
   // so this is short; at least 1/5 of the parent's chunk interval.
   duration pace_fetch_tolerance = std::chrono::milliseconds(15);
 
+  // A standby holder whose children's links have more than this of the
+  // stream waiting (half of them or more) sends no gap fill: its uplink is
+  // behind, and its children come first (standby_children::serve_fetch).
+  duration gap_fill_uplink_limit = std::chrono::milliseconds(50);
+
   // Haves to standby children at most this often: a Have a chunk at 30
   // frames a second (~12 bytes each, 0.2% of a 2 Mbit/s stream), fewer when
   // chunks are shorter still. Sparser Haves show a failed parent later: at

@@ -88,7 +88,8 @@ void standby_children::offer_all(const wire::standby_offer& offer) {
   }
 }
 
-bool standby_children::serve_fetch(link_id_t id, const wire::fetch& m, const chunk_window& window) {
+bool standby_children::serve_fetch(link_id_t id, const wire::fetch& m, const chunk_window& window,
+                                   bool uplink_behind) {
   held& h = held_.at(id);
   if (h.fetch_end && m.from_seq < *h.fetch_end) {
     return false;
@@ -99,7 +100,7 @@ bool standby_children::serve_fetch(link_id_t id, const wire::fetch& m, const chu
     if (c->seq >= *h.fetch_end) {
       break;
     }
-    send_fetched_to(id, *c);
+    send_fetched_to(id, *c, uplink_behind);
     next = c->seq + 1;
   }
   if (next < *h.fetch_end) {
@@ -119,13 +120,13 @@ wire::rendition_set standby_children::wanted() const {
   return set;
 }
 
-void standby_children::send_fetched(const wire::chunk& c) {
+void standby_children::send_fetched(const wire::chunk& c, bool uplink_behind) {
   for (auto& [id, h] : held_) {
     for (auto it = h.owed.begin(); it != h.owed.end(); ++it) {
       if (c.seq < it->first || c.seq >= it->second) {
         continue;
       }
-      send_fetched_to(id, c);
+      send_fetched_to(id, c, uplink_behind);
       it->first = c.seq + 1;
       if (it->first >= it->second) {
         h.owed.erase(it);
@@ -135,7 +136,11 @@ void standby_children::send_fetched(const wire::chunk& c) {
   }
 }
 
-void standby_children::send_fetched_to(link_id_t id, const wire::chunk& c) {
+void standby_children::send_fetched_to(link_id_t id, const wire::chunk& c, bool uplink_behind) {
+  if (uplink_behind) {
+    ctx_.stats.add(counter::gap_fills_withheld);  // too late for it by the time it went
+    return;
+  }
   const wire::shared_bytes frame = renditions_.frame_for(c, links_.at(id).wants);
   ctx_.stats.add(counter::gap_fill_chunks_sent);
   ctx_.stats.add(counter::gap_fill_bytes_sent, frame->size());

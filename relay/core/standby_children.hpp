@@ -86,11 +86,22 @@ class standby_children {
   // A standby child's Fetch: the chunks asked for that `window` holds go on
   // its link, and those it does not hold yet as they come (send_fetched).
   // False when it asked for a chunk it fetched before.
-  bool serve_fetch(link_id_t id, const wire::fetch& m, const chunk_window& window);
+  //
+  // Our children come first: while `uplink_behind` (children::uplink_behind)
+  // no fetched chunk goes, now or as it comes (counter gap_fills_withheld).
+  // A fetch costs what a child costs, and when the stream stops above many
+  // peers at once every standby child of ours fetches: the extra copies made
+  // our own children late, their subtrees fetched in turn, and the
+  // broadcaster ended sending each chunk to 13-18 links, hundreds of viewers
+  // stalling (simulator, 1 000 peers, seeds 42 and 13). A child whose fill
+  // is withheld still has our Haves: its parent, if it stays late, is left
+  // for us (a switch, bounded by our slots).
+  bool serve_fetch(link_id_t id, const wire::fetch& m, const chunk_window& window,
+                   bool uplink_behind);
 
   // A chunk was accepted: to each standby child that fetched it before it
-  // came (each chunk once).
-  void send_fetched(const wire::chunk& c);
+  // came (each chunk once; withheld while `uplink_behind`).
+  void send_fetched(const wire::chunk& c, bool uplink_behind);
 
  private:
   struct held {
@@ -111,7 +122,7 @@ class standby_children {
   static constexpr std::size_t max_owed_ranges = 4;
 
   void send(link_id_t id, const wire::shared_bytes& frame);
-  void send_fetched_to(link_id_t id, const wire::chunk& c);
+  void send_fetched_to(link_id_t id, const wire::chunk& c, bool uplink_behind);
 
   node_context& ctx_;
   link_table& links_;

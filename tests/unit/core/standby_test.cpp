@@ -4,6 +4,9 @@
 // what it has and accepts the switch as a join.
 #include <gtest/gtest.h>
 
+#include <initializer_list>
+#include <map>
+
 #include "core/errors.hpp"
 #include "node_harness.hpp"
 
@@ -1386,6 +1389,52 @@ TEST(standby_holder, sends_fetched_chunks_it_lacks_as_they_come_each_once) {
   EXPECT_EQ(chunks[0].seq, 6u);
   EXPECT_EQ(chunks[1].seq, 7u);
   EXPECT_EQ(h.engine().stats().get(counter::gap_fill_chunks_sent), 3u);
+}
+
+// The broadcaster (a slot free) with children 2, 3 and 4, chunks 0..5 written to all;
+// then the children in `slow` stop reading, chunk 6 waits on their links,
+// and 60 ms pass.
+struct holder_with_slow_children {
+  explicit holder_with_slow_children(std::initializer_list<std::uint8_t> slow) : h(root_config(4)) {
+    h.start();
+    std::map<std::uint8_t, link_id_t> kids;
+    for (const std::uint8_t n : {2, 3, 4}) {
+      kids[n] = h.join_child(n);
+    }
+    for (wire::seq_t s = 0; s < 6; ++s) {
+      h.source(make_chunk(s));
+    }
+    for (const std::uint8_t n : slow) {
+      h.stop_reading(kids.at(n));
+    }
+    h.source(make_chunk(6));
+    h.advance(60ms);
+  }
+  harness h;
+};
+
+TEST(standby_holder, sends_no_gap_fill_while_its_uplink_is_behind_with_its_children) {
+  holder_with_slow_children t({2, 3});
+  harness& h = t.h;
+  const link_id_t peer = ask_standby(h, 9, 3);
+  h.clear();
+  h.receive(peer, wire::fetch{4, 4});  // 4..6 held, 7 not yet
+  EXPECT_TRUE(h.only_sent<wire::chunk>(peer).empty());
+  h.source(make_chunk(7));
+  EXPECT_TRUE(h.only_sent<wire::chunk>(peer).empty());
+  EXPECT_EQ(h.engine().stats().get(counter::gap_fills_withheld), 4u);
+  EXPECT_EQ(h.engine().stats().get(counter::gap_fill_chunks_sent), 0u);
+  EXPECT_FALSE(h.closed_reason(peer));  // still held: it may switch to us
+}
+
+TEST(standby_holder, one_slow_child_alone_does_not_stop_gap_fills) {
+  holder_with_slow_children t({2});
+  harness& h = t.h;
+  const link_id_t peer = ask_standby(h, 9, 3);
+  h.clear();
+  h.receive(peer, wire::fetch{4, 2});
+  EXPECT_EQ(h.only_sent<wire::chunk>(peer).size(), 2u);
+  EXPECT_EQ(h.engine().stats().get(counter::gap_fills_withheld), 0u);
 }
 
 TEST(standby_holder, a_later_fetch_keeps_what_an_earlier_one_is_still_owed) {
