@@ -36,7 +36,7 @@ node::node(node_config config, wire::node_id_t id, std::uint64_t seed, log_sink 
       finder_(ctx_, links_, position_, children_, forwarder_.window(), coordinate_, renditions_),
       joins_(ctx_.config),
       standby_(ctx_, links_, position_, forwarder_.window(), renditions_, finder_.timing()),
-      standby_children_(ctx_, links_, renditions_),
+      standby_children_(ctx_, links_, renditions_, children_),
       improver_(ctx_, position_) {}
 
 // ---------------------------------------------------------------- lifecycle
@@ -627,7 +627,7 @@ void node::handle(link_id_t id, link& l, wire::fetch&& m) {
     protocol_error(id, node_errc::unexpected_message);
     return;
   }
-  if (!standby_children_.serve_fetch(id, m, forwarder_.window(), children_.uplink_behind())) {
+  if (!standby_children_.serve_fetch(id, m, forwarder_.window())) {
     ctx_.log(log_level::warn, describe(l.remote) + " fetched chunk " + std::to_string(m.from_seq) +
                                   " again; dropping it as a flood");
     protocol_error(id, node_errc::flooding);
@@ -1156,7 +1156,7 @@ void node::accept_chunk(shared_chunk c, bool from_parent) {
   // old parent still feeding us make-before-break).
   finder_.stream_resumed();
   children_.forward(c);
-  standby_children_.send_fetched(*c, children_.uplink_behind());
+  standby_children_.send_fetched(*c);
   standby_children_.announce(c->seq, free_slots());
   ctx_.act(deliver_action{std::move(c)});
 }

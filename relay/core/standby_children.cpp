@@ -88,8 +88,7 @@ void standby_children::offer_all(const wire::standby_offer& offer) {
   }
 }
 
-bool standby_children::serve_fetch(link_id_t id, const wire::fetch& m, const chunk_window& window,
-                                   bool uplink_behind) {
+bool standby_children::serve_fetch(link_id_t id, const wire::fetch& m, const chunk_window& window) {
   held& h = held_.at(id);
   if (h.fetch_end && m.from_seq < *h.fetch_end) {
     return false;
@@ -100,7 +99,7 @@ bool standby_children::serve_fetch(link_id_t id, const wire::fetch& m, const chu
     if (c->seq >= *h.fetch_end) {
       break;
     }
-    send_fetched_to(id, *c, uplink_behind);
+    send_fetched_to(id, *c);
     next = c->seq + 1;
   }
   if (next < *h.fetch_end) {
@@ -120,13 +119,13 @@ wire::rendition_set standby_children::wanted() const {
   return set;
 }
 
-void standby_children::send_fetched(const wire::chunk& c, bool uplink_behind) {
+void standby_children::send_fetched(const wire::chunk& c) {
   for (auto& [id, h] : held_) {
     for (auto it = h.owed.begin(); it != h.owed.end(); ++it) {
       if (c.seq < it->first || c.seq >= it->second) {
         continue;
       }
-      send_fetched_to(id, c, uplink_behind);
+      send_fetched_to(id, c);
       it->first = c.seq + 1;
       if (it->first >= it->second) {
         h.owed.erase(it);
@@ -136,8 +135,8 @@ void standby_children::send_fetched(const wire::chunk& c, bool uplink_behind) {
   }
 }
 
-void standby_children::send_fetched_to(link_id_t id, const wire::chunk& c, bool uplink_behind) {
-  if (uplink_behind) {
+void standby_children::send_fetched_to(link_id_t id, const wire::chunk& c) {
+  if (ours_.uplink_behind()) {
     ctx_.stats.add(counter::gap_fills_withheld);  // too late for it by the time it went
     return;
   }

@@ -26,6 +26,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/children.hpp"
 #include "core/chunk_window.hpp"
 #include "core/link_table.hpp"
 #include "core/node_context.hpp"
@@ -35,8 +36,9 @@ namespace treecast::core {
 
 class standby_children {
  public:
-  standby_children(node_context& context, link_table& links, rendition_subscriptions& renditions)
-      : ctx_(context), links_(links), renditions_(renditions) {}
+  standby_children(node_context& context, link_table& links, rendition_subscriptions& renditions,
+                   const children& ours)
+      : ctx_(context), links_(links), renditions_(renditions), ours_(ours) {}
 
   bool contains(link_id_t id) const { return held_.count(id) != 0; }
   std::size_t count() const { return held_.size(); }
@@ -87,8 +89,9 @@ class standby_children {
   // its link, and those it does not hold yet as they come (send_fetched).
   // False when it asked for a chunk it fetched before.
   //
-  // Our children come first: while `uplink_behind` (children::uplink_behind)
-  // no fetched chunk goes, now or as it comes (counter gap_fills_withheld).
+  // Our children come first: while our uplink is behind with them
+  // (children::uplink_behind, asked only when a fetched chunk would go) no
+  // fetched chunk goes, now or as it comes (counter gap_fills_withheld).
   // A fetch costs what a child costs, and when the stream stops above many
   // peers at once every standby child of ours fetches: the extra copies made
   // our own children late, their subtrees fetched in turn, and the
@@ -96,12 +99,11 @@ class standby_children {
   // stalling (simulator, 1 000 peers, seeds 42 and 13). A child whose fill
   // is withheld still has our Haves: its parent, if it stays late, is left
   // for us (a switch, bounded by our slots).
-  bool serve_fetch(link_id_t id, const wire::fetch& m, const chunk_window& window,
-                   bool uplink_behind);
+  bool serve_fetch(link_id_t id, const wire::fetch& m, const chunk_window& window);
 
   // A chunk was accepted: to each standby child that fetched it before it
-  // came (each chunk once; withheld while `uplink_behind`).
-  void send_fetched(const wire::chunk& c, bool uplink_behind);
+  // came (each chunk once; withheld while our uplink is behind).
+  void send_fetched(const wire::chunk& c);
 
  private:
   struct held {
@@ -122,11 +124,12 @@ class standby_children {
   static constexpr std::size_t max_owed_ranges = 4;
 
   void send(link_id_t id, const wire::shared_bytes& frame);
-  void send_fetched_to(link_id_t id, const wire::chunk& c, bool uplink_behind);
+  void send_fetched_to(link_id_t id, const wire::chunk& c);
 
   node_context& ctx_;
   link_table& links_;
   rendition_subscriptions& renditions_;  // which parts gap fills carry
+  const children& ours_;                 // whose links come before gap fills
   std::map<link_id_t, held> held_;
 };
 
