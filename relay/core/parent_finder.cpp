@@ -5,6 +5,7 @@
 
 #include "core/capacity_policy.hpp"
 #include "core/errors.hpp"
+#include "core/silence_rule.hpp"
 
 namespace treecast::core {
 
@@ -700,13 +701,20 @@ void parent_finder::request(link_id_t id) {
   links_.send(id, request);
   if (round_ == round_kind::promotion) {
     promoted_ = id;
-    deadline_ = promotion_silence_limit(ctx_.now);
+    deadline_ = std::min(promotion_silence_limit(ctx_.now), promotion_quiet_limit());
   }
 }
 
 time_point parent_finder::promotion_silence_limit(time_point since) const {
   const link* l = links_.find(promoted_);
   return l ? std::max(l->last_heard, since) + 2 * l->rtt + promotion_grace : since;
+}
+
+time_point parent_finder::promotion_quiet_limit() const {
+  const link* l = links_.find(promoted_);
+  return l ? l->last_heard + standby_holder_beat(ctx_.config.standby_have_interval, ctx_.config) +
+                 promotion_quiet_margin
+           : ctx_.now;
 }
 
 bool parent_finder::can_adopt_from(const link& l) const {
@@ -868,8 +876,17 @@ void parent_finder::on_timer() {
   }
   if (phase_ == phase::requesting && round_ == round_kind::promotion && deadline_ &&
       ctx_.now >= *deadline_) {
+    const time_point quiet = promotion_quiet_limit();
+    if (ctx_.now >= quiet) {
+      const link* l = links_.find(promoted_);
+      const duration silence = l ? ctx_.now - l->last_heard : duration::zero();
+      if (ask_next_standby("silent for " + ms_text(silence) + " ms")) {
+        return;
+      }
+    }
     if (const time_point limit = promotion_silence_limit({}); ctx_.now < limit) {
-      deadline_ = limit;  // still heard: alive, answering late
+      // Still heard: alive, answering late. Quiet again, the next standby.
+      deadline_ = quiet > ctx_.now ? std::min(quiet, limit) : limit;
       return;
     }
     failed("silent since we asked");

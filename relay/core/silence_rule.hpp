@@ -26,4 +26,13 @@ inline time_point silent_after(const link& l, std::optional<duration> pace, int 
   return l.last_heard + beat * misses + 2 * l.rtt;
 }
 
+// How long a standby holder goes at most without a word to a standby child
+// that asked for a Have every `have_interval`: when no Have went for half a
+// child heartbeat past it (its stream stopped), a heartbeat goes; never
+// more often than a child's.
+inline duration standby_holder_beat(duration have_interval, const node_config& config) {
+  return std::max(config.child_heartbeat_interval,
+                  have_interval + config.child_heartbeat_interval / 2);
+}
+
 }  // namespace treecast::core

@@ -31,6 +31,7 @@
 #include "core/link_table.hpp"
 #include "core/node_context.hpp"
 #include "core/rendition_subscriptions.hpp"
+#include "core/silence_rule.hpp"
 
 namespace treecast::core {
 
@@ -49,9 +50,8 @@ class standby_children {
   // before a Have; never more often than a child's.
   template <typename F>
   void for_each_link(F&& f) const {
-    const duration child_beat = ctx_.config.child_heartbeat_interval;
     for (const auto& [id, h] : held_) {
-      f(id, std::max(child_beat, h.have_interval + child_beat / 2));
+      f(id, standby_holder_beat(h.have_interval, ctx_.config));
     }
   }
 

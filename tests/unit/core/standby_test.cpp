@@ -981,6 +981,31 @@ TEST(warm_standby, the_second_takes_over_when_the_first_froze_with_the_parent) {
   EXPECT_TRUE(t.h.all<connect_action>().empty());  // no repair round
 }
 
+TEST(warm_standby, a_quiet_first_hands_over_to_the_second_before_its_round_trips_are_up) {
+  for (const bool first_speaks : {false, true}) {
+    SCOPED_TRACE(first_speaks ? "the first heartbeats" : "the first froze");
+    attached_with_two_standbys t;
+    // The first froze 100 ms before the parent crashed (a Have or a
+    // heartbeat comes at least every child heartbeat interval from a live
+    // one); the second still speaks.
+    t.h.advance(90ms);
+    if (first_speaks) {
+      t.h.receive(t.standby, wire::heartbeat{});
+    }
+    t.h.receive(t.second, wire::heartbeat{});
+    t.h.advance(10ms);
+    const auto probes = t.h.engine().stats().get(counter::probes_sent);
+    t.h.closed(t.parent);
+    ASSERT_EQ(t.h.only_sent<wire::join_request>(t.standby).size(), 1u);
+    // Two round trips plus the grace would wait for the first until 110 ms
+    // from now; quiet past its holder's beat, it is passed over sooner.
+    t.h.advance(40ms);
+    EXPECT_EQ(t.h.only_sent<wire::join_request>(t.second).size(), first_speaks ? 0u : 1u);
+    EXPECT_EQ(t.h.closed_reason(t.standby).has_value(), !first_speaks);
+    EXPECT_EQ(t.h.engine().stats().get(counter::probes_sent), probes);  // no repair round
+  }
+}
+
 TEST(warm_standby, the_second_takes_over_when_the_first_hangs_below_the_lost_parent) {
   attached_with_two_standbys t;
   // The first moved below our parent since (its offer says so): declined,
