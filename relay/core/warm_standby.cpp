@@ -815,6 +815,10 @@ void warm_standby::become_first(second_standby&& next) {
   path_ = std::move(next.path);
   lead_ = std::move(next.lead);
   fetched_unsent_.reset();  // proof the other link gave
+  // Not asked for what a late parent owes us yet: a paced fetch goes to it
+  // at once (seed 8: the first, fetched from, was dropped as it moved below
+  // the frozen parent; its successor was not asked until the switch).
+  paced_after_.reset();
 }
 
 void warm_standby::promote_second() {

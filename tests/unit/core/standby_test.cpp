@@ -1006,6 +1006,22 @@ TEST(warm_standby, a_quiet_first_hands_over_to_the_second_before_its_round_trips
   }
 }
 
+TEST(warm_standby, a_paced_fetch_goes_again_to_the_second_when_the_first_is_dropped) {
+  attached_with_two_standbys t;
+  const wire::seq_t next = parent_at_frame_pace(t);
+  t.h.receive(t.second, wire::heartbeat{});  // alive, as its holder's beat shows
+  t.h.advance(48ms);                         // the parent is late by its pace
+  ASSERT_EQ(t.h.only_sent<wire::fetch>(t.standby).size(), 1u);
+  // The first moved below our parent meanwhile: declined, the second is the
+  // first now, and is asked for the same chunks at once.
+  t.h.receive(t.standby, wire::standby_offer{2, {id_of(1), id_of(5), id_of(6)}, 2});
+  ASSERT_EQ(t.h.closed_reason(t.standby), std::error_code(node_errc::standby_declined));
+  t.h.advance(1ms);
+  const auto fetches = t.h.only_sent<wire::fetch>(t.second);
+  ASSERT_EQ(fetches.size(), 1u);
+  EXPECT_EQ(fetches[0].from_seq, next);
+}
+
 TEST(warm_standby, the_second_takes_over_when_the_first_hangs_below_the_lost_parent) {
   attached_with_two_standbys t;
   // The first moved below our parent since (its offer says so): declined,
