@@ -88,6 +88,24 @@ void standby_children::offer_all(const wire::standby_offer& offer) {
   }
 }
 
+// children::uplink_behind, asked at most once per call and only when a
+// fetched chunk would go: it walks our children's links, and nothing a call
+// sends changes their queues.
+class standby_children::uplink_check {
+ public:
+  explicit uplink_check(const children& ours) : ours_(ours) {}
+  bool behind() {
+    if (!behind_) {
+      behind_ = ours_.uplink_behind();
+    }
+    return *behind_;
+  }
+
+ private:
+  const children& ours_;
+  std::optional<bool> behind_;
+};
+
 bool standby_children::serve_fetch(link_id_t id, const wire::fetch& m, const chunk_window& window) {
   held& h = held_.at(id);
   if (h.fetch_end && m.from_seq < *h.fetch_end) {
@@ -95,11 +113,12 @@ bool standby_children::serve_fetch(link_id_t id, const wire::fetch& m, const chu
   }
   h.fetch_end = m.from_seq + m.count;
   wire::seq_t next = m.from_seq;
+  uplink_check uplink(ours_);
   for (const shared_chunk& c : window.from(m.from_seq)) {
     if (c->seq >= *h.fetch_end) {
       break;
     }
-    send_fetched_to(id, *c);
+    send_fetched_to(id, *c, uplink);
     next = c->seq + 1;
   }
   if (next < *h.fetch_end) {
@@ -120,12 +139,13 @@ wire::rendition_set standby_children::wanted() const {
 }
 
 void standby_children::send_fetched(const wire::chunk& c) {
+  uplink_check uplink(ours_);
   for (auto& [id, h] : held_) {
     for (auto it = h.owed.begin(); it != h.owed.end(); ++it) {
       if (c.seq < it->first || c.seq >= it->second) {
         continue;
       }
-      send_fetched_to(id, c);
+      send_fetched_to(id, c, uplink);
       it->first = c.seq + 1;
       if (it->first >= it->second) {
         h.owed.erase(it);
@@ -135,8 +155,8 @@ void standby_children::send_fetched(const wire::chunk& c) {
   }
 }
 
-void standby_children::send_fetched_to(link_id_t id, const wire::chunk& c) {
-  if (ours_.uplink_behind()) {
+void standby_children::send_fetched_to(link_id_t id, const wire::chunk& c, uplink_check& uplink) {
+  if (uplink.behind()) {
     ctx_.stats.add(counter::gap_fills_withheld);  // too late for it by the time it went
     return;
   }

@@ -124,7 +124,8 @@ class standby_children {
   static constexpr std::size_t max_owed_ranges = 4;
 
   void send(link_id_t id, const wire::shared_bytes& frame);
-  void send_fetched_to(link_id_t id, const wire::chunk& c);
+  class uplink_check;
+  void send_fetched_to(link_id_t id, const wire::chunk& c, uplink_check& uplink);
 
   node_context& ctx_;
   link_table& links_;
