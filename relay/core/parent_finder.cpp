@@ -269,11 +269,15 @@ void parent_finder::choose_move_below(std::vector<probe_result> results,
                                       const std::vector<link_id_t>& ids) {
   std::erase_if(
       results, [&](const probe_result& r) { return r.free_slots == 0 || is_parent(ids[r.index]); });
-  // The joiner that took our place keeps us a slot: one hop down, near
-  // where we were. Else the least added delay, whatever our strength.
+  // The least delay through the candidate, whatever our strength; the
+  // joiner that took our place (it keeps us a slot, one hop down) unless a
+  // peer that answered meanwhile is sooner. A joiner far from us had taken
+  // a subtree 60-110 ms later at once, past its viewers' buffer
+  // (treecast-sim, 10 000 peers, seed 1: a stall at 16.4 s).
   auto best = move_scoring_.best(results);
   for (const auto& r : results) {
-    if (links_.at(ids[r.index]).remote == move_target_) {
+    if (links_.at(ids[r.index]).remote == move_target_ &&
+        (!best || move_scoring_.through(r) <= move_scoring_.through(*best))) {
       best = r;
     }
   }

@@ -332,9 +332,10 @@ TEST(strong_peers_up, a_moving_child_waits_for_the_joiner_that_keeps_it_a_slot) 
   ASSERT_EQ(probes.size(), 2u);
   t.h.connected(probes[0].link);
   t.h.connected(probes[1].link);
-  // The backup answers first with room, nearer the broadcaster; a join
-  // round would settle for it a few round trips later.
-  t.h.answer_probe(probes[1].link, 30, 7030, 1, 2, {id_of(1), id_of(30)});
+  // The backup answers first with room, deep in the tree; a join round
+  // would settle for it a few round trips later.
+  t.h.answer_probe(probes[1].link, 30, 7030, 6, 2, {id_of(1), id_of(30)}, "",
+                   std::chrono::milliseconds(600));
   t.h.advance(std::chrono::milliseconds(300));
   EXPECT_TRUE(t.h.only_sent<wire::join_request>(probes[1].link).empty());
   // The joiner answers with the slot it keeps for us: one hop down, taken at once.
@@ -342,6 +343,27 @@ TEST(strong_peers_up, a_moving_child_waits_for_the_joiner_that_keeps_it_a_slot) 
   EXPECT_EQ(t.h.only_sent<wire::join_request>(probes[0].link).size(), 1u);
   EXPECT_TRUE(t.h.only_sent<wire::join_request>(probes[1].link).empty());
   EXPECT_FALSE(t.h.closed_reason(t.parent));  // fed until the joiner accepts
+}
+
+TEST(strong_peers_up, a_moving_child_takes_a_sooner_backup_over_a_far_joiner) {
+  attached_viewer t;
+  t.h.receive(t.parent, wire::move{{{"10.0.0.20", 7020}, {"10.0.0.30", 7030}}});
+  const auto probes = t.h.all<connect_action>();
+  ASSERT_EQ(probes.size(), 2u);
+  t.h.connected(probes[0].link);
+  t.h.connected(probes[1].link);
+  // A backup near us answers first; the joiner, far from us and itself
+  // 150 ms from the broadcaster, 300 ms later: its slot would make our
+  // subtree ~300 ms later at once, past the viewers' buffer.
+  t.h.answer_probe(probes[1].link, 30, 7030, 2, 2, {id_of(1), id_of(5), id_of(30)}, "",
+                   std::chrono::milliseconds(20));
+  t.h.advance(std::chrono::milliseconds(300));
+  EXPECT_TRUE(t.h.only_sent<wire::join_request>(probes[1].link).empty());
+  t.h.answer_probe(probes[0].link, 20, 7020, 2, 1, {id_of(1), id_of(5), id_of(20)}, "",
+                   std::chrono::milliseconds(150));
+  EXPECT_EQ(t.h.only_sent<wire::join_request>(probes[1].link).size(), 1u);
+  EXPECT_TRUE(t.h.only_sent<wire::join_request>(probes[0].link).empty());
+  EXPECT_FALSE(t.h.closed_reason(t.parent));  // fed until the backup accepts
 }
 
 TEST(strong_peers_up, a_move_nobody_can_take_falls_back_to_the_ancestors_while_the_parent_feeds) {
