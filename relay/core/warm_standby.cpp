@@ -202,6 +202,8 @@ bool warm_standby::on_redirect(link_id_t id, const wire::join_redirect& m) {
   for (auto it = m.candidates.rbegin(); it != m.candidates.rend(); ++it) {
     targets_.push_front(*it);
   }
+  ctx_.log(log_level::debug, "standby " + describe(links_.at(id).remote) + " sent us on (" +
+                                 m.reason + "), naming " + std::to_string(m.candidates.size()));
   drop(node_errc::standby_declined);
   return true;
 }
