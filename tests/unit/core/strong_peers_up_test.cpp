@@ -287,6 +287,17 @@ struct attached_viewer {
     EXPECT_TRUE(h.only_sent<wire::join_request>(named.link).empty());
     return h.all<connect_action>();
   }
+  // Our parent asks us to move below the joiner at 10.0.0.20, then names
+  // a backup at 10.0.0.30; returns both probes' links, connected, in that
+  // order.
+  std::vector<connect_action> move_below_joiner_or_backup() {
+    h.receive(parent, wire::move{{{"10.0.0.20", 7020}, {"10.0.0.30", 7030}}});
+    auto probes = h.all<connect_action>();
+    for (const auto& probe : probes) {
+      h.connected(probe.link);
+    }
+    return probes;
+  }
   static node_config config() {
     node_config c = relay_config();
     c.role = wire::peer_role::viewer;
@@ -326,12 +337,8 @@ TEST(strong_peers_up, a_child_asked_to_move_joins_the_relay_make_before_break) {
 
 TEST(strong_peers_up, a_moving_child_waits_for_the_joiner_that_keeps_it_a_slot) {
   attached_viewer t;
-  // The joiner that took our place first, then a backup our parent named.
-  t.h.receive(t.parent, wire::move{{{"10.0.0.20", 7020}, {"10.0.0.30", 7030}}});
-  const auto probes = t.h.all<connect_action>();
+  const auto probes = t.move_below_joiner_or_backup();
   ASSERT_EQ(probes.size(), 2u);
-  t.h.connected(probes[0].link);
-  t.h.connected(probes[1].link);
   // The backup answers first with room, deep in the tree; a join round
   // would settle for it a few round trips later.
   t.h.answer_probe(probes[1].link, 30, 7030, 6, 2, {id_of(1), id_of(30)}, "",
@@ -347,11 +354,8 @@ TEST(strong_peers_up, a_moving_child_waits_for_the_joiner_that_keeps_it_a_slot) 
 
 TEST(strong_peers_up, a_moving_child_takes_a_sooner_backup_over_a_far_joiner) {
   attached_viewer t;
-  t.h.receive(t.parent, wire::move{{{"10.0.0.20", 7020}, {"10.0.0.30", 7030}}});
-  const auto probes = t.h.all<connect_action>();
+  const auto probes = t.move_below_joiner_or_backup();
   ASSERT_EQ(probes.size(), 2u);
-  t.h.connected(probes[0].link);
-  t.h.connected(probes[1].link);
   // A backup near us answers first; the joiner, far from us and itself
   // 150 ms from the broadcaster, 300 ms later: its slot would make our
   // subtree ~300 ms later at once, past the viewers' buffer.
