@@ -51,6 +51,10 @@ struct child {
 
 class children {
  public:
+  // A joiner that wants sound alone gets this much backlog: the player's
+  // first jitter target, so it starts at once and near the live edge.
+  static constexpr duration sound_backlog = std::chrono::milliseconds(300);
+
   using map = std::map<link_id_t, child>;
 
   children(node_context& context, link_table& links, rendition_subscriptions& renditions)
@@ -139,7 +143,8 @@ class children {
   bool on_written(link_id_t id);
 
   // Serves a child that just joined from `resume_from` (when the window
-  // still holds it) or from the newest keyframe.
+  // still holds it), else from the newest keyframe, or, to one that wants
+  // sound alone, sound_backlog back from the newest chunk.
   void serve_backlog(link_id_t id, const chunk_window& window,
                      std::optional<wire::seq_t> resume_from);
 

@@ -77,6 +77,21 @@ std::optional<wire::seq_t> chunk_window::newest_keyframe(
   return std::nullopt;
 }
 
+std::optional<wire::seq_t> chunk_window::oldest_within(duration span) const {
+  if (chunks_.empty()) {
+    return std::nullopt;
+  }
+  const std::uint64_t newest = chunks_.rbegin()->second->capture_time_us;
+  const auto span_us = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(span).count());
+  for (const auto& [seq, c] : chunks_) {
+    if (c->capture_time_us + span_us >= newest) {
+      return seq;
+    }
+  }
+  return std::nullopt;
+}
+
 std::optional<wire::seq_t> chunk_window::first_seq() const {
   if (chunks_.empty()) {
     return std::nullopt;

@@ -41,6 +41,8 @@ class chunk_window {
   // The newest keyframe chunk (for which `where` holds, when given).
   std::optional<wire::seq_t> newest_keyframe(
       const std::function<bool(const wire::chunk&)>& where = {}) const;
+  // The oldest chunk captured no more than `span` before the newest.
+  std::optional<wire::seq_t> oldest_within(duration span) const;
   // Where a new parent should resume: the first chunk missing within `reach`
   // of the newest (a gap fill may have run ahead of the parent), else the
   // chunk after the newest. Nullopt when empty.

@@ -161,6 +161,25 @@ TEST(rendition_subscriptions, a_joiners_backlog_starts_at_the_newest_keyframe_it
   EXPECT_EQ(sent.back().renditions(), full);  // started: it goes whole, no seq skipped
 }
 
+TEST(rendition_subscriptions, a_joiner_wanting_sound_alone_starts_near_the_live_edge) {
+  // Sound needs no keyframe: from one, up to a GOP back, the backlog took
+  // seconds across a narrow downlink and the sound broke.
+  harness h(root_config());
+  h.start();
+  for (wire::seq_t seq = 0; seq < 5; ++seq) {
+    h.source(chunk_in_all_renditions(seq));  // keyframe 0, 200 ms apart
+  }
+  h.clear();
+  const link_id_t narrow = join_asking(h, 1, audio);
+  const auto sent = only<wire::chunk>(h.sent_to(narrow));
+  // Captured within children::sound_backlog (300 ms) of the newest: 3, 4.
+  ASSERT_EQ(sent.size(), 2u);
+  EXPECT_EQ(sent.front().seq, 3u);
+  EXPECT_EQ(sent.front().renditions(), audio);
+  const link_id_t picture = join_asking(h, 2, low);
+  EXPECT_EQ(only<wire::chunk>(h.sent_to(picture)).front().seq, 0u);  // at the keyframe
+}
+
 TEST(rendition_subscriptions, chunks_that_waited_for_a_full_link_go_as_the_child_asks_now) {
   // Late binding: a child on a narrow link has its send window queued; the
   // next chunks wait in the engine. It steps down to sound alone: what
