@@ -140,7 +140,7 @@ int main(int argc, char** argv) {
      "path_ms) to this file")
     ("dump-joins", po::value(&config.dump_joins),
      "debugging: write every join as CSV (peer, start_s, join_ms, upload_mbps, reachable, "
-     "relay) to this file")
+     "relay, attempts, redirects) to this file")
     ("depth-penalty-ms", po::value(&depth_penalty_ms)->default_value(depth_penalty_ms),
      "added to a candidate's RTT per hop of depth when choosing a parent");
   // clang-format on

@@ -272,7 +272,7 @@ class world {
     std::ofstream joins;
     if (!config_.dump_joins.empty()) {
       joins.open(config_.dump_joins);
-      joins << "peer,start_s,join_ms,upload_mbps,reachable,relay\n";
+      joins << "peer,start_s,join_ms,upload_mbps,reachable,relay,attempts,redirects\n";
     }
     for (std::size_t i = 1; i < n; ++i) {
       if (started_at_[i] && attached_at_[i]) {
@@ -282,7 +282,9 @@ class world {
           joins << i << ','
                 << std::chrono::duration<double>(started_at_[i]->time_since_epoch()).count() << ','
                 << join_ms.back() << ',' << upload_bps_[i] / 1e6 << ',' << (unreachable_[i] ? 0 : 1)
-                << ',' << (relay_[i] ? 1 : 0) << '\n';
+                << ',' << (relay_[i] ? 1 : 0) << ','
+                << nodes_[i]->stats().get(core::counter::join_attempts) << ','
+                << nodes_[i]->stats().get(core::counter::join_redirects) << '\n';
         }
       }
     }
