@@ -39,6 +39,13 @@ wire::chunk chunk_in_all_renditions(wire::seq_t seq) {
   return sealer.seal(parts, seq * 200'000, seq % 5 == 0);
 }
 
+// Chunks 0 .. count - 1 from the source, each in all renditions.
+void source_in_all_renditions(harness& h, wire::seq_t count) {
+  for (wire::seq_t seq = 0; seq < count; ++seq) {
+    h.source(chunk_in_all_renditions(seq));
+  }
+}
+
 // The renditions each chunk sent to `link` carried, in order.
 std::vector<wire::rendition_set> renditions_sent(const harness& h, link_id_t link) {
   std::vector<wire::rendition_set> out;
@@ -148,9 +155,7 @@ TEST(rendition_subscriptions,
 TEST(rendition_subscriptions, a_joiners_backlog_starts_at_the_newest_keyframe_it_can_play) {
   harness h(root_config());
   h.start();
-  for (wire::seq_t seq = 0; seq < 5; ++seq) {
-    h.source(chunk_in_all_renditions(seq));  // keyframe 0
-  }
+  source_in_all_renditions(h, 5);    // keyframe 0
   h.source(full_alone_of_three(5));  // a newer keyframe, without the low rendition
   h.clear();
   const link_id_t weak = join_asking(h, 1, low);
@@ -166,9 +171,7 @@ TEST(rendition_subscriptions, a_joiner_wanting_sound_alone_starts_near_the_live_
   // seconds across a narrow downlink and the sound broke.
   harness h(root_config());
   h.start();
-  for (wire::seq_t seq = 0; seq < 5; ++seq) {
-    h.source(chunk_in_all_renditions(seq));  // keyframe 0, 200 ms apart
-  }
+  source_in_all_renditions(h, 5);  // keyframe 0, 200 ms apart
   h.clear();
   const link_id_t narrow = join_asking(h, 1, audio);
   const auto sent = only<wire::chunk>(h.sent_to(narrow));
@@ -191,9 +194,7 @@ TEST(rendition_subscriptions, chunks_that_waited_for_a_full_link_go_as_the_child
   const link_id_t narrow = join_asking(h, 1, low);
   const link_id_t wide = join_asking(h, 2, low);
   h.stop_reading(narrow);
-  for (wire::seq_t seq = 0; seq < 4; ++seq) {
-    h.source(chunk_in_all_renditions(seq));
-  }
+  source_in_all_renditions(h, 4);
   EXPECT_EQ(renditions_sent(h, narrow), (std::vector{low}));  // three wait
   EXPECT_EQ(renditions_sent(h, wide), (std::vector{low, low, low, low}));
   h.receive(narrow, wire::subscribe{audio});
@@ -229,9 +230,7 @@ TEST(rendition_subscriptions, a_narrow_child_far_behind_skips_to_the_live_edge) 
   h.stop_reading(sound);
   h.stop_reading(low_video);
   h.stop_reading(whole);
-  for (wire::seq_t seq = 0; seq < 20; ++seq) {
-    h.source(chunk_in_all_renditions(seq));
-  }
+  source_in_all_renditions(h, 20);
   h.resume_reading(sound);
   h.resume_reading(low_video);
   h.resume_reading(whole);
