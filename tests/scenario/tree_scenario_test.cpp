@@ -101,6 +101,52 @@ TEST(tree_scenario_rise, relays_that_joined_below_viewers_rise_above_them) {
   EXPECT_LT(risen_depth, baseline_depth);
 }
 
+TEST(tree_scenario_improvement, the_loop_shortens_paths_and_settles_without_oscillating) {
+  // The same flash crowd with the improvement loop off and on, then 45 s
+  // with no join: paths shorter and the tree no deeper with it, and no peer
+  // moving more than the loop allows (a round every improve_interval, none
+  // within one of a move) plus two moves it did not choose (a stronger
+  // joiner taking its slot, a rise). Summed over two seeds: one seed's
+  // figures move with any change of timing.
+  constexpr int settle_s = 45;
+  const double interval_s =
+      std::chrono::duration<double>(sim_config{}.node_defaults.improve_interval).count();
+  // Rounds while settling, one at each end, and the two it did not choose.
+  const double allowed_per_min = (std::floor(settle_s / interval_s) + 1 + 2) * 60.0 / settle_s;
+  double on_stretch = 0;
+  double off_stretch = 0;
+  double on_depth = 0;
+  double off_depth = 0;
+  for (const std::uint64_t seed : {1, 2}) {
+    sim_config config;
+    config.peers = 1000;
+    config.seed = seed;
+    config.settle = std::chrono::seconds(settle_s);
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    const sim_result on = run_simulation(config);
+    config.node_defaults.improve_interval = core::duration::zero();
+    const sim_result off = run_simulation(config);
+    std::printf(
+        "seed %llu: stretch p50 %.2f with the loop, %.2f without; depth mean %.2f, %.2f; "
+        "moves while settling %llu, at most %.1f a minute by one peer\n",
+        static_cast<unsigned long long>(seed), on.stretch_p50, off.stretch_p50, on.depth_mean,
+        off.depth_mean, static_cast<unsigned long long>(on.settle_moves),
+        on.settle_moves_per_peer_per_min_max);
+    EXPECT_EQ(on.joined, config.peers - 1);
+    EXPECT_EQ(on.loops, 0u);
+    EXPECT_EQ(on.unrooted, 0u);
+    EXPECT_EQ(on.capacity_violations, 0u);
+    EXPECT_GT(on.settle_moves, 0u) << "the loop did nothing once the joins were over";
+    EXPECT_LE(on.settle_moves_per_peer_per_min_max, allowed_per_min);
+    on_stretch += on.stretch_p50;
+    off_stretch += off.stretch_p50;
+    on_depth += on.depth_mean;
+    off_depth += off.depth_mean;
+  }
+  EXPECT_LT(on_stretch, 0.95 * off_stretch);
+  EXPECT_LE(on_depth, off_depth + 0.1);
+}
+
 TEST(tree_scenario_sites, site_labels_cut_the_copies_crossing_into_a_site) {
   sim_config config;
   config.peers = 1000;

@@ -231,11 +231,15 @@ class world {
     }
     const duration settled_span = std::min<duration>(std::chrono::seconds(10), config_.settle / 2);
     settled_from_ = end_ - settled_span;
+    settle_from_ = end_ - config_.settle;
 
     while (!queue_.empty() && queue_.top().at <= end_) {
       event e = queue_.pop();
       ++events_;
       now_ = e.at;
+      if (moves_before_settle_.empty() && now_ >= settle_from_) {
+        moves_before_settle_ = moves_so_far();
+      }
       dispatch(e);
     }
 
@@ -247,6 +251,7 @@ class world {
         nodes_, capacity_, latency_, dead_, [this](std::size_t i) { return parent_of(i); },
         dump.is_open() ? &dump : nullptr);
     measure_churn(r);
+    measure_settle_moves(r);
     r.peers = n;
     r.simulated_s = std::chrono::duration<double>(end_ - time_point{}).count();
     r.events = events_;
@@ -357,6 +362,31 @@ class world {
       return std::nullopt;
     }
     return peer_of(*parent, config_.peers);
+  }
+
+  std::vector<std::uint64_t> moves_so_far() const {
+    std::vector<std::uint64_t> moves(nodes_.size());
+    for (std::size_t i = 0; i < nodes_.size(); ++i) {
+      moves[i] = nodes_[i]->stats().get(core::counter::parent_moves);
+    }
+    return moves;
+  }
+
+  void measure_settle_moves(sim_result& r) const {
+    if (moves_before_settle_.empty()) {
+      return;  // the run ended before its settle phase
+    }
+    const auto now = moves_so_far();
+    std::uint64_t most = 0;
+    for (std::size_t i = 1; i < now.size(); ++i) {
+      if (!dead_[i]) {
+        const std::uint64_t moved = now[i] - moves_before_settle_[i];
+        r.settle_moves += moved;
+        most = std::max(most, moved);
+      }
+    }
+    const double minutes = std::chrono::duration<double>(end_ - settle_from_).count() / 60.0;
+    r.settle_moves_per_peer_per_min_max = minutes > 0 ? static_cast<double>(most) / minutes : 0;
   }
 
   void dispatch(const event& e) {
@@ -855,6 +885,9 @@ class world {
   // period, at most 10 s, with no join or kill in it.
   time_point settled_from_ = time_point::max();
   std::uint64_t settled_control_bytes_ = 0;
+  // Each peer's parent moves when the settle phase began (empty before).
+  time_point settle_from_ = time_point::max();
+  std::vector<std::uint64_t> moves_before_settle_;
   // std::less<>: looked up by string_view, no string built per frame.
   std::map<std::string, std::uint64_t, std::less<>> settled_control_bytes_by_message_;
   std::size_t gave_up_ = 0;
@@ -905,6 +938,8 @@ std::string sim_result::to_json() const {
       << ", \"standby_upload_share\": " << standby_upload_share
       << ", \"parent_moves\": " << parent_moves
       << ", \"children_moved_out\": " << children_moved_out
+      << ", \"settle_moves\": " << settle_moves
+      << ", \"settle_moves_per_peer_per_min_max\": " << settle_moves_per_peer_per_min_max
       << ", \"unreachable_peers\": " << unreachable_peers
       << ", \"unreachable_with_children\": " << unreachable_with_children
       << ", \"reach_checks_failed\": " << reach_checks_failed

@@ -196,6 +196,11 @@ struct sim_result {
   // loop) and children moved below a stronger joiner that took their slot.
   std::uint64_t parent_moves = 0;
   std::uint64_t children_moved_out = 0;
+  // Oscillation: parent moves in the settle phase (after the joins, and
+  // after the churn if any), in all and at the peer that moved most, per
+  // minute of that phase.
+  std::uint64_t settle_moves = 0;
+  double settle_moves_per_peer_per_min_max = 0;
   // Unreachable viewers (sim_config::unreachable), how many of them ended
   // with children, and connections attempted to them: their parents'
   // checks, and probes or joins by others (which the checks should spare).
