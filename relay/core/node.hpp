@@ -188,6 +188,9 @@ class node {
   const std::vector<wire::node_id_t>& path() const { return position_.path(); }
   std::optional<wire::endpoint> parent_endpoint() const;
   std::size_t child_count() const { return children_.count(); }
+  // Whether a warm standby we hold would replace our parent if it failed
+  // now (warm_standby::covers_parent): else its failure costs a repair round.
+  bool standby_covers_parent() const { return standby_.covers_parent(); }
   // Whether our parent could connect back to us (nullopt: not checked yet).
   // A node nobody can reach takes no children.
   std::optional<bool> reachable() const { return children_.reachable(); }

@@ -99,6 +99,14 @@ bool warm_standby::can_replace(const std::optional<wire::node_id_t>& lost) const
   return state_ == state::held && !hangs_below(path_, lost);
 }
 
+bool warm_standby::second_can_replace(const std::optional<wire::node_id_t>& lost) const {
+  return second_ && second_->held && !hangs_below(second_->path, lost);
+}
+
+bool warm_standby::covers_parent() const {
+  return can_replace(parent_id()) || second_can_replace(parent_id());
+}
+
 std::optional<link_id_t> warm_standby::take_for(const std::optional<wire::node_id_t>& lost,
                                                 std::optional<time_point> heard_since) {
   const auto heard = [&](link_id_t id) {
@@ -113,7 +121,7 @@ std::optional<link_id_t> warm_standby::take_for(const std::optional<wire::node_i
     ctx_.stats.add(counter::standby_promotions);
     return id;
   }
-  if (second_ && second_->held && !hangs_below(second_->path, lost) && heard(second_->link)) {
+  if (second_can_replace(lost) && heard(second_->link)) {
     // The first fails with the parent (below it, or silent too): the second
     // has the stream. The first stays, if the new parent allows.
     const link_id_t id = second_->link;

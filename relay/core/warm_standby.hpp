@@ -144,6 +144,10 @@ class warm_standby {
   // The parent said the stream stopped above it too (upstream_late.hpp):
   // it is not left for falling behind while that holds.
   void on_upstream_late() { hold_.on_notice(ctx_.now); }
+  // Whether a held standby, the first or the second, could replace the
+  // parent if it failed now (its path clear of it): what take_for would
+  // find, the standbys' own silence aside.
+  bool covers_parent() const;
   // Whether the held standby could replace the parent (its path clear of
   // it) and showed a chunk the parent has not sent (a Have, or a fetched
   // chunk): the parent will be replaced within the lag tolerance, not after
@@ -254,6 +258,7 @@ class warm_standby {
   bool silent(link_id_t id, int misses);
   // Whether the held standby can replace `lost` (its path clear of it).
   bool can_replace(const std::optional<wire::node_id_t>& lost) const;
+  bool second_can_replace(const std::optional<wire::node_id_t>& lost) const;
   // When the parent, last heard at `parent_heard`, is `tolerance` late with
   // the oldest chunk the standby announced and it has not sent.
   std::optional<time_point> late_by(duration tolerance, time_point parent_heard) const;

@@ -503,6 +503,8 @@ class world {
     for (std::uint32_t i = 1; i < nodes_.size(); ++i) {
       if (!dead_[i] && parent_of(i) == victim) {
         waiting_repair_[i] = now_;
+        ++orphans_;
+        orphans_without_standby_ += nodes_[i]->standby_covers_parent() ? 0 : 1;
       }
     }
     ++killed_;
@@ -546,6 +548,8 @@ class world {
 
   void measure_churn(sim_result& r) {
     r.killed = killed_;
+    r.orphans = orphans_;
+    r.orphans_without_standby = orphans_without_standby_;
     r.repairs = repair_ms_.size();
     r.repair_ms_p50 = percentile(repair_ms_, 0.50);
     r.repair_ms_p99 = percentile(repair_ms_, 0.99);
@@ -870,6 +874,10 @@ class world {
   std::unordered_map<std::uint32_t, time_point> waiting_repair_;
   std::vector<double> repair_ms_;
   std::size_t killed_ = 0;
+  // Children of killed peers at the kill, and those with no standby to take
+  // over (node::standby_covers_parent): their repair is a whole round.
+  std::uint64_t orphans_ = 0;
+  std::uint64_t orphans_without_standby_ = 0;
   std::unordered_set<std::uint32_t> running_;
   event_queue<event> queue_;
   std::uint64_t next_order_ = 0;
@@ -921,6 +929,8 @@ std::string sim_result::to_json() const {
   }
   out << "}"
       << ", \"killed\": " << killed << ", \"survivors\": " << survivors
+      << ", \"orphans\": " << orphans
+      << ", \"orphans_without_standby\": " << orphans_without_standby
       << ", \"repairs\": " << repairs << ", \"repair_ms_p50\": " << repair_ms_p50
       << ", \"repair_ms_p99\": " << repair_ms_p99 << ", \"repair_ms_max\": " << repair_ms_max
       << ", \"freeze_repair_ms_p99\": " << freeze_repair_ms_p99

@@ -161,6 +161,10 @@ struct sim_result {
   // Churn (at the survivors).
   std::size_t killed = 0;
   std::size_t survivors = 0;
+  // Children of killed peers when they were killed, and those of them that
+  // held no standby able to take over (a repair round instead of a switch).
+  std::uint64_t orphans = 0;
+  std::uint64_t orphans_without_standby = 0;
   std::uint64_t repairs = 0;  // a child of a killed peer got a chunk from a new parent
   double repair_ms_p50 = 0;   // kill -> the stream flowing again
   double repair_ms_p99 = 0;

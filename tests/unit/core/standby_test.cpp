@@ -1032,6 +1032,27 @@ TEST(warm_standby, the_second_takes_over_when_the_first_hangs_below_the_lost_par
   EXPECT_EQ(t.h.only_sent<wire::join_request>(t.second).size(), 1u);
 }
 
+TEST(warm_standby, a_parents_failure_is_covered_while_a_standby_clear_of_it_is_held) {
+  {
+    harness h(relay_config());
+    h.start();
+    EXPECT_FALSE(h.engine().standby_covers_parent());  // no parent, no standby
+  }
+  {
+    attached_with_standby t;
+    EXPECT_TRUE(t.h.engine().standby_covers_parent());
+    // The only standby moved below our parent: it would fail with it.
+    t.h.receive(t.standby, wire::standby_offer{2, {id_of(1), id_of(5), id_of(6)}, 2});
+    EXPECT_FALSE(t.h.engine().standby_covers_parent());
+  }
+  {
+    attached_with_two_standbys t;
+    EXPECT_TRUE(t.h.engine().standby_covers_parent());
+    t.h.receive(t.standby, wire::standby_offer{2, {id_of(1), id_of(5), id_of(6)}, 2});
+    EXPECT_TRUE(t.h.engine().standby_covers_parent());  // the second is clear of it
+  }
+}
+
 TEST(warm_standby, a_standby_that_cannot_take_us_hands_over_to_the_second) {
   for (const bool names_peers : {false, true}) {
     SCOPED_TRACE(names_peers ? "it names peers with room" : "it names none");
