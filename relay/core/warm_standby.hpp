@@ -258,6 +258,7 @@ class warm_standby {
   bool silent(link_id_t id, int misses);
   // Whether the held standby can replace `lost` (its path clear of it).
   bool can_replace(const std::optional<wire::node_id_t>& lost) const;
+  // The same for the second standby.
   bool second_can_replace(const std::optional<wire::node_id_t>& lost) const;
   // When the parent, last heard at `parent_heard`, is `tolerance` late with
   // the oldest chunk the standby announced and it has not sent.

@@ -231,17 +231,11 @@ class world {
     }
     const duration settled_span = std::min<duration>(std::chrono::seconds(10), config_.settle / 2);
     settled_from_ = end_ - settled_span;
-    settle_from_ = end_ - config_.settle;
 
-    while (!queue_.empty() && queue_.top().at <= end_) {
-      event e = queue_.pop();
-      ++events_;
-      now_ = e.at;
-      if (moves_before_settle_.empty() && now_ >= settle_from_) {
-        moves_before_settle_ = moves_so_far();
-      }
-      dispatch(e);
-    }
+    // Up to the settle phase, then through it (its moves counted apart).
+    run_until([&](time_point at) { return at < end_ - config_.settle; });
+    moves_before_settle_ = moves_so_far();
+    run_until([&](time_point at) { return at <= end_; });
 
     std::ofstream dump;
     if (!config_.dump_tree.empty()) {
@@ -364,6 +358,17 @@ class world {
     return peer_of(*parent, config_.peers);
   }
 
+  // Dispatches the queued events while `before(at)` holds for the next one.
+  template <typename Before>
+  void run_until(Before before) {
+    while (!queue_.empty() && before(queue_.top().at)) {
+      event e = queue_.pop();
+      ++events_;
+      now_ = e.at;
+      dispatch(e);
+    }
+  }
+
   std::vector<std::uint64_t> moves_so_far() const {
     std::vector<std::uint64_t> moves(nodes_.size());
     for (std::size_t i = 0; i < nodes_.size(); ++i) {
@@ -373,9 +378,6 @@ class world {
   }
 
   void measure_settle_moves(sim_result& r) const {
-    if (moves_before_settle_.empty()) {
-      return;  // the run ended before its settle phase
-    }
     const auto now = moves_so_far();
     std::uint64_t most = 0;
     for (std::size_t i = 1; i < now.size(); ++i) {
@@ -385,7 +387,7 @@ class world {
         most = std::max(most, moved);
       }
     }
-    const double minutes = std::chrono::duration<double>(end_ - settle_from_).count() / 60.0;
+    const double minutes = std::chrono::duration<double>(config_.settle).count() / 60.0;
     r.settle_moves_per_peer_per_min_max = minutes > 0 ? static_cast<double>(most) / minutes : 0;
   }
 
@@ -893,8 +895,7 @@ class world {
   // period, at most 10 s, with no join or kill in it.
   time_point settled_from_ = time_point::max();
   std::uint64_t settled_control_bytes_ = 0;
-  // Each peer's parent moves when the settle phase began (empty before).
-  time_point settle_from_ = time_point::max();
+  // Each peer's parent moves when the settle phase began.
   std::vector<std::uint64_t> moves_before_settle_;
   // std::less<>: looked up by string_view, no string built per frame.
   std::map<std::string, std::uint64_t, std::less<>> settled_control_bytes_by_message_;
