@@ -194,6 +194,12 @@ class node {
   // Whether our parent could connect back to us (nullopt: not checked yet).
   // A node nobody can reach takes no children.
   std::optional<bool> reachable() const { return children_.reachable(); }
+  // Whether link `id` is one of our reach checks (a connection back to a
+  // child, to see whether others could reach it).
+  bool is_reach_check(link_id_t id) const {
+    const link* l = links_.find(id);
+    return l != nullptr && l->kind == link_kind::reach_check;
+  }
   std::size_t free_slots() const;
   // Peers in this node's subtree, itself included, as its children last reported.
   std::uint32_t subtree_size() const { return subtree_.size(); }

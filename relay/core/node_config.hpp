@@ -309,9 +309,16 @@ struct node_config {
   // p50 2.63 -> 1.93, capture-to-play p99 800 -> 704 ms, flash-crowd stall
   // 174 -> 27 s in all; 1 000 peers, 20% churn, seeds 1-6: stalls lower for
   // crash, leave and freeze alike.
+  // Margins 15 ms and 15% since 2026-12-07 (40 ms and 25% before: a viewer
+  // near the broadcaster but 60 ms from it through the tree needed a parent
+  // 20 ms away to move at all). 10 000 peers, seed 7, --settle 120: stretch
+  // p50 1.67 -> 1.50, capture-to-play p99 628 -> 606 ms, moves 8 056 ->
+  // 13 420. 1 000 peers, 20% freeze churn, seeds 21-52: stall 4.3 -> 7.3 s
+  // over 37 -> 39 viewers, worse at 12 seeds and better at 14 (three seeds'
+  // double failures make the difference, none after a move).
   duration improve_interval = std::chrono::seconds(15);
-  duration improve_min_gain = std::chrono::milliseconds(40);
-  double improve_min_gain_fraction = 0.25;
+  duration improve_min_gain = std::chrono::milliseconds(15);
+  double improve_min_gain_fraction = 0.15;
 
   // Strong peers up (parent_improver.hpp): a peer clearly stronger than its
   // parent (capacity_policy) asks its grandparent to take it in a weaker

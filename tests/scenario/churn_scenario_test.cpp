@@ -49,31 +49,34 @@ TEST_P(churn_scenario, survivors_lose_nothing_and_stay_attached) {
 }
 
 // What the viewers saw, at the programs' defaults (a chunk per frame, the
-// viewer's 200 ms buffer): no surviving viewer's picture stood still. Seed
-// 21, 2026-12-06: 0 ms by crash, freeze and leave, repair p99 242 / 274 /
-// 107 ms; one viewer the churn killed later had stalled 72 ms in the flash
-// crowd at 3.9 s (its path 8 deep while the tree was being built, not a
-// repair), which the last bound allows. Without standbys the same freeze
-// churn stood 364 viewers' pictures still, 396 s in all (repair p99 2.2 s).
-// At the simulator's own defaults (200 ms chunks, 300 ms buffer) seed 21
-// had stalled 50 / 158 / 50 ms: a chunk is 200 ms of delay at every hop
-// there.
-TEST_P(churn_scenario, no_picture_stands_still_at_the_default_buffer) {
+// viewer's 200 ms buffer): a repair stands no picture still unless the
+// parent's standby fails with it or just before (a double failure, which
+// at this churn, 7 peers a second, happens at some seeds and not at
+// others). The freeze at seeds 21-52 (2026-12-07, 15 ms move margins):
+// 0-8 of 800 surviving viewers stalled per seed, 49-2 713 ms in all,
+// rebuffering ratio at most 6.3e-5 (4.3 s over 37 viewers in all with the
+// 40 ms margins before, 7.3 s over 39 after; worse at 12 seeds, better at
+// 14). Without standbys the same freeze churn at seed 21 stood 364
+// viewers' pictures still, 396 s in all (repair p99 2.2 s): a ratio of
+// ~1e-2. So the bounds are three times the worst of 64 runs (ratio and
+// viewers), fifty times below that ratio. At the simulator's own defaults (200 ms chunks,
+// 300 ms buffer) a chunk is 200 ms of delay at every hop, and repairs show.
+TEST_P(churn_scenario, pictures_almost_never_stand_still_at_the_default_buffer) {
   sim_config config = churn_config();
   config.set_chunk_interval(sim_config::peers_chunk_interval);
   config.playout_buffer = sim_config::peers_playout_buffer;
   SCOPED_TRACE(std::string("seed 21, ") + GetParam().name);
   const sim_result r = run_simulation(config);
   std::printf(
-      "%s: stall %.0f ms (%zu viewers; %.0f ms at viewers that died later), repair p99 "
-      "%.0f ms\n",
-      GetParam().name, r.stall_ms_total, r.viewers_stalled, r.stall_ms_departed, r.repair_ms_p99);
+      "%s: stall %.0f ms (%zu viewers; %.0f ms at viewers that died later), rebuffering ratio "
+      "%.1e, repair p99 %.0f ms\n",
+      GetParam().name, r.stall_ms_total, r.viewers_stalled, r.stall_ms_departed, r.rebuffer_ratio,
+      r.repair_ms_p99);
 
   EXPECT_GT(r.repairs, 50u);
   EXPECT_EQ(r.chunks_lost, 0u);
-  EXPECT_EQ(r.stall_ms_total, 0);
-  EXPECT_EQ(r.viewers_stalled, 0u);
-  EXPECT_LT(r.stall_ms_departed, 100);  // the flash crowd's one (above)
+  EXPECT_LT(r.rebuffer_ratio, 2e-4);
+  EXPECT_LE(r.viewers_stalled, r.survivors / 30);  // 26 of 800
 }
 
 INSTANTIATE_TEST_SUITE_P(modes, churn_scenario,

@@ -53,10 +53,15 @@ TEST(tree_scenario_reachability, unreachable_viewers_all_watch_as_leaves_and_are
   EXPECT_GT(r.unreachable_peers, 200u);
   EXPECT_EQ(r.unreachable_with_children, 0u) << "a peer nobody can reach was given children";
   // Every unreachable viewer is checked by its parent (again by each new
-  // one); nobody else connects to it. The few connections beyond the
-  // failed checks are checks cut short by their child moving on.
+  // one, so the checks outnumber them; moves make more parents), and
+  // nobody else connects to it: no candidate list names it. The few
+  // others are children a full parent moved below a stronger joiner
+  // before its check of the joiner ended: they try the joiner first, then
+  // their backups (5 of 282 at seed 3, each a child still fed meanwhile).
   EXPECT_GE(r.reach_checks_failed, r.unreachable_peers);
-  EXPECT_LE(r.connects_to_unreachable, r.reach_checks_failed + r.reach_checks_failed / 10);
+  EXPECT_GE(r.connects_to_unreachable, r.reach_checks_failed);
+  EXPECT_LE(r.connects_to_unreachable_by_others, r.unreachable_peers / 20)
+      << "peers other than their parents connect to peers nobody can reach";
 }
 
 TEST(tree_scenario_rise, relays_that_joined_below_viewers_rise_above_them) {

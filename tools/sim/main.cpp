@@ -252,7 +252,7 @@ int main(int argc, char** argv) {
           "silent, %llu standbys silent, upload share %.5f\n"
           "tree: %llu moves to a sooner parent, %llu children moved below a stronger joiner\n"
           "unreachable: %zu viewers, %zu with children, %llu checks failed, %llu connections "
-          "to them\n"
+          "to them (%llu not checks)\n"
           "uplinks: %zu peers with more children than theirs carries, %llu children handed off\n"
           "simulated %.1f s in %.1f s wall, %llu events, peak RSS %.0f MB\n",
           r.peers, r.joined, r.loops, r.unrooted, r.capacity_violations, r.depth_max, r.depth_mean,
@@ -271,9 +271,10 @@ int main(int argc, char** argv) {
           static_cast<unsigned long long>(r.parent_moves),
           static_cast<unsigned long long>(r.children_moved_out), r.unreachable_peers,
           r.unreachable_with_children, static_cast<unsigned long long>(r.reach_checks_failed),
-          static_cast<unsigned long long>(r.connects_to_unreachable), r.children_beyond_uplink,
-          static_cast<unsigned long long>(r.children_handed_off), r.simulated_s, r.wall_s,
-          static_cast<unsigned long long>(r.events), r.peak_rss_mb);
+          static_cast<unsigned long long>(r.connects_to_unreachable),
+          static_cast<unsigned long long>(r.connects_to_unreachable_by_others),
+          r.children_beyond_uplink, static_cast<unsigned long long>(r.children_handed_off),
+          r.simulated_s, r.wall_s, static_cast<unsigned long long>(r.events), r.peak_rss_mb);
     }
   } catch (const std::exception& e) {
     std::cerr << "treecast-sim: " << e.what() << "\n";

@@ -250,6 +250,7 @@ class world {
     r.simulated_s = std::chrono::duration<double>(end_ - time_point{}).count();
     r.events = events_;
     r.connects_to_unreachable = connects_to_unreachable_;
+    r.connects_to_unreachable_by_others = connects_to_unreachable_by_others_;
     r.gave_up = gave_up_;
     for (const auto& node : nodes_) {
       r.join_attempts += node->stats().get(core::counter::join_attempts);
@@ -426,6 +427,9 @@ class world {
         const core::duration back = latency_.one_way(e.peer, e.from);
         if (unreachable_[e.peer] && e.kind == event_kind::syn) {
           ++connects_to_unreachable_;
+          if (!nodes_[e.from]->is_reach_check(e.from_link)) {
+            ++connects_to_unreachable_by_others_;
+          }
         }
         if (frozen_[e.peer] || unreachable_[e.peer]) {
           // Nothing answers (a stopped process's kernel may complete TCP,
@@ -864,6 +868,7 @@ class world {
   std::vector<bool> relay_;
   std::vector<bool> traced_;  // --trace-peer
   std::uint64_t connects_to_unreachable_ = 0;
+  std::uint64_t connects_to_unreachable_by_others_ = 0;  // not reach checks
   std::vector<playout_model> playout_;
   std::unordered_set<std::uint32_t> froze_repair_;  // waiting for a repair after a freeze
   std::vector<double> freeze_repair_ms_;
@@ -955,6 +960,7 @@ std::string sim_result::to_json() const {
       << ", \"unreachable_with_children\": " << unreachable_with_children
       << ", \"reach_checks_failed\": " << reach_checks_failed
       << ", \"connects_to_unreachable\": " << connects_to_unreachable
+      << ", \"connects_to_unreachable_by_others\": " << connects_to_unreachable_by_others
       << ", \"children_beyond_uplink\": " << children_beyond_uplink
       << ", \"children_handed_off\": " << children_handed_off
       << ", \"wan_copies_max\": " << wan_copies_max

@@ -207,11 +207,13 @@ struct sim_result {
   double settle_moves_per_peer_per_min_max = 0;
   // Unreachable viewers (sim_config::unreachable), how many of them ended
   // with children, and connections attempted to them: their parents'
-  // checks, and probes or joins by others (which the checks should spare).
+  // checks, and probes or joins by others (which the checks should spare),
+  // counted apart.
   std::size_t unreachable_peers = 0;
   std::size_t unreachable_with_children = 0;
   std::uint64_t reach_checks_failed = 0;
   std::uint64_t connects_to_unreachable = 0;
+  std::uint64_t connects_to_unreachable_by_others = 0;
   // Uplinks (sim_config::viewer_upload_mbps): peers ending with more
   // children than their uplink carries at the stream's rate, and children
   // handed off for not keeping up (upload_monitor).
