@@ -954,7 +954,7 @@ void node::attach(link_id_t id, link& l, std::uint32_t parent_depth,
   position_.set_parent_site_entry_hops(parent_site_entry_hops);
   finder_.on_attached(id);
   standby_.on_attached();
-  improver_.on_attached(may_rise());
+  improver_.on_attached(may_rise(), finder_.parent_site() == site_match::other);
   forwarder_.expect_stream();
   subtree_.report_soon();
   ctx_.stats.add(counter::parent_attaches);

@@ -5,9 +5,12 @@
 
 namespace treecast::core {
 
-void parent_improver::on_attached(bool may_rise) {
+void parent_improver::on_attached(bool may_rise, bool site_entry) {
   quiet_rounds_ = 0;
   schedule();
+  if (site_entry && ctx_.config.gathers_sites()) {
+    next_round_ = ctx_.now + ctx_.spread(ctx_.config.site_gather_interval / 5);
+  }
   refused_rises_ = 0;
   next_rise_.reset();
   if (may_rise && ctx_.config.rise_interval > duration{}) {
@@ -84,8 +87,8 @@ std::optional<parent_improver::round> parent_improver::take_round(const situatio
     return std::nullopt;  // busy, or nothing to look for
   }
   // A round that moves us starts the intervals afresh (on_attached); until
-  // then each is twice the last.
-  quiet_rounds_ = std::min(quiet_rounds_ + 1, max_quiet_rounds);
+  // then each is twice the last, but for a site entry's gathering.
+  quiet_rounds_ = gathering ? 0 : std::min(quiet_rounds_ + 1, max_quiet_rounds);
   schedule();
   if (gathering) {
     return round{ancestors.front(), kind::gather};  // the broadcaster hears of every site

@@ -48,7 +48,14 @@
 // site below the site's first-ranked entry come first (candidate_sampler),
 // and move_policy takes one of them whatever the delay. So after a flash
 // crowd or a repair across the WAN, a site's peers end up below one entry
-// and its WAN carries the stream once.
+// and its WAN carries the stream once. An entry's first round comes soon
+// after it attached (a fifth of the interval: the other orphans of the
+// same failure have repaired by then), and a round that finds no place
+// does not put off the next, as the loop's do: a site's entries wait on
+// its peers to repair or rise, and until then the WAN carries the stream
+// once more for each. 1 000 peers in 10 sites, sites inferred, 20% churn,
+// a chunk per frame: one copy into every site 10 s after the churn at 20
+// of seeds 21-40, not 16.
 #pragma once
 
 #include <cstdint>
@@ -66,8 +73,11 @@ class parent_improver {
       : ctx_(context), position_(position) {}
 
   // A new parent (a join, a repair or a move): the next round is an
-  // interval away; so is a rise, if we may rise (situation::may_rise).
-  void on_attached(bool may_rise);
+  // interval away; so is a rise, if we may rise (situation::may_rise). A
+  // parent of another site (`site_entry`, with gathering on): the first
+  // gathering round comes a fifth of the gathering interval away, once the
+  // other orphans of the same failure have repaired too.
+  void on_attached(bool may_rise, bool site_entry = false);
   void stop() {
     next_round_.reset();
     next_rise_.reset();

@@ -185,6 +185,30 @@ TEST(parent_improver, where_the_stream_enters_our_site_a_round_asks_the_broadcas
   EXPECT_TRUE(below_root.improver.take_round({true, true}));
 }
 
+TEST(parent_improver, an_entry_gathers_soon_after_it_attached_and_then_every_interval) {
+  node_config c;  // the improvement loop off, site gathering every 5 s
+  c.improve_interval = duration{};
+  c.site = "office";
+  c.site_gather_interval = 5s;
+  improver_fixture f(c);
+  f.position.set_lineage({{"10.0.0.1", 7000}, {"10.0.0.2", 7000}}, {"10.0.0.3", 7000}, {});
+  f.position.attach(5, 20ms, 2, {id_of(1), id_of(2), id_of(3)}, 60ms);
+  f.improver.on_attached(false, true);  // a parent of another site
+  ASSERT_TRUE(f.improver.deadline());
+  // A fifth of the interval, jittered.
+  EXPECT_GE(*f.improver.deadline() - f.context.now, 500ms);
+  EXPECT_LE(*f.improver.deadline() - f.context.now, 1500ms);
+  // Rounds that find no place of our site do not put off the next.
+  for (int round = 0; round < 4; ++round) {
+    f.context.now = *f.improver.deadline();
+    const auto ask = f.improver.take_round({true, true});
+    ASSERT_TRUE(ask);
+    EXPECT_EQ(ask->kind, parent_improver::kind::gather);
+    EXPECT_GE(*f.improver.deadline() - f.context.now, 2500ms);
+    EXPECT_LE(*f.improver.deadline() - f.context.now, 7500ms);
+  }
+}
+
 TEST(parent_improver, a_peer_that_cannot_tell_its_site_never_gathers) {
   node_config c;                    // no label, same_site_rtt 0: no peer is surely of our site
   c.improve_interval = duration{};  // the loop off
