@@ -73,13 +73,22 @@ struct improver_fixture {
   tree_position position{id_of(100), false};
   parent_improver improver{context, position};
 
-  void attach_at_depth_3() {
+  void attach_at_depth_3(bool parent_of_another_site = false) {
     // Broadcaster 1 -> 2 -> our parent 3.
     position.set_lineage({{"10.0.0.1", 7000}, {"10.0.0.2", 7000}}, {"10.0.0.3", 7000}, {});
     position.attach(5, 20ms, 2, {id_of(1), id_of(2), id_of(3)}, 60ms);
-    improver.on_attached(false);
+    improver.on_attached(false, parent_of_another_site);
   }
 };
+
+// The improvement loop off, site gathering every 5 s, our site labelled.
+node_config gathering_alone() {
+  node_config c;
+  c.improve_interval = duration{};
+  c.site = "office";
+  c.site_gather_interval = 5s;
+  return c;
+}
 
 TEST(parent_improver, a_round_asks_an_ancestor_above_the_parent_once_an_interval) {
   improver_fixture f;
@@ -158,10 +167,7 @@ TEST(parent_improver, an_interval_of_zero_turns_the_loop_off) {
 }
 
 TEST(parent_improver, where_the_stream_enters_our_site_a_round_asks_the_broadcaster_loop_off) {
-  node_config c;  // the improvement loop off, site gathering every 5 s
-  c.improve_interval = duration{};
-  c.site = "office";
-  c.site_gather_interval = 5s;
+  const node_config c = gathering_alone();
   improver_fixture f(c);
   f.attach_at_depth_3();
   ASSERT_TRUE(f.improver.deadline());
@@ -186,14 +192,8 @@ TEST(parent_improver, where_the_stream_enters_our_site_a_round_asks_the_broadcas
 }
 
 TEST(parent_improver, an_entry_gathers_soon_after_it_attached_and_then_every_interval) {
-  node_config c;  // the improvement loop off, site gathering every 5 s
-  c.improve_interval = duration{};
-  c.site = "office";
-  c.site_gather_interval = 5s;
-  improver_fixture f(c);
-  f.position.set_lineage({{"10.0.0.1", 7000}, {"10.0.0.2", 7000}}, {"10.0.0.3", 7000}, {});
-  f.position.attach(5, 20ms, 2, {id_of(1), id_of(2), id_of(3)}, 60ms);
-  f.improver.on_attached(false, true);  // a parent of another site
+  improver_fixture f(gathering_alone());
+  f.attach_at_depth_3(true);
   ASSERT_TRUE(f.improver.deadline());
   // A fifth of the interval, jittered.
   EXPECT_GE(*f.improver.deadline() - f.context.now, 500ms);
