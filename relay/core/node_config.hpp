@@ -314,8 +314,8 @@ struct node_config {
   // 20 ms away to move at all). 10 000 peers, seed 7, --settle 120: stretch
   // p50 1.67 -> 1.50, capture-to-play p99 628 -> 606 ms, moves 8 056 ->
   // 13 420. 1 000 peers, 20% freeze churn, seeds 21-52: stall 4.3 -> 7.3 s
-  // over 37 -> 39 viewers, worse at 12 seeds and better at 14 (three seeds'
-  // double failures make the difference, none after a move).
+  // over 37 -> 39 viewers, worse at 12 seeds and better at 14 (three seeds
+  // make the difference; the one traced, 42, a double failure, no move).
   duration improve_interval = std::chrono::seconds(15);
   duration improve_min_gain = std::chrono::milliseconds(15);
   double improve_min_gain_fraction = 0.15;

@@ -7,9 +7,10 @@ namespace treecast::core {
 
 void parent_improver::on_attached(bool may_rise, bool site_entry) {
   quiet_rounds_ = 0;
-  schedule();
   if (site_entry && ctx_.config.gathers_sites()) {
     next_round_ = ctx_.now + ctx_.spread(ctx_.config.site_gather_interval / 5);
+  } else {
+    schedule();
   }
   refused_rises_ = 0;
   next_rise_.reset();

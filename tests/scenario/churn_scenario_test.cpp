@@ -59,8 +59,9 @@ TEST_P(churn_scenario, survivors_lose_nothing_and_stay_attached) {
 // 14). Without standbys the same freeze churn at seed 21 stood 364
 // viewers' pictures still, 396 s in all (repair p99 2.2 s): a ratio of
 // ~1e-2. So the bounds are three times the worst of 64 runs (ratio and
-// viewers), fifty times below that ratio. At the simulator's own defaults (200 ms chunks,
-// 300 ms buffer) a chunk is 200 ms of delay at every hop, and repairs show.
+// viewers), fifty times below that ratio. At the simulator's own defaults
+// (200 ms chunks, 300 ms buffer) a chunk is 200 ms of delay at every hop,
+// and repairs show.
 TEST_P(churn_scenario, pictures_almost_never_stand_still_at_the_default_buffer) {
   sim_config config = churn_config();
   config.set_chunk_interval(sim_config::peers_chunk_interval);
