@@ -51,6 +51,7 @@ bool parent_finder::joining() const {
 // ------------------------------------------------------------------ rounds
 
 void parent_finder::start_query(const wire::endpoint& target) {
+  ctx_.log(log_level::debug, "asking " + describe(target) + " for candidates");
   phase_ = phase::querying;
   deadline_.reset();
   links_.open(link_kind::rendezvous, target);
@@ -331,6 +332,7 @@ bool parent_finder::ask_next_standby(const std::string& why) {
 
 void parent_finder::start_probes(const std::vector<wire::endpoint>& targets) {
   close_join_links(std::nullopt);
+  racing_ = false;
   std::size_t opened = 0;
   for (const auto& target : targets) {
     if (opened == ctx_.config.probe_fanout) {
@@ -341,7 +343,9 @@ void parent_finder::start_probes(const std::vector<wire::endpoint>& targets) {
     ++opened;
   }
   phase_ = phase::probing;
+  probes_opened_ = ctx_.now;
   deadline_ = ctx_.now + ctx_.config.probe_timeout;
+  ctx_.log(log_level::debug, "probing " + std::to_string(opened) + " candidates");
 }
 
 void parent_finder::failed(const std::string& why) {
@@ -448,6 +452,15 @@ void parent_finder::on_connected(link_id_t id, link& l) {
     links_.send(id, wire::candidates_request{ctx_.config.site, window_.last_seq().has_value(),
                                              where_we_sit(), gathering,
                                              static_cast<std::uint32_t>(ctx_.config.probe_fanout)});
+  } else if (l.kind == link_kind::probe && racing_ && phase_ == phase::probing &&
+             !banned_.count(l.remote) && trusted(l.remote, {})) {
+    // The first to connect is the nearest (a connection takes two round
+    // trips): asked now, not after a Ping and a wait for the others.
+    racing_ = false;
+    l.rtt = (ctx_.now - probes_opened_) / 2;
+    ctx_.log(log_level::debug, describe(l.remote) + " connected first");
+    close_join_links(id);
+    request(id);
   } else if (l.kind == link_kind::probe) {
     probe& p = probes_[id];
     p.nonce = ctx_.random();
@@ -518,6 +531,16 @@ bool parent_finder::on_pong(link_id_t id, link& l, wire::pong&& m) {
     // longer for nearer ones, not the whole probe timeout for a candidate
     // that may never answer.
     deadline_ = std::min(*deadline_, ctx_.now + 2 * l.rtt + probe_grace);
+    if (round_ == round_kind::join || round_ == round_kind::repair) {
+      // And not for those too far to be chosen over it (choose(): scoring_).
+      const auto& answer = *it->second.answer;
+      const probe_result answered{
+          0, l.rtt, answer.depth, answer.free_slots, true, duration(answer.root_delay_us)};
+      deadline_ =
+          std::min(*deadline_, probes_opened_ +
+                                   round_trips_to_answer * scoring_.round_trip_to_beat(answered) +
+                                   probe_grace);
+    }
   }
   maybe_choose();
   return true;
@@ -554,6 +577,15 @@ bool parent_finder::on_redirect(link_id_t id, link& l, wire::join_redirect&& m) 
     fallback_.clear();
   }
   start_probes(targets);
+  // A newcomer sent on to the peers below one that was full (as it last
+  // heard, they have room) asks the nearest of them, the first to connect,
+  // without a Ping: a Pong would tell it little it needs. It has no
+  // subtree (no loop to check for), ranks by round trip (weak: a strong one
+  // weighs the delay from the broadcaster, which a Pong tells), and what
+  // a peer claims in a Pong could not win it this joiner. A redirect costs
+  // a round trip less.
+  racing_ = round_ == round_kind::join && !m.candidates.empty() && children_.count() == 0 &&
+            !position_.has_parent() && !scoring_.by_delay();
   return true;
 }
 
@@ -702,6 +734,9 @@ void parent_finder::request(link_id_t id) {
   }
   request.renditions = renditions_.ask(links_.at(id));
   request.downlink_kbps = timing_.narrow_downlink_kbps();
+  ctx_.log(log_level::debug, "asking " + describe(links_.at(id).remote) +
+                                 " to take us (round trip " +
+                                 std::to_string(to_wire_us(links_.at(id).rtt) / 1000) + " ms)");
   links_.send(id, request);
   if (round_ == round_kind::promotion) {
     promoted_ = id;

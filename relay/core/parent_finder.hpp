@@ -7,12 +7,18 @@
 //   probing     up to probe_fanout candidates are connected to and Pinged in
 //               parallel, until every one answered or failed, or
 //               probe_timeout, or twice the first usable answer's RTT (so
-//               one candidate that never answers does not hold the round);
+//               one candidate that never answers does not hold the round),
+//               or (join and repair rounds) once no probe still unanswered
+//               could be chosen over the best answer: a probe answers three
+//               of its round trips after it went out, and costs at least
+//               its round trip (parent_scoring::round_trip_to_beat);
 //   requesting  JoinRequest went to the best answer (parent_scoring), from
 //               the next sequence number the window misses. A JoinAccept
 //               makes it the parent (the node attaches); a JoinRedirect
 //               starts probing the redirect's candidates (descend), at most
-//               max_redirects times per round;
+//               max_redirects times per round. A weak newcomer (no parent,
+//               no children) does not Ping them: the first to connect, the
+//               nearest, is asked at once (racing_);
 //   backing_off a failed join round waits reconnect_min, doubling up to
 //               reconnect_max, then queries again;
 //   given_up    after max_join_attempts failed rounds (give_up_action).
@@ -309,8 +315,13 @@ class parent_finder {
   void close_own(link_id_t id, std::error_code why);
 
   static constexpr std::size_t max_repairs_kept = 256;
-  // After the first usable Pong, the round waits twice its RTT plus this.
+  // After the first usable Pong, the round waits twice its RTT plus this;
+  // at most until no probe still unanswered could be chosen over the best
+  // answer (the time it would take to answer, plus this).
   static constexpr duration probe_grace = std::chrono::milliseconds(20);
+  // A probe answers three of its round trips after it went out: its
+  // connection takes two (TCP, TLS 1.3), the Ping one.
+  static constexpr int round_trips_to_answer = 3;
   // A promoted standby silent for twice its RTT plus this froze too (a
   // parent and its standby can fail together): the repair targets then, not
   // the heartbeat timeout a second later. One still heard is waited for.
@@ -342,6 +353,10 @@ class parent_finder {
   round_kind round_ = round_kind::join;
   std::optional<time_point> deadline_;  // probing: the probe timeout; backing_off: the next round
   std::map<link_id_t, probe> probes_;
+  time_point probes_opened_{};  // when the round's probes went out
+  // The round's probes race: the first to connect is asked to take us at
+  // once (a redirected newcomer; see on_redirect).
+  bool racing_ = false;
   int attempts_ = 0;   // failed join rounds in a row
   int redirects_ = 0;  // redirects followed in this round
   // How far a move round has looked: the peers our parent named, then our

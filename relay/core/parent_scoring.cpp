@@ -6,8 +6,7 @@ namespace treecast::core {
 
 bool parent_scoring::better(const probe_result& a, const probe_result& b) const {
   auto key = [&](const probe_result& r) {
-    const duration cost = by_delay_ ? through(r) : r.rtt + depth_penalty_ * r.depth;
-    return std::make_tuple(r.same_site ? 0 : 1, r.free_slots > 0 ? 0 : 1, cost.count(), r.index);
+    return std::make_tuple(r.same_site ? 0 : 1, r.free_slots > 0 ? 0 : 1, cost(r).count(), r.index);
   };
   return key(a) < key(b);
 }

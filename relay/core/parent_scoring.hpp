@@ -40,6 +40,9 @@ class parent_scoring {
   explicit parent_scoring(duration depth_penalty, bool by_delay = false)
       : depth_penalty_(depth_penalty), by_delay_(by_delay) {}
 
+  // Whether it ranks by delay from the broadcaster (a strong joiner).
+  bool by_delay() const { return by_delay_; }
+
   // The best of `results`; nullopt when `results` is empty.
   std::optional<probe_result> best(const std::vector<probe_result>& results) const;
 
@@ -53,7 +56,19 @@ class parent_scoring {
     return r.root_delay + r.rtt / 2 + depth_penalty_ * r.depth;
   }
 
+  // A candidate of no nearer site whose round trip is at least this long
+  // cannot be better than `r`: it costs at least its round trip (by delay,
+  // half of it). So a joiner need not wait for probes slower than that.
+  duration round_trip_to_beat(const probe_result& r) const {
+    return by_delay_ ? 2 * cost(r) : cost(r);
+  }
+
  private:
+  // What better() ranks by, after site and room.
+  duration cost(const probe_result& r) const {
+    return by_delay_ ? through(r) : r.rtt + depth_penalty_ * r.depth;
+  }
+
   duration depth_penalty_;
   bool by_delay_;
 };

@@ -173,13 +173,17 @@ TEST(tree_scenario_sites, site_gathering_leaves_each_site_about_one_copy) {
   // Flash-crowd joins leave several peers of a site below another site's
   // (a joiner finds no peer of its own with room yet); gathering moves them
   // below the site's first-ranked entry, make-before-break, with no loop.
+  // Seed 8: without gathering the worst site ends with 3-4 copies as the
+  // engine changes (3 since a redirected newcomer asks the nearest named
+  // peer), with it 1: the baseline is held only to showing the scattering.
   sim_config config = sites_inferred(8);
   config.settle = std::chrono::seconds(60);
   SCOPED_TRACE("seed 8");
   const auto [scattered, gathered] = run_without_and_with_gathering(config);
   EXPECT_EQ(gathered.joined, config.peers - 1);
   EXPECT_LE(gathered.wan_copies_max, 2u);
-  EXPECT_GE(scattered.wan_copies_max, 4u);
+  EXPECT_GE(scattered.wan_copies_max, 3u);
+  EXPECT_GE(scattered.wan_copies_max, gathered.wan_copies_max + 2);
 }
 
 TEST(tree_scenario_matrix, latencies_from_a_matrix_file) {

@@ -12,13 +12,18 @@ using testing::hello_from;
 using testing::id_of;
 using testing::recording_context;
 using phase = parent_finder::phase;
+using namespace std::chrono_literals;
 
-node_config joiner_config() {
+node_config joiner_config(std::size_t max_children = node_config{}.max_children) {
   node_config c;
   c.rendezvous = wire::endpoint{"10.0.0.1", 7000};
   c.max_join_attempts = 2;
+  c.max_children = max_children;
   return c;
 }
+
+// A viewer's slots: a weak joiner, which ranks candidates by round trip.
+constexpr std::size_t weak_slots = 2;
 
 wire::peer_summary candidate(std::uint8_t n, std::uint32_t free_slots) {
   wire::peer_summary p;
@@ -29,8 +34,9 @@ wire::peer_summary candidate(std::uint8_t n, std::uint32_t free_slots) {
 }
 
 struct finder_fixture {
-  finder_fixture()
-      : r(joiner_config()), finder(r.ctx, links, position, kids, window, coordinate, renditions) {}
+  explicit finder_fixture(node_config config = joiner_config())
+      : r(std::move(config)),
+        finder(r.ctx, links, position, kids, window, coordinate, renditions) {}
 
   // The connects since the last call, each reported connected and
   // introduced by a Hello from peer `first_id` + i.
@@ -154,6 +160,85 @@ TEST(parent_finder, a_redirect_descends_and_too_many_fail_the_round) {
   EXPECT_EQ(f.finder.current(), phase::probing);
   EXPECT_EQ(f.r.ctx.stats.get(counter::join_redirects), 1u);
   EXPECT_FALSE(f.links.contains(asked));
+}
+
+TEST(parent_finder, the_round_stops_waiting_once_no_slower_probe_could_be_chosen) {
+  // Peer 2 answers with room 90 ms after the probes went out (round trip
+  // 30 ms, depth 1: it costs 35 ms). Peer 3 has not answered: its round
+  // trip is over 30 ms, and once 3 x 35 ms have passed, over 35 ms, so it
+  // cannot win. The round asks peer 2 then, not 2 x 30 ms after its answer.
+  finder_fixture f(joiner_config(weak_slots));
+  f.finder.start();
+  const auto query = f.connect_all();
+  f.r.take();
+  const time_point opened = f.r.ctx.now;
+  ASSERT_TRUE(f.finder.on_candidates(query[0].link, f.links.at(query[0].link),
+                                     wire::candidates{{candidate(2, 1), candidate(3, 1)}}));
+  f.r.ctx.now = opened + 60ms;  // both connected (two round trips), Pinged
+  const auto probes = f.connect_all(2);
+  f.last_ = f.r.take();
+  f.r.ctx.now = opened + 90ms;
+  f.pong(probes[0].link, 2, 1, 1);
+  const time_point last_useful = opened + 3 * 35ms + 20ms;
+  ASSERT_TRUE(f.finder.deadline());
+  EXPECT_EQ(*f.finder.deadline(), last_useful);
+  f.r.ctx.now = last_useful;
+  f.finder.on_timer();
+  EXPECT_EQ(f.finder.current(), phase::requesting);
+  EXPECT_EQ(f.links.at(probes[0].link).kind, link_kind::joining);
+  EXPECT_FALSE(f.links.contains(probes[1].link));
+}
+
+TEST(parent_finder, a_redirected_newcomer_asks_the_first_named_peer_to_connect) {
+  finder_fixture f(joiner_config(weak_slots));
+  f.finder.start();
+  const auto query = f.connect_all();
+  f.r.take();
+  ASSERT_TRUE(f.finder.on_candidates(query[0].link, f.links.at(query[0].link),
+                                     wire::candidates{{candidate(2, 0)}}));
+  const auto probes = f.connect_all(2);
+  f.last_ = f.r.take();
+  f.pong(probes[0].link, 2, 1, 0);  // full: it names its children
+  ASSERT_EQ(f.finder.current(), phase::requesting);
+  f.r.take();
+  const link_id_t asked = probes[0].link;
+  ASSERT_TRUE(
+      f.finder.on_redirect(asked, f.links.at(asked),
+                           wire::join_redirect{"full", {{"10.0.0.3", 7000}, {"10.0.0.4", 7000}}}));
+  const auto named = recording_context::only<connect_action>(f.r.take());
+  ASSERT_EQ(named.size(), 2u);
+  // Peer 4 connects first: asked at once, with no Ping; peer 3's link closes.
+  link& first = f.links.at(named[1].link);
+  first.connected = true;
+  std::string refusal;
+  f.links.admit(first, testing::hello_from(4, 7000), refusal);
+  f.r.ctx.now += 80ms;
+  f.finder.on_connected(named[1].link, first);
+  EXPECT_EQ(f.finder.current(), phase::requesting);
+  const auto actions = f.r.take();
+  const auto to_first = recording_context::sent_to(actions, named[1].link);
+  ASSERT_EQ(to_first.size(), 1u);
+  const auto* request = std::get_if<wire::join_request>(&to_first[0]);
+  ASSERT_NE(request, nullptr);
+  EXPECT_EQ(request->rtt_us, 40'000u);  // half the connection's two round trips
+  EXPECT_FALSE(f.links.contains(named[0].link));
+}
+
+TEST(parent_finder, a_redirect_in_a_repair_round_still_pings_the_named_peers) {
+  // An orphan has a subtree: a Pong's path tells it which peers are below it.
+  finder_fixture f;
+  f.finder.start_repair({{"10.0.0.2", 7000}});
+  const auto probes = f.connect_all(2);
+  f.last_ = f.r.take();
+  f.pong(probes[0].link, 2, 1, 0);
+  f.r.take();
+  ASSERT_TRUE(f.finder.on_redirect(probes[0].link, f.links.at(probes[0].link),
+                                   wire::join_redirect{"full", {{"10.0.0.3", 7000}}}));
+  const auto named = f.connect_all(3);
+  ASSERT_EQ(named.size(), 1u);
+  const auto to_named = recording_context::sent_to(f.r.take(), named[0].link);
+  ASSERT_EQ(to_named.size(), 1u);
+  EXPECT_TRUE(std::holds_alternative<wire::ping>(to_named[0]));
 }
 
 TEST(parent_finder, a_failed_repair_round_asks_the_rendezvous_at_once) {

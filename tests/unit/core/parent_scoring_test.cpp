@@ -53,6 +53,22 @@ TEST(parent_scoring, through_is_the_delay_from_the_broadcaster_via_the_candidate
   EXPECT_EQ(scoring.best({near_but_deep, far_but_short})->index, 0u);
 }
 
+TEST(parent_scoring, no_candidate_as_slow_as_the_round_trip_to_beat_wins) {
+  // Weak: 40 ms at depth 2 costs 50 ms; even at depth 0 a round trip of
+  // 50 ms does not beat it.
+  parent_scoring weak(5ms);
+  const auto answered = candidate(0, 40, 2, 1, false, 30);
+  EXPECT_EQ(weak.round_trip_to_beat(answered), 50ms);
+  EXPECT_EQ(weak.best({answered, candidate(1, 50, 0, 1)})->index, 0u);
+  EXPECT_EQ(weak.best({answered, candidate(1, 49, 0, 1)})->index, 1u);
+  // Strong (by delay): 30 + 20 + 10 = 60 ms through it; a candidate counts
+  // half its round trip at least, so 120 ms.
+  parent_scoring strong(5ms, true);
+  EXPECT_EQ(strong.round_trip_to_beat(answered), 120ms);
+  EXPECT_EQ(strong.best({answered, candidate(1, 120, 0, 1)})->index, 0u);
+  EXPECT_EQ(strong.best({answered, candidate(1, 118, 0, 1)})->index, 1u);
+}
+
 TEST(parent_scoring, nothing_to_choose_from) {
   parent_scoring scoring(5ms);
   EXPECT_FALSE(scoring.best({}));
