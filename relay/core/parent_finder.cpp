@@ -440,8 +440,13 @@ void parent_finder::on_attached(link_id_t id) {
   phase_ = phase::idle;
   round_ = round_kind::join;
   deadline_.reset();
+  racing_ = false;
   probes_.erase(id);
   close_join_links(id);
+  if (spare_ && spare_raced_) {
+    // Not Pinged: it may be below our new parent, no standby then.
+    close_own(*std::exchange(spare_, std::nullopt), node_errc::probe_done);
+  }
 }
 
 // ----------------------------------------------------------- link events
@@ -452,21 +457,33 @@ void parent_finder::on_connected(link_id_t id, link& l) {
     links_.send(id, wire::candidates_request{ctx_.config.site, window_.last_seq().has_value(),
                                              where_we_sit(), gathering,
                                              static_cast<std::uint32_t>(ctx_.config.probe_fanout)});
-  } else if (l.kind == link_kind::probe && racing_ && phase_ == phase::probing &&
-             !banned_.count(l.remote) && trusted(l.remote, {})) {
-    // The first to connect is the nearest (a connection takes two round
-    // trips): asked now, not after a Ping and a wait for the others.
-    racing_ = false;
-    l.rtt = (ctx_.now - probes_opened_) / 2;
-    ctx_.log(log_level::debug, describe(l.remote) + " connected first");
-    close_join_links(id);
-    request(id);
+  } else if (l.kind == link_kind::probe && racing_ && !banned_.count(l.remote) &&
+             trusted(l.remote, {})) {
+    on_racer_connected(id, l);
   } else if (l.kind == link_kind::probe) {
     probe& p = probes_[id];
     p.nonce = ctx_.random();
     p.ping_sent = ctx_.now;
     links_.send(id, wire::ping{p.nonce});
   }
+}
+
+void parent_finder::on_racer_connected(link_id_t id, link& l) {
+  // A connection takes two round trips: the first up is the nearest.
+  l.rtt = (ctx_.now - probes_opened_) / 2;
+  if (phase_ == phase::probing) {
+    // Asked now, not after a Ping and a wait for the others.
+    ctx_.log(log_level::debug, describe(l.remote) + " connected first");
+    probes_.erase(id);
+    request(id);
+    return;
+  }
+  // The second up is the spare, asked at once if the first turns us away
+  // with nowhere to send us (its room was a report old); the rest close.
+  racing_ = false;
+  spare_ = id;
+  spare_raced_ = true;
+  close_join_links(requested_, id);
 }
 
 bool parent_finder::on_candidates(link_id_t id, link& l, wire::candidates&& m) {
@@ -557,7 +574,10 @@ bool parent_finder::on_redirect(link_id_t id, link& l, wire::join_redirect&& m) 
     end_attached_round(redirected);
     return true;
   }
-  if (ask_spare_instead(redirected) || ask_next_standby(redirected)) {
+  // A spare that connected second in a race is kept for a dead end: the
+  // peers the redirect names are where the room is now.
+  const bool spare_first = !spare_raced_ || m.candidates.empty();
+  if ((spare_first && ask_spare_instead(redirected)) || ask_next_standby(redirected)) {
     return true;
   }
   // Nothing below it takes children: the round's others with room, if any.
@@ -693,6 +713,7 @@ void parent_finder::choose() {
   }
   close_join_links(chosen, spare);
   spare_ = spare;
+  spare_raced_ = false;
   request(chosen);
 }
 
@@ -711,6 +732,7 @@ bool parent_finder::ask_spare_instead(const std::string& why) {
 }
 
 void parent_finder::request(link_id_t id) {
+  requested_ = id;
   links_.at(id).kind = link_kind::joining;
   phase_ = phase::requesting;
   // A round replaced mid-probe (an improvement, when the parent is lost)

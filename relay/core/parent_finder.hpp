@@ -18,7 +18,8 @@
 //               starts probing the redirect's candidates (descend), at most
 //               max_redirects times per round. A weak newcomer (no parent,
 //               no children) does not Ping them: the first to connect, the
-//               nearest, is asked at once (racing_);
+//               nearest, is asked at once (racing_), the second kept as
+//               the spare for a dead end (a redirect naming nobody);
 //   backing_off a failed join round waits reconnect_min, doubling up to
 //               reconnect_max, then queries again;
 //   given_up    after max_join_attempts failed rounds (give_up_action).
@@ -169,9 +170,11 @@ class parent_finder {
   // The runner-up of the last probe round, kept open to become the warm
   // standby (connected, admitted, not below the chosen parent); once, when
   // the chosen peer has answered: until then it is the one asked next if
-  // that peer turns us away or goes (ask_spare_instead).
+  // that peer turns us away or goes (ask_spare_instead). Not the second
+  // peer up in a race (not Pinged: it may be below the chosen one).
   std::optional<link_id_t> take_spare() {
-    return phase_ == phase::requesting ? std::nullopt : std::exchange(spare_, std::nullopt);
+    return phase_ == phase::requesting || spare_raced_ ? std::nullopt
+                                                       : std::exchange(spare_, std::nullopt);
   }
 
   // One of the finder's links is up: ask it (candidates or a ping).
@@ -249,6 +252,9 @@ class parent_finder {
   // a handshake and a probe each, and a wait for the slowest: 0.5-1 s in
   // the simulator, while the stream stood still). True when it was.
   bool ask_spare_instead(const std::string& why);
+  // A racing probe connected (racing_): the first is asked at once, the
+  // second kept as the spare.
+  void on_racer_connected(link_id_t id, link& l);
   // A promotion refused (`why`): the JoinRequest on the next standby, if any.
   bool ask_next_standby(const std::string& why);
   // An improvement or move round: the parent feeds us meanwhile.
@@ -375,6 +381,8 @@ class parent_finder {
   static constexpr std::size_t max_distrusted = 1024;
 
   std::optional<link_id_t> spare_;        // the runner-up kept for the standby
+  bool spare_raced_ = false;              // the spare connected second in a race: not Pinged
+  link_id_t requested_ = 0;               // the link our last JoinRequest went on
   std::vector<wire::endpoint> fallback_;  // a promotion's repair targets
   standby_source next_standby_;           // a promotion's standby after this one
   link_id_t promoted_ = 0;                // a promotion's standby link

@@ -207,7 +207,8 @@ TEST(parent_finder, a_redirected_newcomer_asks_the_first_named_peer_to_connect) 
                            wire::join_redirect{"full", {{"10.0.0.3", 7000}, {"10.0.0.4", 7000}}}));
   const auto named = recording_context::only<connect_action>(f.r.take());
   ASSERT_EQ(named.size(), 2u);
-  // Peer 4 connects first: asked at once, with no Ping; peer 3's link closes.
+  // Peer 4 connects first: asked at once, with no Ping; peer 3's link stays
+  // up to be the spare if it connects before peer 4 answers.
   link& first = f.links.at(named[1].link);
   first.connected = true;
   std::string refusal;
@@ -221,7 +222,45 @@ TEST(parent_finder, a_redirected_newcomer_asks_the_first_named_peer_to_connect) 
   const auto* request = std::get_if<wire::join_request>(&to_first[0]);
   ASSERT_NE(request, nullptr);
   EXPECT_EQ(request->rtt_us, 40'000u);  // half the connection's two round trips
-  EXPECT_FALSE(f.links.contains(named[0].link));
+  EXPECT_TRUE(f.links.contains(named[0].link));
+  EXPECT_TRUE(recording_context::sent_to(actions, named[0].link).empty());
+}
+
+TEST(parent_finder, a_racing_newcomer_turned_away_asks_the_second_peer_up) {
+  finder_fixture f(joiner_config(weak_slots));
+  f.finder.start();
+  const auto query = f.connect_all();
+  f.r.take();
+  ASSERT_TRUE(f.finder.on_candidates(query[0].link, f.links.at(query[0].link),
+                                     wire::candidates{{candidate(2, 0)}}));
+  const auto probes = f.connect_all(2);
+  f.last_ = f.r.take();
+  f.pong(probes[0].link, 2, 1, 0);
+  f.r.take();
+  ASSERT_TRUE(f.finder.on_redirect(
+      probes[0].link, f.links.at(probes[0].link),
+      wire::join_redirect{"full", {{"10.0.0.3", 7000}, {"10.0.0.4", 7000}, {"10.0.0.5", 7000}}}));
+  const auto named = recording_context::only<connect_action>(f.r.take());
+  ASSERT_EQ(named.size(), 3u);
+  auto connect = [&](const connect_action& c, std::uint8_t n) {
+    link& l = f.links.at(c.link);
+    l.connected = true;
+    std::string refusal;
+    f.links.admit(l, testing::hello_from(n, 7000), refusal);
+    f.finder.on_connected(c.link, l);
+  };
+  connect(named[0], 3);  // asked
+  connect(named[2], 5);  // kept: the spare; peer 4's link closes
+  EXPECT_FALSE(f.links.contains(named[1].link));
+  f.r.take();
+  EXPECT_FALSE(f.finder.take_spare());  // not Pinged: no standby
+  // Peer 3 filled up since its report: the spare is asked at once.
+  ASSERT_TRUE(f.finder.on_redirect(named[0].link, f.links.at(named[0].link),
+                                   wire::join_redirect{"full", {}}));
+  EXPECT_EQ(f.finder.current(), phase::requesting);
+  const auto to_spare = recording_context::sent_to(f.r.take(), named[2].link);
+  ASSERT_EQ(to_spare.size(), 1u);
+  EXPECT_TRUE(std::holds_alternative<wire::join_request>(to_spare[0]));
 }
 
 TEST(parent_finder, a_redirect_in_a_repair_round_still_pings_the_named_peers) {
