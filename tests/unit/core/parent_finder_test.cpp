@@ -33,6 +33,13 @@ wire::peer_summary candidate(std::uint8_t n, std::uint32_t free_slots) {
   return p;
 }
 
+// Whether exactly one message went on `id` in `actions`, and it is an M.
+template <class M>
+bool sent_only(const std::vector<action>& actions, link_id_t id) {
+  const auto sent = recording_context::sent_to(actions, id);
+  return sent.size() == 1 && std::holds_alternative<M>(sent[0]);
+}
+
 struct finder_fixture {
   explicit finder_fixture(node_config config = joiner_config())
       : r(std::move(config)),
@@ -44,13 +51,36 @@ struct finder_fixture {
     const auto connects = recording_context::only<connect_action>(r.take());
     std::uint8_t n = first_id;
     for (const auto& c : connects) {
-      link& l = links.at(c.link);
-      l.connected = true;
-      std::string refusal;
-      links.admit(l, hello_from(n++, 7000), refusal);
-      finder.on_connected(c.link, l);
+      connect(c, n++);
     }
     return connects;
+  }
+
+  // The connection `c` is up, introduced by a Hello from peer `n`.
+  void connect(const connect_action& c, std::uint8_t n) {
+    link& l = links.at(c.link);
+    l.connected = true;
+    std::string refusal;
+    links.admit(l, hello_from(n, 7000), refusal);
+    finder.on_connected(c.link, l);
+  }
+
+  // A join round whose one candidate, peer 2, is full and sends us on to
+  // `named`: the connects to them, not yet up.
+  std::vector<connect_action> sent_on_by_a_full_peer(std::vector<wire::endpoint> named) {
+    finder.start();
+    const auto query = connect_all();
+    r.take();
+    EXPECT_TRUE(finder.on_candidates(query[0].link, links.at(query[0].link),
+                                     wire::candidates{{candidate(2, 0)}}));
+    const auto probes = connect_all(2);
+    last_ = r.take();
+    pong(probes[0].link, 2, 1, 0);
+    EXPECT_EQ(finder.current(), parent_finder::phase::requesting);
+    r.take();
+    EXPECT_TRUE(finder.on_redirect(probes[0].link, links.at(probes[0].link),
+                                   wire::join_redirect{"full", std::move(named)}));
+    return recording_context::only<connect_action>(r.take());
   }
 
   // Peer `n` (as connect_all introduced it) answers the ping on `id`.
@@ -160,6 +190,11 @@ TEST(parent_finder, a_redirect_descends_and_too_many_fail_the_round) {
   EXPECT_EQ(f.finder.current(), phase::probing);
   EXPECT_EQ(f.r.ctx.stats.get(counter::join_redirects), 1u);
   EXPECT_FALSE(f.links.contains(asked));
+  // A repair round Pings the peers named (an orphan has a subtree: a Pong's
+  // path tells it which are below it), unlike a newcomer's race below.
+  const auto named = f.connect_all(3);
+  ASSERT_EQ(named.size(), 1u);
+  EXPECT_TRUE(sent_only<wire::ping>(f.r.take(), named[0].link));
 }
 
 TEST(parent_finder, the_round_stops_waiting_once_no_slower_probe_could_be_chosen) {
@@ -191,30 +226,12 @@ TEST(parent_finder, the_round_stops_waiting_once_no_slower_probe_could_be_chosen
 
 TEST(parent_finder, a_redirected_newcomer_asks_the_first_named_peer_to_connect) {
   finder_fixture f(joiner_config(weak_slots));
-  f.finder.start();
-  const auto query = f.connect_all();
-  f.r.take();
-  ASSERT_TRUE(f.finder.on_candidates(query[0].link, f.links.at(query[0].link),
-                                     wire::candidates{{candidate(2, 0)}}));
-  const auto probes = f.connect_all(2);
-  f.last_ = f.r.take();
-  f.pong(probes[0].link, 2, 1, 0);  // full: it names its children
-  ASSERT_EQ(f.finder.current(), phase::requesting);
-  f.r.take();
-  const link_id_t asked = probes[0].link;
-  ASSERT_TRUE(
-      f.finder.on_redirect(asked, f.links.at(asked),
-                           wire::join_redirect{"full", {{"10.0.0.3", 7000}, {"10.0.0.4", 7000}}}));
-  const auto named = recording_context::only<connect_action>(f.r.take());
+  const auto named = f.sent_on_by_a_full_peer({{"10.0.0.3", 7000}, {"10.0.0.4", 7000}});
   ASSERT_EQ(named.size(), 2u);
   // Peer 4 connects first: asked at once, with no Ping; peer 3's link stays
   // up to be the spare if it connects before peer 4 answers.
-  link& first = f.links.at(named[1].link);
-  first.connected = true;
-  std::string refusal;
-  f.links.admit(first, testing::hello_from(4, 7000), refusal);
   f.r.ctx.now += 80ms;
-  f.finder.on_connected(named[1].link, first);
+  f.connect(named[1], 4);
   EXPECT_EQ(f.finder.current(), phase::requesting);
   const auto actions = f.r.take();
   const auto to_first = recording_context::sent_to(actions, named[1].link);
@@ -228,29 +245,11 @@ TEST(parent_finder, a_redirected_newcomer_asks_the_first_named_peer_to_connect) 
 
 TEST(parent_finder, a_racing_newcomer_turned_away_asks_the_second_peer_up) {
   finder_fixture f(joiner_config(weak_slots));
-  f.finder.start();
-  const auto query = f.connect_all();
-  f.r.take();
-  ASSERT_TRUE(f.finder.on_candidates(query[0].link, f.links.at(query[0].link),
-                                     wire::candidates{{candidate(2, 0)}}));
-  const auto probes = f.connect_all(2);
-  f.last_ = f.r.take();
-  f.pong(probes[0].link, 2, 1, 0);
-  f.r.take();
-  ASSERT_TRUE(f.finder.on_redirect(
-      probes[0].link, f.links.at(probes[0].link),
-      wire::join_redirect{"full", {{"10.0.0.3", 7000}, {"10.0.0.4", 7000}, {"10.0.0.5", 7000}}}));
-  const auto named = recording_context::only<connect_action>(f.r.take());
+  const auto named =
+      f.sent_on_by_a_full_peer({{"10.0.0.3", 7000}, {"10.0.0.4", 7000}, {"10.0.0.5", 7000}});
   ASSERT_EQ(named.size(), 3u);
-  auto connect = [&](const connect_action& c, std::uint8_t n) {
-    link& l = f.links.at(c.link);
-    l.connected = true;
-    std::string refusal;
-    f.links.admit(l, testing::hello_from(n, 7000), refusal);
-    f.finder.on_connected(c.link, l);
-  };
-  connect(named[0], 3);  // asked
-  connect(named[2], 5);  // kept: the spare; peer 4's link closes
+  f.connect(named[0], 3);  // asked
+  f.connect(named[2], 5);  // kept: the spare; peer 4's link closes
   EXPECT_FALSE(f.links.contains(named[1].link));
   f.r.take();
   EXPECT_FALSE(f.finder.take_spare());  // not Pinged: no standby
@@ -258,26 +257,7 @@ TEST(parent_finder, a_racing_newcomer_turned_away_asks_the_second_peer_up) {
   ASSERT_TRUE(f.finder.on_redirect(named[0].link, f.links.at(named[0].link),
                                    wire::join_redirect{"full", {}}));
   EXPECT_EQ(f.finder.current(), phase::requesting);
-  const auto to_spare = recording_context::sent_to(f.r.take(), named[2].link);
-  ASSERT_EQ(to_spare.size(), 1u);
-  EXPECT_TRUE(std::holds_alternative<wire::join_request>(to_spare[0]));
-}
-
-TEST(parent_finder, a_redirect_in_a_repair_round_still_pings_the_named_peers) {
-  // An orphan has a subtree: a Pong's path tells it which peers are below it.
-  finder_fixture f;
-  f.finder.start_repair({{"10.0.0.2", 7000}});
-  const auto probes = f.connect_all(2);
-  f.last_ = f.r.take();
-  f.pong(probes[0].link, 2, 1, 0);
-  f.r.take();
-  ASSERT_TRUE(f.finder.on_redirect(probes[0].link, f.links.at(probes[0].link),
-                                   wire::join_redirect{"full", {{"10.0.0.3", 7000}}}));
-  const auto named = f.connect_all(3);
-  ASSERT_EQ(named.size(), 1u);
-  const auto to_named = recording_context::sent_to(f.r.take(), named[0].link);
-  ASSERT_EQ(to_named.size(), 1u);
-  EXPECT_TRUE(std::holds_alternative<wire::ping>(to_named[0]));
+  EXPECT_TRUE(sent_only<wire::join_request>(f.r.take(), named[2].link));
 }
 
 TEST(parent_finder, a_failed_repair_round_asks_the_rendezvous_at_once) {
@@ -322,9 +302,7 @@ TEST(parent_finder, an_answer_it_would_refuse_does_not_end_the_wait_for_the_othe
   EXPECT_EQ(f.finder.current(), phase::probing);  // still waiting for peer 3
   f.pong(probes[1].link, 3, 1, 1);
   EXPECT_EQ(f.finder.current(), phase::requesting);
-  const auto to_3 = recording_context::sent_to(f.r.take(), probes[1].link);
-  ASSERT_EQ(to_3.size(), 1u);
-  EXPECT_TRUE(std::holds_alternative<wire::join_request>(to_3[0]));
+  EXPECT_TRUE(sent_only<wire::join_request>(f.r.take(), probes[1].link));
 }
 
 TEST(parent_finder, messages_on_the_wrong_link_are_refused) {
