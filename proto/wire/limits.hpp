@@ -28,7 +28,9 @@ inline constexpr std::size_t node_id_bytes = 16;
 // peer allocate without limit.
 inline constexpr std::size_t max_path_length = 64;
 inline constexpr std::size_t max_redirect_candidates = 32;
-inline constexpr std::size_t max_peer_summaries = 32;  // in Report and Candidates
+// In Report and Candidates: 64, the rows a seed reports to the broadcaster
+// (node_config's seed_candidate_sample), ~70 bytes each.
+inline constexpr std::size_t max_peer_summaries = 64;
 // Health entries in one Report: the broadcaster's dashboard lists at most
 // this many peers (counts cover the whole tree). ~70 bytes each.
 inline constexpr std::size_t max_health_entries = 2000;

@@ -93,7 +93,7 @@ std::vector<wire::peer_summary> sample_candidates(std::vector<known_peer> pool,
       if (order != sample_order::seeds_first) {
         return std::make_tuple(room(p), site_first, region_rank[i], p.direct_child ? 0 : 1);
       }
-      return std::make_tuple(p.direct_child ? 0 : 1, site_first, region_rank[i], room(p));
+      return std::make_tuple(room(p), p.direct_child ? 0 : 1, site_first, region_rank[i]);
     };
     return key(x) < key(y);
   });

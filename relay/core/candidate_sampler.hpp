@@ -1,9 +1,12 @@
 // Chooses the bounded list of candidate parents a peer reports upward or
 // hands to a joiner, from everything it knows of its subtree.
 //
-// Order of the result (seeds_first): the direct children (at the
-// broadcaster: the seed relays) first, then peers with free slots from deeper
-// levels; within each group the requester's site first, then one peer per
+// Order of the result (seeds_first): peers with room first, the direct
+// children (at the broadcaster: the seed relays) among them first, then
+// peers with free slots from deeper levels, and full direct children last
+// (they can only send a joiner on to their own children: handed out first,
+// they were 3 of a newcomer's 8 candidates all through a flash crowd);
+// within each group the requester's site first, then one peer per
 // site before a second of any (so every site stays represented as reports
 // climb the tree), peers with room for several joiners (relays) before those
 // with room for one or two (viewers), then the shallowest first: so joiners
@@ -46,7 +49,7 @@ struct known_peer {
 
 // How to order the sample.
 enum class sample_order {
-  seeds_first,  // direct children first (the rendezvous: seed relays first)
+  seeds_first,  // direct children with room first (the rendezvous: seed relays first)
   room_first,   // peers with a free slot first (a redirect or a report: where joiners fit)
   // Site gathering (move_policy): peers of the requester's site with room
   // first, those below the first-ranked place where the stream enters the

@@ -11,7 +11,7 @@ std::string node_config::validate() const {
     return "rendezvous address needs a host and a non-zero port";
   }
   if (probe_fanout < 1 || probe_fanout > wire::max_peer_summaries) {
-    return "probe fanout must be between 1 and 32";
+    return "probe fanout must be between 1 and " + std::to_string(wire::max_peer_summaries);
   }
   if (child_lag_limit <= duration::zero() || child_lag_patience <= duration::zero() ||
       slot_regrow_interval <= duration::zero()) {
@@ -35,8 +35,9 @@ std::string node_config::validate() const {
   if (!(max_joins_per_second > 0)) {
     return "max joins per second must be positive";
   }
-  if (candidate_sample < 1 || candidate_sample > wire::max_peer_summaries) {
-    return "candidate sample must be between 1 and 32";
+  if (candidate_sample < 1 || candidate_sample > wire::max_peer_summaries ||
+      seed_candidate_sample < 1 || seed_candidate_sample > wire::max_peer_summaries) {
+    return "candidate samples must be between 1 and " + std::to_string(wire::max_peer_summaries);
   }
   if (max_children > 10000) {
     return "max_children must be at most 10000";

@@ -352,6 +352,12 @@ struct node_config {
 
   // Candidates kept in a report or handed to a joiner.
   std::size_t candidate_sample = 16;
+  // ... in a report to the broadcaster (a seed's): it is every newcomer's
+  // rendezvous, and its view of who has room is only what its few seeds
+  // report. At 16 rows each, 3 seeds named 48 peers to a flash crowd of
+  // 1 000 joiners a second, and a newcomer's 8 candidates were mostly full
+  // (subtree_view::make_report).
+  std::size_t seed_candidate_sample = 64;
 
   // Empty when valid, otherwise which field is wrong and why.
   std::string validate() const;

@@ -428,8 +428,9 @@ wire::report subtree_view::make_report(const self_view& self) {
   r.stall_ms = stall_ms();
   r.peers_stalled = peers_stalled();
   r.browsers = browsers();
-  // Peers of our subtree with room, every site represented; the parent adds
-  // us itself. Ties broken the same way every time: the same subtree gives
+  // Peers of our subtree with room, every site represented (more of them
+  // to the broadcaster: node_config's seed_candidate_sample); the parent
+  // adds us itself. Ties broken the same way every time: the same subtree gives
   // the same list, so a report with nothing new is not sent
   // (report_change.hpp); the parent's own sample for a joiner spreads them.
   // A quarter of the rows, at most, name full peers that would give a
@@ -437,7 +438,8 @@ wire::report subtree_view::make_report(const self_view& self) {
   // put below viewers find those places near the top.
   std::mt19937_64 same_ties(report_ties_seed);
   std::vector<known_peer> pool = known_peers(false, self, {});
-  const std::size_t limit = ctx_.config.candidate_sample;
+  const std::size_t limit =
+      position_.depth() == 1 ? ctx_.config.seed_candidate_sample : ctx_.config.candidate_sample;
   std::vector<wire::peer_summary> for_strong = places_for_strong(pool, limit / 4);
   r.candidates = sample_candidates(std::move(pool), {}, limit - for_strong.size(),
                                    sample_order::room_first, sites_, same_ties);

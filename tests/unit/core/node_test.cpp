@@ -361,7 +361,7 @@ TEST(node, path_update_with_this_node_inside_detaches) {
   EXPECT_EQ(h.engine().child_count(), 1u);  // children keep their link meanwhile
 }
 
-TEST(node, rendezvous_hands_out_seeds_then_reported_peers_with_room_as_many_as_asked) {
+TEST(node, rendezvous_hands_out_peers_with_room_seeds_first_then_full_seeds_as_many_as_asked) {
   harness h(root_config(2));
   h.start();
   const link_id_t seed_a = h.join_child(1, 9001);
@@ -382,12 +382,13 @@ TEST(node, rendezvous_hands_out_seeds_then_reported_peers_with_room_as_many_as_a
   const auto answers = h.only_sent<wire::candidates>(asker);
   ASSERT_EQ(answers.size(), 1u);
   const auto& peers = answers[0].peers;
-  // Root is full (2 of 2): the two seeds first, then 11 (room); 12 is full and deep.
+  // Root is full (2 of 2): seed 2 (room) first, then 11 (room), then the
+  // full seed 1 (it can only send a joiner on); 12 is full and deep.
   ASSERT_EQ(peers.size(), 3u);
-  EXPECT_TRUE(peers[0].node_id == id_of(1) || peers[0].node_id == id_of(2));
-  EXPECT_TRUE(peers[1].node_id == id_of(1) || peers[1].node_id == id_of(2));
-  EXPECT_EQ(peers[2].node_id, id_of(11));
-  EXPECT_EQ(peers[2].address, (wire::endpoint{"10.0.0.11", 9011}));
+  EXPECT_EQ(peers[0].node_id, id_of(2));
+  EXPECT_EQ(peers[1].node_id, id_of(11));
+  EXPECT_EQ(peers[1].address, (wire::endpoint{"10.0.0.11", 9011}));
+  EXPECT_EQ(peers[2].node_id, id_of(1));
 
   // An asker that probes two at most gets the first two, nothing more.
   const link_id_t frugal = h.accept("10.0.0.98");
@@ -399,8 +400,8 @@ TEST(node, rendezvous_hands_out_seeds_then_reported_peers_with_room_as_many_as_a
   const auto short_answers = h.only_sent<wire::candidates>(frugal);
   ASSERT_EQ(short_answers.size(), 1u);
   ASSERT_EQ(short_answers[0].peers.size(), 2u);
-  EXPECT_NE(short_answers[0].peers[0].node_id, id_of(11));
-  EXPECT_NE(short_answers[0].peers[1].node_id, id_of(11));
+  EXPECT_EQ(short_answers[0].peers[0].node_id, id_of(2));
+  EXPECT_EQ(short_answers[0].peers[1].node_id, id_of(11));
 }
 
 TEST(node, child_reports_its_subtree_to_its_parent) {

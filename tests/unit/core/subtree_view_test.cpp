@@ -158,6 +158,39 @@ TEST(subtree_view, our_own_row_says_what_our_player_plays) {
   EXPECT_EQ(f.view.health(1, {true, 0}).at(0).playing, wire::rendition::low);
 }
 
+TEST(subtree_view, a_seed_names_more_peers_with_room_to_the_broadcaster_than_a_deeper_peer) {
+  // 40 peers with room below one child: the broadcaster, every newcomer's
+  // rendezvous, hears of seed_candidate_sample of them from a seed; a
+  // deeper peer's parent of candidate_sample.
+  auto rows_reported = [](std::uint32_t parent_depth) {
+    subtree_fixture f(false);
+    const link_id_t parent = f.links.accept({"10.0.0.1", 7000});
+    f.position.attach(parent, {}, parent_depth, {id_of(1)}, {});
+    const link_id_t a = f.add_child(2);
+    wire::report rep;
+    for (std::uint8_t i = 0; i < 40; ++i) {
+      wire::peer_summary p;
+      p.node_id = id_of(static_cast<std::uint8_t>(10 + i));
+      p.address = {"10.0.1." + std::to_string(i), 7000};
+      p.depth = parent_depth + 3;
+      p.free_slots = 2;
+      rep.candidates.push_back(p);
+    }
+    f.view.on_report(a, *f.kids.find(a), std::move(rep));
+    f.view.start();
+    f.r.ctx.now = *f.view.deadline();
+    f.view.on_timer({true, 0});
+    const auto sent = recording_context::sent_to(f.r.take(), parent);
+    EXPECT_EQ(sent.size(), 1u);
+    return sent.empty() ? 0 : std::get<wire::report>(sent[0]).candidates.size();
+  };
+  const node_config defaults;
+  ASSERT_LT(defaults.candidate_sample, 40u);
+  ASSERT_GE(defaults.seed_candidate_sample, 40u);
+  EXPECT_EQ(rows_reported(0), 40u);  // a seed: all of them
+  EXPECT_EQ(rows_reported(1), defaults.candidate_sample);
+}
+
 TEST(subtree_view, reports_go_up_on_time_and_sooner_after_a_change) {
   subtree_fixture f(false);
   const link_id_t parent = f.links.accept({"10.0.0.1", 7000});
